@@ -1,0 +1,332 @@
+/*
+ * simrec - record simulation data from MPI jobs, read it back anywhere.
+ *
+ * This header is the manual. Narrative documentation (design, on-disk
+ * formats, adding a datastore) lives in docs/.
+ *
+ * Conventions
+ *   - Every function returns an int status: SIMREC_OK (0) or a negative
+ *     SIMREC_E* code from the list below. simrec_strerror() and
+ *     simrec_err_name() turn a code into text; simrec_errmsg() gives the
+ *     detail of the last failure on a recorder (naming the key, file or rank).
+ *   - Handles come back through out-parameters; on failure the out-parameter
+ *     is set to NULL and nothing needs to be freed.
+ *   - Buffers are caller-owned: reads copy into (buf, bufsize) given by the
+ *     caller; records are copied (or written) before the call returns, so the
+ *     caller may reuse its buffer at once.
+ *   - Close/free functions accept NULL.
+ *   - "Collective" calls must be made by every rank of the recorder's
+ *     communicator, in the same order, and return the same status on every
+ *     rank. "Independent" calls may be made by any single rank.
+ *
+ * Caveats
+ *   - A recorder is not thread-safe: use one thread per recorder.
+ *   - The zarr LMDB store allows one writing process per store path (LMDB has
+ *     one writer per environment); use zarr+dir: or hdf5: for many nodes.
+ *   - Records smaller than a chunk are batched in memory: they reach the
+ *     store at chunk boundaries, simrec_flush() and simrec_close(). A process
+ *     killed before that loses its unflushed records, never older ones.
+ */
+#ifndef SIMREC_H
+#define SIMREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mpi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SIMREC_BUILDING) && defined(__GNUC__)
+#define SIMREC_API __attribute__((visibility("default")))
+#else
+#define SIMREC_API
+#endif
+
+#define SIMREC_VERSION_MAJOR 0
+#define SIMREC_VERSION_MINOR 1
+#define SIMREC_VERSION_PATCH 0
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* One list generates the enum, simrec_err_name() and simrec_strerror(). */
+#define SIMREC_ERRNO_MAP(X)                                                     \
+	X(EINVAL, -1, "invalid argument")                                       \
+	X(ENOMEM, -2, "out of memory")                                          \
+	X(EURI, -3, "bad or unknown store URI")                                 \
+	X(ENOKEY, -4, "no such key")                                            \
+	X(EDTYPE, -5, "dtype differs from the dataset's")                       \
+	X(ESHAPE, -6, "shape differs from the dataset's")                       \
+	X(ERANGE, -7, "selection out of range")                                 \
+	X(EREADONLY, -8, "store is open read-only")                             \
+	X(EIO, -9, "I/O error")                                                 \
+	X(EFORMAT, -10, "not a valid store or corrupt data")                    \
+	X(ECODEC, -11, "compression or decompression failed")                   \
+	X(ENOTSUP, -12, "operation not supported by this store")                \
+	X(ECONFIG, -13, "invalid configuration")                                \
+	X(EMPI, -14, "MPI error")                                               \
+	X(ECONN, -15, "cannot reach server")                                    \
+	X(ESERVER, -16, "server replied with an error")                         \
+	X(ETIMEDOUT, -17, "timed out")                                          \
+	X(ELOCK, -18, "lock not held or lease lost")                            \
+	X(EKIND, -19, "key holds another kind of entry")                        \
+	X(ETRUNC, -20, "buffer too small")                                      \
+	X(EREMOTE, -21, "another rank failed")
+
+enum simrec_status {
+	SIMREC_OK = 0,
+#define SIMREC_ERR_ENUM_(name, code, text) SIMREC_##name = (code),
+	SIMREC_ERRNO_MAP(SIMREC_ERR_ENUM_)
+#undef SIMREC_ERR_ENUM_
+};
+
+/* Static text for a status code; never NULL. */
+SIMREC_API const char *simrec_strerror(int status);
+/* Symbolic name ("SIMREC_ENOKEY") of a status code; never NULL. */
+SIMREC_API const char *simrec_err_name(int status);
+
+/* ---- dtypes ------------------------------------------------------------ */
+
+typedef enum simrec_dtype {
+	SIMREC_INT8,
+	SIMREC_INT16,
+	SIMREC_INT32,
+	SIMREC_INT64,
+	SIMREC_UINT8,
+	SIMREC_UINT16,
+	SIMREC_UINT32,
+	SIMREC_UINT64,
+	SIMREC_FLOAT32,
+	SIMREC_FLOAT64,
+	SIMREC_BOOL,   /* one byte, 0 or 1 */
+	SIMREC_BYTES,  /* opaque byte string per record (zarr vlen-bytes) */
+	SIMREC_STRING, /* UTF-8 text per record (zarr vlen-utf8) */
+	SIMREC_NDTYPES
+} simrec_dtype_t;
+
+/* Bytes per element; 0 for SIMREC_BYTES / SIMREC_STRING. */
+SIMREC_API size_t simrec_dtype_size(simrec_dtype_t dt);
+/* "float32", "int64", "bytes", "string"...; NULL for an invalid value. */
+SIMREC_API const char *simrec_dtype_name(simrec_dtype_t dt);
+
+#define SIMREC_MAX_NDIM 16
+
+/* ---- options ----------------------------------------------------------- */
+
+typedef enum simrec_mode {
+	SIMREC_MODE_APPEND = 0, /* create if missing, else add after old data */
+	SIMREC_MODE_CREATE,     /* start empty: an existing store is replaced */
+	SIMREC_MODE_READONLY    /* refuse every write with SIMREC_EREADONLY */
+} simrec_mode_t;
+
+typedef enum simrec_shuffle {
+	SIMREC_SHUFFLE_NONE = 0,
+	SIMREC_SHUFFLE_BYTE = 1,
+	SIMREC_SHUFFLE_BIT = 2
+} simrec_shuffle_t;
+
+/*
+ * Options for simrec_open(). Initialise with simrec_options_init(); fields
+ * left at their defaults may also be given per store in the URI's query,
+ * e.g. "zarr:out.zarr?codec=zstd&level=3&shuffle=bit&chunk_bytes=4194304".
+ */
+typedef struct simrec_options {
+	simrec_mode_t mode;       /* default SIMREC_MODE_APPEND */
+	size_t chunk_bytes;       /* target chunk size, default 1 MiB */
+	const char *codec;        /* "lz4" (default), "blosclz", "lz4hc",
+	                             "zstd", "zlib", "none"; HDF5 also "deflate" */
+	int level;                /* compression level 0-9, default 5 */
+	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
+	int nthreads;             /* compression threads, default 1 */
+	/* record_all: ranks per writer rank (0: one writer per node, or the
+	 * SIMREC_RANKS_PER_WRITER / SIMREC_WRITERS environment variables). */
+	int ranks_per_writer;
+	int writers; /* number of writers M; 0 = see ranks_per_writer */
+	int io_summary; /* print an I/O summary at close (or SIMREC_IO_SUMMARY=1) */
+} simrec_options_t;
+
+/* Fill *opts with the defaults. */
+SIMREC_API void simrec_options_init(simrec_options_t *opts);
+
+/* ---- recorder ---------------------------------------------------------- */
+
+typedef struct simrec simrec_t;
+typedef struct simrec_dataset simrec_dataset_t;
+
+/*
+ * Open a recorder on one or more stores. `uris` is a ';'-separated list of
+ * store URIs; every record goes to each of them and reads come from the
+ * first. Schemes: "memory:", "zarr:PATH" (zarr v2 in LMDB, the default),
+ * "zarr+dir:PATH" (zarr v2 directory store), "hdf5:PATH". If the
+ * environment variable SIMREC_STORE is set it replaces `uris`.
+ * opts may be NULL for the defaults.
+ *
+ * Independent: opens a single-process recorder; MPI need not be initialised.
+ * On success *out owns the recorder until simrec_close().
+ */
+SIMREC_API int simrec_open(simrec_t **out, const char *uris,
+                           const simrec_options_t *opts);
+
+/*
+ * Collective over comm: open a recorder for simrec_record_all(). The
+ * communicator is duplicated. Only writer ranks open the stores of
+ * aggregating schemes; every rank returns the same status.
+ */
+SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
+                                const simrec_options_t *opts, MPI_Comm comm);
+
+/*
+ * Write everything buffered and close the stores. Collective for a recorder
+ * from simrec_open_comm(). Returns the first error met; the recorder is
+ * freed in any case. Accepts NULL.
+ */
+SIMREC_API int simrec_close(simrec_t *rec);
+
+/*
+ * Push buffered records to the stores and commit them (LMDB transaction,
+ * H5Fflush, ...). Independent for simrec_open(), Collective for
+ * simrec_open_comm().
+ */
+SIMREC_API int simrec_flush(simrec_t *rec);
+
+/*
+ * Detail of the last failure on rec, naming the key, file or rank (static
+ * text for rec == NULL). Valid until the next call on rec.
+ */
+SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
+
+/*
+ * Append one record of dtype dt and shape (ndim, shape) under key. The
+ * first record fixes the dataset's dtype and shape; a later record of
+ * another dtype or shape fails with SIMREC_EDTYPE / SIMREC_ESHAPE and stores
+ * nothing. data holds prod(shape) elements in C order; it is copied before
+ * return. For SIMREC_BYTES/SIMREC_STRING use simrec_record_bytes().
+ * Independent: under MPI, the calling rank writes on its own (see
+ * docs/mpi.md for durability).
+ */
+SIMREC_API int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                             int ndim, const size_t *shape, const void *data);
+
+/* Append one byte string (SIMREC_BYTES) or UTF-8 text (SIMREC_STRING) of
+ * len bytes under key. Independent. */
+SIMREC_API int simrec_record_bytes(simrec_t *rec, const char *key,
+                                   simrec_dtype_t dt, const void *data,
+                                   size_t len);
+
+/*
+ * Collective: every rank gives its local array (same dtype and shape on all
+ * ranks); the step becomes one record of shape (nranks, *shape) under key.
+ * A rank with another dtype or shape makes the call fail on every rank with
+ * SIMREC_EDTYPE/SIMREC_ESHAPE and the step is not written. Returns once the
+ * caller's buffer may be reused; the writers' file I/O overlaps the next
+ * step. On a recorder from simrec_open() it is simrec_record() of a (1,
+ * *shape) array.
+ */
+SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
+                                 simrec_dtype_t dt, int ndim,
+                                 const size_t *shape, const void *data);
+
+/*
+ * Store one value under key, replacing what was there (its dtype and shape
+ * may change). Independent.
+ */
+SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                          int ndim, const size_t *shape, const void *data);
+
+/* Attributes on any key (a group or a dataset; "" or "/" is the root).
+ * Independent. The group is created if the key does not exist yet. */
+SIMREC_API int simrec_attr_set_double(simrec_t *rec, const char *key,
+                                      const char *name, double value);
+SIMREC_API int simrec_attr_set_int(simrec_t *rec, const char *key,
+                                   const char *name, int64_t value);
+SIMREC_API int simrec_attr_set_string(simrec_t *rec, const char *key,
+                                      const char *name, const char *value);
+
+typedef enum simrec_attr_type {
+	SIMREC_ATTR_INT,
+	SIMREC_ATTR_DOUBLE,
+	SIMREC_ATTR_STRING
+} simrec_attr_type_t;
+
+typedef struct simrec_attr {
+	simrec_attr_type_t type;
+	int64_t i;
+	double d;
+	char *s; /* owned by the attr; freed by simrec_attr_clear() */
+} simrec_attr_t;
+
+/* Read attribute name of key into *out (SIMREC_ENOKEY if absent); free
+ * out->s with simrec_attr_clear(). */
+SIMREC_API int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
+                               simrec_attr_t *out);
+SIMREC_API void simrec_attr_clear(simrec_attr_t *a);
+
+/* Call fn for every attribute name of key, in sorted order. */
+SIMREC_API int simrec_attr_list(simrec_t *rec, const char *key,
+                                int (*fn)(const char *name, void *arg),
+                                void *arg);
+
+/*
+ * Call fn(key, is_dataset, arg) for every group and dataset below prefix
+ * ("" for all), in sorted order. A nonzero return from fn stops the walk
+ * and is returned.
+ */
+SIMREC_API int simrec_list(simrec_t *rec, const char *prefix,
+                           int (*fn)(const char *key, int is_dataset,
+                                     void *arg),
+                           void *arg);
+
+/* ---- reading ----------------------------------------------------------- */
+
+/*
+ * Open a handle on the whole dataset under key: shape (n_records, *record)
+ * for recorded keys, the value's own shape for set keys. Buffered records of
+ * this recorder are flushed first. The handle lives until
+ * simrec_dataset_close() and must be closed before its recorder.
+ */
+SIMREC_API int simrec_get_all(simrec_t *rec, const char *key,
+                              simrec_dataset_t **out);
+
+/* Like simrec_get_all(), but for a recorded key the handle shows only the
+ * last record (shape = the record's shape); for a set key, its value. */
+SIMREC_API int simrec_get(simrec_t *rec, const char *key,
+                          simrec_dataset_t **out);
+
+SIMREC_API simrec_dtype_t simrec_dataset_dtype(const simrec_dataset_t *ds);
+SIMREC_API int simrec_dataset_ndim(const simrec_dataset_t *ds);
+/* Copies ndim extents into shape. */
+SIMREC_API void simrec_dataset_shape(const simrec_dataset_t *ds,
+                                     size_t *shape);
+/* Number of elements (product of the shape). */
+SIMREC_API size_t simrec_dataset_size(const simrec_dataset_t *ds);
+/* Chunk shape as stored (ndim extents of the underlying dataset); 0 if the
+ * store has no chunks. */
+SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds, size_t *chunks);
+
+/*
+ * Read the hyperslab start[i] .. start[i]+count[i] (ndim entries each) into
+ * buf (C order, bufsize >= prod(count) * dtype size). Only the chunks that
+ * intersect the selection are read. start/count NULL mean everything.
+ */
+SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
+                                   const size_t *count, void *buf,
+                                   size_t bufsize);
+
+/*
+ * For SIMREC_BYTES/SIMREC_STRING datasets: copy element index (a record
+ * number, or 0 for a handle from simrec_get()) into buf (at most cap bytes)
+ * and set *len to its full length. Returns SIMREC_ETRUNC if cap < *len.
+ * Strings are not NUL-terminated unless cap > *len, in which case a NUL
+ * follows.
+ */
+SIMREC_API int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index,
+                                         void *buf, size_t cap, size_t *len);
+
+SIMREC_API void simrec_dataset_close(simrec_dataset_t *ds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SIMREC_H */

@@ -1,0 +1,156 @@
+/* blosc frames through c-blosc's context API (thread-safe, no globals) and
+ * the vlen item layout of numcodecs. */
+#include <blosc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+static const char *const blosc_names[] = {"blosclz", "lz4", "lz4hc", "zlib",
+                                          "zstd"};
+
+int sr_codec_valid(const char *cname)
+{
+	if (!strcmp(cname, "none"))
+		return 1;
+	for (size_t i = 0; i < sizeof blosc_names / sizeof *blosc_names; i++)
+		if (!strcmp(cname, blosc_names[i]))
+			return blosc_compname_to_compcode(cname) >= 0;
+	return 0;
+}
+
+int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
+                    size_t n, void **dst, size_t *cap, size_t *outlen,
+                    sr_err *e)
+{
+	size_t need = n + BLOSC_MAX_OVERHEAD;
+	if (*cap < need) {
+		void *p = realloc(*dst, need);
+		if (!p)
+			return sr_fail(e, SIMREC_ENOMEM,
+			               "out of memory for a %zu-byte chunk", n);
+		*dst = p;
+		*cap = need;
+	}
+	if (!strcmp(c->cname, "none")) {
+		memcpy(*dst, src, n);
+		*outlen = n;
+		return 0;
+	}
+	if (n > BLOSC_MAX_BUFFERSIZE)
+		return sr_fail(e, SIMREC_ECODEC,
+		               "chunk of %zu bytes exceeds blosc's limit; lower "
+		               "chunk_bytes",
+		               n);
+	if (typesize > BLOSC_MAX_TYPESIZE || typesize == 0)
+		typesize = 1;
+	int r = blosc_compress_ctx(c->level, c->shuffle, typesize, n, src, *dst,
+	                           *cap, c->cname, 0,
+	                           c->nthreads > 0 ? c->nthreads : 1);
+	if (r <= 0)
+		return sr_fail(e, SIMREC_ECODEC, "blosc (%s) failed on %zu bytes",
+		               c->cname, n);
+	*outlen = (size_t)r;
+	return 0;
+}
+
+size_t sr_codec_decoded_size(const void *src, size_t srclen)
+{
+	size_t nbytes = 0, cbytes = 0, bs = 0;
+	if (srclen < BLOSC_MIN_HEADER_LENGTH)
+		return 0;
+	blosc_cbuffer_sizes(src, &nbytes, &cbytes, &bs);
+	return cbytes == srclen ? nbytes : 0;
+}
+
+int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
+                    size_t expect, int nthreads, sr_err *e)
+{
+	if (!compressed) {
+		if (srclen != expect)
+			return sr_fail(e, SIMREC_EFORMAT,
+			               "raw chunk has %zu bytes, expected %zu",
+			               srclen, expect);
+		memcpy(dst, src, expect);
+		return 0;
+	}
+	if (sr_codec_decoded_size(src, srclen) != expect)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc chunk of %zu bytes does not decode to the "
+		               "expected %zu bytes",
+		               srclen, expect);
+	int r = blosc_decompress_ctx(src, dst, expect,
+	                             nthreads > 0 ? nthreads : 1);
+	if (r < 0 || (size_t)r != expect)
+		return sr_fail(e, SIMREC_ECODEC, "blosc failed to decode a chunk");
+	return 0;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+int sr_vlen_encode(const sr_blob *items, size_t n, void **out, size_t *len)
+{
+	size_t total = 4;
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].len > UINT32_MAX)
+			return SIMREC_EINVAL;
+		total += 4 + items[i].len;
+	}
+	unsigned char *b = malloc(total);
+	if (!b)
+		return SIMREC_ENOMEM;
+	put_u32(b, (uint32_t)n);
+	size_t off = 4;
+	for (size_t i = 0; i < n; i++) {
+		put_u32(b + off, (uint32_t)items[i].len);
+		if (items[i].len)
+			memcpy(b + off + 4, items[i].data, items[i].len);
+		off += 4 + items[i].len;
+	}
+	*out = b;
+	*len = total;
+	return 0;
+}
+
+size_t sr_vlen_count(const void *buf, size_t len)
+{
+	return len < 4 ? 0 : get_u32(buf);
+}
+
+int sr_vlen_item(const void *buf, size_t len, size_t index, sr_blob *out)
+{
+	const unsigned char *b = buf;
+	if (len < 4 || index >= get_u32(b))
+		return SIMREC_EFORMAT;
+	size_t off = 4;
+	for (size_t i = 0;; i++) {
+		if (off + 4 > len)
+			return SIMREC_EFORMAT;
+		size_t n = get_u32(b + off);
+		if (off + 4 + n > len)
+			return SIMREC_EFORMAT;
+		if (i == index) {
+			out->data = malloc(n + 1);
+			if (!out->data)
+				return SIMREC_ENOMEM;
+			memcpy(out->data, b + off + 4, n);
+			((char *)out->data)[n] = 0;
+			out->len = n;
+			return 0;
+		}
+		off += 4 + n;
+	}
+}

@@ -1,0 +1,32 @@
+/* Chunk codecs: blosc (or none) and the numcodecs vlen encodings. */
+#ifndef SIMREC_CODEC_H
+#define SIMREC_CODEC_H
+
+#include "../core/internal.h"
+
+/* Is cname a codec this build can use for zarr/redis ("none" included)? */
+int sr_codec_valid(const char *cname);
+
+/* Compress n bytes of src (elements of typesize bytes) into *dst, which is
+ * grown as needed (*cap tracks its capacity). "none" copies. */
+int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
+                    size_t n, void **dst, size_t *cap, size_t *outlen,
+                    sr_err *e);
+
+/* Decode src into dst, which must hold exactly expect bytes. compressed
+ * tells whether src carries a blosc frame (else it is copied raw). */
+int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
+                    size_t expect, int nthreads, sr_err *e);
+
+/* Size of the decoded data of a blosc frame (0 if not a valid frame). */
+size_t sr_codec_decoded_size(const void *src, size_t srclen);
+
+/* numcodecs VLenBytes/VLenUTF8 layout: u32 count, then (u32 len, bytes)
+ * per item, little-endian. encode returns a malloc'd buffer. */
+int sr_vlen_encode(const sr_blob *items, size_t n, void **out, size_t *len);
+/* Decode item index of an encoded buffer; out->data malloc'd. */
+int sr_vlen_item(const void *buf, size_t len, size_t index, sr_blob *out);
+/* Number of items in an encoded buffer (0 on a malformed one). */
+size_t sr_vlen_count(const void *buf, size_t len);
+
+#endif

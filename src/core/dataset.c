@@ -1,0 +1,182 @@
+/* Dataset handles: dtype, shape, and hyperslab reads into caller buffers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder.h"
+
+int sr_flush_key(simrec_t *rec, const char *key);
+
+struct simrec_dataset {
+	simrec_t *rec;
+	sr_store *st;
+	void *h;
+	sr_meta m;  /* as stored */
+	int last;   /* view of the last record only */
+	size_t row; /* that record */
+	char *key;
+};
+
+static int open_handle(simrec_t *rec, const char *key, int last,
+                       simrec_dataset_t **out)
+{
+	if (!out)
+		return SIMREC_EINVAL;
+	*out = NULL;
+	if (!rec || !key)
+		return SIMREC_EINVAL;
+	rec->err.msg[0] = 0;
+	int rc = sr_flush_key(rec, key);
+	if (rc)
+		return rc;
+	simrec_dataset_t *ds = calloc(1, sizeof *ds);
+	if (!ds || !(ds->key = strdup(key))) {
+		free(ds);
+		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	}
+	ds->rec = rec;
+	ds->st = rec->st[0];
+	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
+	if (rc == SIMREC_ENOKEY)
+		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key, ds->st->uri.path);
+	else if (rc == SIMREC_EKIND)
+		sr_fail(&rec->err, rc, "key '%s' in '%s' is a group, not a dataset",
+		        key, ds->st->uri.path);
+	else if (!rc && last && !ds->m.is_value) {
+		if (ds->m.ndim == 0 || ds->m.shape[0] == 0)
+			rc = sr_fail(&rec->err, SIMREC_ERANGE,
+			             "key '%s' has no records yet", key);
+		ds->last = 1;
+		ds->row = ds->m.ndim ? ds->m.shape[0] - 1 : 0;
+	}
+	if (rc) {
+		simrec_dataset_close(ds);
+		return rc;
+	}
+	*out = ds;
+	return 0;
+}
+
+int simrec_get_all(simrec_t *rec, const char *key, simrec_dataset_t **out)
+{
+	return open_handle(rec, key, 0, out);
+}
+
+int simrec_get(simrec_t *rec, const char *key, simrec_dataset_t **out)
+{
+	return open_handle(rec, key, 1, out);
+}
+
+void simrec_dataset_close(simrec_dataset_t *ds)
+{
+	if (!ds)
+		return;
+	if (ds->h)
+		ds->st->ops->release(ds->st, ds->h);
+	free(ds->key);
+	free(ds);
+}
+
+simrec_dtype_t simrec_dataset_dtype(const simrec_dataset_t *ds)
+{
+	return ds->m.dtype;
+}
+
+int simrec_dataset_ndim(const simrec_dataset_t *ds)
+{
+	return ds->m.ndim - ds->last;
+}
+
+void simrec_dataset_shape(const simrec_dataset_t *ds, size_t *shape)
+{
+	memcpy(shape, ds->m.shape + ds->last,
+	       (size_t)simrec_dataset_ndim(ds) * sizeof *shape);
+}
+
+size_t simrec_dataset_size(const simrec_dataset_t *ds)
+{
+	size_t n = 1;
+	for (int i = ds->last; i < ds->m.ndim; i++)
+		n *= ds->m.shape[i];
+	return n;
+}
+
+int simrec_dataset_chunks(const simrec_dataset_t *ds, size_t *chunks)
+{
+	memcpy(chunks, ds->m.chunks, (size_t)ds->m.ndim * sizeof *chunks);
+	return 0;
+}
+
+int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
+                        const size_t *count, void *buf, size_t bufsize)
+{
+	if (!ds || !buf)
+		return SIMREC_EINVAL;
+	sr_err *e = &ds->rec->err;
+	if (sr_dtype_is_vlen(ds->m.dtype))
+		return sr_fail(e, SIMREC_EINVAL,
+		               "key '%s' holds bytes/strings: use "
+		               "simrec_dataset_read_bytes",
+		               ds->key);
+	size_t st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM], n = 1;
+	int nd = ds->m.ndim, off = ds->last;
+	if (off) {
+		st[0] = ds->row;
+		ct[0] = 1;
+	}
+	for (int i = off; i < nd; i++) {
+		st[i] = start ? start[i - off] : 0;
+		ct[i] = count ? count[i - off] : ds->m.shape[i] - st[i];
+		if (st[i] > ds->m.shape[i] || ct[i] > ds->m.shape[i] - st[i])
+			return sr_fail(e, SIMREC_ERANGE,
+			               "key '%s': selection %zu+%zu in dimension %d "
+			               "exceeds the extent %zu",
+			               ds->key, st[i], ct[i], i - off,
+			               ds->m.shape[i]);
+		n *= ct[i];
+	}
+	size_t need = n * simrec_dtype_size(ds->m.dtype);
+	if (bufsize < need)
+		return sr_fail(e, SIMREC_ETRUNC,
+		               "key '%s': buffer of %zu bytes, selection needs "
+		               "%zu",
+		               ds->key, bufsize, need);
+	if (n == 0)
+		return 0;
+	int rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
+	if (rc && rc != SIMREC_ENOMEM)
+		sr_fail(e, rc, "reading '%s' from '%s': %s", ds->key,
+		        ds->st->uri.path, e->msg);
+	return rc;
+}
+
+int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
+                              size_t cap, size_t *len)
+{
+	if (!ds || !len || (cap && !buf))
+		return SIMREC_EINVAL;
+	sr_err *e = &ds->rec->err;
+	if (!sr_dtype_is_vlen(ds->m.dtype))
+		return sr_fail(e, SIMREC_EINVAL,
+		               "key '%s' is numeric: use simrec_dataset_read",
+		               ds->key);
+	size_t row = ds->last ? ds->row : index;
+	if ((ds->last && index != 0) || row >= ds->m.shape[0])
+		return sr_fail(e, SIMREC_ERANGE, "key '%s': index %zu out of range",
+		               ds->key, index);
+	sr_blob b;
+	int rc = ds->st->ops->read_vlen(ds->st, ds->h, &ds->m, row, &b);
+	if (rc)
+		return rc;
+	*len = b.len;
+	size_t n = b.len < cap ? b.len : cap;
+	if (n)
+		memcpy(buf, b.data, n);
+	if (cap > b.len)
+		((char *)buf)[b.len] = 0;
+	free(b.data);
+	if (cap < b.len)
+		return sr_fail(e, SIMREC_ETRUNC,
+		               "key '%s': item %zu has %zu bytes, buffer %zu",
+		               ds->key, index, *len, cap);
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* Key-value layer under the zarr store: LMDB or a directory tree. zarr
+ * keys ("a/b/.zarray", "a/b/0.0") map to LMDB keys or relative paths. */
+#ifndef SIMREC_KV_H
+#define SIMREC_KV_H
+
+#include "../core/internal.h"
+
+typedef struct sr_kv sr_kv;
+
+typedef struct sr_kv_ops {
+	int (*open)(sr_kv **out, const char *path, simrec_mode_t mode,
+	            size_t map_size, sr_err *e);
+	void (*close)(sr_kv *kv);
+	/* write batch: begin, put/del..., commit (durable: sync to disk) */
+	int (*begin)(sr_kv *kv);
+	int (*commit)(sr_kv *kv);
+	void (*abort)(sr_kv *kv);
+	int (*sync)(sr_kv *kv);
+	/* reads: pointers from get stay valid until read_end */
+	int (*read_begin)(sr_kv *kv);
+	void (*read_end)(sr_kv *kv);
+	int (*get)(sr_kv *kv, const char *key, const void **val, size_t *len);
+	int (*put)(sr_kv *kv, const char *key, const void *val, size_t len);
+	/* every key starting with prefix, in sorted order */
+	int (*list)(sr_kv *kv, const char *prefix,
+	            int (*fn)(const char *key, void *arg), void *arg);
+	long long (*disk_bytes)(sr_kv *kv);
+} sr_kv_ops;
+
+extern const sr_kv_ops sr_kv_lmdb;
+extern const sr_kv_ops sr_kv_dir;
+
+#endif

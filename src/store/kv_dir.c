@@ -1,0 +1,373 @@
+/* Directory key-value layer (zarr's DirectoryStore): one file per key.
+ * Files are written to a temporary name and renamed, so a reader (or a
+ * crash) never sees a half-written chunk or metadata file. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kv.h"
+
+struct sr_kv {
+	char *path;
+	sr_err *e;
+	int readonly;
+	/* buffers handed out by get, freed at read_end */
+	void **bufs;
+	size_t nbufs, capbufs;
+	int rdepth;
+	/* files renamed into place since the last sync (fsync'd at sync) */
+	char **dirty;
+	size_t ndirty, capdirty;
+};
+
+static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
+                    size_t map_size, sr_err *e)
+{
+	SR_UNUSED(map_size);
+	*out = NULL;
+	struct stat sb;
+	if (stat(path, &sb) == 0) {
+		if (!S_ISDIR(sb.st_mode))
+			return sr_fail(e, SIMREC_EFORMAT,
+			               "zarr directory store '%s' is not a "
+			               "directory",
+			               path);
+	} else if (mode == SIMREC_MODE_READONLY) {
+		return sr_fail(e, SIMREC_ENOKEY,
+		               "zarr directory store '%s' does not exist", path);
+	} else if (mkdir(path, 0777) && errno != EEXIST) {
+		return sr_fail(e, SIMREC_EIO, "cannot create '%s': %s", path,
+		               strerror(errno));
+	}
+	sr_kv *kv = calloc(1, sizeof *kv);
+	if (!kv || !(kv->path = strdup(path))) {
+		free(kv);
+		return SIMREC_ENOMEM;
+	}
+	kv->e = e;
+	kv->readonly = mode == SIMREC_MODE_READONLY;
+	*out = kv;
+	return 0;
+}
+
+static void free_bufs(sr_kv *kv)
+{
+	for (size_t i = 0; i < kv->nbufs; i++)
+		free(kv->bufs[i]);
+	kv->nbufs = 0;
+}
+
+static void kvd_close(sr_kv *kv)
+{
+	if (!kv)
+		return;
+	free_bufs(kv);
+	free(kv->bufs);
+	for (size_t i = 0; i < kv->ndirty; i++)
+		free(kv->dirty[i]);
+	free(kv->dirty);
+	free(kv->path);
+	free(kv);
+}
+
+static int kvd_begin(sr_kv *kv)
+{
+	SR_UNUSED(kv);
+	return 0;
+}
+
+static int kvd_commit(sr_kv *kv)
+{
+	SR_UNUSED(kv);
+	return 0;
+}
+
+static void kvd_abort(sr_kv *kv)
+{
+	SR_UNUSED(kv);
+}
+
+static int kvd_sync(sr_kv *kv)
+{
+	int rc = 0;
+	for (size_t i = 0; i < kv->ndirty; i++) {
+		int fd = open(kv->dirty[i], O_RDONLY);
+		if (fd >= 0) {
+			if (fsync(fd) && !rc)
+				rc = sr_fail(kv->e, SIMREC_EIO, "fsync '%s': %s",
+				             kv->dirty[i], strerror(errno));
+			close(fd);
+		}
+		free(kv->dirty[i]);
+	}
+	kv->ndirty = 0;
+	return rc;
+}
+
+static int kvd_read_begin(sr_kv *kv)
+{
+	kv->rdepth++;
+	return 0;
+}
+
+static void kvd_read_end(sr_kv *kv)
+{
+	if (kv->rdepth && --kv->rdepth == 0)
+		free_bufs(kv);
+}
+
+static char *full_path(sr_kv *kv, const char *key)
+{
+	size_t n = strlen(kv->path) + strlen(key) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", kv->path, key);
+	return p;
+}
+
+static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
+{
+	char *p = full_path(kv, key);
+	if (!p)
+		return SIMREC_ENOMEM;
+	FILE *f = fopen(p, "rb");
+	if (!f) {
+		int err = errno;
+		free(p);
+		return err == ENOENT || err == ENOTDIR
+		           ? SIMREC_ENOKEY
+		           : sr_fail(kv->e, SIMREC_EIO, "cannot read '%s/%s': %s",
+		                     kv->path, key, strerror(err));
+	}
+	free(p);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	void *b = malloc(n > 0 ? (size_t)n : 1);
+	int rc = 0;
+	if (!b || (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n))
+		rc = sr_fail(kv->e, b ? SIMREC_EIO : SIMREC_ENOMEM,
+		             "cannot read '%s/%s'", kv->path, key);
+	fclose(f);
+	if (!rc && kv->nbufs == kv->capbufs) {
+		size_t c = kv->capbufs ? 2 * kv->capbufs : 16;
+		void **nb = realloc(kv->bufs, c * sizeof *nb);
+		if (nb) {
+			kv->bufs = nb;
+			kv->capbufs = c;
+		} else {
+			rc = SIMREC_ENOMEM;
+		}
+	}
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	kv->bufs[kv->nbufs++] = b;
+	*val = b;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int mkdirs(char *p)
+{
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = 0;
+		int r = mkdir(p, 0777);
+		*s = '/';
+		if (r && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
+{
+	char *p = full_path(kv, key);
+	if (!p)
+		return SIMREC_ENOMEM;
+	size_t n = strlen(p) + 32;
+	char *tmp = malloc(n);
+	int rc = 0;
+	if (!tmp) {
+		free(p);
+		return SIMREC_ENOMEM;
+	}
+	/* leading '.' and a pid: zarr-python ignores such names */
+	const char *slash = strrchr(p, '/');
+	snprintf(tmp, n, "%.*s/.%s.%ld.partial", (int)(slash - p), p, slash + 1,
+	         (long)getpid());
+	if (mkdirs(p)) {
+		rc = sr_fail(kv->e, SIMREC_EIO, "cannot create directories for "
+		                                "'%s': %s",
+		             p, strerror(errno));
+		goto out;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0664);
+	if (fd < 0) {
+		rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s", tmp,
+		             strerror(errno));
+		goto out;
+	}
+	const char *b = val;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, b, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s",
+			             tmp, strerror(errno));
+			break;
+		}
+		b += w;
+		left -= (size_t)w;
+	}
+	close(fd);
+	if (!rc && rename(tmp, p))
+		rc = sr_fail(kv->e, SIMREC_EIO, "cannot rename '%s' to '%s': %s",
+		             tmp, p, strerror(errno));
+	if (rc) {
+		unlink(tmp);
+		goto out;
+	}
+	if (kv->ndirty == kv->capdirty) {
+		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
+		char **nd = realloc(kv->dirty, c * sizeof *nd);
+		if (!nd) {
+			rc = SIMREC_ENOMEM;
+			goto out;
+		}
+		kv->dirty = nd;
+		kv->capdirty = c;
+	}
+	kv->dirty[kv->ndirty++] = p;
+	p = NULL;
+out:
+	free(tmp);
+	free(p);
+	return rc;
+}
+
+typedef struct name_list {
+	char **v;
+	size_t n, cap;
+} name_list;
+
+static int push_name(name_list *l, const char *s)
+{
+	if (l->n == l->cap) {
+		size_t c = l->cap ? 2 * l->cap : 64;
+		char **nv = realloc(l->v, c * sizeof *nv);
+		if (!nv)
+			return SIMREC_ENOMEM;
+		l->v = nv;
+		l->cap = c;
+	}
+	return (l->v[l->n] = strdup(s)) ? (l->n++, 0) : SIMREC_ENOMEM;
+}
+
+/* Walk dir (relative rel) collecting keys. */
+static int walk(const char *root, const char *rel, name_list *out)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	int rc = 0;
+	while (!rc && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, "..") || strstr(n, ".partial"))
+			continue;
+		char sub[4096];
+		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);
+		char full[8192];
+		snprintf(full, sizeof full, "%s/%s", root, sub);
+		struct stat sb;
+		if (stat(full, &sb))
+			continue;
+		rc = S_ISDIR(sb.st_mode) ? walk(root, sub, out)
+		                         : push_name(out, sub);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int kvd_list(sr_kv *kv, const char *prefix,
+                    int (*fn)(const char *key, void *arg), void *arg)
+{
+	name_list l = {0};
+	/* start the walk at the deepest directory of the prefix */
+	char *dir = sr_key_parent(prefix);
+	if (!dir)
+		return SIMREC_ENOMEM;
+	int rc = walk(kv->path, dir, &l);
+	free(dir);
+	if (!rc)
+		qsort(l.v, l.n, sizeof *l.v, cmp_name);
+	size_t pl = strlen(prefix);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!rc && !strncmp(l.v[i], prefix, pl))
+			rc = fn(l.v[i], arg);
+		free(l.v[i]);
+	}
+	free(l.v);
+	return rc;
+}
+
+static int du(const char *path, long long *sum)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char full[4096];
+		snprintf(full, sizeof full, "%s/%s", path, de->d_name);
+		struct stat sb;
+		if (stat(full, &sb))
+			continue;
+		if (S_ISDIR(sb.st_mode))
+			du(full, sum);
+		else
+			*sum += (long long)sb.st_blocks * 512;
+	}
+	closedir(d);
+	return 0;
+}
+
+static long long kvd_disk_bytes(sr_kv *kv)
+{
+	long long s = 0;
+	du(kv->path, &s);
+	return s;
+}
+
+const sr_kv_ops sr_kv_dir = {
+	.open = kvd_open,
+	.close = kvd_close,
+	.begin = kvd_begin,
+	.commit = kvd_commit,
+	.abort = kvd_abort,
+	.sync = kvd_sync,
+	.read_begin = kvd_read_begin,
+	.read_end = kvd_read_end,
+	.get = kvd_get,
+	.put = kvd_put,
+	.list = kvd_list,
+	.disk_bytes = kvd_disk_bytes,
+};

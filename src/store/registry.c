@@ -1,0 +1,161 @@
+/* The datastore table: one line per backend. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/codec.h"
+#include "../core/internal.h"
+
+extern const sr_store_ops sr_memory_ops;
+extern const sr_store_ops sr_zarr_lmdb_ops;
+extern const sr_store_ops sr_zarr_dir_ops;
+#ifdef SIMREC_HAVE_HDF5
+extern const sr_store_ops sr_hdf5_ops;
+#endif
+
+static const sr_store_ops *const registry[] = {
+	&sr_memory_ops,
+	&sr_zarr_lmdb_ops,
+	&sr_zarr_dir_ops,
+#ifdef SIMREC_HAVE_HDF5
+	&sr_hdf5_ops,
+#endif
+};
+
+const sr_store_ops *sr_store_find(const char *scheme)
+{
+	for (size_t i = 0; i < sizeof registry / sizeof *registry; i++)
+		if (!strcmp(registry[i]->scheme, scheme))
+			return registry[i];
+	return NULL;
+}
+
+static int parse_size(const char *v, size_t *out)
+{
+	char *end;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (end == v)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		x <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		x <<= 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		x <<= 30, end++;
+	if (*end)
+		return -1;
+	*out = (size_t)x;
+	return 0;
+}
+
+/* Options, then URI parameters on top of them. */
+static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
+{
+	const sr_uri *u = &st->uri;
+	st->mode = o->mode;
+	st->chunk_bytes = o->chunk_bytes ? o->chunk_bytes : (1u << 20);
+	snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
+	         o->codec ? o->codec : "lz4");
+	st->codec.level = o->level;
+	st->codec.shuffle = (int)o->shuffle;
+	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 1;
+	for (int i = 0; i < u->nparams; i++) {
+		const char *k = u->keys[i], *v = u->vals[i];
+		char *end = NULL;
+		if (!strcmp(k, "codec")) {
+			snprintf(st->codec.cname, sizeof st->codec.cname, "%s", v);
+		} else if (!strcmp(k, "level")) {
+			st->codec.level = (int)strtol(v, &end, 10);
+		} else if (!strcmp(k, "shuffle")) {
+			st->codec.shuffle = !strcmp(v, "none")   ? 0
+			                    : !strcmp(v, "byte") ? 1
+			                    : !strcmp(v, "bit")  ? 2
+			                                         : -1;
+		} else if (!strcmp(k, "threads")) {
+			st->codec.nthreads = (int)strtol(v, &end, 10);
+		} else if (!strcmp(k, "chunk_bytes")) {
+			if (parse_size(v, &st->chunk_bytes))
+				end = (char *)v;
+		} else if (!strcmp(k, "mode")) {
+			st->mode = !strcmp(v, "r")       ? SIMREC_MODE_READONLY
+			           : !strcmp(v, "w")     ? SIMREC_MODE_CREATE
+			           : !strcmp(v, "a")     ? SIMREC_MODE_APPEND
+			                                 : (simrec_mode_t)-1;
+		} else if (strcmp(k, "lock") && strcmp(k, "prefix") &&
+		           strcmp(k, "password") && strcmp(k, "user") &&
+		           strcmp(k, "map_size")) {
+			return sr_fail(e, SIMREC_EURI,
+			               "store '%s:%s': unknown parameter '%s'",
+			               u->scheme, u->path, k);
+		}
+		if (end && *end)
+			return sr_fail(e, SIMREC_EURI,
+			               "store '%s:%s': bad value '%s' for '%s'",
+			               u->scheme, u->path, v, k);
+	}
+	if (st->codec.level < 0 || st->codec.level > 9 ||
+	    st->codec.shuffle < 0 || st->codec.shuffle > 2 ||
+	    (int)st->mode < 0 || st->codec.nthreads < 1 ||
+	    st->chunk_bytes > (1u << 30))
+		return sr_fail(e, SIMREC_ECONFIG,
+		               "store '%s:%s': level must be 0-9, shuffle "
+		               "none/byte/bit, mode r/w/a, threads >= 1, "
+		               "chunk_bytes <= 1 GiB",
+		               u->scheme, u->path);
+	if (!sr_codec_valid(st->codec.cname) &&
+	    !(strcmp(st->codec.cname, "deflate") == 0 &&
+	      strcmp(u->scheme, "hdf5") == 0))
+		return sr_fail(e, SIMREC_ECONFIG,
+		               "store '%s:%s': unknown codec '%s' (lz4, "
+		               "blosclz, lz4hc, zstd, zlib, none%s)",
+		               u->scheme, u->path, st->codec.cname,
+		               strcmp(u->scheme, "hdf5") ? "" : ", deflate");
+	return 0;
+}
+
+int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
+                  int meta_writer, sr_err *e, sr_store **out)
+{
+	*out = NULL;
+	sr_store *st = calloc(1, sizeof *st);
+	if (!st)
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	st->err = e;
+	st->comm = comm;
+	st->meta_writer = meta_writer;
+	int rc = sr_uri_parse(uri, &st->uri, e);
+	if (rc) {
+		free(st);
+		return rc;
+	}
+	st->ops = sr_store_find(st->uri.scheme);
+	if (!st->ops)
+		rc = sr_fail(e, SIMREC_EURI,
+		             "store URI '%s': unknown scheme '%s' (memory, zarr, "
+		             "zarr+dir, hdf5, redis)",
+		             uri, st->uri.scheme);
+	if (!rc)
+		rc = apply_params(st, o, e);
+	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])
+		rc = sr_fail(e, SIMREC_EURI, "store URI '%s' has no path", uri);
+	if (!rc)
+		rc = st->ops->open(st);
+	if (rc) {
+		sr_uri_free(&st->uri);
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void sr_store_close(sr_store *st, int *status)
+{
+	if (!st)
+		return;
+	int rc = st->ops->close(st);
+	if (rc && status && !*status)
+		*status = rc;
+	sr_uri_free(&st->uri);
+	free(st);
+}

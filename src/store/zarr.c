@@ -1,0 +1,875 @@
+/* zarr v2 store over a key-value layer: "zarr:PATH" (LMDB, as
+ * zarr-python's LMDBStore) and "zarr+dir:PATH" (DirectoryStore).
+ * Metadata JSON is written as zarr-python 2.x writes it (sorted keys,
+ * 4-space indent), chunks are blosc frames or raw bytes, chunk keys
+ * "i.j.k". See docs/format.md. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../codec/codec.h"
+#include "../core/attr_json.h"
+#include "kv.h"
+
+#define VALUE_ATTR "_simrec_value"
+
+typedef struct zarr_store {
+	const sr_kv_ops *kvo;
+	sr_kv *kv;
+	void *cbuf; /* compressed chunk */
+	size_t ccap;
+	void *chunk; /* decoded/assembled chunk */
+	size_t chcap;
+} zarr_store;
+
+typedef struct zds {
+	char *key;
+	int compressed;
+	sr_codec codec; /* for writing: the store's, or "none" */
+	unsigned char fill[8];
+	size_t stored_rows; /* shape[0] last written to .zarray */
+} zds;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static char *cat_key(const char *key, const char *leaf)
+{
+	size_t n = strlen(key) + strlen(leaf) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s%s%s", key, *key ? "/" : "", leaf);
+	return s;
+}
+
+static int put_json(zarr_store *z, const char *key, const char *leaf,
+                    json_t *j, sr_err *e)
+{
+	char *k = cat_key(key, leaf);
+	/* zarr-python: json.dumps(indent=4, sort_keys=True,
+	 * ensure_ascii=True, separators=(',', ': ')) */
+	char *text = json_dumps(j, JSON_INDENT(4) | JSON_SORT_KEYS |
+	                               JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+	int rc = (!k || !text) ? SIMREC_ENOMEM
+	                       : z->kvo->put(z->kv, k, text, strlen(text));
+	if (rc == SIMREC_ENOMEM)
+		sr_fail(e, rc, "out of memory writing '%s'", key);
+	free(k);
+	free(text);
+	return rc;
+}
+
+/* Parse JSON under key/leaf; ENOKEY if absent. Caller wraps in a read. */
+static int get_json(zarr_store *z, const char *key, const char *leaf,
+                    json_t **out, sr_err *e)
+{
+	*out = NULL;
+	char *k = cat_key(key, leaf);
+	if (!k)
+		return SIMREC_ENOMEM;
+	const void *v;
+	size_t n;
+	int rc = z->kvo->get(z->kv, k, &v, &n);
+	if (!rc) {
+		json_error_t je;
+		*out = json_loadb(v, n, JSON_DECODE_ANY, &je);
+		if (!*out)
+			rc = sr_fail(e, SIMREC_EFORMAT, "'%s' is not valid JSON: %s",
+			             k, je.text);
+	}
+	free(k);
+	return rc;
+}
+
+static int has_key(zarr_store *z, const char *key, const char *leaf)
+{
+	char *k = cat_key(key, leaf);
+	const void *v;
+	size_t n;
+	int found = k && z->kvo->get(z->kv, k, &v, &n) == 0;
+	free(k);
+	return found;
+}
+
+/* Write .zgroup for every group above key (and key itself if group). */
+static int ensure_groups(zarr_store *z, const char *key, int include_self,
+                         sr_err *e)
+{
+	char *p = include_self ? strdup(key) : sr_key_parent(key);
+	int rc = p ? 0 : SIMREC_ENOMEM;
+	while (!rc) {
+		if (has_key(z, p, ".zarray"))
+			rc = sr_fail(e, SIMREC_EKIND,
+			             "'%s' is a dataset and cannot hold '%s'", p,
+			             key);
+		else if (!has_key(z, p, ".zgroup")) {
+			json_t *g = json_pack("{s:i}", "zarr_format", 2);
+			rc = g ? put_json(z, p, ".zgroup", g, e) : SIMREC_ENOMEM;
+			json_decref(g);
+		}
+		if (!*p)
+			break;
+		char *q = sr_key_parent(p);
+		free(p);
+		if (!(p = q))
+			rc = SIMREC_ENOMEM;
+	}
+	free(p);
+	return rc;
+}
+
+static int grow(void **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	void *q = realloc(*p, need);
+	if (!q)
+		return SIMREC_ENOMEM;
+	*p = q;
+	*cap = need;
+	return 0;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+                    struct FTW *ftw)
+{
+	SR_UNUSED(sb);
+	SR_UNUSED(flag);
+	SR_UNUSED(ftw);
+	return remove(p);
+}
+
+/* Mode "create" replaces an existing store, but only something that
+ * looks like one (never an arbitrary directory named by a typo). */
+static int remove_store(const char *path, int lmdb, sr_err *e)
+{
+	struct stat sb;
+	if (stat(path, &sb))
+		return 0;
+	char probe[4096];
+	snprintf(probe, sizeof probe, "%s/%s", path,
+	         lmdb ? "data.mdb" : ".zgroup");
+	struct stat pb;
+	int empty = 0;
+	if (S_ISDIR(sb.st_mode) && stat(probe, &pb)) {
+		snprintf(probe, sizeof probe, "%s/.zarray", path);
+		if (stat(probe, &pb)) {
+			empty = rmdir(path) == 0;
+			if (!empty)
+				return sr_fail(e, SIMREC_EIO,
+				               "refusing to replace '%s': it exists "
+				               "and is not a zarr store",
+				               path);
+		}
+	}
+	if (!empty && nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+		return sr_fail(e, SIMREC_EIO, "cannot remove old store '%s': %s",
+		               path, strerror(errno));
+	return 0;
+}
+
+static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
+{
+	zarr_store *z = calloc(1, sizeof *z);
+	if (!z)
+		return SIMREC_ENOMEM;
+	z->kvo = kvo;
+	int rc = 0;
+	const char *path = st->uri.path;
+	if (st->mode == SIMREC_MODE_CREATE && st->meta_writer)
+		rc = remove_store(path, kvo == &sr_kv_lmdb, st->err);
+	size_t map_size = (size_t)1 << 40; /* as zarr-python; sparse */
+	const char *ms = sr_uri_param(&st->uri, "map_size");
+	if (ms)
+		map_size = strtoull(ms, NULL, 10);
+	if (!rc)
+		rc = kvo->open(&z->kv, path, st->mode, map_size, st->err);
+	if (rc) {
+		free(z);
+		return rc;
+	}
+	st->impl = z;
+	if (st->mode != SIMREC_MODE_READONLY && st->meta_writer) {
+		if (!(rc = kvo->begin(z->kv))) {
+			rc = ensure_groups(z, "", 1, st->err);
+			rc = rc ? (kvo->abort(z->kv), rc) : kvo->commit(z->kv);
+		}
+	} else if (!(rc = kvo->read_begin(z->kv))) {
+		if (!has_key(z, "", ".zgroup"))
+			rc = sr_fail(st->err, SIMREC_EFORMAT,
+			             "'%s' is not a zarr group (no .zgroup at its "
+			             "root)",
+			             path);
+		kvo->read_end(z->kv);
+	}
+	if (rc) {
+		kvo->close(z->kv);
+		free(z);
+		st->impl = NULL;
+	}
+	return rc;
+}
+
+static int zarr_open_lmdb(sr_store *st)
+{
+	return zarr_open_kv(st, &sr_kv_lmdb);
+}
+
+static int zarr_open_dir(sr_store *st)
+{
+	return zarr_open_kv(st, &sr_kv_dir);
+}
+
+static int zarr_commit(sr_store *st)
+{
+	zarr_store *z = st->impl;
+	return st->mode == SIMREC_MODE_READONLY ? 0 : z->kvo->sync(z->kv);
+}
+
+static int zarr_close(sr_store *st)
+{
+	zarr_store *z = st->impl;
+	int rc = zarr_commit(st);
+	z->kvo->close(z->kv);
+	free(z->cbuf);
+	free(z->chunk);
+	free(z);
+	return rc;
+}
+
+/* ---- metadata ---------------------------------------------------------- */
+
+static json_t *size_array(int n, const size_t *v)
+{
+	json_t *a = json_array();
+	for (int i = 0; a && i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+static json_t *zarray_json(const sr_store *st, const sr_meta *m)
+{
+	json_t *comp = json_null();
+	if (strcmp(st->codec.cname, "none"))
+		comp = json_pack("{s:i,s:i,s:s,s:s,s:i}", "blocksize", 0, "clevel",
+		                 st->codec.level, "cname", st->codec.cname, "id",
+		                 "blosc", "shuffle", st->codec.shuffle);
+	json_t *filters = json_null(), *fill;
+	if (sr_dtype_is_vlen(m->dtype)) {
+		filters = json_pack("[{s:s}]", "id",
+		                    m->dtype == SIMREC_STRING ? "vlen-utf8"
+		                                              : "vlen-bytes");
+		fill = json_integer(0);
+	} else if (m->dtype == SIMREC_FLOAT32 || m->dtype == SIMREC_FLOAT64) {
+		fill = json_real(0.0);
+	} else if (m->dtype == SIMREC_BOOL) {
+		fill = json_false();
+	} else {
+		fill = json_integer(0);
+	}
+	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:s,s:o,s:i}", "chunks",
+	                 size_array(m->ndim, m->chunks), "compressor", comp,
+	                 "dtype", sr_dtype_zarr(m->dtype), "fill_value", fill,
+	                 "filters", filters, "order", "C", "shape",
+	                 size_array(m->ndim, m->shape), "zarr_format", 2);
+}
+
+static int parse_sizes(json_t *a, int *n, size_t *v)
+{
+	if (!json_is_array(a) || json_array_size(a) > SIMREC_MAX_NDIM)
+		return -1;
+	*n = (int)json_array_size(a);
+	for (int i = 0; i < *n; i++) {
+		json_t *x = json_array_get(a, (size_t)i);
+		if (!json_is_integer(x) || json_integer_value(x) < 0)
+			return -1;
+		v[i] = (size_t)json_integer_value(x);
+	}
+	return 0;
+}
+
+static void fill_from_json(simrec_dtype_t dt, json_t *f, unsigned char *out)
+{
+	memset(out, 0, 8);
+	double d = json_is_number(f) ? json_number_value(f)
+	           : json_is_string(f) && !strcmp(json_string_value(f), "NaN")
+	               ? (double)NAN
+	               : 0.0;
+	long long i = json_is_integer(f) ? json_integer_value(f) : (long long)d;
+	switch (dt) {
+	case SIMREC_FLOAT32: {
+		float x = (float)d;
+		memcpy(out, &x, 4);
+		break;
+	}
+	case SIMREC_FLOAT64:
+		memcpy(out, &d, 8);
+		break;
+	case SIMREC_BOOL:
+		out[0] = json_is_true(f) || i != 0;
+		break;
+	default: /* little-endian integers */
+		for (size_t b = 0; b < simrec_dtype_size(dt); b++)
+			out[b] = (unsigned char)((unsigned long long)i >> (8 * b));
+	}
+}
+
+static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
+                        zds *d)
+{
+	memset(m, 0, sizeof *m);
+	int nc = 0;
+	json_t *dt = json_object_get(j, "dtype"),
+	       *comp = json_object_get(j, "compressor"),
+	       *filt = json_object_get(j, "filters"),
+	       *order = json_object_get(j, "order");
+	if (json_integer_value(json_object_get(j, "zarr_format")) != 2 ||
+	    parse_sizes(json_object_get(j, "shape"), &m->ndim, m->shape) ||
+	    parse_sizes(json_object_get(j, "chunks"), &nc, m->chunks) ||
+	    nc != m->ndim || !json_is_string(dt))
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s/.zarray' in '%s' is not zarr v2 metadata", key,
+		               st->uri.path);
+	for (int i = 0; i < nc; i++)
+		if (!m->chunks[i])
+			return sr_fail(st->err, SIMREC_EFORMAT,
+			               "'%s' has a zero chunk extent", key);
+	if (order && strcmp(json_string_value(order), "C"))
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s': order '%s' is not supported (only C)", key,
+		               json_string_value(order));
+	if (json_is_object(comp)) {
+		const char *id = json_string_value(json_object_get(comp, "id"));
+		if (!id || strcmp(id, "blosc"))
+			return sr_fail(st->err, SIMREC_ENOTSUP,
+			               "'%s': compressor '%s' is not supported (only "
+			               "blosc or none)",
+			               key, id ? id : "?");
+		d->compressed = 1;
+	}
+	const char *fid = NULL;
+	if (json_is_array(filt) && json_array_size(filt) == 1)
+		fid = json_string_value(
+		    json_object_get(json_array_get(filt, 0), "id"));
+	else if (!json_is_null(filt) && filt)
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s': filter chain not supported", key);
+	const char *dts = json_string_value(dt);
+	if (!strcmp(dts, "|O")) {
+		if (fid && !strcmp(fid, "vlen-utf8"))
+			m->dtype = SIMREC_STRING;
+		else if (fid && !strcmp(fid, "vlen-bytes"))
+			m->dtype = SIMREC_BYTES;
+		else
+			return sr_fail(st->err, SIMREC_ENOTSUP,
+			               "'%s': object array without a vlen-utf8 or "
+			               "vlen-bytes filter",
+			               key);
+		if (m->ndim != 1)
+			return sr_fail(st->err, SIMREC_ENOTSUP,
+			               "'%s': only 1-d object arrays are supported",
+			               key);
+	} else if (fid) {
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s': filter '%s' is not supported", key, fid);
+	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s': dtype '%s' is not supported", key, dts);
+	}
+	fill_from_json(m->dtype, json_object_get(j, "fill_value"), d->fill);
+	return 0;
+}
+
+static zds *zds_new(const char *key)
+{
+	zds *d = calloc(1, sizeof *d);
+	if (d && !(d->key = strdup(key))) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	zarr_store *z = st->impl;
+	json_t *j = NULL, *attrs = NULL;
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	rc = get_json(z, key, ".zarray", &j, st->err);
+	if (rc == SIMREC_ENOKEY && has_key(z, key, ".zgroup"))
+		rc = SIMREC_EKIND;
+	zds *d = NULL;
+	if (!rc && !(d = zds_new(key)))
+		rc = SIMREC_ENOMEM;
+	if (!rc)
+		rc = parse_zarray(st, key, j, m, d);
+	if (!rc && get_json(z, key, ".zattrs", &attrs, st->err) == 0)
+		m->is_value = json_is_true(json_object_get(attrs, VALUE_ATTR));
+	z->kvo->read_end(z->kv);
+	json_decref(j);
+	json_decref(attrs);
+	if (rc) {
+		if (d)
+			free(d->key);
+		free(d);
+		return rc;
+	}
+	d->stored_rows = m->ndim ? m->shape[0] : 0;
+	d->codec = st->codec;
+	if (!d->compressed)
+		strcpy(d->codec.cname, "none");
+	*ds = d;
+	return 0;
+}
+
+static void zarr_release(sr_store *st, void *ds)
+{
+	SR_UNUSED(st);
+	zds *d = ds;
+	if (d)
+		free(d->key);
+	free(d);
+}
+
+static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
+                       void **ds)
+{
+	zarr_store *z = st->impl;
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	if (has_key(z, key, ".zgroup"))
+		rc = sr_fail(st->err, SIMREC_EKIND,
+		             "'%s' is a group in '%s', not a dataset", key,
+		             st->uri.path);
+	if (!rc)
+		rc = ensure_groups(z, key, 0, st->err);
+	json_t *j = rc ? NULL : zarray_json(st, m);
+	if (!rc && !j)
+		rc = SIMREC_ENOMEM;
+	if (!rc)
+		rc = put_json(z, key, ".zarray", j, st->err);
+	json_decref(j);
+	/* a replaced value: keep the user's attributes, set the marker */
+	if (!rc && (m->is_value || has_key(z, key, ".zattrs"))) {
+		json_t *a = NULL;
+		if (get_json(z, key, ".zattrs", &a, st->err) || !json_is_object(a)) {
+			json_decref(a);
+			a = json_object();
+		}
+		if (m->is_value)
+			json_object_set_new(a, VALUE_ATTR, json_true());
+		else
+			json_object_del(a, VALUE_ATTR);
+		rc = put_json(z, key, ".zattrs", a, st->err);
+		json_decref(a);
+	}
+	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	if (rc)
+		return rc;
+	zds *d = zds_new(key);
+	if (!d)
+		return SIMREC_ENOMEM;
+	d->compressed = strcmp(st->codec.cname, "none") != 0;
+	d->codec = st->codec;
+	d->stored_rows = m->ndim ? m->shape[0] : 0;
+	*ds = d;
+	return 0;
+}
+
+/* Chunk key "key/i.j.k" ("key/0" for a 0-d array). */
+static void chunk_key(char *buf, size_t cap, const char *key, int ndim,
+                      const size_t *idx)
+{
+	int n = snprintf(buf, cap, "%s/", key);
+	if (ndim == 0)
+		snprintf(buf + n, cap - (size_t)n, "0");
+	for (int i = 0; i < ndim && (size_t)n < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, i ? ".%zu" : "%zu", idx[i]);
+}
+
+static int update_shape(sr_store *st, zds *d, const sr_meta *m)
+{
+	if (!st->meta_writer || !m->ndim || d->stored_rows == m->shape[0])
+		return 0;
+	/* only the shape changes: compressor, fill value and any other
+	 * fields (written by zarr-python, say) stay as they are */
+	json_t *j = NULL;
+	int rc = get_json(st->impl, d->key, ".zarray", &j, st->err);
+	if (!rc)
+		rc = json_object_set_new(j, "shape", size_array(m->ndim, m->shape))
+		         ? SIMREC_ENOMEM
+		         : put_json(st->impl, d->key, ".zarray", j, st->err);
+	json_decref(j);
+	if (!rc)
+		d->stored_rows = m->shape[0];
+	return rc;
+}
+
+/* Iterate chunk indices covering [start, start+count). Returns 0 when
+ * done. */
+static int next_chunk(int ndim, const size_t *lo, const size_t *hi,
+                      size_t *idx)
+{
+	for (int i = ndim - 1; i >= 0; i--) {
+		if (++idx[i] <= hi[i])
+			return 1;
+		idx[i] = lo[i];
+	}
+	return 0;
+}
+
+/* Overlap of chunk idx with the selection: in-chunk start, in-selection
+ * start, count. */
+static void overlap(int ndim, const size_t *chunks, const size_t *idx,
+                    const size_t *start, const size_t *count, size_t *cstart,
+                    size_t *sstart, size_t *n)
+{
+	for (int i = 0; i < ndim; i++) {
+		size_t c0 = idx[i] * chunks[i], c1 = c0 + chunks[i];
+		size_t s0 = start[i], s1 = start[i] + count[i];
+		size_t a = c0 > s0 ? c0 : s0, b = c1 < s1 ? c1 : s1;
+		cstart[i] = a - c0;
+		sstart[i] = a - s0;
+		n[i] = b - a;
+	}
+}
+
+static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
+                      const size_t *start, const size_t *count,
+                      const void *data)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		celems *= m->chunks[i];
+		if (!count[i])
+			return 0;
+		lo[i] = idx[i] = start[i] / m->chunks[i];
+		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+	}
+	size_t cbytes = celems * isz;
+	if (grow(&z->chunk, &z->chcap, cbytes))
+		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	char ck[4096];
+	do {
+		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
+		    n[SIMREC_MAX_NDIM];
+		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
+		/* a chunk that is one contiguous run of the caller's data is
+		 * compressed in place, else assembled (padded with fill) */
+		const void *src = z->chunk;
+		int full = 1, contiguous = 1;
+		for (int i = 0; i < nd; i++) {
+			full &= n[i] == m->chunks[i];
+			if (i > 0 && n[i] != count[i])
+				contiguous = 0;
+		}
+		if (full && contiguous) {
+			size_t off = 0;
+			for (int i = 0; i < nd; i++)
+				off = off * count[i] + sst[i];
+			src = (const char *)data + off * isz;
+		} else {
+			if (!full)
+				memset(z->chunk, 0, cbytes);
+			sr_copy_region(nd, isz, data, count, sst, z->chunk,
+			               m->chunks, cst, n);
+		}
+		size_t clen;
+		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
+		                     &z->ccap, &clen, st->err);
+		chunk_key(ck, sizeof ck, d->key, nd, idx);
+		if (!rc)
+			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
+	} while (!rc && next_chunk(nd, lo, hi, idx));
+	if (!rc)
+		rc = update_shape(st, d, m);
+	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+}
+
+static int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m,
+                           size_t row0, size_t n, const sr_blob *items)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	size_t c = m->chunks[0];
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	static const sr_blob empty = {NULL, 0};
+	sr_blob *pad = calloc(c, sizeof *pad);
+	if (!pad)
+		rc = SIMREC_ENOMEM;
+	for (size_t r = row0; !rc && r < row0 + n; r += c - r % c) {
+		size_t ci = r / c, first = ci * c;
+		for (size_t i = 0; i < c; i++) {
+			size_t row = first + i;
+			pad[i] = row >= row0 && row < row0 + n ? items[row - row0]
+			                                       : empty;
+		}
+		/* chunks at the end of the array hold c items too (zarr pads) */
+		void *enc;
+		size_t elen, clen;
+		if (sr_vlen_encode(pad, c, &enc, &elen)) {
+			rc = sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+			break;
+		}
+		rc = sr_codec_encode(&d->codec, 1, enc, elen, &z->cbuf, &z->ccap,
+		                     &clen, st->err);
+		free(enc);
+		char ck[4096];
+		chunk_key(ck, sizeof ck, d->key, 1, &ci);
+		if (!rc)
+			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
+	}
+	free(pad);
+	if (!rc)
+		rc = update_shape(st, d, m);
+	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+}
+
+/* Decode chunk ck into z->chunk (cbytes); *missing if absent. */
+static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
+                      int *missing)
+{
+	zarr_store *z = st->impl;
+	const void *v;
+	size_t len;
+	int rc = z->kvo->get(z->kv, ck, &v, &len);
+	*missing = rc == SIMREC_ENOKEY;
+	if (rc)
+		return *missing ? 0 : rc;
+	rc = sr_codec_decode(d->compressed, v, len, z->chunk, cbytes,
+	                     st->codec.nthreads, st->err);
+	if (rc)
+		sr_fail(st->err, rc, "chunk '%s' of '%s' is corrupt: %s", ck,
+		        st->uri.path, st->err->msg);
+	return rc;
+}
+
+static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
+                     const size_t *start, const size_t *count, void *buf)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		celems *= m->chunks[i];
+		if (!count[i])
+			return 0;
+		lo[i] = idx[i] = start[i] / m->chunks[i];
+		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+	}
+	size_t cbytes = celems * isz;
+	if (grow(&z->chunk, &z->chcap, cbytes))
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "out of memory for a %zu-byte chunk", cbytes);
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	char ck[4096];
+	do {
+		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
+		    n[SIMREC_MAX_NDIM];
+		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
+		chunk_key(ck, sizeof ck, d->key, nd, idx);
+		int missing;
+		rc = load_chunk(st, d, ck, cbytes, &missing);
+		if (!rc && missing)
+			for (size_t i = 0; i < celems; i++)
+				memcpy((char *)z->chunk + i * isz, d->fill, isz);
+		if (!rc)
+			sr_copy_region(nd, isz, z->chunk, m->chunks, cst, buf,
+			               count, sst, n);
+	} while (!rc && next_chunk(nd, lo, hi, idx));
+	z->kvo->read_end(z->kv);
+	return rc;
+}
+
+static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
+                          size_t index, sr_blob *out)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	size_t ci = index / m->chunks[0];
+	char ck[4096];
+	chunk_key(ck, sizeof ck, d->key, 1, &ci);
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	const void *v;
+	size_t len;
+	rc = z->kvo->get(z->kv, ck, &v, &len);
+	void *dec = NULL;
+	size_t dlen = len;
+	if (!rc && d->compressed) {
+		dlen = sr_codec_decoded_size(v, len);
+		dec = malloc(dlen ? dlen : 1);
+		if (!dec)
+			rc = SIMREC_ENOMEM;
+		else
+			rc = sr_codec_decode(1, v, len, dec, dlen, 1, st->err);
+	}
+	if (!rc)
+		rc = sr_vlen_item(dec ? dec : v, dlen, index % m->chunks[0], out);
+	if (rc == SIMREC_ENOKEY) {
+		out->data = calloc(1, 1);
+		out->len = 0;
+		rc = out->data ? 0 : SIMREC_ENOMEM;
+	} else if (rc == SIMREC_EFORMAT) {
+		sr_fail(st->err, rc, "chunk '%s' of '%s' is corrupt", ck,
+		        st->uri.path);
+	}
+	free(dec);
+	z->kvo->read_end(z->kv);
+	return rc;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static int zarr_attr_set(sr_store *st, const char *key, const char *name,
+                         const simrec_attr_t *a)
+{
+	zarr_store *z = st->impl;
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	json_t *j = NULL;
+	if (!has_key(z, key, ".zarray"))
+		rc = ensure_groups(z, key, 1, st->err);
+	if (!rc && get_json(z, key, ".zattrs", &j, st->err) == SIMREC_EFORMAT)
+		rc = SIMREC_EFORMAT;
+	if (!rc && !json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	if (!rc && (rc = sr_attr_to_json(j, name, a)) == SIMREC_EINVAL)
+		sr_fail(st->err, rc, "attribute '%s' of '%s': not valid UTF-8",
+		        name, key);
+	if (!rc)
+		rc = put_json(z, key, ".zattrs", j, st->err);
+	json_decref(j);
+	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+}
+
+static int with_attrs(sr_store *st, const char *key, json_t **j)
+{
+	zarr_store *z = st->impl;
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	rc = get_json(z, key, ".zattrs", j, st->err);
+	if (rc == SIMREC_ENOKEY &&
+	    (has_key(z, key, ".zarray") || has_key(z, key, ".zgroup"))) {
+		*j = json_object();
+		rc = 0;
+	}
+	z->kvo->read_end(z->kv);
+	json_object_del(*j, VALUE_ATTR);
+	return rc;
+}
+
+static int zarr_attr_get(sr_store *st, const char *key, const char *name,
+                         simrec_attr_t *out)
+{
+	json_t *j = NULL;
+	int rc = with_attrs(st, key, &j);
+	if (!rc)
+		rc = sr_attr_from_json(j, name, out);
+	json_decref(j);
+	return rc;
+}
+
+static int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn,
+                          void *arg)
+{
+	json_t *j = NULL;
+	int rc = with_attrs(st, key, &j);
+	if (!rc)
+		rc = sr_attr_json_list(j, fn, arg);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- listing ----------------------------------------------------------- */
+
+typedef struct list_ctx {
+	sr_list_fn fn;
+	void *arg;
+	const char *prefix;
+} list_ctx;
+
+static int list_cb(const char *k, void *arg)
+{
+	list_ctx *c = arg;
+	const char *leaf = strrchr(k, '/');
+	leaf = leaf ? leaf + 1 : k;
+	int ds = !strcmp(leaf, ".zarray");
+	if (!ds && strcmp(leaf, ".zgroup"))
+		return 0;
+	size_t n = (size_t)(leaf - k);
+	if (n == 0)
+		return 0; /* the root group */
+	char key[4096];
+	snprintf(key, sizeof key, "%.*s", (int)n - 1, k);
+	size_t pl = strlen(c->prefix);
+	if (pl && key[pl] && key[pl] != '/')
+		return 0;
+	return c->fn(key, ds, c->arg);
+}
+
+static int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn,
+                     void *arg)
+{
+	zarr_store *z = st->impl;
+	list_ctx c = {fn, arg, prefix};
+	return z->kvo->list(z->kv, prefix, list_cb, &c);
+}
+
+static long long zarr_disk_bytes(sr_store *st)
+{
+	zarr_store *z = st->impl;
+	return z->kvo->disk_bytes(z->kv);
+}
+
+#define ZARR_OPS                                                                \
+	.version = SR_STORE_OPS_VERSION, .close = zarr_close,                   \
+	.commit = zarr_commit, .lookup = zarr_lookup, .create = zarr_create,    \
+	.write = zarr_write, .write_vlen = zarr_write_vlen, .read = zarr_read,  \
+	.read_vlen = zarr_read_vlen, .release = zarr_release,                   \
+	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                   \
+	.attr_list = zarr_attr_list, .list = zarr_list,                         \
+	.disk_bytes = zarr_disk_bytes
+
+const sr_store_ops sr_zarr_lmdb_ops = {
+	.scheme = "zarr",
+	.flags = SR_STORE_ONE_NODE,
+	.open = zarr_open_lmdb,
+	ZARR_OPS,
+};
+
+const sr_store_ops sr_zarr_dir_ops = {
+	.scheme = "zarr+dir",
+	.flags = SR_STORE_SHARED_FILE,
+	.open = zarr_open_dir,
+	ZARR_OPS,
+};

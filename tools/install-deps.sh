@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install every build, test and run dependency of simrec from Debian's
+# packages. Idempotent and non-interactive; run as root (or through sudo).
+#   tools/install-deps.sh            build + run + test dependencies
+#   SIMREC_WITH_SLURM=0 tools/...    skip slurm-wlm/munge (the SLURM tests)
+set -eu
+
+PKGS="build-essential cmake pkg-config git ca-certificates clang-format
+libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
+liblmdb-dev lmdb-utils libblosc-dev libjansson-dev
+libhiredis-dev redis-server redis-tools
+python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis
+procps iproute2"
+if [ "${SIMREC_WITH_SLURM:-1}" = 1 ]; then
+	PKGS="$PKGS slurmctld slurmd slurm-client munge"
+fi
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
