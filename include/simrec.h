@@ -52,27 +52,27 @@ extern "C" {
 /* ---- errors ------------------------------------------------------------ */
 
 /* One list generates the enum, simrec_err_name() and simrec_strerror(). */
-#define SIMREC_ERRNO_MAP(X)                                                     \
-	X(EINVAL, -1, "invalid argument")                                       \
-	X(ENOMEM, -2, "out of memory")                                          \
-	X(EURI, -3, "bad or unknown store URI")                                 \
-	X(ENOKEY, -4, "no such key")                                            \
-	X(EDTYPE, -5, "dtype differs from the dataset's")                       \
-	X(ESHAPE, -6, "shape differs from the dataset's")                       \
-	X(ERANGE, -7, "selection out of range")                                 \
-	X(EREADONLY, -8, "store is open read-only")                             \
-	X(EIO, -9, "I/O error")                                                 \
-	X(EFORMAT, -10, "not a valid store or corrupt data")                    \
-	X(ECODEC, -11, "compression or decompression failed")                   \
-	X(ENOTSUP, -12, "operation not supported by this store")                \
-	X(ECONFIG, -13, "invalid configuration")                                \
-	X(EMPI, -14, "MPI error")                                               \
-	X(ECONN, -15, "cannot reach server")                                    \
-	X(ESERVER, -16, "server replied with an error")                         \
-	X(ETIMEDOUT, -17, "timed out")                                          \
-	X(ELOCK, -18, "lock not held or lease lost")                            \
-	X(EKIND, -19, "key holds another kind of entry")                        \
-	X(ETRUNC, -20, "buffer too small")                                      \
+#define SIMREC_ERRNO_MAP(X)                                      \
+	X(EINVAL, -1, "invalid argument")                        \
+	X(ENOMEM, -2, "out of memory")                           \
+	X(EURI, -3, "bad or unknown store URI")                  \
+	X(ENOKEY, -4, "no such key")                             \
+	X(EDTYPE, -5, "dtype differs from the dataset's")        \
+	X(ESHAPE, -6, "shape differs from the dataset's")        \
+	X(ERANGE, -7, "selection out of range")                  \
+	X(EREADONLY, -8, "store is open read-only")              \
+	X(EIO, -9, "I/O error")                                  \
+	X(EFORMAT, -10, "not a valid store or corrupt data")     \
+	X(ECODEC, -11, "compression or decompression failed")    \
+	X(ENOTSUP, -12, "operation not supported by this store") \
+	X(ECONFIG, -13, "invalid configuration")                 \
+	X(EMPI, -14, "MPI error")                                \
+	X(ECONN, -15, "cannot reach server")                     \
+	X(ESERVER, -16, "server replied with an error")          \
+	X(ETIMEDOUT, -17, "timed out")                           \
+	X(ELOCK, -18, "lock not held or lease lost")             \
+	X(EKIND, -19, "key holds another kind of entry")         \
+	X(ETRUNC, -20, "buffer too small")                       \
 	X(EREMOTE, -21, "another rank failed")
 
 enum simrec_status {
@@ -139,12 +139,13 @@ typedef struct simrec_options {
 	                             "zstd", "zlib", "none"; HDF5 also "deflate" */
 	int level;                /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
-	int nthreads;             /* compression threads, default 1 */
+	int nthreads;             /* blosc threads; 0 (default): 2 */
 	/* record_all: ranks per writer rank (0: one writer per node, or the
 	 * SIMREC_RANKS_PER_WRITER / SIMREC_WRITERS environment variables). */
 	int ranks_per_writer;
-	int writers; /* number of writers M; 0 = see ranks_per_writer */
-	int io_summary; /* print an I/O summary at close (or SIMREC_IO_SUMMARY=1) */
+	int writers;    /* number of writers M; 0 = see ranks_per_writer */
+	int io_summary; /* print an I/O summary at close (or
+	                   SIMREC_IO_SUMMARY=1) */
 } simrec_options_t;
 
 /* Fill *opts with the defaults. */
@@ -273,10 +274,9 @@ SIMREC_API int simrec_attr_list(simrec_t *rec, const char *key,
  * ("" for all), in sorted order. A nonzero return from fn stops the walk
  * and is returned.
  */
-SIMREC_API int simrec_list(simrec_t *rec, const char *prefix,
-                           int (*fn)(const char *key, int is_dataset,
-                                     void *arg),
-                           void *arg);
+SIMREC_API int
+simrec_list(simrec_t *rec, const char *prefix,
+            int (*fn)(const char *key, int is_dataset, void *arg), void *arg);
 
 /* ---- reading ----------------------------------------------------------- */
 
@@ -297,13 +297,13 @@ SIMREC_API int simrec_get(simrec_t *rec, const char *key,
 SIMREC_API simrec_dtype_t simrec_dataset_dtype(const simrec_dataset_t *ds);
 SIMREC_API int simrec_dataset_ndim(const simrec_dataset_t *ds);
 /* Copies ndim extents into shape. */
-SIMREC_API void simrec_dataset_shape(const simrec_dataset_t *ds,
-                                     size_t *shape);
+SIMREC_API void simrec_dataset_shape(const simrec_dataset_t *ds, size_t *shape);
 /* Number of elements (product of the shape). */
 SIMREC_API size_t simrec_dataset_size(const simrec_dataset_t *ds);
 /* Chunk shape as stored (ndim extents of the underlying dataset); 0 if the
  * store has no chunks. */
-SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds, size_t *chunks);
+SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
+                                     size_t *chunks);
 
 /*
  * Read the hyperslab start[i] .. start[i]+count[i] (ndim entries each) into

@@ -23,30 +23,32 @@ static void write_sample(const char *uri)
 			size_t n = shapes[s][0] * shapes[s][1];
 			for (size_t r = 0; r < 9; r++) {
 				sample_fill(dt, r * n, n, buf);
-				CHECK_OK(rec, simrec_record(rec, key, dt, 2, shapes[s],
-				                            buf));
+				CHECK_OK(rec, simrec_record(rec, key, dt, 2,
+				                            shapes[s], buf));
 			}
 		}
 	}
 	for (size_t r = 0; r < 1000000; r++) {
 		double v;
 		sample_fill(SIMREC_FLOAT64, r, 1, &v);
-		CHECK_OK(rec, simrec_record(rec, "small/scalar", SIMREC_FLOAT64, 0,
-		                            NULL, &v));
+		CHECK_OK(rec, simrec_record(rec, "small/scalar", SIMREC_FLOAT64,
+		                            0, NULL, &v));
 	}
 	for (int i = 0; i < 50; i++) {
 		char s[64];
-		int n = snprintf(s, sizeof s, "{\"step\": %d, \"name\": \"é%d\"}", i, i);
+		int n = snprintf(s, sizeof s,
+		                 "{\"step\": %d, \"name\": \"é%d\"}", i, i);
 		CHECK_OK(rec, simrec_record_bytes(rec, "deep/nested/key/config",
 		                                  SIMREC_STRING, s, (size_t)n));
-		CHECK_OK(rec, simrec_record_bytes(rec, "deep/raw", SIMREC_BYTES, s,
-		                                  (size_t)(i % 7)));
+		CHECK_OK(rec, simrec_record_bytes(rec, "deep/raw", SIMREC_BYTES,
+		                                  s, (size_t)(i % 7)));
 	}
 	const size_t s3[3] = {2, 3, 4};
 	float v[24];
 	sample_fill(SIMREC_FLOAT32, 0, 24, v);
 	CHECK_OK(rec, simrec_set(rec, "deep/value", SIMREC_FLOAT32, 3, s3, v));
-	CHECK_OK(rec, simrec_attr_set_string(rec, "", "title", "simrec interop"));
+	CHECK_OK(rec,
+	         simrec_attr_set_string(rec, "", "title", "simrec interop"));
 	CHECK_OK(rec, simrec_attr_set_int(rec, "types", "count", 11));
 	CHECK_OK(rec, simrec_attr_set_double(rec, "small/scalar", "dt", 0.125));
 	CHECK_OK(rec, simrec_attr_set_string(rec, "deep/nested", "unit", "K"));

@@ -16,7 +16,8 @@ static simrec_t *open_store(simrec_mode_t mode, const char *params)
 	simrec_options_init(&o);
 	o.mode = mode;
 	char u[4200];
-	snprintf(u, sizeof u, "%s%s%s", uri, params ? "?" : "", params ? params : "");
+	snprintf(u, sizeof u, "%s%s%s", uri, params ? "?" : "",
+	         params ? params : "");
 	simrec_t *rec = NULL;
 	CHECK_OK(NULL, simrec_open(&rec, u, &o));
 	CHECK(rec != NULL);
@@ -63,7 +64,8 @@ static void test_dtypes(void)
 		unsigned char buf[15 * 8];
 		for (size_t r = 0; r < 100; r++) {
 			sample_fill(dt, r * per, per, buf);
-			CHECK_OK(rec, simrec_record(rec, key, dt, 2, shape, buf));
+			CHECK_OK(rec,
+			         simrec_record(rec, key, dt, 2, shape, buf));
 		}
 		(void)isz;
 		const size_t full[3] = {100, 3, 5};
@@ -80,8 +82,8 @@ static void test_dtypes(void)
 	float f4[120];
 	for (size_t r = 0; r < 7; r++) {
 		sample_fill(SIMREC_FLOAT32, r * 120, 120, f4);
-		CHECK_OK(rec, simrec_record(rec, "a/b/c/d4", SIMREC_FLOAT32, 4, s4,
-		                            f4));
+		CHECK_OK(rec, simrec_record(rec, "a/b/c/d4", SIMREC_FLOAT32, 4,
+		                            s4, f4));
 	}
 	CHECK_OK(rec, simrec_flush(rec));
 	const size_t n1[1] = {1000}, n5[5] = {7, 2, 3, 4, 5};
@@ -106,7 +108,8 @@ static void test_slices(void)
 	int32_t buf[200];
 	for (size_t r = 0; r < 30; r++) {
 		sample_fill(SIMREC_INT32, r * 200, 200, buf);
-		CHECK_OK(rec, simrec_record(rec, "f", SIMREC_INT32, 2, shape, buf));
+		CHECK_OK(rec,
+		         simrec_record(rec, "f", SIMREC_INT32, 2, shape, buf));
 	}
 	simrec_dataset_t *ds;
 	CHECK_OK(rec, simrec_get_all(rec, "f", &ds));
@@ -118,7 +121,8 @@ static void test_slices(void)
 		for (size_t b = 0; b < 7; b++)
 			for (size_t c = 0; c < 11; c++)
 				CHECK(got[(a * 7 + b) * 11 + c] ==
-				      all[(a + 5) * 200 + (b + 2) * 20 + c + 3]);
+				      all[(a + 5) * 200 + (b + 2) * 20 + c +
+				          3]);
 	const size_t bad[3] = {25, 0, 0}, badc[3] = {6, 1, 1};
 	CHECK_RC(rec, simrec_dataset_read(ds, bad, badc, got, 4 * 6),
 	         SIMREC_ERANGE);
@@ -215,12 +219,14 @@ static void test_values_attrs(void)
 		CHECK_OK(rec, simrec_get(rec, "cfg/dt", &ds));
 		CHECK(simrec_dataset_ndim(ds) == 0);
 		double d = 0;
-		CHECK_OK(rec, simrec_dataset_read(ds, NULL, NULL, &d, sizeof d));
+		CHECK_OK(rec,
+		         simrec_dataset_read(ds, NULL, NULL, &d, sizeof d));
 		CHECK(d == 3.25);
 		simrec_dataset_close(ds);
 		simrec_attr_t a;
 		CHECK_OK(rec, simrec_attr_get(rec, "", "title", &a));
-		CHECK(a.type == SIMREC_ATTR_STRING && !strcmp(a.s, "simrec test"));
+		CHECK(a.type == SIMREC_ATTR_STRING &&
+		      !strcmp(a.s, "simrec test"));
 		simrec_attr_clear(&a);
 		CHECK_OK(rec, simrec_attr_get(rec, "cfg", "answer", &a));
 		CHECK(a.type == SIMREC_ATTR_INT && a.i == 42);
@@ -241,15 +247,19 @@ static void test_text(void)
 	simrec_t *rec = open_store(SIMREC_MODE_CREATE, "chunk_bytes=2048");
 	char buf[128];
 	for (int i = 0; i < 300; i++) {
-		int n = snprintf(buf, sizeof buf, "{\"step\": %d, \"é\": \"%*s\"}",
-		                 i, i % 40, "");
-		CHECK_OK(rec, simrec_record_bytes(rec, "log/config", SIMREC_STRING,
-		                                  buf, (size_t)n));
-		unsigned char raw[4] = {(unsigned char)i, 0, 255, (unsigned char)(i >> 8)};
-		CHECK_OK(rec, simrec_record_bytes(rec, "log/raw", SIMREC_BYTES, raw,
-		                                  (size_t)(i % 5)));
+		int n = snprintf(buf, sizeof buf,
+		                 "{\"step\": %d, \"é\": \"%*s\"}", i, i % 40,
+		                 "");
+		CHECK_OK(rec,
+		         simrec_record_bytes(rec, "log/config", SIMREC_STRING,
+		                             buf, (size_t)n));
+		unsigned char raw[4] = {(unsigned char)i, 0, 255,
+		                        (unsigned char)(i >> 8)};
+		CHECK_OK(rec, simrec_record_bytes(rec, "log/raw", SIMREC_BYTES,
+		                                  raw, (size_t)(i % 5)));
 	}
-	CHECK_RC(rec, simrec_record_bytes(rec, "log/config", SIMREC_BYTES, "x", 1),
+	CHECK_RC(rec,
+	         simrec_record_bytes(rec, "log/config", SIMREC_BYTES, "x", 1),
 	         SIMREC_EDTYPE);
 	for (int pass = 0; pass < 1 + persistent; pass++) {
 		if (pass) {
@@ -265,21 +275,26 @@ static void test_text(void)
 		for (int i = 0; i < 300; i += 7) {
 			char want[128], got[128];
 			int n = snprintf(want, sizeof want,
-			                 "{\"step\": %d, \"é\": \"%*s\"}", i, i % 40, "");
+			                 "{\"step\": %d, \"é\": \"%*s\"}", i,
+			                 i % 40, "");
 			size_t len;
-			CHECK_OK(rec, simrec_dataset_read_bytes(ds, (size_t)i, got,
-			                                        sizeof got, &len));
+			CHECK_OK(rec,
+			         simrec_dataset_read_bytes(ds, (size_t)i, got,
+			                                   sizeof got, &len));
 			CHECK(len == (size_t)n && !strcmp(got, want));
-			CHECK_RC(rec, simrec_dataset_read_bytes(ds, (size_t)i, got, 3,
-			                                        &len),
+			CHECK_RC(rec,
+			         simrec_dataset_read_bytes(ds, (size_t)i, got,
+			                                   3, &len),
 			         SIMREC_ETRUNC);
 		}
 		simrec_dataset_close(ds);
 		CHECK_OK(rec, simrec_get(rec, "log/raw", &ds));
 		unsigned char got[8];
 		size_t len;
-		CHECK_OK(rec, simrec_dataset_read_bytes(ds, 0, got, sizeof got, &len));
-		CHECK(len == 299 % 5 && got[0] == (unsigned char)299 && got[2] == 255);
+		CHECK_OK(rec, simrec_dataset_read_bytes(ds, 0, got, sizeof got,
+		                                        &len));
+		CHECK(len == 299 % 5 && got[0] == (unsigned char)299 &&
+		      got[2] == 255);
 		simrec_dataset_close(ds);
 	}
 	CHECK_OK(rec, simrec_close(rec));
@@ -300,12 +315,13 @@ static void test_append(void)
 		for (size_t r = 0; r < 17; r++) {
 			size_t row = (size_t)round * 17 + r;
 			sample_fill(SIMREC_INT16, row * 3, 3, buf);
-			CHECK_OK(rec, simrec_record(rec, "grow", SIMREC_INT16, 1, shape,
-			                            buf));
+			CHECK_OK(rec, simrec_record(rec, "grow", SIMREC_INT16,
+			                            1, shape, buf));
 			char s[32];
 			int n = snprintf(s, sizeof s, "row %zu", row);
-			CHECK_OK(rec, simrec_record_bytes(rec, "growtext", SIMREC_STRING,
-			                                  s, (size_t)n));
+			CHECK_OK(rec, simrec_record_bytes(rec, "growtext",
+			                                  SIMREC_STRING, s,
+			                                  (size_t)n));
 		}
 		CHECK_OK(rec, simrec_close(rec));
 	}
@@ -318,7 +334,8 @@ static void test_append(void)
 		char got[32], want[32];
 		size_t len;
 		snprintf(want, sizeof want, "row %zu", i);
-		CHECK_OK(rec, simrec_dataset_read_bytes(ds, i, got, sizeof got, &len));
+		CHECK_OK(rec, simrec_dataset_read_bytes(ds, i, got, sizeof got,
+		                                        &len));
 		CHECK(!strcmp(got, want));
 	}
 	simrec_dataset_close(ds);
@@ -326,7 +343,8 @@ static void test_append(void)
 	CHECK_RC(rec, simrec_record(rec, "grow", SIMREC_INT16, 1, shape, buf),
 	         SIMREC_EREADONLY);
 	CHECK(strstr(simrec_errmsg(rec), "read-only") != NULL);
-	CHECK_RC(rec, simrec_attr_set_int(rec, "grow", "x", 1), SIMREC_EREADONLY);
+	CHECK_RC(rec, simrec_attr_set_int(rec, "grow", "x", 1),
+	         SIMREC_EREADONLY);
 	CHECK_OK(rec, simrec_close(rec));
 }
 
@@ -343,7 +361,8 @@ static void test_fanout(void)
 	const size_t shape[1] = {4};
 	float f[4] = {1, 2, 3, 4};
 	for (int i = 0; i < 10; i++)
-		CHECK_OK(rec, simrec_record(rec, "fan/x", SIMREC_FLOAT32, 1, shape, f));
+		CHECK_OK(rec, simrec_record(rec, "fan/x", SIMREC_FLOAT32, 1,
+		                            shape, f));
 	CHECK_OK(rec, simrec_close(rec));
 	if (!persistent)
 		return;
@@ -371,7 +390,8 @@ static void test_list_and_uris(void)
 	const size_t shape[1] = {2};
 	float f[2] = {1, 2};
 	CHECK_OK(rec, simrec_record(rec, "g1/a", SIMREC_FLOAT32, 1, shape, f));
-	CHECK_OK(rec, simrec_record(rec, "g1/g2/b", SIMREC_FLOAT32, 1, shape, f));
+	CHECK_OK(rec,
+	         simrec_record(rec, "g1/g2/b", SIMREC_FLOAT32, 1, shape, f));
 	CHECK_OK(rec, simrec_record(rec, "c", SIMREC_FLOAT32, 1, shape, f));
 	CHECK_OK(rec, simrec_flush(rec));
 	int n[2] = {0, 0};
@@ -404,7 +424,8 @@ int main(int argc, char **argv)
 	snprintf(scheme, sizeof scheme, "%s", argv[1]);
 	persistent = strcmp(scheme, "memory") != 0;
 	if (persistent)
-		snprintf(uri, sizeof uri, "%s:%s/store-%s", scheme, argv[2], scheme);
+		snprintf(uri, sizeof uri, "%s:%s/store-%s", scheme, argv[2],
+		         scheme);
 	else
 		snprintf(uri, sizeof uri, "memory:");
 	test_dtypes();

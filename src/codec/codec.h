@@ -18,6 +18,11 @@ int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
 int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
                     size_t expect, int nthreads, sr_err *e);
 
+/* Decode only items start .. start+nitems-1 of a blosc frame (blosc
+ * decompresses just the blocks that hold them). */
+int sr_codec_decode_items(const void *src, size_t srclen, size_t start,
+                          size_t nitems, size_t typesize, void *dst, sr_err *e);
+
 /* Size of the decoded data of a blosc frame (0 if not a valid frame). */
 size_t sr_codec_decoded_size(const void *src, size_t srclen);
 

@@ -34,7 +34,8 @@ void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
 			chunks[i + 1] = s;
 			budget /= s;
 		} else {
-			/* an even split keeps the edge chunks from being tiny */
+			/* an even split keeps the edge chunks from being tiny
+			 */
 			size_t parts = (s + budget - 1) / budget;
 			chunks[i + 1] = (s + parts - 1) / parts;
 			budget = 1;

@@ -37,10 +37,12 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	ds->st = rec->st[0];
 	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
 	if (rc == SIMREC_ENOKEY)
-		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key, ds->st->uri.path);
+		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
+		        ds->st->uri.path);
 	else if (rc == SIMREC_EKIND)
-		sr_fail(&rec->err, rc, "key '%s' in '%s' is a group, not a dataset",
-		        key, ds->st->uri.path);
+		sr_fail(&rec->err, rc,
+		        "key '%s' in '%s' is a group, not a dataset", key,
+		        ds->st->uri.path);
 	else if (!rc && last && !ds->m.is_value) {
 		if (ds->m.ndim == 0 || ds->m.shape[0] == 0)
 			rc = sr_fail(&rec->err, SIMREC_ERANGE,
@@ -127,11 +129,11 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		st[i] = start ? start[i - off] : 0;
 		ct[i] = count ? count[i - off] : ds->m.shape[i] - st[i];
 		if (st[i] > ds->m.shape[i] || ct[i] > ds->m.shape[i] - st[i])
-			return sr_fail(e, SIMREC_ERANGE,
-			               "key '%s': selection %zu+%zu in dimension %d "
-			               "exceeds the extent %zu",
-			               ds->key, st[i], ct[i], i - off,
-			               ds->m.shape[i]);
+			return sr_fail(
+			        e, SIMREC_ERANGE,
+			        "key '%s': selection %zu+%zu in dimension %d "
+			        "exceeds the extent %zu",
+			        ds->key, st[i], ct[i], i - off, ds->m.shape[i]);
 		n *= ct[i];
 	}
 	size_t need = n * simrec_dtype_size(ds->m.dtype);
@@ -161,8 +163,9 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 		               ds->key);
 	size_t row = ds->last ? ds->row : index;
 	if ((ds->last && index != 0) || row >= ds->m.shape[0])
-		return sr_fail(e, SIMREC_ERANGE, "key '%s': index %zu out of range",
-		               ds->key, index);
+		return sr_fail(e, SIMREC_ERANGE,
+		               "key '%s': index %zu out of range", ds->key,
+		               index);
 	sr_blob b;
 	int rc = ds->st->ops->read_vlen(ds->st, ds->h, &ds->m, row, &b);
 	if (rc)

@@ -8,19 +8,19 @@ static const struct {
 	const char *zarr;
 	size_t size;
 } dtypes[SIMREC_NDTYPES] = {
-	[SIMREC_INT8] = {"int8", "|i1", 1},
-	[SIMREC_INT16] = {"int16", "<i2", 2},
-	[SIMREC_INT32] = {"int32", "<i4", 4},
-	[SIMREC_INT64] = {"int64", "<i8", 8},
-	[SIMREC_UINT8] = {"uint8", "|u1", 1},
-	[SIMREC_UINT16] = {"uint16", "<u2", 2},
-	[SIMREC_UINT32] = {"uint32", "<u4", 4},
-	[SIMREC_UINT64] = {"uint64", "<u8", 8},
-	[SIMREC_FLOAT32] = {"float32", "<f4", 4},
-	[SIMREC_FLOAT64] = {"float64", "<f8", 8},
-	[SIMREC_BOOL] = {"bool", "|b1", 1},
-	[SIMREC_BYTES] = {"bytes", "|O", 0},
-	[SIMREC_STRING] = {"string", "|O", 0},
+        [SIMREC_INT8] = {"int8", "|i1", 1},
+        [SIMREC_INT16] = {"int16", "<i2", 2},
+        [SIMREC_INT32] = {"int32", "<i4", 4},
+        [SIMREC_INT64] = {"int64", "<i8", 8},
+        [SIMREC_UINT8] = {"uint8", "|u1", 1},
+        [SIMREC_UINT16] = {"uint16", "<u2", 2},
+        [SIMREC_UINT32] = {"uint32", "<u4", 4},
+        [SIMREC_UINT64] = {"uint64", "<u8", 8},
+        [SIMREC_FLOAT32] = {"float32", "<f4", 4},
+        [SIMREC_FLOAT64] = {"float64", "<f8", 8},
+        [SIMREC_BOOL] = {"bool", "|b1", 1},
+        [SIMREC_BYTES] = {"bytes", "|O", 0},
+        [SIMREC_STRING] = {"string", "|O", 0},
 };
 
 static int dtype_ok(simrec_dtype_t dt)
@@ -55,8 +55,8 @@ int sr_dtype_from_zarr(const char *s, simrec_dtype_t *dt)
 	for (int i = 0; i < SIMREC_BYTES; i++) {
 		const char *z = dtypes[i].zarr;
 		/* zarr accepts "<i1"/"|i1" alike for one-byte types */
-		if (!strcmp(s, z) ||
-		    (dtypes[i].size == 1 && s[0] == '<' && !strcmp(s + 1, z + 1))) {
+		if (!strcmp(s, z) || (dtypes[i].size == 1 && s[0] == '<' &&
+		                      !strcmp(s + 1, z + 1))) {
 			*dt = (simrec_dtype_t)i;
 			return 0;
 		}

@@ -9,8 +9,8 @@ const char *simrec_strerror(int status)
 	switch (status) {
 	case SIMREC_OK:
 		return "success";
-#define SR_ERR_TEXT_(name, code, text)                                          \
-	case SIMREC_##name:                                                     \
+#define SR_ERR_TEXT_(name, code, text) \
+	case SIMREC_##name:            \
 		return text;
 		SIMREC_ERRNO_MAP(SR_ERR_TEXT_)
 #undef SR_ERR_TEXT_
@@ -24,8 +24,8 @@ const char *simrec_err_name(int status)
 	switch (status) {
 	case SIMREC_OK:
 		return "SIMREC_OK";
-#define SR_ERR_NAME_(name, code, text)                                          \
-	case SIMREC_##name:                                                     \
+#define SR_ERR_NAME_(name, code, text) \
+	case SIMREC_##name:            \
 		return "SIMREC_" #name;
 		SIMREC_ERRNO_MAP(SR_ERR_NAME_)
 #undef SR_ERR_NAME_

@@ -17,7 +17,7 @@ typedef struct sr_err {
 
 /* Record the detail of a failure and return status (always < 0). */
 int sr_fail(sr_err *e, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 /* Metadata of one dataset as the stores keep it. */
 typedef struct sr_meta {
@@ -74,10 +74,10 @@ typedef struct sr_store sr_store;
 
 /* Flags a backend declares. */
 enum {
-	SR_STORE_COLLECTIVE = 1,   /* open/write are collective over st->comm */
-	SR_STORE_ONE_NODE = 2,     /* writers must share one node (LMDB) */
-	SR_STORE_DISTRIBUTED = 4,  /* every rank writes itself (redis) */
-	SR_STORE_SHARED_FILE = 8   /* several writers may share it */
+	SR_STORE_COLLECTIVE = 1,  /* open/write are collective over st->comm */
+	SR_STORE_ONE_NODE = 2,    /* writers must share one node (LMDB) */
+	SR_STORE_DISTRIBUTED = 4, /* every rank writes itself (redis) */
+	SR_STORE_SHARED_FILE = 8  /* several writers may share it */
 };
 
 typedef int (*sr_list_fn)(const char *key, int is_dataset, void *arg);
@@ -102,9 +102,11 @@ typedef struct sr_store_ops {
 	int (*create)(sr_store *st, const char *key, const sr_meta *m,
 	              void **ds);
 	/* write hyperslab start/count (dataset dims; start aligned to
-	 * chunks) of m's dataset and set its extent along dim 0 to m->shape[0] */
+	 * chunks) of m's dataset and set its extent along dim 0 to m->shape[0]
+	 */
 	int (*write)(sr_store *st, void *ds, const sr_meta *m,
-	             const size_t *start, const size_t *count, const void *data);
+	             const size_t *start, const size_t *count,
+	             const void *data);
 	/* vlen datasets: write items row0 .. row0+n-1, extent m->shape[0] */
 	int (*write_vlen)(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	                  size_t n, const sr_blob *items);

@@ -15,7 +15,8 @@ int sr_key_valid(const char *key)
 		if (n == 0 || (n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.') ||
 		    (p[0] == '.' && n > 1 && p[1] == 'z'))
-			return 0; /* empty part, dot parts, zarr metadata names */
+			return 0; /* empty part, dot parts, zarr metadata names
+			           */
 		p += n;
 		if (*p == '/') {
 			p++;

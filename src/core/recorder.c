@@ -22,7 +22,7 @@ void simrec_options_init(simrec_options_t *o)
 	o->codec = "lz4";
 	o->level = 5;
 	o->shuffle = SIMREC_SHUFFLE_BYTE;
-	o->nthreads = 1;
+	o->nthreads = 0; /* 2 blosc threads */
 }
 
 const char *simrec_errmsg(const simrec_t *rec)
@@ -88,8 +88,8 @@ int sr_open_stores(simrec_t *rec, const char *uris, MPI_Comm comm,
 			continue;
 		if (rec->nst == SR_MAX_STORES)
 			rc = sr_fail(&rec->err, SIMREC_ECONFIG,
-			             "more than %d stores in '%s'", SR_MAX_STORES,
-			             uris);
+			             "more than %d stores in '%s'",
+			             SR_MAX_STORES, uris);
 		else
 			rc = sr_store_open(u, &rec->opts, comm, meta_writer,
 			                   &rec->err, &rec->st[rec->nst]);
@@ -195,12 +195,15 @@ int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0, size_t nrows,
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
 		rc = sr_dtype_is_vlen(m.dtype)
-		         ? st->ops->write_vlen(st, d->h[i], &m, row0, nrows, data)
-		         : st->ops->write(st, d->h[i], &m, start, count, data);
+		             ? st->ops->write_vlen(st, d->h[i], &m, row0, nrows,
+		                                   data)
+		             : st->ops->write(st, d->h[i], &m, start, count,
+		                              data);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s", d->key,
-			        st->uri.scheme, st->uri.path,
-			        rec->err.msg[0] ? rec->err.msg : simrec_strerror(rc));
+			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s",
+			        d->key, st->uri.scheme, st->uri.path,
+			        rec->err.msg[0] ? rec->err.msg
+			                        : simrec_strerror(rc));
 	}
 	return rc;
 }
@@ -236,8 +239,8 @@ static int load_tail(simrec_t *rec, sr_dset *d)
 	sr_store *st = rec->st[0];
 	if (d->vbuf) {
 		for (size_t i = 0; i < d->nbuf; i++) {
-			int rc = st->ops->read_vlen(st, d->h[0], &d->m, d->row0 + i,
-			                            &d->vbuf[i]);
+			int rc = st->ops->read_vlen(st, d->h[0], &d->m,
+			                            d->row0 + i, &d->vbuf[i]);
 			if (rc)
 				return rc;
 		}
@@ -264,7 +267,8 @@ static int check_record(simrec_t *rec, const sr_dset *d, simrec_dtype_t dt,
 	char a[128], b[128];
 	fmt_shape(a, sizeof a, ndim, shape);
 	fmt_shape(b, sizeof b, m->ndim - 1, m->shape + 1);
-	return sr_fail(&rec->err, dt != m->dtype ? SIMREC_EDTYPE : SIMREC_ESHAPE,
+	return sr_fail(&rec->err,
+	               dt != m->dtype ? SIMREC_EDTYPE : SIMREC_ESHAPE,
 	               "key '%s': record of %s %s does not match the dataset's "
 	               "records of %s %s; nothing was stored",
 	               d->key, simrec_dtype_name(dt), a,
@@ -279,8 +283,8 @@ static int dset_alloc_buf(sr_dset *d)
 	else if (c0 > 1)
 		d->buf = malloc(c0 * d->row_bytes);
 	return (sr_dtype_is_vlen(d->m.dtype) ? !d->vbuf : c0 > 1 && !d->buf)
-	           ? SIMREC_ENOMEM
-	           : 0;
+	               ? SIMREC_ENOMEM
+	               : 0;
 }
 
 int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
@@ -310,7 +314,8 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 			             "key '%s' in '%s' is %s, not a recorded "
 			             "dataset",
 			             key, st->uri.path,
-			             rc ? "a group" : "a value from simrec_set");
+			             rc ? "a group"
+			                : "a value from simrec_set");
 		else if (rc)
 			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", key,
 			        st->uri.path, rec->err.msg);
@@ -325,7 +330,8 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		}
 	}
 	if (!rc && existed) {
-		d->row_bytes = sr_row_elems(&d->m) * simrec_dtype_size(d->m.dtype);
+		d->row_bytes =
+		        sr_row_elems(&d->m) * simrec_dtype_size(d->m.dtype);
 		rc = check_record(rec, d, dt, ndim, shape);
 	}
 	if (!rc && !existed) {
@@ -351,8 +357,8 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 			continue;
 		rc = rec->st[i]->ops->create(rec->st[i], key, &d->m, &d->h[i]);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s", key,
-			        rec->st[i]->uri.path, rec->err.msg);
+			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
+			        key, rec->st[i]->uri.path, rec->err.msg);
 	}
 	if (!rc)
 		rc = dset_alloc_buf(d);
@@ -375,17 +381,19 @@ static int check_writable(simrec_t *rec, const char *key)
 		return SIMREC_EINVAL;
 	rec->err.msg[0] = 0;
 	if (!sr_key_valid(key))
-		return sr_fail(&rec->err, SIMREC_EINVAL,
-		               "invalid key '%s' (expected '/'-separated names, "
-		               "no empty, '.' or '..' parts)",
-		               key ? key : "(null)");
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "invalid key '%s' (expected '/'-separated names, "
+		        "no empty, '.' or '..' parts)",
+		        key ? key : "(null)");
 	for (int i = 0; i < rec->nst; i++)
 		if (rec->st[i]->mode == SIMREC_MODE_READONLY)
-			return sr_fail(&rec->err, SIMREC_EREADONLY,
-			               "cannot write key '%s': store '%s:%s' is "
-			               "open read-only",
-			               key, rec->st[i]->uri.scheme,
-			               rec->st[i]->uri.path);
+			return sr_fail(
+			        &rec->err, SIMREC_EREADONLY,
+			        "cannot write key '%s': store '%s:%s' is "
+			        "open read-only",
+			        key, rec->st[i]->uri.scheme,
+			        rec->st[i]->uri.path);
 	return 0;
 }
 
@@ -405,7 +413,8 @@ static int check_array(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	for (int i = 0; i < ndim; i++)
 		if (shape[i] == 0)
 			return sr_fail(&rec->err, SIMREC_EINVAL,
-			               "key '%s': dimension %d has extent 0", key, i);
+			               "key '%s': dimension %d has extent 0",
+			               key, i);
 	return 0;
 }
 
@@ -426,7 +435,8 @@ static int append_row(simrec_t *rec, sr_dset *d, const void *data)
 		sr_blob *b = &d->vbuf[d->nbuf];
 		b->data = malloc(in->len ? in->len : 1);
 		if (!b->data)
-			return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+			return sr_fail(&rec->err, SIMREC_ENOMEM,
+			               "out of memory");
 		memcpy(b->data, in->data, in->len);
 		b->len = in->len;
 	} else {
@@ -452,8 +462,8 @@ static int append_row(simrec_t *rec, sr_dset *d, const void *data)
 	return 0;
 }
 
-int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                    int ndim, const size_t *shape, const void *data)
+int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                    const size_t *shape, const void *data)
 {
 	sr_dset *d;
 	int rc = sr_dset_get(rec, key, dt, ndim, shape, 0, &d);
@@ -485,10 +495,11 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (rc)
 		return rc;
 	if (!sr_dtype_is_vlen(dt) || (!data && len))
-		return sr_fail(&rec->err, SIMREC_EINVAL,
-		               "key '%s': simrec_record_bytes takes SIMREC_BYTES "
-		               "or SIMREC_STRING and non-NULL data",
-		               key);
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "key '%s': simrec_record_bytes takes SIMREC_BYTES "
+		        "or SIMREC_STRING and non-NULL data",
+		        key);
 	double t0 = sr_now();
 	sr_dset *d;
 	rc = sr_dset_get(rec, key, dt, 0, NULL, len, &d);
@@ -537,8 +548,8 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	memcpy(m.shape, shape, (size_t)ndim * sizeof *shape);
 	size_t isz = simrec_dtype_size(dt);
 	if (ndim > 0) {
-		sr_chunk_shape(ndim - 1, shape + 1, isz, rec->st[0]->chunk_bytes,
-		               m.chunks);
+		sr_chunk_shape(ndim - 1, shape + 1, isz,
+		               rec->st[0]->chunk_bytes, m.chunks);
 		if (m.chunks[0] > shape[0])
 			m.chunks[0] = shape[0];
 	}
@@ -552,8 +563,8 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		if (h)
 			st->ops->release(st, h);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "cannot set '%s' in '%s': %s", key,
-			        st->uri.path, rec->err.msg);
+			sr_fail(&rec->err, rc, "cannot set '%s' in '%s': %s",
+			        key, st->uri.path, rec->err.msg);
 	}
 	if (!rc)
 		rec->bytes_in += sr_meta_elems(&m) * isz;
@@ -653,8 +664,9 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 		sr_store *st = rec->st[i];
 		rc = st->ops->attr_set(st, key, name, a);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "attribute '%s' of '%s' in '%s': %s",
-			        name, key, st->uri.path, rec->err.msg);
+			sr_fail(&rec->err, rc,
+			        "attribute '%s' of '%s' in '%s': %s", name, key,
+			        st->uri.path, rec->err.msg);
 	}
 	return rc;
 }
@@ -691,8 +703,8 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 	sr_store *st = rec->st[0];
 	int rc = st->ops->attr_get(st, key, name, out);
 	if (rc == SIMREC_ENOKEY)
-		sr_fail(&rec->err, rc, "no attribute '%s' on '%s' in '%s'", name,
-		        *key ? key : "/", st->uri.path);
+		sr_fail(&rec->err, rc, "no attribute '%s' on '%s' in '%s'",
+		        name, *key ? key : "/", st->uri.path);
 	return rc;
 }
 

@@ -55,8 +55,8 @@ int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0, size_t nrows,
 /* Write a dataset's buffered rows not yet written. */
 int sr_dset_flush(simrec_t *rec, sr_dset *d);
 int sr_flush_local(simrec_t *rec);
-int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                    int ndim, const size_t *shape, const void *data);
+int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                    const size_t *shape, const void *data);
 double sr_now(void);
 
 /* MPI aggregation (src/mpi/). */

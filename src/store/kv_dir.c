@@ -39,7 +39,8 @@ static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
 			               path);
 	} else if (mode == SIMREC_MODE_READONLY) {
 		return sr_fail(e, SIMREC_ENOKEY,
-		               "zarr directory store '%s' does not exist", path);
+		               "zarr directory store '%s' does not exist",
+		               path);
 	} else if (mkdir(path, 0777) && errno != EEXIST) {
 		return sr_fail(e, SIMREC_EIO, "cannot create '%s': %s", path,
 		               strerror(errno));
@@ -99,8 +100,9 @@ static int kvd_sync(sr_kv *kv)
 		int fd = open(kv->dirty[i], O_RDONLY);
 		if (fd >= 0) {
 			if (fsync(fd) && !rc)
-				rc = sr_fail(kv->e, SIMREC_EIO, "fsync '%s': %s",
-				             kv->dirty[i], strerror(errno));
+				rc = sr_fail(kv->e, SIMREC_EIO,
+				             "fsync '%s': %s", kv->dirty[i],
+				             strerror(errno));
 			close(fd);
 		}
 		free(kv->dirty[i]);
@@ -140,9 +142,10 @@ static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		int err = errno;
 		free(p);
 		return err == ENOENT || err == ENOTDIR
-		           ? SIMREC_ENOKEY
-		           : sr_fail(kv->e, SIMREC_EIO, "cannot read '%s/%s': %s",
-		                     kv->path, key, strerror(err));
+		               ? SIMREC_ENOKEY
+		               : sr_fail(kv->e, SIMREC_EIO,
+		                         "cannot read '%s/%s': %s", kv->path,
+		                         key, strerror(err));
 	}
 	free(p);
 	fseek(f, 0, SEEK_END);
@@ -203,8 +206,9 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	snprintf(tmp, n, "%.*s/.%s.%ld.partial", (int)(slash - p), p, slash + 1,
 	         (long)getpid());
 	if (mkdirs(p)) {
-		rc = sr_fail(kv->e, SIMREC_EIO, "cannot create directories for "
-		                                "'%s': %s",
+		rc = sr_fail(kv->e, SIMREC_EIO,
+		             "cannot create directories for "
+		             "'%s': %s",
 		             p, strerror(errno));
 		goto out;
 	}
@@ -230,8 +234,9 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	}
 	close(fd);
 	if (!rc && rename(tmp, p))
-		rc = sr_fail(kv->e, SIMREC_EIO, "cannot rename '%s' to '%s': %s",
-		             tmp, p, strerror(errno));
+		rc = sr_fail(kv->e, SIMREC_EIO,
+		             "cannot rename '%s' to '%s': %s", tmp, p,
+		             strerror(errno));
 	if (rc) {
 		unlink(tmp);
 		goto out;
@@ -284,7 +289,8 @@ static int walk(const char *root, const char *rel, name_list *out)
 	int rc = 0;
 	while (!rc && (de = readdir(d))) {
 		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, "..") || strstr(n, ".partial"))
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    strstr(n, ".partial"))
 			continue;
 		char sub[4096];
 		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);
@@ -358,16 +364,16 @@ static long long kvd_disk_bytes(sr_kv *kv)
 }
 
 const sr_kv_ops sr_kv_dir = {
-	.open = kvd_open,
-	.close = kvd_close,
-	.begin = kvd_begin,
-	.commit = kvd_commit,
-	.abort = kvd_abort,
-	.sync = kvd_sync,
-	.read_begin = kvd_read_begin,
-	.read_end = kvd_read_end,
-	.get = kvd_get,
-	.put = kvd_put,
-	.list = kvd_list,
-	.disk_bytes = kvd_disk_bytes,
+        .open = kvd_open,
+        .close = kvd_close,
+        .begin = kvd_begin,
+        .commit = kvd_commit,
+        .abort = kvd_abort,
+        .sync = kvd_sync,
+        .read_begin = kvd_read_begin,
+        .read_end = kvd_read_end,
+        .get = kvd_get,
+        .put = kvd_put,
+        .list = kvd_list,
+        .disk_bytes = kvd_disk_bytes,
 };

@@ -1,8 +1,8 @@
 /* LMDB key-value layer, laid out as zarr-python's LMDBStore: a directory
  * holding data.mdb / lock.mdb, one unnamed database, keys as UTF-8. */
 #include <errno.h>
-#include <stdio.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,14 +49,15 @@ static int kvl_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	}
 	if (!exists) {
 		if (mode == SIMREC_MODE_READONLY) {
-			rc = sr_fail(e, SIMREC_ENOKEY, "zarr store '%s' does not "
-			                               "exist",
+			rc = sr_fail(e, SIMREC_ENOKEY,
+			             "zarr store '%s' does not "
+			             "exist",
 			             path);
 			goto fail;
 		}
 		if (mkdir(path, 0777) && errno != EEXIST) {
-			rc = sr_fail(e, SIMREC_EIO, "cannot create '%s': %s", path,
-			             strerror(errno));
+			rc = sr_fail(e, SIMREC_EIO, "cannot create '%s': %s",
+			             path, strerror(errno));
 			goto fail;
 		}
 	}
@@ -69,26 +70,30 @@ static int kvl_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	/* NOSYNC: batches are committed at chunk boundaries without fsync
 	 * (safe against a crashed process), sync() makes them durable
 	 * against a crashed host at flush/close. */
-	unsigned flags = MDB_NOTLS | (mode == SIMREC_MODE_READONLY
-	                                  ? MDB_RDONLY
-	                                  : MDB_NOSYNC);
+	unsigned flags =
+	        MDB_NOTLS |
+	        (mode == SIMREC_MODE_READONLY ? MDB_RDONLY : MDB_NOSYNC);
 	if ((rc = mdb_env_open(kv->env, path, flags, 0664))) {
 		rc = rc == EACCES && mode == SIMREC_MODE_READONLY
-		         ? sr_fail(e, SIMREC_EIO, "cannot open '%s' read-only: %s",
-		                   path, mdb_strerror(rc))
-		         : sr_fail(e, rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
-		                          ? SIMREC_EFORMAT
-		                          : SIMREC_EIO,
-		                   "zarr store '%s' is not a readable LMDB "
-		                   "environment: %s",
-		                   path, mdb_strerror(rc));
+		             ? sr_fail(e, SIMREC_EIO,
+		                       "cannot open '%s' read-only: %s", path,
+		                       mdb_strerror(rc))
+		             : sr_fail(e,
+		                       rc == MDB_INVALID ||
+		                                       rc == MDB_VERSION_MISMATCH
+		                               ? SIMREC_EFORMAT
+		                               : SIMREC_EIO,
+		                       "zarr store '%s' is not a readable LMDB "
+		                       "environment: %s",
+		                       path, mdb_strerror(rc));
 		goto fail;
 	}
 	MDB_txn *t;
 	if ((rc = mdb_txn_begin(kv->env, NULL,
 	                        mode == SIMREC_MODE_READONLY ? MDB_RDONLY : 0,
 	                        &t)) ||
-	    (rc = mdb_dbi_open(t, NULL, 0, &kv->dbi)) || (rc = mdb_txn_commit(t))) {
+	    (rc = mdb_dbi_open(t, NULL, 0, &kv->dbi)) ||
+	    (rc = mdb_txn_commit(t))) {
 		rc = lmdb_fail(kv, rc, "cannot open database");
 		goto fail;
 	}
@@ -233,16 +238,16 @@ static long long kvl_disk_bytes(sr_kv *kv)
 }
 
 const sr_kv_ops sr_kv_lmdb = {
-	.open = kvl_open,
-	.close = kvl_close,
-	.begin = kvl_begin,
-	.commit = kvl_commit,
-	.abort = kvl_abort,
-	.sync = kvl_sync,
-	.read_begin = kvl_read_begin,
-	.read_end = kvl_read_end,
-	.get = kvl_get,
-	.put = kvl_put,
-	.list = kvl_list,
-	.disk_bytes = kvl_disk_bytes,
+        .open = kvl_open,
+        .close = kvl_close,
+        .begin = kvl_begin,
+        .commit = kvl_commit,
+        .abort = kvl_abort,
+        .sync = kvl_sync,
+        .read_begin = kvl_read_begin,
+        .read_end = kvl_read_end,
+        .get = kvl_get,
+        .put = kvl_put,
+        .list = kvl_list,
+        .disk_bytes = kvl_disk_bytes,
 };

@@ -80,7 +80,8 @@ static int add_parents(mem_store *ms, const char *key, sr_err *e)
 		mem_node *nd = add(ms, p, e, &rc);
 		if (nd && nd->is_dataset)
 			rc = sr_fail(e, SIMREC_EKIND,
-			             "'%s' is a dataset, cannot hold '%s'", p, key);
+			             "'%s' is a dataset, cannot hold '%s'", p,
+			             key);
 		if (!*p)
 			break;
 		char *q = sr_key_parent(p);
@@ -171,17 +172,17 @@ static int grow(void **p, size_t *cap, size_t need)
 }
 
 static int mem_write(sr_store *st, void *ds, const sr_meta *m,
-                     const size_t *start, const size_t *count,
-                     const void *data)
+                     const size_t *start, const size_t *count, const void *data)
 {
 	mem_node *nd = ds;
 	size_t isz = simrec_dtype_size(m->dtype);
 	size_t old = sr_meta_elems(&nd->m) * isz, now = sr_meta_elems(m) * isz;
 	if (grow((void **)&nd->data, &nd->cap, now > 0 ? now : 1))
-		return sr_fail(st->err, SIMREC_ENOMEM,
-		               "memory store: out of memory growing '%s' to %zu "
-		               "bytes",
-		               nd->key, now);
+		return sr_fail(
+		        st->err, SIMREC_ENOMEM,
+		        "memory store: out of memory growing '%s' to %zu "
+		        "bytes",
+		        nd->key, now);
 	if (now > old)
 		memset(nd->data + old, 0, now - old);
 	nd->m.shape[0] = m->shape[0];
@@ -190,15 +191,16 @@ static int mem_write(sr_store *st, void *ds, const sr_meta *m,
 	return 0;
 }
 
-static int mem_write_vlen(sr_store *st, void *ds, const sr_meta *m,
-                          size_t row0, size_t n, const sr_blob *items)
+static int mem_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                          size_t n, const sr_blob *items)
 {
 	mem_node *nd = ds;
 	size_t need = m->shape[0] * sizeof(sr_blob);
 	size_t oldcap = nd->icap;
 	if (grow((void **)&nd->items, &nd->icap, need))
-		return sr_fail(st->err, SIMREC_ENOMEM, "memory store: out of "
-		                                       "memory");
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "memory store: out of "
+		               "memory");
 	memset((char *)nd->items + oldcap, 0, nd->icap - oldcap);
 	for (size_t i = 0; i < n; i++) {
 		sr_blob *b = &nd->items[row0 + i];
@@ -223,8 +225,8 @@ static int mem_read(sr_store *st, void *ds, const sr_meta *m,
 	return 0;
 }
 
-static int mem_read_vlen(sr_store *st, void *ds, const sr_meta *m,
-                         size_t index, sr_blob *out)
+static int mem_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                         sr_blob *out)
 {
 	SR_UNUSED(m);
 	mem_node *nd = ds;
@@ -281,8 +283,7 @@ static int cmp_node(const void *a, const void *b)
 	              (*(mem_node *const *)b)->key);
 }
 
-static int mem_list(sr_store *st, const char *prefix, sr_list_fn fn,
-                    void *arg)
+static int mem_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	mem_store *ms = st->impl;
 	qsort(ms->nodes, ms->n, sizeof *ms->nodes, cmp_node);
@@ -306,22 +307,22 @@ static long long mem_disk_bytes(sr_store *st)
 }
 
 const sr_store_ops sr_memory_ops = {
-	.version = SR_STORE_OPS_VERSION,
-	.scheme = "memory",
-	.flags = 0,
-	.open = mem_open,
-	.close = mem_close,
-	.commit = mem_commit,
-	.lookup = mem_lookup,
-	.create = mem_create,
-	.write = mem_write,
-	.write_vlen = mem_write_vlen,
-	.read = mem_read,
-	.read_vlen = mem_read_vlen,
-	.release = mem_release,
-	.attr_set = mem_attr_set,
-	.attr_get = mem_attr_get,
-	.attr_list = mem_attr_list,
-	.list = mem_list,
-	.disk_bytes = mem_disk_bytes,
+        .version = SR_STORE_OPS_VERSION,
+        .scheme = "memory",
+        .flags = 0,
+        .open = mem_open,
+        .close = mem_close,
+        .commit = mem_commit,
+        .lookup = mem_lookup,
+        .create = mem_create,
+        .write = mem_write,
+        .write_vlen = mem_write_vlen,
+        .read = mem_read,
+        .read_vlen = mem_read_vlen,
+        .release = mem_release,
+        .attr_set = mem_attr_set,
+        .attr_get = mem_attr_get,
+        .attr_list = mem_attr_list,
+        .list = mem_list,
+        .disk_bytes = mem_disk_bytes,
 };

@@ -14,11 +14,11 @@ extern const sr_store_ops sr_hdf5_ops;
 #endif
 
 static const sr_store_ops *const registry[] = {
-	&sr_memory_ops,
-	&sr_zarr_lmdb_ops,
-	&sr_zarr_dir_ops,
+        &sr_memory_ops,
+        &sr_zarr_lmdb_ops,
+        &sr_zarr_dir_ops,
 #ifdef SIMREC_HAVE_HDF5
-	&sr_hdf5_ops,
+        &sr_hdf5_ops,
 #endif
 };
 
@@ -58,12 +58,13 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	         o->codec ? o->codec : "lz4");
 	st->codec.level = o->level;
 	st->codec.shuffle = (int)o->shuffle;
-	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 1;
+	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 2;
 	for (int i = 0; i < u->nparams; i++) {
 		const char *k = u->keys[i], *v = u->vals[i];
 		char *end = NULL;
 		if (!strcmp(k, "codec")) {
-			snprintf(st->codec.cname, sizeof st->codec.cname, "%s", v);
+			snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
+			         v);
 		} else if (!strcmp(k, "level")) {
 			st->codec.level = (int)strtol(v, &end, 10);
 		} else if (!strcmp(k, "shuffle")) {
@@ -77,10 +78,10 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 			if (parse_size(v, &st->chunk_bytes))
 				end = (char *)v;
 		} else if (!strcmp(k, "mode")) {
-			st->mode = !strcmp(v, "r")       ? SIMREC_MODE_READONLY
-			           : !strcmp(v, "w")     ? SIMREC_MODE_CREATE
-			           : !strcmp(v, "a")     ? SIMREC_MODE_APPEND
-			                                 : (simrec_mode_t)-1;
+			st->mode = !strcmp(v, "r")   ? SIMREC_MODE_READONLY
+			           : !strcmp(v, "w") ? SIMREC_MODE_CREATE
+			           : !strcmp(v, "a") ? SIMREC_MODE_APPEND
+			                             : (simrec_mode_t)-1;
 		} else if (strcmp(k, "lock") && strcmp(k, "prefix") &&
 		           strcmp(k, "password") && strcmp(k, "user") &&
 		           strcmp(k, "map_size")) {
@@ -130,10 +131,11 @@ int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
 	}
 	st->ops = sr_store_find(st->uri.scheme);
 	if (!st->ops)
-		rc = sr_fail(e, SIMREC_EURI,
-		             "store URI '%s': unknown scheme '%s' (memory, zarr, "
-		             "zarr+dir, hdf5, redis)",
-		             uri, st->uri.scheme);
+		rc = sr_fail(
+		        e, SIMREC_EURI,
+		        "store URI '%s': unknown scheme '%s' (memory, zarr, "
+		        "zarr+dir, hdf5, redis)",
+		        uri, st->uri.scheme);
 	if (!rc)
 		rc = apply_params(st, o, e);
 	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])

@@ -48,14 +48,15 @@ static char *cat_key(const char *key, const char *leaf)
 	return s;
 }
 
-static int put_json(zarr_store *z, const char *key, const char *leaf,
-                    json_t *j, sr_err *e)
+static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
+                    sr_err *e)
 {
 	char *k = cat_key(key, leaf);
 	/* zarr-python: json.dumps(indent=4, sort_keys=True,
 	 * ensure_ascii=True, separators=(',', ': ')) */
 	char *text = json_dumps(j, JSON_INDENT(4) | JSON_SORT_KEYS |
-	                               JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+	                                   JSON_ENSURE_ASCII |
+	                                   JSON_REAL_PRECISION(17));
 	int rc = (!k || !text) ? SIMREC_ENOMEM
 	                       : z->kvo->put(z->kv, k, text, strlen(text));
 	if (rc == SIMREC_ENOMEM)
@@ -80,8 +81,8 @@ static int get_json(zarr_store *z, const char *key, const char *leaf,
 		json_error_t je;
 		*out = json_loadb(v, n, JSON_DECODE_ANY, &je);
 		if (!*out)
-			rc = sr_fail(e, SIMREC_EFORMAT, "'%s' is not valid JSON: %s",
-			             k, je.text);
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not valid JSON: %s", k, je.text);
 	}
 	free(k);
 	return rc;
@@ -106,11 +107,12 @@ static int ensure_groups(zarr_store *z, const char *key, int include_self,
 	while (!rc) {
 		if (has_key(z, p, ".zarray"))
 			rc = sr_fail(e, SIMREC_EKIND,
-			             "'%s' is a dataset and cannot hold '%s'", p,
-			             key);
+			             "'%s' is a dataset and cannot hold '%s'",
+			             p, key);
 		else if (!has_key(z, p, ".zgroup")) {
 			json_t *g = json_pack("{s:i}", "zarr_format", 2);
-			rc = g ? put_json(z, p, ".zgroup", g, e) : SIMREC_ENOMEM;
+			rc = g ? put_json(z, p, ".zgroup", g, e)
+			       : SIMREC_ENOMEM;
 			json_decref(g);
 		}
 		if (!*p)
@@ -164,15 +166,17 @@ static int remove_store(const char *path, int lmdb, sr_err *e)
 		if (stat(probe, &pb)) {
 			empty = rmdir(path) == 0;
 			if (!empty)
-				return sr_fail(e, SIMREC_EIO,
-				               "refusing to replace '%s': it exists "
-				               "and is not a zarr store",
-				               path);
+				return sr_fail(
+				        e, SIMREC_EIO,
+				        "refusing to replace '%s': it exists "
+				        "and is not a zarr store",
+				        path);
 		}
 	}
 	if (!empty && nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
-		return sr_fail(e, SIMREC_EIO, "cannot remove old store '%s': %s",
-		               path, strerror(errno));
+		return sr_fail(e, SIMREC_EIO,
+		               "cannot remove old store '%s': %s", path,
+		               strerror(errno));
 	return 0;
 }
 
@@ -204,10 +208,11 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 		}
 	} else if (!(rc = kvo->read_begin(z->kv))) {
 		if (!has_key(z, "", ".zgroup"))
-			rc = sr_fail(st->err, SIMREC_EFORMAT,
-			             "'%s' is not a zarr group (no .zgroup at its "
-			             "root)",
-			             path);
+			rc = sr_fail(
+			        st->err, SIMREC_EFORMAT,
+			        "'%s' is not a zarr group (no .zgroup at its "
+			        "root)",
+			        path);
 		kvo->read_end(z->kv);
 	}
 	if (rc) {
@@ -259,9 +264,10 @@ static json_t *zarray_json(const sr_store *st, const sr_meta *m)
 {
 	json_t *comp = json_null();
 	if (strcmp(st->codec.cname, "none"))
-		comp = json_pack("{s:i,s:i,s:s,s:s,s:i}", "blocksize", 0, "clevel",
-		                 st->codec.level, "cname", st->codec.cname, "id",
-		                 "blosc", "shuffle", st->codec.shuffle);
+		comp = json_pack("{s:i,s:i,s:s,s:s,s:i}", "blocksize", 0,
+		                 "clevel", st->codec.level, "cname",
+		                 st->codec.cname, "id", "blosc", "shuffle",
+		                 st->codec.shuffle);
 	json_t *filters = json_null(), *fill;
 	if (sr_dtype_is_vlen(m->dtype)) {
 		filters = json_pack("[{s:s}]", "id",
@@ -301,8 +307,8 @@ static void fill_from_json(simrec_dtype_t dt, json_t *f, unsigned char *out)
 	memset(out, 0, 8);
 	double d = json_is_number(f) ? json_number_value(f)
 	           : json_is_string(f) && !strcmp(json_string_value(f), "NaN")
-	               ? (double)NAN
-	               : 0.0;
+	                   ? (double)NAN
+	                   : 0.0;
 	long long i = json_is_integer(f) ? json_integer_value(f) : (long long)d;
 	switch (dt) {
 	case SIMREC_FLOAT32: {
@@ -318,7 +324,8 @@ static void fill_from_json(simrec_dtype_t dt, json_t *f, unsigned char *out)
 		break;
 	default: /* little-endian integers */
 		for (size_t b = 0; b < simrec_dtype_size(dt); b++)
-			out[b] = (unsigned char)((unsigned long long)i >> (8 * b));
+			out[b] = (unsigned char)((unsigned long long)i >>
+			                         (8 * b));
 	}
 }
 
@@ -336,29 +343,30 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 	    parse_sizes(json_object_get(j, "chunks"), &nc, m->chunks) ||
 	    nc != m->ndim || !json_is_string(dt))
 		return sr_fail(st->err, SIMREC_EFORMAT,
-		               "'%s/.zarray' in '%s' is not zarr v2 metadata", key,
-		               st->uri.path);
+		               "'%s/.zarray' in '%s' is not zarr v2 metadata",
+		               key, st->uri.path);
 	for (int i = 0; i < nc; i++)
 		if (!m->chunks[i])
 			return sr_fail(st->err, SIMREC_EFORMAT,
 			               "'%s' has a zero chunk extent", key);
 	if (order && strcmp(json_string_value(order), "C"))
 		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': order '%s' is not supported (only C)", key,
-		               json_string_value(order));
+		               "'%s': order '%s' is not supported (only C)",
+		               key, json_string_value(order));
 	if (json_is_object(comp)) {
 		const char *id = json_string_value(json_object_get(comp, "id"));
 		if (!id || strcmp(id, "blosc"))
-			return sr_fail(st->err, SIMREC_ENOTSUP,
-			               "'%s': compressor '%s' is not supported (only "
-			               "blosc or none)",
-			               key, id ? id : "?");
+			return sr_fail(
+			        st->err, SIMREC_ENOTSUP,
+			        "'%s': compressor '%s' is not supported (only "
+			        "blosc or none)",
+			        key, id ? id : "?");
 		d->compressed = 1;
 	}
 	const char *fid = NULL;
 	if (json_is_array(filt) && json_array_size(filt) == 1)
 		fid = json_string_value(
-		    json_object_get(json_array_get(filt, 0), "id"));
+		        json_object_get(json_array_get(filt, 0), "id"));
 	else if (!json_is_null(filt) && filt)
 		return sr_fail(st->err, SIMREC_ENOTSUP,
 		               "'%s': filter chain not supported", key);
@@ -369,14 +377,16 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		else if (fid && !strcmp(fid, "vlen-bytes"))
 			m->dtype = SIMREC_BYTES;
 		else
-			return sr_fail(st->err, SIMREC_ENOTSUP,
-			               "'%s': object array without a vlen-utf8 or "
-			               "vlen-bytes filter",
-			               key);
+			return sr_fail(
+			        st->err, SIMREC_ENOTSUP,
+			        "'%s': object array without a vlen-utf8 or "
+			        "vlen-bytes filter",
+			        key);
 		if (m->ndim != 1)
-			return sr_fail(st->err, SIMREC_ENOTSUP,
-			               "'%s': only 1-d object arrays are supported",
-			               key);
+			return sr_fail(
+			        st->err, SIMREC_ENOTSUP,
+			        "'%s': only 1-d object arrays are supported",
+			        key);
 	} else if (fid) {
 		return sr_fail(st->err, SIMREC_ENOTSUP,
 		               "'%s': filter '%s' is not supported", key, fid);
@@ -463,7 +473,8 @@ static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
 	/* a replaced value: keep the user's attributes, set the marker */
 	if (!rc && (m->is_value || has_key(z, key, ".zattrs"))) {
 		json_t *a = NULL;
-		if (get_json(z, key, ".zattrs", &a, st->err) || !json_is_object(a)) {
+		if (get_json(z, key, ".zattrs", &a, st->err) ||
+		    !json_is_object(a)) {
 			json_decref(a);
 			a = json_object();
 		}
@@ -495,7 +506,8 @@ static void chunk_key(char *buf, size_t cap, const char *key, int ndim,
 	if (ndim == 0)
 		snprintf(buf + n, cap - (size_t)n, "0");
 	for (int i = 0; i < ndim && (size_t)n < cap; i++)
-		n += snprintf(buf + n, cap - (size_t)n, i ? ".%zu" : "%zu", idx[i]);
+		n += snprintf(buf + n, cap - (size_t)n, i ? ".%zu" : "%zu",
+		              idx[i]);
 }
 
 static int update_shape(sr_store *st, zds *d, const sr_meta *m)
@@ -507,9 +519,11 @@ static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 	json_t *j = NULL;
 	int rc = get_json(st->impl, d->key, ".zarray", &j, st->err);
 	if (!rc)
-		rc = json_object_set_new(j, "shape", size_array(m->ndim, m->shape))
-		         ? SIMREC_ENOMEM
-		         : put_json(st->impl, d->key, ".zarray", j, st->err);
+		rc = json_object_set_new(j, "shape",
+		                         size_array(m->ndim, m->shape))
+		             ? SIMREC_ENOMEM
+		             : put_json(st->impl, d->key, ".zarray", j,
+		                        st->err);
 	json_decref(j);
 	if (!rc)
 		d->stored_rows = m->shape[0];
@@ -518,8 +532,7 @@ static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 
 /* Iterate chunk indices covering [start, start+count). Returns 0 when
  * done. */
-static int next_chunk(int ndim, const size_t *lo, const size_t *hi,
-                      size_t *idx)
+static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
 {
 	for (int i = ndim - 1; i >= 0; i--) {
 		if (++idx[i] <= hi[i])
@@ -570,7 +583,7 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 	char ck[4096];
 	do {
 		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
-		    n[SIMREC_MAX_NDIM];
+		        n[SIMREC_MAX_NDIM];
 		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
 		/* a chunk that is one contiguous run of the caller's data is
 		 * compressed in place, else assembled (padded with fill) */
@@ -621,18 +634,20 @@ static int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m,
 		size_t ci = r / c, first = ci * c;
 		for (size_t i = 0; i < c; i++) {
 			size_t row = first + i;
-			pad[i] = row >= row0 && row < row0 + n ? items[row - row0]
-			                                       : empty;
+			pad[i] = row >= row0 && row < row0 + n
+			                 ? items[row - row0]
+			                 : empty;
 		}
-		/* chunks at the end of the array hold c items too (zarr pads) */
+		/* chunks at the end of the array hold c items too (zarr pads)
+		 */
 		void *enc;
 		size_t elen, clen;
 		if (sr_vlen_encode(pad, c, &enc, &elen)) {
 			rc = sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
 			break;
 		}
-		rc = sr_codec_encode(&d->codec, 1, enc, elen, &z->cbuf, &z->ccap,
-		                     &clen, st->err);
+		rc = sr_codec_encode(&d->codec, 1, enc, elen, &z->cbuf,
+		                     &z->ccap, &clen, st->err);
 		free(enc);
 		char ck[4096];
 		chunk_key(ck, sizeof ck, d->key, 1, &ci);
@@ -664,6 +679,46 @@ static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
 	return rc;
 }
 
+/* A selection that is one contiguous run inside a compressed chunk is
+ * decoded alone (only the blosc blocks holding it): slicing a big dataset
+ * then costs about what it returns. Returns 1 if it handled the chunk. */
+static int read_run(sr_store *st, const sr_meta *m, const char *ck,
+                    const size_t *cst, const size_t *n, const size_t *sst,
+                    const size_t *count, void *buf, int *rc)
+{
+	int nd = m->ndim, i = 0;
+	while (i < nd && n[i] == 1)
+		i++;
+	size_t run = 1;
+	for (int j = i + 1; j < nd; j++)
+		if (n[j] != m->chunks[j])
+			return 0;
+	size_t off = 0, celems = 1;
+	for (int j = 0; j < nd; j++) {
+		off = off * m->chunks[j] + cst[j];
+		run *= n[j];
+		celems *= m->chunks[j];
+	}
+	if (run * 4 > celems) /* large runs: a whole decode is as cheap */
+		return 0;
+	zarr_store *z = st->impl;
+	const void *v;
+	size_t len, isz = simrec_dtype_size(m->dtype);
+	*rc = z->kvo->get(z->kv, ck, &v, &len);
+	if (*rc == SIMREC_ENOKEY) {
+		*rc = 0;
+		return 0; /* missing chunk: the general path fills */
+	}
+	if (!*rc)
+		*rc = sr_codec_decode_items(v, len, off, run, isz, z->chunk,
+		                            st->err);
+	if (!*rc) {
+		size_t zero[SIMREC_MAX_NDIM] = {0};
+		sr_copy_region(nd, isz, z->chunk, n, zero, buf, count, sst, n);
+	}
+	return 1;
+}
+
 static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
                      const size_t *start, const size_t *count, void *buf)
 {
@@ -689,14 +744,18 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 	char ck[4096];
 	do {
 		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
-		    n[SIMREC_MAX_NDIM];
+		        n[SIMREC_MAX_NDIM];
 		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
 		chunk_key(ck, sizeof ck, d->key, nd, idx);
+		if (d->compressed &&
+		    read_run(st, m, ck, cst, n, sst, count, buf, &rc))
+			continue;
 		int missing;
 		rc = load_chunk(st, d, ck, cbytes, &missing);
 		if (!rc && missing)
 			for (size_t i = 0; i < celems; i++)
-				memcpy((char *)z->chunk + i * isz, d->fill, isz);
+				memcpy((char *)z->chunk + i * isz, d->fill,
+				       isz);
 		if (!rc)
 			sr_copy_region(nd, isz, z->chunk, m->chunks, cst, buf,
 			               count, sst, n);
@@ -730,7 +789,8 @@ static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
 			rc = sr_codec_decode(1, v, len, dec, dlen, 1, st->err);
 	}
 	if (!rc)
-		rc = sr_vlen_item(dec ? dec : v, dlen, index % m->chunks[0], out);
+		rc = sr_vlen_item(dec ? dec : v, dlen, index % m->chunks[0],
+		                  out);
 	if (rc == SIMREC_ENOKEY) {
 		out->data = calloc(1, 1);
 		out->len = 0;
@@ -837,8 +897,7 @@ static int list_cb(const char *k, void *arg)
 	return c->fn(key, ds, c->arg);
 }
 
-static int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn,
-                     void *arg)
+static int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	zarr_store *z = st->impl;
 	list_ctx c = {fn, arg, prefix};
@@ -851,25 +910,25 @@ static long long zarr_disk_bytes(sr_store *st)
 	return z->kvo->disk_bytes(z->kv);
 }
 
-#define ZARR_OPS                                                                \
-	.version = SR_STORE_OPS_VERSION, .close = zarr_close,                   \
-	.commit = zarr_commit, .lookup = zarr_lookup, .create = zarr_create,    \
-	.write = zarr_write, .write_vlen = zarr_write_vlen, .read = zarr_read,  \
-	.read_vlen = zarr_read_vlen, .release = zarr_release,                   \
-	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                   \
-	.attr_list = zarr_attr_list, .list = zarr_list,                         \
+#define ZARR_OPS                                                               \
+	.version = SR_STORE_OPS_VERSION, .close = zarr_close,                  \
+	.commit = zarr_commit, .lookup = zarr_lookup, .create = zarr_create,   \
+	.write = zarr_write, .write_vlen = zarr_write_vlen, .read = zarr_read, \
+	.read_vlen = zarr_read_vlen, .release = zarr_release,                  \
+	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                  \
+	.attr_list = zarr_attr_list, .list = zarr_list,                        \
 	.disk_bytes = zarr_disk_bytes
 
 const sr_store_ops sr_zarr_lmdb_ops = {
-	.scheme = "zarr",
-	.flags = SR_STORE_ONE_NODE,
-	.open = zarr_open_lmdb,
-	ZARR_OPS,
+        .scheme = "zarr",
+        .flags = SR_STORE_ONE_NODE,
+        .open = zarr_open_lmdb,
+        ZARR_OPS,
 };
 
 const sr_store_ops sr_zarr_dir_ops = {
-	.scheme = "zarr+dir",
-	.flags = SR_STORE_SHARED_FILE,
-	.open = zarr_open_dir,
-	ZARR_OPS,
+        .scheme = "zarr+dir",
+        .flags = SR_STORE_SHARED_FILE,
+        .open = zarr_open_dir,
+        ZARR_OPS,
 };
