@@ -5,6 +5,7 @@
 #include "recorder.h"
 
 int sr_flush_key(simrec_t *rec, const char *key);
+int sr_check_readable(simrec_t *rec);
 
 struct simrec_dataset {
 	simrec_t *rec;
@@ -25,6 +26,8 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	if (!rec || !key)
 		return SIMREC_EINVAL;
 	rec->err.msg[0] = 0;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
 	int rc = sr_flush_key(rec, key);
 	if (rc)
 		return rc;

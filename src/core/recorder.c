@@ -40,7 +40,7 @@ static size_t hash(const char *s)
 	return h;
 }
 
-static sr_dset *dset_find(simrec_t *rec, const char *key)
+sr_dset *sr_dset_find(simrec_t *rec, const char *key)
 {
 	for (sr_dset *d = rec->tab[hash(key) % rec->tabsize]; d; d = d->next)
 		if (!strcmp(d->key, key))
@@ -191,6 +191,10 @@ int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0, size_t nrows,
 	memcpy(count, m.shape, sizeof count);
 	start[0] = row0;
 	count[0] = nrows;
+	if (d->agg) {
+		start[1] = d->col0;
+		count[1] = d->ncol;
+	}
 	int rc = 0;
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
@@ -252,11 +256,15 @@ static int load_tail(simrec_t *rec, sr_dset *d)
 	memcpy(count, d->m.shape, sizeof count);
 	start[0] = d->row0;
 	count[0] = d->nbuf;
+	if (d->agg) {
+		start[1] = d->col0;
+		count[1] = d->ncol;
+	}
 	return st->ops->read(st, d->h[0], &d->m, start, count, d->buf);
 }
 
-static int check_record(simrec_t *rec, const sr_dset *d, simrec_dtype_t dt,
-                        int ndim, const size_t *shape)
+int sr_check_record(simrec_t *rec, const sr_dset *d, simrec_dtype_t dt,
+                    int ndim, const size_t *shape)
 {
 	const sr_meta *m = &d->m;
 	int same_shape = ndim == m->ndim - 1;
@@ -287,13 +295,26 @@ static int dset_alloc_buf(sr_dset *d)
 	               : 0;
 }
 
-int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
-                const size_t *shape, size_t vlen_hint, sr_dset **out)
+/* Chunks of an aggregated dataset (steps, nranks, *local): sized like any
+ * other from one group's slab, and never straddling two groups. */
+static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group)
 {
-	sr_dset *d = dset_find(rec, key);
+	size_t sh[SIMREC_MAX_NDIM];
+	memcpy(sh, m->shape + 1, (size_t)(m->ndim - 1) * sizeof *sh);
+	sh[0] = group;
+	sr_chunk_shape(m->ndim - 1, sh, isz, target, m->chunks);
+	while (group % m->chunks[1])
+		m->chunks[1]--;
+}
+
+int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                const size_t *shape, size_t vlen_hint, const sr_dset_init *init,
+                sr_dset **out)
+{
+	sr_dset *d = sr_dset_find(rec, key);
 	if (d) {
 		*out = d;
-		return check_record(rec, d, dt, ndim, shape);
+		return sr_check_record(rec, d, dt, ndim, shape);
 	}
 	d = calloc(1, sizeof *d);
 	if (!d || !(d->key = strdup(key))) {
@@ -301,7 +322,11 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
 	}
 	int rc = 0, existed = 0;
-	for (int i = 0; i < rec->nst && !rc; i++) {
+	if (init && init->known) {
+		d->m = *init->known;
+		existed = d->m.shape[0] > 0;
+	}
+	for (int i = 0; i < rec->nst && !rc && !(init && init->known); i++) {
 		sr_store *st = rec->st[i];
 		sr_meta m;
 		rc = st->ops->lookup(st, key, &m, &d->h[i]);
@@ -332,7 +357,7 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	if (!rc && existed) {
 		d->row_bytes =
 		        sr_row_elems(&d->m) * simrec_dtype_size(d->m.dtype);
-		rc = check_record(rec, d, dt, ndim, shape);
+		rc = sr_check_record(rec, d, dt, ndim, shape);
 	}
 	if (!rc && !existed) {
 		sr_meta *m = &d->m;
@@ -347,14 +372,32 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 			m->chunks[0] = cb / per ? cb / per : 1;
 			if (m->chunks[0] > 65536)
 				m->chunks[0] = 65536;
+		} else if (init) {
+			agg_chunks(m, isz, cb, init->group);
 		} else {
 			sr_chunk_shape(ndim, shape, isz, cb, m->chunks);
 		}
 		d->row_bytes = sr_row_elems(m) * isz;
 	}
+	if (init) {
+		d->agg = 1;
+		d->col0 = init->col0;
+		d->ncol = init->ncol;
+		d->row_bytes = d->row_bytes / d->m.shape[1] * init->ncol;
+	}
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		if (d->h[i])
 			continue;
+		if (init && init->known && existed) {
+			sr_meta ignored;
+			rc = rec->st[i]->ops->lookup(rec->st[i], key, &ignored,
+			                             &d->h[i]);
+			if (rc)
+				sr_fail(&rec->err, rc,
+				        "cannot open '%s' in '%s': %s", key,
+				        rec->st[i]->uri.path, rec->err.msg);
+			continue;
+		}
 		rc = rec->st[i]->ops->create(rec->st[i], key, &d->m, &d->h[i]);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
@@ -420,7 +463,7 @@ static int check_array(simrec_t *rec, const char *key, simrec_dtype_t dt,
 
 /* Append one row (a record) to d: batched, or written straight from the
  * caller's buffer when a chunk holds one record. */
-static int append_row(simrec_t *rec, sr_dset *d, const void *data)
+int sr_dset_append(simrec_t *rec, sr_dset *d, const void *data)
 {
 	size_t c0 = d->m.chunks[0];
 	if (c0 == 1 && !d->vbuf) {
@@ -466,9 +509,9 @@ int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, const void *data)
 {
 	sr_dset *d;
-	int rc = sr_dset_get(rec, key, dt, ndim, shape, 0, &d);
+	int rc = sr_dset_get(rec, key, dt, ndim, shape, 0, NULL, &d);
 	if (!rc)
-		rc = append_row(rec, d, data);
+		rc = sr_dset_append(rec, d, data);
 	if (!rc)
 		rec->bytes_in += d->row_bytes;
 	return rc;
@@ -482,6 +525,9 @@ int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		rc = check_array(rec, key, dt, ndim, shape, data);
 	if (rc)
 		return rc;
+	if (rec->comm != MPI_COMM_NULL && !sr_agg_local_ok(rec))
+		return sr_agg_defer(rec, SR_OP_RECORD, key, dt, ndim, shape,
+		                    data, 0, NULL, NULL);
 	double t0 = sr_now();
 	rc = sr_record_local(rec, key, dt, ndim, shape, data);
 	rec->t_in += sr_now() - t0;
@@ -500,12 +546,15 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		        "key '%s': simrec_record_bytes takes SIMREC_BYTES "
 		        "or SIMREC_STRING and non-NULL data",
 		        key);
+	if (rec->comm != MPI_COMM_NULL && !sr_agg_local_ok(rec))
+		return sr_agg_defer(rec, SR_OP_BYTES, key, dt, 0, NULL, data,
+		                    len, NULL, NULL);
 	double t0 = sr_now();
 	sr_dset *d;
-	rc = sr_dset_get(rec, key, dt, 0, NULL, len, &d);
+	rc = sr_dset_get(rec, key, dt, 0, NULL, len, NULL, &d);
 	sr_blob b = {(void *)data, len};
 	if (!rc)
-		rc = append_row(rec, d, &b);
+		rc = sr_dset_append(rec, d, &b);
 	if (!rc)
 		rec->bytes_in += len;
 	rec->t_in += sr_now() - t0;
@@ -542,6 +591,9 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		rc = check_array(rec, key, dt, ndim, shape, data);
 	if (rc)
 		return rc;
+	if (rec->comm != MPI_COMM_NULL && !sr_agg_local_ok(rec))
+		return sr_agg_defer(rec, SR_OP_SET, key, dt, ndim, shape, data,
+		                    0, NULL, NULL);
 	double t0 = sr_now();
 	dset_remove(rec, key); /* a recorded dataset is replaced whole */
 	sr_meta m = {.dtype = dt, .ndim = ndim, .is_value = 1};
@@ -660,6 +712,9 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 		return sr_fail(&rec->err, SIMREC_EINVAL,
 		               "key '%s': invalid attribute name '%s'", key,
 		               name ? name : "(null)");
+	if (rec->comm != MPI_COMM_NULL && !sr_agg_local_ok(rec))
+		return sr_agg_defer(rec, SR_OP_ATTR, key, 0, 0, NULL, NULL, 0,
+		                    name, a);
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
 		rc = st->ops->attr_set(st, key, name, a);
@@ -694,11 +749,29 @@ int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
 	return attr_set(rec, key, name, &a);
 }
 
+/* Reads need a store: on a recorder opened over a communicator only the
+ * writer ranks hold one. */
+int sr_check_readable(simrec_t *rec);
+int sr_check_readable(simrec_t *rec)
+{
+	if (rec->comm != MPI_COMM_NULL)
+		sr_agg_io_wait(rec);
+	if (rec->nst == 0)
+		return sr_fail(
+		        &rec->err, SIMREC_ENOTSUP,
+		        "rank %d opened no store (only writer ranks do); "
+		        "read on a writer rank, e.g. rank 0",
+		        rec->rank);
+	return 0;
+}
+
 int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
                     simrec_attr_t *out)
 {
 	if (!rec || !name || !out)
 		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
 	key = norm_key(key);
 	sr_store *st = rec->st[0];
 	int rc = st->ops->attr_get(st, key, name, out);
@@ -721,6 +794,8 @@ int simrec_attr_list(simrec_t *rec, const char *key,
 {
 	if (!rec || !fn)
 		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
 	key = norm_key(key);
 	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
 	if (rc == SIMREC_ENOKEY)
@@ -735,6 +810,8 @@ int simrec_list(simrec_t *rec, const char *prefix,
 {
 	if (!rec || !fn)
 		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
 	return rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn, arg);
 }
 
@@ -742,6 +819,6 @@ int simrec_list(simrec_t *rec, const char *prefix,
 int sr_flush_key(simrec_t *rec, const char *key);
 int sr_flush_key(simrec_t *rec, const char *key)
 {
-	sr_dset *d = dset_find(rec, key);
+	sr_dset *d = sr_dset_find(rec, key);
 	return d ? sr_dset_flush(rec, d) : 0;
 }

@@ -455,7 +455,10 @@ static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
                        void **ds)
 {
 	zarr_store *z = st->impl;
-	int rc = z->kvo->begin(z->kv);
+	int rc = 0;
+	if (!st->meta_writer) /* another writer rank writes the metadata */
+		goto handle;
+	rc = z->kvo->begin(z->kv);
 	if (rc)
 		return rc;
 	if (has_key(z, key, ".zgroup"))
@@ -488,6 +491,7 @@ static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
 	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 	if (rc)
 		return rc;
+handle:;
 	zds *d = zds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
