@@ -1,0 +1,16 @@
+#!/bin/sh
+# Quick start, part 1: install dependencies, build, and run the main job:
+# the heat2d example on 4 MPI ranks recording with simrec_record_all into
+# the default zarr/LMDB store, then reading it back.
+#   tools/run.sh [STORE]        (default zarr:out/heat.zarr)
+set -eu
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSIMREC_BUILD_TESTS=OFF
+cmake --build build -j"$(nproc)"
+mkdir -p out
+if [ "$(id -u)" = 0 ]; then
+	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+exec mpiexec -n 4 build/examples/heat2d "${1:-zarr:out/heat.zarr}" 200
