@@ -135,8 +135,10 @@ typedef enum simrec_shuffle {
 typedef struct simrec_options {
 	simrec_mode_t mode;       /* default SIMREC_MODE_APPEND */
 	size_t chunk_bytes;       /* target chunk size, default 1 MiB */
-	const char *codec;        /* "lz4" (default), "blosclz", "lz4hc",
-	                             "zstd", "zlib", "none"; HDF5 also "deflate" */
+	const char *codec;        /* NULL: the store's default (zarr "lz4", HDF5
+	                             "none"); "blosclz", "lz4", "lz4hc", "zstd",
+	                             "zlib" (blosc), "none"; HDF5 also "deflate"
+	                             (shuffle + deflate, no plugin needed) */
 	int level;                /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
 	int nthreads;             /* blosc threads; 0 (default): 2 */

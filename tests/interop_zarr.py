@@ -115,4 +115,5 @@ def main():
     check(np.array_equal(g["py/f4"][...], sample("float32", 231).reshape(11, 3, 7)), "appended values")
     print("interop zarr: ok")
 
-main()
+if __name__ == "__main__":
+    main()

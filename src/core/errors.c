@@ -37,10 +37,14 @@ const char *simrec_err_name(int status)
 int sr_fail(sr_err *e, int status, const char *fmt, ...)
 {
 	if (e) {
+		/* through a copy: callers may pass e->msg itself as an argument,
+		 * to wrap a store's detail in the recorder's context */
+		char tmp[SR_ERRLEN];
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		vsnprintf(tmp, sizeof tmp, fmt, ap);
 		va_end(ap);
+		memcpy(e->msg, tmp, sizeof tmp);
 	}
 	return status;
 }

@@ -19,7 +19,7 @@ void simrec_options_init(simrec_options_t *o)
 	memset(o, 0, sizeof *o);
 	o->mode = SIMREC_MODE_APPEND;
 	o->chunk_bytes = 1u << 20;
-	o->codec = "lz4";
+	o->codec = NULL; /* the store's default: lz4 for zarr, none for HDF5 */
 	o->level = 5;
 	o->shuffle = SIMREC_SHUFFLE_BYTE;
 	o->nthreads = 0; /* 2 blosc threads */
@@ -118,9 +118,10 @@ static int rec_alloc(simrec_t **out, const simrec_options_t *opts)
 	else
 		simrec_options_init(&rec->opts);
 	/* keep our own copy of the codec name */
-	snprintf(rec->codec, sizeof rec->codec, "%s",
-	         rec->opts.codec ? rec->opts.codec : "lz4");
-	rec->opts.codec = rec->codec;
+	if (rec->opts.codec) {
+		snprintf(rec->codec, sizeof rec->codec, "%s", rec->opts.codec);
+		rec->opts.codec = rec->codec;
+	}
 	const char *env = getenv("SIMREC_IO_SUMMARY");
 	if (env && *env && strcmp(env, "0"))
 		rec->opts.io_summary = 1;

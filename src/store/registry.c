@@ -55,7 +55,9 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	st->mode = o->mode;
 	st->chunk_bytes = o->chunk_bytes ? o->chunk_bytes : (1u << 20);
 	snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
-	         o->codec ? o->codec : "lz4");
+	         o->codec                     ? o->codec
+	         : !strcmp(u->scheme, "hdf5") ? "none"
+	                                      : "lz4");
 	st->codec.level = o->level;
 	st->codec.shuffle = (int)o->shuffle;
 	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 2;

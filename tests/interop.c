@@ -1,4 +1,4 @@
-/* zarr interoperability, C side (driven by interop_zarr.py):
+/* Interoperability, C side (driven by interop_zarr.py / interop_hdf5.py):
  *   interop_zarr write URI   write the sample datasets with simrec
  *   interop_zarr read URI    check the datasets zarr-python wrote */
 #include <string.h>
@@ -122,7 +122,7 @@ static void read_python(const char *uri)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: interop_zarr write|read URI\n");
+		fprintf(stderr, "usage: interop write|read URI\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "write"))

@@ -1,0 +1,847 @@
+/* hdf5:PATH - HDF5 files, serial or parallel (MPI-IO) when the store is
+ * opened over a communicator of more than one rank. Key parts are groups;
+ * recorded datasets are chunked with an unlimited first dimension.
+ * Compression: none (default), "deflate" (shuffle + deflate, readable
+ * everywhere) or a blosc codec name (HDF5 filter 32001 with the cd_values
+ * of hdf5-blosc / hdf5plugin: readers need that plugin). */
+
+#include <blosc.h>
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../codec/codec.h"
+#include "../core/internal.h"
+
+#define BLOSC_FILTER 32001
+
+typedef struct h5_store {
+	hid_t file;
+	int parallel;
+	hid_t dxpl; /* collective transfer in parallel, else default */
+} h5_store;
+
+typedef struct h5_ds {
+	hid_t dset;
+	hid_t mtype; /* memory type */
+} h5_ds;
+
+/* ---- blosc filter (id 32001, cd_values as hdf5-blosc) ------------------ */
+
+static size_t blosc_filter(unsigned flags, size_t ncd, const unsigned cd[],
+                           size_t nbytes, size_t *buf_size, void **buf)
+{
+	if (flags & H5Z_FLAG_REVERSE) {
+		size_t out = sr_codec_decoded_size(*buf, nbytes);
+		void *dst = out ? malloc(out) : NULL;
+		if (!dst ||
+		    sr_codec_decode(1, *buf, nbytes, dst, out, 1, NULL)) {
+			free(dst);
+			return 0;
+		}
+		free(*buf);
+		*buf = dst;
+		*buf_size = out;
+		return out;
+	}
+	sr_codec c = {.level = ncd > 4 ? (int)cd[4] : 5,
+	              .shuffle = ncd > 5 ? (int)cd[5] : 1,
+	              .nthreads = 1};
+	const char *name = "blosclz";
+	if (ncd > 6)
+		blosc_compcode_to_compname((int)cd[6], &name);
+	snprintf(c.cname, sizeof c.cname, "%s", name);
+	void *dst = NULL;
+	size_t cap = 0, outlen;
+	if (sr_codec_encode(&c, ncd > 2 ? cd[2] : 1, *buf, nbytes, &dst, &cap,
+	                    &outlen, NULL)) {
+		free(dst);
+		return 0;
+	}
+	free(*buf);
+	*buf = dst;
+	*buf_size = cap;
+	return outlen;
+}
+
+static const H5Z_class2_t blosc_class = {
+        .version = H5Z_CLASS_T_VERS,
+        .id = BLOSC_FILTER,
+        .encoder_present = 1,
+        .decoder_present = 1,
+        .name = "blosc",
+        .filter = blosc_filter,
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static hid_t file_type(simrec_dtype_t dt)
+{
+	switch (dt) {
+	case SIMREC_INT8:
+		return H5T_STD_I8LE;
+	case SIMREC_INT16:
+		return H5T_STD_I16LE;
+	case SIMREC_INT32:
+		return H5T_STD_I32LE;
+	case SIMREC_INT64:
+		return H5T_STD_I64LE;
+	case SIMREC_UINT8:
+		return H5T_STD_U8LE;
+	case SIMREC_UINT16:
+		return H5T_STD_U16LE;
+	case SIMREC_UINT32:
+		return H5T_STD_U32LE;
+	case SIMREC_UINT64:
+		return H5T_STD_U64LE;
+	case SIMREC_FLOAT32:
+		return H5T_IEEE_F32LE;
+	case SIMREC_FLOAT64:
+		return H5T_IEEE_F64LE;
+	default:
+		return H5I_INVALID_HID;
+	}
+}
+
+static hid_t native_type(simrec_dtype_t dt)
+{
+	switch (dt) {
+	case SIMREC_INT8:
+		return H5T_NATIVE_INT8;
+	case SIMREC_INT16:
+		return H5T_NATIVE_INT16;
+	case SIMREC_INT32:
+		return H5T_NATIVE_INT32;
+	case SIMREC_INT64:
+		return H5T_NATIVE_INT64;
+	case SIMREC_UINT8:
+		return H5T_NATIVE_UINT8;
+	case SIMREC_UINT16:
+		return H5T_NATIVE_UINT16;
+	case SIMREC_UINT32:
+		return H5T_NATIVE_UINT32;
+	case SIMREC_UINT64:
+		return H5T_NATIVE_UINT64;
+	case SIMREC_FLOAT32:
+		return H5T_NATIVE_FLOAT;
+	case SIMREC_FLOAT64:
+		return H5T_NATIVE_DOUBLE;
+	default:
+		return H5I_INVALID_HID;
+	}
+}
+
+/* bool as h5py stores it: an int8 enum FALSE=0, TRUE=1 */
+static hid_t bool_type(void)
+{
+	hid_t t = H5Tenum_create(H5T_NATIVE_INT8);
+	signed char f = 0, v = 1;
+	H5Tenum_insert(t, "FALSE", &f);
+	H5Tenum_insert(t, "TRUE", &v);
+	return t;
+}
+
+/* A new type id the caller closes: the memory type of dt. */
+static hid_t mem_type(simrec_dtype_t dt)
+{
+	if (dt == SIMREC_BOOL)
+		return bool_type();
+	if (dt == SIMREC_STRING) {
+		hid_t t = H5Tcopy(H5T_C_S1);
+		H5Tset_size(t, H5T_VARIABLE);
+		H5Tset_cset(t, H5T_CSET_UTF8);
+		return t;
+	}
+	if (dt == SIMREC_BYTES)
+		return H5Tvlen_create(H5T_NATIVE_UINT8);
+	return H5Tcopy(native_type(dt));
+}
+
+static int dtype_of(hid_t t, simrec_dtype_t *dt)
+{
+	H5T_class_t c = H5Tget_class(t);
+	size_t sz = H5Tget_size(t);
+	if (c == H5T_ENUM && sz == 1) {
+		*dt = SIMREC_BOOL;
+		return 0;
+	}
+	if (c == H5T_STRING && H5Tis_variable_str(t) > 0) {
+		*dt = SIMREC_STRING;
+		return 0;
+	}
+	if (c == H5T_VLEN) {
+		*dt = SIMREC_BYTES;
+		return 0;
+	}
+	if (c == H5T_INTEGER) {
+		int sgn = H5Tget_sign(t) == H5T_SGN_2;
+		int k = sz == 1   ? 0
+		        : sz == 2 ? 1
+		        : sz == 4 ? 2
+		        : sz == 8 ? 3
+		                  : -1;
+		if (k < 0)
+			return SIMREC_ENOTSUP;
+		*dt = (simrec_dtype_t)((sgn ? SIMREC_INT8 : SIMREC_UINT8) + k);
+		return 0;
+	}
+	if (c == H5T_FLOAT && (sz == 4 || sz == 8)) {
+		*dt = sz == 4 ? SIMREC_FLOAT32 : SIMREC_FLOAT64;
+		return 0;
+	}
+	return SIMREC_ENOTSUP;
+}
+
+static const char *path_of(const char *key, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/%s", key);
+	return buf;
+}
+
+/* Does every component of key exist? (H5Lexists fails on a missing
+ * intermediate group.) */
+static int exists(hid_t file, const char *key)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "/%s", key);
+	if (!*key)
+		return 1;
+	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = 0;
+		htri_t e = H5Lexists(file, p, H5P_DEFAULT);
+		if (s)
+			*s = '/';
+		if (e <= 0)
+			return 0;
+		if (!s)
+			return 1;
+	}
+}
+
+static int is_group(hid_t file, const char *key)
+{
+	H5O_info_t info;
+	char p[4096];
+	if (!*key)
+		return 1;
+	if (H5Oget_info_by_name(file, path_of(key, p, sizeof p), &info,
+	                        H5P_DEFAULT) < 0)
+		return -1;
+	return info.type == H5O_TYPE_GROUP;
+}
+
+/* ---- open / close ------------------------------------------------------ */
+
+static int h5_open(sr_store *st)
+{
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as codes */
+	if (H5Zfilter_avail(BLOSC_FILTER) <= 0)
+		H5Zregister(&blosc_class);
+	h5_store *h = calloc(1, sizeof *h);
+	if (!h)
+		return SIMREC_ENOMEM;
+	const char *path = st->uri.path;
+	int csize = 1;
+	if (st->comm != MPI_COMM_NULL)
+		MPI_Comm_size(st->comm, &csize);
+	h->parallel = csize > 1;
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (h->parallel)
+		H5Pset_fapl_mpio(fapl, st->comm, MPI_INFO_NULL);
+	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
+	if (h->parallel)
+		H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
+	struct stat sb;
+	int there = stat(path, &sb) == 0;
+	int rc = 0;
+	if (there && st->mode != SIMREC_MODE_CREATE && H5Fis_hdf5(path) <= 0) {
+		rc = sr_fail(st->err, SIMREC_EFORMAT,
+		             "'%s' exists and is not an HDF5 file", path);
+	} else if (st->mode == SIMREC_MODE_READONLY) {
+		if (!there)
+			rc = sr_fail(st->err, SIMREC_ENOKEY,
+			             "HDF5 file '%s' does not exist", path);
+		else
+			h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+	} else if (there && st->mode == SIMREC_MODE_APPEND) {
+		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
+	} else {
+		h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	}
+	H5Pclose(fapl);
+	if (!rc && h->file < 0)
+		rc = sr_fail(st->err, SIMREC_EIO,
+		             "cannot open HDF5 file '%s'%s", path,
+		             st->mode == SIMREC_MODE_READONLY
+		                     ? ""
+		                     : " for writing (is it open elsewhere?)");
+	if (rc) {
+		H5Pclose(h->dxpl);
+		free(h);
+		return rc;
+	}
+	st->impl = h;
+	return 0;
+}
+
+static int h5_commit(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (st->mode == SIMREC_MODE_READONLY)
+		return 0;
+	return H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0
+	               ? sr_fail(st->err, SIMREC_EIO, "H5Fflush of '%s' failed",
+	                         st->uri.path)
+	               : 0;
+}
+
+static int h5_close(sr_store *st)
+{
+	h5_store *h = st->impl;
+	int rc = h5_commit(st);
+	if (H5Fclose(h->file) < 0 && !rc)
+		rc = sr_fail(st->err, SIMREC_EIO, "H5Fclose of '%s' failed",
+		             st->uri.path);
+	H5Pclose(h->dxpl);
+	free(h);
+	return rc;
+}
+
+/* ---- datasets ---------------------------------------------------------- */
+
+static void h5_release(sr_store *st, void *ds)
+{
+	SR_UNUSED(st);
+	h5_ds *d = ds;
+	if (!d)
+		return;
+	H5Dclose(d->dset);
+	H5Tclose(d->mtype);
+	free(d);
+}
+
+static hid_t open_dset(sr_store *st, const char *path)
+{
+	/* writers bypass the chunk cache: whole chunks go straight to disk */
+	hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+	if (st->mode != SIMREC_MODE_READONLY)
+		H5Pset_chunk_cache(dapl, 0, 0, 1.0);
+	hid_t d = H5Dopen2(((h5_store *)st->impl)->file, path, dapl);
+	H5Pclose(dapl);
+	return d;
+}
+
+static int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	h5_store *h = st->impl;
+	if (!exists(h->file, key))
+		return SIMREC_ENOKEY;
+	if (is_group(h->file, key) > 0)
+		return SIMREC_EKIND;
+	char p[4096];
+	hid_t did = open_dset(st, path_of(key, p, sizeof p));
+	if (did < 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s' is not a readable dataset", key,
+		               st->uri.path);
+	memset(m, 0, sizeof *m);
+	hid_t t = H5Dget_type(did), sp = H5Dget_space(did),
+	      dcpl = H5Dget_create_plist(did);
+	int rc = dtype_of(t, &m->dtype);
+	if (rc)
+		sr_fail(st->err, rc, "'%s' in '%s': unsupported HDF5 type", key,
+		        st->uri.path);
+	int nd = H5Sget_simple_extent_ndims(sp);
+	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
+	        ch[SIMREC_MAX_NDIM];
+	if (!rc && (nd < 0 || nd > SIMREC_MAX_NDIM))
+		rc = sr_fail(st->err, SIMREC_ENOTSUP,
+		             "'%s': rank %d not supported", key, nd);
+	if (!rc) {
+		m->ndim = nd;
+		H5Sget_simple_extent_dims(sp, dims, maxd);
+		int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED;
+		if (chunked)
+			H5Pget_chunk(dcpl, nd, ch);
+		for (int i = 0; i < nd; i++) {
+			m->shape[i] = dims[i];
+			m->chunks[i] =
+			        chunked ? ch[i] : (dims[i] ? dims[i] : 1);
+		}
+		/* recorded datasets grow: an unlimited first dimension */
+		m->is_value = nd == 0 || maxd[0] != H5S_UNLIMITED;
+		if (sr_dtype_is_vlen(m->dtype) && nd != 1 && !m->is_value)
+			rc = sr_fail(st->err, SIMREC_ENOTSUP,
+			             "'%s': only 1-d string datasets", key);
+	}
+	H5Tclose(t);
+	H5Sclose(sp);
+	H5Pclose(dcpl);
+	h5_ds *d = rc ? NULL : calloc(1, sizeof *d);
+	if (!rc && !d)
+		rc = SIMREC_ENOMEM;
+	if (rc) {
+		H5Dclose(did);
+		return rc;
+	}
+	d->dset = did;
+	d->mtype = mem_type(m->dtype);
+	*ds = d;
+	return 0;
+}
+
+static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
+{
+	const sr_codec *c = &st->codec;
+	if (!strcmp(c->cname, "none"))
+		return 0;
+	if (!strcmp(c->cname, "deflate")) {
+		H5Pset_shuffle(dcpl);
+		return H5Pset_deflate(dcpl, (unsigned)c->level) < 0
+		               ? SIMREC_ECODEC
+		               : 0;
+	}
+	const char *name = c->cname;
+	unsigned cd[7] = {
+	        2,
+	        BLOSC_VERSION_FORMAT,
+	        (unsigned)(simrec_dtype_size(dt) ? simrec_dtype_size(dt) : 1),
+	        0,
+	        (unsigned)c->level,
+	        (unsigned)c->shuffle,
+	        (unsigned)blosc_compname_to_compcode(name)};
+	return H5Pset_filter(dcpl, BLOSC_FILTER, H5Z_FLAG_OPTIONAL, 7, cd) < 0
+	               ? SIMREC_ECODEC
+	               : 0;
+}
+
+static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	path_of(key, p, sizeof p);
+	if (exists(h->file, key)) {
+		if (is_group(h->file, key) > 0)
+			return sr_fail(st->err, SIMREC_EKIND,
+			               "'%s' is a group in '%s', not a dataset",
+			               key, st->uri.path);
+		if (H5Ldelete(h->file, p, H5P_DEFAULT) < 0)
+			return sr_fail(st->err, SIMREC_EIO,
+			               "cannot replace '%s'", key);
+	}
+	/* a parent that is a dataset cannot hold a child */
+	char *par = sr_key_parent(key);
+	int bad =
+	        par && *par && exists(h->file, par) && !is_group(h->file, par);
+	free(par);
+	if (bad)
+		return sr_fail(st->err, SIMREC_EKIND,
+		               "a parent of '%s' is a dataset", key);
+	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
+	        ch[SIMREC_MAX_NDIM];
+	for (int i = 0; i < m->ndim; i++) {
+		dims[i] = maxd[i] = m->shape[i];
+		ch[i] = m->chunks[i];
+	}
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	hid_t sp;
+	int rc = 0;
+	if (m->ndim == 0) {
+		sp = H5Screate(H5S_SCALAR);
+	} else {
+		if (!m->is_value)
+			maxd[0] = H5S_UNLIMITED;
+		sp = H5Screate_simple(m->ndim, dims, maxd);
+		H5Pset_chunk(dcpl, m->ndim, ch);
+		/* no fill values written before the data (parallel HDF5
+		 * would write every chunk twice); VL types need them */
+		if (!sr_dtype_is_vlen(m->dtype))
+			H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+		rc = set_filters(st, dcpl, m->dtype);
+	}
+	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+	H5Pset_create_intermediate_group(lcpl, 1);
+	hid_t ft = sr_dtype_is_vlen(m->dtype) || m->dtype == SIMREC_BOOL
+	                   ? mem_type(m->dtype)
+	                   : H5Tcopy(file_type(m->dtype));
+	hid_t did =
+	        rc ? -1
+	           : H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	H5Tclose(ft);
+	H5Pclose(lcpl);
+	H5Pclose(dcpl);
+	H5Sclose(sp);
+	if (did < 0)
+		return sr_fail(st->err, rc ? rc : SIMREC_EIO,
+		               "cannot create dataset '%s' in '%s'", key,
+		               st->uri.path);
+	H5Dclose(did);
+	sr_meta ignored;
+	return h5_lookup(st, key, &ignored, ds);
+}
+
+static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
+{
+	if (m->ndim == 0)
+		return 0;
+	hsize_t dims[SIMREC_MAX_NDIM];
+	hid_t sp = H5Dget_space(d->dset);
+	H5Sget_simple_extent_dims(sp, dims, NULL);
+	H5Sclose(sp);
+	if (dims[0] == m->shape[0])
+		return 0;
+	dims[0] = m->shape[0];
+	return H5Dset_extent(d->dset, dims) < 0
+	               ? sr_fail(st->err, SIMREC_EIO,
+	                         "cannot extend a dataset of "
+	                         "'%s'",
+	                         st->uri.path)
+	               : 0;
+}
+
+/* File and memory dataspaces for a hyperslab. */
+static void select_slab(h5_ds *d, int nd, const size_t *start,
+                        const size_t *count, hid_t *fs, hid_t *ms)
+{
+	*fs = H5Dget_space(d->dset);
+	if (nd == 0) {
+		*ms = H5Screate(H5S_SCALAR);
+		return;
+	}
+	hsize_t s[SIMREC_MAX_NDIM], c[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		s[i] = start[i];
+		c[i] = count[i];
+	}
+	H5Sselect_hyperslab(*fs, H5S_SELECT_SET, s, NULL, c, NULL);
+	*ms = H5Screate_simple(nd, c, NULL);
+}
+
+static int h5_write(sr_store *st, void *ds, const sr_meta *m,
+                    const size_t *start, const size_t *count, const void *data)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	int rc = extend(st, d, m);
+	if (rc)
+		return rc;
+	hid_t fs, ms;
+	select_slab(d, m->ndim, start, count, &fs, &ms);
+	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
+	H5Sclose(fs);
+	H5Sclose(ms);
+	return e < 0 ? sr_fail(st->err, SIMREC_EIO, "H5Dwrite to '%s' failed",
+	                       st->uri.path)
+	             : 0;
+}
+
+static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                         size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	int rc = extend(st, d, m);
+	if (rc || !n)
+		return rc;
+	/* strings: NUL-terminated copies; bytes: hvl_t pointing at items */
+	void *buf = m->dtype == SIMREC_STRING ? calloc(n, sizeof(char *))
+	                                      : calloc(n, sizeof(hvl_t));
+	if (!buf)
+		return SIMREC_ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (m->dtype == SIMREC_STRING) {
+			char *s = malloc(items[i].len + 1);
+			if (!s) {
+				rc = SIMREC_ENOMEM;
+				break;
+			}
+			memcpy(s, items[i].data, items[i].len);
+			s[items[i].len] = 0;
+			((char **)buf)[i] = s;
+		} else {
+			((hvl_t *)buf)[i].len = items[i].len;
+			((hvl_t *)buf)[i].p = items[i].data;
+		}
+	}
+	if (!rc) {
+		size_t s0[1] = {row0}, c0[1] = {n};
+		hid_t fs, ms;
+		select_slab(d, 1, s0, c0, &fs, &ms);
+		if (H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, buf) < 0)
+			rc = sr_fail(st->err, SIMREC_EIO,
+			             "H5Dwrite to '%s' failed", st->uri.path);
+		H5Sclose(fs);
+		H5Sclose(ms);
+	}
+	if (m->dtype == SIMREC_STRING)
+		for (size_t i = 0; i < n; i++)
+			free(((char **)buf)[i]);
+	free(buf);
+	return rc;
+}
+
+static int h5_read(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, void *buf)
+{
+	h5_ds *d = ds;
+	hid_t fs, ms;
+	select_slab(d, m->ndim, start, count, &fs, &ms);
+	herr_t e = H5Dread(d->dset, d->mtype, ms, fs, H5P_DEFAULT, buf);
+	H5Sclose(fs);
+	H5Sclose(ms);
+	return e < 0 ? sr_fail(st->err, SIMREC_EIO,
+	                       "H5Dread from '%s' failed (a filter missing?)",
+	                       st->uri.path)
+	             : 0;
+}
+
+static int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                        sr_blob *out)
+{
+	h5_ds *d = ds;
+	size_t s0[1] = {index}, c0[1] = {1};
+	hid_t fs, ms;
+	select_slab(d, m->ndim ? 1 : 0, s0, c0, &fs, &ms);
+	union {
+		char *s;
+		hvl_t v;
+	} u;
+	memset(&u, 0, sizeof u);
+	int rc = H5Dread(d->dset, d->mtype, ms, fs, H5P_DEFAULT, &u) < 0
+	                 ? sr_fail(st->err, SIMREC_EIO, "H5Dread failed")
+	                 : 0;
+	if (!rc) {
+		const void *src =
+		        m->dtype == SIMREC_STRING ? (void *)u.s : u.v.p;
+		size_t len = m->dtype == SIMREC_STRING ? (u.s ? strlen(u.s) : 0)
+		                                       : u.v.len;
+		out->data = malloc(len + 1);
+		if (!out->data)
+			rc = SIMREC_ENOMEM;
+		else {
+			if (len)
+				memcpy(out->data, src, len);
+			((char *)out->data)[len] = 0;
+			out->len = len;
+		}
+		H5Dvlen_reclaim(d->mtype, ms, H5P_DEFAULT, &u);
+	}
+	H5Sclose(fs);
+	H5Sclose(ms);
+	return rc;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static hid_t open_obj(sr_store *st, const char *key, int create)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	if (!exists(h->file, key)) {
+		if (!create)
+			return H5I_INVALID_HID;
+		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+		H5Pset_create_intermediate_group(lcpl, 1);
+		hid_t g = H5Gcreate2(h->file, path_of(key, p, sizeof p), lcpl,
+		                     H5P_DEFAULT, H5P_DEFAULT);
+		H5Pclose(lcpl);
+		return g;
+	}
+	return H5Oopen(h->file, *key ? path_of(key, p, sizeof p) : "/",
+	               H5P_DEFAULT);
+}
+
+static int h5_attr_set(sr_store *st, const char *key, const char *name,
+                       const simrec_attr_t *a)
+{
+	hid_t o = open_obj(st, key, 1);
+	if (o < 0)
+		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
+		               key, st->uri.path);
+	if (H5Aexists(o, name) > 0)
+		H5Adelete(o, name);
+	hid_t t, sp = H5Screate(H5S_SCALAR);
+	const void *v;
+	const char *s = a->s;
+	if (a->type == SIMREC_ATTR_INT) {
+		t = H5Tcopy(H5T_NATIVE_INT64);
+		v = &a->i;
+	} else if (a->type == SIMREC_ATTR_DOUBLE) {
+		t = H5Tcopy(H5T_NATIVE_DOUBLE);
+		v = &a->d;
+	} else {
+		t = mem_type(SIMREC_STRING);
+		v = &s;
+	}
+	hid_t at = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	int rc = at < 0 || H5Awrite(at, t, v) < 0
+	                 ? sr_fail(st->err, SIMREC_EIO,
+	                           "cannot write attribute '%s' of '%s'", name,
+	                           key)
+	                 : 0;
+	if (at >= 0)
+		H5Aclose(at);
+	H5Tclose(t);
+	H5Sclose(sp);
+	H5Oclose(o);
+	return rc;
+}
+
+static int h5_attr_get(sr_store *st, const char *key, const char *name,
+                       simrec_attr_t *out)
+{
+	memset(out, 0, sizeof *out);
+	hid_t o = open_obj(st, key, 0);
+	if (o < 0)
+		return SIMREC_ENOKEY;
+	int rc = 0;
+	if (H5Aexists(o, name) <= 0) {
+		H5Oclose(o);
+		return SIMREC_ENOKEY;
+	}
+	hid_t at = H5Aopen(o, name, H5P_DEFAULT);
+	hid_t t = H5Aget_type(at);
+	H5T_class_t c = H5Tget_class(t);
+	if (c == H5T_INTEGER) {
+		out->type = SIMREC_ATTR_INT;
+		H5Aread(at, H5T_NATIVE_INT64, &out->i);
+		out->d = (double)out->i;
+	} else if (c == H5T_FLOAT) {
+		out->type = SIMREC_ATTR_DOUBLE;
+		H5Aread(at, H5T_NATIVE_DOUBLE, &out->d);
+	} else if (c == H5T_STRING) {
+		out->type = SIMREC_ATTR_STRING;
+		if (H5Tis_variable_str(t) > 0) {
+			char *s = NULL;
+			hid_t mt = mem_type(SIMREC_STRING);
+			H5Aread(at, mt, &s);
+			out->s = strdup(s ? s : "");
+			hid_t sp = H5Aget_space(at);
+			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+			H5Sclose(sp);
+			H5Tclose(mt);
+		} else {
+			size_t n = H5Tget_size(t);
+			out->s = calloc(1, n + 1);
+			if (out->s)
+				H5Aread(at, t, out->s);
+		}
+		if (!out->s)
+			rc = SIMREC_ENOMEM;
+	} else {
+		rc = sr_fail(st->err, SIMREC_ENOTSUP,
+		             "attribute '%s' of '%s' has an unsupported type",
+		             name, key);
+	}
+	H5Tclose(t);
+	H5Aclose(at);
+	H5Oclose(o);
+	return rc;
+}
+
+typedef struct name_cb {
+	sr_attr_fn fn;
+	void *arg;
+	int rc;
+} name_cb;
+
+static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
+                        void *arg)
+{
+	SR_UNUSED(o);
+	SR_UNUSED(info);
+	name_cb *c = arg;
+	if (!strncmp(name, "_simrec", 7))
+		return 0;
+	c->rc = c->fn(name, c->arg);
+	return c->rc ? 1 : 0;
+}
+
+static int h5_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	hid_t o = open_obj(st, key, 0);
+	if (o < 0)
+		return SIMREC_ENOKEY;
+	name_cb c = {fn, arg, 0};
+	hsize_t idx = 0;
+	H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	H5Oclose(o);
+	return c.rc;
+}
+
+typedef struct list_cb {
+	sr_list_fn fn;
+	void *arg;
+	const char *prefix;
+	int rc;
+} list_cb;
+
+static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
+                        void *arg)
+{
+	SR_UNUSED(info);
+	list_cb *c = arg;
+	H5O_info_t oi;
+	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0)
+		return 0;
+	char key[4096];
+	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
+	         name);
+	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
+	return c->rc ? 1 : 0;
+}
+
+static int h5_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	h5_store *h = st->impl;
+	if (*prefix && !exists(h->file, prefix))
+		return 0;
+	if (*prefix && is_group(h->file, prefix) <= 0)
+		return fn(prefix, 1, arg);
+	char p[4096];
+	hid_t g =
+	        H5Gopen2(h->file, *prefix ? path_of(prefix, p, sizeof p) : "/",
+	                 H5P_DEFAULT);
+	if (g < 0)
+		return SIMREC_EIO;
+	if (*prefix) {
+		int rc = fn(prefix, 0, arg);
+		if (rc) {
+			H5Gclose(g);
+			return rc;
+		}
+	}
+	list_cb c = {fn, arg, prefix, 0};
+	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	H5Gclose(g);
+	return c.rc;
+}
+
+static long long h5_disk_bytes(sr_store *st)
+{
+	struct stat sb;
+	return stat(st->uri.path, &sb) ? -1 : (long long)sb.st_blocks * 512;
+}
+
+const sr_store_ops sr_hdf5_ops = {
+        .version = SR_STORE_OPS_VERSION,
+        .scheme = "hdf5",
+        .flags = SR_STORE_COLLECTIVE | SR_STORE_SHARED_FILE,
+        .open = h5_open,
+        .close = h5_close,
+        .commit = h5_commit,
+        .lookup = h5_lookup,
+        .create = h5_create,
+        .write = h5_write,
+        .write_vlen = h5_write_vlen,
+        .read = h5_read,
+        .read_vlen = h5_read_vlen,
+        .release = h5_release,
+        .attr_set = h5_attr_set,
+        .attr_get = h5_attr_get,
+        .attr_list = h5_attr_list,
+        .list = h5_list,
+        .disk_bytes = h5_disk_bytes,
+};
