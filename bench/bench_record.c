@@ -5,6 +5,7 @@
  * Prints one line of figures. Not a test. */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "simrec.h"
 
@@ -29,6 +31,22 @@ static int du_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 	(void)f;
 	if (flag == FTW_F)
 		du_total += (long long)sb->st_blocks * 512;
+	return 0;
+}
+
+/* make the write durable, as dd conv=fdatasync does (timed) */
+static int sync_cb(const char *p, const struct stat *sb, int flag,
+                   struct FTW *f)
+{
+	(void)sb;
+	(void)f;
+	if (flag == FTW_F) {
+		int fd = open(p, O_RDONLY);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
 	return 0;
 }
 
@@ -97,14 +115,16 @@ int main(int argc, char **argv)
 	}
 	if ((rc = simrec_close(rec)))
 		die(NULL, rc, "close");
-	double wtot = now() - t0;
-	/* size on disk */
 	const char *colon = strchr(uri, ':');
 	char path[4096];
 	snprintf(path, sizeof path, "%s", colon ? colon + 1 : uri);
 	char *q = strchr(path, '?');
 	if (q)
 		*q = 0;
+	if (!getenv("BENCH_NOSYNC"))
+		nftw(path, sync_cb, 16, FTW_PHYS);
+	double wtot = now() - t0;
+	/* size on disk */
 	nftw(path, du_cb, 16, FTW_PHYS);
 	/* read back: 20 slices [:n/2, b, t, :] and the whole dataset */
 	o.mode = SIMREC_MODE_READONLY;

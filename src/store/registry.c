@@ -86,7 +86,7 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 			                             : (simrec_mode_t)-1;
 		} else if (strcmp(k, "lock") && strcmp(k, "prefix") &&
 		           strcmp(k, "password") && strcmp(k, "user") &&
-		           strcmp(k, "map_size")) {
+		           strcmp(k, "map_size") && strcmp(k, "sync")) {
 			return sr_fail(e, SIMREC_EURI,
 			               "store '%s:%s': unknown parameter '%s'",
 			               u->scheme, u->path, k);

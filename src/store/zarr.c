@@ -236,7 +236,12 @@ static int zarr_open_dir(sr_store *st)
 static int zarr_commit(sr_store *st)
 {
 	zarr_store *z = st->impl;
-	return st->mode == SIMREC_MODE_READONLY ? 0 : z->kvo->sync(z->kv);
+	/* sync=0: committed (safe from a crashed process) but not forced to
+	 * disk, as zarr-python's LMDBStore does; for scratch data */
+	const char *sync = sr_uri_param(&st->uri, "sync");
+	if (st->mode == SIMREC_MODE_READONLY || (sync && !strcmp(sync, "0")))
+		return 0;
+	return z->kvo->sync(z->kv);
 }
 
 static int zarr_close(sr_store *st)
