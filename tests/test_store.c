@@ -16,7 +16,8 @@ static simrec_t *open_store(simrec_mode_t mode, const char *params)
 	simrec_options_init(&o);
 	o.mode = mode;
 	char u[4200];
-	snprintf(u, sizeof u, "%s%s%s", uri, params ? "?" : "",
+	snprintf(u, sizeof u, "%s%s%s", uri,
+	         params ? (strchr(uri, '?') ? "&" : "?") : "",
 	         params ? params : "");
 	simrec_t *rec = NULL;
 	CHECK_OK(NULL, simrec_open(&rec, u, &o));
@@ -406,11 +407,14 @@ static void test_list_and_uris(void)
 	CHECK(bad == NULL);
 	CHECK_RC(NULL, simrec_open(&bad, "justapath", NULL), SIMREC_EURI);
 	char u[4200];
-	snprintf(u, sizeof u, "%s?codec=snappy", uri);
+	snprintf(u, sizeof u, "%s%scodec=snappy", uri,
+	         strchr(uri, '?') ? "&" : "?");
 	CHECK_RC(NULL, simrec_open(&bad, u, NULL), SIMREC_ECONFIG);
-	snprintf(u, sizeof u, "%s?level=12", uri);
+	snprintf(u, sizeof u, "%s%slevel=12", uri,
+	         strchr(uri, '?') ? "&" : "?");
 	CHECK_RC(NULL, simrec_open(&bad, u, NULL), SIMREC_ECONFIG);
-	snprintf(u, sizeof u, "%s?colour=blue", uri);
+	snprintf(u, sizeof u, "%s%scolour=blue", uri,
+	         strchr(uri, '?') ? "&" : "?");
 	CHECK_RC(NULL, simrec_open(&bad, u, NULL), SIMREC_EURI);
 	CHECK(bad == NULL);
 }
@@ -423,7 +427,9 @@ int main(int argc, char **argv)
 	}
 	snprintf(scheme, sizeof scheme, "%s", argv[1]);
 	persistent = strcmp(scheme, "memory") != 0;
-	if (persistent)
+	if (!strcmp(scheme, "redis")) /* host from SIMREC_REDIS_HOST */
+		snprintf(uri, sizeof uri, "redis://?prefix=store");
+	else if (persistent)
 		snprintf(uri, sizeof uri, "%s:%s/store-%s", scheme, argv[2],
 		         scheme);
 	else

@@ -37,8 +37,9 @@ const char *simrec_err_name(int status)
 int sr_fail(sr_err *e, int status, const char *fmt, ...)
 {
 	if (e) {
-		/* through a copy: callers may pass e->msg itself as an argument,
-		 * to wrap a store's detail in the recorder's context */
+		/* through a copy: callers may pass e->msg itself as an
+		 * argument, to wrap a store's detail in the recorder's context
+		 */
 		char tmp[SR_ERRLEN];
 		va_list ap;
 		va_start(ap, fmt);

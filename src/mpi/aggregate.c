@@ -449,7 +449,9 @@ static int group_size(simrec_t *rec, unsigned flags, size_t *g)
 	if (per < 0 || m < 0)
 		return sr_fail(&rec->err, SIMREC_ECONFIG,
 		               "writers and ranks per writer must be positive");
-	if (m) {
+	if (flags & SR_STORE_DISTRIBUTED) {
+		*g = 1; /* redis: every rank pushes its own array */
+	} else if (m) {
 		if (m > rec->size)
 			m = rec->size;
 		*g = ((size_t)rec->size + (size_t)m - 1) / (size_t)m;

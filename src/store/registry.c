@@ -9,6 +9,7 @@
 extern const sr_store_ops sr_memory_ops;
 extern const sr_store_ops sr_zarr_lmdb_ops;
 extern const sr_store_ops sr_zarr_dir_ops;
+extern const sr_store_ops sr_redis_ops;
 #ifdef SIMREC_HAVE_HDF5
 extern const sr_store_ops sr_hdf5_ops;
 #endif
@@ -17,6 +18,7 @@ static const sr_store_ops *const registry[] = {
         &sr_memory_ops,
         &sr_zarr_lmdb_ops,
         &sr_zarr_dir_ops,
+        &sr_redis_ops,
 #ifdef SIMREC_HAVE_HDF5
         &sr_hdf5_ops,
 #endif
@@ -55,9 +57,10 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	st->mode = o->mode;
 	st->chunk_bytes = o->chunk_bytes ? o->chunk_bytes : (1u << 20);
 	snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
-	         o->codec                     ? o->codec
-	         : !strcmp(u->scheme, "hdf5") ? "none"
-	                                      : "lz4");
+	         o->codec ? o->codec
+	         : !strcmp(u->scheme, "hdf5") || !strcmp(u->scheme, "redis")
+	                 ? "none"
+	                 : "lz4");
 	st->codec.level = o->level;
 	st->codec.shuffle = (int)o->shuffle;
 	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 2;
@@ -86,7 +89,8 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 			                             : (simrec_mode_t)-1;
 		} else if (strcmp(k, "lock") && strcmp(k, "prefix") &&
 		           strcmp(k, "password") && strcmp(k, "user") &&
-		           strcmp(k, "map_size") && strcmp(k, "sync")) {
+		           strcmp(k, "map_size") && strcmp(k, "sync") &&
+		           strcmp(k, "timeout") && strcmp(k, "reconnect")) {
 			return sr_fail(e, SIMREC_EURI,
 			               "store '%s:%s': unknown parameter '%s'",
 			               u->scheme, u->path, k);

@@ -1,0 +1,51 @@
+/* Redis connections (hiredis), shared by the redis store and the lock:
+ * URI parsing, connect with timeout, AUTH/SELECT, pipelined commands,
+ * reconnect. Protocol parsing stays in hiredis; no I/O elsewhere. */
+#ifndef SIMREC_REDIS_CONN_H
+#define SIMREC_REDIS_CONN_H
+
+#include <hiredis/hiredis.h>
+
+#include "../core/internal.h"
+
+typedef struct sr_redis {
+	redisContext *c;
+	char host[320];
+	int port;
+	int db;
+	char user[128];
+	char password[256];
+	double timeout; /* seconds, connect and each reply */
+	int reconnects; /* how often a lost connection is retried */
+	size_t pending; /* replies appended but not yet read */
+	sr_err *err;
+} sr_redis;
+
+/* Parse "redis://[user[:password]@]host[:port][/db]"; an empty host takes
+ * SIMREC_REDIS_HOST ("host[:port]") from the environment. Parameters
+ * "password", "user", "timeout", "reconnect" of u apply on top. */
+int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e);
+int sr_redis_connect(sr_redis *r);
+void sr_redis_close(sr_redis *r);
+
+/* Append a command to the pipeline (argv with lengths). */
+int sr_redis_append(sr_redis *r, int argc, const char **argv,
+                    const size_t *lens);
+/* Read one pending reply into *out (caller frees with freeReplyObject);
+ * an error reply is returned as SIMREC_ESERVER with its text in the
+ * message, the reply freed. */
+int sr_redis_reply(sr_redis *r, redisReply **out);
+/* Read and check every pending reply. */
+int sr_redis_drain(sr_redis *r);
+/* One command, one reply. */
+int sr_redis_cmd(sr_redis *r, redisReply **out, int argc, const char **argv,
+                 const size_t *lens);
+/* printf-style single command (no binary arguments). */
+int sr_redis_cmdf(sr_redis *r, redisReply **out, const char *fmt, ...);
+/* Is status a lost/refused connection (worth a reconnect)? */
+int sr_redis_lost(const sr_redis *r, int status);
+/* Drop the connection and connect again (up to r->reconnects tries, with
+ * backoff). */
+int sr_redis_reconnect(sr_redis *r);
+
+#endif

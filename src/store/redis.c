@@ -1,0 +1,840 @@
+/* redis://HOST:PORT[/DB] - datasets as redis lists of chunk-row elements
+ * (docs/redis-format.md). Every write is one MULTI/EXEC (a record is
+ * wholly there or not at all), pipelined: replies are read at the next
+ * read, flush or when 32 MB are in flight. Under simrec_record_all every
+ * rank writes its own column list straight to the server (no
+ * aggregation). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/codec.h"
+#include "../core/attr_json.h"
+#include "../redis/conn.h"
+#include "../redis/payload.h"
+
+#define PART_BYTES     ((size_t)64 << 20) /* far below redis' 512 MB limit */
+#define INFLIGHT_BYTES ((size_t)32 << 20)
+
+typedef struct rstore {
+	sr_redis r;
+	char prefix[128];
+	size_t inflight;
+	char last_key[256]; /* named when pipelined writes fail */
+	void *cbuf;
+	size_t ccap;
+	void *tmp;
+	size_t tcap;
+} rstore;
+
+typedef struct rlist {
+	size_t col0, nelem;
+} rlist;
+
+typedef struct rds {
+	char *key;
+	rlist *lists;
+	size_t nlists;
+} rds;
+
+static rstore *S(sr_store *st)
+{
+	return st->impl;
+}
+
+/* "P:m:key" etc. */
+static void name(char *buf, size_t cap, const rstore *s, const char *kind,
+                 const char *key)
+{
+	snprintf(buf, cap, "%s:%s:%s", s->prefix, kind, key);
+}
+
+static int grow(void **p, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	void *q = realloc(*p, need);
+	if (!q)
+		return SIMREC_ENOMEM;
+	*p = q;
+	*cap = need;
+	return 0;
+}
+
+static int wipe_prefix(sr_store *st)
+{
+	rstore *s = S(st);
+	char pat[160];
+	snprintf(pat, sizeof pat, "%s:*", s->prefix);
+	char cursor[32] = "0";
+	do {
+		redisReply *x;
+		int rc = sr_redis_cmdf(&s->r, &x, "SCAN %s MATCH %s COUNT 1000",
+		                       cursor, pat);
+		if (rc)
+			return rc;
+		if (x->type != REDIS_REPLY_ARRAY || x->elements != 2) {
+			freeReplyObject(x);
+			return SIMREC_ESERVER;
+		}
+		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
+		redisReply *keys = x->element[1];
+		for (size_t i = 0; i < keys->elements; i++) {
+			const char *argv[2] = {"UNLINK", keys->element[i]->str};
+			size_t lens[2] = {6, keys->element[i]->len};
+			sr_redis_append(&s->r, 2, argv, lens);
+		}
+		freeReplyObject(x);
+		if ((rc = sr_redis_drain(&s->r)))
+			return rc;
+	} while (strcmp(cursor, "0"));
+	return 0;
+}
+
+static int rs_open(sr_store *st)
+{
+	rstore *s = calloc(1, sizeof *s);
+	if (!s)
+		return SIMREC_ENOMEM;
+	int rc = sr_redis_parse(&s->r, &st->uri, st->err);
+	const char *p = sr_uri_param(&st->uri, "prefix");
+	snprintf(s->prefix, sizeof s->prefix, "%s", p ? p : "simrec");
+	if (!rc)
+		rc = sr_redis_connect(&s->r);
+	st->impl = s;
+	if (!rc && st->mode == SIMREC_MODE_CREATE && st->meta_writer)
+		rc = wipe_prefix(st);
+	if (rc) {
+		sr_redis_close(&s->r);
+		free(s);
+		st->impl = NULL;
+	}
+	return rc;
+}
+
+static int rs_commit(sr_store *st)
+{
+	rstore *s = S(st);
+	s->inflight = 0;
+	int rc = sr_redis_drain(&s->r);
+	if (rc && s->last_key[0])
+		sr_fail(st->err, rc,
+		        "%s; writes since the last flush (key '%s') are not "
+		        "acknowledged",
+		        st->err->msg, s->last_key);
+	if (!rc)
+		s->last_key[0] = 0;
+	if (rc && sr_redis_lost(&s->r, rc) && s->r.reconnects)
+		sr_redis_reconnect(
+		        &s->r); /* for the next call; this one failed */
+	return rc;
+}
+
+static int rs_close(sr_store *st)
+{
+	rstore *s = S(st);
+	int rc = rs_commit(st);
+	sr_redis_close(&s->r);
+	free(s->cbuf);
+	free(s->tmp);
+	free(s);
+	return rc;
+}
+
+/* Before a new operation: a lost connection is re-established if the
+ * URI asked for reconnect=N. */
+static int ready(sr_store *st)
+{
+	rstore *s = S(st);
+	if (!s->r.c)
+		return s->r.reconnects ? sr_redis_reconnect(&s->r)
+		                       : sr_fail(st->err, SIMREC_ECONN,
+		                                 "redis %s:%d: connection lost",
+		                                 s->r.host, s->r.port);
+	return 0;
+}
+
+/* ---- metadata ---------------------------------------------------------- */
+
+static int parse_sizes(const char *s, size_t *v, int max)
+{
+	int n = 0;
+	char *end;
+	while (s && *s && n < max) {
+		v[n++] = strtoull(s, &end, 10);
+		if (end == s)
+			break;
+		s = end;
+	}
+	return n;
+}
+
+static void fmt_sizes(char *buf, size_t cap, int n, const size_t *v)
+{
+	int off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < n && (size_t)off < cap; i++)
+		off += snprintf(buf + off, cap - (size_t)off, "%s%zu",
+		                i ? " " : "", v[i]);
+}
+
+static rds *rds_new(const char *key)
+{
+	rds *d = calloc(1, sizeof *d);
+	if (d && !(d->key = strdup(key))) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+static void rs_release(sr_store *st, void *ds)
+{
+	SR_UNUSED(st);
+	rds *d = ds;
+	if (d) {
+		free(d->key);
+		free(d->lists);
+	}
+	free(d);
+}
+
+static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (rc)
+		return rc;
+	char k[4200];
+	name(k, sizeof k, s, "m", key);
+	redisReply *x;
+	const char *argv[2] = {"HGETALL", k};
+	size_t lens[2] = {7, strlen(k)};
+	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)))
+		return rc;
+	memset(m, 0, sizeof *m);
+	int have = 0;
+	size_t rows = (size_t)-1;
+	for (size_t i = 0; i + 1 < x->elements; i += 2) {
+		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
+		if (!strcmp(f, "dtype")) {
+			have = 1;
+			for (int t = 0; t < SIMREC_NDTYPES; t++)
+				if (!strcmp(v, simrec_dtype_name(
+				                       (simrec_dtype_t)t)))
+					m->dtype = (simrec_dtype_t)t;
+		} else if (!strcmp(f, "shape")) {
+			m->ndim = parse_sizes(v, m->shape, SIMREC_MAX_NDIM);
+		} else if (!strcmp(f, "ndim")) {
+			m->ndim = atoi(v);
+		} else if (!strcmp(f, "chunks")) {
+			parse_sizes(v, m->chunks, SIMREC_MAX_NDIM);
+		} else if (!strcmp(f, "value")) {
+			m->is_value = atoi(v);
+		} else if (!strncmp(f, "rows:", 5)) {
+			size_t r = strtoull(v, NULL, 10);
+			rows = r < rows ? r : rows;
+		}
+	}
+	freeReplyObject(x);
+	if (!have) {
+		/* a group? */
+		char g[200];
+		name(g, sizeof g, s, "groups", "");
+		g[strlen(g) - 1] = 0;
+		const char *a2[3] = {"SISMEMBER", g, key};
+		size_t l2[3] = {9, strlen(g), strlen(key)};
+		if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)))
+			return rc;
+		rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
+		freeReplyObject(x);
+		return rc;
+	}
+	/* the extent: complete rows of every column list (a record_all step
+	 * counts once all ranks pushed it) */
+	if (!m->is_value && m->ndim)
+		m->shape[0] = rows == (size_t)-1 ? 0 : rows;
+	rds *d = rds_new(key);
+	if (!d)
+		return SIMREC_ENOMEM;
+	*ds = d;
+	return 0;
+}
+
+static int set_parents(sr_store *st, const char *key)
+{
+	rstore *s = S(st);
+	char g[200];
+	name(g, sizeof g, s, "groups", "");
+	g[strlen(g) - 1] = 0;
+	char *p = sr_key_parent(key);
+	while (p && *p) {
+		const char *argv[3] = {"SADD", g, p};
+		size_t lens[3] = {4, strlen(g), strlen(p)};
+		sr_redis_append(&s->r, 3, argv, lens);
+		char *q = sr_key_parent(p);
+		free(p);
+		p = q;
+	}
+	free(p);
+	return 0;
+}
+
+static int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (rc)
+		return rc;
+	sr_meta old;
+	void *h = NULL;
+	rc = rs_lookup(st, key, &old, &h);
+	rs_release(st, h);
+	if (rc == SIMREC_EKIND)
+		return sr_fail(st->err, rc, "'%s' is a group on %s:%d", key,
+		               s->r.host, s->r.port);
+	if (rc && rc != SIMREC_ENOKEY)
+		return rc;
+	/* no dataset may hold a child */
+	for (char *p = sr_key_parent(key); p; p = NULL) {
+		redisReply *x;
+		int r2 = *p ? sr_redis_cmdf(&s->r, &x, "SISMEMBER %s:keys %s",
+		                            s->prefix, p)
+		            : SIMREC_ENOKEY;
+		int bad = !r2 && x->integer;
+		if (!r2)
+			freeReplyObject(x);
+		if (bad)
+			r2 = sr_fail(st->err, SIMREC_EKIND,
+			             "'%s' is a dataset and cannot hold '%s'",
+			             p, key);
+		free(p);
+		if (bad)
+			return r2;
+	}
+	if (st->meta_writer) {
+		char mk[4200], sh[512], ch[512], nd[16], keys[200];
+		name(mk, sizeof mk, s, "m", key);
+		fmt_sizes(sh, sizeof sh, m->ndim, m->shape);
+		fmt_sizes(ch, sizeof ch, m->ndim, m->chunks);
+		snprintf(nd, sizeof nd, "%d", m->ndim);
+		name(keys, sizeof keys, s, "keys", "");
+		keys[strlen(keys) - 1] = 0;
+		sr_redis_append(&s->r, 1, (const char *[]){"MULTI"},
+		                (size_t[]){5});
+		if (rc == 0) { /* replacing a value: drop the old lists */
+			char dk[4200];
+			name(dk, sizeof dk, s, "d", key);
+			strncat(dk, ":0", sizeof dk - strlen(dk) - 1);
+			const char *a[3] = {"UNLINK", mk, dk};
+			sr_redis_append(&s->r, 3, a,
+			                (size_t[]){6, strlen(mk), strlen(dk)});
+		}
+		const char *dt = simrec_dtype_name(m->dtype);
+		const char *a[12] = {"HSET", mk,      "dtype",
+		                     dt,     "shape", sh,
+		                     "ndim", nd,      "chunks",
+		                     ch,     "value", m->is_value ? "1" : "0"};
+		size_t l[12];
+		for (int i = 0; i < 12; i++)
+			l[i] = strlen(a[i]);
+		sr_redis_append(&s->r, 12, a, l);
+		const char *b[3] = {"SADD", keys, key};
+		sr_redis_append(&s->r, 3, b,
+		                (size_t[]){4, strlen(keys), strlen(key)});
+		set_parents(st, key);
+		sr_redis_append(&s->r, 1, (const char *[]){"EXEC"},
+		                (size_t[]){4});
+		if ((rc = sr_redis_drain(&s->r)))
+			return rc;
+	}
+	rds *d = rds_new(key);
+	if (!d)
+		return SIMREC_ENOMEM;
+	*ds = d;
+	return 0;
+}
+
+/* Element count of the list holding columns from col0 (LLEN on first
+ * use). */
+static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
+{
+	for (size_t i = 0; i < d->nlists; i++)
+		if (d->lists[i].col0 == col0) {
+			*out = &d->lists[i];
+			return 0;
+		}
+	rlist *n = realloc(d->lists, (d->nlists + 1) * sizeof *n);
+	if (!n)
+		return SIMREC_ENOMEM;
+	d->lists = n;
+	rstore *s = S(st);
+	char lk[4200];
+	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	redisReply *x;
+	int rc = sr_redis_cmdf(&s->r, &x, "LLEN %s", lk);
+	if (rc)
+		return rc;
+	n[d->nlists].col0 = col0;
+	n[d->nlists].nelem = (size_t)x->integer;
+	freeReplyObject(x);
+	*out = &n[d->nlists++];
+	return 0;
+}
+
+/* Queue one element (k-th of list col0) and the new row count, in one
+ * MULTI/EXEC. hdr + payload form the value. */
+static int put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
+                       size_t cols, const unsigned char *hdr, size_t hlen,
+                       const void *payload, size_t plen)
+{
+	rstore *s = S(st);
+	rlist *l;
+	int rc = list_of(st, d, col0, &l);
+	if (rc)
+		return rc;
+	char lk[4200], mk[4200], rf[48], rv[32], cv[32];
+	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	name(mk, sizeof mk, s, "m", d->key);
+	snprintf(rf, sizeof rf, "rows:%zu", col0);
+	snprintf(rv, sizeof rv, "%zu", rows);
+	snprintf(cv, sizeof cv, "%zu", cols);
+	/* the value: header then payload, or header then a parts list */
+	int parts = plen > PART_BYTES;
+	unsigned char h2[SIMREC_MAX_NDIM * 8 + 32];
+	memcpy(h2, hdr, hlen);
+	if (parts)
+		h2[7] |= SR_PAYLOAD_PARTS;
+	if (grow(&s->tmp, &s->tcap, hlen + (parts ? 0 : plen)))
+		return SIMREC_ENOMEM;
+	memcpy(s->tmp, h2, hlen);
+	if (!parts)
+		memcpy((char *)s->tmp + hlen, payload, plen);
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	if (parts) {
+		char pk[4300];
+		snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key,
+		         col0, k);
+		sr_redis_append(&s->r, 2, (const char *[]){"DEL", pk},
+		                (size_t[]){3, strlen(pk)});
+		for (size_t off = 0; off < plen; off += PART_BYTES) {
+			size_t n = plen - off < PART_BYTES ? plen - off
+			                                   : PART_BYTES;
+			const char *a[3] = {"RPUSH", pk,
+			                    (const char *)payload + off};
+			sr_redis_append(&s->r, 3, a,
+			                (size_t[]){5, strlen(pk), n});
+		}
+	}
+	size_t vlen = hlen + (parts ? 0 : plen);
+	char kidx[32];
+	snprintf(kidx, sizeof kidx, "%zu", k);
+	if (k < l->nelem) {
+		const char *a[4] = {"LSET", lk, kidx, s->tmp};
+		sr_redis_append(&s->r, 4, a,
+		                (size_t[]){4, strlen(lk), strlen(kidx), vlen});
+	} else {
+		const char *a[3] = {"RPUSH", lk, s->tmp};
+		sr_redis_append(&s->r, 3, a, (size_t[]){5, strlen(lk), vlen});
+		l->nelem = k + 1;
+	}
+	const char *a[6] = {"HSET", mk, rf, rv, "cols", cv};
+	size_t al[6];
+	for (int i = 0; i < 6; i++)
+		al[i] = strlen(a[i]);
+	sr_redis_append(&s->r, 6, a, al);
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	snprintf(s->last_key, sizeof s->last_key, "%s", d->key);
+	s->inflight += vlen + (parts ? plen : 0);
+	if (s->inflight > INFLIGHT_BYTES) {
+		s->inflight = 0;
+		rc = sr_redis_drain(&s->r);
+	}
+	return rc;
+}
+
+static int rs_write(sr_store *st, void *ds, const sr_meta *m,
+                    const size_t *start, const size_t *count, const void *data)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (rc)
+		return rc;
+	size_t isz = simrec_dtype_size(m->dtype), n = 1;
+	sr_payload p = {.dtype = m->dtype, .ndim = m->ndim};
+	for (int i = 0; i < m->ndim; i++) {
+		p.shape[i] = count[i];
+		n *= count[i];
+	}
+	p.raw_bytes = n * isz;
+	const void *payload = data;
+	size_t plen = p.raw_bytes;
+	if (strcmp(st->codec.cname, "none")) {
+		p.compressed = 1;
+		if ((rc = sr_codec_encode(&st->codec, isz, data, p.raw_bytes,
+		                          &s->cbuf, &s->ccap, &plen, st->err)))
+			return rc;
+		payload = s->cbuf;
+	}
+	unsigned char hdr[SIMREC_MAX_NDIM * 8 + 32];
+	size_t hlen = sr_payload_header_size(p.ndim);
+	sr_payload_header(&p, hdr);
+	size_t col0 = m->ndim >= 2 && !m->is_value ? start[1] : 0;
+	size_t cols = m->ndim >= 2 ? count[1] : 1;
+	size_t k = m->is_value || !m->ndim ? 0 : start[0] / m->chunks[0];
+	size_t rows = m->is_value || !m->ndim ? 1 : start[0] + count[0];
+	rc = put_element(st, ds, col0, k, rows, cols, hdr, hlen, payload, plen);
+	if (rc && rc != SIMREC_ENOMEM)
+		sr_fail(st->err, rc, "%s (writing key '%s')", st->err->msg,
+		        ((rds *)ds)->key);
+	return rc;
+}
+
+static int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                         size_t n, const sr_blob *items)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (rc)
+		return rc;
+	void *enc;
+	size_t elen, plen;
+	if (sr_vlen_encode(items, n, &enc, &elen))
+		return SIMREC_ENOMEM;
+	sr_payload p = {.dtype = m->dtype, .ndim = 1, .raw_bytes = elen};
+	p.shape[0] = n;
+	const void *payload = enc;
+	plen = elen;
+	if (strcmp(st->codec.cname, "none")) {
+		p.compressed = 1;
+		rc = sr_codec_encode(&st->codec, 1, enc, elen, &s->cbuf,
+		                     &s->ccap, &plen, st->err);
+		payload = s->cbuf;
+	}
+	unsigned char hdr[64];
+	sr_payload_header(&p, hdr);
+	if (!rc)
+		rc = put_element(st, ds, 0, row0 / m->chunks[0], row0 + n, 1,
+		                 hdr, sr_payload_header_size(1), payload, plen);
+	free(enc);
+	return rc;
+}
+
+/* Decode a list element (a reply) into s->tmp; parts are fetched. */
+static int decode(sr_store *st, rds *d, size_t col0, size_t k, redisReply *x,
+                  sr_payload *p, const void **out)
+{
+	rstore *s = S(st);
+	if (x->type != REDIS_REPLY_STRING ||
+	    sr_payload_parse(x->str, x->len, p))
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "redis %s:%d: element %zu of '%s' is missing or "
+		               "corrupt",
+		               s->r.host, s->r.port, k, d->key);
+	const void *src = p->data;
+	size_t len = p->len;
+	unsigned char *joined = NULL;
+	if (p->flags & SR_PAYLOAD_PARTS) {
+		char pk[4300];
+		snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key,
+		         col0, k);
+		redisReply *y;
+		int rc = sr_redis_cmdf(&s->r, &y, "LRANGE %s 0 -1", pk);
+		if (rc)
+			return rc;
+		len = 0;
+		for (size_t i = 0; i < y->elements; i++)
+			len += y->element[i]->len;
+		joined = malloc(len ? len : 1);
+		for (size_t i = 0, off = 0; joined && i < y->elements; i++) {
+			memcpy(joined + off, y->element[i]->str,
+			       y->element[i]->len);
+			off += y->element[i]->len;
+		}
+		freeReplyObject(y);
+		if (!joined)
+			return SIMREC_ENOMEM;
+		src = joined;
+	}
+	int rc = grow(&s->tmp, &s->tcap, p->raw_bytes ? p->raw_bytes : 1);
+	if (!rc)
+		rc = sr_codec_decode(p->compressed, src, len, s->tmp,
+		                     p->raw_bytes, st->codec.nthreads, st->err);
+	free(joined);
+	*out = s->tmp;
+	return rc;
+}
+
+static int rs_read(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, void *buf)
+{
+	rstore *s = S(st);
+	rds *d = ds;
+	int rc = ready(st);
+	if (!rc)
+		rc = rs_commit(st);
+	if (rc)
+		return rc;
+	/* column lists: all of dim 1 in one list, or "cols" wide each */
+	char mk[4200];
+	name(mk, sizeof mk, s, "m", d->key);
+	redisReply *x;
+	if ((rc = sr_redis_cmdf(&s->r, &x, "HGET %s cols", mk)))
+		return rc;
+	size_t cols =
+	        x->type == REDIS_REPLY_STRING ? strtoull(x->str, NULL, 10) : 1;
+	freeReplyObject(x);
+	int nd = m->ndim, split = nd >= 2 && !m->is_value;
+	if (!split)
+		cols = nd >= 2 ? m->shape[1] : 1;
+	if (!cols)
+		cols = 1;
+	size_t c0 = m->is_value || !nd ? 1 : m->chunks[0];
+	size_t klo = nd && !m->is_value ? start[0] / c0 : 0,
+	       khi = nd && !m->is_value ? (start[0] + count[0] - 1) / c0 : 0;
+	size_t glo = split ? start[1] / cols : 0,
+	       ghi = split ? (start[1] + count[1] - 1) / cols : 0;
+	size_t isz = simrec_dtype_size(m->dtype);
+	for (size_t g = glo; g <= ghi && !rc; g++)
+		for (size_t k = klo; k <= khi && !rc; k++) {
+			size_t col0 = g * cols;
+			char lk[4200];
+			snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix,
+			         d->key, col0);
+			if ((rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
+			                        (unsigned long long)k)))
+				break;
+			sr_payload p;
+			const void *el;
+			rc = decode(st, d, col0, k, x, &p, &el);
+			freeReplyObject(x);
+			if (rc)
+				break;
+			/* the element's box: rows from k*c0, columns from col0
+			 */
+			size_t eshape[SIMREC_MAX_NDIM], ebase[SIMREC_MAX_NDIM],
+			        est[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
+			        n[SIMREC_MAX_NDIM];
+			for (int i = 0; i < nd; i++) {
+				eshape[i] = (size_t)p.shape[i];
+				ebase[i] = 0;
+			}
+			if (nd && !m->is_value)
+				ebase[0] = k * c0;
+			if (split)
+				ebase[1] = col0;
+			for (int i = 0; i < nd; i++) {
+				size_t a = start[i] > ebase[i] ? start[i]
+				                               : ebase[i];
+				size_t b = start[i] + count[i] <
+				                           ebase[i] + eshape[i]
+				                   ? start[i] + count[i]
+				                   : ebase[i] + eshape[i];
+				if (b <= a) {
+					n[0] = 0;
+					break;
+				}
+				est[i] = a - ebase[i];
+				sst[i] = a - start[i];
+				n[i] = b - a;
+			}
+			if (nd == 0 || n[0])
+				sr_copy_region(nd, isz, el, eshape, est, buf,
+				               count, sst, n);
+		}
+	return rc;
+}
+
+static int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                        sr_blob *out)
+{
+	rstore *s = S(st);
+	rds *d = ds;
+	int rc = ready(st);
+	if (!rc)
+		rc = rs_commit(st);
+	if (rc)
+		return rc;
+	size_t k = index / m->chunks[0];
+	char lk[4200];
+	snprintf(lk, sizeof lk, "%s:d:%s:0", s->prefix, d->key);
+	redisReply *x;
+	if ((rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
+	                        (unsigned long long)k)))
+		return rc;
+	sr_payload p;
+	const void *el;
+	rc = decode(st, d, 0, k, x, &p, &el);
+	freeReplyObject(x);
+	if (!rc)
+		rc = sr_vlen_item(el, (size_t)p.raw_bytes, index % m->chunks[0],
+		                  out);
+	return rc;
+}
+
+/* ---- attributes and listing -------------------------------------------- */
+
+static int rs_attr_set(sr_store *st, const char *key, const char *nm,
+                       const simrec_attr_t *a)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (rc)
+		return rc;
+	json_t *o = json_object();
+	rc = sr_attr_to_json(o, "v", a);
+	char *text = rc ? NULL
+	                : json_dumps(json_object_get(o, "v"), JSON_ENCODE_ANY);
+	json_decref(o);
+	if (!text)
+		return rc ? rc : SIMREC_ENOMEM;
+	char ak[4200], g[200];
+	name(ak, sizeof ak, s, "a", key);
+	name(g, sizeof g, s, "groups", "");
+	g[strlen(g) - 1] = 0;
+	const char *argv[4] = {"HSET", ak, nm, text};
+	sr_redis_append(&s->r, 4, argv,
+	                (size_t[]){4, strlen(ak), strlen(nm), strlen(text)});
+	/* an attribute on a new key makes it a group */
+	if (*key) {
+		char mk[4200];
+		name(mk, sizeof mk, s, "m", key);
+		redisReply *x;
+		free(text);
+		if ((rc = sr_redis_drain(&s->r)) ||
+		    (rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s", mk)))
+			return rc;
+		int ds = x->integer > 0;
+		freeReplyObject(x);
+		if (!ds) {
+			const char *b[3] = {"SADD", g, key};
+			sr_redis_append(&s->r, 3, b,
+			                (size_t[]){4, strlen(g), strlen(key)});
+			set_parents(st, key);
+		}
+		return sr_redis_drain(&s->r);
+	}
+	free(text);
+	return sr_redis_drain(&s->r);
+}
+
+static int get_attrs(sr_store *st, const char *key, json_t **out)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (!rc)
+		rc = rs_commit(st);
+	if (rc)
+		return rc;
+	char ak[4200];
+	name(ak, sizeof ak, s, "a", key);
+	redisReply *x;
+	const char *argv[2] = {"HGETALL", ak};
+	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){7, strlen(ak)})))
+		return rc;
+	*out = json_object();
+	for (size_t i = 0; i + 1 < x->elements; i += 2) {
+		json_t *v = json_loadb(x->element[i + 1]->str,
+		                       x->element[i + 1]->len, JSON_DECODE_ANY,
+		                       NULL);
+		if (v)
+			json_object_set_new(*out, x->element[i]->str, v);
+	}
+	freeReplyObject(x);
+	return 0;
+}
+
+static int rs_attr_get(sr_store *st, const char *key, const char *nm,
+                       simrec_attr_t *out)
+{
+	json_t *o = NULL;
+	int rc = get_attrs(st, key, &o);
+	if (!rc)
+		rc = sr_attr_from_json(o, nm, out);
+	json_decref(o);
+	return rc;
+}
+
+static int rs_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	json_t *o = NULL;
+	int rc = get_attrs(st, key, &o);
+	if (!rc)
+		rc = sr_attr_json_list(o, fn, arg);
+	json_decref(o);
+	return rc;
+}
+
+typedef struct entry {
+	char *key;
+	int ds;
+} entry;
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const entry *)a)->key, ((const entry *)b)->key);
+}
+
+static int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	rstore *s = S(st);
+	int rc = ready(st);
+	if (!rc)
+		rc = rs_commit(st);
+	if (rc)
+		return rc;
+	redisReply *x[2];
+	if ((rc = sr_redis_cmdf(&s->r, &x[0], "SMEMBERS %s:groups", s->prefix)))
+		return rc;
+	if ((rc = sr_redis_cmdf(&s->r, &x[1], "SMEMBERS %s:keys", s->prefix))) {
+		freeReplyObject(x[0]);
+		return rc;
+	}
+	size_t n = x[0]->elements + x[1]->elements, m = 0;
+	entry *e = calloc(n ? n : 1, sizeof *e);
+	size_t pl = strlen(prefix);
+	for (int t = 0; e && t < 2; t++)
+		for (size_t i = 0; i < x[t]->elements; i++) {
+			char *k = x[t]->element[i]->str;
+			if (strncmp(k, prefix, pl) ||
+			    (pl && k[pl] && k[pl] != '/'))
+				continue;
+			e[m].key = k;
+			e[m++].ds = t;
+		}
+	if (e)
+		qsort(e, m, sizeof *e, cmp_entry);
+	for (size_t i = 0; e && i < m && !rc; i++)
+		rc = fn(e[i].key, e[i].ds, arg);
+	free(e);
+	freeReplyObject(x[0]);
+	freeReplyObject(x[1]);
+	return rc;
+}
+
+static long long rs_disk_bytes(sr_store *st)
+{
+	SR_UNUSED(st);
+	return -1;
+}
+
+const sr_store_ops sr_redis_ops = {
+        .version = SR_STORE_OPS_VERSION,
+        .scheme = "redis",
+        .flags = SR_STORE_DISTRIBUTED,
+        .open = rs_open,
+        .close = rs_close,
+        .commit = rs_commit,
+        .lookup = rs_lookup,
+        .create = rs_create,
+        .write = rs_write,
+        .write_vlen = rs_write_vlen,
+        .read = rs_read,
+        .read_vlen = rs_read_vlen,
+        .release = rs_release,
+        .attr_set = rs_attr_set,
+        .attr_get = rs_attr_get,
+        .attr_list = rs_attr_list,
+        .list = rs_list,
+        .disk_bytes = rs_disk_bytes,
+};

@@ -1,0 +1,21 @@
+#!/bin/sh
+# The redis server is SIGKILLed mid-run; after a restart from its
+# append-only file every acknowledged record is there, intact.
+set -eu
+exe=$1 dir=$2 server=$3
+rm -rf "$dir"
+trap '"$server" stop "$dir"' EXIT
+"$server" start "$dir" --appendonly yes --appendfsync always
+port=$(cat "$dir/port")
+uri="redis://127.0.0.1:$port?prefix=loss"
+"$exe" write "$uri" "$(cat "$dir/pid")"
+# restart on the same port so the URI stays valid
+redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --pidfile "$dir/pid" \
+	--daemonize yes --logfile "$dir/log2" --appendonly yes --save ''
+i=0
+until redis-cli -p "$port" ping >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 100 ] || exit 1; sleep 0.05
+done
+echo "$port" >"$dir/port"
+"$exe" check "$uri"
+echo "redis loss: ok"
