@@ -15,10 +15,7 @@ extern const sr_store_ops sr_hdf5_ops;
 #endif
 
 static const sr_store_ops *const registry[] = {
-        &sr_memory_ops,
-        &sr_zarr_lmdb_ops,
-        &sr_zarr_dir_ops,
-        &sr_redis_ops,
+        &sr_memory_ops, &sr_zarr_lmdb_ops, &sr_zarr_dir_ops, &sr_redis_ops,
 #ifdef SIMREC_HAVE_HDF5
         &sr_hdf5_ops,
 #endif
