@@ -326,7 +326,65 @@ SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 SIMREC_API int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index,
                                          void *buf, size_t cap, size_t *len);
 
+/*
+ * Store-specific facts about the dataset as a JSON object text, e.g.
+ * {"store": "zarr", "compressor": {...}, "stored_bytes": 1234}. *json is
+ * malloc'd; the caller frees it with free().
+ */
+SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
+
+/* Bytes the first store occupies on disk, or -1 if unknown (redis). */
+SIMREC_API long long simrec_disk_bytes(simrec_t *rec);
+
 SIMREC_API void simrec_dataset_close(simrec_dataset_t *ds);
+
+/* ---- readers-writer lock (redis) ----------------------------------------
+ *
+ * A lock on a named resource (usually a store path) held in redis, with
+ * writer preference: once a writer waits, new readers wait behind it.
+ * Every state change is one Lua script run on the server. Holders and
+ * waiting writers hold leases that a background thread renews while the
+ * process lives: a holder killed with SIGKILL, or a host that vanishes,
+ * frees the lock when its lease runs out. A write acquire returns a fencing
+ * token that only ever grows. See docs/lock.md.
+ */
+typedef struct simrec_lock simrec_lock_t;
+
+typedef enum simrec_lock_mode {
+	SIMREC_LOCK_READ = 0,
+	SIMREC_LOCK_WRITE = 1
+} simrec_lock_mode_t;
+
+typedef struct simrec_lock_status {
+	int readers;         /* holders of the read lock */
+	int writer;          /* 1 if a writer holds it */
+	int waiting_writers; /* writers queued (they block new readers) */
+	uint64_t token;      /* the last fencing token handed out */
+	char writer_id[128]; /* "host:pid:n" of the writer, if any */
+	double writer_lease; /* seconds left on the writer's lease */
+} simrec_lock_status_t;
+
+/* Open a lock client for resource on redis_uri ("redis://host:port[/db]",
+ * host from SIMREC_REDIS_HOST if empty). lease_seconds: how long a dead
+ * holder keeps the lock (0: 5 s). Independent. */
+SIMREC_API int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
+                                const char *resource, double lease_seconds);
+/* Acquire shared (READ) or exclusive (WRITE) within timeout_seconds
+ * (SIMREC_ETIMEDOUT after). For WRITE, *token (may be NULL) receives the
+ * fencing token. One round trip when uncontended. */
+SIMREC_API int simrec_lock_acquire(simrec_lock_t *l, simrec_lock_mode_t mode,
+                                   double timeout_seconds, uint64_t *token);
+/* Release what this client holds. SIMREC_ELOCK if its lease had run out
+ * (someone else may have held the lock meanwhile). */
+SIMREC_API int simrec_lock_release(simrec_lock_t *l);
+/* SIMREC_ELOCK if this client's lease was lost while holding. */
+SIMREC_API int simrec_lock_check(simrec_lock_t *l);
+SIMREC_API int simrec_lock_status(simrec_lock_t *l, simrec_lock_status_t *st);
+/* Clear every holder and waiter of the resource (manual recovery). */
+SIMREC_API int simrec_lock_break(simrec_lock_t *l);
+SIMREC_API const char *simrec_lock_errmsg(const simrec_lock_t *l);
+/* Releases what is held; accepts NULL. */
+SIMREC_API void simrec_lock_close(simrec_lock_t *l);
 
 #ifdef __cplusplus
 }

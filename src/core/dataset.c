@@ -1,4 +1,5 @@
 /* Dataset handles: dtype, shape, and hyperslab reads into caller buffers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,7 +39,10 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	}
 	ds->rec = rec;
 	ds->st = rec->st[0];
-	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
+	rc = sr_lock_read_begin(ds->st);
+	if (!rc)
+		rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
+	sr_lock_read_end(ds->st);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
 		        ds->st->uri.path);
@@ -147,7 +151,10 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		               ds->key, bufsize, need);
 	if (n == 0)
 		return 0;
-	int rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
+	int rc = sr_lock_read_begin(ds->st);
+	if (!rc)
+		rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
+	sr_lock_read_end(ds->st);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_fail(e, rc, "reading '%s' from '%s': %s", ds->key,
 		        ds->st->uri.path, e->msg);
@@ -185,4 +192,33 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 		               "key '%s': item %zu has %zu bytes, buffer %zu",
 		               ds->key, index, *len, cap);
 	return 0;
+}
+
+int simrec_dataset_describe(simrec_dataset_t *ds, char **json)
+{
+	if (!ds || !json)
+		return SIMREC_EINVAL;
+	*json = NULL;
+	char *extra = ds->st->ops->describe
+	                      ? ds->st->ops->describe(ds->st, ds->h, &ds->m)
+	                      : NULL;
+	size_t n = (extra ? strlen(extra) : 2) + 64;
+	*json = malloc(n);
+	if (!*json) {
+		free(extra);
+		return SIMREC_ENOMEM;
+	}
+	/* {"store": scheme, ...extra fields} */
+	const char *body = extra && extra[0] == '{' ? extra + 1 : "}";
+	snprintf(*json, n, "{\"store\": \"%s\"%s%s", ds->st->uri.scheme,
+	         strcmp(body, "}") ? ", " : "", body);
+	free(extra);
+	return 0;
+}
+
+long long simrec_disk_bytes(simrec_t *rec)
+{
+	if (!rec || !rec->nst)
+		return -1;
+	return rec->st[0]->ops->disk_bytes(rec->st[0]);
 }

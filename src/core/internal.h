@@ -125,6 +125,9 @@ typedef struct sr_store_ops {
 	int (*list)(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
 	/* bytes the store occupies (for info/summary), or -1 if unknown */
 	long long (*disk_bytes)(sr_store *st);
+	/* optional: store-specific facts about a dataset as a JSON object
+	 * text (malloc'd): "compressor", "stored_bytes", ... */
+	char *(*describe)(sr_store *st, void *ds, const sr_meta *m);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 1
@@ -139,7 +142,15 @@ struct sr_store {
 	int meta_writer; /* this process updates shared metadata */
 	sr_err *err;
 	void *impl;
+	simrec_lock_t *lock; /* "?lock=redis://...": guards writes and reads */
 };
+
+/* With a lock: take it around a write section / a read (no-ops without).
+ * sr_lock_write_begin checks the fencing token recorded in the store. */
+int sr_lock_write_begin(sr_store *st);
+int sr_lock_write_end(sr_store *st, int status);
+int sr_lock_read_begin(sr_store *st);
+void sr_lock_read_end(sr_store *st);
 
 /* Registry lookup by scheme; NULL if unknown. */
 const sr_store_ops *sr_store_find(const char *scheme);

@@ -819,6 +819,34 @@ static int h5_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 	return c.rc;
 }
 
+static char *h5_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	SR_UNUSED(st);
+	SR_UNUSED(m);
+	h5_ds *d = ds;
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int nf = H5Pget_nfilters(dcpl);
+	char filters[256] = "";
+	int off = 0;
+	for (int i = 0; i < nf && off < (int)sizeof filters - 40; i++) {
+		unsigned flags, cd[8];
+		size_t ncd = 8;
+		char fname[64] = "";
+		H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd,
+		                                cd, sizeof fname, fname, NULL);
+		off += snprintf(filters + off, sizeof filters - (size_t)off,
+		                "%s{\"id\": %d, \"name\": \"%s\"}",
+		                i ? ", " : "", (int)f, fname);
+	}
+	H5Pclose(dcpl);
+	char *out = malloc(400);
+	if (out)
+		snprintf(out, 400,
+		         "{\"filters\": [%s], \"stored_bytes\": %llu}", filters,
+		         (unsigned long long)H5Dget_storage_size(d->dset));
+	return out;
+}
+
 static long long h5_disk_bytes(sr_store *st)
 {
 	struct stat sb;
@@ -844,4 +872,5 @@ const sr_store_ops sr_hdf5_ops = {
         .attr_list = h5_attr_list,
         .list = h5_list,
         .disk_bytes = h5_disk_bytes,
+        .describe = h5_describe,
 };

@@ -87,7 +87,8 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 		} else if (strcmp(k, "lock") && strcmp(k, "prefix") &&
 		           strcmp(k, "password") && strcmp(k, "user") &&
 		           strcmp(k, "map_size") && strcmp(k, "sync") &&
-		           strcmp(k, "timeout") && strcmp(k, "reconnect")) {
+		           strcmp(k, "timeout") && strcmp(k, "reconnect") &&
+		           strcmp(k, "lease")) {
 			return sr_fail(e, SIMREC_EURI,
 			               "store '%s:%s': unknown parameter '%s'",
 			               u->scheme, u->path, k);
@@ -143,8 +144,21 @@ int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
 		rc = apply_params(st, o, e);
 	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])
 		rc = sr_fail(e, SIMREC_EURI, "store URI '%s' has no path", uri);
+	const char *lk = st->ops ? sr_uri_param(&st->uri, "lock") : NULL;
+	if (!rc && lk) {
+		char res[4200];
+		snprintf(res, sizeof res, "%s:%s", st->uri.scheme,
+		         st->uri.path);
+		const char *ls = sr_uri_param(&st->uri, "lease");
+		rc = simrec_lock_open(&st->lock, lk, res, ls ? atof(ls) : 0);
+		if (rc)
+			sr_fail(e, rc, "store '%s': cannot open its lock on %s",
+			        uri, lk);
+	}
 	if (!rc)
 		rc = st->ops->open(st);
+	if (rc)
+		simrec_lock_close(st->lock);
 	if (rc) {
 		sr_uri_free(&st->uri);
 		free(st);
@@ -161,6 +175,77 @@ void sr_store_close(sr_store *st, int *status)
 	int rc = st->ops->close(st);
 	if (rc && status && !*status)
 		*status = rc;
+	simrec_lock_close(st->lock);
 	sr_uri_free(&st->uri);
 	free(st);
+}
+
+/* ---- the lock around store I/O ------------------------------------------
+ * A writer takes the write lock for each write section (a chunk row, a set,
+ * attributes), checks that no newer writer (a larger fencing token) wrote
+ * the store since, and records its token as the root attribute
+ * "_simrec_lock_token". Readers take the read lock for each read. */
+
+#define LOCK_TIMEOUT 120.0
+#define TOKEN_ATTR   "_simrec_lock_token"
+
+int sr_lock_write_begin(sr_store *st)
+{
+	if (!st->lock)
+		return 0;
+	uint64_t token;
+	int rc = simrec_lock_acquire(st->lock, SIMREC_LOCK_WRITE, LOCK_TIMEOUT,
+	                             &token);
+	if (rc)
+		return sr_fail(st->err, rc, "store '%s': %s", st->uri.path,
+		               simrec_lock_errmsg(st->lock));
+	simrec_attr_t a;
+	if (!st->ops->attr_get(st, "", TOKEN_ATTR, &a)) {
+		if ((uint64_t)a.i > token) {
+			simrec_lock_release(st->lock);
+			return sr_fail(
+			        st->err, SIMREC_ELOCK,
+			        "store '%s': a newer writer (token %lld) "
+			        "wrote it; this writer (token %llu) lost its "
+			        "lease",
+			        st->uri.path, (long long)a.i,
+			        (unsigned long long)token);
+		}
+		simrec_attr_clear(&a);
+	}
+	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = (int64_t)token};
+	rc = st->ops->attr_set(st, "", TOKEN_ATTR, &t);
+	if (rc)
+		simrec_lock_release(st->lock);
+	return rc;
+}
+
+int sr_lock_write_end(sr_store *st, int status)
+{
+	if (!st->lock)
+		return status;
+	/* a lease lost during the section: the data may interleave with a
+	 * newer writer's, say so */
+	int rc = simrec_lock_release(st->lock);
+	if (rc && !status)
+		status = sr_fail(st->err, rc, "store '%s': %s", st->uri.path,
+		                 simrec_lock_errmsg(st->lock));
+	return status;
+}
+
+int sr_lock_read_begin(sr_store *st)
+{
+	if (!st->lock)
+		return 0;
+	int rc = simrec_lock_acquire(st->lock, SIMREC_LOCK_READ, LOCK_TIMEOUT,
+	                             NULL);
+	return rc ? sr_fail(st->err, rc, "store '%s': %s", st->uri.path,
+	                    simrec_lock_errmsg(st->lock))
+	          : 0;
+}
+
+void sr_lock_read_end(sr_store *st)
+{
+	if (st->lock)
+		simrec_lock_release(st->lock);
 }

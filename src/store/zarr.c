@@ -919,6 +919,52 @@ static long long zarr_disk_bytes(sr_store *st)
 	return z->kvo->disk_bytes(z->kv);
 }
 
+typedef struct sum_ctx {
+	zarr_store *z;
+	long long bytes, chunks;
+} sum_ctx;
+
+static int sum_cb(const char *k, void *arg)
+{
+	sum_ctx *c = arg;
+	const char *leaf = strrchr(k, '/');
+	const void *v;
+	size_t n;
+	if (leaf && leaf[1] != '.' && !c->z->kvo->get(c->z->kv, k, &v, &n)) {
+		c->bytes += (long long)n;
+		c->chunks++;
+	}
+	return 0;
+}
+
+static char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	SR_UNUSED(m);
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	json_t *j = NULL;
+	char *prefix = cat_key(d->key, "");
+	sum_ctx c = {z, 0, 0};
+	if (!prefix || z->kvo->read_begin(z->kv)) {
+		free(prefix);
+		return NULL;
+	}
+	get_json(z, d->key, ".zarray", &j, st->err);
+	/* chunk keys are "key/i.j" with no further '/' */
+	z->kvo->list(z->kv, prefix, sum_cb, &c);
+	z->kvo->read_end(z->kv);
+	free(prefix);
+	json_t *o = json_object();
+	json_object_set(o, "compressor", json_object_get(j, "compressor"));
+	json_object_set(o, "filters", json_object_get(j, "filters"));
+	json_object_set_new(o, "stored_bytes", json_integer(c.bytes));
+	json_object_set_new(o, "stored_chunks", json_integer(c.chunks));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	json_decref(j);
+	return text;
+}
+
 #define ZARR_OPS                                                               \
 	.version = SR_STORE_OPS_VERSION, .close = zarr_close,                  \
 	.commit = zarr_commit, .lookup = zarr_lookup, .create = zarr_create,   \
@@ -926,7 +972,7 @@ static long long zarr_disk_bytes(sr_store *st)
 	.read_vlen = zarr_read_vlen, .release = zarr_release,                  \
 	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                  \
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
-	.disk_bytes = zarr_disk_bytes
+	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe
 
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",

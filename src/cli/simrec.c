@@ -1,0 +1,702 @@
+/* simrec - the command line for post-run (and live) readers.
+ *   simrec ls STORE [PREFIX]
+ *   simrec info STORE KEY
+ *   simrec cat STORE KEY [SLICE] [--csv] [--max N]
+ *   simrec export SRC DST [KEY...]
+ *   simrec verify STORE
+ *   simrec lock status|break LOCK_URI RESOURCE
+ * Stores are the library's URIs; never needs mpirun. See docs/cli.md. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "simrec.h"
+
+static const char *prog = "simrec";
+
+static int usage_of(const char *cmd)
+{
+	static const struct {
+		const char *cmd, *text;
+	} u[] = {
+	        {"ls", "simrec ls STORE [PREFIX]\n  List groups and datasets "
+	               "(dtype, shape) below PREFIX.\n"},
+	        {"info",
+	         "simrec info STORE KEY\n  Dtype, shape, chunks, "
+	         "records, compressor, stored size and ratio, attributes.\n"},
+	        {"cat",
+	         "simrec cat STORE KEY [SLICE] [--csv] [--max N]\n  Print "
+	         "values. SLICE is numpy-like: '0:10,3,:' or '-1' (the last "
+	         "record).\n  Refuses more than N elements (default 10000) "
+	         "unless --max is raised.\n"},
+	        {"export",
+	         "simrec export SRC DST [KEY...]\n  Copy datasets and "
+	         "attributes (all, or KEYs) chunk by chunk. Safe to rerun:\n"
+	         "  records already in DST are skipped. A progress bar "
+	         "on a terminal.\n"},
+	        {"verify", "simrec verify STORE\n  Decode every chunk of every "
+	                   "dataset; exit 1 if anything is unreadable.\n"},
+	        {"lock",
+	         "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
+	         "LOCK_URI RESOURCE\n  Show or forcibly clear a "
+	         "readers-writer lock.\n"},
+	};
+	for (size_t i = 0; i < sizeof u / sizeof *u; i++)
+		if (!cmd || !strcmp(cmd, u[i].cmd))
+			fputs(u[i].text, stderr);
+	return 2;
+}
+
+static simrec_t *open_ro(const char *uri)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_READONLY;
+	simrec_t *rec;
+	int rc = simrec_open(&rec, uri, &o);
+	if (rc) {
+		fprintf(stderr, "%s: cannot open store '%s': %s\n", prog, uri,
+		        simrec_strerror(rc));
+		return NULL;
+	}
+	return rec;
+}
+
+static void print_shape(FILE *f, int nd, const size_t *sh)
+{
+	fputc('(', f);
+	for (int i = 0; i < nd; i++)
+		fprintf(f, "%s%zu", i ? ", " : "", sh[i]);
+	fputs(nd == 1 ? ",)" : ")", f);
+}
+
+/* ---- ls ---------------------------------------------------------------- */
+
+static int ls_cb(const char *key, int is_ds, void *arg)
+{
+	simrec_t *rec = arg;
+	int depth = 0;
+	for (const char *p = key; *p; p++)
+		depth += *p == '/';
+	const char *leaf = strrchr(key, '/');
+	printf("%*s%s%s", depth * 2, "", leaf ? leaf + 1 : key,
+	       is_ds ? "" : "/");
+	if (is_ds) {
+		simrec_dataset_t *ds;
+		if (!simrec_get_all(rec, key, &ds)) {
+			size_t sh[SIMREC_MAX_NDIM];
+			simrec_dataset_shape(ds, sh);
+			printf("  %s ",
+			       simrec_dtype_name(simrec_dataset_dtype(ds)));
+			print_shape(stdout, simrec_dataset_ndim(ds), sh);
+			simrec_dataset_close(ds);
+		} else {
+			printf("  (unreadable: %s)", simrec_errmsg(rec));
+		}
+	}
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	if (argc < 1 || argc > 2)
+		return usage_of("ls");
+	simrec_t *rec = open_ro(argv[0]);
+	if (!rec)
+		return 1;
+	int rc = simrec_list(rec, argc > 1 ? argv[1] : "", ls_cb, rec);
+	simrec_close(rec);
+	return rc ? 1 : 0;
+}
+
+/* ---- info -------------------------------------------------------------- */
+
+static int attr_cb(const char *name, void *arg)
+{
+	void **a = arg;
+	simrec_attr_t v;
+	if (simrec_attr_get(a[0], a[1], name, &v))
+		return 0;
+	if (v.type == SIMREC_ATTR_STRING)
+		printf("  %s = \"%s\"\n", name, v.s);
+	else if (v.type == SIMREC_ATTR_INT)
+		printf("  %s = %lld\n", name, (long long)v.i);
+	else
+		printf("  %s = %.17g\n", name, v.d);
+	simrec_attr_clear(&v);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	if (argc != 2)
+		return usage_of("info");
+	simrec_t *rec = open_ro(argv[0]);
+	if (!rec)
+		return 1;
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, argv[1], &ds);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		simrec_close(rec);
+		return 1;
+	}
+	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dataset_chunks(ds, ch);
+	printf("key:     %s\ndtype:   %s\nshape:   ", argv[1],
+	       simrec_dtype_name(dt));
+	print_shape(stdout, nd, sh);
+	printf("\nchunks:  ");
+	print_shape(stdout, nd, ch);
+	printf("\nrecords: %zu\n", nd ? sh[0] : 1);
+	char *desc = NULL;
+	if (!simrec_dataset_describe(ds, &desc) && desc) {
+		printf("storage: %s\n", desc);
+		const char *sb = strstr(desc, "\"stored_bytes\"");
+		size_t raw = simrec_dataset_size(ds) * simrec_dtype_size(dt);
+		if (sb && raw) {
+			sb = strchr(sb, ':');
+			double stored = sb ? atof(sb + 1) : 0;
+			if (stored > 0)
+				printf("ratio:   %.2f (raw %zu bytes)\n",
+				       (double)raw / stored, raw);
+		}
+		free(desc);
+	}
+	long long disk = simrec_disk_bytes(rec);
+	if (disk >= 0)
+		printf("store on disk: %lld bytes\n", disk);
+	printf("attributes:\n");
+	void *arg[2] = {rec, argv[1]};
+	simrec_attr_list(rec, argv[1], attr_cb, arg);
+	simrec_dataset_close(ds);
+	simrec_close(rec);
+	return 0;
+}
+
+/* ---- cat --------------------------------------------------------------- */
+
+/* Parse "a:b,c,:" into start/count; a plain index drops the dimension. */
+static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
+                       size_t *ct, int *keep)
+{
+	for (int i = 0; i < nd; i++) {
+		st[i] = 0;
+		ct[i] = sh[i];
+		keep[i] = 1;
+	}
+	int d = 0;
+	while (s && *s) {
+		if (d >= nd)
+			return -1;
+		const char *comma = strchr(s, ',');
+		char part[64];
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		if (n >= sizeof part)
+			return -1;
+		memcpy(part, s, n);
+		part[n] = 0;
+		char *colon = strchr(part, ':');
+		long long len = (long long)sh[d];
+		if (colon) {
+			*colon = 0;
+			char *e1, *e2;
+			long long a = *part ? strtoll(part, &e1, 10) : 0,
+			          b = colon[1] ? strtoll(colon + 1, &e2, 10)
+			                       : len;
+			if ((*part && *e1) || (colon[1] && *e2))
+				return -1;
+			a = a < 0 ? a + len : a;
+			b = b < 0 ? b + len : b;
+			b = b > len ? len : b;
+			if (a < 0 || a > b)
+				return -1;
+			st[d] = (size_t)a;
+			ct[d] = (size_t)(b - a);
+		} else {
+			char *e;
+			long long a = strtoll(part, &e, 10);
+			if (!*part || *e)
+				return -1;
+			a = a < 0 ? a + len : a;
+			if (a < 0 || a >= len)
+				return -1;
+			st[d] = (size_t)a;
+			ct[d] = 1;
+			keep[d] = 0;
+		}
+		d++;
+		s = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+static void print_value(simrec_dtype_t dt, const unsigned char *p)
+{
+	switch (dt) {
+	case SIMREC_INT8:
+		printf("%d", *(const int8_t *)p);
+		break;
+	case SIMREC_INT16:
+		printf("%d", *(const int16_t *)p);
+		break;
+	case SIMREC_INT32:
+		printf("%d", *(const int32_t *)p);
+		break;
+	case SIMREC_INT64:
+		printf("%lld", (long long)*(const int64_t *)p);
+		break;
+	case SIMREC_UINT8:
+		printf("%u", *p);
+		break;
+	case SIMREC_UINT16:
+		printf("%u", *(const uint16_t *)p);
+		break;
+	case SIMREC_UINT32:
+		printf("%u", *(const uint32_t *)p);
+		break;
+	case SIMREC_UINT64:
+		printf("%llu", (unsigned long long)*(const uint64_t *)p);
+		break;
+	case SIMREC_FLOAT32:
+		printf("%.9g", (double)*(const float *)p);
+		break;
+	case SIMREC_FLOAT64:
+		printf("%.17g", *(const double *)p);
+		break;
+	case SIMREC_BOOL:
+		printf("%s", *p ? "true" : "false");
+		break;
+	default:
+		break;
+	}
+}
+
+static int cmd_cat(int argc, char **argv)
+{
+	int csv = 0;
+	size_t max = 10000;
+	const char *slice = NULL;
+	char *pos[2];
+	int np = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--csv"))
+			csv = 1;
+		else if (!strcmp(argv[i], "--max") && i + 1 < argc)
+			max = strtoull(argv[++i], NULL, 10);
+		else if (np < 2)
+			pos[np++] = argv[i];
+		else if (!slice)
+			slice = argv[i];
+		else
+			return usage_of("cat");
+	}
+	if (np != 2)
+		return usage_of("cat");
+	simrec_t *rec = open_ro(pos[0]);
+	if (!rec)
+		return 1;
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, pos[1], &ds);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		simrec_close(rec);
+		return 1;
+	}
+	int nd = simrec_dataset_ndim(ds);
+	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM];
+	int keep[SIMREC_MAX_NDIM];
+	simrec_dataset_shape(ds, sh);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	int status = 0;
+	if (parse_slice(slice, nd, sh, st, ct, keep)) {
+		fprintf(stderr, "%s: bad slice '%s' for shape ", prog, slice);
+		print_shape(stderr, nd, sh);
+		fputc('\n', stderr);
+		status = 2;
+		goto out;
+	}
+	size_t n = 1;
+	for (int i = 0; i < nd; i++)
+		n *= ct[i];
+	if (n > max) {
+		fprintf(stderr,
+		        "%s: the selection has %zu elements; give a slice or "
+		        "--max %zu\n",
+		        prog, n, n);
+		status = 2;
+		goto out;
+	}
+	if (dt == SIMREC_BYTES || dt == SIMREC_STRING) {
+		for (size_t i = st[0]; i < st[0] + ct[0]; i++) {
+			size_t len;
+			char buf[65536];
+			rc = simrec_dataset_read_bytes(ds, i, buf,
+			                               sizeof buf - 1, &len);
+			if (rc && rc != SIMREC_ETRUNC)
+				break;
+			rc = 0;
+			if (dt == SIMREC_STRING)
+				printf("%.*s\n",
+				       (int)(len < sizeof buf ? len
+				                              : sizeof buf),
+				       buf);
+			else {
+				for (size_t k = 0; k < len && k < sizeof buf;
+				     k++)
+					printf("%02x", (unsigned char)buf[k]);
+				putchar('\n');
+			}
+		}
+	} else {
+		size_t isz = simrec_dtype_size(dt);
+		unsigned char *buf = malloc(n * isz + 1);
+		rc = buf ? simrec_dataset_read(ds, st, ct, buf, n * isz)
+		         : SIMREC_ENOMEM;
+		/* rows: the last kept dimension's elements per line */
+		size_t row = nd ? ct[nd - 1] : 1;
+		for (size_t i = 0; !rc && i < n; i++) {
+			if (i % row)
+				fputs(csv ? "," : " ", stdout);
+			print_value(dt, buf + i * isz);
+			if ((i + 1) % row == 0)
+				putchar('\n');
+		}
+		free(buf);
+	}
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		status = 1;
+	}
+out:
+	simrec_dataset_close(ds);
+	simrec_close(rec);
+	return status;
+}
+
+/* ---- export ------------------------------------------------------------ */
+
+typedef struct keylist {
+	char **v;
+	size_t n, cap;
+} keylist;
+
+static int collect(const char *key, int is_ds, void *arg)
+{
+	keylist *l = arg;
+	if (!is_ds)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof *l->v);
+		if (!l->v)
+			return SIMREC_ENOMEM;
+	}
+	l->v[l->n++] = strdup(key);
+	return 0;
+}
+
+typedef struct copy_attrs {
+	simrec_t *src, *dst;
+	const char *key;
+	int rc;
+} copy_attrs;
+
+static int copy_attr(const char *name, void *arg)
+{
+	copy_attrs *c = arg;
+	simrec_attr_t a;
+	if (simrec_attr_get(c->src, c->key, name, &a))
+		return 0;
+	int rc = a.type == SIMREC_ATTR_STRING
+	                 ? simrec_attr_set_string(c->dst, c->key, name, a.s)
+	         : a.type == SIMREC_ATTR_INT
+	                 ? simrec_attr_set_int(c->dst, c->key, name, a.i)
+	                 : simrec_attr_set_double(c->dst, c->key, name, a.d);
+	simrec_attr_clear(&a);
+	if (rc)
+		c->rc = rc;
+	return 0;
+}
+
+static void progress(const char *key, size_t done, size_t total)
+{
+	if (!isatty(2) || !total)
+		return;
+	int w = 30, f = (int)((double)w * (double)done / (double)total);
+	fprintf(stderr, "\r%-40.40s [%.*s%*s] %zu/%zu", key, f,
+	        "##############################", w - f, "", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* Already in dst: the number of records (rerunning resumes). */
+static size_t dst_rows(simrec_t *dst, const char *key)
+{
+	simrec_dataset_t *ds;
+	if (simrec_get_all(dst, key, &ds))
+		return 0;
+	size_t sh[SIMREC_MAX_NDIM];
+	simrec_dataset_shape(ds, sh);
+	size_t n = simrec_dataset_ndim(ds) ? sh[0] : 0;
+	simrec_dataset_close(ds);
+	return n;
+}
+
+static int export_key(simrec_t *src, simrec_t *dst, const char *key)
+{
+	simrec_dataset_t *ds, *last;
+	int rc = simrec_get_all(src, key, &ds);
+	if (rc)
+		return rc;
+	int nd = simrec_dataset_ndim(ds);
+	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
+	simrec_dataset_shape(ds, sh);
+	simrec_dataset_chunks(ds, ch);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	/* a set value: shape of get() equals get_all()'s */
+	int is_value = 1;
+	if (nd && sh[0] > 0 && !simrec_get(src, key, &last)) {
+		is_value = simrec_dataset_ndim(last) == nd;
+		simrec_dataset_close(last);
+	}
+	size_t isz = simrec_dtype_size(dt);
+	if (is_value && isz) {
+		size_t n = simrec_dataset_size(ds);
+		void *buf = malloc(n * isz + 1);
+		rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, n * isz)
+		         : SIMREC_ENOMEM;
+		if (!rc)
+			rc = simrec_set(dst, key, dt, nd, sh, buf);
+		free(buf);
+		progress(key, 1, 1);
+	} else if (!isz) { /* bytes / strings, record by record */
+		size_t cap = 1 << 16, len;
+		char *buf = malloc(cap);
+		for (size_t i = dst_rows(dst, key); !rc && buf && i < sh[0];
+		     i++) {
+			rc = simrec_dataset_read_bytes(ds, i, buf, cap, &len);
+			if (rc == SIMREC_ETRUNC) {
+				char *nb = realloc(buf, cap = len + 1);
+				if (!nb)
+					break;
+				buf = nb;
+				rc = simrec_dataset_read_bytes(ds, i, buf, cap,
+				                               &len);
+			}
+			if (!rc)
+				rc = simrec_record_bytes(dst, key, dt, buf,
+				                         len);
+			progress(key, i + 1, sh[0]);
+		}
+		free(buf);
+	} else {
+		/* a block of whole chunk rows at a time: bounded memory */
+		size_t row =
+		        simrec_dataset_size(ds) / (sh[0] ? sh[0] : 1) * isz;
+		size_t per = ch[0] ? ch[0] : 1;
+		while (per > 1 && per * row > ((size_t)64 << 20))
+			per /= 2;
+		unsigned char *buf = malloc(per * row + 1);
+		size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+		memcpy(ct, sh, sizeof ct);
+		for (size_t r = dst_rows(dst, key); !rc && buf && r < sh[0];
+		     r += per) {
+			st[0] = r;
+			ct[0] = sh[0] - r < per ? sh[0] - r : per;
+			rc = simrec_dataset_read(ds, st, ct, buf, ct[0] * row);
+			for (size_t k = 0; !rc && k < ct[0]; k++)
+				rc = simrec_record(dst, key, dt, nd - 1, sh + 1,
+				                   buf + k * row);
+			progress(key, r + ct[0], sh[0]);
+		}
+		if (!buf)
+			rc = SIMREC_ENOMEM;
+		free(buf);
+	}
+	simrec_dataset_close(ds);
+	if (!rc) {
+		copy_attrs c = {src, dst, key, 0};
+		simrec_attr_list(src, key, copy_attr, &c);
+		rc = c.rc;
+	}
+	return rc;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_of("export");
+	simrec_t *src = open_ro(argv[0]), *dst;
+	if (!src)
+		return 1;
+	int rc = simrec_open(&dst, argv[1], NULL);
+	if (rc) {
+		fprintf(stderr, "%s: cannot open destination '%s': %s\n", prog,
+		        argv[1], simrec_strerror(rc));
+		simrec_close(src);
+		return 1;
+	}
+	keylist l = {0};
+	if (argc > 2)
+		for (int i = 2; i < argc; i++)
+			collect(argv[i], 1, &l);
+	else
+		simrec_list(src, "", collect, &l);
+	/* root and group attributes too */
+	copy_attrs c = {src, dst, "", 0};
+	simrec_attr_list(src, "", copy_attr, &c);
+	int status = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		rc = export_key(src, dst, l.v[i]);
+		if (rc) {
+			fprintf(stderr, "%s: export of '%s' failed: %s\n", prog,
+			        l.v[i],
+			        simrec_errmsg(simrec_errmsg(dst)[0] != 'n'
+			                              ? dst
+			                              : src));
+			status = 1;
+		}
+		char *slash = strrchr(l.v[i], '/');
+		while (slash) { /* the groups above it */
+			*slash = 0;
+			copy_attrs g = {src, dst, l.v[i], 0};
+			simrec_attr_list(src, l.v[i], copy_attr, &g);
+			slash = strrchr(l.v[i], '/');
+		}
+		free(l.v[i]);
+	}
+	free(l.v);
+	if (simrec_close(dst)) {
+		fprintf(stderr, "%s: closing '%s' failed\n", prog, argv[1]);
+		status = 1;
+	}
+	simrec_close(src);
+	if (!status)
+		printf("exported %zu dataset(s) from %s to %s\n", l.n, argv[0],
+		       argv[1]);
+	return status;
+}
+
+/* ---- verify ------------------------------------------------------------ */
+
+static int cmd_verify(int argc, char **argv)
+{
+	if (argc != 1)
+		return usage_of("verify");
+	simrec_t *rec = open_ro(argv[0]);
+	if (!rec)
+		return 1;
+	keylist l = {0};
+	int rc = simrec_list(rec, "", collect, &l);
+	int bad = rc != 0;
+	for (size_t i = 0; i < l.n; i++) {
+		simrec_dataset_t *ds;
+		rc = simrec_get_all(rec, l.v[i], &ds);
+		if (rc) {
+			printf("BAD   %s: %s\n", l.v[i], simrec_errmsg(rec));
+			bad = 1;
+			free(l.v[i]);
+			continue;
+		}
+		size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
+		int nd = simrec_dataset_ndim(ds);
+		simrec_dataset_shape(ds, sh);
+		simrec_dataset_chunks(ds, ch);
+		simrec_dtype_t dt = simrec_dataset_dtype(ds);
+		size_t isz = simrec_dtype_size(dt), rows = nd ? sh[0] : 1;
+		size_t good = 0;
+		if (!isz) {
+			for (; good < rows; good++) {
+				char b[1];
+				size_t len;
+				rc = simrec_dataset_read_bytes(ds, good, b, 0,
+				                               &len);
+				if (rc && rc != SIMREC_ETRUNC)
+					break;
+				rc = 0;
+			}
+		} else {
+			size_t row = simrec_dataset_size(ds) /
+			             (rows ? rows : 1) * isz;
+			size_t per = nd && ch[0] ? ch[0] : 1;
+			while (per > 1 && per * row > ((size_t)64 << 20))
+				per /= 2;
+			void *buf = malloc(per * row + 1);
+			size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+			memcpy(ct, sh, sizeof ct);
+			while (buf && good < rows) {
+				if (nd) {
+					st[0] = good;
+					ct[0] = rows - good < per ? rows - good
+					                          : per;
+				}
+				rc = simrec_dataset_read(
+				        ds, nd ? st : NULL, nd ? ct : NULL, buf,
+				        (nd ? ct[0] : 1) * row);
+				if (rc)
+					break;
+				good += nd ? ct[0] : 1;
+			}
+			free(buf);
+		}
+		if (rc) {
+			printf("BAD   %s: records 0..%zu readable, then: %s\n",
+			       l.v[i], good, simrec_errmsg(rec));
+			bad = 1;
+		} else {
+			printf("ok    %s: %zu record(s) %s ", l.v[i], rows,
+			       simrec_dtype_name(dt));
+			print_shape(stdout, nd, sh);
+			putchar('\n');
+		}
+		simrec_dataset_close(ds);
+		free(l.v[i]);
+	}
+	free(l.v);
+	simrec_close(rec);
+	printf("%s: %s\n", argv[0], bad ? "PROBLEMS FOUND" : "all datasets ok");
+	return bad;
+}
+
+int sr_cli_lock(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fprintf(stderr,
+		        "usage: simrec COMMAND ARGS (COMMAND --help for "
+		        "details)\n\n");
+		usage_of(NULL);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	for (int i = 2; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage_of(cmd);
+			return 0;
+		}
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "ls"))
+		return cmd_ls(argc, argv);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc, argv);
+	if (!strcmp(cmd, "cat"))
+		return cmd_cat(argc, argv);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc, argv);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc, argv);
+	if (!strcmp(cmd, "lock"))
+		return sr_cli_lock(argc, argv);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
+	usage_of(NULL);
+	return 2;
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Drives every subcommand of the simrec command line on real stores and
+# checks outputs and exit codes.  cli_test.sh SIMREC INTEROP_EXE DIR PYTHON
+set -u
+simrec=$1 writer=$2 dir=$3 py=$4
+fails=0
+rm -rf "$dir" && mkdir -p "$dir"
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect CODE DESCRIPTION CMD... : exit code and output kept in $out
+expect() {
+	code=$1 what=$2
+	shift 2
+	out=$("$@" 2>&1)
+	got=$?
+	[ "$got" = "$code" ] && ok "$what" || { bad "$what (exit $got, want $code): $out"; }
+}
+has() { case $out in *"$1"*) ok "$2" ;; *) bad "$2: no '$1' in: $out" ;; esac; }
+
+src="zarr:$dir/src.zarr"
+"$writer" write "$src" || exit 1
+
+expect 0 "ls" "$simrec" ls "$src"
+has "s0  float32 (9, 6, 7)" "ls shows dtype and shape"
+has "deep/" "ls shows groups"
+expect 0 "ls with prefix" "$simrec" ls "$src" deep/nested
+case $out in *types*) bad "prefix filters" ;; *) ok "prefix filters" ;; esac
+expect 0 "info" "$simrec" info "$src" small/scalar
+has "records: 1000000" "info records"
+has '"cname":"lz4"' "info compressor"
+has "ratio:" "info ratio"
+has "dt = 0.125" "info attributes"
+expect 0 "cat slice" "$simrec" cat "$src" types/int16/s0 "2,1:3,0:4"
+# sample(int16, k) = ((k*7+3)%100-50)*300, k = 2*42 + 1*7 + 0 = 91 -> -3000
+has "-3000 -900 1200 3300" "cat values"
+expect 0 "cat csv" "$simrec" cat "$src" types/float64/s1 "-1" --csv
+has "," "csv separators"
+expect 0 "cat text" "$simrec" cat "$src" deep/nested/key/config "3:4"
+has '"step": 3' "cat strings"
+expect 2 "cat refuses a huge selection" "$simrec" cat "$src" small/scalar
+has "--max" "cat says how"
+expect 2 "bad slice" "$simrec" cat "$src" types/int8/s0 "0:2,99"
+has "bad slice" "bad slice message"
+expect 1 "wrong key" "$simrec" info "$src" no/such/key
+has "no/such/key" "wrong key named"
+expect 1 "missing store" "$simrec" ls "zarr:$dir/nothing.zarr"
+has "nothing.zarr" "missing store named"
+expect 2 "unknown command" "$simrec" frobnicate
+expect 0 "help" "$simrec" export --help
+has "Safe to rerun" "export help"
+
+# export: zarr LMDB -> zarr directory store and -> HDF5, then verify
+for dst in "zarr+dir:$dir/out.zarr" "hdf5:$dir/out.h5"; do
+	expect 0 "export to $dst" "$simrec" export "$src" "$dst"
+	has "exported" "export summary"
+	expect 0 "verify $dst" "$simrec" verify "$dst"
+	has "all datasets ok" "verify says ok"
+	expect 0 "export rerun is safe" "$simrec" export "$src" "$dst"
+done
+expect 0 "exported values equal" "$py" -c "
+import zarr, numpy as np, h5py
+a = zarr.open_group(store=zarr.LMDBStore('$dir/src.zarr', readonly=True, lock=False), mode='r')
+b = zarr.open('$dir/out.zarr', mode='r')
+h = h5py.File('$dir/out.h5', 'r')
+for k in ['types/uint32/s2', 'small/scalar', 'deep/value']:
+    assert np.array_equal(a[k][...], b[k][...]), k
+    assert np.array_equal(a[k][...], h[k][...]), k
+assert list(b['deep/nested/key/config'][...]) == list(a['deep/nested/key/config'][...])
+assert b['small/scalar'].attrs['dt'] == 0.125 and b.attrs['title'] == 'simrec interop'
+print('equal')"
+has "equal" "export copies values and attributes"
+
+# a damaged chunk: verify names the dataset and fails
+chunk=$(ls "$dir/out.zarr/types/float32/s0/" | grep -v '^\.' | head -1)
+printf 'garbage' >"$dir/out.zarr/types/float32/s0/$chunk"
+expect 1 "verify finds a corrupt chunk" "$simrec" verify "zarr+dir:$dir/out.zarr"
+has "BAD   types/float32/s0" "verify names the dataset"
+has "ok    types/int8/s0" "verify reports the intact ones"
+
+[ $fails = 0 ] && echo "cli: ok" || { echo "cli: $fails failure(s)"; exit 1; }
