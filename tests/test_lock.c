@@ -1,0 +1,317 @@
+/* The redis readers-writer lock against a real server (SIMREC_REDIS_HOST):
+ *   test_lock hammer SECONDS NPROC   invariants under contention
+ *   test_lock preference             a writer gets in under a reader stream
+ *   test_lock kill                   a SIGKILLed holder frees the lock
+ *   test_lock fence                  a holder that lost its lease is told
+ *   test_lock live DIR               a reader reads a store while another
+ *                                    process appends: only whole records */
+#define _DEFAULT_SOURCE
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static const char *uri = "redis://";
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static simrec_lock_t *open_lock(const char *res, double lease)
+{
+	simrec_lock_t *l;
+	CHECK(simrec_lock_open(&l, uri, res, lease) == 0);
+	simrec_lock_break(l); /* a clean start */
+	return l;
+}
+
+typedef struct shared {
+	int readers_in, writers_in, violations;
+	long reads, writes;
+	uint64_t last_token;
+	int token_backwards;
+} shared;
+
+static int hammer_child(shared *sh, double seconds, int id)
+{
+	simrec_lock_t *l;
+	if (simrec_lock_open(&l, uri, "hammer", 2.0))
+		return 1;
+	srand((unsigned)(getpid() * 7919 + id));
+	double end = now() + seconds;
+	while (now() < end) {
+		int w = rand() % 5 == 0;
+		uint64_t tok = 0;
+		if (simrec_lock_acquire(
+		            l, w ? SIMREC_LOCK_WRITE : SIMREC_LOCK_READ, 20,
+		            &tok)) {
+			fprintf(stderr, "acquire: %s\n", simrec_lock_errmsg(l));
+			return 1;
+		}
+		if (w) {
+			int wi = __atomic_add_fetch(&sh->writers_in, 1,
+			                            __ATOMIC_SEQ_CST);
+			int ri = __atomic_load_n(&sh->readers_in,
+			                         __ATOMIC_SEQ_CST);
+			if (wi != 1 || ri != 0)
+				__atomic_add_fetch(&sh->violations, 1,
+				                   __ATOMIC_SEQ_CST);
+			if (tok <= sh->last_token)
+				sh->token_backwards++;
+			sh->last_token = tok; /* only a writer touches it */
+			usleep((useconds_t)(rand() % 1500));
+			__atomic_sub_fetch(&sh->writers_in, 1,
+			                   __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&sh->writes, 1, __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_add_fetch(&sh->readers_in, 1,
+			                   __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&sh->writers_in, __ATOMIC_SEQ_CST))
+				__atomic_add_fetch(&sh->violations, 1,
+				                   __ATOMIC_SEQ_CST);
+			usleep((useconds_t)(rand() % 1500));
+			__atomic_sub_fetch(&sh->readers_in, 1,
+			                   __ATOMIC_SEQ_CST);
+			__atomic_add_fetch(&sh->reads, 1, __ATOMIC_SEQ_CST);
+		}
+		if (simrec_lock_release(l)) {
+			fprintf(stderr, "release: %s\n", simrec_lock_errmsg(l));
+			return 1;
+		}
+	}
+	simrec_lock_close(l);
+	return 0;
+}
+
+static void hammer(double seconds, int nproc)
+{
+	shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE,
+	                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(sh != MAP_FAILED);
+	memset(sh, 0, sizeof *sh);
+	simrec_lock_t *l = open_lock("hammer", 2.0);
+	for (int i = 0; i < nproc; i++)
+		if (fork() == 0)
+			_exit(hammer_child(sh, seconds, i));
+	int st, bad = 0;
+	while (wait(&st) > 0)
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	simrec_lock_status_t s;
+	CHECK(simrec_lock_status(l, &s) == 0);
+	printf("hammer: %d processes, %ld reads, %ld writes, %d violations, "
+	       "token %llu\n",
+	       nproc, sh->reads, sh->writes, sh->violations,
+	       (unsigned long long)s.token);
+	CHECK(!bad);
+	CHECK(sh->violations == 0 && sh->token_backwards == 0);
+	CHECK(sh->reads > 100 && sh->writes > 10);
+	CHECK(sh->readers_in == 0 && sh->writers_in == 0);
+	CHECK(s.readers == 0 && !s.writer && s.waiting_writers == 0);
+	CHECK(s.token >= (uint64_t)sh->writes);
+	simrec_lock_close(l);
+}
+
+static void preference(void)
+{
+	simrec_lock_t *l = open_lock("pref", 2.0);
+	volatile int *stop = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+	                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	*stop = 0;
+	for (int i = 0; i < 6; i++)
+		if (fork() == 0) {
+			simrec_lock_t *r;
+			if (simrec_lock_open(&r, uri, "pref", 2.0))
+				_exit(1);
+			usleep((useconds_t)(i * 3000));
+			while (!*stop) { /* overlapping readers: never idle */
+				if (simrec_lock_acquire(r, SIMREC_LOCK_READ, 30,
+				                        NULL))
+					_exit(1);
+				usleep(15000);
+				simrec_lock_release(r);
+			}
+			simrec_lock_close(r);
+			_exit(0);
+		}
+	usleep(300000);
+	simrec_lock_status_t s;
+	CHECK(simrec_lock_status(l, &s) == 0 && s.readers > 0);
+	double t0 = now();
+	uint64_t tok;
+	CHECK(simrec_lock_acquire(l, SIMREC_LOCK_WRITE, 10, &tok) == 0);
+	double waited = now() - t0;
+	CHECK(simrec_lock_status(l, &s) == 0 && s.writer && s.readers == 0);
+	printf("preference: writer waited %.3f s under a stream of 6 readers\n",
+	       waited);
+	CHECK(waited <
+	      1.0); /* the readers in (15 ms each) drain, no more enter */
+	CHECK(simrec_lock_release(l) == 0);
+	*stop = 1;
+	int st, bad = 0;
+	while (wait(&st) > 0)
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	CHECK(!bad);
+	simrec_lock_close(l);
+}
+
+static void kill_holder(void)
+{
+	const double lease = 1.0;
+	simrec_lock_t *l = open_lock("kill", lease);
+	int fd[2];
+	CHECK(pipe(fd) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		simrec_lock_t *h;
+		if (simrec_lock_open(&h, uri, "kill", lease) ||
+		    simrec_lock_acquire(h, SIMREC_LOCK_WRITE, 5, NULL))
+			_exit(1);
+		if (write(fd[1], "x", 1) != 1)
+			_exit(1);
+		for (;;) /* inside the critical section, renewing its lease */
+			pause();
+	}
+	char c;
+	CHECK(read(fd[0], &c, 1) == 1);
+	usleep(1500000); /* longer than the lease: renewal keeps it held */
+	simrec_lock_status_t s;
+	CHECK(simrec_lock_status(l, &s) == 0 && s.writer);
+	CHECK(simrec_lock_acquire(l, SIMREC_LOCK_READ, 0.2, NULL) ==
+	      SIMREC_ETIMEDOUT);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	double t0 = now();
+	CHECK(simrec_lock_acquire(l, SIMREC_LOCK_WRITE, 10, NULL) == 0);
+	double waited = now() - t0;
+	printf("kill: lock free again %.2f s after SIGKILL (lease %.1f s)\n",
+	       waited, lease);
+	CHECK(waited <= lease + 0.5);
+	CHECK(simrec_lock_release(l) == 0);
+	simrec_lock_close(l);
+}
+
+static void fence(void)
+{
+	simrec_lock_t *a = open_lock("fence", 1.0), *b;
+	CHECK(simrec_lock_open(&b, uri, "fence", 1.0) == 0);
+	uint64_t ta, tb;
+	CHECK(simrec_lock_acquire(a, SIMREC_LOCK_WRITE, 5, &ta) == 0);
+	CHECK(simrec_lock_break(b) == 0); /* an operator breaks it */
+	CHECK(simrec_lock_acquire(b, SIMREC_LOCK_WRITE, 5, &tb) == 0);
+	CHECK(tb > ta); /* tokens only grow, even across a break */
+	usleep(700000); /* a's renewal finds it no longer holds the lock */
+	CHECK(simrec_lock_check(a) == SIMREC_ELOCK);
+	CHECK(strstr(simrec_lock_errmsg(a), "lease lost") != NULL);
+	CHECK(simrec_lock_release(a) == SIMREC_ELOCK);
+	CHECK(simrec_lock_release(b) == 0);
+	printf("fence: tokens %llu then %llu; the old holder is told\n",
+	       (unsigned long long)ta, (unsigned long long)tb);
+	simrec_lock_close(a);
+	simrec_lock_close(b);
+}
+
+static void live(const char *dir)
+{
+	char store[4200];
+	snprintf(store, sizeof store, "zarr+dir:%s/live.zarr?lock=%s", dir,
+	         uri);
+	simrec_lock_t *l;
+	char res[4200];
+	snprintf(res, sizeof res, "zarr+dir:%s/live.zarr", dir);
+	l = open_lock(res, 2.0);
+	simrec_lock_close(l);
+	const int n = 400;
+	const size_t shape[1] = {2000};
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_CREATE;
+	o.chunk_bytes = 32000; /* 4 records per chunk: partial chunks too */
+	simrec_t *w;
+	CHECK_OK(NULL, simrec_open(&w, store, &o));
+	int32_t row[2000];
+	for (int k = 0; k < 2000; k++)
+		row[k] = -1;
+	CHECK_OK(w, simrec_record(w, "x", SIMREC_INT32, 1, shape, row));
+	CHECK_OK(w, simrec_close(w));
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* the writer: its own recorder (and lock client) after fork */
+		o.mode = SIMREC_MODE_APPEND;
+		if (simrec_open(&w, store, &o))
+			_exit(1);
+		for (int i = 1; i < n; i++) {
+			for (int k = 0; k < 2000; k++)
+				row[k] = i * 10000 + k;
+			if (simrec_record(w, "x", SIMREC_INT32, 1, shape, row))
+				_exit(1);
+			if (i % 3 == 0 && simrec_flush(w))
+				_exit(1);
+		}
+		_exit(simrec_close(w) ? 1 : 0);
+	}
+	int32_t *all = malloc((size_t)n * 2000 * 4);
+	long reads = 0;
+	size_t last = 0;
+	int st = 0;
+	for (;;) {
+		int done = waitpid(pid, &st, WNOHANG) == pid;
+		simrec_options_t r;
+		simrec_options_init(&r);
+		r.mode = SIMREC_MODE_READONLY;
+		simrec_t *rd;
+		CHECK_OK(NULL, simrec_open(&rd, store, &r));
+		simrec_dataset_t *ds;
+		CHECK_OK(rd, simrec_get_all(rd, "x", &ds));
+		size_t sh[2];
+		simrec_dataset_shape(ds, sh);
+		CHECK(sh[0] >= last && sh[0] <= (size_t)n && sh[1] == 2000);
+		last = sh[0];
+		CHECK_OK(rd, simrec_dataset_read(ds, NULL, NULL, all,
+		                                 sh[0] * 2000 * 4));
+		for (size_t i = 1; i < sh[0];
+		     i++) /* every visible record whole */
+			for (int k = 0; k < 2000; k++)
+				CHECK(all[i * 2000 + (size_t)k] ==
+				      (int32_t)i * 10000 + k);
+		simrec_dataset_close(ds);
+		simrec_close(rd);
+		reads++;
+		if (done)
+			break;
+	}
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("live: %ld whole reads while the writer appended; %zu records "
+	       "at the end\n",
+	       reads, last);
+	CHECK(last == (size_t)n && reads > 2);
+	free(all);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	if (!strcmp(argv[1], "hammer"))
+		hammer(argc > 2 ? atof(argv[2]) : 4,
+		       argc > 3 ? atoi(argv[3]) : 8);
+	else if (!strcmp(argv[1], "preference"))
+		preference();
+	else if (!strcmp(argv[1], "kill"))
+		kill_holder();
+	else if (!strcmp(argv[1], "fence"))
+		fence();
+	else if (!strcmp(argv[1], "live") && argc > 2)
+		live(argv[2]);
+	else
+		return 2;
+	printf("lock %s: ok\n", argv[1]);
+	return 0;
+}
