@@ -365,7 +365,9 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		m->dtype = dt;
 		m->ndim = ndim + 1;
 		m->shape[0] = 0;
-		memcpy(m->shape + 1, shape, (size_t)ndim * sizeof *shape);
+		if (ndim)
+			memcpy(m->shape + 1, shape,
+			       (size_t)ndim * sizeof *shape);
 		size_t isz = simrec_dtype_size(dt);
 		size_t cb = rec->st[0]->chunk_bytes;
 		if (sr_dtype_is_vlen(dt)) {
@@ -577,7 +579,8 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		return rc;
 	size_t sh[SIMREC_MAX_NDIM];
 	sh[0] = 1;
-	memcpy(sh + 1, shape, (size_t)ndim * sizeof *shape);
+	if (ndim)
+		memcpy(sh + 1, shape, (size_t)ndim * sizeof *shape);
 	double t0 = sr_now();
 	rc = sr_record_local(rec, key, dt, ndim + 1, sh, data);
 	rec->t_in += sr_now() - t0;
@@ -598,7 +601,8 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	double t0 = sr_now();
 	dset_remove(rec, key); /* a recorded dataset is replaced whole */
 	sr_meta m = {.dtype = dt, .ndim = ndim, .is_value = 1};
-	memcpy(m.shape, shape, (size_t)ndim * sizeof *shape);
+	if (ndim)
+		memcpy(m.shape, shape, (size_t)ndim * sizeof *shape);
 	size_t isz = simrec_dtype_size(dt);
 	if (ndim > 0) {
 		sr_chunk_shape(ndim - 1, shape + 1, isz,

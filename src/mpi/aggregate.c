@@ -648,7 +648,8 @@ static int writer_dset(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_agg *a = rec->agg;
 	size_t full[SIMREC_MAX_NDIM];
 	full[0] = (size_t)rec->size;
-	memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
+	if (ndim)
+		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
 	sr_dset_init init = {.col0 = (size_t)a->gidx * a->g,
 	                     .ncol = (size_t)a->gsize,
 	                     .group = a->g};
@@ -680,7 +681,8 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 {
 	size_t full[SIMREC_MAX_NDIM];
 	full[0] = (size_t)rec->size;
-	memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
+	if (ndim)
+		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
 	sr_dset *d = sr_dset_find(rec, key);
 	if (d)
 		return sr_check_record(rec, d, dt, ndim + 1, full);
