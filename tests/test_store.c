@@ -419,6 +419,28 @@ static void test_list_and_uris(void)
 	CHECK(bad == NULL);
 }
 
+/* A path that is not a store of this kind: a clear error naming it, and
+ * the file is left as it was. */
+static void test_not_a_store(const char *dir)
+{
+	if (!persistent || !strcmp(scheme, "redis"))
+		return;
+	char path[4200], u[4300];
+	snprintf(path, sizeof path, "%s/not-a-store.txt", dir);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	fputs("just text\n", f);
+	fclose(f);
+	snprintf(u, sizeof u, "%s:%s", scheme, path);
+	simrec_t *rec = NULL;
+	int rc = simrec_open(&rec, u, NULL);
+	CHECK(rc == SIMREC_EFORMAT && rec == NULL);
+	f = fopen(path, "r");
+	char line[32] = "";
+	CHECK(f && fgets(line, sizeof line, f) && !strcmp(line, "just text\n"));
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -442,6 +464,7 @@ int main(int argc, char **argv)
 	test_append();
 	test_fanout();
 	test_list_and_uris();
+	test_not_a_store(argv[2]);
 	printf("test_store %s: ok\n", scheme);
 	return 0;
 }

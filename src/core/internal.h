@@ -177,6 +177,10 @@ void sr_copy_region(int ndim, size_t itemsize, const void *src,
                     const size_t *dshape, const size_t *dstart,
                     const size_t *count);
 
+/* Grow the buffer *p (capacity *cap) to hold need bytes, doubling;
+ * SIMREC_ENOMEM leaves it unchanged. */
+int sr_grow(void **p, size_t *cap, size_t need);
+
 /* Is the MPI library initialised (and not finalised)? */
 int sr_mpi_active(void);
 

@@ -156,28 +156,13 @@ static int mem_create(sr_store *st, const char *key, const sr_meta *m,
 	return 0;
 }
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c);
-	if (!q)
-		return SIMREC_ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}
-
 static int mem_write(sr_store *st, void *ds, const sr_meta *m,
                      const size_t *start, const size_t *count, const void *data)
 {
 	mem_node *nd = ds;
 	size_t isz = simrec_dtype_size(m->dtype);
 	size_t old = sr_meta_elems(&nd->m) * isz, now = sr_meta_elems(m) * isz;
-	if (grow((void **)&nd->data, &nd->cap, now > 0 ? now : 1))
+	if (sr_grow((void **)&nd->data, &nd->cap, now > 0 ? now : 1))
 		return sr_fail(
 		        st->err, SIMREC_ENOMEM,
 		        "memory store: out of memory growing '%s' to %zu "
@@ -197,7 +182,7 @@ static int mem_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	mem_node *nd = ds;
 	size_t need = m->shape[0] * sizeof(sr_blob);
 	size_t oldcap = nd->icap;
-	if (grow((void **)&nd->items, &nd->icap, need))
+	if (sr_grow((void **)&nd->items, &nd->icap, need))
 		return sr_fail(st->err, SIMREC_ENOMEM,
 		               "memory store: out of "
 		               "memory");

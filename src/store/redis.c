@@ -49,18 +49,6 @@ static void name(char *buf, size_t cap, const rstore *s, const char *kind,
 	snprintf(buf, cap, "%s:%s:%s", s->prefix, kind, key);
 }
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	void *q = realloc(*p, need);
-	if (!q)
-		return SIMREC_ENOMEM;
-	*p = q;
-	*cap = need;
-	return 0;
-}
-
 static int wipe_prefix(sr_store *st)
 {
 	rstore *s = S(st);
@@ -405,7 +393,7 @@ static int put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	memcpy(h2, hdr, hlen);
 	if (parts)
 		h2[7] |= SR_PAYLOAD_PARTS;
-	if (grow(&s->tmp, &s->tcap, hlen + (parts ? 0 : plen)))
+	if (sr_grow(&s->tmp, &s->tcap, hlen + (parts ? 0 : plen)))
 		return SIMREC_ENOMEM;
 	memcpy(s->tmp, h2, hlen);
 	if (!parts)
@@ -556,7 +544,7 @@ static int decode(sr_store *st, rds *d, size_t col0, size_t k, redisReply *x,
 			return SIMREC_ENOMEM;
 		src = joined;
 	}
-	int rc = grow(&s->tmp, &s->tcap, p->raw_bytes ? p->raw_bytes : 1);
+	int rc = sr_grow(&s->tmp, &s->tcap, p->raw_bytes ? p->raw_bytes : 1);
 	if (!rc)
 		rc = sr_codec_decode(p->compressed, src, len, s->tmp,
 		                     p->raw_bytes, st->codec.nthreads, st->err);

@@ -126,18 +126,6 @@ static int ensure_groups(zarr_store *z, const char *key, int include_self,
 	return rc;
 }
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	void *q = realloc(*p, need);
-	if (!q)
-		return SIMREC_ENOMEM;
-	*p = q;
-	*cap = need;
-	return 0;
-}
-
 /* ---- open / close ------------------------------------------------------ */
 
 static int rm_entry(const char *p, const struct stat *sb, int flag,
@@ -584,7 +572,7 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
 	size_t cbytes = celems * isz;
-	if (grow(&z->chunk, &z->chcap, cbytes))
+	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
 	int rc = z->kvo->begin(z->kv);
 	if (rc)
@@ -744,7 +732,7 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
 	size_t cbytes = celems * isz;
-	if (grow(&z->chunk, &z->chcap, cbytes))
+	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM,
 		               "out of memory for a %zu-byte chunk", cbytes);
 	int rc = z->kvo->read_begin(z->kv);
