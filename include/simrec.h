@@ -133,13 +133,14 @@ typedef enum simrec_shuffle {
  * e.g. "zarr:out.zarr?codec=zstd&level=3&shuffle=bit&chunk_bytes=4194304".
  */
 typedef struct simrec_options {
-	simrec_mode_t mode;       /* default SIMREC_MODE_APPEND */
-	size_t chunk_bytes;       /* target chunk size, default 1 MiB */
-	const char *codec;        /* NULL: the store's default (zarr "lz4", HDF5
-	                             "none"); "blosclz", "lz4", "lz4hc", "zstd",
-	                             "zlib" (blosc), "none"; HDF5 also "deflate"
-	                             (shuffle + deflate, no plugin needed) */
-	int level;                /* compression level 0-9, default 5 */
+	simrec_mode_t mode; /* default SIMREC_MODE_APPEND */
+	size_t chunk_bytes; /* target chunk size; 0: 1 MiB, 8 MiB for zarr+dir
+	                     */
+	const char *codec;  /* NULL: the store's default (zarr "lz4", HDF5
+	                       "none"); "blosclz", "lz4", "lz4hc", "zstd",
+	                       "zlib" (blosc), "none"; HDF5 also "deflate"
+	                       (shuffle + deflate, no plugin needed) */
+	int level;          /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
 	int nthreads;             /* blosc threads; 0 (default): 2 */
 	/* record_all: ranks per writer rank (0: one writer per node, or the

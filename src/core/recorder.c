@@ -18,7 +18,7 @@ void simrec_options_init(simrec_options_t *o)
 {
 	memset(o, 0, sizeof *o);
 	o->mode = SIMREC_MODE_APPEND;
-	o->chunk_bytes = 1u << 20;
+	o->chunk_bytes = 0; /* the store's default */
 	o->codec = NULL; /* the store's default: lz4 for zarr, none for HDF5 */
 	o->level = 5;
 	o->shuffle = SIMREC_SHUFFLE_BYTE;
