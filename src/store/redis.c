@@ -553,14 +553,36 @@ static int decode(sr_store *st, rds *d, size_t col0, size_t k, redisReply *x,
 	return rc;
 }
 
+/* LINDEX element k of list col0 and decode it into s->tmp. */
+static int fetch(sr_store *st, rds *d, size_t col0, size_t k, sr_payload *p,
+                 const void **out)
+{
+	rstore *s = S(st);
+	char lk[4200];
+	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	redisReply *x;
+	int rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
+	                       (unsigned long long)k);
+	if (rc)
+		return rc;
+	rc = decode(st, d, col0, k, x, p, out);
+	freeReplyObject(x);
+	return rc;
+}
+
+/* Before a read: the connection up and pipelined writes acknowledged. */
+static int read_ready(sr_store *st)
+{
+	int rc = ready(st);
+	return rc ? rc : rs_commit(st);
+}
+
 static int rs_read(sr_store *st, void *ds, const sr_meta *m,
                    const size_t *start, const size_t *count, void *buf)
 {
 	rstore *s = S(st);
 	rds *d = ds;
-	int rc = ready(st);
-	if (!rc)
-		rc = rs_commit(st);
+	int rc = read_ready(st);
 	if (rc)
 		return rc;
 	/* column lists: all of dim 1 in one list, or "cols" wide each */
@@ -586,17 +608,9 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 	for (size_t g = glo; g <= ghi && !rc; g++)
 		for (size_t k = klo; k <= khi && !rc; k++) {
 			size_t col0 = g * cols;
-			char lk[4200];
-			snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix,
-			         d->key, col0);
-			if ((rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
-			                        (unsigned long long)k)))
-				break;
 			sr_payload p;
 			const void *el;
-			rc = decode(st, d, col0, k, x, &p, &el);
-			freeReplyObject(x);
-			if (rc)
+			if ((rc = fetch(st, d, col0, k, &p, &el)))
 				break;
 			/* the element's box: rows from k*c0, columns from col0
 			 */
@@ -636,24 +650,14 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 static int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
                         sr_blob *out)
 {
-	rstore *s = S(st);
 	rds *d = ds;
-	int rc = ready(st);
-	if (!rc)
-		rc = rs_commit(st);
+	int rc = read_ready(st);
 	if (rc)
 		return rc;
 	size_t k = index / m->chunks[0];
-	char lk[4200];
-	snprintf(lk, sizeof lk, "%s:d:%s:0", s->prefix, d->key);
-	redisReply *x;
-	if ((rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
-	                        (unsigned long long)k)))
-		return rc;
 	sr_payload p;
 	const void *el;
-	rc = decode(st, d, 0, k, x, &p, &el);
-	freeReplyObject(x);
+	rc = fetch(st, d, 0, k, &p, &el);
 	if (!rc)
 		rc = sr_vlen_item(el, (size_t)p.raw_bytes, index % m->chunks[0],
 		                  out);
@@ -709,9 +713,7 @@ static int rs_attr_set(sr_store *st, const char *key, const char *nm,
 static int get_attrs(sr_store *st, const char *key, json_t **out)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
-	if (!rc)
-		rc = rs_commit(st);
+	int rc = read_ready(st);
 	if (rc)
 		return rc;
 	char ak[4200];
@@ -766,9 +768,7 @@ static int cmp_entry(const void *a, const void *b)
 static int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
-	if (!rc)
-		rc = rs_commit(st);
+	int rc = read_ready(st);
 	if (rc)
 		return rc;
 	redisReply *x[2];
