@@ -21,9 +21,8 @@ struct sr_kv {
 
 static int lmdb_fail(sr_kv *kv, int rc, const char *what)
 {
-	return sr_fail(kv->e, rc == MDB_MAP_FULL ? SIMREC_EIO : SIMREC_EIO,
-	               "LMDB store '%s': %s: %s%s", kv->path, what,
-	               mdb_strerror(rc),
+	return sr_fail(kv->e, SIMREC_EIO, "LMDB store '%s': %s: %s%s", kv->path,
+	               what, mdb_strerror(rc),
 	               rc == MDB_MAP_FULL ? " (raise map_size=)" : "");
 }
 
