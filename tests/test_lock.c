@@ -3,8 +3,9 @@
  *   test_lock preference             a writer gets in under a reader stream
  *   test_lock kill                   a SIGKILLed holder frees the lock
  *   test_lock fence                  a holder that lost its lease is told
- *   test_lock live DIR               a reader reads a store while another
- *                                    process appends: only whole records */
+ *   test_lock live DIR SCHEME        a reader reads a store (zarr+dir,
+ *                                    zarr, hdf5) while another process
+ *                                    appends: only whole records */
 #define _DEFAULT_SOURCE
 #include <signal.h>
 #include <stdint.h>
@@ -218,14 +219,14 @@ static void fence(void)
 	simrec_lock_close(b);
 }
 
-static void live(const char *dir)
+static void live(const char *dir, const char *scheme)
 {
 	char store[4200];
-	snprintf(store, sizeof store, "zarr+dir:%s/live.zarr?lock=%s", dir,
-	         uri);
+	snprintf(store, sizeof store, "%s:%s/live.%s?lock=%s", scheme, dir,
+	         scheme, uri);
 	simrec_lock_t *l;
 	char res[4200];
-	snprintf(res, sizeof res, "zarr+dir:%s/live.zarr", dir);
+	snprintf(res, sizeof res, "%s:%s/live.%s", scheme, dir, scheme);
 	l = open_lock(res, 2.0);
 	simrec_lock_close(l);
 	const int n = 400;
@@ -308,8 +309,8 @@ int main(int argc, char **argv)
 		kill_holder();
 	else if (!strcmp(argv[1], "fence"))
 		fence();
-	else if (!strcmp(argv[1], "live") && argc > 2)
-		live(argv[2]);
+	else if (!strcmp(argv[1], "live") && argc > 3)
+		live(argv[2], argv[3]);
 	else
 		return 2;
 	printf("lock %s: ok\n", argv[1]);

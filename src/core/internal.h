@@ -77,7 +77,8 @@ enum {
 	SR_STORE_COLLECTIVE = 1,  /* open/write are collective over st->comm */
 	SR_STORE_ONE_NODE = 2,    /* writers must share one node (LMDB) */
 	SR_STORE_DISTRIBUTED = 4, /* every rank writes itself (redis) */
-	SR_STORE_SHARED_FILE = 8  /* several writers may share it */
+	SR_STORE_SHARED_FILE = 8, /* several writers may share it */
+	SR_STORE_FLUSH_IN_LOCK = 16 /* commit before releasing the lock */
 };
 
 typedef int (*sr_list_fn)(const char *key, int is_dataset, void *arg);

@@ -401,7 +401,11 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 				        rec->st[i]->uri.path, rec->err.msg);
 			continue;
 		}
-		rc = rec->st[i]->ops->create(rec->st[i], key, &d->m, &d->h[i]);
+		rc = sr_lock_write_begin(rec->st[i]);
+		if (!rc)
+			rc = rec->st[i]->ops->create(rec->st[i], key, &d->m,
+			                             &d->h[i]);
+		rc = sr_lock_write_end(rec->st[i], rc);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
 			        key, rec->st[i]->uri.path, rec->err.msg);
@@ -614,9 +618,12 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
 		void *h = NULL;
-		rc = st->ops->create(st, key, &m, &h);
+		rc = sr_lock_write_begin(st);
+		if (!rc)
+			rc = st->ops->create(st, key, &m, &h);
 		if (!rc)
 			rc = st->ops->write(st, h, &m, start, m.shape, data);
+		rc = sr_lock_write_end(st, rc);
 		if (h)
 			st->ops->release(st, h);
 		if (rc && rc != SIMREC_ENOMEM)
@@ -639,7 +646,10 @@ int sr_flush_local(simrec_t *rec)
 				rc = r;
 		}
 	for (int i = 0; i < rec->nst; i++) {
-		int r = rec->st[i]->ops->commit(rec->st[i]);
+		int r = sr_lock_write_begin(rec->st[i]);
+		if (!r)
+			r = rec->st[i]->ops->commit(rec->st[i]);
+		r = sr_lock_write_end(rec->st[i], r);
 		if (r && !rc)
 			rc = sr_fail(&rec->err, r, "commit of '%s' failed: %s",
 			             rec->st[i]->uri.path, rec->err.msg);
@@ -722,7 +732,10 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 		                    name, a);
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
-		rc = st->ops->attr_set(st, key, name, a);
+		rc = sr_lock_write_begin(st);
+		if (!rc)
+			rc = st->ops->attr_set(st, key, name, a);
+		rc = sr_lock_write_end(st, rc);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_fail(&rec->err, rc,
 			        "attribute '%s' of '%s' in '%s': %s", name, key,
@@ -779,7 +792,10 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 		return SIMREC_ENOTSUP;
 	key = norm_key(key);
 	sr_store *st = rec->st[0];
-	int rc = st->ops->attr_get(st, key, name, out);
+	int rc = sr_lock_read_begin(st);
+	if (!rc)
+		rc = st->ops->attr_get(st, key, name, out);
+	sr_lock_read_end(st);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no attribute '%s' on '%s' in '%s'",
 		        name, *key ? key : "/", st->uri.path);
@@ -802,7 +818,10 @@ int simrec_attr_list(simrec_t *rec, const char *key,
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
 	key = norm_key(key);
-	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
+	int rc = sr_lock_read_begin(rec->st[0]);
+	if (!rc)
+		rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
+	sr_lock_read_end(rec->st[0]);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
 		        rec->st[0]->uri.path);
@@ -817,7 +836,12 @@ int simrec_list(simrec_t *rec, const char *prefix,
 		return SIMREC_EINVAL;
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
-	return rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn, arg);
+	int rc = sr_lock_read_begin(rec->st[0]);
+	if (!rc)
+		rc = rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn,
+		                           arg);
+	sr_lock_read_end(rec->st[0]);
+	return rc;
 }
 
 /* Used by dataset.c: make key's buffered rows visible to readers. */

@@ -19,12 +19,17 @@
 typedef struct h5_store {
 	hid_t file;
 	int parallel;
+	/* a reader under the redis lock opens the file for each lookup or
+	 * read (HDF5 caches metadata per open file; the writer flushes before
+	 * it releases the lock) */
+	int reopen;
 	hid_t dxpl; /* collective transfer in parallel, else default */
 } h5_store;
 
 typedef struct h5_ds {
-	hid_t dset;
+	hid_t dset;  /* -1 while closed (reopen mode) */
 	hid_t mtype; /* memory type */
+	char *key;
 } h5_ds;
 
 /* ---- blosc filter (id 32001, cd_values as hdf5-blosc) ------------------ */
@@ -250,6 +255,9 @@ static int h5_open(sr_store *st)
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (h->parallel)
 		H5Pset_fapl_mpio(fapl, st->comm, MPI_INFO_NULL);
+	/* with the redis lock, HDF5's own flock would keep readers out */
+	if (st->lock)
+		H5Pset_file_locking(fapl, 0, 1);
 	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	if (h->parallel)
 		H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
@@ -283,7 +291,43 @@ static int h5_open(sr_store *st)
 		return rc;
 	}
 	st->impl = h;
+	h->reopen = st->lock && st->mode == SIMREC_MODE_READONLY;
+	if (h->reopen) {
+		H5Fclose(h->file);
+		h->file = H5I_INVALID_HID;
+	}
 	return 0;
+}
+
+/* Reopen mode: open the file for one operation, and close it after. */
+static int file_begin(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (!h->reopen)
+		return 0;
+	/* the writer holds no flock (lock= disables it), so a plain open
+	 * works; without file locking as a fallback (measured here: HDF5
+	 * 1.10.8 refuses that fapl on some reopens) */
+	h->file = H5Fopen(st->uri.path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	if (h->file < 0) {
+		hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+		H5Pset_file_locking(fapl, 0, 1);
+		h->file = H5Fopen(st->uri.path, H5F_ACC_RDONLY, fapl);
+		H5Pclose(fapl);
+	}
+	return h->file < 0
+	               ? sr_fail(st->err, SIMREC_EIO,
+	                         "cannot reopen HDF5 file '%s'", st->uri.path)
+	               : 0;
+}
+
+static void file_end(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (h->reopen && h->file >= 0) {
+		H5Fclose(h->file);
+		h->file = H5I_INVALID_HID;
+	}
 }
 
 static int h5_commit(sr_store *st)
@@ -301,7 +345,7 @@ static int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
 	int rc = h5_commit(st);
-	if (H5Fclose(h->file) < 0 && !rc)
+	if (h->file >= 0 && H5Fclose(h->file) < 0 && !rc)
 		rc = sr_fail(st->err, SIMREC_EIO, "H5Fclose of '%s' failed",
 		             st->uri.path);
 	H5Pclose(h->dxpl);
@@ -317,8 +361,10 @@ static void h5_release(sr_store *st, void *ds)
 	h5_ds *d = ds;
 	if (!d)
 		return;
-	H5Dclose(d->dset);
+	if (d->dset >= 0)
+		H5Dclose(d->dset);
 	H5Tclose(d->mtype);
+	free(d->key);
 	free(d);
 }
 
@@ -333,7 +379,7 @@ static hid_t open_dset(sr_store *st, const char *path)
 	return d;
 }
 
-static int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 {
 	h5_store *h = st->impl;
 	if (!exists(h->file, key))
@@ -388,8 +434,52 @@ static int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	}
 	d->dset = did;
 	d->mtype = mem_type(m->dtype);
+	d->key = strdup(key);
 	*ds = d;
 	return 0;
+}
+
+static int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	int rc = file_begin(st);
+	if (rc)
+		return rc;
+	rc = lookup(st, key, m, ds);
+	if (!rc && ((h5_store *)st->impl)->reopen) {
+		h5_ds *d = *ds;
+		H5Dclose(d->dset);
+		d->dset = H5I_INVALID_HID;
+	}
+	file_end(st);
+	return rc;
+}
+
+/* Reopen mode: the dataset of d for one read. */
+static int ds_begin(sr_store *st, h5_ds *d)
+{
+	if (!((h5_store *)st->impl)->reopen)
+		return 0;
+	int rc = file_begin(st);
+	if (rc)
+		return rc;
+	char p[4096];
+	d->dset = open_dset(st, path_of(d->key, p, sizeof p));
+	if (d->dset < 0) {
+		file_end(st);
+		return sr_fail(st->err, SIMREC_EIO,
+		               "cannot reopen '%s' in '%s'", d->key,
+		               st->uri.path);
+	}
+	return 0;
+}
+
+static void ds_end(sr_store *st, h5_ds *d)
+{
+	if (!((h5_store *)st->impl)->reopen)
+		return;
+	H5Dclose(d->dset);
+	d->dset = H5I_INVALID_HID;
+	file_end(st);
 }
 
 static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
@@ -479,7 +569,7 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		               st->uri.path);
 	H5Dclose(did);
 	sr_meta ignored;
-	return h5_lookup(st, key, &ignored, ds);
+	return lookup(st, key, &ignored, ds);
 }
 
 static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
@@ -587,10 +677,14 @@ static int h5_read(sr_store *st, void *ds, const sr_meta *m,
 {
 	h5_ds *d = ds;
 	hid_t fs, ms;
+	int rc = ds_begin(st, d);
+	if (rc)
+		return rc;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
 	herr_t e = H5Dread(d->dset, d->mtype, ms, fs, H5P_DEFAULT, buf);
 	H5Sclose(fs);
 	H5Sclose(ms);
+	ds_end(st, d);
 	return e < 0 ? sr_fail(st->err, SIMREC_EIO,
 	                       "H5Dread from '%s' failed (a filter missing?)",
 	                       st->uri.path)
@@ -603,6 +697,9 @@ static int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	h5_ds *d = ds;
 	size_t s0[1] = {index}, c0[1] = {1};
 	hid_t fs, ms;
+	int rb = ds_begin(st, d);
+	if (rb)
+		return rb;
 	select_slab(d, m->ndim ? 1 : 0, s0, c0, &fs, &ms);
 	union {
 		char *s;
@@ -630,6 +727,7 @@ static int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	}
 	H5Sclose(fs);
 	H5Sclose(ms);
+	ds_end(st, d);
 	return rc;
 }
 
@@ -689,8 +787,8 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 	return rc;
 }
 
-static int h5_attr_get(sr_store *st, const char *key, const char *name,
-                       simrec_attr_t *out)
+static int attr_get(sr_store *st, const char *key, const char *name,
+                    simrec_attr_t *out)
 {
 	memset(out, 0, sizeof *out);
 	hid_t o = open_obj(st, key, 0);
@@ -759,7 +857,7 @@ static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
 	return c->rc ? 1 : 0;
 }
 
-static int h5_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 {
 	hid_t o = open_obj(st, key, 0);
 	if (o < 0)
@@ -793,7 +891,7 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	return c->rc ? 1 : 0;
 }
 
-static int h5_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	h5_store *h = st->impl;
 	if (*prefix && !exists(h->file, prefix))
@@ -845,6 +943,35 @@ static char *h5_describe(sr_store *st, void *ds, const sr_meta *m)
 		         "{\"filters\": [%s], \"stored_bytes\": %llu}", filters,
 		         (unsigned long long)H5Dget_storage_size(d->dset));
 	return out;
+}
+
+/* reopen mode: each of these opens the file for the call */
+static int h5_attr_get(sr_store *st, const char *key, const char *name,
+                       simrec_attr_t *out)
+{
+	int rc = file_begin(st);
+	if (!rc)
+		rc = attr_get(st, key, name, out);
+	file_end(st);
+	return rc;
+}
+
+static int h5_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	int rc = file_begin(st);
+	if (!rc)
+		rc = attr_list(st, key, fn, arg);
+	file_end(st);
+	return rc;
+}
+
+static int h5_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	int rc = file_begin(st);
+	if (!rc)
+		rc = list(st, prefix, fn, arg);
+	file_end(st);
+	return rc;
 }
 
 static long long h5_disk_bytes(sr_store *st)

@@ -159,8 +159,21 @@ int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
 			sr_fail(e, rc, "store '%s': cannot open its lock on %s",
 			        uri, lk);
 	}
+	/* opening reads (and for a writer may write) the file: under the
+	 * lock, read or write as the mode is */
+	int held = !rc && st->lock &&
+	           !simrec_lock_acquire(st->lock,
+	                                st->mode == SIMREC_MODE_READONLY
+	                                        ? SIMREC_LOCK_READ
+	                                        : SIMREC_LOCK_WRITE,
+	                                120.0, NULL);
+	if (!rc && st->lock && !held)
+		rc = sr_fail(e, SIMREC_ETIMEDOUT, "store '%s': %s", uri,
+		             simrec_lock_errmsg(st->lock));
 	if (!rc)
 		rc = st->ops->open(st);
+	if (held)
+		simrec_lock_release(st->lock);
 	if (rc)
 		simrec_lock_close(st->lock);
 	if (rc) {
@@ -176,7 +189,12 @@ void sr_store_close(sr_store *st, int *status)
 {
 	if (!st)
 		return;
+	/* closing a writable file writes its last metadata: under the lock */
+	int locked = st->mode != SIMREC_MODE_READONLY && st->lock &&
+	             !sr_lock_write_begin(st);
 	int rc = st->ops->close(st);
+	if (locked)
+		simrec_lock_release(st->lock);
 	if (rc && status && !*status)
 		*status = rc;
 	simrec_lock_close(st->lock);
@@ -193,9 +211,17 @@ void sr_store_close(sr_store *st, int *status)
 #define LOCK_TIMEOUT 120.0
 #define TOKEN_ATTR   "_simrec_lock_token"
 
+/* Collective stores (parallel HDF5): writer 0 alone holds the lock for
+ * all writers, who write (and flush) together. */
+static int lock_holder(const sr_store *st)
+{
+	return st->lock && (st->meta_writer || st->comm == MPI_COMM_NULL ||
+	                    !(st->ops->flags & SR_STORE_COLLECTIVE));
+}
+
 int sr_lock_write_begin(sr_store *st)
 {
-	if (!st->lock)
+	if (!lock_holder(st))
 		return 0;
 	uint64_t token;
 	int rc = simrec_lock_acquire(st->lock, SIMREC_LOCK_WRITE, LOCK_TIMEOUT,
@@ -227,6 +253,11 @@ int sr_lock_write_begin(sr_store *st)
 int sr_lock_write_end(sr_store *st, int status)
 {
 	if (!st->lock)
+		return status;
+	/* readers must find the file consistent once the lock is free */
+	if ((st->ops->flags & SR_STORE_FLUSH_IN_LOCK) && !status)
+		status = st->ops->commit(st);
+	if (!lock_holder(st))
 		return status;
 	/* a lease lost during the section: the data may interleave with a
 	 * newer writer's, say so */
