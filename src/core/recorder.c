@@ -702,6 +702,8 @@ int simrec_close(simrec_t *rec)
 	for (int i = 0; i < rec->nst; i++)
 		sr_store_close(rec->st[i], &rc);
 	rec->nst = 0;
+	if (rec->comm != MPI_COMM_NULL)
+		sr_agg_free(rec);
 	rec_free(rec);
 	return rc;
 }

@@ -92,5 +92,6 @@ int sr_agg_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
                       int ndim, const size_t *shape, const void *data);
 int sr_agg_flush(simrec_t *rec);
 int sr_agg_close(simrec_t *rec);
+void sr_agg_free(simrec_t *rec);
 
 #endif

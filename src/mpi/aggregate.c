@@ -856,7 +856,13 @@ int sr_agg_close(simrec_t *rec)
 	rec->t_in += sr_now() - t0;
 	if (rec->opts.io_summary)
 		print_summary(rec);
+	return rc;
+}
+
+/* After the stores are closed (a collective store's close still uses the
+ * writers' communicator). */
+void sr_agg_free(simrec_t *rec)
+{
 	agg_free(rec);
 	MPI_Comm_free(&rec->comm);
-	return rc;
 }

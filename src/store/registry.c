@@ -122,6 +122,14 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	return 0;
 }
 
+/* Collective stores (parallel HDF5): writer 0 alone holds the lock for
+ * all writers, who write (and flush) together. */
+static int lock_holder(const sr_store *st)
+{
+	return st->lock && (st->meta_writer || st->comm == MPI_COMM_NULL ||
+	                    !(st->ops->flags & SR_STORE_COLLECTIVE));
+}
+
 int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
                   int meta_writer, sr_err *e, sr_store **out)
 {
@@ -161,13 +169,13 @@ int sr_store_open(const char *uri, const simrec_options_t *o, MPI_Comm comm,
 	}
 	/* opening reads (and for a writer may write) the file: under the
 	 * lock, read or write as the mode is */
-	int held = !rc && st->lock &&
+	int held = !rc && lock_holder(st) &&
 	           !simrec_lock_acquire(st->lock,
 	                                st->mode == SIMREC_MODE_READONLY
 	                                        ? SIMREC_LOCK_READ
 	                                        : SIMREC_LOCK_WRITE,
 	                                120.0, NULL);
-	if (!rc && st->lock && !held)
+	if (!rc && lock_holder(st) && !held)
 		rc = sr_fail(e, SIMREC_ETIMEDOUT, "store '%s': %s", uri,
 		             simrec_lock_errmsg(st->lock));
 	if (!rc)
@@ -193,7 +201,7 @@ void sr_store_close(sr_store *st, int *status)
 	int locked = st->mode != SIMREC_MODE_READONLY && st->lock &&
 	             !sr_lock_write_begin(st);
 	int rc = st->ops->close(st);
-	if (locked)
+	if (locked && lock_holder(st))
 		simrec_lock_release(st->lock);
 	if (rc && status && !*status)
 		*status = rc;
@@ -211,28 +219,32 @@ void sr_store_close(sr_store *st, int *status)
 #define LOCK_TIMEOUT 120.0
 #define TOKEN_ATTR   "_simrec_lock_token"
 
-/* Collective stores (parallel HDF5): writer 0 alone holds the lock for
- * all writers, who write (and flush) together. */
-static int lock_holder(const sr_store *st)
-{
-	return st->lock && (st->meta_writer || st->comm == MPI_COMM_NULL ||
-	                    !(st->ops->flags & SR_STORE_COLLECTIVE));
-}
-
 int sr_lock_write_begin(sr_store *st)
 {
-	if (!lock_holder(st))
+	if (!st->lock)
 		return 0;
-	uint64_t token;
-	int rc = simrec_lock_acquire(st->lock, SIMREC_LOCK_WRITE, LOCK_TIMEOUT,
-	                             &token);
+	uint64_t token = 0;
+	int rc = lock_holder(st)
+	                 ? simrec_lock_acquire(st->lock, SIMREC_LOCK_WRITE,
+	                                       LOCK_TIMEOUT, &token)
+	                 : 0;
+	/* parallel HDF5: the others learn the holder's token, and every
+	 * writer takes part in the (collective) attribute write below */
+	if (st->comm != MPI_COMM_NULL &&
+	    (st->ops->flags & SR_STORE_COLLECTIVE)) {
+		long long v[2] = {rc, (long long)token};
+		MPI_Bcast(v, 2, MPI_LONG_LONG, 0, st->comm);
+		rc = (int)v[0];
+		token = (uint64_t)v[1];
+	}
 	if (rc)
 		return sr_fail(st->err, rc, "store '%s': %s", st->uri.path,
 		               simrec_lock_errmsg(st->lock));
 	simrec_attr_t a;
 	if (!st->ops->attr_get(st, "", TOKEN_ATTR, &a)) {
 		if ((uint64_t)a.i > token) {
-			simrec_lock_release(st->lock);
+			if (lock_holder(st))
+				simrec_lock_release(st->lock);
 			return sr_fail(
 			        st->err, SIMREC_ELOCK,
 			        "store '%s': a newer writer (token %lld) "
@@ -245,7 +257,7 @@ int sr_lock_write_begin(sr_store *st)
 	}
 	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = (int64_t)token};
 	rc = st->ops->attr_set(st, "", TOKEN_ATTR, &t);
-	if (rc)
+	if (rc && lock_holder(st))
 		simrec_lock_release(st->lock);
 	return rc;
 }
