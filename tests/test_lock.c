@@ -227,6 +227,9 @@ static void live(const char *dir, const char *scheme)
 	simrec_lock_t *l;
 	char res[4200];
 	snprintf(res, sizeof res, "%s:%s/live.%s", scheme, dir, scheme);
+	char rm[4300]; /* a fresh start, whatever an earlier run left */
+	snprintf(rm, sizeof rm, "rm -rf '%s/live.%s'", dir, scheme);
+	CHECK(system(rm) == 0);
 	l = open_lock(res, 2.0);
 	simrec_lock_close(l);
 	const int n = 400;
