@@ -14,27 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "simrec.h"
 
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
-}
-
-static int sync_cb(const char *p, const struct stat *sb, int flag,
-                   struct FTW *f)
-{
-	(void)sb;
-	(void)f;
-	if (flag == FTW_F) {
-		int fd = open(p, O_RDONLY);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -82,7 +68,7 @@ int main(int argc, char **argv)
 		if (simrec_close(rec))
 			MPI_Abort(MPI_COMM_WORLD, 1);
 		if (!rank)
-			nftw(path, sync_cb, 16, FTW_PHYS);
+			nftw(path, bench_sync_cb, 16, FTW_PHYS);
 		MPI_Barrier(MPI_COMM_WORLD);
 		ts[r] = MPI_Wtime() - t0;
 		/* plain MPI-IO: step s, rank k at offset (s * size + k) * bytes

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "simrec.h"
 
 static double now(void)
@@ -31,22 +32,6 @@ static int du_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 	(void)f;
 	if (flag == FTW_F)
 		du_total += (long long)sb->st_blocks * 512;
-	return 0;
-}
-
-/* make the write durable, as dd conv=fdatasync does (timed) */
-static int sync_cb(const char *p, const struct stat *sb, int flag,
-                   struct FTW *f)
-{
-	(void)sb;
-	(void)f;
-	if (flag == FTW_F) {
-		int fd = open(p, O_RDONLY);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-	}
 	return 0;
 }
 
@@ -122,7 +107,7 @@ int main(int argc, char **argv)
 	if (q)
 		*q = 0;
 	if (!getenv("BENCH_NOSYNC"))
-		nftw(path, sync_cb, 16, FTW_PHYS);
+		nftw(path, bench_sync_cb, 16, FTW_PHYS);
 	double wtot = now() - t0;
 	/* size on disk */
 	nftw(path, du_cb, 16, FTW_PHYS);

@@ -61,14 +61,13 @@ static void test_dtypes(void)
 	for (int dt = 0; dt < SIMREC_BYTES; dt++) {
 		char key[64];
 		snprintf(key, sizeof key, "types/%s", simrec_dtype_name(dt));
-		size_t isz = simrec_dtype_size(dt), per = 15;
+		size_t per = 15;
 		unsigned char buf[15 * 8];
 		for (size_t r = 0; r < 100; r++) {
 			sample_fill(dt, r * per, per, buf);
 			CHECK_OK(rec,
 			         simrec_record(rec, key, dt, 2, shape, buf));
 		}
-		(void)isz;
 		const size_t full[3] = {100, 3, 5};
 		check_dataset(rec, key, dt, 3, full, 0);
 	}

@@ -102,7 +102,7 @@ int sr_open_stores(simrec_t *rec, const char *uris, MPI_Comm comm,
 	return rc;
 }
 
-static int rec_alloc(simrec_t **out, const simrec_options_t *opts)
+int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
 {
 	simrec_t *rec = calloc(1, sizeof *rec);
 	if (!rec)
@@ -131,7 +131,7 @@ static int rec_alloc(simrec_t **out, const simrec_options_t *opts)
 	return 0;
 }
 
-static void rec_free(simrec_t *rec)
+void sr_rec_free(simrec_t *rec)
 {
 	for (size_t i = 0; i < rec->tabsize; i++)
 		while (rec->tab[i]) {
@@ -155,7 +155,7 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 	if (!uris)
 		return SIMREC_EINVAL;
 	simrec_t *rec;
-	int rc = rec_alloc(&rec, opts);
+	int rc = sr_rec_alloc(&rec, opts);
 	if (rc)
 		return rc;
 	rc = sr_open_stores(rec, uris, MPI_COMM_NULL, 1);
@@ -163,24 +163,11 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 		fprintf(stderr, "simrec: %s\n", rec->err.msg);
 		for (int i = 0; i < rec->nst; i++)
 			sr_store_close(rec->st[i], NULL);
-		rec_free(rec);
+		sr_rec_free(rec);
 		return rc;
 	}
 	*out = rec;
 	return 0;
-}
-
-/* Exposed for src/mpi/: allocate a recorder without opening stores. */
-int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts);
-int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
-{
-	return rec_alloc(out, opts);
-}
-
-void sr_rec_free(simrec_t *rec);
-void sr_rec_free(simrec_t *rec)
-{
-	rec_free(rec);
 }
 
 int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0, size_t nrows,
@@ -704,12 +691,11 @@ int simrec_close(simrec_t *rec)
 	rec->nst = 0;
 	if (rec->comm != MPI_COMM_NULL)
 		sr_agg_free(rec);
-	rec_free(rec);
+	sr_rec_free(rec);
 	return rc;
 }
 
-/* ---- attributes and listing ---------------------------------------------
- */
+/* ---- attributes and listing ---- */
 
 static const char *norm_key(const char *key)
 {

@@ -51,6 +51,10 @@ struct simrec {
 	unsigned long long bytes_in;
 };
 
+/* A recorder with options applied and no store yet (src/mpi/ opens the
+ * stores on writer ranks only); sr_rec_free frees it. */
+int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts);
+void sr_rec_free(simrec_t *rec);
 /* Open the stores of a ';'-separated list into rec. */
 int sr_open_stores(simrec_t *rec, const char *uris, MPI_Comm comm,
                    int meta_writer);

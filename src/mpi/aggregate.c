@@ -22,9 +22,6 @@
 
 #include "../core/recorder.h"
 
-int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts);
-void sr_rec_free(simrec_t *rec);
-
 typedef struct sr_slot {
 	MPI_Request req;
 	unsigned char *buf;
