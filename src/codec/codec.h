@@ -2,7 +2,7 @@
 #ifndef SIMREC_CODEC_H
 #define SIMREC_CODEC_H
 
-#include "../core/internal.h"
+#include "../common/common.h"
 
 /* Is cname a codec this build can use for zarr/redis ("none" included)? */
 int sr_codec_valid(const char *cname);

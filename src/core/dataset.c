@@ -1,12 +1,15 @@
-/* Dataset handles: dtype, shape, and hyperslab reads into caller buffers. */
+/* Reading: dataset handles (dtype, shape, hyperslab reads into caller
+ * buffers), attributes and listing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "recorder.h"
 
-int sr_flush_key(simrec_t *rec, const char *key);
-int sr_check_readable(simrec_t *rec);
+static const char *norm_key(const char *key)
+{
+	return !key || !strcmp(key, "/") ? "" : key;
+}
 
 struct simrec_dataset {
 	simrec_t *rec;
@@ -29,7 +32,11 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	rec->err.msg[0] = 0;
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
-	int rc = sr_flush_key(rec, key);
+	if (*key && !sr_key_valid(key))
+		return sr_fail(&rec->err, SIMREC_EINVAL, "invalid key '%s'",
+		               key);
+	sr_dset *pending = sr_dset_find(rec, key);
+	int rc = pending ? sr_dset_flush(rec, pending) : 0;
 	if (rc)
 		return rc;
 	simrec_dataset_t *ds = calloc(1, sizeof *ds);
@@ -39,10 +46,7 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	}
 	ds->rec = rec;
 	ds->st = rec->st[0];
-	rc = sr_lock_read_begin(ds->st);
-	if (!rc)
-		rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
-	sr_lock_read_end(ds->st);
+	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
 		        ds->st->uri.path);
@@ -151,10 +155,7 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		               ds->key, bufsize, need);
 	if (n == 0)
 		return 0;
-	int rc = sr_lock_read_begin(ds->st);
-	if (!rc)
-		rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
-	sr_lock_read_end(ds->st);
+	int rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_fail(e, rc, "reading '%s' from '%s': %s", ds->key,
 		        ds->st->uri.path, e->msg);
@@ -221,4 +222,69 @@ long long simrec_disk_bytes(simrec_t *rec)
 	if (!rec || !rec->nst)
 		return -1;
 	return rec->st[0]->ops->disk_bytes(rec->st[0]);
+}
+
+/* Reads need a store: on a recorder opened over a communicator only the
+ * writer ranks hold one. */
+int sr_check_readable(simrec_t *rec)
+{
+	if (rec->coll)
+		rec->coll->io_wait(rec);
+	if (rec->nst == 0)
+		return sr_fail(
+		        &rec->err, SIMREC_ENOTSUP,
+		        "rank %d opened no store (only writer ranks do); "
+		        "read on a writer rank, e.g. rank 0",
+		        rec->rank);
+	return 0;
+}
+
+int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
+                    simrec_attr_t *out)
+{
+	if (!rec || !name || !out)
+		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
+	key = norm_key(key);
+	sr_store *st = rec->st[0];
+	int rc = st->ops->attr_get(st, key, name, out);
+	if (rc == SIMREC_ENOKEY)
+		sr_fail(&rec->err, rc, "no attribute '%s' on '%s' in '%s'",
+		        name, *key ? key : "/", st->uri.path);
+	return rc;
+}
+
+void simrec_attr_clear(simrec_attr_t *a)
+{
+	if (a) {
+		free(a->s);
+		a->s = NULL;
+	}
+}
+
+int simrec_attr_list(simrec_t *rec, const char *key,
+                     int (*fn)(const char *name, void *arg), void *arg)
+{
+	if (!rec || !fn)
+		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
+	key = norm_key(key);
+	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
+	if (rc == SIMREC_ENOKEY)
+		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
+		        rec->st[0]->uri.path);
+	return rc;
+}
+
+int simrec_list(simrec_t *rec, const char *prefix,
+                int (*fn)(const char *key, int is_dataset, void *arg),
+                void *arg)
+{
+	if (!rec || !fn)
+		return SIMREC_EINVAL;
+	if (sr_check_readable(rec))
+		return SIMREC_ENOTSUP;
+	return rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn, arg);
 }

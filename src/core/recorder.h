@@ -1,11 +1,10 @@
-/* The recorder object, shared by the core (recorder.c, dataset.c) and the
- * MPI aggregation (../mpi/). */
+/* The recorder object, shared by the files of core/ and by the collective
+ * layer (src/mpi/), which plugs into it through sr_coll_ops: core/ calls
+ * the collective layer only through that table and never names it. */
 #ifndef SIMREC_RECORDER_H
 #define SIMREC_RECORDER_H
 
-#include "internal.h"
-
-#define SR_MAX_STORES 8
+#include "../store/store.h"
 
 /* One dataset being recorded: its metadata, per-store handles and the rows
  * batched since the last chunk boundary. */
@@ -32,7 +31,35 @@ typedef struct sr_dset_init {
 	const sr_meta *known; /* metadata decided by writer 0, or NULL */
 } sr_dset_init;
 
-typedef struct sr_agg sr_agg;
+/* An independent write call as a record: what a rank that may not touch
+ * the stores now hands to the collective layer, which ships it to a writer
+ * that applies it with sr_call_apply. Pointers are borrowed from the
+ * caller (or from the collective layer's buffer while it applies). */
+typedef enum sr_op { SR_OP_RECORD, SR_OP_BYTES, SR_OP_SET, SR_OP_ATTR } sr_op;
+typedef struct sr_call {
+	sr_op op;
+	const char *key;
+	simrec_dtype_t dtype; /* RECORD, BYTES, SET */
+	int ndim;             /* RECORD, SET */
+	size_t shape[SIMREC_MAX_NDIM];
+	const void *data;   /* the array, the byte string */
+	size_t len;         /* bytes at data */
+	const char *name;   /* ATTR: its name */
+	simrec_attr_t attr; /* ATTR: its value (.s borrowed) */
+} sr_call;
+
+/* The collective layer, as the recorder sees it (NULL: a serial one). */
+typedef struct sr_coll_ops {
+	/* nonzero: this rank applies independent calls itself, now */
+	int (*local_ok)(simrec_t *rec);
+	/* queue an independent call for the writers (copies what it needs) */
+	int (*defer)(simrec_t *rec, const sr_call *c);
+	/* wait for the background I/O; returns its first failure */
+	int (*io_wait)(simrec_t *rec);
+	int (*flush)(simrec_t *rec); /* Collective */
+	int (*close)(simrec_t *rec); /* Collective: last flush, summary */
+	void (*free)(simrec_t *rec); /* after the stores are closed */
+} sr_coll_ops;
 
 struct simrec {
 	sr_store *st[SR_MAX_STORES];
@@ -45,19 +72,26 @@ struct simrec {
 	/* MPI (comm == MPI_COMM_NULL for a serial recorder) */
 	MPI_Comm comm;
 	int rank, size;
-	sr_agg *agg;
+	const sr_coll_ops *coll;
+	void *coll_state;
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
 };
 
-/* A recorder with options applied and no store yet (src/mpi/ opens the
- * stores on writer ranks only); sr_rec_free frees it. */
+/* recorder.c: lifecycle. */
+/* A recorder with options applied and no store yet; sr_rec_free frees
+ * it (and its datasets, not its stores). */
 int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts);
 void sr_rec_free(simrec_t *rec);
-/* Open the stores of a ';'-separated list into rec. */
-int sr_open_stores(simrec_t *rec, const char *uris, MPI_Comm comm,
+/* Open every store of a parsed list into rec. */
+int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
                    int meta_writer);
+/* Flush every dataset and commit every store of this process. */
+int sr_flush_local(simrec_t *rec);
+double sr_now(void);
+
+/* batch.c: datasets being recorded. */
 /* Find or create the dataset for records of (dt, ndim, shape); checks the
  * record against an existing dataset. */
 int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
@@ -66,36 +100,35 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 /* Append one row (one record; for aggregated datasets the writer's
  * columns of one step). */
 int sr_dset_append(simrec_t *rec, sr_dset *d, const void *data);
-/* Independent calls on a recorder opened over a communicator: nonzero if
- * this rank applies them itself now, else they are deferred to rank 0. */
-int sr_agg_local_ok(simrec_t *rec);
-typedef enum sr_op { SR_OP_RECORD, SR_OP_BYTES, SR_OP_SET, SR_OP_ATTR } sr_op;
-int sr_agg_defer(simrec_t *rec, sr_op op, const char *key, simrec_dtype_t dt,
-                 int ndim, const size_t *shape, const void *data, size_t len,
-                 const char *name, const simrec_attr_t *attr);
-/* Wait for the writer's background I/O (before touching the stores). */
-int sr_agg_io_wait(simrec_t *rec);
-/* Write rows [row0, row0+nrows) held in data to every store, the dataset
- * extent becoming total rows. */
-int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0, size_t nrows,
-                       size_t total, const void *data);
 /* The dataset of key if this recorder has it open, else NULL. */
 sr_dset *sr_dset_find(simrec_t *rec, const char *key);
+/* Forget key's dataset (a simrec_set replaces it). */
+void sr_dset_remove(simrec_t *rec, const char *key);
+/* Free every dataset. */
+void sr_dset_free_all(simrec_t *rec);
+/* Does a record of (dt, ndim, shape) fit d's records? (no side effect) */
+int sr_record_matches(const sr_dset *d, simrec_dtype_t dt, int ndim,
+                      const size_t *shape);
 /* Check a record of (dt, ndim, shape) against d's records. */
 int sr_check_record(simrec_t *rec, const sr_dset *d, simrec_dtype_t dt,
                     int ndim, const size_t *shape);
 /* Write a dataset's buffered rows not yet written. */
 int sr_dset_flush(simrec_t *rec, sr_dset *d);
-int sr_flush_local(simrec_t *rec);
+
+/* calls.c: the write entry points. */
+/* Apply an independent call on this process's stores. */
+int sr_call_apply(simrec_t *rec, const sr_call *c);
+/* Append one record of key locally (no MPI). */
 int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, const void *data);
-double sr_now(void);
+/* Argument checks shared with record_all: the key may be written, the
+ * array is described right. */
+int sr_check_writable(simrec_t *rec, const char *key);
+int sr_check_array(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                   const size_t *shape, const void *data);
 
-/* MPI aggregation (src/mpi/). */
-int sr_agg_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                      int ndim, const size_t *shape, const void *data);
-int sr_agg_flush(simrec_t *rec);
-int sr_agg_close(simrec_t *rec);
-void sr_agg_free(simrec_t *rec);
+/* dataset.c: reads need a store (on a collective recorder only the writer
+ * ranks hold one); waits for background I/O first. */
+int sr_check_readable(simrec_t *rec);
 
 #endif

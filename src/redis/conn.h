@@ -6,7 +6,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include "../core/internal.h"
+#include "../common/common.h"
 
 typedef struct sr_redis {
 	redisContext *c;

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "../core/internal.h"
+#include "../common/common.h"
 
 #define SR_PAYLOAD_MAGIC "SRR1"
 #define SR_PAYLOAD_PARTS 1 /* flags: bytes live in a parts list */

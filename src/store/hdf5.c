@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "../codec/codec.h"
-#include "../core/internal.h"
+#include "store.h"
 
 #define BLOSC_FILTER 32001
 
@@ -23,6 +23,7 @@ typedef struct h5_store {
 	 * read (HDF5 caches metadata per open file; the writer flushes before
 	 * it releases the lock) */
 	int reopen;
+	int depth;  /* nested file_begin calls (a list whose callback reads) */
 	hid_t dxpl; /* collective transfer in parallel, else default */
 } h5_store;
 
@@ -256,7 +257,7 @@ static int h5_open(sr_store *st)
 	if (h->parallel)
 		H5Pset_fapl_mpio(fapl, st->comm, MPI_INFO_NULL);
 	/* with the redis lock, HDF5's own flock would keep readers out */
-	if (st->lock)
+	if (st->shared)
 		H5Pset_file_locking(fapl, 0, 1);
 	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	if (h->parallel)
@@ -291,7 +292,7 @@ static int h5_open(sr_store *st)
 		return rc;
 	}
 	st->impl = h;
-	h->reopen = st->lock && st->mode == SIMREC_MODE_READONLY;
+	h->reopen = st->shared && st->mode == SIMREC_MODE_READONLY;
 	if (h->reopen) {
 		H5Fclose(h->file);
 		h->file = H5I_INVALID_HID;
@@ -303,7 +304,7 @@ static int h5_open(sr_store *st)
 static int file_begin(sr_store *st)
 {
 	h5_store *h = st->impl;
-	if (!h->reopen)
+	if (!h->reopen || h->depth++ > 0)
 		return 0;
 	/* the writer holds no flock (lock= disables it), so a plain open
 	 * works; without file locking as a fallback (measured here: HDF5
@@ -315,16 +316,17 @@ static int file_begin(sr_store *st)
 		h->file = H5Fopen(st->uri.path, H5F_ACC_RDONLY, fapl);
 		H5Pclose(fapl);
 	}
-	return h->file < 0
-	               ? sr_fail(st->err, SIMREC_EIO,
-	                         "cannot reopen HDF5 file '%s'", st->uri.path)
-	               : 0;
+	if (h->file >= 0)
+		return 0;
+	h->depth = 0;
+	return sr_fail(st->err, SIMREC_EIO, "cannot reopen HDF5 file '%s'",
+	               st->uri.path);
 }
 
 static void file_end(sr_store *st)
 {
 	h5_store *h = st->impl;
-	if (h->reopen && h->file >= 0) {
+	if (h->reopen && h->depth > 0 && --h->depth == 0 && h->file >= 0) {
 		H5Fclose(h->file);
 		h->file = H5I_INVALID_HID;
 	}
@@ -919,9 +921,10 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 
 static char *h5_describe(sr_store *st, void *ds, const sr_meta *m)
 {
-	SR_UNUSED(st);
 	SR_UNUSED(m);
 	h5_ds *d = ds;
+	if (ds_begin(st, d))
+		return NULL;
 	hid_t dcpl = H5Dget_create_plist(d->dset);
 	int nf = H5Pget_nfilters(dcpl);
 	char filters[256] = "";
@@ -942,6 +945,7 @@ static char *h5_describe(sr_store *st, void *ds, const sr_meta *m)
 		snprintf(out, 400,
 		         "{\"filters\": [%s], \"stored_bytes\": %llu}", filters,
 		         (unsigned long long)H5Dget_storage_size(d->dset));
+	ds_end(st, d);
 	return out;
 }
 
@@ -983,7 +987,10 @@ static long long h5_disk_bytes(sr_store *st)
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "hdf5",
-        .flags = SR_STORE_COLLECTIVE | SR_STORE_SHARED_FILE,
+        .flags = SR_STORE_COLLECTIVE | SR_STORE_SHARED_FILE |
+                 SR_STORE_FLUSH_IN_LOCK,
+        .default_codec = "none",
+        .default_chunk_bytes = 1u << 20,
         .open = h5_open,
         .close = h5_close,
         .commit = h5_commit,

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/attr_json.h"
-#include "../core/internal.h"
+#include "../common/attr_json.h"
+#include "store.h"
 
 typedef struct mem_node {
 	char *key; /* "" is the root group */
@@ -295,6 +295,8 @@ const sr_store_ops sr_memory_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "memory",
         .flags = 0,
+        .default_codec = "none",
+        .default_chunk_bytes = 1u << 20,
         .open = mem_open,
         .close = mem_close,
         .commit = mem_commit,

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "../codec/codec.h"
-#include "../core/attr_json.h"
+#include "../common/attr_json.h"
 #include "../redis/conn.h"
 #include "../redis/payload.h"
+#include "store.h"
 
 #define PART_BYTES     ((size_t)64 << 20) /* far below redis' 512 MB limit */
 #define INFLIGHT_BYTES ((size_t)32 << 20)
@@ -806,10 +807,21 @@ static long long rs_disk_bytes(sr_store *st)
 	return -1;
 }
 
+/* prefix: the key namespace of this store; password/user: AUTH;
+ * timeout: seconds per reply; reconnect: attempts after a lost link */
+static const sr_param redis_params[] = {
+        {"prefix", SR_PARAM_STRING},   {"password", SR_PARAM_STRING},
+        {"user", SR_PARAM_STRING},     {"timeout", SR_PARAM_SECONDS},
+        {"reconnect", SR_PARAM_COUNT}, {NULL, SR_PARAM_STRING},
+};
+
 const sr_store_ops sr_redis_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "redis",
         .flags = SR_STORE_DISTRIBUTED,
+        .default_codec = "none",
+        .default_chunk_bytes = 1u << 20,
+        .params = redis_params,
         .open = rs_open,
         .close = rs_close,
         .commit = rs_commit,

@@ -15,8 +15,9 @@
 #include <unistd.h>
 
 #include "../codec/codec.h"
-#include "../core/attr_json.h"
+#include "../common/attr_json.h"
 #include "kv.h"
+#include "store.h"
 
 #define VALUE_ATTR "_simrec_value"
 
@@ -178,10 +179,8 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	const char *path = st->uri.path;
 	if (st->mode == SIMREC_MODE_CREATE && st->meta_writer)
 		rc = remove_store(path, kvo == &sr_kv_lmdb, st->err);
-	size_t map_size = (size_t)1 << 40; /* as zarr-python; sparse */
-	const char *ms = sr_uri_param(&st->uri, "map_size");
-	if (ms)
-		map_size = strtoull(ms, NULL, 10);
+	/* as zarr-python; sparse */
+	size_t map_size = sr_store_param_size(st, "map_size", (size_t)1 << 40);
 	if (!rc)
 		rc = kvo->open(&z->kv, path, st->mode, map_size, st->err);
 	if (rc) {
@@ -226,8 +225,8 @@ static int zarr_commit(sr_store *st)
 	zarr_store *z = st->impl;
 	/* sync=0: committed (safe from a crashed process) but not forced to
 	 * disk, as zarr-python's LMDBStore does; for scratch data */
-	const char *sync = sr_uri_param(&st->uri, "sync");
-	if (st->mode == SIMREC_MODE_READONLY || (sync && !strcmp(sync, "0")))
+	if (st->mode == SIMREC_MODE_READONLY ||
+	    !sr_store_param_bool(st, "sync", 1))
 		return 0;
 	return z->kvo->sync(z->kv);
 }
@@ -962,9 +961,24 @@ static char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
 	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe
 
+/* map_size: LMDB's map (a size with unit, default 1 TiB, sparse);
+ * sync=0: commits survive a crashed process but are not forced to disk */
+static const sr_param lmdb_params[] = {
+        {"map_size", SR_PARAM_SIZE},
+        {"sync", SR_PARAM_BOOL},
+        {NULL, SR_PARAM_STRING},
+};
+static const sr_param dir_params[] = {
+        {"sync", SR_PARAM_BOOL},
+        {NULL, SR_PARAM_STRING},
+};
+
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",
         .flags = SR_STORE_ONE_NODE,
+        .default_codec = "lz4",
+        .default_chunk_bytes = 1u << 20,
+        .params = lmdb_params,
         .open = zarr_open_lmdb,
         ZARR_OPS,
 };
@@ -972,6 +986,11 @@ const sr_store_ops sr_zarr_lmdb_ops = {
 const sr_store_ops sr_zarr_dir_ops = {
         .scheme = "zarr+dir",
         .flags = SR_STORE_SHARED_FILE,
+        /* one file per chunk: bigger chunks, fewer files (measured:
+         * 1 MiB chunk files halve the bandwidth) */
+        .default_codec = "lz4",
+        .default_chunk_bytes = 8u << 20,
+        .params = dir_params,
         .open = zarr_open_dir,
         ZARR_OPS,
 };

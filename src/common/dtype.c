@@ -1,7 +1,7 @@
 /* Element types: sizes, names, and their zarr v2 type strings. */
 #include <string.h>
 
-#include "internal.h"
+#include "common.h"
 
 static const struct {
 	const char *name;

@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include <stdlib.h>
+
+#include "common.h"
 
 const char *simrec_strerror(int status)
 {
@@ -34,18 +36,28 @@ const char *simrec_err_name(int status)
 	}
 }
 
-int sr_fail(sr_err *e, int status, const char *fmt, ...)
+static int trace_on(void)
 {
-	if (e) {
-		/* through a copy: callers may pass e->msg itself as an
-		 * argument, to wrap a store's detail in the recorder's context
-		 */
-		char tmp[SR_ERRLEN];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(tmp, sizeof tmp, fmt, ap);
-		va_end(ap);
+	const char *v = getenv("SIMREC_TRACE");
+	return v && *v && strcmp(v, "0");
+}
+
+int sr_fail_at(const char *file, int line, sr_err *e, int status,
+               const char *fmt, ...)
+{
+	/* through a copy: callers may pass e->msg itself as an argument, to
+	 * wrap a store's detail in the recorder's context */
+	char tmp[SR_ERRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (e)
 		memcpy(e->msg, tmp, sizeof tmp);
+	if (trace_on()) {
+		const char *base = strstr(file, "src/");
+		fprintf(stderr, "simrec trace: %s:%d: %s: %s\n",
+		        base ? base : file, line, simrec_err_name(status), tmp);
 	}
 	return status;
 }

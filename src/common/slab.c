@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "common.h"
 
 void sr_copy_region(int ndim, size_t itemsize, const void *src,
                     const size_t *sshape, const size_t *sstart, void *dst,

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "common.h"
 
 /* Set name in obj to a's value. */
 int sr_attr_to_json(json_t *obj, const char *name, const simrec_attr_t *a);

@@ -1,5 +1,5 @@
 /* The chunk-shape rule shared by every chunked store. */
-#include "internal.h"
+#include "common.h"
 
 /*
  * Records smaller than the target are stacked whole along the record

@@ -1,0 +1,147 @@
+/* The bottom layer: declarations every other folder of src/ may use
+ * (errors, dtypes, keys, URIs, metadata, strided copies, checked sizes).
+ * Nothing here calls up into store/, core/ or mpi/. Not installed. */
+#ifndef SIMREC_COMMON_H
+#define SIMREC_COMMON_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "simrec.h"
+
+#define SR_ERRLEN 512
+
+/* Error sink: every failure writes its detail here (key, file, rank). */
+typedef struct sr_err {
+	char msg[SR_ERRLEN];
+} sr_err;
+
+/* Record the detail of a failure and return status (always < 0). With
+ * SIMREC_TRACE=1 in the environment, each failure also prints the file and
+ * line that reported it on stderr (the first line printed is the origin). */
+#define sr_fail(e, status, ...) \
+	sr_fail_at(__FILE__, __LINE__, (e), (status), __VA_ARGS__)
+int sr_fail_at(const char *file, int line, sr_err *e, int status,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Metadata of one dataset as the stores keep it. */
+typedef struct sr_meta {
+	simrec_dtype_t dtype;
+	int ndim; /* dataset rank, record dimension included (if any) */
+	size_t shape[SIMREC_MAX_NDIM];
+	size_t chunks[SIMREC_MAX_NDIM];
+	int is_value; /* from simrec_set(): no record dimension */
+} sr_meta;
+
+/* A byte string (vlen element). */
+typedef struct sr_blob {
+	void *data;
+	size_t len;
+} sr_blob;
+
+size_t sr_meta_elems(const sr_meta *m);       /* prod(shape) */
+size_t sr_row_elems(const sr_meta *m);        /* prod(shape[1:]) */
+int sr_dtype_is_vlen(simrec_dtype_t dt);      /* BYTES or STRING */
+const char *sr_dtype_zarr(simrec_dtype_t dt); /* "<f4", "|O", ... */
+int sr_dtype_from_zarr(const char *s, simrec_dtype_t *dt);
+
+/* Chunk shape for a dataset of records of shape (ndim, shape), itemsize
+ * bytes each, aiming at target bytes per chunk. Writes ndim + 1 extents. */
+void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
+                    size_t target, size_t *chunks);
+
+/* A store URI, parsed once: "scheme:path?key=value&...". Every layer reads
+ * this struct; nothing parses a URI text again. */
+#define SR_MAX_PARAMS 16
+#define SR_MAX_STORES 8
+typedef struct sr_uri {
+	char *scheme; /* "zarr", "zarr+dir", "hdf5", "memory", "redis" */
+	char *path;   /* after "scheme:" (for redis: the whole URI) */
+	int nparams;
+	char *keys[SR_MAX_PARAMS];
+	char *vals[SR_MAX_PARAMS];
+	const char *lock; /* the ?lock= server URL, or NULL */
+	char *text;       /* the URI as written (trimmed) */
+	char *buf;
+} sr_uri;
+
+int sr_uri_parse(const char *text, sr_uri *u, sr_err *e);
+void sr_uri_free(sr_uri *u);
+const char *sr_uri_param(const sr_uri *u, const char *key);
+
+/* The ';'-separated list a recorder opens (one recorder, several stores). */
+typedef struct sr_uri_list {
+	int n;
+	sr_uri u[SR_MAX_STORES];
+} sr_uri_list;
+
+int sr_uri_list_parse(const char *text, sr_uri_list *l, sr_err *e);
+void sr_uri_list_free(sr_uri_list *l);
+
+/* The URI list a recorder opens: SIMREC_STORE, when set, replaces the
+ * given list for writers (any mode but read-only) and never for readers.
+ * The one place where SIMREC_STORE is read. */
+const char *sr_uri_choose(const char *given, simrec_mode_t mode);
+
+/* Parse a size with an optional binary unit: "64k", "8M", "4G", "1T";
+ * plain digits are bytes. -1 on a malformed or overflowing value. */
+int sr_parse_size(const char *v, size_t *out);
+
+/* Compression settings after URI parameters were applied. */
+typedef struct sr_codec {
+	char cname[16]; /* blosc codec name, or "none", or "deflate" (HDF5) */
+	int level;
+	int shuffle;
+	int nthreads;
+} sr_codec;
+
+typedef int (*sr_list_fn)(const char *key, int is_dataset, void *arg);
+typedef int (*sr_attr_fn)(const char *name, void *arg);
+
+/* Keys, copies and buffers. */
+int sr_key_valid(const char *key);
+/* Parent of key ("a/b/c" -> "a/b"); "" for top-level keys. malloc'd. */
+char *sr_key_parent(const char *key);
+/* Copy a hyperslab between a dense array (dims shape) at offset dstart
+ * and a dense block of extents count. dir 0: array -> block, 1: back. */
+void sr_copy_slab(int ndim, const size_t *shape, const size_t *astart,
+                  const size_t *count, size_t itemsize, void *array,
+                  void *block, int to_array);
+/* Same as sr_copy_slab but between two arrays of different shapes:
+ * copy region count from src (shape sshape, at sstart) to dst (dshape, at
+ * dstart). */
+void sr_copy_region(int ndim, size_t itemsize, const void *src,
+                    const size_t *sshape, const size_t *sstart, void *dst,
+                    const size_t *dshape, const size_t *dstart,
+                    const size_t *count);
+
+/* Grow the buffer *p (capacity *cap) to hold need bytes, doubling;
+ * SIMREC_ENOMEM leaves it unchanged. */
+int sr_grow(void **p, size_t *cap, size_t need);
+
+/* Checked size arithmetic: 0 and *out = a * b (a + b), or -1 on overflow
+ * (*out unchanged). */
+static inline int sr_mul_size(size_t a, size_t b, size_t *out)
+{
+	size_t r;
+	if (__builtin_mul_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+static inline int sr_add_size(size_t a, size_t b, size_t *out)
+{
+	size_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return -1;
+	*out = r;
+	return 0;
+}
+
+/* Is the MPI library initialised (and not finalised)? */
+int sr_mpi_active(void);
+
+#define SR_UNUSED(x) (void)(x)
+
+#endif

@@ -1,0 +1,191 @@
+/* Store URIs: "scheme:path?key=value&key=value", and ';'-separated lists
+ * of them. Parsed once, here; every layer reads the parsed struct. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+static int uri_fail(sr_uri *u, sr_err *e, int status, const char *what,
+                    const char *text)
+{
+	sr_uri_free(u);
+	return sr_fail(e, status, "store URI '%s': %s", text, what);
+}
+
+static int parse_query(sr_uri *u, char *q, const char *text, sr_err *e)
+{
+	while (q && *q) {
+		char *amp = strchr(q, '&');
+		if (amp)
+			*amp++ = 0;
+		char *eq = strchr(q, '=');
+		if (!eq || eq == q || u->nparams == SR_MAX_PARAMS)
+			return uri_fail(u, e, SIMREC_EURI,
+			                "bad parameter (expected key=value, at "
+			                "most 16)",
+			                text);
+		*eq = 0;
+		for (int i = 0; i < u->nparams; i++)
+			if (!strcmp(u->keys[i], q))
+				return uri_fail(u, e, SIMREC_EURI,
+				                "a parameter is given twice",
+				                text);
+		u->keys[u->nparams] = q;
+		u->vals[u->nparams++] = eq + 1;
+		q = amp;
+	}
+	return 0;
+}
+
+int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
+{
+	memset(u, 0, sizeof *u);
+	if (!text)
+		return sr_fail(e, SIMREC_EURI, "no store URI given");
+	while (*text == ' ' || *text == '\t' || *text == '\n')
+		text++;
+	const char *colon = strchr(text, ':');
+	if (!colon || colon == text)
+		return sr_fail(e, SIMREC_EURI,
+		               "store URI '%s' has no scheme (expected e.g. "
+		               "zarr:PATH, zarr+dir:PATH, hdf5:PATH, memory:, "
+		               "redis://HOST:PORT)",
+		               text);
+	u->buf = strdup(text);
+	u->text = strdup(text);
+	if (!u->buf || !u->text)
+		return uri_fail(u, e, SIMREC_ENOMEM, "out of memory", text);
+	size_t n = strlen(u->buf);
+	while (n && (u->buf[n - 1] == ' ' || u->buf[n - 1] == '\n' ||
+	             u->buf[n - 1] == '\t')) {
+		u->buf[--n] = 0;
+		u->text[n] = 0;
+	}
+	char *p = u->buf + (colon - text);
+	*p = 0;
+	u->scheme = u->buf;
+	char *rest = p + 1;
+	if (!strcmp(u->scheme, "redis") || !strcmp(u->scheme, "rediss")) {
+		/* keep the whole URI for the redis store */
+		*p = ':';
+		u->scheme = strdup("redis");
+		if (!u->scheme)
+			return uri_fail(u, e, SIMREC_ENOMEM, "out of memory",
+			                text);
+		rest = u->buf;
+	}
+	char *q = strchr(rest, '?');
+	if (q)
+		*q++ = 0;
+	int rc = parse_query(u, q, text, e);
+	if (rc)
+		return rc;
+	u->path = rest;
+	u->lock = sr_uri_param(u, "lock");
+	if (u->lock && !*u->lock)
+		return uri_fail(u, e, SIMREC_EURI, "empty lock= server", text);
+	return 0;
+}
+
+void sr_uri_free(sr_uri *u)
+{
+	if (u->scheme && u->scheme != u->buf)
+		free(u->scheme);
+	free(u->buf);
+	free(u->text);
+	memset(u, 0, sizeof *u);
+}
+
+const char *sr_uri_param(const sr_uri *u, const char *key)
+{
+	for (int i = 0; i < u->nparams; i++)
+		if (!strcmp(u->keys[i], key))
+			return u->vals[i];
+	return NULL;
+}
+
+int sr_uri_list_parse(const char *text, sr_uri_list *l, sr_err *e)
+{
+	memset(l, 0, sizeof *l);
+	if (!text)
+		return sr_fail(e, SIMREC_EURI, "no store URI given");
+	char *list = strdup(text), *save = NULL;
+	if (!list)
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	int rc = 0;
+	for (char *u = strtok_r(list, ";", &save); u && !rc;
+	     u = strtok_r(NULL, ";", &save)) {
+		while (*u == ' ' || *u == '\t' || *u == '\n')
+			u++;
+		if (!*u)
+			continue;
+		if (l->n == SR_MAX_STORES)
+			rc = sr_fail(e, SIMREC_ECONFIG,
+			             "more than %d stores in one recorder",
+			             SR_MAX_STORES);
+		else if (!(rc = sr_uri_parse(u, &l->u[l->n], e)))
+			l->n++;
+	}
+	free(list);
+	if (!rc && l->n == 0)
+		rc = sr_fail(e, SIMREC_EURI, "no store URI given");
+	if (rc)
+		sr_uri_list_free(l);
+	return rc;
+}
+
+void sr_uri_list_free(sr_uri_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		sr_uri_free(&l->u[i]);
+	l->n = 0;
+}
+
+const char *sr_uri_choose(const char *given, simrec_mode_t mode)
+{
+	const char *env = getenv("SIMREC_STORE");
+	if (mode != SIMREC_MODE_READONLY && env && *env)
+		return env;
+	return given;
+}
+
+int sr_parse_size(const char *v, size_t *out)
+{
+	char *end;
+	if (!v || *v < '0' || *v > '9')
+		return -1;
+	unsigned long long x = strtoull(v, &end, 10);
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		break;
+	}
+	if (shift) {
+		end++;
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if (*end == 'b' || *end == 'B')
+			end++;
+	}
+	if (*end || x > (SIZE_MAX >> shift))
+		return -1;
+	*out = (size_t)(x << shift);
+	return 0;
+}

@@ -1,0 +1,256 @@
+/* The write entry points of the public API (record, record_bytes, set,
+ * attributes): argument checks, then either applied on this process's
+ * stores or, on a rank of a collective recorder that may not touch them
+ * now, handed to the collective layer as an sr_call. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder.h"
+
+int sr_check_writable(simrec_t *rec, const char *key)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	rec->err.msg[0] = 0;
+	if (!sr_key_valid(key))
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "invalid key '%s' (expected '/'-separated names, "
+		        "no empty, '.' or '..' parts)",
+		        key ? key : "(null)");
+	for (int i = 0; i < rec->nst; i++)
+		if (rec->st[i]->mode == SIMREC_MODE_READONLY)
+			return sr_fail(
+			        &rec->err, SIMREC_EREADONLY,
+			        "cannot write key '%s': store '%s:%s' is "
+			        "open read-only",
+			        key, rec->st[i]->uri.scheme,
+			        rec->st[i]->uri.path);
+	return 0;
+}
+
+int sr_check_array(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                   const size_t *shape, const void *data)
+{
+	if ((int)dt < 0 || dt >= SIMREC_NDTYPES || sr_dtype_is_vlen(dt))
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': invalid dtype %d (use "
+		               "simrec_record_bytes for bytes/strings)",
+		               key, (int)dt);
+	if (ndim < 0 || ndim >= SIMREC_MAX_NDIM || (ndim && !shape) || !data)
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': ndim must be 0..%d with a shape, and "
+		               "data non-NULL",
+		               key, SIMREC_MAX_NDIM - 1);
+	size_t bytes = simrec_dtype_size(dt);
+	for (int i = 0; i < ndim; i++) {
+		if (shape[i] == 0)
+			return sr_fail(&rec->err, SIMREC_EINVAL,
+			               "key '%s': dimension %d has extent 0",
+			               key, i);
+		if (sr_mul_size(bytes, shape[i], &bytes))
+			return sr_fail(&rec->err, SIMREC_EINVAL,
+			               "key '%s': the array's size overflows",
+			               key);
+	}
+	return 0;
+}
+
+int sr_record_local(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                    const size_t *shape, const void *data)
+{
+	sr_dset *d;
+	int rc = sr_dset_get(rec, key, dt, ndim, shape, 0, NULL, &d);
+	if (!rc)
+		rc = sr_dset_append(rec, d, data);
+	if (!rc)
+		rec->bytes_in += d->row_bytes;
+	return rc;
+}
+
+static int bytes_local(simrec_t *rec, const sr_call *c)
+{
+	sr_dset *d;
+	int rc = sr_dset_get(rec, c->key, c->dtype, 0, NULL, c->len, NULL, &d);
+	sr_blob b = {(void *)c->data, c->len};
+	if (!rc)
+		rc = sr_dset_append(rec, d, &b);
+	if (!rc)
+		rec->bytes_in += c->len;
+	return rc;
+}
+
+static int set_local(simrec_t *rec, const sr_call *c)
+{
+	sr_dset_remove(rec, c->key); /* a recorded dataset is replaced whole */
+	sr_meta m = {.dtype = c->dtype, .ndim = c->ndim, .is_value = 1};
+	if (c->ndim)
+		memcpy(m.shape, c->shape, (size_t)c->ndim * sizeof *c->shape);
+	size_t isz = simrec_dtype_size(c->dtype);
+	if (c->ndim > 0) {
+		sr_chunk_shape(c->ndim - 1, c->shape + 1, isz,
+		               rec->st[0]->chunk_bytes, m.chunks);
+		if (m.chunks[0] > c->shape[0])
+			m.chunks[0] = c->shape[0];
+	}
+	size_t start[SIMREC_MAX_NDIM] = {0};
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		void *h = NULL;
+		rc = st->ops->create(st, c->key, &m, &h);
+		if (!rc)
+			rc = st->ops->write(st, h, &m, start, m.shape, c->data);
+		if (h)
+			st->ops->release(st, h);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_fail(&rec->err, rc, "cannot set '%s' in '%s': %s",
+			        c->key, st->uri.path, rec->err.msg);
+	}
+	if (!rc)
+		rec->bytes_in += sr_meta_elems(&m) * isz;
+	return rc;
+}
+
+static int attr_local(simrec_t *rec, const sr_call *c)
+{
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		rc = st->ops->attr_set(st, c->key, c->name, &c->attr);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_fail(&rec->err, rc,
+			        "attribute '%s' of '%s' in '%s': %s", c->name,
+			        *c->key ? c->key : "/", st->uri.path,
+			        rec->err.msg);
+	}
+	return rc;
+}
+
+int sr_call_apply(simrec_t *rec, const sr_call *c)
+{
+	switch (c->op) {
+	case SR_OP_RECORD:
+		return sr_record_local(rec, c->key, c->dtype, c->ndim, c->shape,
+		                       c->data);
+	case SR_OP_BYTES:
+		return bytes_local(rec, c);
+	case SR_OP_SET:
+		return set_local(rec, c);
+	case SR_OP_ATTR:
+		return attr_local(rec, c);
+	}
+	return sr_fail(&rec->err, SIMREC_EINVAL, "unknown deferred call %d",
+	               (int)c->op);
+}
+
+/* Apply c here, or queue it for the writers of a collective recorder. */
+static int dispatch(simrec_t *rec, const sr_call *c)
+{
+	if (rec->coll && !rec->coll->local_ok(rec))
+		return rec->coll->defer(rec, c);
+	double t0 = sr_now();
+	int rc = sr_call_apply(rec, c);
+	rec->t_in += sr_now() - t0;
+	return rc;
+}
+
+static int array_call(simrec_t *rec, sr_op op, const char *key,
+                      simrec_dtype_t dt, int ndim, const size_t *shape,
+                      const void *data)
+{
+	int rc = sr_check_writable(rec, key);
+	if (!rc)
+		rc = sr_check_array(rec, key, dt, ndim, shape, data);
+	if (rc)
+		return rc;
+	sr_call c = {
+	        .op = op, .key = key, .dtype = dt, .ndim = ndim, .data = data};
+	c.len = simrec_dtype_size(dt);
+	for (int i = 0; i < ndim; i++) {
+		c.shape[i] = shape[i];
+		c.len *= shape[i]; /* checked by sr_check_array */
+	}
+	return dispatch(rec, &c);
+}
+
+int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                  const size_t *shape, const void *data)
+{
+	return array_call(rec, SR_OP_RECORD, key, dt, ndim, shape, data);
+}
+
+int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+               const size_t *shape, const void *data)
+{
+	return array_call(rec, SR_OP_SET, key, dt, ndim, shape, data);
+}
+
+int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                        const void *data, size_t len)
+{
+	int rc = sr_check_writable(rec, key);
+	if (rc)
+		return rc;
+	if (!sr_dtype_is_vlen(dt) || (!data && len))
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "key '%s': simrec_record_bytes takes SIMREC_BYTES "
+		        "or SIMREC_STRING and non-NULL data",
+		        key);
+	sr_call c = {.op = SR_OP_BYTES,
+	             .key = key,
+	             .dtype = dt,
+	             .data = data ? data : "",
+	             .len = len};
+	return dispatch(rec, &c);
+}
+
+static const char *norm_key(const char *key)
+{
+	return !key || !strcmp(key, "/") ? "" : key;
+}
+
+static int attr_set(simrec_t *rec, const char *key, const char *name,
+                    const simrec_attr_t *a)
+{
+	key = norm_key(key);
+	if (!rec)
+		return SIMREC_EINVAL;
+	int rc = sr_check_writable(rec, *key ? key : "root");
+	if (rc)
+		return rc;
+	if (!name || !*name || !strncmp(name, "_simrec", 7))
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': invalid attribute name '%s'", key,
+		               name ? name : "(null)");
+	sr_call c = {.op = SR_OP_ATTR, .key = key, .name = name, .attr = *a};
+	if (a->type == SIMREC_ATTR_STRING) {
+		c.data = a->s;
+		c.len = strlen(a->s) + 1;
+	}
+	return dispatch(rec, &c);
+}
+
+int simrec_attr_set_double(simrec_t *rec, const char *key, const char *name,
+                           double value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_DOUBLE, .d = value};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_int(simrec_t *rec, const char *key, const char *name,
+                        int64_t value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_INT, .i = value};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
+                           const char *value)
+{
+	if (!value)
+		return SIMREC_EINVAL;
+	simrec_attr_t a = {.type = SIMREC_ATTR_STRING, .s = (char *)value};
+	return attr_set(rec, key, name, &a);
+}

@@ -1,0 +1,80 @@
+/* The collective layer's own state and the declarations its files share.
+ * Above core/: it calls the recorder (../core/recorder.h) and plugs into it
+ * through sr_coll_ops; nothing below calls into this folder. */
+#ifndef SIMREC_COLL_H
+#define SIMREC_COLL_H
+
+#include <pthread.h>
+
+#include "../core/recorder.h"
+
+typedef struct sr_slot {
+	MPI_Request req;
+	unsigned char *buf;
+	size_t cap;
+} sr_slot;
+
+typedef struct sr_agg {
+	MPI_Comm group, writers;
+	size_t g; /* ranks per group (the last group may be smaller) */
+	int ngroups, gidx, grank, gsize, is_writer, collective;
+	sr_slot slot[2];
+	int cur;
+	/* deferred independent calls, encoded (deferred.c) */
+	unsigned char *pend;
+	size_t npend, cappend;
+	int applying; /* this process is applying the queue now */
+	char **seen;  /* keys whose dataset every writer has */
+	size_t nseen;
+	int *counts, *displs; /* rank 0: bytes queued per rank, offsets */
+	/* the writer's I/O thread (io_thread.c) */
+	int has_thread, job, quit, io_status;
+	sr_dset *jd;
+	const void *jbuf;
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char io_msg[SR_ERRLEN];
+	/* per-rank timings for the summary (seconds) */
+	double t_io, t_gather, t_agree, t_wait;
+} sr_agg;
+
+static inline sr_agg *sr_agg_of(simrec_t *rec)
+{
+	return (sr_agg *)rec->coll_state;
+}
+
+/* record_all.c: the table the recorder calls the collective layer by. */
+const sr_coll_ops *sr_coll_table(void);
+
+/* topology.c: how many ranks per writer, and the store's constraints. */
+unsigned sr_store_list_flags(const sr_uri_list *l);
+int sr_group_size(simrec_t *rec, unsigned flags, size_t *g);
+int sr_check_one_node(simrec_t *rec);
+
+/* io_thread.c: the writer's background appends. */
+int sr_io_start(simrec_t *rec);
+void sr_io_stop(simrec_t *rec);
+int sr_io_wait(simrec_t *rec);
+/* the first background failure, reported once: cleared when taken */
+int sr_io_take_error(simrec_t *rec, sr_err *e);
+void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf);
+/* record a failure of the calling thread as a background one */
+void sr_io_fail(simrec_t *rec, int rc);
+
+/* agree.c: one status on every rank. */
+/* MPI_MIN of rc over the recorder's communicator; a rank that did not
+ * fail itself gets a message naming the failure elsewhere. */
+int sr_agree_status(simrec_t *rec, int rc);
+/* Collective agreement of a record_all step's arguments (see agree.c). */
+int sr_agree_step(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                  const size_t *shape, int status, int64_t npend,
+                  int64_t *maxpend);
+
+/* deferred.c: independent calls queued on ranks that may not write. */
+int sr_defer_call(simrec_t *rec, const sr_call *c);
+/* Collective: ship every rank's queue to the writers that apply it;
+ * returns the same status on every rank. */
+int sr_exchange_pending(simrec_t *rec, int64_t maxpend);
+
+#endif

@@ -1,0 +1,125 @@
+/* The writer's I/O thread: the file I/O of step k runs while the ranks
+ * compute step k+1. One job at a time; the caller's next submit (or any
+ * store access) waits for the previous one. */
+#include <stdio.h>
+#include <string.h>
+
+#include "coll.h"
+
+static void *io_main(void *arg)
+{
+	simrec_t *rec = arg;
+	sr_agg *a = sr_agg_of(rec);
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->job && !a->quit)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (!a->job)
+			break;
+		pthread_mutex_unlock(&a->mu);
+		double t0 = sr_now();
+		int rc = sr_dset_append(rec, a->jd, a->jbuf);
+		double dt = sr_now() - t0;
+		pthread_mutex_lock(&a->mu);
+		a->t_io += dt;
+		if (rc && !a->io_status) {
+			a->io_status = rc;
+			snprintf(a->io_msg, sizeof a->io_msg, "%s",
+			         rec->err.msg);
+		}
+		a->job = 0;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+int sr_io_start(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (pthread_mutex_init(&a->mu, NULL))
+		return SIMREC_ENOMEM;
+	if (pthread_cond_init(&a->cv, NULL)) {
+		pthread_mutex_destroy(&a->mu);
+		return SIMREC_ENOMEM;
+	}
+	/* without a thread the writer appends in the calling thread */
+	a->has_thread = pthread_create(&a->thr, NULL, io_main, rec) == 0;
+	if (!a->has_thread) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+	}
+	return 0;
+}
+
+void sr_io_stop(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->has_thread)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->quit = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->thr, NULL);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	a->has_thread = 0;
+}
+
+int sr_io_wait(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a)
+		return 0;
+	if (!a->has_thread)
+		return a->io_status;
+	double t0 = sr_now();
+	pthread_mutex_lock(&a->mu);
+	while (a->job)
+		pthread_cond_wait(&a->cv, &a->mu);
+	int rc = a->io_status;
+	pthread_mutex_unlock(&a->mu);
+	a->t_wait += sr_now() - t0;
+	return rc;
+}
+
+int sr_io_take_error(simrec_t *rec, sr_err *e)
+{
+	sr_agg *a = sr_agg_of(rec);
+	int rc = sr_io_wait(rec);
+	if (rc) {
+		sr_fail(e, rc, "%s", a->io_msg);
+		a->io_status = 0; /* reported once: the recorder goes on */
+		a->io_msg[0] = 0;
+	}
+	return rc;
+}
+
+void sr_io_fail(simrec_t *rec, int rc)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (rc && !a->io_status) {
+		a->io_status = rc;
+		snprintf(a->io_msg, sizeof a->io_msg, "%s", rec->err.msg);
+	}
+}
+
+void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->has_thread) {
+		double t0 = sr_now();
+		int rc = sr_dset_append(rec, d, buf);
+		a->t_io += sr_now() - t0;
+		sr_io_fail(rec, rc);
+		return;
+	}
+	sr_io_wait(rec);
+	pthread_mutex_lock(&a->mu);
+	a->jd = d;
+	a->jbuf = buf;
+	a->job = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}

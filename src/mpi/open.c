@@ -1,0 +1,118 @@
+/* simrec_open_comm: a recorder over a communicator. Every rank parses the
+ * same URI list once; the groups and writers are chosen (topology.c); the
+ * writers alone open the stores, writer 0 first (it may replace an old
+ * store), and every rank returns the same status. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "coll.h"
+
+static int make_groups(simrec_t *rec, const sr_uri_list *l)
+{
+	sr_agg *a = sr_agg_of(rec);
+	unsigned flags = sr_store_list_flags(l);
+	int rc = sr_group_size(rec, flags, &a->g);
+	if (rc)
+		return rc;
+	a->ngroups = (int)(((size_t)rec->size + a->g - 1) / a->g);
+	a->gidx = (int)((size_t)rec->rank / a->g);
+	MPI_Comm_split(rec->comm, a->gidx, rec->rank, &a->group);
+	MPI_Comm_rank(a->group, &a->grank);
+	MPI_Comm_size(a->group, &a->gsize);
+	a->is_writer = a->grank == 0;
+	MPI_Comm_split(rec->comm, a->is_writer ? 0 : MPI_UNDEFINED, rec->rank,
+	               &a->writers);
+	a->collective = (flags & SR_STORE_COLLECTIVE) && a->ngroups > 1;
+	if (rec->rank == 0) {
+		a->counts = malloc((size_t)rec->size * sizeof *a->counts);
+		a->displs = malloc((size_t)rec->size * sizeof *a->displs);
+		if (!a->counts || !a->displs)
+			rc = sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	}
+	if (flags & SR_STORE_ONE_NODE) {
+		int r2 = sr_check_one_node(rec);
+		if (!rc)
+			rc = r2;
+	}
+	return rc;
+}
+
+/* Writers open the stores: writer 0 first, then the others (appending
+ * to what writer 0 made); collective stores on all writers at once. */
+static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->is_writer)
+		return 0;
+	MPI_Comm wcomm = a->collective ? a->writers : MPI_COMM_NULL;
+	int rc = 0;
+	if (a->collective || rec->rank == 0)
+		rc = sr_open_stores(rec, l, wcomm, rec->rank == 0);
+	if (a->collective)
+		return rc;
+	int r0 = rc;
+	MPI_Bcast(&r0, 1, MPI_INT, 0, a->writers);
+	if (!r0 && rec->rank != 0) {
+		simrec_options_t keep = rec->opts;
+		if (rec->opts.mode == SIMREC_MODE_CREATE)
+			rec->opts.mode = SIMREC_MODE_APPEND;
+		rc = sr_open_stores(rec, l, wcomm, 0);
+		rec->opts = keep;
+	}
+	if (!rc)
+		rc = sr_io_start(rec);
+	return rc;
+}
+
+int simrec_open_comm(simrec_t **out, const char *uris,
+                     const simrec_options_t *opts, MPI_Comm comm)
+{
+	if (!out)
+		return SIMREC_EINVAL;
+	*out = NULL;
+	if (!sr_mpi_active())
+		return SIMREC_EMPI;
+	simrec_t *rec;
+	int rc = sr_rec_alloc(&rec, opts);
+	if (rc)
+		return rc;
+	MPI_Comm_dup(comm, &rec->comm);
+	MPI_Comm_rank(rec->comm, &rec->rank);
+	MPI_Comm_size(rec->comm, &rec->size);
+	sr_agg *a = calloc(1, sizeof *a);
+	int ok = a != NULL;
+	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, rec->comm);
+	if (!ok) {
+		free(a);
+		MPI_Comm_free(&rec->comm);
+		sr_rec_free(rec);
+		return SIMREC_ENOMEM;
+	}
+	rec->coll_state = a;
+	rec->coll = sr_coll_table();
+	a->group = a->writers = MPI_COMM_NULL;
+	a->slot[0].req = a->slot[1].req = MPI_REQUEST_NULL;
+	sr_uri_list l;
+	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
+	                       &rec->err);
+	/* every rank parsed the same text: the same outcome everywhere */
+	if (!rc)
+		rc = make_groups(rec, &l);
+	rc = sr_agree_status(rec, rc);
+	if (!rc)
+		rc = sr_agree_status(rec, open_on_writers(rec, &l));
+	sr_uri_list_free(&l);
+	if (rc) {
+		if (rec->rank == 0 || rec->err.msg[0])
+			fprintf(stderr, "simrec: rank %d: %s\n", rec->rank,
+			        rec->err.msg);
+		for (int i = 0; i < rec->nst; i++)
+			sr_store_close(rec->st[i], NULL);
+		rec->nst = 0;
+		rec->coll->free(rec);
+		sr_rec_free(rec);
+		return rc;
+	}
+	*out = rec;
+	return 0;
+}

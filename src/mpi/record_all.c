@@ -1,0 +1,372 @@
+/* Collective recording: N ranks aggregated onto M writer ranks.
+ *
+ * Ranks are split into contiguous groups of g ranks, each with its first
+ * rank as writer (topology.c). A step of simrec_record_all:
+ *   1. the writer waits for its previous background write; every rank
+ *      checks its arguments and prepares its step buffer;
+ *   2. one MPI_Allreduce agrees on the key, dtype, shape and any failure
+ *      (agree.c), so every rank returns the same status;
+ *   3. queued independent calls travel to the writers (deferred.c);
+ *   4. the group's arrays are gathered onto the writer with MPI_Igather
+ *      from a private copy, so the caller's buffer is free at return;
+ *   5. the writer hands the gathered step to its I/O thread (io_thread.c)
+ *      and returns: the file I/O of step k runs while step k+1 is
+ *      computed. Two step buffers per rank bound the memory.
+ * Writers of a store that does collective I/O (parallel HDF5 with M > 1)
+ * write in the calling thread instead, since the I/O itself calls MPI.
+ * The first step of a key also agrees on the writers' creation of its
+ * dataset. See docs/mpi.md. */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll.h"
+
+/* The writer's dataset for key: writer 0 decides (existing or new),
+ * the others follow its metadata. */
+static int writer_dset(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                       int ndim, const size_t *shape, sr_dset **out)
+{
+	sr_agg *a = sr_agg_of(rec);
+	size_t full[SIMREC_MAX_NDIM];
+	full[0] = (size_t)rec->size;
+	if (ndim)
+		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
+	sr_dset_init init = {.col0 = (size_t)a->gidx * a->g,
+	                     .ncol = (size_t)a->gsize,
+	                     .group = a->g};
+	if (a->collective || a->ngroups == 1)
+		return sr_dset_get(rec, key, dt, ndim + 1, full, 0, &init, out);
+	/* known already? then nobody needs to talk */
+	int rc = 0;
+	sr_meta m;
+	memset(&m, 0, sizeof m);
+	if (rec->rank == 0) {
+		rc = sr_dset_get(rec, key, dt, ndim + 1, full, 0, &init, out);
+		if (!rc)
+			m = (*out)->m;
+	}
+	int st[2] = {rc, 0};
+	MPI_Bcast(st, 2, MPI_INT, 0, a->writers);
+	MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, 0, a->writers);
+	if (rec->rank == 0)
+		return rc;
+	if (st[0])
+		return sr_fail(&rec->err, st[0], "writer 0 failed on '%s'",
+		               key);
+	init.known = &m;
+	return sr_dset_get(rec, key, dt, ndim + 1, full, 0, &init, out);
+}
+
+static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                          int ndim, const size_t *shape)
+{
+	size_t full[SIMREC_MAX_NDIM];
+	full[0] = (size_t)rec->size;
+	if (ndim)
+		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
+	sr_dset *d = sr_dset_find(rec, key);
+	if (d && sr_record_matches(d, dt, ndim + 1, full))
+		return 0;
+	/* the I/O thread may be writing rec->err: wait before any store
+	 * access or failure message */
+	sr_io_wait(rec);
+	if (d)
+		return sr_check_record(rec, d, dt, ndim + 1, full);
+	sr_dset tmp;
+	memset(&tmp, 0, sizeof tmp);
+	tmp.key = (char *)key;
+	void *h = NULL;
+	sr_store *st = rec->st[0];
+	int rc = st->ops->lookup(st, key, &tmp.m, &h);
+	if (h)
+		st->ops->release(st, h);
+	if (rc == SIMREC_ENOKEY)
+		return 0;
+	if (rc == SIMREC_EKIND || (!rc && tmp.m.is_value))
+		return sr_fail(&rec->err, SIMREC_EKIND,
+		               "key '%s' in '%s' is not a recorded dataset",
+		               key, st->uri.path);
+	return rc ? rc : sr_check_record(rec, &tmp, dt, ndim + 1, full);
+}
+
+/* Keys whose dataset every writer has (the same list on every rank). */
+static int key_seen(sr_agg *a, const char *key)
+{
+	for (size_t i = 0; i < a->nseen; i++)
+		if (!strcmp(a->seen[i], key))
+			return 1;
+	return 0;
+}
+
+static void key_mark(sr_agg *a, const char *key)
+{
+	char *k = strdup(key);
+	char **p = k ? realloc(a->seen, (a->nseen + 1) * sizeof *p) : NULL;
+	if (!p) {
+		free(k); /* only costs one more agreement next time */
+		return;
+	}
+	a->seen = p;
+	a->seen[a->nseen++] = k;
+}
+
+/* Arguments of one step, checked on every rank before the agreement. */
+static int check_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                      int ndim, const size_t *shape, const void *data,
+                      size_t *bytes)
+{
+	int rc = sr_check_writable(rec, key);
+	if (!rc && (dt == SIMREC_BYTES || dt == SIMREC_STRING))
+		rc = sr_fail(&rec->err, SIMREC_EINVAL,
+		             "key '%s': simrec_record_all takes numeric "
+		             "arrays",
+		             key);
+	if (!rc && ndim > SIMREC_MAX_NDIM - 2)
+		rc = sr_fail(&rec->err, SIMREC_EINVAL,
+		             "key '%s': ndim must be 0..%d for record_all (the "
+		             "dataset adds steps and ranks)",
+		             key, SIMREC_MAX_NDIM - 2);
+	if (!rc)
+		rc = sr_check_array(rec, key, dt, ndim, shape, data);
+	*bytes = 0;
+	if (rc)
+		return rc;
+	size_t b = simrec_dtype_size(dt);
+	for (int i = 0; i < ndim; i++)
+		b *= shape[i]; /* checked by sr_check_array */
+	if (b > (size_t)INT32_MAX)
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "key '%s': a rank's array may hold at most 2 GiB", key);
+	*bytes = b;
+	return 0;
+}
+
+/* The step buffer: free of the step before last, and large enough. */
+static int prepare_slot(simrec_t *rec, size_t need)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_slot *s = &a->slot[a->cur];
+	MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+	if (need <= s->cap)
+		return 0;
+	void *p = realloc(s->buf, need);
+	if (!p)
+		return sr_fail(&rec->err, SIMREC_ENOMEM,
+		               "rank %d: out of memory for a %zu-byte step",
+		               rec->rank, need);
+	s->buf = p;
+	s->cap = need;
+	return 0;
+}
+
+/* Gather the step onto the writer, which writes it (in the background). */
+static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                            int ndim, const size_t *shape, const void *data,
+                            size_t bytes)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_slot *s = &a->slot[a->cur];
+	int rc = 0, first = !key_seen(a, key);
+	double t0 = sr_now();
+	if (a->is_writer) {
+		MPI_Igather(data, (int)bytes, MPI_BYTE, s->buf, (int)bytes,
+		            MPI_BYTE, 0, a->group, &s->req);
+		MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+		a->t_gather += sr_now() - t0;
+		sr_dset *d = NULL;
+		rc = writer_dset(rec, key, dt, ndim, shape, &d);
+		if (first)
+			rc = sr_agree_status(rec, rc);
+		if (!rc)
+			sr_io_submit(rec, d, s->buf);
+		else if (!first)
+			sr_io_fail(rec, rc); /* reported by the next call */
+		if (!first)
+			rc = 0;
+	} else {
+		memcpy(s->buf, data, bytes);
+		MPI_Igather(s->buf, (int)bytes, MPI_BYTE, NULL, 0, MPI_BYTE, 0,
+		            a->group, &s->req);
+		a->t_gather += sr_now() - t0;
+		if (first)
+			rc = sr_agree_status(rec, 0);
+	}
+	if (!rc && first)
+		key_mark(a, key);
+	a->cur ^= 1;
+	return rc;
+}
+
+static int serial_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                             int ndim, const size_t *shape, const void *data)
+{
+	size_t bytes, sh[SIMREC_MAX_NDIM];
+	int rc = check_step(rec, key, dt, ndim, shape, data, &bytes);
+	if (rc)
+		return rc;
+	sh[0] = 1; /* a serial recorder is a communicator of one rank */
+	if (ndim)
+		memcpy(sh + 1, shape, (size_t)ndim * sizeof *shape);
+	double t0 = sr_now();
+	rc = sr_record_local(rec, key, dt, ndim + 1, sh, data);
+	rec->t_in += sr_now() - t0;
+	return rc;
+}
+
+int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                      int ndim, const size_t *shape, const void *data)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	if (!rec->coll)
+		return serial_record_all(rec, key, dt, ndim, shape, data);
+	sr_agg *a = sr_agg_of(rec);
+	double t0 = sr_now();
+	/* the I/O thread is idle from here on: rec->err is ours */
+	sr_io_wait(rec);
+	rec->err.msg[0] = 0;
+	size_t bytes;
+	int local = check_step(rec, key, dt, ndim, shape, data, &bytes);
+	/* writers check the record against an existing dataset now, so
+	 * that a mismatch fails on every rank */
+	if (!local && a->is_writer)
+		local = check_existing(rec, key, dt, ndim, shape);
+	/* an earlier background write failure is reported here, once */
+	if (!local)
+		local = sr_io_take_error(rec, &rec->err);
+	if (!local)
+		local = prepare_slot(
+		        rec, a->is_writer ? bytes * (size_t)a->gsize : bytes);
+	double t1 = sr_now();
+	int64_t maxpend = 0;
+	int rc = sr_agree_step(rec, key, dt, ndim, shape, local,
+	                       (int64_t)a->npend, &maxpend);
+	a->t_agree += sr_now() - t1;
+	if (rc)
+		return rc;
+	rc = sr_exchange_pending(rec, maxpend);
+	int r2 = gather_and_write(rec, key, dt, ndim, shape, data, bytes);
+	if (!rc)
+		rc = r2;
+	if (!r2)
+		rec->bytes_in += bytes;
+	rec->t_in += sr_now() - t0;
+	return rc;
+}
+
+/* ---- flush and close --------------------------------------------------- */
+
+static int coll_flush(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	for (int i = 0; i < 2; i++)
+		MPI_Wait(&a->slot[i].req, MPI_STATUS_IGNORE);
+	int rc = sr_io_take_error(rec, &rec->err);
+	int64_t pend = (int64_t)a->npend;
+	MPI_Allreduce(MPI_IN_PLACE, &pend, 1, MPI_INT64_T, MPI_MAX, rec->comm);
+	int r2 = sr_exchange_pending(rec, pend);
+	if (!rc)
+		rc = r2;
+	if (a->is_writer && rec->nst &&
+	    rec->st[0]->mode != SIMREC_MODE_READONLY) {
+		double t0 = sr_now();
+		r2 = sr_flush_local(rec);
+		a->t_io += sr_now() - t0;
+		if (!rc)
+			rc = r2;
+	}
+	return sr_agree_status(rec, rc);
+}
+
+static void print_summary(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	enum { N = 7 };
+	double v[N] = {(double)rec->bytes_in, rec->t_in,  a->t_io,
+	               a->t_gather,           a->t_agree, a->t_wait,
+	               (double)a->is_writer};
+	double mx[N], mn[N], sum[N];
+	MPI_Reduce(v, mx, N, MPI_DOUBLE, MPI_MAX, 0, rec->comm);
+	MPI_Reduce(v, mn, N, MPI_DOUBLE, MPI_MIN, 0, rec->comm);
+	MPI_Reduce(v, sum, N, MPI_DOUBLE, MPI_SUM, 0, rec->comm);
+	if (rec->rank)
+		return;
+	fprintf(stderr,
+	        "simrec: I/O summary over %d ranks, %d writer(s):\n"
+	        "  recorded %.1f MB (per rank %.1f .. %.1f MB)\n"
+	        "  time in simrec calls per rank %.3f .. %.3f s\n"
+	        "    of which gather %.3f s, agreement %.3f s, waiting for "
+	        "the I/O thread %.3f s (max over ranks)\n"
+	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n",
+	        rec->size, a->ngroups, sum[0] / 1e6, mn[0] / 1e6, mx[0] / 1e6,
+	        mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
+	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0);
+}
+
+static int coll_close(simrec_t *rec)
+{
+	double t0 = sr_now();
+	int rc = coll_flush(rec);
+	rec->t_in += sr_now() - t0;
+	if (rec->opts.io_summary)
+		print_summary(rec);
+	return rc;
+}
+
+static void agg_free(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a)
+		return;
+	sr_io_stop(rec);
+	for (int i = 0; i < 2; i++)
+		free(a->slot[i].buf);
+	free(a->pend);
+	free(a->counts);
+	free(a->displs);
+	for (size_t i = 0; i < a->nseen; i++)
+		free(a->seen[i]);
+	free(a->seen);
+	if (a->group != MPI_COMM_NULL)
+		MPI_Comm_free(&a->group);
+	if (a->writers != MPI_COMM_NULL)
+		MPI_Comm_free(&a->writers);
+	free(a);
+	rec->coll_state = NULL;
+}
+
+/* After the stores are closed (a collective store's close still uses the
+ * writers' communicator). */
+static void coll_free(simrec_t *rec)
+{
+	agg_free(rec);
+	MPI_Comm_free(&rec->comm);
+}
+
+static int coll_local_ok(simrec_t *rec)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (a->applying || (rec->rank == 0 && !a->collective)) {
+		sr_io_wait(rec);
+		return 1;
+	}
+	return 0;
+}
+
+static const sr_coll_ops coll_ops_table = {
+        .local_ok = coll_local_ok,
+        .defer = sr_defer_call,
+        .io_wait = sr_io_wait,
+        .flush = coll_flush,
+        .close = coll_close,
+        .free = coll_free,
+};
+
+const sr_coll_ops *sr_coll_table(void)
+{
+	return &coll_ops_table;
+}

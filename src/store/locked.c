@@ -1,0 +1,377 @@
+/* The lock store: "?lock=redis://..." wraps any store so that every
+ * operation runs inside a section of the redis readers-writer lock named
+ * "scheme:path":
+ *   - reads (lookup, read, attributes, list, describe) in a read section,
+ *   - writes (create, write of every chunk, set, attributes, commit, close)
+ *     in a write section that first checks the fencing token: a store
+ *     last written by a newer writer (a larger token in the root attribute
+ *     "_simrec_lock_token") refuses this writer with SIMREC_ELOCK;
+ *   - stores flagged SR_STORE_FLUSH_IN_LOCK (HDF5) commit before each
+ *     release, so readers find the file consistent once the lock is free.
+ * Sections nest: an operation inside a section of the same or a stronger
+ * kind (a read inside simrec_list's callback, a read inside a write) joins
+ * it; only the outermost section takes and releases the lock. A write
+ * inside a read section is refused (SIMREC_ELOCK), never upgraded.
+ * Parallel HDF5 (a collective store over several writers): writer 0 alone
+ * holds the lock, and its fencing token is broadcast to the others. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define LOCK_TIMEOUT 120.0
+#define TOKEN_ATTR   "_simrec_lock_token"
+
+typedef struct locked {
+	sr_store *in;
+	simrec_lock_t *lock;
+	int holder; /* this process takes the lock (see above) */
+	int depth;  /* sections entered and not yet left */
+	simrec_lock_mode_t held;
+} locked;
+
+static int collective(const sr_store *st)
+{
+	const locked *L = st->impl;
+	return st->comm != MPI_COMM_NULL &&
+	       (L->in->ops->flags & SR_STORE_COLLECTIVE);
+}
+
+static int lock_fail(sr_store *st, int rc)
+{
+	locked *L = st->impl;
+	return sr_fail(st->err, rc, "store '%s:%s': %s", st->uri.scheme,
+	               st->uri.path, simrec_lock_errmsg(L->lock));
+}
+
+/* Refuse a writer whose token is older than the store's last writer's,
+ * then record this writer's token. */
+static int fence(sr_store *st, uint64_t token)
+{
+	sr_store *in = ((locked *)st->impl)->in;
+	simrec_attr_t a;
+	int rc = in->ops->attr_get(in, "", TOKEN_ATTR, &a);
+	if (rc == SIMREC_ENOKEY)
+		rc = 0, a.type = SIMREC_ATTR_INT, a.i = -1, a.s = NULL;
+	if (rc)
+		return rc;
+	int64_t stored = a.type == SIMREC_ATTR_INT ? a.i : -1;
+	simrec_attr_clear(&a);
+	if (stored > (int64_t)token)
+		return sr_fail(st->err, SIMREC_ELOCK,
+		               "store '%s:%s': a newer writer (token %lld) "
+		               "wrote it; this writer (token %llu) lost its "
+		               "lease",
+		               st->uri.scheme, st->uri.path, (long long)stored,
+		               (unsigned long long)token);
+	if (stored == (int64_t)token)
+		return 0;
+	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = (int64_t)token};
+	return in->ops->attr_set(in, "", TOKEN_ATTR, &t);
+}
+
+static int take(sr_store *st, simrec_lock_mode_t mode, int fenced)
+{
+	locked *L = st->impl;
+	uint64_t token = 0;
+	int rc = L->holder ? simrec_lock_acquire(L->lock, mode, LOCK_TIMEOUT,
+	                                         &token)
+	                   : 0;
+	int acquired = L->holder && !rc;
+	if (rc)
+		rc = lock_fail(st, rc);
+	if (mode == SIMREC_LOCK_WRITE && collective(st)) {
+		long long v[2] = {rc, (long long)token};
+		MPI_Bcast(v, 2, MPI_LONG_LONG, 0, st->comm);
+		if (!rc && v[0])
+			rc = sr_fail(st->err, (int)v[0],
+			             "store '%s': writer 0 could not take the "
+			             "lock",
+			             st->uri.path);
+		token = (uint64_t)v[1];
+	}
+	if (!rc && fenced && mode == SIMREC_LOCK_WRITE)
+		rc = fence(st, token);
+	if (rc && acquired)
+		simrec_lock_release(L->lock);
+	return rc;
+}
+
+/* Enter a section; *entered says whether leave() must be called. */
+static int enter(sr_store *st, simrec_lock_mode_t mode, int fenced,
+                 int *entered)
+{
+	locked *L = st->impl;
+	*entered = 0;
+	if (L->depth > 0) {
+		if (mode == SIMREC_LOCK_WRITE && L->held != SIMREC_LOCK_WRITE)
+			return sr_fail(st->err, SIMREC_ELOCK,
+			               "store '%s': cannot write inside a read "
+			               "section (e.g. from simrec_list's "
+			               "callback)",
+			               st->uri.path);
+		L->depth++;
+		*entered = 1;
+		return 0;
+	}
+	int rc = take(st, mode, fenced);
+	if (rc)
+		return rc;
+	L->held = mode;
+	L->depth = 1;
+	*entered = 1;
+	return 0;
+}
+
+/* Leave a section entered by enter(); the outermost one commits (for
+ * SR_STORE_FLUSH_IN_LOCK stores, after writes) and releases. */
+static int leave(sr_store *st, int entered, int status, int committed)
+{
+	locked *L = st->impl;
+	if (!entered || --L->depth > 0)
+		return status;
+	sr_store *in = L->in;
+	if (L->held == SIMREC_LOCK_WRITE && !status && !committed &&
+	    (in->ops->flags & SR_STORE_FLUSH_IN_LOCK))
+		status = in->ops->commit(in);
+	if (!L->holder)
+		return status;
+	/* a lease lost during the section: the data may interleave with a
+	 * newer writer's, say so */
+	int rc = simrec_lock_release(L->lock);
+	if (rc && !status)
+		status = lock_fail(st, rc);
+	return status;
+}
+
+#define INNER(st) (((locked *)(st)->impl)->in)
+
+#define READ_SECTION(st, call)                                         \
+	do {                                                           \
+		int entered_;                                          \
+		int rc_ = enter((st), SIMREC_LOCK_READ, 0, &entered_); \
+		if (!rc_)                                              \
+			rc_ = (call);                                  \
+		return leave((st), entered_, rc_, 0);                  \
+	} while (0)
+
+#define WRITE_SECTION(st, call)                                         \
+	do {                                                            \
+		int entered_;                                           \
+		int rc_ = enter((st), SIMREC_LOCK_WRITE, 1, &entered_); \
+		if (!rc_)                                               \
+			rc_ = (call);                                   \
+		return leave((st), entered_, rc_, 0);                   \
+	} while (0)
+
+static int lk_open(sr_store *st)
+{
+	locked *L = st->impl;
+	int entered;
+	simrec_lock_mode_t mode = st->mode == SIMREC_MODE_READONLY
+	                                  ? SIMREC_LOCK_READ
+	                                  : SIMREC_LOCK_WRITE;
+	/* opening reads (and a writer may create) the store; no fencing
+	 * yet: the token lives in the store */
+	int rc = enter(st, mode, 0, &entered);
+	int opened = !rc && !(rc = L->in->ops->open(L->in));
+	rc = leave(st, entered, rc, 1);
+	if (rc && opened)
+		L->in->ops->close(L->in);
+	return rc;
+}
+
+static int lk_close(sr_store *st)
+{
+	locked *L = st->impl;
+	int rc = 0, entered = 0;
+	/* closing a writable store writes its last metadata */
+	if (st->mode != SIMREC_MODE_READONLY)
+		rc = enter(st, SIMREC_LOCK_WRITE, 1, &entered);
+	int rc2 = L->in->ops->close(L->in);
+	rc = leave(st, entered, rc ? rc : rc2, 1);
+	sr_uri_free(&L->in->uri);
+	free(L->in);
+	simrec_lock_close(L->lock);
+	free(L);
+	st->impl = NULL;
+	return rc;
+}
+
+static int lk_commit(sr_store *st)
+{
+	sr_store *in = INNER(st);
+	if (st->mode == SIMREC_MODE_READONLY)
+		return in->ops->commit(in);
+	int entered;
+	int rc = enter(st, SIMREC_LOCK_WRITE, 1, &entered);
+	if (!rc)
+		rc = in->ops->commit(in);
+	return leave(st, entered, rc, 1);
+}
+
+static int lk_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	READ_SECTION(st, INNER(st)->ops->lookup(INNER(st), key, m, ds));
+}
+
+static int lk_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	WRITE_SECTION(st, INNER(st)->ops->create(INNER(st), key, m, ds));
+}
+
+static int lk_write(sr_store *st, void *ds, const sr_meta *m,
+                    const size_t *start, const size_t *count, const void *data)
+{
+	WRITE_SECTION(st, INNER(st)->ops->write(INNER(st), ds, m, start, count,
+	                                        data));
+}
+
+static int lk_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                         size_t n, const sr_blob *items)
+{
+	WRITE_SECTION(st, INNER(st)->ops->write_vlen(INNER(st), ds, m, row0, n,
+	                                             items));
+}
+
+static int lk_read(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, void *buf)
+{
+	READ_SECTION(st,
+	             INNER(st)->ops->read(INNER(st), ds, m, start, count, buf));
+}
+
+static int lk_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                        sr_blob *out)
+{
+	READ_SECTION(st,
+	             INNER(st)->ops->read_vlen(INNER(st), ds, m, index, out));
+}
+
+static void lk_release(sr_store *st, void *ds)
+{
+	INNER(st)->ops->release(INNER(st), ds);
+}
+
+static int lk_attr_set(sr_store *st, const char *key, const char *name,
+                       const simrec_attr_t *a)
+{
+	WRITE_SECTION(st, INNER(st)->ops->attr_set(INNER(st), key, name, a));
+}
+
+static int lk_attr_get(sr_store *st, const char *key, const char *name,
+                       simrec_attr_t *out)
+{
+	READ_SECTION(st, INNER(st)->ops->attr_get(INNER(st), key, name, out));
+}
+
+static int lk_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	READ_SECTION(st, INNER(st)->ops->attr_list(INNER(st), key, fn, arg));
+}
+
+static int lk_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	READ_SECTION(st, INNER(st)->ops->list(INNER(st), prefix, fn, arg));
+}
+
+static long long lk_disk_bytes(sr_store *st)
+{
+	int entered;
+	if (enter(st, SIMREC_LOCK_READ, 0, &entered))
+		return -1;
+	long long n = INNER(st)->ops->disk_bytes(INNER(st));
+	leave(st, entered, 0, 0);
+	return n;
+}
+
+static char *lk_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	sr_store *in = INNER(st);
+	int entered;
+	if (!in->ops->describe || enter(st, SIMREC_LOCK_READ, 0, &entered))
+		return NULL;
+	char *s = in->ops->describe(in, ds, m);
+	leave(st, entered, 0, 0);
+	return s;
+}
+
+static const sr_store_ops locked_ops = {
+        .version = SR_STORE_OPS_VERSION,
+        .scheme = "lock",
+        .open = lk_open,
+        .close = lk_close,
+        .commit = lk_commit,
+        .lookup = lk_lookup,
+        .create = lk_create,
+        .write = lk_write,
+        .write_vlen = lk_write_vlen,
+        .read = lk_read,
+        .read_vlen = lk_read_vlen,
+        .release = lk_release,
+        .attr_set = lk_attr_set,
+        .attr_get = lk_attr_get,
+        .attr_list = lk_attr_list,
+        .list = lk_list,
+        .disk_bytes = lk_disk_bytes,
+        .describe = lk_describe,
+};
+
+static void free_wrapper(sr_store *st)
+{
+	locked *L = st->impl;
+	if (L) {
+		simrec_lock_close(L->lock);
+		if (L->in) {
+			sr_uri_free(&L->in->uri);
+			free(L->in);
+		}
+		free(L);
+	}
+	sr_uri_free(&st->uri);
+	free(st);
+}
+
+int sr_locked_wrap(sr_store *inner, sr_store **out)
+{
+	*out = NULL;
+	sr_err *e = inner->err;
+	sr_store *st = calloc(1, sizeof *st);
+	locked *L = calloc(1, sizeof *L);
+	if (!st || !L) {
+		free(st);
+		free(L);
+		sr_uri_free(&inner->uri);
+		free(inner);
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	}
+	*st = *inner; /* mode, codec, chunk size, comm, err as the inner's */
+	st->ops = &locked_ops;
+	st->impl = L;
+	L->in = inner;
+	inner->shared = 1;
+	int rc = sr_uri_parse(inner->uri.text, &st->uri, e);
+	if (rc) {
+		st->uri = (sr_uri){0};
+		free_wrapper(st);
+		return rc;
+	}
+	L->holder = st->meta_writer || st->comm == MPI_COMM_NULL ||
+	            !(inner->ops->flags & SR_STORE_COLLECTIVE);
+	char res[4200];
+	snprintf(res, sizeof res, "%s:%s", inner->uri.scheme, inner->uri.path);
+	double lease = sr_store_param_seconds(inner, "lease", 0);
+	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);
+	if (rc)
+		rc = sr_fail(e, rc, "store '%s:%s': cannot open its lock",
+		             inner->uri.scheme, inner->uri.path);
+	if (!rc)
+		rc = lk_open(st);
+	if (rc) {
+		free_wrapper(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}

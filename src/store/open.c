@@ -1,0 +1,243 @@
+/* Opening a store: the store's defaults, the caller's options, then the URI
+ * parameters (the generic ones below and the store's own, each checked
+ * against its kind); a ?lock= URI comes back wrapped in the lock store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/codec.h"
+#include "store.h"
+
+/* Parameters every store accepts. */
+static const sr_param generic_params[] = {
+        {"mode", SR_PARAM_STRING},   {"codec", SR_PARAM_STRING},
+        {"level", SR_PARAM_COUNT},   {"shuffle", SR_PARAM_STRING},
+        {"threads", SR_PARAM_COUNT}, {"chunk_bytes", SR_PARAM_SIZE},
+        {"lock", SR_PARAM_STRING},   {"lease", SR_PARAM_SECONDS},
+        {NULL, SR_PARAM_STRING},
+};
+
+static const sr_param *find_param(const sr_param *list, const char *name)
+{
+	for (; list && list->name; list++)
+		if (!strcmp(list->name, name))
+			return list;
+	return NULL;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
+		*out = 1;
+	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+static int value_ok(sr_param_kind kind, const char *v)
+{
+	char *end = NULL;
+	size_t sz;
+	int b;
+	switch (kind) {
+	case SR_PARAM_SIZE:
+		return sr_parse_size(v, &sz) == 0;
+	case SR_PARAM_COUNT:
+		if (*v < '0' || *v > '9')
+			return 0;
+		(void)strtoul(v, &end, 10);
+		return !*end;
+	case SR_PARAM_BOOL:
+		return parse_bool(v, &b) == 0;
+	case SR_PARAM_SECONDS: {
+		double d = strtod(v, &end);
+		return end != v && !*end && d > 0 && d < 1e9;
+	}
+	default:
+		return 1;
+	}
+}
+
+/* Every parameter is known to the store or generic, and well-formed. */
+static int check_params(const sr_store *st, sr_err *e)
+{
+	const sr_uri *u = &st->uri;
+	for (int i = 0; i < u->nparams; i++) {
+		const sr_param *p = find_param(generic_params, u->keys[i]);
+		if (!p)
+			p = find_param(st->ops->params, u->keys[i]);
+		if (!p) {
+			char known[256] = "";
+			size_t n = 0;
+			for (const sr_param *q = st->ops->params; q && q->name;
+			     q++)
+				n += (size_t)snprintf(
+				        known + n,
+				        n < sizeof known ? sizeof known - n : 0,
+				        ", %s", q->name);
+			return sr_fail(e, SIMREC_EURI,
+			               "store '%s:': unknown parameter '%s' "
+			               "(known: mode, codec, level, shuffle, "
+			               "threads, chunk_bytes, lock, lease%s)",
+			               u->scheme, u->keys[i], known);
+		}
+		if (!value_ok(p->kind, u->vals[i]))
+			return sr_fail(e, SIMREC_EURI,
+			               "store '%s:': bad value '%s' for '%s'",
+			               u->scheme, u->vals[i], u->keys[i]);
+	}
+	return 0;
+}
+
+static int parse_mode(const char *v, simrec_mode_t *mode)
+{
+	if (!strcmp(v, "r"))
+		*mode = SIMREC_MODE_READONLY;
+	else if (!strcmp(v, "w"))
+		*mode = SIMREC_MODE_CREATE;
+	else if (!strcmp(v, "a"))
+		*mode = SIMREC_MODE_APPEND;
+	else
+		return -1;
+	return 0;
+}
+
+/* Store defaults, then options, then URI parameters on top of them. A
+ * read-only open stays read-only whatever ?mode= says. */
+static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
+{
+	const sr_uri *u = &st->uri;
+	int rc = check_params(st, e);
+	if (rc)
+		return rc;
+	st->mode = o->mode;
+	st->chunk_bytes =
+	        o->chunk_bytes ? o->chunk_bytes : st->ops->default_chunk_bytes;
+	snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
+	         o->codec ? o->codec : st->ops->default_codec);
+	st->codec.level = o->level;
+	st->codec.shuffle = (int)o->shuffle;
+	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 2;
+	const char *v;
+	if ((v = sr_uri_param(u, "codec")))
+		snprintf(st->codec.cname, sizeof st->codec.cname, "%s", v);
+	if ((v = sr_uri_param(u, "level")))
+		st->codec.level = atoi(v);
+	if ((v = sr_uri_param(u, "threads")))
+		st->codec.nthreads = atoi(v);
+	if ((v = sr_uri_param(u, "chunk_bytes")))
+		sr_parse_size(v, &st->chunk_bytes);
+	if ((v = sr_uri_param(u, "shuffle")))
+		st->codec.shuffle = !strcmp(v, "none")   ? 0
+		                    : !strcmp(v, "byte") ? 1
+		                    : !strcmp(v, "bit")  ? 2
+		                                         : -1;
+	simrec_mode_t m = st->mode;
+	if ((v = sr_uri_param(u, "mode")) && parse_mode(v, &m))
+		return sr_fail(
+		        e, SIMREC_EURI,
+		        "store '%s:%s': mode must be r, w or a, not '%s'",
+		        u->scheme, u->path, v);
+	if (st->mode != SIMREC_MODE_READONLY)
+		st->mode = m;
+	if (st->codec.level < 0 || st->codec.level > 9 ||
+	    st->codec.shuffle < 0 || st->codec.shuffle > 2 ||
+	    (unsigned)st->mode > SIMREC_MODE_READONLY ||
+	    st->codec.nthreads < 1 || st->codec.nthreads > 256 ||
+	    st->chunk_bytes < 1 || st->chunk_bytes > (1u << 30))
+		return sr_fail(e, SIMREC_ECONFIG,
+		               "store '%s:%s': level must be 0-9, shuffle "
+		               "none/byte/bit, mode r/w/a, threads 1-256, "
+		               "chunk_bytes 1 B to 1 GiB",
+		               u->scheme, u->path);
+	if (!sr_codec_valid(st->codec.cname) &&
+	    !(strcmp(st->codec.cname, "deflate") == 0 &&
+	      strcmp(u->scheme, "hdf5") == 0))
+		return sr_fail(e, SIMREC_ECONFIG,
+		               "store '%s:%s': unknown codec '%s' (lz4, "
+		               "blosclz, lz4hc, zstd, zlib, none%s)",
+		               u->scheme, u->path, st->codec.cname,
+		               strcmp(u->scheme, "hdf5") ? "" : ", deflate");
+	return 0;
+}
+
+int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
+                  int meta_writer, sr_err *e, sr_store **out)
+{
+	*out = NULL;
+	sr_store *st = calloc(1, sizeof *st);
+	if (!st)
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	st->err = e;
+	st->comm = comm;
+	st->meta_writer = meta_writer;
+	int rc = sr_uri_parse(uri->text, &st->uri, e); /* own copy */
+	if (rc) {
+		free(st);
+		return rc;
+	}
+	st->ops = sr_store_find(st->uri.scheme);
+	if (!st->ops)
+		rc = sr_fail(e, SIMREC_EURI,
+		             "store URI '%s:%s': unknown scheme '%s' (memory, "
+		             "zarr, zarr+dir, hdf5, redis)",
+		             st->uri.scheme, st->uri.path, st->uri.scheme);
+	if (!rc)
+		rc = apply_params(st, o, e);
+	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])
+		rc = sr_fail(e, SIMREC_EURI, "store URI '%s:' has no path",
+		             st->uri.scheme);
+	if (rc) {
+		sr_uri_free(&st->uri);
+		free(st);
+		return rc;
+	}
+	if (st->uri.lock)
+		return sr_locked_wrap(st, out);
+	rc = st->ops->open(st);
+	if (rc) {
+		sr_uri_free(&st->uri);
+		free(st);
+		return rc;
+	}
+	*out = st;
+	return 0;
+}
+
+void sr_store_close(sr_store *st, int *status)
+{
+	if (!st)
+		return;
+	int rc = st->ops->close(st);
+	if (rc && status && !*status)
+		*status = rc;
+	sr_uri_free(&st->uri);
+	free(st);
+}
+
+const char *sr_store_param(const sr_store *st, const char *name)
+{
+	return sr_uri_param(&st->uri, name);
+}
+
+size_t sr_store_param_size(const sr_store *st, const char *name, size_t dflt)
+{
+	const char *v = sr_uri_param(&st->uri, name);
+	size_t x;
+	return v && !sr_parse_size(v, &x) ? x : dflt;
+}
+
+int sr_store_param_bool(const sr_store *st, const char *name, int dflt)
+{
+	const char *v = sr_uri_param(&st->uri, name);
+	int b;
+	return v && !parse_bool(v, &b) ? b : dflt;
+}
+
+double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
+{
+	const char *v = sr_uri_param(&st->uri, name);
+	return v ? atof(v) : dflt;
+}

@@ -1,0 +1,129 @@
+/* The datastore table: what every store implements, and the generic layer
+ * above the stores (URI parameters, open/close, the ?lock= wrapper).
+ *
+ * Layering: core/ calls only the functions and table below; a store file
+ * calls only common/, codec/, redis/ and its own kv layer. See
+ * src/README.md and src/store/template.c. */
+#ifndef SIMREC_STORE_H
+#define SIMREC_STORE_H
+
+#include "../common/common.h"
+
+typedef struct sr_store sr_store;
+
+/* Flags a backend declares. */
+enum {
+	SR_STORE_COLLECTIVE = 1,  /* open/write are collective over st->comm */
+	SR_STORE_ONE_NODE = 2,    /* writers must share one node (LMDB) */
+	SR_STORE_DISTRIBUTED = 4, /* every rank writes itself (redis) */
+	SR_STORE_SHARED_FILE = 8, /* several writers may share it */
+	SR_STORE_FLUSH_IN_LOCK = 16 /* commit before releasing the lock */
+};
+
+/* A URI parameter a store accepts, and how its value is checked. */
+typedef enum sr_param_kind {
+	SR_PARAM_STRING,  /* any text */
+	SR_PARAM_SIZE,    /* bytes with an optional k/M/G/T (binary) unit */
+	SR_PARAM_COUNT,   /* a non-negative integer */
+	SR_PARAM_BOOL,    /* 0/1, true/false, yes/no */
+	SR_PARAM_SECONDS, /* a positive number of seconds */
+} sr_param_kind;
+
+typedef struct sr_param {
+	const char *name;
+	sr_param_kind kind;
+} sr_param;
+
+/*
+ * The operations of a datastore, filled with designated initializers.
+ * Every function returns 0 or a SIMREC_E* code and writes a detail through
+ * sr_fail(st->err, ...). `ds` is the backend's handle of one dataset.
+ */
+typedef struct sr_store_ops {
+	int version; /* SR_STORE_OPS_VERSION */
+	const char *scheme;
+	unsigned flags;
+	/* the store's own defaults and URI parameters (NULL-terminated by a
+	 * {NULL} entry; the generic ones of src/store/open.c come on top) */
+	const char *default_codec; /* "lz4", "none", ... */
+	size_t default_chunk_bytes;
+	const sr_param *params;
+	int (*open)(sr_store *st);
+	int (*close)(sr_store *st);
+	/* make everything written so far durable and visible to readers */
+	int (*commit)(sr_store *st);
+	/* metadata of an existing dataset: ENOKEY if absent, EKIND if group */
+	int (*lookup)(sr_store *st, const char *key, sr_meta *m, void **ds);
+	/* create a dataset (replacing an existing dataset of that key) */
+	int (*create)(sr_store *st, const char *key, const sr_meta *m,
+	              void **ds);
+	/* write hyperslab start/count (dataset dims; start aligned to
+	 * chunks) of m's dataset and set its extent along dim 0 to m->shape[0]
+	 */
+	int (*write)(sr_store *st, void *ds, const sr_meta *m,
+	             const size_t *start, const size_t *count,
+	             const void *data);
+	/* vlen datasets: write items row0 .. row0+n-1, extent m->shape[0] */
+	int (*write_vlen)(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+	                  size_t n, const sr_blob *items);
+	int (*read)(sr_store *st, void *ds, const sr_meta *m,
+	            const size_t *start, const size_t *count, void *buf);
+	/* read one vlen item; out->data is malloc'd, caller frees */
+	int (*read_vlen)(sr_store *st, void *ds, const sr_meta *m, size_t index,
+	                 sr_blob *out);
+	void (*release)(sr_store *st, void *ds);
+	int (*attr_set)(sr_store *st, const char *key, const char *name,
+	                const simrec_attr_t *a);
+	int (*attr_get)(sr_store *st, const char *key, const char *name,
+	                simrec_attr_t *out);
+	int (*attr_list)(sr_store *st, const char *key, sr_attr_fn fn,
+	                 void *arg);
+	int (*list)(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
+	/* bytes the store occupies (for info/summary), or -1 if unknown */
+	long long (*disk_bytes)(sr_store *st);
+	/* optional: store-specific facts about a dataset as a JSON object
+	 * text (malloc'd): "compressor", "stored_bytes", ... */
+	char *(*describe)(sr_store *st, void *ds, const sr_meta *m);
+} sr_store_ops;
+
+#define SR_STORE_OPS_VERSION 2
+
+struct sr_store {
+	const sr_store_ops *ops;
+	sr_uri uri; /* parsed once (a copy owned by the store) */
+	simrec_mode_t mode;
+	sr_codec codec;
+	size_t chunk_bytes;
+	MPI_Comm comm;   /* MPI_COMM_NULL: serial (no MPI calls) */
+	int meta_writer; /* this process updates shared metadata */
+	/* other processes may change the store between two lock sections
+	 * (a ?lock= store): cache nothing across operations */
+	int shared;
+	sr_err *err;
+	void *impl;
+};
+
+/* Registry lookup by scheme; NULL if unknown. */
+const sr_store_ops *sr_store_find(const char *scheme);
+
+/* Open the store of a parsed URI (defaults, options, then URI
+ * parameters; wrapped in the lock store when the URI has ?lock=). */
+int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
+                  int meta_writer, sr_err *e, sr_store **out);
+/* Close st; the first failure is kept in *status (if not NULL). */
+void sr_store_close(sr_store *st, int *status);
+
+/* Values of the store's own URI parameters, already checked at open
+ * (absent: dflt). */
+const char *sr_store_param(const sr_store *st, const char *name);
+size_t sr_store_param_size(const sr_store *st, const char *name, size_t dflt);
+int sr_store_param_bool(const sr_store *st, const char *name, int dflt);
+double sr_store_param_seconds(const sr_store *st, const char *name,
+                              double dflt);
+
+/* The lock store (locked.c): wraps inner so that every operation runs in
+ * a read or write section of the lock named by the URI's ?lock=. Takes
+ * ownership of inner (closed with the wrapper). */
+int sr_locked_wrap(sr_store *inner, sr_store **out);
+
+#endif
