@@ -443,7 +443,7 @@ static void test_not_a_store(const char *dir)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_store SCHEME DIR\n");
+		fprintf(stderr, "usage: test_store SCHEME DIR [lock]\n");
 		return 2;
 	}
 	snprintf(scheme, sizeof scheme, "%s", argv[1]);
@@ -455,6 +455,10 @@ int main(int argc, char **argv)
 		         scheme);
 	else
 		snprintf(uri, sizeof uri, "memory:");
+	/* "lock": the same contract with every operation in a lock section */
+	if (argc > 3 && !strcmp(argv[3], "lock"))
+		snprintf(uri + strlen(uri), sizeof uri - strlen(uri),
+		         "%slock=redis://", strchr(uri, '?') ? "&" : "?");
 	test_dtypes();
 	test_slices();
 	test_mismatch();

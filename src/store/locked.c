@@ -3,9 +3,13 @@
  * "scheme:path":
  *   - reads (lookup, read, attributes, list, describe) in a read section,
  *   - writes (create, write of every chunk, set, attributes, commit, close)
- *     in a write section that first checks the fencing token: a store
- *     last written by a newer writer (a larger token in the root attribute
- *     "_simrec_lock_token") refuses this writer with SIMREC_ELOCK;
+ *     in a write section that first checks the fencing token: a writer
+ *     opening the store records its token in the root attribute
+ *     "_simrec_lock_token"; a store since taken over by a newer writer (a
+ *     larger token there: another job, or after `simrec lock break`)
+ *     refuses this writer with SIMREC_ELOCK, chunk writes included. The
+ *     other writers of one job (meta_writer 0) adopt the token that the
+ *     job's first writer recorded;
  *   - stores flagged SR_STORE_FLUSH_IN_LOCK (HDF5) commit before each
  *     release, so readers find the file consistent once the lock is free.
  * Sections nest: an operation inside a section of the same or a stronger
@@ -29,6 +33,8 @@ typedef struct locked {
 	int holder; /* this process takes the lock (see above) */
 	int depth;  /* sections entered and not yet left */
 	simrec_lock_mode_t held;
+	int64_t session; /* this writer's fencing token (-1: none yet) */
+	uint64_t token;  /* the token of the current outermost section */
 } locked;
 
 static int collective(const sr_store *st)
@@ -45,33 +51,59 @@ static int lock_fail(sr_store *st, int rc)
 	               st->uri.path, simrec_lock_errmsg(L->lock));
 }
 
-/* Refuse a writer whose token is older than the store's last writer's,
- * then record this writer's token. */
-static int fence(sr_store *st, uint64_t token)
+static int stored_token(sr_store *st, int64_t *out)
 {
 	sr_store *in = ((locked *)st->impl)->in;
 	simrec_attr_t a;
 	int rc = in->ops->attr_get(in, "", TOKEN_ATTR, &a);
+	*out = -1;
 	if (rc == SIMREC_ENOKEY)
-		rc = 0, a.type = SIMREC_ATTR_INT, a.i = -1, a.s = NULL;
+		return 0;
+	if (!rc && a.type == SIMREC_ATTR_INT)
+		*out = a.i;
+	simrec_attr_clear(&a);
+	return rc;
+}
+
+/* Refuse a writer whose store was taken over by a newer writer. */
+static int fence(sr_store *st)
+{
+	locked *L = st->impl;
+	int64_t stored;
+	int rc = stored_token(st, &stored);
+	if (!rc && stored > L->session)
+		rc = sr_fail(st->err, SIMREC_ELOCK,
+		             "store '%s:%s': a newer writer (token %lld) took "
+		             "it over; this writer (token %lld) may no longer "
+		             "write it",
+		             st->uri.scheme, st->uri.path, (long long)stored,
+		             (long long)L->session);
+	return rc;
+}
+
+/* At open: a job's first writer records its token, the job's other
+ * writers adopt it. */
+static int start_session(sr_store *st, uint64_t token)
+{
+	locked *L = st->impl;
+	sr_store *in = L->in;
+	int64_t stored;
+	int rc = stored_token(st, &stored);
 	if (rc)
 		return rc;
-	int64_t stored = a.type == SIMREC_ATTR_INT ? a.i : -1;
-	simrec_attr_clear(&a);
-	if (stored > (int64_t)token)
-		return sr_fail(st->err, SIMREC_ELOCK,
-		               "store '%s:%s': a newer writer (token %lld) "
-		               "wrote it; this writer (token %llu) lost its "
-		               "lease",
-		               st->uri.scheme, st->uri.path, (long long)stored,
-		               (unsigned long long)token);
-	if (stored == (int64_t)token)
+	if (!st->meta_writer && stored >= 0 && !collective(st)) {
+		L->session = stored;
 		return 0;
-	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = (int64_t)token};
+	}
+	L->session = (int64_t)token;
+	if (stored > L->session)
+		return fence(st);
+	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = L->session};
 	return in->ops->attr_set(in, "", TOKEN_ATTR, &t);
 }
 
-static int take(sr_store *st, simrec_lock_mode_t mode, int fenced)
+static int take(sr_store *st, simrec_lock_mode_t mode, int fenced,
+                uint64_t *tok)
 {
 	locked *L = st->impl;
 	uint64_t token = 0;
@@ -92,9 +124,10 @@ static int take(sr_store *st, simrec_lock_mode_t mode, int fenced)
 		token = (uint64_t)v[1];
 	}
 	if (!rc && fenced && mode == SIMREC_LOCK_WRITE)
-		rc = fence(st, token);
+		rc = fence(st);
 	if (rc && acquired)
 		simrec_lock_release(L->lock);
+	*tok = token;
 	return rc;
 }
 
@@ -115,9 +148,11 @@ static int enter(sr_store *st, simrec_lock_mode_t mode, int fenced,
 		*entered = 1;
 		return 0;
 	}
-	int rc = take(st, mode, fenced);
+	uint64_t token;
+	int rc = take(st, mode, fenced, &token);
 	if (rc)
 		return rc;
+	L->token = token;
 	L->held = mode;
 	L->depth = 1;
 	*entered = 1;
@@ -176,6 +211,8 @@ static int lk_open(sr_store *st)
 	 * yet: the token lives in the store */
 	int rc = enter(st, mode, 0, &entered);
 	int opened = !rc && !(rc = L->in->ops->open(L->in));
+	if (opened && mode == SIMREC_LOCK_WRITE)
+		rc = start_session(st, L->token);
 	rc = leave(st, entered, rc, 1);
 	if (rc && opened)
 		L->in->ops->close(L->in);
@@ -350,6 +387,7 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	st->ops = &locked_ops;
 	st->impl = L;
 	L->in = inner;
+	L->session = -1;
 	inner->shared = 1;
 	int rc = sr_uri_parse(inner->uri.text, &st->uri, e);
 	if (rc) {
