@@ -5,7 +5,7 @@
 #   SIMREC_WITH_SLURM=0 tools/...    skip slurm-wlm/munge (the SLURM tests)
 set -eu
 
-PKGS="build-essential cmake pkg-config git ca-certificates clang-format
+PKGS="build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 liblmdb-dev lmdb-utils libblosc-dev libjansson-dev
 libhiredis-dev redis-server redis-tools

@@ -68,3 +68,11 @@ int sr_attr_json_list(const json_t *obj, sr_attr_fn fn, void *arg)
 	free(names);
 	return rc;
 }
+
+void simrec_attr_clear(simrec_attr_t *a)
+{
+	if (a) {
+		free(a->s);
+		a->s = NULL;
+	}
+}

@@ -189,6 +189,95 @@ static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group)
 		m->chunks[1]--;
 }
 
+/* Look key up in every store: its metadata (from the first store that has
+ * it) and each store's handle. *existed says whether any store had it. */
+static int lookup_existing(simrec_t *rec, sr_dset *d, int *existed)
+{
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		sr_meta m;
+		rc = st->ops->lookup(st, d->key, &m, &d->h[i]);
+		if (rc == SIMREC_ENOKEY) {
+			rc = 0;
+			continue;
+		}
+		if (rc == SIMREC_EKIND || (!rc && m.is_value))
+			rc = sr_fail(&rec->err, SIMREC_EKIND,
+			             "key '%s' in '%s' is %s, not a recorded "
+			             "dataset",
+			             d->key, st->uri.path,
+			             rc ? "a group"
+			                : "a value from simrec_set");
+		else if (rc)
+			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
+			        st->uri.path, rec->err.msg);
+		else if (m.ndim < 1)
+			rc = sr_fail(&rec->err, SIMREC_ESHAPE,
+			             "key '%s' in '%s' is a 0-d array; cannot "
+			             "append",
+			             d->key, st->uri.path);
+		if (!rc && !*existed) {
+			d->m = m;
+			*existed = 1;
+		}
+	}
+	return rc;
+}
+
+/* Metadata of a new dataset of records of (dt, ndim, shape). */
+static void new_meta(simrec_t *rec, sr_dset *d, simrec_dtype_t dt, int ndim,
+                     const size_t *shape, size_t vlen_hint,
+                     const sr_dset_init *init)
+{
+	sr_meta *m = &d->m;
+	m->dtype = dt;
+	m->ndim = ndim + 1;
+	m->shape[0] = 0;
+	if (ndim)
+		memcpy(m->shape + 1, shape, (size_t)ndim * sizeof *shape);
+	size_t isz = simrec_dtype_size(dt);
+	size_t cb = rec->st[0]->chunk_bytes;
+	if (sr_dtype_is_vlen(dt)) {
+		size_t per = vlen_hint > 64 ? vlen_hint : 64;
+		m->chunks[0] = cb / per ? cb / per : 1;
+		if (m->chunks[0] > 65536)
+			m->chunks[0] = 65536;
+	} else if (init) {
+		agg_chunks(m, isz, cb, init->group);
+	} else {
+		sr_chunk_shape(ndim, shape, isz, cb, m->chunks);
+	}
+	d->row_bytes = sr_row_elems(m) * isz;
+}
+
+/* Handles in the stores that lack one: open (metadata known from writer
+ * 0) or create the dataset. */
+static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
+                        int existed)
+{
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		if (d->h[i])
+			continue;
+		if (init && init->known && existed) {
+			sr_meta ignored;
+			rc = st->ops->lookup(st, d->key, &ignored, &d->h[i]);
+			if (rc)
+				sr_fail(&rec->err, rc,
+				        "cannot open '%s' in '%s': %s", d->key,
+				        st->uri.path, rec->err.msg);
+			continue;
+		}
+		rc = st->ops->create(st, d->key, &d->m, &d->h[i]);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
+			        d->key, st->uri.path, rec->err.msg);
+	}
+	return rc;
+}
+
 int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
                 const size_t *shape, size_t vlen_hint, const sr_dset_init *init,
                 sr_dset **out)
@@ -207,86 +296,24 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	if (init && init->known) {
 		d->m = *init->known;
 		existed = d->m.shape[0] > 0;
-	}
-	for (int i = 0; i < rec->nst && !rc && !(init && init->known); i++) {
-		sr_store *st = rec->st[i];
-		sr_meta m;
-		rc = st->ops->lookup(st, key, &m, &d->h[i]);
-		if (rc == SIMREC_ENOKEY) {
-			rc = 0;
-			continue;
-		}
-		if (rc == SIMREC_EKIND || (!rc && m.is_value))
-			rc = sr_fail(&rec->err, SIMREC_EKIND,
-			             "key '%s' in '%s' is %s, not a recorded "
-			             "dataset",
-			             key, st->uri.path,
-			             rc ? "a group"
-			                : "a value from simrec_set");
-		else if (rc)
-			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", key,
-			        st->uri.path, rec->err.msg);
-		else if (m.ndim < 1)
-			rc = sr_fail(&rec->err, SIMREC_ESHAPE,
-			             "key '%s' in '%s' is a 0-d array; cannot "
-			             "append",
-			             key, st->uri.path);
-		if (!rc && !existed) {
-			d->m = m;
-			existed = 1;
-		}
+	} else {
+		rc = lookup_existing(rec, d, &existed);
 	}
 	if (!rc && existed) {
 		d->row_bytes =
 		        sr_row_elems(&d->m) * simrec_dtype_size(d->m.dtype);
 		rc = sr_check_record(rec, d, dt, ndim, shape);
 	}
-	if (!rc && !existed) {
-		sr_meta *m = &d->m;
-		m->dtype = dt;
-		m->ndim = ndim + 1;
-		m->shape[0] = 0;
-		if (ndim)
-			memcpy(m->shape + 1, shape,
-			       (size_t)ndim * sizeof *shape);
-		size_t isz = simrec_dtype_size(dt);
-		size_t cb = rec->st[0]->chunk_bytes;
-		if (sr_dtype_is_vlen(dt)) {
-			size_t per = vlen_hint > 64 ? vlen_hint : 64;
-			m->chunks[0] = cb / per ? cb / per : 1;
-			if (m->chunks[0] > 65536)
-				m->chunks[0] = 65536;
-		} else if (init) {
-			agg_chunks(m, isz, cb, init->group);
-		} else {
-			sr_chunk_shape(ndim, shape, isz, cb, m->chunks);
-		}
-		d->row_bytes = sr_row_elems(m) * isz;
-	}
+	if (!rc && !existed)
+		new_meta(rec, d, dt, ndim, shape, vlen_hint, init);
 	if (init) {
 		d->agg = 1;
 		d->col0 = init->col0;
 		d->ncol = init->ncol;
 		d->row_bytes = d->row_bytes / d->m.shape[1] * init->ncol;
 	}
-	for (int i = 0; i < rec->nst && !rc; i++) {
-		if (d->h[i])
-			continue;
-		if (init && init->known && existed) {
-			sr_meta ignored;
-			rc = rec->st[i]->ops->lookup(rec->st[i], key, &ignored,
-			                             &d->h[i]);
-			if (rc)
-				sr_fail(&rec->err, rc,
-				        "cannot open '%s' in '%s': %s", key,
-				        rec->st[i]->uri.path, rec->err.msg);
-			continue;
-		}
-		rc = rec->st[i]->ops->create(rec->st[i], key, &d->m, &d->h[i]);
-		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
-			        key, rec->st[i]->uri.path, rec->err.msg);
-	}
+	if (!rc)
+		rc = open_handles(rec, d, init, existed);
 	if (!rc)
 		rc = dset_alloc_buf(d);
 	if (!rc && existed)

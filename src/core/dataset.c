@@ -255,14 +255,6 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 	return rc;
 }
 
-void simrec_attr_clear(simrec_attr_t *a)
-{
-	if (a) {
-		free(a->s);
-		a->s = NULL;
-	}
-}
-
 int simrec_attr_list(simrec_t *rec, const char *key,
                      int (*fn)(const char *name, void *arg), void *arg)
 {

@@ -8,89 +8,6 @@
 #include "../codec/codec.h"
 #include "store.h"
 
-/* Parameters every store accepts. */
-static const sr_param generic_params[] = {
-        {"mode", SR_PARAM_STRING},   {"codec", SR_PARAM_STRING},
-        {"level", SR_PARAM_COUNT},   {"shuffle", SR_PARAM_STRING},
-        {"threads", SR_PARAM_COUNT}, {"chunk_bytes", SR_PARAM_SIZE},
-        {"lock", SR_PARAM_STRING},   {"lease", SR_PARAM_SECONDS},
-        {NULL, SR_PARAM_STRING},
-};
-
-static const sr_param *find_param(const sr_param *list, const char *name)
-{
-	for (; list && list->name; list++)
-		if (!strcmp(list->name, name))
-			return list;
-	return NULL;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"))
-		*out = 1;
-	else if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no"))
-		*out = 0;
-	else
-		return -1;
-	return 0;
-}
-
-static int value_ok(sr_param_kind kind, const char *v)
-{
-	char *end = NULL;
-	size_t sz;
-	int b;
-	switch (kind) {
-	case SR_PARAM_SIZE:
-		return sr_parse_size(v, &sz) == 0;
-	case SR_PARAM_COUNT:
-		if (*v < '0' || *v > '9')
-			return 0;
-		(void)strtoul(v, &end, 10);
-		return !*end;
-	case SR_PARAM_BOOL:
-		return parse_bool(v, &b) == 0;
-	case SR_PARAM_SECONDS: {
-		double d = strtod(v, &end);
-		return end != v && !*end && d > 0 && d < 1e9;
-	}
-	default:
-		return 1;
-	}
-}
-
-/* Every parameter is known to the store or generic, and well-formed. */
-static int check_params(const sr_store *st, sr_err *e)
-{
-	const sr_uri *u = &st->uri;
-	for (int i = 0; i < u->nparams; i++) {
-		const sr_param *p = find_param(generic_params, u->keys[i]);
-		if (!p)
-			p = find_param(st->ops->params, u->keys[i]);
-		if (!p) {
-			char known[256] = "";
-			size_t n = 0;
-			for (const sr_param *q = st->ops->params; q && q->name;
-			     q++)
-				n += (size_t)snprintf(
-				        known + n,
-				        n < sizeof known ? sizeof known - n : 0,
-				        ", %s", q->name);
-			return sr_fail(e, SIMREC_EURI,
-			               "store '%s:': unknown parameter '%s' "
-			               "(known: mode, codec, level, shuffle, "
-			               "threads, chunk_bytes, lock, lease%s)",
-			               u->scheme, u->keys[i], known);
-		}
-		if (!value_ok(p->kind, u->vals[i]))
-			return sr_fail(e, SIMREC_EURI,
-			               "store '%s:': bad value '%s' for '%s'",
-			               u->scheme, u->vals[i], u->keys[i]);
-	}
-	return 0;
-}
-
 static int parse_mode(const char *v, simrec_mode_t *mode)
 {
 	if (!strcmp(v, "r"))
@@ -109,7 +26,7 @@ static int parse_mode(const char *v, simrec_mode_t *mode)
 static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 {
 	const sr_uri *u = &st->uri;
-	int rc = check_params(st, e);
+	int rc = sr_store_check_params(st, e);
 	if (rc)
 		return rc;
 	st->mode = o->mode;
@@ -215,29 +132,4 @@ void sr_store_close(sr_store *st, int *status)
 		*status = rc;
 	sr_uri_free(&st->uri);
 	free(st);
-}
-
-const char *sr_store_param(const sr_store *st, const char *name)
-{
-	return sr_uri_param(&st->uri, name);
-}
-
-size_t sr_store_param_size(const sr_store *st, const char *name, size_t dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	size_t x;
-	return v && !sr_parse_size(v, &x) ? x : dflt;
-}
-
-int sr_store_param_bool(const sr_store *st, const char *name, int dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	int b;
-	return v && !parse_bool(v, &b) ? b : dflt;
-}
-
-double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	return v ? atof(v) : dflt;
 }

@@ -113,6 +113,9 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 /* Close st; the first failure is kept in *status (if not NULL). */
 void sr_store_close(sr_store *st, int *status);
 
+/* Every URI parameter of st is generic or the store's own, and its value
+ * is of the parameter's kind; else SIMREC_EURI naming it. */
+int sr_store_check_params(const sr_store *st, sr_err *e);
 /* Values of the store's own URI parameters, already checked at open
  * (absent: dflt). */
 const char *sr_store_param(const sr_store *st, const char *name);
