@@ -26,6 +26,28 @@
  *   - Records smaller than a chunk are batched in memory: they reach the
  *     store at chunk boundaries, simrec_flush() and simrec_close(). A process
  *     killed before that loses its unflushed records, never older ones.
+ *
+ * Nesting
+ *   - Calls on one recorder do not nest, with one exception: the callbacks of
+ *     simrec_list() and simrec_attr_list() may call the read functions
+ *     (simrec_get, simrec_get_all, simrec_dataset_*, simrec_attr_get) on the
+ *     same recorder. A write from such a callback is undefined; on a store
+ *     opened with "?lock=" it fails with SIMREC_ELOCK.
+ *   - On a store opened with "?lock=redis://...", each call runs inside one
+ *     lock section (read for reads, write for writes) held only for the
+ *     duration of the call, never between calls; reads made from a listing
+ *     callback join the listing's read section. A read section is never
+ *     upgraded to a write section. The recorder's lock client is its own:
+ *     a simrec_lock_t the caller holds on the same resource excludes it
+ *     like any other client (holding it across a recorder call that needs
+ *     the other mode waits until the lock's timeout).
+ *
+ * Environment
+ *   - SIMREC_STORE replaces the URI list of a writer (any mode but
+ *     SIMREC_MODE_READONLY); it never applies to a read-only open.
+ *   - SIMREC_TRACE=1 prints, on stderr, the source file and line of every
+ *     failure as it is reported; the first line printed is the origin.
+ *   - SIMREC_IO_SUMMARY=1: an I/O summary at close (writers only).
  */
 #ifndef SIMREC_H
 #define SIMREC_H
@@ -164,11 +186,17 @@ typedef struct simrec_dataset simrec_dataset_t;
  * store URIs; every record goes to each of them and reads come from the
  * first. Schemes: "memory:", "zarr:PATH" (zarr v2 in LMDB, the default),
  * "zarr+dir:PATH" (zarr v2 directory store), "hdf5:PATH". If the
- * environment variable SIMREC_STORE is set it replaces `uris`.
- * opts may be NULL for the defaults.
+ * environment variable SIMREC_STORE is set it replaces `uris` unless
+ * opts->mode is SIMREC_MODE_READONLY. opts may be NULL for the defaults.
+ * A read-only open stays read-only whatever a URI's "?mode=" says.
  *
  * Independent: opens a single-process recorder; MPI need not be initialised.
  * On success *out owns the recorder until simrec_close().
+ * Returns SIMREC_EINVAL (out NULL), SIMREC_EURI (bad URI, unknown scheme or
+ * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
+ * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
+ * SIMREC_EIO, SIMREC_ECONN / SIMREC_ESERVER (redis), SIMREC_ETIMEDOUT (the
+ * lock), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_open(simrec_t **out, const char *uris,
                            const simrec_options_t *opts);
@@ -176,22 +204,28 @@ SIMREC_API int simrec_open(simrec_t **out, const char *uris,
 /*
  * Collective over comm: open a recorder for simrec_record_all(). The
  * communicator is duplicated. Only writer ranks open the stores of
- * aggregating schemes; every rank returns the same status.
+ * aggregating schemes; every rank returns the same status: those of
+ * simrec_open(), SIMREC_EMPI (MPI not initialised) and SIMREC_ECONFIG
+ * (writers, or an LMDB store whose writers span nodes).
  */
 SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
                                 const simrec_options_t *opts, MPI_Comm comm);
 
 /*
  * Write everything buffered and close the stores. Collective for a recorder
- * from simrec_open_comm(). Returns the first error met; the recorder is
- * freed in any case. Accepts NULL.
+ * from simrec_open_comm(). Returns the first error met (those of
+ * simrec_flush()); the recorder is freed in any case. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
 
 /*
  * Push buffered records to the stores and commit them (LMDB transaction,
  * H5Fflush, ...). Independent for simrec_open(), Collective for
- * simrec_open_comm().
+ * simrec_open_comm() (same status on every rank). Returns SIMREC_EINVAL,
+ * SIMREC_EIO (with the cause: no space left, quota, permission),
+ * SIMREC_ELOCK (the store was taken over by a newer writer),
+ * SIMREC_ECONN, SIMREC_EREMOTE / any code a background write of a
+ * collective recorder met (reported once).
  */
 SIMREC_API int simrec_flush(simrec_t *rec);
 
@@ -209,6 +243,10 @@ SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
  * return. For SIMREC_BYTES/SIMREC_STRING use simrec_record_bytes().
  * Independent: under MPI, the calling rank writes on its own (see
  * docs/mpi.md for durability).
+ * Returns SIMREC_EINVAL (key, dtype, ndim 0..15, shape, NULL data, size
+ * overflow), SIMREC_EREADONLY, SIMREC_EDTYPE, SIMREC_ESHAPE, SIMREC_EKIND
+ * (the key is a group or a value), SIMREC_EIO, SIMREC_ECODEC, SIMREC_ELOCK,
+ * SIMREC_ECONN, SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt,
                              int ndim, const size_t *shape, const void *data);
@@ -226,7 +264,11 @@ SIMREC_API int simrec_record_bytes(simrec_t *rec, const char *key,
  * SIMREC_EDTYPE/SIMREC_ESHAPE and the step is not written. Returns once the
  * caller's buffer may be reused; the writers' file I/O overlaps the next
  * step. On a recorder from simrec_open() it is simrec_record() of a (1,
- * *shape) array.
+ * *shape) array. ndim is 0..14.
+ * Returns the codes of simrec_record() on every rank alike, and
+ * SIMREC_EINVAL when ranks disagree on the key. A background write that
+ * failed after an earlier call returned is reported by the next collective
+ * call (once; that call writes nothing), after which the recorder goes on.
  */
 SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
                                  simrec_dtype_t dt, int ndim,
