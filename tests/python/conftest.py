@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-SCHEMES = os.environ.get("SIMREC_SCHEMES", "memory;zarr;zarr+dir;hdf5").split(";")
+SCHEMES = os.environ.get("SIMREC_SCHEMES", "memory,zarr,zarr+dir,hdf5").split(",")
 
 
 def uri_for(scheme, tmp_path, name="store"):
