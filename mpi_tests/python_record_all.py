@@ -1,0 +1,67 @@
+"""record_all from Python with mpi4py, under mpiexec -n N:
+   python_record_all.py TMPDIR STEPS
+Every rank records its block each step into each store scheme; rank 0 then
+reads the stores back serially and checks every value. Prints
+"python record_all: ok" on rank 0."""
+import sys
+
+import numpy as np
+from mpi4py import MPI
+
+import simrec
+
+
+def abort_on_error(kind, value, tb):
+    sys.__excepthook__(kind, value, tb)
+    MPI.COMM_WORLD.Abort(1)  # a failure on one rank must not hang the rest
+
+
+sys.excepthook = abort_on_error
+
+comm = MPI.COMM_WORLD
+rank, size = comm.Get_rank(), comm.Get_size()
+tmp, steps = sys.argv[1], int(sys.argv[2])
+name = "np%d" % size
+uris = ["zarr:%s/py_%s.zarr" % (tmp, name),
+        "zarr+dir:%s/py_%s_dir.zarr" % (tmp, name),
+        "hdf5:%s/py_%s.h5" % (tmp, name)]
+
+
+def block(step, r):
+    return (np.arange(6 * 5, dtype=np.float64).reshape(6, 5)
+            + 1000 * step + 100 * r)
+
+
+for uri in uris + ["memory:"]:
+    with simrec.Recorder(uri, comm=comm, mode="w") as rec:
+        for step in range(steps):
+            rec.record_all("field/T", block(step, rank))
+            rec.record_all("rank/id", np.int32(rank))
+            if rank == 0:
+                rec.record("global/step", step)
+        # a rank giving another shape fails the step on every rank
+        bad = np.zeros((6, 5) if rank else (5, 6))
+        try:
+            rec.record_all("field/T", bad)
+        except simrec.ShapeError:
+            pass
+        else:
+            raise AssertionError("a mismatched shape was accepted")
+    comm.Barrier()
+
+if rank == 0:
+    for uri in uris:
+        with simrec.Recorder(uri, mode="r") as rec:
+            T = rec.get_all("field/T")
+            assert T.shape == (steps, size, 6, 5), (uri, T.shape)
+            want = np.stack([np.stack([block(s, r) for r in range(size)])
+                             for s in range(steps)])
+            np.testing.assert_array_equal(np.asarray(T), want)
+            np.testing.assert_array_equal(T[:, -1, 2, ::2],
+                                          want[:, -1, 2, ::2])
+            ids = rec.get_all("rank/id")[:]
+            assert ids.shape == (steps, size)
+            assert (ids == np.arange(size)).all()
+            np.testing.assert_array_equal(rec.get_all("global/step")[:],
+                                          np.arange(steps))
+    print("python record_all: ok")

@@ -1,0 +1,72 @@
+"""Conversions between Python/numpy values and the C API's arguments."""
+import ctypes
+import numbers
+
+import numpy as np
+
+from . import _lib
+from .errors import error_for
+
+#: numpy dtype -> simrec_dtype_t
+NP_TO_DT = {np.dtype(n): i for i, n in enumerate(_lib.DTYPE_NAMES)}
+#: simrec_dtype_t -> numpy dtype (bytes/string datasets hold Python objects)
+DT_TO_NP = {i: np.dtype(n) for i, n in enumerate(_lib.DTYPE_NAMES)}
+DT_TO_NP[_lib.BYTES] = np.dtype(object)
+DT_TO_NP[_lib.STRING] = np.dtype(object)
+
+
+def encode(text, what="key"):
+    if isinstance(text, bytes):
+        return text
+    if not isinstance(text, str):
+        raise TypeError("%s must be str, not %s" % (what, type(text).__name__))
+    return text.encode()
+
+
+def check(rc, rec_handle):
+    """Raise the simrec.Error subclass for a nonzero status."""
+    if rc:
+        detail = _lib.lib.simrec_errmsg(rec_handle)
+        raise error_for(rc, detail.decode(errors="replace") if detail else "")
+
+
+def as_record_array(value, key):
+    """A C-contiguous, native-order numpy array of a supported dtype.
+
+    Python scalars become 0-d arrays: bool -> bool, int -> int64,
+    float -> float64. Anything numpy would hold as objects is refused:
+    simrec stores no pickles (record bytes or str instead)."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    elif isinstance(value, bool):
+        arr = np.array(value, dtype=np.bool_)
+    elif isinstance(value, numbers.Integral) and not isinstance(value, np.generic):
+        arr = np.array(value, dtype=np.int64)
+    elif isinstance(value, float):
+        arr = np.array(value, dtype=np.float64)
+    else:
+        arr = np.asarray(value)
+    dt = NP_TO_DT.get(arr.dtype)
+    if dt is None:
+        native = arr.dtype.newbyteorder("=")
+        dt = NP_TO_DT.get(native)
+        if dt is None:
+            raise TypeError(
+                "key %r: dtype %s is not supported (simrec stores int8..int64,"
+                " uint8..uint64, float32, float64 and bool arrays, and bytes or"
+                " str records; it stores no pickled objects)" % (key, arr.dtype))
+        arr = arr.astype(native)
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    if arr.ndim >= _lib.MAX_NDIM:
+        raise ValueError("key %r: %d dimensions, at most %d per record"
+                         % (key, arr.ndim, _lib.MAX_NDIM - 1))
+    return dt, arr
+
+
+def shape_arg(shape):
+    return (ctypes.c_size_t * max(len(shape), 1))(*shape)
+
+
+def data_ptr(arr):
+    return arr.__array_interface__["data"][0]

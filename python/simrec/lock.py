@@ -1,0 +1,114 @@
+"""The readers-writer lock held in redis (docs/lock.md)."""
+import contextlib
+import ctypes
+
+from . import _lib
+from ._util import encode
+from .errors import error_for
+
+lib = _lib.lib
+
+_MODES = {"read": _lib.LOCK_READ, "r": _lib.LOCK_READ,
+          "write": _lib.LOCK_WRITE, "w": _lib.LOCK_WRITE}
+
+
+class Lock:
+    """A lock client for one resource (usually a store path).
+
+    ``Lock(redis_uri, resource, lease=0)``: redis_uri is
+    "redis://host:port[/db]" (host from SIMREC_REDIS_HOST if empty);
+    lease is how long a dead holder keeps the lock (0: 5 s).
+    """
+
+    def __init__(self, redis_uri, resource, lease=0.0):
+        h = ctypes.c_void_p()
+        rc = lib.simrec_lock_open(ctypes.byref(h), encode(redis_uri, "URI"),
+                                  encode(resource, "resource"), float(lease))
+        if rc:
+            raise error_for(rc, "lock on %r at %s" % (resource, redis_uri))
+        self._h = h
+        self.resource = resource
+        self.token = None
+
+    def _handle(self):
+        if self._h is None:
+            raise ValueError("lock on %r is closed" % self.resource)
+        return self._h
+
+    def _check(self, rc):
+        if rc:
+            msg = lib.simrec_lock_errmsg(self._h)
+            raise error_for(rc, msg.decode(errors="replace") if msg else "")
+
+    def acquire(self, mode="read", timeout=30.0):
+        """Acquire shared ("read") or exclusive ("write") within timeout
+        seconds (TimedOutError after). Returns the fencing token for write,
+        None for read."""
+        m = _MODES.get(mode)
+        if m is None:
+            raise ValueError("lock mode 'read' or 'write', not %r" % (mode,))
+        tok = ctypes.c_uint64()
+        self._check(lib.simrec_lock_acquire(self._handle(), m, float(timeout),
+                                            ctypes.byref(tok)))
+        self.token = tok.value if m == _lib.LOCK_WRITE else None
+        return self.token
+
+    def release(self):
+        """Release; LockLostError if the lease had run out meanwhile."""
+        self._check(lib.simrec_lock_release(self._handle()))
+
+    def check(self):
+        """LockLostError if this client's lease was lost while holding."""
+        self._check(lib.simrec_lock_check(self._handle()))
+
+    def status(self):
+        st = _lib.LockStatus()
+        self._check(lib.simrec_lock_status(self._handle(), ctypes.byref(st)))
+        return {"readers": st.readers, "writer": bool(st.writer),
+                "waiting_writers": st.waiting_writers, "token": st.token,
+                "writer_id": st.writer_id.decode(errors="replace"),
+                "writer_lease": st.writer_lease}
+
+    def break_lock(self):
+        """Clear every holder and waiter of the resource (manual recovery)."""
+        self._check(lib.simrec_lock_break(self._handle()))
+
+    def close(self):
+        """Release what is held and disconnect."""
+        if self._h is not None:
+            lib.simrec_lock_close(self._h)
+            self._h = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+@contextlib.contextmanager
+def lock(redis_uri, resource, mode="read", timeout=30.0, lease=0.0):
+    """Hold the lock on resource for the ``with`` block::
+
+        with simrec.lock("redis://host:6379", "/scratch/run.zarr") as lk:
+            ...  # read the store; the writer waits
+        with simrec.lock(uri, path, "write") as lk:
+            print(lk.token)  # the fencing token
+
+    The lock is released when the block ends, also on an exception.
+    """
+    lk = Lock(redis_uri, resource, lease)
+    try:
+        lk.acquire(mode, timeout)
+        try:
+            yield lk
+        finally:
+            lk.release()
+    finally:
+        lk.close()

@@ -1,0 +1,258 @@
+"""simrec.Recorder: SimRecorder's Recorder over libsimrec."""
+import atexit
+import ctypes
+import weakref
+
+from . import _lib
+from ._util import as_record_array, check, data_ptr, encode, shape_arg
+from .attrs import Attributes
+from .dataset import Dataset
+from .errors import error_for
+
+lib = _lib.lib
+
+_MODES = {"a": 0, "append": 0, "w": 1, "create": 1, "r": 2, "readonly": 2}
+_SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
+_INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
+                "io_summary")
+
+_live = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all():
+    # before mpi4py's MPI_Finalize (registered earlier, runs later)
+    for r in list(_live):
+        try:
+            r.close()
+        except Exception:
+            pass
+
+
+def _options(kw):
+    o = _lib.Options()
+    lib.simrec_options_init(ctypes.byref(o))
+    keep = None
+    for name, v in kw.items():
+        if v is None:
+            continue
+        if name == "mode":
+            if v not in _MODES:
+                raise ValueError("mode: one of 'a', 'w', 'r' (append, create, "
+                                 "readonly), not %r" % (v,))
+            o.mode = _MODES[v]
+        elif name == "shuffle":
+            o.shuffle = _SHUFFLE[v] if isinstance(v, str) else int(v)
+        elif name == "codec":
+            keep = encode(v, "codec")
+            o.codec = keep
+        elif name == "chunk_bytes":
+            o.chunk_bytes = int(v)
+        elif name in _INT_OPTIONS:
+            setattr(o, name, int(v))
+        else:
+            raise TypeError("Recorder: unknown option %r" % name)
+    return o, keep
+
+
+def _comm_handle(comm):
+    """(ctypes type, value) of the C MPI_Comm behind an mpi4py communicator,
+    as mpi4py documents for ctypes users: MPI._addressof gives the address
+    of the handle, MPI._sizeof its size (a pointer in Open MPI, an int in
+    MPICH)."""
+    from mpi4py import MPI
+    size = MPI._sizeof(MPI.Comm)
+    ctype = ctypes.c_int if size == ctypes.sizeof(ctypes.c_int) \
+        else ctypes.c_void_p
+    return ctype, ctype.from_address(MPI._addressof(comm)).value
+
+
+def _flatten(uris):
+    out = []
+    for u in uris:
+        if isinstance(u, (list, tuple)):
+            out.extend(_flatten(u))
+        else:
+            out.append(u if isinstance(u, str) else str(u))
+    return out
+
+
+class Recorder:
+    """Record arrays under keys into one or more stores.
+
+    ``Recorder("zarr:run.zarr")``, ``Recorder(["memory:", "hdf5:run.h5"])``
+    or ``Recorder("memory:", "hdf5:run.h5")``: every record goes to each
+    store, reads come from the first. Options as in simrec_options_t:
+    ``mode`` ('a' append (default), 'w' create, 'r' read-only),
+    ``chunk_bytes``, ``codec``, ``level``, ``shuffle`` ('none', 'byte',
+    'bit'), ``nthreads``, ``ranks_per_writer``, ``writers``, ``io_summary``.
+
+    ``comm=MPI.COMM_WORLD`` (an mpi4py communicator) opens the recorder
+    collectively for ``record_all``; ``close`` is then collective too.
+    """
+
+    def __init__(self, *uris, comm=None, **options):
+        self._h = None
+        self._datasets = weakref.WeakSet()
+        names = _flatten(uris)
+        if not names:
+            raise TypeError("Recorder needs at least one store URI")
+        self.uri = ";".join(names)
+        opts, self._keep = _options(options)
+        h = ctypes.c_void_p()
+        if comm is None:
+            rc = lib.simrec_open(ctypes.byref(h), self.uri.encode(),
+                                 ctypes.byref(opts))
+        else:
+            ctype, value = _comm_handle(comm)
+            f = lib.simrec_open_comm
+            f.restype = ctypes.c_int
+            f.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
+                          ctypes.POINTER(_lib.Options), ctype]
+            rc = f(ctypes.byref(h), self.uri.encode(), ctypes.byref(opts),
+                   value)
+        if rc:
+            raise error_for(rc, "cannot open %r" % self.uri)
+        self._h = h.value
+        self.comm = comm
+        _live.add(self)
+
+    # ---- lifetime -------------------------------------------------------
+    def _handle(self):
+        if self._h is None:
+            raise ValueError("recorder %r is closed" % self.uri)
+        return self._h
+
+    @property
+    def closed(self):
+        return self._h is None
+
+    def close(self):
+        """Write what is buffered and close the stores (collective with
+        comm). Open datasets of this recorder are closed first."""
+        if self._h is None:
+            return
+        for ds in list(self._datasets):
+            ds.close()
+        h, self._h = self._h, None
+        _live.discard(self)
+        rc = lib.simrec_close(h)
+        if rc:
+            raise error_for(rc, "closing %r" % self.uri)
+
+    def flush(self):
+        """Push buffered records to the stores and commit them."""
+        h = self._handle()
+        check(lib.simrec_flush(h), h)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # ---- writing --------------------------------------------------------
+    def record(self, key, value):
+        """Append value to the list-like dataset under key.
+
+        value: a numpy array of a supported dtype (any shape), a Python
+        bool/int/float or numpy scalar (a 0-d record), bytes (a bytes
+        record) or str (a UTF-8 text record)."""
+        h = self._handle()
+        k = encode(key)
+        if isinstance(value, (bytes, bytearray, memoryview, str)):
+            data = value.encode() if isinstance(value, str) else bytes(value)
+            dt = _lib.STRING if isinstance(value, str) else _lib.BYTES
+            check(lib.simrec_record_bytes(h, k, dt, data, len(data)), h)
+            return
+        dt, arr = as_record_array(value, key)
+        check(lib.simrec_record(h, k, dt, arr.ndim, shape_arg(arr.shape),
+                                data_ptr(arr)), h)
+
+    def record_all(self, key, local):
+        """Collective: every rank gives its local array (same dtype and
+        shape everywhere); the step is one record of shape
+        (nranks, *local.shape). On a recorder without comm it records a
+        (1, *local.shape) array."""
+        h = self._handle()
+        dt, arr = as_record_array(local, key)
+        check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
+                                    shape_arg(arr.shape), data_ptr(arr)), h)
+
+    def set(self, key, value):
+        """Store one numeric value (array or scalar) under key, replacing
+        what was there."""
+        h = self._handle()
+        if isinstance(value, (bytes, bytearray, memoryview, str)):
+            raise TypeError("key %r: set() takes numeric values; record "
+                            "bytes or str with record()" % (key,))
+        dt, arr = as_record_array(value, key)
+        check(lib.simrec_set(h, encode(key), dt, arr.ndim,
+                             shape_arg(arr.shape), data_ptr(arr)), h)
+
+    # ---- reading --------------------------------------------------------
+    def _open(self, fn, key):
+        h = self._handle()
+        out = ctypes.c_void_p()
+        check(fn(h, encode(key), ctypes.byref(out)), h)
+        ds = Dataset(self, key, out.value)
+        self._datasets.add(ds)
+        return ds
+
+    def get_all(self, key):
+        """A lazy Dataset of everything under key: shape
+        (n_records, *record_shape) for a recorded key, the value's own
+        shape for a set key."""
+        return self._open(lib.simrec_get_all, key)
+
+    def get(self, key):
+        """A lazy Dataset of the last record under key (or the set value)."""
+        return self._open(lib.simrec_get, key)
+
+    __getitem__ = get_all
+
+    # ---- keys and attributes --------------------------------------------
+    def keys(self, prefix="", groups=False):
+        """Dataset keys below prefix in sorted order (with groups=True, the
+        groups too)."""
+        h = self._handle()
+        out = []
+
+        def fn(k, is_dataset, arg):
+            if is_dataset or groups:
+                out.append(k.decode())
+            return 0
+
+        cb = _lib.LIST_FN(fn)
+        check(lib.simrec_list(h, encode(prefix, "prefix"), cb, None), h)
+        return out
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __contains__(self, key):
+        return key in self.keys(groups=True)
+
+    @property
+    def attrs(self):
+        """Attributes of the root group (dict-like)."""
+        return Attributes(self, "")
+
+    def attributes(self, key):
+        """Attributes of any key, group or dataset (dict-like)."""
+        return Attributes(self, key)
+
+    def disk_bytes(self):
+        """Bytes the first store occupies on disk, or None if unknown."""
+        n = lib.simrec_disk_bytes(self._handle())
+        return None if n < 0 else n
+
+    def __repr__(self):
+        return "<simrec.Recorder %r%s>" % (
+            self.uri, " (closed)" if self._h is None else "")

@@ -1,0 +1,111 @@
+"""Every failure raises the simrec.Error subclass of its status code, with
+the library's message naming the key."""
+import numpy as np
+import pytest
+
+import simrec
+from simrec import errors
+from conftest import uri_for
+
+
+def test_one_class_per_code():
+    codes = sorted(errors.BY_CODE)
+    assert codes == list(range(-21, 0))
+    for code, cls in errors.BY_CODE.items():
+        assert issubclass(cls, simrec.Error)
+        assert cls.code == code and cls.name.startswith("SIMREC_E")
+        assert getattr(simrec, cls.__name__) is cls
+    assert errors.BY_CODE[-4] is simrec.NoKeyError
+    assert issubclass(simrec.NoKeyError, KeyError)
+    assert issubclass(simrec.StoreIOError, OSError)
+
+
+def test_missing_key_names_it(scheme, tmp_path):
+    with simrec.Recorder(uri_for(scheme, tmp_path), mode="w") as rec:
+        rec.record("present", 1.0)
+        with pytest.raises(simrec.NoKeyError) as ei:
+            rec.get_all("absent/key")
+        assert "absent/key" in str(ei.value)
+        assert ei.value.code == -4 and ei.value.name == "SIMREC_ENOKEY"
+        with pytest.raises(KeyError):
+            rec.attrs["nope"]
+
+
+def test_dtype_and_shape_mismatch_store_nothing(scheme, tmp_path):
+    with simrec.Recorder(uri_for(scheme, tmp_path), mode="w") as rec:
+        rec.record("x", np.zeros((2, 3), dtype=np.float32))
+        with pytest.raises(simrec.DtypeError) as ei:
+            rec.record("x", np.zeros((2, 3), dtype=np.float64))
+        assert "'x'" in str(ei.value)
+        with pytest.raises(simrec.ShapeError):
+            rec.record("x", np.zeros((3, 2), dtype=np.float32))
+        assert rec.get_all("x").shape == (1, 2, 3)
+        rec.record("s", "text")
+        with pytest.raises(simrec.Error):
+            rec.record("s", 1.0)
+        with pytest.raises(simrec.Error):
+            rec.record("x", b"bytes")
+
+
+def test_read_only(tmp_path):
+    uri = uri_for("zarr", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("a", 1)
+    with simrec.Recorder(uri, mode="r") as rec:
+        with pytest.raises(simrec.ReadOnlyError) as ei:
+            rec.record("a", 2)
+        assert ei.value.code == -8
+        with pytest.raises(simrec.ReadOnlyError):
+            rec.attrs["x"] = 1
+
+
+def test_bad_uri_and_options(tmp_path):
+    with pytest.raises(simrec.URIError) as ei:
+        simrec.Recorder("nosuchscheme:x")
+    assert "nosuchscheme" in str(ei.value)
+    with pytest.raises(simrec.Error):
+        simrec.Recorder("zarr:%s" % (tmp_path / "x.zarr"), codec="nocodec")
+    with pytest.raises(TypeError):
+        simrec.Recorder("memory:", colour="blue")
+    with pytest.raises(ValueError):
+        simrec.Recorder("memory:", mode="x")
+    with pytest.raises(simrec.Error):
+        simrec.Recorder("zarr:%s" % (tmp_path / "absent.zarr"), mode="r")
+
+
+def test_unsupported_values_raise_type_error():
+    with simrec.Recorder("memory:") as rec:
+        with pytest.raises(TypeError, match="pickled"):
+            rec.record("obj", {"a": 1})
+        with pytest.raises(TypeError):
+            rec.record("c", np.zeros(3, dtype=np.complex128))
+        with pytest.raises(TypeError):
+            rec.set("s", "text")
+        with pytest.raises(simrec.InvalidArgumentError):
+            rec.record("empty", np.zeros((0, 3)))
+        with pytest.raises(ValueError):
+            rec.record("deep", np.zeros((1,) * 16))
+        with pytest.raises(TypeError):
+            rec.attrs["list"] = [1, 2]
+
+
+def test_closed_dataset_and_recorder():
+    rec = simrec.Recorder("memory:")
+    rec.record("a", np.arange(3))
+    ds = rec.get_all("a")
+    rec.close()
+    with pytest.raises(ValueError, match="closed"):
+        ds[0]
+    with pytest.raises(ValueError, match="closed"):
+        rec.get_all("a")
+
+
+def test_error_in_with_block_still_closes(tmp_path):
+    uri = uri_for("zarr", tmp_path)
+    with pytest.raises(RuntimeError):
+        with simrec.Recorder(uri, mode="w") as rec:
+            rec.record("a", 1.5)
+            raise RuntimeError("simulation failed")
+    assert rec.closed
+    with simrec.Recorder(uri, mode="r") as rec:
+        assert rec.get_all("a")[:].tolist() == [1.5]

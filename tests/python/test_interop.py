@@ -1,0 +1,103 @@
+"""Stores written from C read from Python, and the other way round (read
+back with the C command line, `simrec cat` / `simrec ls`)."""
+import subprocess
+
+import numpy as np
+
+import simrec
+from conftest import program, uri_for
+
+import pytest
+
+
+def sample_fill(dtype, n):
+    """tests/sample.h's sample_fill from element 0, for some dtypes."""
+    k = np.arange(n, dtype=np.int64)
+    v = (k * 7 + 3) % 100 - 50
+    f = k * 0.5 - 3.0
+    return {"int16": (v * 300).astype(np.int16),
+            "int32": (v * 70000).astype(np.int32),
+            "float32": f.astype(np.float32), "float64": f / 3.0,
+            "bool": k % 3 == 0}[dtype]
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "hdf5"])
+def test_read_what_c_wrote(scheme, tmp_path):
+    uri = uri_for(scheme, tmp_path)
+    subprocess.run([program("SIMREC_INTEROP"), "write", uri], check=True)
+    with simrec.Recorder(uri, mode="r") as rec:
+        assert rec.attrs["title"] == "simrec interop"
+        assert rec.attributes("types")["count"] == 11
+        assert rec.attributes("small/scalar")["dt"] == 0.125
+        assert rec.attributes("deep/nested")["unit"] == "K"
+        small = rec.get_all("small/scalar")
+        assert small.shape == (1000000,) and small.dtype == np.float64
+        cfg = rec.get_all("deep/nested/key/config")
+        assert cfg[7] == '{"step": 7, "name": "é7"}' and len(cfg) == 50
+        raw = rec.get_all("deep/raw")
+        assert [len(b) for b in raw[:8]] == [0, 1, 2, 3, 4, 5, 6, 0]
+        assert raw[3] == b'{"s'
+        v = rec.get("deep/value")
+        assert v.shape == (2, 3, 4) and v.dtype == np.float32
+        # the same values the C reader sees
+        shapes = {"s0": (6, 7), "s1": (1, 5), "s2": (42, 1)}
+        for dt in ["int16", "int32", "float32", "float64", "bool"]:
+            for s, shape in shapes.items():
+                ds = rec.get_all("types/%s/%s" % (dt, s))
+                assert ds.shape == (9,) + shape and ds.dtype == np.dtype(dt)
+                want = sample_fill(dt, ds.size).reshape(ds.shape)
+                np.testing.assert_array_equal(np.asarray(ds), want)
+                np.testing.assert_array_equal(ds[3:7:2, -1], want[3:7:2, -1])
+        np.testing.assert_array_equal(small[::100000],
+                                      sample_fill("float64", 1000000)[::100000])
+    # the C side's own check of its sample values, through the CLI
+    out = subprocess.run([program("SIMREC_CLI"), "cat", uri, "types/int32/s1",
+                          "-1,0,:", "--csv"], check=True, capture_output=True,
+                         text=True).stdout
+    with simrec.Recorder(uri, mode="r") as rec:
+        mine = rec.get_all("types/int32/s1")[-1, 0, :]
+    assert [int(x) for x in out.split()[-1].split(",")] == mine.tolist()
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "hdf5"])
+def test_c_reads_what_python_wrote(scheme, tmp_path):
+    uri = uri_for(scheme, tmp_path)
+    a = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    with simrec.Recorder(uri, mode="w") as rec:
+        for i in range(5):
+            rec.record("py/a", a + i)
+        rec.record("py/text", "hello from python")
+        rec.set("py/value", np.linspace(0, 1, 5))
+        rec.attrs["origin"] = "simrec-python"
+    cli = program("SIMREC_CLI")
+
+    def cat(key, sl=None):
+        args = [cli, "cat", uri, key] + ([sl] if sl else []) + ["--csv"]
+        return subprocess.run(args, check=True, capture_output=True,
+                              text=True).stdout.split()
+
+    rows = cat("py/a", "-1,1,2,:")
+    assert [int(x) for x in rows[-1].split(",")] == (a[1, 2] + 4).tolist()
+    rows = cat("py/a", "2")
+    assert [[int(x) for x in r.split(",")] for r in rows] == \
+        (a + 2).reshape(-1, 4).tolist()
+    assert "hello from python" in " ".join(cat("py/text"))
+    vals = [float(x) for x in cat("py/value")[-1].split(",")]
+    assert vals == np.linspace(0, 1, 5).tolist()
+    ls = subprocess.run([cli, "ls", uri], check=True, capture_output=True,
+                        text=True).stdout
+    assert "py/" in ls or "a" in ls
+    info = subprocess.run([cli, "info", uri, "py/a"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "int16" in info and "5, 2, 3, 4" in info.replace("(", "")
+
+
+def test_readers_see_zarr_python(tmp_path):
+    """A store written by simrec-python opens with zarr-python unchanged."""
+    zarr = pytest.importorskip("zarr")
+    path = tmp_path / "z.zarr"
+    with simrec.Recorder("zarr+dir:%s" % path, mode="w") as rec:
+        for i in range(3):
+            rec.record("f", np.full((2, 2), i, dtype=np.float32))
+    z = zarr.open(str(path), mode="r")
+    np.testing.assert_array_equal(z["f"][:, 0, 0], [0, 1, 2])
