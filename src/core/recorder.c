@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attr_json.h"
 #include "recorder.h"
 
 double sr_now(void)
@@ -322,13 +323,21 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 			rc = 0;
 			continue;
 		}
-		if (rc == SIMREC_EKIND || (!rc && m.is_value))
+		if (rc == SIMREC_EKIND ||
+		    (!rc && m.is_value && m.is_value != 4))
 			rc = sr_fail(&rec->err, SIMREC_EKIND,
 			             "key '%s' in '%s' is %s, not a recorded "
 			             "dataset",
 			             key, st->uri.path,
-			             rc ? "a group"
-			                : "a value from simrec_set");
+			             rc                ? "a group"
+			             : m.is_value == 3 ? "a contiguous array "
+			                                 "(not chunked, not "
+			                                 "extendible)"
+			             : m.is_value == 2 ? "a fixed-size array "
+			                                 "(not extendible, no "
+			                                 "simrec record marker)"
+			                               : "a value from "
+			                                 "simrec_set");
 		else if (rc)
 			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", key,
 			        st->uri.path, rec->err.msg);
@@ -746,6 +755,39 @@ int simrec_attr_set_int(simrec_t *rec, const char *key, const char *name,
 	return attr_set(rec, key, name, &a);
 }
 
+int simrec_attr_set_uint(simrec_t *rec, const char *key, const char *name,
+                         uint64_t value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_UINT, .u = value};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_bool(simrec_t *rec, const char *key, const char *name,
+                         int value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_BOOL, .i = value != 0};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_array(simrec_t *rec, const char *key, const char *name,
+                          simrec_dtype_t dt, size_t count, const void *data)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_ARRAY,
+	                   .dtype = dt,
+	                   .count = count,
+	                   .data = (void *)data};
+	return simrec_attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
+                    const simrec_attr_t *a)
+{
+	if (!rec || !a)
+		return SIMREC_EINVAL;
+	int rc = sr_attr_check(a, &rec->err);
+	return rc ? rc : attr_set(rec, key, name, a);
+}
+
 int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
                            const char *value)
 {
@@ -794,7 +836,9 @@ void simrec_attr_clear(simrec_attr_t *a)
 {
 	if (a) {
 		free(a->s);
+		free(a->data);
 		a->s = NULL;
+		a->data = NULL;
 	}
 }
 

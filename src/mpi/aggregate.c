@@ -257,11 +257,21 @@ int sr_agg_defer(simrec_t *rec, sr_op op, const char *key, simrec_dtype_t dt,
 		data = attr->s;
 		len = strlen(attr->s) + 1;
 	}
+	if (op == SR_OP_ATTR && (attr->type == SIMREC_ATTR_ARRAY ||
+	                         attr->type == SIMREC_ATTR_EMPTY)) {
+		dt = attr->dtype;
+		data = attr->data;
+		len = attr->type == SIMREC_ATTR_ARRAY
+		              ? attr->count * simrec_dtype_size(dt)
+		              : 0;
+	}
 	uint32_t h[3] = {(uint32_t)op, (uint32_t)dt, (uint32_t)ndim};
 	uint32_t kl = (uint32_t)strlen(key),
 	         nl = name ? (uint32_t)strlen(name) : 0;
 	uint32_t at = attr ? (uint32_t)attr->type : 0;
-	int64_t ai = attr ? attr->i : 0;
+	int64_t ai = !attr                            ? 0
+	             : attr->type == SIMREC_ATTR_UINT ? (int64_t)attr->u
+	                                              : attr->i;
 	double ad = attr ? attr->d : 0;
 	uint64_t l64 = len;
 	int rc = pend_put(a, h, sizeof h);
@@ -350,14 +360,22 @@ static int apply_pending(simrec_t *rec, const unsigned char *buf, size_t len)
 			rc = simrec_set(rec, key, (simrec_dtype_t)h[1],
 			                (int)h[2], shape, data);
 			break;
-		default:
-			rc = at == SIMREC_ATTR_INT
-			             ? simrec_attr_set_int(rec, key, name, ai)
-			     : at == SIMREC_ATTR_DOUBLE
-			             ? simrec_attr_set_double(rec, key, name,
-			                                      ad)
-			             : simrec_attr_set_string(rec, key, name,
-			                                      data);
+		default: {
+			simrec_attr_t a = {.type = (simrec_attr_type_t)at,
+			                   .i = ai,
+			                   .u = (uint64_t)ai,
+			                   .d = ad,
+			                   .s = (char *)data,
+			                   .dtype = (simrec_dtype_t)h[1],
+			                   .data = (void *)data};
+			size_t esz = simrec_dtype_size(a.dtype);
+			a.count = esz ? (size_t)l64 / esz : 0;
+			if (at != SIMREC_ATTR_STRING)
+				a.s = NULL;
+			if (at != SIMREC_ATTR_ARRAY)
+				a.data = NULL;
+			rc = simrec_attr_set(rec, key, name, &a);
+		}
 		}
 		if (rc && !status)
 			status = rc;
@@ -694,7 +712,8 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		st->ops->release(st, h);
 	if (rc == SIMREC_ENOKEY)
 		return 0;
-	if (rc == SIMREC_EKIND || (!rc && tmp.m.is_value))
+	if (rc == SIMREC_EKIND ||
+	    (!rc && tmp.m.is_value && tmp.m.is_value != 4))
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' is not a recorded dataset",
 		               key, st->uri.path);

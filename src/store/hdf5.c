@@ -163,21 +163,60 @@ static hid_t mem_type(simrec_dtype_t dt)
 	return H5Tcopy(native_type(dt));
 }
 
-static int dtype_of(hid_t t, simrec_dtype_t *dt)
+/* h5py's bool: an enum of a 1-byte integer with exactly FALSE=0, TRUE=1 */
+static int is_h5py_bool(hid_t t)
 {
+	if (H5Tget_class(t) != H5T_ENUM || H5Tget_size(t) != 1 ||
+	    H5Tget_nmembers(t) != 2)
+		return 0;
+	int ok = 1;
+	for (unsigned k = 0; k < 2 && ok; k++) {
+		char *nm = H5Tget_member_name(t, k);
+		signed char v = -1;
+		ok = nm && H5Tget_member_value(t, k, &v) >= 0 &&
+		     !strcmp(nm, v ? "TRUE" : "FALSE") && (v == 0 || v == 1);
+		H5free_memory(nm);
+	}
+	return ok;
+}
+
+/* The simrec dtype of an HDF5 type, or SIMREC_ENOTSUP with *why naming
+ * what is not handled (such data is refused, never read as something
+ * else). */
+static int dtype_of(hid_t t, simrec_dtype_t *dt, const char **why)
+{
+	static const char *classes[] = {[H5T_TIME] = "time types",
+	                                [H5T_BITFIELD] = "bitfield types",
+	                                [H5T_OPAQUE] = "opaque types",
+	                                [H5T_COMPOUND] = "compound types",
+	                                [H5T_REFERENCE] = "references",
+	                                [H5T_ARRAY] = "array types"};
 	H5T_class_t c = H5Tget_class(t);
 	size_t sz = H5Tget_size(t);
-	if (c == H5T_ENUM && sz == 1) {
+	*why = "this datatype";
+	if (c == H5T_ENUM) {
 		*dt = SIMREC_BOOL;
-		return 0;
+		*why = "enum types other than h5py's bool";
+		return is_h5py_bool(t) ? 0 : SIMREC_ENOTSUP;
 	}
-	if (c == H5T_STRING && H5Tis_variable_str(t) > 0) {
+	if (c == H5T_STRING) {
 		*dt = SIMREC_STRING;
-		return 0;
+		*why = "fixed-length strings";
+		return H5Tis_variable_str(t) > 0 ? 0 : SIMREC_ENOTSUP;
 	}
 	if (c == H5T_VLEN) {
+		/* simrec's bytes: a sequence of 1-byte integers */
+		hid_t b = H5Tget_super(t);
+		int ok = b >= 0 && H5Tget_class(b) == H5T_INTEGER &&
+		         H5Tget_size(b) == 1;
+		H5T_class_t bc = b >= 0 ? H5Tget_class(b) : H5T_NO_CLASS;
+		if (b >= 0)
+			H5Tclose(b);
 		*dt = SIMREC_BYTES;
-		return 0;
+		*why = bc == H5T_FLOAT ? "variable-length sequences of floats"
+		                       : "variable-length sequences other than "
+		                         "of bytes";
+		return ok ? 0 : SIMREC_ENOTSUP;
 	}
 	if (c == H5T_INTEGER) {
 		int sgn = H5Tget_sign(t) == H5T_SGN_2;
@@ -186,6 +225,7 @@ static int dtype_of(hid_t t, simrec_dtype_t *dt)
 		        : sz == 4 ? 2
 		        : sz == 8 ? 3
 		                  : -1;
+		*why = "integers of other than 1, 2, 4 or 8 bytes";
 		if (k < 0)
 			return SIMREC_ENOTSUP;
 		*dt = (simrec_dtype_t)((sgn ? SIMREC_INT8 : SIMREC_UINT8) + k);
@@ -195,6 +235,11 @@ static int dtype_of(hid_t t, simrec_dtype_t *dt)
 		*dt = sz == 4 ? SIMREC_FLOAT32 : SIMREC_FLOAT64;
 		return 0;
 	}
+	if (c == H5T_FLOAT)
+		*why = "floats of other than 4 or 8 bytes";
+	else if ((int)c >= 0 && (size_t)c < sizeof classes / sizeof *classes &&
+	         classes[c])
+		*why = classes[c];
 	return SIMREC_ENOTSUP;
 }
 
@@ -384,8 +429,14 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	h5_store *h = st->impl;
 	if (!exists(h->file, key))
 		return SIMREC_ENOKEY;
-	if (is_group(h->file, key) > 0)
+	int grp = is_group(h->file, key);
+	if (grp > 0)
 		return SIMREC_EKIND;
+	if (grp < 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s' is a link that cannot be followed "
+		               "(dangling soft link or missing external file)",
+		               key, st->uri.path);
 	char p[4096];
 	hid_t did = open_dset(st, path_of(key, p, sizeof p));
 	if (did < 0)
@@ -395,10 +446,13 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	memset(m, 0, sizeof *m);
 	hid_t t = H5Dget_type(did), sp = H5Dget_space(did),
 	      dcpl = H5Dget_create_plist(did);
-	int rc = dtype_of(t, &m->dtype);
+	const char *why;
+	int rc = dtype_of(t, &m->dtype, &why);
 	if (rc)
-		sr_fail(st->err, rc, "'%s' in '%s': unsupported HDF5 type", key,
-		        st->uri.path);
+		sr_fail(st->err, rc,
+		        "'%s' in '%s': HDF5 %s are not supported (refused "
+		        "rather than read as something else)",
+		        key, st->uri.path, why);
 	int nd = H5Sget_simple_extent_ndims(sp);
 	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
 	        ch[SIMREC_MAX_NDIM];
@@ -416,12 +470,17 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 			m->chunks[i] =
 			        chunked ? ch[i] : (dims[i] ? dims[i] : 1);
 		}
-		/* recorded datasets grow: an unlimited first dimension */
-		m->is_value = nd == 0 || maxd[0] != H5S_UNLIMITED;
+		/* recorded datasets grow: an unlimited first dimension;
+		 * anything else is a value (2: fixed size, 3: contiguous) */
+		m->is_value = nd == 0                    ? 1
+		              : !chunked                 ? 3
+		              : maxd[0] != H5S_UNLIMITED ? 2
+		                                         : 0;
 		if (sr_dtype_is_vlen(m->dtype) && nd != 1 && !m->is_value)
 			rc = sr_fail(st->err, SIMREC_ENOTSUP,
 			             "'%s': only 1-d string datasets", key);
 	}
+	H5T_cset_t cset = m->dtype == SIMREC_STRING ? H5Tget_cset(t) : 0;
 	H5Tclose(t);
 	H5Sclose(sp);
 	H5Pclose(dcpl);
@@ -434,6 +493,10 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	}
 	d->dset = did;
 	d->mtype = mem_type(m->dtype);
+	/* ASCII strings (h5py.string_dtype('ascii')) read as they are:
+	 * HDF5 does not convert between character sets */
+	if (m->dtype == SIMREC_STRING && cset == H5T_CSET_ASCII)
+		H5Tset_cset(d->mtype, H5T_CSET_ASCII);
 	d->key = strdup(key);
 	*ds = d;
 	return 0;
@@ -760,21 +823,48 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 		               key, st->uri.path);
 	if (H5Aexists(o, name) > 0)
 		H5Adelete(o, name);
-	hid_t t, sp = H5Screate(H5S_SCALAR);
+	hid_t t, sp;
 	const void *v;
 	const char *s = a->s;
-	if (a->type == SIMREC_ATTR_INT) {
+	signed char b = (signed char)(a->i != 0);
+	switch (a->type) {
+	case SIMREC_ATTR_INT:
 		t = H5Tcopy(H5T_NATIVE_INT64);
 		v = &a->i;
-	} else if (a->type == SIMREC_ATTR_DOUBLE) {
+		break;
+	case SIMREC_ATTR_UINT:
+		t = H5Tcopy(H5T_NATIVE_UINT64);
+		v = &a->u;
+		break;
+	case SIMREC_ATTR_BOOL:
+		t = bool_type();
+		v = &b;
+		break;
+	case SIMREC_ATTR_DOUBLE:
 		t = H5Tcopy(H5T_NATIVE_DOUBLE);
 		v = &a->d;
-	} else {
+		break;
+	case SIMREC_ATTR_ARRAY:
+	case SIMREC_ATTR_EMPTY:
+		t = mem_type(a->dtype);
+		v = a->data;
+		break;
+	default:
 		t = mem_type(SIMREC_STRING);
 		v = &s;
 	}
+	if (a->type == SIMREC_ATTR_ARRAY) {
+		hsize_t n = a->count;
+		sp = H5Screate_simple(1, &n, NULL);
+	} else {
+		/* h5py.Empty: a null dataspace */
+		sp = H5Screate(a->type == SIMREC_ATTR_EMPTY ? H5S_NULL
+		                                            : H5S_SCALAR);
+	}
 	hid_t at = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = at < 0 || H5Awrite(at, t, v) < 0
+	int nothing = a->type == SIMREC_ATTR_EMPTY ||
+	              (a->type == SIMREC_ATTR_ARRAY && !a->count);
+	int rc = at < 0 || (!nothing && H5Awrite(at, t, v) < 0)
 	                 ? sr_fail(st->err, SIMREC_EIO,
 	                           "cannot write attribute '%s' of '%s'", name,
 	                           key)
@@ -787,6 +877,107 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 	return rc;
 }
 
+/* A string attribute (scalar; fixed-length or variable, any cset). */
+static int attr_string(hid_t at, hid_t t, simrec_attr_t *out)
+{
+	out->type = SIMREC_ATTR_STRING;
+	if (H5Tis_variable_str(t) > 0) {
+		char *s = NULL;
+		hid_t mt = H5Tcopy(t);
+		herr_t e = H5Aread(at, mt, &s);
+		out->s = e < 0 ? NULL : strdup(s ? s : "");
+		if (e >= 0) {
+			hid_t sp = H5Aget_space(at);
+			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+			H5Sclose(sp);
+		}
+		H5Tclose(mt);
+		return out->s ? 0 : e < 0 ? SIMREC_EIO : SIMREC_ENOMEM;
+	}
+	size_t n = H5Tget_size(t);
+	out->s = calloc(1, n + 1);
+	if (!out->s)
+		return SIMREC_ENOMEM;
+	return H5Aread(at, t, out->s) < 0 ? SIMREC_EIO : 0;
+}
+
+static int attr_read(hid_t at, const char *key, const char *name,
+                     simrec_attr_t *out, sr_err *e)
+{
+	hid_t t = H5Aget_type(at), sp = H5Aget_space(at);
+	H5S_class_t sc = H5Sget_simple_extent_type(sp);
+	int nd = H5Sget_simple_extent_ndims(sp);
+	hssize_t npts = H5Sget_simple_extent_npoints(sp);
+	H5T_class_t c = H5Tget_class(t);
+	simrec_dtype_t dt = SIMREC_FLOAT64;
+	const char *why = NULL;
+	int known = dtype_of(t, &dt, &why) == 0;
+	int rc = 0;
+	if (sc == H5S_NULL) {
+		out->type = SIMREC_ATTR_EMPTY; /* h5py.Empty */
+		out->dtype = known ? dt : SIMREC_FLOAT64;
+	} else if (!known) {
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE && (nd != 1 || sr_dtype_is_vlen(dt))) {
+		why = nd != 1 ? "attributes of more than one dimension"
+		              : "attribute arrays of strings";
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE) {
+		size_t n = (size_t)npts, sz = simrec_dtype_size(dt);
+		hid_t mt = mem_type(dt);
+		out->type = SIMREC_ATTR_ARRAY;
+		out->dtype = dt;
+		out->count = n;
+		out->data = malloc(n ? n * sz : 1);
+		if (!out->data)
+			rc = SIMREC_ENOMEM;
+		else if (n && H5Aread(at, mt, out->data) < 0)
+			rc = SIMREC_EIO;
+		H5Tclose(mt);
+	} else if (c == H5T_STRING) {
+		rc = attr_string(at, t, out);
+	} else if (dt == SIMREC_BOOL) {
+		signed char b = 0;
+		hid_t mt = bool_type();
+		out->type = SIMREC_ATTR_BOOL;
+		rc = H5Aread(at, mt, &b) < 0 ? SIMREC_EIO : 0;
+		H5Tclose(mt);
+		out->i = b != 0;
+		out->u = (uint64_t)out->i;
+		out->d = (double)out->i;
+	} else if (dt == SIMREC_UINT64) {
+		out->type = SIMREC_ATTR_UINT;
+		rc = H5Aread(at, H5T_NATIVE_UINT64, &out->u) < 0 ? SIMREC_EIO
+		                                                 : 0;
+		out->i = out->u <= INT64_MAX ? (int64_t)out->u : 0;
+		out->d = (double)out->u;
+	} else if (c == H5T_INTEGER) {
+		out->type = SIMREC_ATTR_INT;
+		rc = H5Aread(at, H5T_NATIVE_INT64, &out->i) < 0 ? SIMREC_EIO
+		                                                : 0;
+		out->u = out->i >= 0 ? (uint64_t)out->i : 0;
+		out->d = (double)out->i;
+	} else if (c == H5T_FLOAT) {
+		out->type = SIMREC_ATTR_DOUBLE;
+		rc = H5Aread(at, H5T_NATIVE_DOUBLE, &out->d) < 0 ? SIMREC_EIO
+		                                                 : 0;
+	} else {
+		why = "this attribute type";
+		rc = SIMREC_ENOTSUP;
+	}
+	H5Tclose(t);
+	H5Sclose(sp);
+	if (rc == SIMREC_ENOTSUP)
+		return sr_fail(e, rc,
+		               "attribute '%s' of '%s': HDF5 %s are not "
+		               "supported",
+		               name, *key ? key : "/", why);
+	if (rc == SIMREC_EIO)
+		return sr_fail(e, rc, "cannot read attribute '%s' of '%s'",
+		               name, *key ? key : "/");
+	return rc;
+}
+
 static int attr_get(sr_store *st, const char *key, const char *name,
                     simrec_attr_t *out)
 {
@@ -794,48 +985,20 @@ static int attr_get(sr_store *st, const char *key, const char *name,
 	hid_t o = open_obj(st, key, 0);
 	if (o < 0)
 		return SIMREC_ENOKEY;
-	int rc = 0;
 	if (H5Aexists(o, name) <= 0) {
 		H5Oclose(o);
 		return SIMREC_ENOKEY;
 	}
 	hid_t at = H5Aopen(o, name, H5P_DEFAULT);
-	hid_t t = H5Aget_type(at);
-	H5T_class_t c = H5Tget_class(t);
-	if (c == H5T_INTEGER) {
-		out->type = SIMREC_ATTR_INT;
-		H5Aread(at, H5T_NATIVE_INT64, &out->i);
-		out->d = (double)out->i;
-	} else if (c == H5T_FLOAT) {
-		out->type = SIMREC_ATTR_DOUBLE;
-		H5Aread(at, H5T_NATIVE_DOUBLE, &out->d);
-	} else if (c == H5T_STRING) {
-		out->type = SIMREC_ATTR_STRING;
-		if (H5Tis_variable_str(t) > 0) {
-			char *s = NULL;
-			hid_t mt = mem_type(SIMREC_STRING);
-			H5Aread(at, mt, &s);
-			out->s = strdup(s ? s : "");
-			hid_t sp = H5Aget_space(at);
-			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
-			H5Sclose(sp);
-			H5Tclose(mt);
-		} else {
-			size_t n = H5Tget_size(t);
-			out->s = calloc(1, n + 1);
-			if (out->s)
-				H5Aread(at, t, out->s);
-		}
-		if (!out->s)
-			rc = SIMREC_ENOMEM;
-	} else {
-		rc = sr_fail(st->err, SIMREC_ENOTSUP,
-		             "attribute '%s' of '%s' has an unsupported type",
-		             name, key);
-	}
-	H5Tclose(t);
-	H5Aclose(at);
+	int rc = at < 0 ? sr_fail(st->err, SIMREC_EIO,
+	                          "cannot open attribute '%s' of '%s'", name,
+	                          key)
+	                : attr_read(at, key, name, out, st->err);
+	if (at >= 0)
+		H5Aclose(at);
 	H5Oclose(o);
+	if (rc)
+		simrec_attr_clear(out);
 	return rc;
 }
 
@@ -873,20 +1036,28 @@ typedef struct list_cb {
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
+	sr_err *err;
 	int rc;
 } list_cb;
 
 static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
                         void *arg)
 {
-	SR_UNUSED(info);
 	list_cb *c = arg;
 	H5O_info_t oi;
-	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0)
-		return 0;
 	char key[4096];
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
+	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+		c->rc = sr_fail(c->err, SIMREC_EFORMAT,
+		                "'%s' is a %s link that cannot be followed "
+		                "(dangling, or its file is missing)",
+		                key,
+		                info->type == H5L_TYPE_SOFT       ? "soft"
+		                : info->type == H5L_TYPE_EXTERNAL ? "external"
+		                                                  : "");
+		return 1;
+	}
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;
 }
@@ -911,7 +1082,7 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			return rc;
 		}
 	}
-	list_cb c = {fn, arg, prefix, 0};
+	list_cb c = {fn, arg, prefix, st->err, 0};
 	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
 	H5Gclose(g);
 	return c.rc;
