@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "../codec/codec.h"
+#include "../codec/h5lzf.h"
 #include "../core/internal.h"
 
 #define BLOSC_FILTER 32001
@@ -24,7 +25,19 @@ typedef struct h5_store {
 	 * it releases the lock) */
 	int reopen;
 	hid_t dxpl; /* collective transfer in parallel, else default */
+	/* parallel HDF5 cannot write variable-length data: every writer
+	 * extends the dataset collectively, writer 0 keeps the items and
+	 * writes them into the closed file on its own (h5_close) */
+	struct vlen_pend *pend;
+	size_t npend, cappend;
 } h5_store;
+
+typedef struct vlen_pend {
+	char *key;
+	simrec_dtype_t dt;
+	size_t row0, n;
+	sr_blob *items;
+} vlen_pend;
 
 typedef struct h5_ds {
 	hid_t dset;  /* -1 while closed (reopen mode) */
@@ -78,6 +91,29 @@ static const H5Z_class2_t blosc_class = {
         .name = "blosc",
         .filter = blosc_filter,
 };
+
+/* simrec's blosc filter is used only when no working filter 32001 is
+ * registered (hdf5plugin's or Debian's hdf5-blosc plugin, from
+ * HDF5_PLUGIN_PATH); if another one cannot create a dataset (e.g. a plugin
+ * built for another HDF5), ours replaces it (see h5_create). */
+static int own_blosc;
+
+static void use_own_blosc(void)
+{
+	if (!own_blosc && H5Zregister(&blosc_class) >= 0)
+		own_blosc = 1;
+}
+
+static void register_filters(void)
+{
+	unsigned info = 0;
+	if (H5Zfilter_avail(BLOSC_FILTER) <= 0 ||
+	    H5Zget_filter_info(BLOSC_FILTER, &info) < 0 ||
+	    !(info & H5Z_FILTER_CONFIG_ENCODE_ENABLED) ||
+	    !(info & H5Z_FILTER_CONFIG_DECODE_ENABLED))
+		use_own_blosc();
+	sr_h5lzf_register();
+}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -286,9 +322,7 @@ static int is_group(hid_t file, const char *key)
 
 static int h5_open(sr_store *st)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as codes */
-	if (H5Zfilter_avail(BLOSC_FILTER) <= 0)
-		H5Zregister(&blosc_class);
+	register_filters();
 	h5_store *h = calloc(1, sizeof *h);
 	if (!h)
 		return SIMREC_ENOMEM;
@@ -386,6 +420,8 @@ static int h5_commit(sr_store *st)
 	               : 0;
 }
 
+static int flush_pending_vlen(sr_store *st, int rc);
+
 static int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
@@ -393,6 +429,8 @@ static int h5_close(sr_store *st)
 	if (h->file >= 0 && H5Fclose(h->file) < 0 && !rc)
 		rc = sr_fail(st->err, SIMREC_EIO, "H5Fclose of '%s' failed",
 		             st->uri.path);
+	if (h->parallel)
+		rc = flush_pending_vlen(st, rc);
 	H5Pclose(h->dxpl);
 	free(h);
 	return rc;
@@ -545,11 +583,18 @@ static void ds_end(sr_store *st, h5_ds *d)
 	file_end(st);
 }
 
-static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
+static int set_filters(sr_store *st, hid_t dcpl, const sr_meta *m)
 {
 	const sr_codec *c = &st->codec;
+	simrec_dtype_t dt = m->dtype;
+	size_t isz = simrec_dtype_size(dt) ? simrec_dtype_size(dt) : 1;
+	size_t chunk_bytes = isz;
+	for (int i = 0; i < m->ndim; i++)
+		chunk_bytes *= m->chunks[i];
 	if (!strcmp(c->cname, "none"))
 		return 0;
+	if (!strcmp(c->cname, "lzf"))
+		return sr_h5lzf_set(dcpl, chunk_bytes) < 0 ? SIMREC_ECODEC : 0;
 	if (!strcmp(c->cname, "deflate")) {
 		H5Pset_shuffle(dcpl);
 		return H5Pset_deflate(dcpl, (unsigned)c->level) < 0
@@ -557,14 +602,15 @@ static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
 		               : 0;
 	}
 	const char *name = c->cname;
-	unsigned cd[7] = {
-	        2,
-	        BLOSC_VERSION_FORMAT,
-	        (unsigned)(simrec_dtype_size(dt) ? simrec_dtype_size(dt) : 1),
-	        0,
-	        (unsigned)c->level,
-	        (unsigned)c->shuffle,
-	        (unsigned)blosc_compname_to_compcode(name)};
+	/* as hdf5plugin's set_local: filter version, blosc format, type
+	 * size, chunk bytes, level, shuffle, compressor */
+	unsigned cd[7] = {2,
+	                  BLOSC_VERSION_FORMAT,
+	                  (unsigned)isz,
+	                  chunk_bytes > 0xffffffffu ? 0 : (unsigned)chunk_bytes,
+	                  (unsigned)c->level,
+	                  (unsigned)c->shuffle,
+	                  (unsigned)blosc_compname_to_compcode(name)};
 	return H5Pset_filter(dcpl, BLOSC_FILTER, H5Z_FLAG_OPTIONAL, 7, cd) < 0
 	               ? SIMREC_ECODEC
 	               : 0;
@@ -612,7 +658,7 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		 * would write every chunk twice); VL types need them */
 		if (!sr_dtype_is_vlen(m->dtype))
 			H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-		rc = set_filters(st, dcpl, m->dtype);
+		rc = set_filters(st, dcpl, m);
 	}
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 	H5Pset_create_intermediate_group(lcpl, 1);
@@ -622,6 +668,16 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	hid_t did =
 	        rc ? -1
 	           : H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	unsigned fl, fcd[8], fcfg;
+	size_t nfcd = 8;
+	if (did < 0 && !rc && !own_blosc && m->ndim &&
+	    H5Pget_filter_by_id2(dcpl, BLOSC_FILTER, &fl, &nfcd, fcd, 0, NULL,
+	                         &fcfg) >= 0) {
+		/* another blosc filter is registered and cannot create this
+		 * dataset: ours writes the same format */
+		use_own_blosc();
+		did = H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	}
 	H5Tclose(ft);
 	H5Pclose(lcpl);
 	H5Pclose(dcpl);
@@ -690,27 +746,25 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	             : 0;
 }
 
-static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
-                         size_t n, const sr_blob *items)
+/* H5Dwrite of n vlen items at row0 of dset (memory type mtype). */
+static int vlen_write(sr_store *st, hid_t dset, hid_t mtype, simrec_dtype_t dt,
+                      hid_t dxpl, size_t row0, size_t n, const sr_blob *items)
 {
-	h5_store *h = st->impl;
-	h5_ds *d = ds;
-	int rc = extend(st, d, m);
-	if (rc || !n)
-		return rc;
+	int rc = 0;
 	/* strings: NUL-terminated copies; bytes: hvl_t pointing at items */
-	void *buf = m->dtype == SIMREC_STRING ? calloc(n, sizeof(char *))
-	                                      : calloc(n, sizeof(hvl_t));
+	void *buf = dt == SIMREC_STRING ? calloc(n, sizeof(char *))
+	                                : calloc(n, sizeof(hvl_t));
 	if (!buf)
 		return SIMREC_ENOMEM;
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (m->dtype == SIMREC_STRING) {
+		if (dt == SIMREC_STRING) {
 			char *s = malloc(items[i].len + 1);
 			if (!s) {
 				rc = SIMREC_ENOMEM;
 				break;
 			}
-			memcpy(s, items[i].data, items[i].len);
+			if (items[i].len)
+				memcpy(s, items[i].data, items[i].len);
 			s[items[i].len] = 0;
 			((char **)buf)[i] = s;
 		} else {
@@ -719,19 +773,134 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 		}
 	}
 	if (!rc) {
-		size_t s0[1] = {row0}, c0[1] = {n};
-		hid_t fs, ms;
-		select_slab(d, 1, s0, c0, &fs, &ms);
-		if (H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, buf) < 0)
+		hsize_t s0 = row0, c0 = n;
+		hid_t fs = H5Dget_space(dset),
+		      ms = H5Screate_simple(1, &c0, NULL);
+		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &c0, NULL);
+		if (H5Dwrite(dset, mtype, ms, fs, dxpl, buf) < 0)
 			rc = sr_fail(st->err, SIMREC_EIO,
 			             "H5Dwrite to '%s' failed", st->uri.path);
 		H5Sclose(fs);
 		H5Sclose(ms);
 	}
-	if (m->dtype == SIMREC_STRING)
+	if (dt == SIMREC_STRING)
 		for (size_t i = 0; i < n; i++)
 			free(((char **)buf)[i]);
 	free(buf);
+	return rc;
+}
+
+static void pend_free(vlen_pend *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i].data);
+	free(p->items);
+	free(p->key);
+}
+
+/* Writer 0 of a parallel file: keep a copy of the items for h5_close. */
+static int vlen_defer(sr_store *st, h5_ds *d, simrec_dtype_t dt, size_t row0,
+                      size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	if (h->npend == h->cappend) {
+		size_t c = h->cappend ? 2 * h->cappend : 16;
+		vlen_pend *q = realloc(h->pend, c * sizeof *q);
+		if (!q)
+			return SIMREC_ENOMEM;
+		h->pend = q;
+		h->cappend = c;
+	}
+	vlen_pend p = {.key = strdup(d->key), .dt = dt, .row0 = row0};
+	p.items = calloc(n, sizeof *p.items);
+	int rc = p.key && p.items ? 0 : SIMREC_ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++, p.n++) {
+		p.items[i].data = malloc(items[i].len ? items[i].len : 1);
+		if (!p.items[i].data) {
+			rc = SIMREC_ENOMEM;
+			break;
+		}
+		if (items[i].len)
+			memcpy(p.items[i].data, items[i].data, items[i].len);
+		p.items[i].len = items[i].len;
+	}
+	if (rc) {
+		pend_free(&p);
+		return sr_fail(st->err, rc, "out of memory keeping '%s'",
+		               d->key);
+	}
+	h->pend[h->npend++] = p;
+	return 0;
+}
+
+static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                         size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	int rc = extend(st, d, m);
+	if (rc || !n)
+		return rc;
+	if (h->parallel) {
+		int rank = 0;
+		MPI_Comm_rank(st->comm, &rank);
+		return rank ? 0 : vlen_defer(st, d, m->dtype, row0, n, items);
+	}
+	return vlen_write(st, d->dset, d->mtype, m->dtype, h->dxpl, row0, n,
+	                  items);
+}
+
+/* After the parallel file is closed: writer 0 writes the kept vlen items
+ * through serial HDF5; every writer returns its status. Collective. */
+static int flush_pending_vlen(sr_store *st, int rc)
+{
+	h5_store *h = st->impl;
+	int rank = 0;
+	MPI_Comm_rank(st->comm, &rank);
+	if (rank == 0 && h->npend && !rc) {
+		hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+		if (st->lock)
+			H5Pset_file_locking(fapl, 0, 1);
+		hid_t f = H5Fopen(st->uri.path, H5F_ACC_RDWR, fapl);
+		H5Pclose(fapl);
+		if (f < 0)
+			rc = sr_fail(st->err, SIMREC_EIO,
+			             "cannot reopen '%s' to write strings",
+			             st->uri.path);
+		for (size_t i = 0; i < h->npend && !rc; i++) {
+			vlen_pend *p = &h->pend[i];
+			char path[4096];
+			hid_t dset =
+			        H5Dopen2(f, path_of(p->key, path, sizeof path),
+			                 H5P_DEFAULT);
+			hid_t t = dset >= 0 ? H5Dget_type(dset) : -1;
+			if (dset < 0 || t < 0)
+				rc = sr_fail(st->err, SIMREC_EIO,
+				             "cannot reopen '%s' in '%s'",
+				             p->key, st->uri.path);
+			else
+				rc = vlen_write(st, dset, t, p->dt, H5P_DEFAULT,
+				                p->row0, p->n, p->items);
+			if (t >= 0)
+				H5Tclose(t);
+			if (dset >= 0)
+				H5Dclose(dset);
+		}
+		if (f >= 0 && H5Fclose(f) < 0 && !rc)
+			rc = sr_fail(st->err, SIMREC_EIO,
+			             "H5Fclose of '%s' failed", st->uri.path);
+	}
+	for (size_t i = 0; i < h->npend; i++)
+		pend_free(&h->pend[i]);
+	free(h->pend);
+	h->pend = NULL;
+	h->npend = h->cappend = 0;
+	int all = rc;
+	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, st->comm);
+	if (all && !rc)
+		rc = sr_fail(st->err, all,
+		             "writer 0 could not write the strings of '%s'",
+		             st->uri.path);
 	return rc;
 }
 
@@ -1151,24 +1320,112 @@ static long long h5_disk_bytes(sr_store *st)
 	return stat(st->uri.path, &sb) ? -1 : (long long)sb.st_blocks * 512;
 }
 
+/* ---- HDF5 error printing off inside simrec's calls only -------------- */
+
+/* HDF5 prints its error stack by default; simrec turns failures into
+ * SIMREC_E* codes, so it silences printing for the duration of each of its
+ * own calls and gives the host application back its own setting. */
+#define QUIET(type, expr)                              \
+	do {                                           \
+		H5E_auto2_t f_ = NULL;                 \
+		void *d_ = NULL;                       \
+		H5Eget_auto2(H5E_DEFAULT, &f_, &d_);   \
+		H5Eset_auto2(H5E_DEFAULT, NULL, NULL); \
+		type r_ = (expr);                      \
+		H5Eset_auto2(H5E_DEFAULT, f_, d_);     \
+		return r_;                             \
+	} while (0)
+
+static int q_open(sr_store *st)
+{
+	QUIET(int, h5_open(st));
+}
+static int q_close(sr_store *st)
+{
+	QUIET(int, h5_close(st));
+}
+static int q_commit(sr_store *st)
+{
+	QUIET(int, h5_commit(st));
+}
+static int q_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	QUIET(int, h5_lookup(st, key, m, ds));
+}
+static int q_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	QUIET(int, h5_create(st, key, m, ds));
+}
+static int q_write(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, const void *data)
+{
+	QUIET(int, h5_write(st, ds, m, start, count, data));
+}
+static int q_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                        size_t n, const sr_blob *items)
+{
+	QUIET(int, h5_write_vlen(st, ds, m, row0, n, items));
+}
+static int q_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+                  const size_t *count, void *buf)
+{
+	QUIET(int, h5_read(st, ds, m, start, count, buf));
+}
+static int q_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                       sr_blob *out)
+{
+	QUIET(int, h5_read_vlen(st, ds, m, index, out));
+}
+static void q_release(sr_store *st, void *ds)
+{
+	H5E_auto2_t f = NULL;
+	void *d = NULL;
+	H5Eget_auto2(H5E_DEFAULT, &f, &d);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	h5_release(st, ds);
+	H5Eset_auto2(H5E_DEFAULT, f, d);
+}
+static int q_attr_set(sr_store *st, const char *key, const char *name,
+                      const simrec_attr_t *a)
+{
+	QUIET(int, h5_attr_set(st, key, name, a));
+}
+static int q_attr_get(sr_store *st, const char *key, const char *name,
+                      simrec_attr_t *out)
+{
+	QUIET(int, h5_attr_get(st, key, name, out));
+}
+static int q_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	QUIET(int, h5_attr_list(st, key, fn, arg));
+}
+static int q_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	QUIET(int, h5_list(st, prefix, fn, arg));
+}
+static char *q_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	QUIET(char *, h5_describe(st, ds, m));
+}
+
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "hdf5",
         .flags = SR_STORE_COLLECTIVE | SR_STORE_SHARED_FILE,
-        .open = h5_open,
-        .close = h5_close,
-        .commit = h5_commit,
-        .lookup = h5_lookup,
-        .create = h5_create,
-        .write = h5_write,
-        .write_vlen = h5_write_vlen,
-        .read = h5_read,
-        .read_vlen = h5_read_vlen,
-        .release = h5_release,
-        .attr_set = h5_attr_set,
-        .attr_get = h5_attr_get,
-        .attr_list = h5_attr_list,
-        .list = h5_list,
+        .open = q_open,
+        .close = q_close,
+        .commit = q_commit,
+        .lookup = q_lookup,
+        .create = q_create,
+        .write = q_write,
+        .write_vlen = q_write_vlen,
+        .read = q_read,
+        .read_vlen = q_read_vlen,
+        .release = q_release,
+        .attr_set = q_attr_set,
+        .attr_get = q_attr_get,
+        .attr_list = q_attr_list,
+        .list = q_list,
         .disk_bytes = h5_disk_bytes,
-        .describe = h5_describe,
+        .describe = q_describe,
 };
