@@ -191,8 +191,49 @@ static void read_python(const char *uri)
 	CHECK_OK(rec, simrec_close(rec));
 }
 
+/* interop get URI KEY: "ndim shape..." of simrec_get(); interop append
+ * URI KEY: try to append a record of the dataset's row shape and print the
+ * status and message. */
+static int probe(const char *what, const char *uri, const char *key)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode =
+	        strcmp(what, "get") ? SIMREC_MODE_APPEND : SIMREC_MODE_READONLY;
+	simrec_t *rec;
+	CHECK_OK(NULL, simrec_open(&rec, uri, &o));
+	simrec_dataset_t *ds;
+	int rc = simrec_get(rec, key, &ds);
+	if (rc) {
+		printf("%s %s\n", simrec_err_name(rc), simrec_errmsg(rec));
+		simrec_close(rec);
+		return 0;
+	}
+	size_t sh[SIMREC_MAX_NDIM];
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	simrec_dataset_close(ds);
+	if (!strcmp(what, "get")) {
+		printf("%d", nd);
+		for (int i = 0; i < nd; i++)
+			printf(" %zu", sh[i]);
+		printf("\n");
+	} else {
+		unsigned char buf[4096] = {0};
+		rc = nd ? simrec_record(rec, key, dt, nd - 1, sh + 1, buf)
+		        : simrec_record(rec, key, dt, 0, NULL, buf);
+		printf("%s %s\n", simrec_err_name(rc),
+		       rc ? simrec_errmsg(rec) : "");
+	}
+	simrec_close(rec);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4)
+		return probe(argv[1], argv[2], argv[3]);
 	if (argc != 3) {
 		fprintf(stderr, "usage: interop write|read URI\n");
 		return 2;

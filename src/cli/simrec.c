@@ -108,6 +108,8 @@ static int cmd_ls(int argc, char **argv)
 	if (!rec)
 		return 1;
 	int rc = simrec_list(rec, argc > 1 ? argv[1] : "", ls_cb, rec);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
 	simrec_close(rec);
 	return rc ? 1 : 0;
 }
@@ -560,10 +562,11 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		simrec_dataset_close(last);
 	}
 	size_t isz = simrec_dtype_size(dt);
-	if (nd && !sh[0] && dst_rows(dst, key) == 0) {
-		/* no records: the dataset with its dtype and (0, ...) shape
-		 * (the API cannot create an empty recorded dataset) */
-		rc = simrec_set(dst, key, dt, nd, sh, "");
+	if (nd && !sh[0]) {
+		/* no records: nothing to copy (the API cannot create an empty
+		 * recorded dataset); its attributes still go */
+		fprintf(stderr, "%s: '%s' has no records: no data copied\n",
+		        prog, key);
 	} else if (is_value && isz) {
 		size_t n = simrec_dataset_size(ds);
 		void *buf = malloc(n * isz + 1);

@@ -1205,8 +1205,8 @@ typedef struct list_cb {
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
-	sr_err *err;
-	int rc;
+	int rc, bad;
+	char badmsg[4200];
 } list_cb;
 
 static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
@@ -1218,14 +1218,18 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
 	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
-		c->rc = sr_fail(c->err, SIMREC_EFORMAT,
-		                "'%s' is a %s link that cannot be followed "
-		                "(dangling, or its file is missing)",
-		                key,
-		                info->type == H5L_TYPE_SOFT       ? "soft"
-		                : info->type == H5L_TYPE_EXTERNAL ? "external"
-		                                                  : "");
-		return 1;
+		/* reported after the walk: the rest is still listed */
+		if (!c->bad) {
+			c->bad = SIMREC_EFORMAT;
+			snprintf(c->badmsg, sizeof c->badmsg,
+			         "'%s' is a %s link that cannot be followed "
+			         "(dangling, or its file is missing)",
+			         key,
+			         info->type == H5L_TYPE_SOFT       ? "soft"
+			         : info->type == H5L_TYPE_EXTERNAL ? "external"
+			                                           : "");
+		}
+		return 0;
 	}
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;
@@ -1251,9 +1255,12 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			return rc;
 		}
 	}
-	list_cb c = {fn, arg, prefix, st->err, 0};
+	list_cb c = {.fn = fn, .arg = arg, .prefix = prefix};
 	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
 	H5Gclose(g);
+	if (!c.rc && c.bad)
+		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
+		               st->uri.path);
 	return c.rc;
 }
 
