@@ -59,4 +59,6 @@ if __name__ == "__main__":
     r = redis.Redis(host=host, port=int(port))
     for key in sorted(k.decode() for k in r.smembers(f"{prefix}:keys")):
         a = read_dataset(r, prefix, key)
-        print(key, getattr(a, "shape", len(a)), getattr(a, "dtype", "text"), attributes(r, prefix, key))
+        # a 0-d value has a shape () but no len()
+        shape = a.shape if hasattr(a, "shape") else len(a)
+        print(key, shape, getattr(a, "dtype", "text"), attributes(r, prefix, key))

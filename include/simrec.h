@@ -282,29 +282,63 @@ SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
                           int ndim, const size_t *shape, const void *data);
 
 /* Attributes on any key (a group or a dataset; "" or "/" is the root).
- * Independent. The group is created if the key does not exist yet. */
+ * Independent. The group is created if the key does not exist yet.
+ * Doubles may be NaN or +-Inf (zarr writes them as zarr-python does:
+ * NaN, Infinity, -Infinity). */
 SIMREC_API int simrec_attr_set_double(simrec_t *rec, const char *key,
                                       const char *name, double value);
 SIMREC_API int simrec_attr_set_int(simrec_t *rec, const char *key,
                                    const char *name, int64_t value);
+/* An unsigned 64-bit integer, exact up to 2^64-1. */
+SIMREC_API int simrec_attr_set_uint(simrec_t *rec, const char *key,
+                                    const char *name, uint64_t value);
+/* A boolean (HDF5: h5py's bool enum; zarr/JSON: true/false). */
+SIMREC_API int simrec_attr_set_bool(simrec_t *rec, const char *key,
+                                    const char *name, int value);
 SIMREC_API int simrec_attr_set_string(simrec_t *rec, const char *key,
                                       const char *name, const char *value);
+/* A 1-d array of count elements of the numeric (or bool) dtype dt, copied
+ * before return. zarr, memory and redis keep it as a JSON list (read back
+ * as int64, uint64, float64 or bool); HDF5 keeps dt. */
+SIMREC_API int simrec_attr_set_array(simrec_t *rec, const char *key,
+                                     const char *name, simrec_dtype_t dt,
+                                     size_t count, const void *data);
 
 typedef enum simrec_attr_type {
-	SIMREC_ATTR_INT,
-	SIMREC_ATTR_DOUBLE,
-	SIMREC_ATTR_STRING
+	SIMREC_ATTR_INT,    /* i (d holds (double)i, u holds i if >= 0) */
+	SIMREC_ATTR_DOUBLE, /* d */
+	SIMREC_ATTR_STRING, /* s; JSON lists that are not numeric and JSON
+	                       objects come back as their JSON text */
+	SIMREC_ATTR_UINT,   /* u (i and d hold it where it fits) */
+	SIMREC_ATTR_BOOL,   /* i is 0 or 1 (d and u too) */
+	SIMREC_ATTR_ARRAY,  /* count elements of dtype in data (1-d) */
+	SIMREC_ATTR_EMPTY   /* no value: h5py.Empty (dtype says which type),
+	                       JSON null */
 } simrec_attr_type_t;
 
+/* Fields other than those of its type are zero unless noted above. New
+ * fields come after the old ones, so code written for the first three
+ * kinds compiles unchanged. */
 typedef struct simrec_attr {
 	simrec_attr_type_t type;
 	int64_t i;
 	double d;
 	char *s; /* owned by the attr; freed by simrec_attr_clear() */
+	uint64_t u;
+	simrec_dtype_t dtype; /* ARRAY, EMPTY: element dtype */
+	size_t count;         /* ARRAY: number of elements */
+	void *data; /* ARRAY: count elements (C order, native byte order),
+	               owned by the attr; freed by simrec_attr_clear() */
 } simrec_attr_t;
 
-/* Read attribute name of key into *out (SIMREC_ENOKEY if absent); free
- * out->s with simrec_attr_clear(). */
+/* Set attribute name of key to *a (any kind above; a is copied). The
+ * typed setters are shorthands for this. Independent. */
+SIMREC_API int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
+                               const simrec_attr_t *a);
+
+/* Read attribute name of key into *out (SIMREC_ENOKEY if absent;
+ * SIMREC_ENOTSUP naming the attribute for a type simrec does not map, e.g.
+ * an HDF5 compound or a 2-d array); free it with simrec_attr_clear(). */
 SIMREC_API int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
                                simrec_attr_t *out);
 SIMREC_API void simrec_attr_clear(simrec_attr_t *a);

@@ -19,11 +19,13 @@ if codec == "blosclz":
     plist = u.id.get_create_plist()
     fid, _, cd, _ = plist.get_filter(0)
     assert fid == 32001 and len(cd) == 7 and cd[2] == 8, (fid, cd)
-    try:
-        u[...]
-        sys.exit("h5py decoded blosc without a plugin?")
-    except OSError:
-        pass
+    # (unless a system plugin is installed: Debian's hdf5-filter-plugin-blosc-serial)
+    if not h5py.h5z.filter_avail(32001):
+        try:
+            u[...]
+            sys.exit("h5py decoded blosc without a plugin?")
+        except OSError:
+            pass
     print("check_record_all: ok")
     sys.exit(0)
 s, r, i = np.meshgrid(np.arange(steps), np.arange(nranks), np.arange(15), indexing="ij")

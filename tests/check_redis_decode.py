@@ -22,4 +22,12 @@ check(text[7] == json.dumps({"step": 7, "name": "é7"}, ensure_ascii=False), "te
 check(read_dataset(r, prefix, "deep/raw")[9] == text[9].encode()[:2], "bytes")
 check(np.array_equal(read_dataset(r, prefix, "deep/value"), sample("float32", 24).reshape(2, 3, 4)), "value")
 check(attributes(r, prefix, "small/scalar")["dt"] == 0.125, "attr")
+check(float(read_dataset(r, prefix, "more/zero_d")) == 2.5, "0-d value")
+a = attributes(r, prefix, "more")
+check(a["u64max"] == 2**64 - 1 and a["ai"] == [-1, 0, 7] and a["none"] is None, "attribute kinds")
+# the script's own listing prints every key, 0-d values included
+import subprocess  # noqa: E402
+out = subprocess.run([sys.executable, os.path.join(sys.argv[1], "redis_decode.py"), prefix,
+                      os.environ["SIMREC_REDIS_HOST"]], capture_output=True, text=True)
+check(out.returncode == 0 and "more/zero_d ()" in out.stdout, "redis_decode.py listing: " + out.stderr[-300:])
 print("decode: ok")

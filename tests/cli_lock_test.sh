@@ -32,7 +32,7 @@ for s in zarr zarr+dir hdf5; do
 		case $out in
 		*"stored_bytes: 0"*) [ "$s" = hdf5 ] && bad "info $s $key: stored_bytes 0" ;;
 		esac
-		out=$("$simrec" cat "$store?lock=redis://" "$key" 0 --max 100000000 2>&1) ||
+		out=$("$simrec" cat "$store?lock=redis://" "$key" --max 100000000 2>&1) ||
 			bad "cat $s $key: $out"
 	done
 	ok "info and cat of every $s key under the lock"

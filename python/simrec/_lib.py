@@ -21,7 +21,8 @@ DTYPE_NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16",
 BYTES = 11
 STRING = 12
 
-ATTR_INT, ATTR_DOUBLE, ATTR_STRING = 0, 1, 2
+(ATTR_INT, ATTR_DOUBLE, ATTR_STRING, ATTR_UINT, ATTR_BOOL, ATTR_ARRAY,
+ ATTR_EMPTY) = range(7)
 LOCK_READ, LOCK_WRITE = 0, 1
 
 
@@ -47,6 +48,10 @@ class Attr(ctypes.Structure):
         ("i", ctypes.c_int64),
         ("d", ctypes.c_double),
         ("s", ctypes.c_char_p),
+        ("u", ctypes.c_uint64),
+        ("dtype", ctypes.c_int),
+        ("count", ctypes.c_size_t),
+        ("data", ctypes.c_void_p),
     ]
 
 
@@ -131,6 +136,10 @@ _decl("simrec_set", _I, _P, _S, _I, _I, c_size_t_p, _P)
 _decl("simrec_attr_set_double", _I, _P, _S, _S, ctypes.c_double)
 _decl("simrec_attr_set_int", _I, _P, _S, _S, ctypes.c_int64)
 _decl("simrec_attr_set_string", _I, _P, _S, _S, _S)
+_decl("simrec_attr_set_uint", _I, _P, _S, _S, ctypes.c_uint64)
+_decl("simrec_attr_set_bool", _I, _P, _S, _S, ctypes.c_int)
+_decl("simrec_attr_set_array", _I, _P, _S, _S, ctypes.c_int, ctypes.c_size_t,
+      ctypes.c_void_p)
 _decl("simrec_attr_get", _I, _P, _S, _S, ctypes.POINTER(Attr))
 _decl("simrec_attr_clear", None, ctypes.POINTER(Attr))
 _decl("simrec_attr_list", _I, _P, _S, ATTR_LIST_FN, _P)

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _lib
-from ._util import check, encode
+from ._util import DT_TO_NP, NP_TO_DT, check, encode
 from .errors import NoKeyError
 
 lib = _lib.lib
@@ -14,9 +14,10 @@ lib = _lib.lib
 class Attributes:
     """Dict-like attributes of one key ("" is the root group).
 
-    Values are int (stored as int64), float (double) or str, as the C API
-    has them; numpy scalars of those kinds are converted, bool is stored as
-    int. Reading gives back int, float or str. Attributes cannot be deleted
+    Values are bool, int (int64, or uint64 above 2**63 - 1), float, str,
+    or 1-d numeric numpy arrays and lists, as the C API has them; numpy
+    scalars are converted. Reading gives back the same kinds (arrays as
+    numpy arrays, an empty attribute as None). Attributes cannot be deleted
     (the C API has no call for it).
     """
 
@@ -30,12 +31,25 @@ class Attributes:
         n = encode(name, "attribute name")
         if isinstance(value, str):
             rc = lib.simrec_attr_set_string(h, self._k, n, value.encode())
-        elif isinstance(value, (numbers.Integral, np.bool_)):
+        elif isinstance(value, (bool, np.bool_)):
+            rc = lib.simrec_attr_set_bool(h, self._k, n, int(bool(value)))
+        elif isinstance(value, numbers.Integral):
             v = int(value)
-            if not -(1 << 63) <= v < (1 << 63):
-                raise OverflowError("attribute %r: %d does not fit in int64"
-                                    % (name, v))
-            rc = lib.simrec_attr_set_int(h, self._k, n, v)
+            if (1 << 63) <= v < (1 << 64):
+                rc = lib.simrec_attr_set_uint(h, self._k, n, v)
+            elif -(1 << 63) <= v < (1 << 63):
+                rc = lib.simrec_attr_set_int(h, self._k, n, v)
+            else:
+                raise OverflowError("attribute %r: %d does not fit in 64 "
+                                    "bits" % (name, v))
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            arr = np.ascontiguousarray(np.asarray(value))
+            if arr.ndim != 1 or arr.dtype.newbyteorder("=") not in NP_TO_DT:
+                raise TypeError("attribute %r: a 1-d numeric array, not %s "
+                                "of %s" % (name, arr.shape, arr.dtype))
+            arr = arr.astype(arr.dtype.newbyteorder("="), copy=False)
+            rc = lib.simrec_attr_set_array(h, self._k, n, NP_TO_DT[arr.dtype],
+                                           arr.size, arr.ctypes.data)
         elif isinstance(value, numbers.Real):
             rc = lib.simrec_attr_set_double(h, self._k, n, float(value))
         else:
@@ -53,6 +67,18 @@ class Attributes:
                 return int(a.i)
             if a.type == _lib.ATTR_DOUBLE:
                 return float(a.d)
+            if a.type == _lib.ATTR_UINT:
+                return int(a.u)
+            if a.type == _lib.ATTR_BOOL:
+                return bool(a.i)
+            if a.type == _lib.ATTR_EMPTY:
+                return None
+            if a.type == _lib.ATTR_ARRAY:
+                dt = DT_TO_NP[a.dtype]
+                if not a.count:
+                    return np.zeros(0, dt)
+                raw = ctypes.string_at(a.data, a.count * dt.itemsize)
+                return np.frombuffer(raw, dt).copy()
             return (a.s or b"").decode()
         finally:
             lib.simrec_attr_clear(ctypes.byref(a))

@@ -108,26 +108,107 @@ static int cmd_ls(int argc, char **argv)
 	if (!rec)
 		return 1;
 	int rc = simrec_list(rec, argc > 1 ? argv[1] : "", ls_cb, rec);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
 	simrec_close(rec);
 	return rc ? 1 : 0;
 }
 
 /* ---- info -------------------------------------------------------------- */
 
+static void print_value(simrec_dtype_t dt, const unsigned char *p);
+
+/* Text with newlines, quotes and control bytes escaped (as C/JSON do), so
+ * that one value stays on one line. */
+static void print_escaped(FILE *f, const char *s, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)s[k];
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\\')
+			fputs("\\\\", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void print_attr_value(const simrec_attr_t *v)
+{
+	switch (v->type) {
+	case SIMREC_ATTR_STRING:
+		putchar('"');
+		print_escaped(stdout, v->s, strlen(v->s));
+		putchar('"');
+		break;
+	case SIMREC_ATTR_INT:
+		printf("%lld", (long long)v->i);
+		break;
+	case SIMREC_ATTR_UINT:
+		printf("%llu", (unsigned long long)v->u);
+		break;
+	case SIMREC_ATTR_BOOL:
+		printf("%s", v->i ? "true" : "false");
+		break;
+	case SIMREC_ATTR_EMPTY:
+		printf("empty (%s)", simrec_dtype_name(v->dtype));
+		break;
+	case SIMREC_ATTR_ARRAY: {
+		size_t isz = simrec_dtype_size(v->dtype);
+		putchar('[');
+		for (size_t k = 0; k < v->count; k++) {
+			if (k)
+				fputs(", ", stdout);
+			print_value(v->dtype,
+			            (const unsigned char *)v->data + k * isz);
+		}
+		printf("] (%s)", simrec_dtype_name(v->dtype));
+		break;
+	}
+	default:
+		printf("%.17g", v->d);
+	}
+}
+
+typedef struct attr_ctx {
+	simrec_t *rec;
+	const char *key;
+	int failed;
+} attr_ctx;
+
 static int attr_cb(const char *name, void *arg)
 {
-	void **a = arg;
+	attr_ctx *a = arg;
 	simrec_attr_t v;
-	if (simrec_attr_get(a[0], a[1], name, &v))
+	printf("  %s = ", name);
+	if (simrec_attr_get(a->rec, a->key, name, &v)) {
+		printf("(unreadable)\n");
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(a->rec));
+		a->failed = 1;
 		return 0;
-	if (v.type == SIMREC_ATTR_STRING)
-		printf("  %s = \"%s\"\n", name, v.s);
-	else if (v.type == SIMREC_ATTR_INT)
-		printf("  %s = %lld\n", name, (long long)v.i);
-	else
-		printf("  %s = %.17g\n", name, v.d);
+	}
+	print_attr_value(&v);
+	putchar('\n');
 	simrec_attr_clear(&v);
 	return 0;
+}
+
+/* A group or the root: its attributes. */
+static int info_group(simrec_t *rec, const char *key)
+{
+	printf("key:     %s\nkind:    group\nattributes:\n", *key ? key : "/");
+	attr_ctx a = {rec, key, 0};
+	int rc = simrec_attr_list(rec, key, attr_cb, &a);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+	simrec_close(rec);
+	return rc || a.failed ? 1 : 0;
 }
 
 static int cmd_info(int argc, char **argv)
@@ -138,7 +219,11 @@ static int cmd_info(int argc, char **argv)
 	if (!rec)
 		return 1;
 	simrec_dataset_t *ds;
-	int rc = simrec_get_all(rec, argv[1], &ds);
+	int rc = !*argv[1] || !strcmp(argv[1], "/")
+	                 ? SIMREC_EKIND
+	                 : simrec_get_all(rec, argv[1], &ds);
+	if (rc == SIMREC_EKIND)
+		return info_group(rec, strcmp(argv[1], "/") ? argv[1] : "");
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
 		simrec_close(rec);
@@ -173,11 +258,11 @@ static int cmd_info(int argc, char **argv)
 	if (disk >= 0)
 		printf("store on disk: %lld bytes\n", disk);
 	printf("attributes:\n");
-	void *arg[2] = {rec, argv[1]};
-	simrec_attr_list(rec, argv[1], attr_cb, arg);
+	attr_ctx a = {rec, argv[1], 0};
+	simrec_attr_list(rec, argv[1], attr_cb, &a);
 	simrec_dataset_close(ds);
 	simrec_close(rec);
-	return 0;
+	return a.failed;
 }
 
 /* ---- cat --------------------------------------------------------------- */
@@ -342,12 +427,15 @@ static int cmd_cat(int argc, char **argv)
 			if (rc && rc != SIMREC_ETRUNC)
 				break;
 			rc = 0;
-			if (dt == SIMREC_STRING)
-				printf("%.*s\n",
-				       (int)(len < sizeof buf ? len
-				                              : sizeof buf),
-				       buf);
-			else {
+			if (dt == SIMREC_STRING) {
+				/* one record per line: newlines and control
+				 * bytes escaped */
+				print_escaped(stdout, buf,
+				              len < sizeof buf - 1
+				                      ? len
+				                      : sizeof buf - 1);
+				putchar('\n');
+			} else {
 				for (size_t k = 0; k < len && k < sizeof buf;
 				     k++)
 					printf("%02x", (unsigned char)buf[k]);
@@ -387,11 +475,8 @@ typedef struct keylist {
 	size_t n, cap;
 } keylist;
 
-static int collect(const char *key, int is_ds, void *arg)
+static int collect_one(const char *key, keylist *l)
 {
-	keylist *l = arg;
-	if (!is_ds)
-		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? 2 * l->cap : 64;
 		l->v = realloc(l->v, l->cap * sizeof *l->v);
@@ -400,6 +485,16 @@ static int collect(const char *key, int is_ds, void *arg)
 	}
 	l->v[l->n++] = strdup(key);
 	return 0;
+}
+
+typedef struct keylists {
+	keylist ds, groups;
+} keylists;
+
+static int collect(const char *key, int is_ds, void *arg)
+{
+	keylists *l = arg;
+	return collect_one(key, is_ds ? &l->ds : &l->groups);
 }
 
 typedef struct copy_attrs {
@@ -412,13 +507,13 @@ static int copy_attr(const char *name, void *arg)
 {
 	copy_attrs *c = arg;
 	simrec_attr_t a;
-	if (simrec_attr_get(c->src, c->key, name, &a))
+	int rg = simrec_attr_get(c->src, c->key, name, &a);
+	if (rg) {
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(c->src));
+		c->rc = rg;
 		return 0;
-	int rc = a.type == SIMREC_ATTR_STRING
-	                 ? simrec_attr_set_string(c->dst, c->key, name, a.s)
-	         : a.type == SIMREC_ATTR_INT
-	                 ? simrec_attr_set_int(c->dst, c->key, name, a.i)
-	                 : simrec_attr_set_double(c->dst, c->key, name, a.d);
+	}
+	int rc = simrec_attr_set(c->dst, c->key, name, &a);
 	simrec_attr_clear(&a);
 	if (rc)
 		c->rc = rc;
@@ -467,7 +562,12 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		simrec_dataset_close(last);
 	}
 	size_t isz = simrec_dtype_size(dt);
-	if (is_value && isz) {
+	if (nd && !sh[0]) {
+		/* no records: nothing to copy (the API cannot create an empty
+		 * recorded dataset); its attributes still go */
+		fprintf(stderr, "%s: '%s' has no records: no data copied\n",
+		        prog, key);
+	} else if (is_value && isz) {
 		size_t n = simrec_dataset_size(ds);
 		void *buf = malloc(n * isz + 1);
 		rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, n * isz)
@@ -543,16 +643,26 @@ static int cmd_export(int argc, char **argv)
 		simrec_close(src);
 		return 1;
 	}
+	keylists ls = {{0}, {0}};
 	keylist l = {0};
 	if (argc > 2)
 		for (int i = 2; i < argc; i++)
-			collect(argv[i], 1, &l);
-	else
-		simrec_list(src, "", collect, &l);
-	/* root and group attributes too */
+			collect(argv[i], 1, &ls);
+	else if ((rc = simrec_list(src, "", collect, &ls)))
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(src));
+	l = ls.ds;
+	/* root and group attributes too, groups that hold only attributes
+	 * included */
 	copy_attrs c = {src, dst, "", 0};
 	simrec_attr_list(src, "", copy_attr, &c);
-	int status = 0;
+	int status = rc || c.rc ? 1 : 0;
+	for (size_t i = 0; i < ls.groups.n; i++) {
+		copy_attrs g = {src, dst, ls.groups.v[i], 0};
+		simrec_attr_list(src, ls.groups.v[i], copy_attr, &g);
+		status |= g.rc != 0;
+		free(ls.groups.v[i]);
+	}
+	free(ls.groups.v);
 	for (size_t i = 0; i < l.n; i++) {
 		rc = export_key(src, dst, l.v[i]);
 		if (rc) {

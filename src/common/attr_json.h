@@ -1,4 +1,11 @@
-/* Attributes kept as a JSON object (zarr .zattrs, memory and redis stores). */
+/* Attributes kept as a JSON object (zarr .zattrs, memory and redis stores).
+ *
+ * JSON as zarr-python writes it: NaN, Infinity and -Infinity appear as bare
+ * tokens, and integers may exceed int64 (uint64 attributes). Jansson reads
+ * neither, so sr_attr_json_load() rewrites them into marker strings (a NUL
+ * byte, then a tag) before parsing and sr_attr_json_dump() writes them back
+ * as bare tokens. A json_t built or read here may hold such markers; only
+ * the functions of this file interpret them. */
 #ifndef SIMREC_ATTR_JSON_H
 #define SIMREC_ATTR_JSON_H
 
@@ -6,11 +13,22 @@
 
 #include "common.h"
 
-/* Set name in obj to a's value. */
+/* Check a caller's attribute (kind, dtype, count, data); EINVAL naming the
+ * problem. */
+int sr_attr_check(const simrec_attr_t *a, sr_err *e);
+/* Set name in obj to a's value (EINVAL: a string that is not UTF-8). */
 int sr_attr_to_json(json_t *obj, const char *name, const simrec_attr_t *a);
-/* Read name from obj (ENOKEY if absent, ENOTSUP for arrays/objects). */
+/* Read name from obj (ENOKEY if absent). Numeric lists become ARRAY, null
+ * EMPTY; other lists and objects come back as their JSON text. */
 int sr_attr_from_json(const json_t *obj, const char *name, simrec_attr_t *out);
 /* Call fn for each name in sorted order. */
 int sr_attr_json_list(const json_t *obj, sr_attr_fn fn, void *arg);
+/* Parse n bytes of JSON text (any value) that may hold NaN, Infinity,
+ * -Infinity and integers beyond int64; NULL with je filled on error. */
+json_t *sr_attr_json_load(const void *text, size_t n, json_error_t *je);
+/* json_dumps(j, flags) with markers written as zarr-python writes them
+ * (NaN, Infinity, -Infinity, plain integer digits). malloc'd; NULL on
+ * failure. */
+char *sr_attr_json_dump(const json_t *j, size_t flags);
 
 #endif

@@ -30,7 +30,10 @@ typedef struct sr_meta {
 	int ndim; /* dataset rank, record dimension included (if any) */
 	size_t shape[SIMREC_MAX_NDIM];
 	size_t chunks[SIMREC_MAX_NDIM];
-	int is_value; /* from simrec_set(): no record dimension */
+	int is_value; /* read whole by simrec_get(): 1 from simrec_set();
+	                 another program's array: 2 fixed-size, 3 contiguous
+	                 (no appends), 4 growable (records append along its
+	                 first dimension) */
 } sr_meta;
 
 /* A byte string (vlen element). */

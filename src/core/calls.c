@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/attr_json.h"
 #include "recorder.h"
 
 int sr_check_writable(simrec_t *rec, const char *key)
@@ -228,6 +229,9 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 	if (a->type == SIMREC_ATTR_STRING) {
 		c.data = a->s;
 		c.len = strlen(a->s) + 1;
+	} else if (a->type == SIMREC_ATTR_ARRAY) {
+		c.data = a->data;
+		c.len = a->count * simrec_dtype_size(a->dtype); /* checked */
 	}
 	return dispatch(rec, &c);
 }
@@ -244,6 +248,39 @@ int simrec_attr_set_int(simrec_t *rec, const char *key, const char *name,
 {
 	simrec_attr_t a = {.type = SIMREC_ATTR_INT, .i = value};
 	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_uint(simrec_t *rec, const char *key, const char *name,
+                         uint64_t value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_UINT, .u = value};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_bool(simrec_t *rec, const char *key, const char *name,
+                         int value)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_BOOL, .i = value != 0};
+	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_array(simrec_t *rec, const char *key, const char *name,
+                          simrec_dtype_t dt, size_t count, const void *data)
+{
+	simrec_attr_t a = {.type = SIMREC_ATTR_ARRAY,
+	                   .dtype = dt,
+	                   .count = count,
+	                   .data = (void *)data};
+	return simrec_attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
+                    const simrec_attr_t *a)
+{
+	if (!rec || !a)
+		return SIMREC_EINVAL;
+	int rc = sr_attr_check(a, &rec->err);
+	return rc ? rc : attr_set(rec, key, name, a);
 }
 
 int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,

@@ -19,6 +19,9 @@ typedef struct sr_call_wire {
 	uint64_t shape[SIMREC_MAX_NDIM];
 	int64_t attr_i;
 	double attr_d;
+	uint64_t attr_u;
+	uint32_t attr_dtype, pad;
+	uint64_t attr_count;
 	uint64_t len;
 } sr_call_wire;
 
@@ -51,6 +54,9 @@ int sr_defer_call(simrec_t *rec, const sr_call *c)
 	        .name_len = c->name ? (uint32_t)strlen(c->name) : 0,
 	        .attr_i = c->attr.i,
 	        .attr_d = c->attr.d,
+	        .attr_u = c->attr.u,
+	        .attr_dtype = (uint32_t)c->attr.dtype,
+	        .attr_count = c->attr.count,
 	        .len = c->len,
 	};
 	for (int i = 0; i < c->ndim; i++)
@@ -105,7 +111,15 @@ static int decode(const unsigned char *buf, size_t len, size_t *off, sr_call *c,
 	c->attr.type = (simrec_attr_type_t)w.attr_type;
 	c->attr.i = w.attr_i;
 	c->attr.d = w.attr_d;
+	c->attr.u = w.attr_u;
+	c->attr.dtype = (simrec_dtype_t)w.attr_dtype;
+	c->attr.count = (size_t)w.attr_count;
 	c->attr.s = c->attr.type == SIMREC_ATTR_STRING ? (char *)c->data : NULL;
+	c->attr.data =
+	        c->attr.type == SIMREC_ATTR_ARRAY ? (void *)c->data : NULL;
+	if (c->attr.type == SIMREC_ATTR_ARRAY &&
+	    c->attr.count * simrec_dtype_size(c->attr.dtype) != c->len)
+		return SIMREC_EFORMAT;
 	*off += (size_t)w.len;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "../codec/codec.h"
+#include "../codec/h5lzf.h"
 #include "store.h"
 
 #define BLOSC_FILTER 32001
@@ -25,7 +26,19 @@ typedef struct h5_store {
 	int reopen;
 	int depth;  /* nested file_begin calls (a list whose callback reads) */
 	hid_t dxpl; /* collective transfer in parallel, else default */
+	/* parallel HDF5 cannot write variable-length data: every writer
+	 * extends the dataset collectively, writer 0 keeps the items and
+	 * writes them into the closed file on its own (h5_close) */
+	struct vlen_pend *pend;
+	size_t npend, cappend;
 } h5_store;
+
+typedef struct vlen_pend {
+	char *key;
+	simrec_dtype_t dt;
+	size_t row0, n;
+	sr_blob *items;
+} vlen_pend;
 
 typedef struct h5_ds {
 	hid_t dset;  /* -1 while closed (reopen mode) */
@@ -79,6 +92,29 @@ static const H5Z_class2_t blosc_class = {
         .name = "blosc",
         .filter = blosc_filter,
 };
+
+/* simrec's blosc filter is used only when no working filter 32001 is
+ * registered (hdf5plugin's or Debian's hdf5-blosc plugin, from
+ * HDF5_PLUGIN_PATH); if another one cannot create a dataset (e.g. a plugin
+ * built for another HDF5), ours replaces it (see h5_create). */
+static int own_blosc;
+
+static void use_own_blosc(void)
+{
+	if (!own_blosc && H5Zregister(&blosc_class) >= 0)
+		own_blosc = 1;
+}
+
+static void register_filters(void)
+{
+	unsigned info = 0;
+	if (H5Zfilter_avail(BLOSC_FILTER) <= 0 ||
+	    H5Zget_filter_info(BLOSC_FILTER, &info) < 0 ||
+	    !(info & H5Z_FILTER_CONFIG_ENCODE_ENABLED) ||
+	    !(info & H5Z_FILTER_CONFIG_DECODE_ENABLED))
+		use_own_blosc();
+	sr_h5lzf_register();
+}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -164,21 +200,60 @@ static hid_t mem_type(simrec_dtype_t dt)
 	return H5Tcopy(native_type(dt));
 }
 
-static int dtype_of(hid_t t, simrec_dtype_t *dt)
+/* h5py's bool: an enum of a 1-byte integer with exactly FALSE=0, TRUE=1 */
+static int is_h5py_bool(hid_t t)
 {
+	if (H5Tget_class(t) != H5T_ENUM || H5Tget_size(t) != 1 ||
+	    H5Tget_nmembers(t) != 2)
+		return 0;
+	int ok = 1;
+	for (unsigned k = 0; k < 2 && ok; k++) {
+		char *nm = H5Tget_member_name(t, k);
+		signed char v = -1;
+		ok = nm && H5Tget_member_value(t, k, &v) >= 0 &&
+		     !strcmp(nm, v ? "TRUE" : "FALSE") && (v == 0 || v == 1);
+		H5free_memory(nm);
+	}
+	return ok;
+}
+
+/* The simrec dtype of an HDF5 type, or SIMREC_ENOTSUP with *why naming
+ * what is not handled (such data is refused, never read as something
+ * else). */
+static int dtype_of(hid_t t, simrec_dtype_t *dt, const char **why)
+{
+	static const char *classes[] = {[H5T_TIME] = "time types",
+	                                [H5T_BITFIELD] = "bitfield types",
+	                                [H5T_OPAQUE] = "opaque types",
+	                                [H5T_COMPOUND] = "compound types",
+	                                [H5T_REFERENCE] = "references",
+	                                [H5T_ARRAY] = "array types"};
 	H5T_class_t c = H5Tget_class(t);
 	size_t sz = H5Tget_size(t);
-	if (c == H5T_ENUM && sz == 1) {
+	*why = "this datatype";
+	if (c == H5T_ENUM) {
 		*dt = SIMREC_BOOL;
-		return 0;
+		*why = "enum types other than h5py's bool";
+		return is_h5py_bool(t) ? 0 : SIMREC_ENOTSUP;
 	}
-	if (c == H5T_STRING && H5Tis_variable_str(t) > 0) {
+	if (c == H5T_STRING) {
 		*dt = SIMREC_STRING;
-		return 0;
+		*why = "fixed-length strings";
+		return H5Tis_variable_str(t) > 0 ? 0 : SIMREC_ENOTSUP;
 	}
 	if (c == H5T_VLEN) {
+		/* simrec's bytes: a sequence of 1-byte integers */
+		hid_t b = H5Tget_super(t);
+		int ok = b >= 0 && H5Tget_class(b) == H5T_INTEGER &&
+		         H5Tget_size(b) == 1;
+		H5T_class_t bc = b >= 0 ? H5Tget_class(b) : H5T_NO_CLASS;
+		if (b >= 0)
+			H5Tclose(b);
 		*dt = SIMREC_BYTES;
-		return 0;
+		*why = bc == H5T_FLOAT ? "variable-length sequences of floats"
+		                       : "variable-length sequences other than "
+		                         "of bytes";
+		return ok ? 0 : SIMREC_ENOTSUP;
 	}
 	if (c == H5T_INTEGER) {
 		int sgn = H5Tget_sign(t) == H5T_SGN_2;
@@ -187,6 +262,7 @@ static int dtype_of(hid_t t, simrec_dtype_t *dt)
 		        : sz == 4 ? 2
 		        : sz == 8 ? 3
 		                  : -1;
+		*why = "integers of other than 1, 2, 4 or 8 bytes";
 		if (k < 0)
 			return SIMREC_ENOTSUP;
 		*dt = (simrec_dtype_t)((sgn ? SIMREC_INT8 : SIMREC_UINT8) + k);
@@ -196,6 +272,11 @@ static int dtype_of(hid_t t, simrec_dtype_t *dt)
 		*dt = sz == 4 ? SIMREC_FLOAT32 : SIMREC_FLOAT64;
 		return 0;
 	}
+	if (c == H5T_FLOAT)
+		*why = "floats of other than 4 or 8 bytes";
+	else if ((int)c >= 0 && (size_t)c < sizeof classes / sizeof *classes &&
+	         classes[c])
+		*why = classes[c];
 	return SIMREC_ENOTSUP;
 }
 
@@ -242,9 +323,7 @@ static int is_group(hid_t file, const char *key)
 
 static int h5_open(sr_store *st)
 {
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors come back as codes */
-	if (H5Zfilter_avail(BLOSC_FILTER) <= 0)
-		H5Zregister(&blosc_class);
+	register_filters();
 	h5_store *h = calloc(1, sizeof *h);
 	if (!h)
 		return SIMREC_ENOMEM;
@@ -343,6 +422,8 @@ static int h5_commit(sr_store *st)
 	               : 0;
 }
 
+static int flush_pending_vlen(sr_store *st, int rc);
+
 static int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
@@ -350,6 +431,8 @@ static int h5_close(sr_store *st)
 	if (h->file >= 0 && H5Fclose(h->file) < 0 && !rc)
 		rc = sr_fail(st->err, SIMREC_EIO, "H5Fclose of '%s' failed",
 		             st->uri.path);
+	if (h->parallel)
+		rc = flush_pending_vlen(st, rc);
 	H5Pclose(h->dxpl);
 	free(h);
 	return rc;
@@ -386,8 +469,14 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	h5_store *h = st->impl;
 	if (!exists(h->file, key))
 		return SIMREC_ENOKEY;
-	if (is_group(h->file, key) > 0)
+	int grp = is_group(h->file, key);
+	if (grp > 0)
 		return SIMREC_EKIND;
+	if (grp < 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s' is a link that cannot be followed "
+		               "(dangling soft link or missing external file)",
+		               key, st->uri.path);
 	char p[4096];
 	hid_t did = open_dset(st, path_of(key, p, sizeof p));
 	if (did < 0)
@@ -397,10 +486,13 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	memset(m, 0, sizeof *m);
 	hid_t t = H5Dget_type(did), sp = H5Dget_space(did),
 	      dcpl = H5Dget_create_plist(did);
-	int rc = dtype_of(t, &m->dtype);
+	const char *why;
+	int rc = dtype_of(t, &m->dtype, &why);
 	if (rc)
-		sr_fail(st->err, rc, "'%s' in '%s': unsupported HDF5 type", key,
-		        st->uri.path);
+		sr_fail(st->err, rc,
+		        "'%s' in '%s': HDF5 %s are not supported (refused "
+		        "rather than read as something else)",
+		        key, st->uri.path, why);
 	int nd = H5Sget_simple_extent_ndims(sp);
 	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
 	        ch[SIMREC_MAX_NDIM];
@@ -418,12 +510,17 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 			m->chunks[i] =
 			        chunked ? ch[i] : (dims[i] ? dims[i] : 1);
 		}
-		/* recorded datasets grow: an unlimited first dimension */
-		m->is_value = nd == 0 || maxd[0] != H5S_UNLIMITED;
+		/* recorded datasets grow: an unlimited first dimension;
+		 * anything else is a value (2: fixed size, 3: contiguous) */
+		m->is_value = nd == 0                    ? 1
+		              : !chunked                 ? 3
+		              : maxd[0] != H5S_UNLIMITED ? 2
+		                                         : 0;
 		if (sr_dtype_is_vlen(m->dtype) && nd != 1 && !m->is_value)
 			rc = sr_fail(st->err, SIMREC_ENOTSUP,
 			             "'%s': only 1-d string datasets", key);
 	}
+	H5T_cset_t cset = m->dtype == SIMREC_STRING ? H5Tget_cset(t) : 0;
 	H5Tclose(t);
 	H5Sclose(sp);
 	H5Pclose(dcpl);
@@ -436,6 +533,10 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	}
 	d->dset = did;
 	d->mtype = mem_type(m->dtype);
+	/* ASCII strings (h5py.string_dtype('ascii')) read as they are:
+	 * HDF5 does not convert between character sets */
+	if (m->dtype == SIMREC_STRING && cset == H5T_CSET_ASCII)
+		H5Tset_cset(d->mtype, H5T_CSET_ASCII);
 	d->key = strdup(key);
 	*ds = d;
 	return 0;
@@ -484,11 +585,18 @@ static void ds_end(sr_store *st, h5_ds *d)
 	file_end(st);
 }
 
-static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
+static int set_filters(sr_store *st, hid_t dcpl, const sr_meta *m)
 {
 	const sr_codec *c = &st->codec;
+	simrec_dtype_t dt = m->dtype;
+	size_t isz = simrec_dtype_size(dt) ? simrec_dtype_size(dt) : 1;
+	size_t chunk_bytes = isz;
+	for (int i = 0; i < m->ndim; i++)
+		chunk_bytes *= m->chunks[i];
 	if (!strcmp(c->cname, "none"))
 		return 0;
+	if (!strcmp(c->cname, "lzf"))
+		return sr_h5lzf_set(dcpl, chunk_bytes) < 0 ? SIMREC_ECODEC : 0;
 	if (!strcmp(c->cname, "deflate")) {
 		H5Pset_shuffle(dcpl);
 		return H5Pset_deflate(dcpl, (unsigned)c->level) < 0
@@ -496,14 +604,15 @@ static int set_filters(sr_store *st, hid_t dcpl, simrec_dtype_t dt)
 		               : 0;
 	}
 	const char *name = c->cname;
-	unsigned cd[7] = {
-	        2,
-	        BLOSC_VERSION_FORMAT,
-	        (unsigned)(simrec_dtype_size(dt) ? simrec_dtype_size(dt) : 1),
-	        0,
-	        (unsigned)c->level,
-	        (unsigned)c->shuffle,
-	        (unsigned)blosc_compname_to_compcode(name)};
+	/* as hdf5plugin's set_local: filter version, blosc format, type
+	 * size, chunk bytes, level, shuffle, compressor */
+	unsigned cd[7] = {2,
+	                  BLOSC_VERSION_FORMAT,
+	                  (unsigned)isz,
+	                  chunk_bytes > 0xffffffffu ? 0 : (unsigned)chunk_bytes,
+	                  (unsigned)c->level,
+	                  (unsigned)c->shuffle,
+	                  (unsigned)blosc_compname_to_compcode(name)};
 	return H5Pset_filter(dcpl, BLOSC_FILTER, H5Z_FLAG_OPTIONAL, 7, cd) < 0
 	               ? SIMREC_ECODEC
 	               : 0;
@@ -551,7 +660,7 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		 * would write every chunk twice); VL types need them */
 		if (!sr_dtype_is_vlen(m->dtype))
 			H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-		rc = set_filters(st, dcpl, m->dtype);
+		rc = set_filters(st, dcpl, m);
 	}
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 	H5Pset_create_intermediate_group(lcpl, 1);
@@ -561,6 +670,16 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	hid_t did =
 	        rc ? -1
 	           : H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	unsigned fl, fcd[8], fcfg;
+	size_t nfcd = 8;
+	if (did < 0 && !rc && !own_blosc && m->ndim &&
+	    H5Pget_filter_by_id2(dcpl, BLOSC_FILTER, &fl, &nfcd, fcd, 0, NULL,
+	                         &fcfg) >= 0) {
+		/* another blosc filter is registered and cannot create this
+		 * dataset: ours writes the same format */
+		use_own_blosc();
+		did = H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
+	}
 	H5Tclose(ft);
 	H5Pclose(lcpl);
 	H5Pclose(dcpl);
@@ -629,27 +748,25 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	             : 0;
 }
 
-static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
-                         size_t n, const sr_blob *items)
+/* H5Dwrite of n vlen items at row0 of dset (memory type mtype). */
+static int vlen_write(sr_store *st, hid_t dset, hid_t mtype, simrec_dtype_t dt,
+                      hid_t dxpl, size_t row0, size_t n, const sr_blob *items)
 {
-	h5_store *h = st->impl;
-	h5_ds *d = ds;
-	int rc = extend(st, d, m);
-	if (rc || !n)
-		return rc;
+	int rc = 0;
 	/* strings: NUL-terminated copies; bytes: hvl_t pointing at items */
-	void *buf = m->dtype == SIMREC_STRING ? calloc(n, sizeof(char *))
-	                                      : calloc(n, sizeof(hvl_t));
+	void *buf = dt == SIMREC_STRING ? calloc(n, sizeof(char *))
+	                                : calloc(n, sizeof(hvl_t));
 	if (!buf)
 		return SIMREC_ENOMEM;
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (m->dtype == SIMREC_STRING) {
+		if (dt == SIMREC_STRING) {
 			char *s = malloc(items[i].len + 1);
 			if (!s) {
 				rc = SIMREC_ENOMEM;
 				break;
 			}
-			memcpy(s, items[i].data, items[i].len);
+			if (items[i].len)
+				memcpy(s, items[i].data, items[i].len);
 			s[items[i].len] = 0;
 			((char **)buf)[i] = s;
 		} else {
@@ -658,19 +775,134 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 		}
 	}
 	if (!rc) {
-		size_t s0[1] = {row0}, c0[1] = {n};
-		hid_t fs, ms;
-		select_slab(d, 1, s0, c0, &fs, &ms);
-		if (H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, buf) < 0)
+		hsize_t s0 = row0, c0 = n;
+		hid_t fs = H5Dget_space(dset),
+		      ms = H5Screate_simple(1, &c0, NULL);
+		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &c0, NULL);
+		if (H5Dwrite(dset, mtype, ms, fs, dxpl, buf) < 0)
 			rc = sr_fail(st->err, SIMREC_EIO,
 			             "H5Dwrite to '%s' failed", st->uri.path);
 		H5Sclose(fs);
 		H5Sclose(ms);
 	}
-	if (m->dtype == SIMREC_STRING)
+	if (dt == SIMREC_STRING)
 		for (size_t i = 0; i < n; i++)
 			free(((char **)buf)[i]);
 	free(buf);
+	return rc;
+}
+
+static void pend_free(vlen_pend *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->items[i].data);
+	free(p->items);
+	free(p->key);
+}
+
+/* Writer 0 of a parallel file: keep a copy of the items for h5_close. */
+static int vlen_defer(sr_store *st, h5_ds *d, simrec_dtype_t dt, size_t row0,
+                      size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	if (h->npend == h->cappend) {
+		size_t c = h->cappend ? 2 * h->cappend : 16;
+		vlen_pend *q = realloc(h->pend, c * sizeof *q);
+		if (!q)
+			return SIMREC_ENOMEM;
+		h->pend = q;
+		h->cappend = c;
+	}
+	vlen_pend p = {.key = strdup(d->key), .dt = dt, .row0 = row0};
+	p.items = calloc(n, sizeof *p.items);
+	int rc = p.key && p.items ? 0 : SIMREC_ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++, p.n++) {
+		p.items[i].data = malloc(items[i].len ? items[i].len : 1);
+		if (!p.items[i].data) {
+			rc = SIMREC_ENOMEM;
+			break;
+		}
+		if (items[i].len)
+			memcpy(p.items[i].data, items[i].data, items[i].len);
+		p.items[i].len = items[i].len;
+	}
+	if (rc) {
+		pend_free(&p);
+		return sr_fail(st->err, rc, "out of memory keeping '%s'",
+		               d->key);
+	}
+	h->pend[h->npend++] = p;
+	return 0;
+}
+
+static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                         size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	int rc = extend(st, d, m);
+	if (rc || !n)
+		return rc;
+	if (h->parallel) {
+		int rank = 0;
+		MPI_Comm_rank(st->comm, &rank);
+		return rank ? 0 : vlen_defer(st, d, m->dtype, row0, n, items);
+	}
+	return vlen_write(st, d->dset, d->mtype, m->dtype, h->dxpl, row0, n,
+	                  items);
+}
+
+/* After the parallel file is closed: writer 0 writes the kept vlen items
+ * through serial HDF5; every writer returns its status. Collective. */
+static int flush_pending_vlen(sr_store *st, int rc)
+{
+	h5_store *h = st->impl;
+	int rank = 0;
+	MPI_Comm_rank(st->comm, &rank);
+	if (rank == 0 && h->npend && !rc) {
+		hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+		if (st->shared)
+			H5Pset_file_locking(fapl, 0, 1);
+		hid_t f = H5Fopen(st->uri.path, H5F_ACC_RDWR, fapl);
+		H5Pclose(fapl);
+		if (f < 0)
+			rc = sr_fail(st->err, SIMREC_EIO,
+			             "cannot reopen '%s' to write strings",
+			             st->uri.path);
+		for (size_t i = 0; i < h->npend && !rc; i++) {
+			vlen_pend *p = &h->pend[i];
+			char path[4096];
+			hid_t dset =
+			        H5Dopen2(f, path_of(p->key, path, sizeof path),
+			                 H5P_DEFAULT);
+			hid_t t = dset >= 0 ? H5Dget_type(dset) : -1;
+			if (dset < 0 || t < 0)
+				rc = sr_fail(st->err, SIMREC_EIO,
+				             "cannot reopen '%s' in '%s'",
+				             p->key, st->uri.path);
+			else
+				rc = vlen_write(st, dset, t, p->dt, H5P_DEFAULT,
+				                p->row0, p->n, p->items);
+			if (t >= 0)
+				H5Tclose(t);
+			if (dset >= 0)
+				H5Dclose(dset);
+		}
+		if (f >= 0 && H5Fclose(f) < 0 && !rc)
+			rc = sr_fail(st->err, SIMREC_EIO,
+			             "H5Fclose of '%s' failed", st->uri.path);
+	}
+	for (size_t i = 0; i < h->npend; i++)
+		pend_free(&h->pend[i]);
+	free(h->pend);
+	h->pend = NULL;
+	h->npend = h->cappend = 0;
+	int all = rc;
+	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, st->comm);
+	if (all && !rc)
+		rc = sr_fail(st->err, all,
+		             "writer 0 could not write the strings of '%s'",
+		             st->uri.path);
 	return rc;
 }
 
@@ -762,21 +994,48 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 		               key, st->uri.path);
 	if (H5Aexists(o, name) > 0)
 		H5Adelete(o, name);
-	hid_t t, sp = H5Screate(H5S_SCALAR);
+	hid_t t, sp;
 	const void *v;
 	const char *s = a->s;
-	if (a->type == SIMREC_ATTR_INT) {
+	signed char b = (signed char)(a->i != 0);
+	switch (a->type) {
+	case SIMREC_ATTR_INT:
 		t = H5Tcopy(H5T_NATIVE_INT64);
 		v = &a->i;
-	} else if (a->type == SIMREC_ATTR_DOUBLE) {
+		break;
+	case SIMREC_ATTR_UINT:
+		t = H5Tcopy(H5T_NATIVE_UINT64);
+		v = &a->u;
+		break;
+	case SIMREC_ATTR_BOOL:
+		t = bool_type();
+		v = &b;
+		break;
+	case SIMREC_ATTR_DOUBLE:
 		t = H5Tcopy(H5T_NATIVE_DOUBLE);
 		v = &a->d;
-	} else {
+		break;
+	case SIMREC_ATTR_ARRAY:
+	case SIMREC_ATTR_EMPTY:
+		t = mem_type(a->dtype);
+		v = a->data;
+		break;
+	default:
 		t = mem_type(SIMREC_STRING);
 		v = &s;
 	}
+	if (a->type == SIMREC_ATTR_ARRAY) {
+		hsize_t n = a->count;
+		sp = H5Screate_simple(1, &n, NULL);
+	} else {
+		/* h5py.Empty: a null dataspace */
+		sp = H5Screate(a->type == SIMREC_ATTR_EMPTY ? H5S_NULL
+		                                            : H5S_SCALAR);
+	}
 	hid_t at = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-	int rc = at < 0 || H5Awrite(at, t, v) < 0
+	int nothing = a->type == SIMREC_ATTR_EMPTY ||
+	              (a->type == SIMREC_ATTR_ARRAY && !a->count);
+	int rc = at < 0 || (!nothing && H5Awrite(at, t, v) < 0)
 	                 ? sr_fail(st->err, SIMREC_EIO,
 	                           "cannot write attribute '%s' of '%s'", name,
 	                           key)
@@ -789,6 +1048,107 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 	return rc;
 }
 
+/* A string attribute (scalar; fixed-length or variable, any cset). */
+static int attr_string(hid_t at, hid_t t, simrec_attr_t *out)
+{
+	out->type = SIMREC_ATTR_STRING;
+	if (H5Tis_variable_str(t) > 0) {
+		char *s = NULL;
+		hid_t mt = H5Tcopy(t);
+		herr_t e = H5Aread(at, mt, &s);
+		out->s = e < 0 ? NULL : strdup(s ? s : "");
+		if (e >= 0) {
+			hid_t sp = H5Aget_space(at);
+			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+			H5Sclose(sp);
+		}
+		H5Tclose(mt);
+		return out->s ? 0 : e < 0 ? SIMREC_EIO : SIMREC_ENOMEM;
+	}
+	size_t n = H5Tget_size(t);
+	out->s = calloc(1, n + 1);
+	if (!out->s)
+		return SIMREC_ENOMEM;
+	return H5Aread(at, t, out->s) < 0 ? SIMREC_EIO : 0;
+}
+
+static int attr_read(hid_t at, const char *key, const char *name,
+                     simrec_attr_t *out, sr_err *e)
+{
+	hid_t t = H5Aget_type(at), sp = H5Aget_space(at);
+	H5S_class_t sc = H5Sget_simple_extent_type(sp);
+	int nd = H5Sget_simple_extent_ndims(sp);
+	hssize_t npts = H5Sget_simple_extent_npoints(sp);
+	H5T_class_t c = H5Tget_class(t);
+	simrec_dtype_t dt = SIMREC_FLOAT64;
+	const char *why = NULL;
+	int known = dtype_of(t, &dt, &why) == 0;
+	int rc = 0;
+	if (sc == H5S_NULL) {
+		out->type = SIMREC_ATTR_EMPTY; /* h5py.Empty */
+		out->dtype = known ? dt : SIMREC_FLOAT64;
+	} else if (!known) {
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE && (nd != 1 || sr_dtype_is_vlen(dt))) {
+		why = nd != 1 ? "attributes of more than one dimension"
+		              : "attribute arrays of strings";
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE) {
+		size_t n = (size_t)npts, sz = simrec_dtype_size(dt);
+		hid_t mt = mem_type(dt);
+		out->type = SIMREC_ATTR_ARRAY;
+		out->dtype = dt;
+		out->count = n;
+		out->data = malloc(n ? n * sz : 1);
+		if (!out->data)
+			rc = SIMREC_ENOMEM;
+		else if (n && H5Aread(at, mt, out->data) < 0)
+			rc = SIMREC_EIO;
+		H5Tclose(mt);
+	} else if (c == H5T_STRING) {
+		rc = attr_string(at, t, out);
+	} else if (dt == SIMREC_BOOL) {
+		signed char b = 0;
+		hid_t mt = bool_type();
+		out->type = SIMREC_ATTR_BOOL;
+		rc = H5Aread(at, mt, &b) < 0 ? SIMREC_EIO : 0;
+		H5Tclose(mt);
+		out->i = b != 0;
+		out->u = (uint64_t)out->i;
+		out->d = (double)out->i;
+	} else if (dt == SIMREC_UINT64) {
+		out->type = SIMREC_ATTR_UINT;
+		rc = H5Aread(at, H5T_NATIVE_UINT64, &out->u) < 0 ? SIMREC_EIO
+		                                                 : 0;
+		out->i = out->u <= INT64_MAX ? (int64_t)out->u : 0;
+		out->d = (double)out->u;
+	} else if (c == H5T_INTEGER) {
+		out->type = SIMREC_ATTR_INT;
+		rc = H5Aread(at, H5T_NATIVE_INT64, &out->i) < 0 ? SIMREC_EIO
+		                                                : 0;
+		out->u = out->i >= 0 ? (uint64_t)out->i : 0;
+		out->d = (double)out->i;
+	} else if (c == H5T_FLOAT) {
+		out->type = SIMREC_ATTR_DOUBLE;
+		rc = H5Aread(at, H5T_NATIVE_DOUBLE, &out->d) < 0 ? SIMREC_EIO
+		                                                 : 0;
+	} else {
+		why = "this attribute type";
+		rc = SIMREC_ENOTSUP;
+	}
+	H5Tclose(t);
+	H5Sclose(sp);
+	if (rc == SIMREC_ENOTSUP)
+		return sr_fail(e, rc,
+		               "attribute '%s' of '%s': HDF5 %s are not "
+		               "supported",
+		               name, *key ? key : "/", why);
+	if (rc == SIMREC_EIO)
+		return sr_fail(e, rc, "cannot read attribute '%s' of '%s'",
+		               name, *key ? key : "/");
+	return rc;
+}
+
 static int attr_get(sr_store *st, const char *key, const char *name,
                     simrec_attr_t *out)
 {
@@ -796,48 +1156,20 @@ static int attr_get(sr_store *st, const char *key, const char *name,
 	hid_t o = open_obj(st, key, 0);
 	if (o < 0)
 		return SIMREC_ENOKEY;
-	int rc = 0;
 	if (H5Aexists(o, name) <= 0) {
 		H5Oclose(o);
 		return SIMREC_ENOKEY;
 	}
 	hid_t at = H5Aopen(o, name, H5P_DEFAULT);
-	hid_t t = H5Aget_type(at);
-	H5T_class_t c = H5Tget_class(t);
-	if (c == H5T_INTEGER) {
-		out->type = SIMREC_ATTR_INT;
-		H5Aread(at, H5T_NATIVE_INT64, &out->i);
-		out->d = (double)out->i;
-	} else if (c == H5T_FLOAT) {
-		out->type = SIMREC_ATTR_DOUBLE;
-		H5Aread(at, H5T_NATIVE_DOUBLE, &out->d);
-	} else if (c == H5T_STRING) {
-		out->type = SIMREC_ATTR_STRING;
-		if (H5Tis_variable_str(t) > 0) {
-			char *s = NULL;
-			hid_t mt = mem_type(SIMREC_STRING);
-			H5Aread(at, mt, &s);
-			out->s = strdup(s ? s : "");
-			hid_t sp = H5Aget_space(at);
-			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
-			H5Sclose(sp);
-			H5Tclose(mt);
-		} else {
-			size_t n = H5Tget_size(t);
-			out->s = calloc(1, n + 1);
-			if (out->s)
-				H5Aread(at, t, out->s);
-		}
-		if (!out->s)
-			rc = SIMREC_ENOMEM;
-	} else {
-		rc = sr_fail(st->err, SIMREC_ENOTSUP,
-		             "attribute '%s' of '%s' has an unsupported type",
-		             name, key);
-	}
-	H5Tclose(t);
-	H5Aclose(at);
+	int rc = at < 0 ? sr_fail(st->err, SIMREC_EIO,
+	                          "cannot open attribute '%s' of '%s'", name,
+	                          key)
+	                : attr_read(at, key, name, out, st->err);
+	if (at >= 0)
+		H5Aclose(at);
 	H5Oclose(o);
+	if (rc)
+		simrec_attr_clear(out);
 	return rc;
 }
 
@@ -875,20 +1207,32 @@ typedef struct list_cb {
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
-	int rc;
+	int rc, bad;
+	char badmsg[4200];
 } list_cb;
 
 static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
                         void *arg)
 {
-	SR_UNUSED(info);
 	list_cb *c = arg;
 	H5O_info_t oi;
-	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0)
-		return 0;
 	char key[4096];
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
+	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+		/* reported after the walk: the rest is still listed */
+		if (!c->bad) {
+			c->bad = SIMREC_EFORMAT;
+			snprintf(c->badmsg, sizeof c->badmsg,
+			         "'%s' is a %s link that cannot be followed "
+			         "(dangling, or its file is missing)",
+			         key,
+			         info->type == H5L_TYPE_SOFT       ? "soft"
+			         : info->type == H5L_TYPE_EXTERNAL ? "external"
+			                                           : "");
+		}
+		return 0;
+	}
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;
 }
@@ -913,9 +1257,12 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			return rc;
 		}
 	}
-	list_cb c = {fn, arg, prefix, 0};
+	list_cb c = {.fn = fn, .arg = arg, .prefix = prefix};
 	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
 	H5Gclose(g);
+	if (!c.rc && c.bad)
+		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
+		               st->uri.path);
 	return c.rc;
 }
 
@@ -984,6 +1331,94 @@ static long long h5_disk_bytes(sr_store *st)
 	return stat(st->uri.path, &sb) ? -1 : (long long)sb.st_blocks * 512;
 }
 
+/* ---- HDF5 error printing off inside simrec's calls only -------------- */
+
+/* HDF5 prints its error stack by default; simrec turns failures into
+ * SIMREC_E* codes, so it silences printing for the duration of each of its
+ * own calls and gives the host application back its own setting. */
+#define QUIET(type, expr)                              \
+	do {                                           \
+		H5E_auto2_t f_ = NULL;                 \
+		void *d_ = NULL;                       \
+		H5Eget_auto2(H5E_DEFAULT, &f_, &d_);   \
+		H5Eset_auto2(H5E_DEFAULT, NULL, NULL); \
+		type r_ = (expr);                      \
+		H5Eset_auto2(H5E_DEFAULT, f_, d_);     \
+		return r_;                             \
+	} while (0)
+
+static int q_open(sr_store *st)
+{
+	QUIET(int, h5_open(st));
+}
+static int q_close(sr_store *st)
+{
+	QUIET(int, h5_close(st));
+}
+static int q_commit(sr_store *st)
+{
+	QUIET(int, h5_commit(st));
+}
+static int q_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	QUIET(int, h5_lookup(st, key, m, ds));
+}
+static int q_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	QUIET(int, h5_create(st, key, m, ds));
+}
+static int q_write(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, const void *data)
+{
+	QUIET(int, h5_write(st, ds, m, start, count, data));
+}
+static int q_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                        size_t n, const sr_blob *items)
+{
+	QUIET(int, h5_write_vlen(st, ds, m, row0, n, items));
+}
+static int q_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+                  const size_t *count, void *buf)
+{
+	QUIET(int, h5_read(st, ds, m, start, count, buf));
+}
+static int q_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                       sr_blob *out)
+{
+	QUIET(int, h5_read_vlen(st, ds, m, index, out));
+}
+static void q_release(sr_store *st, void *ds)
+{
+	H5E_auto2_t f = NULL;
+	void *d = NULL;
+	H5Eget_auto2(H5E_DEFAULT, &f, &d);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	h5_release(st, ds);
+	H5Eset_auto2(H5E_DEFAULT, f, d);
+}
+static int q_attr_set(sr_store *st, const char *key, const char *name,
+                      const simrec_attr_t *a)
+{
+	QUIET(int, h5_attr_set(st, key, name, a));
+}
+static int q_attr_get(sr_store *st, const char *key, const char *name,
+                      simrec_attr_t *out)
+{
+	QUIET(int, h5_attr_get(st, key, name, out));
+}
+static int q_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	QUIET(int, h5_attr_list(st, key, fn, arg));
+}
+static int q_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	QUIET(int, h5_list(st, prefix, fn, arg));
+}
+static char *q_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	QUIET(char *, h5_describe(st, ds, m));
+}
+
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "hdf5",
@@ -991,20 +1426,20 @@ const sr_store_ops sr_hdf5_ops = {
                  SR_STORE_FLUSH_IN_LOCK,
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,
-        .open = h5_open,
-        .close = h5_close,
-        .commit = h5_commit,
-        .lookup = h5_lookup,
-        .create = h5_create,
-        .write = h5_write,
-        .write_vlen = h5_write_vlen,
-        .read = h5_read,
-        .read_vlen = h5_read_vlen,
-        .release = h5_release,
-        .attr_set = h5_attr_set,
-        .attr_get = h5_attr_get,
-        .attr_list = h5_attr_list,
-        .list = h5_list,
+        .open = q_open,
+        .close = q_close,
+        .commit = q_commit,
+        .lookup = q_lookup,
+        .create = q_create,
+        .write = q_write,
+        .write_vlen = q_write_vlen,
+        .read = q_read,
+        .read_vlen = q_read_vlen,
+        .release = q_release,
+        .attr_set = q_attr_set,
+        .attr_get = q_attr_get,
+        .attr_list = q_attr_list,
+        .list = q_list,
         .disk_bytes = h5_disk_bytes,
-        .describe = h5_describe,
+        .describe = q_describe,
 };

@@ -70,13 +70,15 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 		               "chunk_bytes 1 B to 1 GiB",
 		               u->scheme, u->path);
 	if (!sr_codec_valid(st->codec.cname) &&
-	    !(strcmp(st->codec.cname, "deflate") == 0 &&
+	    !((!strcmp(st->codec.cname, "deflate") ||
+	       !strcmp(st->codec.cname, "lzf")) &&
 	      strcmp(u->scheme, "hdf5") == 0))
 		return sr_fail(e, SIMREC_ECONFIG,
 		               "store '%s:%s': unknown codec '%s' (lz4, "
 		               "blosclz, lz4hc, zstd, zlib, none%s)",
 		               u->scheme, u->path, st->codec.cname,
-		               strcmp(u->scheme, "hdf5") ? "" : ", deflate");
+		               strcmp(u->scheme, "hdf5") ? ""
+		                                         : ", deflate, lzf");
 	return 0;
 }
 

@@ -677,7 +677,8 @@ static int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	json_t *o = json_object();
 	rc = sr_attr_to_json(o, "v", a);
 	char *text = rc ? NULL
-	                : json_dumps(json_object_get(o, "v"), JSON_ENCODE_ANY);
+	                : sr_attr_json_dump(json_object_get(o, "v"),
+	                                    JSON_ENCODE_ANY);
 	json_decref(o);
 	if (!text)
 		return rc ? rc : SIMREC_ENOMEM;
@@ -725,9 +726,12 @@ static int get_attrs(sr_store *st, const char *key, json_t **out)
 		return rc;
 	*out = json_object();
 	for (size_t i = 0; i + 1 < x->elements; i += 2) {
-		json_t *v = json_loadb(x->element[i + 1]->str,
-		                       x->element[i + 1]->len, JSON_DECODE_ANY,
-		                       NULL);
+		if (x->element[i]->type != REDIS_REPLY_STRING ||
+		    x->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		/* NaN/Infinity/uint64 as in zarr's .zattrs */
+		json_t *v = sr_attr_json_load(x->element[i + 1]->str,
+		                              x->element[i + 1]->len, NULL);
 		if (v)
 			json_object_set_new(*out, x->element[i]->str, v);
 	}

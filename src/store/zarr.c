@@ -19,7 +19,8 @@
 #include "kv.h"
 #include "store.h"
 
-#define VALUE_ATTR "_simrec_value"
+#define VALUE_ATTR  "_simrec_value"
+#define RECORD_ATTR "_simrec_record" /* list-like: records append */
 
 typedef struct zarr_store {
 	const sr_kv_ops *kvo;
@@ -39,6 +40,9 @@ typedef struct zds {
 } zds;
 
 /* ---- helpers ----------------------------------------------------------- */
+
+static int get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e);
+static int put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e);
 
 static char *cat_key(const char *key, const char *leaf)
 {
@@ -415,8 +419,18 @@ static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		rc = SIMREC_ENOMEM;
 	if (!rc)
 		rc = parse_zarray(st, key, j, m, d);
-	if (!rc && get_json(z, key, ".zattrs", &attrs, st->err) == 0)
-		m->is_value = json_is_true(json_object_get(attrs, VALUE_ATTR));
+	/* arrays without simrec's record marker (other programs') are
+	 * values */
+	if (!rc) {
+		int got = get_attrs(z, key, &attrs, st->err) == 0;
+		m->is_value =
+		        got && json_is_true(json_object_get(attrs, VALUE_ATTR))
+		                ? 1
+		        : got && json_is_true(
+		                         json_object_get(attrs, RECORD_ATTR))
+		                ? 0
+		                : 4;
+	}
 	z->kvo->read_end(z->kv);
 	json_decref(j);
 	json_decref(attrs);
@@ -466,18 +480,16 @@ static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
 		rc = put_json(z, key, ".zarray", j, st->err);
 	json_decref(j);
 	/* a replaced value: keep the user's attributes, set the marker */
-	if (!rc && (m->is_value || has_key(z, key, ".zattrs"))) {
+	if (!rc) {
 		json_t *a = NULL;
-		if (get_json(z, key, ".zattrs", &a, st->err) ||
-		    !json_is_object(a)) {
+		if (get_attrs(z, key, &a, st->err)) {
 			json_decref(a);
 			a = json_object();
 		}
-		if (m->is_value)
-			json_object_set_new(a, VALUE_ATTR, json_true());
-		else
-			json_object_del(a, VALUE_ATTR);
-		rc = put_json(z, key, ".zattrs", a, st->err);
+		json_object_del(a, m->is_value ? RECORD_ATTR : VALUE_ATTR);
+		json_object_set_new(a, m->is_value ? VALUE_ATTR : RECORD_ATTR,
+		                    json_true());
+		rc = put_attrs(z, key, a, st->err);
 		json_decref(a);
 	}
 	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
@@ -802,6 +814,46 @@ static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
 
 /* ---- attributes -------------------------------------------------------- */
 
+/* .zattrs as zarr-python writes it: NaN, Infinity, -Infinity and integers
+ * beyond int64 are valid there (see attr_json.h). */
+static int get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e)
+{
+	*out = NULL;
+	char *k = cat_key(key, ".zattrs");
+	if (!k)
+		return SIMREC_ENOMEM;
+	const void *v;
+	size_t n;
+	int rc = z->kvo->get(z->kv, k, &v, &n);
+	if (!rc) {
+		json_error_t je;
+		*out = sr_attr_json_load(v, n, &je);
+		if (!*out)
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not valid JSON: %s", k, je.text);
+		else if (!json_is_object(*out))
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not a JSON object", k);
+	}
+	free(k);
+	return rc;
+}
+
+static int put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
+{
+	char *k = cat_key(key, ".zattrs");
+	char *text = sr_attr_json_dump(j, JSON_INDENT(4) | JSON_SORT_KEYS |
+	                                          JSON_ENSURE_ASCII |
+	                                          JSON_REAL_PRECISION(17));
+	int rc = (!k || !text) ? SIMREC_ENOMEM
+	                       : z->kvo->put(z->kv, k, text, strlen(text));
+	if (rc == SIMREC_ENOMEM)
+		sr_fail(e, rc, "out of memory writing '%s'", k ? k : key);
+	free(k);
+	free(text);
+	return rc;
+}
+
 static int zarr_attr_set(sr_store *st, const char *key, const char *name,
                          const simrec_attr_t *a)
 {
@@ -812,7 +864,7 @@ static int zarr_attr_set(sr_store *st, const char *key, const char *name,
 	json_t *j = NULL;
 	if (!has_key(z, key, ".zarray"))
 		rc = ensure_groups(z, key, 1, st->err);
-	if (!rc && get_json(z, key, ".zattrs", &j, st->err) == SIMREC_EFORMAT)
+	if (!rc && get_attrs(z, key, &j, st->err) == SIMREC_EFORMAT)
 		rc = SIMREC_EFORMAT;
 	if (!rc && !json_is_object(j)) {
 		json_decref(j);
@@ -822,7 +874,7 @@ static int zarr_attr_set(sr_store *st, const char *key, const char *name,
 		sr_fail(st->err, rc, "attribute '%s' of '%s': not valid UTF-8",
 		        name, key);
 	if (!rc)
-		rc = put_json(z, key, ".zattrs", j, st->err);
+		rc = put_attrs(z, key, j, st->err);
 	json_decref(j);
 	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 }
@@ -833,7 +885,7 @@ static int with_attrs(sr_store *st, const char *key, json_t **j)
 	int rc = z->kvo->read_begin(z->kv);
 	if (rc)
 		return rc;
-	rc = get_json(z, key, ".zattrs", j, st->err);
+	rc = get_attrs(z, key, j, st->err);
 	if (rc == SIMREC_ENOKEY &&
 	    (has_key(z, key, ".zarray") || has_key(z, key, ".zgroup"))) {
 		*j = json_object();
@@ -841,6 +893,7 @@ static int with_attrs(sr_store *st, const char *key, json_t **j)
 	}
 	z->kvo->read_end(z->kv);
 	json_object_del(*j, VALUE_ATTR);
+	json_object_del(*j, RECORD_ATTR);
 	return rc;
 }
 

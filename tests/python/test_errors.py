@@ -86,7 +86,7 @@ def test_unsupported_values_raise_type_error():
         with pytest.raises(ValueError):
             rec.record("deep", np.zeros((1,) * 16))
         with pytest.raises(TypeError):
-            rec.attrs["list"] = [1, 2]
+            rec.attrs["nested"] = [[1, 2], [3, 4]]
 
 
 def test_closed_dataset_and_recorder():
