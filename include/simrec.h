@@ -86,6 +86,11 @@ enum simrec_status {
 SIMREC_API const char *simrec_strerror(int status);
 /* Symbolic name ("SIMREC_ENOKEY") of a status code; never NULL. */
 SIMREC_API const char *simrec_err_name(int status);
+/* Copy text (a URI, or a message holding URIs) into out (cap bytes) with
+ * every secret replaced by "***": the password of each redis:// or
+ * rediss:// URI ("redis://user:***@host") and each "password=" value.
+ * Returns out. Every message of the library already went through it. */
+SIMREC_API char *simrec_uri_masked(const char *text, char *out, size_t cap);
 
 /* ---- dtypes ------------------------------------------------------------ */
 
