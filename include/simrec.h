@@ -368,6 +368,8 @@ typedef struct simrec_lock_status {
 	uint64_t token;      /* the last fencing token handed out */
 	char writer_id[128]; /* "host:pid:n" of the writer, if any */
 	double writer_lease; /* seconds left on the writer's lease */
+	double writer_since; /* when the writer took it (Unix seconds, the
+	                        server's clock); 0 if unknown */
 } simrec_lock_status_t;
 
 /* Open a lock client for resource on redis_uri ("redis://host:port[/db]",

@@ -8,6 +8,10 @@
 
 #include "../common/common.h"
 
+/* Every key of the readers-writer lock starts with this (src/lock/lock.c);
+ * no store prefix may (src/store/redis.c). */
+#define SR_REDIS_LOCK_NS "simrec-lock:"
+
 typedef struct sr_redis {
 	redisContext *c;
 	char host[320];
