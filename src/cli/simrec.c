@@ -122,6 +122,8 @@ static int cmd_ls(int argc, char **argv)
 	if (!rec)
 		return 1;
 	int rc = simrec_list(rec, argc > 1 ? argv[1] : "", ls_cb, rec);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
 	simrec_close(rec);
 	return rc ? 1 : 0;
 }
@@ -697,6 +699,9 @@ int main(int argc, char **argv)
 		        "(SIMREC_REDIS_PASSWORD). The rules: docs/safety.md\n");
 		return argc < 2 ? 2 : 0;
 	}
+	/* every store of the command line is named on it: SIMREC_STORE (a
+	 * simulation's writer URI) never redirects one (docs/safety.md) */
+	unsetenv("SIMREC_STORE");
 	const char *cmd = argv[1];
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -152,6 +152,8 @@ int sr_redis_connect(sr_redis *r)
 	rep = NULL;
 	if (!rc && r->db)
 		rc = sr_redis_cmdf(r, &rep, "SELECT %d", r->db);
+	else if (!rc && !r->password[0]) /* a missing password shows here */
+		rc = sr_redis_cmdf(r, &rep, "PING");
 	freeReplyObject(rep);
 	if (rc)
 		sr_redis_close(r);
