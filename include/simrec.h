@@ -108,6 +108,11 @@ enum simrec_status {
 SIMREC_API const char *simrec_strerror(int status);
 /* Symbolic name ("SIMREC_ENOKEY") of a status code; never NULL. */
 SIMREC_API const char *simrec_err_name(int status);
+/* Copy text (a URI, or a message holding URIs) into out (cap bytes) with
+ * every secret replaced by "***": the password of each redis:// or
+ * rediss:// URI ("redis://user:***@host") and each "password=" value.
+ * Returns out. Every message of the library already went through it. */
+SIMREC_API char *simrec_uri_masked(const char *text, char *out, size_t cap);
 
 /* ---- dtypes ------------------------------------------------------------ */
 
@@ -439,6 +444,8 @@ typedef struct simrec_lock_status {
 	uint64_t token;      /* the last fencing token handed out */
 	char writer_id[128]; /* "host:pid:n" of the writer, if any */
 	double writer_lease; /* seconds left on the writer's lease */
+	double writer_since; /* when the writer took it (Unix seconds, the
+	                        server's clock); 0 if unknown */
 } simrec_lock_status_t;
 
 /* Open a lock client for resource on redis_uri ("redis://host:port[/db]",

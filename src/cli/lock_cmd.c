@@ -1,26 +1,58 @@
-/* simrec lock status|break LOCK_URI RESOURCE */
+/* simrec lock status|break [--force] LOCK_URI RESOURCE */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "simrec.h"
 
 int sr_cli_lock(int argc, char **argv);
 
+/* Ask on the terminal; anything but y/yes declines. */
+static int confirmed(void)
+{
+	fprintf(stderr, "Break it? [y/N] ");
+	fflush(stderr);
+	char line[16];
+	if (!fgets(line, sizeof line, stdin))
+		return 0;
+	return !strcmp(line, "y\n") || !strcmp(line, "yes\n") ||
+	       !strcmp(line, "Y\n");
+}
+
 int sr_cli_lock(int argc, char **argv)
 {
-	if (argc != 3 ||
-	    (strcmp(argv[0], "status") && strcmp(argv[0], "break"))) {
+	int force = 0, n = 0;
+	char *arg[3] = {NULL, NULL, NULL};
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = 1;
+		else if (n < 3)
+			arg[n++] = argv[i];
+		else
+			n = 4;
+	}
+	if (n != 3 || (strcmp(arg[0], "status") && strcmp(arg[0], "break")) ||
+	    (force && strcmp(arg[0], "break"))) {
 		fprintf(stderr,
-		        "usage: simrec lock status|break LOCK_URI RESOURCE\n"
+		        "usage: simrec lock status LOCK_URI RESOURCE\n"
+		        "       simrec lock break [--force] LOCK_URI "
+		        "RESOURCE\n"
 		        "  RESOURCE is the store URI as the writer names "
-		        "it, e.g. zarr+dir:/scratch/run.zarr\n");
+		        "it, e.g. zarr+dir:/scratch/run.zarr\n"
+		        "  break asks for confirmation on a terminal, and "
+		        "needs --force otherwise (docs/lock.md)\n");
 		return 2;
 	}
+	/* URIs are printed with any password masked (docs/safety.md) */
+	char lock_uri[1024], res[1024];
+	simrec_uri_masked(arg[1], lock_uri, sizeof lock_uri);
+	simrec_uri_masked(arg[2], res, sizeof res);
 	simrec_lock_t *l;
-	int rc = simrec_lock_open(&l, argv[1], argv[2], 0);
+	int rc = simrec_lock_open(&l, arg[1], arg[2], 0);
 	if (rc) {
 		fprintf(stderr, "simrec: cannot reach the lock server %s: %s\n",
-		        argv[1], simrec_strerror(rc));
+		        lock_uri, simrec_strerror(rc));
 		return 1;
 	}
 	simrec_lock_status_t st;
@@ -30,22 +62,49 @@ int sr_cli_lock(int argc, char **argv)
 		simrec_lock_close(l);
 		return 1;
 	}
-	printf("lock %s on %s:\n  readers: %d\n  writer: %s", argv[2], argv[1],
-	       st.readers, st.writer ? st.writer_id : "none");
+	char since[64] = "";
+	if (st.writer && st.writer_since > 0) {
+		time_t t = (time_t)st.writer_since;
+		struct tm tm;
+		if (localtime_r(&t, &tm))
+			strftime(since, sizeof since,
+			         " since %Y-%m-%d %H:%M:%S", &tm);
+	}
+	printf("lock %s on %s:\n  readers: %d\n  writer: %s%s", res, lock_uri,
+	       st.readers, st.writer ? st.writer_id : "none", since);
 	if (st.writer)
 		printf(" (lease %.1f s left)", st.writer_lease);
 	printf("\n  waiting writers: %d\n  last token: %llu\n",
 	       st.waiting_writers, (unsigned long long)st.token);
-	if (!strcmp(argv[0], "break")) {
-		fprintf(stderr,
-		        "simrec: WARNING: breaking the lock: any process still "
-		        "holding it keeps running unprotected; its next write "
-		        "is "
-		        "refused by the fencing token only after a new writer "
-		        "takes the lock.\n");
+	fflush(stdout);
+	if (!strcmp(arg[0], "break")) {
+		if (st.writer)
+			fprintf(stderr,
+			        "simrec: the writer %s%s still holds it: if it "
+			        "runs, its next write fails with SIMREC_ELOCK "
+			        "once another writer takes the lock (fencing "
+			        "token %llu).\n",
+			        st.writer_id, since,
+			        (unsigned long long)st.token);
+		if (st.readers)
+			fprintf(stderr,
+			        "simrec: %d reader(s) hold it: they keep "
+			        "reading unprotected.\n",
+			        st.readers);
+		if (!force && !isatty(STDIN_FILENO)) {
+			fprintf(stderr, "simrec: not breaking the lock: "
+			                "confirm on a terminal or pass "
+			                "--force\n");
+			simrec_lock_close(l);
+			return 1;
+		}
+		if (!force && !confirmed()) {
+			fprintf(stderr, "simrec: lock left as it is\n");
+			simrec_lock_close(l);
+			return 1;
+		}
 		rc = simrec_lock_break(l);
-		printf("lock %s: %s\n", argv[2],
-		       rc ? "break FAILED" : "broken");
+		printf("lock %s: %s\n", res, rc ? "break FAILED" : "broken");
 	}
 	simrec_lock_close(l);
 	return rc ? 1 : 0;

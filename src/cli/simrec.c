@@ -4,8 +4,9 @@
  *   simrec cat STORE KEY [SLICE] [--csv] [--max N]
  *   simrec export SRC DST [KEY...]
  *   simrec verify STORE
- *   simrec lock status|break LOCK_URI RESOURCE
- * Stores are the library's URIs; never needs mpirun. See docs/cli.md. */
+ *   simrec lock status|break [--force] LOCK_URI RESOURCE
+ * Stores are the library's URIs; never needs mpirun. See docs/cli.md and,
+ * for what may be replaced, written or printed, docs/safety.md. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +41,9 @@ static int usage_of(const char *cmd)
 	                   "dataset; exit 1 if anything is unreadable.\n"},
 	        {"lock",
 	         "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
-	         "LOCK_URI RESOURCE\n  Show or forcibly clear a "
-	         "readers-writer lock.\n"},
+	         "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "
+	         "readers-writer lock (asks on a terminal; --force "
+	         "otherwise).\n"},
 	};
 	for (size_t i = 0; i < sizeof u / sizeof *u; i++)
 		if (!cmd || !strcmp(cmd, u[i].cmd))
@@ -49,6 +51,18 @@ static int usage_of(const char *cmd)
 	return 2;
 }
 
+/* A URI as printed: passwords replaced by "***" (docs/safety.md). Four
+ * rotating buffers, so that one printf may show several. */
+static const char *shown(const char *uri)
+{
+	static char buf[4][1024];
+	static int next;
+	char *b = buf[next++ % 4];
+	return simrec_uri_masked(uri, b, sizeof buf[0]);
+}
+
+/* Every reader opens read-only: a ?mode= in the URI or SIMREC_STORE in
+ * the environment cannot turn it into a writer (docs/safety.md). */
 static simrec_t *open_ro(const char *uri)
 {
 	simrec_options_t o;
@@ -57,8 +71,8 @@ static simrec_t *open_ro(const char *uri)
 	simrec_t *rec;
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
-		fprintf(stderr, "%s: cannot open store '%s': %s\n", prog, uri,
-		        simrec_strerror(rc));
+		fprintf(stderr, "%s: cannot open store '%s': %s\n", prog,
+		        shown(uri), simrec_strerror(rc));
 		return NULL;
 	}
 	return rec;
@@ -639,7 +653,7 @@ static int cmd_export(int argc, char **argv)
 	int rc = simrec_open(&dst, argv[1], NULL);
 	if (rc) {
 		fprintf(stderr, "%s: cannot open destination '%s': %s\n", prog,
-		        argv[1], simrec_strerror(rc));
+		        shown(argv[1]), simrec_strerror(rc));
 		simrec_close(src);
 		return 1;
 	}
@@ -684,13 +698,14 @@ static int cmd_export(int argc, char **argv)
 	}
 	free(l.v);
 	if (simrec_close(dst)) {
-		fprintf(stderr, "%s: closing '%s' failed\n", prog, argv[1]);
+		fprintf(stderr, "%s: closing '%s' failed\n", prog,
+		        shown(argv[1]));
 		status = 1;
 	}
 	simrec_close(src);
 	if (!status)
-		printf("exported %zu dataset(s) from %s to %s\n", l.n, argv[0],
-		       argv[1]);
+		printf("exported %zu dataset(s) from %s to %s\n", l.n,
+		       shown(argv[0]), shown(argv[1]));
 	return status;
 }
 
@@ -771,7 +786,8 @@ static int cmd_verify(int argc, char **argv)
 	}
 	free(l.v);
 	simrec_close(rec);
-	printf("%s: %s\n", argv[0], bad ? "PROBLEMS FOUND" : "all datasets ok");
+	printf("%s: %s\n", shown(argv[0]),
+	       bad ? "PROBLEMS FOUND" : "all datasets ok");
 	return bad;
 }
 
@@ -784,8 +800,16 @@ int main(int argc, char **argv)
 		        "usage: simrec COMMAND ARGS (COMMAND --help for "
 		        "details)\n\n");
 		usage_of(NULL);
+		fprintf(stderr,
+		        "\nReaders never write; mode=w replaces only a store "
+		        "simrec recognises;\nSIMREC_STORE applies to writers "
+		        "only; passwords are never printed\n"
+		        "(SIMREC_REDIS_PASSWORD). The rules: docs/safety.md\n");
 		return argc < 2 ? 2 : 0;
 	}
+	/* every store of the command line is named on it: SIMREC_STORE (a
+	 * simulation's writer URI) never redirects one (docs/safety.md) */
+	unsetenv("SIMREC_STORE");
 	const char *cmd = argv[1];
 	for (int i = 2; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -101,7 +101,10 @@ typedef struct sr_codec {
 typedef int (*sr_list_fn)(const char *key, int is_dataset, void *arg);
 typedef int (*sr_attr_fn)(const char *name, void *arg);
 
-/* Keys, copies and buffers. */
+/* Keys, copies and buffers. A valid key has '/'-separated parts, none
+ * empty, ".", "..", starting with ".z" (zarr metadata) or with ".simrec"
+ * (reserved: temporary files are named SR_TMP_PREFIX...). */
+#define SR_TMP_PREFIX ".simrec-tmp-"
 int sr_key_valid(const char *key);
 /* Parent of key ("a/b/c" -> "a/b"); "" for top-level keys. malloc'd. */
 char *sr_key_parent(const char *key);

@@ -52,6 +52,9 @@ int sr_fail_at(const char *file, int line, sr_err *e, int status,
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
+	char shown[SR_ERRLEN];
+	simrec_uri_masked(tmp, shown, sizeof shown); /* never a password */
+	memcpy(tmp, shown, sizeof tmp);
 	if (e)
 		memcpy(e->msg, tmp, sizeof tmp);
 	if (trace_on()) {

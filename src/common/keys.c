@@ -1,4 +1,5 @@
-/* Key syntax: '/'-separated names, no empty parts, no "." / ".." parts. */
+/* Key syntax: '/'-separated names, no empty parts, no "." / ".." parts,
+ * no ".z*" parts (zarr metadata), no ".simrec*" parts (temporary files). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +15,10 @@ int sr_key_valid(const char *key)
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
 		if (n == 0 || (n == 1 && p[0] == '.') ||
 		    (n == 2 && p[0] == '.' && p[1] == '.') ||
-		    (p[0] == '.' && n > 1 && p[1] == 'z'))
-			return 0; /* empty part, dot parts, zarr metadata names
-			           */
+		    (p[0] == '.' && n > 1 && p[1] == 'z') ||
+		    (n >= 7 && !strncmp(p, ".simrec", 7)))
+			return 0; /* empty part, dot parts, zarr metadata names,
+			           * names reserved for simrec's own files */
 		p += n;
 		if (*p == '/') {
 			p++;

@@ -1,11 +1,13 @@
 /* Readers-writer lock in redis with writer preference (Courtois, Heymans
  * and Parnas 1971, problem 2), leases and fencing tokens.
  *
- * State of resource R, all under "simrec:lock:R:":
+ * State of resource R, all under "simrec-lock:R:" (SR_REDIS_LOCK_NS: no
+ * store prefix reaches it; R with any password masked):
  *   readers  ZSET  holder id -> lease expiry (ms, server clock)
  *   writer   STRING holder id, with a PX lease
  *   wwait    ZSET  waiting writer id -> lease expiry
  *   token    INTEGER, INCR'd by every write acquire (never reset)
+ *   token:since  when the last writer took it (ms, server clock)
  * Every change is one Lua script: expired leases are dropped first, so a
  * holder killed with SIGKILL frees the lock when its lease runs out. A
  * background thread (own connection) renews this client's leases. */
@@ -56,6 +58,7 @@ static const char *lua_write = LUA_PRELUDE
         "redis.call('ZREM', KEYS[3], ARGV[1]) "
         "redis.call('HDEL', KEYS[4] .. ':order', ARGV[1]) "
         "redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) "
+        "redis.call('SET', KEYS[4] .. ':since', now) "
         "return redis.call('INCR', KEYS[4])";
 
 /* returns 1 if something was released, 0 if the lease had run out */
@@ -229,9 +232,11 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 	}
 	l->lease_ms = (long)((lease_seconds > 0 ? lease_seconds : 5.0) * 1000);
 	static const char *names[4] = {"readers", "writer", "wwait", "token"};
+	char shown[480]; /* a password in the resource stays out of keys */
+	simrec_uri_masked(resource, shown, sizeof shown);
 	for (int i = 0; i < 4; i++)
-		snprintf(l->keys[i], sizeof l->keys[i], "simrec:lock:%s:%s",
-		         resource, names[i]);
+		snprintf(l->keys[i], sizeof l->keys[i],
+		         SR_REDIS_LOCK_NS "%s:%s", shown, names[i]);
 	char host[64] = "?";
 	gethostname(host, sizeof host - 1);
 	static int seq;
@@ -245,8 +250,7 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 	if (!rc)
 		rc = sr_redis_connect(&l->rbg);
 	if (rc) {
-		fprintf(stderr, "simrec: lock '%s': %s\n", resource,
-		        l->err.msg);
+		fprintf(stderr, "simrec: lock '%s': %s\n", shown, l->err.msg);
 		sr_redis_close(&l->r);
 		sr_redis_close(&l->rbg);
 		free(l);
@@ -383,6 +387,13 @@ int simrec_lock_status(simrec_lock_t *l, simrec_lock_status_t *st)
 	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "PTTL %s", l->keys[1]))) {
 		st->writer_lease =
 		        x->integer > 0 ? (double)x->integer / 1e3 : 0;
+		freeReplyObject(x);
+	}
+	if (!rc && st->writer &&
+	    !(rc = sr_redis_cmdf(&l->r, &x, "GET %s:since", l->keys[3]))) {
+		st->writer_since = x->type == REDIS_REPLY_STRING
+		                           ? strtod(x->str, NULL) / 1e3
+		                           : 0;
 		freeReplyObject(x);
 	}
 	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "GET %s", l->keys[3]))) {

@@ -6,6 +6,40 @@
 
 #include "conn.h"
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+	                              : -1;
+}
+
+/* Percent-decode n bytes of s into out (cap bytes); -1 on a bad escape,
+ * white space, a NUL, or no room. */
+static int decode(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+			if (a < 0 || b < 0 || (a == 0 && b == 0))
+				return -1;
+			c = a * 16 + b;
+			i += 2;
+		} else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			return -1;
+		}
+		if (k + 1 >= cap)
+			return -1;
+		out[k++] = (char)c;
+	}
+	out[k] = 0;
+	return 0;
+}
+
 int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 {
 	memset(r, 0, sizeof *r);
@@ -16,18 +50,23 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	if (strncmp(s, "redis://", 8))
 		return sr_fail(e, SIMREC_EURI, "'%s' is not a redis:// URI", s);
 	s += 8;
-	const char *at = strchr(s, '@');
+	/* the userinfo ends at the last '@' before the query (as
+	 * simrec_uri_masked sees it); user and password are percent-encoded */
+	const char *at = NULL;
+	for (const char *c = s; *c && *c != '?'; c++)
+		if (*c == '@')
+			at = c;
 	if (at) {
 		const char *colon = memchr(s, ':', (size_t)(at - s));
-		if (colon) {
-			snprintf(r->user, sizeof r->user, "%.*s",
-			         (int)(colon - s), s);
-			snprintf(r->password, sizeof r->password, "%.*s",
-			         (int)(at - colon - 1), colon + 1);
-		} else {
-			snprintf(r->password, sizeof r->password, "%.*s",
-			         (int)(at - s), s);
-		}
+		const char *pw = colon ? colon + 1 : s;
+		if ((colon &&
+		     decode(r->user, sizeof r->user, s, (size_t)(colon - s))) ||
+		    decode(r->password, sizeof r->password, pw,
+		           (size_t)(at - pw)))
+			return sr_fail(e, SIMREC_EURI,
+			               "'%s': bad user or password (too long, "
+			               "a bad %%XX escape, or white space)",
+			               u->path);
 		s = at + 1;
 	}
 	char hostport[300];
@@ -52,8 +91,19 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	}
 	snprintf(r->host, sizeof r->host, "%s", hostport);
 	const char *v;
-	if ((v = sr_uri_param(u, "password")))
-		snprintf(r->password, sizeof r->password, "%s", v);
+	if ((v = sr_uri_param(u, "password")) &&
+	    decode(r->password, sizeof r->password, v, strlen(v)))
+		return sr_fail(e, SIMREC_EURI,
+		               "'%s': bad password= (too long, a bad %%XX "
+		               "escape, or white space)",
+		               u->path);
+	if (!r->password[0] && (v = getenv("SIMREC_REDIS_PASSWORD")) &&
+	    snprintf(r->password, sizeof r->password, "%s", v) >=
+	            (int)sizeof r->password)
+		return sr_fail(e, SIMREC_EURI,
+		               "SIMREC_REDIS_PASSWORD is too long (at most %zu "
+		               "bytes)",
+		               sizeof r->password - 1);
 	if ((v = sr_uri_param(u, "user")))
 		snprintf(r->user, sizeof r->user, "%s", v);
 	if ((v = sr_uri_param(u, "timeout")))
@@ -92,10 +142,18 @@ int sr_redis_connect(sr_redis *r)
 		             ? sr_redis_cmdf(r, &rep, "AUTH %s %s", r->user,
 		                             r->password)
 		             : sr_redis_cmdf(r, &rep, "AUTH %s", r->password);
+	if (rc == SIMREC_ESERVER)
+		rc = sr_fail(r->err, SIMREC_ESERVER,
+		             "redis://%s:***@%s:%d: wrong password%s (the "
+		             "server refused AUTH)",
+		             r->user, r->host, r->port,
+		             r->user[0] ? " or user" : "");
 	freeReplyObject(rep);
 	rep = NULL;
 	if (!rc && r->db)
 		rc = sr_redis_cmdf(r, &rep, "SELECT %d", r->db);
+	else if (!rc && !r->password[0]) /* a missing password shows here */
+		rc = sr_redis_cmdf(r, &rep, "PING");
 	freeReplyObject(rep);
 	if (rc)
 		sr_redis_close(r);
@@ -134,6 +192,14 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 	}
 	r->pending--;
 	redisReply *x = rep;
+	if (x->type == REDIS_REPLY_ERROR && !strncmp(x->str, "NOAUTH", 6)) {
+		freeReplyObject(x);
+		return sr_fail(r->err, SIMREC_ESERVER,
+		               "redis://%s:%d: authentication required (give "
+		               "the password as redis://:PASSWORD@host, "
+		               "?password= or SIMREC_REDIS_PASSWORD)",
+		               r->host, r->port);
+	}
 	if (x->type == REDIS_REPLY_ERROR) {
 		int rc = sr_fail(r->err, SIMREC_ESERVER, "redis %s:%d: %s",
 		                 r->host, r->port, x->str);

@@ -8,6 +8,10 @@
 
 #include "../common/common.h"
 
+/* Every key of the readers-writer lock starts with this (src/lock/lock.c);
+ * no store prefix may (src/store/redis.c). */
+#define SR_REDIS_LOCK_NS "simrec-lock:"
+
 typedef struct sr_redis {
 	redisContext *c;
 	char host[320];
@@ -21,9 +25,11 @@ typedef struct sr_redis {
 	sr_err *err;
 } sr_redis;
 
-/* Parse "redis://[user[:password]@]host[:port][/db]"; an empty host takes
- * SIMREC_REDIS_HOST ("host[:port]") from the environment. Parameters
- * "password", "user", "timeout", "reconnect" of u apply on top. */
+/* Parse "redis://[user[:password]@]host[:port][/db]" (user and password
+ * percent-encoded; the userinfo ends at the last '@' before the query);
+ * an empty host takes SIMREC_REDIS_HOST ("host[:port]") from the
+ * environment. Parameters "password", "user", "timeout", "reconnect" of u
+ * apply on top; without a password, SIMREC_REDIS_PASSWORD gives it. */
 int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e);
 int sr_redis_connect(sr_redis *r);
 void sr_redis_close(sr_redis *r);

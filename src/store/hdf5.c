@@ -341,10 +341,38 @@ static int h5_open(sr_store *st)
 	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	if (h->parallel)
 		H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
+	/* create mode truncates an HDF5 file and nothing else: never a link
+	 * or a file of another kind (docs/safety.md). One rank looks, so that
+	 * every rank takes the same branch. */
 	struct stat sb;
-	int there = stat(path, &sb) == 0;
+	int look[2] = {0, 0}; /* exists, why not replaceable (0: it is) */
+	int rank = 0;
+	if (h->parallel)
+		MPI_Comm_rank(st->comm, &rank);
+	if (rank == 0) {
+		look[0] = stat(path, &sb) == 0;
+		if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+			look[0] = look[1] = 1;
+		else if (look[0] && !S_ISREG(sb.st_mode))
+			look[1] = 2;
+		else if (look[0] && H5Fis_hdf5(path) <= 0)
+			look[1] = 3;
+	}
+	if (h->parallel)
+		MPI_Bcast(look, 2, MPI_INT, 0, st->comm);
+	int there = look[0];
 	int rc = 0;
-	if (there && st->mode != SIMREC_MODE_CREATE && H5Fis_hdf5(path) <= 0) {
+	static const char *const why[] = {"", "a symbolic link",
+	                                  "not a regular file",
+	                                  "a file of another kind"};
+	if (st->mode == SIMREC_MODE_CREATE && look[1]) {
+		rc = sr_fail(st->err, SIMREC_EFORMAT,
+		             "refusing to replace '%s' (mode=w): it is %s, not "
+		             "an HDF5 file; it is left as it is (see "
+		             "docs/safety.md)",
+		             path, why[look[1]]);
+	} else if (there && st->mode != SIMREC_MODE_CREATE &&
+	           H5Fis_hdf5(path) <= 0) {
 		rc = sr_fail(st->err, SIMREC_EFORMAT,
 		             "'%s' exists and is not an HDF5 file", path);
 	} else if (st->mode == SIMREC_MODE_READONLY) {
@@ -356,7 +384,9 @@ static int h5_open(sr_store *st)
 	} else if (there && st->mode == SIMREC_MODE_APPEND) {
 		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
 	} else {
-		h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+		/* a new file: EXCL, so nothing made meanwhile is truncated */
+		h->file = H5Fcreate(path, there ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
+		                    H5P_DEFAULT, fapl);
 	}
 	H5Pclose(fapl);
 	if (!rc && h->file < 0)

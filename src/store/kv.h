@@ -30,4 +30,8 @@ typedef struct sr_kv_ops {
 extern const sr_kv_ops sr_kv_lmdb;
 extern const sr_kv_ops sr_kv_dir;
 
+/* Does the LMDB environment directory path hold a zarr root (.zgroup)?
+ * Opens it read-only without its lock file: nothing is written. */
+int sr_kv_lmdb_is_zarr(const char *path);
+
 #endif

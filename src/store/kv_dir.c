@@ -207,17 +207,19 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	char *p = full_path(kv, key);
 	if (!p)
 		return SIMREC_ENOMEM;
-	size_t n = strlen(p) + 32;
+	size_t n = strlen(p) + 64;
 	char *tmp = malloc(n);
 	int rc = 0;
 	if (!tmp) {
 		free(p);
 		return SIMREC_ENOMEM;
 	}
-	/* leading '.' and a pid: zarr-python ignores such names */
+	/* SR_TMP_PREFIX: a name no key may have (sr_key_valid), skipped by
+	 * the listing; pid and a counter keep writers apart */
+	static _Atomic unsigned long seq;
 	const char *slash = strrchr(p, '/');
-	snprintf(tmp, n, "%.*s/.%s.%ld.partial", (int)(slash - p), p, slash + 1,
-	         (long)getpid());
+	snprintf(tmp, n, "%.*s/" SR_TMP_PREFIX "%ld-%lu", (int)(slash - p), p,
+	         (long)getpid(), seq++);
 	if (mkdirs(p)) {
 		rc = sr_fail(kv->e, SIMREC_EIO,
 		             "cannot create directories for "
@@ -303,7 +305,7 @@ static int walk(const char *root, const char *rel, name_list *out)
 	while (!rc && (de = readdir(d))) {
 		const char *n = de->d_name;
 		if (!strcmp(n, ".") || !strcmp(n, "..") ||
-		    strstr(n, ".partial"))
+		    !strncmp(n, SR_TMP_PREFIX, strlen(SR_TMP_PREFIX)))
 			continue;
 		char sub[4096];
 		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);

@@ -250,3 +250,24 @@ const sr_kv_ops sr_kv_lmdb = {
         .list = kvl_list,
         .disk_bytes = kvl_disk_bytes,
 };
+
+int sr_kv_lmdb_is_zarr(const char *path)
+{
+	/* read-only and without the lock file: the probe changes nothing */
+	MDB_env *env = NULL;
+	MDB_txn *t = NULL;
+	MDB_dbi dbi;
+	int yes = 0;
+	if (mdb_env_create(&env))
+		return 0;
+	if (!mdb_env_open(env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS,
+	                  0444) &&
+	    !mdb_txn_begin(env, NULL, MDB_RDONLY, &t)) {
+		MDB_val k = {7, (void *)".zgroup"}, v;
+		yes = !mdb_dbi_open(t, NULL, 0, &dbi) &&
+		      !mdb_get(t, dbi, &k, &v);
+		mdb_txn_abort(t);
+	}
+	mdb_env_close(env);
+	return yes;
+}

@@ -398,7 +398,10 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	L->holder = st->meta_writer || st->comm == MPI_COMM_NULL ||
 	            !(inner->ops->flags & SR_STORE_COLLECTIVE);
 	char res[4200];
-	snprintf(res, sizeof res, "%s:%s", inner->uri.scheme, inner->uri.path);
+	char shown[4200]; /* the lock name never holds a password */
+	snprintf(shown, sizeof shown, "%s:%s", inner->uri.scheme,
+	         inner->uri.path);
+	simrec_uri_masked(shown, res, sizeof res);
 	double lease = sr_store_param_seconds(inner, "lease", 0);
 	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);
 	if (rc)

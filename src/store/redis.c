@@ -50,16 +50,73 @@ static void name(char *buf, size_t cap, const rstore *s, const char *kind,
 	snprintf(buf, cap, "%s:%s:%s", s->prefix, kind, key);
 }
 
+/* "P:*" with P literal: SCAN MATCH glob characters escaped. */
+static void match_pattern(char *pat, size_t cap, const char *prefix)
+{
+	size_t n = 0;
+	for (const char *c = prefix; *c && n + 4 < cap; c++) {
+		if (strchr("*?[]\\", *c))
+			pat[n++] = '\\';
+		pat[n++] = *c;
+	}
+	pat[n++] = ':';
+	pat[n++] = '*';
+	pat[n] = 0;
+}
+
+/* Is the lock a ?lock= client of this server would take for this store
+ * held by anyone (a writer, or a reader whose lease runs)? Keys as in
+ * src/lock/lock.c, resource as in src/store/locked.c. */
+static int lock_held(sr_store *st, int *held)
+{
+	rstore *s = S(st);
+	char res[4200], shown[4200], k[4400];
+	snprintf(res, sizeof res, "%s:%s", st->uri.scheme, st->uri.path);
+	simrec_uri_masked(res, shown, sizeof shown);
+	redisReply *x = NULL;
+	snprintf(k, sizeof k, SR_REDIS_LOCK_NS "%s:writer", shown);
+	const char *a1[2] = {"EXISTS", k};
+	size_t l1[2] = {6, strlen(k)};
+	int rc = sr_redis_cmd(&s->r, &x, 2, a1, l1);
+	*held = !rc && x->type == REDIS_REPLY_INTEGER && x->integer > 0;
+	freeReplyObject(x);
+	x = NULL;
+	if (rc || *held)
+		return rc;
+	/* leases are scored in the server's milliseconds */
+	rc = sr_redis_cmdf(&s->r, &x, "TIME");
+	if (rc)
+		return rc;
+	char now[64] = "(0";
+	if (x->type == REDIS_REPLY_ARRAY && x->elements == 2 &&
+	    x->element[0]->type == REDIS_REPLY_STRING &&
+	    x->element[1]->type == REDIS_REPLY_STRING)
+		snprintf(now, sizeof now, "(%lld",
+		         atoll(x->element[0]->str) * 1000 +
+		                 atoll(x->element[1]->str) / 1000);
+	freeReplyObject(x);
+	x = NULL;
+	snprintf(k, sizeof k, SR_REDIS_LOCK_NS "%s:readers", shown);
+	const char *a2[4] = {"ZCOUNT", k, now, "+inf"};
+	size_t l2[4] = {6, strlen(k), strlen(now), 4};
+	rc = sr_redis_cmd(&s->r, &x, 4, a2, l2);
+	*held = !rc && x->type == REDIS_REPLY_INTEGER && x->integer > 0;
+	freeReplyObject(x);
+	return rc;
+}
+
 static int wipe_prefix(sr_store *st)
 {
 	rstore *s = S(st);
-	char pat[160];
-	snprintf(pat, sizeof pat, "%s:*", s->prefix);
+	char pat[300];
+	match_pattern(pat, sizeof pat, s->prefix);
 	char cursor[32] = "0";
 	do {
 		redisReply *x;
-		int rc = sr_redis_cmdf(&s->r, &x, "SCAN %s MATCH %s COUNT 1000",
-		                       cursor, pat);
+		const char *scan[6] = {"SCAN", cursor,  "MATCH",
+		                       pat,    "COUNT", "1000"};
+		size_t slen[6] = {4, strlen(cursor), 5, strlen(pat), 5, 4};
+		int rc = sr_redis_cmd(&s->r, &x, 6, scan, slen);
 		if (rc)
 			return rc;
 		if (x->type != REDIS_REPLY_ARRAY || x->elements != 2) {
@@ -87,10 +144,30 @@ static int rs_open(sr_store *st)
 		return SIMREC_ENOMEM;
 	int rc = sr_redis_parse(&s->r, &st->uri, st->err);
 	const char *p = sr_uri_param(&st->uri, "prefix");
-	snprintf(s->prefix, sizeof s->prefix, "%s", p ? p : "simrec");
+	if (!p)
+		p = "simrec";
+	/* a literal name of its own: never empty, never the locks' */
+	if (!rc && (!*p || !strncmp(p, SR_REDIS_LOCK_NS, 11) ||
+	            strlen(p) >= sizeof s->prefix))
+		rc = sr_fail(
+		        st->err, SIMREC_EURI,
+		        "redis prefix '%s': must be 1 to %zu bytes and not "
+		        "start with 'simrec-lock' (the locks' keys)",
+		        p, sizeof s->prefix - 1);
+	snprintf(s->prefix, sizeof s->prefix, "%s", p);
 	if (!rc)
 		rc = sr_redis_connect(&s->r);
 	st->impl = s;
+	int held = 0;
+	/* a store in use under ?lock= by others is not replaced (opened
+	 * under ?lock= itself, this writer holds that lock already) */
+	if (!rc && st->mode == SIMREC_MODE_CREATE && st->meta_writer &&
+	    !st->shared && !(rc = lock_held(st, &held)) && held)
+		rc = sr_fail(st->err, SIMREC_ELOCK,
+		             "refusing to replace redis prefix '%s' (mode=w): "
+		             "its lock is held by another client (see simrec "
+		             "lock status)",
+		             s->prefix);
 	if (!rc && st->mode == SIMREC_MODE_CREATE && st->meta_writer)
 		rc = wipe_prefix(st);
 	if (rc) {

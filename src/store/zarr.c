@@ -4,7 +4,9 @@
  * 4-space indent), chunks are blosc frames or raw bytes, chunk keys
  * "i.j.k". See docs/format.md. */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <math.h>
@@ -142,31 +144,78 @@ static int rm_entry(const char *p, const struct stat *sb, int flag,
 	return remove(p);
 }
 
-/* Mode "create" replaces an existing store, but only something that
- * looks like one (never an arbitrary directory named by a typo). */
+static int refuse(sr_err *e, const char *path, const char *why, int lmdb)
+{
+	return sr_fail(e, SIMREC_EFORMAT,
+	               "refusing to replace '%s' (mode=w): %s, not %s; it is "
+	               "left as it is (see docs/safety.md)",
+	               path, why,
+	               lmdb ? "an LMDB zarr store (a directory holding "
+	                      "data.mdb and lock.mdb, with a root .zgroup)"
+	                    : "a zarr directory store (a directory holding "
+	                      ".zgroup)");
+}
+
+/* Create mode replaces an existing store and nothing else (see
+ * docs/safety.md): a missing path or an empty directory is used as it is;
+ * an LMDB store loses its data.mdb and lock.mdb (the directory stays); a
+ * directory store is removed as a tree, links removed and never followed.
+ * A symbolic link, a file, or a directory of anything else is refused. */
 static int remove_store(const char *path, int lmdb, sr_err *e)
 {
 	struct stat sb;
-	if (stat(path, &sb))
-		return 0;
-	char probe[4096];
-	snprintf(probe, sizeof probe, "%s/%s", path,
-	         lmdb ? "data.mdb" : ".zgroup");
-	struct stat pb;
-	int empty = 0;
-	if (S_ISDIR(sb.st_mode) && stat(probe, &pb)) {
-		snprintf(probe, sizeof probe, "%s/.zarray", path);
-		if (stat(probe, &pb)) {
-			empty = rmdir(path) == 0;
-			if (!empty)
-				return sr_fail(
-				        e, SIMREC_EIO,
-				        "refusing to replace '%s': it exists "
-				        "and is not a zarr store",
-				        path);
-		}
+	if (lstat(path, &sb))
+		return errno == ENOENT ? 0
+		                       : sr_fail(e, SIMREC_EIO,
+		                                 "cannot inspect '%s': %s",
+		                                 path, strerror(errno));
+	if (S_ISLNK(sb.st_mode))
+		return refuse(e, path, "it is a symbolic link", lmdb);
+	if (!S_ISDIR(sb.st_mode))
+		return refuse(e, path, "it is not a directory", lmdb);
+	DIR *d = opendir(path);
+	if (!d)
+		return sr_fail(e, SIMREC_EIO, "cannot read directory '%s': %s",
+		               path, strerror(errno));
+	int entries = 0, foreign = 0, marker = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		entries++;
+		struct stat eb;
+		int reg = fstatat(dirfd(d), n, &eb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		          S_ISREG(eb.st_mode);
+		if (lmdb && reg && !strcmp(n, "data.mdb"))
+			marker = 1;
+		else if (lmdb && !(reg && !strcmp(n, "lock.mdb")))
+			foreign = 1;
+		else if (!lmdb && reg && !strcmp(n, ".zgroup"))
+			marker = 1;
 	}
-	if (!empty && nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+	closedir(d);
+	if (!entries)
+		return 0;
+	if (foreign || !marker)
+		return refuse(e, path,
+		              lmdb ? "the directory holds other files than "
+		                     "data.mdb and lock.mdb"
+		                   : "the directory holds no .zgroup",
+		              lmdb);
+	if (lmdb && !sr_kv_lmdb_is_zarr(path))
+		return refuse(e, path, "its data.mdb holds no zarr root", lmdb);
+	int bad;
+	if (lmdb) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/data.mdb", path);
+		bad = unlink(p);
+		snprintf(p, sizeof p, "%s/lock.mdb", path);
+		bad = bad || (unlink(p) && errno != ENOENT);
+	} else {
+		bad = nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0;
+	}
+	if (bad)
 		return sr_fail(e, SIMREC_EIO,
 		               "cannot remove old store '%s': %s", path,
 		               strerror(errno));

@@ -1,0 +1,190 @@
+#!/bin/sh
+# The safety rules of docs/safety.md on real stores: create mode replaces
+# only a store, readers never write, temporary names are no keys, redis
+# prefixes are literal and keep off the locks, a lock break asks, and the
+# redis password appears in no output.
+#   safety_test.sh SIMREC TOOL DIR REDIS_PW_DIR PASSWORD WITH_HDF5
+set -u
+simrec=$1 tool=$2 dir=$3 rdir=$4 pw=$5 hdf5=$6
+fails=0
+rm -rf "$dir" && mkdir -p "$dir"
+all="$dir/all-output"
+: >"$all"
+ok() { printf 'ok   %s\n' "$1"; }
+bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
+# expect CODE WHAT CMD...: exit code; output in $out (and kept in $all)
+expect() {
+	code=$1 what=$2
+	shift 2
+	out=$("$@" 2>&1)
+	got=$?
+	printf '%s\n' "$out" >>"$all"
+	[ "$got" = "$code" ] && ok "$what" || bad "$what (exit $got, want $code): $out"
+}
+has() { case $out in *"$1"*) ok "$2" ;; *) bad "$2: no '$1' in: $out" ;; esac; }
+# sum PATH: checksum of a file or a whole tree (names, link targets, bytes)
+sum() {
+	if [ -d "$1" ] && [ ! -L "$1" ]; then
+		(cd "$1" && find . | LC_ALL=C sort |
+			while IFS= read -r f; do
+				if [ -L "$f" ]; then echo "L $f $(readlink "$f")"
+				elif [ -f "$f" ]; then echo "F $f $(sha256sum <"$f")"
+				else echo "D $f"; fi
+			done) | sha256sum
+	elif [ -L "$1" ]; then
+		echo "L $(readlink "$1")" | sha256sum
+	else
+		sha256sum <"$1"
+	fi
+}
+same() { [ "$(sum "$1")" = "$2" ] && ok "$3: intact" || bad "$3: CHANGED"; }
+
+schemes="zarr zarr+dir"
+[ "$hdf5" = 1 ] && schemes="$schemes hdf5"
+
+# ---- create mode replaces only a store of its scheme ---------------------
+echo "precious bytes" >"$dir/notes.txt"
+mkdir -p "$dir/foreign" && echo "thesis" >"$dir/foreign/chapter1"
+mkdir -p "$dir/fakemdb" && echo "not lmdb" >"$dir/fakemdb/data.mdb"
+for s in $schemes; do
+	t=$(echo "$s" | tr + _)
+	h=$(sum "$dir/notes.txt")
+	expect 1 "$s mode=w refuses a regular file" "$tool" write "$s:$dir/notes.txt"
+	has "refusing to replace" "$s: says why"
+	same "$dir/notes.txt" "$h" "$s: regular file"
+	h=$(sum "$dir/foreign")
+	expect 1 "$s mode=w refuses a foreign directory" "$tool" write "$s:$dir/foreign"
+	same "$dir/foreign" "$h" "$s: foreign directory"
+	h=$(sum "$dir/fakemdb")
+	expect 1 "$s mode=w refuses a fake data.mdb" "$tool" write "$s:$dir/fakemdb"
+	same "$dir/fakemdb" "$h" "$s: fake data.mdb"
+	# a real store of the scheme, reached through a symbolic link
+	expect 0 "$s: a new store" "$tool" write "$s:$dir/real-$t"
+	expect 0 "$s: mode=w replaces its own store" "$tool" write "$s:$dir/real-$t"
+	ln -s "real-$t" "$dir/link-$t"
+	h=$(sum "$dir/real-$t") hl=$(sum "$dir/link-$t")
+	expect 1 "$s mode=w refuses a symbolic link" "$tool" write "$s:$dir/link-$t"
+	has "symbolic link" "$s: names the link"
+	same "$dir/real-$t" "$h" "$s: link target"
+	same "$dir/link-$t" "$hl" "$s: the link itself"
+	# the URI's ?mode=w on an append open: the same rules
+	expect 1 "$s ?mode=w refuses a regular file" "$tool" append "$s:$dir/notes.txt?mode=w"
+	same "$dir/notes.txt" "$(sum "$dir/notes.txt")" "$s: file (?mode=w)"
+	mkdir -p "$dir/empty-$t"
+	expect 0 "$s: an empty directory is used" "$tool" write "$s:$dir/empty-$t/s"
+done
+# deleting a directory store never follows a link inside it
+"$tool" write "zarr+dir:$dir/withlink" >/dev/null
+ln -s "$dir/foreign" "$dir/withlink/outside"
+h=$(sum "$dir/foreign")
+expect 0 "zarr+dir: replace a store holding a link" "$tool" write "zarr+dir:$dir/withlink"
+same "$dir/foreign" "$h" "the link's target"
+
+# ---- readers never write -------------------------------------------------
+for s in $schemes; do
+	t=$(echo "$s" | tr + _)
+	st="$s:$dir/read-$t"
+	"$tool" write "$st" >/dev/null || bad "$s: reader store"
+	# LMDB readers register in lock.mdb (its reader table): data.mdb
+	# is the store's content
+	data="$dir/read-$t"
+	[ "$s" = zarr ] && data="$dir/read-$t/data.mdb"
+	h=$(sum "$data")
+	expect 0 "$s: ls ?mode=w" "$simrec" ls "$st?mode=w"
+	has "a/" "$s: ls lists"
+	expect 0 "$s: info ?mode=w" "$simrec" info "$st?mode=w" a/x
+	expect 0 "$s: cat ?mode=w" "$simrec" cat "$st?mode=w" a/x
+	expect 0 "$s: verify ?mode=w" "$simrec" verify "$st?mode=w"
+	has "ok    a/x" "$s: verify sees the data"
+	expect 0 "$s: export source ?mode=w" "$simrec" export "$st?mode=w" "zarr+dir:$dir/copy-$t"
+	expect 0 "$s: library read-only ?mode=w" "$tool" read "$st?mode=w"
+	same "$data" "$h" "$s: readers with ?mode=w"
+	# SIMREC_STORE names this store with mode=w; readers open another
+	"$tool" write "zarr+dir:$dir/other-$t" >/dev/null
+	for c in ls verify; do
+		expect 0 "$s: $c with SIMREC_STORE=...?mode=w" env SIMREC_STORE="$st?mode=w" "$simrec" $c "zarr+dir:$dir/other-$t"
+	done
+	expect 0 "$s: export with SIMREC_STORE" env SIMREC_STORE="$st?mode=w" "$simrec" export "zarr+dir:$dir/other-$t" "zarr+dir:$dir/copy2-$t"
+	expect 0 "$s: library reader with SIMREC_STORE" env SIMREC_STORE="$st?mode=w" "$tool" read "zarr+dir:$dir/other-$t"
+	same "$data" "$h" "$s: readers with SIMREC_STORE"
+done
+
+# ---- temporary names are no keys ----------------------------------------
+expect 0 "a key named energy.partial" "$tool" badkey "zarr+dir:$dir/tmpkeys" energy.partial
+expect 0 "ls shows energy.partial" "$simrec" ls "zarr+dir:$dir/tmpkeys"
+has "energy.partial" "energy.partial listed"
+expect 0 "verify sees energy.partial" "$simrec" verify "zarr+dir:$dir/tmpkeys"
+has "ok    energy.partial" "energy.partial verified"
+expect 1 "a key part .simrec-tmp-1 is refused" "$tool" badkey "zarr+dir:$dir/tmpkeys" a/.simrec-tmp-1
+echo junk >"$dir/tmpkeys/.simrec-tmp-99-0"
+expect 0 "ls skips a leftover temporary file" "$simrec" ls "zarr+dir:$dir/tmpkeys"
+case $out in *simrec-tmp*) bad "temporary file listed" ;; *) ok "temporary file not listed" ;; esac
+
+# ---- redis: password, prefixes, locks ------------------------------------
+port=$(cat "$rdir/port")
+enc=$(printf '%s' "$pw" | sed 's/@/%40/g')
+host="127.0.0.1:$port"
+R="redis://:$enc@$host"
+rcli() { REDISCLI_AUTH="$pw" redis-cli -p "$port" "$@"; }
+expect 0 "redis: write with a %-encoded password" "$tool" write "$R?prefix=run"
+expect 0 "redis: ls" "$simrec" ls "$R?prefix=run"
+expect 0 "redis: info" "$simrec" info "$R?prefix=run" a/x
+expect 1 "redis: info of a missing key" "$simrec" info "$R?prefix=run" nothing/here
+expect 0 "redis: verify" "$simrec" verify "$R?prefix=run"
+has "redis://:***@$host" "verify prints the masked URI"
+expect 0 "redis: export to a store" "$simrec" export "$R?prefix=run" "zarr+dir:$dir/fromredis"
+expect 0 "redis: export into redis" "$simrec" export "zarr+dir:$dir/fromredis" "$R?prefix=run2"
+has "to redis://:***@$host" "export prints the masked URI"
+expect 0 "redis: ?password= form" "$simrec" ls "redis://$host?prefix=run&password=$enc"
+expect 1 "redis: ?password= form in an error" "$simrec" info "redis://$host?prefix=run&password=$enc" nothing
+expect 0 "redis: SIMREC_REDIS_PASSWORD" env SIMREC_REDIS_PASSWORD="$pw" "$simrec" ls "redis://$host?prefix=run"
+expect 1 "redis: no password" "$simrec" ls "redis://$host?prefix=run"
+has "authentication required" "missing password named"
+expect 1 "redis: wrong password" "$simrec" ls "redis://:nope@$host?prefix=run"
+has "wrong password" "wrong password named"
+expect 1 "redis: trace of a failure" env SIMREC_TRACE=1 "$simrec" cat "$R?prefix=run" nothing
+expect 0 "redis: lock status" "$simrec" lock status "$R" "redis:$R"
+expect 1 "redis: library open error" "$tool" read "$R/0?prefix=nothing-here&lock=$R&lease=zz"
+# prefixes are literal, never the locks'
+before=$(rcli --scan | LC_ALL=C sort | sha256sum)
+expect 0 "redis: mode=w on prefix '*'" "$tool" write "$R?prefix=*"
+after=$(rcli --scan | grep -v '^\*:' | LC_ALL=C sort | sha256sum)
+[ "$before" = "$after" ] && ok "prefix '*' deleted nothing else" || bad "prefix '*' deleted other keys"
+expect 0 "redis: other run intact" "$simrec" verify "$R?prefix=run"
+expect 1 "redis: empty prefix refused" "$tool" write "$R?prefix="
+expect 1 "redis: the locks' prefix refused" "$tool" write "$R?prefix=simrec-lock"
+# a writer holds the lock of the store: create mode is refused
+res="redis:redis://:***@$host"
+mkfifo "$dir/hold.in" "$dir/hold.out"
+"$tool" hold "$R" "$res" <"$dir/hold.in" >"$dir/hold.out" 2>&1 &
+hpid=$!
+exec 3>"$dir/hold.in"
+read -r held token <"$dir/hold.out"
+[ "$held" = held ] && ok "another client holds the lock" || bad "hold: $held $token"
+h=$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)
+expect 1 "redis: mode=w on a locked store refused" "$tool" write "$R?prefix=run"
+has "SIMREC_ELOCK" "refused with SIMREC_ELOCK"
+[ "$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)" = "$h" ] && ok "locked store intact" || bad "locked store changed"
+expect 1 "lock break needs --force off a terminal" "$simrec" lock break "$R" "$res" </dev/null
+has "writer" "break shows the holder"
+has " since " "break shows since when"
+expect 0 "lock break --force" "$simrec" lock break --force "$R" "$res" </dev/null
+has "broken" "lock broken"
+expect 0 "redis: mode=w after the break" "$tool" write "$R?prefix=run"
+expect 0 "lock status after" "$simrec" lock status "$R" "$res"
+has "last token: $token" "the fencing token did not go back"
+exec 3>&-
+wait "$hpid"
+expect 0 "redis: mode=w on the default prefix" "$tool" write "$R"
+expect 0 "lock status after a default-prefix create" "$simrec" lock status "$R" "$res"
+has "last token: $token" "the fencing token survives create mode"
+
+# ---- the password in no output ------------------------------------------
+if grep -F -e "$pw" -e "$enc" -e "Safety-7731" "$all" >/dev/null; then
+	bad "the password appears in the output:"
+	grep -n -F -e "Safety-7731" "$all"
+else
+	ok "the password appears in no output ($(wc -l <"$all") lines)"
+fi
+
+[ "$fails" = 0 ] && echo "safety: ok" || { echo "safety: $fails failure(s)"; exit 1; }
