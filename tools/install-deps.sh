@@ -9,7 +9,7 @@ PKGS="build-essential cmake pkg-config git ca-certificates clang-format
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 liblmdb-dev lmdb-utils libblosc-dev libjansson-dev
 libhiredis-dev redis-server redis-tools
-python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis
+python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis python3-matplotlib
 procps iproute2"
 if [ "${SIMREC_WITH_SLURM:-1}" = 1 ]; then
 	PKGS="$PKGS slurmctld slurmd slurm-client munge"
