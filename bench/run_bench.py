@@ -185,15 +185,18 @@ def plot(s, nps, methods, out, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(9, 5.5), dpi=120)
-    for m in methods:
-        xs = [n for n in nps if (m, n) in s]
-        if not xs:
+    fig, ax = plt.subplots(figsize=(11, 5.5), dpi=120)
+    for k, m in enumerate(methods):
+        ns = [n for n in nps if (m, n) in s]
+        if not ns:
             continue
-        ys = [s[(m, n)]["MBps"] for n in xs]
-        lo = [y - s[(m, n)]["MBps_min"] for y, n in zip(ys, xs)]
-        hi = [s[(m, n)]["MBps_max"] - y for y, n in zip(ys, xs)]
-        ax.errorbar(xs, ys, yerr=[lo, hi], capsize=3, marker="o",
+        # methods side by side around each rank count, so bars do not hide
+        xs = [n * 2 ** (0.03 * (k - (len(methods) - 1) / 2)) for n in ns]
+        ys = [s[(m, n)]["MBps"] for n in ns]
+        lo = [y - s[(m, n)]["MBps_min"] for y, n in zip(ys, ns)]
+        hi = [s[(m, n)]["MBps_max"] - y for y, n in zip(ys, ns)]
+        ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, marker="o",
+                    elinewidth=0.8,
                     linestyle="--" if m in HAND else "-",
                     linewidth=2 if m in HAND else 1.5,
                     label=LABEL.get(m, m))
@@ -205,7 +208,7 @@ def plot(s, nps, methods, out, title):
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     fig.savefig(out + ".png")
     print(f"\nwrote {out}-runs.csv, {out}.csv, {out}.png")
