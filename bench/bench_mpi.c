@@ -1,111 +1,308 @@
-/* simrec_record_all against plain MPI-IO, same bytes, same disk, same run.
- *   mpiexec -n NP bench_mpi URI MB_PER_RANK STEPS [REPEATS]
- * URI like "hdf5:/data/b.h5" or "zarr+dir:/data/b.zarr?codec=none".
- * Each repeat writes STEPS steps of MB_PER_RANK per rank with
- * simrec_record_all (then close and fsync), and the same layout with
- * MPI_File_write_at_all into a file beside it (then sync); the two are
- * interleaved and the medians compared. SIMREC_WRITERS sets M. Not a test. */
+/* One collective write of a fixed workload by one method, timed.
+ *   mpiexec -n NP bench_mpi METHOD DIR TOTAL_MIB STEPS [smooth|random]
+ * TOTAL_MIB (MiB, fractions allowed) of float32 are written in STEPS
+ * steps; each rank gives TOTAL/STEPS/NP bytes per step, so the step at
+ * every NP is the same (NP, n) array. METHOD is one of
+ *   zarr          simrec_record_all into zarr:DIR/b.zarr?codec=none (LMDB)
+ *   zarr+dir      ... zarr+dir:DIR/b.zarr?codec=none
+ *   zarr+dir-lz4  ... zarr+dir:DIR/b.zarr?codec=lz4 (shuffle, level 5)
+ *   hdf5          ... hdf5:DIR/b.h5, default writers (one per node)
+ *   hdf5-all      ... hdf5:DIR/b.h5 with every rank a writer
+ *   mpiio         MPI_File_write_at_all of each rank's block, MPI_File_sync
+ *   gather        MPI_Gather to rank 0, pwrite, fdatasync
+ *   phdf5         parallel HDF5 by hand: chunk = one rank's block, fill
+ *                 time NEVER, collective H5Dwrite, H5Fflush, fsync
+ * Every method ends with its data durable (simrec's close, then an fsync of
+ * every file of the store, which costs nothing where close already synced)
+ * and the clock runs from a barrier before the open to a barrier after
+ * the sync. DIR must exist and be empty; the caller deletes it.
+ * Rank 0 prints one line of key=value fields (see bench/README.md). Not a
+ * test: bench/run_bench.py runs it for every method and rank count. */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench_util.h"
 #include "simrec.h"
+#ifdef BENCH_HAVE_HDF5
+#include <hdf5.h>
+#endif
 
-static int cmp(const void *a, const void *b)
+typedef struct run {
+	MPI_Comm comm;
+	int rank, size, steps;
+	const char *dir, *method;
+	const float *data; /* this rank's block, the same at every step */
+	size_t n;          /* float32 per rank per step */
+	double t_call;     /* seconds inside simrec_record_all on this rank */
+	double t_open, t_steps, t_close; /* phases, from rank 0's clock */
+} run;
+
+static void fail(const char *what, const char *detail)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	fprintf(stderr, "bench_mpi: %s: %s\n", what, detail ? detail : "");
+	MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+static void check(simrec_t *rec, int rc, const char *what)
+{
+	if (rc) {
+		char msg[512];
+		snprintf(msg, sizeof msg, "%s (%s)", simrec_strerror(rc),
+		         simrec_errmsg(rec));
+		fail(what, msg);
+	}
+}
+
+static int run_simrec(run *r)
+{
+	/* scheme, file name, query of each simrec method */
+	static const char *const m[][4] = {
+	        {"zarr", "zarr:", "b.zarr", "?codec=none"},
+	        {"zarr+dir", "zarr+dir:", "b.zarr", "?codec=none"},
+	        {"zarr+dir-lz4", "zarr+dir:", "b.zarr", "?codec=lz4"},
+	        {"hdf5", "hdf5:", "b.h5", ""},
+	        {"hdf5-all", "hdf5:", "b.h5", ""}};
+	size_t i = 0, nm = sizeof m / sizeof m[0];
+	while (i < nm && strcmp(r->method, m[i][0]))
+		i++;
+	if (i == nm)
+		return 0;
+	int all = !strcmp(r->method, "hdf5-all");
+	char uri[4200], path[4200];
+	snprintf(path, sizeof path, "%s/%s", r->dir, m[i][2]);
+	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_CREATE;
+	if (all)
+		o.writers = r->size;
+	const size_t shape[1] = {r->n};
+	simrec_t *rec;
+	double t0 = MPI_Wtime();
+	check(NULL, simrec_open_comm(&rec, uri, &o, r->comm), "open");
+	double t1 = MPI_Wtime();
+	for (int s = 0; s < r->steps; s++) {
+		double c = MPI_Wtime();
+		int rc = simrec_record_all(rec, "bench/x", SIMREC_FLOAT32, 1,
+		                           shape, r->data);
+		r->t_call += MPI_Wtime() - c;
+		check(rec, rc, "simrec_record_all");
+	}
+	double t2 = MPI_Wtime();
+	check(NULL, simrec_close(rec), "close");
+	if (!r->rank)
+		bench_sync_tree(path);
+	MPI_Barrier(r->comm);
+	double t3 = MPI_Wtime();
+	r->t_open = t1 - t0, r->t_steps = t2 - t1, r->t_close = t3 - t2;
+	return 1;
+}
+
+static void run_mpiio(run *r)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/b.raw", r->dir);
+	size_t bytes = r->n * sizeof(float);
+	MPI_File fh;
+	double t0 = MPI_Wtime();
+	if (MPI_File_open(r->comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY,
+	                  MPI_INFO_NULL, &fh) != MPI_SUCCESS)
+		fail("MPI_File_open", path);
+	double t1 = MPI_Wtime();
+	/* step s, rank k at offset (s * size + k) * bytes: the layout of the
+	 * (steps, size, n) array */
+	for (int s = 0; s < r->steps; s++) {
+		MPI_Offset off =
+		        ((MPI_Offset)s * r->size + r->rank) * (MPI_Offset)bytes;
+		if (MPI_File_write_at_all(fh, off, r->data, (int)r->n,
+		                          MPI_FLOAT,
+		                          MPI_STATUS_IGNORE) != MPI_SUCCESS)
+			fail("MPI_File_write_at_all", path);
+	}
+	double t2 = MPI_Wtime();
+	if (MPI_File_sync(fh) != MPI_SUCCESS)
+		fail("MPI_File_sync", path);
+	MPI_File_close(&fh);
+	MPI_Barrier(r->comm);
+	r->t_open = t1 - t0, r->t_steps = t2 - t1;
+	r->t_close = MPI_Wtime() - t2;
+}
+
+static void run_gather(run *r)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/b.raw", r->dir);
+	size_t bytes = r->n * sizeof(float), step = bytes * (size_t)r->size;
+	float *all = NULL;
+	int fd = -1;
+	double t0 = MPI_Wtime();
+	if (!r->rank) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		all = malloc(step);
+		if (fd < 0 || !all)
+			fail("open", path);
+	}
+	double t1 = MPI_Wtime();
+	for (int s = 0; s < r->steps; s++) {
+		MPI_Gather(r->data, (int)r->n, MPI_FLOAT, all, (int)r->n,
+		           MPI_FLOAT, 0, r->comm);
+		if (!r->rank) {
+			size_t done = 0;
+			while (done < step) {
+				ssize_t w = pwrite(
+				        fd, (char *)all + done, step - done,
+				        (off_t)(step * (size_t)s + done));
+				if (w <= 0)
+					fail("pwrite", path);
+				done += (size_t)w;
+			}
+		}
+	}
+	double t2 = MPI_Wtime();
+	if (!r->rank) {
+		if (fdatasync(fd))
+			fail("fdatasync", path);
+		close(fd);
+		free(all);
+	}
+	MPI_Barrier(r->comm);
+	r->t_open = t1 - t0, r->t_steps = t2 - t1;
+	r->t_close = MPI_Wtime() - t2;
+}
+
+#ifdef BENCH_HAVE_HDF5
+static void run_phdf5(run *r)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/b.h5", r->dir);
+	double t0 = MPI_Wtime();
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5Pset_fapl_mpio(fapl, r->comm, MPI_INFO_NULL);
+	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+	if (f < 0)
+		fail("H5Fcreate", path);
+	hsize_t dims[3] = {(hsize_t)r->steps, (hsize_t)r->size, r->n};
+	hsize_t chunk[3] = {1, 1, r->n};
+	hid_t space = H5Screate_simple(3, dims, NULL);
+	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 3, chunk);
+	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+	hid_t d = H5Dcreate2(f, "x", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl,
+	                     H5P_DEFAULT);
+	if (d < 0)
+		fail("H5Dcreate2", path);
+	hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+	H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+	hsize_t cnt[3] = {1, 1, r->n};
+	hid_t mem = H5Screate_simple(3, cnt, NULL);
+	double t1 = MPI_Wtime();
+	for (int s = 0; s < r->steps; s++) {
+		hsize_t st[3] = {(hsize_t)s, (hsize_t)r->rank, 0};
+		H5Sselect_hyperslab(space, H5S_SELECT_SET, st, NULL, cnt, NULL);
+		if (H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, dxpl, r->data) <
+		    0)
+			fail("H5Dwrite", path);
+	}
+	double t2 = MPI_Wtime();
+	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+		fail("H5Fflush", path);
+	H5Sclose(mem);
+	H5Pclose(dxpl);
+	H5Dclose(d);
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	H5Pclose(fapl);
+	H5Fclose(f);
+	if (!r->rank)
+		bench_sync_tree(path);
+	MPI_Barrier(r->comm);
+	r->t_open = t1 - t0, r->t_steps = t2 - t1;
+	r->t_close = MPI_Wtime() - t2;
+}
+#endif
+
+static long max_rss_kib(void)
+{
+	struct rusage u;
+	getrusage(RUSAGE_SELF, &u);
+	return u.ru_maxrss;
 }
 
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
-	int rank, size;
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (argc < 4) {
-		if (!rank)
-			fprintf(stderr, "usage: bench_mpi URI MB_PER_RANK "
-			                "STEPS [REPEATS]\n");
-		MPI_Abort(MPI_COMM_WORLD, 2);
+	run r = {.comm = MPI_COMM_WORLD};
+	MPI_Comm_rank(r.comm, &r.rank);
+	MPI_Comm_size(r.comm, &r.size);
+	if (argc < 5) {
+		if (!r.rank)
+			fprintf(stderr, "usage: bench_mpi METHOD DIR TOTAL_MIB "
+			                "STEPS [smooth|random]\n");
+		MPI_Abort(r.comm, 2);
 	}
-	const char *uri = argv[1];
-	size_t bytes = (size_t)(atof(argv[2]) * 1e6) / 8 * 8;
-	int steps = atoi(argv[3]), reps = argc > 4 ? atoi(argv[4]) : 3;
-	double *data = malloc(bytes);
-	for (size_t i = 0; i < bytes / 8; i++)
-		data[i] = rank + 1e-6 * (double)i;
-	char path[4096], raw[4200];
-	const char *c = strchr(uri, ':');
-	snprintf(path, sizeof path, "%s", c ? c + 1 : uri);
-	char *q = strchr(path, '?');
-	if (q)
-		*q = 0;
-	snprintf(raw, sizeof raw, "%s.mpiio", path);
-	double *ts = malloc((size_t)reps * sizeof *ts),
-	       *tm = malloc((size_t)reps * sizeof *tm);
-	const size_t shape[1] = {bytes / 8};
-	for (int r = 0; r < reps; r++) {
-		/* simrec */
-		simrec_options_t o;
-		simrec_options_init(&o);
-		o.mode = SIMREC_MODE_CREATE;
-		simrec_t *rec;
-		MPI_Barrier(MPI_COMM_WORLD);
-		double t0 = MPI_Wtime();
-		if (simrec_open_comm(&rec, uri, &o, MPI_COMM_WORLD))
-			MPI_Abort(MPI_COMM_WORLD, 1);
-		for (int s = 0; s < steps; s++)
-			if (simrec_record_all(rec, "bench/x", SIMREC_FLOAT64, 1,
-			                      shape, data))
-				MPI_Abort(MPI_COMM_WORLD, 1);
-		if (simrec_close(rec))
-			MPI_Abort(MPI_COMM_WORLD, 1);
-		if (!rank)
-			nftw(path, bench_sync_cb, 16, FTW_PHYS);
-		MPI_Barrier(MPI_COMM_WORLD);
-		ts[r] = MPI_Wtime() - t0;
-		/* plain MPI-IO: step s, rank k at offset (s * size + k) * bytes
-		 */
-		MPI_File fh;
-		MPI_Barrier(MPI_COMM_WORLD);
-		t0 = MPI_Wtime();
-		MPI_File_open(MPI_COMM_WORLD, raw,
-		              MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL,
-		              &fh);
-		for (int s = 0; s < steps; s++)
-			MPI_File_write_at_all(fh,
-			                      ((MPI_Offset)s * size + rank) *
-			                              (MPI_Offset)bytes,
-			                      data, (int)bytes, MPI_BYTE,
-			                      MPI_STATUS_IGNORE);
-		MPI_File_sync(fh);
-		MPI_File_close(&fh);
-		MPI_Barrier(MPI_COMM_WORLD);
-		tm[r] = MPI_Wtime() - t0;
-		if (!rank)
-			unlink(raw);
+	r.method = argv[1];
+	r.dir = argv[2];
+	double total_mib = atof(argv[3]);
+	r.steps = atoi(argv[4]);
+	int smooth = argc <= 5 || strcmp(argv[5], "random");
+	if (!(total_mib > 0) || r.steps < 1)
+		fail("TOTAL_MIB and STEPS must be positive", argv[3]);
+	r.n = (size_t)(total_mib * 1048576 / 4 / r.steps / r.size);
+	if (!r.n)
+		fail("workload too small for this many ranks", argv[3]);
+	/* each rank's block is its slice of one global smooth field */
+	float *data = malloc(r.n * sizeof *data);
+	if (!data)
+		fail("out of memory", NULL);
+	unsigned long long rng = 88172645463325252ULL + (unsigned)r.rank;
+	bench_fill_f32(data, r.n, smooth, 4096, 1 + 0.01 * r.rank, &rng);
+	r.data = data;
+	long rss0 = max_rss_kib();
+
+	MPI_Barrier(r.comm);
+	double t0 = MPI_Wtime();
+	if (!run_simrec(&r)) {
+		if (!strcmp(r.method, "mpiio"))
+			run_mpiio(&r);
+		else if (!strcmp(r.method, "gather"))
+			run_gather(&r);
+#ifdef BENCH_HAVE_HDF5
+		else if (!strcmp(r.method, "phdf5"))
+			run_phdf5(&r);
+#endif
+		else
+			fail("unknown method", r.method);
 	}
-	qsort(ts, (size_t)reps, sizeof *ts, cmp);
-	qsort(tm, (size_t)reps, sizeof *tm, cmp);
-	double mb = (double)bytes * steps * size / 1e6;
-	if (!rank) {
-		const char *w = getenv("SIMREC_WRITERS");
-		printf("bench_mpi %s np=%d M=%s %.0f MB: simrec_record_all "
-		       "%.1f MB/s, "
-		       "MPI_File_write_at_all %.1f MB/s, ratio %.2f\n",
-		       uri, size, w ? w : "per-node", mb, mb / ts[reps / 2],
-		       mb / tm[reps / 2], tm[reps / 2] / ts[reps / 2]);
+	double wall = MPI_Wtime() - t0;
+
+	/* peak RSS: rank 0 (simrec's writer, gather's writer) and the max */
+	long rss = max_rss_kib(), rss_max = 0;
+	MPI_Reduce(&rss, &rss_max, 1, MPI_LONG, MPI_MAX, 0, r.comm);
+	double frac = r.t_call / wall, *fr = NULL;
+	if (!r.rank)
+		fr = malloc((size_t)r.size * sizeof *fr);
+	MPI_Gather(&frac, 1, MPI_DOUBLE, fr, 1, MPI_DOUBLE, 0, r.comm);
+	if (!r.rank) {
+		double bytes = (double)r.n * 4 * r.steps * r.size;
+		printf("method=%s np=%d bytes=%.0f steps=%d data=%s "
+		       "seconds=%.4f MBps=%.1f open_s=%.4f steps_s=%.4f "
+		       "close_s=%.4f rss0_kib=%ld rss_kib=%ld rss_max_kib=%ld "
+		       "in_call=",
+		       r.method, r.size, bytes, r.steps,
+		       smooth ? "smooth" : "random", wall, bytes / 1e6 / wall,
+		       r.t_open, r.t_steps, r.t_close, rss0, rss, rss_max);
+		for (int k = 0; k < r.size; k++)
+			printf("%s%.4f", k ? ":" : "", fr[k]);
+		printf("\n");
+		free(fr);
 	}
 	free(data);
-	free(ts);
-	free(tm);
 	MPI_Finalize();
 	return 0;
 }

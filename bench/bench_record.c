@@ -18,13 +18,6 @@
 #include "bench_util.h"
 #include "simrec.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static long long du_total;
 static int du_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 {
@@ -33,15 +26,6 @@ static int du_cb(const char *p, const struct stat *sb, int flag, struct FTW *f)
 	if (flag == FTW_F)
 		du_total += (long long)sb->st_blocks * 512;
 	return 0;
-}
-
-static unsigned long long rng_state = 88172645463325252ULL;
-static double urand(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (double)(rng_state >> 11) * (1.0 / 9007199254740992.0);
 }
 
 static void die(simrec_t *rec, int rc, const char *what)
@@ -66,37 +50,26 @@ int main(int argc, char **argv)
 	int smooth = argc > 6 && !strcmp(argv[6], "smooth");
 	size_t elems = shape[0] * shape[1] * shape[2];
 	float **arrays = malloc(n * sizeof *arrays);
+	unsigned long long rng = 88172645463325252ULL;
 	for (size_t i = 0; i < n; i++) {
 		arrays[i] = malloc(elems * sizeof(float));
-		for (size_t k = 0; k < elems; k++) {
-			if (!smooth) {
-				arrays[i][k] = (float)urand();
-			} else {
-				double x = 8 * M_PI * (double)(k % shape[2]) /
-				           (double)(shape[2] - 1);
-				double g = sqrt(-2 * log(urand() + 1e-300)) *
-				           cos(2 * M_PI * urand());
-				arrays[i][k] =
-				        (float)(sin(x) *
-				                        (1 + 0.01 * (double)i) +
-				                1e-3 * g);
-			}
-		}
+		bench_fill_f32(arrays[i], elems, smooth, shape[2],
+		               1 + 0.01 * (double)i, &rng);
 	}
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
 	simrec_t *rec;
 	int rc;
-	double t0 = now(), wsum = 0;
+	double t0 = bench_now(), wsum = 0;
 	if ((rc = simrec_open(&rec, uri, &o)))
 		die(NULL, rc, "open");
 	for (size_t i = 0; i < n; i++) {
-		double s = now();
+		double s = bench_now();
 		if ((rc = simrec_record(rec, "train/what", SIMREC_FLOAT32, 3,
 		                        shape, arrays[i])))
 			die(rec, rc, "record");
-		wsum += now() - s;
+		wsum += bench_now() - s;
 	}
 	if ((rc = simrec_close(rec)))
 		die(NULL, rc, "close");
@@ -107,8 +80,8 @@ int main(int argc, char **argv)
 	if (q)
 		*q = 0;
 	if (!getenv("BENCH_NOSYNC"))
-		nftw(path, bench_sync_cb, 16, FTW_PHYS);
-	double wtot = now() - t0;
+		bench_sync_tree(path);
+	double wtot = bench_now() - t0;
 	/* size on disk */
 	nftw(path, du_cb, 16, FTW_PHYS);
 	/* read back: 20 slices [:n/2, b, t, :] and the whole dataset */
@@ -121,22 +94,23 @@ int main(int argc, char **argv)
 	float *slice = malloc((n / 2 + 1) * shape[2] * sizeof(float));
 	double ssum = 0;
 	for (int i = 0; i < 20; i++) {
-		size_t st[4] = {0, (size_t)(urand() * (double)shape[0]),
-		                (size_t)(urand() * (double)shape[1]), 0};
+		size_t st[4] = {
+		        0, (size_t)(bench_urand(&rng) * (double)shape[0]),
+		        (size_t)(bench_urand(&rng) * (double)shape[1]), 0};
 		size_t ct[4] = {n / 2 ? n / 2 : 1, 1, 1, shape[2]};
-		double s = now();
+		double s = bench_now();
 		if ((rc = simrec_dataset_read(ds, st, ct, slice,
 		                              ct[0] * shape[2] *
 		                                      sizeof(float))))
 			die(rec, rc, "slice");
-		ssum += now() - s;
+		ssum += bench_now() - s;
 	}
 	float *full = malloc(n * elems * sizeof(float));
-	double r0 = now();
+	double r0 = bench_now();
 	if ((rc = simrec_dataset_read(ds, NULL, NULL, full,
 	                              n * elems * sizeof(float))))
 		die(rec, rc, "read");
-	double rtot = now() - r0;
+	double rtot = bench_now() - r0;
 	int ok = 1;
 	for (size_t i = 0; i < n; i++)
 		ok &= memcmp(full + i * elems, arrays[i],

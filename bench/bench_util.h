@@ -4,8 +4,18 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <math.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+static inline double bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* nftw callback: fsync every file, as dd conv=fdatasync makes its write
  * durable. */
@@ -22,6 +32,40 @@ static inline int bench_sync_cb(const char *p, const struct stat *sb, int flag,
 		}
 	}
 	return 0;
+}
+
+/* fsync every file under path (a file or a directory tree). */
+static inline void bench_sync_tree(const char *path)
+{
+	nftw(path, bench_sync_cb, 16, FTW_PHYS);
+}
+
+/* xorshift64: uniform in [0, 1). *state must start non-zero. */
+static inline double bench_urand(unsigned long long *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return (double)(*state >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* n float32 values: uniform noise (smooth == 0), or a sine of period
+ * `period` elements times `scale` plus 1e-3 Gaussian noise (smooth data,
+ * which compresses as simulation fields do). */
+static inline void bench_fill_f32(float *a, size_t n, int smooth, size_t period,
+                                  double scale, unsigned long long *rng)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!smooth) {
+			a[k] = (float)bench_urand(rng);
+			continue;
+		}
+		double x = 8 * M_PI * (double)(k % period) /
+		           (double)(period > 1 ? period - 1 : 1);
+		double u = bench_urand(rng) + 1e-300, v = bench_urand(rng);
+		double g = sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+		a[k] = (float)(sin(x) * scale + 1e-3 * g);
+	}
 }
 
 #endif

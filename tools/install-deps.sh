@@ -11,7 +11,7 @@ liblmdb-dev lmdb-utils libblosc-dev libjansson-dev liblzf-dev
 libhiredis-dev redis-server redis-tools
 python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis
 python3-mpi4py python3-pytest
-python3-hdf5plugin hdf5-filter-plugin-blosc-serial
+python3-hdf5plugin hdf5-filter-plugin-blosc-serial python3-matplotlib
 procps iproute2"
 if [ "${SIMREC_WITH_SLURM:-1}" = 1 ]; then
 	PKGS="$PKGS slurmctld slurmd slurm-client munge"

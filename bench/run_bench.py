@@ -1,0 +1,277 @@
+#!/usr/bin/python3
+"""simrec_record_all on every store beside hand-written writers of the same
+bytes, interleaved in one invocation.
+
+For every round, every (rank count, method) pair runs once, in a fresh random
+order, each as its own `mpiexec -n NP bench_mpi METHOD DIR MIB STEPS KIND`
+into a fresh directory that is deleted afterwards. Prints the median MB/s per
+method and rank count, each simrec method's ratio to the best hand-written
+method of the same rank count, the writer's peak RSS and the time spent
+inside simrec_record_all; writes PREFIX-runs.csv (every run),
+PREFIX.csv (the summary) and PREFIX.png (MB/s against rank count).
+
+    bench/run_bench.py --build build                     # 1 GiB, 5 rounds
+    bench/run_bench.py --build build --mib 128 --rounds 3  # quick
+    bench/run_bench.py --from-csv out-runs.csv             # redo table/plot
+
+See bench/README.md for how to read the output.
+"""
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
+HAND = ["mpiio", "gather", "phdf5"]
+LABEL = {
+    "zarr": "simrec zarr: (LMDB), no compression",
+    "zarr+dir": "simrec zarr+dir:, no compression",
+    "zarr+dir-lz4": "simrec zarr+dir: lz4",
+    "hdf5": "simrec hdf5:, default writers",
+    "hdf5-all": "simrec hdf5:, every rank a writer",
+    "mpiio": "MPI_File_write_at_all + MPI_File_sync",
+    "gather": "gather to rank 0 + pwrite + fdatasync",
+    "phdf5": "parallel HDF5 by hand, fill NEVER",
+}
+FIELDS = ["round", "order", "method", "np", "bytes", "steps", "data",
+          "seconds", "MBps", "open_s", "steps_s", "close_s", "rss0_kib",
+          "rss_kib", "rss_max_kib", "in_call"]
+MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OMPI_MCA_mpi_yield_when_idle": "1",
+}
+
+
+def parse_line(out):
+    for line in out.splitlines():
+        if line.startswith("method="):
+            return dict(kv.split("=", 1) for kv in line.split())
+    return None
+
+
+def run_all(a):
+    exe = os.path.join(a.build, "bench", "bench_mpi")
+    if not os.access(exe, os.X_OK):
+        sys.exit(f"run_bench: no {exe}: build the project first")
+    env = dict(os.environ, **MPI_ENV)
+    # these would silently change what a method measures
+    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
+              "SIMREC_IO_SUMMARY"):
+        env.pop(k, None)
+    os.makedirs(a.dir, exist_ok=True)
+    rng = random.Random(a.seed)
+    rows = []
+    with open(a.out + "-runs.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, FIELDS)
+        w.writeheader()
+        for rnd in range(a.rounds):
+            pairs = [(n, m) for n in a.np for m in a.methods]
+            rng.shuffle(pairs)
+            for order, (n, m) in enumerate(pairs):
+                d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
+                cmd = [a.mpiexec, "-n", str(n), exe, m, d, str(a.mib),
+                       str(a.steps), a.data]
+                try:
+                    p = subprocess.run(cmd, env=env, capture_output=True,
+                                       text=True, timeout=a.timeout)
+                finally:
+                    shutil.rmtree(d, ignore_errors=True)
+                r = parse_line(p.stdout)
+                if p.returncode or r is None:
+                    sys.exit(f"run_bench: {' '.join(cmd)} failed "
+                             f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+                r.update({"round": rnd, "order": order})
+                w.writerow(r)
+                f.flush()
+                rows.append(r)
+                print(f"round {rnd + 1}/{a.rounds} np={n:<2} {m:<13} "
+                      f"{float(r['MBps']):8.1f} MB/s", file=sys.stderr)
+    return rows
+
+
+def summarize(rows):
+    """{(method, np): dict of medians and spreads}."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["method"], int(r["np"])), []).append(r)
+    s = {}
+    for key, rs in groups.items():
+        mbps = [float(r["MBps"]) for r in rs]
+        fr = [[float(x) for x in r["in_call"].split(":")] for r in rs]
+        s[key] = {
+            "runs": len(rs),
+            "MBps": statistics.median(mbps),
+            "MBps_min": min(mbps),
+            "MBps_max": max(mbps),
+            "rss_mib": statistics.median(float(r["rss_kib"]) for r in rs)
+            / 1024,
+            "rss0_mib": statistics.median(float(r["rss0_kib"]) for r in rs)
+            / 1024,
+            # one writer's group: all ranks, but one rank for hdf5-all
+            "step_mib": float(rs[0]["bytes"]) / int(rs[0]["steps"]) / 2**20
+            / (int(rs[0]["np"]) if key[0] == "hdf5-all" else 1),
+            "in_call_w": statistics.median(f[0] for f in fr),
+            "in_call_max": statistics.median(max(f) for f in fr),
+            "close_s": statistics.median(float(r["close_s"]) for r in rs),
+            "seconds": statistics.median(float(r["seconds"]) for r in rs),
+        }
+    return s
+
+
+def best_hand(s, n):
+    cand = [(s[(m, n)]["MBps"], m) for m in HAND if (m, n) in s]
+    return max(cand) if cand else (None, None)
+
+
+def print_tables(s, nps, methods, out):
+    def table(title, fmt, only=None):
+        print(f"\n{title}\n")
+        print("| method | " + " | ".join(f"np{n}" for n in nps) + " |")
+        print("| --- |" + " --- |" * len(nps))
+        for m in methods:
+            if only and m not in only:
+                continue
+            cells = [fmt(m, n) if (m, n) in s else "" for n in nps]
+            print(f"| {LABEL.get(m, m)} | " + " | ".join(cells) + " |")
+
+    runs = sorted({v["runs"] for v in s.values()})
+    print(f"median of {'/'.join(map(str, runs))} runs per cell; "
+          "only figures of this one run are comparable")
+    table("MB/s (median; min-max over rounds)",
+          lambda m, n: f"{s[(m, n)]['MBps']:.0f} "
+          f"({s[(m, n)]['MBps_min']:.0f}-{s[(m, n)]['MBps_max']:.0f})")
+    table("ratio to the best hand-written method of the same np",
+          lambda m, n: f"{s[(m, n)]['MBps'] / best_hand(s, n)[0]:.2f}"
+          if best_hand(s, n)[0] else "", SIMREC)
+    print("\nbest hand-written: " + ", ".join(
+        f"np{n} {best_hand(s, n)[1]}" for n in nps if best_hand(s, n)[1]))
+    table("peak RSS of rank 0 (the writer), MiB; bound 2 x group step + 64 MiB",
+          lambda m, n: f"{s[(m, n)]['rss_mib']:.0f} / "
+          f"{2 * s[(m, n)]['step_mib'] + 64:.0f}")
+    table("time inside simrec_record_all / wall time: writer (rank 0), "
+          "max over ranks",
+          lambda m, n: f"{s[(m, n)]['in_call_w']:.2f}, "
+          f"{s[(m, n)]['in_call_max']:.2f}", SIMREC)
+    with open(out + ".csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "np", "runs", "MBps_median", "MBps_min",
+                    "MBps_max", "ratio_to_best_hand", "best_hand",
+                    "rss_writer_mib", "rss_start_mib", "in_call_writer",
+                    "in_call_max", "close_s_median"])
+        for m in methods:
+            for n in nps:
+                if (m, n) not in s:
+                    continue
+                v = s[(m, n)]
+                b, bm = best_hand(s, n)
+                w.writerow([m, n, v["runs"], f"{v['MBps']:.1f}",
+                            f"{v['MBps_min']:.1f}", f"{v['MBps_max']:.1f}",
+                            f"{v['MBps'] / b:.3f}" if b else "", bm or "",
+                            f"{v['rss_mib']:.1f}", f"{v['rss0_mib']:.1f}",
+                            f"{v['in_call_w']:.3f}", f"{v['in_call_max']:.3f}",
+                            f"{v['close_s']:.3f}"])
+
+
+def plot(s, nps, methods, out, title):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(11, 5.5), dpi=120)
+    for k, m in enumerate(methods):
+        ns = [n for n in nps if (m, n) in s]
+        if not ns:
+            continue
+        # methods side by side around each rank count, so bars do not hide
+        xs = [n * 2 ** (0.03 * (k - (len(methods) - 1) / 2)) for n in ns]
+        ys = [s[(m, n)]["MBps"] for n in ns]
+        lo = [y - s[(m, n)]["MBps_min"] for y, n in zip(ys, ns)]
+        hi = [s[(m, n)]["MBps_max"] - y for y, n in zip(ys, ns)]
+        ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, marker="o",
+                    elinewidth=0.8,
+                    linestyle="--" if m in HAND else "-",
+                    linewidth=2 if m in HAND else 1.5,
+                    label=LABEL.get(m, m))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(nps)
+    ax.set_xticklabels([str(n) for n in nps])
+    ax.set_xlabel("MPI ranks")
+    ax.set_ylabel("MB/s (median; bars: min-max over rounds)")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    fig.savefig(out + ".png")
+    print(f"\nwrote {out}-runs.csv, {out}.csv, {out}.png")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--build", default="build", help="build directory")
+    ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(),
+                                                  "simrec-bench"),
+                    help="where the runs write (on the disk to measure)")
+    ap.add_argument("--mib", type=float, default=1024,
+                    help="total MiB written per run (default 1024)")
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--np", default="1,2,4,8", help="rank counts")
+    ap.add_argument("--methods", default=",".join(SIMREC + HAND))
+    ap.add_argument("--data", choices=["smooth", "random"],
+                    default="smooth")
+    ap.add_argument("--out", default="bench-mpi", help="output prefix")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the run order (default: random)")
+    ap.add_argument("--mpiexec", default="mpiexec")
+    ap.add_argument("--timeout", type=float, default=1800,
+                    help="seconds allowed per run")
+    ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--from-csv", metavar="RUNS_CSV",
+                    help="summarize an earlier -runs.csv instead of running")
+    a = ap.parse_args()
+    a.methods = [m for m in a.methods.split(",") if m]
+    unknown = set(a.methods) - set(SIMREC + HAND)
+    if unknown:
+        sys.exit(f"run_bench: unknown method(s) {sorted(unknown)}")
+    if a.from_csv:
+        with open(a.from_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if a.out == "bench-mpi" and a.from_csv.endswith("-runs.csv"):
+            a.out = a.from_csv[:-len("-runs.csv")]
+    else:
+        a.np = [int(x) for x in a.np.split(",")]
+        if a.rounds < 1 or a.steps < 1 or not a.np or min(a.np) < 1:
+            sys.exit("run_bench: rounds, steps and rank counts must be > 0")
+        t0 = time.time()
+        rows = run_all(a)
+        print(f"{len(rows)} runs in {time.time() - t0:.0f} s",
+              file=sys.stderr)
+    if not rows:
+        sys.exit("run_bench: no runs")
+    nps = sorted({int(r["np"]) for r in rows})
+    methods = [m for m in SIMREC + HAND if any(r["method"] == m
+                                               for r in rows)]
+    s = summarize(rows)
+    r0 = rows[0]
+    print(f"\n{float(r0['bytes']) / 2**20:.0f} MiB of float32 "
+          f"({r0['data']} data) in {r0['steps']} steps per run")
+    print_tables(s, nps, methods, a.out)
+    if not a.no_plot:
+        plot(s, nps, methods, a.out,
+             f"simrec record_all vs hand-written writers: "
+             f"{float(r0['bytes']) / 2**20:.0f} MiB float32 "
+             f"({r0['data']}) in {r0['steps']} steps, durable")
+
+
+if __name__ == "__main__":
+    main()
