@@ -235,8 +235,10 @@ SIMREC_API int simrec_close(simrec_t *rec);
 SIMREC_API int simrec_flush(simrec_t *rec);
 
 /*
- * Detail of the last failure on rec, naming the key, file or rank (static
- * text for rec == NULL). Valid until the next call on rec.
+ * Detail of the last failure on rec, naming the key, file or rank. Valid
+ * until the next call on rec. With rec == NULL: the detail of the calling
+ * thread's last failed simrec_open()/simrec_open_comm() (which return no
+ * recorder), valid until the next failed open in that thread.
  */
 SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
 

@@ -136,6 +136,7 @@ _decl("simrec_set", _I, _P, _S, _I, _I, c_size_t_p, _P)
 _decl("simrec_attr_set_double", _I, _P, _S, _S, ctypes.c_double)
 _decl("simrec_attr_set_int", _I, _P, _S, _S, ctypes.c_int64)
 _decl("simrec_attr_set_string", _I, _P, _S, _S, _S)
+_decl("simrec_uri_masked", ctypes.c_char_p, _S, ctypes.c_char_p, ctypes.c_size_t)
 _decl("simrec_attr_set_uint", _I, _P, _S, _S, ctypes.c_uint64)
 _decl("simrec_attr_set_bool", _I, _P, _S, _S, ctypes.c_int)
 _decl("simrec_attr_set_array", _I, _P, _S, _S, ctypes.c_int, ctypes.c_size_t,

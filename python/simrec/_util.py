@@ -70,3 +70,11 @@ def shape_arg(shape):
 
 def data_ptr(arr):
     return arr.__array_interface__["data"][0]
+
+
+def masked(text):
+    """text (URIs) with every password replaced by ***."""
+    raw = text.encode()
+    out = ctypes.create_string_buffer(len(raw) + 64)
+    _lib.lib.simrec_uri_masked(raw, out, len(out))
+    return out.value.decode(errors="replace")

@@ -4,7 +4,7 @@ import ctypes
 import weakref
 
 from . import _lib
-from ._util import as_record_array, check, data_ptr, encode, shape_arg
+from ._util import as_record_array, check, data_ptr, encode, masked, shape_arg
 from .attrs import Attributes
 from .dataset import Dataset
 from .errors import error_for
@@ -97,11 +97,12 @@ class Recorder:
         names = _flatten(uris)
         if not names:
             raise TypeError("Recorder needs at least one store URI")
-        self.uri = ";".join(names)
+        self._uri = ";".join(names)
+        self.uri = masked(self._uri)  # for messages and repr: no secrets
         opts, self._keep = _options(options)
         h = ctypes.c_void_p()
         if comm is None:
-            rc = lib.simrec_open(ctypes.byref(h), self.uri.encode(),
+            rc = lib.simrec_open(ctypes.byref(h), self._uri.encode(),
                                  ctypes.byref(opts))
         else:
             ctype, value = _comm_handle(comm)
@@ -109,10 +110,14 @@ class Recorder:
             f.restype = ctypes.c_int
             f.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
                           ctypes.POINTER(_lib.Options), ctype]
-            rc = f(ctypes.byref(h), self.uri.encode(), ctypes.byref(opts),
+            rc = f(ctypes.byref(h), self._uri.encode(), ctypes.byref(opts),
                    value)
         if rc:
-            raise error_for(rc, "cannot open %r" % self.uri)
+            # the library keeps a failed open's detail for this thread
+            detail = lib.simrec_errmsg(None)
+            detail = detail.decode(errors="replace") if detail else ""
+            raise error_for(rc, "cannot open %r: %s"
+                            % (self.uri, detail))
         self._h = h.value
         self.comm = comm
         _live.add(self)

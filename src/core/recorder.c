@@ -28,10 +28,19 @@ void simrec_options_init(simrec_options_t *o)
 	o->nthreads = 0; /* 2 blosc threads */
 }
 
+/* The detail of this thread's last failed open (there is no recorder to
+ * hold it). */
+static _Thread_local char open_error[SR_ERRLEN];
+
+void sr_note_open_error(const sr_err *e)
+{
+	snprintf(open_error, sizeof open_error, "%s", e->msg);
+}
+
 const char *simrec_errmsg(const simrec_t *rec)
 {
 	if (!rec)
-		return "no recorder";
+		return open_error[0] ? open_error : "no recorder";
 	return rec->err.msg[0] ? rec->err.msg : "no error";
 }
 
@@ -103,6 +112,7 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 	}
 	if (rc) {
 		fprintf(stderr, "simrec: %s\n", rec->err.msg);
+		sr_note_open_error(&rec->err);
 		for (int i = 0; i < rec->nst; i++)
 			sr_store_close(rec->st[i], NULL);
 		sr_rec_free(rec);

@@ -90,6 +90,8 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
 /* Flush every dataset and commit every store of this process. */
 int sr_flush_local(simrec_t *rec);
 double sr_now(void);
+/* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
+void sr_note_open_error(const sr_err *e);
 
 /* batch.c: datasets being recorded. */
 /* Find or create the dataset for records of (dt, ndim, shape); checks the

@@ -106,6 +106,7 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 		if (rec->rank == 0 || rec->err.msg[0])
 			fprintf(stderr, "simrec: rank %d: %s\n", rec->rank,
 			        rec->err.msg);
+		sr_note_open_error(&rec->err);
 		for (int i = 0; i < rec->nst; i++)
 			sr_store_close(rec->st[i], NULL);
 		rec->nst = 0;
