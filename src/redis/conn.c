@@ -72,6 +72,113 @@ static int conn_fail(sr_redis *r, const char *what)
 	        what, r->c && r->c->errstr[0] ? r->c->errstr : "no connection");
 }
 
+/* Bounds on what a server may send (hiredis 0.14 has no maxbulklen /
+ * maxelements): one bulk string at most SR_REDIS_MAX_BULK bytes, one
+ * array at most SR_REDIS_MAX_ELEMENTS entries, and a reply is read only
+ * while the reader's buffer stays below SR_REDIS_MAX_BULK plus a margin.
+ * A reply past them fails as a protocol error instead of filling memory. */
+static redisReplyObjectFunctions *default_fns;
+
+static void *bounded_string(const redisReadTask *t, char *s, size_t len)
+{
+	return len > SR_REDIS_MAX_BULK ? NULL
+	                               : default_fns->createString(t, s, len);
+}
+
+static void *bounded_array(const redisReadTask *t, int n)
+{
+	return n < 0 || (size_t)n > SR_REDIS_MAX_ELEMENTS
+	               ? NULL
+	               : default_fns->createArray(t, n);
+}
+
+static void *pass_integer(const redisReadTask *t, long long v)
+{
+	return default_fns->createInteger(t, v);
+}
+
+static void *pass_nil(const redisReadTask *t)
+{
+	return default_fns->createNil(t);
+}
+
+static void pass_free(void *o)
+{
+	default_fns->freeObject(o);
+}
+
+static redisReplyObjectFunctions bounded_fns = {
+        bounded_string, bounded_array, pass_integer, pass_nil, pass_free};
+
+static void bound_reader(redisContext *c)
+{
+	if (!default_fns) /* the same table for every context */
+		default_fns = c->reader->fn;
+	if (c->reader->fn == default_fns)
+		c->reader->fn = &bounded_fns;
+}
+
+/* redisGetReply with the reader's buffer bounded. */
+static int get_reply(redisContext *c, void **rep)
+{
+	*rep = NULL;
+	if (redisGetReplyFromReader(c, rep) != REDIS_OK)
+		return REDIS_ERR;
+	if (*rep)
+		return REDIS_OK;
+	int done = 0;
+	do {
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			return REDIS_ERR;
+	} while (!done);
+	do {
+		if (redisBufferRead(c) != REDIS_OK ||
+		    redisGetReplyFromReader(c, rep) != REDIS_OK)
+			return REDIS_ERR;
+		if (!*rep && c->reader->len - c->reader->pos >
+		                     SR_REDIS_MAX_BULK + ((size_t)1 << 20)) {
+			snprintf(c->errstr, sizeof c->errstr,
+			         "reply larger than %zu bytes",
+			         (size_t)SR_REDIS_MAX_BULK);
+			c->err = REDIS_ERR_PROTOCOL;
+			return REDIS_ERR;
+		}
+	} while (!*rep);
+	return REDIS_OK;
+}
+
+int sr_redis_expect(sr_redis *r, redisReply **x, int type, const char *what)
+{
+	int ok = *x && (*x)->type == type;
+	if (ok && type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < (*x)->elements; i++)
+			ok &= (*x)->element[i] != NULL;
+	if (ok)
+		return 0;
+	int got = *x ? (*x)->type : -1;
+	freeReplyObject(*x);
+	*x = NULL;
+	return sr_fail(r->err, SIMREC_ESERVER,
+	               "redis %s:%d: unexpected reply (type %d, expected %d) "
+	               "to %s",
+	               r->host, r->port, got, type, what);
+}
+
+int sr_redis_expect_strings(sr_redis *r, redisReply **x, const char *what)
+{
+	int rc = sr_redis_expect(r, x, REDIS_REPLY_ARRAY, what);
+	for (size_t i = 0; !rc && i < (*x)->elements; i++)
+		if ((*x)->element[i]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(*x);
+			*x = NULL;
+			rc = sr_fail(r->err, SIMREC_ESERVER,
+			             "redis %s:%d: unexpected reply to %s (an "
+			             "array holding a non-string)",
+			             r->host, r->port, what);
+		}
+	return rc;
+}
+
 int sr_redis_connect(sr_redis *r)
 {
 	struct timeval tv = {
@@ -85,6 +192,7 @@ int sr_redis_connect(sr_redis *r)
 		return rc;
 	}
 	redisSetTimeout(r->c, tv);
+	bound_reader(r->c);
 	redisReply *rep = NULL;
 	int rc = 0;
 	if (r->password[0])
@@ -127,7 +235,7 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 	if (!r->c)
 		return conn_fail(r, "not connected");
 	void *rep = NULL;
-	if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
+	if (get_reply(r->c, &rep) != REDIS_OK || !rep) {
 		int rc = conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
