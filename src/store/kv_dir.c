@@ -342,9 +342,11 @@ static int walk(const char *root, const char *rel, name_list *out)
 		struct stat sb;
 		if (lstat(full, &sb))
 			continue;
+		/* anything else is listed (a FIFO or link named .zarray
+		 * is then refused when read, not silently skipped) */
 		if (S_ISDIR(sb.st_mode))
 			rc = walk(root, sub, out);
-		else if (S_ISREG(sb.st_mode))
+		else
 			rc = push_name(out, sub);
 	}
 	closedir(d);

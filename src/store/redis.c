@@ -242,7 +242,11 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	size_t lens[2] = {7, strlen(k)};
 	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)) ||
 	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
-		return rc;
+		return rc == SIMREC_ESERVER
+		               ? sr_fail(st->err, rc,
+		                         "%s (reading the metadata of '%s')",
+		                         st->err->msg, key)
+		               : rc;
 	memset(m, 0, sizeof *m);
 	int have = 0, bad = 0, nsh = -1, nch = -1;
 	long long ndim = -1, num;

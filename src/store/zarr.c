@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,21 @@ static int bad_meta(sr_store *st, const char *key, const char *why)
 	        *key ? "/" : "", st->uri.path, why);
 }
 
+/* A .zarray this build cannot read (well-formed but unsupported). */
+static int unsup(sr_store *st, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int unsup(sr_store *st, const char *key, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return sr_fail(st->err, SIMREC_ENOTSUP, "'%s%s.zarray' in '%s': %s",
+	               key, *key ? "/" : "", st->uri.path, what);
+}
+
 /* Validate every field of a .zarray before anything is allocated or
  * decoded (docs/format.md lists what is refused). */
 static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
@@ -435,10 +451,9 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 	if (strcmp(json_string_value(order), "C")) {
 		if (strcmp(json_string_value(order), "F"))
 			return bad_meta(st, key, "order is not \"C\" or \"F\"");
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s' in '%s': order \"F\" (column-major "
-		               "chunks) is not supported, only \"C\"",
-		               key, st->uri.path);
+		return unsup(st, key,
+		             "order \"F\" (column-major chunks) is not "
+		             "supported, only \"C\"");
 	}
 	d->sep = '.';
 	if (sep) {
@@ -455,11 +470,10 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 			return bad_meta(st, key, "compressor has no string id");
 		const char *id = json_string_value(idj);
 		if (strcmp(id, "blosc"))
-			return sr_fail(st->err, SIMREC_ENOTSUP,
-			               "'%s' in '%s': compressor '%s' is not "
-			               "supported "
-			               "(only blosc or none)",
-			               key, st->uri.path, id);
+			return unsup(st, key,
+			             "compressor '%s' is not supported (only "
+			             "blosc or none)",
+			             id);
 		if (check_blosc(comp))
 			return bad_meta(st, key,
 			                "blosc compressor parameters of the "
@@ -475,9 +489,7 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		if (!fid)
 			return bad_meta(st, key, "a filter has no string id");
 	} else if (json_is_array(filt) && json_array_size(filt) > 1) {
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s' in '%s': filter chain not supported", key,
-		               st->uri.path);
+		return unsup(st, key, "filter chains are not supported");
 	} else if (filt && !json_is_null(filt) && !json_is_array(filt)) {
 		return bad_meta(st, key, "filters is not a list or null");
 	}
@@ -488,22 +500,16 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		else if (fid && !strcmp(fid, "vlen-bytes"))
 			m->dtype = SIMREC_BYTES;
 		else
-			return sr_fail(
-			        st->err, SIMREC_ENOTSUP,
-			        "'%s': object array without a vlen-utf8 or "
-			        "vlen-bytes filter",
-			        key);
+			return unsup(st, key,
+			             "object array without a vlen-utf8 or "
+			             "vlen-bytes filter");
 		if (m->ndim != 1)
-			return sr_fail(
-			        st->err, SIMREC_ENOTSUP,
-			        "'%s': only 1-d object arrays are supported",
-			        key);
+			return unsup(st, key,
+			             "only 1-d object arrays are supported");
 	} else if (fid) {
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': filter '%s' is not supported", key, fid);
+		return unsup(st, key, "filter '%s' is not supported", fid);
 	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': dtype '%s' is not supported", key, dts);
+		return unsup(st, key, "dtype '%s' is not supported", dts);
 	}
 	/* sizes: the whole array and one chunk must be addressable, and a
 	 * chunk small enough to decode */
