@@ -595,31 +595,6 @@ static int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	return rc;
 }
 
-/* The element header must describe what the metadata allows: the
- * dataset's dtype and rank, at most one chunk of rows, raw_bytes equal to
- * its shape's bytes (vlen: bounded), known flags. */
-static int header_ok(const sr_meta *m, const sr_payload *p)
-{
-	if (p->dtype != m->dtype || p->compressed > 1 ||
-	    (p->flags & ~SR_PAYLOAD_PARTS) || p->raw_bytes > SR_SIZE_MAX)
-		return 0;
-	if (sr_dtype_is_vlen(m->dtype))
-		return p->ndim == 1 && m->ndim >= 1 &&
-		       p->shape[0] <= m->chunks[0];
-	if (p->ndim != m->ndim)
-		return 0;
-	size_t shape[SIMREC_MAX_NDIM], bytes;
-	for (int i = 0; i < p->ndim; i++) {
-		if (p->shape[i] > (m->is_value ? m->shape[i] : m->chunks[i]) &&
-		    p->shape[i] > m->shape[i])
-			return 0;
-		shape[i] = (size_t)p->shape[i];
-	}
-	return !sr_size_prod(p->ndim, shape, simrec_dtype_size(m->dtype),
-	                     &bytes) &&
-	       bytes == p->raw_bytes;
-}
-
 /* A parts list (element values over PART_BYTES), fetched one part at a
  * time and bounded by what the header says the element holds. */
 static int fetch_parts(sr_store *st, rds *d, size_t col0, size_t k,
@@ -672,7 +647,7 @@ static int decode(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 {
 	rstore *s = S(st);
 	if (x->type != REDIS_REPLY_STRING ||
-	    sr_payload_parse(x->str, x->len, p) || !header_ok(m, p))
+	    sr_payload_parse(x->str, x->len, p) || sr_payload_check(p, m))
 		return sr_fail(st->err, SIMREC_EFORMAT,
 		               "redis %s:%d: element %zu of '%s' is missing or "
 		               "corrupt (its header does not match the "
