@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(m.chunks, chunks, sizeof chunks);
 	sr_payload p;
 	sr_err e;
-	if (sr_payload_parse(data + 1, size - 1, &p) || sr_payload_check(&p, &m))
+	if (sr_payload_parse(data + 1, size - 1, &p) ||
+	    sr_payload_check(&p, &m))
 		return 0;
 	if ((p.flags & SR_PAYLOAD_PARTS) || p.raw_bytes > ((size_t)1 << 24))
 		return 0;
