@@ -115,10 +115,14 @@ def zarr_rows():
             "id": "blosc", "cname": "lz4", "clevel": "5", "shuffle": 1}),
          "EFORMAT"),
         ("filters wrong type", zarray(filters="vlen"), "EFORMAT"),
+        ("unknown filter", zarray(filters=[{"id": "delta"}]), "ENOTSUP"),
+        ("filter without id", zarray(filters=[{"x": 1}]), "EFORMAT"),
         ("dimension_separator bad", zarray(dimension_separator="-"),
          "EFORMAT"),
         ("not an object", "[1, 2]", "EFORMAT"),
     ]
+    check("compressor absent", make_dir("nocomp", zarray(
+        compressor="DROP"), {"0": b"\0" * 32}), "x", "OK", "", cli=False)
     for name, meta, st in rows:
         check(name, make_dir(name.replace(" ", "_"), meta), "x",
               "SIMREC_" + st, F)
@@ -155,6 +159,9 @@ def zarr_rows():
     d = make_dir("fifo", None)
     os.mkfifo(os.path.join(work, "fifo", "x", ".zarray"))
     check("FIFO .zarray", d, "x", "SIMREC_EFORMAT", "x/.zarray")
+    d = make_dir("fifo_attrs", zarray())
+    os.mkfifo(os.path.join(work, "fifo_attrs", "x", ".zattrs"))
+    check("FIFO .zattrs", d, "x", "SIMREC_EFORMAT", "x/.zattrs")
     d = make_dir("link", None)
     with open(os.path.join(work, "link", "real"), "w") as f:
         f.write(zarray())

@@ -479,7 +479,7 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 			                "blosc compressor parameters of the "
 			                "wrong type or range");
 		d->compressed = 1;
-	} else if (!json_is_null(comp)) {
+	} else if (comp && !json_is_null(comp)) { /* absent: none */
 		return bad_meta(st, key, "compressor is not an object or null");
 	}
 	const char *fid = NULL;
@@ -553,8 +553,16 @@ static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		rc = SIMREC_ENOMEM;
 	if (!rc)
 		rc = parse_zarray(st, key, j, m, d);
-	if (!rc && get_json(z, key, ".zattrs", &attrs, st->err) == 0)
-		m->is_value = json_is_true(json_object_get(attrs, VALUE_ATTR));
+	if (!rc) {
+		/* an unreadable .zattrs fails the lookup: whether the array is
+		 * a value or records depends on it */
+		int ra = get_json(z, key, ".zattrs", &attrs, st->err);
+		if (!ra)
+			m->is_value = json_is_true(
+			        json_object_get(attrs, VALUE_ATTR));
+		else if (ra != SIMREC_ENOKEY)
+			rc = ra;
+	}
 	z->kvo->read_end(z->kv);
 	json_decref(j);
 	json_decref(attrs);
