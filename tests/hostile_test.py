@@ -292,6 +292,16 @@ def redis_rows():
          "hash", "EFORMAT"),
         ("redis cols garbage", {"cols": "-3"}, None, "hash", "EFORMAT"),
     ]
+    # a reply over the bound (SIMREC_REDIS_MAX_REPLY lowers it from 129 MiB)
+    uri = dataset("hostilebig", {"shape": "512", "chunks": "512",
+                                 "rows:0": "512"},
+                  element(shape=(512,), raw=4096))
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "2000"
+    check("redis reply too large", uri, "x", "SIMREC_EFORMAT",
+          "element 0 of 'x'")
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "8000"
+    check("redis reply within bound", uri, "x", "OK", "")
+    del os.environ["SIMREC_REDIS_MAX_REPLY"]
     for i, (name, meta, el, kind, st) in enumerate(rows):
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,

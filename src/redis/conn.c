@@ -12,6 +12,7 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	r->err = e;
 	r->port = 6379;
 	r->timeout = 10;
+	r->max_reply = SR_REDIS_MAX_BULK + ((size_t)1 << 20);
 	const char *s = u->path;
 	if (strncmp(s, "redis://", 8))
 		return sr_fail(e, SIMREC_EURI, "'%s' is not a redis:// URI", s);
@@ -60,6 +61,18 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 		r->timeout = atof(v);
 	if ((v = sr_uri_param(u, "reconnect")))
 		r->reconnects = atoi(v);
+	/* a lower bound on replies, for small-memory readers (and tests) */
+	if ((v = getenv("SIMREC_REDIS_MAX_REPLY")) && *v) {
+		char *end;
+		unsigned long long m = strtoull(v, &end, 10);
+		if (*end || !m || m > r->max_reply)
+			return sr_fail(
+			        e, SIMREC_ECONFIG,
+			        "SIMREC_REDIS_MAX_REPLY=%s: give 1 .. %zu "
+			        "bytes",
+			        v, r->max_reply);
+		r->max_reply = (size_t)m;
+	}
 	if (r->port <= 0 || r->port > 65535 || !r->host[0] || r->timeout <= 0)
 		return sr_fail(e, SIMREC_EURI, "bad redis URI '%s'", u->path);
 	return 0;
@@ -81,8 +94,9 @@ static redisReplyObjectFunctions *default_fns;
 
 static void *bounded_string(const redisReadTask *t, char *s, size_t len)
 {
-	return len > SR_REDIS_MAX_BULK ? NULL
-	                               : default_fns->createString(t, s, len);
+	const sr_redis *r = t->privdata; /* the reader's privdata */
+	size_t max = r ? r->max_reply : SR_REDIS_MAX_BULK;
+	return len > max ? NULL : default_fns->createString(t, s, len);
 }
 
 static void *bounded_array(const redisReadTask *t, int n)
@@ -110,8 +124,9 @@ static void pass_free(void *o)
 static redisReplyObjectFunctions bounded_fns = {
         bounded_string, bounded_array, pass_integer, pass_nil, pass_free};
 
-static void bound_reader(redisContext *c)
+static void bound_reader(redisContext *c, sr_redis *r)
 {
+	c->reader->privdata = r;
 	if (!default_fns) /* the same table for every context */
 		default_fns = c->reader->fn;
 	if (c->reader->fn == default_fns)
@@ -119,7 +134,7 @@ static void bound_reader(redisContext *c)
 }
 
 /* redisGetReply with the reader's buffer bounded. */
-static int get_reply(redisContext *c, void **rep)
+static int get_reply(redisContext *c, size_t max, void **rep)
 {
 	*rep = NULL;
 	if (redisGetReplyFromReader(c, rep) != REDIS_OK)
@@ -135,11 +150,9 @@ static int get_reply(redisContext *c, void **rep)
 		if (redisBufferRead(c) != REDIS_OK ||
 		    redisGetReplyFromReader(c, rep) != REDIS_OK)
 			return REDIS_ERR;
-		if (!*rep && c->reader->len - c->reader->pos >
-		                     SR_REDIS_MAX_BULK + ((size_t)1 << 20)) {
+		if (!*rep && c->reader->len - c->reader->pos > max) {
 			snprintf(c->errstr, sizeof c->errstr,
-			         "reply larger than %zu bytes",
-			         (size_t)SR_REDIS_MAX_BULK);
+			         "reply larger than %zu bytes", max);
 			c->err = REDIS_ERR_PROTOCOL;
 			return REDIS_ERR;
 		}
@@ -192,7 +205,7 @@ int sr_redis_connect(sr_redis *r)
 		return rc;
 	}
 	redisSetTimeout(r->c, tv);
-	bound_reader(r->c);
+	bound_reader(r->c, r);
 	redisReply *rep = NULL;
 	int rc = 0;
 	if (r->password[0])
@@ -235,8 +248,17 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 	if (!r->c)
 		return conn_fail(r, "not connected");
 	void *rep = NULL;
-	if (get_reply(r->c, &rep) != REDIS_OK || !rep) {
-		int rc = conn_fail(r, "connection lost");
+	if (get_reply(r->c, r->max_reply, &rep) != REDIS_OK || !rep) {
+		/* a malformed or oversized reply: the stream cannot be
+		 * resynchronised, so the connection is dropped too */
+		int bad = r->c->err == REDIS_ERR_PROTOCOL ||
+		          r->c->err == REDIS_ERR_OOM;
+		int rc = bad ? sr_fail(r->err, SIMREC_EFORMAT,
+		                       "redis %s:%d: malformed reply or one "
+		                       "over %zu bytes: %s",
+		                       r->host, r->port, r->max_reply,
+		                       r->c->errstr)
+		             : conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
 	}

@@ -20,9 +20,11 @@ typedef struct sr_redis {
 	int db;
 	char user[128];
 	char password[256];
-	double timeout; /* seconds, connect and each reply */
-	int reconnects; /* how often a lost connection is retried */
-	size_t pending; /* replies appended but not yet read */
+	double timeout;   /* seconds, connect and each reply */
+	int reconnects;   /* how often a lost connection is retried */
+	size_t pending;   /* replies appended but not yet read */
+	size_t max_reply; /* bytes one reply may buffer (default 129 MiB,
+	                     lower with SIMREC_REDIS_MAX_REPLY) */
 	sr_err *err;
 } sr_redis;
 

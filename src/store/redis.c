@@ -686,7 +686,10 @@ static int fetch(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 	int rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
 	                       (unsigned long long)k);
 	if (rc)
-		return rc;
+		return rc == SIMREC_ENOMEM ? rc
+		                           : sr_fail(st->err, rc,
+		                                     "%s (element %zu of '%s')",
+		                                     st->err->msg, k, d->key);
 	rc = decode(st, d, m, col0, k, x, p, out);
 	freeReplyObject(x);
 	return rc;
