@@ -50,16 +50,21 @@ static int rs_read_dataset(simrec_dataset_t *ds)
 		}
 		return 0;
 	}
-	/* numeric: a bounded box at the start, one at the end (both the
-	 * partial-read and the whole-chunk paths run) */
-	for (int pass = 0; pass < 2; pass++) {
+	/* numeric: a bounded box at the start, one at the end, and one row
+	 * near the start (the whole-chunk and the partial-read paths both
+	 * run) */
+	for (int pass = 0; pass < 3; pass++) {
 		size_t n = 1;
 		for (int i = nd - 1; i >= 0; i--) {
 			size_t room = READ_MAX / isz / n;
-			ct[i] = sh[i] < room ? sh[i] : room;
-			if (!ct[i])
+			ct[i] = pass == 2 && i < nd - 1 ? 1
+			        : sh[i] < room          ? sh[i]
+			                                : room;
+			if (!ct[i] || !sh[i])
 				return 0; /* empty dataset */
-			st[i] = pass ? sh[i] - ct[i] : 0;
+			st[i] = pass == 2 ? (size_t)(ct[i] < sh[i])
+			        : pass    ? sh[i] - ct[i]
+			                  : 0;
 			n *= ct[i];
 		}
 		void *buf = malloc(n * isz);
