@@ -6,6 +6,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
+clang libclang-rt-14-dev
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
 liblmdb-dev lmdb-utils libblosc-dev libjansson-dev liblzf-dev
 libhiredis-dev redis-server redis-tools

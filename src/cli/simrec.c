@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/size.h"
 #include "simrec.h"
 
 static const char *prog = "simrec";
@@ -258,7 +259,10 @@ static int cmd_info(int argc, char **argv)
 	if (!simrec_dataset_describe(ds, &desc) && desc) {
 		printf("storage: %s\n", desc);
 		const char *sb = strstr(desc, "\"stored_bytes\"");
-		size_t raw = simrec_dataset_size(ds) * simrec_dtype_size(dt);
+		size_t raw = 0;
+		if (sr_size_mul(simrec_dataset_size(ds), simrec_dtype_size(dt),
+		                &raw))
+			raw = 0;
 		if (sb && raw) {
 			sb = strchr(sb, ':');
 			double stored = sb ? atof(sb + 1) : 0;
@@ -422,8 +426,13 @@ static int cmd_cat(int argc, char **argv)
 		goto out;
 	}
 	size_t n = 1;
-	for (int i = 0; i < nd; i++)
-		n *= ct[i];
+	if (sr_size_prod(nd, ct, 1, &n) ||
+	    sr_size_mul(n, simrec_dtype_size(dt) + 1, &(size_t){0})) {
+		fprintf(stderr, "%s: the selection of '%s' is too large\n",
+		        prog, pos[1]);
+		status = 1;
+		goto out;
+	}
 	if (n > max) {
 		fprintf(stderr,
 		        "%s: the selection has %zu elements; give a slice or "
@@ -558,6 +567,12 @@ static size_t dst_rows(simrec_t *dst, const char *key)
 	return n;
 }
 
+static int fail_size(const char *key)
+{
+	fprintf(stderr, "%s: '%s': its shape overflows\n", prog, key);
+	return SIMREC_EFORMAT;
+}
+
 static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 {
 	simrec_dataset_t *ds, *last;
@@ -582,10 +597,13 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		fprintf(stderr, "%s: '%s' has no records: no data copied\n",
 		        prog, key);
 	} else if (is_value && isz) {
-		size_t n = simrec_dataset_size(ds);
-		void *buf = malloc(n * isz + 1);
-		rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, n * isz)
-		         : SIMREC_ENOMEM;
+		size_t n = simrec_dataset_size(ds), nb = 0;
+		if (sr_size_mul(n, isz, &nb))
+			rc = fail_size(key);
+		void *buf = rc ? NULL : malloc(nb + 1);
+		if (!rc)
+			rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, nb)
+			         : SIMREC_ENOMEM;
 		if (!rc)
 			rc = simrec_set(dst, key, dt, nd, sh, buf);
 		free(buf);
@@ -612,12 +630,15 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		free(buf);
 	} else {
 		/* a block of whole chunk rows at a time: bounded memory */
-		size_t row =
-		        simrec_dataset_size(ds) / (sh[0] ? sh[0] : 1) * isz;
-		size_t per = ch[0] ? ch[0] : 1;
+		size_t row = 0, per = ch[0] ? ch[0] : 1;
+		if (sr_size_prod(nd - 1, sh + 1, isz, &row) ||
+		    sr_size_mul(per, row, &(size_t){0})) {
+			rc = fail_size(key);
+			row = per = 0;
+		}
 		while (per > 1 && per * row > ((size_t)64 << 20))
 			per /= 2;
-		unsigned char *buf = malloc(per * row + 1);
+		unsigned char *buf = rc ? NULL : malloc(per * row + 1);
 		size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
 		memcpy(ct, sh, sizeof ct);
 		for (size_t r = dst_rows(dst, key); !rc && buf && r < sh[0];
@@ -630,7 +651,7 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 				                   buf + k * row);
 			progress(key, r + ct[0], sh[0]);
 		}
-		if (!buf)
+		if (!buf && !rc)
 			rc = SIMREC_ENOMEM;
 		free(buf);
 	}
@@ -748,12 +769,19 @@ static int cmd_verify(int argc, char **argv)
 				rc = 0;
 			}
 		} else {
-			size_t row = simrec_dataset_size(ds) /
-			             (rows ? rows : 1) * isz;
-			size_t per = nd && ch[0] ? ch[0] : 1;
+			size_t row = 0, per = nd && ch[0] ? ch[0] : 1;
+			if (sr_size_prod(nd ? nd - 1 : 0, sh + 1, isz, &row) ||
+			    sr_size_mul(per, row, &(size_t){0})) {
+				row = 0;
+				per = 0;
+				rc = SIMREC_EFORMAT;
+				fprintf(stderr,
+				        "%s: '%s': its shape overflows\n", prog,
+				        l.v[i]);
+			}
 			while (per > 1 && per * row > ((size_t)64 << 20))
 				per /= 2;
-			void *buf = malloc(per * row + 1);
+			void *buf = rc ? NULL : malloc(per * row + 1);
 			size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
 			memcpy(ct, sh, sizeof ct);
 			while (buf && good < rows) {

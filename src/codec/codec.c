@@ -5,11 +5,13 @@
  * tear them down for every chunk (measured here: several times slower on
  * 1 MiB chunks). */
 #include <blosc.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/size.h"
 #include "codec.h"
 
 static pthread_mutex_t blosc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -82,11 +84,44 @@ int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
 
 size_t sr_codec_decoded_size(const void *src, size_t srclen)
 {
-	size_t nbytes = 0, cbytes = 0, bs = 0;
-	if (srclen < BLOSC_MIN_HEADER_LENGTH)
+	size_t nbytes = 0;
+	if (blosc_cbuffer_validate(src, srclen, &nbytes) < 0)
 		return 0;
-	blosc_cbuffer_sizes(src, &nbytes, &cbytes, &bs);
+	size_t cbytes = 0, bs = 0, nb = 0;
+	blosc_cbuffer_sizes(src, &nb, &cbytes, &bs);
 	return cbytes == srclen ? nbytes : 0;
+}
+
+int sr_codec_frame_check(const void *src, size_t srclen, size_t expect,
+                         size_t *typesize, sr_err *e)
+{
+	size_t nbytes = 0, cbytes = 0, bs = 0, ts = 0;
+	int flags = 0;
+	if (srclen < BLOSC_MIN_HEADER_LENGTH)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc frame of %zu bytes is shorter than its "
+		               "header",
+		               srclen);
+	if (blosc_cbuffer_validate(src, srclen, &nbytes) < 0)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc frame of %zu bytes has an invalid header",
+		               srclen);
+	blosc_cbuffer_sizes(src, &nbytes, &cbytes, &bs);
+	blosc_cbuffer_metainfo(src, &ts, &flags);
+	if (cbytes != srclen || nbytes != expect)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc frame header says %zu bytes (%zu "
+		               "compressed), the chunk holds %zu (%zu stored)",
+		               nbytes, cbytes, expect, srclen);
+	if (ts == 0 || ts > BLOSC_MAX_TYPESIZE || bs > nbytes ||
+	    (nbytes && !bs && !(flags & BLOSC_MEMCPYED)))
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc frame header is inconsistent (typesize "
+		               "%zu, blocksize %zu, %zu bytes)",
+		               ts, bs, nbytes);
+	if (typesize)
+		*typesize = ts;
+	return 0;
 }
 
 int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
@@ -100,17 +135,14 @@ int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
 		memcpy(dst, src, expect);
 		return 0;
 	}
-	if (sr_codec_decoded_size(src, srclen) != expect)
-		return sr_fail(
-		        e, SIMREC_EFORMAT,
-		        "blosc chunk of %zu bytes does not decode to the "
-		        "expected %zu bytes",
-		        srclen, expect);
+	int rc = sr_codec_frame_check(src, srclen, expect, NULL, e);
+	if (rc)
+		return rc;
 	blosc_enter(nthreads > 0 ? nthreads : 1);
 	int r = blosc_decompress(src, dst, expect);
 	pthread_mutex_unlock(&blosc_lock);
 	if (r < 0 || (size_t)r != expect)
-		return sr_fail(e, SIMREC_ECODEC,
+		return sr_fail(e, SIMREC_EFORMAT,
 		               "blosc failed to decode a chunk");
 	return 0;
 }
@@ -135,7 +167,8 @@ int sr_vlen_encode(const sr_blob *items, size_t n, void **out, size_t *len)
 	for (size_t i = 0; i < n; i++) {
 		if (items[i].len > UINT32_MAX)
 			return SIMREC_EINVAL;
-		total += 4 + items[i].len;
+		if (sr_size_add(total, 4 + items[i].len, &total))
+			return SIMREC_EINVAL;
 	}
 	unsigned char *b = malloc(total);
 	if (!b)
@@ -184,14 +217,24 @@ int sr_vlen_item(const void *buf, size_t len, size_t index, sr_blob *out)
 }
 
 int sr_codec_decode_items(const void *src, size_t srclen, size_t start,
-                          size_t nitems, size_t typesize, void *dst, sr_err *e)
+                          size_t nitems, size_t typesize, size_t expect,
+                          void *dst, sr_err *e)
 {
-	size_t total = sr_codec_decoded_size(src, srclen);
-	if (!total || (start + nitems) * typesize > total)
-		return sr_fail(e, SIMREC_EFORMAT, "blosc chunk too short");
+	size_t ts = 0, end;
+	int rc = sr_codec_frame_check(src, srclen, expect, &ts, e);
+	if (rc)
+		return rc;
+	/* blosc_getitem writes nitems * (the frame's typesize) bytes */
+	if (ts != typesize || sr_size_add(start, nitems, &end) ||
+	    sr_size_mul(end, typesize, &end) || end > expect ||
+	    end > (size_t)INT_MAX)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "blosc frame typesize %zu does not match the "
+		               "dtype's %zu",
+		               ts, typesize);
 	int r = blosc_getitem(src, (int)start, (int)nitems, dst);
 	if (r < 0 || (size_t)r != nitems * typesize)
-		return sr_fail(e, SIMREC_ECODEC,
+		return sr_fail(e, SIMREC_EFORMAT,
 		               "blosc failed to decode a chunk");
 	return 0;
 }

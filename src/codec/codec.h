@@ -19,9 +19,17 @@ int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
                     size_t expect, int nthreads, sr_err *e);
 
 /* Decode only items start .. start+nitems-1 of a blosc frame (blosc
- * decompresses just the blocks that hold them). */
+ * decompresses just the blocks that hold them); the frame must hold expect
+ * bytes of items of typesize bytes (its header is checked first). */
 int sr_codec_decode_items(const void *src, size_t srclen, size_t start,
-                          size_t nitems, size_t typesize, void *dst, sr_err *e);
+                          size_t nitems, size_t typesize, size_t expect,
+                          void *dst, sr_err *e);
+
+/* Check a blosc frame's header against the chunk it must hold: valid
+ * header, cbytes == srclen, nbytes == expect, sane typesize/blocksize.
+ * Writes the frame's typesize if typesize is not NULL. SIMREC_EFORMAT. */
+int sr_codec_frame_check(const void *src, size_t srclen, size_t expect,
+                         size_t *typesize, sr_err *e);
 
 /* Size of the decoded data of a blosc frame (0 if not a valid frame). */
 size_t sr_codec_decoded_size(const void *src, size_t srclen);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "simrec.h"
+#include "size.h"
 
 #define SR_ERRLEN 512
 
@@ -124,26 +125,6 @@ void sr_copy_region(int ndim, size_t itemsize, const void *src,
 /* Grow the buffer *p (capacity *cap) to hold need bytes, doubling;
  * SIMREC_ENOMEM leaves it unchanged. */
 int sr_grow(void **p, size_t *cap, size_t need);
-
-/* Checked size arithmetic: 0 and *out = a * b (a + b), or -1 on overflow
- * (*out unchanged). */
-static inline int sr_mul_size(size_t a, size_t b, size_t *out)
-{
-	size_t r;
-	if (__builtin_mul_overflow(a, b, &r))
-		return -1;
-	*out = r;
-	return 0;
-}
-
-static inline int sr_add_size(size_t a, size_t b, size_t *out)
-{
-	size_t r;
-	if (__builtin_add_overflow(a, b, &r))
-		return -1;
-	*out = r;
-	return 0;
-}
 
 /* Is the MPI library initialised (and not finalised)? */
 int sr_mpi_active(void);

@@ -58,18 +58,3 @@ void sr_copy_slab(int ndim, const size_t *shape, const size_t *astart,
 		sr_copy_region(ndim, itemsize, array, shape, astart, block,
 		               count, zero, count);
 }
-
-int sr_grow(void **p, size_t *cap, size_t need)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(*p, c);
-	if (!q)
-		return SIMREC_ENOMEM;
-	*p = q;
-	*cap = c;
-	return 0;
-}

@@ -49,7 +49,7 @@ int sr_check_array(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 			return sr_fail(&rec->err, SIMREC_EINVAL,
 			               "key '%s': dimension %d has extent 0",
 			               key, i);
-		if (sr_mul_size(bytes, shape[i], &bytes))
+		if (sr_size_mul(bytes, shape[i], &bytes))
 			return sr_fail(&rec->err, SIMREC_EINVAL,
 			               "key '%s': the array's size overflows",
 			               key);

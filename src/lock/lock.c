@@ -122,6 +122,9 @@ static int load_scripts(simrec_lock_t *l, sr_redis *r)
 		const char *argv[3] = {"SCRIPT", "LOAD", scripts()[i]};
 		size_t lens[3] = {6, 4, strlen(scripts()[i])};
 		int rc = sr_redis_cmd(r, &x, 3, argv, lens);
+		if (!rc)
+			rc = sr_redis_expect(r, &x, REDIS_REPLY_STRING,
+			                     "SCRIPT LOAD");
 		if (rc)
 			return rc;
 		snprintf(l->sha[i], sizeof l->sha[i], "%s", x->str);
@@ -166,6 +169,9 @@ static int run(simrec_lock_t *l, sr_redis *r, int i, int nargs,
 			        r); /* one reconnect for a restarted server */
 			continue;
 		}
+		if (!rc)
+			rc = sr_redis_expect(r, &x, REDIS_REPLY_INTEGER,
+			                     "EVALSHA");
 		if (rc)
 			return rc;
 		*out = x->integer;
@@ -368,11 +374,13 @@ int simrec_lock_status(simrec_lock_t *l, simrec_lock_status_t *st)
 	const char *args[1] = {"-"};
 	long long r;
 	int rc = run(l, &l->r, 2, 1, args, &r);
-	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "ZCARD %s", l->keys[0]))) {
+	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "ZCARD %s", l->keys[0])) &&
+	    !(rc = sr_redis_expect(&l->r, &x, REDIS_REPLY_INTEGER, "ZCARD"))) {
 		st->readers = (int)x->integer;
 		freeReplyObject(x);
 	}
-	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "ZCARD %s", l->keys[2]))) {
+	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "ZCARD %s", l->keys[2])) &&
+	    !(rc = sr_redis_expect(&l->r, &x, REDIS_REPLY_INTEGER, "ZCARD"))) {
 		st->waiting_writers = (int)x->integer;
 		freeReplyObject(x);
 	}
@@ -384,7 +392,8 @@ int simrec_lock_status(simrec_lock_t *l, simrec_lock_status_t *st)
 		}
 		freeReplyObject(x);
 	}
-	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "PTTL %s", l->keys[1]))) {
+	if (!rc && !(rc = sr_redis_cmdf(&l->r, &x, "PTTL %s", l->keys[1])) &&
+	    !(rc = sr_redis_expect(&l->r, &x, REDIS_REPLY_INTEGER, "PTTL"))) {
 		st->writer_lease =
 		        x->integer > 0 ? (double)x->integer / 1e3 : 0;
 		freeReplyObject(x);

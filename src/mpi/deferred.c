@@ -32,7 +32,7 @@ static int pend_put(sr_agg *a, const void *p, size_t n)
 	if (!n)
 		return 0;
 	size_t need;
-	if (sr_add_size(a->npend, n, &need) || need > QUEUE_MAX)
+	if (sr_size_add(a->npend, n, &need) || need > QUEUE_MAX)
 		return SIMREC_ENOMEM;
 	int rc = sr_grow((void **)&a->pend, &a->cappend, need);
 	if (rc)

@@ -46,6 +46,7 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	r->err = e;
 	r->port = 6379;
 	r->timeout = 10;
+	r->max_reply = SR_REDIS_MAX_BULK + ((size_t)1 << 20);
 	const char *s = u->path;
 	if (strncmp(s, "redis://", 8))
 		return sr_fail(e, SIMREC_EURI, "'%s' is not a redis:// URI", s);
@@ -110,6 +111,18 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 		r->timeout = atof(v);
 	if ((v = sr_uri_param(u, "reconnect")))
 		r->reconnects = atoi(v);
+	/* a lower bound on replies, for small-memory readers (and tests) */
+	if ((v = getenv("SIMREC_REDIS_MAX_REPLY")) && *v) {
+		char *end;
+		unsigned long long m = strtoull(v, &end, 10);
+		if (*end || !m || m > r->max_reply)
+			return sr_fail(
+			        e, SIMREC_ECONFIG,
+			        "SIMREC_REDIS_MAX_REPLY=%s: give 1 .. %zu "
+			        "bytes",
+			        v, r->max_reply);
+		r->max_reply = (size_t)m;
+	}
 	if (r->port <= 0 || r->port > 65535 || !r->host[0] || r->timeout <= 0)
 		return sr_fail(e, SIMREC_EURI, "bad redis URI '%s'", u->path);
 	return 0;
@@ -120,6 +133,113 @@ static int conn_fail(sr_redis *r, const char *what)
 	return sr_fail(
 	        r->err, SIMREC_ECONN, "redis %s:%d: %s: %s", r->host, r->port,
 	        what, r->c && r->c->errstr[0] ? r->c->errstr : "no connection");
+}
+
+/* Bounds on what a server may send (hiredis 0.14 has no maxbulklen /
+ * maxelements): one bulk string at most SR_REDIS_MAX_BULK bytes, one
+ * array at most SR_REDIS_MAX_ELEMENTS entries, and a reply is read only
+ * while the reader's buffer stays below SR_REDIS_MAX_BULK plus a margin.
+ * A reply past them fails as a protocol error instead of filling memory. */
+static redisReplyObjectFunctions *default_fns;
+
+static void *bounded_string(const redisReadTask *t, char *s, size_t len)
+{
+	const sr_redis *r = t->privdata; /* the reader's privdata */
+	size_t max = r ? r->max_reply : SR_REDIS_MAX_BULK;
+	return len > max ? NULL : default_fns->createString(t, s, len);
+}
+
+static void *bounded_array(const redisReadTask *t, int n)
+{
+	return n < 0 || (size_t)n > SR_REDIS_MAX_ELEMENTS
+	               ? NULL
+	               : default_fns->createArray(t, n);
+}
+
+static void *pass_integer(const redisReadTask *t, long long v)
+{
+	return default_fns->createInteger(t, v);
+}
+
+static void *pass_nil(const redisReadTask *t)
+{
+	return default_fns->createNil(t);
+}
+
+static void pass_free(void *o)
+{
+	default_fns->freeObject(o);
+}
+
+static redisReplyObjectFunctions bounded_fns = {
+        bounded_string, bounded_array, pass_integer, pass_nil, pass_free};
+
+static void bound_reader(redisContext *c, sr_redis *r)
+{
+	c->reader->privdata = r;
+	if (!default_fns) /* the same table for every context */
+		default_fns = c->reader->fn;
+	if (c->reader->fn == default_fns)
+		c->reader->fn = &bounded_fns;
+}
+
+/* redisGetReply with the reader's buffer bounded. */
+static int get_reply(redisContext *c, size_t max, void **rep)
+{
+	*rep = NULL;
+	if (redisGetReplyFromReader(c, rep) != REDIS_OK)
+		return REDIS_ERR;
+	if (*rep)
+		return REDIS_OK;
+	int done = 0;
+	do {
+		if (redisBufferWrite(c, &done) != REDIS_OK)
+			return REDIS_ERR;
+	} while (!done);
+	do {
+		if (redisBufferRead(c) != REDIS_OK ||
+		    redisGetReplyFromReader(c, rep) != REDIS_OK)
+			return REDIS_ERR;
+		if (!*rep && c->reader->len - c->reader->pos > max) {
+			snprintf(c->errstr, sizeof c->errstr,
+			         "reply larger than %zu bytes", max);
+			c->err = REDIS_ERR_PROTOCOL;
+			return REDIS_ERR;
+		}
+	} while (!*rep);
+	return REDIS_OK;
+}
+
+int sr_redis_expect(sr_redis *r, redisReply **x, int type, const char *what)
+{
+	int ok = *x && (*x)->type == type;
+	if (ok && type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < (*x)->elements; i++)
+			ok &= (*x)->element[i] != NULL;
+	if (ok)
+		return 0;
+	int got = *x ? (*x)->type : -1;
+	freeReplyObject(*x);
+	*x = NULL;
+	return sr_fail(r->err, SIMREC_ESERVER,
+	               "redis %s:%d: unexpected reply (type %d, expected %d) "
+	               "to %s",
+	               r->host, r->port, got, type, what);
+}
+
+int sr_redis_expect_strings(sr_redis *r, redisReply **x, const char *what)
+{
+	int rc = sr_redis_expect(r, x, REDIS_REPLY_ARRAY, what);
+	for (size_t i = 0; !rc && i < (*x)->elements; i++)
+		if ((*x)->element[i]->type != REDIS_REPLY_STRING) {
+			freeReplyObject(*x);
+			*x = NULL;
+			rc = sr_fail(r->err, SIMREC_ESERVER,
+			             "redis %s:%d: unexpected reply to %s (an "
+			             "array holding a non-string)",
+			             r->host, r->port, what);
+		}
+	return rc;
 }
 
 int sr_redis_connect(sr_redis *r)
@@ -135,6 +255,7 @@ int sr_redis_connect(sr_redis *r)
 		return rc;
 	}
 	redisSetTimeout(r->c, tv);
+	bound_reader(r->c, r);
 	redisReply *rep = NULL;
 	int rc = 0;
 	if (r->password[0])
@@ -185,8 +306,17 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 	if (!r->c)
 		return conn_fail(r, "not connected");
 	void *rep = NULL;
-	if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
-		int rc = conn_fail(r, "connection lost");
+	if (get_reply(r->c, r->max_reply, &rep) != REDIS_OK || !rep) {
+		/* a malformed or oversized reply: the stream cannot be
+		 * resynchronised, so the connection is dropped too */
+		int bad = r->c->err == REDIS_ERR_PROTOCOL ||
+		          r->c->err == REDIS_ERR_OOM;
+		int rc = bad ? sr_fail(r->err, SIMREC_EFORMAT,
+		                       "redis %s:%d: malformed reply or one "
+		                       "over %zu bytes: %s",
+		                       r->host, r->port, r->max_reply,
+		                       r->c->errstr)
+		             : conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
 	}

@@ -12,6 +12,11 @@
  * no store prefix may (src/store/redis.c). */
 #define SR_REDIS_LOCK_NS "simrec-lock:"
 
+/* Largest bulk string (and reply buffer) accepted from a server: one
+ * element part is at most 64 MiB plus its header. */
+#define SR_REDIS_MAX_BULK     ((size_t)128 << 20)
+#define SR_REDIS_MAX_ELEMENTS ((size_t)1 << 24)
+
 typedef struct sr_redis {
 	redisContext *c;
 	char host[320];
@@ -19,9 +24,11 @@ typedef struct sr_redis {
 	int db;
 	char user[128];
 	char password[256];
-	double timeout; /* seconds, connect and each reply */
-	int reconnects; /* how often a lost connection is retried */
-	size_t pending; /* replies appended but not yet read */
+	double timeout;   /* seconds, connect and each reply */
+	int reconnects;   /* how often a lost connection is retried */
+	size_t pending;   /* replies appended but not yet read */
+	size_t max_reply; /* bytes one reply may buffer (default 129 MiB,
+	                     lower with SIMREC_REDIS_MAX_REPLY) */
 	sr_err *err;
 } sr_redis;
 
@@ -41,6 +48,11 @@ int sr_redis_append(sr_redis *r, int argc, const char **argv,
  * an error reply is returned as SIMREC_ESERVER with its text in the
  * message, the reply freed. */
 int sr_redis_reply(sr_redis *r, redisReply **out);
+/* Check a reply's type (arrays: no NULL entries); on a mismatch free
+ * *x, set it NULL and return SIMREC_ESERVER naming what. */
+int sr_redis_expect(sr_redis *r, redisReply **x, int type, const char *what);
+/* An array whose entries are all strings. */
+int sr_redis_expect_strings(sr_redis *r, redisReply **x, const char *what);
 /* Read and check every pending reply. */
 int sr_redis_drain(sr_redis *r);
 /* One command, one reply. */

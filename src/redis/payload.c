@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "../common/size.h"
 #include "payload.h"
 
 static void put64(unsigned char *p, uint64_t v)
@@ -54,6 +55,31 @@ int sr_payload_parse(const void *buf, size_t len, sr_payload *p)
 	p->len = len - h;
 	if (!p->compressed && !(p->flags & SR_PAYLOAD_PARTS) &&
 	    p->len != p->raw_bytes)
+		return SIMREC_EFORMAT;
+	return 0;
+}
+
+int sr_payload_check(const sr_payload *p, const sr_meta *m)
+{
+	if (p->dtype != m->dtype || p->compressed > 1 ||
+	    (p->flags & ~SR_PAYLOAD_PARTS) || p->raw_bytes > SR_SIZE_MAX)
+		return SIMREC_EFORMAT;
+	if (sr_dtype_is_vlen(m->dtype))
+		return p->ndim == 1 && m->ndim >= 1 &&
+		                       p->shape[0] <= m->chunks[0]
+		               ? 0
+		               : SIMREC_EFORMAT;
+	if (p->ndim != m->ndim)
+		return SIMREC_EFORMAT;
+	size_t shape[SIMREC_MAX_NDIM], bytes;
+	for (int i = 0; i < p->ndim; i++) {
+		if (p->shape[i] > (m->is_value ? m->shape[i] : m->chunks[i]) &&
+		    p->shape[i] > m->shape[i])
+			return SIMREC_EFORMAT;
+		shape[i] = (size_t)p->shape[i];
+	}
+	if (sr_size_prod(p->ndim, shape, simrec_dtype_size(m->dtype), &bytes) ||
+	    bytes != p->raw_bytes)
 		return SIMREC_EFORMAT;
 	return 0;
 }

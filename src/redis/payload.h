@@ -25,7 +25,11 @@ typedef struct sr_payload {
 size_t sr_payload_header_size(int ndim);
 /* Write the header of p into out (sr_payload_header_size bytes). */
 void sr_payload_header(const sr_payload *p, unsigned char *out);
-/* Parse a value; p->data points into buf. */
+/* Parse a value; p->data points into buf. SIMREC_EFORMAT if malformed. */
 int sr_payload_parse(const void *buf, size_t len, sr_payload *p);
+/* Check a parsed header against the dataset's metadata: dtype and rank,
+ * at most a chunk of rows, raw_bytes equal to its shape's bytes (vlen:
+ * bounded), known flags. 0 or SIMREC_EFORMAT. */
+int sr_payload_check(const sr_payload *p, const sr_meta *m);
 
 #endif

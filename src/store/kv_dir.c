@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/size.h"
 #include "kv.h"
 
 struct sr_kv {
@@ -145,31 +146,51 @@ static char *full_path(sr_kv *kv, const char *key)
 	return p;
 }
 
+/* Metadata and chunk files are opened without following a symbolic link
+ * and without blocking (a FIFO or device named like a key must fail at
+ * once, not wait for a writer); only regular files are read. */
 static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 {
 	char *p = full_path(kv, key);
 	if (!p)
 		return SIMREC_ENOMEM;
-	FILE *f = fopen(p, "rb");
-	if (!f) {
-		int err = errno;
-		free(p);
-		return err == ENOENT || err == ENOTDIR
-		               ? SIMREC_ENOKEY
-		               : sr_fail(kv->e, SIMREC_EIO,
-		                         "cannot read '%s/%s': %s", kv->path,
-		                         key, strerror(err));
-	}
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	free(p);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	void *b = malloc(n > 0 ? (size_t)n : 1);
-	int rc = 0;
-	if (!b || (n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n))
-		rc = sr_fail(kv->e, b ? SIMREC_EIO : SIMREC_ENOMEM,
-		             "cannot read '%s/%s'", kv->path, key);
-	fclose(f);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ENOENT || err == ENOTDIR)
+			return SIMREC_ENOKEY;
+		return sr_fail(
+		        kv->e, err == ELOOP ? SIMREC_EFORMAT : SIMREC_EIO,
+		        "cannot read '%s/%s': %s", kv->path, key,
+		        err == ELOOP ? "it is a symbolic link" : strerror(err));
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_size < 0 ||
+	    (unsigned long long)sb.st_size > SR_SIZE_MAX) {
+		close(fd);
+		return sr_fail(kv->e, SIMREC_EFORMAT,
+		               "cannot read '%s/%s': not a regular file",
+		               kv->path, key);
+	}
+	size_t n = (size_t)sb.st_size, got = 0;
+	unsigned char *b = malloc(n ? n : 1);
+	int rc = b ? 0
+	           : sr_fail(kv->e, SIMREC_ENOMEM,
+	                     "out of memory reading '%s/%s'", kv->path, key);
+	while (!rc && got < n) { /* a file that shrinks is read as it is */
+		ssize_t r = read(fd, b + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = sr_fail(kv->e, SIMREC_EIO,
+			             "cannot read '%s/%s': %s", kv->path, key,
+			             strerror(errno));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
 	if (!rc && kv->nbufs == kv->capbufs) {
 		size_t c = kv->capbufs ? 2 * kv->capbufs : 16;
 		void **nb = realloc(kv->bufs, c * sizeof *nb);
@@ -186,7 +207,7 @@ static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 	}
 	kv->bufs[kv->nbufs++] = b;
 	*val = b;
-	*len = (size_t)n;
+	*len = got;
 	return 0;
 }
 
@@ -297,9 +318,16 @@ static int walk(const char *root, const char *rel, name_list *out)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
-	DIR *d = opendir(path);
-	if (!d)
+	/* below the store's root, O_NOFOLLOW: a directory swapped for a
+	 * link after lstat is not entered either */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	                            (*rel ? O_NOFOLLOW : 0));
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	struct dirent *de;
 	int rc = 0;
 	while (!rc && (de = readdir(d))) {
@@ -311,11 +339,17 @@ static int walk(const char *root, const char *rel, name_list *out)
 		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);
 		char full[8192];
 		snprintf(full, sizeof full, "%s/%s", root, sub);
+		/* never follow a symbolic link: a link loop would make
+		 * the walk endless, a link out would list foreign files */
 		struct stat sb;
-		if (stat(full, &sb))
+		if (lstat(full, &sb))
 			continue;
-		rc = S_ISDIR(sb.st_mode) ? walk(root, sub, out)
-		                         : push_name(out, sub);
+		/* anything else is listed (a FIFO or link named .zarray
+		 * is then refused when read, not silently skipped) */
+		if (S_ISDIR(sb.st_mode))
+			rc = walk(root, sub, out);
+		else
+			rc = push_name(out, sub);
 	}
 	closedir(d);
 	return rc;
@@ -360,7 +394,7 @@ static int du(const char *path, long long *sum)
 		char full[4096];
 		snprintf(full, sizeof full, "%s/%s", path, de->d_name);
 		struct stat sb;
-		if (stat(full, &sb))
+		if (lstat(full, &sb))
 			continue;
 		if (S_ISDIR(sb.st_mode))
 			du(full, sum);

@@ -1,12 +1,16 @@
 /* LMDB key-value layer, laid out as zarr-python's LMDBStore: a directory
  * holding data.mdb / lock.mdb, one unnamed database, keys as UTF-8. */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "../common/size.h"
 #include "kv.h"
 
 struct sr_kv {
@@ -24,6 +28,99 @@ static int lmdb_fail(sr_kv *kv, int rc, const char *what)
 	return sr_fail(kv->e, SIMREC_EIO, "LMDB store '%s': %s: %s%s", kv->path,
 	               what, mdb_strerror(rc),
 	               rc == MDB_MAP_FULL ? " (raise map_size=)" : "");
+}
+
+/* LMDB maps data.mdb and reads pages straight from the map: a file cut
+ * short (copied half, disk full, crash of a copy) would kill the reader
+ * with SIGBUS inside liblmdb. So before mdb_env_open the two meta pages
+ * are read with pread and the file must hold every page the newest valid
+ * one says is in use (mm_last_pg). Layout (lmdb 0.9, 64-bit): page header
+ * 16 bytes, then mm_magic u32, mm_version u32, mm_address, mm_mapsize,
+ * mm_dbs[2] (48 bytes each; mm_dbs[0].md_pad is the page size),
+ * mm_last_pg, mm_txnid. */
+#define META_OFF   16
+#define MDB_MAGIC_ 0xBEEFC0DEu
+
+static uint64_t rd64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t rd32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* 0: file absent or empty (LMDB creates it); else a SIMREC_E* status. */
+static int check_data_file(const char *dir, sr_err *e)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s/data.mdb", dir);
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT
+		               ? 0
+		               : sr_fail(e, SIMREC_EFORMAT,
+		                         "cannot open '%s': %s", p,
+		                         errno == ELOOP
+		                                 ? "it is a symbolic link"
+		                                 : strerror(errno));
+	struct stat sb;
+	int rc = 0;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		rc = sr_fail(e, SIMREC_EFORMAT, "'%s' is not a regular file",
+		             p);
+		goto out;
+	}
+	if (sb.st_size == 0)
+		goto out;
+	uint64_t best_txn = 0, need = 0;
+	int valid = 0;
+	uint32_t psize = 0;
+	for (int m = 0; m < 2; m++) {
+		unsigned char h[META_OFF + 136];
+		off_t at = m ? (off_t)psize : 0;
+		if (m && !psize)
+			break;
+		if (pread(fd, h, sizeof h, at) != (ssize_t)sizeof h)
+			continue;
+		const unsigned char *mm = h + META_OFF;
+		uint32_t ps = rd32(mm + 24);
+		if (rd32(mm) != MDB_MAGIC_ || ps < 512 || ps > 65536 ||
+		    (ps & (ps - 1)))
+			continue;
+		if (!m)
+			psize = ps;
+		else if (ps != psize)
+			continue;
+		uint64_t last = rd64(mm + 120), txn = rd64(mm + 128);
+		if (last > (SR_SIZE_MAX / ps) - 1)
+			continue;
+		if (!valid || txn > best_txn) {
+			best_txn = txn;
+			need = (last + 1) * ps;
+		}
+		valid = 1;
+	}
+	if (!valid)
+		rc = sr_fail(
+		        e, SIMREC_EFORMAT,
+		        "'%s' is not an LMDB data file (no valid meta page)",
+		        p);
+	else if ((uint64_t)sb.st_size < need ||
+	         (uint64_t)sb.st_size < 2ull * psize)
+		rc = sr_fail(e, SIMREC_EFORMAT,
+		             "'%s' is truncated: %lld bytes, its header needs "
+		             "%llu",
+		             p, (long long)sb.st_size,
+		             (unsigned long long)need);
+out:
+	close(fd);
+	return rc;
 }
 
 static int kvl_open(sr_kv **out, const char *path, simrec_mode_t mode,
@@ -60,6 +157,8 @@ static int kvl_open(sr_kv **out, const char *path, simrec_mode_t mode,
 			goto fail;
 		}
 	}
+	if (exists && (rc = check_data_file(path, e)))
+		goto fail;
 	if ((rc = mdb_env_create(&kv->env)) ||
 	    (rc = mdb_env_set_mapsize(kv->env, map_size)) ||
 	    (rc = mdb_env_set_maxreaders(kv->env, 126))) {

@@ -4,12 +4,14 @@
  * read, flush or when 32 MB are in flight. Under simrec_record_all every
  * rank writes its own column list straight to the server (no
  * aggregation). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/codec.h"
 #include "../common/attr_json.h"
+#include "../common/size.h"
 #include "../redis/conn.h"
 #include "../redis/payload.h"
 #include "store.h"
@@ -111,20 +113,38 @@ static int wipe_prefix(sr_store *st)
 	char pat[300];
 	match_pattern(pat, sizeof pat, s->prefix);
 	char cursor[32] = "0";
+	/* bounded: 2^22 rounds of COUNT 1000 cover any real database; a
+	 * server that never returns cursor 0 cannot keep us here */
+	long rounds = 0;
 	do {
 		redisReply *x;
 		const char *scan[6] = {"SCAN", cursor,  "MATCH",
 		                       pat,    "COUNT", "1000"};
 		size_t slen[6] = {4, strlen(cursor), 5, strlen(pat), 5, 4};
 		int rc = sr_redis_cmd(&s->r, &x, 6, scan, slen);
+		if (!rc)
+			rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_ARRAY,
+			                     "SCAN");
 		if (rc)
 			return rc;
-		if (x->type != REDIS_REPLY_ARRAY || x->elements != 2) {
+		redisReply *keys = x->elements == 2 ? x->element[1] : NULL;
+		int ok = keys && x->element[0]->type == REDIS_REPLY_STRING &&
+		         x->element[0]->len > 0 &&
+		         x->element[0]->len < sizeof cursor &&
+		         strspn(x->element[0]->str, "0123456789") ==
+		                 x->element[0]->len &&
+		         keys->type == REDIS_REPLY_ARRAY &&
+		         ++rounds < (1L << 22);
+		for (size_t i = 0; ok && i < keys->elements; i++)
+			ok = keys->element[i]->type == REDIS_REPLY_STRING;
+		if (!ok) {
 			freeReplyObject(x);
-			return SIMREC_ESERVER;
+			return sr_fail(st->err, SIMREC_ESERVER,
+			               "redis %s:%d: malformed or endless SCAN "
+			               "reply while clearing '%s'",
+			               s->r.host, s->r.port, pat);
 		}
 		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
-		redisReply *keys = x->element[1];
 		for (size_t i = 0; i < keys->elements; i++) {
 			const char *argv[2] = {"UNLINK", keys->element[i]->str};
 			size_t lens[2] = {6, keys->element[i]->len};
@@ -222,17 +242,39 @@ static int ready(sr_store *st)
 
 /* ---- metadata ---------------------------------------------------------- */
 
+/* A list of decimal sizes separated by spaces: their count, or -1 if it
+ * holds anything else or more than max of them. */
 static int parse_sizes(const char *s, size_t *v, int max)
 {
 	int n = 0;
-	char *end;
-	while (s && *s && n < max) {
-		v[n++] = strtoull(s, &end, 10);
-		if (end == s)
-			break;
+	while (*s == ' ')
+		s++;
+	while (*s) {
+		if (n == max || *s < '0' || *s > '9')
+			return -1;
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(s, &end, 10);
+		if (errno || x > SR_SIZE_MAX || (*end && *end != ' '))
+			return -1;
+		v[n++] = (size_t)x;
 		s = end;
+		while (*s == ' ')
+			s++;
 	}
 	return n;
+}
+
+/* A decimal integer in [lo, hi], all of s. */
+static int parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || end == s || *end || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
 }
 
 static void fmt_sizes(char *buf, size_t cap, int n, const size_t *v)
@@ -276,33 +318,67 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	redisReply *x;
 	const char *argv[2] = {"HGETALL", k};
 	size_t lens[2] = {7, strlen(k)};
-	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)))
-		return rc;
+	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)) ||
+	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
+		return rc == SIMREC_ESERVER
+		               ? sr_fail(st->err, rc,
+		                         "%s (reading the metadata of '%s')",
+		                         st->err->msg, key)
+		               : rc;
 	memset(m, 0, sizeof *m);
-	int have = 0;
+	int have = 0, bad = 0, nsh = -1, nch = -1;
+	long long ndim = -1, num;
 	size_t rows = (size_t)-1;
-	for (size_t i = 0; i + 1 < x->elements; i += 2) {
+	for (size_t i = 0; i + 1 < x->elements && !bad; i += 2) {
 		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
-		if (!strcmp(f, "dtype")) {
+		if (strlen(v) != x->element[i + 1]->len) {
+			bad = 1; /* an embedded NUL */
+		} else if (!strcmp(f, "dtype")) {
 			have = 1;
+			bad = 1;
 			for (int t = 0; t < SIMREC_NDTYPES; t++)
 				if (!strcmp(v, simrec_dtype_name(
-				                       (simrec_dtype_t)t)))
+				                       (simrec_dtype_t)t))) {
 					m->dtype = (simrec_dtype_t)t;
+					bad = 0;
+				}
 		} else if (!strcmp(f, "shape")) {
-			m->ndim = parse_sizes(v, m->shape, SIMREC_MAX_NDIM);
+			bad = (nsh = parse_sizes(v, m->shape,
+			                         SIMREC_MAX_NDIM)) < 0;
 		} else if (!strcmp(f, "ndim")) {
-			m->ndim = atoi(v);
+			bad = parse_num(v, 0, SIMREC_MAX_NDIM, &ndim);
 		} else if (!strcmp(f, "chunks")) {
-			parse_sizes(v, m->chunks, SIMREC_MAX_NDIM);
+			bad = (nch = parse_sizes(v, m->chunks,
+			                         SIMREC_MAX_NDIM)) < 0;
 		} else if (!strcmp(f, "value")) {
-			m->is_value = atoi(v);
+			bad = parse_num(v, 0, 1, &num);
+			m->is_value = !bad && num;
 		} else if (!strncmp(f, "rows:", 5)) {
-			size_t r = strtoull(v, NULL, 10);
-			rows = r < rows ? r : rows;
+			bad = parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1),
+			                &num);
+			if (!bad && (size_t)num < rows)
+				rows = (size_t)num;
 		}
 	}
 	freeReplyObject(x);
+	if (have && !bad) {
+		/* ndim, shape and chunks agree; chunks >= 1; sizes fit */
+		m->ndim = (int)ndim;
+		bad = ndim < 0 || nsh != ndim || nch != ndim;
+		for (int i = 0; !bad && i < m->ndim; i++)
+			bad = m->chunks[i] == 0;
+		size_t tot;
+		if (!bad && !m->is_value && m->ndim && rows != (size_t)-1)
+			m->shape[0] = rows;
+		bad = bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
+		      sr_size_prod(m->ndim, m->chunks, 8, &tot);
+	}
+	if (bad)
+		return sr_fail(
+		        st->err, SIMREC_EFORMAT,
+		        "redis %s:%d: metadata '%s' of '%s' is malformed "
+		        "(dtype, ndim, shape, chunks, value or rows)",
+		        s->r.host, s->r.port, k, key);
 	if (!have) {
 		/* a group? */
 		char g[200];
@@ -310,7 +386,9 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		g[strlen(g) - 1] = 0;
 		const char *a2[3] = {"SISMEMBER", g, key};
 		size_t l2[3] = {9, strlen(g), strlen(key)};
-		if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)))
+		if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)) ||
+		    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
+		                          "SISMEMBER")))
 			return rc;
 		rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
 		freeReplyObject(x);
@@ -318,8 +396,8 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	}
 	/* the extent: complete rows of every column list (a record_all step
 	 * counts once all ranks pushed it) */
-	if (!m->is_value && m->ndim)
-		m->shape[0] = rows == (size_t)-1 ? 0 : rows;
+	if (!m->is_value && m->ndim && rows == (size_t)-1)
+		m->shape[0] = 0;
 	rds *d = rds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
@@ -367,6 +445,9 @@ static int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		int r2 = *p ? sr_redis_cmdf(&s->r, &x, "SISMEMBER %s:keys %s",
 		                            s->prefix, p)
 		            : SIMREC_ENOKEY;
+		if (!r2)
+			r2 = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
+			                     "SISMEMBER");
 		int bad = !r2 && x->integer;
 		if (!r2)
 			freeReplyObject(x);
@@ -439,8 +520,14 @@ static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
 	redisReply *x;
 	int rc = sr_redis_cmdf(&s->r, &x, "LLEN %s", lk);
+	if (!rc)
+		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "LLEN");
 	if (rc)
 		return rc;
+	if (x->integer < 0) {
+		freeReplyObject(x);
+		return sr_fail(st->err, SIMREC_ESERVER, "redis: LLEN < 0");
+	}
 	n[d->nlists].col0 = col0;
 	n[d->nlists].nelem = (size_t)x->integer;
 	freeReplyObject(x);
@@ -455,7 +542,7 @@ static int put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
                        const void *payload, size_t plen)
 {
 	rstore *s = S(st);
-	rlist *l;
+	rlist *l = NULL;
 	int rc = list_of(st, d, col0, &l);
 	if (rc)
 		return rc;
@@ -586,54 +673,89 @@ static int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	return rc;
 }
 
+/* A parts list (element values over PART_BYTES), fetched one part at a
+ * time and bounded by what the header says the element holds. */
+static int fetch_parts(sr_store *st, rds *d, size_t col0, size_t k,
+                       const sr_payload *p, unsigned char **out, size_t *len)
+{
+	rstore *s = S(st);
+	char pk[4300];
+	snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key, col0, k);
+	size_t max = (size_t)p->raw_bytes + (p->compressed ? 64 : 0), cap = 0;
+	unsigned char *buf = NULL;
+	*len = 0;
+	int rc = 0;
+	for (long i = 0; !rc; i++) {
+		redisReply *y;
+		if ((rc = sr_redis_cmdf(&s->r, &y, "LINDEX %s %ld", pk, i)))
+			break;
+		if (y->type == REDIS_REPLY_NIL) {
+			freeReplyObject(y);
+			break;
+		}
+		if ((rc = sr_redis_expect(&s->r, &y, REDIS_REPLY_STRING,
+		                          "LINDEX of a parts list")))
+			break;
+		size_t n;
+		if (sr_size_add(*len, y->len, &n) || n > max)
+			rc = sr_fail(
+			        st->err, SIMREC_EFORMAT,
+			        "redis %s:%d: parts of element %zu of '%s' "
+			        "exceed the %zu bytes its header gives",
+			        s->r.host, s->r.port, k, d->key, max);
+		else if (sr_grow((void **)&buf, &cap, n ? n : 1))
+			rc = SIMREC_ENOMEM;
+		else if (y->len)
+			memcpy(buf + *len, y->str, y->len);
+		if (!rc)
+			*len = n;
+		freeReplyObject(y);
+	}
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	*out = buf;
+	return 0;
+}
+
 /* Decode a list element (a reply) into s->tmp; parts are fetched. */
-static int decode(sr_store *st, rds *d, size_t col0, size_t k, redisReply *x,
-                  sr_payload *p, const void **out)
+static int decode(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
+                  redisReply *x, sr_payload *p, const void **out)
 {
 	rstore *s = S(st);
 	if (x->type != REDIS_REPLY_STRING ||
-	    sr_payload_parse(x->str, x->len, p))
+	    sr_payload_parse(x->str, x->len, p) || sr_payload_check(p, m))
 		return sr_fail(st->err, SIMREC_EFORMAT,
 		               "redis %s:%d: element %zu of '%s' is missing or "
-		               "corrupt",
+		               "corrupt (its header does not match the "
+		               "dataset's metadata)",
 		               s->r.host, s->r.port, k, d->key);
 	const void *src = p->data;
 	size_t len = p->len;
 	unsigned char *joined = NULL;
 	if (p->flags & SR_PAYLOAD_PARTS) {
-		char pk[4300];
-		snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key,
-		         col0, k);
-		redisReply *y;
-		int rc = sr_redis_cmdf(&s->r, &y, "LRANGE %s 0 -1", pk);
+		int rc = fetch_parts(st, d, col0, k, p, &joined, &len);
 		if (rc)
 			return rc;
-		len = 0;
-		for (size_t i = 0; i < y->elements; i++)
-			len += y->element[i]->len;
-		joined = malloc(len ? len : 1);
-		for (size_t i = 0, off = 0; joined && i < y->elements; i++) {
-			memcpy(joined + off, y->element[i]->str,
-			       y->element[i]->len);
-			off += y->element[i]->len;
-		}
-		freeReplyObject(y);
-		if (!joined)
-			return SIMREC_ENOMEM;
 		src = joined;
 	}
 	int rc = sr_grow(&s->tmp, &s->tcap, p->raw_bytes ? p->raw_bytes : 1);
 	if (!rc)
 		rc = sr_codec_decode(p->compressed, src, len, s->tmp,
 		                     p->raw_bytes, st->codec.nthreads, st->err);
+	if (rc && rc != SIMREC_ENOMEM)
+		rc = sr_fail(st->err, SIMREC_EFORMAT,
+		             "redis %s:%d: element %zu of '%s' is corrupt: %s",
+		             s->r.host, s->r.port, k, d->key, st->err->msg);
 	free(joined);
 	*out = s->tmp;
 	return rc;
 }
 
 /* LINDEX element k of list col0 and decode it into s->tmp. */
-static int fetch(sr_store *st, rds *d, size_t col0, size_t k, sr_payload *p,
-                 const void **out)
+static int fetch(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
+                 sr_payload *p, const void **out)
 {
 	rstore *s = S(st);
 	char lk[4200];
@@ -642,8 +764,11 @@ static int fetch(sr_store *st, rds *d, size_t col0, size_t k, sr_payload *p,
 	int rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
 	                       (unsigned long long)k);
 	if (rc)
-		return rc;
-	rc = decode(st, d, col0, k, x, p, out);
+		return rc == SIMREC_ENOMEM ? rc
+		                           : sr_fail(st->err, rc,
+		                                     "%s (element %zu of '%s')",
+		                                     st->err->msg, k, d->key);
+	rc = decode(st, d, m, col0, k, x, p, out);
 	freeReplyObject(x);
 	return rc;
 }
@@ -669,9 +794,17 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 	redisReply *x;
 	if ((rc = sr_redis_cmdf(&s->r, &x, "HGET %s cols", mk)))
 		return rc;
-	size_t cols =
-	        x->type == REDIS_REPLY_STRING ? strtoull(x->str, NULL, 10) : 1;
+	long long cl = 1;
+	int badcols = x->type == REDIS_REPLY_STRING
+	                      ? parse_num(x->str, 1,
+	                                  (long long)(SR_SIZE_MAX >> 1), &cl)
+	                      : x->type != REDIS_REPLY_NIL;
 	freeReplyObject(x);
+	if (badcols)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "redis %s:%d: field 'cols' of '%s' is malformed",
+		               s->r.host, s->r.port, mk);
+	size_t cols = (size_t)cl;
 	int nd = m->ndim, split = nd >= 2 && !m->is_value;
 	if (!split)
 		cols = nd >= 2 ? m->shape[1] : 1;
@@ -688,7 +821,7 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 			size_t col0 = g * cols;
 			sr_payload p;
 			const void *el;
-			if ((rc = fetch(st, d, col0, k, &p, &el)))
+			if ((rc = fetch(st, d, m, col0, k, &p, &el)))
 				break;
 			/* the element's box: rows from k*c0, columns from col0
 			 */
@@ -703,6 +836,25 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 				ebase[0] = k * c0;
 			if (split)
 				ebase[1] = col0;
+			/* the element must cover its whole box within the
+			 * dataset, else the caller would get stale bytes */
+			for (int i = 0; i < nd && !rc; i++) {
+				size_t lim = m->shape[i] - ebase[i], want = lim;
+				if (i == 0 && !m->is_value)
+					want = c0 < lim ? c0 : lim;
+				else if (i == 1 && split)
+					want = cols < lim ? cols : lim;
+				if (ebase[i] > m->shape[i] || eshape[i] < want)
+					rc = sr_fail(
+					        st->err, SIMREC_EFORMAT,
+					        "redis %s:%d: element %zu of "
+					        "'%s' is smaller than its "
+					        "metadata says",
+					        s->r.host, s->r.port, k,
+					        d->key);
+			}
+			if (rc)
+				break;
 			for (int i = 0; i < nd; i++) {
 				size_t a = start[i] > ebase[i] ? start[i]
 				                               : ebase[i];
@@ -735,7 +887,7 @@ static int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	size_t k = index / m->chunks[0];
 	sr_payload p;
 	const void *el;
-	rc = fetch(st, d, 0, k, &p, &el);
+	rc = fetch(st, d, m, 0, k, &p, &el);
 	if (!rc)
 		rc = sr_vlen_item(el, (size_t)p.raw_bytes, index % m->chunks[0],
 		                  out);
@@ -773,7 +925,9 @@ static int rs_attr_set(sr_store *st, const char *key, const char *nm,
 		redisReply *x;
 		free(text);
 		if ((rc = sr_redis_drain(&s->r)) ||
-		    (rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s", mk)))
+		    (rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s", mk)) ||
+		    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
+		                          "EXISTS")))
 			return rc;
 		int ds = x->integer > 0;
 		freeReplyObject(x);
@@ -799,7 +953,9 @@ static int get_attrs(sr_store *st, const char *key, json_t **out)
 	name(ak, sizeof ak, s, "a", key);
 	redisReply *x;
 	const char *argv[2] = {"HGETALL", ak};
-	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){7, strlen(ak)})))
+	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv,
+	                       (size_t[]){7, strlen(ak)})) ||
+	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
 		return rc;
 	*out = json_object();
 	for (size_t i = 0; i + 1 < x->elements; i += 2) {
@@ -854,9 +1010,12 @@ static int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 	if (rc)
 		return rc;
 	redisReply *x[2];
-	if ((rc = sr_redis_cmdf(&s->r, &x[0], "SMEMBERS %s:groups", s->prefix)))
+	if ((rc = sr_redis_cmdf(&s->r, &x[0], "SMEMBERS %s:groups",
+	                        s->prefix)) ||
+	    (rc = sr_redis_expect_strings(&s->r, &x[0], "SMEMBERS")))
 		return rc;
-	if ((rc = sr_redis_cmdf(&s->r, &x[1], "SMEMBERS %s:keys", s->prefix))) {
+	if ((rc = sr_redis_cmdf(&s->r, &x[1], "SMEMBERS %s:keys", s->prefix)) ||
+	    (rc = sr_redis_expect_strings(&s->r, &x[1], "SMEMBERS"))) {
 		freeReplyObject(x[0]);
 		return rc;
 	}

@@ -7,9 +7,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,7 @@
 
 #include "../codec/codec.h"
 #include "../common/attr_json.h"
+#include "../common/size.h"
 #include "kv.h"
 #include "store.h"
 
@@ -39,6 +42,7 @@ typedef struct zds {
 	sr_codec codec; /* for writing: the store's, or "none" */
 	unsigned char fill[8];
 	size_t stored_rows; /* shape[0] last written to .zarray */
+	char sep;           /* dimension_separator: '.' or '/' */
 } zds;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -333,88 +337,214 @@ static json_t *zarray_json(const sr_store *st, const sr_meta *m)
 	                 size_array(m->ndim, m->shape), "zarr_format", 2);
 }
 
-static int parse_sizes(json_t *a, int *n, size_t *v)
+/* Largest decoded chunk simrec reads (4 GiB): a blosc frame holds at most
+ * 2 GiB, and a raw chunk this large is not something a writer makes. */
+#define CHUNK_MAX ((size_t)1 << 32)
+
+/* A JSON array of at most SIMREC_MAX_NDIM integers >= min. */
+static int parse_sizes(json_t *a, json_int_t min, int *n, size_t *v)
 {
 	if (!json_is_array(a) || json_array_size(a) > SIMREC_MAX_NDIM)
 		return -1;
 	*n = (int)json_array_size(a);
 	for (int i = 0; i < *n; i++) {
 		json_t *x = json_array_get(a, (size_t)i);
-		if (!json_is_integer(x) || json_integer_value(x) < 0)
+		if (!json_is_integer(x) || json_integer_value(x) < min)
 			return -1;
 		v[i] = (size_t)json_integer_value(x);
 	}
 	return 0;
 }
 
-static void fill_from_json(simrec_dtype_t dt, json_t *f, unsigned char *out)
+/* fill_value as zarr v2 writes it: a number, "NaN"/"Infinity"/
+ * "-Infinity" for floats, true/false for bool, null for "none". Values
+ * that do not fit the dtype are refused (never cast). */
+static int parse_fill(simrec_dtype_t dt, json_t *f, unsigned char *out)
 {
 	memset(out, 0, 8);
-	double d = json_is_number(f) ? json_number_value(f)
-	           : json_is_string(f) && !strcmp(json_string_value(f), "NaN")
-	                   ? (double)NAN
-	                   : 0.0;
-	long long i = json_is_integer(f) ? json_integer_value(f) : (long long)d;
-	switch (dt) {
-	case SIMREC_FLOAT32: {
-		float x = (float)d;
-		memcpy(out, &x, 4);
-		break;
+	if (!f || json_is_null(f))
+		return 0;
+	if (sr_dtype_is_vlen(dt)) /* zarr-python writes 0 or "" */
+		return json_is_integer(f) || json_is_string(f) ? 0 : -1;
+	if (dt == SIMREC_FLOAT32 || dt == SIMREC_FLOAT64) {
+		double d;
+		const char *t = json_string_value(f);
+		if (json_is_number(f))
+			d = json_number_value(f);
+		else if (t && !strcmp(t, "NaN"))
+			d = (double)NAN;
+		else if (t && !strcmp(t, "Infinity"))
+			d = (double)INFINITY;
+		else if (t && !strcmp(t, "-Infinity"))
+			d = -(double)INFINITY;
+		else
+			return -1;
+		if (dt == SIMREC_FLOAT64) {
+			memcpy(out, &d, 8);
+		} else {
+			if (isfinite(d) && fabs(d) > (double)FLT_MAX)
+				return -1;
+			float x = (float)d;
+			memcpy(out, &x, 4);
+		}
+		return 0;
 	}
-	case SIMREC_FLOAT64:
-		memcpy(out, &d, 8);
-		break;
-	case SIMREC_BOOL:
-		out[0] = json_is_true(f) || i != 0;
-		break;
-	default: /* little-endian integers */
-		for (size_t b = 0; b < simrec_dtype_size(dt); b++)
-			out[b] = (unsigned char)((unsigned long long)i >>
-			                         (8 * b));
+	if (dt == SIMREC_BOOL) {
+		if (json_is_boolean(f))
+			out[0] = json_is_true(f);
+		else if (json_is_integer(f) && json_integer_value(f) >= 0 &&
+		         json_integer_value(f) <= 1)
+			out[0] = (unsigned char)json_integer_value(f);
+		else
+			return -1;
+		return 0;
 	}
+	/* integers: an integer in the dtype's range (or an integral real) */
+	long long i;
+	if (json_is_integer(f)) {
+		i = json_integer_value(f);
+	} else if (json_is_real(f)) {
+		double d = json_real_value(f);
+		if (!(d >= -9.2e18 && d <= 9.2e18) || d != floor(d))
+			return -1;
+		i = (long long)d;
+	} else {
+		return -1;
+	}
+	size_t sz = simrec_dtype_size(dt);
+	int is_signed = dt == SIMREC_INT8 || dt == SIMREC_INT16 ||
+	                dt == SIMREC_INT32 || dt == SIMREC_INT64;
+	if (sz < 8) {
+		long long lo = is_signed ? -(1LL << (8 * sz - 1)) : 0;
+		long long hi = is_signed ? (1LL << (8 * sz - 1)) - 1
+		                         : (1LL << (8 * sz)) - 1;
+		if (i < lo || i > hi)
+			return -1;
+	} else if (!is_signed && i < 0) {
+		return -1;
+	}
+	for (size_t b = 0; b < sz; b++) /* little-endian */
+		out[b] = (unsigned char)((unsigned long long)i >> (8 * b));
+	return 0;
 }
 
+/* The blosc compressor object as numcodecs writes it. */
+static int check_blosc(json_t *comp)
+{
+	json_t *cn = json_object_get(comp, "cname"),
+	       *cl = json_object_get(comp, "clevel"),
+	       *sh = json_object_get(comp, "shuffle"),
+	       *bs = json_object_get(comp, "blocksize");
+	if ((cn && !json_is_string(cn)) || (cl && !json_is_integer(cl)) ||
+	    (sh && !json_is_integer(sh)) || (bs && !json_is_integer(bs)))
+		return -1;
+	if ((cl &&
+	     (json_integer_value(cl) < 0 || json_integer_value(cl) > 9)) ||
+	    (sh &&
+	     (json_integer_value(sh) < -1 || json_integer_value(sh) > 2)) ||
+	    (bs && json_integer_value(bs) < 0))
+		return -1;
+	return 0;
+}
+
+static int bad_meta(sr_store *st, const char *key, const char *why)
+{
+	return sr_fail(
+	        st->err, SIMREC_EFORMAT,
+	        "'%s%s.zarray' in '%s' is not valid zarr v2 metadata: %s", key,
+	        *key ? "/" : "", st->uri.path, why);
+}
+
+/* A .zarray this build cannot read (well-formed but unsupported). */
+static int unsup(sr_store *st, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int unsup(sr_store *st, const char *key, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	return sr_fail(st->err, SIMREC_ENOTSUP, "'%s%s.zarray' in '%s': %s",
+	               key, *key ? "/" : "", st->uri.path, what);
+}
+
+/* Validate every field of a .zarray before anything is allocated or
+ * decoded (docs/format.md lists what is refused). */
 static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
                         zds *d)
 {
 	memset(m, 0, sizeof *m);
 	int nc = 0;
-	json_t *dt = json_object_get(j, "dtype"),
+	json_t *zf = json_object_get(j, "zarr_format"),
+	       *dt = json_object_get(j, "dtype"),
 	       *comp = json_object_get(j, "compressor"),
 	       *filt = json_object_get(j, "filters"),
-	       *order = json_object_get(j, "order");
-	if (json_integer_value(json_object_get(j, "zarr_format")) != 2 ||
-	    parse_sizes(json_object_get(j, "shape"), &m->ndim, m->shape) ||
-	    parse_sizes(json_object_get(j, "chunks"), &nc, m->chunks) ||
-	    nc != m->ndim || !json_is_string(dt))
-		return sr_fail(st->err, SIMREC_EFORMAT,
-		               "'%s/.zarray' in '%s' is not zarr v2 metadata",
-		               key, st->uri.path);
-	for (int i = 0; i < nc; i++)
-		if (!m->chunks[i])
-			return sr_fail(st->err, SIMREC_EFORMAT,
-			               "'%s' has a zero chunk extent", key);
-	if (order && strcmp(json_string_value(order), "C"))
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': order '%s' is not supported (only C)",
-		               key, json_string_value(order));
+	       *order = json_object_get(j, "order"),
+	       *sep = json_object_get(j, "dimension_separator");
+	if (!json_is_object(j))
+		return bad_meta(st, key, "not a JSON object");
+	if (!json_is_integer(zf) || json_integer_value(zf) != 2)
+		return bad_meta(st, key, "zarr_format is not 2");
+	if (parse_sizes(json_object_get(j, "shape"), 0, &m->ndim, m->shape))
+		return bad_meta(st, key,
+		                "shape is not a list of at most 16 integers "
+		                ">= 0");
+	if (parse_sizes(json_object_get(j, "chunks"), 1, &nc, m->chunks) ||
+	    nc != m->ndim)
+		return bad_meta(st, key,
+		                "chunks is not a list of integers >= 1, one "
+		                "per dimension");
+	if (!json_is_string(dt))
+		return bad_meta(st, key, "dtype is not a string");
+	if (!json_is_string(order))
+		return bad_meta(st, key, "order is not \"C\" or \"F\"");
+	if (strcmp(json_string_value(order), "C")) {
+		if (strcmp(json_string_value(order), "F"))
+			return bad_meta(st, key, "order is not \"C\" or \"F\"");
+		return unsup(st, key,
+		             "order \"F\" (column-major chunks) is not "
+		             "supported, only \"C\"");
+	}
+	d->sep = '.';
+	if (sep) {
+		const char *t = json_string_value(sep);
+		if (!t || (strcmp(t, ".") && strcmp(t, "/")))
+			return bad_meta(st, key,
+			                "dimension_separator is not \".\" or "
+			                "\"/\"");
+		d->sep = t[0];
+	}
 	if (json_is_object(comp)) {
-		const char *id = json_string_value(json_object_get(comp, "id"));
-		if (!id || strcmp(id, "blosc"))
-			return sr_fail(
-			        st->err, SIMREC_ENOTSUP,
-			        "'%s': compressor '%s' is not supported (only "
-			        "blosc or none)",
-			        key, id ? id : "?");
+		json_t *idj = json_object_get(comp, "id");
+		if (!json_is_string(idj))
+			return bad_meta(st, key, "compressor has no string id");
+		const char *id = json_string_value(idj);
+		if (strcmp(id, "blosc"))
+			return unsup(st, key,
+			             "compressor '%s' is not supported (only "
+			             "blosc or none)",
+			             id);
+		if (check_blosc(comp))
+			return bad_meta(st, key,
+			                "blosc compressor parameters of the "
+			                "wrong type or range");
 		d->compressed = 1;
+	} else if (comp && !json_is_null(comp)) { /* absent: none */
+		return bad_meta(st, key, "compressor is not an object or null");
 	}
 	const char *fid = NULL;
-	if (json_is_array(filt) && json_array_size(filt) == 1)
+	if (json_is_array(filt) && json_array_size(filt) == 1) {
 		fid = json_string_value(
 		        json_object_get(json_array_get(filt, 0), "id"));
-	else if (!json_is_null(filt) && filt)
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': filter chain not supported", key);
+		if (!fid)
+			return bad_meta(st, key, "a filter has no string id");
+	} else if (json_is_array(filt) && json_array_size(filt) > 1) {
+		return unsup(st, key, "filter chains are not supported");
+	} else if (filt && !json_is_null(filt) && !json_is_array(filt)) {
+		return bad_meta(st, key, "filters is not a list or null");
+	}
 	const char *dts = json_string_value(dt);
 	if (!strcmp(dts, "|O")) {
 		if (fid && !strcmp(fid, "vlen-utf8"))
@@ -422,24 +552,29 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		else if (fid && !strcmp(fid, "vlen-bytes"))
 			m->dtype = SIMREC_BYTES;
 		else
-			return sr_fail(
-			        st->err, SIMREC_ENOTSUP,
-			        "'%s': object array without a vlen-utf8 or "
-			        "vlen-bytes filter",
-			        key);
+			return unsup(st, key,
+			             "object array without a vlen-utf8 or "
+			             "vlen-bytes filter");
 		if (m->ndim != 1)
-			return sr_fail(
-			        st->err, SIMREC_ENOTSUP,
-			        "'%s': only 1-d object arrays are supported",
-			        key);
+			return unsup(st, key,
+			             "only 1-d object arrays are supported");
 	} else if (fid) {
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': filter '%s' is not supported", key, fid);
+		return unsup(st, key, "filter '%s' is not supported", fid);
 	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "'%s': dtype '%s' is not supported", key, dts);
+		return unsup(st, key, "dtype '%s' is not supported", dts);
 	}
-	fill_from_json(m->dtype, json_object_get(j, "fill_value"), d->fill);
+	/* sizes: the whole array and one chunk must be addressable, and a
+	 * chunk small enough to decode */
+	size_t isz =
+	        sr_dtype_is_vlen(m->dtype) ? 8 : simrec_dtype_size(m->dtype);
+	size_t total, cbytes;
+	if (sr_size_prod(m->ndim, m->shape, isz, &total))
+		return bad_meta(st, key, "shape overflows");
+	if (sr_size_prod(m->ndim, m->chunks, isz, &cbytes) ||
+	    cbytes > CHUNK_MAX)
+		return bad_meta(st, key, "chunks are larger than 4 GiB");
+	if (parse_fill(m->dtype, json_object_get(j, "fill_value"), d->fill))
+		return bad_meta(st, key, "fill_value does not fit the dtype");
 	return 0;
 }
 
@@ -450,6 +585,8 @@ static zds *zds_new(const char *key)
 		free(d);
 		d = NULL;
 	}
+	if (d)
+		d->sep = '.';
 	return d;
 }
 
@@ -469,9 +606,13 @@ static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	if (!rc)
 		rc = parse_zarray(st, key, j, m, d);
 	/* arrays without simrec's record marker (other programs') are
-	 * values */
+	 * values; an unreadable .zattrs fails the lookup, since whether the
+	 * array is a value or records depends on it */
 	if (!rc) {
-		int got = get_attrs(z, key, &attrs, st->err) == 0;
+		int ra = get_attrs(z, key, &attrs, st->err);
+		if (ra && ra != SIMREC_ENOKEY)
+			rc = ra;
+		int got = ra == 0;
 		m->is_value =
 		        got && json_is_true(json_object_get(attrs, VALUE_ATTR))
 		                ? 1
@@ -555,16 +696,17 @@ handle:;
 	return 0;
 }
 
-/* Chunk key "key/i.j.k" ("key/0" for a 0-d array). */
-static void chunk_key(char *buf, size_t cap, const char *key, int ndim,
+/* Chunk key "key/i.j.k", or "key/i/j/k" with dimension_separator "/"
+ * ("key/0" for a 0-d array). */
+static void chunk_key(char *buf, size_t cap, const zds *d, int ndim,
                       const size_t *idx)
 {
-	int n = snprintf(buf, cap, "%s/", key);
+	int n = snprintf(buf, cap, "%s%s", d->key, *d->key ? "/" : "");
 	if (ndim == 0)
 		snprintf(buf + n, cap - (size_t)n, "0");
-	for (int i = 0; i < ndim && (size_t)n < cap; i++)
-		n += snprintf(buf + n, cap - (size_t)n, i ? ".%zu" : "%zu",
-		              idx[i]);
+	for (int i = 0; i < ndim && n >= 0 && (size_t)n < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "%s%zu",
+		              i ? (d->sep == '/' ? "/" : ".") : "", idx[i]);
 }
 
 static int update_shape(sr_store *st, zds *d, const sr_meta *m)
@@ -622,16 +764,18 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	int nd = m->ndim;
-	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t isz = simrec_dtype_size(m->dtype);
 	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
 	for (int i = 0; i < nd; i++) {
-		celems *= m->chunks[i];
 		if (!count[i])
 			return 0;
 		lo[i] = idx[i] = start[i] / m->chunks[i];
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
-	size_t cbytes = celems * isz;
+	size_t cbytes;
+	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
+		return sr_fail(st->err, SIMREC_EINVAL,
+		               "'%s': chunk size overflows", d->key);
 	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
 	int rc = z->kvo->begin(z->kv);
@@ -665,7 +809,7 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 		size_t clen;
 		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
 		                     &z->ccap, &clen, st->err);
-		chunk_key(ck, sizeof ck, d->key, nd, idx);
+		chunk_key(ck, sizeof ck, d, nd, idx);
 		if (!rc)
 			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
 	} while (!rc && next_chunk(nd, lo, hi, idx));
@@ -707,7 +851,7 @@ static int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m,
 		                     &z->ccap, &clen, st->err);
 		free(enc);
 		char ck[4096];
-		chunk_key(ck, sizeof ck, d->key, 1, &ci);
+		chunk_key(ck, sizeof ck, d, 1, &ci);
 		if (!rc)
 			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
 	}
@@ -766,9 +910,16 @@ static int read_run(sr_store *st, const sr_meta *m, const char *ck,
 		*rc = 0;
 		return 0; /* missing chunk: the general path fills */
 	}
+	size_t ts = 0;
+	if (!*rc && !sr_codec_frame_check(v, len, celems * isz, &ts, st->err) &&
+	    ts != isz)
+		return 0; /* another writer's typesize: decode it whole */
 	if (!*rc)
-		*rc = sr_codec_decode_items(v, len, off, run, isz, z->chunk,
-		                            st->err);
+		*rc = sr_codec_decode_items(v, len, off, run, isz, celems * isz,
+		                            z->chunk, st->err);
+	if (*rc)
+		sr_fail(st->err, *rc, "chunk '%s' of '%s' is corrupt: %s", ck,
+		        st->uri.path, st->err->msg);
 	if (!*rc) {
 		size_t zero[SIMREC_MAX_NDIM] = {0};
 		sr_copy_region(nd, isz, z->chunk, n, zero, buf, count, sst, n);
@@ -785,13 +936,17 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
 	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
 	for (int i = 0; i < nd; i++) {
-		celems *= m->chunks[i];
+		celems *= m->chunks[i]; /* bounded: checked below */
 		if (!count[i])
 			return 0;
 		lo[i] = idx[i] = start[i] / m->chunks[i];
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
-	size_t cbytes = celems * isz;
+	size_t cbytes;
+	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s': chunk size overflows", d->key,
+		               st->uri.path);
 	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM,
 		               "out of memory for a %zu-byte chunk", cbytes);
@@ -803,7 +958,7 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
 		        n[SIMREC_MAX_NDIM];
 		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
-		chunk_key(ck, sizeof ck, d->key, nd, idx);
+		chunk_key(ck, sizeof ck, d, nd, idx);
 		if (d->compressed &&
 		    read_run(st, m, ck, cst, n, sst, count, buf, &rc))
 			continue;
@@ -828,7 +983,7 @@ static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
 	zds *d = ds;
 	size_t ci = index / m->chunks[0];
 	char ck[4096];
-	chunk_key(ck, sizeof ck, d->key, 1, &ci);
+	chunk_key(ck, sizeof ck, d, 1, &ci);
 	int rc = z->kvo->read_begin(z->kv);
 	if (rc)
 		return rc;

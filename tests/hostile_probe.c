@@ -1,0 +1,55 @@
+/* hostile_probe URI KEY: read KEY of the store (all of it; "" for every
+ * dataset) and print "STATUS_NAME: message" (tests/hostile_test.py
+ * compares it with the expected status of each crafted store).
+ * hostile_probe append URI KEY VALUE: append one float64 record, every
+ * element VALUE, to an existing dataset (for the interop checks). */
+#include "fuzz/read_store.h"
+
+static int append(const char *uri, const char *key, double v)
+{
+	simrec_t *rec;
+	int rc = simrec_open(&rec, uri, NULL);
+	if (rc)
+		return rc;
+	simrec_dataset_t *ds;
+	rc = simrec_get_all(rec, key, &ds);
+	size_t sh[SIMREC_MAX_NDIM], n = 1;
+	int nd = 0;
+	if (!rc) {
+		nd = simrec_dataset_ndim(ds);
+		simrec_dataset_shape(ds, sh);
+		simrec_dataset_close(ds);
+		for (int i = 1; i < nd; i++)
+			n *= sh[i];
+	}
+	double *rec_buf = rc ? NULL : malloc(n * sizeof *rec_buf);
+	for (size_t i = 0; rec_buf && i < n; i++)
+		rec_buf[i] = v;
+	if (!rc)
+		rc = rec_buf ? simrec_record(rec, key, SIMREC_FLOAT64, nd - 1,
+		                             sh + 1, rec_buf)
+		             : SIMREC_ENOMEM;
+	if (rc)
+		fprintf(stderr, "append: %s\n", simrec_errmsg(rec));
+	free(rec_buf);
+	int rc2 = simrec_close(rec);
+	return rc ? rc : rc2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 5 && !strcmp(argv[1], "append")) {
+		int rc = append(argv[2], argv[3], atof(argv[4]));
+		printf("%s\n", rc ? simrec_err_name(rc) : "OK");
+		return rc != 0;
+	}
+	if (argc != 3) {
+		fprintf(stderr, "usage: hostile_probe URI KEY\n");
+		return 2;
+	}
+	char msg[1024];
+	int rc = read_store(argv[1], argv[2][0] ? argv[2] : NULL, msg,
+	                    sizeof msg);
+	printf("%s: %s\n", rc ? simrec_err_name(rc) : "OK", msg);
+	return 0;
+}

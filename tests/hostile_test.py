@@ -1,0 +1,316 @@
+"""Crafted hostile stores, one row per class of bad input: each must give
+the exact SIMREC_E* status with a message naming the key or file, no
+crash and no hang, and `simrec cat` / `simrec verify` must exit non-zero
+with the message on stderr (cat) or in the BAD line (verify).
+
+    hostile_test.py PROBE SIMREC WORKDIR zarr|redis
+
+The redis rows write odd metadata and element headers with redis-cli into
+the server named by SIMREC_REDIS_HOST (the ctest fixture's)."""
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+
+probe, simrec, work, part = sys.argv[1:5]
+TIMEOUT = 30
+failures = []
+
+
+def run(*args, stdin=None):
+    try:
+        p = subprocess.run(list(args), capture_output=True, timeout=TIMEOUT,
+                           input=stdin)
+    except subprocess.TimeoutExpired:
+        return None
+    return p
+
+
+def check(name, uri, key, status, needle, cli=True):
+    p = run(probe, uri, key)
+    if p is None:
+        failures.append(f"{name}: probe hung")
+        return
+    out = p.stdout.decode(errors="replace").strip()
+    if p.returncode != 0 or not out.startswith(status + ":") or \
+            needle not in out + p.stderr.decode(errors="replace"):
+        failures.append(f"{name}: probe rc={p.returncode} got '{out}' "
+                        f"stderr '{p.stderr.decode(errors='replace')}', "
+                        f"want {status} naming '{needle}'")
+        return
+    if not cli or status == "OK":
+        return
+    c = run(simrec, "cat", uri, key, "--max", "1000000000")
+    if c is None or c.returncode == 0 or needle not in c.stderr.decode(
+            errors="replace") or c.returncode < 0:
+        failures.append(f"{name}: simrec cat rc="
+                        f"{c.returncode if c else 'hung'} stderr "
+                        f"'{c.stderr.decode(errors='replace') if c else ''}'")
+    v = run(simrec, "verify", uri)
+    if v is None or v.returncode <= 0 or needle not in (
+            v.stdout + v.stderr).decode(errors="replace"):
+        failures.append(f"{name}: simrec verify rc="
+                        f"{v.returncode if v else 'hung'} output "
+                        f"'{(v.stdout + v.stderr).decode(errors='replace') if v else ''}'")
+    else:
+        print(f"{name}: {status} ok")
+
+
+# ---- zarr directory and LMDB stores ------------------------------------
+
+def zarray(**over):
+    m = {"chunks": [4], "compressor": None, "dtype": "<f8",
+         "fill_value": 0.0, "filters": None, "order": "C", "shape": [4],
+         "zarr_format": 2}
+    m.update(over)
+    for k in [k for k, v in m.items() if v == "DROP"]:
+        del m[k]
+    return json.dumps(m)
+
+
+def make_dir(name, meta, chunks=None):
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(os.path.join(d, "x"))
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    if meta is not None:
+        with open(os.path.join(d, "x", ".zarray"), "w") as f:
+            f.write(meta)
+    for k, v in (chunks or {}).items():
+        with open(os.path.join(d, "x", k), "wb") as f:
+            f.write(v)
+    return "zarr+dir:" + d
+
+
+def zarr_rows():
+    import numpy as np
+    import zarr
+    F = "x/.zarray"
+    rows = [
+        ("sizes wrap", zarray(shape=[3, 6148914691236517206],
+                              chunks=[1, 1]), "EFORMAT"),
+        ("chunks overflow", zarray(shape=[10],
+                                   chunks=[2305843009213693953]), "EFORMAT"),
+        ("order null", zarray(order=None), "EFORMAT"),
+        ("order missing", zarray(order="DROP"), "EFORMAT"),
+        ("order F", zarray(order="F"), "ENOTSUP"),
+        ("shape wrong type", zarray(shape="4"), "EFORMAT"),
+        ("negative shape", zarray(shape=[-1]), "EFORMAT"),
+        ("zero chunk", zarray(chunks=[0]), "EFORMAT"),
+        ("17 dimensions", zarray(shape=[1] * 17, chunks=[1] * 17), "EFORMAT"),
+        ("zarr_format 3", zarray(zarr_format=3), "EFORMAT"),
+        ("dtype wrong type", zarray(dtype=8), "EFORMAT"),
+        ("dtype unknown", zarray(dtype="<c16"), "ENOTSUP"),
+        ("NaN fill for int", zarray(dtype="<i4", fill_value="NaN"), "EFORMAT"),
+        ("fill out of range", zarray(dtype="|u1", fill_value=300), "EFORMAT"),
+        ("fill wrong type", zarray(fill_value=[1]), "EFORMAT"),
+        ("unknown compressor", zarray(compressor={"id": "zstd", "level": 1}),
+         "ENOTSUP"),
+        ("compressor id not a string", zarray(compressor={"id": 5}),
+         "EFORMAT"),
+        ("blosc params wrong type", zarray(compressor={
+            "id": "blosc", "cname": "lz4", "clevel": "5", "shuffle": 1}),
+         "EFORMAT"),
+        ("filters wrong type", zarray(filters="vlen"), "EFORMAT"),
+        ("unknown filter", zarray(filters=[{"id": "delta"}]), "ENOTSUP"),
+        ("filter without id", zarray(filters=[{"x": 1}]), "EFORMAT"),
+        ("dimension_separator bad", zarray(dimension_separator="-"),
+         "EFORMAT"),
+        ("not an object", "[1, 2]", "EFORMAT"),
+    ]
+    check("compressor absent", make_dir("nocomp", zarray(
+        compressor="DROP"), {"0": b"\0" * 32}), "x", "OK", "", cli=False)
+    for name, meta, st in rows:
+        check(name, make_dir(name.replace(" ", "_"), meta), "x",
+              "SIMREC_" + st, F)
+
+    # chunks: raw chunk of the wrong size, blosc frames whose header lies
+    check("raw chunk short", make_dir("rawshort", zarray(),
+                                      {"0": b"\0" * 7}),
+          "x", "SIMREC_EFORMAT", "x/0")
+    import numcodecs
+    blosc = numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1)
+    good = bytearray(blosc.encode(np.arange(1024, dtype="<f8")))
+    bmeta = zarray(shape=[1024], chunks=[1024], compressor=blosc.get_config())
+    ts = bytearray(good)
+    ts[3] = 255  # typesize
+    check("blosc typesize lie", make_dir("bts", bmeta, {"0": bytes(ts)}),
+          "x", "SIMREC_EFORMAT", "x/0")
+    nb = bytearray(good)
+    nb[4:8] = struct.pack("<I", 8 * 1024 * 64)  # nbytes
+    check("blosc nbytes lie", make_dir("bnb", bmeta, {"0": bytes(nb)}),
+          "x", "SIMREC_EFORMAT", "x/0")
+    cb = bytearray(good)
+    cb[12:16] = struct.pack("<I", len(good) + 100)  # cbytes
+    check("blosc cbytes lie", make_dir("bcb", bmeta, {"0": bytes(cb)}),
+          "x", "SIMREC_EFORMAT", "x/0")
+    check("blosc garbage", make_dir("bgb", bmeta, {"0": b"\x02" * 40}),
+          "x", "SIMREC_EFORMAT", "x/0")
+    vmeta = zarray(shape=[3], chunks=[3], dtype="|O",
+                   filters=[{"id": "vlen-bytes"}], fill_value=0)
+    check("vlen lengths lie", make_dir("vlen", vmeta, {
+        "0": struct.pack("<II", 3, 1000) + b"abc"}), "x", "SIMREC_EFORMAT",
+        "x/0")
+
+    # file-system entries
+    d = make_dir("fifo", None)
+    os.mkfifo(os.path.join(work, "fifo", "x", ".zarray"))
+    check("FIFO .zarray", d, "x", "SIMREC_EFORMAT", "x/.zarray")
+    d = make_dir("fifo_attrs", zarray())
+    os.mkfifo(os.path.join(work, "fifo_attrs", "x", ".zattrs"))
+    check("FIFO .zattrs", d, "x", "SIMREC_EFORMAT", "x/.zattrs")
+    d = make_dir("link", None)
+    with open(os.path.join(work, "link", "real"), "w") as f:
+        f.write(zarray())
+    os.symlink(os.path.join(work, "link", "real"),
+               os.path.join(work, "link", "x", ".zarray"))
+    check("symlinked .zarray", d, "x", "SIMREC_EFORMAT", "x/.zarray")
+    d = make_dir("loops", zarray())
+    os.symlink(".", os.path.join(work, "loops", "a"))
+    os.symlink(".", os.path.join(work, "loops", "b"))
+    os.symlink("..", os.path.join(work, "loops", "x", "up"))
+    check("symlink loops (listing)", d, "", "OK", "", cli=False)
+    v = run(simrec, "verify", d)
+    if v is None or v.returncode != 0:
+        failures.append("symlink loops: verify hung or failed")
+
+    # truncated LMDB data.mdb (zarr-python's LMDBStore)
+    p = os.path.join(work, "trunc.zarr")
+    shutil.rmtree(p, ignore_errors=True)
+    g = zarr.open_group(zarr.LMDBStore(p), mode="w")
+    g.create_dataset("x", data=np.arange(200000.0), chunks=(1000,))
+    g.store.close()
+    with open(os.path.join(p, "data.mdb"), "r+b") as f:
+        f.truncate(64 * 1024)
+    check("truncated data.mdb", "zarr:" + p, "x", "SIMREC_EFORMAT",
+          "data.mdb", cli=False)
+    c = run(simrec, "cat", "zarr:" + p, "x")
+    if c is None or c.returncode <= 0 or b"data.mdb" not in c.stderr:
+        failures.append("truncated data.mdb: cat did not fail cleanly")
+
+    # dimension_separator "/": read as zarr-python does, append with it
+    for kind in ("dir", "lmdb"):
+        p = os.path.join(work, f"slash_{kind}.zarr")
+        shutil.rmtree(p, ignore_errors=True)
+        store = zarr.DirectoryStore(p, dimension_separator="/") \
+            if kind == "dir" else zarr.LMDBStore(p, dimension_separator="/")
+        g = zarr.open_group(store, mode="w")
+        a = g.create_dataset("x", data=np.arange(12.0).reshape(3, 2, 2),
+                             chunks=(2, 1, 2), dimension_separator="/")
+        store.close() if kind == "lmdb" else None
+        uri = ("zarr+dir:" if kind == "dir" else "zarr:") + p
+        c = run(simrec, "cat", uri, "x")
+        want = " ".join(f"{v:g}" for v in np.arange(12.0))
+        got = " ".join(c.stdout.decode().split()) if c else ""
+        if c is None or c.returncode != 0 or got.replace(".0", "") != \
+                want.replace(".0", ""):
+            failures.append(f"separator / ({kind}): cat gave '{got}'")
+        a2 = run(probe, "append", uri, "x", "7")
+        if a2 is None or a2.returncode != 0:
+            failures.append(f"separator / ({kind}): append failed")
+            continue
+        store = zarr.DirectoryStore(p) if kind == "dir" else \
+            zarr.LMDBStore(p, readonly=True, lock=False)
+        z = zarr.open_group(store, mode="r")["x"]
+        back = z[:]
+        if back.shape != (4, 2, 2) or not (back[3] == 7).all() or \
+                not (back[:3] == np.arange(12.0).reshape(3, 2, 2)).all():
+            failures.append(f"separator / ({kind}): zarr-python reads "
+                            f"{back.tolist()}")
+        keys = list(store.keys())
+        if any("." in k.split("/")[-1] and not k.split("/")[-1]
+               .startswith(".") for k in keys):
+            failures.append(f"separator / ({kind}): dotted chunk key in "
+                            f"{keys}")
+        if kind == "lmdb":
+            store.close()
+        print(f"separator / ({kind}): ok")
+
+
+# ---- redis ------------------------------------------------------------
+
+def redis_rows():
+    host, port = os.environ["SIMREC_REDIS_HOST"].split(":")
+    cli = ["redis-cli", "-h", host, "-p", port]
+
+    def rc(*args, data=None):
+        a = cli + (["-x"] if data is not None else []) + list(args)
+        p = run(*a, stdin=data)
+        assert p is not None and p.returncode == 0, (args, p)
+
+    def element(dtype=9, ndim=1, shape=(4,), raw=32, payload=None,
+                comp=0, flags=0):
+        h = b"SRR1" + bytes([dtype, comp, ndim, flags])
+        h += b"".join(struct.pack("<Q", s) for s in shape)
+        h += struct.pack("<Q", raw)
+        return h + (payload if payload is not None else b"\0" * raw)
+
+    def dataset(prefix, meta=None, el=None, kind="hash"):
+        rc("DEL", f"{prefix}:m:x", f"{prefix}:d:x:0", f"{prefix}:keys")
+        m = {"dtype": "float64", "shape": "4", "ndim": "1", "chunks": "4",
+             "value": "0", "rows:0": "4", "cols": "1"}
+        m.update(meta or {})
+        if kind == "hash":
+            args = []
+            for k, v in m.items():
+                args += [k, v]
+            rc("HSET", f"{prefix}:m:x", *args)
+        else:
+            rc("SET", f"{prefix}:m:x", "not a hash")
+        rc("SADD", f"{prefix}:keys", "x")
+        rc("RPUSH", f"{prefix}:d:x:0", data=el if el is not None
+           else element())
+        return f"redis://?prefix={prefix}"
+
+    rows = [
+        ("redis good", {}, None, "hash", "OK"),
+        ("redis unknown dtype", {"dtype": "float128"}, None, "hash",
+         "EFORMAT"),
+        ("redis ndim overflow", {"ndim": "99"}, None, "hash", "EFORMAT"),
+        ("redis ndim garbage", {"ndim": "1x"}, None, "hash", "EFORMAT"),
+        ("redis shape/ndim disagree", {"shape": "4 4"}, None, "hash",
+         "EFORMAT"),
+        ("redis zero chunks", {"chunks": "0"}, None, "hash", "EFORMAT"),
+        ("redis shape overflow", {"shape": "99999999999999999999"}, None,
+         "hash", "EFORMAT"),
+        ("redis metadata wrong type", {}, None, "string", "ESERVER"),
+        ("redis element dtype lie", {}, element(dtype=0), "hash", "EFORMAT"),
+        ("redis element shape lie", {}, element(shape=(1 << 60,)), "hash",
+         "EFORMAT"),
+        ("redis element raw_bytes lie", {}, element(raw=1 << 40,
+                                                    payload=b"\0" * 32),
+         "hash", "EFORMAT"),
+        ("redis element short", {}, element(shape=(2,), raw=16), "hash",
+         "EFORMAT"),
+        ("redis element ndim lie", {}, element(ndim=15, shape=(1,) * 15,
+                                               raw=8), "hash", "EFORMAT"),
+        ("redis element garbage", {}, b"SRR1", "hash", "EFORMAT"),
+        ("redis element blosc lie", {}, element(comp=1, payload=b"\2" * 40),
+         "hash", "EFORMAT"),
+        ("redis cols garbage", {"cols": "-3"}, None, "hash", "EFORMAT"),
+    ]
+    # a reply over the bound (SIMREC_REDIS_MAX_REPLY lowers it from 129 MiB)
+    uri = dataset("hostilebig", {"shape": "512", "chunks": "512",
+                                 "rows:0": "512"},
+                  element(shape=(512,), raw=4096))
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "2000"
+    check("redis reply too large", uri, "x", "SIMREC_EFORMAT",
+          "element 0 of 'x'")
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "8000"
+    check("redis reply within bound", uri, "x", "OK", "")
+    del os.environ["SIMREC_REDIS_MAX_REPLY"]
+    for i, (name, meta, el, kind, st) in enumerate(rows):
+        uri = dataset(f"hostile{i}", meta, el, kind)
+        check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
+              "" if st == "OK" else "x")
+
+
+os.makedirs(work, exist_ok=True)
+zarr_rows() if part == "zarr" else redis_rows()
+for f in failures:
+    print("FAIL", f)
+print("hostile: ok" if not failures else f"hostile: {len(failures)} failed")
+sys.exit(1 if failures else 0)
