@@ -99,6 +99,10 @@ struct sr_store {
 	/* other processes may change the store between two lock sections
 	 * (a ?lock= store): cache nothing across operations */
 	int shared;
+	/* several writers append to one dataset: writes keep the extent at
+	 * the commit mark the caller passes (chunks past it stay invisible)
+	 * and a write of zero rows only publishes a new extent */
+	int hold_extent;
 	sr_err *err;
 	void *impl;
 };
