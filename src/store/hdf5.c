@@ -6,12 +6,16 @@
  * of hdf5-blosc / hdf5plugin: readers need that plugin). */
 
 #include <blosc.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../codec/codec.h"
+#include "../common/oserr.h"
 #include "store.h"
 
 #define BLOSC_FILTER 32001
@@ -332,15 +336,46 @@ static void file_end(sr_store *st)
 	}
 }
 
+static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *arg)
+{
+	SR_UNUSED(n);
+	int *err = arg;
+	if (!*err)
+		*err = sr_os_errno_in(e->desc);
+	return 0;
+}
+
+/* A failure named by its cause: the errno in HDF5's error stack (or a
+ * full file system), else what failed. */
+static int h5_fail(sr_store *st, const char *what)
+{
+	int err = 0;
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, errno_cb, &err);
+	err = sr_os_refine(err, st->uri.path);
+	if (err)
+		return sr_fail(st->err, SIMREC_EIO, "%s '%s': %s", what,
+		               st->uri.path, sr_os_cause(err));
+	return sr_fail(st->err, SIMREC_EIO, "%s '%s' failed", what,
+	               st->uri.path);
+}
+
+/* Flush, then fsync the file: an acknowledged step survives a host
+ * crash (in parallel every writer syncs; the pages are shared). */
 static int h5_commit(sr_store *st)
 {
 	h5_store *h = st->impl;
 	if (st->mode == SIMREC_MODE_READONLY)
 		return 0;
-	return H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0
-	               ? sr_fail(st->err, SIMREC_EIO, "H5Fflush of '%s' failed",
-	                         st->uri.path)
-	               : 0;
+	if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
+		return h5_fail(st, "H5Fflush of");
+	int fd = open(st->uri.path, O_RDONLY);
+	int bad = fd < 0 || fsync(fd) != 0;
+	int err = bad ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	return bad ? sr_fail(st->err, SIMREC_EIO, "fsync of '%s': %s",
+	                     st->uri.path, sr_os_cause(err))
+	           : 0;
 }
 
 static int h5_close(sr_store *st)
@@ -574,6 +609,30 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	return lookup(st, key, &ignored, ds);
 }
 
+/* The current extent along dimension 0. */
+static size_t dim0(h5_ds *d)
+{
+	hsize_t dims[SIMREC_MAX_NDIM] = {0};
+	hid_t sp = H5Dget_space(d->dset);
+	if (H5Sget_simple_extent_ndims(sp) > 0)
+		H5Sget_simple_extent_dims(sp, dims, NULL);
+	H5Sclose(sp);
+	return (size_t)dims[0];
+}
+
+/* A failed write leaves no phantom step: shrink back to old rows. */
+static void rollback(h5_ds *d, const sr_meta *m, size_t old)
+{
+	if (m->ndim == 0 || dim0(d) == old)
+		return;
+	hsize_t dims[SIMREC_MAX_NDIM];
+	hid_t sp = H5Dget_space(d->dset);
+	H5Sget_simple_extent_dims(sp, dims, NULL);
+	H5Sclose(sp);
+	dims[0] = old;
+	H5Dset_extent(d->dset, dims);
+}
+
 static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
 {
 	if (m->ndim == 0)
@@ -586,10 +645,7 @@ static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
 		return 0;
 	dims[0] = m->shape[0];
 	return H5Dset_extent(d->dset, dims) < 0
-	               ? sr_fail(st->err, SIMREC_EIO,
-	                         "cannot extend a dataset of "
-	                         "'%s'",
-	                         st->uri.path)
+	               ? h5_fail(st, "cannot extend a dataset of")
 	               : 0;
 }
 
@@ -616,6 +672,7 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
+	size_t old = dim0(d);
 	int rc = extend(st, d, m);
 	if (rc)
 		return rc;
@@ -624,9 +681,18 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
 	H5Sclose(fs);
 	H5Sclose(ms);
-	return e < 0 ? sr_fail(st->err, SIMREC_EIO, "H5Dwrite to '%s' failed",
-	                       st->uri.path)
-	             : 0;
+	int bad = e < 0;
+	if (h->parallel) /* the rollback below is collective */
+		MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX,
+		              st->comm);
+	if (!bad)
+		return 0;
+	rc = e < 0 ? h5_fail(st, "H5Dwrite to")
+	           : sr_fail(st->err, SIMREC_EIO,
+	                     "H5Dwrite to '%s' failed on another writer",
+	                     st->uri.path);
+	rollback(d, m, old);
+	return rc;
 }
 
 static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
@@ -634,6 +700,7 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
+	size_t old = dim0(d);
 	int rc = extend(st, d, m);
 	if (rc || !n)
 		return rc;
@@ -661,9 +728,10 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 		size_t s0[1] = {row0}, c0[1] = {n};
 		hid_t fs, ms;
 		select_slab(d, 1, s0, c0, &fs, &ms);
-		if (H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, buf) < 0)
-			rc = sr_fail(st->err, SIMREC_EIO,
-			             "H5Dwrite to '%s' failed", st->uri.path);
+		if (H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, buf) < 0) {
+			rc = h5_fail(st, "H5Dwrite to");
+			rollback(d, m, old);
+		}
 		H5Sclose(fs);
 		H5Sclose(ms);
 	}
