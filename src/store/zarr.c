@@ -731,14 +731,8 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
 	for (int i = 0; i < nd; i++) {
 		celems *= m->chunks[i];
-		if (!count[i]) {
-			/* no data: only publish the extent (a commit mark) */
-			int rc = z->kvo->begin(z->kv);
-			if (!rc)
-				rc = update_shape(st, d, m);
-			return rc ? (z->kvo->abort(z->kv), rc)
-			          : z->kvo->commit(z->kv);
-		}
+		if (!count[i])
+			return 0;
 		lo[i] = idx[i] = start[i] / m->chunks[i];
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
