@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -345,6 +347,17 @@ static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *arg)
 	return 0;
 }
 
+/* Next chunk index in [lo, hi], row-major; 0 when done. */
+static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
+{
+	for (int i = ndim - 1; i >= 0; i--) {
+		if (++idx[i] <= hi[i])
+			return 1;
+		idx[i] = lo[i];
+	}
+	return 0;
+}
+
 /* A failure named by its cause: the errno in HDF5's error stack (or a
  * full file system), else what failed. */
 static int h5_fail(sr_store *st, const char *what)
@@ -676,6 +689,9 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	int rc = extend(st, d, m);
 	if (rc)
 		return rc;
+	for (int i = 0; i < m->ndim; i++)
+		if (!count[i])
+			return 0; /* only the extent (a truncation, a mark) */
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
 	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
@@ -740,6 +756,69 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 			free(((char **)buf)[i]);
 	free(buf);
 	return rc;
+}
+
+/* Every chunk inside the shape allocated (a chunk never written is not,
+ * unless the file was written in parallel, which allocates early) and,
+ * without filters, of its full size. */
+static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	h5_ds *d = ds;
+	int nd = m->ndim;
+	*whole = nd ? m->shape[0] : 1;
+	if (!nd || !m->shape[0])
+		return 0;
+	int rc = ds_begin(st, d);
+	if (rc)
+		return rc;
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED;
+	int filtered = H5Pget_nfilters(dcpl) > 0;
+	H5Pclose(dcpl);
+	size_t celems = 1, nbad = 0, first = SIZE_MAX, last = 0;
+	size_t lo[SIMREC_MAX_NDIM] = {0}, hi[SIMREC_MAX_NDIM],
+	       idx[SIMREC_MAX_NDIM] = {0};
+	for (int i = 0; i < nd; i++) {
+		if (!m->shape[i] || !m->chunks[i])
+			chunked = 0;
+		else
+			hi[i] = (m->shape[i] - 1) / m->chunks[i];
+		celems *= m->chunks[i];
+	}
+	size_t full = celems * simrec_dtype_size(m->dtype);
+	char bad[256] = "";
+	while (chunked) {
+		hsize_t off[SIMREC_MAX_NDIM], size = 0;
+		haddr_t addr = HADDR_UNDEF;
+		unsigned mask = 0;
+		for (int i = 0; i < nd; i++)
+			off[i] = idx[i] * m->chunks[i];
+		herr_t e = H5Dget_chunk_info_by_coord(d->dset, off, &mask,
+		                                      &addr, &size);
+		const char *why = e < 0 || addr == HADDR_UNDEF ? "never written"
+		                  : !filtered && full && size < full ? "short"
+		                                                     : NULL;
+		if (why) {
+			if (!nbad++)
+				snprintf(bad, sizeof bad,
+				         "the chunk at step %zu is %s",
+				         (size_t)off[0], why);
+			first = idx[0] < first ? idx[0] : first;
+			last = idx[0] > last ? idx[0] : last;
+		}
+		if (!next_chunk(nd, lo, hi, idx))
+			break;
+	}
+	ds_end(st, d);
+	if (!nbad)
+		return 0;
+	size_t c0 = m->chunks[0], end = (last + 1) * c0;
+	*whole = first * c0;
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
+	               "bad chunk(s), %s",
+	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1,
+	               d->key, st->uri.path, nbad, bad);
 }
 
 static int h5_read(sr_store *st, void *ds, const sr_meta *m,
@@ -1075,4 +1154,5 @@ const sr_store_ops sr_hdf5_ops = {
         .list = h5_list,
         .disk_bytes = h5_disk_bytes,
         .describe = h5_describe,
+        .check = h5_check,
 };
