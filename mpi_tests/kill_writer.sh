@@ -40,7 +40,7 @@ while [ "$t" -lt "$trials" ]; do
 	"steps ${steps:-x} torn 0") ;;
 	*) py_fail=$((py_fail + 1)) ;;
 	esac
-	[ "${torn:-1}" != 0 ] && torn_trials=$((torn_trials + 1))
+	[ "${torn:-0}" != 0 ] && torn_trials=$((torn_trials + 1))
 	total_visible=$((total_visible + ${steps:-0}))
 	echo "trial $t kill at step $step: flushes acked $acked, simrec: $res, python: $pyres"
 	rm -rf "$store"

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +129,16 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 		return conn_fail(r, "not connected");
 	void *rep = NULL;
 	if (redisGetReply(r->c, &rep) != REDIS_OK || !rep) {
-		int rc = conn_fail(r, "connection lost");
+		/* hiredis reports a socket timeout as EAGAIN's text */
+		int late = r->c->err == REDIS_ERR_IO &&
+		           (!strcmp(r->c->errstr, strerror(EAGAIN)) ||
+		            !strcmp(r->c->errstr, strerror(ETIMEDOUT)));
+		int rc = late ? sr_fail(r->err, SIMREC_ECONN,
+		                        "redis %s:%d: timed out after %g s "
+		                        "(no reply; the URI's ?timeout= sets "
+		                        "it)",
+		                        r->host, r->port, r->timeout)
+		              : conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
 	}

@@ -284,6 +284,10 @@ static int h5_open(sr_store *st)
 		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
 	} else {
 		h->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+		/* a valid (empty) file on disk at once: a crash before the
+		 * first flush leaves a store that opens */
+		if (h->file >= 0)
+			H5Fflush(h->file, H5F_SCOPE_GLOBAL);
 	}
 	H5Pclose(fapl);
 	if (!rc && h->file < 0)
