@@ -25,6 +25,8 @@ typedef struct sr_dset {
 	 * publishes (rows every writer made durable); the collective layer
 	 * advances it at flush (src/mpi/record_all.c) */
 	size_t mark;
+	int broken; /* a write failed: its later rows may be misplaced, the
+	             * mark stays where it was */
 	struct sr_dset *next;
 } sr_dset;
 

@@ -278,8 +278,9 @@ static int publish_marks(simrec_t *rec, int ok)
 		for (size_t i = 0; i < n; i++) {
 			ds[i] = sr_dset_find(rec, a->seen[i0 + i]);
 			v[i] = !ds[i] ? 0
-			       : ok   ? (uint64_t)ds[i]->m.shape[0]
-			              : (uint64_t)ds[i]->mark;
+			       : ok && !ds[i]->broken
+			               ? (uint64_t)ds[i]->m.shape[0]
+			               : (uint64_t)ds[i]->mark;
 		}
 		MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT64_T, MPI_MIN,
 		              a->writers);
