@@ -106,8 +106,13 @@ int main(int argc, char **argv)
 	o.mode = SIMREC_MODE_CREATE;
 	simrec_t *rec;
 	int rc = simrec_open_comm(&rec, uri, &o, MPI_COMM_WORLD);
-	if (rc)
-		die(NULL, rc, "open");
+	if (rc) {
+		/* no recorder to ask: the detail is already on stderr */
+		if (rank == 0)
+			fprintf(stderr, "heat2d: cannot open '%s': %s\n", uri,
+			        simrec_strerror(rc));
+		MPI_Abort(MPI_COMM_WORLD, 1);
+	}
 	const double alpha = 0.2;
 	if (rank == 0) {
 		simrec_attr_set_double(rec, "heat", "alpha", alpha);

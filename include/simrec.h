@@ -417,6 +417,20 @@ SIMREC_API int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index,
  */
 SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
 
+/* Independent. Checks that ds's data is whole inside its shape: every
+ * chunk present and decoding (zarr), allocated and of full size (HDF5,
+ * unless written in parallel, which allocates every chunk early). *whole
+ * gets the number of leading records that are whole. SIMREC_EFORMAT if
+ * it is fewer than the shape (simrec_errmsg names the steps and the first
+ * bad chunk); SIMREC_ENOTSUP if the store cannot tell (*whole is then the
+ * shape). Used by `simrec verify`. */
+SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
+
+/* Independent, on a recorder open for writing (serial). Cuts the recorded
+ * dataset of key to its first rows records (rows no more than it holds);
+ * used by `simrec verify --repair` after a crash. */
+SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
+
 /* Bytes the first store occupies on disk, or -1 if unknown (redis). */
 SIMREC_API long long simrec_disk_bytes(simrec_t *rec);
 

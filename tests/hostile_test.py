@@ -174,7 +174,9 @@ def zarr_rows():
     os.symlink("..", os.path.join(work, "loops", "x", "up"))
     check("symlink loops (listing)", d, "", "OK", "", cli=False)
     v = run(simrec, "verify", d)
-    if v is None or v.returncode != 0:
+    # x has no chunk written: verify names it (exit 1); the point here is
+    # that the links neither hang nor crash it
+    if v is None or v.returncode not in (0, 1) or b"TORN  x" not in v.stdout:
         failures.append("symlink loops: verify hung or failed")
 
     # truncated LMDB data.mdb (zarr-python's LMDBStore)

@@ -16,8 +16,13 @@ done
 mkdir -p /run/munge /var/lib/munge /var/log/munge
 chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key 2>/dev/null
 chmod 0755 /run/munge
+stop() { "$src/tests/slurm_stop.sh" "$work"; }
+trap stop EXIT
+trap 'exit 1' INT TERM
 if ! pgrep -x munged >/dev/null; then
-	runuser -u munge -- /usr/sbin/munged || fail "munged did not start"
+	timeout 20 runuser -u munge -- /usr/sbin/munged || fail "munged did not start"
+	# remember it: the trap (and the ctest fixture cleanup) stop it
+	cat /run/munge/munged.pid >"$work/munged.started" 2>/dev/null
 fi
 conf=$work/slurm.conf
 cat >"$conf" <<CONF
@@ -48,22 +53,15 @@ NodeName=localhost CPUs=8 State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$conf
-stop() {
-	scontrol shutdown >/dev/null 2>&1
-	sleep 1
-	for p in slurmctld slurmd; do
-		[ -f "$work/$p.pid" ] && kill "$(cat "$work/$p.pid")" 2>/dev/null
-	done
-}
-trap stop EXIT
-/usr/sbin/slurmctld || fail "slurmctld did not start"
-/usr/sbin/slurmd -N localhost || fail "slurmd did not start"
+timeout 20 /usr/sbin/slurmctld || fail "slurmctld did not start"
+timeout 20 /usr/sbin/slurmd -N localhost || fail "slurmd did not start"
+# up within 30 s or fail: the whole test then ends well inside a minute
 up=0
 for i in $(seq 150); do
-	[ "$(sinfo -h -o %T 2>/dev/null | head -1)" = idle ] && { up=1; break; }
+	[ "$(timeout 5 sinfo -h -o %T 2>/dev/null | head -1)" = idle ] && { up=1; break; }
 	sleep 0.2
 done
-[ $up = 1 ] || fail "the node never became idle: $(sinfo 2>&1)"
+[ $up = 1 ] || fail "the node never became idle: $(timeout 5 sinfo 2>&1)"
 echo "SLURM is up: $(sinfo -h -o '%P %T %c')"
 
 export SIMREC_BIN=$build SIMREC_SLURM_DIR=$src/slurm OUT=$work/out
@@ -71,7 +69,7 @@ cd "$work"
 run() { # script [sbatch options...]
 	local s=$1
 	shift
-	sbatch --wait --export=ALL "$@" "$src/slurm/$s" >"$work/$s.submit" 2>&1
+	timeout 120 sbatch --wait --export=ALL "$@" "$src/slurm/$s" >"$work/$s.submit" 2>&1
 	local rc=$?
 	local jid
 	jid=$(sed -n 's/Submitted batch job //p' "$work/$s.submit")
@@ -98,7 +96,7 @@ redis-cli -p 6399 ping >/dev/null 2>&1 && fail "the redis master was not shut do
 
 # the reader job waits for the simulation (afterok)
 sim=$(sbatch --parsable --export=ALL "$src/slurm/one-node.sbatch")
-rd=$(sbatch --parsable --wait --dependency=afterok:"$sim" \
+rd=$(timeout 120 sbatch --parsable --wait --dependency=afterok:"$sim" \
 	--export=ALL,STORE="zarr:$work/out/heat-$sim.zarr" "$src/slurm/reader.sbatch") || fail "reader job"
 grep -q "all datasets ok" "$work/simrec-read-$rd.out" || fail "reader output: $(cat "$work/simrec-read-$rd.out")"
 echo "slurm: ok"

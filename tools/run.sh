@@ -13,4 +13,8 @@ if [ "$(id -u)" = 0 ]; then
 	export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+# a lost host (cut link, dead node) aborts the job within seconds instead
+# of hanging every rank forever (docs/mpi.md, "A lost host")
+export OMPI_MCA_oob_tcp_keepalive_time=5 OMPI_MCA_oob_tcp_keepalive_intvl=2 \
+	OMPI_MCA_oob_tcp_keepalive_probes=3
 exec mpiexec -n 4 build/examples/heat2d "${1:-zarr:out/heat.zarr}" 200

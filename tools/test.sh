@@ -1,7 +1,8 @@
 #!/bin/sh
 # Quick start, part 2: install dependencies, build with strict warnings
 # (-Werror) and run the whole test suite through ctest; then build with
-# address/undefined sanitizers and run the serial tests again.
+# address/undefined sanitizers and run the serial tests again; then with
+# ThreadSanitizer, the tests that run threads.
 set -eu
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
@@ -13,6 +14,17 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSIMREC_WERROR=ON \
 	-DSIMREC_SANITIZE=ON -DSIMREC_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L serial -j"$jobs")
+# ThreadSanitizer: the MPI tests whose writers run the I/O thread and the
+# lock tests whose clients run the lease renewal thread. Left out: zarr
+# LMDB (TSan cannot map LMDB's 1 TiB sparse map) and lock_hammer /
+# lock_preference (they fork after the lock's thread started, which TSan
+# does not follow).
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DSIMREC_WERROR=ON \
+	-DSIMREC_TSAN=ON -DSIMREC_BUILD_BENCH=OFF
+cmake --build build-tsan -j"$jobs"
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 die_after_fork=0" \
+	ctest --output-on-failure -j"$jobs" \
+	-R '^(mpi_record_all_(zarr_dir|memory|hdf5)_np[24]|mpi_bad_key_(zarr_dir|hdf5)|mpi_zarr_dir_writers|lock_(kill|fence|live))')
 # libFuzzer targets (clang, ASan/UBSan) for a bounded time each; crashers
 # land in build-fuzz/tests/fuzz/work/<target>/ (keep them as regressions)
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -38,8 +38,13 @@ static int usage_of(const char *cmd)
 	         "attributes (all, or KEYs) chunk by chunk. Safe to rerun:\n"
 	         "  records already in DST are skipped. A progress bar "
 	         "on a terminal.\n"},
-	        {"verify", "simrec verify STORE\n  Decode every chunk of every "
-	                   "dataset; exit 1 if anything is unreadable.\n"},
+	        {"verify",
+	         "simrec verify [--repair] STORE\n  Decode every chunk of "
+	         "every dataset and check that every chunk inside its shape "
+	         "was written (a crash, a full disk); name the steps that are "
+	         "not whole. Exit 1 if anything is not whole. --repair cuts "
+	         "each such dataset to its last whole step (exit 0 when "
+	         "repaired, 3 if a repair failed).\n"},
 	        {"lock",
 	         "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
 	         "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "
@@ -734,11 +739,19 @@ static int cmd_export(int argc, char **argv)
 
 static int cmd_verify(int argc, char **argv)
 {
-	if (argc != 1)
+	int repair = argc == 2 && !strcmp(argv[0], "--repair");
+	if (argc == 2 && !repair && !strcmp(argv[1], "--repair")) {
+		repair = 1;
+		argv[1] = argv[0];
+	}
+	if (argc != 1 + repair)
 		return usage_of("verify");
+	argv += repair;
 	simrec_t *rec = open_ro(argv[0]);
 	if (!rec)
 		return 1;
+	keylist cut = {0}; /* keys to truncate, and their whole steps */
+	size_t *cutn = calloc(1, sizeof *cutn);
 	keylist l = {0};
 	int rc = simrec_list(rec, "", collect, &l);
 	int bad = rc != 0;
@@ -799,11 +812,29 @@ static int cmd_verify(int argc, char **argv)
 			}
 			free(buf);
 		}
+		size_t whole = rows;
+		int torn = 0;
 		if (rc) {
 			printf("BAD   %s: records 0..%zu readable, then: %s\n",
 			       l.v[i], good, simrec_errmsg(rec));
-			bad = 1;
-		} else {
+			bad = torn = 1;
+			whole = good;
+		}
+		size_t w2;
+		if (simrec_dataset_verify(ds, &w2) == SIMREC_EFORMAT) {
+			printf("TORN  %s: %s; whole steps: %zu\n", l.v[i],
+			       simrec_errmsg(rec), w2);
+			bad = torn = 1;
+			whole = w2 < whole ? w2 : whole;
+		}
+		if (torn && nd && repair) {
+			size_t *p = realloc(cutn, (cut.n + 1) * sizeof *p);
+			if (p)
+				cutn = p;
+			if (p && !collect(l.v[i], 1, &cut))
+				cutn[cut.n - 1] = whole;
+		}
+		if (!torn) {
 			printf("ok    %s: %zu record(s) %s ", l.v[i], rows,
 			       simrec_dtype_name(dt));
 			print_shape(stdout, nd, sh);
@@ -816,7 +847,33 @@ static int cmd_verify(int argc, char **argv)
 	simrec_close(rec);
 	printf("%s: %s\n", shown(argv[0]),
 	       bad ? "PROBLEMS FOUND" : "all datasets ok");
-	return bad;
+	if (!repair || !bad) {
+		free(cutn);
+		return bad;
+	}
+	/* cut each torn dataset to its last whole step */
+	simrec_options_t o;
+	simrec_options_init(&o);
+	int failed = !cutn || simrec_open(&rec, argv[0], &o) != 0;
+	for (size_t i = 0; !failed && i < cut.n; i++) {
+		if (simrec_truncate(rec, cut.v[i], cutn[i])) {
+			printf("FAILED to repair %s: %s\n", cut.v[i],
+			       simrec_errmsg(rec));
+			failed = 1;
+		} else {
+			printf("repaired %s: cut to %zu step(s)\n", cut.v[i],
+			       cutn[i]);
+		}
+	}
+	if (!failed && simrec_close(rec))
+		failed = 1;
+	for (size_t i = 0; i < cut.n; i++)
+		free(cut.v[i]);
+	free(cut.v);
+	free(cutn);
+	printf("%s: %s\n", shown(argv[0]),
+	       failed ? "REPAIR FAILED" : "repaired");
+	return failed ? 3 : 0;
 }
 
 int sr_cli_lock(int argc, char **argv);

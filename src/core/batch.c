@@ -73,6 +73,9 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 	int rc = 0;
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
+		/* several writers: the extent moves only with the commit mark
+		 */
+		m.shape[0] = d->agg && st->hold_extent ? d->mark : total;
 		rc = sr_dtype_is_vlen(m.dtype)
 		             ? st->ops->write_vlen(st, d->h[i], &m, row0, nrows,
 		                                   data)
@@ -326,6 +329,7 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 		rc = dset_alloc_buf(d);
 	if (!rc && existed)
 		rc = load_tail(rec, d);
+	d->mark = d->m.shape[0];
 	if (rc) {
 		dset_free(rec, d);
 		return rc;

@@ -280,3 +280,56 @@ int simrec_list(simrec_t *rec, const char *prefix,
 		return SIMREC_ENOTSUP;
 	return rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn, arg);
 }
+
+int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
+{
+	if (!ds || !whole)
+		return SIMREC_EINVAL;
+	*whole = ds->m.ndim && !ds->m.is_value ? ds->m.shape[0] : 1;
+	if (!ds->st->ops->check)
+		return SIMREC_ENOTSUP;
+	ds->rec->err.msg[0] = 0;
+	return ds->st->ops->check(ds->st, ds->h, &ds->m, whole);
+}
+
+int simrec_truncate(simrec_t *rec, const char *key, size_t rows)
+{
+	if (!rec || !key)
+		return SIMREC_EINVAL;
+	rec->err.msg[0] = 0;
+	if (rec->coll || !rec->nst)
+		return sr_fail(&rec->err, SIMREC_ENOTSUP,
+		               "truncate works on a serial recorder only");
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		if (st->mode == SIMREC_MODE_READONLY)
+			return sr_fail(&rec->err, SIMREC_EREADONLY,
+			               "'%s' is open read-only", st->uri.path);
+		sr_meta m;
+		void *h = NULL;
+		rc = st->ops->lookup(st, key, &m, &h);
+		if (!rc && (m.is_value || !m.ndim || rows > m.shape[0]))
+			rc = sr_fail(&rec->err, SIMREC_ERANGE,
+			             "key '%s' in '%s' has no %zu records", key,
+			             st->uri.path, rows);
+		if (!rc && rows < m.shape[0] && sr_dtype_is_vlen(m.dtype))
+			rc = sr_fail(&rec->err, SIMREC_ENOTSUP,
+			             "key '%s': byte-string datasets cannot be "
+			             "truncated",
+			             key);
+		if (!rc && rows < m.shape[0]) {
+			/* a write of no data sets only the extent */
+			size_t start[SIMREC_MAX_NDIM] = {0},
+			       count[SIMREC_MAX_NDIM] = {0};
+			m.shape[0] = rows;
+			rc = st->ops->write(st, h, &m, start, count, NULL);
+		}
+		if (h)
+			st->ops->release(st, h);
+		if (!rc)
+			rc = st->ops->commit(st);
+	}
+	sr_dset_remove(rec, key);
+	return rc;
+}

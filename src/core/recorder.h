@@ -21,6 +21,12 @@ typedef struct sr_dset {
 	/* record_all: this writer holds columns col0 .. col0+ncol-1 of dim 1 */
 	int agg;
 	size_t col0, ncol;
+	/* commit mark: on a store with hold_extent, the extent every write
+	 * publishes (rows every writer made durable); the collective layer
+	 * advances it at flush (src/mpi/record_all.c) */
+	size_t mark;
+	int broken; /* a write failed: its later rows may be misplaced, the
+	             * mark stays where it was */
 	struct sr_dset *next;
 } sr_dset;
 

@@ -18,6 +18,7 @@ typedef struct sr_agg {
 	MPI_Comm group, writers;
 	size_t g; /* ranks per group (the last group may be smaller) */
 	int ngroups, gidx, grank, gsize, is_writer, collective;
+	int hold; /* writers keep a commit mark (see publish_marks) */
 	sr_slot slot[2];
 	int cur;
 	/* deferred independent calls, encoded (deferred.c) */

@@ -22,6 +22,8 @@ static void *io_main(void *arg)
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
+		if (rc && a->jd->agg)
+			a->jd->broken = 1;
 		if (rc && !a->io_status) {
 			a->io_status = rc;
 			snprintf(a->io_msg, sizeof a->io_msg, "%s",
@@ -112,6 +114,8 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
 		double t0 = sr_now();
 		int rc = sr_dset_append(rec, d, buf);
 		a->t_io += sr_now() - t0;
+		if (rc && d->agg)
+			d->broken = 1;
 		sr_io_fail(rec, rc);
 		return;
 	}

@@ -4,6 +4,7 @@
  * store), and every rank returns the same status. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "coll.h"
 
@@ -59,6 +60,12 @@ static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 		rc = sr_open_stores(rec, l, wcomm, 0);
 		rec->opts = keep;
 	}
+	/* several writers of one zarr dataset: only steps that every writer
+	 * made durable become visible (record_all.c, publish_marks) */
+	a->hold = a->ngroups > 1;
+	for (int i = 0; !rc && a->hold && i < rec->nst; i++)
+		rec->st[i]->hold_extent =
+		        !strncmp(rec->st[i]->uri.scheme, "zarr", 4);
 	if (!rc)
 		rc = sr_io_start(rec);
 	return rc;

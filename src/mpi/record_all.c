@@ -261,6 +261,66 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 
 /* ---- flush and close --------------------------------------------------- */
 
+/* The commit mark (writers of a store with hold_extent, after every
+ * writer's flush and sync): the rows of each record_all key that every
+ * writer has made durable is their minimum; writer 0 publishes it as the
+ * extent and syncs again. A writer that failed keeps the old mark, so no
+ * reader ever sees a step that a writer has not written. Collective over
+ * the writers. */
+static int publish_marks(simrec_t *rec, int ok)
+{
+	sr_agg *a = sr_agg_of(rec);
+	enum { B = 64 };
+	int rc = 0;
+	for (size_t i0 = 0; i0 < a->nseen; i0 += B) {
+		size_t n = a->nseen - i0 < B ? a->nseen - i0 : B;
+		uint64_t v[B];
+		sr_dset *ds[B];
+		for (size_t i = 0; i < n; i++) {
+			ds[i] = sr_dset_find(rec, a->seen[i0 + i]);
+			v[i] = !ds[i] ? 0
+			       : ok && !ds[i]->broken
+			               ? (uint64_t)ds[i]->m.shape[0]
+			               : (uint64_t)ds[i]->mark;
+		}
+		MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT64_T, MPI_MIN,
+		              a->writers);
+		for (size_t i = 0; i < n; i++) {
+			sr_dset *d = ds[i];
+			if (!d || v[i] <= d->mark)
+				continue;
+			for (int k = 0; rec->rank == 0 && k < rec->nst; k++) {
+				sr_store *st = rec->st[k];
+				if (!st->hold_extent || !d->h[k])
+					continue;
+				sr_meta m = d->m;
+				m.shape[0] = (size_t)v[i];
+				size_t start[SIMREC_MAX_NDIM] = {0},
+				       count[SIMREC_MAX_NDIM] = {0};
+				int r = st->ops->write(st, d->h[k], &m, start,
+				                       count, NULL);
+				if (r && !rc)
+					rc = sr_fail(&rec->err, r,
+					             "key '%s' in '%s': cannot "
+					             "publish %zu steps: %s",
+					             d->key, st->uri.path,
+					             (size_t)v[i],
+					             rec->err.msg);
+			}
+			if (!rc)
+				d->mark = (size_t)v[i];
+		}
+	}
+	for (int k = 0; !rc && rec->rank == 0 && k < rec->nst; k++) {
+		sr_store *st = rec->st[k];
+		int r = st->hold_extent ? st->ops->commit(st) : 0;
+		if (r)
+			rc = sr_fail(&rec->err, r, "commit of '%s' failed: %s",
+			             st->uri.path, rec->err.msg);
+	}
+	return rc;
+}
+
 static int coll_flush(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
@@ -276,6 +336,9 @@ static int coll_flush(simrec_t *rec)
 	    rec->st[0]->mode != SIMREC_MODE_READONLY) {
 		double t0 = sr_now();
 		r2 = sr_flush_local(rec);
+		if (a->hold)
+			r2 = r2 ? (publish_marks(rec, 0), r2)
+			        : publish_marks(rec, 1);
 		a->t_io += sr_now() - t0;
 		if (!rc)
 			rc = r2;

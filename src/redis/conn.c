@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,12 +312,21 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 		 * resynchronised, so the connection is dropped too */
 		int bad = r->c->err == REDIS_ERR_PROTOCOL ||
 		          r->c->err == REDIS_ERR_OOM;
-		int rc = bad ? sr_fail(r->err, SIMREC_EFORMAT,
-		                       "redis %s:%d: malformed reply or one "
-		                       "over %zu bytes: %s",
-		                       r->host, r->port, r->max_reply,
-		                       r->c->errstr)
-		             : conn_fail(r, "connection lost");
+		/* hiredis reports a socket timeout as EAGAIN's text */
+		int late = r->c->err == REDIS_ERR_IO &&
+		           (!strcmp(r->c->errstr, strerror(EAGAIN)) ||
+		            !strcmp(r->c->errstr, strerror(ETIMEDOUT)));
+		int rc = bad    ? sr_fail(r->err, SIMREC_EFORMAT,
+		                          "redis %s:%d: malformed reply or one "
+		                             "over %zu bytes: %s",
+		                          r->host, r->port, r->max_reply,
+		                          r->c->errstr)
+		         : late ? sr_fail(r->err, SIMREC_ECONN,
+		                          "redis %s:%d: timed out after %g s "
+		                          "(no reply; the URI's ?timeout= sets "
+		                          "it)",
+		                          r->host, r->port, r->timeout)
+		                : conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
 	}

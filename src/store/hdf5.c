@@ -6,13 +6,19 @@
  * of hdf5-blosc / hdf5plugin: readers need that plugin). */
 
 #include <blosc.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../codec/codec.h"
 #include "../codec/h5lzf.h"
+#include "../common/oserr.h"
 #include "store.h"
 
 #define BLOSC_FILTER 32001
@@ -387,6 +393,10 @@ static int h5_open(sr_store *st)
 		/* a new file: EXCL, so nothing made meanwhile is truncated */
 		h->file = H5Fcreate(path, there ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
 		                    H5P_DEFAULT, fapl);
+		/* a valid (empty) file on disk at once: a crash before the
+		 * first flush leaves a store that opens */
+		if (h->file >= 0)
+			H5Fflush(h->file, H5F_SCOPE_GLOBAL);
 	}
 	H5Pclose(fapl);
 	if (!rc && h->file < 0)
@@ -441,15 +451,57 @@ static void file_end(sr_store *st)
 	}
 }
 
+static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *arg)
+{
+	SR_UNUSED(n);
+	int *err = arg;
+	if (!*err)
+		*err = sr_os_errno_in(e->desc);
+	return 0;
+}
+
+/* Next chunk index in [lo, hi], row-major; 0 when done. */
+static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
+{
+	for (int i = ndim - 1; i >= 0; i--) {
+		if (++idx[i] <= hi[i])
+			return 1;
+		idx[i] = lo[i];
+	}
+	return 0;
+}
+
+/* A failure named by its cause: the errno in HDF5's error stack (or a
+ * full file system), else what failed. */
+static int h5_fail(sr_store *st, const char *what)
+{
+	int err = 0;
+	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, errno_cb, &err);
+	err = sr_os_refine(err, st->uri.path);
+	if (err)
+		return sr_fail(st->err, SIMREC_EIO, "%s '%s': %s", what,
+		               st->uri.path, sr_os_cause(err));
+	return sr_fail(st->err, SIMREC_EIO, "%s '%s' failed", what,
+	               st->uri.path);
+}
+
+/* Flush, then fsync the file: an acknowledged step survives a host
+ * crash (in parallel every writer syncs; the pages are shared). */
 static int h5_commit(sr_store *st)
 {
 	h5_store *h = st->impl;
 	if (st->mode == SIMREC_MODE_READONLY)
 		return 0;
-	return H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0
-	               ? sr_fail(st->err, SIMREC_EIO, "H5Fflush of '%s' failed",
-	                         st->uri.path)
-	               : 0;
+	if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
+		return h5_fail(st, "H5Fflush of");
+	int fd = open(st->uri.path, O_RDONLY);
+	int bad = fd < 0 || fsync(fd) != 0;
+	int err = bad ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	return bad ? sr_fail(st->err, SIMREC_EIO, "fsync of '%s': %s",
+	                     st->uri.path, sr_os_cause(err))
+	           : 0;
 }
 
 static int flush_pending_vlen(sr_store *st, int rc);
@@ -723,6 +775,30 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	return lookup(st, key, &ignored, ds);
 }
 
+/* The current extent along dimension 0. */
+static size_t dim0(h5_ds *d)
+{
+	hsize_t dims[SIMREC_MAX_NDIM] = {0};
+	hid_t sp = H5Dget_space(d->dset);
+	if (H5Sget_simple_extent_ndims(sp) > 0)
+		H5Sget_simple_extent_dims(sp, dims, NULL);
+	H5Sclose(sp);
+	return (size_t)dims[0];
+}
+
+/* A failed write leaves no phantom step: shrink back to old rows. */
+static void rollback(h5_ds *d, const sr_meta *m, size_t old)
+{
+	if (m->ndim == 0 || dim0(d) == old)
+		return;
+	hsize_t dims[SIMREC_MAX_NDIM];
+	hid_t sp = H5Dget_space(d->dset);
+	H5Sget_simple_extent_dims(sp, dims, NULL);
+	H5Sclose(sp);
+	dims[0] = old;
+	H5Dset_extent(d->dset, dims);
+}
+
 static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
 {
 	if (m->ndim == 0)
@@ -735,10 +811,7 @@ static int extend(sr_store *st, h5_ds *d, const sr_meta *m)
 		return 0;
 	dims[0] = m->shape[0];
 	return H5Dset_extent(d->dset, dims) < 0
-	               ? sr_fail(st->err, SIMREC_EIO,
-	                         "cannot extend a dataset of "
-	                         "'%s'",
-	                         st->uri.path)
+	               ? h5_fail(st, "cannot extend a dataset of")
 	               : 0;
 }
 
@@ -765,17 +838,30 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
+	size_t old = dim0(d);
 	int rc = extend(st, d, m);
 	if (rc)
 		return rc;
+	for (int i = 0; i < m->ndim; i++)
+		if (!count[i])
+			return 0; /* only the extent (a truncation, a mark) */
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
 	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
 	H5Sclose(fs);
 	H5Sclose(ms);
-	return e < 0 ? sr_fail(st->err, SIMREC_EIO, "H5Dwrite to '%s' failed",
-	                       st->uri.path)
-	             : 0;
+	int bad = e < 0;
+	if (h->parallel) /* the rollback below is collective */
+		MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX,
+		              st->comm);
+	if (!bad)
+		return 0;
+	rc = e < 0 ? h5_fail(st, "H5Dwrite to")
+	           : sr_fail(st->err, SIMREC_EIO,
+	                     "H5Dwrite to '%s' failed on another writer",
+	                     st->uri.path);
+	rollback(d, m, old);
+	return rc;
 }
 
 /* H5Dwrite of n vlen items at row0 of dset (memory type mtype). */
@@ -870,6 +956,7 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
+	size_t old = dim0(d);
 	int rc = extend(st, d, m);
 	if (rc || !n)
 		return rc;
@@ -878,8 +965,11 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 		MPI_Comm_rank(st->comm, &rank);
 		return rank ? 0 : vlen_defer(st, d, m->dtype, row0, n, items);
 	}
-	return vlen_write(st, d->dset, d->mtype, m->dtype, h->dxpl, row0, n,
-	                  items);
+	rc = vlen_write(st, d->dset, d->mtype, m->dtype, h->dxpl, row0, n,
+	                items);
+	if (rc)
+		rollback(d, m, old); /* no phantom rows */
+	return rc;
 }
 
 /* After the parallel file is closed: writer 0 writes the kept vlen items
@@ -934,6 +1024,69 @@ static int flush_pending_vlen(sr_store *st, int rc)
 		             "writer 0 could not write the strings of '%s'",
 		             st->uri.path);
 	return rc;
+}
+
+/* Every chunk inside the shape allocated (a chunk never written is not,
+ * unless the file was written in parallel, which allocates early) and,
+ * without filters, of its full size. */
+static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	h5_ds *d = ds;
+	int nd = m->ndim;
+	*whole = nd ? m->shape[0] : 1;
+	if (!nd || !m->shape[0])
+		return 0;
+	int rc = ds_begin(st, d);
+	if (rc)
+		return rc;
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED;
+	int filtered = H5Pget_nfilters(dcpl) > 0;
+	H5Pclose(dcpl);
+	size_t celems = 1, nbad = 0, first = SIZE_MAX, last = 0;
+	size_t lo[SIMREC_MAX_NDIM] = {0}, hi[SIMREC_MAX_NDIM],
+	       idx[SIMREC_MAX_NDIM] = {0};
+	for (int i = 0; i < nd; i++) {
+		if (!m->shape[i] || !m->chunks[i])
+			chunked = 0;
+		else
+			hi[i] = (m->shape[i] - 1) / m->chunks[i];
+		celems *= m->chunks[i];
+	}
+	size_t full = celems * simrec_dtype_size(m->dtype);
+	char bad[256] = "";
+	while (chunked) {
+		hsize_t off[SIMREC_MAX_NDIM], size = 0;
+		haddr_t addr = HADDR_UNDEF;
+		unsigned mask = 0;
+		for (int i = 0; i < nd; i++)
+			off[i] = idx[i] * m->chunks[i];
+		herr_t e = H5Dget_chunk_info_by_coord(d->dset, off, &mask,
+		                                      &addr, &size);
+		const char *why = e < 0 || addr == HADDR_UNDEF ? "never written"
+		                  : !filtered && full && size < full ? "short"
+		                                                     : NULL;
+		if (why) {
+			if (!nbad++)
+				snprintf(bad, sizeof bad,
+				         "the chunk at step %zu is %s",
+				         (size_t)off[0], why);
+			first = idx[0] < first ? idx[0] : first;
+			last = idx[0] > last ? idx[0] : last;
+		}
+		if (!next_chunk(nd, lo, hi, idx))
+			break;
+	}
+	ds_end(st, d);
+	if (!nbad)
+		return 0;
+	size_t c0 = m->chunks[0], end = (last + 1) * c0;
+	*whole = first * c0;
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
+	               "bad chunk(s), %s",
+	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1,
+	               d->key, st->uri.path, nbad, bad);
 }
 
 static int h5_read(sr_store *st, void *ds, const sr_meta *m,
@@ -1448,6 +1601,10 @@ static char *q_describe(sr_store *st, void *ds, const sr_meta *m)
 {
 	QUIET(char *, h5_describe(st, ds, m));
 }
+static int q_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	QUIET(int, h5_check(st, ds, m, whole));
+}
 
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
@@ -1472,4 +1629,5 @@ const sr_store_ops sr_hdf5_ops = {
         .list = q_list,
         .disk_bytes = h5_disk_bytes,
         .describe = q_describe,
+        .check = q_check,
 };

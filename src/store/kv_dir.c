@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/oserr.h"
 #include "../common/size.h"
 #include "kv.h"
 
@@ -245,13 +246,13 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 		rc = sr_fail(kv->e, SIMREC_EIO,
 		             "cannot create directories for "
 		             "'%s': %s",
-		             p, strerror(errno));
+		             p, sr_os_cause(errno));
 		goto out;
 	}
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0664);
 	if (fd < 0) {
 		rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s", tmp,
-		             strerror(errno));
+		             sr_os_cause(errno));
 		goto out;
 	}
 	const char *b = val;
@@ -262,7 +263,7 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 			continue;
 		if (w <= 0) {
 			rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s",
-			             tmp, strerror(errno));
+			             tmp, sr_os_cause(errno));
 			break;
 		}
 		b += w;
@@ -272,7 +273,7 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	if (!rc && rename(tmp, p))
 		rc = sr_fail(kv->e, SIMREC_EIO,
 		             "cannot rename '%s' to '%s': %s", tmp, p,
-		             strerror(errno));
+		             sr_os_cause(errno));
 	if (rc) {
 		unlink(tmp);
 		goto out;

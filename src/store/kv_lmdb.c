@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/oserr.h"
 #include "../common/size.h"
 #include "kv.h"
 
@@ -25,6 +26,12 @@ struct sr_kv {
 
 static int lmdb_fail(sr_kv *kv, int rc, const char *what)
 {
+	/* an errno (LMDB reports a short write to a full disk as EIO):
+	 * name the cause */
+	if (rc > 0)
+		return sr_fail(kv->e, SIMREC_EIO, "LMDB store '%s': %s: %s",
+		               kv->path, what,
+		               sr_os_cause(sr_os_refine(rc, kv->path)));
 	return sr_fail(kv->e, SIMREC_EIO, "LMDB store '%s': %s: %s%s", kv->path,
 	               what, mdb_strerror(rc),
 	               rc == MDB_MAP_FULL ? " (raise map_size=)" : "");

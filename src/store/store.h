@@ -84,6 +84,9 @@ typedef struct sr_store_ops {
 	/* optional: store-specific facts about a dataset as a JSON object
 	 * text (malloc'd): "compressor", "stored_bytes", ... */
 	char *(*describe)(sr_store *st, void *ds, const sr_meta *m);
+	/* optional: *whole = leading rows whose chunks are all present and
+	 * sound; SIMREC_EFORMAT (naming the steps) if fewer than shape[0] */
+	int (*check)(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2
@@ -99,6 +102,10 @@ struct sr_store {
 	/* other processes may change the store between two lock sections
 	 * (a ?lock= store): cache nothing across operations */
 	int shared;
+	/* several writers append to one dataset: writes keep the extent at
+	 * the commit mark the caller passes (chunks past it stay invisible)
+	 * and a write of zero rows only publishes a new extent */
+	int hold_extent;
 	sr_err *err;
 	void *impl;
 };

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -767,8 +768,14 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 	size_t isz = simrec_dtype_size(m->dtype);
 	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
 	for (int i = 0; i < nd; i++) {
-		if (!count[i])
-			return 0;
+		if (!count[i]) {
+			/* no data: only publish the extent (a commit mark) */
+			int rc = z->kvo->begin(z->kv);
+			if (!rc)
+				rc = update_shape(st, d, m);
+			return rc ? (z->kvo->abort(z->kv), rc)
+			          : z->kvo->commit(z->kv);
+		}
 		lo[i] = idx[i] = start[i] / m->chunks[i];
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
 	}
@@ -1209,6 +1216,64 @@ static char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 	return text;
 }
 
+/* Every chunk inside the shape present and decoding (vlen: present). */
+static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	*whole = nd ? m->shape[0] : 1;
+	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t lo[SIMREC_MAX_NDIM] = {0}, hi[SIMREC_MAX_NDIM],
+	       idx[SIMREC_MAX_NDIM] = {0};
+	for (int i = 0; i < nd; i++) {
+		if (!m->shape[i] || !m->chunks[i])
+			return 0;
+		celems *= m->chunks[i];
+		hi[i] = (m->shape[i] - 1) / m->chunks[i];
+	}
+	if (!nd)
+		return 0;
+	if (isz && sr_grow(&z->chunk, &z->chcap, celems * isz))
+		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	size_t nbad = 0, first = SIZE_MAX, last = 0;
+	char ck[4096], bad[4200] = "";
+	do {
+		chunk_key(ck, sizeof ck, d, nd, idx);
+		const void *v;
+		size_t len;
+		int r = z->kvo->get(z->kv, ck, &v, &len);
+		const char *why = r == SIMREC_ENOKEY ? "missing"
+		                  : r                ? "unreadable"
+		                                     : NULL;
+		if (!r && isz &&
+		    sr_codec_decode(d->compressed, v, len, z->chunk,
+		                    celems * isz, st->codec.nthreads, st->err))
+			why = "short or does not decode";
+		if (!why)
+			continue;
+		if (!nbad++)
+			snprintf(bad, sizeof bad, "'%s' %s", ck, why);
+		if (idx[0] < first)
+			first = idx[0];
+		if (idx[0] > last)
+			last = idx[0];
+	} while (next_chunk(nd, lo, hi, idx));
+	z->kvo->read_end(z->kv);
+	if (!nbad)
+		return 0;
+	size_t c0 = m->chunks[0], end = (last + 1) * c0;
+	*whole = first * c0;
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
+	               "bad chunk(s), first %s",
+	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1,
+	               d->key, st->uri.path, nbad, bad);
+}
+
 #define ZARR_OPS                                                               \
 	.version = SR_STORE_OPS_VERSION, .close = zarr_close,                  \
 	.commit = zarr_commit, .lookup = zarr_lookup, .create = zarr_create,   \
@@ -1216,7 +1281,8 @@ static char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 	.read_vlen = zarr_read_vlen, .release = zarr_release,                  \
 	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                  \
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
-	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe
+	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe,              \
+	.check = zarr_check
 
 /* map_size: LMDB's map (a size with unit, default 1 TiB, sparse);
  * sync=0: commits survive a crashed process but are not forced to disk */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# A full disk: record into a 4 MiB tmpfs until it fails, for each store.
+# The failure must name the cause ("no space left on device") and the
+# path; the store must still open and read, and its readable steps must
+# equal the steps the last successful flush acknowledged (no phantom).
+# Needs root (mount); the tmpfs is unmounted in a trap.
+# usage: enospc.sh MPIEXEC TEST_FAULTS CHECK_PY WORKDIR SCHEME...
+set -u
+[ "$(id -u)" = 0 ] || { echo "enospc: needs root to mount a tmpfs"; exit 77; }
+mpiexec=$1 bin=$2 check=$3 work=$4
+shift 4
+mnt=$work/small
+mkdir -p "$mnt"
+mounted=0
+cleanup() { [ "$mounted" = 1 ] && umount "$mnt"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+fail=0
+for scheme in "$@"; do
+	mount -t tmpfs -o size=4m tmpfs "$mnt" || exit 1
+	mounted=1
+	store=$mnt/store
+	out=$(timeout -k 5 60 "$mpiexec" -n 2 --oversubscribe "$bin" write \
+		"$scheme:$store?codec=none" 400 2 8192 2>&1)
+	acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
+	msg=$(echo "$out" | grep '^failed after' | head -1)
+	echo "$scheme: acked $acked; $msg"
+	case $msg in
+	*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
+	*) echo "$scheme: FAIL: the cause or the path is not named"; fail=1 ;;
+	esac
+	# whole steps only: at least the acknowledged ones, at most those
+	# recorded before the failure was reported (a flush interval)
+	res=$("$bin" check "$scheme:$store" ">=$acked" 2>&1 | tail -1)
+	echo "$scheme: simrec reads $res"
+	steps=$(echo "$res" | awk '/^steps/ {print $2}')
+	"$bin" check "$scheme:$store" ">=$acked" >/dev/null 2>&1 &&
+		[ "${steps:-0}" -le $((acked + 2)) ] || {
+		echo "$scheme: FAIL: torn, unreadable or phantom steps"
+		fail=1
+	}
+	py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
+	echo "$scheme: python reads $py"
+	case $py in "steps $steps torn 0") ;; *) fail=1 ;; esac
+	umount "$mnt"
+	mounted=0
+done
+[ "$fail" = 0 ] && echo "enospc: ok"
+exit "$fail"
