@@ -6,7 +6,10 @@ uses), draws file -> file arrows for every call or reference between two
 files, and checks (1) that the file graph has no cycle and (2) that every
 arrow between folders goes down the layer order below.
 
-    check_layers.py OBJECT_DIR
+    check_layers.py OBJECT_DIR SOURCE_DIR
+
+Objects whose source file no longer exists (left in an old build
+directory) are ignored.
 """
 import os
 import subprocess
@@ -27,13 +30,14 @@ def symbols(obj):
 
 
 def main():
-    root = sys.argv[1]
+    root, srcdir = sys.argv[1], sys.argv[2]
     objs = {}
     for d, _, files in os.walk(root):
         for f in files:
             if f.endswith(".c.o"):
                 rel = os.path.relpath(os.path.join(d, f), root)[:-2]
-                objs[rel] = os.path.join(d, f)
+                if os.path.exists(os.path.join(srcdir, rel)):
+                    objs[rel] = os.path.join(d, f)
     if len(objs) < 10:
         sys.exit(f"only {len(objs)} object files under {root}")
     defs, uses = {}, {}
