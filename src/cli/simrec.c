@@ -752,8 +752,12 @@ static int cmd_verify(int argc, char **argv)
 		return 1;
 	keylist cut = {0}; /* keys to truncate, and their whole steps */
 	size_t *cutn = calloc(1, sizeof *cutn);
-	keylist l = {0};
-	int rc = simrec_list(rec, "", collect, &l);
+	keylists all = {{0}, {0}};
+	int rc = simrec_list(rec, "", collect, &all);
+	keylist l = all.ds; /* groups hold no data to check */
+	for (size_t i = 0; i < all.groups.n; i++)
+		free(all.groups.v[i]);
+	free(all.groups.v);
 	int bad = rc != 0;
 	for (size_t i = 0; i < l.n; i++) {
 		simrec_dataset_t *ds;
@@ -831,7 +835,7 @@ static int cmd_verify(int argc, char **argv)
 			size_t *p = realloc(cutn, (cut.n + 1) * sizeof *p);
 			if (p)
 				cutn = p;
-			if (p && !collect(l.v[i], 1, &cut))
+			if (p && !collect_one(l.v[i], &cut))
 				cutn[cut.n - 1] = whole;
 		}
 		if (!torn) {
