@@ -178,6 +178,11 @@ typedef struct simrec_options {
 	                   SIMREC_IO_SUMMARY=1) */
 } simrec_options_t;
 
+/* sizeof of the public struct simrec_NAME ("options", "attr",
+ * "lock_status"), for language bindings to check their mirrors of them;
+ * 0 for another name. */
+SIMREC_API size_t simrec_struct_size(const char *name);
+
 /* Fill *opts with the defaults. */
 SIMREC_API void simrec_options_init(simrec_options_t *opts);
 
@@ -238,7 +243,8 @@ SIMREC_API int simrec_flush(simrec_t *rec);
  * Detail of the last failure on rec, naming the key, file or rank. Valid
  * until the next call on rec. With rec == NULL: the detail of the calling
  * thread's last failed simrec_open()/simrec_open_comm() (which return no
- * recorder), valid until the next failed open in that thread.
+ * recorder) or simrec_close() (which freed it), valid until the next such
+ * failure in that thread.
  */
 SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
 

@@ -5,12 +5,18 @@
  *                                      on its next chunk write and flush
  *   test_lock_store nest SCHEME DIR    simrec_list's callback opens and
  *                                      reads every dataset under the lock
+ *   test_lock_store names SCHEME DIR   every spelling of one store (./,
+ *                                      trailing slash, a symbolic link)
+ *                                      names one lock
  */
+#define _DEFAULT_SOURCE
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 
-static char uri[4200], res[4096];
+static char uri[8600], res[4096];
 
 static simrec_t *open_rec(simrec_mode_t mode)
 {
@@ -125,6 +131,93 @@ static void nest(void)
 	       w.read);
 }
 
+/* A store copied elsewhere (or a lock server that lost its data) holds a
+ * token above the lock's counter: the next writer moves the counter past
+ * it instead of being refused forever. */
+static void copied(void)
+{
+	double row[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	size_t shape[1] = {8};
+	simrec_t *a = open_rec(SIMREC_MODE_CREATE);
+	for (int i = 0; i < 3; i++)
+		CHECK_OK(a,
+		         simrec_record(a, "x", SIMREC_FLOAT64, 1, shape, row));
+	CHECK_OK(a, simrec_close(a));
+	/* push the original's counter up, then copy the store */
+	for (int i = 0; i < 3; i++) {
+		a = open_rec(SIMREC_MODE_APPEND);
+		CHECK_OK(a,
+		         simrec_record(a, "x", SIMREC_FLOAT64, 1, shape, row));
+		CHECK_OK(a, simrec_close(a));
+	}
+	char cmd[9000], copy[4200], copyres[8500];
+	snprintf(copy, sizeof copy, "%s-copy", strchr(res, ':') + 1);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", copy,
+	         strchr(res, ':') + 1, copy);
+	CHECK(system(cmd) == 0);
+	snprintf(copyres, sizeof copyres, "%.*s:%s",
+	         (int)(strchr(res, ':') - res), res, copy);
+	simrec_lock_t *l;
+	CHECK(simrec_lock_open(&l, "redis://", copyres, 0) == 0);
+	simrec_lock_break(l); /* a fresh name: its counter starts low */
+	simrec_lock_close(l);
+	snprintf(uri, sizeof uri, "%s?lock=redis://", copyres);
+	simrec_t *b = open_rec(SIMREC_MODE_APPEND);
+	CHECK_OK(b, simrec_record(b, "x", SIMREC_FLOAT64, 1, shape, row));
+	CHECK_OK(b, simrec_close(b));
+	printf("copied: a copied store takes appends under the lock\n");
+}
+
+static void names(const char *scheme, const char *dir)
+{
+	char a[4300], b[4300], c[4300], link[4200], target[4200];
+	snprintf(target, sizeof target, "%s/names-store", dir);
+	snprintf(link, sizeof link, "%s/names-link", dir);
+	unlink(link);
+	mkdir(target, 0755); /* the store exists: the link resolves */
+	CHECK(symlink(target, link) == 0);
+	CHECK(chdir(dir) == 0);
+	snprintf(a, sizeof a, "%s:%s", scheme, target);
+	snprintf(b, sizeof b, "%s:./names-store/", scheme);
+	snprintf(c, sizeof c, "%s:%s", scheme, link);
+	simrec_lock_t *la, *lb, *lc;
+	CHECK(simrec_lock_open(&la, "redis://", a, 0) == 0);
+	simrec_lock_break(la);
+	CHECK(simrec_lock_open(&lb, "redis://", b, 0) == 0);
+	CHECK(simrec_lock_open(&lc, "redis://", c, 0) == 0);
+	CHECK(simrec_lock_acquire(la, SIMREC_LOCK_WRITE, 5, NULL) == 0);
+	/* the other spellings wait for the same lock */
+	CHECK(simrec_lock_acquire(lb, SIMREC_LOCK_READ, 0.3, NULL) ==
+	      SIMREC_ETIMEDOUT);
+	CHECK(simrec_lock_acquire(lc, SIMREC_LOCK_READ, 0.3, NULL) ==
+	      SIMREC_ETIMEDOUT);
+	CHECK(simrec_lock_release(la) == 0);
+	CHECK(simrec_lock_acquire(lb, SIMREC_LOCK_READ, 5, NULL) == 0);
+	CHECK(simrec_lock_release(lb) == 0);
+	simrec_lock_close(la);
+	simrec_lock_close(lb);
+	simrec_lock_close(lc);
+	/* redis stores: one lock per prefix, credentials not in the name */
+	simrec_lock_t *p1, *p2, *p3;
+	CHECK(simrec_lock_open(&p1, "redis://", "redis:redis://h:1?prefix=a",
+	                       0) == 0);
+	simrec_lock_break(p1);
+	CHECK(simrec_lock_open(&p2, "redis://", "redis:redis://h:1?prefix=b",
+	                       0) == 0);
+	CHECK(simrec_lock_open(&p3, "redis://",
+	                       "redis:redis://:pw@h:1?prefix=a", 0) == 0);
+	CHECK(simrec_lock_acquire(p1, SIMREC_LOCK_WRITE, 5, NULL) == 0);
+	CHECK(simrec_lock_acquire(p2, SIMREC_LOCK_WRITE, 5, NULL) == 0);
+	CHECK(simrec_lock_acquire(p3, SIMREC_LOCK_READ, 0.3, NULL) ==
+	      SIMREC_ETIMEDOUT);
+	CHECK(simrec_lock_release(p1) == 0);
+	CHECK(simrec_lock_release(p2) == 0);
+	simrec_lock_close(p1);
+	simrec_lock_close(p2);
+	simrec_lock_close(p3);
+	printf("names: one lock per store however it is spelled\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
@@ -137,6 +230,10 @@ int main(int argc, char **argv)
 		fence();
 	else if (!strcmp(argv[1], "nest"))
 		nest();
+	else if (!strcmp(argv[1], "copied"))
+		copied();
+	else if (!strcmp(argv[1], "names"))
+		names(argv[2], argv[3]);
 	else
 		return 2;
 	printf("lock store %s: ok\n", argv[1]);

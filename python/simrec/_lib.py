@@ -64,7 +64,20 @@ class LockStatus(ctypes.Structure):
         ("token", ctypes.c_uint64),
         ("writer_id", ctypes.c_char * 128),
         ("writer_lease", ctypes.c_double),
+        ("writer_since", ctypes.c_double),
     ]
+
+
+def _check_layouts():
+    """ctypes mirrors of C structs must have the C sizes (a mismatch lets
+    the library write past a Python buffer)."""
+    for name, cls in (("lock_status", LockStatus), ("attr", Attr),
+                      ("options", Options)):
+        size = lib.simrec_struct_size(name.encode())
+        if size != ctypes.sizeof(cls):
+            raise ImportError("simrec: struct simrec_%s is %d bytes in the "
+                              "library, %d in this package: mismatched "
+                              "versions" % (name, size, ctypes.sizeof(cls)))
 
 
 LIST_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
@@ -165,6 +178,9 @@ _decl("simrec_lock_status", _I, _P, ctypes.POINTER(LockStatus))
 _decl("simrec_lock_break", _I, _P)
 _decl("simrec_lock_errmsg", _S, _P)
 _decl("simrec_lock_close", None, _P)
+
+_decl("simrec_struct_size", ctypes.c_size_t, _S)
+_check_layouts()
 
 # The C library's free(), for the JSON text of simrec_dataset_describe.
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))

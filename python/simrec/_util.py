@@ -16,11 +16,14 @@ DT_TO_NP[_lib.STRING] = np.dtype(object)
 
 
 def encode(text, what="key"):
-    if isinstance(text, bytes):
-        return text
-    if not isinstance(text, str):
+    """text as the C API takes it: UTF-8 without NUL (C would cut it)."""
+    if isinstance(text, str):
+        text = text.encode()
+    elif not isinstance(text, bytes):
         raise TypeError("%s must be str, not %s" % (what, type(text).__name__))
-    return text.encode()
+    if b"\0" in text:
+        raise ValueError("%s %r holds a NUL character" % (what, text))
+    return text
 
 
 def check(rc, rec_handle):

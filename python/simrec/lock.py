@@ -67,7 +67,8 @@ class Lock:
         return {"readers": st.readers, "writer": bool(st.writer),
                 "waiting_writers": st.waiting_writers, "token": st.token,
                 "writer_id": st.writer_id.decode(errors="replace"),
-                "writer_lease": st.writer_lease}
+                "writer_lease": st.writer_lease,
+                "writer_since": st.writer_since}
 
     def break_lock(self):
         """Clear every holder and waiter of the resource (manual recovery)."""

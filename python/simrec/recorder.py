@@ -143,7 +143,9 @@ class Recorder:
         _live.discard(self)
         rc = lib.simrec_close(h)
         if rc:
-            raise error_for(rc, "closing %r" % self.uri)
+            detail = lib.simrec_errmsg(None)
+            detail = detail.decode(errors="replace") if detail else ""
+            raise error_for(rc, "closing %r: %s" % (self.uri, detail))
 
     def flush(self):
         """Push buffered records to the stores and commit them."""

@@ -87,6 +87,13 @@ void sr_uri_list_free(sr_uri_list *l);
  * The one place where SIMREC_STORE is read. */
 const char *sr_uri_choose(const char *given, simrec_mode_t mode);
 
+/* The name of a store as a lock resource, the same however the store was
+ * spelled: "scheme:PATH" with PATH made absolute and free of symbolic
+ * links, "./", ".." and repeated or trailing slashes (the parent resolved
+ * when the store does not exist yet); "redis:redis://HOST:PORT[/DB]..."
+ * without user or password. Other text is copied. */
+void sr_resource_name(const char *in, char *out, size_t cap);
+
 /* Parse a size with an optional binary unit: "64k", "8M", "4G", "1T";
  * plain digits are bytes. -1 on a malformed or overflowing value. */
 int sr_parse_size(const char *v, size_t *out);

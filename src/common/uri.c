@@ -1,6 +1,8 @@
 /* Store URIs: "scheme:path?key=value&key=value", and ';'-separated lists
  * of them. Parsed once, here; every layer reads the parsed struct. */
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +84,13 @@ int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 	if (rc)
 		return rc;
 	u->path = rest;
+	/* "run.zarr/" is "run.zarr": a trailing slash would make lstat()
+	 * follow a symbolic link that create mode must not go through */
+	if (strcmp(u->scheme, "redis")) {
+		size_t pl = strlen(rest);
+		while (pl > 1 && rest[pl - 1] == '/')
+			rest[--pl] = 0;
+	}
 	u->lock = sr_uri_param(u, "lock");
 	if (u->lock && !*u->lock)
 		return uri_fail(u, e, SIMREC_EURI, "empty lock= server", text);
@@ -188,4 +197,70 @@ int sr_parse_size(const char *v, size_t *out)
 		return -1;
 	*out = (size_t)(x << shift);
 	return 0;
+}
+
+/* PATH absolute and canonical; a PATH that does not exist yet gets its
+ * parent resolved. */
+static void canonical_path(const char *path, char *out, size_t cap)
+{
+	char buf[PATH_MAX];
+	if (realpath(path, buf)) {
+		snprintf(out, cap, "%s", buf);
+		return;
+	}
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", path);
+	size_t n0 = strlen(dir);
+	while (n0 > 1 && dir[n0 - 1] == '/')
+		dir[--n0] = 0;
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : dir;
+	if (slash == dir)
+		snprintf(buf, sizeof buf, "/");
+	else if (slash)
+		*slash = 0;
+	if (slash != dir &&
+	    !realpath(slash ? dir : ".", buf)) { /* no parent: as given */
+		snprintf(out, cap, "%s", path);
+		return;
+	}
+	int n = snprintf(out, cap, "%s%s%s", buf, strcmp(buf, "/") ? "/" : "",
+	                 base);
+	if (n < 0 || (size_t)n >= cap) /* too long to resolve: as given */
+		snprintf(out, cap, "%s", path);
+}
+
+void sr_resource_name(const char *in, char *out, size_t cap)
+{
+	const char *colon = in ? strchr(in, ':') : NULL;
+	if (!colon || !cap) {
+		snprintf(out, cap, "%s", in ? in : "");
+		return;
+	}
+	size_t sl = (size_t)(colon - in);
+	if (sl == 5 && !strncmp(in, "redis", 5)) {
+		/* redis:redis://[user:pass@]host... : no credentials */
+		const char *p = colon + 1, *rest = strstr(p, "://");
+		const char *at = rest ? strchr(rest + 3, '@') : NULL;
+		const char *end =
+		        rest ? rest + 3 + strcspn(rest + 3, "/?") : NULL;
+		if (at && end && at < end) {
+			const char *last = at;
+			for (const char *q = at; q && q < end;
+			     q = strchr(q + 1, '@'))
+				last = q;
+			snprintf(out, cap, "redis:%.*s%s", (int)(rest + 3 - p),
+			         p, last + 1);
+		} else {
+			snprintf(out, cap, "%s", in);
+		}
+		return;
+	}
+	if (sl == 6 && !strncmp(in, "memory", 6)) {
+		snprintf(out, cap, "%s", in);
+		return;
+	}
+	char path[PATH_MAX];
+	canonical_path(colon + 1, path, sizeof path);
+	snprintf(out, cap, "%.*s:%s", (int)sl, in, path);
 }

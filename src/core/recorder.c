@@ -37,6 +37,19 @@ void sr_note_open_error(const sr_err *e)
 	snprintf(open_error, sizeof open_error, "%s", e->msg);
 }
 
+size_t simrec_struct_size(const char *name)
+{
+	if (!name)
+		return 0;
+	if (!strcmp(name, "options"))
+		return sizeof(simrec_options_t);
+	if (!strcmp(name, "attr"))
+		return sizeof(simrec_attr_t);
+	if (!strcmp(name, "lock_status"))
+		return sizeof(simrec_lock_status_t);
+	return 0;
+}
+
 const char *simrec_errmsg(const simrec_t *rec)
 {
 	if (!rec)
@@ -180,6 +193,8 @@ int simrec_close(simrec_t *rec)
 	rec->nst = 0;
 	if (rec->coll)
 		rec->coll->free(rec);
+	if (rc) /* the recorder is gone: keep why for simrec_errmsg(NULL) */
+		sr_note_open_error(&rec->err);
 	sr_rec_free(rec);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../redis/conn.h"
+#include "lock.h"
 
 /* KEYS: readers writer wwait token; ARGV: id lease_ms */
 #define LUA_PRELUDE                                                        \
@@ -238,8 +239,11 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 	}
 	l->lease_ms = (long)((lease_seconds > 0 ? lease_seconds : 5.0) * 1000);
 	static const char *names[4] = {"readers", "writer", "wwait", "token"};
-	char shown[480]; /* a password in the resource stays out of keys */
-	simrec_uri_masked(resource, shown, sizeof shown);
+	/* one name however the store is spelled ("run.zarr", "./run.zarr/",
+	 * a symbolic link to it), and no password in it */
+	char named[480], shown[480];
+	sr_resource_name(resource, named, sizeof named);
+	simrec_uri_masked(named, shown, sizeof shown);
 	for (int i = 0; i < 4; i++)
 		snprintf(l->keys[i], sizeof l->keys[i],
 		         SR_REDIS_LOCK_NS "%s:%s", shown, names[i]);
@@ -448,4 +452,24 @@ void simrec_lock_close(simrec_lock_t *l)
 	sr_redis_close(&l->r);
 	sr_redis_close(&l->rbg);
 	free(l);
+}
+
+int sr_lock_raise_token(simrec_lock_t *l, uint64_t floor, uint64_t *token)
+{
+	static const char script[] =
+	        "local t = tonumber(redis.call('GET', KEYS[1]) or '0') "
+	        "if t < tonumber(ARGV[1]) then "
+	        "redis.call('SET', KEYS[1], ARGV[1]) end "
+	        "return redis.call('INCR', KEYS[1])";
+	redisReply *x;
+	int rc = sr_redis_cmdf(&l->r, &x, "EVAL %s 1 %s %llu", script,
+	                       l->keys[3], (unsigned long long)floor);
+	if (!rc)
+		rc = sr_redis_expect(&l->r, &x, REDIS_REPLY_INTEGER, "EVAL");
+	if (rc)
+		return rc;
+	*token = (uint64_t)x->integer;
+	l->token = *token;
+	freeReplyObject(x);
+	return 0;
 }

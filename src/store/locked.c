@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lock/lock.h"
 #include "store.h"
 
 #define LOCK_TIMEOUT 120.0
@@ -96,6 +97,16 @@ static int start_session(sr_store *st, uint64_t token)
 		return 0;
 	}
 	L->session = (int64_t)token;
+	if (stored > L->session && L->holder && !collective(st)) {
+		/* at open, nobody can have taken a token after ours: the
+		 * counter fell behind this store (the lock server lost its
+		 * data, or the store was copied). Move it past the store. */
+		uint64_t t2;
+		rc = sr_lock_raise_token(L->lock, (uint64_t)stored, &t2);
+		if (rc)
+			return lock_fail(st, rc);
+		L->session = (int64_t)t2;
+	}
 	if (stored > L->session)
 		return fence(st);
 	simrec_attr_t t = {.type = SIMREC_ATTR_INT, .i = L->session};
@@ -399,8 +410,13 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	            !(inner->ops->flags & SR_STORE_COLLECTIVE);
 	char res[4200];
 	char shown[4200]; /* the lock name never holds a password */
-	snprintf(shown, sizeof shown, "%s:%s", inner->uri.scheme,
-	         inner->uri.path);
+	/* a redis store is named by its prefix too (simrec_lock_open makes
+	 * file paths canonical) */
+	const char *prefix = sr_store_param(inner, "prefix");
+	int is_redis = !strcmp(inner->uri.scheme, "redis");
+	snprintf(shown, sizeof shown, "%s:%s%s%s", inner->uri.scheme,
+	         inner->uri.path, is_redis ? "?prefix=" : "",
+	         is_redis ? (prefix ? prefix : "simrec") : "");
 	simrec_uri_masked(shown, res, sizeof res);
 	double lease = sr_store_param_seconds(inner, "lease", 0);
 	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);

@@ -109,3 +109,20 @@ def test_error_in_with_block_still_closes(tmp_path):
     assert rec.closed
     with simrec.Recorder(uri, mode="r") as rec:
         assert rec.get_all("a")[:].tolist() == [1.5]
+
+
+def test_nul_in_names_is_refused():
+    with simrec.Recorder("memory:") as rec:
+        with pytest.raises(ValueError):
+            rec.record("k\x00hidden", 1.0)
+        with pytest.raises(ValueError):
+            rec.attrs["a\x00b"] = "x"
+        assert list(rec) == []
+
+
+def test_struct_layouts_match_the_library():
+    import ctypes
+    from simrec import _lib
+    for name, cls in (("lock_status", _lib.LockStatus), ("attr", _lib.Attr),
+                      ("options", _lib.Options)):
+        assert _lib.lib.simrec_struct_size(name.encode()) == ctypes.sizeof(cls)
