@@ -201,7 +201,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * A read-only open stays read-only whatever a URI's "?mode=" says.
  *
  * Independent: opens a single-process recorder; MPI need not be initialised.
- * On success *out owns the recorder until simrec_close().
+ * On success *out owns the recorder until simrec_close(); on failure
+ * simrec_errmsg(NULL) says why (nothing is printed).
  * Returns SIMREC_EINVAL (out NULL), SIMREC_EURI (bad URI, unknown scheme or
  * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),

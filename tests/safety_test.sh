@@ -154,7 +154,7 @@ expect 0 "redis: other run intact" "$simrec" verify "$R?prefix=run"
 expect 1 "redis: empty prefix refused" "$tool" write "$R?prefix="
 expect 1 "redis: the locks' prefix refused" "$tool" write "$R?prefix=simrec-lock"
 # a writer holds the lock of the store: create mode is refused
-res="redis:redis://:***@$host"
+res="redis:redis://$host?prefix=run"
 mkfifo "$dir/hold.in" "$dir/hold.out"
 "$tool" hold "$R" "$res" <"$dir/hold.in" >"$dir/hold.out" 2>&1 &
 hpid=$!

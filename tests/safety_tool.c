@@ -22,7 +22,7 @@ static int list_fn(const char *key, int is_dataset, void *arg)
 static int fail(simrec_t *rec, int rc)
 {
 	fprintf(stderr, "safety_tool: %s: %s\n", simrec_err_name(rc),
-	        rec ? simrec_errmsg(rec) : "open failed");
+	        simrec_errmsg(rec)); /* NULL: why the open failed */
 	if (rec)
 		simrec_close(rec);
 	return 1;

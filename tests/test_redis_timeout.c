@@ -41,6 +41,8 @@ int main(void)
 		if (!rc)
 			rc = simrec_flush(rec);
 		fprintf(stderr, "%s\n", simrec_errmsg(rec));
+	} else {
+		fprintf(stderr, "%s\n", simrec_errmsg(NULL));
 	}
 	fflush(stderr);
 	dup2(saved, 2);

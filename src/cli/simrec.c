@@ -77,8 +77,8 @@ static simrec_t *open_ro(const char *uri)
 	simrec_t *rec;
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
-		fprintf(stderr, "%s: cannot open store '%s': %s\n", prog,
-		        shown(uri), simrec_strerror(rc));
+		fprintf(stderr, "%s: cannot open store '%s': %s (%s)\n", prog,
+		        shown(uri), simrec_errmsg(NULL), simrec_err_name(rc));
 		return NULL;
 	}
 	return rec;

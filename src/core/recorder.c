@@ -124,7 +124,7 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 		sr_uri_list_free(&l);
 	}
 	if (rc) {
-		fprintf(stderr, "simrec: %s\n", rec->err.msg);
+		/* the caller reads it with simrec_errmsg(NULL) */
 		sr_note_open_error(&rec->err);
 		for (int i = 0; i < rec->nst; i++)
 			sr_store_close(rec->st[i], NULL);

@@ -408,16 +408,8 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	}
 	L->holder = st->meta_writer || st->comm == MPI_COMM_NULL ||
 	            !(inner->ops->flags & SR_STORE_COLLECTIVE);
-	char res[4200];
-	char shown[4200]; /* the lock name never holds a password */
-	/* a redis store is named by its prefix too (simrec_lock_open makes
-	 * file paths canonical) */
-	const char *prefix = sr_store_param(inner, "prefix");
-	int is_redis = !strcmp(inner->uri.scheme, "redis");
-	snprintf(shown, sizeof shown, "%s:%s%s%s", inner->uri.scheme,
-	         inner->uri.path, is_redis ? "?prefix=" : "",
-	         is_redis ? (prefix ? prefix : "simrec") : "");
-	simrec_uri_masked(shown, res, sizeof res);
+	char res[4200]; /* the lock name never holds a password */
+	sr_store_lock_name(inner, res, sizeof res);
 	double lease = sr_store_param_seconds(inner, "lease", 0);
 	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);
 	if (rc)

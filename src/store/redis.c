@@ -72,9 +72,8 @@ static void match_pattern(char *pat, size_t cap, const char *prefix)
 static int lock_held(sr_store *st, int *held)
 {
 	rstore *s = S(st);
-	char res[4200], shown[4200], k[4400];
-	snprintf(res, sizeof res, "%s:%s", st->uri.scheme, st->uri.path);
-	simrec_uri_masked(res, shown, sizeof shown);
+	char shown[4200], k[4400];
+	sr_store_lock_name(st, shown, sizeof shown);
 	redisReply *x = NULL;
 	snprintf(k, sizeof k, SR_REDIS_LOCK_NS "%s:writer", shown);
 	const char *a1[2] = {"EXISTS", k};

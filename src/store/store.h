@@ -131,6 +131,10 @@ int sr_store_param_bool(const sr_store *st, const char *name, int dflt);
 double sr_store_param_seconds(const sr_store *st, const char *name,
                               double dflt);
 
+/* The lock resource that names st ("scheme:canonical path", a redis
+ * store with its prefix), without secrets: what ?lock= clients lock. */
+void sr_store_lock_name(const sr_store *st, char *out, size_t cap);
+
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes
  * ownership of inner (closed with the wrapper). */

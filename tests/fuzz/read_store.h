@@ -88,7 +88,7 @@ static int read_store(const char *uri, const char *only_key, char *msg,
 	msg[0] = 0;
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
-		snprintf(msg, cap, "open: %s", simrec_strerror(rc));
+		snprintf(msg, cap, "open: %s", simrec_errmsg(NULL));
 		return rc;
 	}
 	rs_keys k = {0};
