@@ -28,8 +28,8 @@ static int summarize(const char *uri)
 	simrec_t *rec;
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
-		fprintf(stderr, "heat2d: cannot reopen %s: %s\n", uri,
-		        simrec_strerror(rc));
+		fprintf(stderr, "heat2d: cannot reopen %s: %s: %s\n", uri,
+		        simrec_strerror(rc), simrec_errmsg(NULL));
 		return 1;
 	}
 	simrec_dataset_t *ds;
@@ -107,10 +107,11 @@ int main(int argc, char **argv)
 	simrec_t *rec;
 	int rc = simrec_open_comm(&rec, uri, &o, MPI_COMM_WORLD);
 	if (rc) {
-		/* no recorder to ask: the detail is already on stderr */
+		/* no recorder to ask: the detail of this thread's failed open
+		 */
 		if (rank == 0)
-			fprintf(stderr, "heat2d: cannot open '%s': %s\n", uri,
-			        simrec_strerror(rc));
+			fprintf(stderr, "heat2d: cannot open '%s': %s: %s\n",
+			        uri, simrec_strerror(rc), simrec_errmsg(NULL));
 		MPI_Abort(MPI_COMM_WORLD, 1);
 	}
 	const double alpha = 0.2;
