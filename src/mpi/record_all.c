@@ -354,10 +354,23 @@ static int coll_flush(simrec_t *rec)
 static void print_summary(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	enum { N = 7 };
-	double v[N] = {(double)rec->bytes_in, rec->t_in,  a->t_io,
-	               a->t_gather,           a->t_agree, a->t_wait,
-	               (double)a->is_writer};
+	enum { N = 10 };
+	double v[N] = {(double)rec->bytes_in,
+	               rec->t_in,
+	               a->t_io,
+	               a->t_gather,
+	               a->t_agree,
+	               a->t_wait,
+	               (double)a->is_writer,
+	               0,
+	               0,
+	               0};
+	/* the writers' stores: compressing, writing, making durable */
+	for (int k = 0; a->is_writer && k < rec->nst; k++) {
+		v[7] += rec->st[k]->t_encode;
+		v[8] += rec->st[k]->t_write;
+		v[9] += rec->st[k]->t_sync;
+	}
 	double mx[N], mn[N], sum[N];
 	MPI_Reduce(v, mx, N, MPI_DOUBLE, MPI_MAX, 0, rec->comm);
 	MPI_Reduce(v, mn, N, MPI_DOUBLE, MPI_MIN, 0, rec->comm);
@@ -370,10 +383,12 @@ static void print_summary(simrec_t *rec)
 	        "  time in simrec calls per rank %.3f .. %.3f s\n"
 	        "    of which gather %.3f s, agreement %.3f s, waiting for "
 	        "the I/O thread %.3f s (max over ranks)\n"
-	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n",
+	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n"
+	        "    of which encode %.3f s, write %.3f s, sync %.3f s (max "
+	        "over writers)\n",
 	        rec->size, a->ngroups, sum[0] / 1e6, mn[0] / 1e6, mx[0] / 1e6,
 	        mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
-	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0);
+	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9]);
 }
 
 static int coll_close(simrec_t *rec)
