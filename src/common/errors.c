@@ -42,9 +42,22 @@ static int trace_on(void)
 	return v && *v && strcmp(v, "0");
 }
 
+static _Thread_local sr_err *redirect;
+
+void sr_err_redirect(sr_err *to)
+{
+	redirect = to;
+}
+
+sr_err *sr_err_target(sr_err *e)
+{
+	return redirect && e ? redirect : e;
+}
+
 int sr_fail_at(const char *file, int line, sr_err *e, int status,
                const char *fmt, ...)
 {
+	e = sr_err_target(e);
 	/* through a copy: callers may pass e->msg itself as an argument, to
 	 * wrap a store's detail in the recorder's context */
 	char tmp[SR_ERRLEN];

@@ -81,11 +81,13 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 		                                   data)
 		             : st->ops->write(st, d->h[i], &m, start, count,
 		                              data);
+		/* the store's detail: in this thread's sink (the I/O
+		 * thread has its own) */
+		const sr_err *e = sr_err_target(&rec->err);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s",
 			        d->key, st->uri.scheme, st->uri.path,
-			        rec->err.msg[0] ? rec->err.msg
-			                        : simrec_strerror(rc));
+			        e->msg[0] ? e->msg : simrec_strerror(rc));
 	}
 	return rc;
 }

@@ -36,6 +36,7 @@ typedef struct sr_agg {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char io_msg[SR_ERRLEN];
+	sr_err io_err; /* the thread's failures (sr_err_redirect) */
 	/* per-rank timings for the summary (seconds) */
 	double t_io, t_gather, t_agree, t_wait;
 } sr_agg;
@@ -59,6 +60,8 @@ void sr_io_stop(simrec_t *rec);
 int sr_io_wait(simrec_t *rec);
 /* the first background failure, reported once: cleared when taken */
 int sr_io_take_error(simrec_t *rec, sr_err *e);
+/* the same without waiting for a write under way (reported later) */
+int sr_io_take_done_error(simrec_t *rec, sr_err *e);
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf);
 /* record a failure of the calling thread as a background one */
 void sr_io_fail(simrec_t *rec, int rc);

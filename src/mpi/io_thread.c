@@ -1,6 +1,8 @@
 /* The writer's I/O thread: the file I/O of step k runs while the ranks
- * compute step k+1. One job at a time; the caller's next submit (or any
- * store access) waits for the previous one. */
+ * compute and gather step k+1 (into the other step buffer). One job at a
+ * time; the caller's next submit (or any store access) waits for the
+ * previous one. The thread's failures go to its own sink (a->io_err), so
+ * the caller's thread may fail (and write rec->err) meanwhile. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@ static void *io_main(void *arg)
 {
 	simrec_t *rec = arg;
 	sr_agg *a = sr_agg_of(rec);
+	sr_err_redirect(&a->io_err);
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
 		while (!a->job && !a->quit)
@@ -17,6 +20,7 @@ static void *io_main(void *arg)
 		if (!a->job)
 			break;
 		pthread_mutex_unlock(&a->mu);
+		a->io_err.msg[0] = 0;
 		double t0 = sr_now();
 		int rc = sr_dset_append(rec, a->jd, a->jbuf);
 		double dt = sr_now() - t0;
@@ -27,7 +31,7 @@ static void *io_main(void *arg)
 		if (rc && !a->io_status) {
 			a->io_status = rc;
 			snprintf(a->io_msg, sizeof a->io_msg, "%s",
-			         rec->err.msg);
+			         a->io_err.msg);
 		}
 		a->job = 0;
 		pthread_cond_broadcast(&a->cv);
@@ -98,13 +102,33 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 	return rc;
 }
 
+int sr_io_take_done_error(simrec_t *rec, sr_err *e)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->has_thread)
+		return sr_io_take_error(rec, e);
+	pthread_mutex_lock(&a->mu);
+	int rc = a->io_status;
+	if (rc) {
+		sr_fail(e, rc, "%s", a->io_msg);
+		a->io_status = 0;
+		a->io_msg[0] = 0;
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc;
+}
+
 void sr_io_fail(simrec_t *rec, int rc)
 {
 	sr_agg *a = sr_agg_of(rec);
+	if (a->has_thread)
+		pthread_mutex_lock(&a->mu);
 	if (rc && !a->io_status) {
 		a->io_status = rc;
 		snprintf(a->io_msg, sizeof a->io_msg, "%s", rec->err.msg);
 	}
+	if (a->has_thread)
+		pthread_mutex_unlock(&a->mu);
 }
 
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
@@ -119,7 +143,10 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
 		sr_io_fail(rec, rc);
 		return;
 	}
-	sr_io_wait(rec);
+	/* a failure not reported yet: this step is not written either (the
+	 * next call reports the failure) */
+	if (sr_io_wait(rec))
+		return;
 	pthread_mutex_lock(&a->mu);
 	a->jd = d;
 	a->jbuf = buf;

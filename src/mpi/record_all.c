@@ -2,16 +2,18 @@
  *
  * Ranks are split into contiguous groups of g ranks, each with its first
  * rank as writer (topology.c). A step of simrec_record_all:
- *   1. the writer waits for its previous background write; every rank
- *      checks its arguments and prepares its step buffer;
+ *   1. every rank checks its arguments; the writer prepares the step
+ *      buffer its I/O thread is not writing from (it waits for the
+ *      background write only before touching the store: a new key);
  *   2. one MPI_Allreduce agrees on the key, dtype, shape and any failure
  *      (agree.c), so every rank returns the same status;
  *   3. queued independent calls travel to the writers (deferred.c);
- *   4. the group's arrays are gathered onto the writer with MPI_Igather
- *      from a private copy, so the caller's buffer is free at return;
+ *   4. the group's arrays are gathered onto the writer straight from the
+ *      callers' buffers (MPI_Gather: they are free at return);
  *   5. the writer hands the gathered step to its I/O thread (io_thread.c)
  *      and returns: the file I/O of step k runs while step k+1 is
- *      computed. Two step buffers per rank bound the memory.
+ *      computed and gathered into the other buffer. Two step buffers on
+ *      the writer bound the memory; the other ranks keep none.
  * Writers of a store that does collective I/O (parallel HDF5 with M > 1)
  * write in the calling thread instead, since the I/O itself calls MPI.
  * The first step of a key also agrees on the writers' creation of its
@@ -37,6 +39,9 @@ static int writer_dset(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_dset_init init = {.col0 = (size_t)a->gidx * a->g,
 	                     .ncol = (size_t)a->gsize,
 	                     .group = a->g};
+	/* a new dataset touches the store: the I/O thread must be idle */
+	if (!sr_dset_find(rec, key))
+		sr_io_wait(rec);
 	if (a->collective || a->ngroups == 1)
 		return sr_dset_get(rec, key, dt, ndim + 1, full, 0, &init, out);
 	/* known already? then nobody needs to talk */
@@ -146,13 +151,14 @@ static int check_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return 0;
 }
 
-/* The step buffer: free of the step before last, and large enough. */
+/* The writer's step buffer: the one its I/O thread is not writing from
+ * (the thread finished the step before last before it took the last
+ * one), and large enough. Other ranks need none. */
 static int prepare_slot(simrec_t *rec, size_t need)
 {
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
-	MPI_Wait(&s->req, MPI_STATUS_IGNORE);
-	if (need <= s->cap)
+	if (!a->is_writer || need <= s->cap)
 		return 0;
 	void *p = realloc(s->buf, need);
 	if (!p)
@@ -174,9 +180,8 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	int rc = 0, first = !key_seen(a, key);
 	double t0 = sr_now();
 	if (a->is_writer) {
-		MPI_Igather(data, (int)bytes, MPI_BYTE, s->buf, (int)bytes,
-		            MPI_BYTE, 0, a->group, &s->req);
-		MPI_Wait(&s->req, MPI_STATUS_IGNORE);
+		MPI_Gather(data, (int)bytes, MPI_BYTE, s->buf, (int)bytes,
+		           MPI_BYTE, 0, a->group);
 		a->t_gather += sr_now() - t0;
 		sr_dset *d = NULL;
 		rc = writer_dset(rec, key, dt, ndim, shape, &d);
@@ -189,9 +194,8 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		if (!first)
 			rc = 0;
 	} else {
-		memcpy(s->buf, data, bytes);
-		MPI_Igather(s->buf, (int)bytes, MPI_BYTE, NULL, 0, MPI_BYTE, 0,
-		            a->group, &s->req);
+		MPI_Gather(data, (int)bytes, MPI_BYTE, NULL, 0, MPI_BYTE, 0,
+		           a->group);
 		a->t_gather += sr_now() - t0;
 		if (first)
 			rc = sr_agree_status(rec, 0);
@@ -227,8 +231,8 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		return serial_record_all(rec, key, dt, ndim, shape, data);
 	sr_agg *a = sr_agg_of(rec);
 	double t0 = sr_now();
-	/* the I/O thread is idle from here on: rec->err is ours */
-	sr_io_wait(rec);
+	/* the I/O thread may still write the last step (into its own sink):
+	 * rec->err is ours */
 	rec->err.msg[0] = 0;
 	size_t bytes;
 	int local = check_step(rec, key, dt, ndim, shape, data, &bytes);
@@ -236,9 +240,10 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	 * that a mismatch fails on every rank */
 	if (!local && a->is_writer)
 		local = check_existing(rec, key, dt, ndim, shape);
-	/* an earlier background write failure is reported here, once */
+	/* an earlier background write failure is reported here, once (a
+	 * write still under way: by a later call) */
 	if (!local)
-		local = sr_io_take_error(rec, &rec->err);
+		local = sr_io_take_done_error(rec, &rec->err);
 	if (!local)
 		local = prepare_slot(
 		        rec, a->is_writer ? bytes * (size_t)a->gsize : bytes);
@@ -349,10 +354,23 @@ static int coll_flush(simrec_t *rec)
 static void print_summary(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	enum { N = 7 };
-	double v[N] = {(double)rec->bytes_in, rec->t_in,  a->t_io,
-	               a->t_gather,           a->t_agree, a->t_wait,
-	               (double)a->is_writer};
+	enum { N = 10 };
+	double v[N] = {(double)rec->bytes_in,
+	               rec->t_in,
+	               a->t_io,
+	               a->t_gather,
+	               a->t_agree,
+	               a->t_wait,
+	               (double)a->is_writer,
+	               0,
+	               0,
+	               0};
+	/* the writers' stores: compressing, writing, making durable */
+	for (int k = 0; a->is_writer && k < rec->nst; k++) {
+		v[7] += rec->st[k]->t_encode;
+		v[8] += rec->st[k]->t_write;
+		v[9] += rec->st[k]->t_sync;
+	}
 	double mx[N], mn[N], sum[N];
 	MPI_Reduce(v, mx, N, MPI_DOUBLE, MPI_MAX, 0, rec->comm);
 	MPI_Reduce(v, mn, N, MPI_DOUBLE, MPI_MIN, 0, rec->comm);
@@ -365,10 +383,12 @@ static void print_summary(simrec_t *rec)
 	        "  time in simrec calls per rank %.3f .. %.3f s\n"
 	        "    of which gather %.3f s, agreement %.3f s, waiting for "
 	        "the I/O thread %.3f s (max over ranks)\n"
-	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n",
+	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n"
+	        "    of which encode %.3f s, write %.3f s, sync %.3f s (max "
+	        "over writers)\n",
 	        rec->size, a->ngroups, sum[0] / 1e6, mn[0] / 1e6, mx[0] / 1e6,
 	        mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
-	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0);
+	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9]);
 }
 
 static int coll_close(simrec_t *rec)

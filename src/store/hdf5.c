@@ -18,6 +18,7 @@
 
 #include "../codec/codec.h"
 #include "../codec/h5lzf.h"
+#include "../common/clock.h"
 #include "../common/oserr.h"
 #include "store.h"
 
@@ -492,6 +493,7 @@ static int h5_commit(sr_store *st)
 	h5_store *h = st->impl;
 	if (st->mode == SIMREC_MODE_READONLY)
 		return 0;
+	double t0 = sr_clock();
 	if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
 		return h5_fail(st, "H5Fflush of");
 	int fd = open(st->uri.path, O_RDONLY);
@@ -499,6 +501,7 @@ static int h5_commit(sr_store *st)
 	int err = bad ? errno : 0;
 	if (fd >= 0)
 		close(fd);
+	st->t_sync += sr_clock() - t0;
 	return bad ? sr_fail(st->err, SIMREC_EIO, "fsync of '%s': %s",
 	                     st->uri.path, sr_os_cause(err))
 	           : 0;
@@ -847,7 +850,10 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 			return 0; /* only the extent (a truncation, a mark) */
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
+	double t0 = sr_clock();
+	/* the filters (compression) run inside: counted as writing */
 	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
+	st->t_write += sr_clock() - t0;
 	H5Sclose(fs);
 	H5Sclose(ms);
 	int bad = e < 0;

@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* syncfs */
+#define _GNU_SOURCE /* sync_file_range */
 /* Directory key-value layer (zarr's DirectoryStore): one file per key.
  * Files are written to a temporary name and renamed, so a reader (or a
  * crash) never sees a half-written chunk or metadata file. */
@@ -96,32 +96,77 @@ static void kvd_abort(sr_kv *kv)
 	SR_UNUSED(kv);
 }
 
-/* One syncfs() of the store's file system writes back every chunk file
- * at once (better ordered than an fsync per file, and it covers the
- * renames); per-file fsync is the fallback. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int sync_path(sr_kv *kv, const char *p, int dir)
+{
+	int fd = open(p, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	if (fd < 0)
+		return errno == ENOENT && !dir
+		               ? 0 /* replaced since: its successor counts */
+		               : sr_fail(kv->e, SIMREC_EIO,
+		                         "cannot open '%s': %s", p,
+		                         sr_os_cause(errno));
+	int r = dir ? fsync(fd) : fdatasync(fd);
+	int err = errno;
+	close(fd);
+	return r ? sr_fail(kv->e, SIMREC_EIO, "%s '%s': %s",
+	                   dir ? "fsync of directory" : "fdatasync of", p,
+	                   sr_os_cause(err))
+	         : 0;
+}
+
+/* Only the store's own files are made durable (never syncfs, which would
+ * write back the whole file system, other jobs' files included): an
+ * fdatasync of every file renamed into place since the last sync (their
+ * write-back started when they were written), then an fsync of every
+ * directory on their paths below and including the root, for the renames
+ * and the directories created. */
 static int kvd_sync(sr_kv *kv)
 {
 	int rc = 0;
 	if (!kv->ndirty)
 		return 0;
-	int fd = open(kv->path, O_RDONLY | O_DIRECTORY);
-	int done = fd >= 0 && syncfs(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; i < kv->ndirty; i++) {
-		if (!done && !rc) {
-			int f = open(kv->dirty[i], O_RDONLY);
-			if (f >= 0) {
-				if (fsync(f))
-					rc = sr_fail(kv->e, SIMREC_EIO,
-					             "fsync '%s': %s",
-					             kv->dirty[i],
-					             strerror(errno));
-				close(f);
+	qsort(kv->dirty, kv->ndirty, sizeof *kv->dirty, cmp_str);
+	for (size_t i = 0; i < kv->ndirty && !rc; i++)
+		if (!i || strcmp(kv->dirty[i], kv->dirty[i - 1]))
+			rc = sync_path(kv, kv->dirty[i], 0);
+	/* the directories: each dirty path cut at each '/' from the root
+	 * down, each directory once (a store has few) */
+	size_t root = strlen(kv->path);
+	char **done = NULL;
+	size_t ndone = 0;
+	for (size_t i = 0; i < kv->ndirty && !rc; i++) {
+		char *p = kv->dirty[i];
+		for (char *sl = p + root; sl && !rc; sl = strchr(sl + 1, '/')) {
+			*sl = 0;
+			int seen = 0;
+			for (size_t j = 0; j < ndone && !seen; j++)
+				seen = !strcmp(done[j], p);
+			if (!seen) {
+				char **nd =
+				        realloc(done, (ndone + 1) * sizeof *nd);
+				char *c = nd ? strdup(p) : NULL;
+				if (nd)
+					done = nd;
+				if (!c)
+					rc = SIMREC_ENOMEM;
+				else
+					done[ndone++] = c;
+				if (!rc)
+					rc = sync_path(kv, p, 1);
 			}
+			*sl = '/';
 		}
-		free(kv->dirty[i]);
 	}
+	for (size_t j = 0; j < ndone; j++)
+		free(done[j]);
+	free(done);
+	for (size_t i = 0; i < kv->ndirty; i++)
+		free(kv->dirty[i]);
 	kv->ndirty = 0;
 	return rc;
 }
@@ -269,6 +314,10 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 		b += w;
 		left -= (size_t)w;
 	}
+	/* start the write-back now: the disk works while the next step is
+	 * computed, and the sync at the commit finds little left to do */
+	if (!rc && len)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	close(fd);
 	if (!rc && rename(tmp, p))
 		rc = sr_fail(kv->e, SIMREC_EIO,

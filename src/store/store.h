@@ -108,6 +108,9 @@ struct sr_store {
 	int hold_extent;
 	sr_err *err;
 	void *impl;
+	/* seconds spent (by the thread that writes) compressing chunks,
+	 * writing them and making them durable: the I/O summary */
+	double t_encode, t_write, t_sync;
 };
 
 /* Registry lookup by scheme; NULL if unknown. */

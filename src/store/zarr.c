@@ -21,6 +21,7 @@
 
 #include "../codec/codec.h"
 #include "../common/attr_json.h"
+#include "../common/clock.h"
 #include "../common/size.h"
 #include "kv.h"
 #include "store.h"
@@ -286,7 +287,10 @@ static int zarr_commit(sr_store *st)
 	if (st->mode == SIMREC_MODE_READONLY ||
 	    !sr_store_param_bool(st, "sync", 1))
 		return 0;
-	return z->kvo->sync(z->kv);
+	double t0 = sr_clock();
+	int rc = z->kvo->sync(z->kv);
+	st->t_sync += sr_clock() - t0;
+	return rc;
 }
 
 static int zarr_close(sr_store *st)
@@ -758,6 +762,29 @@ static void overlap(int ndim, const size_t *chunks, const size_t *idx,
 	}
 }
 
+/* Encode one chunk and put it; no codec: its bytes go to the store as
+ * they are (no copy into cbuf). */
+static int put_chunk(sr_store *st, zds *d, const char *ck, const void *src,
+                     size_t cbytes, size_t isz)
+{
+	zarr_store *z = st->impl;
+	const void *out = src;
+	size_t clen = cbytes;
+	int rc = 0;
+	double t0 = sr_clock();
+	if (strcmp(d->codec.cname, "none")) {
+		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
+		                     &z->ccap, &clen, st->err);
+		out = z->cbuf;
+	}
+	double t1 = sr_clock();
+	if (!rc)
+		rc = z->kvo->put(z->kv, ck, out, clen);
+	st->t_encode += t1 - t0;
+	st->t_write += sr_clock() - t1;
+	return rc;
+}
+
 static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
                       const size_t *start, const size_t *count,
                       const void *data)
@@ -813,16 +840,19 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 			sr_copy_region(nd, isz, data, count, sst, z->chunk,
 			               m->chunks, cst, n);
 		}
-		size_t clen;
-		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
-		                     &z->ccap, &clen, st->err);
 		chunk_key(ck, sizeof ck, d, nd, idx);
-		if (!rc)
-			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
+		rc = put_chunk(st, d, ck, src, cbytes, isz);
 	} while (!rc && next_chunk(nd, lo, hi, idx));
 	if (!rc)
 		rc = update_shape(st, d, m);
-	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	if (rc) {
+		z->kvo->abort(z->kv);
+		return rc;
+	}
+	double t0 = sr_clock();
+	rc = z->kvo->commit(z->kv);
+	st->t_write += sr_clock() - t0; /* LMDB writes its pages here */
+	return rc;
 }
 
 static int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m,
