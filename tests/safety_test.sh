@@ -73,6 +73,29 @@ for s in $schemes; do
 	mkdir -p "$dir/empty-$t"
 	expect 0 "$s: an empty directory is used" "$tool" write "$s:$dir/empty-$t/s"
 done
+# append mode creates a store, never takes over a foreign directory: a
+# later mode=w would otherwise count it as a store and delete its files
+for s in zarr zarr+dir; do
+	h=$(sum "$dir/foreign")
+	expect 1 "$s append refuses a foreign directory" "$tool" append "$s:$dir/foreign"
+	has "is a non-empty directory that is not a zarr store" "$s: append says why"
+	same "$dir/foreign" "$h" "$s: foreign directory (append)"
+	expect 1 "$s export refuses a foreign directory" "$simrec" export "zarr+dir:$dir/real-zarr_dir" "$s:$dir/foreign"
+	same "$dir/foreign" "$h" "$s: foreign directory (export)"
+done
+if [ "$hdf5" = 1 ]; then
+	h=$(sum "$dir/notes.txt")
+	expect 1 "hdf5 append refuses a file that is not HDF5" "$tool" append "hdf5:$dir/notes.txt"
+	same "$dir/notes.txt" "$h" "hdf5: regular file (append)"
+fi
+# a create that fails leaves no half-made LMDB store behind
+expect 1 "zarr: create with a too small map_size fails" "$tool" write "zarr:$dir/tiny?map_size=1k"
+[ -e "$dir/tiny" ] && bad "the failed create left $(ls "$dir/tiny")" || ok "the failed create left nothing"
+mkdir "$dir/tiny2"
+expect 1 "zarr: failed create in an empty directory" "$tool" append "zarr:$dir/tiny2?map_size=1k"
+[ -z "$(ls -A "$dir/tiny2")" ] && ok "the directory is empty again" || bad "left $(ls -A "$dir/tiny2")"
+expect 0 "zarr: mode=w after a failed create" "$tool" write "zarr:$dir/tiny"
+expect 0 "zarr: append after a failed create" "$tool" append "zarr:$dir/tiny2"
 # deleting a directory store never follows a link inside it
 "$tool" write "zarr+dir:$dir/withlink" >/dev/null
 ln -s "$dir/foreign" "$dir/withlink/outside"
