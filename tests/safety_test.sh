@@ -176,6 +176,19 @@ after=$(rcli --scan | grep -v '^\*:' | LC_ALL=C sort | sha256sum)
 expect 0 "redis: other run intact" "$simrec" verify "$R?prefix=run"
 expect 1 "redis: empty prefix refused" "$tool" write "$R?prefix="
 expect 1 "redis: the locks' prefix refused" "$tool" write "$R?prefix=simrec-lock"
+# ':' separates the parts of a key: prefix run:d would be the chunks of run
+h=$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)
+expect 1 "redis: mode=w on prefix 'run:d' refused" "$tool" write "$R?prefix=run:d"
+has "hold no ':'" "prefix with ':' says why"
+[ "$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)" = "$h" ] && ok "run intact after prefix 'run:d'" || bad "prefix 'run:d' changed run"
+expect 1 "redis: reader of prefix 'run:d' refused" "$simrec" ls "$R?prefix=run:d"
+# a prefix that holds no store is no key, not an empty healthy store
+expect 1 "redis: verify of a mistyped prefix" "$simrec" verify "$R?prefix=typo"
+has "prefix 'typo'" "the mistyped prefix is named"
+expect 1 "redis: ls of a mistyped prefix" "$simrec" ls "$R?prefix=typo"
+has "prefix 'typo'" "ls names the prefix"
+expect 1 "redis: library read of a mistyped prefix" "$tool" read "$R?prefix=typo"
+[ -z "$(rcli --scan --pattern 'typo*')" ] && ok "readers of a mistyped prefix wrote nothing" || bad "a reader wrote under typo"
 # a writer holds the lock of the store: create mode is refused
 res="redis:redis://:***@$host"
 mkfifo "$dir/hold.in" "$dir/hold.out"
