@@ -473,12 +473,15 @@ typedef struct simrec_lock_status {
 
 /* Open a lock client for resource on redis_uri ("redis://host:port[/db]",
  * host from SIMREC_REDIS_HOST if empty). lease_seconds: how long a dead
- * holder keeps the lock (0: 5 s). Independent. */
+ * holder keeps the lock (0: 5 s; at most 1e6 s). SIMREC_EINVAL for an
+ * empty resource or a lease that is negative, not finite or above 1e6 s.
+ * Independent. */
 SIMREC_API int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
                                 const char *resource, double lease_seconds);
 /* Acquire shared (READ) or exclusive (WRITE) within timeout_seconds
  * (SIMREC_ETIMEDOUT after). For WRITE, *token (may be NULL) receives the
- * fencing token. One round trip when uncontended. */
+ * fencing token. One round trip when uncontended. SIMREC_EINVAL for a
+ * negative or non-finite timeout. */
 SIMREC_API int simrec_lock_acquire(simrec_lock_t *l, simrec_lock_mode_t mode,
                                    double timeout_seconds, uint64_t *token);
 /* Release what this client holds. SIMREC_ELOCK if its lease had run out

@@ -73,6 +73,29 @@ for s in $schemes; do
 	mkdir -p "$dir/empty-$t"
 	expect 0 "$s: an empty directory is used" "$tool" write "$s:$dir/empty-$t/s"
 done
+# append mode creates a store, never takes over a foreign directory: a
+# later mode=w would otherwise count it as a store and delete its files
+for s in zarr zarr+dir; do
+	h=$(sum "$dir/foreign")
+	expect 1 "$s append refuses a foreign directory" "$tool" append "$s:$dir/foreign"
+	has "is a non-empty directory that is not a zarr store" "$s: append says why"
+	same "$dir/foreign" "$h" "$s: foreign directory (append)"
+	expect 1 "$s export refuses a foreign directory" "$simrec" export "zarr+dir:$dir/real-zarr_dir" "$s:$dir/foreign"
+	same "$dir/foreign" "$h" "$s: foreign directory (export)"
+done
+if [ "$hdf5" = 1 ]; then
+	h=$(sum "$dir/notes.txt")
+	expect 1 "hdf5 append refuses a file that is not HDF5" "$tool" append "hdf5:$dir/notes.txt"
+	same "$dir/notes.txt" "$h" "hdf5: regular file (append)"
+fi
+# a create that fails leaves no half-made LMDB store behind
+expect 1 "zarr: create with a too small map_size fails" "$tool" write "zarr:$dir/tiny?map_size=1k"
+[ -e "$dir/tiny" ] && bad "the failed create left $(ls "$dir/tiny")" || ok "the failed create left nothing"
+mkdir "$dir/tiny2"
+expect 1 "zarr: failed create in an empty directory" "$tool" append "zarr:$dir/tiny2?map_size=1k"
+[ -z "$(ls -A "$dir/tiny2")" ] && ok "the directory is empty again" || bad "left $(ls -A "$dir/tiny2")"
+expect 0 "zarr: mode=w after a failed create" "$tool" write "zarr:$dir/tiny"
+expect 0 "zarr: append after a failed create" "$tool" append "zarr:$dir/tiny2"
 # deleting a directory store never follows a link inside it
 "$tool" write "zarr+dir:$dir/withlink" >/dev/null
 ln -s "$dir/foreign" "$dir/withlink/outside"
@@ -153,6 +176,19 @@ after=$(rcli --scan | grep -v '^\*:' | LC_ALL=C sort | sha256sum)
 expect 0 "redis: other run intact" "$simrec" verify "$R?prefix=run"
 expect 1 "redis: empty prefix refused" "$tool" write "$R?prefix="
 expect 1 "redis: the locks' prefix refused" "$tool" write "$R?prefix=simrec-lock"
+# ':' separates the parts of a key: prefix run:d would be the chunks of run
+h=$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)
+expect 1 "redis: mode=w on prefix 'run:d' refused" "$tool" write "$R?prefix=run:d"
+has "hold no ':'" "prefix with ':' says why"
+[ "$(rcli --scan --pattern 'run:*' | LC_ALL=C sort | sha256sum)" = "$h" ] && ok "run intact after prefix 'run:d'" || bad "prefix 'run:d' changed run"
+expect 1 "redis: reader of prefix 'run:d' refused" "$simrec" ls "$R?prefix=run:d"
+# a prefix that holds no store is no key, not an empty healthy store
+expect 1 "redis: verify of a mistyped prefix" "$simrec" verify "$R?prefix=typo"
+has "prefix 'typo'" "the mistyped prefix is named"
+expect 1 "redis: ls of a mistyped prefix" "$simrec" ls "$R?prefix=typo"
+has "prefix 'typo'" "ls names the prefix"
+expect 1 "redis: library read of a mistyped prefix" "$tool" read "$R?prefix=typo"
+[ -z "$(rcli --scan --pattern 'typo*')" ] && ok "readers of a mistyped prefix wrote nothing" || bad "a reader wrote under typo"
 # a writer holds the lock of the store: create mode is refused
 res="redis:redis://$host?prefix=run"
 mkfifo "$dir/hold.in" "$dir/hold.out"

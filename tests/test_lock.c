@@ -7,6 +7,7 @@
  *                                    zarr, hdf5) while another process
  *                                    appends: only whole records */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -200,8 +201,32 @@ static void kill_holder(void)
 	simrec_lock_close(l);
 }
 
+/* Arguments no server should see: an empty resource, leases that are
+ * negative, not finite or beyond 1e6 s (a PX out of range), timeouts that
+ * are negative or not finite. */
+static void bad_arguments(void)
+{
+	simrec_lock_t *l = (simrec_lock_t *)1;
+	CHECK(simrec_lock_open(&l, uri, "", 1.0) == SIMREC_EINVAL && !l);
+	const double leases[] = {-1, NAN, INFINITY, 1e300, 1e6 + 1};
+	for (size_t i = 0; i < sizeof leases / sizeof *leases; i++)
+		CHECK(simrec_lock_open(&l, uri, "bad", leases[i]) ==
+		      SIMREC_EINVAL);
+	CHECK(simrec_lock_open(&l, uri, "bad", 1e6) == 0);
+	simrec_lock_break(l); /* a clean start */
+	const double timeouts[] = {-1, NAN, INFINITY};
+	for (size_t i = 0; i < sizeof timeouts / sizeof *timeouts; i++)
+		CHECK(simrec_lock_acquire(l, SIMREC_LOCK_READ, timeouts[i],
+		                          NULL) == SIMREC_EINVAL);
+	CHECK(strstr(simrec_lock_errmsg(l), "timeout"));
+	CHECK(simrec_lock_acquire(l, SIMREC_LOCK_READ, 0, NULL) == 0);
+	CHECK(simrec_lock_release(l) == 0);
+	simrec_lock_close(l);
+}
+
 static void fence(void)
 {
+	bad_arguments();
 	simrec_lock_t *a = open_lock("fence", 1.0), *b;
 	CHECK(simrec_lock_open(&b, uri, "fence", 1.0) == 0);
 	uint64_t ta, tb;

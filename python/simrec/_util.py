@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from . import _lib
+from . import errors
 from .errors import error_for
 
 #: numpy dtype -> simrec_dtype_t
@@ -44,6 +45,11 @@ def as_record_array(value, key):
     elif isinstance(value, bool):
         arr = np.array(value, dtype=np.bool_)
     elif isinstance(value, numbers.Integral) and not isinstance(value, np.generic):
+        if not -2**63 <= value < 2**63:
+            raise errors.InvalidArgumentError(
+                "invalid argument: key %r: the integer %d does not fit in "
+                "int64 (record a numpy uint64 value or a float)"
+                % (key, value))
         arr = np.array(value, dtype=np.int64)
     elif isinstance(value, float):
         arr = np.array(value, dtype=np.float64)

@@ -1,6 +1,8 @@
 """simrec.Recorder: SimRecorder's Recorder over libsimrec."""
 import atexit
 import ctypes
+import itertools
+import sys
 import weakref
 
 from . import _lib
@@ -16,17 +18,31 @@ _SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
 _INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
                 "io_summary")
 
-_live = weakref.WeakSet()
+# every open Recorder by creation number: closed at interpreter exit, the
+# newest first, so that no buffered record is lost without a word
+_live = weakref.WeakValueDictionary()
+_serial = itertools.count()
 
 
-@atexit.register
 def _close_all():
-    # before mpi4py's MPI_Finalize (registered earlier, runs later)
-    for r in list(_live):
+    for n in sorted(_live.keys(), reverse=True):
+        r = _live.get(n)
+        if r is None:
+            continue
         try:
             r.close()
-        except Exception:
-            pass
+        except Exception as e:  # no caller left to raise to
+            print("simrec: closing %r at exit failed: %s" % (r.uri, e),
+                  file=sys.stderr)
+
+
+def _register_exit():
+    """(Re-)register _close_all as the newest exit handler: atexit runs
+    handlers last-in first-out, so it runs before those registered
+    earlier, including an MPI finalization set up by importing mpi4py
+    before this Recorder was made."""
+    atexit.unregister(_close_all)
+    atexit.register(_close_all)
 
 
 def _options(kw):
@@ -120,7 +136,9 @@ class Recorder:
                             % (self.uri, detail))
         self._h = h.value
         self.comm = comm
-        _live.add(self)
+        self._serial = next(_serial)
+        _live[self._serial] = self
+        _register_exit()
 
     # ---- lifetime -------------------------------------------------------
     def _handle(self):
@@ -140,7 +158,7 @@ class Recorder:
         for ds in list(self._datasets):
             ds.close()
         h, self._h = self._h, None
-        _live.discard(self)
+        _live.pop(self._serial, None)
         rc = lib.simrec_close(h)
         if rc:
             detail = lib.simrec_errmsg(None)
@@ -153,6 +171,7 @@ class Recorder:
         check(lib.simrec_flush(h), h)
 
     def __enter__(self):
+        self._handle()  # a closed recorder cannot be entered again
         return self
 
     def __exit__(self, *exc):

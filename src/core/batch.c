@@ -357,6 +357,15 @@ int sr_dset_append(simrec_t *rec, sr_dset *d, const void *data)
 	}
 	if (d->vbuf) {
 		const sr_blob *in = data;
+		for (int i = 0; i < rec->nst; i++) {
+			sr_store *st = rec->st[i];
+			int rc = st->ops->check_vlen
+			                 ? st->ops->check_vlen(st, d->h[i],
+			                                       &d->m, in)
+			                 : 0;
+			if (rc)
+				return rc;
+		}
 		sr_blob *b = &d->vbuf[d->nbuf];
 		b->data = malloc(in->len ? in->len : 1);
 		if (!b->data)

@@ -11,6 +11,7 @@
  * Every change is one Lua script: expired leases are dropped first, so a
  * holder killed with SIGKILL frees the lock when its lease runs out. A
  * background thread (own connection) renews this client's leases. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 
 #include "../redis/conn.h"
 #include "lock.h"
+
+#define SR_LOCK_MAX_LEASE 1e6 /* seconds */
 
 /* KEYS: readers writer wwait token; ARGV: id lease_ms */
 #define LUA_PRELUDE                                                        \
@@ -226,7 +229,16 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 	if (!l)
 		return SIMREC_ENOMEM;
 	sr_uri u;
-	int rc = sr_uri_parse(redis_uri, &u, &l->err);
+	/* a lease beyond 1e6 s would overflow the PX sent to the server */
+	int rc = !*resource ? sr_fail(&l->err, SIMREC_EINVAL,
+	                              "lock: the resource name is empty")
+	         : !(isfinite(lease_seconds) && lease_seconds >= 0 &&
+	             lease_seconds <= SR_LOCK_MAX_LEASE)
+	                 ? sr_fail(&l->err, SIMREC_EINVAL,
+	                           "lock '%s': lease %g s is not in (0, %g] "
+	                           "(0: the default 5 s)",
+	                           resource, lease_seconds, SR_LOCK_MAX_LEASE)
+	                 : sr_uri_parse(redis_uri, &u, &l->err);
 	if (!rc) {
 		rc = strcmp(u.scheme, "redis")
 		             ? sr_fail(&l->err, SIMREC_EURI,
@@ -237,7 +249,9 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 			rc = sr_redis_parse(&l->rbg, &u, &l->errbg);
 		sr_uri_free(&u);
 	}
-	l->lease_ms = (long)((lease_seconds > 0 ? lease_seconds : 5.0) * 1000);
+	l->lease_ms =
+	        rc ? 0
+	           : (long)((lease_seconds > 0 ? lease_seconds : 5.0) * 1000);
 	static const char *names[4] = {"readers", "writer", "wwait", "token"};
 	/* one name however the store is spelled ("run.zarr", "./run.zarr/",
 	 * a symbolic link to it), and no password in it */
@@ -298,6 +312,10 @@ int simrec_lock_acquire(simrec_lock_t *l, simrec_lock_mode_t mode,
 		return sr_fail(&l->err, SIMREC_EINVAL,
 		               "lock %s: this client already holds it",
 		               l->keys[1]);
+	if (!isfinite(timeout) || timeout < 0)
+		return sr_fail(&l->err, SIMREC_EINVAL,
+		               "lock %s: timeout %g s is not finite and >= 0",
+		               l->keys[1], timeout);
 	char lease[32];
 	snprintf(lease, sizeof lease, "%ld", l->lease_ms);
 	const char *args[2] = {l->id, lease};

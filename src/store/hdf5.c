@@ -581,6 +581,11 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	int nd = H5Sget_simple_extent_ndims(sp);
 	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
 	        ch[SIMREC_MAX_NDIM];
+	if (!rc && H5Sget_simple_extent_type(sp) == H5S_NULL)
+		rc = sr_fail(st->err, SIMREC_ENOTSUP,
+		             "'%s' in '%s' has a null dataspace (h5py.Empty): "
+		             "no data to read",
+		             key, st->uri.path);
 	if (!rc && (nd < 0 || nd > SIMREC_MAX_NDIM))
 		rc = sr_fail(st->err, SIMREC_ENOTSUP,
 		             "'%s': rank %d not supported", key, nd);
@@ -957,13 +962,44 @@ static int vlen_defer(sr_store *st, h5_ds *d, simrec_dtype_t dt, size_t row0,
 	return 0;
 }
 
+/* HDF5 strings end at their first NUL (h5py and HDF5 alike), and an ASCII
+ * dataset (h5py.string_dtype('ascii')) holds no other bytes than ASCII:
+ * such text is refused rather than stored as something else. */
+static int h5_check_vlen(sr_store *st, void *ds, const sr_meta *m,
+                         const sr_blob *item)
+{
+	h5_ds *d = ds;
+	if (m->dtype != SIMREC_STRING || !item->len)
+		return 0;
+	if (memchr(item->data, 0, item->len))
+		return sr_fail(st->err, SIMREC_EINVAL,
+		               "key '%s' in '%s': HDF5 strings cannot hold NUL "
+		               "bytes; record it as SIMREC_BYTES",
+		               d->key, st->uri.path);
+	if (H5Tget_cset(d->mtype) != H5T_CSET_ASCII)
+		return 0;
+	const unsigned char *c = item->data;
+	for (size_t i = 0; i < item->len; i++)
+		if (c[i] > 0x7f)
+			return sr_fail(st->err, SIMREC_EINVAL,
+			               "key '%s' in '%s' is an ASCII string "
+			               "dataset (h5py.string_dtype('ascii')): "
+			               "non-ASCII text refused",
+			               d->key, st->uri.path);
+	return 0;
+}
+
 static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                          size_t n, const sr_blob *items)
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
 	size_t old = dim0(d);
-	int rc = extend(st, d, m);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = h5_check_vlen(st, ds, m, &items[i]);
+	if (!rc)
+		rc = extend(st, d, m);
 	if (rc || !n)
 		return rc;
 	if (h->parallel) {
@@ -1566,6 +1602,11 @@ static int q_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 {
 	QUIET(int, h5_write_vlen(st, ds, m, row0, n, items));
 }
+static int q_check_vlen(sr_store *st, void *ds, const sr_meta *m,
+                        const sr_blob *item)
+{
+	QUIET(int, h5_check_vlen(st, ds, m, item));
+}
 static int q_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
                   const size_t *count, void *buf)
 {
@@ -1626,6 +1667,7 @@ const sr_store_ops sr_hdf5_ops = {
         .create = q_create,
         .write = q_write,
         .write_vlen = q_write_vlen,
+        .check_vlen = q_check_vlen,
         .read = q_read,
         .read_vlen = q_read_vlen,
         .release = q_release,

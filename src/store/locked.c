@@ -297,6 +297,13 @@ static int lk_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	             INNER(st)->ops->read_vlen(INNER(st), ds, m, index, out));
 }
 
+static int lk_check_vlen(sr_store *st, void *ds, const sr_meta *m,
+                         const sr_blob *item)
+{
+	sr_store *in = INNER(st);
+	return in->ops->check_vlen ? in->ops->check_vlen(in, ds, m, item) : 0;
+}
+
 static void lk_release(sr_store *st, void *ds)
 {
 	INNER(st)->ops->release(INNER(st), ds);
@@ -345,6 +352,16 @@ static char *lk_describe(sr_store *st, void *ds, const sr_meta *m)
 	return s;
 }
 
+static int lk_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	sr_store *in = INNER(st);
+	if (!in->ops->check) {
+		*whole = m->ndim ? m->shape[0] : 1;
+		return 0;
+	}
+	READ_SECTION(st, in->ops->check(in, ds, m, whole));
+}
+
 static const sr_store_ops locked_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "lock",
@@ -357,6 +374,7 @@ static const sr_store_ops locked_ops = {
         .write_vlen = lk_write_vlen,
         .read = lk_read,
         .read_vlen = lk_read_vlen,
+        .check_vlen = lk_check_vlen,
         .release = lk_release,
         .attr_set = lk_attr_set,
         .attr_get = lk_attr_get,
@@ -364,6 +382,7 @@ static const sr_store_ops locked_ops = {
         .list = lk_list,
         .disk_bytes = lk_disk_bytes,
         .describe = lk_describe,
+        .check = lk_check,
 };
 
 static void free_wrapper(sr_store *st)

@@ -156,6 +156,37 @@ static int wipe_prefix(sr_store *st)
 	return 0;
 }
 
+/* Every store has "P:root" from its creation on (older stores: P:keys or
+ * P:groups). A reader of a prefix holding none of them has mistyped it:
+ * that is no key, not an empty store. A writer marks the root first. */
+static int root_marker(sr_store *st)
+{
+	rstore *s = S(st);
+	redisReply *x = NULL;
+	int rc;
+	if (st->mode != SIMREC_MODE_READONLY) {
+		if (!st->meta_writer)
+			return 0;
+		rc = sr_redis_cmdf(&s->r, &x, "SET %s:root simrec", s->prefix);
+		if (!rc)
+			rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_STATUS,
+			                     "SET");
+		freeReplyObject(x);
+		return rc;
+	}
+	rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s:root %s:keys %s:groups",
+	                   s->prefix, s->prefix, s->prefix);
+	if (!rc)
+		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "EXISTS");
+	if (!rc && x->integer <= 0)
+		rc = sr_fail(st->err, SIMREC_ENOKEY,
+		             "redis %s:%d holds no store with prefix '%s' (no "
+		             "key '%s:root'); check ?prefix=",
+		             s->r.host, s->r.port, s->prefix, s->prefix);
+	freeReplyObject(x);
+	return rc;
+}
+
 static int rs_open(sr_store *st)
 {
 	rstore *s = calloc(1, sizeof *s);
@@ -165,13 +196,16 @@ static int rs_open(sr_store *st)
 	const char *p = sr_uri_param(&st->uri, "prefix");
 	if (!p)
 		p = "simrec";
-	/* a literal name of its own: never empty, never the locks' */
+	/* a literal name of its own: never empty, never the locks', never
+	 * holding the key layout's separator ':' (prefix "run:d" would
+	 * reach the chunks "run:d:*" of the store "run") */
 	if (!rc && (!*p || !strncmp(p, SR_REDIS_LOCK_NS, 11) ||
-	            strlen(p) >= sizeof s->prefix))
+	            strlen(p) >= sizeof s->prefix || strchr(p, ':')))
 		rc = sr_fail(
 		        st->err, SIMREC_EURI,
-		        "redis prefix '%s': must be 1 to %zu bytes and not "
-		        "start with 'simrec-lock' (the locks' keys)",
+		        "redis prefix '%s': must be 1 to %zu bytes, hold no "
+		        "':' (the keys' separator) and not start with "
+		        "'simrec-lock' (the locks' keys)",
 		        p, sizeof s->prefix - 1);
 	snprintf(s->prefix, sizeof s->prefix, "%s", p);
 	if (!rc)
@@ -189,6 +223,8 @@ static int rs_open(sr_store *st)
 		             s->prefix);
 	if (!rc && st->mode == SIMREC_MODE_CREATE && st->meta_writer)
 		rc = wipe_prefix(st);
+	if (!rc)
+		rc = root_marker(st);
 	if (rc) {
 		sr_redis_close(&s->r);
 		free(s);

@@ -66,6 +66,11 @@ typedef struct sr_store_ops {
 	/* vlen datasets: write items row0 .. row0+n-1, extent m->shape[0] */
 	int (*write_vlen)(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	                  size_t n, const sr_blob *items);
+	/* optional: may this vlen item be recorded into ds at all? Asked
+	 * before the item is batched, so a refused record fails at once
+	 * and nothing of it is stored */
+	int (*check_vlen)(sr_store *st, void *ds, const sr_meta *m,
+	                  const sr_blob *item);
 	int (*read)(sr_store *st, void *ds, const sr_meta *m,
 	            const size_t *start, const size_t *count, void *buf);
 	/* read one vlen item; out->data is malloc'd, caller frees */

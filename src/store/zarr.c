@@ -228,6 +228,70 @@ static int remove_store(const char *path, int lmdb, sr_err *e)
 	return 0;
 }
 
+/* Append mode creates a store where there is none, and nothing more: an
+ * existing directory that holds files but no store (no .zgroup, or for
+ * LMDB no data.mdb) belongs to someone else and is refused before anything
+ * is written to it, or a later mode=w would count it as a store. */
+static int refuse_foreign(const char *path, int lmdb, sr_err *e)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0; /* missing or not a directory: the kv layer decides */
+	int entries = 0, marker = 0;
+	const char *want = lmdb ? "data.mdb" : ".zgroup";
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		entries++;
+		struct stat eb;
+		if (!strcmp(n, want) &&
+		    fstatat(dirfd(d), n, &eb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(eb.st_mode))
+			marker = 1;
+	}
+	closedir(d);
+	if (entries && !marker)
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "'%s' is a non-empty directory that is not a "
+		               "zarr store (no %s); nothing was written to it "
+		               "(see docs/safety.md)",
+		               path, want);
+	return 0;
+}
+
+/* What existed before this open, so that a failed create removes only
+ * what it made itself (a half-made LMDB environment without a root would
+ * otherwise be refused by every later mode=w). */
+typedef struct made {
+	int dir, data, lock;
+} made;
+
+static int exists_at(const char *path, const char *leaf)
+{
+	char p[4096];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s%s%s", path, leaf ? "/" : "",
+	         leaf ? leaf : "");
+	return lstat(p, &sb) == 0;
+}
+
+static void undo_create(const char *path, const made *before)
+{
+	char p[4096];
+	if (!before->data) {
+		snprintf(p, sizeof p, "%s/data.mdb", path);
+		unlink(p);
+	}
+	if (!before->lock) {
+		snprintf(p, sizeof p, "%s/lock.mdb", path);
+		unlink(p);
+	}
+	if (!before->dir)
+		rmdir(path); /* only if empty */
+}
+
 static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 {
 	zarr_store *z = calloc(1, sizeof *z);
@@ -236,18 +300,26 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	z->kvo = kvo;
 	int rc = 0;
 	const char *path = st->uri.path;
+	int lmdb = kvo == &sr_kv_lmdb;
+	int writer = st->mode != SIMREC_MODE_READONLY && st->meta_writer;
 	if (st->mode == SIMREC_MODE_CREATE && st->meta_writer)
-		rc = remove_store(path, kvo == &sr_kv_lmdb, st->err);
+		rc = remove_store(path, lmdb, st->err);
+	else if (writer)
+		rc = refuse_foreign(path, lmdb, st->err);
+	made before = {exists_at(path, NULL), exists_at(path, "data.mdb"),
+	               exists_at(path, "lock.mdb")};
 	/* as zarr-python; sparse */
 	size_t map_size = sr_store_param_size(st, "map_size", (size_t)1 << 40);
-	if (!rc)
-		rc = kvo->open(&z->kv, path, st->mode, map_size, st->err);
+	if (!rc &&
+	    (rc = kvo->open(&z->kv, path, st->mode, map_size, st->err)) &&
+	    writer && lmdb)
+		undo_create(path, &before);
 	if (rc) {
 		free(z);
 		return rc;
 	}
 	st->impl = z;
-	if (st->mode != SIMREC_MODE_READONLY && st->meta_writer) {
+	if (writer) {
 		if (!(rc = kvo->begin(z->kv))) {
 			rc = ensure_groups(z, "", 1, st->err);
 			rc = rc ? (kvo->abort(z->kv), rc) : kvo->commit(z->kv);
@@ -263,6 +335,8 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	}
 	if (rc) {
 		kvo->close(z->kv);
+		if (writer && lmdb)
+			undo_create(path, &before);
 		free(z);
 		st->impl = NULL;
 	}

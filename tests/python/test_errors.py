@@ -1,5 +1,7 @@
 """Every failure raises the simrec.Error subclass of its status code, with
 the library's message naming the key."""
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -126,3 +128,58 @@ def test_struct_layouts_match_the_library():
     for name, cls in (("lock_status", _lib.LockStatus), ("attr", _lib.Attr),
                       ("options", _lib.Options)):
         assert _lib.lib.simrec_struct_size(name.encode()) == ctypes.sizeof(cls)
+def test_closed_recorder_cannot_be_entered_again(tmp_path):
+    rec = simrec.Recorder(uri_for("zarr", tmp_path), mode="w")
+    with rec:
+        rec.record("a", 1)
+    with pytest.raises(ValueError, match="closed"):
+        with rec:
+            pass
+
+
+def test_integer_out_of_int64_names_the_key():
+    with simrec.Recorder("memory:") as rec:
+        for v in (2**64, 2**63, -2**63 - 1):
+            with pytest.raises(simrec.InvalidArgumentError,
+                               match="'big'.*does not fit in int64"):
+                rec.record("big", v)
+        rec.record("big", 2**63 - 1)
+        assert rec.get_all("big")[:].tolist() == [2**63 - 1]
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "hdf5"])
+def test_unclosed_recorders_closed_at_exit(scheme, tmp_path):
+    """A script that never calls close() loses nothing: every live Recorder
+    is closed at interpreter exit, the newest first."""
+    import os
+    import sys
+    uris = [uri_for(scheme, tmp_path, "s%d" % i) for i in range(2)]
+    script = ("import simrec\n"
+              "a = simrec.Recorder(%r, mode='w')\n"
+              "b = simrec.Recorder(%r, mode='w')\n"
+              "for i in range(5):\n"
+              "    a.record('x', float(i)); b.record('y', 'r%%d' %% i)\n"
+              "cycle = [a, b]; cycle.append(cycle)\n" % tuple(uris))
+    r = subprocess.run([sys.executable, "-c", script], env=os.environ,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    with simrec.Recorder(uris[0], mode="r") as rec:
+        assert rec.get_all("x")[:].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    with simrec.Recorder(uris[1], mode="r") as rec:
+        assert list(rec.get_all("y")[:]) == ["r%d" % i for i in range(5)]
+
+
+def test_close_error_at_exit_is_printed(tmp_path):
+    """A close that fails at interpreter exit says so on stderr."""
+    import os
+    import sys
+    path = tmp_path / "gone.zarr"
+    script = ("import shutil, simrec\n"
+              "a = simrec.Recorder('zarr+dir:%s', mode='w')\n"
+              "a.record('x', 1.0)\n"
+              "shutil.rmtree(%r); open(%r, 'w').write('not a store')\n"
+              % (path, str(path), str(path)))
+    r = subprocess.run([sys.executable, "-c", script], env=os.environ,
+                       capture_output=True, text=True, timeout=60)
+    assert "simrec: closing" in r.stderr and "at exit failed" in r.stderr

@@ -101,3 +101,55 @@ def test_readers_see_zarr_python(tmp_path):
             rec.record("f", np.full((2, 2), i, dtype=np.float32))
     z = zarr.open(str(path), mode="r")
     np.testing.assert_array_equal(z["f"][:, 0, 0], [0, 1, 2])
+
+
+def test_hdf5_string_with_nul_refused(tmp_path):
+    """HDF5 strings end at a NUL: such a record is refused at once, naming
+    the key, and nothing of it is stored (the records around it are)."""
+    h5py = pytest.importorskip("h5py")
+    uri = uri_for("hdf5", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("s", "ab")
+        with pytest.raises(simrec.InvalidArgumentError,
+                           match="'s'.*cannot hold NUL.*SIMREC_BYTES"):
+            rec.record("s", "é\0z")
+        rec.record("s", "cd")
+    with h5py.File(str(tmp_path / "store.h5"), "r") as f:
+        assert list(f["s"][:]) == [b"ab", b"cd"]
+
+
+def test_hdf5_ascii_dataset_refuses_non_ascii(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "asc.h5"
+    with h5py.File(str(path), "w") as f:
+        f.create_dataset("asc", shape=(0,), maxshape=(None,), chunks=(16,),
+                         dtype=h5py.string_dtype("ascii"))
+    with simrec.Recorder("hdf5:%s" % path) as rec:
+        with pytest.raises(simrec.InvalidArgumentError,
+                           match="'asc'.*ASCII.*non-ASCII text refused"):
+            rec.record("asc", "héllo")
+        rec.record("asc", "plain")
+    with h5py.File(str(path), "r") as f:
+        assert list(f["asc"][:]) == [b"plain"]
+
+
+def test_hdf5_null_dataspace_refused(tmp_path):
+    """An h5py.Empty dataset holds no data: lookup says so, ls shows it as
+    unreadable with that reason, cat and verify fail naming it."""
+    h5py = pytest.importorskip("h5py")
+    path = tmp_path / "empty.h5"
+    with h5py.File(str(path), "w") as f:
+        f["emp"] = h5py.Empty("f8")
+        f["ok"] = np.arange(3)
+    uri = "hdf5:%s" % path
+    why = "'emp' in '%s' has a null dataspace (h5py.Empty): no data to read"
+    with simrec.Recorder(uri, mode="r") as rec:
+        with pytest.raises(simrec.NotSupportedError, match=r"null dataspace"):
+            rec.get_all("emp")
+    cli = program("SIMREC_CLI")
+    ls = subprocess.run([cli, "ls", uri], capture_output=True, text=True)
+    assert ls.returncode == 0
+    assert "emp  (unreadable: %s)" % (why % path) in ls.stdout
+    for cmd in (["cat", uri, "emp"], ["verify", uri]):
+        r = subprocess.run([cli] + cmd, capture_output=True, text=True)
+        assert r.returncode == 1 and "null dataspace" in r.stdout + r.stderr

@@ -53,3 +53,38 @@ def test_bad_arguments():
             pass
     with pytest.raises(simrec.Error):
         simrec.Lock("http://nowhere", resource())
+
+
+def test_lock_object_reused():
+    """One simrec.lock(...) serves several with blocks in turn; entering it
+    inside its own block is refused."""
+    r = resource()
+    cm = simrec.lock("redis://", r, "write", timeout=5)
+    with cm as a:
+        t1 = a.token
+        with pytest.raises(RuntimeError, match="already held"):
+            with cm:
+                pass
+    with cm as b:
+        assert b.token > t1
+    with simrec.Lock("redis://", r) as lk:
+        assert not lk.status()["writer"]
+
+
+@pytest.mark.parametrize("kw", [dict(resource=""), dict(timeout=float("nan")),
+                                dict(timeout=-1), dict(timeout=float("inf")),
+                                dict(lease=-1), dict(lease=1e300),
+                                dict(lease=float("nan")), dict(lease=1e6 + 1)])
+def test_lock_arguments_checked(kw):
+    args = dict(redis_uri="redis://", resource=resource(), mode="read",
+                timeout=1.0, lease=0.0)
+    args.update(kw)
+    with pytest.raises(ValueError):
+        with simrec.lock(**args):
+            pass
+    with pytest.raises(ValueError):
+        lk = simrec.Lock(args["redis_uri"], args["resource"], args["lease"])
+        try:
+            lk.acquire("read", args["timeout"])
+        finally:
+            lk.close()
