@@ -871,7 +871,7 @@ static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
 	size_t *p = realloc(cut->steps, (cut->keys.n + 1) * sizeof *p);
 	if (p)
 		cut->steps = p;
-	if (p && !collect(key, 1, &cut->keys))
+	if (p && !collect_one(key, &cut->keys))
 		cut->steps[cut->keys.n - 1] = whole;
 }
 
@@ -958,14 +958,18 @@ static int cmd_verify(int argc, char **argv)
 	if (!rec)
 		return 1;
 	cutlist cut = {{0}, calloc(1, sizeof *cut.steps)};
-	keylist l = {0};
-	int rc = simrec_list(rec, "", collect, &l);
+	/* collect() fills a keylists: groups too, which verify skips */
+	keylists ls = {{0}, {0}};
+	int rc = simrec_list(rec, "", collect, &ls);
 	int bad = rc != 0;
-	for (size_t i = 0; i < l.n; i++) {
-		bad |= verify_key(rec, l.v[i], repair, &cut);
-		free(l.v[i]);
+	for (size_t i = 0; i < ls.ds.n; i++) {
+		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
+		free(ls.ds.v[i]);
 	}
-	free(l.v);
+	free(ls.ds.v);
+	for (size_t i = 0; i < ls.groups.n; i++)
+		free(ls.groups.v[i]);
+	free(ls.groups.v);
 	simrec_close(rec);
 	printf("%s: %s\n", shown(argv[0]),
 	       bad ? "PROBLEMS FOUND" : "all datasets ok");
