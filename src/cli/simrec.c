@@ -386,32 +386,130 @@ static void print_value(simrec_dtype_t dt, const unsigned char *p)
 	}
 }
 
-static int cmd_cat(int argc, char **argv)
+typedef struct cat_opts {
+	int csv;
+	size_t max;
+	const char *slice;
+	char *pos[2]; /* store, key */
+} cat_opts;
+
+/* cat's arguments: STORE KEY [SLICE] [--csv] [--max N]; 0, else the usage
+ * status. */
+static int cat_args(int argc, char **argv, cat_opts *o)
 {
-	int csv = 0;
-	size_t max = 10000;
-	const char *slice = NULL;
-	char *pos[2];
 	int np = 0;
+	o->csv = 0;
+	o->max = 10000;
+	o->slice = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--csv"))
-			csv = 1;
+			o->csv = 1;
 		else if (!strcmp(argv[i], "--max") && i + 1 < argc)
-			max = strtoull(argv[++i], NULL, 10);
+			o->max = strtoull(argv[++i], NULL, 10);
 		else if (np < 2)
-			pos[np++] = argv[i];
-		else if (!slice)
-			slice = argv[i];
+			o->pos[np++] = argv[i];
+		else if (!o->slice)
+			o->slice = argv[i];
 		else
 			return usage_of("cat");
 	}
 	if (np != 2)
 		return usage_of("cat");
-	simrec_t *rec = open_ro(pos[0]);
+	return 0;
+}
+
+/* The selection (start st, count ct) of the slice, and its number of
+ * elements n; 0, else the command's exit status after a message. */
+static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
+                         simrec_dtype_t dt, size_t *st, size_t *ct, size_t *n)
+{
+	int keep[SIMREC_MAX_NDIM];
+	if (parse_slice(o->slice, nd, sh, st, ct, keep)) {
+		fprintf(stderr, "%s: bad slice '%s' for shape ", prog,
+		        o->slice);
+		print_shape(stderr, nd, sh);
+		fputc('\n', stderr);
+		return 2;
+	}
+	*n = 1;
+	if (sr_size_prod(nd, ct, 1, n) ||
+	    sr_size_mul(*n, simrec_dtype_size(dt) + 1, &(size_t){0})) {
+		fprintf(stderr, "%s: the selection of '%s' is too large\n",
+		        prog, o->pos[1]);
+		return 1;
+	}
+	if (*n > o->max) {
+		fprintf(stderr,
+		        "%s: the selection has %zu elements; give a slice or "
+		        "--max %zu\n",
+		        prog, *n, *n);
+		return 2;
+	}
+	return 0;
+}
+
+/* Bytes and strings: records first .. first+count-1, one per line. */
+static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
+                       size_t count)
+{
+	int rc = 0;
+	for (size_t i = first; i < first + count; i++) {
+		size_t len;
+		char buf[65536];
+		rc = simrec_dataset_read_bytes(ds, i, buf, sizeof buf - 1,
+		                               &len);
+		if (rc && rc != SIMREC_ETRUNC)
+			break;
+		rc = 0;
+		if (dt == SIMREC_STRING) {
+			/* one record per line: newlines and control bytes
+			 * escaped */
+			print_escaped(stdout, buf,
+			              len < sizeof buf - 1 ? len
+			                                   : sizeof buf - 1);
+			putchar('\n');
+		} else {
+			for (size_t k = 0; k < len && k < sizeof buf; k++)
+				printf("%02x", (unsigned char)buf[k]);
+			putchar('\n');
+		}
+	}
+	return rc;
+}
+
+/* Fixed-size elements: the selection's n elements, the last dimension's
+ * elements per line. */
+static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
+                       const size_t *st, const size_t *ct, size_t n, int csv)
+{
+	size_t isz = simrec_dtype_size(dt);
+	unsigned char *buf = malloc(n * isz + 1);
+	int rc = buf ? simrec_dataset_read(ds, st, ct, buf, n * isz)
+	             : SIMREC_ENOMEM;
+	/* rows: the last kept dimension's elements per line */
+	size_t row = nd ? ct[nd - 1] : 1;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (i % row)
+			fputs(csv ? "," : " ", stdout);
+		print_value(dt, buf + i * isz);
+		if ((i + 1) % row == 0)
+			putchar('\n');
+	}
+	free(buf);
+	return rc;
+}
+
+static int cmd_cat(int argc, char **argv)
+{
+	cat_opts o;
+	int status = cat_args(argc, argv, &o);
+	if (status)
+		return status;
+	simrec_t *rec = open_ro(o.pos[0]);
 	if (!rec)
 		return 1;
 	simrec_dataset_t *ds;
-	int rc = simrec_get_all(rec, pos[1], &ds);
+	int rc = simrec_get_all(rec, o.pos[1], &ds);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
 		simrec_close(rec);
@@ -419,78 +517,20 @@ static int cmd_cat(int argc, char **argv)
 	}
 	int nd = simrec_dataset_ndim(ds);
 	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM];
-	int keep[SIMREC_MAX_NDIM];
 	simrec_dataset_shape(ds, sh);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	int status = 0;
-	if (parse_slice(slice, nd, sh, st, ct, keep)) {
-		fprintf(stderr, "%s: bad slice '%s' for shape ", prog, slice);
-		print_shape(stderr, nd, sh);
-		fputc('\n', stderr);
-		status = 2;
-		goto out;
-	}
 	size_t n = 1;
-	if (sr_size_prod(nd, ct, 1, &n) ||
-	    sr_size_mul(n, simrec_dtype_size(dt) + 1, &(size_t){0})) {
-		fprintf(stderr, "%s: the selection of '%s' is too large\n",
-		        prog, pos[1]);
-		status = 1;
-		goto out;
-	}
-	if (n > max) {
-		fprintf(stderr,
-		        "%s: the selection has %zu elements; give a slice or "
-		        "--max %zu\n",
-		        prog, n, n);
-		status = 2;
-		goto out;
-	}
-	if (dt == SIMREC_BYTES || dt == SIMREC_STRING) {
-		for (size_t i = st[0]; i < st[0] + ct[0]; i++) {
-			size_t len;
-			char buf[65536];
-			rc = simrec_dataset_read_bytes(ds, i, buf,
-			                               sizeof buf - 1, &len);
-			if (rc && rc != SIMREC_ETRUNC)
-				break;
-			rc = 0;
-			if (dt == SIMREC_STRING) {
-				/* one record per line: newlines and control
-				 * bytes escaped */
-				print_escaped(stdout, buf,
-				              len < sizeof buf - 1
-				                      ? len
-				                      : sizeof buf - 1);
-				putchar('\n');
-			} else {
-				for (size_t k = 0; k < len && k < sizeof buf;
-				     k++)
-					printf("%02x", (unsigned char)buf[k]);
-				putchar('\n');
-			}
+	status = cat_selection(&o, nd, sh, dt, st, ct, &n);
+	if (!status) {
+		if (dt == SIMREC_BYTES || dt == SIMREC_STRING)
+			rc = cat_records(ds, dt, st[0], ct[0]);
+		else
+			rc = cat_numbers(ds, dt, nd, st, ct, n, o.csv);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+			status = 1;
 		}
-	} else {
-		size_t isz = simrec_dtype_size(dt);
-		unsigned char *buf = malloc(n * isz + 1);
-		rc = buf ? simrec_dataset_read(ds, st, ct, buf, n * isz)
-		         : SIMREC_ENOMEM;
-		/* rows: the last kept dimension's elements per line */
-		size_t row = nd ? ct[nd - 1] : 1;
-		for (size_t i = 0; !rc && i < n; i++) {
-			if (i % row)
-				fputs(csv ? "," : " ", stdout);
-			print_value(dt, buf + i * isz);
-			if ((i + 1) % row == 0)
-				putchar('\n');
-		}
-		free(buf);
 	}
-	if (rc) {
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
-		status = 1;
-	}
-out:
 	simrec_dataset_close(ds);
 	simrec_close(rec);
 	return status;
@@ -578,9 +618,98 @@ static int fail_size(const char *key)
 	return SIMREC_EFORMAT;
 }
 
+/* A set value, not records: the shape of get() equals get_all()'s. */
+static int is_set_value(simrec_t *src, const char *key, int nd,
+                        const size_t *sh)
+{
+	simrec_dataset_t *last;
+	int is_value = 1;
+	if (nd && sh[0] > 0 && !simrec_get(src, key, &last)) {
+		is_value = simrec_dataset_ndim(last) == nd;
+		simrec_dataset_close(last);
+	}
+	return is_value;
+}
+
+/* A set value of fixed-size elements: read whole, set whole. */
+static int export_value(simrec_dataset_t *ds, simrec_t *dst, const char *key,
+                        simrec_dtype_t dt, int nd, const size_t *sh)
+{
+	int rc = 0;
+	size_t n = simrec_dataset_size(ds), nb = 0;
+	if (sr_size_mul(n, simrec_dtype_size(dt), &nb))
+		rc = fail_size(key);
+	void *buf = rc ? NULL : malloc(nb + 1);
+	if (!rc)
+		rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, nb)
+		         : SIMREC_ENOMEM;
+	if (!rc)
+		rc = simrec_set(dst, key, dt, nd, sh, buf);
+	free(buf);
+	progress(key, 1, 1);
+	return rc;
+}
+
+/* Bytes or strings, record by record from those already in dst. */
+static int export_vlen_records(simrec_dataset_t *ds, simrec_t *dst,
+                               const char *key, simrec_dtype_t dt, size_t rows)
+{
+	int rc = 0;
+	size_t cap = 1 << 16, len;
+	char *buf = malloc(cap);
+	for (size_t i = dst_rows(dst, key); !rc && buf && i < rows; i++) {
+		rc = simrec_dataset_read_bytes(ds, i, buf, cap, &len);
+		if (rc == SIMREC_ETRUNC) {
+			char *nb = realloc(buf, cap = len + 1);
+			if (!nb)
+				break;
+			buf = nb;
+			rc = simrec_dataset_read_bytes(ds, i, buf, cap, &len);
+		}
+		if (!rc)
+			rc = simrec_record_bytes(dst, key, dt, buf, len);
+		progress(key, i + 1, rows);
+	}
+	free(buf);
+	return rc;
+}
+
+/* Records of fixed-size elements: a block of whole chunk rows at a time,
+ * so that memory stays bounded. */
+static int export_records(simrec_dataset_t *ds, simrec_t *dst, const char *key,
+                          simrec_dtype_t dt, int nd, const size_t *sh,
+                          const size_t *ch)
+{
+	int rc = 0;
+	size_t row = 0, per = ch[0] ? ch[0] : 1;
+	if (sr_size_prod(nd - 1, sh + 1, simrec_dtype_size(dt), &row) ||
+	    sr_size_mul(per, row, &(size_t){0})) {
+		rc = fail_size(key);
+		row = per = 0;
+	}
+	while (per > 1 && per * row > ((size_t)64 << 20))
+		per /= 2;
+	unsigned char *buf = rc ? NULL : malloc(per * row + 1);
+	size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+	memcpy(ct, sh, sizeof ct);
+	for (size_t r = dst_rows(dst, key); !rc && buf && r < sh[0]; r += per) {
+		st[0] = r;
+		ct[0] = sh[0] - r < per ? sh[0] - r : per;
+		rc = simrec_dataset_read(ds, st, ct, buf, ct[0] * row);
+		for (size_t k = 0; !rc && k < ct[0]; k++)
+			rc = simrec_record(dst, key, dt, nd - 1, sh + 1,
+			                   buf + k * row);
+		progress(key, r + ct[0], sh[0]);
+	}
+	if (!buf && !rc)
+		rc = SIMREC_ENOMEM;
+	free(buf);
+	return rc;
+}
+
 static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 {
-	simrec_dataset_t *ds, *last;
+	simrec_dataset_t *ds;
 	int rc = simrec_get_all(src, key, &ds);
 	if (rc)
 		return rc;
@@ -589,12 +718,7 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	simrec_dataset_shape(ds, sh);
 	simrec_dataset_chunks(ds, ch);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	/* a set value: shape of get() equals get_all()'s */
-	int is_value = 1;
-	if (nd && sh[0] > 0 && !simrec_get(src, key, &last)) {
-		is_value = simrec_dataset_ndim(last) == nd;
-		simrec_dataset_close(last);
-	}
+	int is_value = is_set_value(src, key, nd, sh);
 	size_t isz = simrec_dtype_size(dt);
 	if (nd && !sh[0]) {
 		/* no records: nothing to copy (the API cannot create an empty
@@ -602,63 +726,11 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		fprintf(stderr, "%s: '%s' has no records: no data copied\n",
 		        prog, key);
 	} else if (is_value && isz) {
-		size_t n = simrec_dataset_size(ds), nb = 0;
-		if (sr_size_mul(n, isz, &nb))
-			rc = fail_size(key);
-		void *buf = rc ? NULL : malloc(nb + 1);
-		if (!rc)
-			rc = buf ? simrec_dataset_read(ds, NULL, NULL, buf, nb)
-			         : SIMREC_ENOMEM;
-		if (!rc)
-			rc = simrec_set(dst, key, dt, nd, sh, buf);
-		free(buf);
-		progress(key, 1, 1);
-	} else if (!isz) { /* bytes / strings, record by record */
-		size_t cap = 1 << 16, len;
-		char *buf = malloc(cap);
-		for (size_t i = dst_rows(dst, key); !rc && buf && i < sh[0];
-		     i++) {
-			rc = simrec_dataset_read_bytes(ds, i, buf, cap, &len);
-			if (rc == SIMREC_ETRUNC) {
-				char *nb = realloc(buf, cap = len + 1);
-				if (!nb)
-					break;
-				buf = nb;
-				rc = simrec_dataset_read_bytes(ds, i, buf, cap,
-				                               &len);
-			}
-			if (!rc)
-				rc = simrec_record_bytes(dst, key, dt, buf,
-				                         len);
-			progress(key, i + 1, sh[0]);
-		}
-		free(buf);
+		rc = export_value(ds, dst, key, dt, nd, sh);
+	} else if (!isz) {
+		rc = export_vlen_records(ds, dst, key, dt, sh[0]);
 	} else {
-		/* a block of whole chunk rows at a time: bounded memory */
-		size_t row = 0, per = ch[0] ? ch[0] : 1;
-		if (sr_size_prod(nd - 1, sh + 1, isz, &row) ||
-		    sr_size_mul(per, row, &(size_t){0})) {
-			rc = fail_size(key);
-			row = per = 0;
-		}
-		while (per > 1 && per * row > ((size_t)64 << 20))
-			per /= 2;
-		unsigned char *buf = rc ? NULL : malloc(per * row + 1);
-		size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
-		memcpy(ct, sh, sizeof ct);
-		for (size_t r = dst_rows(dst, key); !rc && buf && r < sh[0];
-		     r += per) {
-			st[0] = r;
-			ct[0] = sh[0] - r < per ? sh[0] - r : per;
-			rc = simrec_dataset_read(ds, st, ct, buf, ct[0] * row);
-			for (size_t k = 0; !rc && k < ct[0]; k++)
-				rc = simrec_record(dst, key, dt, nd - 1, sh + 1,
-				                   buf + k * row);
-			progress(key, r + ct[0], sh[0]);
-		}
-		if (!buf && !rc)
-			rc = SIMREC_ENOMEM;
-		free(buf);
+		rc = export_records(ds, dst, key, dt, nd, sh, ch);
 	}
 	simrec_dataset_close(ds);
 	if (!rc) {
@@ -737,6 +809,141 @@ static int cmd_export(int argc, char **argv)
 
 /* ---- verify ------------------------------------------------------------ */
 
+/* Torn datasets to cut by --repair: keys, and each one's whole steps. */
+typedef struct cutlist {
+	keylist keys;
+	size_t *steps;
+} cutlist;
+
+/* Bytes or strings: the number of records, from 0, whose size reads. */
+static int verify_vlen_rows(simrec_dataset_t *ds, size_t rows, size_t *good)
+{
+	int rc = 0;
+	for (; *good < rows; (*good)++) {
+		char b[1];
+		size_t len;
+		rc = simrec_dataset_read_bytes(ds, *good, b, 0, &len);
+		if (rc && rc != SIMREC_ETRUNC)
+			break;
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Fixed-size elements: decode blocks of whole chunk rows (bounded memory);
+ * good counts the rows, from 0, that decoded. */
+static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
+                       const size_t *sh, const size_t *ch, size_t isz,
+                       size_t rows, size_t *good)
+{
+	int rc = 0;
+	size_t row = 0, per = nd && ch[0] ? ch[0] : 1;
+	if (sr_size_prod(nd ? nd - 1 : 0, sh + 1, isz, &row) ||
+	    sr_size_mul(per, row, &(size_t){0})) {
+		row = 0;
+		per = 0;
+		rc = SIMREC_EFORMAT;
+		fprintf(stderr, "%s: '%s': its shape overflows\n", prog, key);
+	}
+	while (per > 1 && per * row > ((size_t)64 << 20))
+		per /= 2;
+	void *buf = rc ? NULL : malloc(per * row + 1);
+	size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+	memcpy(ct, sh, sizeof ct);
+	while (buf && *good < rows) {
+		if (nd) {
+			st[0] = *good;
+			ct[0] = rows - *good < per ? rows - *good : per;
+		}
+		rc = simrec_dataset_read(ds, nd ? st : NULL, nd ? ct : NULL,
+		                         buf, (nd ? ct[0] : 1) * row);
+		if (rc)
+			break;
+		*good += nd ? ct[0] : 1;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Remember a torn dataset for --repair, cut to whole steps. */
+static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
+{
+	size_t *p = realloc(cut->steps, (cut->keys.n + 1) * sizeof *p);
+	if (p)
+		cut->steps = p;
+	if (p && !collect_one(key, &cut->keys))
+		cut->steps[cut->keys.n - 1] = whole;
+}
+
+/* Check one dataset and print its line; 1 if it is not whole. */
+static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
+{
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, key, &ds);
+	if (rc) {
+		printf("BAD   %s: %s\n", key, simrec_errmsg(rec));
+		return 1;
+	}
+	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dataset_chunks(ds, ch);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	size_t isz = simrec_dtype_size(dt), rows = nd ? sh[0] : 1;
+	size_t good = 0;
+	if (!isz)
+		rc = verify_vlen_rows(ds, rows, &good);
+	else
+		rc = verify_rows(ds, key, nd, sh, ch, isz, rows, &good);
+	size_t whole = rows;
+	int torn = 0;
+	if (rc) {
+		printf("BAD   %s: records 0..%zu readable, then: %s\n", key,
+		       good, simrec_errmsg(rec));
+		torn = 1;
+		whole = good;
+	}
+	size_t w2;
+	if (simrec_dataset_verify(ds, &w2) == SIMREC_EFORMAT) {
+		printf("TORN  %s: %s; whole steps: %zu\n", key,
+		       simrec_errmsg(rec), w2);
+		torn = 1;
+		whole = w2 < whole ? w2 : whole;
+	}
+	if (torn && nd && repair)
+		verify_note_cut(cut, key, whole);
+	if (!torn) {
+		printf("ok    %s: %zu record(s) %s ", key, rows,
+		       simrec_dtype_name(dt));
+		print_shape(stdout, nd, sh);
+		putchar('\n');
+	}
+	simrec_dataset_close(ds);
+	return torn;
+}
+
+/* Cut each torn dataset to its last whole step; 1 if a repair failed. */
+static int verify_repair(const char *uri, const cutlist *cut)
+{
+	simrec_t *rec;
+	simrec_options_t o;
+	simrec_options_init(&o);
+	int failed = !cut->steps || simrec_open(&rec, uri, &o) != 0;
+	for (size_t i = 0; !failed && i < cut->keys.n; i++) {
+		if (simrec_truncate(rec, cut->keys.v[i], cut->steps[i])) {
+			printf("FAILED to repair %s: %s\n", cut->keys.v[i],
+			       simrec_errmsg(rec));
+			failed = 1;
+		} else {
+			printf("repaired %s: cut to %zu step(s)\n",
+			       cut->keys.v[i], cut->steps[i]);
+		}
+	}
+	if (!failed && simrec_close(rec))
+		failed = 1;
+	return failed;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
 	int repair = argc == 2 && !strcmp(argv[0], "--repair");
@@ -750,131 +957,31 @@ static int cmd_verify(int argc, char **argv)
 	simrec_t *rec = open_ro(argv[0]);
 	if (!rec)
 		return 1;
-	keylist cut = {0}; /* keys to truncate, and their whole steps */
-	size_t *cutn = calloc(1, sizeof *cutn);
-	keylists all = {{0}, {0}};
-	int rc = simrec_list(rec, "", collect, &all);
-	keylist l = all.ds; /* groups hold no data to check */
-	for (size_t i = 0; i < all.groups.n; i++)
-		free(all.groups.v[i]);
-	free(all.groups.v);
+	cutlist cut = {{0}, calloc(1, sizeof *cut.steps)};
+	/* collect() fills a keylists: groups too, which verify skips */
+	keylists ls = {{0}, {0}};
+	int rc = simrec_list(rec, "", collect, &ls);
 	int bad = rc != 0;
-	for (size_t i = 0; i < l.n; i++) {
-		simrec_dataset_t *ds;
-		rc = simrec_get_all(rec, l.v[i], &ds);
-		if (rc) {
-			printf("BAD   %s: %s\n", l.v[i], simrec_errmsg(rec));
-			bad = 1;
-			free(l.v[i]);
-			continue;
-		}
-		size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
-		int nd = simrec_dataset_ndim(ds);
-		simrec_dataset_shape(ds, sh);
-		simrec_dataset_chunks(ds, ch);
-		simrec_dtype_t dt = simrec_dataset_dtype(ds);
-		size_t isz = simrec_dtype_size(dt), rows = nd ? sh[0] : 1;
-		size_t good = 0;
-		if (!isz) {
-			for (; good < rows; good++) {
-				char b[1];
-				size_t len;
-				rc = simrec_dataset_read_bytes(ds, good, b, 0,
-				                               &len);
-				if (rc && rc != SIMREC_ETRUNC)
-					break;
-				rc = 0;
-			}
-		} else {
-			size_t row = 0, per = nd && ch[0] ? ch[0] : 1;
-			if (sr_size_prod(nd ? nd - 1 : 0, sh + 1, isz, &row) ||
-			    sr_size_mul(per, row, &(size_t){0})) {
-				row = 0;
-				per = 0;
-				rc = SIMREC_EFORMAT;
-				fprintf(stderr,
-				        "%s: '%s': its shape overflows\n", prog,
-				        l.v[i]);
-			}
-			while (per > 1 && per * row > ((size_t)64 << 20))
-				per /= 2;
-			void *buf = rc ? NULL : malloc(per * row + 1);
-			size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
-			memcpy(ct, sh, sizeof ct);
-			while (buf && good < rows) {
-				if (nd) {
-					st[0] = good;
-					ct[0] = rows - good < per ? rows - good
-					                          : per;
-				}
-				rc = simrec_dataset_read(
-				        ds, nd ? st : NULL, nd ? ct : NULL, buf,
-				        (nd ? ct[0] : 1) * row);
-				if (rc)
-					break;
-				good += nd ? ct[0] : 1;
-			}
-			free(buf);
-		}
-		size_t whole = rows;
-		int torn = 0;
-		if (rc) {
-			printf("BAD   %s: records 0..%zu readable, then: %s\n",
-			       l.v[i], good, simrec_errmsg(rec));
-			bad = torn = 1;
-			whole = good;
-		}
-		size_t w2;
-		if (simrec_dataset_verify(ds, &w2) == SIMREC_EFORMAT) {
-			printf("TORN  %s: %s; whole steps: %zu\n", l.v[i],
-			       simrec_errmsg(rec), w2);
-			bad = torn = 1;
-			whole = w2 < whole ? w2 : whole;
-		}
-		if (torn && nd && repair) {
-			size_t *p = realloc(cutn, (cut.n + 1) * sizeof *p);
-			if (p)
-				cutn = p;
-			if (p && !collect_one(l.v[i], &cut))
-				cutn[cut.n - 1] = whole;
-		}
-		if (!torn) {
-			printf("ok    %s: %zu record(s) %s ", l.v[i], rows,
-			       simrec_dtype_name(dt));
-			print_shape(stdout, nd, sh);
-			putchar('\n');
-		}
-		simrec_dataset_close(ds);
-		free(l.v[i]);
+	for (size_t i = 0; i < ls.ds.n; i++) {
+		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
+		free(ls.ds.v[i]);
 	}
-	free(l.v);
+	free(ls.ds.v);
+	for (size_t i = 0; i < ls.groups.n; i++)
+		free(ls.groups.v[i]);
+	free(ls.groups.v);
 	simrec_close(rec);
 	printf("%s: %s\n", shown(argv[0]),
 	       bad ? "PROBLEMS FOUND" : "all datasets ok");
 	if (!repair || !bad) {
-		free(cutn);
+		free(cut.steps);
 		return bad;
 	}
-	/* cut each torn dataset to its last whole step */
-	simrec_options_t o;
-	simrec_options_init(&o);
-	int failed = !cutn || simrec_open(&rec, argv[0], &o) != 0;
-	for (size_t i = 0; !failed && i < cut.n; i++) {
-		if (simrec_truncate(rec, cut.v[i], cutn[i])) {
-			printf("FAILED to repair %s: %s\n", cut.v[i],
-			       simrec_errmsg(rec));
-			failed = 1;
-		} else {
-			printf("repaired %s: cut to %zu step(s)\n", cut.v[i],
-			       cutn[i]);
-		}
-	}
-	if (!failed && simrec_close(rec))
-		failed = 1;
-	for (size_t i = 0; i < cut.n; i++)
-		free(cut.v[i]);
-	free(cut.v);
-	free(cutn);
+	int failed = verify_repair(argv[0], &cut);
+	for (size_t i = 0; i < cut.keys.n; i++)
+		free(cut.keys.v[i]);
+	free(cut.keys.v);
+	free(cut.steps);
 	printf("%s: %s\n", shown(argv[0]),
 	       failed ? "REPAIR FAILED" : "repaired");
 	return failed ? 3 : 0;

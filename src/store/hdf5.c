@@ -328,17 +328,10 @@ static int is_group(hid_t file, const char *key)
 
 /* ---- open / close ------------------------------------------------------ */
 
-static int h5_open(sr_store *st)
+/* The file access list (MPI-IO when parallel), and the transfer list
+ * (collective when parallel) into h->dxpl. */
+static hid_t h5_props(sr_store *st, h5_store *h)
 {
-	register_filters();
-	h5_store *h = calloc(1, sizeof *h);
-	if (!h)
-		return SIMREC_ENOMEM;
-	const char *path = st->uri.path;
-	int csize = 1;
-	if (st->comm != MPI_COMM_NULL)
-		MPI_Comm_size(st->comm, &csize);
-	h->parallel = csize > 1;
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (h->parallel)
 		H5Pset_fapl_mpio(fapl, st->comm, MPI_INFO_NULL);
@@ -348,13 +341,18 @@ static int h5_open(sr_store *st)
 	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	if (h->parallel)
 		H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
-	/* create mode truncates an HDF5 file and nothing else: never a link
-	 * or a file of another kind (docs/safety.md). One rank looks, so that
-	 * every rank takes the same branch. */
+	return fapl;
+}
+
+/* What is at path: look[0] whether it exists, look[1] why it may not be
+ * replaced (0: it may; 1 a link, 2 not a regular file, 3 not HDF5). One
+ * rank looks, so that every rank takes the same branch. */
+static void h5_look(sr_store *st, int parallel, const char *path, int *look)
+{
 	struct stat sb;
-	int look[2] = {0, 0}; /* exists, why not replaceable (0: it is) */
 	int rank = 0;
-	if (h->parallel)
+	look[0] = look[1] = 0;
+	if (parallel)
 		MPI_Comm_rank(st->comm, &rank);
 	if (rank == 0) {
 		look[0] = stat(path, &sb) == 0;
@@ -365,29 +363,33 @@ static int h5_open(sr_store *st)
 		else if (look[0] && H5Fis_hdf5(path) <= 0)
 			look[1] = 3;
 	}
-	if (h->parallel)
+	if (parallel)
 		MPI_Bcast(look, 2, MPI_INT, 0, st->comm);
+}
+
+/* Open or create h->file as the mode says; a status for what refuses. */
+static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
+{
+	const char *path = st->uri.path;
 	int there = look[0];
-	int rc = 0;
 	static const char *const why[] = {"", "a symbolic link",
 	                                  "not a regular file",
 	                                  "a file of another kind"};
-	if (st->mode == SIMREC_MODE_CREATE && look[1]) {
-		rc = sr_fail(st->err, SIMREC_EFORMAT,
-		             "refusing to replace '%s' (mode=w): it is %s, not "
-		             "an HDF5 file; it is left as it is (see "
-		             "docs/safety.md)",
-		             path, why[look[1]]);
-	} else if (there && st->mode != SIMREC_MODE_CREATE &&
-	           H5Fis_hdf5(path) <= 0) {
-		rc = sr_fail(st->err, SIMREC_EFORMAT,
-		             "'%s' exists and is not an HDF5 file", path);
-	} else if (st->mode == SIMREC_MODE_READONLY) {
+	if (st->mode == SIMREC_MODE_CREATE && look[1])
+		return sr_fail(
+		        st->err, SIMREC_EFORMAT,
+		        "refusing to replace '%s' (mode=w): it is %s, not "
+		        "an HDF5 file; it is left as it is (see "
+		        "docs/safety.md)",
+		        path, why[look[1]]);
+	if (there && st->mode != SIMREC_MODE_CREATE && H5Fis_hdf5(path) <= 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' exists and is not an HDF5 file", path);
+	if (st->mode == SIMREC_MODE_READONLY) {
 		if (!there)
-			rc = sr_fail(st->err, SIMREC_ENOKEY,
-			             "HDF5 file '%s' does not exist", path);
-		else
-			h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+			return sr_fail(st->err, SIMREC_ENOKEY,
+			               "HDF5 file '%s' does not exist", path);
+		h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
 	} else if (there && st->mode == SIMREC_MODE_APPEND) {
 		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
 	} else {
@@ -399,13 +401,33 @@ static int h5_open(sr_store *st)
 		if (h->file >= 0)
 			H5Fflush(h->file, H5F_SCOPE_GLOBAL);
 	}
+	if (h->file < 0)
+		return sr_fail(
+		        st->err, SIMREC_EIO, "cannot open HDF5 file '%s'%s",
+		        path,
+		        st->mode == SIMREC_MODE_READONLY
+		                ? ""
+		                : " for writing (is it open elsewhere?)");
+	return 0;
+}
+
+static int h5_open(sr_store *st)
+{
+	register_filters();
+	h5_store *h = calloc(1, sizeof *h);
+	if (!h)
+		return SIMREC_ENOMEM;
+	int csize = 1;
+	if (st->comm != MPI_COMM_NULL)
+		MPI_Comm_size(st->comm, &csize);
+	h->parallel = csize > 1;
+	hid_t fapl = h5_props(st, h);
+	/* create mode truncates an HDF5 file and nothing else: never a link
+	 * or a file of another kind (docs/safety.md) */
+	int look[2]; /* exists, why not replaceable (0: it is) */
+	h5_look(st, h->parallel, st->uri.path, look);
+	int rc = h5_open_file(st, h, fapl, look);
 	H5Pclose(fapl);
-	if (!rc && h->file < 0)
-		rc = sr_fail(st->err, SIMREC_EIO,
-		             "cannot open HDF5 file '%s'%s", path,
-		             st->mode == SIMREC_MODE_READONLY
-		                     ? ""
-		                     : " for writing (is it open elsewhere?)");
 	if (rc) {
 		H5Pclose(h->dxpl);
 		free(h);

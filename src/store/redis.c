@@ -342,6 +342,93 @@ static void rs_release(sr_store *st, void *ds)
 	free(d);
 }
 
+/* What the metadata hash gave: which fields, and their values before
+ * they are checked against each other. */
+typedef struct meta_scan {
+	int have, nsh, nch; /* dtype seen; shape and chunks lengths */
+	long long ndim;
+	size_t rows; /* the fewest complete rows of a column list */
+} meta_scan;
+
+/* One field f = v of the metadata hash into m and sc; nonzero if bad. */
+static int meta_field(const char *f, const char *v, sr_meta *m, meta_scan *sc)
+{
+	long long num;
+	int bad = 0;
+	if (!strcmp(f, "dtype")) {
+		sc->have = 1;
+		bad = 1;
+		for (int t = 0; t < SIMREC_NDTYPES; t++)
+			if (!strcmp(v, simrec_dtype_name((simrec_dtype_t)t))) {
+				m->dtype = (simrec_dtype_t)t;
+				bad = 0;
+			}
+	} else if (!strcmp(f, "shape")) {
+		bad = (sc->nsh = parse_sizes(v, m->shape, SIMREC_MAX_NDIM)) < 0;
+	} else if (!strcmp(f, "ndim")) {
+		bad = parse_num(v, 0, SIMREC_MAX_NDIM, &sc->ndim);
+	} else if (!strcmp(f, "chunks")) {
+		bad = (sc->nch = parse_sizes(v, m->chunks, SIMREC_MAX_NDIM)) <
+		      0;
+	} else if (!strcmp(f, "value")) {
+		bad = parse_num(v, 0, 1, &num);
+		m->is_value = !bad && num;
+	} else if (!strncmp(f, "rows:", 5)) {
+		bad = parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1), &num);
+		if (!bad && (size_t)num < sc->rows)
+			sc->rows = (size_t)num;
+	}
+	return bad;
+}
+
+/* Every field of an HGETALL reply (string pairs); nonzero if one is bad. */
+static int meta_fields(const redisReply *x, sr_meta *m, meta_scan *sc)
+{
+	int bad = 0;
+	for (size_t i = 0; i + 1 < x->elements && !bad; i += 2) {
+		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
+		if (strlen(v) != x->element[i + 1]->len)
+			bad = 1; /* an embedded NUL */
+		else
+			bad = meta_field(f, v, m, sc);
+	}
+	return bad;
+}
+
+/* ndim, shape and chunks agree; chunks >= 1; sizes fit; nonzero if not.
+ * The extent of records is rows, when a column list gave it. */
+static int meta_agrees(sr_meta *m, const meta_scan *sc)
+{
+	m->ndim = (int)sc->ndim;
+	int bad = sc->ndim < 0 || sc->nsh != sc->ndim || sc->nch != sc->ndim;
+	for (int i = 0; !bad && i < m->ndim; i++)
+		bad = m->chunks[i] == 0;
+	size_t tot;
+	if (!bad && !m->is_value && m->ndim && sc->rows != (size_t)-1)
+		m->shape[0] = sc->rows;
+	return bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
+	       sr_size_prod(m->ndim, m->chunks, 8, &tot);
+}
+
+/* No metadata under key: EKIND if it is a group, else ENOKEY. */
+static int group_or_missing(sr_store *st, const char *key)
+{
+	rstore *s = S(st);
+	redisReply *x;
+	int rc;
+	char g[200];
+	name(g, sizeof g, s, "groups", "");
+	g[strlen(g) - 1] = 0;
+	const char *a2[3] = {"SISMEMBER", g, key};
+	size_t l2[3] = {9, strlen(g), strlen(key)};
+	if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)) ||
+	    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "SISMEMBER")))
+		return rc;
+	rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
+	freeReplyObject(x);
+	return rc;
+}
+
 static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 {
 	rstore *s = S(st);
@@ -361,77 +448,22 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		                         st->err->msg, key)
 		               : rc;
 	memset(m, 0, sizeof *m);
-	int have = 0, bad = 0, nsh = -1, nch = -1;
-	long long ndim = -1, num;
-	size_t rows = (size_t)-1;
-	for (size_t i = 0; i + 1 < x->elements && !bad; i += 2) {
-		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
-		if (strlen(v) != x->element[i + 1]->len) {
-			bad = 1; /* an embedded NUL */
-		} else if (!strcmp(f, "dtype")) {
-			have = 1;
-			bad = 1;
-			for (int t = 0; t < SIMREC_NDTYPES; t++)
-				if (!strcmp(v, simrec_dtype_name(
-				                       (simrec_dtype_t)t))) {
-					m->dtype = (simrec_dtype_t)t;
-					bad = 0;
-				}
-		} else if (!strcmp(f, "shape")) {
-			bad = (nsh = parse_sizes(v, m->shape,
-			                         SIMREC_MAX_NDIM)) < 0;
-		} else if (!strcmp(f, "ndim")) {
-			bad = parse_num(v, 0, SIMREC_MAX_NDIM, &ndim);
-		} else if (!strcmp(f, "chunks")) {
-			bad = (nch = parse_sizes(v, m->chunks,
-			                         SIMREC_MAX_NDIM)) < 0;
-		} else if (!strcmp(f, "value")) {
-			bad = parse_num(v, 0, 1, &num);
-			m->is_value = !bad && num;
-		} else if (!strncmp(f, "rows:", 5)) {
-			bad = parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1),
-			                &num);
-			if (!bad && (size_t)num < rows)
-				rows = (size_t)num;
-		}
-	}
+	meta_scan sc = {0, -1, -1, -1, (size_t)-1};
+	int bad = meta_fields(x, m, &sc);
 	freeReplyObject(x);
-	if (have && !bad) {
-		/* ndim, shape and chunks agree; chunks >= 1; sizes fit */
-		m->ndim = (int)ndim;
-		bad = ndim < 0 || nsh != ndim || nch != ndim;
-		for (int i = 0; !bad && i < m->ndim; i++)
-			bad = m->chunks[i] == 0;
-		size_t tot;
-		if (!bad && !m->is_value && m->ndim && rows != (size_t)-1)
-			m->shape[0] = rows;
-		bad = bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
-		      sr_size_prod(m->ndim, m->chunks, 8, &tot);
-	}
+	if (sc.have && !bad)
+		bad = meta_agrees(m, &sc);
 	if (bad)
 		return sr_fail(
 		        st->err, SIMREC_EFORMAT,
 		        "redis %s:%d: metadata '%s' of '%s' is malformed "
 		        "(dtype, ndim, shape, chunks, value or rows)",
 		        s->r.host, s->r.port, k, key);
-	if (!have) {
-		/* a group? */
-		char g[200];
-		name(g, sizeof g, s, "groups", "");
-		g[strlen(g) - 1] = 0;
-		const char *a2[3] = {"SISMEMBER", g, key};
-		size_t l2[3] = {9, strlen(g), strlen(key)};
-		if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)) ||
-		    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
-		                          "SISMEMBER")))
-			return rc;
-		rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
-		freeReplyObject(x);
-		return rc;
-	}
+	if (!sc.have)
+		return group_or_missing(st, key);
 	/* the extent: complete rows of every column list (a record_all step
 	 * counts once all ranks pushed it) */
-	if (!m->is_value && m->ndim && rows == (size_t)-1)
+	if (!m->is_value && m->ndim && sc.rows == (size_t)-1)
 		m->shape[0] = 0;
 	rds *d = rds_new(key);
 	if (!d)
@@ -815,18 +847,14 @@ static int read_ready(sr_store *st)
 	return rc ? rc : rs_commit(st);
 }
 
-static int rs_read(sr_store *st, void *ds, const sr_meta *m,
-                   const size_t *start, const size_t *count, void *buf)
+/* The metadata field 'cols' (columns per list; 1 when absent). */
+static int read_cols(sr_store *st, rds *d, size_t *cols)
 {
 	rstore *s = S(st);
-	rds *d = ds;
-	int rc = read_ready(st);
-	if (rc)
-		return rc;
-	/* column lists: all of dim 1 in one list, or "cols" wide each */
 	char mk[4200];
 	name(mk, sizeof mk, s, "m", d->key);
 	redisReply *x;
+	int rc;
 	if ((rc = sr_redis_cmdf(&s->r, &x, "HGET %s cols", mk)))
 		return rc;
 	long long cl = 1;
@@ -839,75 +867,109 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 		return sr_fail(st->err, SIMREC_EFORMAT,
 		               "redis %s:%d: field 'cols' of '%s' is malformed",
 		               s->r.host, s->r.port, mk);
-	size_t cols = (size_t)cl;
-	int nd = m->ndim, split = nd >= 2 && !m->is_value;
-	if (!split)
-		cols = nd >= 2 ? m->shape[1] : 1;
-	if (!cols)
-		cols = 1;
-	size_t c0 = m->is_value || !nd ? 1 : m->chunks[0];
-	size_t klo = nd && !m->is_value ? start[0] / c0 : 0,
-	       khi = nd && !m->is_value ? (start[0] + count[0] - 1) / c0 : 0;
-	size_t glo = split ? start[1] / cols : 0,
-	       ghi = split ? (start[1] + count[1] - 1) / cols : 0;
+	*cols = (size_t)cl;
+	return 0;
+}
+
+/* How a dataset's elements tile it: lists of cols columns (split: dim 1
+ * over several lists), elements of c0 rows. */
+typedef struct tiling {
+	size_t cols, c0;
+	int split;
+} tiling;
+
+/* The box of element k of list col0: its shape eshape, its origin ebase
+ * in the dataset. It must cover the whole box within the dataset, else
+ * the caller would get stale bytes. */
+static int element_box(sr_store *st, rds *d, const sr_meta *m, const tiling *t,
+                       size_t col0, size_t k, const sr_payload *p,
+                       size_t *eshape, size_t *ebase)
+{
+	rstore *s = S(st);
+	int nd = m->ndim;
+	for (int i = 0; i < nd; i++) {
+		eshape[i] = (size_t)p->shape[i];
+		ebase[i] = 0;
+	}
+	/* rows from k*c0, columns from col0 */
+	if (nd && !m->is_value)
+		ebase[0] = k * t->c0;
+	if (t->split)
+		ebase[1] = col0;
+	for (int i = 0; i < nd; i++) {
+		size_t lim = m->shape[i] - ebase[i], want = lim;
+		if (i == 0 && !m->is_value)
+			want = t->c0 < lim ? t->c0 : lim;
+		else if (i == 1 && t->split)
+			want = t->cols < lim ? t->cols : lim;
+		if (ebase[i] > m->shape[i] || eshape[i] < want)
+			return sr_fail(st->err, SIMREC_EFORMAT,
+			               "redis %s:%d: element %zu of '%s' is "
+			               "smaller than its metadata says",
+			               s->r.host, s->r.port, k, d->key);
+	}
+	return 0;
+}
+
+/* Copy the part of an element (shape eshape at ebase) that the selection
+ * (start, count) covers into buf. */
+static void copy_overlap(int nd, size_t isz, const void *el,
+                         const size_t *eshape, const size_t *ebase,
+                         const size_t *start, const size_t *count, void *buf)
+{
+	size_t est[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		size_t a = start[i] > ebase[i] ? start[i] : ebase[i];
+		size_t b = start[i] + count[i] < ebase[i] + eshape[i]
+		                   ? start[i] + count[i]
+		                   : ebase[i] + eshape[i];
+		if (b <= a) {
+			n[0] = 0;
+			break;
+		}
+		est[i] = a - ebase[i];
+		sst[i] = a - start[i];
+		n[i] = b - a;
+	}
+	if (nd == 0 || n[0])
+		sr_copy_region(nd, isz, el, eshape, est, buf, count, sst, n);
+}
+
+static int rs_read(sr_store *st, void *ds, const sr_meta *m,
+                   const size_t *start, const size_t *count, void *buf)
+{
+	rds *d = ds;
+	int rc = read_ready(st);
+	if (rc)
+		return rc;
+	/* column lists: all of dim 1 in one list, or "cols" wide each */
+	tiling t = {1, 1, 0};
+	if ((rc = read_cols(st, d, &t.cols)))
+		return rc;
+	int nd = m->ndim;
+	t.split = nd >= 2 && !m->is_value;
+	if (!t.split)
+		t.cols = nd >= 2 ? m->shape[1] : 1;
+	if (!t.cols)
+		t.cols = 1;
+	t.c0 = m->is_value || !nd ? 1 : m->chunks[0];
+	size_t klo = nd && !m->is_value ? start[0] / t.c0 : 0,
+	       khi = nd && !m->is_value ? (start[0] + count[0] - 1) / t.c0 : 0;
+	size_t glo = t.split ? start[1] / t.cols : 0,
+	       ghi = t.split ? (start[1] + count[1] - 1) / t.cols : 0;
 	size_t isz = simrec_dtype_size(m->dtype);
 	for (size_t g = glo; g <= ghi && !rc; g++)
 		for (size_t k = klo; k <= khi && !rc; k++) {
-			size_t col0 = g * cols;
+			size_t col0 = g * t.cols;
+			size_t eshape[SIMREC_MAX_NDIM], ebase[SIMREC_MAX_NDIM];
 			sr_payload p;
 			const void *el;
-			if ((rc = fetch(st, d, m, col0, k, &p, &el)))
+			if ((rc = fetch(st, d, m, col0, k, &p, &el)) ||
+			    (rc = element_box(st, d, m, &t, col0, k, &p, eshape,
+			                      ebase)))
 				break;
-			/* the element's box: rows from k*c0, columns from col0
-			 */
-			size_t eshape[SIMREC_MAX_NDIM], ebase[SIMREC_MAX_NDIM],
-			        est[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
-			        n[SIMREC_MAX_NDIM];
-			for (int i = 0; i < nd; i++) {
-				eshape[i] = (size_t)p.shape[i];
-				ebase[i] = 0;
-			}
-			if (nd && !m->is_value)
-				ebase[0] = k * c0;
-			if (split)
-				ebase[1] = col0;
-			/* the element must cover its whole box within the
-			 * dataset, else the caller would get stale bytes */
-			for (int i = 0; i < nd && !rc; i++) {
-				size_t lim = m->shape[i] - ebase[i], want = lim;
-				if (i == 0 && !m->is_value)
-					want = c0 < lim ? c0 : lim;
-				else if (i == 1 && split)
-					want = cols < lim ? cols : lim;
-				if (ebase[i] > m->shape[i] || eshape[i] < want)
-					rc = sr_fail(
-					        st->err, SIMREC_EFORMAT,
-					        "redis %s:%d: element %zu of "
-					        "'%s' is smaller than its "
-					        "metadata says",
-					        s->r.host, s->r.port, k,
-					        d->key);
-			}
-			if (rc)
-				break;
-			for (int i = 0; i < nd; i++) {
-				size_t a = start[i] > ebase[i] ? start[i]
-				                               : ebase[i];
-				size_t b = start[i] + count[i] <
-				                           ebase[i] + eshape[i]
-				                   ? start[i] + count[i]
-				                   : ebase[i] + eshape[i];
-				if (b <= a) {
-					n[0] = 0;
-					break;
-				}
-				est[i] = a - ebase[i];
-				sst[i] = a - start[i];
-				n[i] = b - a;
-			}
-			if (nd == 0 || n[0])
-				sr_copy_region(nd, isz, el, eshape, est, buf,
-				               count, sst, n);
+			copy_overlap(nd, isz, el, eshape, ebase, start, count,
+			             buf);
 		}
 	return rc;
 }

@@ -549,21 +549,11 @@ static int unsup(sr_store *st, const char *key, const char *fmt, ...)
 	               key, *key ? "/" : "", st->uri.path, what);
 }
 
-/* Validate every field of a .zarray before anything is allocated or
- * decoded (docs/format.md lists what is refused). */
-static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
-                        zds *d)
+/* zarr_format, shape and chunks: one chunk length per dimension. */
+static int zarray_shape(sr_store *st, const char *key, json_t *j, sr_meta *m)
 {
-	memset(m, 0, sizeof *m);
 	int nc = 0;
-	json_t *zf = json_object_get(j, "zarr_format"),
-	       *dt = json_object_get(j, "dtype"),
-	       *comp = json_object_get(j, "compressor"),
-	       *filt = json_object_get(j, "filters"),
-	       *order = json_object_get(j, "order"),
-	       *sep = json_object_get(j, "dimension_separator");
-	if (!json_is_object(j))
-		return bad_meta(st, key, "not a JSON object");
+	json_t *zf = json_object_get(j, "zarr_format");
 	if (!json_is_integer(zf) || json_integer_value(zf) != 2)
 		return bad_meta(st, key, "zarr_format is not 2");
 	if (parse_sizes(json_object_get(j, "shape"), 0, &m->ndim, m->shape))
@@ -575,8 +565,12 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		return bad_meta(st, key,
 		                "chunks is not a list of integers >= 1, one "
 		                "per dimension");
-	if (!json_is_string(dt))
-		return bad_meta(st, key, "dtype is not a string");
+	return 0;
+}
+
+/* order: "C" is read, "F" is valid but unsupported. */
+static int zarray_order(sr_store *st, const char *key, json_t *order)
+{
 	if (!json_is_string(order))
 		return bad_meta(st, key, "order is not \"C\" or \"F\"");
 	if (strcmp(json_string_value(order), "C")) {
@@ -586,6 +580,12 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		             "order \"F\" (column-major chunks) is not "
 		             "supported, only \"C\"");
 	}
+	return 0;
+}
+
+/* dimension_separator into d->sep: '.' when absent, or '/'. */
+static int zarray_separator(sr_store *st, const char *key, json_t *sep, zds *d)
+{
 	d->sep = '.';
 	if (sep) {
 		const char *t = json_string_value(sep);
@@ -595,6 +595,13 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 			                "\"/\"");
 		d->sep = t[0];
 	}
+	return 0;
+}
+
+/* compressor: blosc (d->compressed) or none (null or absent). */
+static int zarray_compressor(sr_store *st, const char *key, json_t *comp,
+                             zds *d)
+{
 	if (json_is_object(comp)) {
 		json_t *idj = json_object_get(comp, "id");
 		if (!json_is_string(idj))
@@ -613,18 +620,32 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 	} else if (comp && !json_is_null(comp)) { /* absent: none */
 		return bad_meta(st, key, "compressor is not an object or null");
 	}
-	const char *fid = NULL;
+	return 0;
+}
+
+/* filters: none, or one whose id goes to *fid (judged with the dtype). */
+static int zarray_filter(sr_store *st, const char *key, json_t *filt,
+                         const char **fid)
+{
+	*fid = NULL;
 	if (json_is_array(filt) && json_array_size(filt) == 1) {
-		fid = json_string_value(
+		*fid = json_string_value(
 		        json_object_get(json_array_get(filt, 0), "id"));
-		if (!fid)
+		if (!*fid)
 			return bad_meta(st, key, "a filter has no string id");
 	} else if (json_is_array(filt) && json_array_size(filt) > 1) {
 		return unsup(st, key, "filter chains are not supported");
 	} else if (filt && !json_is_null(filt) && !json_is_array(filt)) {
 		return bad_meta(st, key, "filters is not a list or null");
 	}
-	const char *dts = json_string_value(dt);
+	return 0;
+}
+
+/* The dtype string dts and filter fid into m->dtype: object arrays only
+ * 1-d with a vlen filter, other dtypes only without a filter. */
+static int zarray_dtype(sr_store *st, const char *key, const char *dts,
+                        const char *fid, sr_meta *m)
+{
 	if (!strcmp(dts, "|O")) {
 		if (fid && !strcmp(fid, "vlen-utf8"))
 			m->dtype = SIMREC_STRING;
@@ -642,8 +663,13 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {
 		return unsup(st, key, "dtype '%s' is not supported", dts);
 	}
-	/* sizes: the whole array and one chunk must be addressable, and a
-	 * chunk small enough to decode */
+	return 0;
+}
+
+/* The whole array and one chunk must be addressable, and a chunk small
+ * enough to decode. */
+static int zarray_sizes(sr_store *st, const char *key, const sr_meta *m)
+{
 	size_t isz =
 	        sr_dtype_is_vlen(m->dtype) ? 8 : simrec_dtype_size(m->dtype);
 	size_t total, cbytes;
@@ -652,6 +678,34 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 	if (sr_size_prod(m->ndim, m->chunks, isz, &cbytes) ||
 	    cbytes > CHUNK_MAX)
 		return bad_meta(st, key, "chunks are larger than 4 GiB");
+	return 0;
+}
+
+/* Validate every field of a .zarray before anything is allocated or
+ * decoded (docs/format.md lists what is refused). */
+static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
+                        zds *d)
+{
+	memset(m, 0, sizeof *m);
+	json_t *dt = json_object_get(j, "dtype");
+	const char *fid = NULL;
+	int rc;
+	if (!json_is_object(j))
+		return bad_meta(st, key, "not a JSON object");
+	if ((rc = zarray_shape(st, key, j, m)))
+		return rc;
+	if (!json_is_string(dt))
+		return bad_meta(st, key, "dtype is not a string");
+	if ((rc = zarray_order(st, key, json_object_get(j, "order"))) ||
+	    (rc = zarray_separator(
+	             st, key, json_object_get(j, "dimension_separator"), d)) ||
+	    (rc = zarray_compressor(st, key, json_object_get(j, "compressor"),
+	                            d)) ||
+	    (rc = zarray_filter(st, key, json_object_get(j, "filters"),
+	                        &fid)) ||
+	    (rc = zarray_dtype(st, key, json_string_value(dt), fid, m)) ||
+	    (rc = zarray_sizes(st, key, m)))
+		return rc;
 	if (parse_fill(m->dtype, json_object_get(j, "fill_value"), d->fill))
 		return bad_meta(st, key, "fill_value does not fit the dtype");
 	return 0;
