@@ -4,9 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "simrec.h"
-
-int sr_cli_lock(int argc, char **argv);
 
 /* Ask on the terminal; anything but y/yes declines. */
 static int confirmed(void)

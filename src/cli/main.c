@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../common/size.h"
+#include "cli.h"
 #include "simrec.h"
 
 static const char *prog = "simrec";
@@ -986,8 +987,6 @@ static int cmd_verify(int argc, char **argv)
 	       failed ? "REPAIR FAILED" : "repaired");
 	return failed ? 3 : 0;
 }
-
-int sr_cli_lock(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
