@@ -29,7 +29,7 @@
 /* The writer's dataset for key: writer 0 decides (existing or new),
  * the others follow its metadata. */
 static int writer_dset(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                       int ndim, const size_t *shape, sr_dset **out)
+                       int ndim, const size_t *shape, int first, sr_dset **out)
 {
 	sr_agg *a = sr_agg_of(rec);
 	size_t full[SIMREC_MAX_NDIM];
@@ -42,9 +42,11 @@ static int writer_dset(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	/* a new dataset touches the store: the I/O thread must be idle */
 	if (!sr_dset_find(rec, key))
 		sr_io_wait(rec);
-	if (a->collective || a->ngroups == 1)
+	/* known already (every writer made it at the key's first step)? then
+	 * nobody needs to talk, and the metadata the I/O thread may be
+	 * growing is not read here */
+	if (a->collective || a->ngroups == 1 || !first)
 		return sr_dset_get(rec, key, dt, ndim + 1, full, 0, &init, out);
-	/* known already? then nobody needs to talk */
 	int rc = 0;
 	sr_meta m;
 	memset(&m, 0, sizeof m);
@@ -184,7 +186,7 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		           MPI_BYTE, 0, a->group);
 		a->t_gather += sr_now() - t0;
 		sr_dset *d = NULL;
-		rc = writer_dset(rec, key, dt, ndim, shape, &d);
+		rc = writer_dset(rec, key, dt, ndim, shape, first, &d);
 		if (first)
 			rc = sr_agree_status(rec, rc);
 		if (!rc)
