@@ -38,7 +38,20 @@ typedef struct h5_store {
 	 * writes them into the closed file on its own (h5_close) */
 	struct vlen_pend *pend;
 	size_t npend, cappend;
+	/* a failed write or flush: HDF5's state is no longer trusted. Every
+	 * later write, commit and close fails with this cause, and close cuts
+	 * the datasets written since the last commit back to the extent they
+	 * had then (marks), so no step without its data is published */
+	int failed;
+	char why[SR_ERRLEN];
+	struct h5_mark *marks;
+	size_t nmarks, capmarks;
 } h5_store;
+
+typedef struct h5_mark {
+	char *key;
+	size_t rows; /* the extent at the last commit */
+} h5_mark;
 
 typedef struct vlen_pend {
 	char *key;
@@ -508,6 +521,109 @@ static int h5_fail(sr_store *st, const char *what)
 	               st->uri.path);
 }
 
+/* Before the first write to key since the last commit: remember the
+ * extent it had then (rows). */
+static int h5_mark_key(sr_store *st, const char *key, size_t rows)
+{
+	h5_store *h = st->impl;
+	for (size_t i = 0; i < h->nmarks; i++)
+		if (!strcmp(h->marks[i].key, key))
+			return 0;
+	if (h->nmarks == h->capmarks) {
+		size_t c = h->capmarks ? 2 * h->capmarks : 8;
+		h5_mark *q = realloc(h->marks, c * sizeof *q);
+		if (!q)
+			return sr_fail(st->err, SIMREC_ENOMEM,
+			               "out of memory writing '%s'", key);
+		h->marks = q;
+		h->capmarks = c;
+	}
+	char *k = strdup(key);
+	if (!k)
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "out of memory writing '%s'", key);
+	h->marks[h->nmarks++] = (h5_mark){.key = k, .rows = rows};
+	return 0;
+}
+
+static void h5_marks_clear(h5_store *h)
+{
+	for (size_t i = 0; i < h->nmarks; i++)
+		free(h->marks[i].key);
+	h->nmarks = 0;
+}
+
+/* A write or a flush failed (status rc, detail in st->err): the store is
+ * broken from now on; returns rc. */
+static int h5_poison(sr_store *st, int rc)
+{
+	h5_store *h = st->impl;
+	if (rc && !h->failed) {
+		h->failed = rc;
+		snprintf(h->why, sizeof h->why, "%s",
+		         sr_err_target(st->err)->msg);
+	}
+	return rc;
+}
+
+/* The earlier failure, again, for every later write, commit or close. */
+static int h5_sticky(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (!h->failed)
+		return 0;
+	return sr_fail(st->err, h->failed,
+	               "'%s': nothing more is written after a failed write "
+	               "(%s)",
+	               st->uri.path, h->why);
+}
+
+/* After a failure, the file closed: every dataset written since the last
+ * commit goes back to the extent it had then (serial HDF5; in parallel
+ * writer 0 alone). Best effort: the failure is reported anyway. */
+static void h5_cut_back(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (!h->nmarks)
+		return;
+	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+	if (st->shared)
+		H5Pset_file_locking(fapl, 0, 1);
+	hid_t f = H5I_INVALID_HID;
+	H5E_BEGIN_TRY
+	{
+		f = H5Fopen(st->uri.path, H5F_ACC_RDWR, fapl);
+	}
+	H5E_END_TRY;
+	H5Pclose(fapl);
+	if (f < 0)
+		return;
+	for (size_t i = 0; i < h->nmarks; i++) {
+		char p[4096];
+		hid_t d = H5I_INVALID_HID;
+		H5E_BEGIN_TRY
+		{
+			d = H5Dopen2(f, path_of(h->marks[i].key, p, sizeof p),
+			             H5P_DEFAULT);
+		}
+		H5E_END_TRY;
+		if (d < 0)
+			continue;
+		hsize_t dims[SIMREC_MAX_NDIM];
+		hid_t sp = H5Dget_space(d);
+		int nd = H5Sget_simple_extent_ndims(sp);
+		if (nd > 0 && nd <= SIMREC_MAX_NDIM &&
+		    H5Sget_simple_extent_dims(sp, dims, NULL) == nd &&
+		    dims[0] > h->marks[i].rows) {
+			dims[0] = h->marks[i].rows;
+			H5Dset_extent(d, dims);
+		}
+		H5Sclose(sp);
+		H5Dclose(d);
+	}
+	H5Fclose(f);
+}
+
 /* Flush, then fsync the file: an acknowledged step survives a host
  * crash (in parallel every writer syncs; the pages are shared). */
 static int h5_commit(sr_store *st)
@@ -515,18 +631,24 @@ static int h5_commit(sr_store *st)
 	h5_store *h = st->impl;
 	if (st->mode == SIMREC_MODE_READONLY)
 		return 0;
+	int rc = h5_sticky(st);
+	if (rc)
+		return rc;
 	double t0 = sr_clock();
 	if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
-		return h5_fail(st, "H5Fflush of");
+		return h5_poison(st, h5_fail(st, "H5Fflush of"));
 	int fd = open(st->uri.path, O_RDONLY);
 	int bad = fd < 0 || fsync(fd) != 0;
 	int err = bad ? errno : 0;
 	if (fd >= 0)
 		close(fd);
 	st->t_sync += sr_clock() - t0;
-	return bad ? sr_fail(st->err, SIMREC_EIO, "fsync of '%s': %s",
-	                     st->uri.path, sr_os_cause(err))
-	           : 0;
+	if (bad)
+		return h5_poison(st, sr_fail(st->err, SIMREC_EIO,
+		                             "fsync of '%s': %s", st->uri.path,
+		                             sr_os_cause(err)));
+	h5_marks_clear(h); /* all durable: nothing to cut back */
+	return 0;
 }
 
 static int flush_pending_vlen(sr_store *st, int rc);
@@ -535,11 +657,23 @@ static int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
 	int rc = h5_commit(st);
-	if (h->file >= 0 && H5Fclose(h->file) < 0 && !rc)
+	herr_t ce = h->file >= 0 ? H5Fclose(h->file) : 0;
+	if (ce < 0 && !rc)
 		rc = sr_fail(st->err, SIMREC_EIO, "H5Fclose of '%s' failed",
 		             st->uri.path);
 	if (h->parallel)
 		rc = flush_pending_vlen(st, rc);
+	if (h->failed) {
+		int rank = 0;
+		if (h->parallel)
+			MPI_Comm_rank(st->comm, &rank);
+		if (!rank)
+			h5_cut_back(st);
+		if (h->parallel) /* nobody reads before the cut */
+			MPI_Barrier(st->comm);
+	}
+	h5_marks_clear(h);
+	free(h->marks);
 	H5Pclose(h->dxpl);
 	free(h);
 	return rc;
@@ -869,9 +1003,14 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
 	size_t old = dim0(d);
-	int rc = extend(st, d, m);
+	int rc = h5_sticky(st);
+	if (!rc)
+		rc = h5_mark_key(st, d->key, old);
 	if (rc)
 		return rc;
+	rc = extend(st, d, m);
+	if (rc)
+		return h5_poison(st, rc);
 	for (int i = 0; i < m->ndim; i++)
 		if (!count[i])
 			return 0; /* only the extent (a truncation, a mark) */
@@ -894,7 +1033,7 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	                     "H5Dwrite to '%s' failed on another writer",
 	                     st->uri.path);
 	rollback(d, m, old);
-	return rc;
+	return h5_poison(st, rc);
 }
 
 /* H5Dwrite of n vlen items at row0 of dset (memory type mtype). */
@@ -929,8 +1068,7 @@ static int vlen_write(sr_store *st, hid_t dset, hid_t mtype, simrec_dtype_t dt,
 		      ms = H5Screate_simple(1, &c0, NULL);
 		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &c0, NULL);
 		if (H5Dwrite(dset, mtype, ms, fs, dxpl, buf) < 0)
-			rc = sr_fail(st->err, SIMREC_EIO,
-			             "H5Dwrite to '%s' failed", st->uri.path);
+			rc = h5_fail(st, "H5Dwrite to");
 		H5Sclose(fs);
 		H5Sclose(ms);
 	}
@@ -1017,13 +1155,18 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
 	size_t old = dim0(d);
-	int rc = 0;
+	int rc = h5_sticky(st);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = h5_check_vlen(st, ds, m, &items[i]);
 	if (!rc)
-		rc = extend(st, d, m);
-	if (rc || !n)
+		rc = h5_mark_key(st, d->key, old);
+	if (rc)
 		return rc;
+	rc = extend(st, d, m);
+	if (rc)
+		return h5_poison(st, rc);
+	if (!n)
+		return 0;
 	if (h->parallel) {
 		int rank = 0;
 		MPI_Comm_rank(st->comm, &rank);
@@ -1033,7 +1176,7 @@ static int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	                items);
 	if (rc)
 		rollback(d, m, old); /* no phantom rows */
-	return rc;
+	return h5_poison(st, rc);
 }
 
 /* After the parallel file is closed: writer 0 writes the kept vlen items
