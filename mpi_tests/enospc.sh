@@ -1,5 +1,6 @@
 #!/bin/sh
-# A full disk: record into a 4 MiB tmpfs until it fails, for each store.
+# A full disk: record into a small tmpfs until it fails, for each store,
+# with two ranks (4 MiB) and with one (3 MiB).
 # The failure must name the cause ("no space left on device") and the
 # path; the store must still open and read, and its readable steps must
 # equal the steps the last successful flush acknowledged (no phantom).
@@ -16,15 +17,19 @@ cleanup() { [ "$mounted" = 1 ] && umount "$mnt"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 fail=0
-for scheme in "$@"; do
-	mount -t tmpfs -o size=4m tmpfs "$mnt" || exit 1
+for run in "$@"; do
+ for np in 2 1; do
+	scheme=$run
+	size=4m
+	[ "$np" = 1 ] && size=3m
+	mount -t tmpfs -o size=$size tmpfs "$mnt" || exit 1
 	mounted=1
 	store=$mnt/store
-	out=$(timeout -k 5 60 "$mpiexec" -n 2 --oversubscribe "$bin" write \
+	out=$(timeout -k 5 60 "$mpiexec" -n "$np" --oversubscribe "$bin" write \
 		"$scheme:$store?codec=none" 400 2 8192 2>&1)
 	acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
 	msg=$(echo "$out" | grep '^failed after' | head -1)
-	echo "$scheme: acked $acked; $msg"
+	echo "$scheme np $np: acked $acked; $msg"
 	case $msg in
 	*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
 	*) echo "$scheme: FAIL: the cause or the path is not named"; fail=1 ;;
@@ -44,6 +49,7 @@ for scheme in "$@"; do
 	case $py in "steps $steps torn 0") ;; *) fail=1 ;; esac
 	umount "$mnt"
 	mounted=0
+ done
 done
 [ "$fail" = 0 ] && echo "enospc: ok"
 exit "$fail"
