@@ -440,6 +440,63 @@ static void test_not_a_store(const char *dir)
 	fclose(f);
 }
 
+/* A refused truncate changes nothing (batched records included); every
+ * failing call leaves a message of its own; text must be UTF-8. */
+static void test_refusals(void)
+{
+	simrec_t *rec = open_store(SIMREC_MODE_CREATE, "chunk_bytes=4096");
+	double v[4] = {0};
+	size_t shape[1] = {4};
+	for (int i = 0; i < 5; i++) {
+		v[0] = i + 1.0;
+		CHECK_OK(rec,
+		         simrec_record(rec, "t", SIMREC_FLOAT64, 1, shape, v));
+	}
+	CHECK_RC(rec, simrec_truncate(rec, "t", 9), SIMREC_ERANGE);
+	CHECK(strstr(simrec_errmsg(rec), "'t'"));
+	CHECK_RC(rec, simrec_truncate(rec, "nokey", 0), SIMREC_ENOKEY);
+	CHECK(strstr(simrec_errmsg(rec), "nokey"));
+	simrec_dataset_t *ds;
+	CHECK_OK(rec, simrec_get_all(rec, "t", &ds));
+	size_t sh[2];
+	simrec_dataset_shape(ds, sh);
+	CHECK(sh[0] == 5);
+	double got[20];
+	CHECK_OK(rec, simrec_dataset_read(ds, NULL, NULL, got, sizeof got));
+	CHECK(got[0] == 1.0 && got[16] == 5.0);
+	/* stale messages: each refusal says why */
+	CHECK_RC(rec, simrec_truncate(rec, "t", 99), SIMREC_ERANGE);
+	CHECK_RC(rec, simrec_dataset_read(ds, NULL, NULL, NULL, 0),
+	         SIMREC_EINVAL);
+	CHECK(strstr(simrec_errmsg(rec), "buffer"));
+	CHECK_RC(rec, simrec_truncate(rec, "t", 99), SIMREC_ERANGE);
+	CHECK_RC(rec, simrec_dataset_verify(ds, NULL), SIMREC_EINVAL);
+	CHECK(strstr(simrec_errmsg(rec), "verify"));
+	CHECK_RC(rec, simrec_truncate(rec, "t", 99), SIMREC_ERANGE);
+	CHECK_RC(rec, simrec_dataset_describe(ds, NULL), SIMREC_EINVAL);
+	CHECK(strstr(simrec_errmsg(rec), "describe"));
+	simrec_dataset_close(ds);
+	CHECK_OK(rec, simrec_truncate(rec, "t", 2));
+	CHECK_OK(rec, simrec_get_all(rec, "t", &ds));
+	simrec_dataset_shape(ds, sh);
+	CHECK(sh[0] == 2);
+	simrec_dataset_close(ds);
+	/* text is UTF-8; an absurd length is refused before any copy */
+	CHECK_RC(rec, simrec_record_bytes(rec, "s", SIMREC_STRING, "a\xff", 2),
+	         SIMREC_EINVAL);
+	CHECK(strstr(simrec_errmsg(rec), "UTF-8"));
+	CHECK_RC(
+	        rec,
+	        simrec_record_bytes(rec, "s", SIMREC_STRING, "\xed\xa0\x80", 3),
+	        SIMREC_EINVAL);
+	CHECK_RC(rec,
+	         simrec_record_bytes(rec, "b", SIMREC_BYTES, "x", SIZE_MAX),
+	         SIMREC_EINVAL);
+	CHECK_OK(rec, simrec_record_bytes(rec, "s", SIMREC_STRING,
+	                                  "\xc3\xa9\xf0\x9f\x98\x80", 6));
+	CHECK_OK(rec, simrec_close(rec));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -467,6 +524,7 @@ int main(int argc, char **argv)
 	test_append();
 	test_fanout();
 	test_list_and_uris();
+	test_refusals();
 	test_not_a_store(argv[2]);
 	printf("test_store %s: ok\n", scheme);
 	return 0;

@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include "../common/attr_json.h"
+#include "../common/utf8.h"
 #include "recorder.h"
+
+/* the largest byte string or text one record takes */
+#define SR_MAX_ITEM_BYTES ((size_t)1 << 31)
 
 int sr_check_writable(simrec_t *rec, const char *key)
 {
@@ -199,6 +203,16 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		        "key '%s': simrec_record_bytes takes SIMREC_BYTES "
 		        "or SIMREC_STRING and non-NULL data",
 		        key);
+	if (len > SR_MAX_ITEM_BYTES)
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': an item of %zu bytes (at most %zu)",
+		               key, len, (size_t)SR_MAX_ITEM_BYTES);
+	size_t bad = dt == SIMREC_STRING ? sr_utf8_bad(data, len) : len;
+	if (bad < len)
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': a SIMREC_STRING item is not valid "
+		               "UTF-8 (byte %zu); record it as SIMREC_BYTES",
+		               key, bad);
 	sr_call c = {.op = SR_OP_BYTES,
 	             .key = key,
 	             .dtype = dt,

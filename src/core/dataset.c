@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/utf8.h"
 #include "recorder.h"
 
 static const char *norm_key(const char *key)
@@ -122,9 +123,13 @@ int simrec_dataset_chunks(const simrec_dataset_t *ds, size_t *chunks)
 int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
                         const size_t *count, void *buf, size_t bufsize)
 {
-	if (!ds || !buf)
+	if (!ds)
 		return SIMREC_EINVAL;
 	sr_err *e = &ds->rec->err;
+	if (!buf)
+		return sr_fail(e, SIMREC_EINVAL,
+		               "key '%s': simrec_dataset_read needs a buffer",
+		               ds->key);
 	if (sr_dtype_is_vlen(ds->m.dtype))
 		return sr_fail(e, SIMREC_EINVAL,
 		               "key '%s' holds bytes/strings: use "
@@ -165,9 +170,14 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
                               size_t cap, size_t *len)
 {
-	if (!ds || !len || (cap && !buf))
+	if (!ds)
 		return SIMREC_EINVAL;
 	sr_err *e = &ds->rec->err;
+	if (!len || (cap && !buf))
+		return sr_fail(e, SIMREC_EINVAL,
+		               "key '%s': simrec_dataset_read_bytes needs len "
+		               "and, with a capacity, a buffer",
+		               ds->key);
 	if (!sr_dtype_is_vlen(ds->m.dtype))
 		return sr_fail(e, SIMREC_EINVAL,
 		               "key '%s' is numeric: use simrec_dataset_read",
@@ -181,6 +191,15 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 	int rc = ds->st->ops->read_vlen(ds->st, ds->h, &ds->m, row, &b);
 	if (rc)
 		return rc;
+	size_t bad = ds->m.dtype == SIMREC_STRING ? sr_utf8_bad(b.data, b.len)
+	                                          : b.len;
+	if (bad < b.len) {
+		free(b.data);
+		return sr_fail(e, SIMREC_EFORMAT,
+		               "key '%s' in '%s': string item %zu is not valid "
+		               "UTF-8 (byte %zu)",
+		               ds->key, ds->st->uri.path, row, bad);
+	}
 	*len = b.len;
 	size_t n = b.len < cap ? b.len : cap;
 	if (n)
@@ -197,8 +216,12 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 
 int simrec_dataset_describe(simrec_dataset_t *ds, char **json)
 {
-	if (!ds || !json)
+	if (!ds)
 		return SIMREC_EINVAL;
+	if (!json)
+		return sr_fail(&ds->rec->err, SIMREC_EINVAL,
+		               "key '%s': simrec_dataset_describe needs json",
+		               ds->key);
 	*json = NULL;
 	char *extra = ds->st->ops->describe
 	                      ? ds->st->ops->describe(ds->st, ds->h, &ds->m)
@@ -283,53 +306,96 @@ int simrec_list(simrec_t *rec, const char *prefix,
 
 int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
 {
-	if (!ds || !whole)
+	if (!ds)
 		return SIMREC_EINVAL;
+	if (!whole)
+		return sr_fail(&ds->rec->err, SIMREC_EINVAL,
+		               "key '%s': simrec_dataset_verify needs whole",
+		               ds->key);
 	*whole = ds->m.ndim && !ds->m.is_value ? ds->m.shape[0] : 1;
 	if (!ds->st->ops->check)
-		return SIMREC_ENOTSUP;
+		return sr_fail(&ds->rec->err, SIMREC_ENOTSUP,
+		               "'%s': the %s store cannot verify '%s'",
+		               ds->st->uri.path, ds->st->uri.scheme, ds->key);
 	ds->rec->err.msg[0] = 0;
 	return ds->st->ops->check(ds->st, ds->h, &ds->m, whole);
 }
 
-int simrec_truncate(simrec_t *rec, const char *key, size_t rows)
+/* Is truncating key to rows in st allowed? (m, h: the dataset) */
+static int truncate_check(simrec_t *rec, sr_store *st, const char *key,
+                          size_t rows, const sr_meta *m)
 {
-	if (!rec || !key)
-		return SIMREC_EINVAL;
-	rec->err.msg[0] = 0;
-	if (rec->coll || !rec->nst)
+	if (m->is_value || !m->ndim || rows > m->shape[0])
+		return sr_fail(&rec->err, SIMREC_ERANGE,
+		               "key '%s' in '%s' has no %zu records", key,
+		               st->uri.path, rows);
+	if (rows < m->shape[0] && sr_dtype_is_vlen(m->dtype))
 		return sr_fail(&rec->err, SIMREC_ENOTSUP,
-		               "truncate works on a serial recorder only");
+		               "key '%s': byte-string datasets cannot be "
+		               "truncated",
+		               key);
+	return 0;
+}
+
+/* Every store's dataset of key, looked up (released by the caller). */
+static int truncate_lookup(simrec_t *rec, const char *key, size_t rows,
+                           sr_meta *m, void **h)
+{
 	int rc = 0;
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
 		if (st->mode == SIMREC_MODE_READONLY)
 			return sr_fail(&rec->err, SIMREC_EREADONLY,
 			               "'%s' is open read-only", st->uri.path);
-		sr_meta m;
-		void *h = NULL;
-		rc = st->ops->lookup(st, key, &m, &h);
-		if (!rc && (m.is_value || !m.ndim || rows > m.shape[0]))
-			rc = sr_fail(&rec->err, SIMREC_ERANGE,
-			             "key '%s' in '%s' has no %zu records", key,
-			             st->uri.path, rows);
-		if (!rc && rows < m.shape[0] && sr_dtype_is_vlen(m.dtype))
-			rc = sr_fail(&rec->err, SIMREC_ENOTSUP,
-			             "key '%s': byte-string datasets cannot be "
-			             "truncated",
-			             key);
-		if (!rc && rows < m.shape[0]) {
+		rc = st->ops->lookup(st, key, &m[i], &h[i]);
+		if (rc && !rec->err.msg[0])
+			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", key,
+			        st->uri.path,
+			        rc == SIMREC_ENOKEY ? "no such key"
+			                            : simrec_strerror(rc));
+		if (!rc)
+			rc = truncate_check(rec, st, key, rows, &m[i]);
+	}
+	return rc;
+}
+
+int simrec_truncate(simrec_t *rec, const char *key, size_t rows)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	rec->err.msg[0] = 0;
+	if (!key)
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "simrec_truncate needs a key");
+	if (rec->coll || !rec->nst)
+		return sr_fail(&rec->err, SIMREC_ENOTSUP,
+		               "truncate works on a serial recorder only");
+	/* the rows still batched first, so the stores see them all; a
+	 * refused truncate then changes nothing and loses nothing */
+	sr_dset *d = sr_dset_find(rec, key);
+	int rc = d ? sr_dset_flush(rec, d) : 0;
+	if (rc)
+		return rc;
+	sr_meta m[SR_MAX_STORES];
+	void *h[SR_MAX_STORES] = {NULL};
+	rc = truncate_lookup(rec, key, rows, m, h);
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		if (rows < m[i].shape[0]) {
 			/* a write of no data sets only the extent */
 			size_t start[SIMREC_MAX_NDIM] = {0},
 			       count[SIMREC_MAX_NDIM] = {0};
-			m.shape[0] = rows;
-			rc = st->ops->write(st, h, &m, start, count, NULL);
+			m[i].shape[0] = rows;
+			rc = st->ops->write(st, h[i], &m[i], start, count,
+			                    NULL);
 		}
-		if (h)
-			st->ops->release(st, h);
 		if (!rc)
 			rc = st->ops->commit(st);
+		if (i == rec->nst - 1 || rc)
+			sr_dset_remove(rec, key); /* its batch is stale now */
 	}
-	sr_dset_remove(rec, key);
+	for (int i = 0; i < rec->nst; i++)
+		if (h[i])
+			rec->st[i]->ops->release(rec->st[i], h[i]);
 	return rc;
 }
