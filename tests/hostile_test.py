@@ -154,6 +154,14 @@ def zarr_rows():
     check("vlen lengths lie", make_dir("vlen", vmeta, {
         "0": struct.pack("<II", 3, 1000) + b"abc"}), "x", "SIMREC_EFORMAT",
         "x/0")
+    check("vlen count past the chunk", make_dir("vlenn", vmeta, {
+        "0": struct.pack("<I", 0xffffffff) + bytes(16)}), "x",
+        "SIMREC_EFORMAT", "x/0")
+    umeta = zarray(shape=[1], chunks=[1], dtype="|O",
+                   filters=[{"id": "vlen-utf8"}], fill_value=0)
+    check("vlen-utf8 not UTF-8", make_dir("vlenu", umeta, {
+        "0": struct.pack("<II", 1, 2) + b"a\xff"}), "x",
+        "SIMREC_EFORMAT", "UTF-8")
 
     # file-system entries
     d = make_dir("fifo", None)

@@ -985,9 +985,24 @@ static int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	sr_payload p;
 	const void *el;
 	rc = fetch(st, d, m, 0, k, &p, &el);
-	if (!rc)
-		rc = sr_vlen_item(el, (size_t)p.raw_bytes, index % m->chunks[0],
-		                  out);
+	if (rc)
+		return rc;
+	/* at least the chunk's recorded rows, at most its rows */
+	size_t c0 = m->chunks[0], k0 = k * c0,
+	       cnt = sr_vlen_count(el, (size_t)p.raw_bytes),
+	       need = m->shape[0] - k0 < c0 ? m->shape[0] - k0 : c0;
+	if (cnt > c0 || cnt < need)
+		return sr_fail(
+		        st->err, SIMREC_EFORMAT,
+		        "element %zu of key '%s' in '%s' is corrupt: %zu "
+		        "items, the chunk has %zu rows",
+		        k, d->key, st->uri.path, cnt, c0);
+	rc = sr_vlen_item(el, (size_t)p.raw_bytes, index % c0, out);
+	if (rc == SIMREC_EFORMAT)
+		sr_fail(st->err, rc,
+		        "element %zu of key '%s' in '%s' is corrupt: item %zu "
+		        "runs past its end",
+		        k, d->key, st->uri.path, index % c0);
 	return rc;
 }
 

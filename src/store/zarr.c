@@ -1165,6 +1165,20 @@ static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
 		else
 			rc = sr_codec_decode(1, v, len, dec, dlen, 1, st->err);
 	}
+	/* numcodecs writes every row of the chunk: an item count past the
+	 * chunk's rows, or short of the recorded ones, is no chunk of ours */
+	size_t c0 = m->chunks[0], k0 = index - index % c0,
+	       cnt = rc ? 0 : sr_vlen_count(dec ? dec : v, dlen),
+	       need = m->shape[0] - k0 < c0 ? m->shape[0] - k0 : c0;
+	if (!rc && (cnt > c0 || cnt < need)) {
+		rc = sr_fail(st->err, SIMREC_EFORMAT,
+		             "chunk '%s' of '%s' is corrupt: %zu items, the "
+		             "chunk has %zu rows",
+		             ck, st->uri.path, cnt, c0);
+		free(dec);
+		z->kvo->read_end(z->kv);
+		return rc;
+	}
 	if (!rc)
 		rc = sr_vlen_item(dec ? dec : v, dlen, index % m->chunks[0],
 		                  out);
