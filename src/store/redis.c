@@ -686,6 +686,11 @@ static int rs_write(sr_store *st, void *ds, const sr_meta *m,
 		p.shape[i] = count[i];
 		n *= count[i];
 	}
+	if (!n) /* only the extent: a truncate, which this layout lacks */
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "key '%s': a redis store cannot be cut short "
+		               "(simrec_truncate / verify --repair)",
+		               ((rds *)ds)->key);
 	p.raw_bytes = n * isz;
 	const void *payload = data;
 	size_t plen = p.raw_bytes;
