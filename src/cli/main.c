@@ -929,8 +929,14 @@ static int verify_repair(const char *uri, const cutlist *cut)
 	simrec_t *rec;
 	simrec_options_t o;
 	simrec_options_init(&o);
-	int failed = !cut->steps || simrec_open(&rec, uri, &o) != 0;
-	for (size_t i = 0; !failed && i < cut->keys.n; i++) {
+	if (!cut->steps || simrec_open(&rec, uri, &o) != 0) {
+		printf("FAILED to open %s for repair: %s\n", shown(uri),
+		       simrec_errmsg(NULL));
+		return 1;
+	}
+	int failed = 0;
+	/* every torn key gets its try, whatever happened to the others */
+	for (size_t i = 0; i < cut->keys.n; i++) {
 		if (simrec_truncate(rec, cut->keys.v[i], cut->steps[i])) {
 			printf("FAILED to repair %s: %s\n", cut->keys.v[i],
 			       simrec_errmsg(rec));
@@ -940,8 +946,11 @@ static int verify_repair(const char *uri, const cutlist *cut)
 			       cut->keys.v[i], cut->steps[i]);
 		}
 	}
-	if (!failed && simrec_close(rec))
+	if (simrec_close(rec)) {
+		printf("FAILED to close %s: %s\n", shown(uri),
+		       simrec_errmsg(NULL));
 		failed = 1;
+	}
 	return failed;
 }
 

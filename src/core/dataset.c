@@ -325,7 +325,13 @@ int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
 static int truncate_check(simrec_t *rec, sr_store *st, const char *key,
                           size_t rows, const sr_meta *m)
 {
-	if (m->is_value || !m->ndim || rows > m->shape[0])
+	/* another program's growable array (4) is cut along dim 0 too */
+	if ((m->is_value && m->is_value != 4) || !m->ndim)
+		return sr_fail(&rec->err, SIMREC_EKIND,
+		               "key '%s' in '%s' is a value, not records: "
+		               "nothing to cut",
+		               key, st->uri.path);
+	if (rows > m->shape[0])
 		return sr_fail(&rec->err, SIMREC_ERANGE,
 		               "key '%s' in '%s' has no %zu records", key,
 		               st->uri.path, rows);
