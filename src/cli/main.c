@@ -972,6 +972,8 @@ static int cmd_verify(int argc, char **argv)
 	keylists ls = {{0}, {0}};
 	int rc = simrec_list(rec, "", collect, &ls);
 	int bad = rc != 0;
+	if (rc) /* the listing itself failed: say why */
+		printf("BAD   (listing): %s\n", simrec_errmsg(rec));
 	for (size_t i = 0; i < ls.ds.n; i++) {
 		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
 		free(ls.ds.v[i]);

@@ -285,7 +285,10 @@ int sr_attr_from_json(const json_t *obj, const char *name, simrec_attr_t *out)
 	}
 	out->type = SIMREC_ATTR_STRING;
 	if (json_is_string(v)) {
-		/* text with an embedded NUL cannot be a C string: cut there */
+		/* text with an embedded NUL cannot be a C string: refused
+		 * rather than shown cut short */
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return SIMREC_EFORMAT;
 		out->s = strdup(json_string_value(v));
 	} else {
 		/* lists of other things and objects: their JSON text */

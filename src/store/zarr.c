@@ -1287,6 +1287,12 @@ static int zarr_attr_get(sr_store *st, const char *key, const char *name,
 	int rc = with_attrs(st, key, &j);
 	if (!rc)
 		rc = sr_attr_from_json(j, name, out);
+	if (rc == SIMREC_EFORMAT)
+		sr_fail(st->err, rc,
+		        "attribute '%s' of '%s' in '%s': a string holding a "
+		        "NUL "
+		        "character (a C string cannot hold it)",
+		        name, *key ? key : "/", st->uri.path);
 	json_decref(j);
 	return rc;
 }
