@@ -1,5 +1,6 @@
 /* One collective write of a fixed workload by one method, timed.
  *   mpiexec -n NP bench_mpi METHOD DIR TOTAL_MIB STEPS [smooth|random]
+ *                          [COMPUTE_MS [sleep|busy]]
  * TOTAL_MIB (MiB, fractions allowed) of float32 are written in STEPS
  * steps; each rank gives TOTAL/STEPS/NP bytes per step, so the step at
  * every NP is the same (NP, n) array. METHOD is one of
@@ -16,6 +17,10 @@
  * every file of the store, which costs nothing where close already synced)
  * and the clock runs from a barrier before the open to a barrier after
  * the sync. DIR must exist and be empty; the caller deletes it.
+ * COMPUTE_MS > 0 adds a compute phase after every step's write, the same
+ * for every method: every rank sleeps (or spins, with busy) that long. It
+ * is in the wall time but not in the I/O time (wall - compute), and it is
+ * what an overlapped record_all hides its writes behind.
  * Rank 0 prints one line of key=value fields (see bench/README.md). Not a
  * test: bench/run_bench.py runs it for every method and rank count. */
 #define _XOPEN_SOURCE 700
@@ -25,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -40,6 +46,9 @@ typedef struct run {
 	const float *data; /* this rank's block, the same at every step */
 	size_t n;          /* float32 per rank per step */
 	double t_call;     /* seconds inside simrec_record_all on this rank */
+	double compute;    /* seconds of compute per step (0: none) */
+	int busy;          /* spin instead of sleeping */
+	double t_compute;  /* seconds in the compute phase on this rank */
 	double t_open, t_steps, t_close; /* phases, from rank 0's clock */
 } run;
 
@@ -57,6 +66,28 @@ static void check(simrec_t *rec, int rc, const char *what)
 		         simrec_errmsg(rec));
 		fail(what, msg);
 	}
+}
+
+/* The caller's work between two steps: sleep or spin r->compute s. */
+static void compute(run *r)
+{
+	if (!(r->compute > 0))
+		return;
+	double t0 = MPI_Wtime();
+	if (r->busy) {
+		volatile double x = 1.0;
+		while (MPI_Wtime() - t0 < r->compute)
+			for (int k = 0; k < 1000; k++)
+				x = x * 1.0000001 + 1e-9;
+	} else {
+		struct timespec ts = {
+		        (time_t)r->compute,
+		        (long)((r->compute - (double)(time_t)r->compute) *
+		               1e9)};
+		while (nanosleep(&ts, &ts))
+			;
+	}
+	r->t_compute += MPI_Wtime() - t0;
 }
 
 static int run_simrec(run *r)
@@ -93,6 +124,7 @@ static int run_simrec(run *r)
 		                           shape, r->data);
 		r->t_call += MPI_Wtime() - c;
 		check(rec, rc, "simrec_record_all");
+		compute(r);
 	}
 	double t2 = MPI_Wtime();
 	check(NULL, simrec_close(rec), "close");
@@ -124,6 +156,7 @@ static void run_mpiio(run *r)
 		                          MPI_FLOAT,
 		                          MPI_STATUS_IGNORE) != MPI_SUCCESS)
 			fail("MPI_File_write_at_all", path);
+		compute(r);
 	}
 	double t2 = MPI_Wtime();
 	if (MPI_File_sync(fh) != MPI_SUCCESS)
@@ -163,6 +196,7 @@ static void run_gather(run *r)
 				done += (size_t)w;
 			}
 		}
+		compute(r);
 	}
 	double t2 = MPI_Wtime();
 	if (!r->rank) {
@@ -208,6 +242,7 @@ static void run_phdf5(run *r)
 		if (H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, dxpl, r->data) <
 		    0)
 			fail("H5Dwrite", path);
+		compute(r);
 	}
 	double t2 = MPI_Wtime();
 	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
@@ -243,7 +278,8 @@ int main(int argc, char **argv)
 	if (argc < 5) {
 		if (!r.rank)
 			fprintf(stderr, "usage: bench_mpi METHOD DIR TOTAL_MIB "
-			                "STEPS [smooth|random]\n");
+			                "STEPS [smooth|random] "
+			                "[COMPUTE_MS [sleep|busy]]\n");
 		MPI_Abort(r.comm, 2);
 	}
 	r.method = argv[1];
@@ -251,6 +287,10 @@ int main(int argc, char **argv)
 	double total_mib = atof(argv[3]);
 	r.steps = atoi(argv[4]);
 	int smooth = argc <= 5 || strcmp(argv[5], "random");
+	r.compute = argc > 6 ? atof(argv[6]) / 1000 : 0;
+	r.busy = argc > 7 && !strcmp(argv[7], "busy");
+	if (!(r.compute >= 0) || r.compute > 3600)
+		fail("COMPUTE_MS must be in 0..3600000", argv[6]);
 	if (!(total_mib > 0) || r.steps < 1)
 		fail("TOTAL_MIB and STEPS must be positive", argv[3]);
 	r.n = (size_t)(total_mib * 1048576 / 4 / r.steps / r.size);
@@ -284,21 +324,34 @@ int main(int argc, char **argv)
 	/* peak RSS: rank 0 (simrec's writer, gather's writer) and the max */
 	long rss = max_rss_kib(), rss_max = 0;
 	MPI_Reduce(&rss, &rss_max, 1, MPI_LONG, MPI_MAX, 0, r.comm);
-	double frac = r.t_call / wall, *fr = NULL;
+	/* in_call: share of the wall time inside record_all; in_step: share
+	 * of the steps (record_all + compute) inside record_all */
+	double frac[2] = {r.t_call / wall,
+	                  r.t_call + r.t_compute > 0
+	                          ? r.t_call / (r.t_call + r.t_compute)
+	                          : 0},
+	       *fr = NULL;
 	if (!r.rank)
-		fr = malloc((size_t)r.size * sizeof *fr);
-	MPI_Gather(&frac, 1, MPI_DOUBLE, fr, 1, MPI_DOUBLE, 0, r.comm);
+		fr = malloc((size_t)r.size * sizeof frac);
+	MPI_Gather(frac, 2, MPI_DOUBLE, fr, 2, MPI_DOUBLE, 0, r.comm);
 	if (!r.rank) {
 		double bytes = (double)r.n * 4 * r.steps * r.size;
+		/* the I/O time: the wall time less rank 0's compute phase */
+		double io = wall - r.t_compute;
 		printf("method=%s np=%d bytes=%.0f steps=%d data=%s "
 		       "seconds=%.4f MBps=%.1f open_s=%.4f steps_s=%.4f "
 		       "close_s=%.4f rss0_kib=%ld rss_kib=%ld rss_max_kib=%ld "
-		       "in_call=",
+		       "compute_s=%.4f io_s=%.4f io_MBps=%.1f call_s=%.4f",
 		       r.method, r.size, bytes, r.steps,
 		       smooth ? "smooth" : "random", wall, bytes / 1e6 / wall,
-		       r.t_open, r.t_steps, r.t_close, rss0, rss, rss_max);
-		for (int k = 0; k < r.size; k++)
-			printf("%s%.4f", k ? ":" : "", fr[k]);
+		       r.t_open, r.t_steps, r.t_close, rss0, rss, rss_max,
+		       r.t_compute, io, io > 0 ? bytes / 1e6 / io : 0,
+		       r.t_call);
+		for (int j = 0; j < 2; j++) {
+			printf(j ? " in_step=" : " in_call=");
+			for (int k = 0; k < r.size; k++)
+				printf("%s%.4f", k ? ":" : "", fr[2 * k + j]);
+		}
 		printf("\n");
 		free(fr);
 	}

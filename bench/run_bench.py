@@ -41,7 +41,8 @@ LABEL = {
 }
 FIELDS = ["round", "order", "method", "np", "bytes", "steps", "data",
           "seconds", "MBps", "open_s", "steps_s", "close_s", "rss0_kib",
-          "rss_kib", "rss_max_kib", "in_call"]
+          "rss_kib", "rss_max_kib", "compute_s", "io_s", "io_MBps", "call_s",
+          "in_call", "in_step"]
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -78,7 +79,7 @@ def run_all(a):
             for order, (n, m) in enumerate(pairs):
                 d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
                 cmd = [a.mpiexec, "-n", str(n), exe, m, d, str(a.mib),
-                       str(a.steps), a.data]
+                       str(a.steps), a.data, str(a.compute), a.compute_kind]
                 try:
                     p = subprocess.run(cmd, env=env, capture_output=True,
                                        text=True, timeout=a.timeout)
@@ -106,6 +107,11 @@ def summarize(rows):
     for key, rs in groups.items():
         mbps = [float(r["MBps"]) for r in rs]
         fr = [[float(x) for x in r["in_call"].split(":")] for r in rs]
+        fs = [[float(x) for x in (r.get("in_step") or "0").split(":")]
+              for r in rs]
+
+        def med(k):
+            return statistics.median(float(r.get(k) or 0) for r in rs)
         s[key] = {
             "runs": len(rs),
             "MBps": statistics.median(mbps),
@@ -122,6 +128,12 @@ def summarize(rows):
             "in_call_max": statistics.median(max(f) for f in fr),
             "close_s": statistics.median(float(r["close_s"]) for r in rs),
             "seconds": statistics.median(float(r["seconds"]) for r in rs),
+            "compute_s": med("compute_s"),
+            "io_s": med("io_s"),
+            "io_MBps": med("io_MBps"),
+            "call_s": med("call_s"),
+            "in_step_w": statistics.median(f[0] for f in fs),
+            "in_step_max": statistics.median(max(f) for f in fs),
         }
     return s
 
@@ -129,6 +141,13 @@ def summarize(rows):
 def best_hand(s, n):
     cand = [(s[(m, n)]["MBps"], m) for m in HAND if (m, n) in s]
     return max(cand) if cand else (None, None)
+
+
+def best_hand_io(s, n):
+    """(I/O seconds, method) of the fastest hand-written I/O at np n."""
+    cand = [(s[(m, n)]["io_s"], m) for m in HAND
+            if (m, n) in s and s[(m, n)]["io_s"] > 0]
+    return min(cand) if cand else (None, None)
 
 
 def print_tables(s, nps, methods, out):
@@ -160,12 +179,28 @@ def print_tables(s, nps, methods, out):
           "max over ranks",
           lambda m, n: f"{s[(m, n)]['in_call_w']:.2f}, "
           f"{s[(m, n)]['in_call_max']:.2f}", SIMREC)
+    if any(v["compute_s"] > 0 for v in s.values()):
+        table("with the compute phase: I/O MB/s (bytes / (wall - compute))",
+              lambda m, n: f"{s[(m, n)]['io_MBps']:.0f}")
+        table("time inside simrec_record_all / time inside steps "
+              "(record_all + compute): writer, max over ranks",
+              lambda m, n: f"{s[(m, n)]['in_step_w']:.2f}, "
+              f"{s[(m, n)]['in_step_max']:.2f}", SIMREC)
+        table("time inside simrec_record_all (writer) / raw write time "
+              "(I/O time of the best hand-written method of the same np); "
+              "goal <= 0.10",
+              lambda m, n: f"{s[(m, n)]['call_s'] / best_hand_io(s, n)[0]:.2f}"
+              if best_hand_io(s, n)[0] else "", SIMREC)
+        print("\nbest hand-written I/O time: " + ", ".join(
+            f"np{n} {best_hand_io(s, n)[1]} {best_hand_io(s, n)[0]:.2f} s"
+            for n in nps if best_hand_io(s, n)[1]))
     with open(out + ".csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["method", "np", "runs", "MBps_median", "MBps_min",
                     "MBps_max", "ratio_to_best_hand", "best_hand",
                     "rss_writer_mib", "rss_start_mib", "in_call_writer",
-                    "in_call_max", "close_s_median"])
+                    "in_call_max", "close_s_median", "compute_s", "io_MBps",
+                    "call_s", "in_step_writer", "in_step_max"])
         for m in methods:
             for n in nps:
                 if (m, n) not in s:
@@ -177,7 +212,9 @@ def print_tables(s, nps, methods, out):
                             f"{v['MBps'] / b:.3f}" if b else "", bm or "",
                             f"{v['rss_mib']:.1f}", f"{v['rss0_mib']:.1f}",
                             f"{v['in_call_w']:.3f}", f"{v['in_call_max']:.3f}",
-                            f"{v['close_s']:.3f}"])
+                            f"{v['close_s']:.3f}", f"{v['compute_s']:.3f}",
+                            f"{v['io_MBps']:.1f}", f"{v['call_s']:.4f}",
+                            f"{v['in_step_w']:.3f}", f"{v['in_step_max']:.3f}"])
 
 
 def plot(s, nps, methods, out, title):
@@ -229,6 +266,11 @@ def main():
     ap.add_argument("--methods", default=",".join(SIMREC + HAND))
     ap.add_argument("--data", choices=["smooth", "random"],
                     default="smooth")
+    ap.add_argument("--compute", type=float, default=0, metavar="MS",
+                    help="compute phase after every step, in ms (default 0:"
+                    " none); about one step's write time")
+    ap.add_argument("--compute-kind", choices=["sleep", "busy"],
+                    default="sleep", help="sleep (default) or spin")
     ap.add_argument("--out", default="bench-mpi", help="output prefix")
     ap.add_argument("--seed", type=int, default=None,
                     help="seed of the run order (default: random)")
@@ -250,7 +292,8 @@ def main():
             a.out = a.from_csv[:-len("-runs.csv")]
     else:
         a.np = [int(x) for x in a.np.split(",")]
-        if a.rounds < 1 or a.steps < 1 or not a.np or min(a.np) < 1:
+        if a.rounds < 1 or a.steps < 1 or not a.np or min(a.np) < 1 \
+                or a.compute < 0:
             sys.exit("run_bench: rounds, steps and rank counts must be > 0")
         t0 = time.time()
         rows = run_all(a)
@@ -265,6 +308,9 @@ def main():
     r0 = rows[0]
     print(f"\n{float(r0['bytes']) / 2**20:.0f} MiB of float32 "
           f"({r0['data']} data) in {r0['steps']} steps per run")
+    comp = float(r0.get("compute_s") or 0) / int(r0["steps"])
+    if comp > 0:
+        print(f"compute phase: {comp * 1000:.0f} ms after every step")
     print_tables(s, nps, methods, a.out)
     if not a.no_plot:
         plot(s, nps, methods, a.out,

@@ -351,6 +351,13 @@ static hid_t h5_props(sr_store *st, h5_store *h)
 	/* with the redis lock, HDF5's own flock would keep readers out */
 	if (st->shared)
 		H5Pset_file_locking(fapl, 0, 1);
+	/* parallel writers: metadata written collectively (by one rank, in
+	 * one MPI-IO call) and read by one rank and broadcast, instead of
+	 * every rank reading and writing small pieces (measured: bench/) */
+	if (h->parallel) {
+		H5Pset_coll_metadata_write(fapl, 1);
+		H5Pset_all_coll_metadata_ops(fapl, 1);
+	}
 	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
 	if (h->parallel)
 		H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
