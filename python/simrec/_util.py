@@ -87,3 +87,19 @@ def masked(text):
     out = ctypes.create_string_buffer(len(raw) + 64)
     _lib.lib.simrec_uri_masked(raw, out, len(out))
     return out.value.decode(errors="replace")
+
+
+class Closing:
+    """``with`` closes; a forgotten object closes when collected."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

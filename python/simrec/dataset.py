@@ -6,13 +6,13 @@ import operator
 import numpy as np
 
 from . import _lib
-from ._util import DT_TO_NP, check
+from ._util import DT_TO_NP, Closing, check
 from .attrs import Attributes
 
 lib = _lib.lib
 
 
-class Dataset:
+class Dataset(Closing):
     """A handle on a dataset of a Recorder (``Recorder.get_all``/``get``).
 
     Nothing is read until it is indexed: ``ds[10:20, :, 3]`` reads only the
@@ -91,17 +91,6 @@ class Dataset:
             self._h = None
             self._rec._datasets.discard(self)
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     # ---- reading --------------------------------------------------------
     def __len__(self):

@@ -3,7 +3,7 @@ import ctypes
 import math
 
 from . import _lib
-from ._util import encode
+from ._util import Closing, encode
 from .errors import error_for
 
 lib = _lib.lib
@@ -34,7 +34,7 @@ def _resource(resource):
     return resource
 
 
-class Lock:
+class Lock(Closing):
     """A lock client for one resource (usually a store path).
 
     ``Lock(redis_uri, resource, lease=0)``: redis_uri is
@@ -108,17 +108,6 @@ class Lock:
             lib.simrec_lock_close(self._h)
             self._h = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 class lock:

@@ -6,7 +6,8 @@ import sys
 import weakref
 
 from . import _lib
-from ._util import as_record_array, check, data_ptr, encode, masked, shape_arg
+from ._util import (Closing, as_record_array, check, data_ptr, encode, masked,
+                    shape_arg)
 from .attrs import Attributes
 from .dataset import Dataset
 from .errors import error_for
@@ -93,7 +94,7 @@ def _flatten(uris):
     return out
 
 
-class Recorder:
+class Recorder(Closing):
     """Record arrays under keys into one or more stores.
 
     ``Recorder("zarr:run.zarr")``, ``Recorder(["memory:", "hdf5:run.h5"])``
@@ -173,15 +174,6 @@ class Recorder:
     def __enter__(self):
         self._handle()  # a closed recorder cannot be entered again
         return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
 
     # ---- writing --------------------------------------------------------
     def record(self, key, value):

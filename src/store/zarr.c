@@ -80,8 +80,11 @@ static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
 }
 
 /* Parse JSON under key/leaf; ENOKEY if absent. Caller wraps in a read. */
-static int get_json(zarr_store *z, const char *key, const char *leaf,
-                    json_t **out, sr_err *e)
+/* The JSON document key/leaf. attrs: a .zattrs object as zarr-python
+ * writes it (NaN, Infinity, -Infinity and integers beyond int64 are valid
+ * there; see attr_json.h). */
+static int get_json_as(zarr_store *z, const char *key, const char *leaf,
+                       int attrs, json_t **out, sr_err *e)
 {
 	*out = NULL;
 	char *k = cat_key(key, leaf);
@@ -92,13 +95,23 @@ static int get_json(zarr_store *z, const char *key, const char *leaf,
 	int rc = z->kvo->get(z->kv, k, &v, &n);
 	if (!rc) {
 		json_error_t je;
-		*out = json_loadb(v, n, JSON_DECODE_ANY, &je);
+		*out = attrs ? sr_attr_json_load(v, n, &je)
+		             : json_loadb(v, n, JSON_DECODE_ANY, &je);
 		if (!*out)
 			rc = sr_fail(e, SIMREC_EFORMAT,
 			             "'%s' is not valid JSON: %s", k, je.text);
+		else if (attrs && !json_is_object(*out))
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not a JSON object", k);
 	}
 	free(k);
 	return rc;
+}
+
+static int get_json(zarr_store *z, const char *key, const char *leaf,
+                    json_t **out, sr_err *e)
+{
+	return get_json_as(z, key, leaf, 0, out, e);
 }
 
 static int has_key(zarr_store *z, const char *key, const char *leaf)
@@ -1197,29 +1210,9 @@ static int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m,
 
 /* ---- attributes -------------------------------------------------------- */
 
-/* .zattrs as zarr-python writes it: NaN, Infinity, -Infinity and integers
- * beyond int64 are valid there (see attr_json.h). */
 static int get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e)
 {
-	*out = NULL;
-	char *k = cat_key(key, ".zattrs");
-	if (!k)
-		return SIMREC_ENOMEM;
-	const void *v;
-	size_t n;
-	int rc = z->kvo->get(z->kv, k, &v, &n);
-	if (!rc) {
-		json_error_t je;
-		*out = sr_attr_json_load(v, n, &je);
-		if (!*out)
-			rc = sr_fail(e, SIMREC_EFORMAT,
-			             "'%s' is not valid JSON: %s", k, je.text);
-		else if (!json_is_object(*out))
-			rc = sr_fail(e, SIMREC_EFORMAT,
-			             "'%s' is not a JSON object", k);
-	}
-	free(k);
-	return rc;
+	return get_json_as(z, key, ".zattrs", 1, out, e);
 }
 
 static int put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
