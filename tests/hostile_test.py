@@ -316,6 +316,12 @@ def redis_rows():
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
               "" if st == "OK" else "x")
+    # a key index holding a key no writer could make (empty, control byte)
+    for i, bad in enumerate(["", "a\x01b", "../up"]):
+        uri = dataset(f"hostileidx{i}")
+        rc("SADD", f"hostileidx{i}:keys", bad)
+        check(f"redis index key {bad!r}", uri, "", "SIMREC_EFORMAT",
+              "key index", cli=False)
 
 
 os.makedirs(work, exist_ok=True)

@@ -9,6 +9,10 @@ int sr_key_valid(const char *key)
 {
 	if (!key || !*key || *key == '/')
 		return 0;
+	/* control characters: invisible in listings, unsafe in file names */
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return 0;
 	const char *p = key;
 	while (*p) {
 		const char *slash = strchr(p, '/');

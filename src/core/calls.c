@@ -21,7 +21,8 @@ int sr_check_writable(simrec_t *rec, const char *key)
 		return sr_fail(
 		        &rec->err, SIMREC_EINVAL,
 		        "invalid key '%s' (expected '/'-separated names, "
-		        "no empty, '.' or '..' parts)",
+		        "no empty, '.' or '..' parts, no control "
+		        "characters)",
 		        key ? key : "(null)");
 	for (int i = 0; i < rec->nst; i++)
 		if (rec->st[i]->mode == SIMREC_MODE_READONLY)

@@ -1145,6 +1145,15 @@ static int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			if (strncmp(k, prefix, pl) ||
 			    (pl && k[pl] && k[pl] != '/'))
 				continue;
+			/* an index entry no writer could have made */
+			if (!sr_key_valid(k) ||
+			    strlen(k) != x[t]->element[i]->len) {
+				rc = sr_fail(st->err, SIMREC_EFORMAT,
+				             "redis prefix '%s': its key index "
+				             "holds an invalid key",
+				             s->prefix);
+				break;
+			}
 			e[m].key = k;
 			e[m++].ds = t;
 		}
