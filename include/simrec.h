@@ -27,6 +27,13 @@
  *     store at chunk boundaries, simrec_flush() and simrec_close(). A process
  *     killed before that loses its unflushed records, never older ones.
  *
+ * Keys
+ *   - A key is '/'-separated names ("field/T"): no empty part, no "." or
+ *     "..", no part starting with ".z" (zarr's metadata) or ".simrec"
+ *     (simrec's temporary files), no control characters; "" or "/" names
+ *     the root group where a call takes a group. Other keys are
+ *     SIMREC_EINVAL.
+ *
  * Nesting
  *   - Calls on one recorder do not nest, with one exception: the callbacks of
  *     simrec_list() and simrec_attr_list() may call the read functions
