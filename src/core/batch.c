@@ -185,9 +185,10 @@ static int dset_alloc_buf(sr_dset *d)
 
 /* Chunks of an aggregated dataset (steps, nranks, *local): sized like any
  * other from one group's slab, and never straddling two groups. With a
- * codec, a rank's block of at least min(256 KiB, target) bytes (and at
- * most max(target, 64 MiB)) is one chunk (1, 1, *local): each rank then
- * compresses its own block before the gather (src/core/encoded.c). */
+ * codec and groups of several ranks, a rank's block of at least min(256 KiB,
+ * target) bytes (and at most max(target, 64 MiB)) is one chunk (1, 1, *local):
+ * each rank then compresses its own block before the gather
+ * (src/core/encoded.c). */
 static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group,
                        int codec)
 {
@@ -198,7 +199,7 @@ static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group,
 		                : local * m->shape[i];
 	size_t lo = target < (256u << 10) ? target : (256u << 10);
 	size_t hi = target > (64u << 20) ? target : (64u << 20);
-	if (codec && local >= lo && local <= hi) {
+	if (codec && group > 1 && local >= lo && local <= hi) {
 		m->chunks[0] = m->chunks[1] = 1;
 		for (int i = 2; i < m->ndim; i++)
 			m->chunks[i] = m->shape[i] ? m->shape[i] : 1;
