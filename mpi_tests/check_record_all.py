@@ -1,13 +1,19 @@
 #!/usr/bin/python3
 """Reads test_record_all's output with h5py or zarr-python alone.
-usage: check_record_all.py PATH NRANKS STEPS none|deflate|blosclz|zarr"""
+usage: check_record_all.py PATH NRANKS STEPS none|deflate|blosclz|zarr|zarr-lz4
+(zarr-lz4: also field/u is lz4 in chunks of one rank's block)"""
 import sys
 import numpy as np
 
 path, nranks, steps, codec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-if codec == "zarr":
+if codec in ("zarr", "zarr-lz4"):
     import zarr
     f = zarr.open(path, mode="r")
+    if codec == "zarr-lz4":
+        u = f["field/u"]
+        assert u.chunks == (1, 1, 3, 5), u.chunks
+        assert u.compressor.cname == "lz4", u.compressor
+        codec = "zarr"
 else:
     import h5py
     f = h5py.File(path, "r")

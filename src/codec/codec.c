@@ -43,6 +43,11 @@ int sr_codec_valid(const char *cname)
 	return 0;
 }
 
+size_t sr_codec_bound(size_t n)
+{
+	return n + BLOSC_MAX_OVERHEAD;
+}
+
 int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
                     size_t n, void **dst, size_t *cap, size_t *outlen,
                     sr_err *e)

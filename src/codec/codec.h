@@ -13,6 +13,9 @@ int sr_codec_encode(const sr_codec *c, size_t typesize, const void *src,
                     size_t n, void **dst, size_t *cap, size_t *outlen,
                     sr_err *e);
 
+/* The most bytes sr_codec_encode may write for n bytes of input. */
+size_t sr_codec_bound(size_t n);
+
 /* Decode src into dst, which must hold exactly expect bytes. compressed
  * tells whether src carries a blosc frame (else it is copied raw). */
 int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,

@@ -1,5 +1,6 @@
 /* Datasets being recorded: the table of open datasets, their metadata
  * checks, and the batching of small records up to chunk boundaries. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,9 +184,27 @@ static int dset_alloc_buf(sr_dset *d)
 }
 
 /* Chunks of an aggregated dataset (steps, nranks, *local): sized like any
- * other from one group's slab, and never straddling two groups. */
-static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group)
+ * other from one group's slab, and never straddling two groups. With a
+ * codec and groups of several ranks, a rank's block of at least min(256 KiB,
+ * target) bytes (and at most max(target, 64 MiB)) is one chunk (1, 1, *local):
+ * each rank then compresses its own block before the gather
+ * (src/core/encoded.c). */
+static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group,
+                       int codec)
 {
+	size_t local = isz;
+	for (int i = 2; i < m->ndim; i++)
+		local = m->shape[i] && local > SIZE_MAX / m->shape[i]
+		                ? SIZE_MAX
+		                : local * m->shape[i];
+	size_t lo = target < (256u << 10) ? target : (256u << 10);
+	size_t hi = target > (64u << 20) ? target : (64u << 20);
+	if (codec && group > 1 && local >= lo && local <= hi) {
+		m->chunks[0] = m->chunks[1] = 1;
+		for (int i = 2; i < m->ndim; i++)
+			m->chunks[i] = m->shape[i] ? m->shape[i] : 1;
+		return;
+	}
 	size_t sh[SIMREC_MAX_NDIM];
 	memcpy(sh, m->shape + 1, (size_t)(m->ndim - 1) * sizeof *sh);
 	sh[0] = group;
@@ -257,7 +276,10 @@ static void new_meta(simrec_t *rec, sr_dset *d, simrec_dtype_t dt, int ndim,
 		if (m->chunks[0] > 65536)
 			m->chunks[0] = 65536;
 	} else if (init) {
-		agg_chunks(m, isz, cb, init->group);
+		/* stores that take frames encoded by the ranks */
+		agg_chunks(m, isz, cb, init->group,
+		           rec->nst == 1 && rec->st[0]->ops->write_encoded &&
+		                   strcmp(rec->st[0]->codec.cname, "none"));
 	} else {
 		sr_chunk_shape(ndim, shape, isz, cb, m->chunks);
 	}

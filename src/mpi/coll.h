@@ -14,6 +14,21 @@ typedef struct sr_slot {
 	size_t cap;
 } sr_slot;
 
+/* How a record_all key's steps travel, decided by the group's writer at
+ * the key's first step: raw blocks, or frames each rank encoded with c
+ * (../core/encoded.h). */
+typedef struct sr_enc {
+	int on;
+	sr_codec c;
+} sr_enc;
+
+/* A step buffer of frames starts with the sizes and offsets of the
+ * group's frames (gsize ints each), padded to 16 bytes. */
+static inline size_t sr_frames_hdr(int gsize)
+{
+	return ((size_t)gsize * 2 * sizeof(int) + 15) / 16 * 16;
+}
+
 typedef struct sr_agg {
 	MPI_Comm group, writers;
 	size_t g; /* ranks per group (the last group may be smaller) */
@@ -26,10 +41,14 @@ typedef struct sr_agg {
 	size_t npend, cappend;
 	int applying; /* this process is applying the queue now */
 	char **seen;  /* keys whose dataset every writer has */
+	sr_enc *enc;  /* per seen key: how its steps travel */
 	size_t nseen;
+	void *ebuf; /* this rank's encoded block of the step */
+	size_t ecap, elen;
 	int *counts, *displs; /* rank 0: bytes queued per rank, offsets */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;
+	int jenc; /* the job's buffer holds frames (sr_frames_hdr) */
 	sr_dset *jd;
 	const void *jbuf;
 	pthread_t thr;
@@ -38,7 +57,7 @@ typedef struct sr_agg {
 	char io_msg[SR_ERRLEN];
 	sr_err io_err; /* the thread's failures (sr_err_redirect) */
 	/* per-rank timings for the summary (seconds) */
-	double t_io, t_gather, t_agree, t_wait;
+	double t_io, t_gather, t_agree, t_wait, t_encode;
 } sr_agg;
 
 static inline sr_agg *sr_agg_of(simrec_t *rec)
@@ -62,7 +81,8 @@ int sr_io_wait(simrec_t *rec);
 int sr_io_take_error(simrec_t *rec, sr_err *e);
 /* the same without waiting for a write under way (reported later) */
 int sr_io_take_done_error(simrec_t *rec, sr_err *e);
-void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf);
+/* enc: buf holds the group's frames (sr_frames_hdr), else raw blocks */
+void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc);
 /* record a failure of the calling thread as a background one */
 void sr_io_fail(simrec_t *rec, int rc);
 

@@ -6,7 +6,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/encoded.h"
 #include "coll.h"
+
+/* One job: a step of raw blocks, or of the ranks' frames. */
+static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+{
+	if (!enc)
+		return sr_dset_append(rec, d, buf);
+	const int *sizes = buf;
+	const int *displs = sizes + d->ncol;
+	return sr_dset_append_encoded(rec, d,
+	                              (const unsigned char *)buf +
+	                                      sr_frames_hdr((int)d->ncol),
+	                              sizes, displs);
+}
 
 static void *io_main(void *arg)
 {
@@ -22,7 +36,7 @@ static void *io_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		a->io_err.msg[0] = 0;
 		double t0 = sr_now();
-		int rc = sr_dset_append(rec, a->jd, a->jbuf);
+		int rc = append(rec, a->jd, a->jbuf, a->jenc);
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
@@ -131,12 +145,12 @@ void sr_io_fail(simrec_t *rec, int rc)
 		pthread_mutex_unlock(&a->mu);
 }
 
-void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
+void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 {
 	sr_agg *a = sr_agg_of(rec);
 	if (!a->has_thread) {
 		double t0 = sr_now();
-		int rc = sr_dset_append(rec, d, buf);
+		int rc = append(rec, d, buf, enc);
 		a->t_io += sr_now() - t0;
 		if (rc && d->agg)
 			d->broken = 1;
@@ -150,6 +164,7 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf)
 	pthread_mutex_lock(&a->mu);
 	a->jd = d;
 	a->jbuf = buf;
+	a->jenc = enc;
 	a->job = 1;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);

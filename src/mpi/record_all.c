@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/encoded.h"
 #include "coll.h"
 
 /* The writer's dataset for key: writer 0 decides (existing or new),
@@ -100,25 +101,30 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return rc ? rc : sr_check_record(rec, &tmp, dt, ndim + 1, full);
 }
 
-/* Keys whose dataset every writer has (the same list on every rank). */
-static int key_seen(sr_agg *a, const char *key)
+/* Keys whose dataset every writer has (the same list on every rank), and
+ * how their steps travel (the same within a group); NULL if not seen. */
+static const sr_enc *key_seen(sr_agg *a, const char *key)
 {
 	for (size_t i = 0; i < a->nseen; i++)
 		if (!strcmp(a->seen[i], key))
-			return 1;
-	return 0;
+			return &a->enc[i];
+	return NULL;
 }
 
-static void key_mark(sr_agg *a, const char *key)
+static void key_mark(sr_agg *a, const char *key, const sr_enc *e)
 {
 	char *k = strdup(key);
 	char **p = k ? realloc(a->seen, (a->nseen + 1) * sizeof *p) : NULL;
-	if (!p) {
+	if (p)
+		a->seen = p;
+	sr_enc *q = p ? realloc(a->enc, (a->nseen + 1) * sizeof *q) : NULL;
+	if (!q) {
 		free(k); /* only costs one more agreement next time */
 		return;
 	}
-	a->seen = p;
-	a->seen[a->nseen++] = k;
+	a->enc = q;
+	a->seen[a->nseen] = k;
+	a->enc[a->nseen++] = *e;
 }
 
 /* Arguments of one step, checked on every rank before the agreement. */
@@ -172,6 +178,61 @@ static int prepare_slot(simrec_t *rec, size_t need)
 	return 0;
 }
 
+/* The writer's frames buffer: sizes and offsets, then the frames. */
+static size_t frames_need(const sr_agg *a, size_t bytes)
+{
+	return sr_frames_hdr(a->gsize) +
+	       (size_t)a->gsize * sr_encoded_bound(bytes);
+}
+
+/* The writer decides, at a key's first step, whether its group's ranks
+ * encode their own blocks from now on, and tells them. */
+static void decide_encoding(simrec_t *rec, sr_dset *d, size_t bytes, sr_enc *e)
+{
+	sr_agg *a = sr_agg_of(rec);
+	memset(e, 0, sizeof *e);
+	/* a group of one: the I/O thread encodes, overlapping the next
+	 * step; offsets of the frames are ints */
+	if (a->is_writer && a->gsize > 1 && !a->collective &&
+	    frames_need(a, bytes) <= (size_t)INT_MAX)
+		e->on = sr_dset_encoding(rec, d, &e->c);
+	MPI_Bcast(e, (int)sizeof *e, MPI_BYTE, 0, a->group);
+}
+
+/* Gather the group's frames onto the writer (sizes, then bytes). */
+static void gather_frames(sr_agg *a, sr_slot *s)
+{
+	int len = (int)a->elen;
+	if (!a->is_writer) {
+		MPI_Gather(&len, 1, MPI_INT, NULL, 0, MPI_INT, 0, a->group);
+		MPI_Gatherv(a->ebuf, len, MPI_BYTE, NULL, NULL, NULL, MPI_BYTE,
+		            0, a->group);
+		return;
+	}
+	int *sizes = (int *)(void *)s->buf, *displs = sizes + a->gsize;
+	MPI_Gather(&len, 1, MPI_INT, sizes, 1, MPI_INT, 0, a->group);
+	int off = 0; /* at most INT_MAX: decide_encoding */
+	for (int i = 0; i < a->gsize; i++) {
+		displs[i] = off;
+		off += sizes[i];
+	}
+	MPI_Gatherv(a->ebuf, len, MPI_BYTE, s->buf + sr_frames_hdr(a->gsize),
+	            sizes, displs, MPI_BYTE, 0, a->group);
+}
+
+/* The dataset still takes the frames its ranks were told to make. */
+static int check_encoding(simrec_t *rec, sr_dset *d, const sr_enc *e)
+{
+	sr_codec c;
+	if (sr_dset_encoding(rec, d, &c) && !strcmp(c.cname, e->c.cname) &&
+	    c.level == e->c.level && c.shuffle == e->c.shuffle)
+		return 0;
+	return sr_fail(&rec->err, SIMREC_EINVAL,
+	               "key '%s': its layout or codec changed since its first "
+	               "step; the ranks' compressed blocks do not fit it",
+	               d->key);
+}
+
 /* Gather the step onto the writer, which writes it (in the background). */
 static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
                             int ndim, const size_t *shape, const void *data,
@@ -179,32 +240,59 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 {
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
-	int rc = 0, first = !key_seen(a, key);
+	const sr_enc *seen = key_seen(a, key);
+	int rc = 0, first = !seen, enc = seen && seen->on;
+	sr_enc e;
+	memset(&e, 0, sizeof e);
 	double t0 = sr_now();
 	if (a->is_writer) {
-		MPI_Gather(data, (int)bytes, MPI_BYTE, s->buf, (int)bytes,
-		           MPI_BYTE, 0, a->group);
+		if (enc)
+			gather_frames(a, s);
+		else
+			MPI_Gather(data, (int)bytes, MPI_BYTE, s->buf,
+			           (int)bytes, MPI_BYTE, 0, a->group);
 		a->t_gather += sr_now() - t0;
 		sr_dset *d = NULL;
 		rc = writer_dset(rec, key, dt, ndim, shape, first, &d);
 		if (first)
 			rc = sr_agree_status(rec, rc);
+		if (!rc && first)
+			decide_encoding(rec, d, bytes, &e);
+		if (!rc && enc)
+			rc = check_encoding(rec, d, seen);
 		if (!rc)
-			sr_io_submit(rec, d, s->buf);
+			sr_io_submit(rec, d, s->buf, enc);
 		else if (!first)
 			sr_io_fail(rec, rc); /* reported by the next call */
 		if (!first)
 			rc = 0;
 	} else {
-		MPI_Gather(data, (int)bytes, MPI_BYTE, NULL, 0, MPI_BYTE, 0,
-		           a->group);
+		if (enc)
+			gather_frames(a, s);
+		else
+			MPI_Gather(data, (int)bytes, MPI_BYTE, NULL, 0,
+			           MPI_BYTE, 0, a->group);
 		a->t_gather += sr_now() - t0;
 		if (first)
 			rc = sr_agree_status(rec, 0);
+		if (!rc && first)
+			decide_encoding(rec, NULL, bytes, &e);
 	}
 	if (!rc && first)
-		key_mark(a, key);
+		key_mark(a, key, &e);
 	a->cur ^= 1;
+	return rc;
+}
+
+/* A step of a key whose ranks encode their blocks: this rank's frame. */
+static int encode_step(simrec_t *rec, const sr_enc *e, simrec_dtype_t dt,
+                       const void *data, size_t bytes)
+{
+	sr_agg *a = sr_agg_of(rec);
+	double t0 = sr_now();
+	int rc = sr_encode_block(&e->c, simrec_dtype_size(dt), data, bytes,
+	                         &a->ebuf, &a->ecap, &a->elen, &rec->err);
+	a->t_encode += sr_now() - t0;
 	return rc;
 }
 
@@ -246,9 +334,16 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	 * write still under way: by a later call) */
 	if (!local)
 		local = sr_io_take_done_error(rec, &rec->err);
+	const sr_enc *e = local ? NULL : key_seen(a, key);
+	int enc = e && e->on;
 	if (!local)
-		local = prepare_slot(
-		        rec, a->is_writer ? bytes * (size_t)a->gsize : bytes);
+		local = prepare_slot(rec, !a->is_writer ? bytes
+		                          : enc         ? frames_need(a, bytes)
+		                                : bytes * (size_t)a->gsize);
+	/* every rank compresses its own block (before the agreement, so
+	 * that a failure fails every rank) */
+	if (!local && enc)
+		local = encode_step(rec, e, dt, data, bytes);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
 	int rc = sr_agree_step(rec, key, dt, ndim, shape, local,
@@ -364,10 +459,11 @@ static void print_summary(simrec_t *rec)
 	               a->t_agree,
 	               a->t_wait,
 	               (double)a->is_writer,
-	               0,
+	               a->t_encode,
 	               0,
 	               0};
-	/* the writers' stores: compressing, writing, making durable */
+	/* the writers' stores: compressing, writing, making durable (and
+	 * every rank compressing its own block: src/core/encoded.h) */
 	for (int k = 0; a->is_writer && k < rec->nst; k++) {
 		v[7] += rec->st[k]->t_encode;
 		v[8] += rec->st[k]->t_write;
@@ -387,7 +483,7 @@ static void print_summary(simrec_t *rec)
 	        "the I/O thread %.3f s (max over ranks)\n"
 	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n"
 	        "    of which encode %.3f s, write %.3f s, sync %.3f s (max "
-	        "over writers)\n",
+	        "over writers; encode: over ranks)\n",
 	        rec->size, a->ngroups, sum[0] / 1e6, mn[0] / 1e6, mx[0] / 1e6,
 	        mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
 	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9]);
@@ -417,6 +513,8 @@ static void agg_free(simrec_t *rec)
 	for (size_t i = 0; i < a->nseen; i++)
 		free(a->seen[i]);
 	free(a->seen);
+	free(a->enc);
+	free(a->ebuf);
 	if (a->group != MPI_COMM_NULL)
 		MPI_Comm_free(&a->group);
 	if (a->writers != MPI_COMM_NULL)

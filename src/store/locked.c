@@ -304,6 +304,22 @@ static int lk_check_vlen(sr_store *st, void *ds, const sr_meta *m,
 	return in->ops->check_vlen ? in->ops->check_vlen(in, ds, m, item) : 0;
 }
 
+static int lk_encoded_codec(sr_store *st, void *ds, sr_codec *c)
+{
+	sr_store *in = INNER(st);
+	return in->ops->encoded_codec && in->ops->write_encoded
+	               ? in->ops->encoded_codec(in, ds, c)
+	               : 0;
+}
+
+static int lk_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
+                            const size_t *idx, const void *const *frames,
+                            const size_t *lens)
+{
+	WRITE_SECTION(st, INNER(st)->ops->write_encoded(INNER(st), ds, m, n,
+	                                                idx, frames, lens));
+}
+
 static void lk_release(sr_store *st, void *ds)
 {
 	INNER(st)->ops->release(INNER(st), ds);
@@ -383,6 +399,8 @@ static const sr_store_ops locked_ops = {
         .disk_bytes = lk_disk_bytes,
         .describe = lk_describe,
         .check = lk_check,
+        .encoded_codec = lk_encoded_codec,
+        .write_encoded = lk_write_encoded,
 };
 
 static void free_wrapper(sr_store *st)

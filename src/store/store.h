@@ -92,6 +92,17 @@ typedef struct sr_store_ops {
 	/* optional: *whole = leading rows whose chunks are all present and
 	 * sound; SIMREC_EFORMAT (naming the steps) if fewer than shape[0] */
 	int (*check)(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+	/* optional, with write_encoded: 1 and *c if ds's chunks are stored
+	 * as the blosc frames that sr_codec_encode makes with *c (so a frame
+	 * encoded elsewhere can be stored as it is), else 0 */
+	int (*encoded_codec)(sr_store *st, void *ds, sr_codec *c);
+	/* optional: store n chunks already encoded (frames[i] of lens[i]
+	 * bytes, whole chunks at grid index idx[i*m->ndim ..]) unchanged,
+	 * and set the extent along dim 0 to m->shape[0] exactly as write
+	 * does (hold_extent included) */
+	int (*write_encoded)(sr_store *st, void *ds, const sr_meta *m, size_t n,
+	                     const size_t *idx, const void *const *frames,
+	                     const size_t *lens);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2

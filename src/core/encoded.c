@@ -1,0 +1,79 @@
+/* record_all steps compressed by the ranks themselves (see encoded.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../codec/codec.h"
+#include "encoded.h"
+
+int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c)
+{
+	const sr_meta *m = &d->m;
+	if (rec->nst != 1 || !d->agg || sr_dtype_is_vlen(m->dtype) ||
+	    m->ndim < 2 || m->chunks[0] != 1 || m->chunks[1] != 1)
+		return 0;
+	for (int i = 2; i < m->ndim; i++)
+		if (m->chunks[i] != m->shape[i])
+			return 0;
+	sr_store *st = rec->st[0];
+	if (!st->ops->write_encoded || !st->ops->encoded_codec || !d->h[0])
+		return 0;
+	return st->ops->encoded_codec(st, d->h[0], c) == 1;
+}
+
+int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
+                    void **buf, size_t *cap, size_t *len, sr_err *e)
+{
+	return sr_codec_encode(c, isz, src, n, buf, cap, len, e);
+}
+
+size_t sr_encoded_bound(size_t n)
+{
+	return sr_codec_bound(n);
+}
+
+int sr_dset_append_encoded(simrec_t *rec, sr_dset *d,
+                           const unsigned char *frames, const int *sizes,
+                           const int *displs)
+{
+	sr_store *st = rec->st[0];
+	size_t n = d->ncol, nd = (size_t)d->m.ndim;
+	size_t block = d->row_bytes / d->ncol;
+	size_t *idx = calloc(n * nd, sizeof *idx);
+	size_t *lens = malloc(n * sizeof *lens);
+	const void **fr = malloc(n * sizeof *fr);
+	int rc = 0;
+	if (!idx || !lens || !fr)
+		rc = sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (sizes[i] < 0 || displs[i] < 0) {
+			rc = sr_fail(&rec->err, SIMREC_EFORMAT,
+			             "key '%s': rank %zu sent a frame of %d "
+			             "bytes",
+			             d->key, d->col0 + i, sizes[i]);
+			break;
+		}
+		fr[i] = frames + displs[i];
+		lens[i] = (size_t)sizes[i];
+		rc = sr_codec_frame_check(fr[i], lens[i], block, NULL,
+		                          &rec->err);
+		idx[i * nd] = d->m.shape[0];
+		idx[i * nd + 1] = d->col0 + i;
+	}
+	sr_meta m = d->m;
+	/* several writers: the extent moves only with the commit mark */
+	m.shape[0] = st->hold_extent ? d->mark : d->m.shape[0] + 1;
+	if (!rc) {
+		rc = st->ops->write_encoded(st, d->h[0], &m, n, idx, fr, lens);
+		const sr_err *e = sr_err_target(&rec->err);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s",
+			        d->key, st->uri.scheme, st->uri.path,
+			        e->msg[0] ? e->msg : simrec_strerror(rc));
+	}
+	if (!rc)
+		d->m.shape[0]++;
+	free(idx);
+	free(lens);
+	free(fr);
+	return rc;
+}
