@@ -670,15 +670,21 @@ static int h5_close(sr_store *st)
 		             st->uri.path);
 	if (h->parallel)
 		rc = flush_pending_vlen(st, rc);
-	if (h->failed) {
-		int rank = 0;
-		if (h->parallel)
-			MPI_Comm_rank(st->comm, &rank);
-		if (!rank)
-			h5_cut_back(st);
-		if (h->parallel) /* nobody reads before the cut */
-			MPI_Barrier(st->comm);
+	/* every writer decides alike (a mismatch would leave one waiting in
+	 * the barrier) */
+	int v[2] = {h->failed != 0, ce < 0}, rank = 0;
+	if (h->parallel) {
+		MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_INT, MPI_MAX, st->comm);
+		MPI_Comm_rank(st->comm, &rank);
 	}
+	/* a file HDF5 could not close stays open inside the library: a
+	 * second handle on it would write to the full disk again and may
+	 * corrupt what was flushed, so it is left as the last flush made it
+	 * (simrec verify names any step past the data) */
+	if (v[0] && !v[1] && !rank)
+		h5_cut_back(st);
+	if (h->parallel && v[0]) /* nobody reads before the cut */
+		MPI_Barrier(st->comm);
 	h5_marks_clear(h);
 	free(h->marks);
 	H5Pclose(h->dxpl);
