@@ -1300,13 +1300,7 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	ds_end(st, d);
 	if (!nbad)
 		return 0;
-	size_t c0 = m->chunks[0], end = (last + 1) * c0;
-	*whole = first * c0;
-	return sr_fail(st->err, SIMREC_EFORMAT,
-	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
-	               "bad chunk(s), %s",
-	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1,
-	               d->key, st->uri.path, nbad, bad);
+	return sr_store_torn(st, d->key, m, first, last, nbad, bad, whole);
 }
 
 static int h5_read(sr_store *st, void *ds, const sr_meta *m,

@@ -154,6 +154,13 @@ double sr_store_param_seconds(const sr_store *st, const char *name,
  * store with its prefix), without secrets: what ?lock= clients lock. */
 void sr_store_lock_name(const sr_store *st, char *out, size_t cap);
 
+/* The failure of a store's check op: chunk rows first..last (in chunks
+ * along dim 0) hold nbad bad chunks, the first described by detail; sets
+ * *whole to the rows before them and returns SIMREC_EFORMAT naming the
+ * steps. */
+int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
+                  size_t last, size_t nbad, const char *detail, size_t *whole);
+
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes
  * ownership of inner (closed with the wrapper). */

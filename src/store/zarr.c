@@ -175,6 +175,36 @@ static int refuse(sr_err *e, const char *path, const char *why, int lmdb)
 	                      ".zgroup)");
 }
 
+/* What a store directory holds: *entries, whether its marker (a regular
+ * data.mdb for LMDB, .zgroup for a directory store) is there, and for
+ * LMDB whether anything besides data.mdb and lock.mdb is. Links are not
+ * followed. -1 (errno set) if path cannot be read as a directory. */
+static int scan_dir(const char *path, int lmdb, int *entries, int *marker,
+                    int *foreign)
+{
+	*entries = *marker = *foreign = 0;
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	const char *want = lmdb ? "data.mdb" : ".zgroup";
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (!strcmp(n, ".") || !strcmp(n, ".."))
+			continue;
+		(*entries)++;
+		struct stat eb;
+		int reg = fstatat(dirfd(d), n, &eb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		          S_ISREG(eb.st_mode);
+		if (reg && !strcmp(n, want))
+			*marker = 1;
+		else if (lmdb && !(reg && !strcmp(n, "lock.mdb")))
+			*foreign = 1;
+	}
+	closedir(d);
+	return 0;
+}
+
 /* Create mode replaces an existing store and nothing else (see
  * docs/safety.md): a missing path or an empty directory is used as it is;
  * an LMDB store loses its data.mdb and lock.mdb (the directory stays); a
@@ -192,28 +222,10 @@ static int remove_store(const char *path, int lmdb, sr_err *e)
 		return refuse(e, path, "it is a symbolic link", lmdb);
 	if (!S_ISDIR(sb.st_mode))
 		return refuse(e, path, "it is not a directory", lmdb);
-	DIR *d = opendir(path);
-	if (!d)
+	int entries, marker, foreign;
+	if (scan_dir(path, lmdb, &entries, &marker, &foreign))
 		return sr_fail(e, SIMREC_EIO, "cannot read directory '%s': %s",
 		               path, strerror(errno));
-	int entries = 0, foreign = 0, marker = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		entries++;
-		struct stat eb;
-		int reg = fstatat(dirfd(d), n, &eb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		          S_ISREG(eb.st_mode);
-		if (lmdb && reg && !strcmp(n, "data.mdb"))
-			marker = 1;
-		else if (lmdb && !(reg && !strcmp(n, "lock.mdb")))
-			foreign = 1;
-		else if (!lmdb && reg && !strcmp(n, ".zgroup"))
-			marker = 1;
-	}
-	closedir(d);
 	if (!entries)
 		return 0;
 	if (foreign || !marker)
@@ -247,24 +259,10 @@ static int remove_store(const char *path, int lmdb, sr_err *e)
  * is written to it, or a later mode=w would count it as a store. */
 static int refuse_foreign(const char *path, int lmdb, sr_err *e)
 {
-	DIR *d = opendir(path);
-	if (!d)
+	int entries, marker, foreign;
+	if (scan_dir(path, lmdb, &entries, &marker, &foreign))
 		return 0; /* missing or not a directory: the kv layer decides */
-	int entries = 0, marker = 0;
 	const char *want = lmdb ? "data.mdb" : ".zgroup";
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		entries++;
-		struct stat eb;
-		if (!strcmp(n, want) &&
-		    fstatat(dirfd(d), n, &eb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(eb.st_mode))
-			marker = 1;
-	}
-	closedir(d);
 	if (entries && !marker)
 		return sr_fail(e, SIMREC_EFORMAT,
 		               "'%s' is a non-empty directory that is not a "
@@ -1465,7 +1463,7 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		if (!why)
 			continue;
 		if (!nbad++)
-			snprintf(bad, sizeof bad, "'%s' %s", ck, why);
+			snprintf(bad, sizeof bad, "first '%s' %s", ck, why);
 		if (idx[0] < first)
 			first = idx[0];
 		if (idx[0] > last)
@@ -1474,13 +1472,7 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	z->kvo->read_end(z->kv);
 	if (!nbad)
 		return 0;
-	size_t c0 = m->chunks[0], end = (last + 1) * c0;
-	*whole = first * c0;
-	return sr_fail(st->err, SIMREC_EFORMAT,
-	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
-	               "bad chunk(s), first %s",
-	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1,
-	               d->key, st->uri.path, nbad, bad);
+	return sr_store_torn(st, d->key, m, first, last, nbad, bad, whole);
 }
 
 #define ZARR_OPS                                                               \
