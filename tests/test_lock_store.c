@@ -16,6 +16,8 @@
 
 #include "check.h"
 
+#define SR_TEST_UNUSED(x) (void)(x)
+
 static char uri[8600], res[4096];
 
 static simrec_t *open_rec(simrec_mode_t mode)
@@ -106,6 +108,21 @@ static int visit(const char *key, int is_dataset, void *arg)
 	return 0;
 }
 
+/* A write from a listing's callback: refused, the read section is never
+ * upgraded. */
+static int write_inside(const char *key, int is_dataset, void *arg)
+{
+	simrec_t *rec = arg;
+	double v = 1;
+	if (!is_dataset)
+		return 0;
+	CHECK_RC(rec, simrec_set(rec, "inside", SIMREC_FLOAT64, 0, NULL, &v),
+	         SIMREC_ELOCK);
+	CHECK(strstr(simrec_errmsg(rec), "inside a read section") != NULL);
+	SR_TEST_UNUSED(key);
+	return 1; /* once is enough */
+}
+
 static void nest(void)
 {
 	double row[8] = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -125,8 +142,14 @@ static void nest(void)
 	walk w = {r, 0, 0};
 	CHECK_OK(r, simrec_list(r, "", visit, &w));
 	CHECK(w.datasets == 5 && w.read == 5);
-	/* a write inside the read section is refused, not upgraded */
 	CHECK_OK(r, simrec_close(r));
+	/* a write inside the read section is refused, not upgraded; after
+	 * the listing the writer writes again */
+	simrec_t *wr = open_rec(SIMREC_MODE_APPEND);
+	CHECK(simrec_list(wr, "", write_inside, wr) == 1);
+	double v = 2;
+	CHECK_OK(wr, simrec_set(wr, "after", SIMREC_FLOAT64, 0, NULL, &v));
+	CHECK_OK(wr, simrec_close(wr));
 	printf("nest: %d datasets listed and read inside the listing\n",
 	       w.read);
 }
