@@ -8,8 +8,8 @@
 
 #include "../core/recorder.h"
 
+/* A writer's step buffer (the gathers are blocking: no request). */
 typedef struct sr_slot {
-	MPI_Request req;
 	unsigned char *buf;
 	size_t cap;
 } sr_slot;

@@ -98,7 +98,6 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 	rec->coll_state = a;
 	rec->coll = sr_coll_table();
 	a->group = a->writers = MPI_COMM_NULL;
-	a->slot[0].req = a->slot[1].req = MPI_REQUEST_NULL;
 	sr_uri_list l;
 	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
 	                       &rec->err);

@@ -426,8 +426,6 @@ static int publish_marks(simrec_t *rec, int ok)
 static int coll_flush(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	for (int i = 0; i < 2; i++)
-		MPI_Wait(&a->slot[i].req, MPI_STATUS_IGNORE);
 	int rc = sr_io_take_error(rec, &rec->err);
 	int64_t pend = (int64_t)a->npend;
 	MPI_Allreduce(MPI_IN_PLACE, &pend, 1, MPI_INT64_T, MPI_MAX, rec->comm);
