@@ -125,18 +125,6 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 	return 0;
 }
 
-int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
-                  size_t last, size_t nbad, const char *detail, size_t *whole)
-{
-	size_t c0 = m->chunks[0], end = (last + 1) * c0;
-	*whole = first * c0;
-	return sr_fail(st->err, SIMREC_EFORMAT,
-	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
-	               "bad chunk(s), %s",
-	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1, key,
-	               st->uri.path, nbad, detail);
-}
-
 void sr_store_close(sr_store *st, int *status)
 {
 	if (!st)

@@ -1,6 +1,7 @@
-/* URI parameters: the generic ones every store accepts, each store's own
- * (sr_store_ops.params), their kinds and the checked getters the stores
- * read them with. */
+/* What every store file may call in the generic store layer: URI
+ * parameters (the generic ones, each store's own, their kinds and the
+ * checked getters), the store's lock name and the torn-steps message of
+ * its check. open.c, which calls the stores, is not among them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,4 +126,16 @@ double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
 {
 	const char *v = sr_uri_param(&st->uri, name);
 	return v ? atof(v) : dflt;
+}
+
+int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
+                  size_t last, size_t nbad, const char *detail, size_t *whole)
+{
+	size_t c0 = m->chunks[0], end = (last + 1) * c0;
+	*whole = first * c0;
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
+	               "bad chunk(s), %s",
+	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1, key,
+	               st->uri.path, nbad, detail);
 }
