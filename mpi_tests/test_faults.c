@@ -8,6 +8,12 @@
  *       "failed after N: MESSAGE" on failure. With SIMREC_TEST_KILL_RANK,
  *       _STEP and _FIFO set, that rank writes its pid to the FIFO at that
  *       step (whoever reads it kills the rank) and goes on recording.
+ *       With SIMREC_TEST_ACK_STEP and _ACK_FIFO set, rank 0 writes
+ *       "acked N" to the FIFO once, after the first flush that
+ *       acknowledges at least that many steps (whoever reads it knows
+ *       those steps are durable), and goes on recording.
+ *       SIMREC_TEST_STEP_USEC paces the run: each step "computes" that
+ *       long before its record_all (a run that outlives a fault).
  *   test_faults check URI [=N | >=N]
  *       serial reader: every visible step of "run/u" must hold exactly
  *       what was recorded (no zero-filled or torn rank); the number of
@@ -52,6 +58,11 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 	const char *ks = getenv("SIMREC_TEST_KILL_STEP");
 	const char *kf = getenv("SIMREC_TEST_KILL_FIFO");
 	int victim = kr && ks && kf && atoi(kr) == rank;
+	const char *as = getenv("SIMREC_TEST_ACK_STEP");
+	const char *af = getenv("SIMREC_TEST_ACK_FIFO");
+	int ack_pending = as && af && rank == 0;
+	const char *us = getenv("SIMREC_TEST_STEP_USEC");
+	long usec = us ? atol(us) : 0;
 	double *u = malloc(elems * sizeof *u);
 	if (!u)
 		die("malloc", NULL, SIMREC_ENOMEM);
@@ -64,6 +75,8 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 				fclose(f);
 			}
 		}
+		if (usec > 0)
+			usleep((useconds_t)usec);
 		for (size_t i = 0; i < elems; i++)
 			u[i] = value(s, rank, i);
 		rc = simrec_record_all(rec, "run/u", SIMREC_FLOAT64, 1, &elems,
@@ -75,6 +88,14 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 			if (!rc && rank == 0) {
 				printf("acked %ld\n", acked);
 				fflush(stdout);
+			}
+			if (!rc && ack_pending && acked >= atol(as)) {
+				FILE *f = fopen(af, "w");
+				if (f) {
+					fprintf(f, "acked %ld\n", acked);
+					fclose(f);
+				}
+				ack_pending = 0;
 			}
 		}
 	}

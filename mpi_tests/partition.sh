@@ -1,0 +1,184 @@
+#!/bin/sh
+# A network partition between MPI hosts, with the Open MPI settings users
+# get from slurm/env.sh (checked equal in tools/run.sh): three "hosts"
+# (network namespaces h1..h3 on one bridge, each with its own hostname, so
+# the job sees three nodes and has three writers), one job of 6 ranks
+# (test_faults write, a flush every 4 steps). Once a flush has acknowledged
+# ACK_STEPS steps (rank 0 says so through a FIFO), h3's link is cut for
+# good. Then, for each store:
+#  - the job must end, non-zero, within BOUND seconds (measured: printed);
+#  - no process of the job may remain in any of the namespaces;
+#  - `simrec verify` passes, every visible step is whole and at least the
+#    acknowledged steps are there (simrec, and zarr-python / h5py).
+# Stores: zarr+dir and hdf5 on the shared file system, redis (a server on
+# h1, every rank pushing to it: fully distributed mode).
+# Needs root (namespaces). Everything it creates goes in a trap.
+# usage: partition.sh MPIEXEC TEST_FAULTS SIMREC CHECK_PY SRCDIR WORKDIR STORE...
+set -u
+mpiexec=$1 bin=$2 cli=$3 check=$4 src=$5 work=$6
+shift 6
+say() { echo "partition: $*"; }
+[ "$(id -u)" = 0 ] || { say "FAIL: needs root to create network namespaces"; exit 1; }
+bound=60 ack_steps=8
+net=10.213.77              # private /24, unique to this test
+p=srpart$$                 # namespace prefix, unique to this run
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+added_route=0 redis_pid=""
+
+cleanup() {
+	for n in h1 h2 h3 br; do
+		[ -e "/run/netns/$p-$n" ] || continue
+		pids=$(ip netns pids "$p-$n")
+		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		ip netns del "$p-$n"
+	done
+	[ "$added_route" = 1 ] && ip route del blackhole "$net.0/24"
+	rm -f "$work/ack.fifo"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# no packet for the test subnet may leave the machine
+if ! ip route show "$net.0/24" | grep -q .; then
+	ip route replace blackhole "$net.0/24" || exit 1
+	added_route=1
+fi
+
+# the keepalive users get (slurm/env.sh), the same in tools/run.sh
+ka=$(grep -o 'OMPI_MCA_oob_tcp_keepalive_[a-z]*=[0-9]*' "$src/slurm/env.sh" | sort)
+ka_run=$(grep -o 'OMPI_MCA_oob_tcp_keepalive_[a-z]*=[0-9]*' "$src/tools/run.sh" | sort)
+[ "$(echo "$ka" | wc -l)" = 3 ] && [ "$ka" = "$ka_run" ] || {
+	say "FAIL: slurm/env.sh and tools/run.sh do not set the same three oob_tcp_keepalive settings"
+	exit 1
+}
+say "keepalive from slurm/env.sh:" $ka
+for kv in $ka; do export "$kv"; done
+
+# bridge namespace, hosts h1..h3 with veths v1..v3 into it
+ip netns add "$p-br" && ip -n "$p-br" link add br0 type bridge &&
+	ip -n "$p-br" link set br0 up || exit 1
+for i in 1 2 3; do
+	h=$p-h$i
+	ip netns add "$h" &&
+		ip link add name "v$i" netns "$p-br" type veth peer name eth0 netns "$h" &&
+		ip -n "$p-br" link set "v$i" master br0 up &&
+		ip -n "$h" addr add "$net.$i/24" dev eth0 &&
+		ip -n "$h" link set eth0 up && ip -n "$h" link set lo up || exit 1
+done
+
+# rsh agent: "HOST CMD..." runs CMD in HOST's namespace under HOST as
+# hostname, with a login's environment only (as ssh would): whatever the
+# remote daemon and ranks know, Open MPI forwarded itself
+agent=$work/agent.sh
+cat >"$agent" <<EOF
+#!/bin/sh
+h=\$1
+shift
+exec ip netns exec "\$h" unshare --uts env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \\
+	sh -c 'hostname "\$0"; exec sh -c "\$1"' "\$h" "\$*"
+EOF
+chmod +x "$agent"
+export OMPI_MCA_plm_rsh_agent="$agent" OMPI_MCA_btl=tcp,self,vader \
+	OMPI_MCA_oob_tcp_if_include="$net.0/24" OMPI_MCA_btl_tcp_if_include="$net.0/24"
+
+# in host h1: CMD... with h1's hostname
+on_h1() {
+	ip netns exec "$p-h1" unshare --uts sh -c 'hostname "$0"; exec "$@"' \
+		"$p-h1" "$@"
+}
+# pids of any namespace, without the redis server
+left_pids() {
+	for n in h1 h2 h3; do ip netns pids "$p-$n"; done | grep -v -x "${redis_pid:-none}"
+}
+
+fail=0
+for scheme in "$@"; do
+	case $scheme in
+	redis)
+		rdir=$work/redis
+		rm -rf "$rdir" && mkdir -p "$rdir"
+		ip netns exec "$p-h1" redis-server --bind "$net.1" --port 6379 --dir "$rdir" \
+			--pidfile "$rdir/pid" --daemonize yes --logfile "$rdir/log" \
+			--save '' --protected-mode no >/dev/null || exit 1
+		ip netns exec "$p-h1" timeout 10 sh -c \
+			"until redis-cli -h $net.1 ping >/dev/null 2>&1; do sleep 0.05; done" ||
+			{ say "FAIL: redis-server did not start"; cat "$rdir/log"; exit 1; }
+		redis_pid=$(cat "$rdir/pid")
+		uri="redis://$net.1:6379?prefix=part"
+		;;
+	*)
+		store=$work/store.$scheme
+		rm -rf "$store"
+		uri=$scheme:$store
+		;;
+	esac
+	fifo=$work/ack.fifo
+	rm -f "$fifo" && mkfifo "$fifo" || exit 1
+	out=$work/out.$scheme
+	# paced at 20 ms a step, so that it outlives the cut by far
+	on_h1 env SIMREC_TEST_ACK_STEP=$ack_steps SIMREC_TEST_ACK_FIFO="$fifo" \
+		SIMREC_TEST_STEP_USEC=20000 timeout -k 5 $bound "$mpiexec" -n 6 \
+		--host "$p-h1:2,$p-h2:2,$p-h3:2" "$bin" write "$uri" 1000000 4 256 \
+		>"$out" 2>&1 &
+	job=$!
+	acked=$(timeout $bound cat "$fifo" | awk '/^acked/ {print $2}')
+	if [ -z "$acked" ]; then
+		say "$scheme: FAIL: no flush acknowledged"
+		kill "$job" 2>/dev/null
+		wait "$job"
+		cat "$out"
+		fail=1
+		continue
+	fi
+	t0=$(date +%s.%N)
+	ip -n "$p-br" link set v3 down
+	wait "$job"
+	rc=$?
+	t1=$(date +%s.%N)
+	# the job's exit does not wait for the cut host: give its processes
+	# the same bound to go
+	n=0
+	while [ -n "$(left_pids)" ] && [ $n -lt $((bound * 10)) ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	t2=$(date +%s.%N)
+	left=$(left_pids)
+	ended=$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')
+	gone=$(echo "$t0 $t2" | awk '{printf "%.1f", $2 - $1}')
+	say "$scheme: acked $acked steps, cut h3: job ended after $ended s with status $rc, last process gone after $gone s"
+	if [ "$rc" = 0 ] || [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		say "$scheme: FAIL: the job did not abort by itself within $bound s (status $rc)"
+		fail=1
+	fi
+	if [ -n "$left" ]; then
+		say "$scheme: FAIL: processes left behind:"
+		ps -o pid,args -p "$(echo $left | tr ' ' ,)"
+		kill -9 $left 2>/dev/null
+		fail=1
+	fi
+	grep -i -m 3 'lost\|abort\|unreach\|fail' "$out" | sed 's/^/    /'
+	# the store: verify, then every visible step whole, the acked ones there
+	on_h1 "$cli" verify "$uri" >"$work/verify.$scheme" 2>&1 || {
+		say "$scheme: FAIL: simrec verify"
+		fail=1
+	}
+	sed 's/^/    /' "$work/verify.$scheme"
+	res=$(on_h1 "$bin" check "$uri" ">=$acked" 2>&1)
+	crc=$?
+	say "$scheme: simrec reads $res"
+	[ $crc = 0 ] || { say "$scheme: FAIL: torn, unreadable or acknowledged steps lost"; fail=1; }
+	if [ "$scheme" != redis ]; then
+		py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
+		say "$scheme: python reads $py"
+		[ "$py" = "$(echo "$res" | tail -1)" ] || { say "$scheme: FAIL: python disagrees"; fail=1; }
+	else
+		ip netns exec "$p-h1" redis-cli -h "$net.1" shutdown nosave >/dev/null 2>&1
+		kill "$redis_pid" 2>/dev/null
+		redis_pid=""
+	fi
+	ip -n "$p-br" link set v3 up
+done
+[ "$fail" = 0 ] && say ok
+exit "$fail"
