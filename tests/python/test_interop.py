@@ -232,3 +232,37 @@ def test_append_keeps_stored_filters_hdf5(later, tmp_path):
         want = np.arange(6)[:, None] + step[None, :]
         np.testing.assert_array_equal(f["a/x"][:], want)
         assert f["a/new"].compression == (None if later == "none" else "lzf")
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir"])
+def test_consolidated_metadata_follows(scheme, tmp_path):
+    """A store with .zmetadata (zarr.consolidate_metadata): simrec's later
+    appends, new datasets and attributes are in it too, so
+    zarr.open_consolidated sees what zarr.open sees."""
+    import zarr
+    uri = uri_for(scheme, tmp_path)
+    path = uri.split(":", 1)[1]
+
+    def store():
+        return zarr.LMDBStore(path, lock=False) if scheme == "zarr" else path
+
+    with simrec.Recorder(uri, mode="w") as rec:
+        for i in range(3):
+            rec.record("a/x", np.full(4, i, dtype=np.int32))
+        rec.attrs["nan"] = float("nan")
+    s = store()
+    zarr.consolidate_metadata(s)
+    if scheme == "zarr":
+        s.close()
+    with simrec.Recorder(uri, mode="a") as rec:
+        for i in range(3, 5):
+            rec.record("a/x", np.full(4, i, dtype=np.int32))
+        rec.record("b/y", np.arange(2.0))
+        rec.attributes("a/x")["unit"] = "K"
+    s = store()
+    c = zarr.open_consolidated(s, mode="r")
+    assert c["a/x"].shape == (5, 4) and c["a/x"].attrs["unit"] == "K"
+    np.testing.assert_array_equal(c["a/x"][:, 0], np.arange(5))
+    assert c["b/y"].shape == (1, 2) and np.isnan(c.attrs["nan"])
+    if scheme == "zarr":
+        s.close()
