@@ -266,3 +266,25 @@ def test_consolidated_metadata_follows(scheme, tmp_path):
     assert c["b/y"].shape == (1, 2) and np.isnan(c.attrs["nan"])
     if scheme == "zarr":
         s.close()
+
+
+def test_append_with_unusable_stored_codec(tmp_path):
+    """A .zarray naming a blosc codec this build lacks: appending fails
+    naming the key and the codec, and writes no chunk."""
+    import json
+    import os
+    uri = uri_for("zarr+dir", tmp_path)
+    path = uri.split(":", 1)[1]
+    with simrec.Recorder(uri, mode="w", chunk_bytes=1024) as rec:
+        rec.record("x", np.arange(128.0))
+    meta = os.path.join(path, "x", ".zarray")
+    with open(meta) as f:
+        j = json.load(f)
+    j["compressor"]["cname"] = "nosuchcodec"
+    with open(meta, "w") as f:
+        json.dump(j, f)
+    with pytest.raises(simrec.Error) as e:
+        with simrec.Recorder(uri, mode="a", chunk_bytes=1024) as rec:
+            rec.record("x", np.arange(128.0))
+    assert "'x'" in str(e.value) and "nosuchcodec" in str(e.value)
+    assert sorted(os.listdir(os.path.join(path, "x"))) == [".zarray", ".zattrs", "0.0"]
