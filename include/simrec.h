@@ -296,6 +296,21 @@ SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
                                  const size_t *shape, const void *data);
 
 /*
+ * Make key a records dataset of dtype dt whose records have shape (ndim,
+ * shape), holding no records: the dataset (shape (0, *shape)) exists in
+ * every store as the first simrec_record() would make it, with the
+ * store's chunking and codec. If key is already such a dataset, nothing
+ * changes. For SIMREC_BYTES/SIMREC_STRING, ndim is 0. Independent; a
+ * recorder from simrec_open_comm() returns SIMREC_ENOTSUP (record a step
+ * instead). Used by `simrec export` for datasets without records.
+ * Returns SIMREC_EINVAL, SIMREC_EREADONLY, SIMREC_EDTYPE, SIMREC_ESHAPE,
+ * SIMREC_EKIND, SIMREC_ENOTSUP, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN,
+ * SIMREC_ENOMEM.
+ */
+SIMREC_API int simrec_define(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                             int ndim, const size_t *shape);
+
+/*
  * Store one value under key, replacing what was there (its dtype and shape
  * may change). Independent.
  */

@@ -128,6 +128,8 @@ def python_to_simrec():
         f.create_dataset("compound", shape=(2,), dtype=[("a", "i4"), ("b", "f8")])
         f.create_dataset("enum", shape=(2,), dtype=h5py.enum_dtype({"R": 0, "G": 1, "B": 2}, basetype="i1"))
         f.create_dataset("empty_rec", shape=(0, 3), maxshape=(None, 3), chunks=(4, 3), dtype="f4")
+        f.create_dataset("empty_str", shape=(0,), maxshape=(None,), chunks=(4,),
+                         dtype=h5py.string_dtype())
     u = f"hdf5:{p}"
     info = run(CLI, "info", u, "/").stdout
     check("arr = [0, 1, 2] (int64)" in info, f"array attr: {info}")
@@ -150,8 +152,22 @@ def python_to_simrec():
         with h5py.File(p, "a") as f:
             del f[key]
     out = run(CLI, "export", u, f"zarr+dir:{e}")
-    check("'empty_rec' has no records" in out.stderr, f"0-record dataset: {out.stderr}")
     g = zarr.open(e, "r")
+    # datasets without records are made empty, of their dtype and shape
+    check(g["empty_rec"].shape == (0, 3) and g["empty_rec"].dtype == np.float32,
+          f"0-record dataset: {g['empty_rec'].shape} {g['empty_rec'].dtype}")
+    check(g["empty_str"].shape == (0,) and g["empty_str"].dtype == object,
+          f"0-record strings: {g['empty_str'].shape}")
+    # and on to HDF5 (twice: a rerun leaves them as they are)
+    h = fresh("foreign_export.h5")
+    for _ in range(2):
+        run(CLI, "export", f"zarr+dir:{e}", f"hdf5:{h}", "empty_rec", "empty_str")
+    with h5py.File(h, "r") as f:
+        r = f["empty_rec"]
+        check(r.shape == (0, 3) and r.maxshape == (None, 3) and r.dtype == np.float32,
+              f"0-record dataset in HDF5: {r.shape} {r.maxshape} {r.dtype}")
+        check(f["empty_str"].shape == (0,) and h5py.check_string_dtype(f["empty_str"].dtype),
+              f"0-record strings in HDF5: {f['empty_str'].dtype}")
     check(g["only_attrs"].attrs["k"] == 5, "attribute-only group exported")
     check(list(g.attrs["arr"]) == [0, 1, 2] and g.attrs["u64"] == 2**64 - 1, "attrs exported")
     # a dangling soft link is reported, and verify does not say ok

@@ -722,10 +722,10 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	int is_value = is_set_value(src, key, nd, sh);
 	size_t isz = simrec_dtype_size(dt);
 	if (nd && !sh[0]) {
-		/* no records: nothing to copy (the API cannot create an empty
-		 * recorded dataset); its attributes still go */
-		fprintf(stderr, "%s: '%s' has no records: no data copied\n",
-		        prog, key);
+		/* no records: the empty dataset, of its dtype and record
+		 * shape, with dst's chunking (as the records would have) */
+		rc = simrec_define(dst, key, dt, nd - 1, sh + 1);
+		progress(key, 1, 1);
 	} else if (is_value && isz) {
 		rc = export_value(ds, dst, key, dt, nd, sh);
 	} else if (!isz) {

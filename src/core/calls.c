@@ -192,6 +192,31 @@ int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	return array_call(rec, SR_OP_SET, key, dt, ndim, shape, data);
 }
 
+int simrec_define(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                  const size_t *shape)
+{
+	int rc = sr_check_writable(rec, key);
+	if (rc)
+		return rc;
+	if ((int)dt >= 0 && dt < SIMREC_NDTYPES && sr_dtype_is_vlen(dt)) {
+		if (ndim)
+			return sr_fail(
+			        &rec->err, SIMREC_EINVAL,
+			        "key '%s': byte-string records have ndim "
+			        "0",
+			        key);
+	} else if ((rc = sr_check_array(rec, key, dt, ndim, shape, key))) {
+		return rc; /* (no data: key stands for it) */
+	}
+	if (rec->coll)
+		return sr_fail(&rec->err, SIMREC_ENOTSUP,
+		               "key '%s': simrec_define works on a serial "
+		               "recorder only",
+		               key);
+	sr_dset *d;
+	return sr_dset_get(rec, key, dt, ndim, shape, 0, NULL, &d);
+}
+
 int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
                         const void *data, size_t len)
 {

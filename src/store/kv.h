@@ -21,6 +21,8 @@ typedef struct sr_kv_ops {
 	void (*read_end)(sr_kv *kv);
 	int (*get)(sr_kv *kv, const char *key, const void **val, size_t *len);
 	int (*put)(sr_kv *kv, const char *key, const void *val, size_t len);
+	/* remove key (in the write batch); an absent key is no error */
+	int (*del)(sr_kv *kv, const char *key);
 	/* every key starting with prefix, in sorted order */
 	int (*list)(sr_kv *kv, const char *prefix,
 	            int (*fn)(const char *key, void *arg), void *arg);

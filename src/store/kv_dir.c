@@ -345,6 +345,35 @@ out:
 	return rc;
 }
 
+/* Unlink key's file; its directory is made durable at the next sync (the
+ * removed path goes on the dirty list: sync_path skips a file that is
+ * gone and syncs the directories above it). */
+static int kvd_del(sr_kv *kv, const char *key)
+{
+	char *p = full_path(kv, key);
+	if (!p)
+		return SIMREC_ENOMEM;
+	int rc = 0;
+	if (unlink(p) && errno != ENOENT && errno != ENOTDIR)
+		rc = sr_fail(kv->e, SIMREC_EIO, "cannot remove '%s': %s", p,
+		             sr_os_cause(errno));
+	if (!rc && kv->ndirty == kv->capdirty) {
+		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
+		char **nd = realloc(kv->dirty, c * sizeof *nd);
+		rc = nd ? 0 : SIMREC_ENOMEM;
+		if (nd) {
+			kv->dirty = nd;
+			kv->capdirty = c;
+		}
+	}
+	if (!rc) {
+		kv->dirty[kv->ndirty++] = p;
+		p = NULL;
+	}
+	free(p);
+	return rc;
+}
+
 typedef struct name_list {
 	char **v;
 	size_t n, cap;
@@ -473,6 +502,7 @@ const sr_kv_ops sr_kv_dir = {
         .read_end = kvd_read_end,
         .get = kvd_get,
         .put = kvd_put,
+        .del = kvd_del,
         .list = kvd_list,
         .disk_bytes = kvd_disk_bytes,
 };

@@ -292,6 +292,13 @@ static int kvl_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	return rc ? lmdb_fail(kv, rc, key) : 0;
 }
 
+static int kvl_del(sr_kv *kv, const char *key)
+{
+	MDB_val k = {strlen(key), (void *)key};
+	int rc = mdb_del(kv->wtxn, kv->dbi, &k, NULL);
+	return rc && rc != MDB_NOTFOUND ? lmdb_fail(kv, rc, key) : 0;
+}
+
 static int kvl_list(sr_kv *kv, const char *prefix,
                     int (*fn)(const char *key, void *arg), void *arg)
 {
@@ -353,6 +360,7 @@ const sr_kv_ops sr_kv_lmdb = {
         .read_end = kvl_read_end,
         .get = kvl_get,
         .put = kvl_put,
+        .del = kvl_del,
         .list = kvl_list,
         .disk_bytes = kvl_disk_bytes,
 };

@@ -61,6 +61,48 @@ static char *cat_key(const char *key, const char *leaf)
 	return s;
 }
 
+#define ZMETA_KEY ".zmetadata"
+#define JSON_AS_ZARR                                           \
+	(JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII | \
+	 JSON_REAL_PRECISION(17))
+
+/* Consolidated metadata (zarr.consolidate_metadata writes .zmetadata at
+ * the root; zarr.open_consolidated reads only it): simrec keeps none of
+ * its own, but where one exists, every metadata document simrec writes
+ * (k: ".zgroup", "a/.zarray", "a/.zattrs") is written into it too, in the
+ * same transaction, so it never shows an older shape or attributes. */
+static int consolidate(zarr_store *z, const char *k, json_t *j, sr_err *e)
+{
+	const void *v;
+	size_t n;
+	json_error_t je;
+	json_t *doc = NULL;
+	/* a read section: the directory layer frees its copy at its end */
+	int rc = z->kvo->read_begin(z->kv);
+	if (!rc && !(rc = z->kvo->get(z->kv, ZMETA_KEY, &v, &n)))
+		doc = sr_attr_json_load(v, n, &je); /* NaN in attributes */
+	z->kvo->read_end(z->kv);
+	if (rc)
+		return rc == SIMREC_ENOKEY ? 0 : rc;
+	json_t *md = json_object_get(doc, "metadata");
+	char *text = NULL;
+	if (!json_is_object(md))
+		rc = sr_fail(e, SIMREC_EFORMAT,
+		             "'%s' is not consolidated zarr metadata (a JSON "
+		             "object with a \"metadata\" object), so '%s' "
+		             "cannot be kept in it",
+		             ZMETA_KEY, k);
+	else if (json_object_set(md, k, j) ||
+	         !(text = sr_attr_json_dump(doc, JSON_AS_ZARR)))
+		rc = sr_fail(e, SIMREC_ENOMEM, "out of memory writing '%s'",
+		             ZMETA_KEY);
+	else
+		rc = z->kvo->put(z->kv, ZMETA_KEY, text, strlen(text));
+	free(text);
+	json_decref(doc);
+	return rc;
+}
+
 static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
                     sr_err *e)
 {
@@ -74,6 +116,8 @@ static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
 	                       : z->kvo->put(z->kv, k, text, strlen(text));
 	if (rc == SIMREC_ENOMEM)
 		sr_fail(e, rc, "out of memory writing '%s'", key);
+	if (!rc)
+		rc = consolidate(z, k, j, e);
 	free(k);
 	free(text);
 	return rc;
@@ -609,6 +653,22 @@ static int zarray_separator(sr_store *st, const char *key, json_t *sep, zds *d)
 	return 0;
 }
 
+/* The codec appends to an existing dataset use: the one its .zarray
+ * names (numcodecs' defaults for absent fields: lz4, level 5, shuffle),
+ * never the URI's, so that the compressor describes every chunk. A name
+ * this build lacks is kept: appending then fails naming it. Shuffle -1
+ * (numcodecs' AUTOSHUFFLE) is resolved with the dtype in zarr_lookup. */
+static void stored_codec(json_t *comp, zds *d)
+{
+	json_t *cn = json_object_get(comp, "cname"),
+	       *cl = json_object_get(comp, "clevel"),
+	       *sh = json_object_get(comp, "shuffle");
+	snprintf(d->codec.cname, sizeof d->codec.cname, "%s",
+	         cn ? json_string_value(cn) : "lz4");
+	d->codec.level = cl ? (int)json_integer_value(cl) : 5;
+	d->codec.shuffle = sh ? (int)json_integer_value(sh) : 1;
+}
+
 /* compressor: blosc (d->compressed) or none (null or absent). */
 static int zarray_compressor(sr_store *st, const char *key, json_t *comp,
                              zds *d)
@@ -628,6 +688,7 @@ static int zarray_compressor(sr_store *st, const char *key, json_t *comp,
 			                "blosc compressor parameters of the "
 			                "wrong type or range");
 		d->compressed = 1;
+		stored_codec(comp, d);
 	} else if (comp && !json_is_null(comp)) { /* absent: none */
 		return bad_meta(st, key, "compressor is not an object or null");
 	}
@@ -775,9 +836,11 @@ static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		return rc;
 	}
 	d->stored_rows = m->ndim ? m->shape[0] : 0;
-	d->codec = st->codec;
+	d->codec.nthreads = st->codec.nthreads;
 	if (!d->compressed)
 		strcpy(d->codec.cname, "none");
+	else if (d->codec.shuffle < 0) /* bit shuffle for 1-byte items */
+		d->codec.shuffle = simrec_dtype_size(m->dtype) > 1 ? 1 : 2;
 	*ds = d;
 	return 0;
 }
@@ -853,6 +916,76 @@ static void chunk_key(char *buf, size_t cap, const zds *d, int ndim,
 		              i ? (d->sep == '/' ? "/" : ".") : "", idx[i]);
 }
 
+/* Chunk keys of one dataset at or past a chunk row, to delete. */
+typedef struct drop_ctx {
+	const zds *d;
+	int ndim;
+	size_t plen, row; /* prefix "key/" length; first chunk row dropped */
+	char **v;
+	size_t n, cap;
+	int rc;
+} drop_ctx;
+
+/* k is "key/i.j.k" (or "key/i/j/k"): ndim decimal indices, the first >=
+ * c->row. Anything else under the prefix (.zattrs, foreign files) stays. */
+static int drop_cb(const char *k, void *arg)
+{
+	drop_ctx *c = arg;
+	const char *p = k + c->plen;
+	size_t first = 0;
+	for (int i = 0; i < c->ndim; i++) {
+		if (i && *p++ != c->d->sep)
+			return 0;
+		if (*p < '0' || *p > '9')
+			return 0;
+		char *end;
+		unsigned long long x = strtoull(p, &end, 10);
+		if (!i)
+			first = (size_t)x;
+		p = end;
+	}
+	if (*p || first < c->row)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		char **nv = realloc(c->v, cap * sizeof *nv);
+		if (!nv)
+			return c->rc = SIMREC_ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	if (!(c->v[c->n] = strdup(k)))
+		return c->rc = SIMREC_ENOMEM;
+	c->n++;
+	return 0;
+}
+
+/* A cut dataset (simrec_truncate): its chunk objects wholly past the new
+ * shape are deleted (as zarr-python's resize does), so that a later
+ * larger shape never shows the cut records again. */
+static int drop_chunks(sr_store *st, zds *d, const sr_meta *m)
+{
+	zarr_store *z = st->impl;
+	char *prefix = cat_key(d->key, "");
+	if (!prefix)
+		return SIMREC_ENOMEM;
+	drop_ctx c = {.d = d, .ndim = m->ndim, .plen = strlen(prefix)};
+	c.row = m->shape[0] / m->chunks[0] + (m->shape[0] % m->chunks[0] != 0);
+	int rc = z->kvo->list(z->kv, prefix, drop_cb, &c);
+	if (!rc)
+		rc = c.rc;
+	for (size_t i = 0; i < c.n; i++) {
+		if (!rc)
+			rc = z->kvo->del(z->kv, c.v[i]);
+		free(c.v[i]);
+	}
+	free(c.v);
+	free(prefix);
+	if (rc == SIMREC_ENOMEM)
+		sr_fail(st->err, rc, "out of memory cutting '%s'", d->key);
+	return rc;
+}
+
 static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 {
 	if (!st->meta_writer || !m->ndim || d->stored_rows == m->shape[0])
@@ -868,6 +1001,9 @@ static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 		             : put_json(st->impl, d->key, ".zarray", j,
 		                        st->err);
 	json_decref(j);
+	/* several writers: chunks past the extent are others' steps */
+	if (!rc && m->shape[0] < d->stored_rows && !st->hold_extent)
+		rc = drop_chunks(st, d, m);
 	if (!rc)
 		d->stored_rows = m->shape[0];
 	return rc;
@@ -1261,6 +1397,8 @@ static int put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
 	                       : z->kvo->put(z->kv, k, text, strlen(text));
 	if (rc == SIMREC_ENOMEM)
 		sr_fail(e, rc, "out of memory writing '%s'", k ? k : key);
+	if (!rc)
+		rc = consolidate(z, k, j, e);
 	free(k);
 	free(text);
 	return rc;

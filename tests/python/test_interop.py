@@ -5,7 +5,7 @@ import subprocess
 import numpy as np
 
 import simrec
-from conftest import program, uri_for
+from conftest import SCHEMES, program, uri_for
 
 import pytest
 
@@ -153,3 +153,138 @@ def test_hdf5_null_dataspace_refused(tmp_path):
     for cmd in (["cat", uri, "emp"], ["verify", uri]):
         r = subprocess.run([cli] + cmd, capture_output=True, text=True)
         assert r.returncode == 1 and "null dataspace" in r.stdout + r.stderr
+
+
+def _chunks(scheme, path, key):
+    """The chunk objects of key as bytes: {chunk key: bytes}."""
+    import os
+    if scheme == "zarr+dir":
+        d = os.path.join(path, key)
+        return {n: open(os.path.join(d, n), "rb").read()
+                for n in os.listdir(d) if not n.startswith(".")}
+    import zarr
+    s = zarr.LMDBStore(path, readonly=True, lock=False)
+    try:
+        return {k: bytes(s[k]) for k in s.keys()
+                if k.startswith(key + "/") and "/." not in k}
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir"])
+@pytest.mark.parametrize("first,later", [("lz4", "zstd"), ("lz4", "none"),
+                                         ("none", "zstd")])
+def test_append_keeps_stored_codec(scheme, first, later, tmp_path):
+    """An existing dataset keeps its codec: a run that appends with
+    another codec still writes chunks the .zarray's compressor describes
+    (a new dataset in that run takes the run's codec)."""
+    import numcodecs.blosc as nb
+    import zarr
+    uri = uri_for(scheme, tmp_path)
+    path = uri.split(":", 1)[1]
+    step = np.arange(128, dtype=np.float64)  # 1 KiB: one record per chunk
+    with simrec.Recorder(uri, mode="w", codec=first, chunk_bytes=1024) as rec:
+        for i in range(3):
+            rec.record("a/x", step + i)
+    for run in range(2):
+        with simrec.Recorder(uri, mode="a", codec=later,
+                             chunk_bytes=1024) as rec:
+            for i in range(3):
+                rec.record("a/x", step + 3 + 3 * run + i)
+            if run == 0:
+                rec.record("a/new", step)
+    store = zarr.LMDBStore(path, lock=False) if scheme == "zarr" else path
+    g = zarr.open_group(store, mode="r")
+    for key, codec, n in [("a/x", first, 9), ("a/new", later, 1)]:
+        comp = g[key].compressor
+        assert (comp.cname if comp else "none") == codec, (key, comp)
+        chunks = _chunks(scheme, path, key)
+        assert len(chunks) == n
+        for k, b in chunks.items():
+            if codec == "none":
+                assert len(b) == 1024, k
+            else:  # the chunk's own blosc header names the codec
+                assert nb.cbuffer_complib(b).lower() == codec, k
+        want = np.arange(n)[:, None] + step[None, :]
+        np.testing.assert_array_equal(g[key][:], want)
+    if scheme == "zarr":
+        store.close()
+
+
+@pytest.mark.skipif("hdf5" not in SCHEMES, reason="built without HDF5")
+@pytest.mark.parametrize("later", ["none", "lzf"])
+def test_append_keeps_stored_filters_hdf5(later, tmp_path):
+    """HDF5: a dataset's filters are fixed when it is made; appending with
+    another codec keeps them (h5py reads every step)."""
+    import h5py
+    uri = uri_for("hdf5", tmp_path)
+    step = np.arange(128, dtype=np.float64)
+    with simrec.Recorder(uri, mode="w", codec="deflate",
+                         chunk_bytes=1024) as rec:
+        for i in range(3):
+            rec.record("a/x", step + i)
+    with simrec.Recorder(uri, mode="a", codec=later, chunk_bytes=1024) as rec:
+        for i in range(3):
+            rec.record("a/x", step + 3 + i)
+        rec.record("a/new", step)
+    with h5py.File(uri.split(":", 1)[1], "r") as f:
+        assert f["a/x"].compression == "gzip" and f["a/x"].shuffle
+        want = np.arange(6)[:, None] + step[None, :]
+        np.testing.assert_array_equal(f["a/x"][:], want)
+        assert f["a/new"].compression == (None if later == "none" else "lzf")
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir"])
+def test_consolidated_metadata_follows(scheme, tmp_path):
+    """A store with .zmetadata (zarr.consolidate_metadata): simrec's later
+    appends, new datasets and attributes are in it too, so
+    zarr.open_consolidated sees what zarr.open sees."""
+    import zarr
+    uri = uri_for(scheme, tmp_path)
+    path = uri.split(":", 1)[1]
+
+    def store():
+        return zarr.LMDBStore(path, lock=False) if scheme == "zarr" else path
+
+    with simrec.Recorder(uri, mode="w") as rec:
+        for i in range(3):
+            rec.record("a/x", np.full(4, i, dtype=np.int32))
+        rec.attrs["nan"] = float("nan")
+    s = store()
+    zarr.consolidate_metadata(s)
+    if scheme == "zarr":
+        s.close()
+    with simrec.Recorder(uri, mode="a") as rec:
+        for i in range(3, 5):
+            rec.record("a/x", np.full(4, i, dtype=np.int32))
+        rec.record("b/y", np.arange(2.0))
+        rec.attributes("a/x")["unit"] = "K"
+    s = store()
+    c = zarr.open_consolidated(s, mode="r")
+    assert c["a/x"].shape == (5, 4) and c["a/x"].attrs["unit"] == "K"
+    np.testing.assert_array_equal(c["a/x"][:, 0], np.arange(5))
+    assert c["b/y"].shape == (1, 2) and np.isnan(c.attrs["nan"])
+    if scheme == "zarr":
+        s.close()
+
+
+def test_append_with_unusable_stored_codec(tmp_path):
+    """A .zarray naming a blosc codec this build lacks: appending fails
+    naming the key and the codec, and writes no chunk."""
+    import json
+    import os
+    uri = uri_for("zarr+dir", tmp_path)
+    path = uri.split(":", 1)[1]
+    with simrec.Recorder(uri, mode="w", chunk_bytes=1024) as rec:
+        rec.record("x", np.arange(128.0))
+    meta = os.path.join(path, "x", ".zarray")
+    with open(meta) as f:
+        j = json.load(f)
+    j["compressor"]["cname"] = "nosuchcodec"
+    with open(meta, "w") as f:
+        json.dump(j, f)
+    with pytest.raises(simrec.Error) as e:
+        with simrec.Recorder(uri, mode="a", chunk_bytes=1024) as rec:
+            rec.record("x", np.arange(128.0))
+    assert "'x'" in str(e.value) and "nosuchcodec" in str(e.value)
+    assert sorted(os.listdir(os.path.join(path, "x"))) == [".zarray", ".zattrs", "0.0"]
