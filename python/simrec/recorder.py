@@ -5,9 +5,11 @@ import itertools
 import sys
 import weakref
 
+import numpy as np
+
 from . import _lib
-from ._util import (Closing, as_record_array, check, data_ptr, encode, masked,
-                    shape_arg)
+from ._util import (NP_TO_DT, Closing, as_record_array, check, data_ptr,
+                    encode, masked, shape_arg)
 from .attrs import Attributes
 from .dataset import Dataset
 from .errors import error_for
@@ -202,6 +204,27 @@ class Recorder(Closing):
         dt, arr = as_record_array(local, key)
         check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
                                     shape_arg(arr.shape), data_ptr(arr)), h)
+
+    def define(self, key, dtype, shape=()):
+        """Create the list-like dataset under key with no records yet:
+        shape (0, *shape) of dtype (a numpy dtype, or bytes / str for a
+        bytes or text dataset). Nothing changes if key is already such a
+        dataset. Not on a recorder opened with comm (record a step)."""
+        h = self._handle()
+        if dtype in (bytes, str):
+            dt = _lib.BYTES if dtype is bytes else _lib.STRING
+            shape = ()
+        else:
+            try:
+                dt = NP_TO_DT[np.dtype(dtype)]
+            except (TypeError, KeyError):
+                raise TypeError("key %r: dtype %r is not one simrec records"
+                                % (key, dtype)) from None
+        shape = tuple(int(n) for n in shape)
+        if any(n < 0 for n in shape):
+            raise ValueError("key %r: negative record shape %r" % (key, shape))
+        check(lib.simrec_define(h, encode(key), dt, len(shape),
+                                shape_arg(shape)), h)
 
     def set(self, key, value):
         """Store one numeric value (array or scalar) under key, replacing

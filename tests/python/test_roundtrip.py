@@ -179,3 +179,24 @@ def test_attribute_kinds_roundtrip(tmp_path, uri):
                 assert got[k].dtype == v.dtype, k
         else:
             assert got[k] == v and type(got[k]) is type(v), k
+
+
+def test_define_makes_empty_datasets(roundtrip):
+    rt = roundtrip()
+    with rt.write() as rec:
+        rec.define("e/f", "float32", (3, 4))
+        rec.define("e/s", str)
+        rec.define("e/f", np.float32, (3, 4))  # same again: nothing changes
+        with pytest.raises(TypeError):
+            rec.define("e/c", "complex64", (2,))
+        with pytest.raises(simrec.Error):
+            rec.define("e/f", "int8", (3, 4))  # another dtype
+        rec.define("e/g", "int16", (2,))
+        rec.record("e/g", np.arange(2, dtype=np.int16))
+    with rt.reader() as rec:
+        f = rec.get_all("e/f")
+        assert f.shape == (0, 3, 4) and f.dtype == np.float32
+        assert f.read().shape == (0, 3, 4)
+        assert len(rec.get_all("e/s")) == 0
+        g = rec.get_all("e/g").read()
+        assert g.shape == (1, 2) and g.tolist() == [[0, 1]]
