@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Reads test_record_all's output with h5py or zarr-python alone.
-usage: check_record_all.py PATH NRANKS STEPS none|deflate|blosclz|zarr|zarr-lz4
-       check_record_all.py PATH NRANKS STEPS h5-lz4|h5-zstd RANK_CHUNKS
-(zarr-lz4: also field/u is lz4 in chunks of one rank's block; h5-CNAME: field/u
-is blosc CNAME (filter 32001), read by h5py with hdf5plugin and by h5dump, in
-chunks of one rank's block if RANK_CHUNKS is 1, every chunk stored with filter
-mask 0)"""
+usage: check_record_all.py PATH NRANKS STEPS none|deflate|blosclz|zarr
+       check_record_all.py PATH NRANKS STEPS zarr-lz4 [K]
+       check_record_all.py PATH NRANKS STEPS h5-lz4|h5-zstd K
+(zarr-lz4: also field/u is lz4 in chunks of K rank blocks (1, K, 3, 5), K 1 if
+not given; h5-CNAME: field/u is blosc CNAME (filter 32001), read by h5py with
+hdf5plugin and by h5dump, in chunks of K rank blocks unless K is 0, every chunk
+stored with filter mask 0)"""
 import os
 import re
 import subprocess
@@ -15,7 +16,7 @@ import numpy as np
 path, nranks, steps, codec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 
 
-def check_h5_blosc(u, cname, rank_chunks):
+def check_h5_blosc(u, cname, k):
     """field/u: blosc cname as hdf5plugin expects, every chunk a whole
     frame stored with filter mask 0; h5dump (with Debian's blosc plugin,
     hdf5-filter-plugin-blosc-serial: hdf5plugin's fails inside h5dump)
@@ -24,8 +25,8 @@ def check_h5_blosc(u, cname, rank_chunks):
     codes = {"lz4": 1, "zstd": 5}
     assert fid == 32001 and len(cd) == 7 and cd[2] == 8, (fid, cd)
     assert cd[6] == codes[cname], cd
-    if rank_chunks:
-        assert u.chunks == (1, 1, 3, 5), u.chunks
+    if k:
+        assert u.chunks == (1, k, 3, 5), u.chunks
     for s in range(u.shape[0]):
         for r in range(0, u.shape[1], u.chunks[1]):
             mask, raw = u.id.read_direct_chunk((s, r, 0, 0))
@@ -47,7 +48,8 @@ if codec in ("zarr", "zarr-lz4"):
     f = zarr.open(path, mode="r")
     if codec == "zarr-lz4":
         u = f["field/u"]
-        assert u.chunks == (1, 1, 3, 5), u.chunks
+        k = int(sys.argv[5]) if len(sys.argv) > 5 else 1
+        assert u.chunks == (1, k, 3, 5), u.chunks
         assert u.compressor.cname == "lz4", u.compressor
         codec = "zarr"
 else:
@@ -57,7 +59,7 @@ else:
     f = h5py.File(path, "r")
 u = f["field/u"]
 if codec.startswith("h5-"):
-    check_h5_blosc(u, codec[3:], sys.argv[5] == "1")
+    check_h5_blosc(u, codec[3:], int(sys.argv[5]))
     codec = "h5-blosc"
 assert u.shape == (steps, nranks, 3, 5), u.shape
 if codec == "blosclz":

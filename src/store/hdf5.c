@@ -1116,7 +1116,7 @@ static int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	for (size_t i = 0; i < n && !rc; i++) {
 		hsize_t off[SIMREC_MAX_NDIM];
 		for (size_t j = 0; j < nd; j++)
-			off[j] = (hsize_t)(idx[i * nd + j] * m->chunks[j]);
+			off[j] = (hsize_t)idx[i * nd + j] * m->chunks[j];
 		if (off[0] >= m->shape[0])
 			rc = sr_fail(st->err, SIMREC_EINVAL,
 			             "'%s': a chunk past the extent", d->key);
