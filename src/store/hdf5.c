@@ -68,6 +68,10 @@ typedef struct h5_ds {
 
 /* ---- blosc filter (id 32001, cd_values as hdf5-blosc) ------------------ */
 
+/* blosc threads of the filter: the last opened store's (a filter has no
+ * store; every store of a process has the same by default) */
+static _Atomic int filter_nthreads = 1;
+
 static size_t blosc_filter(unsigned flags, size_t ncd, const unsigned cd[],
                            size_t nbytes, size_t *buf_size, void **buf)
 {
@@ -86,7 +90,7 @@ static size_t blosc_filter(unsigned flags, size_t ncd, const unsigned cd[],
 	}
 	sr_codec c = {.level = ncd > 4 ? (int)cd[4] : 5,
 	              .shuffle = ncd > 5 ? (int)cd[5] : 1,
-	              .nthreads = 1};
+	              .nthreads = filter_nthreads};
 	const char *name = "blosclz";
 	if (ncd > 6)
 		blosc_compcode_to_compname((int)cd[6], &name);
@@ -434,6 +438,7 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 static int h5_open(sr_store *st)
 {
 	register_filters();
+	filter_nthreads = st->codec.nthreads > 0 ? st->codec.nthreads : 1;
 	h5_store *h = calloc(1, sizeof *h);
 	if (!h)
 		return SIMREC_ENOMEM;
