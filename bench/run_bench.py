@@ -27,13 +27,19 @@ import sys
 import tempfile
 import time
 
-SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
+SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-lz4", "hdf5-all"]
+# methods that bench_mpi runs as another of its methods with the store's URI
+# in SIMREC_STORE (so that a build older than the method runs it too)
+VIA_STORE = {"hdf5-lz4": ("hdf5", "hdf5:{dir}/b.h5?codec=lz4")}
+# a method run with the --baseline build's bench_mpi is named METHOD@base
+BASE = "@base"
 HAND = ["mpiio", "gather", "phdf5"]
 LABEL = {
     "zarr": "simrec zarr: (LMDB), no compression",
     "zarr+dir": "simrec zarr+dir:, no compression",
     "zarr+dir-lz4": "simrec zarr+dir: lz4",
     "hdf5": "simrec hdf5:, default writers",
+    "hdf5-lz4": "simrec hdf5: lz4 (blosc), default writers",
     "hdf5-all": "simrec hdf5:, every rank a writer",
     "mpiio": "MPI_File_write_at_all + MPI_File_sync",
     "gather": "gather to rank 0 + pwrite + fdatasync",
@@ -58,10 +64,28 @@ def parse_line(out):
     return None
 
 
-def run_all(a):
-    exe = os.path.join(a.build, "bench", "bench_mpi")
+def bench_exe(build):
+    exe = os.path.join(build, "bench", "bench_mpi")
     if not os.access(exe, os.X_OK):
         sys.exit(f"run_bench: no {exe}: build the project first")
+    return exe
+
+
+def run_cmd(a, name, exe, n, d, env):
+    """The command and environment of one run of method name into d."""
+    m = name[:-len(BASE)] if name.endswith(BASE) else name
+    if name.endswith(BASE):
+        exe = bench_exe(a.baseline)
+    if m in VIA_STORE:
+        env = dict(env, SIMREC_STORE=VIA_STORE[m][1].format(dir=d))
+        m = VIA_STORE[m][0]
+    cmd = [a.mpiexec, "-n", str(n), exe, m, d, str(a.mib), str(a.steps),
+           a.data, str(a.compute), a.compute_kind]
+    return cmd, env
+
+
+def run_all(a):
+    exe = bench_exe(a.build)
     env = dict(os.environ, **MPI_ENV)
     # these would silently change what a method measures
     for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
@@ -74,14 +98,13 @@ def run_all(a):
         w = csv.DictWriter(f, FIELDS)
         w.writeheader()
         for rnd in range(a.rounds):
-            pairs = [(n, m) for n in a.np for m in a.methods]
+            pairs = [(n, m) for n in a.np for m in a.methods + a.base]
             rng.shuffle(pairs)
             for order, (n, m) in enumerate(pairs):
                 d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
-                cmd = [a.mpiexec, "-n", str(n), exe, m, d, str(a.mib),
-                       str(a.steps), a.data, str(a.compute), a.compute_kind]
+                cmd, env_m = run_cmd(a, m, exe, n, d, env)
                 try:
-                    p = subprocess.run(cmd, env=env, capture_output=True,
+                    p = subprocess.run(cmd, env=env_m, capture_output=True,
                                        text=True, timeout=a.timeout)
                 finally:
                     shutil.rmtree(d, ignore_errors=True)
@@ -89,7 +112,7 @@ def run_all(a):
                 if p.returncode or r is None:
                     sys.exit(f"run_bench: {' '.join(cmd)} failed "
                              f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
-                r.update({"round": rnd, "order": order})
+                r.update({"round": rnd, "order": order, "method": m})
                 w.writerow(r)
                 f.flush()
                 rows.append(r)
@@ -277,12 +300,19 @@ def main():
     ap.add_argument("--mpiexec", default="mpiexec")
     ap.add_argument("--timeout", type=float, default=1800,
                     help="seconds allowed per run")
+    ap.add_argument("--baseline", metavar="BUILD",
+                    help="also run --baseline-methods with this build's "
+                    "bench_mpi, interleaved, as METHOD@base")
+    ap.add_argument("--baseline-methods", default="hdf5-lz4")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--from-csv", metavar="RUNS_CSV",
                     help="summarize an earlier -runs.csv instead of running")
     a = ap.parse_args()
     a.methods = [m for m in a.methods.split(",") if m]
-    unknown = set(a.methods) - set(SIMREC + HAND)
+    a.base = [m + BASE for m in a.baseline_methods.split(",") if m] \
+        if a.baseline else []
+    unknown = set(a.methods + [m[:-len(BASE)] for m in a.base]) \
+        - set(SIMREC + HAND)
     if unknown:
         sys.exit(f"run_bench: unknown method(s) {sorted(unknown)}")
     if a.from_csv:
@@ -302,6 +332,9 @@ def main():
     if not rows:
         sys.exit("run_bench: no runs")
     nps = sorted({int(r["np"]) for r in rows})
+    for m in sorted({r["method"] for r in rows if r["method"].endswith(BASE)}):
+        SIMREC.append(m)
+        LABEL[m] = LABEL.get(m[:-len(BASE)], m) + " (baseline build)"
     methods = [m for m in SIMREC + HAND if any(r["method"] == m
                                                for r in rows)]
     s = summarize(rows)

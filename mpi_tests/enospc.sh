@@ -9,7 +9,8 @@
 # MPI's session directory in a fresh directory, since root's in /tmp is
 # not theirs), and if the system allows none, the test fails saying so.
 # The tmpfs is unmounted in a trap.
-# usage: enospc.sh MPIEXEC TEST_FAULTS CHECK_PY WORKDIR SCHEME...
+# usage: enospc.sh MPIEXEC TEST_FAULTS CHECK_PY WORKDIR SCHEME[@CODEC]...
+# (CODEC: the store's codec=, default none)
 set -u
 as_root() {
 	[ "$(id -u)" = 0 ] && return
@@ -36,20 +37,24 @@ trap 'exit 1' INT TERM
 fail=0
 for run in "$@"; do
  for np in 2 1; do
-	scheme=$run
+	scheme=${run%@*} codec=none
+	[ "$scheme" != "$run" ] && codec=${run#*@}
+	# compressed, the smooth steps take far less room: more of them
+	steps=400
+	[ "$codec" != none ] && steps=40000
 	size=4m
 	[ "$np" = 1 ] && size=3m
 	mount -t tmpfs -o size=$size tmpfs "$mnt" || exit 1
 	mounted=1
 	store=$mnt/store
 	out=$(timeout -k 5 60 "$mpiexec" -n "$np" --oversubscribe "$bin" write \
-		"$scheme:$store?codec=none" 400 2 8192 2>&1)
+		"$scheme:$store?codec=$codec" $steps 2 8192 2>&1)
 	acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
 	msg=$(echo "$out" | grep '^failed after' | head -1)
-	echo "$scheme np $np: acked $acked; $msg"
+	echo "$run np $np: acked $acked; $msg"
 	case $msg in
 	*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
-	*) echo "$scheme: FAIL: the cause or the path is not named"; fail=1 ;;
+	*) echo "$run: FAIL: the cause or the path is not named"; fail=1 ;;
 	esac
 	# whole steps only: at least the acknowledged ones, at most those
 	# recorded before the failure was reported (a flush interval)

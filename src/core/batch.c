@@ -187,8 +187,10 @@ static int dset_alloc_buf(sr_dset *d)
  * other from one group's slab, and never straddling two groups. With a
  * codec and groups of several ranks, a rank's block of at least min(256 KiB,
  * target) bytes (and at most max(target, 64 MiB)) is one chunk (1, 1, *local):
- * each rank then compresses its own block before the gather
- * (src/core/encoded.c). */
+ * each rank then compresses its own block before the gather; a smaller
+ * block makes chunks of the fewest k consecutive blocks that reach that
+ * size (1, k, *local), k dividing the group and below it, compressed by
+ * the first rank of each k (src/core/encoded.c). */
 static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group,
                        int codec)
 {
@@ -199,8 +201,14 @@ static void agg_chunks(sr_meta *m, size_t isz, size_t target, size_t group,
 		                : local * m->shape[i];
 	size_t lo = target < (256u << 10) ? target : (256u << 10);
 	size_t hi = target > (64u << 20) ? target : (64u << 20);
-	if (codec && group > 1 && local >= lo && local <= hi) {
-		m->chunks[0] = m->chunks[1] = 1;
+	size_t k = 1;
+	while (codec && local && local < lo && ++k < group)
+		if (group % k == 0 && k * local >= lo)
+			break;
+	if (codec && group > 1 && k < group && k * local >= lo &&
+	    k * local <= hi) {
+		m->chunks[0] = 1;
+		m->chunks[1] = k;
 		for (int i = 2; i < m->ndim; i++)
 			m->chunks[i] = m->shape[i] ? m->shape[i] : 1;
 		return;

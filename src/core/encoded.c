@@ -1,4 +1,5 @@
 /* record_all steps compressed by the ranks themselves (see encoded.h). */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,8 +9,11 @@
 int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c)
 {
 	const sr_meta *m = &d->m;
+	/* k = chunks[1] whole rank blocks per chunk, none across groups */
 	if (rec->nst != 1 || !d->agg || sr_dtype_is_vlen(m->dtype) ||
-	    m->ndim < 2 || m->chunks[0] != 1 || m->chunks[1] != 1)
+	    m->ndim < 2 || m->chunks[0] != 1 || m->chunks[1] < 1 ||
+	    m->chunks[1] > (size_t)INT_MAX || d->ncol % m->chunks[1] ||
+	    d->col0 % m->chunks[1])
 		return 0;
 	for (int i = 2; i < m->ndim; i++)
 		if (m->chunks[i] != m->shape[i])
@@ -17,7 +21,8 @@ int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c)
 	sr_store *st = rec->st[0];
 	if (!st->ops->write_encoded || !st->ops->encoded_codec || !d->h[0])
 		return 0;
-	return st->ops->encoded_codec(st, d->h[0], c) == 1;
+	return st->ops->encoded_codec(st, d->h[0], c) == 1 ? (int)m->chunks[1]
+	                                                   : 0;
 }
 
 int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
@@ -36,28 +41,33 @@ int sr_dset_append_encoded(simrec_t *rec, sr_dset *d,
                            const int *displs)
 {
 	sr_store *st = rec->st[0];
-	size_t n = d->ncol, nd = (size_t)d->m.ndim;
-	size_t block = d->row_bytes / d->ncol;
+	/* a chunk holds k rank blocks: the first rank of each k sent its
+	 * frame, the others none */
+	size_t k = d->m.chunks[1], n = d->ncol / k, nd = (size_t)d->m.ndim;
+	size_t block = d->row_bytes / d->ncol * k;
 	size_t *idx = calloc(n * nd, sizeof *idx);
 	size_t *lens = malloc(n * sizeof *lens);
 	const void **fr = malloc(n * sizeof *fr);
 	int rc = 0;
 	if (!idx || !lens || !fr)
 		rc = sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (sizes[i] < 0 || displs[i] < 0) {
+	for (size_t i = 0; i < d->ncol && !rc; i++) {
+		if (sizes[i] < 0 || displs[i] < 0 || (i % k && sizes[i])) {
 			rc = sr_fail(&rec->err, SIMREC_EFORMAT,
 			             "key '%s': rank %zu sent a frame of %d "
 			             "bytes",
 			             d->key, d->col0 + i, sizes[i]);
 			break;
 		}
-		fr[i] = frames + displs[i];
-		lens[i] = (size_t)sizes[i];
-		rc = sr_codec_frame_check(fr[i], lens[i], block, NULL,
+		if (i % k)
+			continue;
+		size_t j = i / k;
+		fr[j] = frames + displs[i];
+		lens[j] = (size_t)sizes[i];
+		rc = sr_codec_frame_check(fr[j], lens[j], block, NULL,
 		                          &rec->err);
-		idx[i * nd] = d->m.shape[0];
-		idx[i * nd + 1] = d->col0 + i;
+		idx[j * nd] = d->m.shape[0];
+		idx[j * nd + 1] = (d->col0 + i) / k;
 	}
 	sr_meta m = d->m;
 	/* several writers: the extent moves only with the commit mark */

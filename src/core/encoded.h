@@ -1,16 +1,21 @@
 /* record_all steps compressed by the ranks themselves. When a chunk of an
  * aggregated dataset is exactly one rank's block (1, 1, *local) and its
- * only store keeps blosc frames as chunk objects unchanged (zarr), every
- * rank compresses its own block before the gather (blosc frames are
- * independent) and the writer stores the gathered frames as they are:
- * the compression runs on every core, not on the writer's alone. */
+ * only store keeps blosc frames as chunks unchanged (zarr; HDF5 with the
+ * blosc filter, one writer per file), every rank compresses its own block
+ * before the gather (blosc frames are independent) and the writer stores
+ * the gathered frames as they are: the compression runs on every core,
+ * not on the writer's alone. Small blocks make chunks of k consecutive
+ * rank blocks (1, k, *local): the chunk is their concatenation, so the
+ * first rank of each k gathers them and compresses the chunk. */
 #ifndef SIMREC_ENCODED_H
 #define SIMREC_ENCODED_H
 
 #include "recorder.h"
 
-/* 1 and *c if d's rows may arrive as per-rank frames encoded with *c
- * (sr_codec_encode), else 0. */
+/* k > 0 and *c if d's rows may arrive as frames encoded with *c
+ * (sr_codec_encode), one per chunk of k consecutive rank blocks
+ * (1, k, *local), else 0. With k > 1 the first rank of each k gathers its
+ * k blocks (they are the chunk's bytes, in order) and encodes them. */
 int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c);
 
 /* Encode one rank's block (n bytes of items of isz bytes) with c into
@@ -22,8 +27,9 @@ int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
 size_t sr_encoded_bound(size_t n);
 
 /* Append one row of d from the frames of its d->ncol ranks: frame i is
- * sizes[i] bytes at frames + displs[i]. Each frame's header is checked
- * against the block it must hold before anything is stored. */
+ * sizes[i] bytes at frames + displs[i], empty unless i is the first rank
+ * of a chunk. Each frame's header is checked against the chunk it must
+ * hold before anything is stored. */
 int sr_dset_append_encoded(simrec_t *rec, sr_dset *d,
                            const unsigned char *frames, const int *sizes,
                            const int *displs);

@@ -45,6 +45,13 @@ typedef struct sr_agg {
 	size_t nseen;
 	void *ebuf; /* this rank's encoded block of the step */
 	size_t ecap, elen;
+	/* chunks of k rank blocks: the group split in runs of k ranks (kcomm,
+	 * made for the k of kcomm_k; 0: none yet) and, on the first rank of a
+	 * run, the run's blocks */
+	MPI_Comm kcomm;
+	int kcomm_k;
+	unsigned char *kbuf;
+	size_t kcap;
 	int *counts, *displs; /* rank 0: bytes queued per rank, offsets */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;

@@ -224,8 +224,9 @@ static void gather_frames(sr_agg *a, sr_slot *s)
 static int check_encoding(simrec_t *rec, sr_dset *d, const sr_enc *e)
 {
 	sr_codec c;
-	if (sr_dset_encoding(rec, d, &c) && !strcmp(c.cname, e->c.cname) &&
-	    c.level == e->c.level && c.shuffle == e->c.shuffle)
+	if (sr_dset_encoding(rec, d, &c) == e->on &&
+	    !strcmp(c.cname, e->c.cname) && c.level == e->c.level &&
+	    c.shuffle == e->c.shuffle)
 		return 0;
 	return sr_fail(&rec->err, SIMREC_EINVAL,
 	               "key '%s': its layout or codec changed since its first "
@@ -296,6 +297,55 @@ static int encode_step(simrec_t *rec, const sr_enc *e, simrec_dtype_t dt,
 	return rc;
 }
 
+/* Chunks of k > 1 rank blocks: the first rank of each run of k needs room
+ * for the run's blocks (asked before the agreement, so that a failure
+ * fails every rank). */
+static int prepare_run(simrec_t *rec, int k, size_t bytes)
+{
+	sr_agg *a = sr_agg_of(rec);
+	size_t need = (size_t)k * bytes;
+	if (k < 2 || a->grank % k || need <= a->kcap)
+		return 0;
+	void *p = realloc(a->kbuf, need);
+	if (!p)
+		return sr_fail(&rec->err, SIMREC_ENOMEM,
+		               "rank %d: out of memory for %d blocks of %zu "
+		               "bytes",
+		               rec->rank, k, bytes);
+	a->kbuf = p;
+	a->kcap = need;
+	return 0;
+}
+
+/* Chunks of k > 1 rank blocks, after the agreement (every rank of the
+ * group is here, with blocks of the same size): the first rank of each
+ * run of k gathers the run's blocks, which are the chunk's bytes in
+ * order, and encodes them; the others send no frame. A failed encoding
+ * sends none either: the writer refuses the step, and a later call
+ * reports that on every rank. */
+static void encode_run(simrec_t *rec, const sr_enc *e, simrec_dtype_t dt,
+                       const void *data, size_t bytes)
+{
+	sr_agg *a = sr_agg_of(rec);
+	double t0 = sr_now();
+	int k = e->on;
+	if (a->kcomm_k != k) { /* the group is here: split it */
+		if (a->kcomm_k)
+			MPI_Comm_free(&a->kcomm);
+		MPI_Comm_split(a->group, a->grank / k, a->grank, &a->kcomm);
+		a->kcomm_k = k;
+	}
+	int first = a->grank % k == 0;
+	MPI_Gather(data, (int)bytes, MPI_BYTE, first ? a->kbuf : NULL,
+	           (int)bytes, MPI_BYTE, 0, a->kcomm);
+	a->elen = 0;
+	if (first && sr_encode_block(&e->c, simrec_dtype_size(dt), a->kbuf,
+	                             (size_t)k * bytes, &a->ebuf, &a->ecap,
+	                             &a->elen, &rec->err))
+		a->elen = 0;
+	a->t_encode += sr_now() - t0;
+}
+
 static int serial_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
                              int ndim, const size_t *shape, const void *data)
 {
@@ -335,15 +385,18 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (!local)
 		local = sr_io_take_done_error(rec, &rec->err);
 	const sr_enc *e = local ? NULL : key_seen(a, key);
-	int enc = e && e->on;
+	int enc = e ? e->on : 0;
 	if (!local)
 		local = prepare_slot(rec, !a->is_writer ? bytes
 		                          : enc         ? frames_need(a, bytes)
 		                                : bytes * (size_t)a->gsize);
 	/* every rank compresses its own block (before the agreement, so
-	 * that a failure fails every rank) */
-	if (!local && enc)
+	 * that a failure fails every rank); chunks of several blocks after
+	 * it (encode_run) */
+	if (!local && enc == 1)
 		local = encode_step(rec, e, dt, data, bytes);
+	if (!local && enc > 1)
+		local = prepare_run(rec, enc, bytes);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
 	int rc = sr_agree_step(rec, key, dt, ndim, shape, local,
@@ -352,6 +405,8 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (rc)
 		return rc;
 	rc = sr_exchange_pending(rec, maxpend);
+	if (enc > 1)
+		encode_run(rec, e, dt, data, bytes);
 	int r2 = gather_and_write(rec, key, dt, ndim, shape, data, bytes);
 	if (!rc)
 		rc = r2;
@@ -513,6 +568,9 @@ static void agg_free(simrec_t *rec)
 	free(a->seen);
 	free(a->enc);
 	free(a->ebuf);
+	free(a->kbuf);
+	if (a->kcomm_k)
+		MPI_Comm_free(&a->kcomm);
 	if (a->group != MPI_COMM_NULL)
 		MPI_Comm_free(&a->group);
 	if (a->writers != MPI_COMM_NULL)

@@ -68,6 +68,10 @@ typedef struct h5_ds {
 
 /* ---- blosc filter (id 32001, cd_values as hdf5-blosc) ------------------ */
 
+/* blosc threads of the filter: the last opened store's (a filter has no
+ * store; every store of a process has the same by default) */
+static _Atomic int filter_nthreads = 1;
+
 static size_t blosc_filter(unsigned flags, size_t ncd, const unsigned cd[],
                            size_t nbytes, size_t *buf_size, void **buf)
 {
@@ -86,7 +90,7 @@ static size_t blosc_filter(unsigned flags, size_t ncd, const unsigned cd[],
 	}
 	sr_codec c = {.level = ncd > 4 ? (int)cd[4] : 5,
 	              .shuffle = ncd > 5 ? (int)cd[5] : 1,
-	              .nthreads = 1};
+	              .nthreads = filter_nthreads};
 	const char *name = "blosclz";
 	if (ncd > 6)
 		blosc_compcode_to_compname((int)cd[6], &name);
@@ -434,6 +438,7 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 static int h5_open(sr_store *st)
 {
 	register_filters();
+	filter_nthreads = st->codec.nthreads > 0 ? st->codec.nthreads : 1;
 	h5_store *h = calloc(1, sizeof *h);
 	if (!h)
 		return SIMREC_ENOMEM;
@@ -1045,6 +1050,88 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	           : sr_fail(st->err, SIMREC_EIO,
 	                     "H5Dwrite to '%s' failed on another writer",
 	                     st->uri.path);
+	rollback(d, m, old);
+	return h5_poison(st, rc);
+}
+
+/* ---- chunks compressed elsewhere (record_all: each rank its block) ----- */
+
+/* 1 and *c if d's only filter is blosc (32001) with the cd_values that
+ * set_filters writes: its chunks are then the plain blosc frames that
+ * sr_codec_encode makes with *c, and a frame compressed by another rank
+ * is stored as it is (H5Dwrite_chunk, filter mask 0). Serial files only:
+ * parallel HDF5 1.10 refuses a direct chunk write with a collective
+ * transfer, and an independent one of a chunk whose size differs from
+ * the allocated one leaves the writers' metadata apart (measured: they
+ * hang in the next collective). */
+static int h5_encoded_codec(sr_store *st, void *ds, sr_codec *c)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	if (h->parallel || h->reopen || st->mode == SIMREC_MODE_READONLY ||
+	    d->dset < 0)
+		return 0;
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	if (dcpl < 0)
+		return 0;
+	unsigned flags = 0, cd[8] = {0}, cfg = 0;
+	size_t ncd = 8;
+	char name[32];
+	int ok = H5Pget_nfilters(dcpl) == 1 &&
+	         H5Pget_filter2(dcpl, 0, &flags, &ncd, cd, sizeof name, name,
+	                        &cfg) == BLOSC_FILTER &&
+	         ncd >= 7 && cd[4] <= 9 && cd[5] <= 2;
+	H5Pclose(dcpl);
+	const char *cname = NULL;
+	if (!ok || blosc_compcode_to_compname((int)cd[6], &cname) < 0 ||
+	    !cname || strlen(cname) >= sizeof c->cname)
+		return 0;
+	memset(c, 0, sizeof *c);
+	snprintf(c->cname, sizeof c->cname, "%s", cname);
+	c->level = (int)cd[4];
+	c->shuffle = (int)cd[5];
+	c->nthreads = st->codec.nthreads;
+	return 1;
+}
+
+/* n chunks already compressed (blosc frames) written with H5Dwrite_chunk
+ * after the extent grows to m->shape[0]; a failure shrinks it back and
+ * breaks the store, as h5_write does. */
+static int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
+                            const size_t *idx, const void *const *frames,
+                            const size_t *lens)
+{
+	h5_ds *d = ds;
+	size_t old = dim0(d);
+	int rc = h5_sticky(st);
+	if (!rc && ((h5_store *)st->impl)->parallel)
+		rc = sr_fail(st->err, SIMREC_ENOTSUP,
+		             "'%s': compressed chunks are written by one "
+		             "writer per file only",
+		             st->uri.path);
+	if (!rc)
+		rc = h5_mark_key(st, d->key, old);
+	if (rc)
+		return rc;
+	rc = extend(st, d, m);
+	if (rc)
+		return h5_poison(st, rc);
+	size_t nd = (size_t)m->ndim;
+	double t0 = sr_clock();
+	for (size_t i = 0; i < n && !rc; i++) {
+		hsize_t off[SIMREC_MAX_NDIM];
+		for (size_t j = 0; j < nd; j++)
+			off[j] = (hsize_t)idx[i * nd + j] * m->chunks[j];
+		if (off[0] >= m->shape[0])
+			rc = sr_fail(st->err, SIMREC_EINVAL,
+			             "'%s': a chunk past the extent", d->key);
+		else if (H5Dwrite_chunk(d->dset, H5P_DEFAULT, 0, off, lens[i],
+		                        frames[i]) < 0)
+			rc = h5_fail(st, "H5Dwrite_chunk to");
+	}
+	st->t_write += sr_clock() - t0;
+	if (!rc)
+		return 0;
 	rollback(d, m, old);
 	return h5_poison(st, rc);
 }
@@ -1825,6 +1912,17 @@ static int q_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	QUIET(int, h5_check(st, ds, m, whole));
 }
 
+static int q_encoded_codec(sr_store *st, void *ds, sr_codec *c)
+{
+	QUIET(int, h5_encoded_codec(st, ds, c));
+}
+static int q_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
+                           const size_t *idx, const void *const *frames,
+                           const size_t *lens)
+{
+	QUIET(int, h5_write_encoded(st, ds, m, n, idx, frames, lens));
+}
+
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "hdf5",
@@ -1850,4 +1948,6 @@ const sr_store_ops sr_hdf5_ops = {
         .disk_bytes = h5_disk_bytes,
         .describe = q_describe,
         .check = q_check,
+        .encoded_codec = q_encoded_codec,
+        .write_encoded = q_write_encoded,
 };
