@@ -69,7 +69,7 @@ static void die(const char *what, simrec_t *rec, int rc)
 
 /* One step of every key (rank 0's independent record too). */
 static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
-                      size_t indep, double *u)
+                      size_t indep, double *u, int *indep_rc)
 {
 	char name[32];
 	int rc = 0;
@@ -81,11 +81,11 @@ static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
 	}
 	/* independent: its status is rank 0's alone until the next flush
 	 * agrees on it, so rank 0 stops with the others at that flush */
-	if (!rc && rank == 0 && indep) {
+	if (!rc && rank == 0 && indep && !*indep_rc) {
 		for (size_t i = 0; i < indep; i++)
 			u[i] = value(s, 0, i, -1);
-		rc = simrec_record(rec, key_name(-1, name, sizeof name),
-		                   SIMREC_FLOAT64, 1, &indep, u);
+		*indep_rc = simrec_record(rec, key_name(-1, name, sizeof name),
+		                          SIMREC_FLOAT64, 1, &indep, u);
 	}
 	return rc;
 }
@@ -118,11 +118,7 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 				fclose(f);
 			}
 		}
-		rc = write_step(rec, s, elems, nkeys, indep, u);
-		if (rc && rank == 0 && indep && !indep_rc) {
-			indep_rc = rc;
-			rc = 0; /* the others learn it at the flush */
-		}
+		rc = write_step(rec, s, elems, nkeys, indep, u, &indep_rc);
 		if (!rc && (s + 1) % every == 0) {
 			rc = simrec_flush(rec);
 			if (!rc)
