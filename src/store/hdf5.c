@@ -727,7 +727,7 @@ static int h5_commit(sr_store *st)
 }
 
 static int flush_pending_vlen(sr_store *st, int rc);
-static void h5_room_free(sr_store *st);
+static int h5_room_free(sr_store *st);
 
 static int h5_close(sr_store *st)
 {
@@ -753,8 +753,8 @@ static int h5_close(sr_store *st)
 	if (v[0] && !v[1] && !rank)
 		h5_cut_back(st);
 	if (h->ahead && !v[1])
-		h5_room_free(st);
-	if (h->parallel && v[0]) /* nobody reads before the cut */
+		h5_room_free(st); /* best effort: the file is whole anyway */
+	if (h->parallel && v[0])  /* nobody reads before the cut */
 		MPI_Barrier(st->comm);
 	h5_marks_clear(h);
 	free(h->marks);
@@ -1144,17 +1144,22 @@ static size_t chunk_bytes(h5_ds *d, const sr_meta *m, const size_t *start,
 }
 
 /* Writer 0, the file closed: the room allocated ahead past its end
- * (h5_room) is given back. */
-static void h5_room_free(sr_store *st)
+ * (h5_room) is given back (ext4 frees it at a truncate to the same size,
+ * tmpfs at either). */
+static int h5_room_free(sr_store *st)
 {
 	struct stat sb;
 	int fd = open(st->uri.path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	if (fstat(fd, &sb) == 0)
+		return -1;
+	int rc = fstat(fd, &sb);
+	if (!rc) {
 		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		          sb.st_size, (off_t)1 << 50);
+		          sb.st_size, (off_t)1 << 40);
+		rc = ftruncate(fd, sb.st_size);
+	}
 	close(fd);
+	return rc;
 }
 
 static int h5_write(sr_store *st, void *ds, const sr_meta *m,
