@@ -79,8 +79,8 @@ static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
 		rc = simrec_record_all(rec, key_name(k, name, sizeof name),
 		                       SIMREC_FLOAT64, 1, &elems, u);
 	}
-	/* independent: its status is rank 0's alone until the next flush
-	 * agrees on it, so rank 0 stops with the others at that flush */
+	/* independent: its status is rank 0's alone; rank 0 records on
+	 * with the others (record_all) until a collective call fails */
 	if (!rc && rank == 0 && indep && !*indep_rc) {
 		for (size_t i = 0; i < indep; i++)
 			u[i] = value(s, 0, i, -1);
@@ -129,14 +129,15 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 			}
 		}
 	}
-	if (indep_rc && !rc)
-		rc = indep_rc;
-	/* every rank must stop with the same status */
+	/* every rank must stop with the same status of the collective calls
+	 * (an independent call's own status is rank 0's alone) */
 	int lo = rc, hi = rc;
 	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
 	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 	if (rank == 0 && lo != hi)
 		printf("status differs between ranks: %d..%d\n", lo, hi);
+	if (indep_rc && !rc)
+		rc = indep_rc;
 	if (rc && rank == 0) {
 		printf("failed after %ld: %s\n", acked, simrec_errmsg(rec));
 		fflush(stdout);
