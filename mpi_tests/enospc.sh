@@ -1,16 +1,23 @@
 #!/bin/sh
-# A full disk: record into a small tmpfs until it fails, for each store,
-# with two ranks (4 MiB) and with one (3 MiB).
-# The failure must name the cause ("no space left on device") and the
-# path; the store must still open and read, and its readable steps must
-# equal the steps the last successful flush acknowledged (no phantom).
+# A full disk: record into a small tmpfs until it fails, for each store:
+# 4 ranks with one writer and with two (parallel HDF5 over MPI-IO), and
+# one rank; two record_all keys of noisy data (no codec shrinks it) and
+# rank 0's independent records, a flush every 2 steps.
+# Asserted: every rank ends with the same status; the failure names the
+# cause ("no space left on device") and the path; no process crashes
+# (exit codes) or hangs (timeout); the store opens and reads afterwards,
+# every step it shows whole, at least the steps the last successful flush
+# acknowledged and at most a flush interval more (no phantom); simrec
+# verify passes, or names torn steps that verify --repair cuts; zarr-python
+# or h5py reads what simrec reads.
 # Mounting needs root: anyone else runs this script again in a user
 # namespace of their own (root there, with a private mount table; Open
 # MPI's session directory in a fresh directory, since root's in /tmp is
 # not theirs), and if the system allows none, the test fails saying so.
 # The tmpfs is unmounted in a trap.
-# usage: enospc.sh MPIEXEC TEST_FAULTS CHECK_PY WORKDIR SCHEME[@CODEC]...
-# (CODEC: the store's codec=, default none)
+# usage: enospc.sh MPIEXEC TEST_FAULTS SIMREC CHECK_PY WORKDIR SCHEME[@CODEC]...
+# (CODEC: the store's codec=, default lz4: with 4 ranks and one writer the
+# ranks compress their own blocks; none takes the raw gather path)
 set -u
 as_root() {
 	[ "$(id -u)" = 0 ] && return
@@ -26,8 +33,8 @@ as_root() {
 	exit "$rc"
 }
 as_root "$@"
-mpiexec=$1 bin=$2 check=$3 work=$4
-shift 4
+mpiexec=$1 bin=$2 simrec=$3 check=$4 work=$5
+shift 5
 mnt=$work/small
 mkdir -p "$mnt"
 mounted=0
@@ -35,43 +42,59 @@ cleanup() { [ "$mounted" = 1 ] && umount "$mnt"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 fail=0
-for run in "$@"; do
- for np in 2 1; do
-	scheme=${run%@*} codec=none
-	[ "$scheme" != "$run" ] && codec=${run#*@}
-	# compressed, the smooth steps take far less room: more of them
-	steps=400
-	[ "$codec" != none ] && steps=40000
-	size=4m
-	[ "$np" = 1 ] && size=3m
-	mount -t tmpfs -o size=$size tmpfs "$mnt" || exit 1
-	mounted=1
-	store=$mnt/store
-	out=$(timeout -k 5 60 "$mpiexec" -n "$np" --oversubscribe "$bin" write \
-		"$scheme:$store?codec=$codec" $steps 2 8192 2>&1)
-	acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
-	msg=$(echo "$out" | grep '^failed after' | head -1)
-	echo "$run np $np: acked $acked; $msg"
-	case $msg in
-	*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
-	*) echo "$run: FAIL: the cause or the path is not named"; fail=1 ;;
-	esac
-	# whole steps only: at least the acknowledged ones, at most those
-	# recorded before the failure was reported (a flush interval)
-	res=$("$bin" check "$scheme:$store" ">=$acked" 2>&1 | tail -1)
-	echo "$scheme: simrec reads $res"
-	steps=$(echo "$res" | awk '/^steps/ {print $2}')
-	"$bin" check "$scheme:$store" ">=$acked" >/dev/null 2>&1 &&
-		[ "${steps:-0}" -le $((acked + 2)) ] || {
-		echo "$scheme: FAIL: torn, unreadable or phantom steps"
-		fail=1
-	}
-	py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
-	echo "$scheme: python reads $py"
-	case $py in "steps $steps torn 0") ;; *) fail=1 ;; esac
-	umount "$mnt"
-	mounted=0
- done
+bad() { echo "$name: FAIL: $*"; fail=1; }
+for spec in "$@"; do
+	scheme=${spec%@*} codec=lz4
+	[ "$scheme" != "$spec" ] && codec=${spec#*@}
+	# ranks, writers, float64 per rank and key (about 10 steps fill it)
+	for run in "4 1 6000" "4 2 6000" "1 1 16384"; do
+		set -- $run
+		np=$1 writers=$2 elems=$3
+		name="$scheme codec $codec np $np writers $writers"
+		mount -t tmpfs -o size=4m tmpfs "$mnt" || exit 1
+		mounted=1
+		store=$mnt/store
+		out=$(SIMREC_WRITERS=$writers timeout -k 5 60 "$mpiexec" \
+			-n "$np" --oversubscribe "$bin" write \
+			"$scheme:$store?codec=$codec" 40 2 "$elems" 2 1024 2>&1)
+		code=$?
+		acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
+		msg=$(echo "$out" | grep '^failed after' | head -1)
+		echo "$name: exit $code, acked $acked; $msg"
+		[ "$code" = 124 ] && bad "hung (killed after 60 s)"
+		[ "$code" != 0 ] && [ "$code" != 124 ] &&
+			bad "a process crashed or failed: $(echo "$out" | grep -m3 -i 'signal\|abort\|rank [0-9]*:')"
+		echo "$out" | grep 'differs' && bad "the ranks' statuses differ"
+		case $msg in
+		*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
+		*) bad "the cause or the path is not named" ;;
+		esac
+		v=$("$simrec" verify "$scheme:$store" 2>&1)
+		case $? in
+		0) ;;
+		1)
+			echo "$v" | grep -v '^ok'
+			"$simrec" verify --repair "$scheme:$store" >/dev/null 2>&1 &&
+				"$simrec" verify "$scheme:$store" >/dev/null 2>&1 ||
+				bad "verify --repair did not make it whole"
+			;;
+		*) bad "verify cannot read it: $v" ;;
+		esac
+		# whole steps only: at least the acknowledged ones, at most
+		# those recorded before the failure was reported (a flush
+		# interval more)
+		res=$("$bin" check "$scheme:$store" ">=$acked" 2>&1)
+		rc=$?
+		res=$(echo "$res" | tail -1)
+		echo "$name: simrec reads $res"
+		most=$(echo "$res" | awk '/^steps/ {print $6}')
+		[ "$rc" = 0 ] && [ "${most:-99999}" -le $((acked + 2)) ] ||
+			bad "torn, unreadable or phantom steps"
+		py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
+		[ "$py" = "$res" ] || bad "python reads $py"
+		umount "$mnt"
+		mounted=0
+	done
 done
 [ "$fail" = 0 ] && echo "enospc: ok"
 exit "$fail"

@@ -37,7 +37,7 @@ while [ "$t" -lt "$trials" ]; do
 	torn=$(echo "$res" | awk '/^steps/ {print $4}')
 	pyres=$("$check" "$scheme" "$store" 2>&1 | tail -1)
 	case $pyres in
-	"steps ${steps:-x} torn 0") ;;
+	"steps ${steps:-x} torn 0 "*) ;;
 	*) py_fail=$((py_fail + 1)) ;;
 	esac
 	[ "${torn:-0}" != 0 ] && torn_trials=$((torn_trials + 1))

@@ -1,8 +1,12 @@
 /* Faults: what a reader sees after a writer is killed or the disk fills,
  * and a bad key in the middle of a run.
  *
- *   test_faults write URI STEPS FLUSH_EVERY ELEMS
+ *   test_faults write URI STEPS FLUSH_EVERY ELEMS [KEYS [INDEP]]
  *       record_all "run/u" (ELEMS float64 per rank) for STEPS steps,
+ *       and as much under "run/u1" .. "run/u{KEYS-1}" (KEYS: 1); with
+ *       INDEP > 0 rank 0 also records INDEP float64 under "indep/e" each
+ *       step (an independent simrec_record). The values carry noise in
+ *       their low bits, so that no codec makes them much smaller.
  *       simrec_flush every FLUSH_EVERY steps; stops at the first failure.
  *       Rank 0 prints "acked N" after each successful flush and
  *       "failed after N: MESSAGE" on failure. With SIMREC_TEST_KILL_RANK,
@@ -15,14 +19,17 @@
  *       SIMREC_TEST_STEP_USEC paces the run: each step "computes" that
  *       long before its record_all (a run that outlives a fault).
  *   test_faults check URI [=N | >=N]
- *       serial reader: every visible step of "run/u" must hold exactly
- *       what was recorded (no zero-filled or torn rank); the number of
- *       steps must equal (=N) or reach (>=N) N. Prints "steps S torn T".
+ *       serial reader: every visible step of every key written above
+ *       must hold exactly what was recorded (no zero-filled or torn
+ *       rank); the fewest steps of a key must equal (=N) or reach (>=N)
+ *       N. Prints "steps S torn T max M keys K" (S the fewest steps of a
+ *       key, M the most, T the torn steps of all keys).
  *   test_faults badkey URI
  *       record_all of "good" for 20 steps; at step 5 record_all of
  *       "good/child" must fail with the same status on every rank; all
  *       20 steps of "good" must read back afterwards. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +39,31 @@
 
 static int rank, size;
 
-static double value(long s, int r, size_t i)
+/* Record s, rank r, element i of key k: a base that tells steps and
+ * ranks apart, plus noise below 0.5 (check_faults.py computes the same). */
+static double value(long s, int r, size_t i, int k)
 {
-	return 1.0 + (double)s * 1e4 + r * 100.0 + (double)(i % 100);
+	uint64_t x = (uint64_t)s << 40 ^ (uint64_t)r << 32 ^ (uint64_t)k << 28 ^
+	             (uint64_t)i;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebu;
+	x ^= x >> 31;
+	double noise = (double)(x >> 12) * 0x1p-53;
+	return 1.0 + (double)s * 1e4 + r * 100.0 + (double)(i % 100) + noise;
+}
+
+/* The name of key k ("run/u", "run/u1", ...; k < 0: "indep/e"). */
+static const char *key_name(int k, char *buf, size_t cap)
+{
+	if (k < 0)
+		snprintf(buf, cap, "indep/e");
+	else if (k == 0)
+		snprintf(buf, cap, "run/u");
+	else
+		snprintf(buf, cap, "run/u%d", k);
+	return buf;
 }
 
 static void die(const char *what, simrec_t *rec, int rc)
@@ -44,7 +73,31 @@ static void die(const char *what, simrec_t *rec, int rc)
 	MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
-static int do_write(const char *uri, long steps, long every, size_t elems)
+/* One step of every key (rank 0's independent record too). */
+static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
+                      size_t indep, double *u, int *indep_rc)
+{
+	char name[32];
+	int rc = 0;
+	for (int k = 0; k < nkeys && !rc; k++) {
+		for (size_t i = 0; i < elems; i++)
+			u[i] = value(s, rank, i, k);
+		rc = simrec_record_all(rec, key_name(k, name, sizeof name),
+		                       SIMREC_FLOAT64, 1, &elems, u);
+	}
+	/* independent: its status is rank 0's alone; rank 0 records on
+	 * with the others (record_all) until a collective call fails */
+	if (!rc && rank == 0 && indep && !*indep_rc) {
+		for (size_t i = 0; i < indep; i++)
+			u[i] = value(s, 0, i, -1);
+		*indep_rc = simrec_record(rec, key_name(-1, name, sizeof name),
+		                          SIMREC_FLOAT64, 1, &indep, u);
+	}
+	return rc;
+}
+
+static int do_write(const char *uri, long steps, long every, size_t elems,
+                    int nkeys, size_t indep)
 {
 	simrec_options_t o;
 	simrec_options_init(&o);
@@ -63,10 +116,11 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 	int ack_pending = as && af && rank == 0;
 	const char *us = getenv("SIMREC_TEST_STEP_USEC");
 	long usec = us ? atol(us) : 0;
-	double *u = malloc(elems * sizeof *u);
+	double *u = malloc((elems > indep ? elems : indep) * sizeof *u);
 	if (!u)
 		die("malloc", NULL, SIMREC_ENOMEM);
 	long acked = 0;
+	int indep_rc = 0; /* rank 0's independent failure, reported once */
 	for (long s = 0; s < steps && !rc; s++) {
 		if (victim && s == atol(ks)) {
 			FILE *f = fopen(kf, "w");
@@ -77,10 +131,7 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 		}
 		if (usec > 0)
 			usleep((useconds_t)usec);
-		for (size_t i = 0; i < elems; i++)
-			u[i] = value(s, rank, i);
-		rc = simrec_record_all(rec, "run/u", SIMREC_FLOAT64, 1, &elems,
-		                       u);
+		rc = write_step(rec, s, elems, nkeys, indep, u, &indep_rc);
 		if (!rc && (s + 1) % every == 0) {
 			rc = simrec_flush(rec);
 			if (!rc)
@@ -99,17 +150,66 @@ static int do_write(const char *uri, long steps, long every, size_t elems)
 			}
 		}
 	}
+	/* every rank must stop with the same status of the collective calls
+	 * (an independent call's own status is rank 0's alone) */
+	int lo = rc, hi = rc;
+	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	if (rank == 0 && lo != hi)
+		printf("status differs between ranks: %d..%d\n", lo, hi);
+	if (indep_rc && !rc)
+		rc = indep_rc;
 	if (rc && rank == 0) {
 		printf("failed after %ld: %s\n", acked, simrec_errmsg(rec));
 		fflush(stdout);
 	}
 	int rc2 = simrec_close(rec);
+	lo = hi = rc2;
+	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	if (rank == 0 && lo != hi)
+		printf("close status differs between ranks: %d..%d\n", lo, hi);
 	if (rank == 0 && rc2) {
 		printf("close: %s\n", simrec_strerror(rc2));
 		fflush(stdout);
 	}
 	free(u);
 	return 0;
+}
+
+/* Reads every step of key k; counts them (*steps) and the torn ones. */
+static int check_key(simrec_t *rec, int k, size_t *steps, size_t *torn)
+{
+	char name[32];
+	simrec_dataset_t *ds = NULL;
+	size_t shape[SIMREC_MAX_NDIM] = {0};
+	*steps = 0;
+	int rc = simrec_get_all(rec, key_name(k, name, sizeof name), &ds);
+	if (rc)
+		return rc;
+	simrec_dataset_shape(ds, shape);
+	int nd = simrec_dataset_ndim(ds);
+	size_t nr = nd == 3 ? shape[1] : 1, ne = shape[nd - 1];
+	*steps = shape[0];
+	double *buf = nr && ne ? malloc(nr * ne * sizeof *buf) : NULL;
+	for (size_t s = 0; !rc && s < *steps; s++) {
+		size_t start[3] = {s, 0, 0}, count[3] = {1, shape[1], shape[2]};
+		rc = simrec_dataset_read(ds, start, count, buf,
+		                         nr * ne * sizeof *buf);
+		int bad = 0;
+		for (size_t r = 0; !rc && r < nr; r++)
+			for (size_t i = 0; i < ne; i++)
+				if (buf[r * ne + i] !=
+				    value((long)s, (int)r, i, k))
+					bad = 1;
+		*torn += (size_t)bad;
+	}
+	if (rc)
+		printf("read of '%s' failed: %s: %s\n", name,
+		       simrec_strerror(rc), simrec_errmsg(rec));
+	free(buf);
+	simrec_dataset_close(ds);
+	return rc ? rc : -1;
 }
 
 static int do_check(const char *uri, const char *expect)
@@ -123,41 +223,31 @@ static int do_check(const char *uri, const char *expect)
 		printf("open failed: %s\n", simrec_strerror(rc));
 		return 1;
 	}
-	simrec_dataset_t *ds = NULL;
-	size_t shape[SIMREC_MAX_NDIM] = {0}, steps = 0, torn = 0;
-	rc = simrec_get_all(rec, "run/u", &ds);
-	if (rc == SIMREC_ENOKEY) {
-		rc = 0; /* nothing published yet */
-	} else if (!rc) {
-		simrec_dataset_shape(ds, shape);
-		steps = shape[0];
+	size_t lo = 0, hi = 0, torn = 0, n = 0;
+	int bad = 0;
+	/* "run/u" (absent: nothing published yet), "run/u1", ..., "indep/e" */
+	for (int k = 0, done = 0; !done; k++) {
+		size_t steps = 0;
+		rc = check_key(rec, k, &steps, &torn);
+		if (rc == SIMREC_ENOKEY && k > 0) {
+			done = 1;
+			rc = check_key(rec, -1, &steps, &torn);
+		}
+		if (rc == SIMREC_ENOKEY)
+			break;
+		bad |= rc != -1;
+		done |= rc != -1;
+		lo = n == 0 || steps < lo ? steps : lo;
+		hi = steps > hi ? steps : hi;
+		n++;
 	}
-	size_t row = shape[1] * shape[2];
-	double *buf = row ? malloc(row * sizeof *buf) : NULL;
-	for (size_t s = 0; !rc && s < steps; s++) {
-		size_t start[3] = {s, 0, 0}, count[3] = {1, shape[1], shape[2]};
-		rc = simrec_dataset_read(ds, start, count, buf,
-		                         row * sizeof *buf);
-		int bad = 0;
-		for (size_t r = 0; !rc && r < shape[1]; r++)
-			for (size_t i = 0; i < shape[2]; i++)
-				if (buf[r * shape[2] + i] !=
-				    value((long)s, (int)r, i))
-					bad = 1;
-		torn += (size_t)bad;
-	}
-	if (rc)
-		printf("read failed: %s: %s\n", simrec_strerror(rc),
-		       simrec_errmsg(rec));
-	printf("steps %zu torn %zu\n", steps, torn);
-	free(buf);
-	simrec_dataset_close(ds);
+	printf("steps %zu torn %zu max %zu keys %zu\n", lo, torn, hi, n);
 	simrec_close(rec);
-	if (rc || torn)
+	if (bad || torn)
 		return 1;
-	if (expect && expect[0] == '=' && steps != strtoul(expect + 1, 0, 10))
+	if (expect && expect[0] == '=' && lo != strtoul(expect + 1, 0, 10))
 		return 1;
-	if (expect && expect[0] == '>' && steps < strtoul(expect + 2, NULL, 10))
+	if (expect && expect[0] == '>' && lo < strtoul(expect + 2, NULL, 10))
 		return 1;
 	return 0;
 }
@@ -175,7 +265,7 @@ static int do_badkey(const char *uri)
 	double u[4];
 	for (long s = 0; s < 20; s++) {
 		for (size_t i = 0; i < n; i++)
-			u[i] = value(s, rank, i);
+			u[i] = value(s, rank, i, 0);
 		if (s == 5) {
 			rc = simrec_record_all(rec, "good/child",
 			                       SIMREC_FLOAT64, 1, &n, u);
@@ -227,7 +317,7 @@ static int do_badkey(const char *uri)
 		for (size_t r = 0; r < (size_t)size; r++)
 			for (size_t i = 0; i < n; i++)
 				if (all[(s * (size_t)size + r) * n + i] !=
-				    value((long)s, (int)r, i)) {
+				    value((long)s, (int)r, i, 0)) {
 					fprintf(stderr, "good[%zu,%zu,%zu]\n",
 					        s, r, i);
 					MPI_Abort(MPI_COMM_WORLD, 1);
@@ -247,9 +337,11 @@ int main(int argc, char **argv)
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	int rc = 2;
-	if (argc == 6 && !strcmp(argv[1], "write"))
+	if (argc >= 6 && argc <= 8 && !strcmp(argv[1], "write"))
 		rc = do_write(argv[2], atol(argv[3]), atol(argv[4]),
-		              (size_t)atol(argv[5]));
+		              (size_t)atol(argv[5]),
+		              argc > 6 ? atoi(argv[6]) : 1,
+		              argc > 7 ? (size_t)atol(argv[7]) : 0);
 	else if (argc == 3 && !strcmp(argv[1], "badkey"))
 		rc = do_badkey(argv[2]);
 	else if (rank == 0)

@@ -41,6 +41,22 @@ static int64_t key_hash(const char *key)
 	return (int64_t)(h >> 1);
 }
 
+/* After a failure that every rank knows of: the first failing rank's own
+ * message (the cause and the path) into why, on every rank; its rank is
+ * returned. Collective. */
+static int first_why(simrec_t *rec, int failed, char *why)
+{
+	int first = failed ? rec->rank : rec->size;
+	MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, rec->comm);
+	why[0] = 0;
+	if (first >= rec->size)
+		return first;
+	if (rec->rank == first)
+		snprintf(why, SR_ERRLEN, "%s", rec->err.msg);
+	MPI_Bcast(why, SR_ERRLEN, MPI_CHAR, first, rec->comm);
+	return first;
+}
+
 /* After a failed agreement: every rank learns which ranks failed and
  * why, and returns the same status. */
 static int explain(simrec_t *rec, const char *key, const int64_t *f,
@@ -72,9 +88,14 @@ static int explain(simrec_t *rec, const char *key, const int64_t *f,
 			if (all[r * NFIELDS + F_STATUS] < 0 && shown++ < 8)
 				n += snprintf(msg + n, sizeof msg - (size_t)n,
 				              " rank %d", r);
+		char why[SR_ERRLEN];
+		int first = first_why(rec, f[F_STATUS] < 0, why);
 		if (f[F_STATUS] < 0 && rec->err.msg[0] && n < (int)sizeof msg)
 			snprintf(msg + n, sizeof msg - (size_t)n, " (here: %s)",
 			         rec->err.msg);
+		else if (why[0] && n < (int)sizeof msg)
+			snprintf(msg + n, sizeof msg - (size_t)n,
+			         " (rank %d: %s)", first, why);
 	} else {
 		status = ag->min[F_KEY] != ag->max[F_KEY]       ? SIMREC_EINVAL
 		         : ag->min[F_DTYPE] != ag->max[F_DTYPE] ? SIMREC_EDTYPE
@@ -126,9 +147,14 @@ int sr_agree_status(simrec_t *rec, int rc)
 {
 	int all = rc;
 	MPI_Allreduce(&rc, &all, 1, MPI_INT, MPI_MIN, rec->comm);
-	if (all && !rc && !sr_io_wait(rec))
-		sr_fail(&rec->err, all, "another rank failed: %s",
-		        simrec_strerror(all));
+	if (!all)
+		return 0;
+	int io = sr_io_wait(rec); /* the I/O thread writes rec->err too */
+	char why[SR_ERRLEN];
+	int first = first_why(rec, rc != 0, why);
+	if (!rc && !io)
+		sr_fail(&rec->err, all, "rank %d failed: %s", first,
+		        why[0] ? why : simrec_strerror(all));
 	return all;
 }
 

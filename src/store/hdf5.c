@@ -5,10 +5,12 @@
  * everywhere) or a blosc codec name (HDF5 filter 32001 with the cd_values
  * of hdf5-blosc / hdf5plugin: readers need that plugin). */
 
+#define _GNU_SOURCE /* O_TMPFILE */
 #include <blosc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
+#include <linux/falloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +48,19 @@ typedef struct h5_store {
 	char why[SR_ERRLEN];
 	struct h5_mark *marks;
 	size_t nmarks, capmarks;
+	/* room kept on the file's file system for the metadata that closing
+	 * the file must write after a full disk (h5_reserve); -1: none */
+	int reserve_fd;
+	int ahead; /* writer 0 allocated room past the end (h5_room) */
 } h5_store;
+
+/* The room kept by a writer (writer 0 in parallel): the metadata HDF5
+ * writes when it closes the file (the chunk index, object headers, the
+ * superblock) after a write failed for lack of space. */
+#define H5_RESERVE_BYTES (1 << 20)
+/* What parallel writers allocate past the data of a step, for the
+ * metadata of the next flush (h5_room). */
+#define H5_AHEAD_BYTES (256 << 10)
 
 typedef struct h5_mark {
 	char *key;
@@ -345,6 +359,46 @@ static int is_group(hid_t file, const char *key)
 
 /* ---- open / close ------------------------------------------------------ */
 
+/* A writer keeps H5_RESERVE_BYTES allocated in an unnamed file next to
+ * the HDF5 file (gone with the process, whatever happens). HDF5 1.10
+ * cannot close a file whose metadata it fails to write: serial HDF5 keeps
+ * it half-closed and crashes at exit, parallel writers take different
+ * paths through the close and wait for each other forever. After the
+ * first failed write the room is given back (h5_reserve_drop), so that
+ * the close completes on every writer. Best effort: a file system
+ * without O_TMPFILE or without the room runs with no reserve. */
+static void h5_reserve(sr_store *st, h5_store *h)
+{
+	h->reserve_fd = -1;
+	int rank = 0;
+	if (h->parallel)
+		MPI_Comm_rank(st->comm, &rank);
+	if (st->mode == SIMREC_MODE_READONLY || rank != 0)
+		return;
+	char dir[4096];
+	const char *slash = strrchr(st->uri.path, '/');
+	size_t n = slash ? (size_t)(slash - st->uri.path) : 0;
+	if (n >= sizeof dir)
+		return;
+	memcpy(dir, st->uri.path, n);
+	strcpy(dir + n, n ? "" : ".");
+	if (slash && !n)
+		strcpy(dir, "/");
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 && posix_fallocate(fd, 0, H5_RESERVE_BYTES) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	h->reserve_fd = fd;
+}
+
+static void h5_reserve_drop(h5_store *h)
+{
+	if (h->reserve_fd >= 0)
+		close(h->reserve_fd);
+	h->reserve_fd = -1;
+}
+
 /* The file access list (MPI-IO when parallel), and the transfer list
  * (collective when parallel) into h->dxpl. */
 static hid_t h5_props(sr_store *st, h5_store *h)
@@ -459,6 +513,7 @@ static int h5_open(sr_store *st)
 		return rc;
 	}
 	st->impl = h;
+	h5_reserve(st, h);
 	h->reopen = st->shared && st->mode == SIMREC_MODE_READONLY;
 	if (h->reopen) {
 		H5Fclose(h->file);
@@ -519,18 +574,30 @@ static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
 	return 0;
 }
 
-/* A failure named by its cause: the errno in HDF5's error stack (or a
- * full file system), else what failed. */
-static int h5_fail(sr_store *st, const char *what)
+/* The errno in HDF5's error stack (or a full file system), or 0. */
+static int h5_errno(sr_store *st)
 {
 	int err = 0;
 	H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, errno_cb, &err);
-	err = sr_os_refine(err, st->uri.path);
+	return sr_os_refine(err, st->uri.path);
+}
+
+/* A failure named by its cause (err, else the errno in HDF5's error
+ * stack), else by what failed. */
+static int h5_fail_err(sr_store *st, const char *what, int err)
+{
+	if (!err)
+		err = h5_errno(st);
 	if (err)
 		return sr_fail(st->err, SIMREC_EIO, "%s '%s': %s", what,
 		               st->uri.path, sr_os_cause(err));
 	return sr_fail(st->err, SIMREC_EIO, "%s '%s' failed", what,
 	               st->uri.path);
+}
+
+static int h5_fail(sr_store *st, const char *what)
+{
+	return h5_fail_err(st, what, 0);
 }
 
 /* Before the first write to key since the last commit: remember the
@@ -572,6 +639,7 @@ static int h5_poison(sr_store *st, int rc)
 	h5_store *h = st->impl;
 	if (rc && !h->failed) {
 		h->failed = rc;
+		h5_reserve_drop(h); /* room for the metadata the close writes */
 		snprintf(h->why, sizeof h->why, "%s",
 		         sr_err_target(st->err)->msg);
 	}
@@ -664,6 +732,7 @@ static int h5_commit(sr_store *st)
 }
 
 static int flush_pending_vlen(sr_store *st, int rc);
+static int h5_room_free(sr_store *st);
 
 static int h5_close(sr_store *st)
 {
@@ -688,10 +757,13 @@ static int h5_close(sr_store *st)
 	 * (simrec verify names any step past the data) */
 	if (v[0] && !v[1] && !rank)
 		h5_cut_back(st);
-	if (h->parallel && v[0]) /* nobody reads before the cut */
+	if (h->ahead && !v[1])
+		h5_room_free(st); /* best effort: the file is whole anyway */
+	if (h->parallel && v[0])  /* nobody reads before the cut */
 		MPI_Barrier(st->comm);
 	h5_marks_clear(h);
 	free(h->marks);
+	h5_reserve_drop(h);
 	H5Pclose(h->dxpl);
 	free(h);
 	return rc;
@@ -1015,6 +1087,86 @@ static void select_slab(h5_ds *d, int nd, const size_t *start,
 	*ms = H5Screate_simple(nd, c, NULL);
 }
 
+/* Parallel writers, before a collective H5Dwrite of bytes (this
+ * writer's share): writer 0 allocates room on disk past the end of the
+ * file (the data of every writer, compressed or not, and the metadata the
+ * next flush writes) without changing the file's size. Parallel HDF5
+ * 1.10 survives no failed write (the writers then take different paths
+ * through every later flush and close, and wait for each other forever),
+ * so a full disk is found here, before HDF5 writes anything. A file
+ * system that cannot allocate ahead (EOPNOTSUPP) is written unchecked.
+ * Collective over the writers; the same status on each. */
+static int h5_room(sr_store *st, h5_store *h, size_t bytes)
+{
+	unsigned long long need = bytes;
+	MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM,
+	              st->comm);
+	int rank = 0, err = 0;
+	MPI_Comm_rank(st->comm, &rank);
+	struct stat sb;
+	int fd = rank ? -1 : open(st->uri.path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &sb) == 0) {
+		/* from the end of the data on disk: the chunks HDF5 has
+		 * allocated for this step (if it allocates early) and any it
+		 * allocates while writing lie past it, blosc frames add a few
+		 * bytes to data they cannot shrink, the metadata comes after
+		 * (parallel HDF5 1.10 gives no end of allocation: H5Fget_eoa
+		 * needs a SWMR driver) */
+		off_t len = (off_t)(need + need / 64 + H5_AHEAD_BYTES);
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, sb.st_size, len) != 0)
+			err = errno == EOPNOTSUPP ? 0 : errno;
+		h->ahead = 1;
+	} else if (!rank) {
+		err = errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	MPI_Bcast(&err, 1, MPI_INT, 0, st->comm);
+	if (!err)
+		return 0;
+	return h5_fail_err(st, "no room for the next step in", err);
+}
+
+/* The bytes of the chunks of d that a write of (start, count) touches
+ * (parallel HDF5 writes every such chunk whole, compressed ones to a new
+ * place). */
+static size_t chunk_bytes(h5_ds *d, const sr_meta *m, const size_t *start,
+                          const size_t *count)
+{
+	hsize_t c[SIMREC_MAX_NDIM];
+	size_t bytes = simrec_dtype_size(m->dtype);
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int nd = H5Pget_chunk(dcpl, SIMREC_MAX_NDIM, c);
+	H5Pclose(dcpl);
+	for (int i = 0; i < m->ndim; i++) {
+		size_t ci = nd == m->ndim && c[i] ? (size_t)c[i] : 1;
+		size_t n = count[i] ? (start[i] + count[i] - 1) / ci -
+		                              start[i] / ci + 1
+		                    : 0;
+		bytes *= n * ci;
+	}
+	return bytes;
+}
+
+/* Writer 0, the file closed: the room allocated ahead past its end
+ * (h5_room) is given back (ext4 frees it at a truncate to the same size,
+ * tmpfs at either). */
+static int h5_room_free(sr_store *st)
+{
+	struct stat sb;
+	int fd = open(st->uri.path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fstat(fd, &sb);
+	if (!rc) {
+		fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		          sb.st_size, (off_t)1 << 40);
+		rc = ftruncate(fd, sb.st_size);
+	}
+	close(fd);
+	return rc;
+}
+
 static int h5_write(sr_store *st, void *ds, const sr_meta *m,
                     const size_t *start, const size_t *count, const void *data)
 {
@@ -1032,6 +1184,13 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	for (int i = 0; i < m->ndim; i++)
 		if (!count[i])
 			return 0; /* only the extent (a truncation, a mark) */
+	if (h->parallel) {
+		rc = h5_room(st, h, chunk_bytes(d, m, start, count));
+		if (rc) {
+			rollback(d, m, old); /* collective, in the cache only */
+			return h5_poison(st, rc);
+		}
+	}
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
 	double t0 = sr_clock();
@@ -1040,16 +1199,15 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	st->t_write += sr_clock() - t0;
 	H5Sclose(fs);
 	H5Sclose(ms);
-	int bad = e < 0;
+	/* whether it failed, and why, on any writer */
+	int v[2] = {e < 0, e < 0 ? h5_errno(st) : 0};
 	if (h->parallel) /* the rollback below is collective */
-		MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX,
-		              st->comm);
-	if (!bad)
+		MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_INT, MPI_MAX, st->comm);
+	if (!v[0])
 		return 0;
-	rc = e < 0 ? h5_fail(st, "H5Dwrite to")
-	           : sr_fail(st->err, SIMREC_EIO,
-	                     "H5Dwrite to '%s' failed on another writer",
-	                     st->uri.path);
+	rc = h5_fail_err(
+	        st, e < 0 ? "H5Dwrite to" : "H5Dwrite on another writer to",
+	        v[1]);
 	rollback(d, m, old);
 	return h5_poison(st, rc);
 }
