@@ -83,7 +83,8 @@ for spec in "$@"; do
 		# whole steps only: at least the acknowledged ones, at most
 		# those recorded before the failure was reported (a flush
 		# interval more)
-		res=$("$bin" check "$scheme:$store" ">=$acked" 2>&1)
+		iacked=$(echo "$out" | awk '/^indep acked/ {n = $3} END {print n + 0}')
+		res=$("$bin" check "$scheme:$store" ">=$acked" ">=$iacked" 2>&1)
 		rc=$?
 		res=$(echo "$res" | tail -1)
 		echo "$name: simrec reads $res"
