@@ -292,6 +292,16 @@ static int kvl_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	return rc ? lmdb_fail(kv, rc, key) : 0;
 }
 
+static int kvl_reserve(sr_kv *kv, const char *key, size_t len, void **val)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {len, NULL};
+	int rc = mdb_put(kv->wtxn, kv->dbi, &k, &v, MDB_RESERVE);
+	if (rc)
+		return lmdb_fail(kv, rc, key);
+	*val = v.mv_data;
+	return 0;
+}
+
 static int kvl_list(sr_kv *kv, const char *prefix,
                     int (*fn)(const char *key, void *arg), void *arg)
 {
@@ -353,6 +363,7 @@ const sr_kv_ops sr_kv_lmdb = {
         .read_end = kvl_read_end,
         .get = kvl_get,
         .put = kvl_put,
+        .reserve = kvl_reserve,
         .list = kvl_list,
         .disk_bytes = kvl_disk_bytes,
 };
