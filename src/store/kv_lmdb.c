@@ -1,5 +1,6 @@
 /* LMDB key-value layer, laid out as zarr-python's LMDBStore: a directory
  * holding data.mdb / lock.mdb, one unnamed database, keys as UTF-8. */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -20,6 +21,7 @@ struct sr_kv {
 	MDB_txn *wtxn;
 	MDB_txn *rtxn;
 	int rdepth;
+	size_t unflushed; /* bytes put since writeback was last started */
 	char *path;
 	sr_err *e;
 };
@@ -231,11 +233,32 @@ static int kvl_begin(sr_kv *kv)
 	return rc ? lmdb_fail(kv, rc, "cannot begin a write transaction") : 0;
 }
 
+/* Start the write-back of what the commits since the last start left in
+ * the page cache, without waiting (sync_file_range WRITE): the disk then
+ * writes while the caller encodes its next step, and the fdatasync at
+ * flush/close, which alone makes them durable, has less left to do.
+ * Only after a few MiB, so that small metadata commits do not become
+ * small writes. */
+#define WRITEBACK_BYTES ((size_t)4 << 20)
+
+static void start_writeback(sr_kv *kv)
+{
+	mdb_filehandle_t fd;
+	if (kv->unflushed < WRITEBACK_BYTES)
+		return;
+	kv->unflushed = 0;
+	if (!mdb_env_get_fd(kv->env, &fd))
+		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 static int kvl_commit(sr_kv *kv)
 {
 	int rc = mdb_txn_commit(kv->wtxn);
 	kv->wtxn = NULL;
-	return rc ? lmdb_fail(kv, rc, "commit failed") : 0;
+	if (rc)
+		return lmdb_fail(kv, rc, "commit failed");
+	start_writeback(kv);
+	return 0;
 }
 
 static void kvl_abort(sr_kv *kv)
@@ -289,6 +312,7 @@ static int kvl_put(sr_kv *kv, const char *key, const void *val, size_t len)
 {
 	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
 	int rc = mdb_put(kv->wtxn, kv->dbi, &k, &v, 0);
+	kv->unflushed += len;
 	return rc ? lmdb_fail(kv, rc, key) : 0;
 }
 
@@ -299,6 +323,7 @@ static int kvl_reserve(sr_kv *kv, const char *key, size_t len, void **val)
 	if (rc)
 		return lmdb_fail(kv, rc, key);
 	*val = v.mv_data;
+	kv->unflushed += len;
 	return 0;
 }
 
