@@ -23,6 +23,11 @@ typedef struct sr_kv_ops {
 	int (*put)(sr_kv *kv, const char *key, const void *val, size_t len);
 	/* remove key (in the write batch); an absent key is no error */
 	int (*del)(sr_kv *kv, const char *key);
+	/* put a value of exactly len bytes that the caller then writes
+	 * through *val, valid until the next call on kv (LMDB: MDB_RESERVE,
+	 * the bytes go straight into the page that commit writes, one copy
+	 * less than put); NULL where a layer has none (use put) */
+	int (*reserve)(sr_kv *kv, const char *key, size_t len, void **val);
 	/* every key starting with prefix, in sorted order */
 	int (*list)(sr_kv *kv, const char *prefix,
 	            int (*fn)(const char *key, void *arg), void *arg);

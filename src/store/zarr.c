@@ -1060,6 +1060,30 @@ static int put_chunk(sr_store *st, zds *d, const char *ck, const void *src,
 	return rc;
 }
 
+/* A chunk stored raw (no codec) that is not one contiguous run of the
+ * caller's data: assembled straight into the store's page where the kv
+ * layer offers that (LMDB: MDB_RESERVE), not in z->chunk and then copied
+ * again by put. The region outside the selection is zero, as in
+ * z->chunk. */
+static int reserve_chunk(sr_store *st, const char *ck, const sr_meta *m,
+                         size_t cbytes, const void *data, const size_t *count,
+                         const size_t *cst, const size_t *sst, const size_t *n,
+                         int full)
+{
+	zarr_store *z = st->impl;
+	double t0 = sr_clock();
+	void *page;
+	int rc = z->kvo->reserve(z->kv, ck, cbytes, &page);
+	if (!rc) {
+		if (!full)
+			memset(page, 0, cbytes);
+		sr_copy_region(m->ndim, simrec_dtype_size(m->dtype), data,
+		               count, sst, page, m->chunks, cst, n);
+	}
+	st->t_write += sr_clock() - t0;
+	return rc;
+}
+
 static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
                       const size_t *start, const size_t *count,
                       const void *data)
@@ -1104,6 +1128,13 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 			if (i > 0 && n[i] != count[i])
 				contiguous = 0;
 		}
+		chunk_key(ck, sizeof ck, d, nd, idx);
+		if (!(full && contiguous) && z->kvo->reserve &&
+		    !strcmp(d->codec.cname, "none")) {
+			rc = reserve_chunk(st, ck, m, cbytes, data, count, cst,
+			                   sst, n, full);
+			continue;
+		}
 		if (full && contiguous) {
 			size_t off = 0;
 			for (int i = 0; i < nd; i++)
@@ -1115,7 +1146,6 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 			sr_copy_region(nd, isz, data, count, sst, z->chunk,
 			               m->chunks, cst, n);
 		}
-		chunk_key(ck, sizeof ck, d, nd, idx);
 		rc = put_chunk(st, d, ck, src, cbytes, isz);
 	} while (!rc && next_chunk(nd, lo, hi, idx));
 	if (!rc)
