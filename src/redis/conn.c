@@ -356,6 +356,18 @@ int sr_redis_drain(sr_redis *r)
 	while (r->pending && r->c) {
 		redisReply *x;
 		int e = sr_redis_reply(r, &x);
+		/* an EXEC's reply: a command of the transaction that failed
+		 * (redis runs the others) is this drain's failure too */
+		for (size_t i = 0;
+		     !e && x && x->type == REDIS_REPLY_ARRAY && i < x->elements;
+		     i++)
+			if (x->element[i] &&
+			    x->element[i]->type == REDIS_REPLY_ERROR)
+				e = sr_fail(r->err, SIMREC_ESERVER,
+				            "redis %s:%d: a command of a "
+				            "transaction failed: %.200s",
+				            r->host, r->port,
+				            x->element[i]->str);
 		freeReplyObject(x);
 		if (e && !rc)
 			rc = e;

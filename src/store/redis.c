@@ -1,10 +1,13 @@
 /* redis://HOST:PORT[/DB] - datasets as redis lists of chunk-row elements
- * (docs/redis-format.md). Every write is one MULTI/EXEC (a record is
- * wholly there or not at all), pipelined: replies are read at the next
- * read, flush or when 32 MB are in flight. Under simrec_record_all every
- * rank writes its own column list straight to the server (no
- * aggregation). */
+ * (docs/redis-format.md). Every change is one MULTI/EXEC that a reader
+ * sees wholly or not at all, and no transaction leaves metadata pointing
+ * at an element that is not there: an element and the row count that
+ * covers it go together, a value (simrec_set) and its metadata too.
+ * Writes are pipelined: replies are read at the next read, flush or when
+ * 32 MB are in flight. Under simrec_record_all every rank writes its own
+ * column list straight to the server (no aggregation). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,8 @@ typedef struct rstore {
 	char prefix[128];
 	size_t inflight;
 	char last_key[256]; /* named when pipelined writes fail */
+	int unacked;        /* written since the last acknowledged commit */
+	int lost;           /* a connection carrying unacked writes was lost */
 	void *cbuf;
 	size_t ccap;
 	void *tmp;
@@ -38,6 +43,10 @@ typedef struct rds {
 	char *key;
 	rlist *lists;
 	size_t nlists;
+	/* a value's metadata waits for its element: both go in one
+	 * transaction (put_element), replacing the old value at once */
+	int meta_pending, replace;
+	sr_meta meta;
 } rds;
 
 static rstore *S(sr_store *st)
@@ -111,6 +120,14 @@ static int wipe_prefix(sr_store *st)
 	rstore *s = S(st);
 	char pat[300];
 	match_pattern(pat, sizeof pat, s->prefix);
+	/* the store's markers first: a reader meanwhile finds no store
+	 * rather than one losing its keys */
+	redisReply *mx;
+	int mrc = sr_redis_cmdf(&s->r, &mx, "UNLINK %s:root %s:keys %s:groups",
+	                        s->prefix, s->prefix, s->prefix);
+	freeReplyObject(mx);
+	if (mrc)
+		return mrc;
 	char cursor[32] = "0";
 	/* bounded: 2^22 rounds of COUNT 1000 cover any real database; a
 	 * server that never returns cursor 0 cannot keep us here */
@@ -233,21 +250,39 @@ static int rs_open(sr_store *st)
 	return rc;
 }
 
+/* Every write since the last acknowledged commit acknowledged now? A
+ * connection lost while it carried unacknowledged writes fails the
+ * commit (even when those writes already failed their own call, and
+ * with the connection known dead): nothing claims durability it cannot
+ * have. With nothing written since, a dead server is no failure of the
+ * commit (the next read or write meets it). */
 static int rs_commit(sr_store *st)
 {
 	rstore *s = S(st);
 	s->inflight = 0;
 	int rc = sr_redis_drain(&s->r);
-	if (rc && s->last_key[0])
+	if (s->unacked && !s->r.c)
+		s->lost = 1;
+	if (!rc && s->lost)
+		rc = sr_fail(st->err, SIMREC_ECONN,
+		             "redis %s:%d: connection lost", s->r.host,
+		             s->r.port);
+	if (rc && s->unacked)
 		sr_fail(st->err, rc,
 		        "%s; writes since the last flush (key '%s') are not "
 		        "acknowledged",
-		        st->err->msg, s->last_key);
-	if (!rc)
+		        st->err->msg, s->last_key[0] ? s->last_key : "-");
+	if (!rc) {
 		s->last_key[0] = 0;
-	if (rc && sr_redis_lost(&s->r, rc) && s->r.reconnects)
-		sr_redis_reconnect(
-		        &s->r); /* for the next call; this one failed */
+		s->unacked = 0;
+	}
+	if (rc && sr_redis_lost(&s->r, rc) && s->r.reconnects) {
+		/* for the next call; this one reported the loss */
+		sr_err keep = *st->err;
+		if (!sr_redis_reconnect(&s->r))
+			s->lost = s->unacked = 0;
+		*st->err = keep;
+	}
 	return rc;
 }
 
@@ -263,16 +298,27 @@ static int rs_close(sr_store *st)
 }
 
 /* Before a new operation: a lost connection is re-established if the
- * URI asked for reconnect=N. */
+ * URI asked for reconnect=N (the writes it carried stay reported as
+ * lost to the next commit). */
 static int ready(sr_store *st)
 {
 	rstore *s = S(st);
+	if (!s->r.c && s->unacked)
+		s->lost = 1;
 	if (!s->r.c)
 		return s->r.reconnects ? sr_redis_reconnect(&s->r)
 		                       : sr_fail(st->err, SIMREC_ECONN,
 		                                 "redis %s:%d: connection lost",
 		                                 s->r.host, s->r.port);
 	return 0;
+}
+
+/* Before a write: from here on the commit has something to acknowledge. */
+static int write_ready(sr_store *st)
+{
+	int rc = ready(st);
+	S(st)->unacked = 1;
+	return rc;
 }
 
 /* ---- metadata ---------------------------------------------------------- */
@@ -491,10 +537,44 @@ static int set_parents(sr_store *st, const char *key)
 	return 0;
 }
 
+/* Queue (inside the caller's MULTI) the metadata of key, replacing
+ * whatever was under it: the old metadata, element list 0 and its parts
+ * go first, so a value's old element never outlives its metadata. */
+static void queue_meta(sr_store *st, const char *key, const sr_meta *m,
+                       int replace)
+{
+	rstore *s = S(st);
+	char mk[4200], dk[4200], pk[4300], sh[512], ch[512], nd[16], keys[200];
+	name(mk, sizeof mk, s, "m", key);
+	snprintf(dk, sizeof dk, "%s:d:%s:0", s->prefix, key);
+	snprintf(pk, sizeof pk, "%s:p:%s:0:0", s->prefix, key);
+	fmt_sizes(sh, sizeof sh, m->ndim, m->shape);
+	fmt_sizes(ch, sizeof ch, m->ndim, m->chunks);
+	snprintf(nd, sizeof nd, "%d", m->ndim);
+	name(keys, sizeof keys, s, "keys", "");
+	keys[strlen(keys) - 1] = 0;
+	const char *u[4] = {"UNLINK", mk, dk, pk};
+	if (replace)
+		sr_redis_append(
+		        &s->r, 4, u,
+		        (size_t[]){6, strlen(mk), strlen(dk), strlen(pk)});
+	const char *dt = simrec_dtype_name(m->dtype);
+	const char *a[12] = {"HSET",   mk, "dtype", dt,
+	                     "shape",  sh, "ndim",  nd,
+	                     "chunks", ch, "value", m->is_value ? "1" : "0"};
+	size_t l[12];
+	for (int i = 0; i < 12; i++)
+		l[i] = strlen(a[i]);
+	sr_redis_append(&s->r, 12, a, l);
+	const char *b[3] = {"SADD", keys, key};
+	sr_redis_append(&s->r, 3, b, (size_t[]){4, strlen(keys), strlen(key)});
+	set_parents(st, key);
+}
+
 static int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
+	int rc = write_ready(st);
 	if (rc)
 		return rc;
 	sr_meta old;
@@ -526,47 +606,30 @@ static int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		if (bad)
 			return r2;
 	}
-	if (st->meta_writer) {
-		char mk[4200], sh[512], ch[512], nd[16], keys[200];
-		name(mk, sizeof mk, s, "m", key);
-		fmt_sizes(sh, sizeof sh, m->ndim, m->shape);
-		fmt_sizes(ch, sizeof ch, m->ndim, m->chunks);
-		snprintf(nd, sizeof nd, "%d", m->ndim);
-		name(keys, sizeof keys, s, "keys", "");
-		keys[strlen(keys) - 1] = 0;
-		sr_redis_append(&s->r, 1, (const char *[]){"MULTI"},
-		                (size_t[]){5});
-		if (rc == 0) { /* replacing a value: drop the old lists */
-			char dk[4200];
-			name(dk, sizeof dk, s, "d", key);
-			strncat(dk, ":0", sizeof dk - strlen(dk) - 1);
-			const char *a[3] = {"UNLINK", mk, dk};
-			sr_redis_append(&s->r, 3, a,
-			                (size_t[]){6, strlen(mk), strlen(dk)});
-		}
-		const char *dt = simrec_dtype_name(m->dtype);
-		const char *a[12] = {"HSET", mk,      "dtype",
-		                     dt,     "shape", sh,
-		                     "ndim", nd,      "chunks",
-		                     ch,     "value", m->is_value ? "1" : "0"};
-		size_t l[12];
-		for (int i = 0; i < 12; i++)
-			l[i] = strlen(a[i]);
-		sr_redis_append(&s->r, 12, a, l);
-		const char *b[3] = {"SADD", keys, key};
-		sr_redis_append(&s->r, 3, b,
-		                (size_t[]){4, strlen(keys), strlen(key)});
-		set_parents(st, key);
-		sr_redis_append(&s->r, 1, (const char *[]){"EXEC"},
-		                (size_t[]){4});
-		if ((rc = sr_redis_drain(&s->r)))
-			return rc;
-	}
+	int replace = rc == 0; /* an old value under key */
 	rds *d = rds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
 	*ds = d;
-	return 0;
+	rc = 0;
+	if (st->meta_writer && m->is_value) {
+		/* written with its element (put_element): the old value
+		 * stays whole until the new one replaces it at once */
+		d->meta_pending = 1;
+		d->replace = 1; /* also a value's stale parts of a lost run */
+		d->meta = *m;
+		if (!(d->lists = calloc(1, sizeof *d->lists)))
+			return SIMREC_ENOMEM;
+		d->nlists = 1; /* list 0, emptied by the same transaction */
+	} else if (st->meta_writer) {
+		sr_redis_append(&s->r, 1, (const char *[]){"MULTI"},
+		                (size_t[]){5});
+		queue_meta(st, key, m, replace);
+		sr_redis_append(&s->r, 1, (const char *[]){"EXEC"},
+		                (size_t[]){4});
+		rc = sr_redis_drain(&s->r);
+	}
+	return rc;
 }
 
 /* Element count of the list holding columns from col0 (LLEN on first
@@ -628,9 +691,13 @@ static int put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	if (sr_grow(&s->tmp, &s->tcap, hlen + (parts ? 0 : plen)))
 		return SIMREC_ENOMEM;
 	memcpy(s->tmp, h2, hlen);
-	if (!parts)
+	if (!parts && plen)
 		memcpy((char *)s->tmp + hlen, payload, plen);
 	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	if (d->meta_pending) { /* a value: its metadata in this transaction */
+		queue_meta(st, d->key, &d->meta, d->replace);
+		d->meta_pending = 0;
+	}
 	if (parts) {
 		char pk[4300];
 		snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key,
@@ -673,11 +740,59 @@ static int put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	return rc;
 }
 
+/* Cut every column list of d to rows records (simrec_truncate, verify
+ * --repair), in one transaction that lowers the row counts before the
+ * elements past them go: no reader sees a count over missing elements.
+ * The element holding row rows-1 keeps its extra rows (never read). */
+static int cut_rows(sr_store *st, rds *d, const sr_meta *m, size_t rows)
+{
+	rstore *s = S(st);
+	char mk[4200];
+	name(mk, sizeof mk, s, "m", d->key);
+	redisReply *x;
+	const char *argv[2] = {"HGETALL", mk};
+	int rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){7, strlen(mk)});
+	if (!rc)
+		rc = sr_redis_expect_strings(&s->r, &x, "HGETALL");
+	if (rc)
+		return rc;
+	size_t keep = rows / m->chunks[0] + (rows % m->chunks[0] != 0);
+	char rv[32], kv[32];
+	snprintf(rv, sizeof rv, "%zu", rows);
+	snprintf(kv, sizeof kv, "%zu", keep ? keep - 1 : 0);
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	for (size_t i = 0; i + 1 < x->elements; i += 2) {
+		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
+		long long col, old;
+		if (strncmp(f, "rows:", 5) ||
+		    parse_num(f + 5, 0, LLONG_MAX, &col) ||
+		    parse_num(v, 0, LLONG_MAX, &old) || (size_t)old <= rows)
+			continue;
+		char lk[4300];
+		snprintf(lk, sizeof lk, "%s:d:%s:%lld", s->prefix, d->key, col);
+		const char *h[4] = {"HSET", mk, f, rv};
+		sr_redis_append(
+		        &s->r, 4, h,
+		        (size_t[]){4, strlen(mk), strlen(f), strlen(rv)});
+		/* LTRIM 1 0 empties the list */
+		const char *t[4] = {"LTRIM", lk, keep ? "0" : "1", kv};
+		sr_redis_append(&s->r, 4, t,
+		                (size_t[]){5, strlen(lk), 1, strlen(kv)});
+	}
+	freeReplyObject(x);
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	d->nlists = 0; /* element counts: asked again (LLEN) */
+	rc = sr_redis_drain(&s->r);
+	return rc ? sr_fail(st->err, rc, "%s (cutting key '%s' to %zu rows)",
+	                    st->err->msg, d->key, rows)
+	          : 0;
+}
+
 static int rs_write(sr_store *st, void *ds, const sr_meta *m,
                     const size_t *start, const size_t *count, const void *data)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
+	int rc = write_ready(st);
 	if (rc)
 		return rc;
 	size_t isz = simrec_dtype_size(m->dtype), n = 1;
@@ -686,15 +801,12 @@ static int rs_write(sr_store *st, void *ds, const sr_meta *m,
 		p.shape[i] = count[i];
 		n *= count[i];
 	}
-	if (!n) /* only the extent: a truncate, which this layout lacks */
-		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "key '%s': a redis store cannot be cut short "
-		               "(simrec_truncate / verify --repair)",
-		               ((rds *)ds)->key);
+	if (!n && !m->is_value) /* only the extent: a truncate */
+		return cut_rows(st, ds, m, m->shape[0]);
 	p.raw_bytes = n * isz;
 	const void *payload = data;
 	size_t plen = p.raw_bytes;
-	if (strcmp(st->codec.cname, "none")) {
+	if (n && strcmp(st->codec.cname, "none")) {
 		p.compressed = 1;
 		if ((rc = sr_codec_encode(&st->codec, isz, data, p.raw_bytes,
 		                          &s->cbuf, &s->ccap, &plen, st->err)))
@@ -719,7 +831,7 @@ static int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                          size_t n, const sr_blob *items)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
+	int rc = write_ready(st);
 	if (rc)
 		return rc;
 	void *enc;
@@ -1013,11 +1125,29 @@ static int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 
 /* ---- attributes and listing -------------------------------------------- */
 
+/* Is there a dataset under key (its metadata hash)? */
+static int is_dataset(sr_store *st, const char *key, int *ds)
+{
+	rstore *s = S(st);
+	char mk[4200];
+	name(mk, sizeof mk, s, "m", key);
+	redisReply *x;
+	const char *argv[2] = {"EXISTS", mk};
+	int rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){6, strlen(mk)});
+	if (!rc)
+		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "EXISTS");
+	if (!rc)
+		*ds = x->integer > 0;
+	freeReplyObject(x);
+	return rc;
+}
+
+/* The attribute, and the group its new key becomes, in one transaction. */
 static int rs_attr_set(sr_store *st, const char *key, const char *nm,
                        const simrec_attr_t *a)
 {
 	rstore *s = S(st);
-	int rc = ready(st);
+	int rc = write_ready(st), ds = 1;
 	if (rc)
 		return rc;
 	json_t *o = json_object();
@@ -1028,36 +1158,31 @@ static int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	json_decref(o);
 	if (!text)
 		return rc ? rc : SIMREC_ENOMEM;
+	/* an attribute on a new key makes it a group */
+	if (*key && (rc = is_dataset(st, key, &ds))) {
+		free(text);
+		return rc;
+	}
 	char ak[4200], g[200];
 	name(ak, sizeof ak, s, "a", key);
 	name(g, sizeof g, s, "groups", "");
 	g[strlen(g) - 1] = 0;
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
 	const char *argv[4] = {"HSET", ak, nm, text};
 	sr_redis_append(&s->r, 4, argv,
 	                (size_t[]){4, strlen(ak), strlen(nm), strlen(text)});
-	/* an attribute on a new key makes it a group */
-	if (*key) {
-		char mk[4200];
-		name(mk, sizeof mk, s, "m", key);
-		redisReply *x;
-		free(text);
-		if ((rc = sr_redis_drain(&s->r)) ||
-		    (rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s", mk)) ||
-		    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
-		                          "EXISTS")))
-			return rc;
-		int ds = x->integer > 0;
-		freeReplyObject(x);
-		if (!ds) {
-			const char *b[3] = {"SADD", g, key};
-			sr_redis_append(&s->r, 3, b,
-			                (size_t[]){4, strlen(g), strlen(key)});
-			set_parents(st, key);
-		}
-		return sr_redis_drain(&s->r);
-	}
 	free(text);
-	return sr_redis_drain(&s->r);
+	if (!ds) {
+		const char *b[3] = {"SADD", g, key};
+		sr_redis_append(&s->r, 3, b,
+		                (size_t[]){4, strlen(g), strlen(key)});
+		set_parents(st, key);
+	}
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	rc = sr_redis_drain(&s->r);
+	return rc ? sr_fail(st->err, rc, "%s (attribute '%s' of '%s')",
+	                    st->err->msg, nm, *key ? key : "/")
+	          : 0;
 }
 
 static int get_attrs(sr_store *st, const char *key, json_t **out)
