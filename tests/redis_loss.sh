@@ -1,12 +1,16 @@
 #!/bin/sh
-# The redis server is SIGKILLed mid-run; after a restart from its
-# append-only file every acknowledged record is there, intact.
+# A writer SIGKILLed mid-change leaves every dataset whole (simrec verify
+# agrees); the redis server SIGKILLed mid-run fails every later write,
+# flush and close; after a restart from its append-only file every
+# acknowledged record is there, intact.
 set -eu
-exe=$1 dir=$2 server=$3
+exe=$1 dir=$2 server=$3 cli=$4
 rm -rf "$dir"
 trap '"$server" stop "$dir"' EXIT
 "$server" start "$dir" --appendonly yes --appendfsync always
 port=$(cat "$dir/port")
+"$exe" atomic "redis://127.0.0.1:$port?prefix=atomic"
+"$cli" verify "redis://127.0.0.1:$port?prefix=atomic"
 uri="redis://127.0.0.1:$port?prefix=loss"
 "$exe" write "$uri" "$(cat "$dir/pid")"
 # restart on the same port so the URI stays valid
