@@ -72,6 +72,8 @@ typedef struct sr_uri {
 	char *vals[SR_MAX_PARAMS];
 	const char *lock; /* the ?lock= server URL, or NULL */
 	char *text;       /* the URI as written (trimmed) */
+	char *name;       /* the store in messages: the URI without its query
+	                     ("zarr:run.zarr", "redis://host:6379") */
 	char *buf;
 } sr_uri;
 

@@ -91,6 +91,10 @@ int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 		while (pl > 1 && rest[pl - 1] == '/')
 			rest[--pl] = 0;
 	}
+	u->name = strdup(u->text);
+	if (!u->name)
+		return uri_fail(u, e, SIMREC_ENOMEM, "out of memory", text);
+	u->name[strcspn(u->name, "?")] = 0;
 	u->lock = sr_uri_param(u, "lock");
 	if (u->lock && !*u->lock)
 		return uri_fail(u, e, SIMREC_EURI, "empty lock= server", text);
@@ -103,6 +107,7 @@ void sr_uri_free(sr_uri *u)
 		free(u->scheme);
 	free(u->buf);
 	free(u->text);
+	free(u->name);
 	memset(u, 0, sizeof *u);
 }
 

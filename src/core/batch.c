@@ -86,8 +86,8 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 		 * thread has its own) */
 		const sr_err *e = sr_err_target(&rec->err);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s",
-			        d->key, st->uri.scheme, st->uri.path,
+			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
+			        st->uri.name,
 			        e->msg[0] ? e->msg : simrec_strerror(rc));
 	}
 	return rc;

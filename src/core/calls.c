@@ -26,12 +26,10 @@ int sr_check_writable(simrec_t *rec, const char *key)
 		        key ? key : "(null)");
 	for (int i = 0; i < rec->nst; i++)
 		if (rec->st[i]->mode == SIMREC_MODE_READONLY)
-			return sr_fail(
-			        &rec->err, SIMREC_EREADONLY,
-			        "cannot write key '%s': store '%s:%s' is "
-			        "open read-only",
-			        key, rec->st[i]->uri.scheme,
-			        rec->st[i]->uri.path);
+			return sr_fail(&rec->err, SIMREC_EREADONLY,
+			               "cannot write key '%s': store '%s' is "
+			               "open read-only",
+			               key, rec->st[i]->uri.name);
 	return 0;
 }
 

@@ -76,8 +76,8 @@ int sr_dset_append_encoded(simrec_t *rec, sr_dset *d,
 		rc = st->ops->write_encoded(st, d->h[0], &m, n, idx, fr, lens);
 		const sr_err *e = sr_err_target(&rec->err);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "key '%s' in '%s:%s': %s",
-			        d->key, st->uri.scheme, st->uri.path,
+			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
+			        st->uri.name,
 			        e->msg[0] ? e->msg : simrec_strerror(rc));
 	}
 	if (!rc)

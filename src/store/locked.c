@@ -48,8 +48,8 @@ static int collective(const sr_store *st)
 static int lock_fail(sr_store *st, int rc)
 {
 	locked *L = st->impl;
-	return sr_fail(st->err, rc, "store '%s:%s': %s", st->uri.scheme,
-	               st->uri.path, simrec_lock_errmsg(L->lock));
+	return sr_fail(st->err, rc, "store '%s': %s", st->uri.name,
+	               simrec_lock_errmsg(L->lock));
 }
 
 static int stored_token(sr_store *st, int64_t *out)
@@ -74,10 +74,10 @@ static int fence(sr_store *st)
 	int rc = stored_token(st, &stored);
 	if (!rc && stored > L->session)
 		rc = sr_fail(st->err, SIMREC_ELOCK,
-		             "store '%s:%s': a newer writer (token %lld) took "
+		             "store '%s': a newer writer (token %lld) took "
 		             "it over; this writer (token %lld) may no longer "
 		             "write it",
-		             st->uri.scheme, st->uri.path, (long long)stored,
+		             st->uri.name, (long long)stored,
 		             (long long)L->session);
 	return rc;
 }
@@ -450,8 +450,8 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	double lease = sr_store_param_seconds(inner, "lease", 0);
 	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);
 	if (rc)
-		rc = sr_fail(e, rc, "store '%s:%s': cannot open its lock",
-		             inner->uri.scheme, inner->uri.path);
+		rc = sr_fail(e, rc, "store '%s': cannot open its lock",
+		             inner->uri.name);
 	if (!rc)
 		rc = lk_open(st);
 	if (rc) {

@@ -53,10 +53,9 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 		                                         : -1;
 	simrec_mode_t m = st->mode;
 	if ((v = sr_uri_param(u, "mode")) && parse_mode(v, &m))
-		return sr_fail(
-		        e, SIMREC_EURI,
-		        "store '%s:%s': mode must be r, w or a, not '%s'",
-		        u->scheme, u->path, v);
+		return sr_fail(e, SIMREC_EURI,
+		               "store '%s': mode must be r, w or a, not '%s'",
+		               u->name, v);
 	if (st->mode != SIMREC_MODE_READONLY)
 		st->mode = m;
 	if (st->codec.level < 0 || st->codec.level > 9 ||
@@ -65,18 +64,18 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	    st->codec.nthreads < 1 || st->codec.nthreads > 256 ||
 	    st->chunk_bytes < 1 || st->chunk_bytes > (1u << 30))
 		return sr_fail(e, SIMREC_ECONFIG,
-		               "store '%s:%s': level must be 0-9, shuffle "
+		               "store '%s': level must be 0-9, shuffle "
 		               "none/byte/bit, mode r/w/a, threads 1-256, "
 		               "chunk_bytes 1 B to 1 GiB",
-		               u->scheme, u->path);
+		               u->name);
 	if (!sr_codec_valid(st->codec.cname) &&
 	    !((!strcmp(st->codec.cname, "deflate") ||
 	       !strcmp(st->codec.cname, "lzf")) &&
 	      strcmp(u->scheme, "hdf5") == 0))
 		return sr_fail(e, SIMREC_ECONFIG,
-		               "store '%s:%s': unknown codec '%s' (lz4, "
+		               "store '%s': unknown codec '%s' (lz4, "
 		               "blosclz, lz4hc, zstd, zlib, none%s)",
-		               u->scheme, u->path, st->codec.cname,
+		               u->name, st->codec.cname,
 		               strcmp(u->scheme, "hdf5") ? ""
 		                                         : ", deflate, lzf");
 	return 0;
@@ -100,9 +99,9 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 	st->ops = sr_store_find(st->uri.scheme);
 	if (!st->ops)
 		rc = sr_fail(e, SIMREC_EURI,
-		             "store URI '%s:%s': unknown scheme '%s' (memory, "
+		             "store URI '%s': unknown scheme '%s' (memory, "
 		             "zarr, zarr+dir, hdf5, redis)",
-		             st->uri.scheme, st->uri.path, st->uri.scheme);
+		             st->uri.name, st->uri.scheme);
 	if (!rc)
 		rc = apply_params(st, o, e);
 	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])
