@@ -269,9 +269,10 @@ static int rs_commit(sr_store *st)
 		             s->r.port);
 	if (rc && s->unacked)
 		sr_fail(st->err, rc,
-		        "%s; writes since the last flush (key '%s') are not "
+		        "%s; writes since the last flush%s%s%s are not "
 		        "acknowledged",
-		        st->err->msg, s->last_key[0] ? s->last_key : "-");
+		        st->err->msg, s->last_key[0] ? " (key '" : "",
+		        s->last_key, s->last_key[0] ? "')" : "");
 	if (!rc) {
 		s->last_key[0] = 0;
 		s->unacked = 0;
