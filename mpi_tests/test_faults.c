@@ -18,6 +18,8 @@
  *       those steps are durable), and goes on recording.
  *       SIMREC_TEST_STEP_USEC paces the run: each step "computes" that
  *       long before its record_all (a run that outlives a fault).
+ *       SIMREC_TEST_EXTRA=1 adds attributes, a replaced value and
+ *       strings each step (write_extra).
  *   test_faults check URI [=N | >=N [>=M]]
  *       serial reader: every visible step of every key written above
  *       must hold exactly what was recorded (no zero-filled or torn
@@ -76,6 +78,29 @@ static void die(const char *what, simrec_t *rec, int rc)
 	MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
+/* SIMREC_TEST_EXTRA: the other kinds of change each step, independent
+ * calls whose failures are printed (a reader then checks them with
+ * simrec verify): an attribute per rank on "run/u" and on the root;
+ * rank 0 replaces the value "meta/state" and records a string. */
+static void write_extra(simrec_t *rec, long s, size_t elems, const double *u)
+{
+	char an[32], sv[64];
+	snprintf(an, sizeof an, "r%d", rank);
+	snprintf(sv, sizeof sv, "rank %d step %ld", rank, s);
+	int e1 = simrec_attr_set_int(rec, "run/u", an, s);
+	int e2 = simrec_attr_set_string(rec, "", an, sv);
+	int e3 = 0, e4 = 0;
+	if (rank == 0) {
+		size_t n = elems;
+		e3 = simrec_set(rec, "meta/state", SIMREC_FLOAT64, 1, &n, u);
+		e4 = simrec_record_bytes(rec, "log/msg", SIMREC_STRING, sv,
+		                         strlen(sv));
+	}
+	if (e1 || e2 || e3 || e4)
+		printf("rank %d step %ld extra: %d %d %d %d\n", rank, s, e1, e2,
+		       e3, e4);
+}
+
 /* One step of every key (rank 0's independent record too). */
 static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
                       size_t indep, double *u, int *indep_rc)
@@ -88,6 +113,8 @@ static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
 		rc = simrec_record_all(rec, key_name(k, name, sizeof name),
 		                       SIMREC_FLOAT64, 1, &elems, u);
 	}
+	if (!rc && getenv("SIMREC_TEST_EXTRA"))
+		write_extra(rec, s, elems, u);
 	/* independent: its status is rank 0's alone; rank 0 records on
 	 * with the others (record_all) until a collective call fails */
 	if (!rc && rank == 0 && indep && !*indep_rc) {
