@@ -232,7 +232,9 @@ SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
 /*
  * Write everything buffered and close the stores. Collective for a recorder
  * from simrec_open_comm(). Returns the first error met (those of
- * simrec_flush()); the recorder is freed in any case. Accepts NULL.
+ * simrec_flush(), with the same rule: 0 only if everything written since
+ * the last successful flush is durable); the recorder is freed in any
+ * case. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
 
@@ -244,6 +246,12 @@ SIMREC_API int simrec_close(simrec_t *rec);
  * SIMREC_ELOCK (the store was taken over by a newer writer),
  * SIMREC_ECONN, SIMREC_EREMOTE / any code a background write of a
  * collective recorder met (reported once).
+ * 0 means everything written since the last successful flush is durable.
+ * redis: SIMREC_ECONN naming the server when a write since then met a lost
+ * connection, on every later flush and at close too (with ?reconnect=N:
+ * once, later flushes cover what was written after the reconnect); with
+ * nothing written since, a server that died meanwhile fails neither flush
+ * nor close: the next read or write meets it (docs/redis-format.md).
  */
 SIMREC_API int simrec_flush(simrec_t *rec);
 
@@ -457,7 +465,8 @@ SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
 
 /* Independent, on a recorder open for writing (serial). Cuts the recorded
  * dataset of key to its first rows records (rows no more than it holds);
- * used by `simrec verify --repair` after a crash. */
+ * used by `simrec verify --repair` after a crash. Every store can (redis:
+ * one transaction, docs/redis-format.md). */
 SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
 
 /* Bytes the first store occupies on disk, or -1 if unknown (redis). */
