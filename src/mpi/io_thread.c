@@ -104,6 +104,19 @@ int sr_io_wait(simrec_t *rec)
 	return rc;
 }
 
+void sr_io_wait_buf(simrec_t *rec, const void *buf)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->has_thread || !buf)
+		return;
+	double t0 = sr_now();
+	pthread_mutex_lock(&a->mu);
+	while (a->job && a->jbuf == buf)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	a->t_wait += sr_now() - t0;
+}
+
 int sr_io_take_error(simrec_t *rec, sr_err *e)
 {
 	sr_agg *a = sr_agg_of(rec);
