@@ -285,7 +285,7 @@ static int transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
 {
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
-	int enc = seen && seen->on;
+	int enc = seen ? seen->on : 0; /* k > 1: the runs' frames */
 	if (a->shm && enc <= 1)
 		return shm_transfer(rec, seen, dt, data, bytes, out);
 	if (enc)
