@@ -5,6 +5,7 @@
 #define SIMREC_COLL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../core/recorder.h"
 
@@ -27,6 +28,22 @@ typedef struct sr_enc {
 static inline size_t sr_frames_hdr(int gsize)
 {
 	return ((size_t)gsize * 2 * sizeof(int) + 15) / 16 * 16;
+}
+
+/* A step in a shared window is complete once each of its n ranks has
+ * stored seq in its flag (release); the writer's I/O thread waits for that
+ * (acquire) before it reads the step. flags NULL: complete already. */
+typedef struct sr_ready {
+	atomic_uint *flags;
+	unsigned seq;
+	int n;
+} sr_ready;
+
+/* A shared window starts with the group's flags, padded to 64 bytes; the
+ * step buffer (raw blocks, or sr_frames_hdr and the frames) follows. */
+static inline size_t sr_shm_hdr(int gsize)
+{
+	return ((size_t)gsize * sizeof(atomic_uint) + 63) / 64 * 64;
 }
 
 typedef struct sr_agg {
@@ -60,12 +77,14 @@ typedef struct sr_agg {
 	MPI_Win win[2];
 	unsigned char *wbase[2];
 	size_t wcap;
-	int *wsizes; /* the writer's: the ranks' copy status of a step */
+	unsigned wseq; /* steps through the windows since their allocation */
+	sr_ready rdy;  /* the writer's: when the step to submit is complete */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;
 	int jenc; /* the job's buffer holds frames (sr_frames_hdr) */
 	sr_dset *jd;
 	const void *jbuf;
+	sr_ready jrdy;
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;

@@ -3,15 +3,35 @@
  * time; the caller's next submit (or any store access) waits for the
  * previous one. The thread's failures go to its own sink (a->io_err), so
  * the caller's thread may fail (and write rec->err) meanwhile. */
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/encoded.h"
 #include "coll.h"
 
-/* One job: a step of raw blocks, or of the ranks' frames. */
-static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+/* A step in a shared window: wait until every rank's block is in
+ * (src/mpi/shm.c explains the ordering). */
+static void wait_ready(const sr_ready *r)
 {
+	for (int i = 0; r->flags && i < r->n; i++)
+		for (int spin = 0;
+		     atomic_load_explicit(&r->flags[i], memory_order_acquire) !=
+		     r->seq;
+		     spin++)
+			if (spin > 100)
+				nanosleep(&(struct timespec){.tv_nsec = 20000},
+				          NULL);
+			else
+				sched_yield();
+}
+
+/* One job: a step of raw blocks, or of the ranks' frames. */
+static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
+                  const sr_ready *r)
+{
+	wait_ready(r);
 	if (!enc)
 		return sr_dset_append(rec, d, buf);
 	const int *sizes = buf;
@@ -36,7 +56,7 @@ static void *io_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		a->io_err.msg[0] = 0;
 		double t0 = sr_now();
-		int rc = append(rec, a->jd, a->jbuf, a->jenc);
+		int rc = append(rec, a->jd, a->jbuf, a->jenc, &a->jrdy);
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
@@ -163,7 +183,7 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	sr_agg *a = sr_agg_of(rec);
 	if (!a->has_thread) {
 		double t0 = sr_now();
-		int rc = append(rec, d, buf, enc);
+		int rc = append(rec, d, buf, enc, &a->rdy);
 		a->t_io += sr_now() - t0;
 		if (rc && d->agg)
 			d->broken = 1;
@@ -178,6 +198,7 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	a->jd = d;
 	a->jbuf = buf;
 	a->jenc = enc;
+	a->jrdy = a->rdy;
 	a->job = 1;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);

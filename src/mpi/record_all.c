@@ -236,45 +236,49 @@ static int check_encoding(simrec_t *rec, sr_dset *d, const sr_enc *e)
 
 /* The step into the shared window of buffer cur (shm.c): every rank
  * copies its block, or compresses it straight into its slot of
- * sr_encoded_bound(bytes) bytes, in parallel; the gather of the ranks'
- * lengths tells the writer that the step is complete. A failed encoding
- * sends -1: the writer refuses the step, a later call reports it. */
+ * sr_encoded_bound(bytes) bytes, in parallel, then raises its flag; the
+ * writer's I/O thread waits for the flags, not the writer. A failed
+ * encoding sends size -1: the writer refuses the step, a later call
+ * reports it. */
 static int shm_transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
                         const void *data, size_t bytes,
                         const unsigned char **out)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int enc = seen && seen->on;
-	size_t bound = sr_encoded_bound(bytes), hdr = sr_frames_hdr(a->gsize);
+	size_t bound = sr_encoded_bound(bytes), hdr = sr_frames_hdr(a->gsize),
+	       fl = sr_shm_hdr(a->gsize);
 	/* the same outcome on the group's ranks: none touches a window */
-	int rc = sr_shm_reserve(rec, frames_need(a, bytes));
+	int rc = sr_shm_reserve(rec, fl + frames_need(a, bytes));
 	if (rc)
 		return rc;
-	int b = a->cur, len = (int)bytes;
-	unsigned char *base = a->wbase[b];
+	int b = a->cur;
+	unsigned seq = ++a->wseq; /* the same on the group's ranks */
+	atomic_uint *flags = (atomic_uint *)(void *)a->wbase[b];
+	unsigned char *step = a->wbase[b] + fl;
 	MPI_Win_sync(a->win[b]); /* after the agreement: buffer b is free */
 	if (!enc) {
-		memcpy(base + (size_t)a->grank * bytes, data, bytes);
+		memcpy(step + (size_t)a->grank * bytes, data, bytes);
 	} else {
 		double t0 = sr_now();
-		void *slot = base + hdr + (size_t)a->grank * bound;
+		void *slot = step + hdr + (size_t)a->grank * bound;
 		size_t cap = bound, elen = 0;
-		len = sr_encode_block(&seen->c, simrec_dtype_size(dt), data,
-		                      bytes, &slot, &cap, &elen, &rec->err)
-		              ? -1
-		              : (int)elen; /* cap = bound: never reallocated */
+		int *sizes = (int *)(void *)step;
+		sizes[a->grank] =
+		        sr_encode_block(&seen->c, simrec_dtype_size(dt), data,
+		                        bytes, &slot, &cap, &elen, &rec->err)
+		                ? -1
+		                : (int)elen; /* cap = bound: not reallocated */
+		if (a->is_writer) /* the offsets (ints: decide_encoding) */
+			for (int i = 0; i < a->gsize; i++)
+				sizes[a->gsize + i] = (int)((size_t)i * bound);
 		a->t_encode += sr_now() - t0;
 	}
-	MPI_Win_sync(a->win[b]); /* the block is out before the gather */
-	int *sizes = enc ? (int *)(void *)base : a->wsizes;
-	MPI_Gather(&len, 1, MPI_INT, a->is_writer ? sizes : NULL, 1, MPI_INT, 0,
-	           a->group);
-	if (!a->is_writer)
-		return 0;
-	MPI_Win_sync(a->win[b]); /* every rank's block is in */
-	for (int i = 0; enc && i < a->gsize; i++)
-		sizes[a->gsize + i] = (int)((size_t)i * bound); /* displs */
-	*out = base;
+	atomic_store_explicit(&flags[a->grank], seq, memory_order_release);
+	if (a->is_writer) {
+		a->rdy = (sr_ready){.flags = flags, .seq = seq, .n = a->gsize};
+		*out = step;
+	}
 	return 0;
 }
 
@@ -286,6 +290,7 @@ static int transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
 	int enc = seen ? seen->on : 0; /* k > 1: the runs' frames */
+	memset(&a->rdy, 0, sizeof a->rdy);
 	if (a->shm && enc <= 1)
 		return shm_transfer(rec, seen, dt, data, bytes, out);
 	if (enc)
@@ -456,8 +461,11 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	/* buffer cur is free once the writer enters the agreement: its I/O
 	 * thread no longer reads it (shm.c relies on this) */
 	if (a->is_writer)
-		sr_io_wait_buf(rec, shm ? (const void *)a->wbase[a->cur]
-		                        : (const void *)a->slot[a->cur].buf);
+		sr_io_wait_buf(rec,
+		               !shm ? a->slot[a->cur].buf
+		               : a->wbase[a->cur]
+		                       ? a->wbase[a->cur] + sr_shm_hdr(a->gsize)
+		                       : NULL);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
 	int rc = sr_agree_step(rec, key, dt, ndim, shape, local,

@@ -10,21 +10,24 @@
  * the group, at the first step that needs more.
  *
  * Ordering between processes (the MPI-3 shared memory model, unified
- * window): every rank holds a passive epoch on both windows from their
- * allocation on (MPI_Win_lock_all), and brackets its accesses of a step
- * with MPI_Win_sync (a full memory barrier) around the MPI calls that
- * order them:
- *   - a rank writes its block of buffer b only after the step's agreement
- *     (MPI_Allreduce over the recorder's communicator), which the writer
- *     enters only after its I/O thread finished the job that read buffer b
- *     (sr_io_wait_buf; the thread's reads end before it releases the
- *     mutex the writer's thread then takes): write after read;
- *   - the writer reads buffer b (its I/O thread, started after the
- *     submit) only after the gather of every rank's frame size (or copy
- *     status), which each rank sends after its block is written and
- *     synced: read after write.
- * TSan sees neither (the ranks are processes); the I/O thread itself only
- * reads memory and calls no MPI. */
+ * window; every rank holds a passive epoch on both windows from their
+ * allocation on, MPI_Win_lock_all):
+ *   - write after read: a rank writes its block of buffer b only after
+ *     the step's agreement (MPI_Allreduce over the recorder's
+ *     communicator) and an MPI_Win_sync (a full memory barrier); the
+ *     writer enters that agreement only after its I/O thread finished the
+ *     job that read buffer b (sr_io_wait_buf: the thread's reads end
+ *     before it releases the mutex the writer's thread then takes);
+ *   - read after write: no MPI call. Each rank, after writing its block
+ *     (and, for frames, its size in the header), stores the step's
+ *     sequence number in its flag of the window with release order (C11
+ *     atomics, lock-free and so address-free: valid between processes);
+ *     the writer's I/O thread loads every flag with acquire order and
+ *     reads the step only when all carry the number (sr_ready). So the
+ *     writer returns as soon as its own block is in: it never waits for
+ *     the other ranks' copies, nor they for the disk.
+ * TSan sees none of this (the ranks are processes); the I/O thread only
+ * reads the window and calls no MPI. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,18 +57,14 @@ void sr_shm_setup(simrec_t *rec)
 	/* the same answer on every rank of the group: nsize == gsize holds
 	 * on all of them or on none, and the rest is the same everywhere */
 	int ok = nsize == a->gsize && !shm_disabled() && !a->collective;
-	int *sizes = ok ? malloc((size_t)a->gsize * sizeof *sizes) : NULL;
-	ok = ok && sizes;
 	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->group);
 	if (!ok) {
-		free(sizes);
 		MPI_Comm_free(&node);
 		return;
 	}
 	/* a window that cannot be allocated is a status, not an abort */
 	MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
 	a->shmcomm = node;
-	a->wsizes = sizes;
 	a->win[0] = a->win[1] = MPI_WIN_NULL;
 	a->shm = 1;
 }
@@ -99,6 +98,10 @@ static int alloc_window(sr_agg *a, size_t need, int i)
 		return -1;
 	a->wbase[i] = p;
 	MPI_Win_lock_all(MPI_MODE_NOCHECK, a->win[i]);
+	if (a->is_writer) /* no step yet: before the agreement below */
+		for (int r = 0; r < a->gsize; r++)
+			atomic_init((atomic_uint *)p + r, 0);
+	MPI_Win_sync(a->win[i]);
 	return 0;
 }
 
@@ -116,6 +119,7 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->shmcomm);
 	if (ok) {
 		a->wcap = need;
+		a->wseq = 0;
 		return 0;
 	}
 	/* from now on this group gathers (the same on all its ranks) */
@@ -135,6 +139,4 @@ void sr_shm_free(sr_agg *a)
 		return;
 	free_windows(a);
 	MPI_Comm_free(&a->shmcomm);
-	free(a->wsizes);
-	a->wsizes = NULL;
 }
