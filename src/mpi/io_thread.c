@@ -3,7 +3,6 @@
  * time; the caller's next submit (or any store access) waits for the
  * previous one. The thread's failures go to its own sink (a->io_err), so
  * the caller's thread may fail (and write rec->err) meanwhile. */
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -12,19 +11,19 @@
 #include "coll.h"
 
 /* A step in a shared window: wait until every rank's block is in
- * (src/mpi/shm.c explains the ordering). */
+ * (src/mpi/shm.c explains the ordering). The ranks may still be
+ * compressing, on the cores this thread would take: sleep, backing off
+ * up to 1 ms (the write then starts that much later, inside the compute
+ * phase it overlaps). */
 static void wait_ready(const sr_ready *r)
 {
+	long ns = 10000;
 	for (int i = 0; r->flags && i < r->n; i++)
-		for (int spin = 0;
-		     atomic_load_explicit(&r->flags[i], memory_order_acquire) !=
-		     r->seq;
-		     spin++)
-			if (spin > 100)
-				nanosleep(&(struct timespec){.tv_nsec = 20000},
-				          NULL);
-			else
-				sched_yield();
+		while (atomic_load_explicit(&r->flags[i],
+		                            memory_order_acquire) != r->seq) {
+			nanosleep(&(struct timespec){.tv_nsec = ns}, NULL);
+			ns = ns < 1000000 ? 2 * ns : ns;
+		}
 }
 
 /* One job: a step of raw blocks, or of the ranks' frames. */
