@@ -8,12 +8,14 @@
  *   2. one MPI_Allreduce agrees on the key, dtype, shape and any failure
  *      (agree.c), so every rank returns the same status;
  *   3. queued independent calls travel to the writers (deferred.c);
- *   4. the group's arrays are gathered onto the writer straight from the
- *      callers' buffers (MPI_Gather: they are free at return);
- *   5. the writer hands the gathered step to its I/O thread (io_thread.c)
- *      and returns: the file I/O of step k runs while step k+1 is
- *      computed and gathered into the other buffer. Two step buffers on
- *      the writer bound the memory; the other ranks keep none.
+ *   4. the step reaches the writer: when the group shares memory every
+ *      rank copies (or compresses) its block into the writer's shared
+ *      window itself (shm.c), else the arrays are gathered straight from
+ *      the callers' buffers (MPI_Gather); they are free at return;
+ *   5. the writer hands the step to its I/O thread (io_thread.c) and
+ *      returns: the file I/O of step k runs while step k+1 is computed
+ *      and moved into the other buffer. Two step buffers on the writer
+ *      bound the memory; the other ranks keep none.
  * Writers of a store that does collective I/O (parallel HDF5 with M > 1)
  * write in the calling thread instead, since the I/O itself calls MPI.
  * The first step of a key also agrees on the writers' creation of its
@@ -235,14 +237,13 @@ static int check_encoding(simrec_t *rec, sr_dset *d, const sr_enc *e)
 }
 
 /* The step into the shared window of buffer cur (shm.c): every rank
- * copies its block, or compresses it straight into its slot of
- * sr_encoded_bound(bytes) bytes, in parallel, then raises its flag; the
- * writer's I/O thread waits for the flags, not the writer. A failed
- * encoding sends size -1: the writer refuses the step, a later call
- * reports it. */
-static int shm_transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
-                        const void *data, size_t bytes,
-                        const unsigned char **out)
+ * copies its block, or the frame it compressed before the agreement
+ * (encode_step: the ranks compress as they arrive, not all at once after
+ * it, and a failure fails the step on every rank), into its place, in
+ * parallel, then raises its flag; the writer's I/O thread waits for the
+ * flags, not the writer. */
+static int shm_transfer(simrec_t *rec, const sr_enc *seen, const void *data,
+                        size_t bytes, const unsigned char **out)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int enc = seen && seen->on;
@@ -259,20 +260,13 @@ static int shm_transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
 	MPI_Win_sync(a->win[b]); /* after the agreement: buffer b is free */
 	if (!enc) {
 		memcpy(step + (size_t)a->grank * bytes, data, bytes);
-	} else {
-		double t0 = sr_now();
-		void *slot = step + hdr + (size_t)a->grank * bound;
-		size_t cap = bound, elen = 0;
+	} else { /* elen <= bound: the frame of a bytes-long block */
 		int *sizes = (int *)(void *)step;
-		sizes[a->grank] =
-		        sr_encode_block(&seen->c, simrec_dtype_size(dt), data,
-		                        bytes, &slot, &cap, &elen, &rec->err)
-		                ? -1
-		                : (int)elen; /* cap = bound: not reallocated */
+		memcpy(step + hdr + (size_t)a->grank * bound, a->ebuf, a->elen);
+		sizes[a->grank] = (int)a->elen;
 		if (a->is_writer) /* the offsets (ints: decide_encoding) */
 			for (int i = 0; i < a->gsize; i++)
 				sizes[a->gsize + i] = (int)((size_t)i * bound);
-		a->t_encode += sr_now() - t0;
 	}
 	atomic_store_explicit(&flags[a->grank], seq, memory_order_release);
 	if (a->is_writer) {
@@ -284,15 +278,15 @@ static int shm_transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
 
 /* The step onto the writer: through the shared window, or gathered into
  * the writer's step buffer (raw blocks, or the frames). */
-static int transfer(simrec_t *rec, const sr_enc *seen, simrec_dtype_t dt,
-                    const void *data, size_t bytes, const unsigned char **out)
+static int transfer(simrec_t *rec, const sr_enc *seen, const void *data,
+                    size_t bytes, const unsigned char **out)
 {
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
 	int enc = seen ? seen->on : 0; /* k > 1: the runs' frames */
 	memset(&a->rdy, 0, sizeof a->rdy);
 	if (a->shm && enc <= 1)
-		return shm_transfer(rec, seen, dt, data, bytes, out);
+		return shm_transfer(rec, seen, data, bytes, out);
 	if (enc)
 		gather_frames(a, s);
 	else
@@ -315,7 +309,7 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	memset(&e, 0, sizeof e);
 	double t0 = sr_now();
 	const unsigned char *buf = NULL;
-	int xrc = transfer(rec, seen, dt, data, bytes, &buf);
+	int xrc = transfer(rec, seen, data, bytes, &buf);
 	a->t_gather += sr_now() - t0;
 	if (a->is_writer) {
 		sr_dset *d = NULL;
@@ -454,7 +448,7 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	/* every rank compresses its own block (before the agreement, so
 	 * that a failure fails every rank); chunks of several blocks after
 	 * it (encode_run) */
-	if (!local && enc == 1 && !shm)
+	if (!local && enc == 1)
 		local = encode_step(rec, e, dt, data, bytes);
 	if (!local && enc > 1)
 		local = prepare_run(rec, enc, bytes);
