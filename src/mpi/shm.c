@@ -114,8 +114,11 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 	if (a->is_writer)
 		sr_io_wait(rec);
 	free_windows(a);
-	int ok = need <= (size_t)PTRDIFF_MAX && !alloc_window(a, need, 0) &&
-	         !alloc_window(a, need, 1);
+	/* both allocations are collective: every rank makes both calls */
+	int ok = need <= (size_t)PTRDIFF_MAX;
+	int r0 = ok ? alloc_window(a, need, 0) : -1;
+	int r1 = ok ? alloc_window(a, need, 1) : -1;
+	ok = ok && !r0 && !r1;
 	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->shmcomm);
 	if (ok) {
 		a->wcap = need;
