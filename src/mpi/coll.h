@@ -5,6 +5,7 @@
 #define SIMREC_COLL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "../core/recorder.h"
 
@@ -27,6 +28,22 @@ typedef struct sr_enc {
 static inline size_t sr_frames_hdr(int gsize)
 {
 	return ((size_t)gsize * 2 * sizeof(int) + 15) / 16 * 16;
+}
+
+/* A step in a shared window is complete once each of its n ranks has
+ * stored seq in its flag (release); the writer's I/O thread waits for that
+ * (acquire) before it reads the step. flags NULL: complete already. */
+typedef struct sr_ready {
+	atomic_uint *flags;
+	unsigned seq;
+	int n;
+} sr_ready;
+
+/* A shared window starts with the group's flags, padded to 64 bytes; the
+ * step buffer (raw blocks, or sr_frames_hdr and the frames) follows. */
+static inline size_t sr_shm_hdr(int gsize)
+{
+	return ((size_t)gsize * sizeof(atomic_uint) + 63) / 64 * 64;
 }
 
 typedef struct sr_agg {
@@ -53,11 +70,21 @@ typedef struct sr_agg {
 	unsigned char *kbuf;
 	size_t kcap;
 	int *counts, *displs; /* rank 0: bytes queued per rank, offsets */
+	/* node-local shared step buffers (shm.c): on when the whole group
+	 * shares memory; two windows of wcap bytes, the writer's memory */
+	int shm;
+	MPI_Comm shmcomm;
+	MPI_Win win[2];
+	unsigned char *wbase[2];
+	size_t wcap;
+	unsigned wseq; /* steps through the windows since their allocation */
+	sr_ready rdy;  /* the writer's: when the step to submit is complete */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;
 	int jenc; /* the job's buffer holds frames (sr_frames_hdr) */
 	sr_dset *jd;
 	const void *jbuf;
+	sr_ready jrdy;
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -80,10 +107,20 @@ unsigned sr_store_list_flags(const sr_uri_list *l);
 int sr_group_size(simrec_t *rec, unsigned flags, size_t *g);
 int sr_check_one_node(simrec_t *rec);
 
+/* shm.c: node-local shared-memory step buffers. */
+/* Collective over the group: sets a->shm when its ranks share memory. */
+void sr_shm_setup(simrec_t *rec);
+/* Collective over the group: both windows hold need bytes; a failure
+ * (the same on the group's ranks) turns the group back to the gather. */
+int sr_shm_reserve(simrec_t *rec, size_t need);
+void sr_shm_free(sr_agg *a);
+
 /* io_thread.c: the writer's background appends. */
 int sr_io_start(simrec_t *rec);
 void sr_io_stop(simrec_t *rec);
 int sr_io_wait(simrec_t *rec);
+/* wait until no background write reads buf */
+void sr_io_wait_buf(simrec_t *rec, const void *buf);
 /* the first background failure, reported once: cleared when taken */
 int sr_io_take_error(simrec_t *rec, sr_err *e);
 /* the same without waiting for a write under way (reported later) */

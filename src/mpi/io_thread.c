@@ -5,13 +5,32 @@
  * the caller's thread may fail (and write rec->err) meanwhile. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/encoded.h"
 #include "coll.h"
 
-/* One job: a step of raw blocks, or of the ranks' frames. */
-static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+/* A step in a shared window: wait until every rank's block is in
+ * (src/mpi/shm.c explains the ordering). The ranks may still be
+ * compressing, on the cores this thread would take: sleep, backing off
+ * up to 1 ms (the write then starts that much later, inside the compute
+ * phase it overlaps). */
+static void wait_ready(const sr_ready *r)
 {
+	long ns = 10000;
+	for (int i = 0; r->flags && i < r->n; i++)
+		while (atomic_load_explicit(&r->flags[i],
+		                            memory_order_acquire) != r->seq) {
+			nanosleep(&(struct timespec){.tv_nsec = ns}, NULL);
+			ns = ns < 1000000 ? 2 * ns : ns;
+		}
+}
+
+/* One job: a step of raw blocks, or of the ranks' frames. */
+static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
+                  const sr_ready *r)
+{
+	wait_ready(r);
 	if (!enc)
 		return sr_dset_append(rec, d, buf);
 	const int *sizes = buf;
@@ -36,7 +55,7 @@ static void *io_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		a->io_err.msg[0] = 0;
 		double t0 = sr_now();
-		int rc = append(rec, a->jd, a->jbuf, a->jenc);
+		int rc = append(rec, a->jd, a->jbuf, a->jenc, &a->jrdy);
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
@@ -104,6 +123,19 @@ int sr_io_wait(simrec_t *rec)
 	return rc;
 }
 
+void sr_io_wait_buf(simrec_t *rec, const void *buf)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!a->has_thread || !buf)
+		return;
+	double t0 = sr_now();
+	pthread_mutex_lock(&a->mu);
+	while (a->job && a->jbuf == buf)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	a->t_wait += sr_now() - t0;
+}
+
 int sr_io_take_error(simrec_t *rec, sr_err *e)
 {
 	sr_agg *a = sr_agg_of(rec);
@@ -150,7 +182,7 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	sr_agg *a = sr_agg_of(rec);
 	if (!a->has_thread) {
 		double t0 = sr_now();
-		int rc = append(rec, d, buf, enc);
+		int rc = append(rec, d, buf, enc, &a->rdy);
 		a->t_io += sr_now() - t0;
 		if (rc && d->agg)
 			d->broken = 1;
@@ -165,6 +197,7 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	a->jd = d;
 	a->jbuf = buf;
 	a->jenc = enc;
+	a->jrdy = a->rdy;
 	a->job = 1;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);

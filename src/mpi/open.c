@@ -24,6 +24,7 @@ static int make_groups(simrec_t *rec, const sr_uri_list *l)
 	MPI_Comm_split(rec->comm, a->is_writer ? 0 : MPI_UNDEFINED, rec->rank,
 	               &a->writers);
 	a->collective = (flags & SR_STORE_COLLECTIVE) && a->ngroups > 1;
+	sr_shm_setup(rec);
 	if (rec->rank == 0) {
 		a->counts = malloc((size_t)rec->size * sizeof *a->counts);
 		a->displs = malloc((size_t)rec->size * sizeof *a->displs);
@@ -97,7 +98,8 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 	}
 	rec->coll_state = a;
 	rec->coll = sr_coll_table();
-	a->group = a->writers = MPI_COMM_NULL;
+	a->group = a->writers = a->shmcomm = MPI_COMM_NULL;
+	a->win[0] = a->win[1] = MPI_WIN_NULL;
 	sr_uri_list l;
 	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
 	                       &rec->err);

@@ -8,12 +8,14 @@
  *   2. one MPI_Allreduce agrees on the key, dtype, shape and any failure
  *      (agree.c), so every rank returns the same status;
  *   3. queued independent calls travel to the writers (deferred.c);
- *   4. the group's arrays are gathered onto the writer straight from the
- *      callers' buffers (MPI_Gather: they are free at return);
- *   5. the writer hands the gathered step to its I/O thread (io_thread.c)
- *      and returns: the file I/O of step k runs while step k+1 is
- *      computed and gathered into the other buffer. Two step buffers on
- *      the writer bound the memory; the other ranks keep none.
+ *   4. the step reaches the writer: when the group shares memory every
+ *      rank copies (or compresses) its block into the writer's shared
+ *      window itself (shm.c), else the arrays are gathered straight from
+ *      the callers' buffers (MPI_Gather); they are free at return;
+ *   5. the writer hands the step to its I/O thread (io_thread.c) and
+ *      returns: the file I/O of step k runs while step k+1 is computed
+ *      and moved into the other buffer. Two step buffers on the writer
+ *      bound the memory; the other ranks keep none.
  * Writers of a store that does collective I/O (parallel HDF5 with M > 1)
  * write in the calling thread instead, since the I/O itself calls MPI.
  * The first step of a key also agrees on the writers' creation of its
@@ -234,27 +236,86 @@ static int check_encoding(simrec_t *rec, sr_dset *d, const sr_enc *e)
 	               d->key);
 }
 
-/* Gather the step onto the writer, which writes it (in the background). */
+/* The step into the shared window of buffer cur (shm.c): every rank
+ * copies its block, or the frame it compressed before the agreement
+ * (encode_step: the ranks compress as they arrive, not all at once after
+ * it, and a failure fails the step on every rank), into its place, in
+ * parallel, then raises its flag; the writer's I/O thread waits for the
+ * flags, not the writer. */
+static int shm_transfer(simrec_t *rec, const sr_enc *seen, const void *data,
+                        size_t bytes, const unsigned char **out)
+{
+	sr_agg *a = sr_agg_of(rec);
+	int enc = seen && seen->on;
+	size_t bound = sr_encoded_bound(bytes), hdr = sr_frames_hdr(a->gsize),
+	       fl = sr_shm_hdr(a->gsize);
+	/* the same outcome on the group's ranks: none touches a window */
+	int rc = sr_shm_reserve(rec, fl + frames_need(a, bytes));
+	if (rc)
+		return rc;
+	int b = a->cur;
+	unsigned seq = ++a->wseq; /* the same on the group's ranks */
+	atomic_uint *flags = (atomic_uint *)(void *)a->wbase[b];
+	unsigned char *step = a->wbase[b] + fl;
+	MPI_Win_sync(a->win[b]); /* after the agreement: buffer b is free */
+	if (!enc) {
+		memcpy(step + (size_t)a->grank * bytes, data, bytes);
+	} else { /* elen <= bound: the frame of a bytes-long block */
+		int *sizes = (int *)(void *)step;
+		memcpy(step + hdr + (size_t)a->grank * bound, a->ebuf, a->elen);
+		sizes[a->grank] = (int)a->elen;
+		if (a->is_writer) /* the offsets (ints: decide_encoding) */
+			for (int i = 0; i < a->gsize; i++)
+				sizes[a->gsize + i] = (int)((size_t)i * bound);
+	}
+	atomic_store_explicit(&flags[a->grank], seq, memory_order_release);
+	if (a->is_writer) {
+		a->rdy = (sr_ready){.flags = flags, .seq = seq, .n = a->gsize};
+		*out = step;
+	}
+	return 0;
+}
+
+/* The step onto the writer: through the shared window, or gathered into
+ * the writer's step buffer (raw blocks, or the frames). */
+static int transfer(simrec_t *rec, const sr_enc *seen, const void *data,
+                    size_t bytes, const unsigned char **out)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_slot *s = &a->slot[a->cur];
+	int enc = seen ? seen->on : 0; /* k > 1: the runs' frames */
+	memset(&a->rdy, 0, sizeof a->rdy);
+	if (a->shm && enc <= 1)
+		return shm_transfer(rec, seen, data, bytes, out);
+	if (enc)
+		gather_frames(a, s);
+	else
+		MPI_Gather(data, (int)bytes, MPI_BYTE,
+		           a->is_writer ? s->buf : NULL, (int)bytes, MPI_BYTE,
+		           0, a->group);
+	*out = s->buf;
+	return 0;
+}
+
+/* Move the step onto the writer, which writes it (in the background). */
 static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
                             int ndim, const size_t *shape, const void *data,
                             size_t bytes)
 {
 	sr_agg *a = sr_agg_of(rec);
-	sr_slot *s = &a->slot[a->cur];
 	const sr_enc *seen = key_seen(a, key);
 	int rc = 0, first = !seen, enc = seen && seen->on;
 	sr_enc e;
 	memset(&e, 0, sizeof e);
 	double t0 = sr_now();
+	const unsigned char *buf = NULL;
+	int xrc = transfer(rec, seen, data, bytes, &buf);
+	a->t_gather += sr_now() - t0;
 	if (a->is_writer) {
-		if (enc)
-			gather_frames(a, s);
-		else
-			MPI_Gather(data, (int)bytes, MPI_BYTE, s->buf,
-			           (int)bytes, MPI_BYTE, 0, a->group);
-		a->t_gather += sr_now() - t0;
 		sr_dset *d = NULL;
 		rc = writer_dset(rec, key, dt, ndim, shape, first, &d);
+		if (xrc)
+			rc = xrc;
 		if (first)
 			rc = sr_agree_status(rec, rc);
 		if (!rc && first)
@@ -262,18 +323,12 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		if (!rc && enc)
 			rc = check_encoding(rec, d, seen);
 		if (!rc)
-			sr_io_submit(rec, d, s->buf, enc);
+			sr_io_submit(rec, d, buf, enc);
 		else if (!first)
 			sr_io_fail(rec, rc); /* reported by the next call */
 		if (!first)
 			rc = 0;
 	} else {
-		if (enc)
-			gather_frames(a, s);
-		else
-			MPI_Gather(data, (int)bytes, MPI_BYTE, NULL, 0,
-			           MPI_BYTE, 0, a->group);
-		a->t_gather += sr_now() - t0;
 		if (first)
 			rc = sr_agree_status(rec, 0);
 		if (!rc && first)
@@ -385,8 +440,8 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (!local)
 		local = sr_io_take_done_error(rec, &rec->err);
 	const sr_enc *e = local ? NULL : key_seen(a, key);
-	int enc = e ? e->on : 0;
-	if (!local)
+	int enc = e ? e->on : 0, shm = a->shm && enc <= 1;
+	if (!local && !shm)
 		local = prepare_slot(rec, !a->is_writer ? bytes
 		                          : enc         ? frames_need(a, bytes)
 		                                : bytes * (size_t)a->gsize);
@@ -397,6 +452,14 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		local = encode_step(rec, e, dt, data, bytes);
 	if (!local && enc > 1)
 		local = prepare_run(rec, enc, bytes);
+	/* buffer cur is free once the writer enters the agreement: its I/O
+	 * thread no longer reads it (shm.c relies on this) */
+	if (a->is_writer)
+		sr_io_wait_buf(rec,
+		               !shm ? a->slot[a->cur].buf
+		               : a->wbase[a->cur]
+		                       ? a->wbase[a->cur] + sr_shm_hdr(a->gsize)
+		                       : NULL);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
 	int rc = sr_agree_step(rec, key, dt, ndim, shape, local,
@@ -504,7 +567,7 @@ static int coll_flush(simrec_t *rec)
 static void print_summary(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	enum { N = 10 };
+	enum { N = 11 };
 	double v[N] = {(double)rec->bytes_in,
 	               rec->t_in,
 	               a->t_io,
@@ -514,7 +577,8 @@ static void print_summary(simrec_t *rec)
 	               (double)a->is_writer,
 	               a->t_encode,
 	               0,
-	               0};
+	               0,
+	               (double)(a->is_writer && a->shm)};
 	/* the writers' stores: compressing, writing, making durable (and
 	 * every rank compressing its own block: src/core/encoded.h) */
 	for (int k = 0; a->is_writer && k < rec->nst; k++) {
@@ -536,10 +600,13 @@ static void print_summary(simrec_t *rec)
 	        "the I/O thread %.3f s (max over ranks)\n"
 	        "  writer I/O time %.3f s max; %.1f MB/s aggregate\n"
 	        "    of which encode %.3f s, write %.3f s, sync %.3f s (max "
-	        "over writers; encode: over ranks)\n",
+	        "over writers; encode: over ranks)\n"
+	        "  steps reach the writer through shared memory in %d of %d "
+	        "group(s), by MPI_Gather in the others\n",
 	        rec->size, a->ngroups, sum[0] / 1e6, mn[0] / 1e6, mx[0] / 1e6,
 	        mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
-	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9]);
+	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9],
+	        (int)sum[10], a->ngroups);
 }
 
 static int coll_close(simrec_t *rec)
@@ -558,6 +625,7 @@ static void agg_free(simrec_t *rec)
 	if (!a)
 		return;
 	sr_io_stop(rec);
+	sr_shm_free(a);
 	for (int i = 0; i < 2; i++)
 		free(a->slot[i].buf);
 	free(a->pend);
