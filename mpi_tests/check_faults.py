@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Reads test_faults' keys ("run/u", "run/u1", ..., "indep/e") with
 zarr-python or h5py alone: every visible step must hold what was recorded
-(no zero-filled or torn rank).
+(no zero-filled or torn rank); "meta/state", if there, must be
+one step's value (SIMREC_TEST_SET).
 usage: check_faults.py zarr|zarr+dir|hdf5 PATH [=N]
 prints "steps S torn T max M keys K" as test_faults check does (S the
 fewest steps of a key, M the most); exits 1 if a step is torn or S
@@ -53,6 +54,11 @@ if "run" in f and "u" in f["run"]:
         keys.append(("indep/e", -1))
 steps = [f[name].shape[0] for name, _ in keys]
 torn = sum(torn_steps(f[name][...], k) for name, k in keys)
+if "meta" in f and "state" in f["meta"]:  # SIMREC_TEST_SET: one step's value
+    v = f["meta/state"][...]
+    s = np.full(v.shape, int((v[0] - 1.0) // 1e4))
+    i = np.arange(v.shape[0])
+    torn += int(np.any(v != value(s, np.zeros_like(i), i, -2)))
 lo, hi = (min(steps), max(steps)) if steps else (0, 0)
 print(f"steps {lo} torn {torn} max {hi} keys {len(keys)}")
 bad = torn > 0

@@ -65,6 +65,7 @@ for spec in "$@"; do
 		[ "$code" != 0 ] && [ "$code" != 124 ] &&
 			bad "a process crashed or failed: $(echo "$out" | grep -m3 -i 'signal\|abort\|rank [0-9]*:')"
 		echo "$out" | grep 'differs' && bad "the ranks' statuses differ"
+		echo "$out" | grep 'broken store:' && bad "a write on a broken store did not fail"
 		case $msg in
 		*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
 		*) bad "the cause or the path is not named" ;;

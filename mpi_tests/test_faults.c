@@ -18,8 +18,20 @@
  *       those steps are durable), and goes on recording.
  *       SIMREC_TEST_STEP_USEC paces the run: each step "computes" that
  *       long before its record_all (a run that outlives a fault).
- *       SIMREC_TEST_EXTRA=1 adds attributes, a replaced value and
- *       strings each step (write_extra).
+ *       SIMREC_TEST_EXTRA=1 adds attributes, a replaced value
+ *       ("meta/state", as SIMREC_TEST_SET sets it) and strings each
+ *       step (write_extra).
+ *       With SIMREC_TEST_SET=1, every step also sets an attribute "s"
+ *       of "run/u" (every rank) and rank 0 replaces the value
+ *       "meta/state" (ELEMS float64 of that step; simrec_set), until
+ *       a call fails. With SIMREC_TEST_BROKEN=1 (HDF5: a failed write
+ *       breaks the store), after a failure record_all of "other/k" must
+ *       fail at once with one status on every rank, and so must an
+ *       attribute and rank 0's simrec_set in a run of one rank (with
+ *       more, they are queued: the flush after them fails on every
+ *       rank); "broken store: ..." else.
+ *       With SIMREC_TEST_KILL_HOLD=1 the victim stops
+ *       after writing its pid (nothing more is written before the kill).
  *   test_faults check URI [=N | >=N [>=M]]
  *       serial reader: every visible step of every key written above
  *       must hold exactly what was recorded (no zero-filled or torn
@@ -28,7 +40,8 @@
  *       acked M": rank 0's independent records may fail while the
  *       steps go on). Prints "steps S torn T max M keys K" (S the
  *       fewest steps of a key, M the most, T the torn steps of all
- *       keys).
+ *       keys). A "meta/state" there must read whole, as set at one step
+ *       (else it counts as torn); "meta/state of step S" names it.
  *   test_faults badkey URI
  *       record_all of "good" for 20 steps; at step 5 record_all of
  *       "good/child" must fail with the same status on every rank; all
@@ -82,7 +95,7 @@ static void die(const char *what, simrec_t *rec, int rc)
  * calls whose failures are printed (a reader then checks them with
  * simrec verify): an attribute per rank on "run/u" and on the root;
  * rank 0 replaces the value "meta/state" and records a string. */
-static void write_extra(simrec_t *rec, long s, size_t elems, const double *u)
+static void write_extra(simrec_t *rec, long s, size_t elems, double *u)
 {
 	char an[32], sv[64];
 	snprintf(an, sizeof an, "r%d", rank);
@@ -92,6 +105,8 @@ static void write_extra(simrec_t *rec, long s, size_t elems, const double *u)
 	int e3 = 0, e4 = 0;
 	if (rank == 0) {
 		size_t n = elems;
+		for (size_t i = 0; i < n; i++) /* as set_step: check_state */
+			u[i] = value(s, 0, i, -2);
 		e3 = simrec_set(rec, "meta/state", SIMREC_FLOAT64, 1, &n, u);
 		e4 = simrec_record_bytes(rec, "log/msg", SIMREC_STRING, sv,
 		                         strlen(sv));
@@ -129,6 +144,45 @@ static int write_step(simrec_t *rec, long s, size_t elems, int nkeys,
 	return rc;
 }
 
+/* SIMREC_TEST_SET: an attribute on every rank, rank 0's value. */
+static int set_step(simrec_t *rec, long s, size_t elems, double *u)
+{
+	int rc = simrec_attr_set_int(rec, "run/u", "s", s);
+	if (!rc && rank == 0) {
+		for (size_t i = 0; i < elems; i++)
+			u[i] = value(s, 0, i, -2);
+		rc = simrec_set(rec, "meta/state", SIMREC_FLOAT64, 1, &elems,
+		                u);
+	}
+	if (rc)
+		printf("rank %d: set of step %ld failed: %s\n", rank, s,
+		       simrec_errmsg(rec));
+	return rc;
+}
+
+/* SIMREC_TEST_BROKEN: every write call fails once the store is broken. */
+static void check_broken(simrec_t *rec)
+{
+	size_t n = 4;
+	double v[4] = {1, 2, 3, 4};
+	int r1 = simrec_record_all(rec, "other/k", SIMREC_FLOAT64, 1, &n, v);
+	int lo = r1, hi = r1;
+	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	int r2 = simrec_attr_set_int(rec, "run/u", "late", 1);
+	int r3 = rank ? 0
+	              : simrec_set(rec, "meta/late", SIMREC_FLOAT64, 1, &n, v);
+	int r4 = simrec_flush(rec), flo = r4, fhi = r4;
+	MPI_Allreduce(MPI_IN_PLACE, &flo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Allreduce(MPI_IN_PLACE, &fhi, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	if (!r1 || lo != hi || !r4 || flo != fhi || (size == 1 && (!r2 || !r3)))
+		printf("broken store: rank %d: record_all %d (%d..%d), "
+		       "attribute %d, set %d, flush %d (%d..%d)\n",
+		       rank, r1, lo, hi, r2, r3, r4, flo, fhi);
+	else if (rank == 0)
+		printf("broken store refuses writes: %s\n", simrec_errmsg(rec));
+}
+
 static int do_write(const char *uri, long steps, long every, size_t elems,
                     int nkeys, size_t indep)
 {
@@ -149,6 +203,9 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 	int ack_pending = as && af && rank == 0;
 	const char *us = getenv("SIMREC_TEST_STEP_USEC");
 	long usec = us ? atol(us) : 0;
+	const char *ts = getenv("SIMREC_TEST_SET");
+	int set_rc = !(ts && atoi(ts)); /* nonzero: no more sets */
+	const char *kh = getenv("SIMREC_TEST_KILL_HOLD");
 	double *u = malloc((elems > indep ? elems : indep) * sizeof *u);
 	if (!u)
 		die("malloc", NULL, SIMREC_ENOMEM);
@@ -162,11 +219,15 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 				fprintf(f, "%ld\n", (long)getpid());
 				fclose(f);
 			}
+			while (kh && atoi(kh))
+				pause(); /* until the kill */
 		}
 		if (usec > 0)
 			usleep((useconds_t)usec);
 		rc = write_step(rec, s, elems, nkeys, indep, u, &indep_rc);
 		indep_ok += !rc && !indep_rc;
+		if (!rc && !set_rc)
+			set_rc = set_step(rec, s, elems, u);
 		if (!rc && (s + 1) % every == 0) {
 			rc = simrec_flush(rec);
 			if (!rc) {
@@ -202,6 +263,9 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 		printf("failed after %ld: %s\n", acked, simrec_errmsg(rec));
 		fflush(stdout);
 	}
+	const char *tb = getenv("SIMREC_TEST_BROKEN");
+	if (lo && tb && atoi(tb))
+		check_broken(rec);
 	int rc2 = simrec_close(rec);
 	lo = hi = rc2;
 	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -251,6 +315,34 @@ static int check_key(simrec_t *rec, int k, size_t *steps, size_t *torn)
 	return rc ? rc : -1;
 }
 
+/* "meta/state" (SIMREC_TEST_SET), if there: 1 unless it reads whole as
+ * rank 0 set it at one step. */
+static int check_state(simrec_t *rec)
+{
+	simrec_dataset_t *ds = NULL;
+	int rc = simrec_get(rec, "meta/state", &ds);
+	if (rc == SIMREC_ENOKEY)
+		return 0;
+	size_t n = 0, start = 0;
+	if (!rc && simrec_dataset_ndim(ds) == 1)
+		simrec_dataset_shape(ds, &n);
+	double *v = n ? malloc(n * sizeof *v) : NULL;
+	if (!rc && v)
+		rc = simrec_dataset_read(ds, &start, &n, v, n * sizeof *v);
+	long s = v ? (long)((v[0] - 1.0) / 1e4) : -1;
+	int bad = rc || !v;
+	for (size_t i = 0; !bad && i < n; i++)
+		bad = v[i] != value(s, 0, i, -2);
+	if (bad)
+		printf("meta/state is not whole: %s\n",
+		       rc ? simrec_errmsg(rec) : "values of no one step");
+	else
+		printf("meta/state of step %ld\n", s);
+	free(v);
+	simrec_dataset_close(ds);
+	return bad;
+}
+
 static int short_of(const char *expect, size_t n)
 {
 	if (expect && expect[0] == '=' && n != strtoul(expect + 1, 0, 10))
@@ -294,6 +386,7 @@ static int do_check(const char *uri, const char *expect,
 		hi = steps > hi ? steps : hi;
 		n++;
 	}
+	torn += (size_t)check_state(rec);
 	printf("steps %zu torn %zu max %zu keys %zu\n", lo, torn, hi, n);
 	simrec_close(rec);
 	return bad || torn || short_keys;

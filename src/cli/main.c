@@ -937,9 +937,16 @@ static int verify_repair(const char *uri, const cutlist *cut)
 	int failed = 0;
 	/* every torn key gets its try, whatever happened to the others */
 	for (size_t i = 0; i < cut->keys.n; i++) {
-		if (simrec_truncate(rec, cut->keys.v[i], cut->steps[i])) {
+		int rc = simrec_truncate(rec, cut->keys.v[i], cut->steps[i]);
+		if (rc == SIMREC_EKIND) /* a value: no steps to cut back to */
+			printf("NOT REPAIRED %s: a value (simrec_set), not "
+			       "records, and not whole: nothing was changed; "
+			       "set it again or delete it\n",
+			       cut->keys.v[i]);
+		else if (rc)
 			printf("FAILED to repair %s: %s\n", cut->keys.v[i],
 			       simrec_errmsg(rec));
+		if (rc) {
 			failed = 1;
 		} else {
 			printf("repaired %s: cut to %zu step(s)\n",

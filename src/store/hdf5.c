@@ -78,7 +78,14 @@ typedef struct h5_ds {
 	hid_t dset;  /* -1 while closed (reopen mode) */
 	hid_t mtype; /* memory type */
 	char *key;
+	/* a value being set: written under key (a hidden name, H5_NEW) and
+	 * linked as final only once whole (h5_publish); NULL otherwise */
+	char *final;
 } h5_ds;
+
+/* The hidden name a new value is written under, next to its key: a
+ * ".simrec" part, which keys may not use (sr_key_valid). */
+#define H5_NEW ".simrec-new."
 
 /* ---- blosc filter (id 32001, cd_values as hdf5-blosc) ------------------ */
 
@@ -472,8 +479,16 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
 	} else {
 		/* a new file: EXCL, so nothing made meanwhile is truncated */
+		hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+		/* freed space (a replaced value, a cut dataset) is never
+		 * reused: the metadata of the last flush may still point at
+		 * it, and a crash before the next flush would leave it
+		 * pointing at later data (docs/format.md) */
+		H5Pset_file_space_strategy(fcpl, H5F_FSPACE_STRATEGY_NONE, 0,
+		                           1);
 		h->file = H5Fcreate(path, there ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
-		                    H5P_DEFAULT, fapl);
+		                    fcpl, fapl);
+		H5Pclose(fcpl);
 		/* a valid (empty) file on disk at once: a crash before the
 		 * first flush leaves a store that opens */
 		if (h->file >= 0)
@@ -771,16 +786,34 @@ static int h5_close(sr_store *st)
 
 /* ---- datasets ---------------------------------------------------------- */
 
+/* A value never published (its write failed or never came): its hidden
+ * link goes, the value set before stays. Best effort. */
+static void h5_drop_new(sr_store *st, h5_ds *d)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	if (!d->final || h->file < 0)
+		return;
+	H5E_BEGIN_TRY
+	{
+		H5Ldelete(h->file, path_of(d->key, p, sizeof p), H5P_DEFAULT);
+	}
+	H5E_END_TRY;
+	free(d->final);
+	d->final = NULL;
+}
+
 static void h5_release(sr_store *st, void *ds)
 {
-	SR_UNUSED(st);
 	h5_ds *d = ds;
 	if (!d)
 		return;
 	if (d->dset >= 0)
 		H5Dclose(d->dset);
+	h5_drop_new(st, d);
 	H5Tclose(d->mtype);
 	free(d->key);
+	free(d->final);
 	free(d);
 }
 
@@ -954,19 +987,23 @@ static int set_filters(sr_store *st, hid_t dcpl, const sr_meta *m)
 	               : 0;
 }
 
-static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+/* Whether key may be (re)created: not a group, no dataset as a parent;
+ * a dataset there is deleted unless keep (a value: replaced only once
+ * the new one is whole, h5_publish). */
+static int h5_replaceable(sr_store *st, const char *key, int keep)
 {
 	h5_store *h = st->impl;
 	char p[4096];
-	path_of(key, p, sizeof p);
 	if (exists(h->file, key)) {
 		if (is_group(h->file, key) > 0)
 			return sr_fail(st->err, SIMREC_EKIND,
 			               "'%s' is a group in '%s', not a dataset",
 			               key, st->uri.path);
-		if (H5Ldelete(h->file, p, H5P_DEFAULT) < 0)
+		if (!keep && H5Ldelete(h->file, path_of(key, p, sizeof p),
+		                       H5P_DEFAULT) < 0)
 			return sr_fail(st->err, SIMREC_EIO,
-			               "cannot replace '%s'", key);
+			               "cannot replace '%s' in '%s'", key,
+			               st->uri.path);
 	}
 	/* a parent that is a dataset cannot hold a child */
 	char *par = sr_key_parent(key);
@@ -976,6 +1013,23 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	if (bad)
 		return sr_fail(st->err, SIMREC_EKIND,
 		               "a parent of '%s' is a dataset", key);
+	return 0;
+}
+
+/* The hidden key a new value of key is written under (H5_NEW). */
+static void new_key(const char *key, char *buf, size_t cap)
+{
+	const char *slash = strrchr(key, '/');
+	int n = slash ? (int)(slash - key + 1) : 0;
+	snprintf(buf, cap, "%.*s%s%s", n, key, H5_NEW, key + n);
+}
+
+/* A new dataset at key as m says (groups above it made as needed). */
+static int make_dset(sr_store *st, const char *key, const sr_meta *m)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	path_of(key, p, sizeof p);
 	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
 	        ch[SIMREC_MAX_NDIM];
 	for (int i = 0; i < m->ndim; i++) {
@@ -1025,8 +1079,36 @@ static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		               "cannot create dataset '%s' in '%s'", key,
 		               st->uri.path);
 	H5Dclose(did);
+	return 0;
+}
+
+static int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	int rc = h5_sticky(st); /* a broken store makes nothing new */
+	if (!rc)
+		rc = h5_replaceable(st, key, m->is_value);
+	if (rc)
+		return rc;
+	char tmp[4000], p[4096];
+	new_key(key, tmp, sizeof tmp);
+	hid_t file = ((h5_store *)st->impl)->file;
+	if (m->is_value && exists(file, tmp)) /* left by a failed set */
+		H5Ldelete(file, path_of(tmp, p, sizeof p), H5P_DEFAULT);
+	rc = make_dset(st, m->is_value ? tmp : key, m);
+	if (rc)
+		return rc;
 	sr_meta ignored;
-	return lookup(st, key, &ignored, ds);
+	rc = lookup(st, m->is_value ? tmp : key, &ignored, ds);
+	if (!rc && m->is_value) {
+		h5_ds *d = *ds;
+		d->final = strdup(key);
+		if (!d->final) {
+			h5_release(st, d);
+			*ds = NULL;
+			return SIMREC_ENOMEM;
+		}
+	}
+	return rc;
 }
 
 /* The current extent along dimension 0. */
@@ -1167,8 +1249,9 @@ static int h5_room_free(sr_store *st)
 	return rc;
 }
 
-static int h5_write(sr_store *st, void *ds, const sr_meta *m,
-                    const size_t *start, const size_t *count, const void *data)
+static int write_slab(sr_store *st, void *ds, const sr_meta *m,
+                      const size_t *start, const size_t *count,
+                      const void *data)
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
@@ -1210,6 +1293,44 @@ static int h5_write(sr_store *st, void *ds, const sr_meta *m,
 	        v[1]);
 	rollback(d, m, old);
 	return h5_poison(st, rc);
+}
+
+/* A value written whole (rc 0) replaces the one at its final key: the old
+ * link goes and the hidden one takes its name, in the file's metadata
+ * only, which the next commit makes durable at once. On a failure the
+ * old value stays as it was (h5_drop_new). */
+static int h5_publish(sr_store *st, h5_ds *d, int rc)
+{
+	h5_store *h = st->impl;
+	if (rc || !d->final) {
+		h5_drop_new(st, d);
+		return rc;
+	}
+	char from[4096], to[4096];
+	path_of(d->key, from, sizeof from);
+	path_of(d->final, to, sizeof to);
+	if (exists(h->file, d->final) &&
+	    H5Ldelete(h->file, to, H5P_DEFAULT) < 0)
+		rc = h5_fail(st, "replacing a value in");
+	if (!rc &&
+	    H5Lmove(h->file, from, h->file, to, H5P_DEFAULT, H5P_DEFAULT) < 0)
+		rc = h5_fail(st, "linking a new value in");
+	if (rc) {
+		h5_drop_new(st, d);
+		return h5_poison(st, rc);
+	}
+	free(d->key);
+	d->key = d->final;
+	d->final = NULL;
+	return 0;
+}
+
+static int h5_write(sr_store *st, void *ds, const sr_meta *m,
+                    const size_t *start, const size_t *count, const void *data)
+{
+	h5_ds *d = ds;
+	int rc = write_slab(st, ds, m, start, count, data);
+	return d->final ? h5_publish(st, d, rc) : rc;
 }
 
 /* ---- chunks compressed elsewhere (record_all: each rank its block) ----- */
@@ -1548,6 +1669,40 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	return sr_store_torn(st, d->key, m, first, last, nbad, bad, whole);
 }
 
+/* A failed H5Dread named by its cause: a filter this process lacks, or
+ * (every filter there) data that does not decode. */
+static int read_fail(sr_store *st, h5_ds *d)
+{
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int n = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+	char missing[64] = "";
+	for (int i = 0; i < n && !*missing; i++) {
+		unsigned fl, cd[8], cfg;
+		size_t ncd = 8;
+		char name[32] = "";
+		H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &fl, &ncd,
+		                                 cd, sizeof name, name, &cfg);
+		if (id >= 0 && H5Zfilter_avail(id) <= 0)
+			snprintf(missing, sizeof missing, "%d%s%s%s", (int)id,
+			         *name ? " (" : "", name, *name ? ")" : "");
+	}
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	if (*missing)
+		return sr_fail(st->err, SIMREC_ECODEC,
+		               "'%s' in '%s': HDF5 filter %s is not available "
+		               "in this process",
+		               d->key, st->uri.path, missing);
+	int err = h5_errno(st);
+	if (err)
+		return sr_fail(st->err, SIMREC_EIO, "reading '%s' in '%s': %s",
+		               d->key, st->uri.path, sr_os_cause(err));
+	return sr_fail(st->err, SIMREC_EIO,
+	               "'%s' in '%s': a chunk does not decode (corrupt data; "
+	               "simrec verify names it)",
+	               d->key, st->uri.path);
+}
+
 static int h5_read(sr_store *st, void *ds, const sr_meta *m,
                    const size_t *start, const size_t *count, void *buf)
 {
@@ -1561,10 +1716,7 @@ static int h5_read(sr_store *st, void *ds, const sr_meta *m,
 	H5Sclose(fs);
 	H5Sclose(ms);
 	ds_end(st, d);
-	return e < 0 ? sr_fail(st->err, SIMREC_EIO,
-	                       "H5Dread from '%s' failed (a filter missing?)",
-	                       st->uri.path)
-	             : 0;
+	return e < 0 ? read_fail(st, d) : 0;
 }
 
 static int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
@@ -1630,6 +1782,9 @@ static hid_t open_obj(sr_store *st, const char *key, int create)
 static int h5_attr_set(sr_store *st, const char *key, const char *name,
                        const simrec_attr_t *a)
 {
+	int rc = h5_sticky(st);
+	if (rc)
+		return rc;
 	hid_t o = open_obj(st, key, 1);
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
@@ -1677,11 +1832,10 @@ static int h5_attr_set(sr_store *st, const char *key, const char *name,
 	hid_t at = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
 	int nothing = a->type == SIMREC_ATTR_EMPTY ||
 	              (a->type == SIMREC_ATTR_ARRAY && !a->count);
-	int rc = at < 0 || (!nothing && H5Awrite(at, t, v) < 0)
-	                 ? sr_fail(st->err, SIMREC_EIO,
-	                           "cannot write attribute '%s' of '%s'", name,
-	                           key)
-	                 : 0;
+	rc = at < 0 || (!nothing && H5Awrite(at, t, v) < 0)
+	             ? sr_fail(st->err, SIMREC_EIO,
+	                       "cannot write attribute '%s' of '%s'", name, key)
+	             : 0;
 	if (at >= 0)
 		H5Aclose(at);
 	H5Tclose(t);
@@ -1859,6 +2013,8 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	list_cb *c = arg;
 	H5O_info_t oi;
 	char key[4096];
+	if (!strncmp(name, ".simrec", 7))
+		return 0; /* a value being set (H5_NEW): not a key yet */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
 	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
