@@ -296,8 +296,12 @@ SIMREC_API int simrec_record_bytes(simrec_t *rec, const char *key,
  * *shape) array. ndim is 0..14.
  * Returns the codes of simrec_record() on every rank alike, and
  * SIMREC_EINVAL when ranks disagree on the key. A background write that
- * failed after an earlier call returned is reported by the next collective
- * call (once; that call writes nothing), after which the recorder goes on.
+ * failed after an earlier call returned is reported once, with its cause,
+ * by the next simrec_flush() or simrec_close(), or by the next
+ * simrec_record_all() of that key, whichever comes first. That key then
+ * records nothing more (its steps stay contiguous: they stop at the last
+ * step written): every later simrec_record_all() of it fails at once on
+ * every rank. Other keys go on recording.
  */
 SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
                                  simrec_dtype_t dt, int ndim,

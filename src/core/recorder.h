@@ -25,8 +25,9 @@ typedef struct sr_dset {
 	 * publishes (rows every writer made durable); the collective layer
 	 * advances it at flush (src/mpi/record_all.c) */
 	size_t mark;
-	int broken; /* a write failed: its later rows may be misplaced, the
-	             * mark stays where it was */
+	int broken; /* the status of a failed write (0: none): its later
+	             * rows would be misplaced, so nothing more is written
+	             * and the mark stays where it was */
 	struct sr_dset *next;
 } sr_dset;
 

@@ -123,12 +123,15 @@ int sr_io_wait(simrec_t *rec);
 void sr_io_wait_buf(simrec_t *rec, const void *buf);
 /* the first background failure, reported once: cleared when taken */
 int sr_io_take_error(simrec_t *rec, sr_err *e);
-/* the same without waiting for a write under way (reported later) */
-int sr_io_take_done_error(simrec_t *rec, sr_err *e);
+/* record_all of key on a writer: nonzero (and *e) if an earlier write of
+ * key failed (the cause if not reported yet), without waiting for a write
+ * under way (a failure it meets is reported later) */
+int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e);
 /* enc: buf holds the group's frames (sr_frames_hdr), else raw blocks */
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc);
-/* record a failure of the calling thread as a background one */
-void sr_io_fail(simrec_t *rec, int rc);
+/* record a failure of the calling thread as a background one; d (if
+ * any) is the dataset whose step it lost: it records nothing more */
+void sr_io_fail(simrec_t *rec, sr_dset *d, int rc);
 
 /* agree.c: one status on every rank. */
 /* MPI_MIN of rc over the recorder's communicator; a rank that did not

@@ -60,7 +60,7 @@ static void *io_main(void *arg)
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
 		if (rc && a->jd->agg)
-			a->jd->broken = 1;
+			a->jd->broken = rc;
 		if (rc && !a->io_status) {
 			a->io_status = rc;
 			snprintf(a->io_msg, sizeof a->io_msg, "%s",
@@ -148,30 +148,61 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 	return rc;
 }
 
-int sr_io_take_done_error(simrec_t *rec, sr_err *e)
+int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->has_thread)
-		return sr_io_take_error(rec, e);
-	pthread_mutex_lock(&a->mu);
-	int rc = a->io_status;
-	if (rc) {
+	sr_dset *d = sr_dset_find(rec, key);
+	if (!d)
+		return 0;
+	if (a->has_thread)
+		pthread_mutex_lock(&a->mu);
+	int rc = d->broken;
+	if (rc && a->io_status) { /* the cause, not reported yet */
 		sr_fail(e, rc, "%s", a->io_msg);
 		a->io_status = 0;
 		a->io_msg[0] = 0;
+	} else if (rc) {
+		sr_fail(e, rc,
+		        "key '%s': a write of it failed (reported before): "
+		        "nothing more is recorded under it, its steps stop "
+		        "at %zu",
+		        key, d->mark);
 	}
-	pthread_mutex_unlock(&a->mu);
+	if (a->has_thread)
+		pthread_mutex_unlock(&a->mu);
 	return rc;
 }
 
-void sr_io_fail(simrec_t *rec, int rc)
+void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 {
 	sr_agg *a = sr_agg_of(rec);
 	if (a->has_thread)
 		pthread_mutex_lock(&a->mu);
+	if (rc && d && d->agg && !d->broken)
+		d->broken = rc;
 	if (rc && !a->io_status) {
 		a->io_status = rc;
 		snprintf(a->io_msg, sizeof a->io_msg, "%s", rec->err.msg);
+	}
+	if (a->has_thread)
+		pthread_mutex_unlock(&a->mu);
+}
+
+/* A step of a key whose earlier write failed (found by the I/O thread
+ * after the step's record_all checked the key): not written, since its
+ * rows would land in the place of the failed ones; a failure to report
+ * if none is pending. */
+static void dropped(simrec_t *rec, sr_dset *d)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (a->has_thread)
+		pthread_mutex_lock(&a->mu);
+	if (!a->io_status) {
+		a->io_status = d->broken;
+		snprintf(a->io_msg, sizeof a->io_msg,
+		         "key '%s': a step was not written: an earlier write "
+		         "of it failed, its steps stop at %zu",
+		         d->key, d->mark);
 	}
 	if (a->has_thread)
 		pthread_mutex_unlock(&a->mu);
@@ -182,18 +213,25 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	sr_agg *a = sr_agg_of(rec);
 	if (!a->has_thread) {
 		double t0 = sr_now();
-		int rc = append(rec, d, buf, enc, &a->rdy);
+		int rc = d->broken ? d->broken
+		                   : append(rec, d, buf, enc, &a->rdy);
 		a->t_io += sr_now() - t0;
-		if (rc && d->agg)
-			d->broken = 1;
-		sr_io_fail(rec, rc);
+		if (rc && d->broken == rc)
+			dropped(rec, d);
+		else
+			sr_io_fail(rec, d, rc);
 		return;
 	}
-	/* a failure not reported yet: this step is not written either (the
-	 * next call reports the failure) */
-	if (sr_io_wait(rec))
-		return;
+	/* one job at a time; a failure of another key's write does not stop
+	 * this one (it is reported by the next flush or close, or the next
+	 * record_all of that key) */
+	sr_io_wait(rec);
 	pthread_mutex_lock(&a->mu);
+	if (d->broken) {
+		pthread_mutex_unlock(&a->mu);
+		dropped(rec, d);
+		return;
+	}
 	a->jd = d;
 	a->jbuf = buf;
 	a->jenc = enc;

@@ -325,7 +325,7 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		if (!rc)
 			sr_io_submit(rec, d, buf, enc);
 		else if (!first)
-			sr_io_fail(rec, rc); /* reported by the next call */
+			sr_io_fail(rec, d, rc); /* reported later */
 		if (!first)
 			rc = 0;
 	} else {
@@ -435,10 +435,11 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	 * that a mismatch fails on every rank */
 	if (!local && a->is_writer)
 		local = check_existing(rec, key, dt, ndim, shape);
-	/* an earlier background write failure is reported here, once (a
-	 * write still under way: by a later call) */
-	if (!local)
-		local = sr_io_take_done_error(rec, &rec->err);
+	/* a key whose earlier background write failed records nothing
+	 * more, on every rank; other keys go on (a failure of theirs is
+	 * reported by the next flush or close, or their next step) */
+	if (!local && a->is_writer)
+		local = sr_io_key_error(rec, key, &rec->err);
 	const sr_enc *e = local ? NULL : key_seen(a, key);
 	int enc = e ? e->on : 0, shm = a->shm && enc <= 1;
 	if (!local && !shm)
