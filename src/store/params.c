@@ -1,7 +1,7 @@
 /* What every store file may call in the generic store layer: URI
  * parameters (the generic ones, each store's own, their kinds and the
- * checked getters), the store's lock name and the torn-steps message of
- * its check. open.c, which calls the stores, is not among them. */
+ * checked getters), the store's lock name and the torn-steps list and
+ * message of its check. open.c, which calls the stores, is not among them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +128,63 @@ double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
 	return v ? atof(v) : dflt;
 }
 
-int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
-                  size_t last, size_t nbad, const char *detail, size_t *whole)
+/* The steps of chunk row `row`: first and count (never past shape[0]). */
+static size_t row_first(const sr_meta *m, size_t row)
 {
-	size_t c0 = m->chunks[0], end = (last + 1) * c0;
-	*whole = first * c0;
+	return row * m->chunks[0]; /* row <= (shape[0] - 1) / chunks[0] */
+}
+
+static size_t row_steps(const sr_meta *m, size_t row)
+{
+	size_t left = m->shape[0] - row_first(m, row);
+	return left < m->chunks[0] ? left : m->chunks[0];
+}
+
+void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why)
+{
+	int seen = t->n || t->more;
+	t->nbad++;
+	if (seen && row <= t->last)
+		return; /* another chunk of a row already counted */
+	size_t k = t->n;
+	if (k && !t->more && t->r[k - 1].row1 + 1 == row &&
+	    !strcmp(t->r[k - 1].why, why))
+		t->r[k - 1].row1 = row;
+	else if (k < SR_TORN_RANGES && !t->more) {
+		t->r[k].row0 = t->r[k].row1 = row;
+		t->r[k].why = why;
+		t->n++;
+	} else
+		t->more += row_steps(m, row);
+	t->last = row;
+}
+
+int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
+                  const sr_torn *t, size_t *whole)
+{
+	*whole = m->ndim ? m->shape[0] : 1;
+	if (!t->nbad)
+		return 0;
+	char list[SR_TORN_RANGES * 96 + 64] = "";
+	size_t len = 0;
+	for (size_t i = 0; i < t->n && len < sizeof list; i++) {
+		size_t a = row_first(m, t->r[i].row0),
+		       b = row_first(m, t->r[i].row1) +
+		           row_steps(m, t->r[i].row1) - 1;
+		int w = a == b ? snprintf(list + len, sizeof list - len,
+		                          "%s%zu (%s)", i ? ", " : "", a,
+		                          t->r[i].why)
+		               : snprintf(list + len, sizeof list - len,
+		                          "%s%zu-%zu (%s)", i ? ", " : "", a, b,
+		                          t->r[i].why);
+		len += w > 0 ? (size_t)w : 0;
+	}
+	if (t->more && len < sizeof list)
+		snprintf(list + len, sizeof list - len,
+		         ", ... and %zu more step(s)", t->more);
+	*whole = row_first(m, t->r[0].row0);
 	return sr_fail(st->err, SIMREC_EFORMAT,
-	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
-	               "bad chunk(s), %s",
-	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1, key,
-	               st->uri.path, nbad, detail);
+	               "steps %s of '%s' in '%s' are not whole (%zu bad "
+	               "chunk(s))",
+	               list, key, st->uri.path, t->nbad);
 }
