@@ -1528,10 +1528,10 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 			off[i] = idx[i] * m->chunks[i];
 		herr_t e = H5Dget_chunk_info_by_coord(d->dset, off, &mask,
 		                                      &addr, &size);
-		const char *why = e < 0 || addr == HADDR_UNDEF
-		                          ? "chunk unallocated"
-		                  : !filtered && full && size < full ? "chunk short"
-		                                                     : NULL;
+		const char *why =
+		        e < 0 || addr == HADDR_UNDEF       ? "chunk unallocated"
+		        : !filtered && full && size < full ? "chunk short"
+		                                           : NULL;
 		if (why)
 			sr_torn_add(&t, m, idx[0], why);
 		if (!next_chunk(nd, lo, hi, idx))
