@@ -1,7 +1,7 @@
 """Crafted hostile stores, one row per class of bad input: each must give
 the exact SIMREC_E* status with a message naming the key or file, no
 crash and no hang, and `simrec cat` / `simrec verify` must exit non-zero
-with the message on stderr (cat) or in the BAD line (verify).
+with the message on stderr (cat) or in the BAD or TORN line (verify).
 
     hostile_test.py PROBE SIMREC WORKDIR zarr|redis
 
@@ -186,6 +186,25 @@ def zarr_rows():
     # that the links neither hang nor crash it
     if v is None or v.returncode not in (0, 1) or b"TORN  x" not in v.stdout:
         failures.append("symlink loops: verify hung or failed")
+
+    # 2^40 steps and no chunk written: verify's list stays one line (the
+    # torn steps as one range) and it reads nothing, allocates no list
+    d = make_dir("big40", zarray(shape=[1 << 40], chunks=[1 << 24],
+                                 dtype="|u1", fill_value=0))
+    v = run(simrec, "verify", d)
+    path = os.path.join(work, "big40")
+    want = [f"TORN  x: steps 0-{(1 << 40) - 1} (chunk missing) of 'x' in "
+            f"'{path}' are not whole (65536 bad chunk(s)); first bad chunk "
+            "'x/0': chunk missing",
+            f"      x: --repair keeps no step of {1 << 40} and drops steps "
+            f"0-{(1 << 40) - 1} (records stay contiguous: it cuts at the "
+            "first torn step)"]
+    got = v.stdout.decode(errors="replace").splitlines() if v else []
+    if v is None or v.returncode != 1 or got[:2] != want:
+        failures.append(f"2^40 steps: verify rc={v.returncode if v else 'hung'}"
+                        f" printed {got[:3]}")
+    else:
+        print("2^40 steps: verify ok")
 
     # truncated LMDB data.mdb (zarr-python's LMDBStore)
     p = os.path.join(work, "trunc.zarr")

@@ -42,10 +42,11 @@ static int usage_of(const char *cmd)
 	        {"verify",
 	         "simrec verify [--repair] STORE\n  Decode every chunk of "
 	         "every dataset and check that every chunk inside its shape "
-	         "was written (a crash, a full disk); name the steps that are "
-	         "not whole. Exit 1 if anything is not whole. --repair cuts "
-	         "each such dataset to its last whole step (exit 0 when "
-	         "repaired, 3 if a repair failed).\n"},
+	         "was written (a crash, a full disk); list the steps that are "
+	         "not whole and why, and what --repair keeps. Exit 1 if "
+	         "anything is not whole. --repair cuts each such dataset "
+	         "before its first torn step (records stay contiguous; exit "
+	         "0 when repaired, 3 if a repair failed).\n"},
 	        {"lock",
 	         "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
 	         "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "

@@ -159,32 +159,46 @@ void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why)
 	t->last = row;
 }
 
+/* One range "4 (why)" or "4-9 (why)" into out; its length. */
+static size_t range_text(char *out, size_t cap, const sr_meta *m,
+                         const sr_torn *t, size_t i)
+{
+	size_t a = row_first(m, t->r[i].row0),
+	       b = row_first(m, t->r[i].row1) + row_steps(m, t->r[i].row1) - 1;
+	int w = a == b ? snprintf(out, cap, "%s%zu (%s)", i ? ", " : "", a,
+	                          t->r[i].why)
+	               : snprintf(out, cap, "%s%zu-%zu (%s)", i ? ", " : "", a,
+	                          b, t->r[i].why);
+	return w > 0 ? (size_t)w : 0;
+}
+
 int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
                   const sr_torn *t, size_t *whole)
 {
 	*whole = m->ndim ? m->shape[0] : 1;
 	if (!t->nbad)
 		return 0;
-	char list[SR_TORN_RANGES * 96 + 64] = "";
-	size_t len = 0;
-	for (size_t i = 0; i < t->n && len < sizeof list; i++) {
-		size_t a = row_first(m, t->r[i].row0),
-		       b = row_first(m, t->r[i].row1) +
-		           row_steps(m, t->r[i].row1) - 1;
-		int w = a == b ? snprintf(list + len, sizeof list - len,
-		                          "%s%zu (%s)", i ? ", " : "", a,
-		                          t->r[i].why)
-		               : snprintf(list + len, sizeof list - len,
-		                          "%s%zu-%zu (%s)", i ? ", " : "", a, b,
-		                          t->r[i].why);
-		len += w > 0 ? (size_t)w : 0;
+	/* the list fits in 256 bytes, so the whole message fits SR_ERRLEN:
+	 * a range that would not fit is counted with the rest */
+	char list[256] = "", one[128];
+	size_t len = 0, more = t->more, i = 0;
+	for (; i < t->n; i++) {
+		size_t w = range_text(one, sizeof one, m, t, i);
+		if (len + w + 40 >= sizeof list)
+			break;
+		memcpy(list + len, one, w + 1);
+		len += w;
 	}
-	if (t->more && len < sizeof list)
+	for (; i < t->n; i++)
+		more += row_first(m, t->r[i].row1) +
+		        row_steps(m, t->r[i].row1) - row_first(m, t->r[i].row0);
+	if (more)
 		snprintf(list + len, sizeof list - len,
-		         ", ... and %zu more step(s)", t->more);
+		         ", ... and %zu more step(s)", more);
 	*whole = row_first(m, t->r[0].row0);
 	return sr_fail(st->err, SIMREC_EFORMAT,
 	               "steps %s of '%s' in '%s' are not whole (%zu bad "
-	               "chunk(s))",
-	               list, key, st->uri.path, t->nbad);
+	               "chunk(s))%s%s",
+	               list, key, st->uri.path, t->nbad,
+	               t->first[0] ? "; first bad chunk " : "", t->first);
 }

@@ -170,6 +170,7 @@ typedef struct sr_torn {
 		size_t row0, row1; /* chunk rows, inclusive */
 		const char *why;   /* a static string: "chunk missing", ... */
 	} r[SR_TORN_RANGES];
+	char first[208]; /* optional: the first bad chunk and its error */
 } sr_torn;
 
 /* Add one bad chunk of chunk row `row` (rows come in ascending order; a
@@ -180,7 +181,8 @@ void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why);
  * *whole = m->shape[0]; else *whole = the steps before the first torn one
  * and SIMREC_EFORMAT with "steps 4 (chunk missing), 8-9 (chunk does not
  * decode) of 'KEY' in 'PATH' are not whole (3 bad chunk(s))", ranges in
- * steps, "..., and N more steps" past the kept ones. */
+ * steps, ", ... and N more step(s)" past the kept ones, then "; first
+ * bad chunk FIRST" if t->first is set. */
 int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
                   const sr_torn *t, size_t *whole);
 

@@ -1629,6 +1629,9 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		                    celems * isz, st->codec.nthreads, st->err))
 			why = d->compressed ? "chunk short or does not decode"
 			                    : "chunk short";
+		if (why && !t.nbad)
+			snprintf(t.first, sizeof t.first, "'%.100s': %.100s",
+			         ck, r || !isz ? why : st->err->msg);
 		if (why)
 			sr_torn_add(&t, m, idx[0], why);
 	} while (next_chunk(nd, lo, hi, idx));
