@@ -206,6 +206,25 @@ def zarr_rows():
     else:
         print("2^40 steps: verify ok")
 
+    # 2^40 steps of one step per chunk, none written: the check stops a
+    # fixed number of chunks after the first bad one (it knows by then
+    # what --repair keeps) and says where, rather than probe 2^40 chunks
+    d = make_dir("big40one", zarray(shape=[1 << 40], chunks=[1],
+                                    dtype="|u1", fill_value=0))
+    v = run(simrec, "verify", d)
+    n = 1 << 18  # SR_TORN_PROBES
+    want = (f"TORN  x: steps 0-{n} (chunk missing) of 'x' in "
+            f"'{os.path.join(work, 'big40one')}' are not whole ({n + 1} bad "
+            f"chunk(s)); steps from {n + 1} on not examined (a check stops "
+            f"{n} chunks after the first bad one); first bad chunk 'x/0': "
+            "chunk missing")
+    got = v.stdout.decode(errors="replace").splitlines() if v else []
+    if v is None or v.returncode != 1 or got[:1] != [want]:
+        failures.append(f"2^40 one-step chunks: verify rc="
+                        f"{v.returncode if v else 'hung'} printed {got[:2]}")
+    else:
+        print("2^40 one-step chunks: verify stops, ok")
+
     # 2^40 steps whose chunk rows are alternately missing and short: at
     # most 8 ranges fit the TORN line, the rest is counted, and the
     # ranges listed plus the count are every step

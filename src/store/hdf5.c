@@ -1520,7 +1520,7 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		celems *= m->chunks[i];
 	}
 	size_t full = celems * simrec_dtype_size(m->dtype);
-	while (chunked) {
+	while (chunked && !sr_torn_stop(&t, m, idx[0])) {
 		hsize_t off[SIMREC_MAX_NDIM], size = 0;
 		haddr_t addr = HADDR_UNDEF;
 		unsigned mask = 0;

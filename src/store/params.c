@@ -159,6 +159,15 @@ void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why)
 	t->last = row;
 }
 
+int sr_torn_stop(sr_torn *t, const sr_meta *m, size_t row)
+{
+	if (!t->nbad || t->probes++ < SR_TORN_PROBES)
+		return 0;
+	t->stop = row_first(m, row);
+	t->stopped = 1;
+	return 1;
+}
+
 /* One range "4 (why)" or "4-9 (why)" into out; its length. */
 static size_t range_text(char *out, size_t cap, const sr_meta *m,
                          const sr_torn *t, size_t i)
@@ -196,9 +205,15 @@ int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
 		snprintf(list + len, sizeof list - len,
 		         ", ... and %zu more step(s)", more);
 	*whole = row_first(m, t->r[0].row0);
+	char stop[128] = "";
+	if (t->stopped)
+		snprintf(stop, sizeof stop,
+		         "; steps from %zu on not examined (a check stops %zu "
+		         "chunks after the first bad one)",
+		         t->stop, SR_TORN_PROBES);
 	return sr_fail(st->err, SIMREC_EFORMAT,
 	               "steps %s of '%s' in '%s' are not whole (%zu bad "
-	               "chunk(s))%s%s",
-	               list, key, st->uri.path, t->nbad,
+	               "chunk(s))%s%s%s",
+	               list, key, st->uri.path, t->nbad, stop,
 	               t->first[0] ? "; first bad chunk " : "", t->first);
 }

@@ -171,7 +171,20 @@ typedef struct sr_torn {
 		const char *why;   /* a static string: "chunk missing", ... */
 	} r[SR_TORN_RANGES];
 	char first[208]; /* optional: the first bad chunk and its error */
+	size_t probes;   /* chunks examined after the first bad one */
+	int stopped;     /* examined only the steps before stop */
+	size_t stop;
 } sr_torn;
+
+/* Chunks a check examines after the first bad one: what --repair keeps is
+ * known by then, and a hostile shape (2^40 steps, none written) must not
+ * keep verify busy for hours. */
+#define SR_TORN_PROBES ((size_t)1 << 18)
+
+/* Call before examining each chunk of row `row`: 1 (t->stopped) if
+ * the check should stop here, its budget after the first bad chunk
+ * spent. */
+int sr_torn_stop(sr_torn *t, const sr_meta *m, size_t row);
 
 /* Add one bad chunk of chunk row `row` (rows come in ascending order; a
  * row already added keeps its first reason). */
@@ -181,8 +194,9 @@ void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why);
  * *whole = m->shape[0]; else *whole = the steps before the first torn one
  * and SIMREC_EFORMAT with "steps 4 (chunk missing), 8-9 (chunk does not
  * decode) of 'KEY' in 'PATH' are not whole (3 bad chunk(s))", ranges in
- * steps, ", ... and N more step(s)" past the kept ones, then "; first
- * bad chunk FIRST" if t->first is set. */
+ * steps, ", ... and N more step(s)" past the kept ones, "; steps from S on not
+ * examined (...)" if the check stopped at S (sr_torn_stop), then
+ * "; first bad chunk FIRST" if t->first is set. */
 int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
                   const sr_torn *t, size_t *whole);
 

@@ -1617,6 +1617,8 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	sr_torn t = {0};
 	char ck[4096];
 	do {
+		if (sr_torn_stop(&t, m, idx[0]))
+			break;
 		chunk_key(ck, sizeof ck, d, nd, idx);
 		const void *v;
 		size_t len;
