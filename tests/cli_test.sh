@@ -74,7 +74,8 @@ has "equal" "export copies values and attributes"
 chunk=$(ls "$dir/out.zarr/types/float32/s0/" | grep -v '^\.' | head -1)
 printf 'garbage' >"$dir/out.zarr/types/float32/s0/$chunk"
 expect 1 "verify finds a corrupt chunk" "$simrec" verify "zarr+dir:$dir/out.zarr"
-has "BAD   types/float32/s0" "verify names the dataset"
+has "TORN  types/float32/s0: step" "verify names the dataset and its steps"
+has "types/float32/s0: --repair keeps" "verify says what --repair keeps"
 has "ok    types/int8/s0" "verify reports the intact ones"
 
 [ $fails = 0 ] && echo "cli: ok" || { echo "cli: $fails failure(s)"; exit 1; }

@@ -1,7 +1,7 @@
 """Crafted hostile stores, one row per class of bad input: each must give
 the exact SIMREC_E* status with a message naming the key or file, no
 crash and no hang, and `simrec cat` / `simrec verify` must exit non-zero
-with the message on stderr (cat) or in the BAD line (verify).
+with the message on stderr (cat) or in the BAD or TORN line (verify).
 
     hostile_test.py PROBE SIMREC WORKDIR zarr|redis
 
@@ -186,6 +186,65 @@ def zarr_rows():
     # that the links neither hang nor crash it
     if v is None or v.returncode not in (0, 1) or b"TORN  x" not in v.stdout:
         failures.append("symlink loops: verify hung or failed")
+
+    # 2^40 steps and no chunk written: verify's list stays one line (the
+    # torn steps as one range) and it reads nothing, allocates no list
+    d = make_dir("big40", zarray(shape=[1 << 40], chunks=[1 << 24],
+                                 dtype="|u1", fill_value=0))
+    v = run(simrec, "verify", d)
+    path = os.path.join(work, "big40")
+    want = [f"TORN  x: steps 0-{(1 << 40) - 1} (chunk missing) of 'x' in "
+            f"'{path}' are not whole (65536 bad chunk(s)); first bad chunk "
+            "'x/0': chunk missing",
+            f"      x: --repair keeps no step of {1 << 40} and drops steps "
+            f"0-{(1 << 40) - 1} (records stay contiguous: it cuts at the "
+            "first torn step)"]
+    got = v.stdout.decode(errors="replace").splitlines() if v else []
+    if v is None or v.returncode != 1 or got[:2] != want:
+        failures.append(f"2^40 steps: verify rc={v.returncode if v else 'hung'}"
+                        f" printed {got[:3]}")
+    else:
+        print("2^40 steps: verify ok")
+
+    # 2^40 steps of one step per chunk, none written: the check stops a
+    # fixed number of chunks after the first bad one (it knows by then
+    # what --repair keeps) and says where, rather than probe 2^40 chunks
+    d = make_dir("big40one", zarray(shape=[1 << 40], chunks=[1],
+                                    dtype="|u1", fill_value=0))
+    v = run(simrec, "verify", d)
+    n = 1 << 18  # SR_TORN_PROBES
+    want = (f"TORN  x: steps 0-{n} (chunk missing) of 'x' in "
+            f"'{os.path.join(work, 'big40one')}' are not whole ({n + 1} bad "
+            f"chunk(s)); steps from {n + 1} on not examined (a check stops "
+            f"{n} chunks after the first bad one); first bad chunk 'x/0': "
+            "chunk missing")
+    got = v.stdout.decode(errors="replace").splitlines() if v else []
+    if v is None or v.returncode != 1 or got[:1] != [want]:
+        failures.append(f"2^40 one-step chunks: verify rc="
+                        f"{v.returncode if v else 'hung'} printed {got[:2]}")
+    else:
+        print("2^40 one-step chunks: verify stops, ok")
+
+    # 2^40 steps whose chunk rows are alternately missing and short: at
+    # most 8 ranges fit the TORN line, the rest is counted, and the
+    # ranges listed plus the count are every step
+    import re
+    d = make_dir("big40alt", zarray(shape=[1 << 40], chunks=[1 << 24],
+                                    dtype="|u1", fill_value=0),
+                 {str(r): b"\0" * 7 for r in range(1, 40, 2)})
+    v = run(simrec, "verify", d)
+    got = v.stdout.decode(errors="replace").splitlines() if v else []
+    torn = [x for x in got if x.startswith("TORN  x: steps ")]
+    m = re.match(r"TORN  x: steps (.*), \.\.\. and (\d+) more step\(s\) of",
+                 torn[0]) if torn else None
+    ranges = re.findall(r"(\d+)(?:-(\d+))? \((chunk missing|chunk short)\)",
+                        m.group(1)) if m else []
+    listed = sum(int(b or a) - int(a) + 1 for a, b, _ in ranges)
+    if v is None or v.returncode != 1 or not m or len(torn[0]) > 600 or \
+            not 1 <= len(ranges) <= 8 or listed + int(m.group(2)) != 1 << 40:
+        failures.append(f"2^40 alternating steps: verify printed {got[:3]}")
+    else:
+        print(f"2^40 alternating steps: {len(ranges)} ranges listed, ok")
 
     # truncated LMDB data.mdb (zarr-python's LMDBStore)
     p = os.path.join(work, "trunc.zarr")

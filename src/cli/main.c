@@ -42,10 +42,11 @@ static int usage_of(const char *cmd)
 	        {"verify",
 	         "simrec verify [--repair] STORE\n  Decode every chunk of "
 	         "every dataset and check that every chunk inside its shape "
-	         "was written (a crash, a full disk); name the steps that are "
-	         "not whole. Exit 1 if anything is not whole. --repair cuts "
-	         "each such dataset to its last whole step (exit 0 when "
-	         "repaired, 3 if a repair failed).\n"},
+	         "was written (a crash, a full disk); list the steps that are "
+	         "not whole and why, and what --repair keeps. Exit 1 if "
+	         "anything is not whole. --repair cuts each such dataset "
+	         "before its first torn step (records stay contiguous; exit "
+	         "0 when repaired, 3 if a repair failed).\n"},
 	        {"lock",
 	         "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
 	         "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "
@@ -832,13 +833,14 @@ static int verify_vlen_rows(simrec_dataset_t *ds, size_t rows, size_t *good)
 }
 
 /* Fixed-size elements: decode blocks of whole chunk rows (bounded memory);
- * good counts the rows, from 0, that decoded. */
+ * good counts the rows, from 0, that decoded: a block that fails is read
+ * again chunk row by chunk row, so good is where the failing row starts. */
 static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
                        const size_t *sh, const size_t *ch, size_t isz,
                        size_t rows, size_t *good)
 {
 	int rc = 0;
-	size_t row = 0, per = nd && ch[0] ? ch[0] : 1;
+	size_t row = 0, one = nd && ch[0] ? ch[0] : 1, per = one;
 	if (sr_size_prod(nd ? nd - 1 : 0, sh + 1, isz, &row) ||
 	    sr_size_mul(per, row, &(size_t){0})) {
 		row = 0;
@@ -858,6 +860,10 @@ static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
 		}
 		rc = simrec_dataset_read(ds, nd ? st : NULL, nd ? ct : NULL,
 		                         buf, (nd ? ct[0] : 1) * row);
+		if (rc && nd && ct[0] > one) {
+			per = one; /* again, one chunk row at a time */
+			continue;
+		}
 		if (rc)
 			break;
 		*good += nd ? ct[0] : 1;
@@ -876,7 +882,59 @@ static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
 		cut->steps[cut->keys.n - 1] = whole;
 }
 
-/* Check one dataset and print its line; 1 if it is not whole. */
+/* "step 4" or "steps 4-9" (a..b inclusive) */
+static const char *steps_text(char *buf, size_t cap, size_t a, size_t b)
+{
+	if (a == b)
+		snprintf(buf, cap, "step %zu", a);
+	else
+		snprintf(buf, cap, "steps %zu-%zu", a, b);
+	return buf;
+}
+
+/* What --repair does to a dataset of rows steps whose first whole are
+ * kept: records stay contiguous, so it cannot skip a torn step. */
+static void verify_print_keep(const char *key, size_t whole, size_t rows)
+{
+	char k[64], d[64];
+	if (whole)
+		steps_text(k, sizeof k, 0, whole - 1);
+	printf("      %s: --repair keeps %s of %zu and drops %s (records "
+	       "stay contiguous: it cuts at the first torn step)\n",
+	       key, whole ? k : "no step", rows,
+	       steps_text(d, sizeof d, whole, rows - 1));
+}
+
+/* Read the steps below *whole; a step that does not read lowers *whole
+ * to it and prints a BAD line. 1 if so. */
+static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+                       size_t *whole)
+{
+	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM], good = 0;
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dataset_chunks(ds, ch);
+	size_t isz = simrec_dtype_size(simrec_dataset_dtype(ds));
+	if (nd)
+		sh[0] = *whole;
+	int rc = !isz ? verify_vlen_rows(ds, *whole, &good)
+	              : verify_rows(ds, key, nd, sh, ch, isz, *whole, &good);
+	if (!rc)
+		return 0;
+	size_t c0 = isz && nd && ch[0] ? ch[0] : 1,
+	       end = good + (*whole - good < c0 ? *whole - good : c0);
+	char t[64];
+	printf("BAD   %s: %s %s not read: %s\n", key,
+	       nd ? steps_text(t, sizeof t, good, end - 1) : "the value",
+	       end - good > 1 ? "do" : "does", simrec_errmsg(rec));
+	*whole = good;
+	return 1;
+}
+
+/* Check one dataset and print its lines; 1 if it is not whole. The
+ * store's check names every torn step; then the steps before the first
+ * one are read, which finds what the check cannot (an HDF5 chunk that is
+ * there but does not decode, a store with no check). */
 static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 {
 	simrec_dataset_t *ds;
@@ -885,34 +943,28 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 		printf("BAD   %s: %s\n", key, simrec_errmsg(rec));
 		return 1;
 	}
-	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM];
+	size_t sh[SIMREC_MAX_NDIM];
 	int nd = simrec_dataset_ndim(ds);
 	simrec_dataset_shape(ds, sh);
-	simrec_dataset_chunks(ds, ch);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	size_t isz = simrec_dtype_size(dt), rows = nd ? sh[0] : 1;
-	size_t good = 0;
-	if (!isz)
-		rc = verify_vlen_rows(ds, rows, &good);
-	else
-		rc = verify_rows(ds, key, nd, sh, ch, isz, rows, &good);
-	size_t whole = rows;
+	size_t rows = nd ? sh[0] : 1, whole = rows;
 	int torn = 0;
-	if (rc) {
-		printf("BAD   %s: records 0..%zu readable, then: %s\n", key,
-		       good, simrec_errmsg(rec));
+	rc = simrec_dataset_verify(ds, &whole);
+	if (rc == SIMREC_EFORMAT) {
+		printf("TORN  %s: %s\n", key, simrec_errmsg(rec));
 		torn = 1;
-		whole = good;
-	}
-	size_t w2;
-	if (simrec_dataset_verify(ds, &w2) == SIMREC_EFORMAT) {
-		printf("TORN  %s: %s; whole steps: %zu\n", key,
-		       simrec_errmsg(rec), w2);
+	} else if (rc && rc != SIMREC_ENOTSUP) {
+		printf("BAD   %s: %s\n", key, simrec_errmsg(rec));
 		torn = 1;
-		whole = w2 < whole ? w2 : whole;
 	}
-	if (torn && nd && repair)
-		verify_note_cut(cut, key, whole);
+	if (rc != SIMREC_EFORMAT || whole > rows)
+		whole = rows;
+	torn |= verify_read(rec, ds, key, &whole);
+	if (torn && nd && whole < rows) {
+		verify_print_keep(key, whole, rows);
+		if (repair)
+			verify_note_cut(cut, key, whole);
+	}
 	if (!torn) {
 		printf("ok    %s: %zu record(s) %s ", key, rows,
 		       simrec_dtype_name(dt));

@@ -1629,7 +1629,8 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	int chunked = H5Pget_layout(dcpl) == H5D_CHUNKED;
 	int filtered = H5Pget_nfilters(dcpl) > 0;
 	H5Pclose(dcpl);
-	size_t celems = 1, nbad = 0, first = SIZE_MAX, last = 0;
+	size_t celems = 1;
+	sr_torn t = {0};
 	size_t lo[SIMREC_MAX_NDIM] = {0}, hi[SIMREC_MAX_NDIM],
 	       idx[SIMREC_MAX_NDIM] = {0};
 	for (int i = 0; i < nd; i++) {
@@ -1640,8 +1641,7 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		celems *= m->chunks[i];
 	}
 	size_t full = celems * simrec_dtype_size(m->dtype);
-	char bad[256] = "";
-	while (chunked) {
+	while (chunked && !sr_torn_stop(&t, m, idx[0])) {
 		hsize_t off[SIMREC_MAX_NDIM], size = 0;
 		haddr_t addr = HADDR_UNDEF;
 		unsigned mask = 0;
@@ -1649,24 +1649,17 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 			off[i] = idx[i] * m->chunks[i];
 		herr_t e = H5Dget_chunk_info_by_coord(d->dset, off, &mask,
 		                                      &addr, &size);
-		const char *why = e < 0 || addr == HADDR_UNDEF ? "never written"
-		                  : !filtered && full && size < full ? "short"
-		                                                     : NULL;
-		if (why) {
-			if (!nbad++)
-				snprintf(bad, sizeof bad,
-				         "the chunk at step %zu is %s",
-				         (size_t)off[0], why);
-			first = idx[0] < first ? idx[0] : first;
-			last = idx[0] > last ? idx[0] : last;
-		}
+		const char *why =
+		        e < 0 || addr == HADDR_UNDEF       ? "chunk unallocated"
+		        : !filtered && full && size < full ? "chunk short"
+		                                           : NULL;
+		if (why)
+			sr_torn_add(&t, m, idx[0], why);
 		if (!next_chunk(nd, lo, hi, idx))
 			break;
 	}
 	ds_end(st, d);
-	if (!nbad)
-		return 0;
-	return sr_store_torn(st, d->key, m, first, last, nbad, bad, whole);
+	return sr_store_torn(st, d->key, m, &t, whole);
 }
 
 /* A failed H5Dread named by its cause: a filter this process lacks, or

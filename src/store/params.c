@@ -1,7 +1,7 @@
 /* What every store file may call in the generic store layer: URI
  * parameters (the generic ones, each store's own, their kinds and the
- * checked getters), the store's lock name and the torn-steps message of
- * its check. open.c, which calls the stores, is not among them. */
+ * checked getters), the store's lock name and the torn-steps list and
+ * message of its check. open.c, which calls the stores, is not among them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +128,92 @@ double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
 	return v ? atof(v) : dflt;
 }
 
-int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
-                  size_t last, size_t nbad, const char *detail, size_t *whole)
+/* The steps of chunk row `row`: first and count (never past shape[0]). */
+static size_t row_first(const sr_meta *m, size_t row)
 {
-	size_t c0 = m->chunks[0], end = (last + 1) * c0;
-	*whole = first * c0;
+	return row * m->chunks[0]; /* row <= (shape[0] - 1) / chunks[0] */
+}
+
+static size_t row_steps(const sr_meta *m, size_t row)
+{
+	size_t left = m->shape[0] - row_first(m, row);
+	return left < m->chunks[0] ? left : m->chunks[0];
+}
+
+void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why)
+{
+	int seen = t->n || t->more;
+	t->nbad++;
+	if (seen && row <= t->last)
+		return; /* another chunk of a row already counted */
+	size_t k = t->n;
+	if (k && !t->more && t->r[k - 1].row1 + 1 == row &&
+	    !strcmp(t->r[k - 1].why, why))
+		t->r[k - 1].row1 = row;
+	else if (k < SR_TORN_RANGES && !t->more) {
+		t->r[k].row0 = t->r[k].row1 = row;
+		t->r[k].why = why;
+		t->n++;
+	} else
+		t->more += row_steps(m, row);
+	t->last = row;
+}
+
+int sr_torn_stop(sr_torn *t, const sr_meta *m, size_t row)
+{
+	if (!t->nbad || t->probes++ < SR_TORN_PROBES)
+		return 0;
+	t->stop = row_first(m, row);
+	t->stopped = 1;
+	return 1;
+}
+
+/* One range "4 (why)" or "4-9 (why)" into out; its length. */
+static size_t range_text(char *out, size_t cap, const sr_meta *m,
+                         const sr_torn *t, size_t i)
+{
+	size_t a = row_first(m, t->r[i].row0),
+	       b = row_first(m, t->r[i].row1) + row_steps(m, t->r[i].row1) - 1;
+	int w = a == b ? snprintf(out, cap, "%s%zu (%s)", i ? ", " : "", a,
+	                          t->r[i].why)
+	               : snprintf(out, cap, "%s%zu-%zu (%s)", i ? ", " : "", a,
+	                          b, t->r[i].why);
+	return w > 0 ? (size_t)w : 0;
+}
+
+int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
+                  const sr_torn *t, size_t *whole)
+{
+	*whole = m->ndim ? m->shape[0] : 1;
+	if (!t->nbad)
+		return 0;
+	/* the list fits in 256 bytes, so the whole message fits SR_ERRLEN:
+	 * a range that would not fit is counted with the rest */
+	char list[256] = "", one[128];
+	size_t len = 0, more = t->more, i = 0;
+	for (; i < t->n; i++) {
+		size_t w = range_text(one, sizeof one, m, t, i);
+		if (len + w + 40 >= sizeof list)
+			break;
+		memcpy(list + len, one, w + 1);
+		len += w;
+	}
+	for (; i < t->n; i++)
+		more += row_first(m, t->r[i].row1) +
+		        row_steps(m, t->r[i].row1) - row_first(m, t->r[i].row0);
+	if (more)
+		snprintf(list + len, sizeof list - len,
+		         ", ... and %zu more step(s)", more);
+	*whole = row_first(m, t->r[0].row0);
+	char stop[128] = "";
+	if (t->stopped)
+		snprintf(stop, sizeof stop,
+		         "; steps from %zu on not examined (a check stops %zu "
+		         "chunks after the first bad one)",
+		         t->stop, SR_TORN_PROBES);
 	return sr_fail(st->err, SIMREC_EFORMAT,
-	               "steps %zu..%zu of '%s' in '%s' are not whole: %zu "
-	               "bad chunk(s), %s",
-	               *whole, (end < m->shape[0] ? end : m->shape[0]) - 1, key,
-	               st->uri.path, nbad, detail);
+	               "steps %s of '%s' in '%s' are not whole (%zu bad "
+	               "chunk(s))%s%s%s",
+	               list, key, st->uri.path, t->nbad, stop,
+	               t->first[0] ? "; first bad chunk " : "", t->first);
 }

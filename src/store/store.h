@@ -89,8 +89,10 @@ typedef struct sr_store_ops {
 	/* optional: store-specific facts about a dataset as a JSON object
 	 * text (malloc'd): "compressor", "stored_bytes", ... */
 	char *(*describe)(sr_store *st, void *ds, const sr_meta *m);
-	/* optional: *whole = leading rows whose chunks are all present and
-	 * sound; SIMREC_EFORMAT (naming the steps) if fewer than shape[0] */
+	/* optional: examine every chunk inside the shape; *whole = leading
+	 * rows whose chunks are all present and sound; if any chunk is not,
+	 * SIMREC_EFORMAT from sr_store_torn, naming every torn step (bounded)
+	 * and why */
 	int (*check)(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 	/* optional, with write_encoded: 1 and *c if ds's chunks are stored
 	 * as the blosc frames that sr_codec_encode makes with *c (so a frame
@@ -154,12 +156,49 @@ double sr_store_param_seconds(const sr_store *st, const char *name,
  * store with its prefix), without secrets: what ?lock= clients lock. */
 void sr_store_lock_name(const sr_store *st, char *out, size_t cap);
 
-/* The failure of a store's check op: chunk rows first..last (in chunks
- * along dim 0) hold nbad bad chunks, the first described by detail; sets
- * *whole to the rows before them and returns SIMREC_EFORMAT naming the
- * steps. */
-int sr_store_torn(sr_store *st, const char *key, const sr_meta *m, size_t first,
-                  size_t last, size_t nbad, const char *detail, size_t *whole);
+/* What a store's check op found torn, in chunk rows along dim 0: at most
+ * SR_TORN_RANGES ranges of consecutive rows with one reason each, in
+ * ascending order; torn steps past them are only counted (a hostile store
+ * claiming 2^40 steps gets a message of bounded length). Zero it first. */
+#define SR_TORN_RANGES 8
+typedef struct sr_torn {
+	size_t n;    /* ranges kept in r */
+	size_t more; /* torn steps after the kept ranges */
+	size_t nbad; /* bad chunks, all of them */
+	size_t last; /* the last row added (n or more nonzero) */
+	struct {
+		size_t row0, row1; /* chunk rows, inclusive */
+		const char *why;   /* a static string: "chunk missing", ... */
+	} r[SR_TORN_RANGES];
+	char first[208]; /* optional: the first bad chunk and its error */
+	size_t probes;   /* chunks examined after the first bad one */
+	int stopped;     /* examined only the steps before stop */
+	size_t stop;
+} sr_torn;
+
+/* Chunks a check examines after the first bad one: what --repair keeps is
+ * known by then, and a hostile shape (2^40 steps, none written) must not
+ * keep verify busy for hours. */
+#define SR_TORN_PROBES ((size_t)1 << 18)
+
+/* Call before examining each chunk of row `row`: 1 (t->stopped) if
+ * the check should stop here, its budget after the first bad chunk
+ * spent. */
+int sr_torn_stop(sr_torn *t, const sr_meta *m, size_t row);
+
+/* Add one bad chunk of chunk row `row` (rows come in ascending order; a
+ * row already added keeps its first reason). */
+void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why);
+
+/* The failure of a store's check op: if t holds no bad chunk, 0 with
+ * *whole = m->shape[0]; else *whole = the steps before the first torn one
+ * and SIMREC_EFORMAT with "steps 4 (chunk missing), 8-9 (chunk does not
+ * decode) of 'KEY' in 'PATH' are not whole (3 bad chunk(s))", ranges in
+ * steps, ", ... and N more step(s)" past the kept ones, "; steps from S on not
+ * examined (...)" if the check stopped at S (sr_torn_stop), then
+ * "; first bad chunk FIRST" if t->first is set. */
+int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
+                  const sr_torn *t, size_t *whole);
 
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes

@@ -1614,33 +1614,31 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	int rc = z->kvo->read_begin(z->kv);
 	if (rc)
 		return rc;
-	size_t nbad = 0, first = SIZE_MAX, last = 0;
-	char ck[4096], bad[4200] = "";
+	sr_torn t = {0};
+	char ck[4096];
 	do {
+		if (sr_torn_stop(&t, m, idx[0]))
+			break;
 		chunk_key(ck, sizeof ck, d, nd, idx);
 		const void *v;
 		size_t len;
 		int r = z->kvo->get(z->kv, ck, &v, &len);
-		const char *why = r == SIMREC_ENOKEY ? "missing"
-		                  : r                ? "unreadable"
+		const char *why = r == SIMREC_ENOKEY ? "chunk missing"
+		                  : r                ? "chunk unreadable"
 		                                     : NULL;
 		if (!r && isz &&
 		    sr_codec_decode(d->compressed, v, len, z->chunk,
 		                    celems * isz, st->codec.nthreads, st->err))
-			why = "short or does not decode";
-		if (!why)
-			continue;
-		if (!nbad++)
-			snprintf(bad, sizeof bad, "first '%s' %s", ck, why);
-		if (idx[0] < first)
-			first = idx[0];
-		if (idx[0] > last)
-			last = idx[0];
+			why = d->compressed ? "chunk short or does not decode"
+			                    : "chunk short";
+		if (why && !t.nbad)
+			snprintf(t.first, sizeof t.first, "'%.100s': %.100s",
+			         ck, r || !isz ? why : st->err->msg);
+		if (why)
+			sr_torn_add(&t, m, idx[0], why);
 	} while (next_chunk(nd, lo, hi, idx));
 	z->kvo->read_end(z->kv);
-	if (!nbad)
-		return 0;
-	return sr_store_torn(st, d->key, m, first, last, nbad, bad, whole);
+	return sr_store_torn(st, d->key, m, &t, whole);
 }
 
 #define ZARR_OPS                                                               \
