@@ -1249,21 +1249,31 @@ static int h5_room_free(sr_store *st)
 	return rc;
 }
 
+/* An append's start: a broken store refuses it, the key's rows before it
+ * are marked (h5_mark_key), the extent grows to m->shape[0] (*old: what
+ * it was; a failure breaks the store). */
+static int begin_append(sr_store *st, h5_ds *d, const sr_meta *m, size_t *old)
+{
+	*old = dim0(d);
+	int rc = h5_sticky(st);
+	if (!rc)
+		rc = h5_mark_key(st, d->key, *old);
+	if (rc)
+		return rc;
+	rc = extend(st, d, m);
+	return rc ? h5_poison(st, rc) : 0;
+}
+
 static int write_slab(sr_store *st, void *ds, const sr_meta *m,
                       const size_t *start, const size_t *count,
                       const void *data)
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
-	size_t old = dim0(d);
-	int rc = h5_sticky(st);
-	if (!rc)
-		rc = h5_mark_key(st, d->key, old);
+	size_t old;
+	int rc = begin_append(st, d, m, &old);
 	if (rc)
 		return rc;
-	rc = extend(st, d, m);
-	if (rc)
-		return h5_poison(st, rc);
 	for (int i = 0; i < m->ndim; i++)
 		if (!count[i])
 			return 0; /* only the extent (a truncation, a mark) */
@@ -1381,20 +1391,15 @@ static int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                             const size_t *lens)
 {
 	h5_ds *d = ds;
-	size_t old = dim0(d);
-	int rc = h5_sticky(st);
-	if (!rc && ((h5_store *)st->impl)->parallel)
-		rc = sr_fail(st->err, SIMREC_ENOTSUP,
-		             "'%s': compressed chunks are written by one "
-		             "writer per file only",
-		             st->uri.path);
-	if (!rc)
-		rc = h5_mark_key(st, d->key, old);
+	size_t old;
+	if (((h5_store *)st->impl)->parallel)
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s': compressed chunks are written by one "
+		               "writer per file only",
+		               st->uri.path);
+	int rc = begin_append(st, d, m, &old);
 	if (rc)
 		return rc;
-	rc = extend(st, d, m);
-	if (rc)
-		return h5_poison(st, rc);
 	size_t nd = (size_t)m->ndim;
 	double t0 = sr_clock();
 	for (size_t i = 0; i < n && !rc; i++) {
