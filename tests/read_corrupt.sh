@@ -24,6 +24,7 @@ case $out in
 esac
 v=$("$simrec" verify hdf5:c.h5)
 echo "$v"
-echo "$v" | grep -q "^BAD   x: records 0..10 readable, then: .*does not decode" || { echo "FAIL: verify"; fails=1; }
+echo "$v" | grep -q "^BAD   x: steps 10-19 do not read: .*does not decode" || { echo "FAIL: verify"; fails=1; }
+echo "$v" | grep -q "x: --repair keeps steps 0-9 of 40" || { echo "FAIL: verify's keep line"; fails=1; }
 echo "$v$out" | grep -q "filter missing" && { echo "FAIL: blames a filter"; fails=1; }
 [ $fails = 0 ] && echo "read corrupt: ok"
