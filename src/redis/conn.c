@@ -380,6 +380,7 @@ int sr_redis_drain(sr_redis *r)
 int sr_redis_cmd(sr_redis *r, redisReply **out, int argc, const char **argv,
                  const size_t *lens)
 {
+	*out = NULL; /* callers may free it whatever happened */
 	int rc = sr_redis_drain(r);
 	if (!rc)
 		rc = sr_redis_append(r, argc, argv, lens);

@@ -1132,7 +1132,7 @@ static int is_dataset(sr_store *st, const char *key, int *ds)
 	rstore *s = S(st);
 	char mk[4200];
 	name(mk, sizeof mk, s, "m", key);
-	redisReply *x;
+	redisReply *x = NULL;
 	const char *argv[2] = {"EXISTS", mk};
 	int rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){6, strlen(mk)});
 	if (!rc)
