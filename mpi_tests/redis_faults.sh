@@ -8,7 +8,8 @@
 #    whole (no metadata without its element);
 # 2. the server SIGKILLed once step 8 is acknowledged (rank 0 says so
 #    over a FIFO): the run fails, and so does the close, on every rank
-#    with the same status, naming the server once.
+#    with the same status, naming the server once; no rank dies by a
+#    signal (SIGPIPE).
 # usage: redis_faults.sh MPIEXEC TEST_FAULTS SIMREC_CLI REDIS_SERVER_SH WORKDIR
 set -u
 mpiexec=$1 bin=$2 cli=$3 server=$4 work=$5
@@ -58,6 +59,8 @@ wait "$job"
 grep -v '^acked' "$work/out.loss"
 grep -q '^failed after' "$work/out.loss" || { echo "the run did not fail"; bad=$((bad + 1)); }
 grep -q '^close: cannot reach server' "$work/out.loss" || { echo "close claimed success"; bad=$((bad + 1)); }
+# a write to the dead socket is SIMREC_ECONN, never SIGPIPE (signal 13)
+! grep -q 'on signal' "$work/out.loss" || { echo "a rank died by a signal"; bad=$((bad + 1)); }
 if grep -q 'differ\|redis:redis' "$work/out.loss"; then
 	echo "statuses differ between ranks, or the scheme is named twice"
 	bad=$((bad + 1))

@@ -10,7 +10,15 @@
  *       close; a recorder with nothing written since its last flush
  *       closes with 0; nothing crashes
  *   test_redis_fail check URI    after a restart from the AOF:
- *       the acknowledged records are all there, intact, and nothing else */
+ *       the acknowledged records are all there, intact, and nothing else
+ *   test_redis_fail pipe URI SERVER_PID   (redis_pipe.sh) three
+ *       recorders connected, the server SIGKILLed and gone, then each
+ *       writes far more than a socket buffer holds, so write() meets
+ *       EPIPE: the process lives (SIGPIPE's default action is left as
+ *       it is, yet no SIGPIPE reaches it) and the flush fails with
+ *       SIMREC_ECONN naming the server; with SIGPIPE blocked by the
+ *       caller, our SIGPIPE is not left pending, a SIGPIPE the caller
+ *       had pending stays pending, and the caller's mask is kept */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -253,6 +261,100 @@ static void check_restart(const char *uri)
 	CHECK_OK(rec, simrec_close(rec));
 }
 
+static int sigpipe_pending(void)
+{
+	sigset_t p;
+	CHECK(sigpending(&p) == 0);
+	return sigismember(&p, SIGPIPE);
+}
+
+static int sigpipe_blocked(void)
+{
+	sigset_t m;
+	CHECK(sigprocmask(SIG_BLOCK, NULL, &m) == 0);
+	return sigismember(&m, SIGPIPE);
+}
+
+/* One 16 MiB element written by the flush to a dead server: at most
+ * 4 MiB (tcp_wmem's maximum) fits the socket's buffer, so a write()
+ * waits, meets the reset connection and the next one EPIPE. The dataset
+ * exists already: nothing small is sent first. */
+static void write_to_dead(simrec_t *rec, const double *big, size_t n)
+{
+	int rc = simrec_record(rec, "pipe/x", SIMREC_FLOAT64, 1, &n, big);
+	if (!rc)
+		rc = simrec_flush(rec);
+	CHECK_RC(rec, rc, SIMREC_ECONN);
+	check_named(simrec_errmsg(rec));
+	CHECK_RC(NULL, simrec_close(rec), SIMREC_ECONN);
+}
+
+static void pipe_child(const char *uri, const char *pid)
+{
+	int port = 0;
+	const char *hp = strstr(uri, "127.0.0.1:");
+	CHECK(hp && sscanf(hp, "127.0.0.1:%d", &port) == 1);
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_CREATE;
+	const size_t n = (size_t)2 << 20;
+	o.chunk_bytes = n * sizeof(double); /* a record is one element */
+	double *big = calloc(n, sizeof *big);
+	CHECK(big);
+	simrec_t *rec[3];
+	for (int i = 0; i < 3; i++) {
+		char u[512];
+		snprintf(u, sizeof u, "%s%d", uri, i);
+		CHECK_OK(NULL, simrec_open(&rec[i], u, &o));
+		CHECK_OK(rec[i], simrec_record(rec[i], "pipe/x", SIMREC_FLOAT64,
+		                               1, &n, big));
+		CHECK_OK(rec[i], simrec_flush(rec[i]));
+	}
+	kill((pid_t)atoi(pid), SIGKILL);
+	wait_refused(port);
+	/* SIGPIPE as the process got it: default action, not blocked */
+	CHECK(!sigpipe_blocked());
+	write_to_dead(rec[0], big, n);
+	CHECK(!sigpipe_blocked());
+	printf("alive after EPIPE: %s\n", simrec_errmsg(NULL));
+	/* blocked by the caller: ours is not left behind, the mask kept */
+	sigset_t s, old;
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	CHECK(sigprocmask(SIG_BLOCK, &s, &old) == 0);
+	write_to_dead(rec[1], big, n);
+	CHECK(sigpipe_blocked() && !sigpipe_pending());
+	/* the caller's own pending SIGPIPE survives the call */
+	CHECK(raise(SIGPIPE) == 0 && sigpipe_pending());
+	write_to_dead(rec[2], big, n);
+	CHECK(sigpipe_blocked() && sigpipe_pending());
+	const struct timespec zero = {0, 0};
+	CHECK(sigtimedwait(&s, NULL, &zero) == SIGPIPE);
+	CHECK(!sigpipe_pending());
+	CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+	free(big);
+}
+
+/* In a child, so that a death by SIGPIPE is reported as such. */
+static void pipe_test(const char *uri, const char *pid)
+{
+	fflush(NULL);
+	pid_t c = fork();
+	CHECK(c >= 0);
+	if (c == 0) {
+		pipe_child(uri, pid);
+		fflush(NULL);
+		_exit(0);
+	}
+	int st = 0;
+	CHECK(waitpid(c, &st, 0) == c);
+	if (WIFSIGNALED(st))
+		fprintf(stderr, "writer killed by signal %d%s\n", WTERMSIG(st),
+		        WTERMSIG(st) == SIGPIPE ? " (SIGPIPE)" : "");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	printf("redis pipe: ok\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3)
@@ -261,6 +363,8 @@ int main(int argc, char **argv)
 		atomic(argv[2]);
 	else if (!strcmp(argv[1], "write") && argc > 3)
 		lose_server(argv[2], argv[3]);
+	else if (!strcmp(argv[1], "pipe") && argc > 3)
+		pipe_test(argv[2], argv[3]);
 	else if (!strcmp(argv[1], "check"))
 		check_restart(argv[2]);
 	else

@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,7 +186,50 @@ static void bound_reader(redisContext *c, sr_redis *r)
 		c->reader->fn = &bounded_fns;
 }
 
-/* redisGetReply with the reader's buffer bounded. */
+/* A write to a socket whose peer is gone raises SIGPIPE, whose default
+ * action ends the process (an MPI rank "exited on signal 13"). A library
+ * must not change the process's dispositions, so SIGPIPE is blocked in
+ * the calling thread around every hiredis call that may write: the write
+ * then fails with EPIPE, a lost connection (SIMREC_ECONN). Before the
+ * mask is restored, a SIGPIPE our write left pending is consumed; one
+ * already pending before (the caller's own) is left alone. */
+typedef struct pipe_guard {
+	sigset_t old;
+	int was_pending;
+} pipe_guard;
+
+static void sigpipe_set(sigset_t *s)
+{
+	sigemptyset(s);
+	sigaddset(s, SIGPIPE);
+}
+
+static void pipe_block(pipe_guard *g)
+{
+	sigset_t s, pend;
+	sigpipe_set(&s);
+	g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &s, &g->old);
+}
+
+static void pipe_unblock(const pipe_guard *g)
+{
+	int saved = errno;
+	sigset_t s, pend;
+	sigpipe_set(&s);
+	if (!g->was_pending && sigpending(&pend) == 0 &&
+	    sigismember(&pend, SIGPIPE)) {
+		const struct timespec zero = {0, 0};
+		while (sigtimedwait(&s, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+	errno = saved;
+}
+
+/* redisGetReply with the reader's buffer bounded. Every write of the
+ * pipeline to the socket happens here (hiredis's append calls only
+ * buffer; connect and free do not write). */
 static int get_reply(redisContext *c, size_t max, void **rep)
 {
 	*rep = NULL;
@@ -192,11 +237,15 @@ static int get_reply(redisContext *c, size_t max, void **rep)
 		return REDIS_ERR;
 	if (*rep)
 		return REDIS_OK;
-	int done = 0;
-	do {
-		if (redisBufferWrite(c, &done) != REDIS_OK)
-			return REDIS_ERR;
-	} while (!done);
+	int done = 0, ok = REDIS_OK;
+	pipe_guard g;
+	pipe_block(&g);
+	do
+		ok = redisBufferWrite(c, &done);
+	while (ok == REDIS_OK && !done);
+	pipe_unblock(&g);
+	if (ok != REDIS_OK)
+		return REDIS_ERR;
 	do {
 		if (redisBufferRead(c) != REDIS_OK ||
 		    redisGetReplyFromReader(c, rep) != REDIS_OK)
