@@ -30,6 +30,9 @@
  *       attribute and rank 0's simrec_set in a run of one rank (with
  *       more, they are queued: the flush after them fails on every
  *       rank); "broken store: ..." else.
+ *       With SIMREC_TEST_APPEND=N the store is opened in append mode
+ *       and the steps go on after the N that "run/u" holds (step
+ *       numbers, values and "acked N" count from the file's first).
  *       With SIMREC_TEST_KILL_HOLD=1 the victim stops
  *       after writing its pid (nothing more is written before the kill).
  *   test_faults check URI [=N | >=N [>=M]]
@@ -188,7 +191,9 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 {
 	simrec_options_t o;
 	simrec_options_init(&o);
-	o.mode = SIMREC_MODE_CREATE;
+	const char *ap = getenv("SIMREC_TEST_APPEND");
+	long s0 = ap ? atol(ap) : 0; /* the steps already there */
+	o.mode = ap ? SIMREC_MODE_APPEND : SIMREC_MODE_CREATE;
 	o.chunk_bytes = 65536;
 	simrec_t *rec;
 	int rc = simrec_open_comm(&rec, uri, &o, MPI_COMM_WORLD);
@@ -209,10 +214,10 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 	double *u = malloc((elems > indep ? elems : indep) * sizeof *u);
 	if (!u)
 		die("malloc", NULL, SIMREC_ENOMEM);
-	long acked = 0;
+	long acked = s0;
 	int indep_rc = 0; /* rank 0's independent failure, reported once */
 	long indep_ok = 0, indep_acked = 0; /* "indep/e": recorded, flushed */
-	for (long s = 0; s < steps && !rc; s++) {
+	for (long s = s0; s < s0 + steps && !rc; s++) {
 		if (victim && s == atol(ks)) {
 			FILE *f = fopen(kf, "w");
 			if (f) {

@@ -1169,22 +1169,28 @@ static void select_slab(h5_ds *d, int nd, const size_t *start,
 	*ms = H5Screate_simple(nd, c, NULL);
 }
 
-/* Parallel writers, before a collective H5Dwrite of bytes (this
- * writer's share): writer 0 allocates room on disk past the end of the
- * file (the data of every writer, compressed or not, and the metadata the
- * next flush writes) without changing the file's size. Parallel HDF5
- * 1.10 survives no failed write (the writers then take different paths
- * through every later flush and close, and wait for each other forever),
- * so a full disk is found here, before HDF5 writes anything. A file
- * system that cannot allocate ahead (EOPNOTSUPP) is written unchecked.
- * Collective over the writers; the same status on each. */
+/* Every writer, before an H5Dwrite of bytes (this writer's share):
+ * writer 0 (the only one when serial) allocates room on disk past the
+ * end of the file (the data of every writer, compressed or not, and the
+ * metadata the next flush writes) without changing the file's size.
+ * HDF5 1.10 survives no failed write: parallel writers then take
+ * different paths through every later flush and close and wait for each
+ * other forever, and a serial file can lose a chunk that an earlier run
+ * flushed (measured: appending to a file whose last run failed on a full
+ * disk, the failed chunk write and the rollback left the index without
+ * the chunk of the last flushed step). So a full disk is found here,
+ * before HDF5 writes anything. A file system that cannot allocate ahead
+ * (EOPNOTSUPP) is written unchecked. Collective over parallel writers;
+ * the same status on each. */
 static int h5_room(sr_store *st, h5_store *h, size_t bytes)
 {
 	unsigned long long need = bytes;
-	MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM,
-	              st->comm);
 	int rank = 0, err = 0;
-	MPI_Comm_rank(st->comm, &rank);
+	if (h->parallel) {
+		MPI_Allreduce(MPI_IN_PLACE, &need, 1, MPI_UNSIGNED_LONG_LONG,
+		              MPI_SUM, st->comm);
+		MPI_Comm_rank(st->comm, &rank);
+	}
 	struct stat sb;
 	int fd = rank ? -1 : open(st->uri.path, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &sb) == 0) {
@@ -1203,7 +1209,8 @@ static int h5_room(sr_store *st, h5_store *h, size_t bytes)
 	}
 	if (fd >= 0)
 		close(fd);
-	MPI_Bcast(&err, 1, MPI_INT, 0, st->comm);
+	if (h->parallel)
+		MPI_Bcast(&err, 1, MPI_INT, 0, st->comm);
 	if (!err)
 		return 0;
 	return h5_fail_err(st, "no room for the next step in", err);
@@ -1277,12 +1284,10 @@ static int write_slab(sr_store *st, void *ds, const sr_meta *m,
 	for (int i = 0; i < m->ndim; i++)
 		if (!count[i])
 			return 0; /* only the extent (a truncation, a mark) */
-	if (h->parallel) {
-		rc = h5_room(st, h, chunk_bytes(d, m, start, count));
-		if (rc) {
-			rollback(d, m, old); /* collective, in the cache only */
-			return h5_poison(st, rc);
-		}
+	rc = h5_room(st, h, chunk_bytes(d, m, start, count));
+	if (rc) {
+		rollback(d, m, old); /* collective, in the cache only */
+		return h5_poison(st, rc);
 	}
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
@@ -1400,6 +1405,14 @@ static int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	int rc = begin_append(st, d, m, &old);
 	if (rc)
 		return rc;
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += lens[i];
+	rc = h5_room(st, st->impl, bytes);
+	if (rc) {
+		rollback(d, m, old); /* nothing written yet */
+		return h5_poison(st, rc);
+	}
 	size_t nd = (size_t)m->ndim;
 	double t0 = sr_clock();
 	for (size_t i = 0; i < n && !rc; i++) {
