@@ -260,7 +260,7 @@ static int shm_transfer(simrec_t *rec, const sr_enc *seen, const void *data,
 	MPI_Win_sync(a->win[b]); /* after the agreement: buffer b is free */
 	if (!enc) {
 		memcpy(step + (size_t)a->grank * bytes, data, bytes);
-	} else { /* elen <= bound: the frame of a bytes-long block */
+	} else { /* elen <= bound: sr_encode_block */
 		int *sizes = (int *)(void *)step;
 		memcpy(step + hdr + (size_t)a->grank * bound, a->ebuf, a->elen);
 		sizes[a->grank] = (int)a->elen;
