@@ -1,5 +1,5 @@
 /* One key's background write fails; the others go on.
- *   test_keyfail DIR
+ *   test_keyfail DIR [noflush|twokeys]
  * record_all of "a" and "b" into zarr+dir:DIR/s.zarr for 30 steps, a flush
  * after every step. After step 3, rank 0 plants a directory under the name
  * of every chunk that step 12 of "a" writes (the names of step 0's chunks
@@ -9,7 +9,15 @@
  * store's path (the cause, reported once); every later record_all of "a"
  * fails at once; every record_all of "b" and every other flush succeed,
  * and so does close. Afterwards "a" holds steps 0..11 and "b" all 30,
- * each value as recorded. */
+ * each value as recorded. With noflush, no flush before close: the
+ * record_all of "a" after step 12 reports the cause (its write of step 12
+ * ended before the writer took step 12 of "b"), later ones fail at once,
+ * close succeeds (the failure was reported), and "a" still holds steps
+ * 0..11 (its rows written before the failure, made durable by close).
+ * With twokeys, a third key "c", recorded up to step 12 only, fails the
+ * same way in the same step: the flush after step 12 reports a's cause,
+ * the next flush c's (a second failure waits behind the first instead of
+ * being lost), and "c" holds steps 0..11. */
 #include <dirent.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -44,14 +52,14 @@ static int same(int rc)
 	return rc;
 }
 
-/* a directory in the place of every chunk of step BAD of "a" */
-static void plant(const char *store)
+/* a directory in the place of every chunk of step BAD of key */
+static void plant(const char *store, const char *key)
 {
 	char dir[1024], p[1100];
-	snprintf(dir, sizeof dir, "%s/a", store);
+	snprintf(dir, sizeof dir, "%s/%s", store, key);
 	DIR *d = opendir(dir);
 	if (!d)
-		fail("no directory for key a");
+		fail("no directory for the key");
 	int n = 0;
 	for (struct dirent *e; (e = readdir(d));) {
 		if (strncmp(e->d_name, "0.", 2))
@@ -66,7 +74,7 @@ static void plant(const char *store)
 	}
 	closedir(d);
 	if (!n)
-		fail("key a has no chunk of step 0");
+		fail("the key has no chunk of step 0");
 }
 
 static void check_key(simrec_t *rec, const char *key, int k, size_t steps)
@@ -99,8 +107,10 @@ static void check_key(simrec_t *rec, const char *key, int k, size_t steps)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: test_keyfail DIR\n");
+	const char *mode = argc == 3 ? argv[2] : "";
+	int noflush = !strcmp(mode, "noflush"), two = !strcmp(mode, "twokeys");
+	if (argc < 2 || argc > 3 || (argc == 3 && !noflush && !two)) {
+		fprintf(stderr, "usage: test_keyfail DIR [noflush|twokeys]\n");
 		return 2;
 	}
 	MPI_Init(&argc, &argv);
@@ -120,7 +130,9 @@ int main(int argc, char **argv)
 	size_t n = N;
 	for (long s = 0; s < STEPS; s++) {
 		if (s == 4 && rank == 0)
-			plant(store);
+			plant(store, "a");
+		if (two && s == 4 && rank == 0)
+			plant(store, "c");
 		MPI_Barrier(MPI_COMM_WORLD);
 		for (size_t i = 0; i < N; i++)
 			u[i] = value(s, rank, i, 0);
@@ -128,6 +140,11 @@ int main(int argc, char **argv)
 		        simrec_record_all(rec, "a", SIMREC_FLOAT64, 1, &n, u));
 		if (ra && rank == 0 && s == BAD + 1)
 			printf("step %ld: a: %s\n", s, simrec_errmsg(rec));
+		/* without flushes the first refused step reports the cause */
+		if (noflush && ra && s == BAD + 1 &&
+		    (!strstr(simrec_errmsg(rec), store) ||
+		     strstr(simrec_errmsg(rec), "reported before")))
+			fail("record_all of a: the cause not reported");
 		/* step BAD is written in the background: its failure is
 		 * reported by the flush after it; later steps of "a" fail */
 		if (!ra != (s <= BAD) ||
@@ -137,11 +154,19 @@ int main(int argc, char **argv)
 			u[i] = value(s, rank, i, 1);
 		if (same(simrec_record_all(rec, "b", SIMREC_FLOAT64, 1, &n, u)))
 			fail(simrec_errmsg(rec));
+		for (size_t i = 0; i < N; i++)
+			u[i] = value(s, rank, i, 2);
+		if (two && s <= BAD &&
+		    same(simrec_record_all(rec, "c", SIMREC_FLOAT64, 1, &n, u)))
+			fail(simrec_errmsg(rec));
+		if (noflush)
+			continue;
 		int rf = same(simrec_flush(rec));
 		if (rf && rank == 0)
 			printf("step %ld: flush: %s\n", s, simrec_errmsg(rec));
-		if (!rf != (s != BAD) ||
-		    (rf && (!strstr(simrec_errmsg(rec), "key 'a'") ||
+		const char *why = s == BAD ? "key 'a'" : "key 'c'";
+		if (!rf != (s != BAD && (!two || s != BAD + 1)) ||
+		    (rf && (!strstr(simrec_errmsg(rec), why) ||
 		            !strstr(simrec_errmsg(rec), store))))
 			fail("flush: wrong status, or the cause not named");
 	}
@@ -154,6 +179,8 @@ int main(int argc, char **argv)
 			fail("reopen");
 		check_key(rec, "a", 0, BAD);
 		check_key(rec, "b", 1, STEPS);
+		if (two)
+			check_key(rec, "c", 2, BAD);
 		simrec_close(rec);
 		printf("keyfail: ok\n");
 	}

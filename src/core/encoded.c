@@ -28,7 +28,21 @@ int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c)
 int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
                     void **buf, size_t *cap, size_t *len, sr_err *e)
 {
-	return sr_codec_encode(c, isz, src, n, buf, cap, len, e);
+	/* blosc fills as much of the destination as it is given: a buffer
+	 * grown by a larger block earlier would let an incompressible
+	 * block's frame exceed the bound, which the shared window's slots
+	 * (one bound per rank) rely on. So it gets at most the bound. */
+	size_t bound = sr_codec_bound(n);
+	size_t give = *cap < bound ? *cap : bound;
+	int rc = sr_codec_encode(c, isz, src, n, buf, &give, len, e);
+	if (give > *cap)
+		*cap = give; /* grown to the bound */
+	if (!rc && *len > bound)
+		rc = sr_fail(e, SIMREC_ECODEC,
+		             "a frame of %zu bytes exceeds the bound %zu of a "
+		             "%zu-byte block",
+		             *len, bound, n);
+	return rc;
 }
 
 size_t sr_encoded_bound(size_t n)

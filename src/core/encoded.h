@@ -19,7 +19,9 @@
 int sr_dset_encoding(simrec_t *rec, const sr_dset *d, sr_codec *c);
 
 /* Encode one rank's block (n bytes of items of isz bytes) with c into
- * *buf (grown as needed, capacity *cap); *len is the frame's size. */
+ * *buf (grown as needed, capacity *cap); *len is the frame's size, at
+ * most sr_encoded_bound(n) whatever *cap is (the shared window's slots
+ * rely on it). */
 int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
                     void **buf, size_t *cap, size_t *len, sr_err *e);
 

@@ -89,7 +89,12 @@ typedef struct sr_agg {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	char io_msg[SR_ERRLEN];
-	sr_err io_err; /* the thread's failures (sr_err_redirect) */
+	/* a key that broke while another failure waited to be reported:
+	 * reported after it (io_thread.c), so no break goes unreported */
+	int io_next;
+	char io_next_msg[SR_ERRLEN];
+	sr_dset *io_d, *io_next_d; /* whose write failed (NULL: none) */
+	sr_err io_err;             /* the thread's failures (sr_err_redirect) */
 	/* per-rank timings for the summary (seconds) */
 	double t_io, t_gather, t_agree, t_wait, t_encode;
 } sr_agg;

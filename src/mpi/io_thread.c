@@ -41,6 +41,34 @@ static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
 	                              sizes, displs);
 }
 
+/* A failure of the writer's (under its mutex, if any): the first waits to
+ * be reported; a key that breaks meanwhile (newly_broken) waits behind
+ * it, so that it is reported too. */
+static void note_failure(sr_agg *a, sr_dset *d, int rc, const char *msg,
+                         int newly_broken)
+{
+	if (!a->io_status) {
+		a->io_status = rc;
+		a->io_d = d;
+		snprintf(a->io_msg, sizeof a->io_msg, "%s", msg);
+	} else if (newly_broken && !a->io_next) {
+		a->io_next = rc;
+		a->io_next_d = d;
+		snprintf(a->io_next_msg, sizeof a->io_next_msg, "%s", msg);
+	}
+}
+
+/* The waiting failure reported (under the mutex): the next one waits. */
+static void reported(sr_agg *a)
+{
+	a->io_status = a->io_next;
+	a->io_d = a->io_next_d;
+	snprintf(a->io_msg, sizeof a->io_msg, "%s", a->io_next_msg);
+	a->io_next = 0;
+	a->io_next_d = NULL;
+	a->io_next_msg[0] = 0;
+}
+
 static void *io_main(void *arg)
 {
 	simrec_t *rec = arg;
@@ -59,13 +87,11 @@ static void *io_main(void *arg)
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
-		if (rc && a->jd->agg)
+		int nb = rc && a->jd->agg && !a->jd->broken;
+		if (nb)
 			a->jd->broken = rc;
-		if (rc && !a->io_status) {
-			a->io_status = rc;
-			snprintf(a->io_msg, sizeof a->io_msg, "%s",
-			         a->io_err.msg);
-		}
+		if (rc)
+			note_failure(a, a->jd, rc, a->io_err.msg, nb);
 		a->job = 0;
 		pthread_cond_broadcast(&a->cv);
 	}
@@ -140,10 +166,13 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int rc = sr_io_wait(rec);
-	if (rc) {
+	if (rc) { /* reported once: the recorder goes on */
 		sr_fail(e, rc, "%s", a->io_msg);
-		a->io_status = 0; /* reported once: the recorder goes on */
-		a->io_msg[0] = 0;
+		if (a->has_thread)
+			pthread_mutex_lock(&a->mu);
+		reported(a);
+		if (a->has_thread)
+			pthread_mutex_unlock(&a->mu);
 	}
 	return rc;
 }
@@ -157,16 +186,21 @@ int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 	if (a->has_thread)
 		pthread_mutex_lock(&a->mu);
 	int rc = d->broken;
-	if (rc && a->io_status) { /* the cause, not reported yet */
+	/* its cause, if it still waits to be reported */
+	if (rc && a->io_status && a->io_d == d) {
 		sr_fail(e, rc, "%s", a->io_msg);
-		a->io_status = 0;
-		a->io_msg[0] = 0;
+		reported(a);
+	} else if (rc && a->io_next && a->io_next_d == d) {
+		sr_fail(e, rc, "%s", a->io_next_msg);
+		a->io_next = 0;
+		a->io_next_d = NULL;
+		a->io_next_msg[0] = 0;
 	} else if (rc) {
 		sr_fail(e, rc,
 		        "key '%s': a write of it failed (reported before): "
 		        "nothing more is recorded under it, its steps stop "
 		        "at %zu",
-		        key, d->mark);
+		        key, d->m.shape[0]);
 	}
 	if (a->has_thread)
 		pthread_mutex_unlock(&a->mu);
@@ -178,12 +212,11 @@ void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 	sr_agg *a = sr_agg_of(rec);
 	if (a->has_thread)
 		pthread_mutex_lock(&a->mu);
-	if (rc && d && d->agg && !d->broken)
+	int nb = rc && d && d->agg && !d->broken;
+	if (nb)
 		d->broken = rc;
-	if (rc && !a->io_status) {
-		a->io_status = rc;
-		snprintf(a->io_msg, sizeof a->io_msg, "%s", rec->err.msg);
-	}
+	if (rc)
+		note_failure(a, d, rc, rec->err.msg, nb);
 	if (a->has_thread)
 		pthread_mutex_unlock(&a->mu);
 }
@@ -199,10 +232,11 @@ static void dropped(simrec_t *rec, sr_dset *d)
 		pthread_mutex_lock(&a->mu);
 	if (!a->io_status) {
 		a->io_status = d->broken;
+		a->io_d = d;
 		snprintf(a->io_msg, sizeof a->io_msg,
 		         "key '%s': a step was not written: an earlier write "
 		         "of it failed, its steps stop at %zu",
-		         d->key, d->mark);
+		         d->key, d->m.shape[0]);
 	}
 	if (a->has_thread)
 		pthread_mutex_unlock(&a->mu);

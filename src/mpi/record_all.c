@@ -260,7 +260,7 @@ static int shm_transfer(simrec_t *rec, const sr_enc *seen, const void *data,
 	MPI_Win_sync(a->win[b]); /* after the agreement: buffer b is free */
 	if (!enc) {
 		memcpy(step + (size_t)a->grank * bytes, data, bytes);
-	} else { /* elen <= bound: the frame of a bytes-long block */
+	} else { /* elen <= bound: sr_encode_block */
 		int *sizes = (int *)(void *)step;
 		memcpy(step + hdr + (size_t)a->grank * bound, a->ebuf, a->elen);
 		sizes[a->grank] = (int)a->elen;
@@ -485,9 +485,11 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 /* The commit mark (writers of a store with hold_extent, after every
  * writer's flush and sync): the rows of each record_all key that every
  * writer has made durable is their minimum; writer 0 publishes it as the
- * extent and syncs again. A writer that failed keeps the old mark, so no
- * reader ever sees a step that a writer has not written. Collective over
- * the writers. */
+ * extent and syncs again. A writer whose flush failed keeps the old
+ * mark, so no reader ever sees a step that a writer has not written; a key
+ * whose background write failed (d->broken) counts the rows written
+ * before the failure, so its steps stop at the last one every writer
+ * wrote. Collective over the writers. */
 static int publish_marks(simrec_t *rec, int ok)
 {
 	sr_agg *a = sr_agg_of(rec);
@@ -499,10 +501,12 @@ static int publish_marks(simrec_t *rec, int ok)
 		sr_dset *ds[B];
 		for (size_t i = 0; i < n; i++) {
 			ds[i] = sr_dset_find(rec, a->seen[i0 + i]);
+			/* a broken key's rows stop before its failed write
+			 * (nothing is appended to it after it), and are
+			 * durable once this flush succeeded */
 			v[i] = !ds[i] ? 0
-			       : ok && !ds[i]->broken
-			               ? (uint64_t)ds[i]->m.shape[0]
-			               : (uint64_t)ds[i]->mark;
+			       : ok   ? (uint64_t)ds[i]->m.shape[0]
+			              : (uint64_t)ds[i]->mark;
 		}
 		MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT64_T, MPI_MIN,
 		              a->writers);
