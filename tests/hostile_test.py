@@ -383,8 +383,73 @@ def redis_rows():
               "key index", cli=False)
 
 
+# ---- names that would drive the terminal ------------------------------------
+
+def terminal_rows():
+    """Directory and attribute names may hold ESC, newline, C1 controls and
+    bytes that are not UTF-8: every command prints them escaped, so no raw
+    control byte reaches the terminal and no line is forged."""
+    d = os.path.join(work, "terminal")
+    shutil.rmtree(d, ignore_errors=True)
+    evil = b"evil\x1b[2J\x1b[31mRED\nok    fake: 1 record(s)"
+    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r"]
+    os.makedirs(d)
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    meta = zarray(shape=[1], chunks=[1]).encode()
+    attrs = json.dumps({"a\x1b[31m\nb": "v\x1b[31m\n",
+                        "plain": 1}).encode()
+    for n in names:
+        k = os.path.join(os.fsencode(d), n)
+        os.makedirs(k)
+        with open(os.path.join(k, b".zarray"), "wb") as f:
+            f.write(meta)
+        with open(os.path.join(k, b".zattrs"), "wb") as f:
+            f.write(attrs)
+        with open(os.path.join(k, b"0"), "wb") as f:
+            f.write(struct.pack("<d", 1.5))
+    with open(os.path.join(d, ".zattrs"), "wb") as f:
+        f.write(attrs)
+    uri = "zarr+dir:" + d
+    key = os.fsdecode(evil)
+    runs = [("library message", (probe, uri, key)),
+            ("ls", (simrec, "ls", uri)), ("verify", (simrec, "verify", uri)),
+            ("info", (simrec, "info", uri, key)),
+            ("info /", (simrec, "info", uri, "/")),
+            ("info c1", (simrec, "info", uri, os.fsdecode(names[1]))),
+            ("cat", (simrec, "cat", uri, key)),
+            ("cat missing", (simrec, "cat", uri, key + "/no\x1b")),
+            ("export", (simrec, "export", uri,
+                        "zarr+dir:" + os.path.join(work, "terminal_out")))]
+    shutil.rmtree(os.path.join(work, "terminal_out"), ignore_errors=True)
+    for what, args in runs:
+        p = run(*args)
+        if p is None or p.returncode < 0:
+            failures.append(f"terminal {what}: hung or crashed")
+            continue
+        for stream, out in (("stdout", p.stdout), ("stderr", p.stderr)):
+            raw = [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f]
+            if raw or b"\xc2\x9b" in out or b"\xff" in out:
+                failures.append(f"terminal {what}: raw control bytes "
+                                f"on {stream}: {out!r}")
+            if any(ln.startswith(b"ok    fake") for ln in out.split(b"\n")):
+                failures.append(f"terminal {what}: forged line: {out!r}")
+        if what.startswith("info ") and b"a\\e[31m\\nb = " not in p.stdout:
+            failures.append(f"terminal info: attribute name not escaped "
+                            f"as a\\e[31m\\nb: {p.stdout!r}")
+        if what == "verify" and b"\nBAD   evil\\e[2J\\e[31mRED\\nok    " \
+                b"fake: 1 record(s): " not in p.stdout:
+            failures.append(f"terminal verify: no escaped ok line: "
+                            f"{p.stdout!r}")
+    print("terminal names: ok")
+
+
 os.makedirs(work, exist_ok=True)
-zarr_rows() if part == "zarr" else redis_rows()
+if part == "zarr":
+    zarr_rows()
+    terminal_rows()
+else:
+    redis_rows()
 for f in failures:
     print("FAIL", f)
 print("hostile: ok" if not failures else f"hostile: {len(failures)} failed")
