@@ -444,10 +444,92 @@ def terminal_rows():
     print("terminal names: ok")
 
 
+# ---- a writer killed in the middle of simrec_set ----------------------------
+
+def set_killed():
+    """zarr+dir: a set whose value spans several chunk files is replaced
+    whole. A child is killed (SIGKILL, by the store's test hook
+    SIMREC_TEST_KILL_AFTER_PUTS) after .zarray, .zattrs and 3 of its 8
+    chunk files: simrec and zarr-python (plain and consolidated) read the
+    old value whole, and the next set removes the dead writer's hidden
+    directory."""
+    import ctypes
+    import signal
+    import numpy as np
+    import zarr
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(simrec), "libsimrec.so"))
+    lib.simrec_open.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                                ctypes.c_char_p, ctypes.c_void_p]
+    lib.simrec_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                               ctypes.c_int, ctypes.c_int,
+                               ctypes.POINTER(ctypes.c_size_t),
+                               ctypes.c_void_p]
+    lib.simrec_close.argtypes = [ctypes.c_void_p]
+    d = os.path.join(work, "setkill")
+    shutil.rmtree(d, ignore_errors=True)
+    uri = "zarr+dir:" + d + "?chunk_bytes=8K"  # (8, 128): 8 chunk files
+    float64 = 9  # SIMREC_FLOAT64
+
+    def set_value(v):
+        rec = ctypes.c_void_p()
+        assert lib.simrec_open(ctypes.byref(rec), uri.encode(), None) == 0
+        a = np.full((64, 128), v, dtype=np.float64)
+        shape = (ctypes.c_size_t * 2)(64, 128)
+        rc = lib.simrec_set(rec, b"grid/v", float64, 2, shape,
+                            a.ctypes.data_as(ctypes.c_void_p))
+        return rc or lib.simrec_close(rec)
+
+    def whole(v, what):
+        for how, open_ in (("zarr", zarr.open),
+                           ("consolidated", zarr.open_consolidated)):
+            a = open_(d, mode="r")["grid/v"][:]
+            if a.shape != (64, 128) or not (a == v).all():
+                failures.append(f"set killed: {what}: {how} reads "
+                                f"{np.unique(a)}, want all {v}")
+        c = run(simrec, "cat", uri, "grid/v", "0:64,0", "--csv")
+        vals = c.stdout.split() if c and c.returncode == 0 else []
+        if len(vals) != 64 or any(float(x) != v for x in vals):
+            failures.append(f"set killed: {what}: simrec cat {vals}")
+        ver = run(simrec, "verify", uri)
+        if ver is None or ver.returncode != 0:
+            failures.append(f"set killed: {what}: verify "
+                            f"{ver.stdout if ver else 'hung'}")
+
+    def hidden():
+        return [n for n in os.listdir(os.path.join(d, "grid"))
+                if n.startswith(".simrec-tmp-set-")]
+
+    assert set_value(1.0) == 0
+    zarr.consolidate_metadata(d)
+    pid = os.fork()
+    if pid == 0:
+        os.environ["SIMREC_TEST_KILL_AFTER_PUTS"] = "5"
+        set_value(2.0)
+        os._exit(3)
+    _, st = os.waitpid(pid, 0)
+    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGKILL:
+        failures.append(f"set killed: the writer was not killed ({st})")
+    if not hidden():
+        failures.append("set killed: no hidden directory of the killed "
+                        "writer (the hook fired elsewhere?)")
+    whole(1.0, "after the kill")
+    ls = run(simrec, "ls", uri)
+    if ls is None or b"simrec" in ls.stdout:
+        failures.append(f"set killed: ls shows {ls.stdout if ls else ''}")
+    if set_value(3.0) != 0:
+        failures.append("set killed: the next set failed")
+    if hidden():
+        failures.append(f"set killed: left over after the next set: "
+                        f"{hidden()}")
+    whole(3.0, "after the next set")
+    print("set killed: ok")
+
+
 os.makedirs(work, exist_ok=True)
 if part == "zarr":
     zarr_rows()
     terminal_rows()
+    set_killed()
 else:
     redis_rows()
 for f in failures:

@@ -38,7 +38,7 @@ struct sr_kv {
 		size_t len;
 	} * held;
 	size_t nheld, capheld;
-	long die_after, staged_puts; /* SIMREC_TEST_KILL_AFTER_PUTS */
+	long die_after, puts; /* SIMREC_TEST_KILL_AFTER_PUTS */
 };
 
 static void kvd_unstage(sr_kv *kv);
@@ -70,6 +70,8 @@ static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	}
 	kv->e = e;
 	kv->readonly = mode == SIMREC_MODE_READONLY;
+	const char *die = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
+	kv->die_after = die ? strtol(die, NULL, 10) : 0;
 	*out = kv;
 	return 0;
 }
@@ -378,9 +380,9 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	if (kv->stage_key && !staged(kv, key, &rest))
 		return hold_put(kv, key, val, len);
 	int rc = put_file(kv, key, val, len);
-	/* the test hook of a writer killed in the middle of a set */
-	if (!rc && kv->stage_key && kv->die_after > 0 &&
-	    ++kv->staged_puts >= kv->die_after)
+	/* the test hook of a writer killed in the middle of a set
+	 * (tests/hostile_test.py): SIGKILL after that many files */
+	if (!rc && kv->die_after > 0 && ++kv->puts >= kv->die_after)
 		raise(SIGKILL);
 	return rc;
 }
@@ -699,9 +701,6 @@ static int kvd_stage(sr_kv *kv, const char *key)
 		free(target);
 		return rc;
 	}
-	const char *die = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
-	kv->die_after = die ? strtol(die, NULL, 10) : 0;
-	kv->staged_puts = 0;
 	kv->stage_key = k;
 	kv->stage_dir = dir;
 	kv->target = target;
