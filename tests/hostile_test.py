@@ -6,7 +6,11 @@ with the message on stderr (cat) or in the BAD or TORN line (verify).
     hostile_test.py PROBE SIMREC WORKDIR zarr|redis
 
 The redis rows write odd metadata and element headers with redis-cli into
-the server named by SIMREC_REDIS_HOST (the ctest fixture's)."""
+the server named by SIMREC_REDIS_HOST (the ctest fixture's), and a lock
+holder's id with terminal escapes. The zarr part also checks that names
+with control bytes print escaped (terminal_rows) and that a writer killed
+in the middle of a zarr+dir simrec_set leaves the old value whole
+(set_killed)."""
 import json
 import os
 import shutil
@@ -375,6 +379,20 @@ def redis_rows():
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
               "" if st == "OK" else "x")
+    # a lock holder's id is the server's word: printed escaped
+    res = "hostile-lock"
+    rc("SET", f"simrec-lock:{res}:writer",
+       b"h\x1b[2J\x1b[31m\n  readers: 99\xc2\x9b", "PX", "60000")
+    p = run(simrec, "lock", "status", f"redis://{host}:{port}", res)
+    out = (p.stdout + p.stderr) if p else b""
+    if p is None or p.returncode != 0 or \
+            [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f] or \
+            b"\xc2\x9b" in out or b"\n  readers: 99" in out or \
+            b"writer: h\\e[2J\\e[31m\\n  readers: 99\\xc2\\x9b" not in out:
+        failures.append(f"lock status: holder printed raw: {out!r}")
+    else:
+        print("lock holder escaped: ok")
+    rc("DEL", f"simrec-lock:{res}:writer")
     # a key index holding a key no writer could make (empty, control byte)
     for i, bad in enumerate(["", "a\x01b", "../up"]):
         uri = dataset(f"hostileidx{i}")

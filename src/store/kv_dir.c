@@ -643,7 +643,9 @@ static void host_name(char *buf, size_t cap)
 
 /* Remove the staged directories, beside target, of writers on this host
  * that are gone (killed in the middle of a set): named
- * STAGE_PREFIX "PID-N-HOST". Others' stay: they may be writing. */
+ * STAGE_PREFIX "PID-N-HOST". Others' stay: they may be writing; so does
+ * an old value renamed aside ("...-HOST-old", see swap_in): after a crash
+ * it is the only copy. */
 static void remove_leftovers(const char *target)
 {
 	const char *slash = strrchr(target, '/');
