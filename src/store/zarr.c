@@ -892,7 +892,8 @@ static int create_meta(sr_store *st, const char *key, const sr_meta *m,
 	json_t *j = rc ? NULL : zarray_json(st, m);
 	if (!rc && (!j || !a))
 		rc = SIMREC_ENOMEM;
-	if (!rc && m->is_value && z->kvo->stage) {
+	/* staged: simrec_set's value only (one create, one write) */
+	if (!rc && m->is_value == 1 && z->kvo->stage) {
 		rc = z->kvo->stage(z->kv, key);
 		*staged = !rc;
 	}
