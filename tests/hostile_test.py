@@ -6,7 +6,11 @@ with the message on stderr (cat) or in the BAD or TORN line (verify).
     hostile_test.py PROBE SIMREC WORKDIR zarr|redis
 
 The redis rows write odd metadata and element headers with redis-cli into
-the server named by SIMREC_REDIS_HOST (the ctest fixture's)."""
+the server named by SIMREC_REDIS_HOST (the ctest fixture's), and a lock
+holder's id with terminal escapes. The zarr part also checks that names
+with control bytes print escaped (terminal_rows) and that a writer killed
+in the middle of a zarr+dir simrec_set leaves the old value whole
+(set_killed)."""
 import json
 import os
 import shutil
@@ -375,6 +379,20 @@ def redis_rows():
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
               "" if st == "OK" else "x")
+    # a lock holder's id is the server's word: printed escaped
+    res = "hostile-lock"
+    rc("SET", f"simrec-lock:{res}:writer",
+       b"h\x1b[2J\x1b[31m\n  readers: 99\xc2\x9b", "PX", "60000")
+    p = run(simrec, "lock", "status", f"redis://{host}:{port}", res)
+    out = (p.stdout + p.stderr) if p else b""
+    if p is None or p.returncode != 0 or \
+            [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f] or \
+            b"\xc2\x9b" in out or b"\n  readers: 99" in out or \
+            b"writer: h\\e[2J\\e[31m\\n  readers: 99\\xc2\\x9b" not in out:
+        failures.append(f"lock status: holder printed raw: {out!r}")
+    else:
+        print("lock holder escaped: ok")
+    rc("DEL", f"simrec-lock:{res}:writer")
     # a key index holding a key no writer could make (empty, control byte)
     for i, bad in enumerate(["", "a\x01b", "../up"]):
         uri = dataset(f"hostileidx{i}")
@@ -383,8 +401,155 @@ def redis_rows():
               "key index", cli=False)
 
 
+# ---- names that would drive the terminal ------------------------------------
+
+def terminal_rows():
+    """Directory and attribute names may hold ESC, newline, C1 controls and
+    bytes that are not UTF-8: every command prints them escaped, so no raw
+    control byte reaches the terminal and no line is forged."""
+    d = os.path.join(work, "terminal")
+    shutil.rmtree(d, ignore_errors=True)
+    evil = b"evil\x1b[2J\x1b[31mRED\nok    fake: 1 record(s)"
+    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r"]
+    os.makedirs(d)
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    meta = zarray(shape=[1], chunks=[1]).encode()
+    attrs = json.dumps({"a\x1b[31m\nb": "v\x1b[31m\n",
+                        "plain": 1}).encode()
+    for n in names:
+        k = os.path.join(os.fsencode(d), n)
+        os.makedirs(k)
+        with open(os.path.join(k, b".zarray"), "wb") as f:
+            f.write(meta)
+        with open(os.path.join(k, b".zattrs"), "wb") as f:
+            f.write(attrs)
+        with open(os.path.join(k, b"0"), "wb") as f:
+            f.write(struct.pack("<d", 1.5))
+    with open(os.path.join(d, ".zattrs"), "wb") as f:
+        f.write(attrs)
+    uri = "zarr+dir:" + d
+    key = os.fsdecode(evil)
+    runs = [("library message", (probe, uri, key)),
+            ("ls", (simrec, "ls", uri)), ("verify", (simrec, "verify", uri)),
+            ("info", (simrec, "info", uri, key)),
+            ("info /", (simrec, "info", uri, "/")),
+            ("info c1", (simrec, "info", uri, os.fsdecode(names[1]))),
+            ("cat", (simrec, "cat", uri, key)),
+            ("cat missing", (simrec, "cat", uri, key + "/no\x1b")),
+            ("export", (simrec, "export", uri,
+                        "zarr+dir:" + os.path.join(work, "terminal_out")))]
+    shutil.rmtree(os.path.join(work, "terminal_out"), ignore_errors=True)
+    for what, args in runs:
+        p = run(*args)
+        if p is None or p.returncode < 0:
+            failures.append(f"terminal {what}: hung or crashed")
+            continue
+        for stream, out in (("stdout", p.stdout), ("stderr", p.stderr)):
+            raw = [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f]
+            if raw or b"\xc2\x9b" in out or b"\xff" in out:
+                failures.append(f"terminal {what}: raw control bytes "
+                                f"on {stream}: {out!r}")
+            if any(ln.startswith(b"ok    fake") for ln in out.split(b"\n")):
+                failures.append(f"terminal {what}: forged line: {out!r}")
+        if what.startswith("info ") and b"a\\e[31m\\nb = " not in p.stdout:
+            failures.append(f"terminal info: attribute name not escaped "
+                            f"as a\\e[31m\\nb: {p.stdout!r}")
+        if what == "verify" and b"\nBAD   evil\\e[2J\\e[31mRED\\nok    " \
+                b"fake: 1 record(s): " not in p.stdout:
+            failures.append(f"terminal verify: no escaped ok line: "
+                            f"{p.stdout!r}")
+    print("terminal names: ok")
+
+
+# ---- a writer killed in the middle of simrec_set ----------------------------
+
+def set_killed():
+    """zarr+dir: a set whose value spans several chunk files is replaced
+    whole. A child is killed (SIGKILL, by the store's test hook
+    SIMREC_TEST_KILL_AFTER_PUTS) after .zarray, .zattrs and 3 of its 8
+    chunk files: simrec and zarr-python (plain and consolidated) read the
+    old value whole, and the next set removes the dead writer's hidden
+    directory."""
+    import ctypes
+    import signal
+    import numpy as np
+    import zarr
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(simrec), "libsimrec.so"))
+    lib.simrec_open.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                                ctypes.c_char_p, ctypes.c_void_p]
+    lib.simrec_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                               ctypes.c_int, ctypes.c_int,
+                               ctypes.POINTER(ctypes.c_size_t),
+                               ctypes.c_void_p]
+    lib.simrec_close.argtypes = [ctypes.c_void_p]
+    d = os.path.join(work, "setkill")
+    shutil.rmtree(d, ignore_errors=True)
+    uri = "zarr+dir:" + d + "?chunk_bytes=8K"  # (8, 128): 8 chunk files
+    float64 = 9  # SIMREC_FLOAT64
+
+    def set_value(v):
+        rec = ctypes.c_void_p()
+        assert lib.simrec_open(ctypes.byref(rec), uri.encode(), None) == 0
+        a = np.full((64, 128), v, dtype=np.float64)
+        shape = (ctypes.c_size_t * 2)(64, 128)
+        rc = lib.simrec_set(rec, b"grid/v", float64, 2, shape,
+                            a.ctypes.data_as(ctypes.c_void_p))
+        return rc or lib.simrec_close(rec)
+
+    def whole(v, what):
+        for how, open_ in (("zarr", zarr.open),
+                           ("consolidated", zarr.open_consolidated)):
+            a = open_(d, mode="r")["grid/v"][:]
+            if a.shape != (64, 128) or not (a == v).all():
+                failures.append(f"set killed: {what}: {how} reads "
+                                f"{np.unique(a)}, want all {v}")
+        c = run(simrec, "cat", uri, "grid/v", "0:64,0", "--csv")
+        vals = c.stdout.split() if c and c.returncode == 0 else []
+        if len(vals) != 64 or any(float(x) != v for x in vals):
+            failures.append(f"set killed: {what}: simrec cat {vals}")
+        ver = run(simrec, "verify", uri)
+        if ver is None or ver.returncode != 0:
+            failures.append(f"set killed: {what}: verify "
+                            f"{ver.stdout if ver else 'hung'}")
+
+    def hidden():
+        return [n for n in os.listdir(os.path.join(d, "grid"))
+                if n.startswith(".simrec-tmp-set-")]
+
+    assert set_value(1.0) == 0
+    zarr.consolidate_metadata(d)
+    pid = os.fork()
+    if pid == 0:
+        os.environ["SIMREC_TEST_KILL_AFTER_PUTS"] = "5"
+        set_value(2.0)
+        os._exit(3)
+    _, st = os.waitpid(pid, 0)
+    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGKILL:
+        failures.append(f"set killed: the writer was not killed ({st})")
+    if not hidden():
+        failures.append("set killed: no hidden directory of the killed "
+                        "writer (the hook fired elsewhere?)")
+    whole(1.0, "after the kill")
+    ls = run(simrec, "ls", uri)
+    if ls is None or b"simrec" in ls.stdout:
+        failures.append(f"set killed: ls shows {ls.stdout if ls else ''}")
+    if set_value(3.0) != 0:
+        failures.append("set killed: the next set failed")
+    if hidden():
+        failures.append(f"set killed: left over after the next set: "
+                        f"{hidden()}")
+    whole(3.0, "after the next set")
+    print("set killed: ok")
+
+
 os.makedirs(work, exist_ok=True)
-zarr_rows() if part == "zarr" else redis_rows()
+if part == "zarr":
+    zarr_rows()
+    terminal_rows()
+    set_killed()
+else:
+    redis_rows()
 for f in failures:
     print("FAIL", f)
 print("hostile: ok" if not failures else f"hostile: {len(failures)} failed")

@@ -57,7 +57,8 @@ int sr_cli_lock(int argc, char **argv)
 	simrec_lock_status_t st;
 	rc = simrec_lock_status(l, &st);
 	if (rc) {
-		fprintf(stderr, "simrec: %s\n", simrec_lock_errmsg(l));
+		fprintf(stderr, "simrec: %s\n",
+		        sr_cli_msg(simrec_lock_errmsg(l)));
 		simrec_lock_close(l);
 		return 1;
 	}
@@ -69,8 +70,9 @@ int sr_cli_lock(int argc, char **argv)
 			strftime(since, sizeof since,
 			         " since %Y-%m-%d %H:%M:%S", &tm);
 	}
-	printf("lock %s on %s:\n  readers: %d\n  writer: %s%s", res, lock_uri,
-	       st.readers, st.writer ? st.writer_id : "none", since);
+	printf("lock %s on %s:\n  readers: %d\n  writer: %s%s",
+	       sr_cli_name(res), sr_cli_name(lock_uri), st.readers,
+	       st.writer ? sr_cli_name(st.writer_id) : "none", since);
 	if (st.writer)
 		printf(" (lease %.1f s left)", st.writer_lease);
 	printf("\n  waiting writers: %d\n  last token: %llu\n",
@@ -83,7 +85,7 @@ int sr_cli_lock(int argc, char **argv)
 			        "runs, its next write fails with SIMREC_ELOCK "
 			        "once another writer takes the lock (fencing "
 			        "token %llu).\n",
-			        st.writer_id, since,
+			        sr_cli_name(st.writer_id), since,
 			        (unsigned long long)st.token);
 		if (st.readers)
 			fprintf(stderr,
@@ -103,7 +105,8 @@ int sr_cli_lock(int argc, char **argv)
 			return 1;
 		}
 		rc = simrec_lock_break(l);
-		printf("lock %s: %s\n", res, rc ? "break FAILED" : "broken");
+		printf("lock %s: %s\n", sr_cli_name(res),
+		       rc ? "break FAILED" : "broken");
 	}
 	simrec_lock_close(l);
 	return rc ? 1 : 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/escape.h"
 #include "../common/size.h"
 #include "cli.h"
 #include "simrec.h"
@@ -80,7 +81,8 @@ static simrec_t *open_ro(const char *uri)
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
 		fprintf(stderr, "%s: cannot open store '%s': %s (%s)\n", prog,
-		        shown(uri), simrec_errmsg(NULL), simrec_err_name(rc));
+		        shown(uri), sr_cli_msg(simrec_errmsg(NULL)),
+		        simrec_err_name(rc));
 		return NULL;
 	}
 	return rec;
@@ -103,7 +105,7 @@ static int ls_cb(const char *key, int is_ds, void *arg)
 	for (const char *p = key; *p; p++)
 		depth += *p == '/';
 	const char *leaf = strrchr(key, '/');
-	printf("%*s%s%s", depth * 2, "", leaf ? leaf + 1 : key,
+	printf("%*s%s%s", depth * 2, "", sr_cli_name(leaf ? leaf + 1 : key),
 	       is_ds ? "" : "/");
 	if (is_ds) {
 		simrec_dataset_t *ds;
@@ -115,7 +117,8 @@ static int ls_cb(const char *key, int is_ds, void *arg)
 			print_shape(stdout, simrec_dataset_ndim(ds), sh);
 			simrec_dataset_close(ds);
 		} else {
-			printf("  (unreadable: %s)", simrec_errmsg(rec));
+			printf("  (unreadable: %s)",
+			       sr_cli_msg(simrec_errmsg(rec)));
 		}
 	}
 	putchar('\n');
@@ -131,7 +134,8 @@ static int cmd_ls(int argc, char **argv)
 		return 1;
 	int rc = simrec_list(rec, argc > 1 ? argv[1] : "", ls_cb, rec);
 	if (rc)
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
 	simrec_close(rec);
 	return rc ? 1 : 0;
 }
@@ -140,25 +144,17 @@ static int cmd_ls(int argc, char **argv)
 
 static void print_value(simrec_dtype_t dt, const unsigned char *p);
 
-/* Text with newlines, quotes and control bytes escaped (as C/JSON do), so
- * that one value stays on one line. */
+/* Text from the store with newlines, control bytes and invalid UTF-8
+ * escaped (common/escape.h, as every name the tool prints), so that one
+ * value stays on one line and sends nothing to the terminal. */
 static void print_escaped(FILE *f, const char *s, size_t n)
 {
-	for (size_t k = 0; k < n; k++) {
-		unsigned char c = (unsigned char)s[k];
-		if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c == '\r')
-			fputs("\\r", f);
-		else if (c == '\\')
-			fputs("\\\\", f);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
-	}
+	char *e = malloc(SR_ESC_MAX * n + 1);
+	if (!e)
+		return;
+	sr_escape(e, SR_ESC_MAX * n + 1, s, n, SR_ESC_BACKSLASH);
+	fputs(e, f);
+	free(e);
 }
 
 static void print_attr_value(const simrec_attr_t *v)
@@ -208,10 +204,11 @@ static int attr_cb(const char *name, void *arg)
 {
 	attr_ctx *a = arg;
 	simrec_attr_t v;
-	printf("  %s = ", name);
+	printf("  %s = ", sr_cli_name(name));
 	if (simrec_attr_get(a->rec, a->key, name, &v)) {
 		printf("(unreadable)\n");
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(a->rec));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(a->rec)));
 		a->failed = 1;
 		return 0;
 	}
@@ -224,11 +221,13 @@ static int attr_cb(const char *name, void *arg)
 /* A group or the root: its attributes. */
 static int info_group(simrec_t *rec, const char *key)
 {
-	printf("key:     %s\nkind:    group\nattributes:\n", *key ? key : "/");
+	printf("key:     %s\nkind:    group\nattributes:\n",
+	       sr_cli_name(*key ? key : "/"));
 	attr_ctx a = {rec, key, 0};
 	int rc = simrec_attr_list(rec, key, attr_cb, &a);
 	if (rc)
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
 	simrec_close(rec);
 	return rc || a.failed ? 1 : 0;
 }
@@ -247,7 +246,8 @@ static int cmd_info(int argc, char **argv)
 	if (rc == SIMREC_EKIND)
 		return info_group(rec, strcmp(argv[1], "/") ? argv[1] : "");
 	if (rc) {
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
 		simrec_close(rec);
 		return 1;
 	}
@@ -256,7 +256,7 @@ static int cmd_info(int argc, char **argv)
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	simrec_dataset_shape(ds, sh);
 	simrec_dataset_chunks(ds, ch);
-	printf("key:     %s\ndtype:   %s\nshape:   ", argv[1],
+	printf("key:     %s\ndtype:   %s\nshape:   ", sr_cli_name(argv[1]),
 	       simrec_dtype_name(dt));
 	print_shape(stdout, nd, sh);
 	printf("\nchunks:  ");
@@ -264,7 +264,7 @@ static int cmd_info(int argc, char **argv)
 	printf("\nrecords: %zu\n", nd ? sh[0] : 1);
 	char *desc = NULL;
 	if (!simrec_dataset_describe(ds, &desc) && desc) {
-		printf("storage: %s\n", desc);
+		printf("storage: %s\n", sr_cli_name(desc));
 		const char *sb = strstr(desc, "\"stored_bytes\"");
 		size_t raw = 0;
 		if (sr_size_mul(simrec_dataset_size(ds), simrec_dtype_size(dt),
@@ -428,7 +428,7 @@ static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
 	int keep[SIMREC_MAX_NDIM];
 	if (parse_slice(o->slice, nd, sh, st, ct, keep)) {
 		fprintf(stderr, "%s: bad slice '%s' for shape ", prog,
-		        o->slice);
+		        sr_cli_name(o->slice));
 		print_shape(stderr, nd, sh);
 		fputc('\n', stderr);
 		return 2;
@@ -437,7 +437,7 @@ static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
 	if (sr_size_prod(nd, ct, 1, n) ||
 	    sr_size_mul(*n, simrec_dtype_size(dt) + 1, &(size_t){0})) {
 		fprintf(stderr, "%s: the selection of '%s' is too large\n",
-		        prog, o->pos[1]);
+		        prog, sr_cli_name(o->pos[1]));
 		return 1;
 	}
 	if (*n > o->max) {
@@ -513,7 +513,8 @@ static int cmd_cat(int argc, char **argv)
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(rec, o.pos[1], &ds);
 	if (rc) {
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
 		simrec_close(rec);
 		return 1;
 	}
@@ -529,7 +530,8 @@ static int cmd_cat(int argc, char **argv)
 		else
 			rc = cat_numbers(ds, dt, nd, st, ct, n, o.csv);
 		if (rc) {
-			fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(rec));
+			fprintf(stderr, "%s: %s\n", prog,
+			        sr_cli_msg(simrec_errmsg(rec)));
 			status = 1;
 		}
 	}
@@ -579,7 +581,8 @@ static int copy_attr(const char *name, void *arg)
 	simrec_attr_t a;
 	int rg = simrec_attr_get(c->src, c->key, name, &a);
 	if (rg) {
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(c->src));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(c->src)));
 		c->rc = rg;
 		return 0;
 	}
@@ -595,7 +598,7 @@ static void progress(const char *key, size_t done, size_t total)
 	if (!isatty(2) || !total)
 		return;
 	int w = 30, f = (int)((double)w * (double)done / (double)total);
-	fprintf(stderr, "\r%-40.40s [%.*s%*s] %zu/%zu", key, f,
+	fprintf(stderr, "\r%-40.40s [%.*s%*s] %zu/%zu", sr_cli_name(key), f,
 	        "##############################", w - f, "", done, total);
 	if (done == total)
 		fputc('\n', stderr);
@@ -616,7 +619,8 @@ static size_t dst_rows(simrec_t *dst, const char *key)
 
 static int fail_size(const char *key)
 {
-	fprintf(stderr, "%s: '%s': its shape overflows\n", prog, key);
+	fprintf(stderr, "%s: '%s': its shape overflows\n", prog,
+	        sr_cli_name(key));
 	return SIMREC_EFORMAT;
 }
 
@@ -763,7 +767,8 @@ static int cmd_export(int argc, char **argv)
 		for (int i = 2; i < argc; i++)
 			collect(argv[i], 1, &ls);
 	else if ((rc = simrec_list(src, "", collect, &ls)))
-		fprintf(stderr, "%s: %s\n", prog, simrec_errmsg(src));
+		fprintf(stderr, "%s: %s\n", prog,
+		        sr_cli_msg(simrec_errmsg(src)));
 	l = ls.ds;
 	/* root and group attributes too, groups that hold only attributes
 	 * included */
@@ -781,10 +786,10 @@ static int cmd_export(int argc, char **argv)
 		rc = export_key(src, dst, l.v[i]);
 		if (rc) {
 			fprintf(stderr, "%s: export of '%s' failed: %s\n", prog,
-			        l.v[i],
-			        simrec_errmsg(simrec_errmsg(dst)[0] != 'n'
-			                              ? dst
-			                              : src));
+			        sr_cli_name(l.v[i]),
+			        sr_cli_msg(simrec_errmsg(
+			                simrec_errmsg(dst)[0] != 'n' ? dst
+			                                             : src)));
 			status = 1;
 		}
 		char *slash = strrchr(l.v[i], '/');
@@ -846,7 +851,8 @@ static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
 		row = 0;
 		per = 0;
 		rc = SIMREC_EFORMAT;
-		fprintf(stderr, "%s: '%s': its shape overflows\n", prog, key);
+		fprintf(stderr, "%s: '%s': its shape overflows\n", prog,
+		        sr_cli_name(key));
 	}
 	while (per > 1 && per * row > ((size_t)64 << 20))
 		per /= 2;
@@ -901,7 +907,7 @@ static void verify_print_keep(const char *key, size_t whole, size_t rows)
 		steps_text(k, sizeof k, 0, whole - 1);
 	printf("      %s: --repair keeps %s of %zu and drops %s (records "
 	       "stay contiguous: it cuts at the first torn step)\n",
-	       key, whole ? k : "no step", rows,
+	       sr_cli_name(key), whole ? k : "no step", rows,
 	       steps_text(d, sizeof d, whole, rows - 1));
 }
 
@@ -924,9 +930,9 @@ static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	size_t c0 = isz && nd && ch[0] ? ch[0] : 1,
 	       end = good + (*whole - good < c0 ? *whole - good : c0);
 	char t[64];
-	printf("BAD   %s: %s %s not read: %s\n", key,
+	printf("BAD   %s: %s %s not read: %s\n", sr_cli_name(key),
 	       nd ? steps_text(t, sizeof t, good, end - 1) : "the value",
-	       end - good > 1 ? "do" : "does", simrec_errmsg(rec));
+	       end - good > 1 ? "do" : "does", sr_cli_msg(simrec_errmsg(rec)));
 	*whole = good;
 	return 1;
 }
@@ -940,7 +946,8 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(rec, key, &ds);
 	if (rc) {
-		printf("BAD   %s: %s\n", key, simrec_errmsg(rec));
+		printf("BAD   %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
 		return 1;
 	}
 	size_t sh[SIMREC_MAX_NDIM];
@@ -951,10 +958,12 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 	int torn = 0;
 	rc = simrec_dataset_verify(ds, &whole);
 	if (rc == SIMREC_EFORMAT) {
-		printf("TORN  %s: %s\n", key, simrec_errmsg(rec));
+		printf("TORN  %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
 		torn = 1;
 	} else if (rc && rc != SIMREC_ENOTSUP) {
-		printf("BAD   %s: %s\n", key, simrec_errmsg(rec));
+		printf("BAD   %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
 		torn = 1;
 	}
 	if (rc != SIMREC_EFORMAT || whole > rows)
@@ -966,7 +975,7 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 			verify_note_cut(cut, key, whole);
 	}
 	if (!torn) {
-		printf("ok    %s: %zu record(s) %s ", key, rows,
+		printf("ok    %s: %zu record(s) %s ", sr_cli_name(key), rows,
 		       simrec_dtype_name(dt));
 		print_shape(stdout, nd, sh);
 		putchar('\n');
@@ -983,7 +992,7 @@ static int verify_repair(const char *uri, const cutlist *cut)
 	simrec_options_init(&o);
 	if (!cut->steps || simrec_open(&rec, uri, &o) != 0) {
 		printf("FAILED to open %s for repair: %s\n", shown(uri),
-		       simrec_errmsg(NULL));
+		       sr_cli_msg(simrec_errmsg(NULL)));
 		return 1;
 	}
 	int failed = 0;
@@ -994,20 +1003,21 @@ static int verify_repair(const char *uri, const cutlist *cut)
 			printf("NOT REPAIRED %s: a value (simrec_set), not "
 			       "records, and not whole: nothing was changed; "
 			       "set it again or delete it\n",
-			       cut->keys.v[i]);
+			       sr_cli_name(cut->keys.v[i]));
 		else if (rc)
-			printf("FAILED to repair %s: %s\n", cut->keys.v[i],
-			       simrec_errmsg(rec));
+			printf("FAILED to repair %s: %s\n",
+			       sr_cli_name(cut->keys.v[i]),
+			       sr_cli_msg(simrec_errmsg(rec)));
 		if (rc) {
 			failed = 1;
 		} else {
 			printf("repaired %s: cut to %zu step(s)\n",
-			       cut->keys.v[i], cut->steps[i]);
+			       sr_cli_name(cut->keys.v[i]), cut->steps[i]);
 		}
 	}
 	if (simrec_close(rec)) {
 		printf("FAILED to close %s: %s\n", shown(uri),
-		       simrec_errmsg(NULL));
+		       sr_cli_msg(simrec_errmsg(NULL)));
 		failed = 1;
 	}
 	return failed;
@@ -1032,7 +1042,7 @@ static int cmd_verify(int argc, char **argv)
 	int rc = simrec_list(rec, "", collect, &ls);
 	int bad = rc != 0;
 	if (rc) /* the listing itself failed: say why */
-		printf("BAD   (listing): %s\n", simrec_errmsg(rec));
+		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
 	for (size_t i = 0; i < ls.ds.n; i++) {
 		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
 		free(ls.ds.v[i]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common.h"
+#include "escape.h"
 
 const char *simrec_strerror(int status)
 {
@@ -67,7 +68,9 @@ int sr_fail_at(const char *file, int line, sr_err *e, int status,
 	va_end(ap);
 	char shown[SR_ERRLEN];
 	simrec_uri_masked(tmp, shown, sizeof shown); /* never a password */
-	memcpy(tmp, shown, sizeof tmp);
+	/* never a raw control byte: messages quote key and attribute names
+	 * from files and servers, and end up on terminals */
+	sr_escape(tmp, sizeof tmp, shown, strlen(shown), 0);
 	if (e)
 		memcpy(e->msg, tmp, sizeof tmp);
 	if (trace_on()) {

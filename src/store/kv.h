@@ -32,6 +32,17 @@ typedef struct sr_kv_ops {
 	int (*list)(sr_kv *kv, const char *prefix,
 	            int (*fn)(const char *key, void *arg), void *arg);
 	long long (*disk_bytes)(sr_kv *kv);
+	/* Optional (NULL where a write batch is atomic already: LMDB):
+	 * replace the directory of key whole (simrec_set). After stage(key),
+	 * puts, gets and dels of keys below "key/" go to a new hidden
+	 * directory beside it, other puts wait in memory (gets see them);
+	 * publish makes the new directory durable, swaps it with key's in
+	 * one step, removes the old one, then does the waiting puts; unstage
+	 * drops the new directory and the waiting puts (the old value
+	 * stays). Both end the staging. */
+	int (*stage)(sr_kv *kv, const char *key);
+	int (*publish)(sr_kv *kv);
+	void (*unstage)(sr_kv *kv);
 } sr_kv_ops;
 
 extern const sr_kv_ops sr_kv_lmdb;

@@ -1,10 +1,12 @@
-#define _GNU_SOURCE /* sync_file_range */
+#define _GNU_SOURCE /* sync_file_range, renameat2 */
 /* Directory key-value layer (zarr's DirectoryStore): one file per key.
  * Files are written to a temporary name and renamed, so a reader (or a
  * crash) never sees a half-written chunk or metadata file. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +28,20 @@ struct sr_kv {
 	/* files renamed into place since the last sync (fsync'd at sync) */
 	char **dirty;
 	size_t ndirty, capdirty;
+	/* a staged replacement (kvd_stage): keys below "stage_key/" live in
+	 * stage_dir until kvd_publish swaps it with target; puts of other
+	 * keys are held until then */
+	char *stage_key, *stage_dir, *target;
+	struct held {
+		char *key;
+		void *val;
+		size_t len;
+	} * held;
+	size_t nheld, capheld;
+	long die_after, puts; /* SIMREC_TEST_KILL_AFTER_PUTS */
 };
+
+static void kvd_unstage(sr_kv *kv);
 
 static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
                     size_t map_size, sr_err *e)
@@ -55,6 +70,8 @@ static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	}
 	kv->e = e;
 	kv->readonly = mode == SIMREC_MODE_READONLY;
+	const char *die = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
+	kv->die_after = die ? strtol(die, NULL, 10) : 0;
 	*out = kv;
 	return 0;
 }
@@ -70,6 +87,7 @@ static void kvd_close(sr_kv *kv)
 {
 	if (!kv)
 		return;
+	kvd_unstage(kv);
 	free_bufs(kv);
 	free(kv->bufs);
 	for (size_t i = 0; i < kv->ndirty; i++)
@@ -183,13 +201,73 @@ static void kvd_read_end(sr_kv *kv)
 		free_bufs(kv);
 }
 
+/* Is key below the staged key (then its file is in the staged
+ * directory, at *rest)? */
+static int staged(const sr_kv *kv, const char *key, const char **rest)
+{
+	if (!kv->stage_key)
+		return 0;
+	size_t kl = strlen(kv->stage_key);
+	if (strncmp(key, kv->stage_key, kl) || key[kl] != '/')
+		return 0;
+	*rest = key + kl + 1;
+	return 1;
+}
+
 static char *full_path(sr_kv *kv, const char *key)
 {
-	size_t n = strlen(kv->path) + strlen(key) + 2;
+	const char *base = kv->path, *rest;
+	if (staged(kv, key, &rest)) {
+		base = kv->stage_dir;
+		key = rest;
+	}
+	size_t n = strlen(base) + strlen(key) + 2;
 	char *p = malloc(n);
 	if (p)
-		snprintf(p, n, "%s/%s", kv->path, key);
+		snprintf(p, n, "%s/%s", base, key);
 	return p;
+}
+
+/* A held put (staging): its value, or NULL. */
+static struct held *held_of(sr_kv *kv, const char *key)
+{
+	for (size_t i = 0; i < kv->nheld; i++)
+		if (!strcmp(kv->held[i].key, key))
+			return &kv->held[i];
+	return NULL;
+}
+
+/* Keep b until read_end (the buffers get hands out). */
+static int keep_buf(sr_kv *kv, void *b)
+{
+	if (kv->nbufs == kv->capbufs) {
+		size_t c = kv->capbufs ? 2 * kv->capbufs : 16;
+		void **nb = realloc(kv->bufs, c * sizeof *nb);
+		if (!nb)
+			return SIMREC_ENOMEM;
+		kv->bufs = nb;
+		kv->capbufs = c;
+	}
+	kv->bufs[kv->nbufs++] = b;
+	return 0;
+}
+
+/* get of a held put: a copy, kept until read_end */
+static int get_held(sr_kv *kv, const struct held *h, const void **val,
+                    size_t *len)
+{
+	void *b = malloc(h->len ? h->len : 1);
+	if (!b || keep_buf(kv, b)) {
+		free(b);
+		return sr_fail(kv->e, SIMREC_ENOMEM,
+		               "out of memory reading "
+		               "'%s'",
+		               h->key);
+	}
+	memcpy(b, h->val, h->len);
+	*val = b;
+	*len = h->len;
+	return 0;
 }
 
 /* Metadata and chunk files are opened without following a symbolic link
@@ -197,6 +275,9 @@ static char *full_path(sr_kv *kv, const char *key)
  * once, not wait for a writer); only regular files are read. */
 static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 {
+	const struct held *h = held_of(kv, key);
+	if (h)
+		return get_held(kv, h, val, len);
 	char *p = full_path(kv, key);
 	if (!p)
 		return SIMREC_ENOMEM;
@@ -237,21 +318,12 @@ static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		got += (size_t)r;
 	}
 	close(fd);
-	if (!rc && kv->nbufs == kv->capbufs) {
-		size_t c = kv->capbufs ? 2 * kv->capbufs : 16;
-		void **nb = realloc(kv->bufs, c * sizeof *nb);
-		if (nb) {
-			kv->bufs = nb;
-			kv->capbufs = c;
-		} else {
-			rc = SIMREC_ENOMEM;
-		}
-	}
+	if (!rc)
+		rc = keep_buf(kv, b);
 	if (rc) {
 		free(b);
 		return rc;
 	}
-	kv->bufs[kv->nbufs++] = b;
 	*val = b;
 	*len = got;
 	return 0;
@@ -269,7 +341,53 @@ static int mkdirs(char *p)
 	return 0;
 }
 
+/* Staging: a put of a key outside the staged one waits for publish. */
+static int hold_put(sr_kv *kv, const char *key, const void *val, size_t len)
+{
+	struct held *h = held_of(kv, key);
+	if (!h && kv->nheld == kv->capheld) {
+		size_t c = kv->capheld ? 2 * kv->capheld : 4;
+		struct held *nh = realloc(kv->held, c * sizeof *nh);
+		if (!nh)
+			return SIMREC_ENOMEM;
+		kv->held = nh;
+		kv->capheld = c;
+	}
+	void *v = malloc(len ? len : 1);
+	char *k = h ? NULL : strdup(key);
+	if (!v || (!h && !k)) {
+		free(v);
+		free(k);
+		return SIMREC_ENOMEM;
+	}
+	memcpy(v, val, len);
+	if (!h) {
+		h = &kv->held[kv->nheld++];
+		h->key = k;
+	} else {
+		free(h->val);
+	}
+	h->val = v;
+	h->len = len;
+	return 0;
+}
+
+static int put_file(sr_kv *kv, const char *key, const void *val, size_t len);
+
 static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
+{
+	const char *rest;
+	if (kv->stage_key && !staged(kv, key, &rest))
+		return hold_put(kv, key, val, len);
+	int rc = put_file(kv, key, val, len);
+	/* the test hook of a writer killed in the middle of a set
+	 * (tests/hostile_test.py): SIGKILL after that many files */
+	if (!rc && kv->die_after > 0 && ++kv->puts >= kv->die_after)
+		raise(SIGKILL);
+	return rc;
+}
+
+static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 {
 	char *p = full_path(kv, key);
 	if (!p)
@@ -491,6 +609,202 @@ static long long kvd_disk_bytes(sr_kv *kv)
 	return s;
 }
 
+/* ---- staged replacement of a key's directory (simrec_set) -------------- */
+
+#define STAGE_PREFIX SR_TMP_PREFIX "set-"
+
+static int rm_entry(const char *p, const struct stat *sb, int flag,
+                    struct FTW *f)
+{
+	SR_UNUSED(sb);
+	SR_UNUSED(f);
+	return flag == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+/* Remove a directory tree (never following a link); an absent one is no
+ * error. */
+static int remove_tree(const char *dir)
+{
+	struct stat sb;
+	if (lstat(dir, &sb))
+		return errno == ENOENT ? 0 : -1;
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void host_name(char *buf, size_t cap)
+{
+	if (gethostname(buf, cap))
+		snprintf(buf, cap, "localhost");
+	buf[cap - 1] = 0;
+	for (char *c = buf; *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
+
+/* Remove the staged directories, beside target, of writers on this host
+ * that are gone (killed in the middle of a set): named
+ * STAGE_PREFIX "PID-N-HOST". Others' stay: they may be writing; so does
+ * an old value renamed aside ("...-HOST-old", see swap_in): after a crash
+ * it is the only copy. */
+static void remove_leftovers(const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	char parent[4096], host[256], full[8192];
+	snprintf(parent, sizeof parent, "%.*s", (int)(slash - target), target);
+	host_name(host, sizeof host);
+	DIR *d = opendir(parent);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		long pid;
+		unsigned long seq;
+		int used = 0;
+		if (strncmp(n, STAGE_PREFIX, strlen(STAGE_PREFIX)) ||
+		    sscanf(n + strlen(STAGE_PREFIX), "%ld-%lu-%n", &pid, &seq,
+		           &used) != 2 ||
+		    !used || strcmp(n + strlen(STAGE_PREFIX) + used, host) ||
+		    pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(full, sizeof full, "%s/%s", parent, n);
+		remove_tree(full);
+	}
+	closedir(d);
+}
+
+static int kvd_stage(sr_kv *kv, const char *key)
+{
+	kvd_unstage(kv);
+	char *target = full_path(kv, key);
+	if (!target)
+		return SIMREC_ENOMEM;
+	remove_leftovers(target);
+	static _Atomic unsigned long seq;
+	char host[256];
+	host_name(host, sizeof host);
+	const char *slash = strrchr(target, '/');
+	size_t n = strlen(target) + strlen(host) + 96;
+	char *dir = malloc(n), *k = strdup(key);
+	if (!dir || !k) {
+		free(dir);
+		free(k);
+		free(target);
+		return SIMREC_ENOMEM;
+	}
+	snprintf(dir, n, "%.*s/" STAGE_PREFIX "%ld-%lu-%s",
+	         (int)(slash - target), target, (long)getpid(), seq++, host);
+	if (mkdirs(dir) || mkdir(dir, 0777)) {
+		int rc = sr_fail(kv->e, SIMREC_EIO, "cannot create '%s': %s",
+		                 dir, sr_os_cause(errno));
+		free(dir);
+		free(k);
+		free(target);
+		return rc;
+	}
+	kv->stage_key = k;
+	kv->stage_dir = dir;
+	kv->target = target;
+	return 0;
+}
+
+static void kvd_unstage(sr_kv *kv)
+{
+	if (kv->stage_dir)
+		remove_tree(kv->stage_dir);
+	free(kv->stage_key);
+	free(kv->stage_dir);
+	free(kv->target);
+	kv->stage_key = kv->stage_dir = kv->target = NULL;
+	for (size_t i = 0; i < kv->nheld; i++) {
+		free(kv->held[i].key);
+		free(kv->held[i].val);
+	}
+	free(kv->held);
+	kv->held = NULL;
+	kv->nheld = kv->capheld = 0;
+}
+
+/* Put the staged directory at target in one step. Where the file system
+ * refuses RENAME_EXCHANGE (EINVAL, ENOSYS: some network and FUSE file
+ * systems), the old directory is renamed aside first: until the second
+ * rename a reader finds no value at the key, and a crash there leaves
+ * none (the old one sits in the hidden directory that the next set of a
+ * key beside it removes). Then *old names what to remove. */
+static int swap_in(sr_kv *kv, char **old)
+{
+	const char *from = kv->stage_dir, *to = kv->target;
+	*old = NULL;
+	if (!renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE))
+		return (*old = strdup(from)) ? 0 : SIMREC_ENOMEM;
+	if (errno == ENOENT) /* nothing to replace */
+		return rename(from, to) ? sr_fail(kv->e, SIMREC_EIO,
+		                                  "cannot rename '%s' to '%s': "
+		                                  "%s",
+		                                  from, to, sr_os_cause(errno))
+		                        : 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+		return sr_fail(kv->e, SIMREC_EIO,
+		               "cannot swap '%s' and '%s': %s", from, to,
+		               sr_os_cause(errno));
+	size_t n = strlen(from) + 8;
+	char *aside = malloc(n);
+	if (!aside)
+		return SIMREC_ENOMEM;
+	snprintf(aside, n, "%s-old", from);
+	if (rename(to, aside) || rename(from, to)) {
+		int err = errno;
+		rename(aside, to); /* the first rename only: put it back */
+		free(aside);
+		return sr_fail(kv->e, SIMREC_EIO, "cannot replace '%s': %s", to,
+		               sr_os_cause(err));
+	}
+	*old = aside;
+	return 0;
+}
+
+static int kvd_publish(sr_kv *kv)
+{
+	/* the new value durable first: its files, its directory, the
+	 * directories above it */
+	int rc = kvd_sync(kv);
+	char *old = NULL;
+	if (!rc)
+		rc = swap_in(kv, &old);
+	if (!rc) { /* the swap durable, then the old value goes */
+		char *parent = strdup(kv->target);
+		char *slash = parent ? strrchr(parent, '/') : NULL;
+		if (slash)
+			*slash = 0;
+		rc = parent ? sync_path(kv, parent, 1) : SIMREC_ENOMEM;
+		free(parent);
+		if (old)
+			remove_tree(old);
+	}
+	free(old);
+	/* the held puts (.zmetadata), now that the value is in place */
+	struct held *h = kv->held;
+	size_t nh = kv->nheld;
+	kv->held = NULL;
+	kv->nheld = kv->capheld = 0;
+	free(kv->stage_key);
+	kv->stage_key = NULL;
+	for (size_t i = 0; i < nh; i++) {
+		if (!rc)
+			rc = put_file(kv, h[i].key, h[i].val, h[i].len);
+		free(h[i].key);
+		free(h[i].val);
+	}
+	free(h);
+	if (!rc) { /* nothing left to remove */
+		free(kv->stage_dir);
+		kv->stage_dir = NULL;
+	}
+	kvd_unstage(kv);
+	return rc;
+}
+
 const sr_kv_ops sr_kv_dir = {
         .open = kvd_open,
         .close = kvd_close,
@@ -505,4 +819,7 @@ const sr_kv_ops sr_kv_dir = {
         .del = kvd_del,
         .list = kvd_list,
         .disk_bytes = kvd_disk_bytes,
+        .stage = kvd_stage,
+        .publish = kvd_publish,
+        .unstage = kvd_unstage,
 };

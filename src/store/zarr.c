@@ -45,6 +45,7 @@ typedef struct zds {
 	unsigned char fill[8];
 	size_t stored_rows; /* shape[0] last written to .zarray */
 	char sep;           /* dimension_separator: '.' or '/' */
+	int staged; /* a value being set in a staged directory (kv stage) */
 } zds;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -847,58 +848,91 @@ static int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 
 static void zarr_release(sr_store *st, void *ds)
 {
-	SR_UNUSED(st);
+	zarr_store *z = st->impl;
 	zds *d = ds;
+	if (d && d->staged) /* made, never written: the old value stays */
+		z->kvo->unstage(z->kv);
 	if (d)
 		free(d->key);
 	free(d);
 }
 
-static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
-                       void **ds)
+/* The attributes of a dataset being made: the user's of a replaced one
+ * kept, the marker of a value or of records set. */
+static json_t *kept_attrs(sr_store *st, const char *key, const sr_meta *m)
+{
+	json_t *a = NULL;
+	if (get_attrs(st->impl, key, &a, st->err)) {
+		json_decref(a);
+		a = json_object();
+	}
+	json_object_del(a, m->is_value ? RECORD_ATTR : VALUE_ATTR);
+	if (a)
+		json_object_set_new(a, m->is_value ? VALUE_ATTR : RECORD_ATTR,
+		                    json_true());
+	return a;
+}
+
+/* Write .zarray and .zattrs of a dataset being made. A value (simrec_set)
+ * on a layer that stages (the directory store) goes into a new hidden
+ * directory that zarr_write publishes whole: a writer killed in the
+ * middle leaves the old value as it was (docs/safety.md). */
+static int create_meta(sr_store *st, const char *key, const sr_meta *m,
+                       int *staged)
 {
 	zarr_store *z = st->impl;
 	int rc = 0;
-	if (!st->meta_writer) /* another writer rank writes the metadata */
-		goto handle;
-	rc = z->kvo->begin(z->kv);
-	if (rc)
-		return rc;
 	if (has_key(z, key, ".zgroup"))
 		rc = sr_fail(st->err, SIMREC_EKIND,
 		             "'%s' is a group in '%s', not a dataset", key,
 		             st->uri.path);
 	if (!rc)
 		rc = ensure_groups(z, key, 0, st->err);
+	json_t *a = rc ? NULL : kept_attrs(st, key, m);
 	json_t *j = rc ? NULL : zarray_json(st, m);
-	if (!rc && !j)
+	if (!rc && (!j || !a))
 		rc = SIMREC_ENOMEM;
+	/* staged: simrec_set's value only (one create, one write) */
+	if (!rc && m->is_value == 1 && z->kvo->stage) {
+		rc = z->kvo->stage(z->kv, key);
+		*staged = !rc;
+	}
 	if (!rc)
 		rc = put_json(z, key, ".zarray", j, st->err);
-	json_decref(j);
-	/* a replaced value: keep the user's attributes, set the marker */
-	if (!rc) {
-		json_t *a = NULL;
-		if (get_attrs(z, key, &a, st->err)) {
-			json_decref(a);
-			a = json_object();
-		}
-		json_object_del(a, m->is_value ? RECORD_ATTR : VALUE_ATTR);
-		json_object_set_new(a, m->is_value ? VALUE_ATTR : RECORD_ATTR,
-		                    json_true());
+	if (!rc)
 		rc = put_attrs(z, key, a, st->err);
-		json_decref(a);
-	}
+	json_decref(j);
+	json_decref(a);
+	return rc;
+}
+
+static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
+                       void **ds)
+{
+	zarr_store *z = st->impl;
+	int rc = 0, staged = 0;
+	if (!st->meta_writer) /* another writer rank writes the metadata */
+		goto handle;
+	rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	rc = create_meta(st, key, m, &staged);
 	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	if (rc && staged)
+		z->kvo->unstage(z->kv);
 	if (rc)
 		return rc;
 handle:;
 	zds *d = zds_new(key);
-	if (!d)
+	if (!d) {
+		if (staged)
+			z->kvo->unstage(z->kv);
 		return SIMREC_ENOMEM;
+	}
 	d->compressed = strcmp(st->codec.cname, "none") != 0;
 	d->codec = st->codec;
 	d->stored_rows = m->ndim ? m->shape[0] : 0;
+	d->staged = staged;
 	*ds = d;
 	return 0;
 }
@@ -1084,9 +1118,9 @@ static int reserve_chunk(sr_store *st, const char *ck, const sr_meta *m,
 	return rc;
 }
 
-static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
-                      const size_t *start, const size_t *count,
-                      const void *data)
+static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
+                        const size_t *start, const size_t *count,
+                        const void *data)
 {
 	zarr_store *z = st->impl;
 	zds *d = ds;
@@ -1157,6 +1191,25 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 	double t0 = sr_clock();
 	rc = z->kvo->commit(z->kv);
 	st->t_write += sr_clock() - t0; /* LMDB writes its pages here */
+	return rc;
+}
+
+/* A staged value is published (swapped in whole) once its chunks are
+ * written, or dropped if they are not. */
+static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
+                      const size_t *start, const size_t *count,
+                      const void *data)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int rc = write_chunks(st, ds, m, start, count, data);
+	if (d->staged) {
+		d->staged = 0;
+		if (rc)
+			z->kvo->unstage(z->kv);
+		else
+			rc = z->kvo->publish(z->kv);
+	}
 	return rc;
 }
 
