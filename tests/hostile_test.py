@@ -543,11 +543,66 @@ def set_killed():
     print("set killed: ok")
 
 
+def set_killed_lmdb():
+    """zarr (LMDB): a set replacing a value with one of another shape is
+    one transaction. A child is killed (SIMREC_TEST_KILL_AFTER_PUTS) after
+    the new .zarray, .zattrs and 3 chunks were put: simrec and zarr-python
+    read the old value, whole and in its own shape."""
+    import ctypes
+    import signal
+    import numpy as np
+    import zarr
+    lib = ctypes.CDLL(os.path.join(os.path.dirname(simrec), "libsimrec.so"))
+    lib.simrec_open.argtypes = [ctypes.POINTER(ctypes.c_void_p),
+                                ctypes.c_char_p, ctypes.c_void_p]
+    lib.simrec_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
+                               ctypes.c_int, ctypes.c_int,
+                               ctypes.POINTER(ctypes.c_size_t),
+                               ctypes.c_void_p]
+    lib.simrec_close.argtypes = [ctypes.c_void_p]
+    d = os.path.join(work, "setkill.zarr")
+    shutil.rmtree(d, ignore_errors=True)
+    uri = "zarr:" + d + "?chunk_bytes=8K&codec=none"
+
+    def set_value(v, rows):
+        rec = ctypes.c_void_p()
+        assert lib.simrec_open(ctypes.byref(rec), uri.encode(), None) == 0
+        a = np.full((rows, 128), v, dtype=np.float64)
+        shape = (ctypes.c_size_t * 2)(rows, 128)
+        rc = lib.simrec_set(rec, b"grid/v", 9, 2, shape,
+                            a.ctypes.data_as(ctypes.c_void_p))
+        return rc or lib.simrec_close(rec)
+
+    assert set_value(1.0, 64) == 0
+    pid = os.fork()
+    if pid == 0:
+        os.environ["SIMREC_TEST_KILL_AFTER_PUTS"] = "5"
+        set_value(2.0, 32)
+        os._exit(3)
+    _, st = os.waitpid(pid, 0)
+    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGKILL:
+        failures.append(f"set killed (LMDB): not killed ({st})")
+    store = zarr.LMDBStore(d, readonly=True, lock=False)
+    a = zarr.open(store, mode="r")["grid/v"][:]
+    store.close()
+    if a.shape != (64, 128) or not (a == 1.0).all():
+        failures.append(f"set killed (LMDB): zarr-python reads {a.shape} "
+                        f"{np.unique(a)}, want (64, 128) all 1.0")
+    ver = run(simrec, "verify", uri)
+    if ver is None or ver.returncode != 0:
+        failures.append(f"set killed (LMDB): verify "
+                        f"{ver.stdout if ver else 'hung'}")
+    if set_value(3.0, 32) != 0:
+        failures.append("set killed (LMDB): the next set failed")
+    print("set killed (LMDB): ok")
+
+
 os.makedirs(work, exist_ok=True)
 if part == "zarr":
     zarr_rows()
     terminal_rows()
     set_killed()
+    set_killed_lmdb()
 else:
     redis_rows()
 for f in failures:

@@ -46,6 +46,9 @@ typedef struct zds {
 	size_t stored_rows; /* shape[0] last written to .zarray */
 	char sep;           /* dimension_separator: '.' or '/' */
 	int staged; /* a value being set in a staged directory (kv stage) */
+	/* a value's create left its transaction open (a layer that does not
+	 * stage: LMDB): its metadata and chunks commit together */
+	int txn_open;
 } zds;
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -852,6 +855,8 @@ static void zarr_release(sr_store *st, void *ds)
 	zds *d = ds;
 	if (d && d->staged) /* made, never written: the old value stays */
 		z->kvo->unstage(z->kv);
+	if (d && d->txn_open) /* the same, in one transaction (LMDB) */
+		z->kvo->abort(z->kv);
 	if (d)
 		free(d->key);
 	free(d);
@@ -910,14 +915,19 @@ static int zarr_create(sr_store *st, const char *key, const sr_meta *m,
                        void **ds)
 {
 	zarr_store *z = st->impl;
-	int rc = 0, staged = 0;
+	int rc = 0, staged = 0, hold = 0;
 	if (!st->meta_writer) /* another writer rank writes the metadata */
 		goto handle;
 	rc = z->kvo->begin(z->kv);
 	if (rc)
 		return rc;
 	rc = create_meta(st, key, m, &staged);
-	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	/* a value (simrec_set) on a layer that does not stage: the write
+	 * commits metadata and chunks in one transaction, so a crash leaves
+	 * the old value or the new one, whole */
+	hold = !rc && m->is_value == 1 && !z->kvo->stage;
+	if (!hold)
+		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 	if (rc && staged)
 		z->kvo->unstage(z->kv);
 	if (rc)
@@ -927,8 +937,11 @@ handle:;
 	if (!d) {
 		if (staged)
 			z->kvo->unstage(z->kv);
+		if (hold)
+			z->kvo->abort(z->kv);
 		return SIMREC_ENOMEM;
 	}
+	d->txn_open = hold;
 	d->compressed = strcmp(st->codec.cname, "none") != 0;
 	d->codec = st->codec;
 	d->stored_rows = m->ndim ? m->shape[0] : 0;
@@ -1130,9 +1143,11 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	for (int i = 0; i < nd; i++) {
 		if (!count[i]) {
 			/* no data: only publish the extent (a commit mark) */
-			int rc = z->kvo->begin(z->kv);
-			if (!rc)
-				rc = update_shape(st, d, m);
+			int rc = d->txn_open ? 0 : z->kvo->begin(z->kv);
+			d->txn_open = 0;
+			if (rc)
+				return rc;
+			rc = update_shape(st, d, m);
 			return rc ? (z->kvo->abort(z->kv), rc)
 			          : z->kvo->commit(z->kv);
 		}
@@ -1145,7 +1160,8 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 		               "'%s': chunk size overflows", d->key);
 	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
-	int rc = z->kvo->begin(z->kv);
+	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	d->txn_open = 0;
 	if (rc)
 		return rc;
 	char ck[4096];
@@ -1203,6 +1219,10 @@ static int zarr_write(sr_store *st, void *ds, const sr_meta *m,
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	int rc = write_chunks(st, ds, m, start, count, data);
+	if (d->txn_open) { /* returned before its transaction */
+		d->txn_open = 0;
+		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	}
 	if (d->staged) {
 		d->staged = 0;
 		if (rc)
