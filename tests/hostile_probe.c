@@ -2,7 +2,9 @@
  * dataset) and print "STATUS_NAME: message" (tests/hostile_test.py
  * compares it with the expected status of each crafted store).
  * hostile_probe append URI KEY VALUE: append one float64 record, every
- * element VALUE, to an existing dataset (for the interop checks). */
+ * element VALUE, to an existing dataset (for the interop checks).
+ * hostile_probe set URI KEY VALUE ROWS COLS: simrec_set a float64 value of
+ * shape (ROWS, COLS), every element VALUE (the killed-set checks). */
 #include "fuzz/read_store.h"
 
 static int append(const char *uri, const char *key, double v)
@@ -36,8 +38,35 @@ static int append(const char *uri, const char *key, double v)
 	return rc ? rc : rc2;
 }
 
+static int set_value(const char *uri, const char *key, double v, size_t rows,
+                     size_t cols)
+{
+	simrec_t *rec;
+	int rc = simrec_open(&rec, uri, NULL);
+	if (rc)
+		return rc;
+	size_t sh[2] = {rows, cols};
+	double *buf = rows && cols ? malloc(rows * cols * sizeof *buf) : NULL;
+	for (size_t i = 0; buf && i < rows * cols; i++)
+		buf[i] = v;
+	rc = buf ? simrec_set(rec, key, SIMREC_FLOAT64, 2, sh, buf)
+	         : SIMREC_EINVAL;
+	if (rc)
+		fprintf(stderr, "set: %s\n", simrec_errmsg(rec));
+	free(buf);
+	int rc2 = simrec_close(rec);
+	return rc ? rc : rc2;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 7 && !strcmp(argv[1], "set")) {
+		int rc = set_value(argv[2], argv[3], atof(argv[4]),
+		                   strtoul(argv[5], NULL, 10),
+		                   strtoul(argv[6], NULL, 10));
+		printf("%s\n", rc ? simrec_err_name(rc) : "OK");
+		return rc != 0;
+	}
 	if (argc == 5 && !strcmp(argv[1], "append")) {
 		int rc = append(argv[2], argv[3], atof(argv[4]));
 		printf("%s\n", rc ? simrec_err_name(rc) : "OK");

@@ -471,31 +471,22 @@ def set_killed():
     chunk files: simrec and zarr-python (plain and consolidated) read the
     old value whole, and the next set removes the dead writer's hidden
     directory."""
-    import ctypes
     import signal
     import numpy as np
     import zarr
-    lib = ctypes.CDLL(os.path.join(os.path.dirname(simrec), "libsimrec.so"))
-    lib.simrec_open.argtypes = [ctypes.POINTER(ctypes.c_void_p),
-                                ctypes.c_char_p, ctypes.c_void_p]
-    lib.simrec_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
-                               ctypes.c_int, ctypes.c_int,
-                               ctypes.POINTER(ctypes.c_size_t),
-                               ctypes.c_void_p]
-    lib.simrec_close.argtypes = [ctypes.c_void_p]
     d = os.path.join(work, "setkill")
     shutil.rmtree(d, ignore_errors=True)
     uri = "zarr+dir:" + d + "?chunk_bytes=8K"  # (8, 128): 8 chunk files
-    float64 = 9  # SIMREC_FLOAT64
 
-    def set_value(v):
-        rec = ctypes.c_void_p()
-        assert lib.simrec_open(ctypes.byref(rec), uri.encode(), None) == 0
-        a = np.full((64, 128), v, dtype=np.float64)
-        shape = (ctypes.c_size_t * 2)(64, 128)
-        rc = lib.simrec_set(rec, b"grid/v", float64, 2, shape,
-                            a.ctypes.data_as(ctypes.c_void_p))
-        return rc or lib.simrec_close(rec)
+    def set_value(v, kill_after=None):
+        """hostile_probe set: its exit status, or -SIGNAL"""
+        env = dict(os.environ)
+        if kill_after:
+            env["SIMREC_TEST_KILL_AFTER_PUTS"] = str(kill_after)
+        p = subprocess.run([probe, "set", uri, "grid/v", str(v), "64",
+                            "128"], capture_output=True, env=env,
+                           timeout=TIMEOUT)
+        return p.returncode
 
     def whole(v, what):
         for how, open_ in (("zarr", zarr.open),
@@ -519,13 +510,8 @@ def set_killed():
 
     assert set_value(1.0) == 0
     zarr.consolidate_metadata(d)
-    pid = os.fork()
-    if pid == 0:
-        os.environ["SIMREC_TEST_KILL_AFTER_PUTS"] = "5"
-        set_value(2.0)
-        os._exit(3)
-    _, st = os.waitpid(pid, 0)
-    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGKILL:
+    st = set_value(2.0, kill_after=5)
+    if st != -signal.SIGKILL:
         failures.append(f"set killed: the writer was not killed ({st})")
     if not hidden():
         failures.append("set killed: no hidden directory of the killed "
@@ -548,39 +534,26 @@ def set_killed_lmdb():
     one transaction. A child is killed (SIMREC_TEST_KILL_AFTER_PUTS) after
     the new .zarray, .zattrs and 3 chunks were put: simrec and zarr-python
     read the old value, whole and in its own shape."""
-    import ctypes
     import signal
     import numpy as np
     import zarr
-    lib = ctypes.CDLL(os.path.join(os.path.dirname(simrec), "libsimrec.so"))
-    lib.simrec_open.argtypes = [ctypes.POINTER(ctypes.c_void_p),
-                                ctypes.c_char_p, ctypes.c_void_p]
-    lib.simrec_set.argtypes = [ctypes.c_void_p, ctypes.c_char_p,
-                               ctypes.c_int, ctypes.c_int,
-                               ctypes.POINTER(ctypes.c_size_t),
-                               ctypes.c_void_p]
-    lib.simrec_close.argtypes = [ctypes.c_void_p]
     d = os.path.join(work, "setkill.zarr")
     shutil.rmtree(d, ignore_errors=True)
     uri = "zarr:" + d + "?chunk_bytes=8K&codec=none"
 
-    def set_value(v, rows):
-        rec = ctypes.c_void_p()
-        assert lib.simrec_open(ctypes.byref(rec), uri.encode(), None) == 0
-        a = np.full((rows, 128), v, dtype=np.float64)
-        shape = (ctypes.c_size_t * 2)(rows, 128)
-        rc = lib.simrec_set(rec, b"grid/v", 9, 2, shape,
-                            a.ctypes.data_as(ctypes.c_void_p))
-        return rc or lib.simrec_close(rec)
+    def set_value(v, rows, kill_after=None):
+        """hostile_probe set: its exit status, or -SIGNAL"""
+        env = dict(os.environ)
+        if kill_after:
+            env["SIMREC_TEST_KILL_AFTER_PUTS"] = str(kill_after)
+        p = subprocess.run([probe, "set", uri, "grid/v", str(v), str(rows),
+                            "128"], capture_output=True, env=env,
+                           timeout=TIMEOUT)
+        return p.returncode
 
     assert set_value(1.0, 64) == 0
-    pid = os.fork()
-    if pid == 0:
-        os.environ["SIMREC_TEST_KILL_AFTER_PUTS"] = "5"
-        set_value(2.0, 32)
-        os._exit(3)
-    _, st = os.waitpid(pid, 0)
-    if not os.WIFSIGNALED(st) or os.WTERMSIG(st) != signal.SIGKILL:
+    st = set_value(2.0, 32, kill_after=5)
+    if st != -signal.SIGKILL:
         failures.append(f"set killed (LMDB): not killed ({st})")
     store = zarr.LMDBStore(d, readonly=True, lock=False)
     a = zarr.open(store, mode="r")["grid/v"][:]
