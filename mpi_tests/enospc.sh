@@ -19,19 +19,7 @@
 # (CODEC: the store's codec=, default lz4: with 4 ranks and one writer the
 # ranks compress their own blocks; none takes the raw gather path)
 set -u
-as_root() {
-	[ "$(id -u)" = 0 ] && return
-	userns="unshare --user --map-root-user --mount"
-	why=$($userns true 2>&1) || {
-		echo "enospc: FAIL: not root, and no user namespace to mount a tmpfs in ($userns: $why)"
-		exit 1
-	}
-	tmp=$(mktemp -d) || exit 1
-	$userns env OMPI_MCA_orte_tmpdir_base="$tmp" sh "$0" "$@"
-	rc=$?
-	rm -rf "$tmp"
-	exit "$rc"
-}
+. "$(dirname "$0")/enospc_lib.sh"
 as_root "$@"
 mpiexec=$1 bin=$2 simrec=$3 check=$4 work=$5
 shift 5
@@ -66,21 +54,8 @@ for spec in "$@"; do
 			bad "a process crashed or failed: $(echo "$out" | grep -m3 -i 'signal\|abort\|rank [0-9]*:')"
 		echo "$out" | grep 'differs' && bad "the ranks' statuses differ"
 		echo "$out" | grep 'broken store:' && bad "a write on a broken store did not fail"
-		case $msg in
-		*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
-		*) bad "the cause or the path is not named" ;;
-		esac
-		v=$("$simrec" verify "$scheme:$store" 2>&1)
-		case $? in
-		0) ;;
-		1)
-			echo "$v" | grep -v '^ok'
-			"$simrec" verify --repair "$scheme:$store" >/dev/null 2>&1 &&
-				"$simrec" verify "$scheme:$store" >/dev/null 2>&1 ||
-				bad "verify --repair did not make it whole"
-			;;
-		*) bad "verify cannot read it: $v" ;;
-		esac
+		cause_named "$msg" "$mnt"
+		verify_or_repair "$simrec" "$scheme:$store"
 		# whole steps only: at least the acknowledged ones, at most
 		# those recorded before the failure was reported (a flush
 		# interval more)

@@ -11,14 +11,13 @@
 # acknowledged reads back whole in simrec and in h5py, at most one step
 # more shows (whole); simrec verify passes, or names torn steps that
 # verify --repair cuts without losing an acknowledged one.
-# Needs root (a tmpfs is mounted; unmounted in a trap).
+# A tmpfs is mounted (as root, or in a user namespace: enospc_lib.sh),
+# unmounted in a trap.
 # usage: enospc_append.sh MPIEXEC TEST_FAULTS SIMREC CHECK_PY PYTHON WORKDIR
 set -u
+. "$(dirname "$0")/enospc_lib.sh"
+as_root "$@"
 mpiexec=$1 bin=$2 simrec=$3 check=$4 python=$5 work=$6
-if [ "$(id -u)" != 0 ]; then
-	echo "enospc_append: FAIL: needs root to mount a tmpfs"
-	exit 1
-fi
 mnt=$work/small
 mkdir -p "$mnt"
 mounted=0
@@ -63,23 +62,10 @@ with h5py.File(sys.argv[1], 'w') as f:
 		# HDF5's own printing: an error stack, the ids left open
 		echo "$out" | grep -m5 'HDF5-DIAG\|HDF5: \|#[0-9]*: \|major: \|minor: ' &&
 			bad "HDF5 printed on stdout or stderr"
-		case $msg in
-		*"no space left on device"*"$mnt"* | *"$mnt"*"no space left on device"*) ;;
-		*) bad "the cause or the path is not named: $msg" ;;
-		esac
+		cause_named "$msg" "$mnt"
 		[ "$now" -ge "${acked:-0}" ] || bad "acked $now, before $acked"
 		acked=$now
-		v=$("$simrec" verify "hdf5:$store" 2>&1)
-		case $? in
-		0) ;;
-		1)
-			echo "$v" | grep -v '^ok'
-			"$simrec" verify --repair "hdf5:$store" >/dev/null 2>&1 &&
-				"$simrec" verify "hdf5:$store" >/dev/null 2>&1 ||
-				bad "verify --repair did not make it whole"
-			;;
-		*) bad "verify cannot read it: $v" ;;
-		esac
+		verify_or_repair "$simrec" "hdf5:$store"
 		res=$("$bin" check "hdf5:$store" ">=$acked" 2>&1)
 		rc=$?
 		res=$(echo "$res" | tail -1)

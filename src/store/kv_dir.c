@@ -387,6 +387,22 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	return rc;
 }
 
+/* p (malloc'd, taken on success) on the list of paths made durable at the
+ * next sync. */
+static int add_dirty(sr_kv *kv, char *p)
+{
+	if (kv->ndirty == kv->capdirty) {
+		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
+		char **nd = realloc(kv->dirty, c * sizeof *nd);
+		if (!nd)
+			return SIMREC_ENOMEM;
+		kv->dirty = nd;
+		kv->capdirty = c;
+	}
+	kv->dirty[kv->ndirty++] = p;
+	return 0;
+}
+
 static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 {
 	char *p = full_path(kv, key);
@@ -445,18 +461,8 @@ static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 		unlink(tmp);
 		goto out;
 	}
-	if (kv->ndirty == kv->capdirty) {
-		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
-		char **nd = realloc(kv->dirty, c * sizeof *nd);
-		if (!nd) {
-			rc = SIMREC_ENOMEM;
-			goto out;
-		}
-		kv->dirty = nd;
-		kv->capdirty = c;
-	}
-	kv->dirty[kv->ndirty++] = p;
-	p = NULL;
+	if (!(rc = add_dirty(kv, p)))
+		p = NULL;
 out:
 	free(tmp);
 	free(p);
@@ -475,19 +481,8 @@ static int kvd_del(sr_kv *kv, const char *key)
 	if (unlink(p) && errno != ENOENT && errno != ENOTDIR)
 		rc = sr_fail(kv->e, SIMREC_EIO, "cannot remove '%s': %s", p,
 		             sr_os_cause(errno));
-	if (!rc && kv->ndirty == kv->capdirty) {
-		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
-		char **nd = realloc(kv->dirty, c * sizeof *nd);
-		rc = nd ? 0 : SIMREC_ENOMEM;
-		if (nd) {
-			kv->dirty = nd;
-			kv->capdirty = c;
-		}
-	}
-	if (!rc) {
-		kv->dirty[kv->ndirty++] = p;
+	if (!rc && !(rc = add_dirty(kv, p)))
 		p = NULL;
-	}
 	free(p);
 	return rc;
 }
