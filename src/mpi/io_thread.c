@@ -58,6 +58,19 @@ static void note_failure(sr_agg *a, sr_dset *d, int rc, const char *msg,
 	}
 }
 
+/* The writer's mutex, where there is a thread. */
+static void io_lock(sr_agg *a)
+{
+	if (a->has_thread)
+		pthread_mutex_lock(&a->mu);
+}
+
+static void io_unlock(sr_agg *a)
+{
+	if (a->has_thread)
+		pthread_mutex_unlock(&a->mu);
+}
+
 /* The waiting failure reported (under the mutex): the next one waits. */
 static void reported(sr_agg *a)
 {
@@ -168,11 +181,9 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 	int rc = sr_io_wait(rec);
 	if (rc) { /* reported once: the recorder goes on */
 		sr_fail(e, rc, "%s", a->io_msg);
-		if (a->has_thread)
-			pthread_mutex_lock(&a->mu);
+		io_lock(a);
 		reported(a);
-		if (a->has_thread)
-			pthread_mutex_unlock(&a->mu);
+		io_unlock(a);
 	}
 	return rc;
 }
@@ -183,8 +194,7 @@ int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 	sr_dset *d = sr_dset_find(rec, key);
 	if (!d)
 		return 0;
-	if (a->has_thread)
-		pthread_mutex_lock(&a->mu);
+	io_lock(a);
 	int rc = d->broken;
 	/* its cause, if it still waits to be reported */
 	if (rc && a->io_status && a->io_d == d) {
@@ -202,23 +212,20 @@ int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 		        "at %zu",
 		        key, d->m.shape[0]);
 	}
-	if (a->has_thread)
-		pthread_mutex_unlock(&a->mu);
+	io_unlock(a);
 	return rc;
 }
 
 void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (a->has_thread)
-		pthread_mutex_lock(&a->mu);
+	io_lock(a);
 	int nb = rc && d && d->agg && !d->broken;
 	if (nb)
 		d->broken = rc;
 	if (rc)
 		note_failure(a, d, rc, rec->err.msg, nb);
-	if (a->has_thread)
-		pthread_mutex_unlock(&a->mu);
+	io_unlock(a);
 }
 
 /* A step of a key whose earlier write failed (found by the I/O thread
@@ -228,18 +235,14 @@ void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 static void dropped(simrec_t *rec, sr_dset *d)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (a->has_thread)
-		pthread_mutex_lock(&a->mu);
-	if (!a->io_status) {
-		a->io_status = d->broken;
-		a->io_d = d;
-		snprintf(a->io_msg, sizeof a->io_msg,
-		         "key '%s': a step was not written: an earlier write "
-		         "of it failed, its steps stop at %zu",
-		         d->key, d->m.shape[0]);
-	}
-	if (a->has_thread)
-		pthread_mutex_unlock(&a->mu);
+	char msg[sizeof a->io_msg];
+	snprintf(msg, sizeof msg,
+	         "key '%s': a step was not written: an earlier write of it "
+	         "failed, its steps stop at %zu",
+	         d->key, d->m.shape[0]);
+	io_lock(a);
+	note_failure(a, d, d->broken, msg, 0);
+	io_unlock(a);
 }
 
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
