@@ -51,7 +51,9 @@ typedef struct h5_store {
 	/* room kept on the file's file system for the metadata that closing
 	 * the file must write after a full disk (h5_reserve); -1: none */
 	int reserve_fd;
-	int ahead; /* writer 0 allocated room past the end (h5_room) */
+	int ahead;   /* writer 0 allocated room past the end (h5_room) */
+	int room_fd; /* writer 0: the file, for h5_room (opened at its first
+	              * call, closed with the store); -1: none */
 } h5_store;
 
 /* The room kept by a writer (writer 0 in parallel): the metadata HDF5
@@ -377,6 +379,7 @@ static int is_group(hid_t file, const char *key)
 static void h5_reserve(sr_store *st, h5_store *h)
 {
 	h->reserve_fd = -1;
+	h->room_fd = -1;
 	int rank = 0;
 	if (h->parallel)
 		MPI_Comm_rank(st->comm, &rank);
@@ -779,6 +782,8 @@ static int h5_close(sr_store *st)
 	h5_marks_clear(h);
 	free(h->marks);
 	h5_reserve_drop(h);
+	if (h->room_fd >= 0)
+		close(h->room_fd);
 	H5Pclose(h->dxpl);
 	free(h);
 	return rc;
@@ -1192,7 +1197,9 @@ static int h5_room(sr_store *st, h5_store *h, size_t bytes)
 		MPI_Comm_rank(st->comm, &rank);
 	}
 	struct stat sb;
-	int fd = rank ? -1 : open(st->uri.path, O_WRONLY | O_CLOEXEC);
+	if (!rank && h->room_fd < 0)
+		h->room_fd = open(st->uri.path, O_WRONLY | O_CLOEXEC);
+	int fd = rank ? -1 : h->room_fd;
 	if (fd >= 0 && fstat(fd, &sb) == 0) {
 		/* from the end of the data on disk: the chunks HDF5 has
 		 * allocated for this step (if it allocates early) and any it
@@ -1207,8 +1214,6 @@ static int h5_room(sr_store *st, h5_store *h, size_t bytes)
 	} else if (!rank) {
 		err = errno;
 	}
-	if (fd >= 0)
-		close(fd);
 	if (h->parallel)
 		MPI_Bcast(&err, 1, MPI_INT, 0, st->comm);
 	if (!err)
@@ -1242,8 +1247,9 @@ static size_t chunk_bytes(h5_ds *d, const sr_meta *m, const size_t *start,
  * tmpfs at either). */
 static int h5_room_free(sr_store *st)
 {
+	h5_store *h = st->impl;
 	struct stat sb;
-	int fd = open(st->uri.path, O_WRONLY | O_CLOEXEC);
+	int fd = h->room_fd;
 	if (fd < 0)
 		return -1;
 	int rc = fstat(fd, &sb);
@@ -1252,7 +1258,6 @@ static int h5_room_free(sr_store *st)
 		          sb.st_size, (off_t)1 << 40);
 		rc = ftruncate(fd, sb.st_size);
 	}
-	close(fd);
 	return rc;
 }
 
