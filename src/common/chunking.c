@@ -42,3 +42,13 @@ void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
 		}
 	}
 }
+
+int sr_chunk_next(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
+{
+	for (int i = ndim - 1; i >= 0; i--) {
+		if (++idx[i] <= hi[i])
+			return 1;
+		idx[i] = lo[i];
+	}
+	return 0;
+}

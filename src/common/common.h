@@ -59,6 +59,9 @@ int sr_dtype_from_zarr(const char *s, simrec_dtype_t *dt);
  * bytes each, aiming at target bytes per chunk. Writes ndim + 1 extents. */
 void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
                     size_t target, size_t *chunks);
+/* The next chunk index in the box [lo, hi] (inclusive), row-major: idx
+ * steps like an odometer; 0 when it has passed hi (idx is back at lo). */
+int sr_chunk_next(int ndim, const size_t *lo, const size_t *hi, size_t *idx);
 
 /* A store URI, parsed once: "scheme:path?key=value&...". Every layer reads
  * this struct; nothing parses a URI text again. */
@@ -122,6 +125,8 @@ typedef int (*sr_attr_fn)(const char *name, void *arg);
  * (reserved: temporary files are named SR_TMP_PREFIX...). */
 #define SR_TMP_PREFIX ".simrec-tmp-"
 int sr_key_valid(const char *key);
+/* The key as stores spell it: NULL and "/" (the root) become "". */
+const char *sr_key_root(const char *key);
 /* Parent of key ("a/b/c" -> "a/b"); "" for top-level keys. malloc'd. */
 char *sr_key_parent(const char *key);
 /* Copy a hyperslab between a dense array (dims shape) at offset dstart

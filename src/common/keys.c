@@ -68,3 +68,8 @@ size_t sr_row_elems(const sr_meta *m)
 		n *= m->shape[i];
 	return n;
 }
+
+const char *sr_key_root(const char *key)
+{
+	return !key || !strcmp(key, "/") ? "" : key;
+}

@@ -245,15 +245,10 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return dispatch(rec, &c);
 }
 
-static const char *norm_key(const char *key)
-{
-	return !key || !strcmp(key, "/") ? "" : key;
-}
-
 static int attr_set(simrec_t *rec, const char *key, const char *name,
                     const simrec_attr_t *a)
 {
-	key = norm_key(key);
+	key = sr_key_root(key);
 	if (!rec)
 		return SIMREC_EINVAL;
 	int rc = sr_check_writable(rec, *key ? key : "root");

@@ -7,11 +7,6 @@
 #include "../common/utf8.h"
 #include "recorder.h"
 
-static const char *norm_key(const char *key)
-{
-	return !key || !strcmp(key, "/") ? "" : key;
-}
-
 struct simrec_dataset {
 	simrec_t *rec;
 	sr_store *st;
@@ -269,7 +264,7 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 		return SIMREC_EINVAL;
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
-	key = norm_key(key);
+	key = sr_key_root(key);
 	sr_store *st = rec->st[0];
 	int rc = st->ops->attr_get(st, key, name, out);
 	if (rc == SIMREC_ENOKEY)
@@ -285,7 +280,7 @@ int simrec_attr_list(simrec_t *rec, const char *key,
 		return SIMREC_EINVAL;
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
-	key = norm_key(key);
+	key = sr_key_root(key);
 	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
@@ -301,7 +296,7 @@ int simrec_list(simrec_t *rec, const char *prefix,
 		return SIMREC_EINVAL;
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
-	return rec->st[0]->ops->list(rec->st[0], norm_key(prefix), fn, arg);
+	return rec->st[0]->ops->list(rec->st[0], sr_key_root(prefix), fn, arg);
 }
 
 int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)

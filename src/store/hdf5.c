@@ -581,17 +581,6 @@ static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *arg)
 	return 0;
 }
 
-/* Next chunk index in [lo, hi], row-major; 0 when done. */
-static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
-{
-	for (int i = ndim - 1; i >= 0; i--) {
-		if (++idx[i] <= hi[i])
-			return 1;
-		idx[i] = lo[i];
-	}
-	return 0;
-}
-
 /* The errno in HDF5's error stack (or a full file system), or 0. */
 static int h5_errno(sr_store *st)
 {
@@ -1678,7 +1667,7 @@ static int h5_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		                                           : NULL;
 		if (why)
 			sr_torn_add(&t, m, idx[0], why);
-		if (!next_chunk(nd, lo, hi, idx))
+		if (!sr_chunk_next(nd, lo, hi, idx))
 			break;
 	}
 	ds_end(st, d);
@@ -2150,107 +2139,96 @@ static long long h5_disk_bytes(sr_store *st)
 /* HDF5 prints its error stack by default; simrec turns failures into
  * SIMREC_E* codes, so it silences printing for the duration of each of its
  * own calls and gives the host application back its own setting. */
-#define QUIET(type, expr)                              \
-	do {                                           \
-		H5E_auto2_t f_ = NULL;                 \
-		void *d_ = NULL;                       \
-		H5Eget_auto2(H5E_DEFAULT, &f_, &d_);   \
-		H5Eset_auto2(H5E_DEFAULT, NULL, NULL); \
-		type r_ = (expr);                      \
-		H5Eset_auto2(H5E_DEFAULT, f_, d_);     \
-		return r_;                             \
-	} while (0)
+typedef struct quiet {
+	H5E_auto2_t fn;
+	void *data;
+} quiet;
 
-static int q_open(sr_store *st)
+static quiet quiet_begin(void)
 {
-	QUIET(int, h5_open(st));
+	quiet q = {NULL, NULL};
+	H5Eget_auto2(H5E_DEFAULT, &q.fn, &q.data);
+	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	return q;
 }
-static int q_close(sr_store *st)
+
+static void quiet_end(quiet q)
 {
-	QUIET(int, h5_close(st));
+	H5Eset_auto2(H5E_DEFAULT, q.fn, q.data);
 }
-static int q_commit(sr_store *st)
-{
-	QUIET(int, h5_commit(st));
-}
-static int q_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
-{
-	QUIET(int, h5_lookup(st, key, m, ds));
-}
-static int q_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
-{
-	QUIET(int, h5_create(st, key, m, ds));
-}
-static int q_write(sr_store *st, void *ds, const sr_meta *m,
-                   const size_t *start, const size_t *count, const void *data)
-{
-	QUIET(int, h5_write(st, ds, m, start, count, data));
-}
-static int q_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
-                        size_t n, const sr_blob *items)
-{
-	QUIET(int, h5_write_vlen(st, ds, m, row0, n, items));
-}
-static int q_check_vlen(sr_store *st, void *ds, const sr_meta *m,
-                        const sr_blob *item)
-{
-	QUIET(int, h5_check_vlen(st, ds, m, item));
-}
-static int q_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
-                  const size_t *count, void *buf)
-{
-	QUIET(int, h5_read(st, ds, m, start, count, buf));
-}
-static int q_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
-                       sr_blob *out)
-{
-	QUIET(int, h5_read_vlen(st, ds, m, index, out));
-}
+
+/* The ops of the table, each run as q_OP: h5_OP between quiet_begin and
+ * quiet_end. X(return type, OP, (parameters), (arguments)) */
+#define H5_OPS(X)                                                             \
+	X(int, open, (sr_store * st), (st))                                   \
+	X(int, close, (sr_store * st), (st))                                  \
+	X(int, commit, (sr_store * st), (st))                                 \
+	X(int, lookup,                                                        \
+	  (sr_store * st, const char *key, sr_meta *m, void **ds),            \
+	  (st, key, m, ds))                                                   \
+	X(int, create,                                                        \
+	  (sr_store * st, const char *key, const sr_meta *m, void **ds),      \
+	  (st, key, m, ds))                                                   \
+	X(int, write,                                                         \
+	  (sr_store * st, void *ds, const sr_meta *m, const size_t *start,    \
+	   const size_t *count, const void *data),                            \
+	  (st, ds, m, start, count, data))                                    \
+	X(int, write_vlen,                                                    \
+	  (sr_store * st, void *ds, const sr_meta *m, size_t row0, size_t n,  \
+	   const sr_blob *items),                                             \
+	  (st, ds, m, row0, n, items))                                        \
+	X(int, check_vlen,                                                    \
+	  (sr_store * st, void *ds, const sr_meta *m, const sr_blob *item),   \
+	  (st, ds, m, item))                                                  \
+	X(int, read,                                                          \
+	  (sr_store * st, void *ds, const sr_meta *m, const size_t *start,    \
+	   const size_t *count, void *buf),                                   \
+	  (st, ds, m, start, count, buf))                                     \
+	X(int, read_vlen,                                                     \
+	  (sr_store * st, void *ds, const sr_meta *m, size_t index,           \
+	   sr_blob *out),                                                     \
+	  (st, ds, m, index, out))                                            \
+	X(int, attr_set,                                                      \
+	  (sr_store * st, const char *key, const char *name,                  \
+	   const simrec_attr_t *a),                                           \
+	  (st, key, name, a))                                                 \
+	X(int, attr_get,                                                      \
+	  (sr_store * st, const char *key, const char *name,                  \
+	   simrec_attr_t *out),                                               \
+	  (st, key, name, out))                                               \
+	X(int, attr_list,                                                     \
+	  (sr_store * st, const char *key, sr_attr_fn fn, void *arg),         \
+	  (st, key, fn, arg))                                                 \
+	X(int, list,                                                          \
+	  (sr_store * st, const char *prefix, sr_list_fn fn, void *arg),      \
+	  (st, prefix, fn, arg))                                              \
+	X(char *, describe, (sr_store * st, void *ds, const sr_meta *m),      \
+	  (st, ds, m))                                                        \
+	X(int, check,                                                         \
+	  (sr_store * st, void *ds, const sr_meta *m, size_t *whole),         \
+	  (st, ds, m, whole))                                                 \
+	X(int, encoded_codec, (sr_store * st, void *ds, sr_codec *c),         \
+	  (st, ds, c))                                                        \
+	X(int, write_encoded,                                                 \
+	  (sr_store * st, void *ds, const sr_meta *m, size_t n,               \
+	   const size_t *idx, const void *const *frames, const size_t *lens), \
+	  (st, ds, m, n, idx, frames, lens))
+
+#define QUIET_OP(type, op, params, args)  \
+	static type q_##op params         \
+	{                                 \
+		quiet q_ = quiet_begin(); \
+		type r_ = h5_##op args;   \
+		quiet_end(q_);            \
+		return r_;                \
+	}
+H5_OPS(QUIET_OP)
+
 static void q_release(sr_store *st, void *ds)
 {
-	H5E_auto2_t f = NULL;
-	void *d = NULL;
-	H5Eget_auto2(H5E_DEFAULT, &f, &d);
-	H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+	quiet q = quiet_begin();
 	h5_release(st, ds);
-	H5Eset_auto2(H5E_DEFAULT, f, d);
-}
-static int q_attr_set(sr_store *st, const char *key, const char *name,
-                      const simrec_attr_t *a)
-{
-	QUIET(int, h5_attr_set(st, key, name, a));
-}
-static int q_attr_get(sr_store *st, const char *key, const char *name,
-                      simrec_attr_t *out)
-{
-	QUIET(int, h5_attr_get(st, key, name, out));
-}
-static int q_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
-{
-	QUIET(int, h5_attr_list(st, key, fn, arg));
-}
-static int q_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
-{
-	QUIET(int, h5_list(st, prefix, fn, arg));
-}
-static char *q_describe(sr_store *st, void *ds, const sr_meta *m)
-{
-	QUIET(char *, h5_describe(st, ds, m));
-}
-static int q_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
-{
-	QUIET(int, h5_check(st, ds, m, whole));
-}
-
-static int q_encoded_codec(sr_store *st, void *ds, sr_codec *c)
-{
-	QUIET(int, h5_encoded_codec(st, ds, c));
-}
-static int q_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
-                           const size_t *idx, const void *const *frames,
-                           const size_t *lens)
-{
-	QUIET(int, h5_write_encoded(st, ds, m, n, idx, frames, lens));
+	quiet_end(q);
 }
 
 const sr_store_ops sr_hdf5_ops = {

@@ -107,24 +107,30 @@ static int consolidate(zarr_store *z, const char *k, json_t *j, sr_err *e)
 	return rc;
 }
 
-static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
-                    sr_err *e)
+/* Write the JSON document key/leaf as zarr-python writes it
+ * (json.dumps(indent=4, sort_keys=True, ensure_ascii=True)). attrs: a
+ * .zattrs object (NaN, Infinity and big integers kept; see attr_json.h). */
+static int put_json_as(zarr_store *z, const char *key, const char *leaf,
+                       int attrs, json_t *j, sr_err *e)
 {
 	char *k = cat_key(key, leaf);
-	/* zarr-python: json.dumps(indent=4, sort_keys=True,
-	 * ensure_ascii=True, separators=(',', ': ')) */
-	char *text = json_dumps(j, JSON_INDENT(4) | JSON_SORT_KEYS |
-	                                   JSON_ENSURE_ASCII |
-	                                   JSON_REAL_PRECISION(17));
+	char *text = attrs ? sr_attr_json_dump(j, JSON_AS_ZARR)
+	                   : json_dumps(j, JSON_AS_ZARR);
 	int rc = (!k || !text) ? SIMREC_ENOMEM
 	                       : z->kvo->put(z->kv, k, text, strlen(text));
 	if (rc == SIMREC_ENOMEM)
-		sr_fail(e, rc, "out of memory writing '%s'", key);
+		sr_fail(e, rc, "out of memory writing '%s'", k ? k : key);
 	if (!rc)
 		rc = consolidate(z, k, j, e);
 	free(k);
 	free(text);
 	return rc;
+}
+
+static int put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
+                    sr_err *e)
+{
+	return put_json_as(z, key, leaf, 0, j, e);
 }
 
 /* Parse JSON under key/leaf; ENOKEY if absent. Caller wraps in a read. */
@@ -1056,18 +1062,6 @@ static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 	return rc;
 }
 
-/* Iterate chunk indices covering [start, start+count). Returns 0 when
- * done. */
-static int next_chunk(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
-{
-	for (int i = ndim - 1; i >= 0; i--) {
-		if (++idx[i] <= hi[i])
-			return 1;
-		idx[i] = lo[i];
-	}
-	return 0;
-}
-
 /* Overlap of chunk idx with the selection: in-chunk start, in-selection
  * start, count. */
 static void overlap(int ndim, const size_t *chunks, const size_t *idx,
@@ -1197,7 +1191,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 			               m->chunks, cst, n);
 		}
 		rc = put_chunk(st, d, ck, src, cbytes, isz);
-	} while (!rc && next_chunk(nd, lo, hi, idx));
+	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
 	if (!rc)
 		rc = update_shape(st, d, m);
 	if (rc) {
@@ -1424,7 +1418,7 @@ static int zarr_read(sr_store *st, void *ds, const sr_meta *m,
 		if (!rc)
 			sr_copy_region(nd, isz, z->chunk, m->chunks, cst, buf,
 			               count, sst, n);
-	} while (!rc && next_chunk(nd, lo, hi, idx));
+	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
 	z->kvo->read_end(z->kv);
 	return rc;
 }
@@ -1492,19 +1486,7 @@ static int get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e)
 
 static int put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
 {
-	char *k = cat_key(key, ".zattrs");
-	char *text = sr_attr_json_dump(j, JSON_INDENT(4) | JSON_SORT_KEYS |
-	                                          JSON_ENSURE_ASCII |
-	                                          JSON_REAL_PRECISION(17));
-	int rc = (!k || !text) ? SIMREC_ENOMEM
-	                       : z->kvo->put(z->kv, k, text, strlen(text));
-	if (rc == SIMREC_ENOMEM)
-		sr_fail(e, rc, "out of memory writing '%s'", k ? k : key);
-	if (!rc)
-		rc = consolidate(z, k, j, e);
-	free(k);
-	free(text);
-	return rc;
+	return put_json_as(z, key, ".zattrs", 1, j, e);
 }
 
 static int zarr_attr_set(sr_store *st, const char *key, const char *name,
@@ -1709,7 +1691,7 @@ static int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 			         ck, r || !isz ? why : st->err->msg);
 		if (why)
 			sr_torn_add(&t, m, idx[0], why);
-	} while (next_chunk(nd, lo, hi, idx));
+	} while (sr_chunk_next(nd, lo, hi, idx));
 	z->kvo->read_end(z->kv);
 	return sr_store_torn(st, d->key, m, &t, whole);
 }
