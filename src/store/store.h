@@ -1,9 +1,9 @@
 /* The datastore table: what every store implements, and the generic layer
  * above the stores (URI parameters, open/close, the ?lock= wrapper).
  *
- * Layering: core/ calls only the functions and table below; a store file
- * calls only common/, codec/, redis/ and its own kv layer. See
- * src/README.md and src/store/template.c. */
+ * Layering: core/ calls only the functions and table below; a store's
+ * folder (zarr/, hdf5/, redis/) calls only its own files, this generic
+ * layer, lock/, redis/, codec/ and common/. See src/README.md. */
 #ifndef SIMREC_STORE_H
 #define SIMREC_STORE_H
 

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/oserr.h"
-#include "../common/size.h"
+#include "../../common/oserr.h"
+#include "../../common/size.h"
 #include "kv.h"
 
 struct sr_kv {

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../codec/codec.h"
-#include "../common/attr_json.h"
-#include "../common/size.h"
-#include "../redis/conn.h"
-#include "../redis/payload.h"
-#include "store.h"
+#include "../../codec/codec.h"
+#include "../../common/attr_json.h"
+#include "../../common/size.h"
+#include "../../redis/conn.h"
+#include "../../redis/payload.h"
+#include "../store.h"
 
 #define PART_BYTES     ((size_t)64 << 20) /* far below redis' 512 MB limit */
 #define INFLIGHT_BYTES ((size_t)32 << 20)

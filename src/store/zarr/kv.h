@@ -3,7 +3,7 @@
 #ifndef SIMREC_KV_H
 #define SIMREC_KV_H
 
-#include "../common/common.h"
+#include "../../common/common.h"
 
 typedef struct sr_kv sr_kv;
 

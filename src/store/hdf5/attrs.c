@@ -1,0 +1,389 @@
+/* hdf5's attributes (as h5py writes them), listing, description and size. */
+#define _GNU_SOURCE /* O_TMPFILE */
+#include <blosc.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <linux/falloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../codec/codec.h"
+#include "../../codec/h5lzf.h"
+#include "../../common/clock.h"
+#include "../../common/oserr.h"
+#include "h5store.h"
+
+/* ---- attributes -------------------------------------------------------- */
+
+static hid_t open_obj(sr_store *st, const char *key, int create)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	if (!h5_exists(h->file, key)) {
+		if (!create)
+			return H5I_INVALID_HID;
+		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+		H5Pset_create_intermediate_group(lcpl, 1);
+		hid_t g = H5Gcreate2(h->file, h5_path_of(key, p, sizeof p),
+		                     lcpl, H5P_DEFAULT, H5P_DEFAULT);
+		H5Pclose(lcpl);
+		return g;
+	}
+	return H5Oopen(h->file, *key ? h5_path_of(key, p, sizeof p) : "/",
+	               H5P_DEFAULT);
+}
+
+int h5_attr_set(sr_store *st, const char *key, const char *name,
+                const simrec_attr_t *a)
+{
+	int rc = h5_sticky(st);
+	if (rc)
+		return rc;
+	hid_t o = open_obj(st, key, 1);
+	if (o < 0)
+		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
+		               key, st->uri.path);
+	if (H5Aexists(o, name) > 0)
+		H5Adelete(o, name);
+	hid_t t, sp;
+	const void *v;
+	const char *s = a->s;
+	signed char b = (signed char)(a->i != 0);
+	switch (a->type) {
+	case SIMREC_ATTR_INT:
+		t = H5Tcopy(H5T_NATIVE_INT64);
+		v = &a->i;
+		break;
+	case SIMREC_ATTR_UINT:
+		t = H5Tcopy(H5T_NATIVE_UINT64);
+		v = &a->u;
+		break;
+	case SIMREC_ATTR_BOOL:
+		t = h5_bool_type();
+		v = &b;
+		break;
+	case SIMREC_ATTR_DOUBLE:
+		t = H5Tcopy(H5T_NATIVE_DOUBLE);
+		v = &a->d;
+		break;
+	case SIMREC_ATTR_ARRAY:
+	case SIMREC_ATTR_EMPTY:
+		t = h5_mem_type(a->dtype);
+		v = a->data;
+		break;
+	default:
+		t = h5_mem_type(SIMREC_STRING);
+		v = &s;
+	}
+	if (a->type == SIMREC_ATTR_ARRAY) {
+		hsize_t n = a->count;
+		sp = H5Screate_simple(1, &n, NULL);
+	} else {
+		/* h5py.Empty: a null dataspace */
+		sp = H5Screate(a->type == SIMREC_ATTR_EMPTY ? H5S_NULL
+		                                            : H5S_SCALAR);
+	}
+	hid_t at = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+	int nothing = a->type == SIMREC_ATTR_EMPTY ||
+	              (a->type == SIMREC_ATTR_ARRAY && !a->count);
+	rc = at < 0 || (!nothing && H5Awrite(at, t, v) < 0)
+	             ? sr_fail(st->err, SIMREC_EIO,
+	                       "cannot write attribute '%s' of '%s'", name, key)
+	             : 0;
+	if (at >= 0)
+		H5Aclose(at);
+	H5Tclose(t);
+	H5Sclose(sp);
+	H5Oclose(o);
+	return rc;
+}
+
+/* A string attribute (scalar; fixed-length or variable, any cset). */
+static int attr_string(hid_t at, hid_t t, simrec_attr_t *out)
+{
+	out->type = SIMREC_ATTR_STRING;
+	if (H5Tis_variable_str(t) > 0) {
+		char *s = NULL;
+		hid_t mt = H5Tcopy(t);
+		herr_t e = H5Aread(at, mt, &s);
+		out->s = e < 0 ? NULL : strdup(s ? s : "");
+		if (e >= 0) {
+			hid_t sp = H5Aget_space(at);
+			H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, &s);
+			H5Sclose(sp);
+		}
+		H5Tclose(mt);
+		return out->s ? 0 : e < 0 ? SIMREC_EIO : SIMREC_ENOMEM;
+	}
+	size_t n = H5Tget_size(t);
+	out->s = calloc(1, n + 1);
+	if (!out->s)
+		return SIMREC_ENOMEM;
+	return H5Aread(at, t, out->s) < 0 ? SIMREC_EIO : 0;
+}
+
+static int attr_read(hid_t at, const char *key, const char *name,
+                     simrec_attr_t *out, sr_err *e)
+{
+	hid_t t = H5Aget_type(at), sp = H5Aget_space(at);
+	H5S_class_t sc = H5Sget_simple_extent_type(sp);
+	int nd = H5Sget_simple_extent_ndims(sp);
+	hssize_t npts = H5Sget_simple_extent_npoints(sp);
+	H5T_class_t c = H5Tget_class(t);
+	simrec_dtype_t dt = SIMREC_FLOAT64;
+	const char *why = NULL;
+	int known = h5_dtype_of(t, &dt, &why) == 0;
+	int rc = 0;
+	if (sc == H5S_NULL) {
+		out->type = SIMREC_ATTR_EMPTY; /* h5py.Empty */
+		out->dtype = known ? dt : SIMREC_FLOAT64;
+	} else if (!known) {
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE && (nd != 1 || sr_dtype_is_vlen(dt))) {
+		why = nd != 1 ? "attributes of more than one dimension"
+		              : "attribute arrays of strings";
+		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE) {
+		size_t n = (size_t)npts, sz = simrec_dtype_size(dt);
+		hid_t mt = h5_mem_type(dt);
+		out->type = SIMREC_ATTR_ARRAY;
+		out->dtype = dt;
+		out->count = n;
+		out->data = malloc(n ? n * sz : 1);
+		if (!out->data)
+			rc = SIMREC_ENOMEM;
+		else if (n && H5Aread(at, mt, out->data) < 0)
+			rc = SIMREC_EIO;
+		H5Tclose(mt);
+	} else if (c == H5T_STRING) {
+		rc = attr_string(at, t, out);
+	} else if (dt == SIMREC_BOOL) {
+		signed char b = 0;
+		hid_t mt = h5_bool_type();
+		out->type = SIMREC_ATTR_BOOL;
+		rc = H5Aread(at, mt, &b) < 0 ? SIMREC_EIO : 0;
+		H5Tclose(mt);
+		out->i = b != 0;
+		out->u = (uint64_t)out->i;
+		out->d = (double)out->i;
+	} else if (dt == SIMREC_UINT64) {
+		out->type = SIMREC_ATTR_UINT;
+		rc = H5Aread(at, H5T_NATIVE_UINT64, &out->u) < 0 ? SIMREC_EIO
+		                                                 : 0;
+		out->i = out->u <= INT64_MAX ? (int64_t)out->u : 0;
+		out->d = (double)out->u;
+	} else if (c == H5T_INTEGER) {
+		out->type = SIMREC_ATTR_INT;
+		rc = H5Aread(at, H5T_NATIVE_INT64, &out->i) < 0 ? SIMREC_EIO
+		                                                : 0;
+		out->u = out->i >= 0 ? (uint64_t)out->i : 0;
+		out->d = (double)out->i;
+	} else if (c == H5T_FLOAT) {
+		out->type = SIMREC_ATTR_DOUBLE;
+		rc = H5Aread(at, H5T_NATIVE_DOUBLE, &out->d) < 0 ? SIMREC_EIO
+		                                                 : 0;
+	} else {
+		why = "this attribute type";
+		rc = SIMREC_ENOTSUP;
+	}
+	H5Tclose(t);
+	H5Sclose(sp);
+	if (rc == SIMREC_ENOTSUP)
+		return sr_fail(e, rc,
+		               "attribute '%s' of '%s': HDF5 %s are not "
+		               "supported",
+		               name, *key ? key : "/", why);
+	if (rc == SIMREC_EIO)
+		return sr_fail(e, rc, "cannot read attribute '%s' of '%s'",
+		               name, *key ? key : "/");
+	return rc;
+}
+
+static int attr_get(sr_store *st, const char *key, const char *name,
+                    simrec_attr_t *out)
+{
+	memset(out, 0, sizeof *out);
+	hid_t o = open_obj(st, key, 0);
+	if (o < 0)
+		return SIMREC_ENOKEY;
+	if (H5Aexists(o, name) <= 0) {
+		H5Oclose(o);
+		return SIMREC_ENOKEY;
+	}
+	hid_t at = H5Aopen(o, name, H5P_DEFAULT);
+	int rc = at < 0 ? sr_fail(st->err, SIMREC_EIO,
+	                          "cannot open attribute '%s' of '%s'", name,
+	                          key)
+	                : attr_read(at, key, name, out, st->err);
+	if (at >= 0)
+		H5Aclose(at);
+	H5Oclose(o);
+	if (rc)
+		simrec_attr_clear(out);
+	return rc;
+}
+
+typedef struct name_cb {
+	sr_attr_fn fn;
+	void *arg;
+	int rc;
+} name_cb;
+
+static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
+                        void *arg)
+{
+	SR_UNUSED(o);
+	SR_UNUSED(info);
+	name_cb *c = arg;
+	if (!strncmp(name, "_simrec", 7))
+		return 0;
+	c->rc = c->fn(name, c->arg);
+	return c->rc ? 1 : 0;
+}
+
+static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	hid_t o = open_obj(st, key, 0);
+	if (o < 0)
+		return SIMREC_ENOKEY;
+	name_cb c = {fn, arg, 0};
+	hsize_t idx = 0;
+	H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	H5Oclose(o);
+	return c.rc;
+}
+
+typedef struct list_cb {
+	sr_list_fn fn;
+	void *arg;
+	const char *prefix;
+	int rc, bad;
+	char badmsg[4200];
+} list_cb;
+
+static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
+                        void *arg)
+{
+	list_cb *c = arg;
+	H5O_info_t oi;
+	char key[4096];
+	if (!strncmp(name, ".simrec", 7))
+		return 0; /* a value being set (H5_NEW): not a key yet */
+	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
+	         name);
+	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+		/* reported after the walk: the rest is still listed */
+		if (!c->bad) {
+			c->bad = SIMREC_EFORMAT;
+			snprintf(c->badmsg, sizeof c->badmsg,
+			         "'%s' is a %s link that cannot be followed "
+			         "(dangling, or its file is missing)",
+			         key,
+			         info->type == H5L_TYPE_SOFT       ? "soft"
+			         : info->type == H5L_TYPE_EXTERNAL ? "external"
+			                                           : "");
+		}
+		return 0;
+	}
+	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
+	return c->rc ? 1 : 0;
+}
+
+static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	h5_store *h = st->impl;
+	if (*prefix && !h5_exists(h->file, prefix))
+		return 0;
+	if (*prefix && h5_is_group(h->file, prefix) <= 0)
+		return fn(prefix, 1, arg);
+	char p[4096];
+	hid_t g = H5Gopen2(h->file,
+	                   *prefix ? h5_path_of(prefix, p, sizeof p) : "/",
+	                   H5P_DEFAULT);
+	if (g < 0)
+		return SIMREC_EIO;
+	if (*prefix) {
+		int rc = fn(prefix, 0, arg);
+		if (rc) {
+			H5Gclose(g);
+			return rc;
+		}
+	}
+	list_cb c = {.fn = fn, .arg = arg, .prefix = prefix};
+	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	H5Gclose(g);
+	if (!c.rc && c.bad)
+		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
+		               st->uri.path);
+	return c.rc;
+}
+
+char *h5_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	SR_UNUSED(m);
+	h5_ds *d = ds;
+	if (h5_ds_begin(st, d))
+		return NULL;
+	hid_t dcpl = H5Dget_create_plist(d->dset);
+	int nf = H5Pget_nfilters(dcpl);
+	char filters[256] = "";
+	int off = 0;
+	for (int i = 0; i < nf && off < (int)sizeof filters - 40; i++) {
+		unsigned flags, cd[8];
+		size_t ncd = 8;
+		char fname[64] = "";
+		H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd,
+		                                cd, sizeof fname, fname, NULL);
+		off += snprintf(filters + off, sizeof filters - (size_t)off,
+		                "%s{\"id\": %d, \"name\": \"%s\"}",
+		                i ? ", " : "", (int)f, fname);
+	}
+	H5Pclose(dcpl);
+	char *out = malloc(400);
+	if (out)
+		snprintf(out, 400,
+		         "{\"filters\": [%s], \"stored_bytes\": %llu}", filters,
+		         (unsigned long long)H5Dget_storage_size(d->dset));
+	h5_ds_end(st, d);
+	return out;
+}
+
+/* reopen mode: each of these opens the file for the call */
+int h5_attr_get(sr_store *st, const char *key, const char *name,
+                simrec_attr_t *out)
+{
+	int rc = h5_file_begin(st);
+	if (!rc)
+		rc = attr_get(st, key, name, out);
+	h5_file_end(st);
+	return rc;
+}
+
+int h5_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	int rc = h5_file_begin(st);
+	if (!rc)
+		rc = attr_list(st, key, fn, arg);
+	h5_file_end(st);
+	return rc;
+}
+
+int h5_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	int rc = h5_file_begin(st);
+	if (!rc)
+		rc = list(st, prefix, fn, arg);
+	h5_file_end(st);
+	return rc;
+}
+
+long long h5_disk_bytes(sr_store *st)
+{
+	struct stat sb;
+	return stat(st->uri.path, &sb) ? -1 : (long long)sb.st_blocks * 512;
+}

@@ -1,0 +1,645 @@
+/* zarr's chunks: keys, writes (whole or read-modify-write), encoded frames,
+ * vlen items, reads, the size summary and the check of every chunk. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../codec/codec.h"
+#include "../../common/attr_json.h"
+#include "../../common/clock.h"
+#include "../../common/size.h"
+#include "zarr.h"
+
+/* Chunk key "key/i.j.k", or "key/i/j/k" with dimension_separator "/"
+ * ("key/0" for a 0-d array). */
+static void chunk_key(char *buf, size_t cap, const zds *d, int ndim,
+                      const size_t *idx)
+{
+	int n = snprintf(buf, cap, "%s%s", d->key, *d->key ? "/" : "");
+	if (ndim == 0)
+		snprintf(buf + n, cap - (size_t)n, "0");
+	for (int i = 0; i < ndim && n >= 0 && (size_t)n < cap; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "%s%zu",
+		              i ? (d->sep == '/' ? "/" : ".") : "", idx[i]);
+}
+
+/* Chunk keys of one dataset at or past a chunk row, to delete. */
+typedef struct drop_ctx {
+	const zds *d;
+	int ndim;
+	size_t plen, row; /* prefix "key/" length; first chunk row dropped */
+	char **v;
+	size_t n, cap;
+	int rc;
+} drop_ctx;
+
+/* k is "key/i.j.k" (or "key/i/j/k"): ndim decimal indices, the first >=
+ * c->row. Anything else under the prefix (.zattrs, foreign files) stays. */
+static int drop_cb(const char *k, void *arg)
+{
+	drop_ctx *c = arg;
+	const char *p = k + c->plen;
+	size_t first = 0;
+	for (int i = 0; i < c->ndim; i++) {
+		if (i && *p++ != c->d->sep)
+			return 0;
+		if (*p < '0' || *p > '9')
+			return 0;
+		char *end;
+		unsigned long long x = strtoull(p, &end, 10);
+		if (!i)
+			first = (size_t)x;
+		p = end;
+	}
+	if (*p || first < c->row)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		char **nv = realloc(c->v, cap * sizeof *nv);
+		if (!nv)
+			return c->rc = SIMREC_ENOMEM;
+		c->v = nv;
+		c->cap = cap;
+	}
+	if (!(c->v[c->n] = strdup(k)))
+		return c->rc = SIMREC_ENOMEM;
+	c->n++;
+	return 0;
+}
+
+/* A cut dataset (simrec_truncate): its chunk objects wholly past the new
+ * shape are deleted (as zarr-python's resize does), so that a later
+ * larger shape never shows the cut records again. */
+static int drop_chunks(sr_store *st, zds *d, const sr_meta *m)
+{
+	zarr_store *z = st->impl;
+	char *prefix = zarr_cat_key(d->key, "");
+	if (!prefix)
+		return SIMREC_ENOMEM;
+	drop_ctx c = {.d = d, .ndim = m->ndim, .plen = strlen(prefix)};
+	c.row = m->shape[0] / m->chunks[0] + (m->shape[0] % m->chunks[0] != 0);
+	int rc = z->kvo->list(z->kv, prefix, drop_cb, &c);
+	if (!rc)
+		rc = c.rc;
+	for (size_t i = 0; i < c.n; i++) {
+		if (!rc)
+			rc = z->kvo->del(z->kv, c.v[i]);
+		free(c.v[i]);
+	}
+	free(c.v);
+	free(prefix);
+	if (rc == SIMREC_ENOMEM)
+		sr_fail(st->err, rc, "out of memory cutting '%s'", d->key);
+	return rc;
+}
+
+static int update_shape(sr_store *st, zds *d, const sr_meta *m)
+{
+	if (!st->meta_writer || !m->ndim || d->stored_rows == m->shape[0])
+		return 0;
+	/* only the shape changes: compressor, fill value and any other
+	 * fields (written by zarr-python, say) stay as they are */
+	json_t *j = NULL;
+	int rc = zarr_get_json(st->impl, d->key, ".zarray", &j, st->err);
+	if (!rc)
+		rc = json_object_set_new(j, "shape",
+		                         zarr_size_array(m->ndim, m->shape))
+		             ? SIMREC_ENOMEM
+		             : zarr_put_json(st->impl, d->key, ".zarray", j,
+		                             st->err);
+	json_decref(j);
+	/* several writers: chunks past the extent are others' steps */
+	if (!rc && m->shape[0] < d->stored_rows && !st->hold_extent)
+		rc = drop_chunks(st, d, m);
+	if (!rc)
+		d->stored_rows = m->shape[0];
+	return rc;
+}
+
+/* Overlap of chunk idx with the selection: in-chunk start, in-selection
+ * start, count. */
+static void overlap(int ndim, const size_t *chunks, const size_t *idx,
+                    const size_t *start, const size_t *count, size_t *cstart,
+                    size_t *sstart, size_t *n)
+{
+	for (int i = 0; i < ndim; i++) {
+		size_t c0 = idx[i] * chunks[i], c1 = c0 + chunks[i];
+		size_t s0 = start[i], s1 = start[i] + count[i];
+		size_t a = c0 > s0 ? c0 : s0, b = c1 < s1 ? c1 : s1;
+		cstart[i] = a - c0;
+		sstart[i] = a - s0;
+		n[i] = b - a;
+	}
+}
+
+/* Encode one chunk and put it; no codec: its bytes go to the store as
+ * they are (no copy into cbuf). */
+static int put_chunk(sr_store *st, zds *d, const char *ck, const void *src,
+                     size_t cbytes, size_t isz)
+{
+	zarr_store *z = st->impl;
+	const void *out = src;
+	size_t clen = cbytes;
+	int rc = 0;
+	double t0 = sr_clock();
+	if (strcmp(d->codec.cname, "none")) {
+		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
+		                     &z->ccap, &clen, st->err);
+		out = z->cbuf;
+	}
+	double t1 = sr_clock();
+	if (!rc)
+		rc = z->kvo->put(z->kv, ck, out, clen);
+	st->t_encode += t1 - t0;
+	st->t_write += sr_clock() - t1;
+	return rc;
+}
+
+/* A chunk stored raw (no codec) that is not one contiguous run of the
+ * caller's data: assembled straight into the store's page where the kv
+ * layer offers that (LMDB: MDB_RESERVE), not in z->chunk and then copied
+ * again by put. The region outside the selection is zero, as in
+ * z->chunk. */
+static int reserve_chunk(sr_store *st, const char *ck, const sr_meta *m,
+                         size_t cbytes, const void *data, const size_t *count,
+                         const size_t *cst, const size_t *sst, const size_t *n,
+                         int full)
+{
+	zarr_store *z = st->impl;
+	double t0 = sr_clock();
+	void *page;
+	int rc = z->kvo->reserve(z->kv, ck, cbytes, &page);
+	if (!rc) {
+		if (!full)
+			memset(page, 0, cbytes);
+		sr_copy_region(m->ndim, simrec_dtype_size(m->dtype), data,
+		               count, sst, page, m->chunks, cst, n);
+	}
+	st->t_write += sr_clock() - t0;
+	return rc;
+}
+
+static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
+                        const size_t *start, const size_t *count,
+                        const void *data)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	size_t isz = simrec_dtype_size(m->dtype);
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		if (!count[i]) {
+			/* no data: only publish the extent (a commit mark) */
+			int rc = d->txn_open ? 0 : z->kvo->begin(z->kv);
+			d->txn_open = 0;
+			if (rc)
+				return rc;
+			rc = update_shape(st, d, m);
+			return rc ? (z->kvo->abort(z->kv), rc)
+			          : z->kvo->commit(z->kv);
+		}
+		lo[i] = idx[i] = start[i] / m->chunks[i];
+		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+	}
+	size_t cbytes;
+	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
+		return sr_fail(st->err, SIMREC_EINVAL,
+		               "'%s': chunk size overflows", d->key);
+	if (sr_grow(&z->chunk, &z->chcap, cbytes))
+		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	d->txn_open = 0;
+	if (rc)
+		return rc;
+	char ck[4096];
+	do {
+		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
+		        n[SIMREC_MAX_NDIM];
+		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
+		/* a chunk that is one contiguous run of the caller's data is
+		 * compressed in place, else assembled (padded with fill) */
+		const void *src = z->chunk;
+		int full = 1, contiguous = 1;
+		for (int i = 0; i < nd; i++) {
+			full &= n[i] == m->chunks[i];
+			if (i > 0 && n[i] != count[i])
+				contiguous = 0;
+		}
+		chunk_key(ck, sizeof ck, d, nd, idx);
+		if (!(full && contiguous) && z->kvo->reserve &&
+		    !strcmp(d->codec.cname, "none")) {
+			rc = reserve_chunk(st, ck, m, cbytes, data, count, cst,
+			                   sst, n, full);
+			continue;
+		}
+		if (full && contiguous) {
+			size_t off = 0;
+			for (int i = 0; i < nd; i++)
+				off = off * count[i] + sst[i];
+			src = (const char *)data + off * isz;
+		} else {
+			if (!full)
+				memset(z->chunk, 0, cbytes);
+			sr_copy_region(nd, isz, data, count, sst, z->chunk,
+			               m->chunks, cst, n);
+		}
+		rc = put_chunk(st, d, ck, src, cbytes, isz);
+	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
+	if (!rc)
+		rc = update_shape(st, d, m);
+	if (rc) {
+		z->kvo->abort(z->kv);
+		return rc;
+	}
+	double t0 = sr_clock();
+	rc = z->kvo->commit(z->kv);
+	st->t_write += sr_clock() - t0; /* LMDB writes its pages here */
+	return rc;
+}
+
+/* A staged value is published (swapped in whole) once its chunks are
+ * written, or dropped if they are not. */
+int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+               const size_t *count, const void *data)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int rc = write_chunks(st, ds, m, start, count, data);
+	if (d->txn_open) { /* returned before its transaction */
+		d->txn_open = 0;
+		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	}
+	if (d->staged) {
+		d->staged = 0;
+		if (rc)
+			z->kvo->unstage(z->kv);
+		else
+			rc = z->kvo->publish(z->kv);
+	}
+	return rc;
+}
+
+int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c)
+{
+	SR_UNUSED(st);
+	const zds *d = ds;
+	if (!d->compressed || !strcmp(d->codec.cname, "none"))
+		return 0;
+	*c = d->codec;
+	return 1;
+}
+
+/* Chunk objects already encoded (blosc frames, as numcodecs writes
+ * them): put unchanged, then the extent, in one transaction. */
+int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
+                       const size_t *idx, const void *const *frames,
+                       const size_t *lens)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	char ck[4096];
+	double t0 = sr_clock();
+	for (size_t i = 0; i < n && !rc; i++) {
+		chunk_key(ck, sizeof ck, d, m->ndim, idx + i * (size_t)m->ndim);
+		rc = z->kvo->put(z->kv, ck, frames[i], lens[i]);
+	}
+	if (!rc)
+		rc = update_shape(st, d, m);
+	if (rc) {
+		z->kvo->abort(z->kv);
+		return rc;
+	}
+	rc = z->kvo->commit(z->kv);
+	st->t_write += sr_clock() - t0;
+	return rc;
+}
+
+int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                    size_t n, const sr_blob *items)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	size_t c = m->chunks[0];
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	static const sr_blob empty = {NULL, 0};
+	sr_blob *pad = calloc(c, sizeof *pad);
+	if (!pad)
+		rc = SIMREC_ENOMEM;
+	for (size_t r = row0; !rc && r < row0 + n; r += c - r % c) {
+		size_t ci = r / c, first = ci * c;
+		for (size_t i = 0; i < c; i++) {
+			size_t row = first + i;
+			pad[i] = row >= row0 && row < row0 + n
+			                 ? items[row - row0]
+			                 : empty;
+		}
+		/* chunks at the end of the array hold c items too (zarr pads)
+		 */
+		void *enc;
+		size_t elen, clen;
+		if (sr_vlen_encode(pad, c, &enc, &elen)) {
+			rc = sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+			break;
+		}
+		rc = sr_codec_encode(&d->codec, 1, enc, elen, &z->cbuf,
+		                     &z->ccap, &clen, st->err);
+		free(enc);
+		char ck[4096];
+		chunk_key(ck, sizeof ck, d, 1, &ci);
+		if (!rc)
+			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
+	}
+	free(pad);
+	if (!rc)
+		rc = update_shape(st, d, m);
+	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+}
+
+/* Decode chunk ck into z->chunk (cbytes); *missing if absent. */
+static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
+                      int *missing)
+{
+	zarr_store *z = st->impl;
+	const void *v;
+	size_t len;
+	int rc = z->kvo->get(z->kv, ck, &v, &len);
+	*missing = rc == SIMREC_ENOKEY;
+	if (rc)
+		return *missing ? 0 : rc;
+	rc = sr_codec_decode(d->compressed, v, len, z->chunk, cbytes,
+	                     st->codec.nthreads, st->err);
+	if (rc)
+		sr_fail(st->err, rc, "chunk '%s' of '%s' is corrupt: %s", ck,
+		        st->uri.path, st->err->msg);
+	return rc;
+}
+
+/* A selection that is one contiguous run inside a compressed chunk is
+ * decoded alone (only the blosc blocks holding it): slicing a big dataset
+ * then costs about what it returns. Returns 1 if it handled the chunk. */
+static int read_run(sr_store *st, const sr_meta *m, const char *ck,
+                    const size_t *cst, const size_t *n, const size_t *sst,
+                    const size_t *count, void *buf, int *rc)
+{
+	int nd = m->ndim, i = 0;
+	while (i < nd && n[i] == 1)
+		i++;
+	size_t run = 1;
+	for (int j = i + 1; j < nd; j++)
+		if (n[j] != m->chunks[j])
+			return 0;
+	size_t off = 0, celems = 1;
+	for (int j = 0; j < nd; j++) {
+		off = off * m->chunks[j] + cst[j];
+		run *= n[j];
+		celems *= m->chunks[j];
+	}
+	if (run * 4 > celems) /* large runs: a whole decode is as cheap */
+		return 0;
+	zarr_store *z = st->impl;
+	const void *v;
+	size_t len, isz = simrec_dtype_size(m->dtype);
+	*rc = z->kvo->get(z->kv, ck, &v, &len);
+	if (*rc == SIMREC_ENOKEY) {
+		*rc = 0;
+		return 0; /* missing chunk: the general path fills */
+	}
+	size_t ts = 0;
+	if (!*rc && !sr_codec_frame_check(v, len, celems * isz, &ts, st->err) &&
+	    ts != isz)
+		return 0; /* another writer's typesize: decode it whole */
+	if (!*rc)
+		*rc = sr_codec_decode_items(v, len, off, run, isz, celems * isz,
+		                            z->chunk, st->err);
+	if (*rc)
+		sr_fail(st->err, *rc, "chunk '%s' of '%s' is corrupt: %s", ck,
+		        st->uri.path, st->err->msg);
+	if (!*rc) {
+		size_t zero[SIMREC_MAX_NDIM] = {0};
+		sr_copy_region(nd, isz, z->chunk, n, zero, buf, count, sst, n);
+	}
+	return 1;
+}
+
+int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+              const size_t *count, void *buf)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		celems *= m->chunks[i]; /* bounded: checked below */
+		if (!count[i])
+			return 0;
+		lo[i] = idx[i] = start[i] / m->chunks[i];
+		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+	}
+	size_t cbytes;
+	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s': chunk size overflows", d->key,
+		               st->uri.path);
+	if (sr_grow(&z->chunk, &z->chcap, cbytes))
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "out of memory for a %zu-byte chunk", cbytes);
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	char ck[4096];
+	do {
+		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
+		        n[SIMREC_MAX_NDIM];
+		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
+		chunk_key(ck, sizeof ck, d, nd, idx);
+		if (d->compressed &&
+		    read_run(st, m, ck, cst, n, sst, count, buf, &rc))
+			continue;
+		int missing;
+		rc = load_chunk(st, d, ck, cbytes, &missing);
+		if (!rc && missing)
+			for (size_t i = 0; i < celems; i++)
+				memcpy((char *)z->chunk + i * isz, d->fill,
+				       isz);
+		if (!rc)
+			sr_copy_region(nd, isz, z->chunk, m->chunks, cst, buf,
+			               count, sst, n);
+	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
+	z->kvo->read_end(z->kv);
+	return rc;
+}
+
+int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                   sr_blob *out)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	size_t ci = index / m->chunks[0];
+	char ck[4096];
+	chunk_key(ck, sizeof ck, d, 1, &ci);
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	const void *v;
+	size_t len;
+	rc = z->kvo->get(z->kv, ck, &v, &len);
+	void *dec = NULL;
+	size_t dlen = len;
+	if (!rc && d->compressed) {
+		dlen = sr_codec_decoded_size(v, len);
+		dec = malloc(dlen ? dlen : 1);
+		if (!dec)
+			rc = SIMREC_ENOMEM;
+		else
+			rc = sr_codec_decode(1, v, len, dec, dlen, 1, st->err);
+	}
+	/* numcodecs writes every row of the chunk: an item count past the
+	 * chunk's rows, or short of the recorded ones, is no chunk of ours */
+	size_t c0 = m->chunks[0], k0 = index - index % c0,
+	       cnt = rc ? 0 : sr_vlen_count(dec ? dec : v, dlen),
+	       need = m->shape[0] - k0 < c0 ? m->shape[0] - k0 : c0;
+	if (!rc && (cnt > c0 || cnt < need)) {
+		rc = sr_fail(st->err, SIMREC_EFORMAT,
+		             "chunk '%s' of '%s' is corrupt: %zu items, the "
+		             "chunk has %zu rows",
+		             ck, st->uri.path, cnt, c0);
+		free(dec);
+		z->kvo->read_end(z->kv);
+		return rc;
+	}
+	if (!rc)
+		rc = sr_vlen_item(dec ? dec : v, dlen, index % m->chunks[0],
+		                  out);
+	if (rc == SIMREC_ENOKEY) {
+		out->data = calloc(1, 1);
+		out->len = 0;
+		rc = out->data ? 0 : SIMREC_ENOMEM;
+	} else if (rc == SIMREC_EFORMAT) {
+		sr_fail(st->err, rc, "chunk '%s' of '%s' is corrupt", ck,
+		        st->uri.path);
+	}
+	free(dec);
+	z->kvo->read_end(z->kv);
+	return rc;
+}
+
+long long zarr_disk_bytes(sr_store *st)
+{
+	zarr_store *z = st->impl;
+	return z->kvo->disk_bytes(z->kv);
+}
+
+typedef struct sum_ctx {
+	zarr_store *z;
+	long long bytes, chunks;
+} sum_ctx;
+
+static int sum_cb(const char *k, void *arg)
+{
+	sum_ctx *c = arg;
+	const char *leaf = strrchr(k, '/');
+	const void *v;
+	size_t n;
+	if (leaf && leaf[1] != '.' && !c->z->kvo->get(c->z->kv, k, &v, &n)) {
+		c->bytes += (long long)n;
+		c->chunks++;
+	}
+	return 0;
+}
+
+char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
+{
+	SR_UNUSED(m);
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	json_t *j = NULL;
+	char *prefix = zarr_cat_key(d->key, "");
+	sum_ctx c = {z, 0, 0};
+	if (!prefix || z->kvo->read_begin(z->kv)) {
+		free(prefix);
+		return NULL;
+	}
+	zarr_get_json(z, d->key, ".zarray", &j, st->err);
+	/* chunk keys are "key/i.j" with no further '/' */
+	z->kvo->list(z->kv, prefix, sum_cb, &c);
+	z->kvo->read_end(z->kv);
+	free(prefix);
+	json_t *o = json_object();
+	json_object_set(o, "compressor", json_object_get(j, "compressor"));
+	json_object_set(o, "filters", json_object_get(j, "filters"));
+	json_object_set_new(o, "stored_bytes", json_integer(c.bytes));
+	json_object_set_new(o, "stored_chunks", json_integer(c.chunks));
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	json_decref(j);
+	return text;
+}
+
+/* Every chunk inside the shape present and decoding (vlen: present). */
+int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	zarr_store *z = st->impl;
+	zds *d = ds;
+	int nd = m->ndim;
+	*whole = nd ? m->shape[0] : 1;
+	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
+	size_t lo[SIMREC_MAX_NDIM] = {0}, hi[SIMREC_MAX_NDIM],
+	       idx[SIMREC_MAX_NDIM] = {0};
+	for (int i = 0; i < nd; i++) {
+		if (!m->shape[i] || !m->chunks[i])
+			return 0;
+		celems *= m->chunks[i];
+		hi[i] = (m->shape[i] - 1) / m->chunks[i];
+	}
+	if (!nd)
+		return 0;
+	if (isz && sr_grow(&z->chunk, &z->chcap, celems * isz))
+		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	sr_torn t = {0};
+	char ck[4096];
+	do {
+		if (sr_torn_stop(&t, m, idx[0]))
+			break;
+		chunk_key(ck, sizeof ck, d, nd, idx);
+		const void *v;
+		size_t len;
+		int r = z->kvo->get(z->kv, ck, &v, &len);
+		const char *why = r == SIMREC_ENOKEY ? "chunk missing"
+		                  : r                ? "chunk unreadable"
+		                                     : NULL;
+		if (!r && isz &&
+		    sr_codec_decode(d->compressed, v, len, z->chunk,
+		                    celems * isz, st->codec.nthreads, st->err))
+			why = d->compressed ? "chunk short or does not decode"
+			                    : "chunk short";
+		if (why && !t.nbad)
+			snprintf(t.first, sizeof t.first, "'%.100s': %.100s",
+			         ck, r || !isz ? why : st->err->msg);
+		if (why)
+			sr_torn_add(&t, m, idx[0], why);
+	} while (sr_chunk_next(nd, lo, hi, idx));
+	z->kvo->read_end(z->kv);
+	return sr_store_torn(st, d->key, m, &t, whole);
+}

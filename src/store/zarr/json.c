@@ -1,0 +1,294 @@
+/* zarr's JSON documents in the key-value layer (.zgroup, .zarray, .zattrs, kept
+ * in .zmetadata where one exists), attributes and listing. */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <float.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../codec/codec.h"
+#include "../../common/attr_json.h"
+#include "../../common/clock.h"
+#include "../../common/size.h"
+#include "zarr.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+int zarr_get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e);
+int zarr_put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e);
+
+char *zarr_cat_key(const char *key, const char *leaf)
+{
+	size_t n = strlen(key) + strlen(leaf) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s%s%s", key, *key ? "/" : "", leaf);
+	return s;
+}
+
+#define ZMETA_KEY ".zmetadata"
+#define JSON_AS_ZARR                                           \
+	(JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII | \
+	 JSON_REAL_PRECISION(17))
+
+/* Consolidated metadata (zarr.consolidate_metadata writes .zmetadata at
+ * the root; zarr.open_consolidated reads only it): simrec keeps none of
+ * its own, but where one exists, every metadata document simrec writes
+ * (k: ".zgroup", "a/.zarray", "a/.zattrs") is written into it too, in the
+ * same transaction, so it never shows an older shape or attributes. */
+static int consolidate(zarr_store *z, const char *k, json_t *j, sr_err *e)
+{
+	const void *v;
+	size_t n;
+	json_error_t je;
+	json_t *doc = NULL;
+	/* a read section: the directory layer frees its copy at its end */
+	int rc = z->kvo->read_begin(z->kv);
+	if (!rc && !(rc = z->kvo->get(z->kv, ZMETA_KEY, &v, &n)))
+		doc = sr_attr_json_load(v, n, &je); /* NaN in attributes */
+	z->kvo->read_end(z->kv);
+	if (rc)
+		return rc == SIMREC_ENOKEY ? 0 : rc;
+	json_t *md = json_object_get(doc, "metadata");
+	char *text = NULL;
+	if (!json_is_object(md))
+		rc = sr_fail(e, SIMREC_EFORMAT,
+		             "'%s' is not consolidated zarr metadata (a JSON "
+		             "object with a \"metadata\" object), so '%s' "
+		             "cannot be kept in it",
+		             ZMETA_KEY, k);
+	else if (json_object_set(md, k, j) ||
+	         !(text = sr_attr_json_dump(doc, JSON_AS_ZARR)))
+		rc = sr_fail(e, SIMREC_ENOMEM, "out of memory writing '%s'",
+		             ZMETA_KEY);
+	else
+		rc = z->kvo->put(z->kv, ZMETA_KEY, text, strlen(text));
+	free(text);
+	json_decref(doc);
+	return rc;
+}
+
+/* Write the JSON document key/leaf as zarr-python writes it
+ * (json.dumps(indent=4, sort_keys=True, ensure_ascii=True)). attrs: a
+ * .zattrs object (NaN, Infinity and big integers kept; see attr_json.h). */
+static int put_json_as(zarr_store *z, const char *key, const char *leaf,
+                       int attrs, json_t *j, sr_err *e)
+{
+	char *k = zarr_cat_key(key, leaf);
+	char *text = attrs ? sr_attr_json_dump(j, JSON_AS_ZARR)
+	                   : json_dumps(j, JSON_AS_ZARR);
+	int rc = (!k || !text) ? SIMREC_ENOMEM
+	                       : z->kvo->put(z->kv, k, text, strlen(text));
+	if (rc == SIMREC_ENOMEM)
+		sr_fail(e, rc, "out of memory writing '%s'", k ? k : key);
+	if (!rc)
+		rc = consolidate(z, k, j, e);
+	free(k);
+	free(text);
+	return rc;
+}
+
+int zarr_put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
+                  sr_err *e)
+{
+	return put_json_as(z, key, leaf, 0, j, e);
+}
+
+/* Parse JSON under key/leaf; ENOKEY if absent. Caller wraps in a read. */
+/* The JSON document key/leaf. attrs: a .zattrs object as zarr-python
+ * writes it (NaN, Infinity, -Infinity and integers beyond int64 are valid
+ * there; see attr_json.h). */
+static int get_json_as(zarr_store *z, const char *key, const char *leaf,
+                       int attrs, json_t **out, sr_err *e)
+{
+	*out = NULL;
+	char *k = zarr_cat_key(key, leaf);
+	if (!k)
+		return SIMREC_ENOMEM;
+	const void *v;
+	size_t n;
+	int rc = z->kvo->get(z->kv, k, &v, &n);
+	if (!rc) {
+		json_error_t je;
+		*out = attrs ? sr_attr_json_load(v, n, &je)
+		             : json_loadb(v, n, JSON_DECODE_ANY, &je);
+		if (!*out)
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not valid JSON: %s", k, je.text);
+		else if (attrs && !json_is_object(*out))
+			rc = sr_fail(e, SIMREC_EFORMAT,
+			             "'%s' is not a JSON object", k);
+	}
+	free(k);
+	return rc;
+}
+
+int zarr_get_json(zarr_store *z, const char *key, const char *leaf,
+                  json_t **out, sr_err *e)
+{
+	return get_json_as(z, key, leaf, 0, out, e);
+}
+
+int zarr_has_key(zarr_store *z, const char *key, const char *leaf)
+{
+	char *k = zarr_cat_key(key, leaf);
+	const void *v;
+	size_t n;
+	int found = k && z->kvo->get(z->kv, k, &v, &n) == 0;
+	free(k);
+	return found;
+}
+
+/* Write .zgroup for every group above key (and key itself if group). */
+int zarr_ensure_groups(zarr_store *z, const char *key, int include_self,
+                       sr_err *e)
+{
+	char *p = include_self ? strdup(key) : sr_key_parent(key);
+	int rc = p ? 0 : SIMREC_ENOMEM;
+	while (!rc) {
+		if (zarr_has_key(z, p, ".zarray"))
+			rc = sr_fail(e, SIMREC_EKIND,
+			             "'%s' is a dataset and cannot hold '%s'",
+			             p, key);
+		else if (!zarr_has_key(z, p, ".zgroup")) {
+			json_t *g = json_pack("{s:i}", "zarr_format", 2);
+			rc = g ? zarr_put_json(z, p, ".zgroup", g, e)
+			       : SIMREC_ENOMEM;
+			json_decref(g);
+		}
+		if (!*p)
+			break;
+		char *q = sr_key_parent(p);
+		free(p);
+		if (!(p = q))
+			rc = SIMREC_ENOMEM;
+	}
+	free(p);
+	return rc;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+int zarr_get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e)
+{
+	return get_json_as(z, key, ".zattrs", 1, out, e);
+}
+
+int zarr_put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
+{
+	return put_json_as(z, key, ".zattrs", 1, j, e);
+}
+
+int zarr_attr_set(sr_store *st, const char *key, const char *name,
+                  const simrec_attr_t *a)
+{
+	zarr_store *z = st->impl;
+	int rc = z->kvo->begin(z->kv);
+	if (rc)
+		return rc;
+	json_t *j = NULL;
+	if (!zarr_has_key(z, key, ".zarray"))
+		rc = zarr_ensure_groups(z, key, 1, st->err);
+	if (!rc && zarr_get_attrs(z, key, &j, st->err) == SIMREC_EFORMAT)
+		rc = SIMREC_EFORMAT;
+	if (!rc && !json_is_object(j)) {
+		json_decref(j);
+		j = json_object();
+	}
+	if (!rc && (rc = sr_attr_to_json(j, name, a)) == SIMREC_EINVAL)
+		sr_fail(st->err, rc, "attribute '%s' of '%s': not valid UTF-8",
+		        name, key);
+	if (!rc)
+		rc = zarr_put_attrs(z, key, j, st->err);
+	json_decref(j);
+	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+}
+
+static int with_attrs(sr_store *st, const char *key, json_t **j)
+{
+	zarr_store *z = st->impl;
+	int rc = z->kvo->read_begin(z->kv);
+	if (rc)
+		return rc;
+	rc = zarr_get_attrs(z, key, j, st->err);
+	if (rc == SIMREC_ENOKEY && (zarr_has_key(z, key, ".zarray") ||
+	                            zarr_has_key(z, key, ".zgroup"))) {
+		*j = json_object();
+		rc = 0;
+	}
+	z->kvo->read_end(z->kv);
+	json_object_del(*j, VALUE_ATTR);
+	json_object_del(*j, RECORD_ATTR);
+	return rc;
+}
+
+int zarr_attr_get(sr_store *st, const char *key, const char *name,
+                  simrec_attr_t *out)
+{
+	json_t *j = NULL;
+	int rc = with_attrs(st, key, &j);
+	if (!rc)
+		rc = sr_attr_from_json(j, name, out);
+	if (rc == SIMREC_EFORMAT)
+		sr_fail(st->err, rc,
+		        "attribute '%s' of '%s' in '%s': a string holding a "
+		        "NUL "
+		        "character (a C string cannot hold it)",
+		        name, *key ? key : "/", st->uri.path);
+	json_decref(j);
+	return rc;
+}
+
+int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
+{
+	json_t *j = NULL;
+	int rc = with_attrs(st, key, &j);
+	if (!rc)
+		rc = sr_attr_json_list(j, fn, arg);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- listing ----------------------------------------------------------- */
+
+typedef struct list_ctx {
+	sr_list_fn fn;
+	void *arg;
+	const char *prefix;
+} list_ctx;
+
+static int list_cb(const char *k, void *arg)
+{
+	list_ctx *c = arg;
+	const char *leaf = strrchr(k, '/');
+	leaf = leaf ? leaf + 1 : k;
+	int ds = !strcmp(leaf, ".zarray");
+	if (!ds && strcmp(leaf, ".zgroup"))
+		return 0;
+	size_t n = (size_t)(leaf - k);
+	if (n == 0)
+		return 0; /* the root group */
+	char key[4096];
+	snprintf(key, sizeof key, "%.*s", (int)n - 1, k);
+	size_t pl = strlen(c->prefix);
+	if (pl && key[pl] && key[pl] != '/')
+		return 0;
+	return c->fn(key, ds, c->arg);
+}
+
+int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
+{
+	zarr_store *z = st->impl;
+	list_ctx c = {fn, arg, prefix};
+	return z->kvo->list(z->kv, prefix, list_cb, &c);
+}

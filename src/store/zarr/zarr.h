@@ -1,0 +1,79 @@
+/* zarr's private header: the store and dataset handles shared by the files of
+ * src/store/zarr/ (store.c opens, metadata.c reads and writes .zarray, chunks.c
+ * the chunks, json.c the JSON documents, attributes and listing). */
+#ifndef SIMREC_STORE_ZARR_H
+#define SIMREC_STORE_ZARR_H
+
+#include <jansson.h>
+
+#include "../../codec/codec.h"
+#include "../store.h"
+#include "kv.h"
+
+#define VALUE_ATTR  "_simrec_value"
+#define RECORD_ATTR "_simrec_record" /* list-like: records append */
+
+typedef struct zarr_store {
+	const sr_kv_ops *kvo;
+	sr_kv *kv;
+	void *cbuf; /* compressed chunk */
+	size_t ccap;
+	void *chunk; /* decoded/assembled chunk */
+	size_t chcap;
+} zarr_store;
+
+typedef struct zds {
+	char *key;
+	int compressed;
+	sr_codec codec; /* for writing: the store's, or "none" */
+	unsigned char fill[8];
+	size_t stored_rows; /* shape[0] last written to .zarray */
+	char sep;           /* dimension_separator: '.' or '/' */
+	int staged; /* a value being set in a staged directory (kv stage) */
+	/* a value's create left its transaction open (a layer that does not
+	 * stage: LMDB): its metadata and chunks commit together */
+	int txn_open;
+} zds;
+
+/* json.c */
+char *zarr_cat_key(const char *key, const char *leaf);
+int zarr_put_json(zarr_store *z, const char *key, const char *leaf, json_t *j,
+                  sr_err *e);
+int zarr_get_json(zarr_store *z, const char *key, const char *leaf,
+                  json_t **out, sr_err *e);
+int zarr_has_key(zarr_store *z, const char *key, const char *leaf);
+int zarr_ensure_groups(zarr_store *z, const char *key, int include_self,
+                       sr_err *e);
+int zarr_get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e);
+int zarr_put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e);
+int zarr_attr_set(sr_store *st, const char *key, const char *name,
+                  const simrec_attr_t *a);
+int zarr_attr_get(sr_store *st, const char *key, const char *name,
+                  simrec_attr_t *out);
+int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg);
+int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
+
+/* metadata.c */
+json_t *zarr_size_array(int n, const size_t *v);
+int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds);
+void zarr_release(sr_store *st, void *ds);
+int zarr_create(sr_store *st, const char *key, const sr_meta *m, void **ds);
+
+/* chunks.c */
+int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+               const size_t *count, const void *data);
+int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c);
+int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
+                       const size_t *idx, const void *const *frames,
+                       const size_t *lens);
+int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                    size_t n, const sr_blob *items);
+int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+              const size_t *count, void *buf);
+int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                   sr_blob *out);
+long long zarr_disk_bytes(sr_store *st);
+char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
+int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+
+#endif
