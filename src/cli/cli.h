@@ -2,6 +2,10 @@
 #ifndef SIMREC_CLI_H
 #define SIMREC_CLI_H
 
+#include <stdio.h>
+
+#include "simrec.h"
+
 /* A key, attribute or holder name as printed (show.c): control bytes,
  * invalid UTF-8 and '\\' escaped, so that a name stays on its line and
  * sends nothing to the terminal. Valid until eight calls later. */
@@ -11,7 +15,45 @@ const char *sr_cli_name(const char *s);
  * (the library's messages are escaped already; this is the guard). */
 const char *sr_cli_msg(const char *s);
 
-/* simrec lock status|break ... (lock_cmd.c) */
+/* simrec lock status|break ... (lock.c) */
 int sr_cli_lock(int argc, char **argv);
+
+/* What a command returns for wrong arguments: main prints its usage and
+ * exits with 2. */
+#define SR_CLI_USAGE (-1)
+
+/* The commands, one file each: ARGS after the command's name; 0, 1 (a
+ * failure, printed), 3 (verify: a repair failed) or SR_CLI_USAGE. */
+int sr_cli_ls(int argc, char **argv);
+int sr_cli_info(int argc, char **argv);
+int sr_cli_cat(int argc, char **argv);
+int sr_cli_export(int argc, char **argv);
+int sr_cli_verify(int argc, char **argv);
+
+/* print.c */
+extern const char *const sr_cli_prog; /* "simrec", before every message */
+/* Open uri read-only (a ?mode= or SIMREC_STORE cannot make it a writer);
+ * NULL after printing why. */
+simrec_t *sr_cli_open_ro(const char *uri);
+/* uri with passwords replaced by "***" (four rotating buffers, so one
+ * printf may show several). */
+const char *sr_cli_shown(const char *uri);
+void sr_cli_print_shape(FILE *f, int nd, const size_t *sh);
+void sr_cli_print_value(simrec_dtype_t dt, const unsigned char *p);
+/* s[0..n) with control bytes, invalid UTF-8 and '\\' escaped. */
+void sr_cli_print_escaped(FILE *f, const char *s, size_t n);
+
+/* keylist.c: the keys export copies and verify cuts */
+typedef struct keylist {
+	char **v;
+	size_t n, cap;
+} keylist;
+typedef struct keylists {
+	keylist ds, groups;
+} keylists;
+/* Append a copy of key; SIMREC_ENOMEM if out of memory. */
+int sr_cli_keylist_add(const char *key, keylist *l);
+/* simrec_list callback: datasets into ds, groups into groups (a keylists). */
+int sr_cli_collect(const char *key, int is_ds, void *arg);
 
 #endif

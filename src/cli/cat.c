@@ -1,0 +1,219 @@
+/* simrec cat STORE KEY [SLICE] [--csv] [--max N]: print values of a numpy-like
+ * slice. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/escape.h"
+#include "../common/size.h"
+#include "cli.h"
+#include "simrec.h"
+
+/* Parse "a:b,c,:" into start/count; a plain index drops the dimension. */
+static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
+                       size_t *ct, int *keep)
+{
+	for (int i = 0; i < nd; i++) {
+		st[i] = 0;
+		ct[i] = sh[i];
+		keep[i] = 1;
+	}
+	int d = 0;
+	while (s && *s) {
+		if (d >= nd)
+			return -1;
+		const char *comma = strchr(s, ',');
+		char part[64];
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		if (n >= sizeof part)
+			return -1;
+		memcpy(part, s, n);
+		part[n] = 0;
+		char *colon = strchr(part, ':');
+		long long len = (long long)sh[d];
+		if (colon) {
+			*colon = 0;
+			char *e1, *e2;
+			long long a = *part ? strtoll(part, &e1, 10) : 0,
+			          b = colon[1] ? strtoll(colon + 1, &e2, 10)
+			                       : len;
+			if ((*part && *e1) || (colon[1] && *e2))
+				return -1;
+			a = a < 0 ? a + len : a;
+			b = b < 0 ? b + len : b;
+			b = b > len ? len : b;
+			if (a < 0 || a > b)
+				return -1;
+			st[d] = (size_t)a;
+			ct[d] = (size_t)(b - a);
+		} else {
+			char *e;
+			long long a = strtoll(part, &e, 10);
+			if (!*part || *e)
+				return -1;
+			a = a < 0 ? a + len : a;
+			if (a < 0 || a >= len)
+				return -1;
+			st[d] = (size_t)a;
+			ct[d] = 1;
+			keep[d] = 0;
+		}
+		d++;
+		s = comma ? comma + 1 : NULL;
+	}
+	return 0;
+}
+
+typedef struct cat_opts {
+	int csv;
+	size_t max;
+	const char *slice;
+	char *pos[2]; /* store, key */
+} cat_opts;
+
+/* cat's arguments: STORE KEY [SLICE] [--csv] [--max N]; 0, else the usage
+ * status. */
+static int cat_args(int argc, char **argv, cat_opts *o)
+{
+	int np = 0;
+	o->csv = 0;
+	o->max = 10000;
+	o->slice = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--csv"))
+			o->csv = 1;
+		else if (!strcmp(argv[i], "--max") && i + 1 < argc)
+			o->max = strtoull(argv[++i], NULL, 10);
+		else if (np < 2)
+			o->pos[np++] = argv[i];
+		else if (!o->slice)
+			o->slice = argv[i];
+		else
+			return SR_CLI_USAGE;
+	}
+	if (np != 2)
+		return SR_CLI_USAGE;
+	return 0;
+}
+
+/* The selection (start st, count ct) of the slice, and its number of
+ * elements n; 0, else the command's exit status after a message. */
+static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
+                         simrec_dtype_t dt, size_t *st, size_t *ct, size_t *n)
+{
+	int keep[SIMREC_MAX_NDIM];
+	if (parse_slice(o->slice, nd, sh, st, ct, keep)) {
+		fprintf(stderr, "%s: bad slice '%s' for shape ", sr_cli_prog,
+		        sr_cli_name(o->slice));
+		sr_cli_print_shape(stderr, nd, sh);
+		fputc('\n', stderr);
+		return 2;
+	}
+	*n = 1;
+	if (sr_size_prod(nd, ct, 1, n) ||
+	    sr_size_mul(*n, simrec_dtype_size(dt) + 1, &(size_t){0})) {
+		fprintf(stderr, "%s: the selection of '%s' is too large\n",
+		        sr_cli_prog, sr_cli_name(o->pos[1]));
+		return 1;
+	}
+	if (*n > o->max) {
+		fprintf(stderr,
+		        "%s: the selection has %zu elements; give a slice or "
+		        "--max %zu\n",
+		        sr_cli_prog, *n, *n);
+		return 2;
+	}
+	return 0;
+}
+
+/* Bytes and strings: records first .. first+count-1, one per line. */
+static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
+                       size_t count)
+{
+	int rc = 0;
+	for (size_t i = first; i < first + count; i++) {
+		size_t len;
+		char buf[65536];
+		rc = simrec_dataset_read_bytes(ds, i, buf, sizeof buf - 1,
+		                               &len);
+		if (rc && rc != SIMREC_ETRUNC)
+			break;
+		rc = 0;
+		if (dt == SIMREC_STRING) {
+			/* one record per line: newlines and control bytes
+			 * escaped */
+			sr_cli_print_escaped(
+			        stdout, buf,
+			        len < sizeof buf - 1 ? len : sizeof buf - 1);
+			putchar('\n');
+		} else {
+			for (size_t k = 0; k < len && k < sizeof buf; k++)
+				printf("%02x", (unsigned char)buf[k]);
+			putchar('\n');
+		}
+	}
+	return rc;
+}
+
+/* Fixed-size elements: the selection's n elements, the last dimension's
+ * elements per line. */
+static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
+                       const size_t *st, const size_t *ct, size_t n, int csv)
+{
+	size_t isz = simrec_dtype_size(dt);
+	unsigned char *buf = malloc(n * isz + 1);
+	int rc = buf ? simrec_dataset_read(ds, st, ct, buf, n * isz)
+	             : SIMREC_ENOMEM;
+	/* rows: the last kept dimension's elements per line */
+	size_t row = nd ? ct[nd - 1] : 1;
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (i % row)
+			fputs(csv ? "," : " ", stdout);
+		sr_cli_print_value(dt, buf + i * isz);
+		if ((i + 1) % row == 0)
+			putchar('\n');
+	}
+	free(buf);
+	return rc;
+}
+
+int sr_cli_cat(int argc, char **argv)
+{
+	cat_opts o;
+	int status = cat_args(argc, argv, &o);
+	if (status)
+		return status;
+	simrec_t *rec = sr_cli_open_ro(o.pos[0]);
+	if (!rec)
+		return 1;
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, o.pos[1], &ds);
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
+		simrec_close(rec);
+		return 1;
+	}
+	int nd = simrec_dataset_ndim(ds);
+	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM];
+	simrec_dataset_shape(ds, sh);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	size_t n = 1;
+	status = cat_selection(&o, nd, sh, dt, st, ct, &n);
+	if (!status) {
+		if (dt == SIMREC_BYTES || dt == SIMREC_STRING)
+			rc = cat_records(ds, dt, st[0], ct[0]);
+		else
+			rc = cat_numbers(ds, dt, nd, st, ct, n, o.csv);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", sr_cli_prog,
+			        sr_cli_msg(simrec_errmsg(rec)));
+			status = 1;
+		}
+	}
+	simrec_dataset_close(ds);
+	simrec_close(rec);
+	return status;
+}

@@ -1,0 +1,104 @@
+/* What every command of the tool shares: the program name, stores opened
+ * read-only, URIs shown without passwords, shapes and values printed. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/escape.h"
+#include "../common/size.h"
+#include "cli.h"
+#include "simrec.h"
+
+const char *const sr_cli_prog = "simrec";
+
+/* A URI as printed: passwords replaced by "***" (docs/safety.md). Four
+ * rotating buffers, so that one printf may show several. */
+const char *sr_cli_shown(const char *uri)
+{
+	static char buf[4][1024];
+	static int next;
+	char *b = buf[next++ % 4];
+	return simrec_uri_masked(uri, b, sizeof buf[0]);
+}
+
+/* Every reader opens read-only: a ?mode= in the URI or SIMREC_STORE in
+ * the environment cannot turn it into a writer (docs/safety.md). */
+simrec_t *sr_cli_open_ro(const char *uri)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_READONLY;
+	simrec_t *rec;
+	int rc = simrec_open(&rec, uri, &o);
+	if (rc) {
+		fprintf(stderr, "%s: cannot open store '%s': %s (%s)\n",
+		        sr_cli_prog, sr_cli_shown(uri),
+		        sr_cli_msg(simrec_errmsg(NULL)), simrec_err_name(rc));
+		return NULL;
+	}
+	return rec;
+}
+
+void sr_cli_print_shape(FILE *f, int nd, const size_t *sh)
+{
+	fputc('(', f);
+	for (int i = 0; i < nd; i++)
+		fprintf(f, "%s%zu", i ? ", " : "", sh[i]);
+	fputs(nd == 1 ? ",)" : ")", f);
+}
+
+void sr_cli_print_value(simrec_dtype_t dt, const unsigned char *p)
+{
+	switch (dt) {
+	case SIMREC_INT8:
+		printf("%d", *(const int8_t *)p);
+		break;
+	case SIMREC_INT16:
+		printf("%d", *(const int16_t *)p);
+		break;
+	case SIMREC_INT32:
+		printf("%d", *(const int32_t *)p);
+		break;
+	case SIMREC_INT64:
+		printf("%lld", (long long)*(const int64_t *)p);
+		break;
+	case SIMREC_UINT8:
+		printf("%u", *p);
+		break;
+	case SIMREC_UINT16:
+		printf("%u", *(const uint16_t *)p);
+		break;
+	case SIMREC_UINT32:
+		printf("%u", *(const uint32_t *)p);
+		break;
+	case SIMREC_UINT64:
+		printf("%llu", (unsigned long long)*(const uint64_t *)p);
+		break;
+	case SIMREC_FLOAT32:
+		printf("%.9g", (double)*(const float *)p);
+		break;
+	case SIMREC_FLOAT64:
+		printf("%.17g", *(const double *)p);
+		break;
+	case SIMREC_BOOL:
+		printf("%s", *p ? "true" : "false");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Text from the store with newlines, control bytes and invalid UTF-8
+ * escaped (common/escape.h, as every name the tool prints), so that one
+ * value stays on one line and sends nothing to the terminal. */
+void sr_cli_print_escaped(FILE *f, const char *s, size_t n)
+{
+	char *e = malloc(SR_ESC_MAX * n + 1);
+	if (!e)
+		return;
+	sr_escape(e, SR_ESC_MAX * n + 1, s, n, SR_ESC_BACKSLASH);
+	fputs(e, f);
+	free(e);
+}

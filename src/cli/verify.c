@@ -1,0 +1,264 @@
+/* simrec verify [--repair] STORE: every chunk of every dataset decoded and
+ * present; --repair cuts before the first torn step. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/escape.h"
+#include "../common/size.h"
+#include "cli.h"
+#include "simrec.h"
+
+/* Torn datasets to cut by --repair: keys, and each one's whole steps. */
+typedef struct cutlist {
+	keylist keys;
+	size_t *steps;
+} cutlist;
+
+/* Bytes or strings: the number of records, from 0, whose size reads. */
+static int verify_vlen_rows(simrec_dataset_t *ds, size_t rows, size_t *good)
+{
+	int rc = 0;
+	for (; *good < rows; (*good)++) {
+		char b[1];
+		size_t len;
+		rc = simrec_dataset_read_bytes(ds, *good, b, 0, &len);
+		if (rc && rc != SIMREC_ETRUNC)
+			break;
+		rc = 0;
+	}
+	return rc;
+}
+
+/* Fixed-size elements: decode blocks of whole chunk rows (bounded memory);
+ * good counts the rows, from 0, that decoded: a block that fails is read
+ * again chunk row by chunk row, so good is where the failing row starts. */
+static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
+                       const size_t *sh, const size_t *ch, size_t isz,
+                       size_t rows, size_t *good)
+{
+	int rc = 0;
+	size_t row = 0, one = nd && ch[0] ? ch[0] : 1, per = one;
+	if (sr_size_prod(nd ? nd - 1 : 0, sh + 1, isz, &row) ||
+	    sr_size_mul(per, row, &(size_t){0})) {
+		row = 0;
+		per = 0;
+		rc = SIMREC_EFORMAT;
+		fprintf(stderr, "%s: '%s': its shape overflows\n", sr_cli_prog,
+		        sr_cli_name(key));
+	}
+	while (per > 1 && per * row > ((size_t)64 << 20))
+		per /= 2;
+	void *buf = rc ? NULL : malloc(per * row + 1);
+	size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+	memcpy(ct, sh, sizeof ct);
+	while (buf && *good < rows) {
+		if (nd) {
+			st[0] = *good;
+			ct[0] = rows - *good < per ? rows - *good : per;
+		}
+		rc = simrec_dataset_read(ds, nd ? st : NULL, nd ? ct : NULL,
+		                         buf, (nd ? ct[0] : 1) * row);
+		if (rc && nd && ct[0] > one) {
+			per = one; /* again, one chunk row at a time */
+			continue;
+		}
+		if (rc)
+			break;
+		*good += nd ? ct[0] : 1;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Remember a torn dataset for --repair, cut to whole steps. */
+static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
+{
+	size_t *p = realloc(cut->steps, (cut->keys.n + 1) * sizeof *p);
+	if (p)
+		cut->steps = p;
+	if (p && !sr_cli_keylist_add(key, &cut->keys))
+		cut->steps[cut->keys.n - 1] = whole;
+}
+
+/* "step 4" or "steps 4-9" (a..b inclusive) */
+static const char *steps_text(char *buf, size_t cap, size_t a, size_t b)
+{
+	if (a == b)
+		snprintf(buf, cap, "step %zu", a);
+	else
+		snprintf(buf, cap, "steps %zu-%zu", a, b);
+	return buf;
+}
+
+/* What --repair does to a dataset of rows steps whose first whole are
+ * kept: records stay contiguous, so it cannot skip a torn step. */
+static void verify_print_keep(const char *key, size_t whole, size_t rows)
+{
+	char k[64], d[64];
+	if (whole)
+		steps_text(k, sizeof k, 0, whole - 1);
+	printf("      %s: --repair keeps %s of %zu and drops %s (records "
+	       "stay contiguous: it cuts at the first torn step)\n",
+	       sr_cli_name(key), whole ? k : "no step", rows,
+	       steps_text(d, sizeof d, whole, rows - 1));
+}
+
+/* Read the steps below *whole; a step that does not read lowers *whole
+ * to it and prints a BAD line. 1 if so. */
+static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+                       size_t *whole)
+{
+	size_t sh[SIMREC_MAX_NDIM], ch[SIMREC_MAX_NDIM], good = 0;
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dataset_chunks(ds, ch);
+	size_t isz = simrec_dtype_size(simrec_dataset_dtype(ds));
+	if (nd)
+		sh[0] = *whole;
+	int rc = !isz ? verify_vlen_rows(ds, *whole, &good)
+	              : verify_rows(ds, key, nd, sh, ch, isz, *whole, &good);
+	if (!rc)
+		return 0;
+	size_t c0 = isz && nd && ch[0] ? ch[0] : 1,
+	       end = good + (*whole - good < c0 ? *whole - good : c0);
+	char t[64];
+	printf("BAD   %s: %s %s not read: %s\n", sr_cli_name(key),
+	       nd ? steps_text(t, sizeof t, good, end - 1) : "the value",
+	       end - good > 1 ? "do" : "does", sr_cli_msg(simrec_errmsg(rec)));
+	*whole = good;
+	return 1;
+}
+
+/* Check one dataset and print its lines; 1 if it is not whole. The
+ * store's check names every torn step; then the steps before the first
+ * one are read, which finds what the check cannot (an HDF5 chunk that is
+ * there but does not decode, a store with no check). */
+static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
+{
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, key, &ds);
+	if (rc) {
+		printf("BAD   %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
+		return 1;
+	}
+	size_t sh[SIMREC_MAX_NDIM];
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, sh);
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	size_t rows = nd ? sh[0] : 1, whole = rows;
+	int torn = 0;
+	rc = simrec_dataset_verify(ds, &whole);
+	if (rc == SIMREC_EFORMAT) {
+		printf("TORN  %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
+		torn = 1;
+	} else if (rc && rc != SIMREC_ENOTSUP) {
+		printf("BAD   %s: %s\n", sr_cli_name(key),
+		       sr_cli_msg(simrec_errmsg(rec)));
+		torn = 1;
+	}
+	if (rc != SIMREC_EFORMAT || whole > rows)
+		whole = rows;
+	torn |= verify_read(rec, ds, key, &whole);
+	if (torn && nd && whole < rows) {
+		verify_print_keep(key, whole, rows);
+		if (repair)
+			verify_note_cut(cut, key, whole);
+	}
+	if (!torn) {
+		printf("ok    %s: %zu record(s) %s ", sr_cli_name(key), rows,
+		       simrec_dtype_name(dt));
+		sr_cli_print_shape(stdout, nd, sh);
+		putchar('\n');
+	}
+	simrec_dataset_close(ds);
+	return torn;
+}
+
+/* Cut each torn dataset to its last whole step; 1 if a repair failed. */
+static int verify_repair(const char *uri, const cutlist *cut)
+{
+	simrec_t *rec;
+	simrec_options_t o;
+	simrec_options_init(&o);
+	if (!cut->steps || simrec_open(&rec, uri, &o) != 0) {
+		printf("FAILED to open %s for repair: %s\n", sr_cli_shown(uri),
+		       sr_cli_msg(simrec_errmsg(NULL)));
+		return 1;
+	}
+	int failed = 0;
+	/* every torn key gets its try, whatever happened to the others */
+	for (size_t i = 0; i < cut->keys.n; i++) {
+		int rc = simrec_truncate(rec, cut->keys.v[i], cut->steps[i]);
+		if (rc == SIMREC_EKIND) /* a value: no steps to cut back to */
+			printf("NOT REPAIRED %s: a value (simrec_set), not "
+			       "records, and not whole: nothing was changed; "
+			       "set it again or delete it\n",
+			       sr_cli_name(cut->keys.v[i]));
+		else if (rc)
+			printf("FAILED to repair %s: %s\n",
+			       sr_cli_name(cut->keys.v[i]),
+			       sr_cli_msg(simrec_errmsg(rec)));
+		if (rc) {
+			failed = 1;
+		} else {
+			printf("repaired %s: cut to %zu step(s)\n",
+			       sr_cli_name(cut->keys.v[i]), cut->steps[i]);
+		}
+	}
+	if (simrec_close(rec)) {
+		printf("FAILED to close %s: %s\n", sr_cli_shown(uri),
+		       sr_cli_msg(simrec_errmsg(NULL)));
+		failed = 1;
+	}
+	return failed;
+}
+
+int sr_cli_verify(int argc, char **argv)
+{
+	int repair = argc == 2 && !strcmp(argv[0], "--repair");
+	if (argc == 2 && !repair && !strcmp(argv[1], "--repair")) {
+		repair = 1;
+		argv[1] = argv[0];
+	}
+	if (argc != 1 + repair)
+		return SR_CLI_USAGE;
+	argv += repair;
+	simrec_t *rec = sr_cli_open_ro(argv[0]);
+	if (!rec)
+		return 1;
+	cutlist cut = {{0}, calloc(1, sizeof *cut.steps)};
+	/* sr_cli_collect() fills a keylists: groups too, which verify skips */
+	keylists ls = {{0}, {0}};
+	int rc = simrec_list(rec, "", sr_cli_collect, &ls);
+	int bad = rc != 0;
+	if (rc) /* the listing itself failed: say why */
+		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
+	for (size_t i = 0; i < ls.ds.n; i++) {
+		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
+		free(ls.ds.v[i]);
+	}
+	free(ls.ds.v);
+	for (size_t i = 0; i < ls.groups.n; i++)
+		free(ls.groups.v[i]);
+	free(ls.groups.v);
+	simrec_close(rec);
+	printf("%s: %s\n", sr_cli_shown(argv[0]),
+	       bad ? "PROBLEMS FOUND" : "all datasets ok");
+	if (!repair || !bad) {
+		free(cut.steps);
+		return bad;
+	}
+	int failed = verify_repair(argv[0], &cut);
+	for (size_t i = 0; i < cut.keys.n; i++)
+		free(cut.keys.v[i]);
+	free(cut.keys.v);
+	free(cut.steps);
+	printf("%s: %s\n", sr_cli_shown(argv[0]),
+	       failed ? "REPAIR FAILED" : "repaired");
+	return failed ? 3 : 0;
+}
