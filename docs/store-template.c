@@ -1,8 +1,11 @@
-/* template: the skeleton of a datastore, to copy to store/NAME.c (see
- * src/README.md). It compiles but is not in the registry. Every function
+/* template: the skeleton of a datastore, to copy to
+ * src/store/NAME/NAME.c (see "Adding a datastore" in src/README.md). It is
+ * documentation, not part of the library: the test build compiles it
+ * against src/store/store.h (the store_template object), so it follows the
+ * table, but it stores nothing and is in no registry. Every function
  * returns 0 or a SIMREC_E* code with a message through
  * sr_fail(st->err, ...) naming the key and st->uri.path. */
-#include "store.h"
+#include "store.h" /* in src/store/NAME/NAME.c: "../store.h" */
 
 /* the store's own URI parameters (the generic ones come on top) */
 static const sr_param tpl_params[] = {
@@ -119,7 +122,8 @@ static long long tpl_disk_bytes(sr_store *st)
 	return -1;
 }
 
-/* not in the registry: a copy is added there with one line */
+/* not in the registry: a copy is added there (src/store/registry.c)
+ * with one line */
 const sr_store_ops sr_template_ops;
 const sr_store_ops sr_template_ops = {
         .version = SR_STORE_OPS_VERSION,
