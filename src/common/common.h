@@ -83,6 +83,8 @@ typedef struct sr_uri {
 int sr_uri_parse(const char *text, sr_uri *u, sr_err *e);
 void sr_uri_free(sr_uri *u);
 const char *sr_uri_param(const sr_uri *u, const char *key);
+/* A copy of a parsed URI (nothing parsed again); 0 or SIMREC_ENOMEM. */
+int sr_uri_copy(const sr_uri *from, sr_uri *to, sr_err *e);
 
 /* The ';'-separated list a recorder opens (one recorder, several stores). */
 typedef struct sr_uri_list {

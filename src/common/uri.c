@@ -111,6 +111,39 @@ void sr_uri_free(sr_uri *u)
 	memset(u, 0, sizeof *u);
 }
 
+/* p, a pointer into from->buf, moved to the same place in buf. */
+static char *rebase(const sr_uri *from, char *buf, const char *p)
+{
+	return p ? buf + (p - from->buf) : NULL;
+}
+
+int sr_uri_copy(const sr_uri *from, sr_uri *to, sr_err *e)
+{
+	memset(to, 0, sizeof *to);
+	size_t n = strlen(from->text) + 1; /* buf: text with NULs put in */
+	to->buf = malloc(n);
+	to->text = strdup(from->text);
+	to->name = strdup(from->name);
+	int own_scheme = from->scheme != from->buf;
+	to->scheme = own_scheme ? strdup(from->scheme) : to->buf;
+	if (!to->buf || !to->text || !to->name || !to->scheme) {
+		if (own_scheme)
+			free(to->scheme);
+		to->scheme = NULL;
+		sr_uri_free(to);
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	}
+	memcpy(to->buf, from->buf, n);
+	to->path = rebase(from, to->buf, from->path);
+	to->nparams = from->nparams;
+	for (int i = 0; i < from->nparams; i++) {
+		to->keys[i] = rebase(from, to->buf, from->keys[i]);
+		to->vals[i] = rebase(from, to->buf, from->vals[i]);
+	}
+	to->lock = rebase(from, to->buf, from->lock);
+	return 0;
+}
+
 const char *sr_uri_param(const sr_uri *u, const char *key)
 {
 	for (int i = 0; i < u->nparams; i++)

@@ -66,7 +66,7 @@ static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 	a->hold = a->ngroups > 1;
 	for (int i = 0; !rc && a->hold && i < rec->nst; i++)
 		rec->st[i]->hold_extent =
-		        !strncmp(rec->st[i]->uri.scheme, "zarr", 4);
+		        !!(rec->st[i]->ops->flags & SR_STORE_HOLD_EXTENT);
 	if (!rc)
 		rc = sr_io_start(rec);
 	return rc;

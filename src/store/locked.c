@@ -437,7 +437,7 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	L->in = inner;
 	L->session = -1;
 	inner->shared = 1;
-	int rc = sr_uri_parse(inner->uri.text, &st->uri, e);
+	int rc = sr_uri_copy(&inner->uri, &st->uri, e);
 	if (rc) {
 		st->uri = (sr_uri){0};
 		free_wrapper(st);

@@ -294,7 +294,7 @@ static long long mem_disk_bytes(sr_store *st)
 const sr_store_ops sr_memory_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "memory",
-        .flags = 0,
+        .flags = SR_STORE_NO_PATH,
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,
         .open = mem_open,

@@ -21,6 +21,19 @@ static int parse_mode(const char *v, simrec_mode_t *mode)
 	return 0;
 }
 
+/* name is one of list's names ("deflate, lzf"). */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p; p += strspn(p, ", ")) {
+		size_t w = strcspn(p, ", ");
+		if (w == n && !strncmp(p, name, n))
+			return 1;
+		p += w;
+	}
+	return 0;
+}
+
 /* Store defaults, then options, then URI parameters on top of them. A
  * read-only open stays read-only whatever ?mode= says. */
 static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
@@ -68,16 +81,14 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 		               "none/byte/bit, mode r/w/a, threads 1-256, "
 		               "chunk_bytes 1 B to 1 GiB",
 		               u->name);
+	const char *extra = st->ops->extra_codecs;
 	if (!sr_codec_valid(st->codec.cname) &&
-	    !((!strcmp(st->codec.cname, "deflate") ||
-	       !strcmp(st->codec.cname, "lzf")) &&
-	      strcmp(u->scheme, "hdf5") == 0))
+	    !in_list(extra, st->codec.cname))
 		return sr_fail(e, SIMREC_ECONFIG,
 		               "store '%s': unknown codec '%s' (lz4, "
-		               "blosclz, lz4hc, zstd, zlib, none%s)",
-		               u->name, st->codec.cname,
-		               strcmp(u->scheme, "hdf5") ? ""
-		                                         : ", deflate, lzf");
+		               "blosclz, lz4hc, zstd, zlib, none%s%s)",
+		               u->name, st->codec.cname, extra ? ", " : "",
+		               extra ? extra : "");
 	return 0;
 }
 
@@ -91,7 +102,7 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 	st->err = e;
 	st->comm = comm;
 	st->meta_writer = meta_writer;
-	int rc = sr_uri_parse(uri->text, &st->uri, e); /* own copy */
+	int rc = sr_uri_copy(uri, &st->uri, e); /* the store's own */
 	if (rc) {
 		free(st);
 		return rc;
@@ -104,7 +115,7 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 		             st->uri.name, st->uri.scheme);
 	if (!rc)
 		rc = apply_params(st, o, e);
-	if (!rc && strcmp(st->uri.scheme, "memory") && !st->uri.path[0])
+	if (!rc && !(st->ops->flags & SR_STORE_NO_PATH) && !st->uri.path[0])
 		rc = sr_fail(e, SIMREC_EURI, "store URI '%s:' has no path",
 		             st->uri.scheme);
 	if (rc) {

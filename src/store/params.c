@@ -94,11 +94,11 @@ int sr_store_check_params(const sr_store *st, sr_err *e)
 void sr_store_lock_name(const sr_store *st, char *out, size_t cap)
 {
 	char raw[8192], named[8192];
-	const char *prefix = sr_uri_param(&st->uri, "prefix");
-	int is_redis = !strcmp(st->uri.scheme, "redis");
-	snprintf(raw, sizeof raw, "%s:%s%s%s", st->uri.scheme, st->uri.path,
-	         is_redis ? "?prefix=" : "",
-	         is_redis ? (prefix ? prefix : "simrec") : "");
+	const char *lp = st->ops->lock_param;
+	const char *v = lp ? sr_uri_param(&st->uri, lp) : NULL;
+	snprintf(raw, sizeof raw, "%s:%s%s%s%s%s", st->uri.scheme, st->uri.path,
+	         lp ? "?" : "", lp ? lp : "", lp ? "=" : "",
+	         lp ? (v ? v : st->ops->lock_param_default) : "");
 	sr_resource_name(raw, named, sizeof named);
 	simrec_uri_masked(named, out, cap);
 }

@@ -17,7 +17,11 @@ enum {
 	SR_STORE_ONE_NODE = 2,    /* writers must share one node (LMDB) */
 	SR_STORE_DISTRIBUTED = 4, /* every rank writes itself (redis) */
 	SR_STORE_SHARED_FILE = 8, /* several writers may share it */
-	SR_STORE_FLUSH_IN_LOCK = 16 /* commit before releasing the lock */
+	SR_STORE_FLUSH_IN_LOCK = 16, /* commit before releasing the lock */
+	SR_STORE_NO_PATH = 32,       /* the URI needs no path (memory:) */
+	/* several writers may append to one dataset: each keeps the extent
+	 * at the commit mark every writer reached (sr_store.hold_extent) */
+	SR_STORE_HOLD_EXTENT = 64,
 };
 
 /* A URI parameter a store accepts, and how its value is checked. */
@@ -48,6 +52,13 @@ typedef struct sr_store_ops {
 	const char *default_codec; /* "lz4", "none", ... */
 	size_t default_chunk_bytes;
 	const sr_param *params;
+	/* codecs the store writes besides blosc's and "none" (NULL: none):
+	 * names separated by ", " as messages list them, "deflate, lzf" */
+	const char *extra_codecs;
+	/* the URI parameter that is part of the store's lock name (two
+	 * stores on one server with different prefixes are different
+	 * resources), and its value when absent; NULL: none */
+	const char *lock_param, *lock_param_default;
 	int (*open)(sr_store *st);
 	int (*close)(sr_store *st);
 	/* make everything written so far durable and visible to readers */

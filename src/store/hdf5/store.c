@@ -127,6 +127,7 @@ const sr_store_ops sr_hdf5_ops = {
         .flags = SR_STORE_COLLECTIVE | SR_STORE_SHARED_FILE |
                  SR_STORE_FLUSH_IN_LOCK,
         .default_codec = "none",
+        .extra_codecs = "deflate, lzf",
         .default_chunk_bytes = 1u << 20,
         .open = q_open,
         .close = q_close,

@@ -287,7 +287,7 @@ static const sr_param dir_params[] = {
 
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",
-        .flags = SR_STORE_ONE_NODE,
+        .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT,
         .default_codec = "lz4",
         .default_chunk_bytes = 1u << 20,
         .params = lmdb_params,
@@ -297,7 +297,7 @@ const sr_store_ops sr_zarr_lmdb_ops = {
 
 const sr_store_ops sr_zarr_dir_ops = {
         .scheme = "zarr+dir",
-        .flags = SR_STORE_SHARED_FILE,
+        .flags = SR_STORE_SHARED_FILE | SR_STORE_HOLD_EXTENT,
         /* one file per chunk: bigger chunks, fewer files (measured:
          * 1 MiB chunk files halve the bandwidth) */
         .default_codec = "lz4",
