@@ -7,18 +7,15 @@
  * sr_fail(st->err, ...) naming the key and st->uri.path. */
 #include "store.h" /* in src/store/NAME/NAME.c: "../store.h" */
 
-/* the store's own URI parameters (the generic ones come on top) */
-static const sr_param tpl_params[] = {
-        {"example_size", SR_PARAM_SIZE}, /* "64M" is 64 MiB */
-        {NULL, SR_PARAM_STRING},
-};
-
 /* open st->uri.path in st->mode; put the store's state in st->impl.
  * SIMREC_MODE_CREATE may replace only a store this file recognises. */
 static int tpl_open(sr_store *st)
 {
-	size_t example = sr_store_param_size(st, "example_size", 1u << 20);
-	SR_UNUSED(example);
+	/* the URI's parameters, parsed and checked: a parameter of the store's
+	 * own is a line of SR_URI_PARAMS (settings.h) whose STORES include
+	 * the store's bit, read here as st->set.NAME when st->set.has_NAME */
+	size_t chunk = st->set.has_chunk_bytes ? st->set.chunk_bytes : 0;
+	SR_UNUSED(chunk);
 	return sr_fail(st->err, SIMREC_ENOTSUP,
 	               "'%s': the template store stores nothing", st->uri.path);
 }
@@ -131,7 +128,7 @@ const sr_store_ops sr_template_ops = {
         .flags = 0,
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,
-        .params = tpl_params,
+        .param_bit = 0, /* a new SR_IN_* bit of settings.h */
         .open = tpl_open,
         .close = tpl_close,
         .commit = tpl_commit,

@@ -447,7 +447,7 @@ int sr_locked_wrap(sr_store *inner, sr_store **out)
 	            !(inner->ops->flags & SR_STORE_COLLECTIVE);
 	char res[4200]; /* the lock name never holds a password */
 	sr_store_lock_name(inner, res, sizeof res);
-	double lease = sr_store_param_seconds(inner, "lease", 0);
+	double lease = inner->set.has_lease ? inner->set.lease : 0;
 	rc = simrec_lock_open(&L->lock, inner->uri.lock, res, lease);
 	if (rc)
 		rc = sr_fail(e, rc, "store '%s': cannot open its lock",

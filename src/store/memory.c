@@ -295,6 +295,7 @@ const sr_store_ops sr_memory_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "memory",
         .flags = SR_STORE_NO_PATH,
+        .param_bit = SR_IN_MEMORY,
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,
         .open = mem_open,

@@ -21,6 +21,13 @@ static int parse_mode(const char *v, simrec_mode_t *mode)
 	return 0;
 }
 
+/* A count from the URI as an int; out of int's range: -1 (refused by the
+ * range checks below). */
+static int clamp_int(long x)
+{
+	return x > 1 << 30 ? -1 : (int)x;
+}
+
 /* name is one of list's names ("deflate, lzf"). */
 static int in_list(const char *list, const char *name)
 {
@@ -39,33 +46,31 @@ static int in_list(const char *list, const char *name)
 static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 {
 	const sr_uri *u = &st->uri;
-	int rc = sr_store_check_params(st, e);
+	const sr_settings *s = &st->set;
+	int rc = sr_settings_parse(u, st->ops, &st->set, e);
 	if (rc)
 		return rc;
 	st->mode = o->mode;
-	st->chunk_bytes =
-	        o->chunk_bytes ? o->chunk_bytes : st->ops->default_chunk_bytes;
+	st->chunk_bytes = s->has_chunk_bytes ? s->chunk_bytes
+	                  : o->chunk_bytes   ? o->chunk_bytes
+	                                     : st->ops->default_chunk_bytes;
 	snprintf(st->codec.cname, sizeof st->codec.cname, "%s",
-	         o->codec ? o->codec : st->ops->default_codec);
-	st->codec.level = o->level;
+	         s->has_codec ? s->codec
+	         : o->codec   ? o->codec
+	                      : st->ops->default_codec);
+	st->codec.level = s->has_level ? clamp_int(s->level) : o->level;
+	st->codec.nthreads = s->has_threads    ? clamp_int(s->threads)
+	                     : o->nthreads > 0 ? o->nthreads
+	                                       : 2;
 	st->codec.shuffle = (int)o->shuffle;
-	st->codec.nthreads = o->nthreads > 0 ? o->nthreads : 2;
-	const char *v;
-	if ((v = sr_uri_param(u, "codec")))
-		snprintf(st->codec.cname, sizeof st->codec.cname, "%s", v);
-	if ((v = sr_uri_param(u, "level")))
-		st->codec.level = atoi(v);
-	if ((v = sr_uri_param(u, "threads")))
-		st->codec.nthreads = atoi(v);
-	if ((v = sr_uri_param(u, "chunk_bytes")))
-		sr_parse_size(v, &st->chunk_bytes);
-	if ((v = sr_uri_param(u, "shuffle")))
-		st->codec.shuffle = !strcmp(v, "none")   ? 0
-		                    : !strcmp(v, "byte") ? 1
-		                    : !strcmp(v, "bit")  ? 2
-		                                         : -1;
+	if (s->has_shuffle)
+		st->codec.shuffle = !strcmp(s->shuffle, "none")   ? 0
+		                    : !strcmp(s->shuffle, "byte") ? 1
+		                    : !strcmp(s->shuffle, "bit")  ? 2
+		                                                  : -1;
+	const char *v = s->has_mode ? s->mode : NULL;
 	simrec_mode_t m = st->mode;
-	if ((v = sr_uri_param(u, "mode")) && parse_mode(v, &m))
+	if (v && parse_mode(v, &m))
 		return sr_fail(e, SIMREC_EURI,
 		               "store '%s': mode must be r, w or a, not '%s'",
 		               u->name, v);

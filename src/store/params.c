@@ -1,28 +1,34 @@
 /* What every store file may call in the generic store layer: URI
- * parameters (the generic ones, each store's own, their kinds and the
- * checked getters), the store's lock name and the torn-steps list and
+ * parameters (the table of settings.h, parsed into sr_settings once),
+ * the store's lock name and the torn-steps list and
  * message of its check. open.c, which calls the stores, is not among them. */
+#include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
 
-/* Parameters every store accepts. */
-static const sr_param generic_params[] = {
-        {"mode", SR_PARAM_STRING},   {"codec", SR_PARAM_STRING},
-        {"level", SR_PARAM_COUNT},   {"shuffle", SR_PARAM_STRING},
-        {"threads", SR_PARAM_COUNT}, {"chunk_bytes", SR_PARAM_SIZE},
-        {"lock", SR_PARAM_STRING},   {"lease", SR_PARAM_SECONDS},
-        {NULL, SR_PARAM_STRING},
-};
+#define SR_PARAM_ROW_(name, kind, stores, dflt, doc) \
+	{#name, SR_PARAM_##kind, SR_IN_##stores, dflt, doc},
+static const sr_param table[] = {SR_URI_PARAMS(SR_PARAM_ROW_)};
+#undef SR_PARAM_ROW_
 
-static const sr_param *find_param(const sr_param *list, const char *name)
+/* Where each parameter's value and has_ flag live in sr_settings. */
+#define SR_PARAM_OFFSETS_(name, kind, stores, dflt, doc) \
+	{offsetof(sr_settings, name), offsetof(sr_settings, has_##name)},
+static const struct {
+	size_t value, has;
+} offsets[] = {SR_URI_PARAMS(SR_PARAM_OFFSETS_)};
+#undef SR_PARAM_OFFSETS_
+
+#define NPARAMS (sizeof table / sizeof *table)
+
+const sr_param *sr_params(size_t *n)
 {
-	for (; list && list->name; list++)
-		if (!strcmp(list->name, name))
-			return list;
-	return NULL;
+	*n = NPARAMS;
+	return table;
 }
 
 static int parse_bool(const char *v, int *out)
@@ -36,57 +42,72 @@ static int parse_bool(const char *v, int *out)
 	return 0;
 }
 
-static int value_ok(sr_param_kind kind, const char *v)
+/* v parsed as kind into out (the field's C type); -1 if malformed. */
+static int parse_value(sr_param_kind kind, const char *v, void *out)
 {
 	char *end = NULL;
-	size_t sz;
-	int b;
 	switch (kind) {
 	case SR_PARAM_SIZE:
-		return sr_parse_size(v, &sz) == 0;
-	case SR_PARAM_COUNT:
+		return sr_parse_size(v, out);
+	case SR_PARAM_COUNT: {
 		if (*v < '0' || *v > '9')
-			return 0;
-		(void)strtoul(v, &end, 10);
-		return !*end;
+			return -1;
+		errno = 0;
+		long x = strtol(v, &end, 10);
+		if (*end || errno)
+			return -1;
+		*(long *)out = x;
+		return 0;
+	}
 	case SR_PARAM_BOOL:
-		return parse_bool(v, &b) == 0;
+		return parse_bool(v, out);
 	case SR_PARAM_SECONDS: {
 		double d = strtod(v, &end);
-		return end != v && !*end && d > 0 && d < 1e9;
+		if (end == v || *end || !(d > 0 && d < 1e9))
+			return -1;
+		*(double *)out = d;
+		return 0;
 	}
 	default:
-		return 1;
+		*(const char **)out = v;
+		return 0;
 	}
 }
 
-/* Every parameter is known to the store or generic, and well-formed. */
-int sr_store_check_params(const sr_store *st, sr_err *e)
+static int unknown_param(const sr_uri *u, const sr_store_ops *ops,
+                         const char *name, sr_err *e)
 {
-	const sr_uri *u = &st->uri;
+	char known[256] = "";
+	size_t n = 0;
+	for (size_t i = 0; i < NPARAMS; i++)
+		if (table[i].stores & ops->param_bit)
+			n += (size_t)snprintf(
+			        known + n,
+			        n < sizeof known ? sizeof known - n : 0, "%s%s",
+			        n ? ", " : "", table[i].name);
+	return sr_fail(e, SIMREC_EURI,
+	               "store '%s:': unknown parameter '%s' (known: %s)",
+	               u->scheme, name, known);
+}
+
+int sr_settings_parse(const sr_uri *u, const sr_store_ops *ops, sr_settings *s,
+                      sr_err *e)
+{
+	memset(s, 0, sizeof *s);
 	for (int i = 0; i < u->nparams; i++) {
-		const sr_param *p = find_param(generic_params, u->keys[i]);
-		if (!p)
-			p = find_param(st->ops->params, u->keys[i]);
-		if (!p) {
-			char known[256] = "";
-			size_t n = 0;
-			for (const sr_param *q = st->ops->params; q && q->name;
-			     q++)
-				n += (size_t)snprintf(
-				        known + n,
-				        n < sizeof known ? sizeof known - n : 0,
-				        ", %s", q->name);
-			return sr_fail(e, SIMREC_EURI,
-			               "store '%s:': unknown parameter '%s' "
-			               "(known: mode, codec, level, shuffle, "
-			               "threads, chunk_bytes, lock, lease%s)",
-			               u->scheme, u->keys[i], known);
-		}
-		if (!value_ok(p->kind, u->vals[i]))
+		size_t k = 0;
+		while (k < NPARAMS && (strcmp(table[k].name, u->keys[i]) ||
+		                       !(table[k].stores & ops->param_bit)))
+			k++;
+		if (k == NPARAMS)
+			return unknown_param(u, ops, u->keys[i], e);
+		char *base = (char *)s;
+		if (parse_value(table[k].kind, u->vals[i],
+		                base + offsets[k].value))
 			return sr_fail(e, SIMREC_EURI,
 			               "store '%s:': bad value '%s' for '%s'",
 			               u->scheme, u->vals[i], u->keys[i]);
+		base[offsets[k].has] = 1;
 	}
 	return 0;
 }
@@ -101,31 +122,6 @@ void sr_store_lock_name(const sr_store *st, char *out, size_t cap)
 	         lp ? (v ? v : st->ops->lock_param_default) : "");
 	sr_resource_name(raw, named, sizeof named);
 	simrec_uri_masked(named, out, cap);
-}
-
-const char *sr_store_param(const sr_store *st, const char *name)
-{
-	return sr_uri_param(&st->uri, name);
-}
-
-size_t sr_store_param_size(const sr_store *st, const char *name, size_t dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	size_t x;
-	return v && !sr_parse_size(v, &x) ? x : dflt;
-}
-
-int sr_store_param_bool(const sr_store *st, const char *name, int dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	int b;
-	return v && !parse_bool(v, &b) ? b : dflt;
-}
-
-double sr_store_param_seconds(const sr_store *st, const char *name, double dflt)
-{
-	const char *v = sr_uri_param(&st->uri, name);
-	return v ? atof(v) : dflt;
 }
 
 /* The steps of chunk row `row`: first and count (never past shape[0]). */

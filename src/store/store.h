@@ -8,6 +8,7 @@
 #define SIMREC_STORE_H
 
 #include "../common/common.h"
+#include "settings.h"
 
 typedef struct sr_store sr_store;
 
@@ -24,20 +25,6 @@ enum {
 	SR_STORE_HOLD_EXTENT = 64,
 };
 
-/* A URI parameter a store accepts, and how its value is checked. */
-typedef enum sr_param_kind {
-	SR_PARAM_STRING,  /* any text */
-	SR_PARAM_SIZE,    /* bytes with an optional k/M/G/T (binary) unit */
-	SR_PARAM_COUNT,   /* a non-negative integer */
-	SR_PARAM_BOOL,    /* 0/1, true/false, yes/no */
-	SR_PARAM_SECONDS, /* a positive number of seconds */
-} sr_param_kind;
-
-typedef struct sr_param {
-	const char *name;
-	sr_param_kind kind;
-} sr_param;
-
 /*
  * The operations of a datastore, filled with designated initializers.
  * Every function returns 0 or a SIMREC_E* code and writes a detail through
@@ -47,11 +34,11 @@ typedef struct sr_store_ops {
 	int version; /* SR_STORE_OPS_VERSION */
 	const char *scheme;
 	unsigned flags;
-	/* the store's own defaults and URI parameters (NULL-terminated by a
-	 * {NULL} entry; the generic ones of src/store/open.c come on top) */
+	/* the store's own defaults, and its bit in the STORES column of
+	 * SR_URI_PARAMS (settings.h): the URI parameters it accepts */
 	const char *default_codec; /* "lz4", "none", ... */
 	size_t default_chunk_bytes;
-	const sr_param *params;
+	unsigned param_bit; /* SR_IN_* */
 	/* codecs the store writes besides blosc's and "none" (NULL: none):
 	 * names separated by ", " as messages list them, "deflate, lzf" */
 	const char *extra_codecs;
@@ -122,7 +109,8 @@ typedef struct sr_store_ops {
 
 struct sr_store {
 	const sr_store_ops *ops;
-	sr_uri uri; /* parsed once (a copy owned by the store) */
+	sr_uri uri;      /* parsed once (a copy owned by the store) */
+	sr_settings set; /* its parameters, parsed once at open */
 	simrec_mode_t mode;
 	sr_codec codec;
 	size_t chunk_bytes;
@@ -152,16 +140,10 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 /* Close st; the first failure is kept in *status (if not NULL). */
 void sr_store_close(sr_store *st, int *status);
 
-/* Every URI parameter of st is generic or the store's own, and its value
- * is of the parameter's kind; else SIMREC_EURI naming it. */
-int sr_store_check_params(const sr_store *st, sr_err *e);
-/* Values of the store's own URI parameters, already checked at open
- * (absent: dflt). */
-const char *sr_store_param(const sr_store *st, const char *name);
-size_t sr_store_param_size(const sr_store *st, const char *name, size_t dflt);
-int sr_store_param_bool(const sr_store *st, const char *name, int dflt);
-double sr_store_param_seconds(const sr_store *st, const char *name,
-                              double dflt);
+/* The parameters of u, each one the store accepts (ops->param_bit) and
+ * well-formed for its kind, parsed into *s; else SIMREC_EURI naming it. */
+int sr_settings_parse(const sr_uri *u, const sr_store_ops *ops, sr_settings *s,
+                      sr_err *e);
 
 /* The lock resource that names st ("scheme:canonical path", a redis
  * store with its prefix), without secrets: what ?lock= clients lock. */

@@ -128,6 +128,7 @@ const sr_store_ops sr_hdf5_ops = {
                  SR_STORE_FLUSH_IN_LOCK,
         .default_codec = "none",
         .extra_codecs = "deflate, lzf",
+        .param_bit = SR_IN_HDF5,
         .default_chunk_bytes = 1u << 20,
         .open = q_open,
         .close = q_close,

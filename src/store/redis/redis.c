@@ -210,9 +210,7 @@ static int rs_open(sr_store *st)
 	if (!s)
 		return SIMREC_ENOMEM;
 	int rc = sr_redis_parse(&s->r, &st->uri, st->err);
-	const char *p = sr_uri_param(&st->uri, "prefix");
-	if (!p)
-		p = "simrec";
+	const char *p = st->set.has_prefix ? st->set.prefix : "simrec";
 	/* a literal name of its own: never empty, never the locks', never
 	 * holding the key layout's separator ':' (prefix "run:d" would
 	 * reach the chunks "run:d:*" of the store "run") */
@@ -1299,14 +1297,6 @@ static long long rs_disk_bytes(sr_store *st)
 	return -1;
 }
 
-/* prefix: the key namespace of this store; password/user: AUTH;
- * timeout: seconds per reply; reconnect: attempts after a lost link */
-static const sr_param redis_params[] = {
-        {"prefix", SR_PARAM_STRING},   {"password", SR_PARAM_STRING},
-        {"user", SR_PARAM_STRING},     {"timeout", SR_PARAM_SECONDS},
-        {"reconnect", SR_PARAM_COUNT}, {NULL, SR_PARAM_STRING},
-};
-
 const sr_store_ops sr_redis_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "redis",
@@ -1315,7 +1305,7 @@ const sr_store_ops sr_redis_ops = {
         .lock_param_default = "simrec",
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,
-        .params = redis_params,
+        .param_bit = SR_IN_REDIS,
         .open = rs_open,
         .close = rs_close,
         .commit = rs_commit,

@@ -193,7 +193,8 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	made before = {exists_at(path, NULL), exists_at(path, "data.mdb"),
 	               exists_at(path, "lock.mdb")};
 	/* as zarr-python; sparse */
-	size_t map_size = sr_store_param_size(st, "map_size", (size_t)1 << 40);
+	size_t map_size =
+	        st->set.has_map_size ? st->set.map_size : (size_t)1 << 40;
 	if (!rc &&
 	    (rc = kvo->open(&z->kv, path, st->mode, map_size, st->err)) &&
 	    writer && lmdb)
@@ -243,7 +244,7 @@ static int zarr_commit(sr_store *st)
 	/* sync=0: committed (safe from a crashed process) but not forced to
 	 * disk, as zarr-python's LMDBStore does; for scratch data */
 	if (st->mode == SIMREC_MODE_READONLY ||
-	    !sr_store_param_bool(st, "sync", 1))
+	    (st->set.has_sync && !st->set.sync))
 		return 0;
 	double t0 = sr_clock();
 	int rc = z->kvo->sync(z->kv);
@@ -273,24 +274,12 @@ static int zarr_close(sr_store *st)
 	.check = zarr_check, .encoded_codec = zarr_encoded_codec,              \
 	.write_encoded = zarr_write_encoded
 
-/* map_size: LMDB's map (a size with unit, default 1 TiB, sparse);
- * sync=0: commits survive a crashed process but are not forced to disk */
-static const sr_param lmdb_params[] = {
-        {"map_size", SR_PARAM_SIZE},
-        {"sync", SR_PARAM_BOOL},
-        {NULL, SR_PARAM_STRING},
-};
-static const sr_param dir_params[] = {
-        {"sync", SR_PARAM_BOOL},
-        {NULL, SR_PARAM_STRING},
-};
-
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",
         .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT,
         .default_codec = "lz4",
         .default_chunk_bytes = 1u << 20,
-        .params = lmdb_params,
+        .param_bit = SR_IN_ZARR_LMDB,
         .open = zarr_open_lmdb,
         ZARR_OPS,
 };
@@ -302,7 +291,7 @@ const sr_store_ops sr_zarr_dir_ops = {
          * 1 MiB chunk files halve the bandwidth) */
         .default_codec = "lz4",
         .default_chunk_bytes = 8u << 20,
-        .params = dir_params,
+        .param_bit = SR_IN_ZARR_DIR,
         .open = zarr_open_dir,
         ZARR_OPS,
 };
