@@ -5,7 +5,23 @@
  * element VALUE, to an existing dataset (for the interop checks).
  * hostile_probe set URI KEY VALUE ROWS COLS: simrec_set a float64 value of
  * shape (ROWS, COLS), every element VALUE (the killed-set checks). */
+#include <signal.h>
+
 #include "fuzz/read_store.h"
+
+__attribute__((visibility("default"))) void sr_test_after_put(void);
+
+/* The library's test hook (src/store/zarr/kv.h), defined only here: with
+ * SIMREC_TEST_KILL_AFTER_PUTS=N, the process kills itself after the Nth
+ * put of a key-value layer (a writer killed in the middle of a set). */
+void sr_test_after_put(void)
+{
+	static long puts_done;
+	const char *v = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
+	long die_after = v ? strtol(v, NULL, 10) : 0;
+	if (die_after > 0 && ++puts_done >= die_after)
+		raise(SIGKILL);
+}
 
 static int append(const char *uri, const char *key, double v)
 {

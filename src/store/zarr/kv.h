@@ -52,4 +52,10 @@ extern const sr_kv_ops sr_kv_dir;
  * Opens it read-only without its lock file: nothing is written. */
 int sr_kv_lmdb_is_zarr(const char *path);
 
+/* The test hook of a writer killed in the middle of a set: called after
+ * every put that succeeded. Only test binaries define it (the one of
+ * tests/hostile_probe.c kills its process after SIMREC_TEST_KILL_AFTER_PUTS
+ * puts); the library holds a weak reference, NULL everywhere else. */
+__attribute__((weak, visibility("default"))) void sr_test_after_put(void);
+
 #endif

@@ -38,7 +38,6 @@ struct sr_kv {
 		size_t len;
 	} * held;
 	size_t nheld, capheld;
-	long die_after, puts; /* SIMREC_TEST_KILL_AFTER_PUTS */
 };
 
 static void kvd_unstage(sr_kv *kv);
@@ -70,8 +69,6 @@ static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	}
 	kv->e = e;
 	kv->readonly = mode == SIMREC_MODE_READONLY;
-	const char *die = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
-	kv->die_after = die ? strtol(die, NULL, 10) : 0;
 	*out = kv;
 	return 0;
 }
@@ -380,10 +377,9 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	if (kv->stage_key && !staged(kv, key, &rest))
 		return hold_put(kv, key, val, len);
 	int rc = put_file(kv, key, val, len);
-	/* the test hook of a writer killed in the middle of a set
-	 * (tests/hostile_test.py): SIGKILL after that many files */
-	if (!rc && kv->die_after > 0 && ++kv->puts >= kv->die_after)
-		raise(SIGKILL);
+	/* a writer killed in the middle of a set: test binaries only */
+	if (!rc && sr_test_after_put)
+		sr_test_after_put();
 	return rc;
 }
 

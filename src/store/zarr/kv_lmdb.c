@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +24,6 @@ struct sr_kv {
 	size_t unflushed; /* bytes put since writeback was last started */
 	char *path;
 	sr_err *e;
-	long die_after, puts; /* SIMREC_TEST_KILL_AFTER_PUTS (as kv_dir.c) */
 };
 
 static int lmdb_fail(sr_kv *kv, int rc, const char *what)
@@ -144,8 +142,6 @@ static int kvl_open(sr_kv **out, const char *path, simrec_mode_t mode,
 		return SIMREC_ENOMEM;
 	}
 	kv->e = e;
-	const char *die = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
-	kv->die_after = die ? strtol(die, NULL, 10) : 0;
 	struct stat sb;
 	int exists = stat(path, &sb) == 0;
 	int rc;
@@ -323,10 +319,9 @@ static int kvl_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
 	int rc = mdb_put(kv->wtxn, kv->dbi, &k, &v, 0);
 	kv->unflushed += len;
-	/* the test hook of a writer killed in the middle of a set
-	 * (tests/hostile_test.py): SIGKILL after that many puts */
-	if (!rc && kv->die_after > 0 && ++kv->puts >= kv->die_after)
-		raise(SIGKILL);
+	/* a writer killed in the middle of a set: test binaries only */
+	if (!rc && sr_test_after_put)
+		sr_test_after_put();
 	return rc ? lmdb_fail(kv, rc, key) : 0;
 }
 
