@@ -49,12 +49,76 @@
  *     like any other client (holding it across a recorder call that needs
  *     the other mode waits until the lock's timeout).
  *
+ * Stores (the schemes of a URI)
+ *   - "memory:": in this process only, gone at close.
+ *   - "zarr:PATH": zarr v2 in an LMDB environment (PATH/data.mdb), as
+ *     zarr-python's LMDBStore reads it; the default. One writing process.
+ *   - "zarr+dir:PATH": zarr v2 directory store (a file per chunk).
+ *   - "hdf5:PATH": one HDF5 file, serial or parallel (MPI-IO).
+ *   - "redis://[user[:password]@]HOST[:PORT][/DB]" (or "rediss://"): a
+ *     redis server (docs/redis-format.md).
+ *
+ * URI parameters ("scheme:path?name=value&name=value"; sizes take a
+ * k/M/G/T unit, binary: "4M" is 4 MiB). A store refuses a parameter it does
+ * not accept, and a malformed value, with SIMREC_EURI naming it.
+ *   mode (every store; default: the open's mode): r, w or a: read-only,
+ *       create (replacing a store simrec recognises), append; a read-only
+ *       open stays read-only.
+ *   codec (every store; default: lz4 for zarr and zarr+dir, none
+ *       otherwise): blosclz, lz4, lz4hc, zstd, zlib (blosc) or none; hdf5
+ *       also deflate and lzf.
+ *   level (every store; default: 5): compression level 0-9.
+ *   shuffle (every store; default: byte): none, byte or bit.
+ *   threads (every store; default: 2): blosc threads, 1-256.
+ *   chunk_bytes (every store; default: 1M, 8M for zarr+dir): target chunk
+ *       size, 1 B to 1 GiB.
+ *   lock (every store; default: none): redis://HOST:PORT of a
+ *       readers-writer lock: every call runs in a read or write section
+ *       (see Nesting, docs/lock.md).
+ *   lease (every store; default: 5): the lock's lease in seconds.
+ *   map_size (zarr; default: 1T): LMDB's map (sparse; the store cannot grow
+ *       past it).
+ *   sync (zarr, zarr+dir; default: 1): 0: commits survive a crashed process
+ *       but are not forced to disk.
+ *   prefix (redis; default: simrec): the keys' prefix on the server (part
+ *       of the lock name).
+ *   password (redis; default: none): the server's password, %XX-escaped (or
+ *       SIMREC_REDIS_PASSWORD).
+ *   user (redis; default: none): the ACL user.
+ *   timeout (redis; default: 10): seconds a reply may take before
+ *       SIMREC_ETIMEDOUT.
+ *   reconnect (redis; default: 0): tries to reconnect after a lost server.
+ *
  * Environment
- *   - SIMREC_STORE replaces the URI list of a writer (any mode but
+ *   - SIMREC_STORE: replaces the URI list of a writer (any mode but
  *     SIMREC_MODE_READONLY); it never applies to a read-only open.
- *   - SIMREC_TRACE=1 prints, on stderr, the source file and line of every
+ *   - SIMREC_TRACE: 1 prints, on stderr, the source file and line of every
  *     failure as it is reported; the first line printed is the origin.
- *   - SIMREC_IO_SUMMARY=1: an I/O summary at close (writers only).
+ *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only), as
+ *     opts->io_summary.
+ *   - SIMREC_WRITERS: record_all: the number of writers, when the options
+ *     give neither writers nor ranks_per_writer.
+ *   - SIMREC_RANKS_PER_WRITER: record_all: ranks per writer, when the
+ *     options give neither.
+ *   - SIMREC_SHM: 0: record_all never uses node-local shared memory.
+ *   - SIMREC_REDIS_HOST: HOST[:PORT] of a redis:// URI that names no host.
+ *   - SIMREC_REDIS_PASSWORD: the password of a redis:// URI that gives
+ *     none.
+ *   - SIMREC_REDIS_MAX_REPLY: the largest reply accepted, in bytes (only
+ *     lower than the default: small-memory readers).
+ *
+ * Precedence (a setting made in several places)
+ *   - A URI parameter wins over the options (simrec_options_t), the options
+ *     over the environment, the environment over the store's default:
+ *     chunk_bytes, codec, level, shuffle and threads (URI, options, store
+ *     default), mode (URI, options; a read-only open stays read-only),
+ *     writers and ranks_per_writer (options, SIMREC_WRITERS /
+ *     SIMREC_RANKS_PER_WRITER, one writer per node), a redis password (URI,
+ *     SIMREC_REDIS_PASSWORD), the I/O summary (opts->io_summary or
+ *     SIMREC_IO_SUMMARY: either turns it on).
+ *   - One exception: SIMREC_STORE replaces the URI list itself (of a
+ *     writer), so a job script can redirect a simulation's output without
+ *     recompiling; that list's parameters then win as above.
  */
 #ifndef SIMREC_H
 #define SIMREC_H
@@ -202,7 +266,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * Open a recorder on one or more stores. `uris` is a ';'-separated list of
  * store URIs; every record goes to each of them and reads come from the
  * first. Schemes: "memory:", "zarr:PATH" (zarr v2 in LMDB, the default),
- * "zarr+dir:PATH" (zarr v2 directory store), "hdf5:PATH". If the
+ * "zarr+dir:PATH" (zarr v2 directory store), "hdf5:PATH",
+ * "redis://HOST:PORT" (see Stores and URI parameters at the top). If the
  * environment variable SIMREC_STORE is set it replaces `uris` unless
  * opts->mode is SIMREC_MODE_READONLY. opts may be NULL for the defaults.
  * A read-only open stays read-only whatever a URI's "?mode=" says.

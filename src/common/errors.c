@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common.h"
+#include "env.h"
 #include "escape.h"
 
 const char *simrec_strerror(int status)
@@ -39,7 +40,7 @@ const char *simrec_err_name(int status)
 
 static int trace_on(void)
 {
-	const char *v = getenv("SIMREC_TRACE");
+	const char *v = sr_env(SR_ENV_SIMREC_TRACE);
 	return v && *v && strcmp(v, "0");
 }
 

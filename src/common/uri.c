@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "env.h"
 
 static int uri_fail(sr_uri *u, sr_err *e, int status, const char *what,
                     const char *text)
@@ -191,7 +192,7 @@ void sr_uri_list_free(sr_uri_list *l)
 
 const char *sr_uri_choose(const char *given, simrec_mode_t mode)
 {
-	const char *env = getenv("SIMREC_STORE");
+	const char *env = sr_env(SR_ENV_SIMREC_STORE);
 	if (mode != SIMREC_MODE_READONLY && env && *env)
 		return env;
 	return given;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/env.h"
 #include "recorder.h"
 
 double sr_now(void)
@@ -90,7 +91,7 @@ int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
 		snprintf(rec->codec, sizeof rec->codec, "%s", rec->opts.codec);
 		rec->opts.codec = rec->codec;
 	}
-	const char *env = getenv("SIMREC_IO_SUMMARY");
+	const char *env = sr_env(SR_ENV_SIMREC_IO_SUMMARY);
 	if (env && *env && strcmp(env, "0") &&
 	    rec->opts.mode != SIMREC_MODE_READONLY)
 		rec->opts.io_summary = 1;

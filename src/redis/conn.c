@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/env.h"
 #include "conn.h"
 
 static int hexval(char c)
@@ -79,7 +80,7 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	if (s[hl] == '/' && s[hl + 1])
 		r->db = atoi(s + hl + 1);
 	if (!hostport[0]) {
-		const char *env = getenv("SIMREC_REDIS_HOST");
+		const char *env = sr_env(SR_ENV_SIMREC_REDIS_HOST);
 		if (!env || !*env)
 			return sr_fail(
 			        e, SIMREC_EURI,
@@ -101,7 +102,7 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 		               "'%s': bad password= (too long, a bad %%XX "
 		               "escape, or white space)",
 		               u->path);
-	if (!r->password[0] && (v = getenv("SIMREC_REDIS_PASSWORD")) &&
+	if (!r->password[0] && (v = sr_env(SR_ENV_SIMREC_REDIS_PASSWORD)) &&
 	    snprintf(r->password, sizeof r->password, "%s", v) >=
 	            (int)sizeof r->password)
 		return sr_fail(e, SIMREC_EURI,
@@ -115,7 +116,7 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	if ((v = sr_uri_param(u, "reconnect")))
 		r->reconnects = atoi(v);
 	/* a lower bound on replies, for small-memory readers (and tests) */
-	if ((v = getenv("SIMREC_REDIS_MAX_REPLY")) && *v) {
+	if ((v = sr_env(SR_ENV_SIMREC_REDIS_MAX_REPLY)) && *v) {
 		char *end;
 		unsigned long long m = strtoull(v, &end, 10);
 		if (*end || !m || m > r->max_reply)

@@ -40,35 +40,36 @@ enum {
  * them. Order: the generic parameters first (the order of the message
  * naming the known ones), then each store's own.
  */
-#define SR_URI_PARAMS(X)                                                     \
-	X(mode, STRING, ALL, "the open's mode",                              \
-	  "r, w or a: read-only, create (replacing a store simrec "          \
-	  "recognises), append; a read-only open stays read-only")           \
-	X(codec, STRING, ALL, "lz4 (zarr), none (hdf5, memory, redis)",      \
-	  "blosclz, lz4, lz4hc, zstd, zlib (blosc) or none; hdf5 also "      \
-	  "deflate and lzf")                                                 \
-	X(level, COUNT, ALL, "5", "compression level 0-9")                   \
-	X(shuffle, STRING, ALL, "byte", "none, byte or bit")                 \
-	X(threads, COUNT, ALL, "2", "blosc threads, 1-256")                  \
-	X(chunk_bytes, SIZE, ALL, "1M (8M for zarr+dir)",                    \
-	  "target chunk size, 1 B to 1 GiB (4M is 4 MiB)")                   \
-	X(lock, STRING, ALL, "none",                                         \
-	  "redis://HOST:PORT of a readers-writer lock: every operation "     \
-	  "runs in a read or write section (docs/lock.md)")                  \
-	X(lease, SECONDS, ALL, "5", "the lock's lease in seconds")           \
-	X(map_size, SIZE, ZARR_LMDB, "1T",                                   \
-	  "LMDB's map (sparse; the store cannot grow past it)")              \
-	X(sync, BOOL, ZARR, "1",                                             \
-	  "0: commits survive a crashed process but are not forced to disk") \
-	X(prefix, STRING, REDIS, "simrec",                                   \
-	  "the keys' prefix on the server (part of the lock name)")          \
-	X(password, STRING, REDIS, "none",                                   \
-	  "the server's password, %XX-escaped (or SIMREC_REDIS_PASSWORD)")   \
-	X(user, STRING, REDIS, "none", "the ACL user")                       \
-	X(timeout, SECONDS, REDIS, "10",                                     \
-	  "seconds a reply may take before SIMREC_ETIMEDOUT")                \
-	X(reconnect, COUNT, REDIS, "0",                                      \
-	  "tries to reconnect after a lost server")
+#define SR_URI_PARAMS(X)                                                      \
+	X(mode, STRING, ALL, "the open's mode",                               \
+	  "r, w or a: read-only, create (replacing a store simrec "           \
+	  "recognises), append; a read-only open stays read-only.")           \
+	X(codec, STRING, ALL, "lz4 for zarr and zarr+dir, none otherwise",    \
+	  "blosclz, lz4, lz4hc, zstd, zlib (blosc) or none; hdf5 also "       \
+	  "deflate and lzf.")                                                 \
+	X(level, COUNT, ALL, "5", "compression level 0-9.")                   \
+	X(shuffle, STRING, ALL, "byte", "none, byte or bit.")                 \
+	X(threads, COUNT, ALL, "2", "blosc threads, 1-256.")                  \
+	X(chunk_bytes, SIZE, ALL, "1M, 8M for zarr+dir",                      \
+	  "target chunk size, 1 B to 1 GiB.")                                 \
+	X(lock, STRING, ALL, "none",                                          \
+	  "redis://HOST:PORT of a readers-writer lock: every call runs in a " \
+	  "read or write section (see Nesting, docs/lock.md).")               \
+	X(lease, SECONDS, ALL, "5", "the lock's lease in seconds.")           \
+	X(map_size, SIZE, ZARR_LMDB, "1T",                                    \
+	  "LMDB's map (sparse; the store cannot grow past it).")              \
+	X(sync, BOOL, ZARR, "1",                                              \
+	  "0: commits survive a crashed process but are not forced to "       \
+	  "disk.")                                                            \
+	X(prefix, STRING, REDIS, "simrec",                                    \
+	  "the keys' prefix on the server (part of the lock name).")          \
+	X(password, STRING, REDIS, "none",                                    \
+	  "the server's password, %XX-escaped (or SIMREC_REDIS_PASSWORD).")   \
+	X(user, STRING, REDIS, "none", "the ACL user.")                       \
+	X(timeout, SECONDS, REDIS, "10",                                      \
+	  "seconds a reply may take before SIMREC_ETIMEDOUT.")                \
+	X(reconnect, COUNT, REDIS, "0",                                       \
+	  "tries to reconnect after a lost server.")
 
 /* One field per parameter, and has_NAME: 1 if the URI gives it. A string
  * points into the store's own copy of its URI (lives with the store). */
