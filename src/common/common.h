@@ -24,6 +24,14 @@ typedef struct sr_err {
 	sr_fail_at(__FILE__, __LINE__, (e), (status), __VA_ARGS__)
 int sr_fail_at(const char *file, int line, sr_err *e, int status,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Wrap the failure already in e (the target's message, written by a
+ * lower layer) in its context: "CONTEXT: DETAIL", CONTEXT from fmt (DETAIL
+ * is simrec_strerror(status) if the lower layer wrote none). Returns
+ * status. */
+#define sr_wrap(e, status, ...) \
+	sr_wrap_at(__FILE__, __LINE__, (e), (status), __VA_ARGS__)
+int sr_wrap_at(const char *file, int line, sr_err *e, int status,
+               const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A thread whose failures must not touch the sink its callee names (the
  * recorder's I/O thread, while the caller's thread goes on): every
  * sr_fail of this thread writes to `to` instead (NULL: as named). */

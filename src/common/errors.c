@@ -81,3 +81,16 @@ int sr_fail_at(const char *file, int line, sr_err *e, int status,
 	}
 	return status;
 }
+
+int sr_wrap_at(const char *file, int line, sr_err *e, int status,
+               const char *fmt, ...)
+{
+	sr_err *t = sr_err_target(e);
+	char context[SR_ERRLEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(context, sizeof context, fmt, ap);
+	va_end(ap);
+	return sr_fail_at(file, line, e, status, "%s: %s", context,
+	                  t && t->msg[0] ? t->msg : simrec_strerror(status));
+}

@@ -83,12 +83,10 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 		             : st->ops->write(st, d->h[i], &m, start, count,
 		                              data);
 		/* the store's detail: in this thread's sink (the I/O
-		 * thread has its own) */
-		const sr_err *e = sr_err_target(&rec->err);
+		 * thread has its own), which sr_wrap reads */
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
-			        st->uri.name,
-			        e->msg[0] ? e->msg : simrec_strerror(rc));
+			sr_wrap(&rec->err, rc, "key '%s' in '%s'", d->key,
+			        st->uri.name);
 	}
 	return rc;
 }
@@ -250,8 +248,8 @@ static int lookup_existing(simrec_t *rec, sr_dset *d, int *existed)
 			                               : "a value from "
 			                                 "simrec_set");
 		else if (rc)
-			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
-			        st->uri.path, rec->err.msg);
+			sr_wrap(&rec->err, rc, "key '%s' in '%s'", d->key,
+			        st->uri.path);
 		else if (m.ndim < 1)
 			rc = sr_fail(&rec->err, SIMREC_ESHAPE,
 			             "key '%s' in '%s' is a 0-d array; cannot "
@@ -308,15 +306,15 @@ static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
 			sr_meta ignored;
 			rc = st->ops->lookup(st, d->key, &ignored, &d->h[i]);
 			if (rc)
-				sr_fail(&rec->err, rc,
-				        "cannot open '%s' in '%s': %s", d->key,
-				        st->uri.path, rec->err.msg);
+				sr_wrap(&rec->err, rc,
+				        "cannot open '%s' in '%s'", d->key,
+				        st->uri.path);
 			continue;
 		}
 		rc = st->ops->create(st, d->key, &d->m, &d->h[i]);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "cannot create '%s' in '%s': %s",
-			        d->key, st->uri.path, rec->err.msg);
+			sr_wrap(&rec->err, rc, "cannot create '%s' in '%s'",
+			        d->key, st->uri.path);
 	}
 	return rc;
 }

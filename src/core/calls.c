@@ -108,8 +108,8 @@ static int set_local(simrec_t *rec, const sr_call *c)
 		if (h)
 			st->ops->release(st, h);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "cannot set '%s' in '%s': %s",
-			        c->key, st->uri.path, rec->err.msg);
+			sr_wrap(&rec->err, rc, "cannot set '%s' in '%s'",
+			        c->key, st->uri.path);
 	}
 	if (!rc)
 		rec->bytes_in += sr_meta_elems(&m) * isz;
@@ -123,10 +123,8 @@ static int attr_local(simrec_t *rec, const sr_call *c)
 		sr_store *st = rec->st[i];
 		rc = st->ops->attr_set(st, c->key, c->name, &c->attr);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc,
-			        "attribute '%s' of '%s' in '%s': %s", c->name,
-			        *c->key ? c->key : "/", st->uri.path,
-			        rec->err.msg);
+			sr_wrap(&rec->err, rc, "attribute '%s' of '%s' in '%s'",
+			        c->name, *c->key ? c->key : "/", st->uri.path);
 	}
 	return rc;
 }

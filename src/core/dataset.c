@@ -157,8 +157,8 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		return 0;
 	int rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
 	if (rc && rc != SIMREC_ENOMEM)
-		sr_fail(e, rc, "reading '%s' from '%s': %s", ds->key,
-		        ds->st->uri.path, e->msg);
+		sr_wrap(e, rc, "reading '%s' from '%s'", ds->key,
+		        ds->st->uri.path);
 	return rc;
 }
 

@@ -88,11 +88,9 @@ int sr_dset_append_encoded(simrec_t *rec, sr_dset *d,
 	m.shape[0] = st->hold_extent ? d->mark : d->m.shape[0] + 1;
 	if (!rc) {
 		rc = st->ops->write_encoded(st, d->h[0], &m, n, idx, fr, lens);
-		const sr_err *e = sr_err_target(&rec->err);
 		if (rc && rc != SIMREC_ENOMEM)
-			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", d->key,
-			        st->uri.name,
-			        e->msg[0] ? e->msg : simrec_strerror(rc));
+			sr_wrap(&rec->err, rc, "key '%s' in '%s'", d->key,
+			        st->uri.name);
 	}
 	if (!rc)
 		d->m.shape[0]++;

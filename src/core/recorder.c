@@ -148,8 +148,8 @@ int sr_flush_local(simrec_t *rec)
 	for (int i = 0; i < rec->nst; i++) {
 		int r = rec->st[i]->ops->commit(rec->st[i]);
 		if (r && !rc)
-			rc = sr_fail(&rec->err, r, "commit of '%s' failed: %s",
-			             rec->st[i]->uri.path, rec->err.msg);
+			rc = sr_wrap(&rec->err, r, "commit of '%s' failed",
+			             rec->st[i]->uri.path);
 	}
 	return rc;
 }

@@ -266,11 +266,11 @@ static int rs_commit(sr_store *st)
 		             "redis %s:%d: connection lost", s->r.host,
 		             s->r.port);
 	if (rc && s->unacked)
-		sr_fail(st->err, rc,
-		        "%s; writes since the last flush%s%s%s are not "
+		sr_wrap(st->err, rc,
+		        "writes since the last flush%s%s%s are not "
 		        "acknowledged",
-		        st->err->msg, s->last_key[0] ? " (key '" : "",
-		        s->last_key, s->last_key[0] ? "')" : "");
+		        s->last_key[0] ? " (key '" : "", s->last_key,
+		        s->last_key[0] ? "')" : "");
 	if (!rc) {
 		s->last_key[0] = 0;
 		s->unacked = 0;
@@ -488,9 +488,8 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)) ||
 	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
 		return rc == SIMREC_ESERVER
-		               ? sr_fail(st->err, rc,
-		                         "%s (reading the metadata of '%s')",
-		                         st->err->msg, key)
+		               ? sr_wrap(st->err, rc,
+		                         "reading the metadata of '%s'", key)
 		               : rc;
 	memset(m, 0, sizeof *m);
 	meta_scan sc = {0, -1, -1, -1, (size_t)-1};
@@ -782,8 +781,8 @@ static int cut_rows(sr_store *st, rds *d, const sr_meta *m, size_t rows)
 	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 	d->nlists = 0; /* element counts: asked again (LLEN) */
 	rc = sr_redis_drain(&s->r);
-	return rc ? sr_fail(st->err, rc, "%s (cutting key '%s' to %zu rows)",
-	                    st->err->msg, d->key, rows)
+	return rc ? sr_wrap(st->err, rc, "cutting key '%s' to %zu rows", d->key,
+	                    rows)
 	          : 0;
 }
 
@@ -821,8 +820,7 @@ static int rs_write(sr_store *st, void *ds, const sr_meta *m,
 	size_t rows = m->is_value || !m->ndim ? 1 : start[0] + count[0];
 	rc = put_element(st, ds, col0, k, rows, cols, hdr, hlen, payload, plen);
 	if (rc && rc != SIMREC_ENOMEM)
-		sr_fail(st->err, rc, "%s (writing key '%s')", st->err->msg,
-		        ((rds *)ds)->key);
+		sr_wrap(st->err, rc, "writing key '%s'", ((rds *)ds)->key);
 	return rc;
 }
 
@@ -928,9 +926,9 @@ static int decode(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 		rc = sr_codec_decode(p->compressed, src, len, s->tmp,
 		                     p->raw_bytes, st->codec.nthreads, st->err);
 	if (rc && rc != SIMREC_ENOMEM)
-		rc = sr_fail(st->err, SIMREC_EFORMAT,
-		             "redis %s:%d: element %zu of '%s' is corrupt: %s",
-		             s->r.host, s->r.port, k, d->key, st->err->msg);
+		rc = sr_wrap(st->err, SIMREC_EFORMAT,
+		             "redis %s:%d: element %zu of '%s' is corrupt",
+		             s->r.host, s->r.port, k, d->key);
 	free(joined);
 	*out = s->tmp;
 	return rc;
@@ -947,10 +945,10 @@ static int fetch(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 	int rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
 	                       (unsigned long long)k);
 	if (rc)
-		return rc == SIMREC_ENOMEM ? rc
-		                           : sr_fail(st->err, rc,
-		                                     "%s (element %zu of '%s')",
-		                                     st->err->msg, k, d->key);
+		return rc == SIMREC_ENOMEM
+		               ? rc
+		               : sr_wrap(st->err, rc, "element %zu of '%s'", k,
+		                         d->key);
 	rc = decode(st, d, m, col0, k, x, p, out);
 	freeReplyObject(x);
 	return rc;
@@ -1179,8 +1177,8 @@ static int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	}
 	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 	rc = sr_redis_drain(&s->r);
-	return rc ? sr_fail(st->err, rc, "%s (attribute '%s' of '%s')",
-	                    st->err->msg, nm, *key ? key : "/")
+	return rc ? sr_wrap(st->err, rc, "attribute '%s' of '%s'", nm,
+	                    *key ? key : "/")
 	          : 0;
 }
 

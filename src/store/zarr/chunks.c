@@ -387,8 +387,8 @@ static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
 	rc = sr_codec_decode(d->compressed, v, len, z->chunk, cbytes,
 	                     st->codec.nthreads, st->err);
 	if (rc)
-		sr_fail(st->err, rc, "chunk '%s' of '%s' is corrupt: %s", ck,
-		        st->uri.path, st->err->msg);
+		sr_wrap(st->err, rc, "chunk '%s' of '%s' is corrupt", ck,
+		        st->uri.path);
 	return rc;
 }
 
@@ -430,8 +430,8 @@ static int read_run(sr_store *st, const sr_meta *m, const char *ck,
 		*rc = sr_codec_decode_items(v, len, off, run, isz, celems * isz,
 		                            z->chunk, st->err);
 	if (*rc)
-		sr_fail(st->err, *rc, "chunk '%s' of '%s' is corrupt: %s", ck,
-		        st->uri.path, st->err->msg);
+		sr_wrap(st->err, *rc, "chunk '%s' of '%s' is corrupt", ck,
+		        st->uri.path);
 	if (!*rc) {
 		size_t zero[SIMREC_MAX_NDIM] = {0};
 		sr_copy_region(nd, isz, z->chunk, n, zero, buf, count, sst, n);
