@@ -39,16 +39,32 @@ void sr_err_redirect(sr_err *to);
 /* The sink sr_fail writes to in this thread when e is named. */
 sr_err *sr_err_target(sr_err *e);
 
+/* What a stored dataset is to simrec. */
+typedef enum sr_kind {
+	SR_RECORDS = 0,     /* simrec's records: they append along dim 0, and
+	                       simrec_get() reads the last one */
+	SR_VALUE = 1,       /* a value from simrec_set(): read whole */
+	SR_FIXED_ARRAY = 2, /* another program's array of fixed size (not
+	                       extendible, no record marker): read whole */
+	SR_CONTIGUOUS_ARRAY = 3, /* another program's contiguous array (not
+	                            chunked, so no appends): read whole */
+	SR_GROWABLE_ARRAY = 4,   /* another program's growable array: read
+	                            whole; records append along dim 0 */
+} sr_kind;
+
+/* Records may be appended to a dataset of kind k (and cut back). */
+static inline int sr_kind_appends(sr_kind k)
+{
+	return k == SR_RECORDS || k == SR_GROWABLE_ARRAY;
+}
+
 /* Metadata of one dataset as the stores keep it. */
 typedef struct sr_meta {
 	simrec_dtype_t dtype;
 	int ndim; /* dataset rank, record dimension included (if any) */
 	size_t shape[SIMREC_MAX_NDIM];
 	size_t chunks[SIMREC_MAX_NDIM];
-	int is_value; /* read whole by simrec_get(): 1 from simrec_set();
-	                 another program's array: 2 fixed-size, 3 contiguous
-	                 (no appends), 4 growable (records append along its
-	                 first dimension) */
+	sr_kind kind;
 } sr_meta;
 
 /* A byte string (vlen element). */

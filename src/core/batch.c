@@ -232,21 +232,22 @@ static int lookup_existing(simrec_t *rec, sr_dset *d, int *existed)
 			rc = 0;
 			continue;
 		}
-		if (rc == SIMREC_EKIND ||
-		    (!rc && m.is_value && m.is_value != 4))
+		if (rc == SIMREC_EKIND || (!rc && !sr_kind_appends(m.kind)))
 			rc = sr_fail(&rec->err, SIMREC_EKIND,
 			             "key '%s' in '%s' is %s, not a recorded "
 			             "dataset",
 			             d->key, st->uri.path,
-			             rc                ? "a group"
-			             : m.is_value == 3 ? "a contiguous array "
-			                                 "(not chunked, not "
-			                                 "extendible)"
-			             : m.is_value == 2 ? "a fixed-size array "
-			                                 "(not extendible, no "
-			                                 "simrec record marker)"
-			                               : "a value from "
-			                                 "simrec_set");
+			             rc ? "a group"
+			             : m.kind == SR_CONTIGUOUS_ARRAY
+			                     ? "a contiguous array "
+			                       "(not chunked, not "
+			                       "extendible)"
+			             : m.kind == SR_FIXED_ARRAY
+			                     ? "a fixed-size array "
+			                       "(not extendible, no "
+			                       "simrec record marker)"
+			                     : "a value from "
+			                       "simrec_set");
 		else if (rc)
 			sr_wrap(&rec->err, rc, "key '%s' in '%s'", d->key,
 			        st->uri.path);

@@ -87,7 +87,7 @@ static int bytes_local(simrec_t *rec, const sr_call *c)
 static int set_local(simrec_t *rec, const sr_call *c)
 {
 	sr_dset_remove(rec, c->key); /* a recorded dataset is replaced whole */
-	sr_meta m = {.dtype = c->dtype, .ndim = c->ndim, .is_value = 1};
+	sr_meta m = {.dtype = c->dtype, .ndim = c->ndim, .kind = SR_VALUE};
 	if (c->ndim)
 		memcpy(m.shape, c->shape, (size_t)c->ndim * sizeof *c->shape);
 	size_t isz = simrec_dtype_size(c->dtype);

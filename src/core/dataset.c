@@ -50,7 +50,7 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 		sr_fail(&rec->err, rc,
 		        "key '%s' in '%s' is a group, not a dataset", key,
 		        ds->st->uri.path);
-	else if (!rc && last && !ds->m.is_value) {
+	else if (!rc && last && ds->m.kind == SR_RECORDS) {
 		if (ds->m.ndim == 0 || ds->m.shape[0] == 0)
 			rc = sr_fail(&rec->err, SIMREC_ERANGE,
 			             "key '%s' has no records yet", key);
@@ -307,7 +307,7 @@ int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
 		return sr_fail(&ds->rec->err, SIMREC_EINVAL,
 		               "key '%s': simrec_dataset_verify needs whole",
 		               ds->key);
-	*whole = ds->m.ndim && !ds->m.is_value ? ds->m.shape[0] : 1;
+	*whole = ds->m.ndim && ds->m.kind == SR_RECORDS ? ds->m.shape[0] : 1;
 	if (!ds->st->ops->check)
 		return sr_fail(&ds->rec->err, SIMREC_ENOTSUP,
 		               "'%s': the %s store cannot verify '%s'",
@@ -321,7 +321,7 @@ static int truncate_check(simrec_t *rec, sr_store *st, const char *key,
                           size_t rows, const sr_meta *m)
 {
 	/* another program's growable array (4) is cut along dim 0 too */
-	if ((m->is_value && m->is_value != 4) || !m->ndim)
+	if (!sr_kind_appends(m->kind) || !m->ndim)
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' is a value, not records: "
 		               "nothing to cut",

@@ -95,8 +95,7 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		st->ops->release(st, h);
 	if (rc == SIMREC_ENOKEY)
 		return 0;
-	if (rc == SIMREC_EKIND ||
-	    (!rc && tmp.m.is_value && tmp.m.is_value != 4))
+	if (rc == SIMREC_EKIND || (!rc && !sr_kind_appends(tmp.m.kind)))
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' is not a recorded dataset",
 		               key, st->uri.path);

@@ -73,7 +73,8 @@ int sr_payload_check(const sr_payload *p, const sr_meta *m)
 		return SIMREC_EFORMAT;
 	size_t shape[SIMREC_MAX_NDIM], bytes;
 	for (int i = 0; i < p->ndim; i++) {
-		if (p->shape[i] > (m->is_value ? m->shape[i] : m->chunks[i]) &&
+		if (p->shape[i] > (m->kind != SR_RECORDS ? m->shape[i]
+		                                         : m->chunks[i]) &&
 		    p->shape[i] > m->shape[i])
 			return SIMREC_EFORMAT;
 		shape[i] = (size_t)p->shape[i];

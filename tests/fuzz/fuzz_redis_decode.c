@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		m.ndim = 1;
 		break;
 	default:
-		m.is_value = 1;
+		m.kind = SR_VALUE;
 		m.dtype = SIMREC_UINT8;
 	}
 	memcpy(m.shape, shape, sizeof shape);

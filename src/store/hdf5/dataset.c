@@ -117,11 +117,12 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		}
 		/* recorded datasets grow: an unlimited first dimension;
 		 * anything else is a value (2: fixed size, 3: contiguous) */
-		m->is_value = nd == 0                    ? 1
-		              : !chunked                 ? 3
-		              : maxd[0] != H5S_UNLIMITED ? 2
-		                                         : 0;
-		if (sr_dtype_is_vlen(m->dtype) && nd != 1 && !m->is_value)
+		m->kind = nd == 0                    ? SR_VALUE
+		          : !chunked                 ? SR_CONTIGUOUS_ARRAY
+		          : maxd[0] != H5S_UNLIMITED ? SR_FIXED_ARRAY
+		                                     : SR_RECORDS;
+		if (sr_dtype_is_vlen(m->dtype) && nd != 1 &&
+		    m->kind == SR_RECORDS)
 			rc = sr_fail(st->err, SIMREC_ENOTSUP,
 			             "'%s': only 1-d string datasets", key);
 	}
@@ -278,7 +279,7 @@ static int make_dset(sr_store *st, const char *key, const sr_meta *m)
 	if (m->ndim == 0) {
 		sp = H5Screate(H5S_SCALAR);
 	} else {
-		if (!m->is_value)
+		if (m->kind == SR_RECORDS)
 			maxd[0] = H5S_UNLIMITED;
 		sp = H5Screate_simple(m->ndim, dims, maxd);
 		H5Pset_chunk(dcpl, m->ndim, ch);
@@ -322,20 +323,21 @@ int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 {
 	int rc = h5_sticky(st); /* a broken store makes nothing new */
 	if (!rc)
-		rc = h5_replaceable(st, key, m->is_value);
+		rc = h5_replaceable(st, key, m->kind != SR_RECORDS);
 	if (rc)
 		return rc;
 	char tmp[4000], p[4096];
 	new_key(key, tmp, sizeof tmp);
 	hid_t file = ((h5_store *)st->impl)->file;
-	if (m->is_value && h5_exists(file, tmp)) /* left by a failed set */
+	if (m->kind != SR_RECORDS &&
+	    h5_exists(file, tmp)) /* left by a failed set */
 		H5Ldelete(file, h5_path_of(tmp, p, sizeof p), H5P_DEFAULT);
-	rc = make_dset(st, m->is_value ? tmp : key, m);
+	rc = make_dset(st, m->kind != SR_RECORDS ? tmp : key, m);
 	if (rc)
 		return rc;
 	sr_meta ignored;
-	rc = lookup(st, m->is_value ? tmp : key, &ignored, ds);
-	if (!rc && m->is_value) {
+	rc = lookup(st, m->kind != SR_RECORDS ? tmp : key, &ignored, ds);
+	if (!rc && m->kind != SR_RECORDS) {
 		h5_ds *d = *ds;
 		d->final = strdup(key);
 		if (!d->final) {

@@ -417,7 +417,7 @@ static int meta_field(const char *f, const char *v, sr_meta *m, meta_scan *sc)
 		      0;
 	} else if (!strcmp(f, "value")) {
 		bad = parse_num(v, 0, 1, &num);
-		m->is_value = !bad && num;
+		m->kind = !bad && num ? SR_VALUE : SR_RECORDS;
 	} else if (!strncmp(f, "rows:", 5)) {
 		bad = parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1), &num);
 		if (!bad && (size_t)num < sc->rows)
@@ -449,7 +449,7 @@ static int meta_agrees(sr_meta *m, const meta_scan *sc)
 	for (int i = 0; !bad && i < m->ndim; i++)
 		bad = m->chunks[i] == 0;
 	size_t tot;
-	if (!bad && !m->is_value && m->ndim && sc->rows != (size_t)-1)
+	if (!bad && m->kind == SR_RECORDS && m->ndim && sc->rows != (size_t)-1)
 		m->shape[0] = sc->rows;
 	return bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
 	       sr_size_prod(m->ndim, m->chunks, 8, &tot);
@@ -507,7 +507,7 @@ static int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		return group_or_missing(st, key);
 	/* the extent: complete rows of every column list (a record_all step
 	 * counts once all ranks pushed it) */
-	if (!m->is_value && m->ndim && sc.rows == (size_t)-1)
+	if (m->kind == SR_RECORDS && m->ndim && sc.rows == (size_t)-1)
 		m->shape[0] = 0;
 	rds *d = rds_new(key);
 	if (!d)
@@ -557,9 +557,10 @@ static void queue_meta(sr_store *st, const char *key, const sr_meta *m,
 		        &s->r, 4, u,
 		        (size_t[]){6, strlen(mk), strlen(dk), strlen(pk)});
 	const char *dt = simrec_dtype_name(m->dtype);
-	const char *a[12] = {"HSET",   mk, "dtype", dt,
-	                     "shape",  sh, "ndim",  nd,
-	                     "chunks", ch, "value", m->is_value ? "1" : "0"};
+	const char *a[12] = {
+	        "HSET",   mk, "dtype", dt,
+	        "shape",  sh, "ndim",  nd,
+	        "chunks", ch, "value", m->kind != SR_RECORDS ? "1" : "0"};
 	size_t l[12];
 	for (int i = 0; i < 12; i++)
 		l[i] = strlen(a[i]);
@@ -610,7 +611,7 @@ static int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		return SIMREC_ENOMEM;
 	*ds = d;
 	rc = 0;
-	if (st->meta_writer && m->is_value) {
+	if (st->meta_writer && m->kind != SR_RECORDS) {
 		/* written with its element (put_element): the old value
 		 * stays whole until the new one replaces it at once */
 		d->meta_pending = 1;
@@ -799,7 +800,7 @@ static int rs_write(sr_store *st, void *ds, const sr_meta *m,
 		p.shape[i] = count[i];
 		n *= count[i];
 	}
-	if (!n && !m->is_value) /* only the extent: a truncate */
+	if (!n && m->kind == SR_RECORDS) /* only the extent: a truncate */
 		return cut_rows(st, ds, m, m->shape[0]);
 	p.raw_bytes = n * isz;
 	const void *payload = data;
@@ -814,10 +815,12 @@ static int rs_write(sr_store *st, void *ds, const sr_meta *m,
 	unsigned char hdr[SIMREC_MAX_NDIM * 8 + 32];
 	size_t hlen = sr_payload_header_size(p.ndim);
 	sr_payload_header(&p, hdr);
-	size_t col0 = m->ndim >= 2 && !m->is_value ? start[1] : 0;
+	size_t col0 = m->ndim >= 2 && m->kind == SR_RECORDS ? start[1] : 0;
 	size_t cols = m->ndim >= 2 ? count[1] : 1;
-	size_t k = m->is_value || !m->ndim ? 0 : start[0] / m->chunks[0];
-	size_t rows = m->is_value || !m->ndim ? 1 : start[0] + count[0];
+	size_t k =
+	        m->kind != SR_RECORDS || !m->ndim ? 0 : start[0] / m->chunks[0];
+	size_t rows =
+	        m->kind != SR_RECORDS || !m->ndim ? 1 : start[0] + count[0];
 	rc = put_element(st, ds, col0, k, rows, cols, hdr, hlen, payload, plen);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_wrap(st->err, rc, "writing key '%s'", ((rds *)ds)->key);
@@ -1006,13 +1009,13 @@ static int element_box(sr_store *st, rds *d, const sr_meta *m, const tiling *t,
 		ebase[i] = 0;
 	}
 	/* rows from k*c0, columns from col0 */
-	if (nd && !m->is_value)
+	if (nd && m->kind == SR_RECORDS)
 		ebase[0] = k * t->c0;
 	if (t->split)
 		ebase[1] = col0;
 	for (int i = 0; i < nd; i++) {
 		size_t lim = m->shape[i] - ebase[i], want = lim;
-		if (i == 0 && !m->is_value)
+		if (i == 0 && m->kind == SR_RECORDS)
 			want = t->c0 < lim ? t->c0 : lim;
 		else if (i == 1 && t->split)
 			want = t->cols < lim ? t->cols : lim;
@@ -1061,14 +1064,16 @@ static int rs_read(sr_store *st, void *ds, const sr_meta *m,
 	if ((rc = read_cols(st, d, &t.cols)))
 		return rc;
 	int nd = m->ndim;
-	t.split = nd >= 2 && !m->is_value;
+	t.split = nd >= 2 && m->kind == SR_RECORDS;
 	if (!t.split)
 		t.cols = nd >= 2 ? m->shape[1] : 1;
 	if (!t.cols)
 		t.cols = 1;
-	t.c0 = m->is_value || !nd ? 1 : m->chunks[0];
-	size_t klo = nd && !m->is_value ? start[0] / t.c0 : 0,
-	       khi = nd && !m->is_value ? (start[0] + count[0] - 1) / t.c0 : 0;
+	t.c0 = m->kind != SR_RECORDS || !nd ? 1 : m->chunks[0];
+	size_t klo = nd && m->kind == SR_RECORDS ? start[0] / t.c0 : 0,
+	       khi = nd && m->kind == SR_RECORDS
+	                     ? (start[0] + count[0] - 1) / t.c0
+	                     : 0;
 	size_t glo = t.split ? start[1] / t.cols : 0,
 	       ghi = t.split ? (start[1] + count[1] - 1) / t.cols : 0;
 	size_t isz = simrec_dtype_size(m->dtype);

@@ -407,13 +407,13 @@ int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		if (ra && ra != SIMREC_ENOKEY)
 			rc = ra;
 		int got = ra == 0;
-		m->is_value =
+		m->kind =
 		        got && json_is_true(json_object_get(attrs, VALUE_ATTR))
-		                ? 1
+		                ? SR_VALUE
 		        : got && json_is_true(
 		                         json_object_get(attrs, RECORD_ATTR))
-		                ? 0
-		                : 4;
+		                ? SR_RECORDS
+		                : SR_GROWABLE_ARRAY;
 	}
 	z->kvo->read_end(z->kv);
 	json_decref(j);
@@ -456,10 +456,11 @@ static json_t *kept_attrs(sr_store *st, const char *key, const sr_meta *m)
 		json_decref(a);
 		a = json_object();
 	}
-	json_object_del(a, m->is_value ? RECORD_ATTR : VALUE_ATTR);
+	json_object_del(a, m->kind != SR_RECORDS ? RECORD_ATTR : VALUE_ATTR);
 	if (a)
-		json_object_set_new(a, m->is_value ? VALUE_ATTR : RECORD_ATTR,
-		                    json_true());
+		json_object_set_new(
+		        a, m->kind != SR_RECORDS ? VALUE_ATTR : RECORD_ATTR,
+		        json_true());
 	return a;
 }
 
@@ -483,7 +484,7 @@ static int create_meta(sr_store *st, const char *key, const sr_meta *m,
 	if (!rc && (!j || !a))
 		rc = SIMREC_ENOMEM;
 	/* staged: simrec_set's value only (one create, one write) */
-	if (!rc && m->is_value == 1 && z->kvo->stage) {
+	if (!rc && m->kind == SR_VALUE && z->kvo->stage) {
 		rc = z->kvo->stage(z->kv, key);
 		*staged = !rc;
 	}
@@ -509,7 +510,7 @@ int zarr_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	/* a value (simrec_set) on a layer that does not stage: the write
 	 * commits metadata and chunks in one transaction, so a crash leaves
 	 * the old value or the new one, whole */
-	hold = !rc && m->is_value == 1 && !z->kvo->stage;
+	hold = !rc && m->kind == SR_VALUE && !z->kvo->stage;
 	if (!hold)
 		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 	if (rc && staged)
