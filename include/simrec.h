@@ -346,7 +346,13 @@ SIMREC_API int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt,
                              int ndim, const size_t *shape, const void *data);
 
 /* Append one byte string (SIMREC_BYTES) or UTF-8 text (SIMREC_STRING) of
- * len bytes under key. Independent. */
+ * len bytes under key (copied before return). Independent.
+ * Returns SIMREC_EINVAL (key, dtype not BYTES/STRING, NULL data with a
+ * length, an item over 2 GiB, a STRING that is not valid UTF-8),
+ * SIMREC_EREADONLY, SIMREC_EDTYPE (the key holds another dtype),
+ * SIMREC_EKIND, SIMREC_ENOTSUP (a store that cannot keep this item, e.g.
+ * parallel HDF5), SIMREC_EIO, SIMREC_ECODEC, SIMREC_ELOCK, SIMREC_ECONN /
+ * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. */
 SIMREC_API int simrec_record_bytes(simrec_t *rec, const char *key,
                                    simrec_dtype_t dt, const void *data,
                                    size_t len);
@@ -389,7 +395,12 @@ SIMREC_API int simrec_define(simrec_t *rec, const char *key, simrec_dtype_t dt,
 
 /*
  * Store one value under key, replacing what was there (its dtype and shape
- * may change). Independent.
+ * may change). data holds prod(shape) elements in C order. Independent.
+ * A failed set leaves the old value whole (docs/safety.md).
+ * Returns SIMREC_EINVAL (key, dtype, ndim 0..15, shape, NULL data, size
+ * overflow), SIMREC_EREADONLY, SIMREC_EKIND (the key is a group),
+ * SIMREC_EIO (with the cause), SIMREC_ECODEC, SIMREC_ELOCK, SIMREC_ECONN /
+ * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
                           int ndim, const size_t *shape, const void *data);
@@ -397,7 +408,13 @@ SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
 /* Attributes on any key (a group or a dataset; "" or "/" is the root).
  * Independent. The group is created if the key does not exist yet.
  * Doubles may be NaN or +-Inf (zarr writes them as zarr-python does:
- * NaN, Infinity, -Infinity). */
+ * NaN, Infinity, -Infinity). Every attr_set function returns
+ * SIMREC_EINVAL (rec, key, a name that is empty or starts with "_simrec",
+ * a NULL string, an array that is not of numbers or bools or has NULL
+ * data),
+ * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep),
+ * SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. */
 SIMREC_API int simrec_attr_set_double(simrec_t *rec, const char *key,
                                       const char *name, double value);
 SIMREC_API int simrec_attr_set_int(simrec_t *rec, const char *key,
@@ -449,14 +466,22 @@ typedef struct simrec_attr {
 SIMREC_API int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
                                const simrec_attr_t *a);
 
-/* Read attribute name of key into *out (SIMREC_ENOKEY if absent;
- * SIMREC_ENOTSUP naming the attribute for a type simrec does not map, e.g.
- * an HDF5 compound or a 2-d array); free it with simrec_attr_clear(). */
+/* Read attribute name of key into *out; free it with simrec_attr_clear().
+ * Independent. Returns SIMREC_EINVAL (rec, name or out NULL), SIMREC_ENOKEY
+ * (no such key or attribute), SIMREC_ENOTSUP naming the attribute for a
+ * type simrec does not map (e.g. an HDF5 compound or a 2-d array), or on a
+ * rank of simrec_open_comm() that opened no store, SIMREC_EFORMAT (a
+ * .zattrs that is not a JSON object), SIMREC_EIO, SIMREC_ELOCK,
+ * SIMREC_ECONN / SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis),
+ * SIMREC_ENOMEM. */
 SIMREC_API int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
                                simrec_attr_t *out);
 SIMREC_API void simrec_attr_clear(simrec_attr_t *a);
 
-/* Call fn for every attribute name of key, in sorted order. */
+/* Call fn for every attribute name of key, in sorted order; a nonzero
+ * return from fn stops the walk and is returned. Independent. Returns
+ * SIMREC_EINVAL (rec or fn NULL), SIMREC_ENOKEY (no such key), and the
+ * read failures of simrec_attr_get(). */
 SIMREC_API int simrec_attr_list(simrec_t *rec, const char *key,
                                 int (*fn)(const char *name, void *arg),
                                 void *arg);
@@ -464,7 +489,11 @@ SIMREC_API int simrec_attr_list(simrec_t *rec, const char *key,
 /*
  * Call fn(key, is_dataset, arg) for every group and dataset below prefix
  * ("" for all), in sorted order. A nonzero return from fn stops the walk
- * and is returned.
+ * and is returned. Independent. Returns SIMREC_EINVAL (rec or fn NULL),
+ * SIMREC_ENOTSUP (a rank of simrec_open_comm() that opened no store),
+ * SIMREC_EIO, SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM; a prefix that names nothing is
+ * an empty walk (0).
  */
 SIMREC_API int
 simrec_list(simrec_t *rec, const char *prefix,
@@ -477,12 +506,22 @@ simrec_list(simrec_t *rec, const char *prefix,
  * for recorded keys, the value's own shape for set keys. Buffered records of
  * this recorder are flushed first. The handle lives until
  * simrec_dataset_close() and must be closed before its recorder.
+ * Independent (on a writer rank of simrec_open_comm()). Returns
+ * SIMREC_EINVAL (rec, key or out NULL, an invalid key), SIMREC_ENOKEY,
+ * SIMREC_EKIND (a group), SIMREC_ENOTSUP (a rank that opened no store, a
+ * dataset simrec cannot read, e.g. an HDF5 string dataset of 2 or more
+ * dimensions), SIMREC_EFORMAT (metadata simrec refuses: it names the
+ * field), the failures of simrec_flush() for the buffered records,
+ * SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_get_all(simrec_t *rec, const char *key,
                               simrec_dataset_t **out);
 
 /* Like simrec_get_all(), but for a recorded key the handle shows only the
- * last record (shape = the record's shape); for a set key, its value. */
+ * last record (shape = the record's shape); for a set key, its value.
+ * Returns the codes of simrec_get_all(), and SIMREC_ERANGE for a recorded
+ * key that has no records yet. */
 SIMREC_API int simrec_get(simrec_t *rec, const char *key,
                           simrec_dataset_t **out);
 
@@ -492,8 +531,8 @@ SIMREC_API int simrec_dataset_ndim(const simrec_dataset_t *ds);
 SIMREC_API void simrec_dataset_shape(const simrec_dataset_t *ds, size_t *shape);
 /* Number of elements (product of the shape). */
 SIMREC_API size_t simrec_dataset_size(const simrec_dataset_t *ds);
-/* Chunk shape as stored (ndim extents of the underlying dataset); 0 if the
- * store has no chunks. */
+/* Chunk shape as stored (ndim extents of the underlying dataset) into
+ * chunks; returns 0. */
 SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
                                      size_t *chunks);
 
@@ -501,6 +540,11 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * Read the hyperslab start[i] .. start[i]+count[i] (ndim entries each) into
  * buf (C order, bufsize >= prod(count) * dtype size). Only the chunks that
  * intersect the selection are read. start/count NULL mean everything.
+ * Independent. Returns SIMREC_EINVAL (ds or buf NULL, a bytes/strings
+ * dataset), SIMREC_ERANGE (a selection past the extent), SIMREC_ETRUNC
+ * (bufsize too small), SIMREC_EFORMAT (a chunk short or corrupt, naming
+ * it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
+ * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
                                    const size_t *count, void *buf,
@@ -511,7 +555,11 @@ SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
  * number, or 0 for a handle from simrec_get()) into buf (at most cap bytes)
  * and set *len to its full length. Returns SIMREC_ETRUNC if cap < *len.
  * Strings are not NUL-terminated unless cap > *len, in which case a NUL
- * follows.
+ * follows. Independent. Also returns SIMREC_EINVAL (ds or len NULL, NULL
+ * buf with a capacity, a numeric dataset), SIMREC_ERANGE (index past the
+ * records), SIMREC_EFORMAT (an item that is missing, corrupt, or a string
+ * that is not valid UTF-8), SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
+ * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index,
                                          void *buf, size_t cap, size_t *len);
@@ -519,7 +567,9 @@ SIMREC_API int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index,
 /*
  * Store-specific facts about the dataset as a JSON object text, e.g.
  * {"store": "zarr", "compressor": {...}, "stored_bytes": 1234}. *json is
- * malloc'd; the caller frees it with free().
+ * malloc'd; the caller frees it with free(). Independent. Returns
+ * SIMREC_EINVAL (ds or json NULL), SIMREC_ENOMEM; facts the store cannot
+ * read are left out.
  */
 SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
 
@@ -535,12 +585,20 @@ SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
 /* Independent, on a recorder open for writing (serial). Cuts the recorded
  * dataset of key to its first rows records (rows no more than it holds);
  * used by `simrec verify --repair` after a crash. Every store can (redis:
- * one transaction, docs/redis-format.md). */
+ * one transaction, docs/redis-format.md). Returns SIMREC_EINVAL (rec or
+ * key), SIMREC_EREADONLY, SIMREC_ENOKEY, SIMREC_EKIND (a value or a group:
+ * nothing to cut), SIMREC_ERANGE (rows more than it holds), SIMREC_ENOTSUP
+ * (a recorder of simrec_open_comm(), a bytes/strings dataset), SIMREC_EIO,
+ * SIMREC_ELOCK,
+ * SIMREC_ECONN / SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis),
+ * SIMREC_ENOMEM. */
 SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
 
-/* Bytes the first store occupies on disk, or -1 if unknown (redis). */
+/* Bytes the first store occupies on disk, or -1 if unknown (redis, a NULL
+ * rec, a rank that opened no store). Independent. */
 SIMREC_API long long simrec_disk_bytes(simrec_t *rec);
 
+/* Free the handle (before its recorder); accepts NULL. */
 SIMREC_API void simrec_dataset_close(simrec_dataset_t *ds);
 
 /* ---- readers-writer lock (redis) ----------------------------------------
@@ -575,23 +633,34 @@ typedef struct simrec_lock_status {
  * host from SIMREC_REDIS_HOST if empty). lease_seconds: how long a dead
  * holder keeps the lock (0: 5 s; at most 1e6 s). SIMREC_EINVAL for an
  * empty resource or a lease that is negative, not finite or above 1e6 s.
- * Independent. */
+ * Independent: connects at once. Also returns SIMREC_EURI (not a redis://
+ * URI, a bad one), SIMREC_ECONFIG (SIMREC_REDIS_MAX_REPLY), SIMREC_ECONN /
+ * SIMREC_ESERVER (the server), SIMREC_ENOMEM; on failure *out is NULL and
+ * the reason is printed on stderr. */
 SIMREC_API int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
                                 const char *resource, double lease_seconds);
 /* Acquire shared (READ) or exclusive (WRITE) within timeout_seconds
  * (SIMREC_ETIMEDOUT after). For WRITE, *token (may be NULL) receives the
  * fencing token. One round trip when uncontended. SIMREC_EINVAL for a
- * negative or non-finite timeout. */
+ * NULL l, a bad mode, a lock this client already holds, a negative or
+ * non-finite timeout; SIMREC_ECONN /
+ * SIMREC_ESERVER for the server. */
 SIMREC_API int simrec_lock_acquire(simrec_lock_t *l, simrec_lock_mode_t mode,
                                    double timeout_seconds, uint64_t *token);
 /* Release what this client holds. SIMREC_ELOCK if its lease had run out
- * (someone else may have held the lock meanwhile). */
+ * (someone else may have held the lock meanwhile); SIMREC_EINVAL for a
+ * NULL l; SIMREC_ECONN / SIMREC_ESERVER for the server. */
 SIMREC_API int simrec_lock_release(simrec_lock_t *l);
 /* SIMREC_ELOCK if this client's lease was lost while holding. */
 SIMREC_API int simrec_lock_check(simrec_lock_t *l);
+/* The lock's state into *st. SIMREC_EINVAL (l or st NULL), SIMREC_ECONN /
+ * SIMREC_ESERVER for the server. */
 SIMREC_API int simrec_lock_status(simrec_lock_t *l, simrec_lock_status_t *st);
-/* Clear every holder and waiter of the resource (manual recovery). */
+/* Clear every holder and waiter of the resource (manual recovery).
+ * SIMREC_EINVAL (l NULL), SIMREC_ECONN / SIMREC_ESERVER for the server. */
 SIMREC_API int simrec_lock_break(simrec_lock_t *l);
+/* Detail of the last failure of l (naming the resource and the server);
+ * valid until the next call on l. */
 SIMREC_API const char *simrec_lock_errmsg(const simrec_lock_t *l);
 /* Releases what is held; accepts NULL. */
 SIMREC_API void simrec_lock_close(simrec_lock_t *l);
