@@ -643,8 +643,7 @@ SIMREC_API int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
  * (SIMREC_ETIMEDOUT after). For WRITE, *token (may be NULL) receives the
  * fencing token. One round trip when uncontended. SIMREC_EINVAL for a
  * NULL l, a bad mode, a lock this client already holds, a negative or
- * non-finite timeout; SIMREC_ECONN /
- * SIMREC_ESERVER for the server. */
+ * non-finite timeout; SIMREC_ECONN / SIMREC_ESERVER for the server. */
 SIMREC_API int simrec_lock_acquire(simrec_lock_t *l, simrec_lock_mode_t mode,
                                    double timeout_seconds, uint64_t *token);
 /* Release what this client holds. SIMREC_ELOCK if its lease had run out
