@@ -9,7 +9,7 @@
 #include "../common/common.h"
 
 /* Every key of the readers-writer lock starts with this (src/lock/lock.c);
- * no store prefix may (src/store/redis/redis.c). */
+ * no store prefix may (src/store/redis/). */
 #define SR_REDIS_LOCK_NS "simrec-lock:"
 
 /* Largest bulk string (and reply buffer) accepted from a server: one

@@ -1,0 +1,324 @@
+/* redis's dataset metadata (the P:m:key hash): parsed with every field checked,
+ * lookup, create. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../codec/codec.h"
+#include "../../common/attr_json.h"
+#include "../../common/size.h"
+#include "../../redis/conn.h"
+#include "../../redis/payload.h"
+#include "rstore.h"
+
+/* ---- metadata ---------------------------------------------------------- */
+
+/* A list of decimal sizes separated by spaces: their count, or -1 if it
+ * holds anything else or more than max of them. */
+static int parse_sizes(const char *s, size_t *v, int max)
+{
+	int n = 0;
+	while (*s == ' ')
+		s++;
+	while (*s) {
+		if (n == max || *s < '0' || *s > '9')
+			return -1;
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(s, &end, 10);
+		if (errno || x > SR_SIZE_MAX || (*end && *end != ' '))
+			return -1;
+		v[n++] = (size_t)x;
+		s = end;
+		while (*s == ' ')
+			s++;
+	}
+	return n;
+}
+
+/* A decimal integer in [lo, hi], all of s. */
+int rs_parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || end == s || *end || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static void fmt_sizes(char *buf, size_t cap, int n, const size_t *v)
+{
+	int off = 0;
+	buf[0] = 0;
+	for (int i = 0; i < n && (size_t)off < cap; i++)
+		off += snprintf(buf + off, cap - (size_t)off, "%s%zu",
+		                i ? " " : "", v[i]);
+}
+
+static rds *rds_new(const char *key)
+{
+	rds *d = calloc(1, sizeof *d);
+	if (d && !(d->key = strdup(key))) {
+		free(d);
+		d = NULL;
+	}
+	return d;
+}
+
+void rs_release(sr_store *st, void *ds)
+{
+	SR_UNUSED(st);
+	rds *d = ds;
+	if (d) {
+		free(d->key);
+		free(d->lists);
+	}
+	free(d);
+}
+
+/* What the metadata hash gave: which fields, and their values before
+ * they are checked against each other. */
+typedef struct meta_scan {
+	int have, nsh, nch; /* dtype seen; shape and chunks lengths */
+	long long ndim;
+	size_t rows; /* the fewest complete rows of a column list */
+} meta_scan;
+
+/* One field f = v of the metadata hash into m and sc; nonzero if bad. */
+static int meta_field(const char *f, const char *v, sr_meta *m, meta_scan *sc)
+{
+	long long num;
+	int bad = 0;
+	if (!strcmp(f, "dtype")) {
+		sc->have = 1;
+		bad = 1;
+		for (int t = 0; t < SIMREC_NDTYPES; t++)
+			if (!strcmp(v, simrec_dtype_name((simrec_dtype_t)t))) {
+				m->dtype = (simrec_dtype_t)t;
+				bad = 0;
+			}
+	} else if (!strcmp(f, "shape")) {
+		bad = (sc->nsh = parse_sizes(v, m->shape, SIMREC_MAX_NDIM)) < 0;
+	} else if (!strcmp(f, "ndim")) {
+		bad = rs_parse_num(v, 0, SIMREC_MAX_NDIM, &sc->ndim);
+	} else if (!strcmp(f, "chunks")) {
+		bad = (sc->nch = parse_sizes(v, m->chunks, SIMREC_MAX_NDIM)) <
+		      0;
+	} else if (!strcmp(f, "value")) {
+		bad = rs_parse_num(v, 0, 1, &num);
+		m->kind = !bad && num ? SR_VALUE : SR_RECORDS;
+	} else if (!strncmp(f, "rows:", 5)) {
+		bad = rs_parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1), &num);
+		if (!bad && (size_t)num < sc->rows)
+			sc->rows = (size_t)num;
+	}
+	return bad;
+}
+
+/* Every field of an HGETALL reply (string pairs); nonzero if one is bad. */
+static int meta_fields(const redisReply *x, sr_meta *m, meta_scan *sc)
+{
+	int bad = 0;
+	for (size_t i = 0; i + 1 < x->elements && !bad; i += 2) {
+		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
+		if (strlen(v) != x->element[i + 1]->len)
+			bad = 1; /* an embedded NUL */
+		else
+			bad = meta_field(f, v, m, sc);
+	}
+	return bad;
+}
+
+/* ndim, shape and chunks agree; chunks >= 1; sizes fit; nonzero if not.
+ * The extent of records is rows, when a column list gave it. */
+static int meta_agrees(sr_meta *m, const meta_scan *sc)
+{
+	m->ndim = (int)sc->ndim;
+	int bad = sc->ndim < 0 || sc->nsh != sc->ndim || sc->nch != sc->ndim;
+	for (int i = 0; !bad && i < m->ndim; i++)
+		bad = m->chunks[i] == 0;
+	size_t tot;
+	if (!bad && m->kind == SR_RECORDS && m->ndim && sc->rows != (size_t)-1)
+		m->shape[0] = sc->rows;
+	return bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
+	       sr_size_prod(m->ndim, m->chunks, 8, &tot);
+}
+
+/* No metadata under key: EKIND if it is a group, else ENOKEY. */
+static int group_or_missing(sr_store *st, const char *key)
+{
+	rstore *s = rs_of(st);
+	redisReply *x;
+	int rc;
+	char g[200];
+	rs_name(g, sizeof g, s, "groups", "");
+	g[strlen(g) - 1] = 0;
+	const char *a2[3] = {"SISMEMBER", g, key};
+	size_t l2[3] = {9, strlen(g), strlen(key)};
+	if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)) ||
+	    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "SISMEMBER")))
+		return rc;
+	rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
+	freeReplyObject(x);
+	return rc;
+}
+
+int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
+{
+	rstore *s = rs_of(st);
+	int rc = rs_ready(st);
+	if (rc)
+		return rc;
+	char k[4200];
+	rs_name(k, sizeof k, s, "m", key);
+	redisReply *x;
+	const char *argv[2] = {"HGETALL", k};
+	size_t lens[2] = {7, strlen(k)};
+	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)) ||
+	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
+		return rc == SIMREC_ESERVER
+		               ? sr_wrap(st->err, rc,
+		                         "reading the metadata of '%s'", key)
+		               : rc;
+	memset(m, 0, sizeof *m);
+	meta_scan sc = {0, -1, -1, -1, (size_t)-1};
+	int bad = meta_fields(x, m, &sc);
+	freeReplyObject(x);
+	if (sc.have && !bad)
+		bad = meta_agrees(m, &sc);
+	if (bad)
+		return sr_fail(
+		        st->err, SIMREC_EFORMAT,
+		        "redis %s:%d: metadata '%s' of '%s' is malformed "
+		        "(dtype, ndim, shape, chunks, value or rows)",
+		        s->r.host, s->r.port, k, key);
+	if (!sc.have)
+		return group_or_missing(st, key);
+	/* the extent: complete rows of every column list (a record_all step
+	 * counts once all ranks pushed it) */
+	if (m->kind == SR_RECORDS && m->ndim && sc.rows == (size_t)-1)
+		m->shape[0] = 0;
+	rds *d = rds_new(key);
+	if (!d)
+		return SIMREC_ENOMEM;
+	*ds = d;
+	return 0;
+}
+
+int rs_set_parents(sr_store *st, const char *key)
+{
+	rstore *s = rs_of(st);
+	char g[200];
+	rs_name(g, sizeof g, s, "groups", "");
+	g[strlen(g) - 1] = 0;
+	char *p = sr_key_parent(key);
+	while (p && *p) {
+		const char *argv[3] = {"SADD", g, p};
+		size_t lens[3] = {4, strlen(g), strlen(p)};
+		sr_redis_append(&s->r, 3, argv, lens);
+		char *q = sr_key_parent(p);
+		free(p);
+		p = q;
+	}
+	free(p);
+	return 0;
+}
+
+/* Queue (inside the caller's MULTI) the metadata of key, replacing
+ * whatever was under it: the old metadata, element list 0 and its parts
+ * go first, so a value's old element never outlives its metadata. */
+void rs_queue_meta(sr_store *st, const char *key, const sr_meta *m, int replace)
+{
+	rstore *s = rs_of(st);
+	char mk[4200], dk[4200], pk[4300], sh[512], ch[512], nd[16], keys[200];
+	rs_name(mk, sizeof mk, s, "m", key);
+	snprintf(dk, sizeof dk, "%s:d:%s:0", s->prefix, key);
+	snprintf(pk, sizeof pk, "%s:p:%s:0:0", s->prefix, key);
+	fmt_sizes(sh, sizeof sh, m->ndim, m->shape);
+	fmt_sizes(ch, sizeof ch, m->ndim, m->chunks);
+	snprintf(nd, sizeof nd, "%d", m->ndim);
+	rs_name(keys, sizeof keys, s, "keys", "");
+	keys[strlen(keys) - 1] = 0;
+	const char *u[4] = {"UNLINK", mk, dk, pk};
+	if (replace)
+		sr_redis_append(
+		        &s->r, 4, u,
+		        (size_t[]){6, strlen(mk), strlen(dk), strlen(pk)});
+	const char *dt = simrec_dtype_name(m->dtype);
+	const char *a[12] = {
+	        "HSET",   mk, "dtype", dt,
+	        "shape",  sh, "ndim",  nd,
+	        "chunks", ch, "value", m->kind != SR_RECORDS ? "1" : "0"};
+	size_t l[12];
+	for (int i = 0; i < 12; i++)
+		l[i] = strlen(a[i]);
+	sr_redis_append(&s->r, 12, a, l);
+	const char *b[3] = {"SADD", keys, key};
+	sr_redis_append(&s->r, 3, b, (size_t[]){4, strlen(keys), strlen(key)});
+	rs_set_parents(st, key);
+}
+
+int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
+{
+	rstore *s = rs_of(st);
+	int rc = rs_write_ready(st);
+	if (rc)
+		return rc;
+	sr_meta old;
+	void *h = NULL;
+	rc = rs_lookup(st, key, &old, &h);
+	rs_release(st, h);
+	if (rc == SIMREC_EKIND)
+		return sr_fail(st->err, rc, "'%s' is a group on %s:%d", key,
+		               s->r.host, s->r.port);
+	if (rc && rc != SIMREC_ENOKEY)
+		return rc;
+	/* no dataset may hold a child */
+	for (char *p = sr_key_parent(key); p; p = NULL) {
+		redisReply *x;
+		int r2 = *p ? sr_redis_cmdf(&s->r, &x, "SISMEMBER %s:keys %s",
+		                            s->prefix, p)
+		            : SIMREC_ENOKEY;
+		if (!r2)
+			r2 = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
+			                     "SISMEMBER");
+		int bad = !r2 && x->integer;
+		if (!r2)
+			freeReplyObject(x);
+		if (bad)
+			r2 = sr_fail(st->err, SIMREC_EKIND,
+			             "'%s' is a dataset and cannot hold '%s'",
+			             p, key);
+		free(p);
+		if (bad)
+			return r2;
+	}
+	int replace = rc == 0; /* an old value under key */
+	rds *d = rds_new(key);
+	if (!d)
+		return SIMREC_ENOMEM;
+	*ds = d;
+	rc = 0;
+	if (st->meta_writer && m->kind != SR_RECORDS) {
+		/* written with its element (rs_put_element): the old value
+		 * stays whole until the new one replaces it at once */
+		d->meta_pending = 1;
+		d->replace = 1; /* also a value's stale parts of a lost run */
+		d->meta = *m;
+		if (!(d->lists = calloc(1, sizeof *d->lists)))
+			return SIMREC_ENOMEM;
+		d->nlists = 1; /* list 0, emptied by the same transaction */
+	} else if (st->meta_writer) {
+		sr_redis_append(&s->r, 1, (const char *[]){"MULTI"},
+		                (size_t[]){5});
+		rs_queue_meta(st, key, m, replace);
+		sr_redis_append(&s->r, 1, (const char *[]){"EXEC"},
+		                (size_t[]){4});
+		rc = sr_redis_drain(&s->r);
+	}
+	return rc;
+}

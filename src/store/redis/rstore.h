@@ -1,0 +1,85 @@
+/* redis's private header: the store and dataset handles shared by the files of
+ * src/store/redis/ (table.c the store table; store.c opens, commits, closes;
+ * metadata.c lookup and create; write.c elements and their transactions; read.c
+ * reads; attrs.c attributes and listing). */
+#ifndef SIMREC_STORE_REDIS_H
+#define SIMREC_STORE_REDIS_H
+
+#include "../../redis/conn.h"
+#include "../store.h"
+
+#define PART_BYTES     ((size_t)64 << 20) /* far below redis' 512 MB limit */
+#define INFLIGHT_BYTES ((size_t)32 << 20)
+
+typedef struct rstore {
+	sr_redis r;
+	char prefix[128];
+	size_t inflight;
+	char last_key[256]; /* named when pipelined writes fail */
+	int unacked;        /* written since the last acknowledged commit */
+	int lost;           /* a connection carrying unacked writes was lost */
+	void *cbuf;
+	size_t ccap;
+	void *tmp;
+	size_t tcap;
+} rstore;
+
+typedef struct rlist {
+	size_t col0, nelem;
+} rlist;
+
+typedef struct rds {
+	char *key;
+	rlist *lists;
+	size_t nlists;
+	/* a value's metadata waits for its element: both go in one
+	 * transaction (put_element), replacing the old value at once */
+	int meta_pending, replace;
+	sr_meta meta;
+} rds;
+
+/* store.c */
+int rs_open(sr_store *st);
+int rs_close(sr_store *st);
+rstore *rs_of(sr_store *st);
+void rs_name(char *buf, size_t cap, const rstore *s, const char *kind,
+             const char *key);
+int rs_commit(sr_store *st);
+int rs_ready(sr_store *st);
+int rs_write_ready(sr_store *st);
+
+/* metadata.c */
+int rs_parse_num(const char *s, long long lo, long long hi, long long *out);
+void rs_release(sr_store *st, void *ds);
+int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds);
+int rs_set_parents(sr_store *st, const char *key);
+void rs_queue_meta(sr_store *st, const char *key, const sr_meta *m,
+                   int replace);
+int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds);
+
+/* write.c */
+int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
+                   size_t cols, const unsigned char *hdr, size_t hlen,
+                   const void *payload, size_t plen);
+int rs_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+             const size_t *count, const void *data);
+int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                  size_t n, const sr_blob *items);
+
+/* read.c */
+int rs_read_ready(sr_store *st);
+int rs_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+            const size_t *count, void *buf);
+int rs_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
+                 sr_blob *out);
+
+/* attrs.c */
+int rs_attr_set(sr_store *st, const char *key, const char *nm,
+                const simrec_attr_t *a);
+int rs_attr_get(sr_store *st, const char *key, const char *nm,
+                simrec_attr_t *out);
+int rs_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg);
+int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
+long long rs_disk_bytes(sr_store *st);
+
+#endif

@@ -1,0 +1,242 @@
+/* redis's writes: a dataset's column lists, elements put in one transaction
+ * with the row count that covers them, cuts, vlen items. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../codec/codec.h"
+#include "../../common/attr_json.h"
+#include "../../common/size.h"
+#include "../../redis/conn.h"
+#include "../../redis/payload.h"
+#include "rstore.h"
+
+/* Element count of the list holding columns from col0 (LLEN on first
+ * use). */
+static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
+{
+	for (size_t i = 0; i < d->nlists; i++)
+		if (d->lists[i].col0 == col0) {
+			*out = &d->lists[i];
+			return 0;
+		}
+	rlist *n = realloc(d->lists, (d->nlists + 1) * sizeof *n);
+	if (!n)
+		return SIMREC_ENOMEM;
+	d->lists = n;
+	rstore *s = rs_of(st);
+	char lk[4200];
+	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	redisReply *x;
+	int rc = sr_redis_cmdf(&s->r, &x, "LLEN %s", lk);
+	if (!rc)
+		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "LLEN");
+	if (rc)
+		return rc;
+	if (x->integer < 0) {
+		freeReplyObject(x);
+		return sr_fail(st->err, SIMREC_ESERVER, "redis: LLEN < 0");
+	}
+	n[d->nlists].col0 = col0;
+	n[d->nlists].nelem = (size_t)x->integer;
+	freeReplyObject(x);
+	*out = &n[d->nlists++];
+	return 0;
+}
+
+/* Queue one element (k-th of list col0) and the new row count, in one
+ * MULTI/EXEC. hdr + payload form the value. */
+int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
+                   size_t cols, const unsigned char *hdr, size_t hlen,
+                   const void *payload, size_t plen)
+{
+	rstore *s = rs_of(st);
+	rlist *l = NULL;
+	int rc = list_of(st, d, col0, &l);
+	if (rc)
+		return rc;
+	char lk[4200], mk[4200], rf[48], rv[32], cv[32];
+	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	rs_name(mk, sizeof mk, s, "m", d->key);
+	snprintf(rf, sizeof rf, "rows:%zu", col0);
+	snprintf(rv, sizeof rv, "%zu", rows);
+	snprintf(cv, sizeof cv, "%zu", cols);
+	/* the value: header then payload, or header then a parts list */
+	int parts = plen > PART_BYTES;
+	unsigned char h2[SIMREC_MAX_NDIM * 8 + 32];
+	memcpy(h2, hdr, hlen);
+	if (parts)
+		h2[7] |= SR_PAYLOAD_PARTS;
+	if (sr_grow(&s->tmp, &s->tcap, hlen + (parts ? 0 : plen)))
+		return SIMREC_ENOMEM;
+	memcpy(s->tmp, h2, hlen);
+	if (!parts && plen)
+		memcpy((char *)s->tmp + hlen, payload, plen);
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	if (d->meta_pending) { /* a value: its metadata in this transaction */
+		rs_queue_meta(st, d->key, &d->meta, d->replace);
+		d->meta_pending = 0;
+	}
+	if (parts) {
+		char pk[4300];
+		snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key,
+		         col0, k);
+		sr_redis_append(&s->r, 2, (const char *[]){"DEL", pk},
+		                (size_t[]){3, strlen(pk)});
+		for (size_t off = 0; off < plen; off += PART_BYTES) {
+			size_t n = plen - off < PART_BYTES ? plen - off
+			                                   : PART_BYTES;
+			const char *a[3] = {"RPUSH", pk,
+			                    (const char *)payload + off};
+			sr_redis_append(&s->r, 3, a,
+			                (size_t[]){5, strlen(pk), n});
+		}
+	}
+	size_t vlen = hlen + (parts ? 0 : plen);
+	char kidx[32];
+	snprintf(kidx, sizeof kidx, "%zu", k);
+	if (k < l->nelem) {
+		const char *a[4] = {"LSET", lk, kidx, s->tmp};
+		sr_redis_append(&s->r, 4, a,
+		                (size_t[]){4, strlen(lk), strlen(kidx), vlen});
+	} else {
+		const char *a[3] = {"RPUSH", lk, s->tmp};
+		sr_redis_append(&s->r, 3, a, (size_t[]){5, strlen(lk), vlen});
+		l->nelem = k + 1;
+	}
+	const char *a[6] = {"HSET", mk, rf, rv, "cols", cv};
+	size_t al[6];
+	for (int i = 0; i < 6; i++)
+		al[i] = strlen(a[i]);
+	sr_redis_append(&s->r, 6, a, al);
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	snprintf(s->last_key, sizeof s->last_key, "%s", d->key);
+	s->inflight += vlen + (parts ? plen : 0);
+	if (s->inflight > INFLIGHT_BYTES) {
+		s->inflight = 0;
+		rc = sr_redis_drain(&s->r);
+	}
+	return rc;
+}
+
+/* Cut every column list of d to rows records (simrec_truncate, verify
+ * --repair), in one transaction that lowers the row counts before the
+ * elements past them go: no reader sees a count over missing elements.
+ * The element holding row rows-1 keeps its extra rows (never read). */
+static int cut_rows(sr_store *st, rds *d, const sr_meta *m, size_t rows)
+{
+	rstore *s = rs_of(st);
+	char mk[4200];
+	rs_name(mk, sizeof mk, s, "m", d->key);
+	redisReply *x;
+	const char *argv[2] = {"HGETALL", mk};
+	int rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){7, strlen(mk)});
+	if (!rc)
+		rc = sr_redis_expect_strings(&s->r, &x, "HGETALL");
+	if (rc)
+		return rc;
+	size_t keep = rows / m->chunks[0] + (rows % m->chunks[0] != 0);
+	char rv[32], kv[32];
+	snprintf(rv, sizeof rv, "%zu", rows);
+	snprintf(kv, sizeof kv, "%zu", keep ? keep - 1 : 0);
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	for (size_t i = 0; i + 1 < x->elements; i += 2) {
+		const char *f = x->element[i]->str, *v = x->element[i + 1]->str;
+		long long col, old;
+		if (strncmp(f, "rows:", 5) ||
+		    rs_parse_num(f + 5, 0, LLONG_MAX, &col) ||
+		    rs_parse_num(v, 0, LLONG_MAX, &old) || (size_t)old <= rows)
+			continue;
+		char lk[4300];
+		snprintf(lk, sizeof lk, "%s:d:%s:%lld", s->prefix, d->key, col);
+		const char *h[4] = {"HSET", mk, f, rv};
+		sr_redis_append(
+		        &s->r, 4, h,
+		        (size_t[]){4, strlen(mk), strlen(f), strlen(rv)});
+		/* LTRIM 1 0 empties the list */
+		const char *t[4] = {"LTRIM", lk, keep ? "0" : "1", kv};
+		sr_redis_append(&s->r, 4, t,
+		                (size_t[]){5, strlen(lk), 1, strlen(kv)});
+	}
+	freeReplyObject(x);
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	d->nlists = 0; /* element counts: asked again (LLEN) */
+	rc = sr_redis_drain(&s->r);
+	return rc ? sr_wrap(st->err, rc, "cutting key '%s' to %zu rows", d->key,
+	                    rows)
+	          : 0;
+}
+
+int rs_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+             const size_t *count, const void *data)
+{
+	rstore *s = rs_of(st);
+	int rc = rs_write_ready(st);
+	if (rc)
+		return rc;
+	size_t isz = simrec_dtype_size(m->dtype), n = 1;
+	sr_payload p = {.dtype = m->dtype, .ndim = m->ndim};
+	for (int i = 0; i < m->ndim; i++) {
+		p.shape[i] = count[i];
+		n *= count[i];
+	}
+	if (!n && m->kind == SR_RECORDS) /* only the extent: a truncate */
+		return cut_rows(st, ds, m, m->shape[0]);
+	p.raw_bytes = n * isz;
+	const void *payload = data;
+	size_t plen = p.raw_bytes;
+	if (n && strcmp(st->codec.cname, "none")) {
+		p.compressed = 1;
+		if ((rc = sr_codec_encode(&st->codec, isz, data, p.raw_bytes,
+		                          &s->cbuf, &s->ccap, &plen, st->err)))
+			return rc;
+		payload = s->cbuf;
+	}
+	unsigned char hdr[SIMREC_MAX_NDIM * 8 + 32];
+	size_t hlen = sr_payload_header_size(p.ndim);
+	sr_payload_header(&p, hdr);
+	size_t col0 = m->ndim >= 2 && m->kind == SR_RECORDS ? start[1] : 0;
+	size_t cols = m->ndim >= 2 ? count[1] : 1;
+	size_t k =
+	        m->kind != SR_RECORDS || !m->ndim ? 0 : start[0] / m->chunks[0];
+	size_t rows =
+	        m->kind != SR_RECORDS || !m->ndim ? 1 : start[0] + count[0];
+	rc = rs_put_element(st, ds, col0, k, rows, cols, hdr, hlen, payload,
+	                    plen);
+	if (rc && rc != SIMREC_ENOMEM)
+		sr_wrap(st->err, rc, "writing key '%s'", ((rds *)ds)->key);
+	return rc;
+}
+
+int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                  size_t n, const sr_blob *items)
+{
+	rstore *s = rs_of(st);
+	int rc = rs_write_ready(st);
+	if (rc)
+		return rc;
+	void *enc;
+	size_t elen, plen;
+	if (sr_vlen_encode(items, n, &enc, &elen))
+		return SIMREC_ENOMEM;
+	sr_payload p = {.dtype = m->dtype, .ndim = 1, .raw_bytes = elen};
+	p.shape[0] = n;
+	const void *payload = enc;
+	plen = elen;
+	if (strcmp(st->codec.cname, "none")) {
+		p.compressed = 1;
+		rc = sr_codec_encode(&st->codec, 1, enc, elen, &s->cbuf,
+		                     &s->ccap, &plen, st->err);
+		payload = s->cbuf;
+	}
+	unsigned char hdr[64];
+	sr_payload_header(&p, hdr);
+	if (!rc)
+		rc = rs_put_element(st, ds, 0, row0 / m->chunks[0], row0 + n, 1,
+		                    hdr, sr_payload_header_size(1), payload,
+		                    plen);
+	free(enc);
+	return rc;
+}
