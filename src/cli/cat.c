@@ -1,15 +1,10 @@
 /* simrec cat STORE KEY [SLICE] [--csv] [--max N]: print values of a numpy-like
  * slice. */
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../common/escape.h"
 #include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 /* Parse "a:b,c,:" into start/count; a plain index drops the dimension. */
 static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,

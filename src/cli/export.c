@@ -1,15 +1,11 @@
 /* simrec export SRC DST [KEY...]: copy datasets and attributes chunk by chunk;
  * safe to rerun. */
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/escape.h"
 #include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 typedef struct copy_attrs {
 	simrec_t *src, *dst;

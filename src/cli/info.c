@@ -1,15 +1,10 @@
 /* simrec info STORE KEY: dtype, shape, chunks, records, compressor, stored size
  * and ratio, attributes. */
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../common/escape.h"
 #include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 static void print_attr_value(const simrec_attr_t *v)
 {

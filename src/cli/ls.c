@@ -1,14 +1,7 @@
 /* simrec ls STORE [PREFIX]: groups and datasets (dtype, shape) below PREFIX. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../common/escape.h"
-#include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 static int ls_cb(const char *key, int is_ds, void *arg)
 {

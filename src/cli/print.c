@@ -1,15 +1,9 @@
 /* What every command of the tool shares: the program name, stores opened
  * read-only, URIs shown without passwords, shapes and values printed. */
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "../common/escape.h"
-#include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 const char *const sr_cli_prog = "simrec";
 

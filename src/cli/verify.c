@@ -1,15 +1,10 @@
 /* simrec verify [--repair] STORE: every chunk of every dataset decoded and
  * present; --repair cuts before the first torn step. */
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../common/escape.h"
 #include "../common/size.h"
 #include "cli.h"
-#include "simrec.h"
 
 /* Torn datasets to cut by --repair: keys, and each one's whole steps. */
 typedef struct cutlist {

@@ -1,20 +1,13 @@
 /* hdf5's file: opening serial or parallel, the room kept for a full disk,
  * commit, close (cutting back what a failure left unpublished). */
 #define _GNU_SOURCE /* O_TMPFILE */
-#include <blosc.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <hdf5.h>
-#include <linux/falloc.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../codec/codec.h"
-#include "../../codec/h5lzf.h"
 #include "../../common/clock.h"
 #include "../../common/oserr.h"
 #include "h5store.h"

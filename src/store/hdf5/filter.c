@@ -1,11 +1,7 @@
 /* hdf5's blosc filter (id 32001, cd_values as hdf5-blosc), registered
  * when no working one is, and HDF5's lzf filter. */
 #include <blosc.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "../../codec/codec.h"
 #include "../../codec/h5lzf.h"
 #include "h5store.h"
 

@@ -2,9 +2,6 @@
  * operation for a reader under a lock, failures named by their cause, a
  * broken store's sticky failure, the extents marked since the last
  * commit. */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

@@ -5,23 +5,7 @@
  * codec name (HDF5 filter 32001 with the cd_values of hdf5-blosc / hdf5plugin:
  * readers need that plugin). This file: the store table, every op run with
  * HDF5's error printing off. */
-#define _GNU_SOURCE /* O_TMPFILE */
-#include <blosc.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <hdf5.h>
-#include <linux/falloc.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../codec/codec.h"
-#include "../../codec/h5lzf.h"
-#include "../../common/clock.h"
-#include "../../common/oserr.h"
 #include "h5store.h"
 
 /* ---- HDF5 error printing off inside simrec's calls only -------------- */

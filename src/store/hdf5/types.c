@@ -1,21 +1,6 @@
 /* hdf5's dtypes (file, native, memory, h5py's bool) and key paths. */
-#define _GNU_SOURCE /* O_TMPFILE */
-#include <blosc.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <hdf5.h>
-#include <linux/falloc.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../codec/codec.h"
-#include "../../codec/h5lzf.h"
-#include "../../common/clock.h"
-#include "../../common/oserr.h"
 #include "h5store.h"
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -1,15 +1,7 @@
 /* redis's attributes (a JSON hash per key), listing and size. */
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../../codec/codec.h"
 #include "../../common/attr_json.h"
-#include "../../common/size.h"
-#include "../../redis/conn.h"
-#include "../../redis/payload.h"
 #include "rstore.h"
 
 /* ---- attributes and listing -------------------------------------------- */

@@ -1,16 +1,8 @@
 /* redis's dataset metadata (the P:m:key hash): parsed with every field checked,
  * lookup, create. */
 #include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../../codec/codec.h"
-#include "../../common/attr_json.h"
-#include "../../common/size.h"
-#include "../../redis/conn.h"
-#include "../../redis/payload.h"
 #include "rstore.h"
 
 /* ---- metadata ---------------------------------------------------------- */

@@ -1,15 +1,8 @@
 /* redis's reads: elements fetched in parts, checked and decoded, copied into
  * the caller's selection. */
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../codec/codec.h"
-#include "../../common/attr_json.h"
-#include "../../common/size.h"
-#include "../../redis/conn.h"
 #include "../../redis/payload.h"
 #include "rstore.h"
 

@@ -1,16 +1,7 @@
 /* redis's store: key names, opening (the prefix checked, the lock
  * namespace refused), commit (replies of pipelined writes), close. */
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../../codec/codec.h"
-#include "../../common/attr_json.h"
-#include "../../common/size.h"
-#include "../../redis/conn.h"
-#include "../../redis/payload.h"
 #include "rstore.h"
 
 rstore *rs_of(sr_store *st)

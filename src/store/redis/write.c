@@ -1,15 +1,9 @@
 /* redis's writes: a dataset's column lists, elements put in one transaction
  * with the row count that covers them, cuts, vlen items. */
-#include <errno.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../../codec/codec.h"
-#include "../../common/attr_json.h"
-#include "../../common/size.h"
-#include "../../redis/conn.h"
 #include "../../redis/payload.h"
 #include "rstore.h"
 

@@ -1,25 +1,8 @@
 /* zarr's chunks: keys, writes (whole or read-modify-write), encoded frames,
  * vlen items, reads, the size summary and the check of every chunk. */
-#define _XOPEN_SOURCE 700
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <float.h>
-#include <ftw.h>
-#include <jansson.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../codec/codec.h"
-#include "../../common/attr_json.h"
 #include "../../common/clock.h"
-#include "../../common/size.h"
 #include "zarr.h"
 
 /* Chunk key "key/i.j.k", or "key/i/j/k" with dimension_separator "/"

@@ -1,25 +1,8 @@
 /* zarr's JSON documents in the key-value layer (.zgroup, .zarray, .zattrs, kept
  * in .zmetadata where one exists), attributes and listing. */
-#define _XOPEN_SOURCE 700
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <float.h>
-#include <ftw.h>
-#include <jansson.h>
-#include <math.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../../codec/codec.h"
 #include "../../common/attr_json.h"
-#include "../../common/clock.h"
-#include "../../common/size.h"
 #include "zarr.h"
 
 /* ---- helpers ----------------------------------------------------------- */
