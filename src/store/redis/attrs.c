@@ -72,13 +72,8 @@ static int get_attrs(sr_store *st, const char *key, json_t **out)
 	int rc = rs_read_ready(st);
 	if (rc)
 		return rc;
-	char ak[4200];
-	rs_name(ak, sizeof ak, s, "a", key);
 	redisReply *x;
-	const char *argv[2] = {"HGETALL", ak};
-	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv,
-	                       (size_t[]){7, strlen(ak)})) ||
-	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
+	if ((rc = rs_hgetall(s, "a", key, &x)))
 		return rc;
 	*out = json_object();
 	for (size_t i = 0; i + 1 < x->elements; i += 2) {

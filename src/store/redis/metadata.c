@@ -165,13 +165,8 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	int rc = rs_ready(st);
 	if (rc)
 		return rc;
-	char k[4200];
-	rs_name(k, sizeof k, s, "m", key);
 	redisReply *x;
-	const char *argv[2] = {"HGETALL", k};
-	size_t lens[2] = {7, strlen(k)};
-	if ((rc = sr_redis_cmd(&s->r, &x, 2, argv, lens)) ||
-	    (rc = sr_redis_expect_strings(&s->r, &x, "HGETALL")))
+	if ((rc = rs_hgetall(s, "m", key, &x)))
 		return rc == SIMREC_ESERVER
 		               ? sr_wrap(st->err, rc,
 		                         "reading the metadata of '%s'", key)
@@ -182,12 +177,15 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	freeReplyObject(x);
 	if (sc.have && !bad)
 		bad = meta_agrees(m, &sc);
-	if (bad)
+	if (bad) {
+		char k[4200];
+		rs_name(k, sizeof k, s, "m", key);
 		return sr_fail(
 		        st->err, SIMREC_EFORMAT,
 		        "redis %s:%d: metadata '%s' of '%s' is malformed "
 		        "(dtype, ndim, shape, chunks, value or rows)",
 		        s->r.host, s->r.port, k, key);
+	}
 	if (!sc.have)
 		return group_or_missing(st, key);
 	/* the extent: complete rows of every column list (a record_all step

@@ -40,6 +40,9 @@ typedef struct rds {
 
 /* store.c */
 int rs_open(sr_store *st);
+/* HGETALL of the hash "P:kind:key" into *x (a flat list of strings): 0,
+ * or the status of the command or of a reply of another shape. */
+int rs_hgetall(rstore *s, const char *kind, const char *key, redisReply **x);
 int rs_close(sr_store *st);
 rstore *rs_of(sr_store *st);
 void rs_name(char *buf, size_t cap, const rstore *s, const char *kind,

@@ -274,3 +274,13 @@ int rs_write_ready(sr_store *st)
 	rs_of(st)->unacked = 1;
 	return rc;
 }
+
+int rs_hgetall(rstore *s, const char *kind, const char *key, redisReply **x)
+{
+	char k[4200];
+	rs_name(k, sizeof k, s, kind, key);
+	const char *argv[2] = {"HGETALL", k};
+	size_t lens[2] = {7, strlen(k)};
+	int rc = sr_redis_cmd(&s->r, x, 2, argv, lens);
+	return rc ? rc : sr_redis_expect_strings(&s->r, x, "HGETALL");
+}
