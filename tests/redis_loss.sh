@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # A writer SIGKILLed mid-change leaves every dataset whole (simrec verify
 # agrees); the redis server SIGKILLed mid-run fails every later write,
 # flush and close; after a restart from its append-only file every
 # acknowledged record is there, intact.
-set -eu
+set -euo pipefail
 exe=$1 dir=$2 server=$3 cli=$4
 rm -rf "$dir"
 trap '"$server" stop "$dir"' EXIT

@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # Start or stop a private redis-server for the tests (a ctest fixture).
 #   redis_server.sh start DIR [extra redis-server args]   -> DIR/port, DIR/pid
 #   redis_server.sh stop DIR
 # The server listens on 127.0.0.1 on a free port, keeps its files in DIR.
-set -eu
+set -euo pipefail
 cmd=$1 dir=$2
 shift 2
 case $cmd in
