@@ -14,7 +14,8 @@ done
 
 # munge (no systemd here): run as user munge
 mkdir -p /run/munge /var/lib/munge /var/log/munge
-chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key 2>/dev/null
+chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key ||
+	fail "cannot give munge its directories"
 chmod 0755 /run/munge
 stop() { "$src/tests/slurm_stop.sh" "$work"; }
 trap stop EXIT
@@ -22,7 +23,7 @@ trap 'exit 1' INT TERM
 if ! pgrep -x munged >/dev/null; then
 	timeout 20 runuser -u munge -- /usr/sbin/munged || fail "munged did not start"
 	# remember it: the trap (and the ctest fixture cleanup) stop it
-	cat /run/munge/munged.pid >"$work/munged.started" 2>/dev/null
+	cat /run/munge/munged.pid >"$work/munged.started" || fail "munged wrote no pid file"
 fi
 conf=$work/slurm.conf
 cat >"$conf" <<CONF
