@@ -74,7 +74,7 @@ m_verify_whole() {
 	edit src/cli/main.c '	if (!torn) {
 		printf("ok    %s: %zu record(s) %s ",' '	torn = 0;
 	if (!torn) {
-		printf("ok    %s: %zu record(s) %s ","'
+		printf("ok    %s: %zu record(s) %s ",'
 }
 what[token_stuck]="the fencing token stuck at 1"
 tests[token_stuck]='^(redis_start|lock_fence|lock_hammer|lock_store_fence_zarr_dir|python_lock|safety|redis_stop|redis_pw_start|redis_pw_stop)$'
