@@ -89,7 +89,9 @@ m_password_shown() {
 		return out;
 	size_t len = 0;' '	if (!text)
 		return out;
-	snprintf(out, cap, "%s", text);
+	size_t n = strlen(text) < cap ? strlen(text) : cap - 1;
+	memcpy(out, text, n);
+	out[n] = 0;
 	if (cap)
 		return out;
 	size_t len = 0;'
