@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder.h"
+#include "write.h"
 
 static size_t hash(const char *s)
 {
@@ -84,7 +84,7 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 		rc = sr_dtype_is_vlen(m.dtype)
 		             ? st->ops->write_vlen(st, d->h[i], &m, row0, nrows,
 		                                   data)
-		             : st->ops->write(st, d->h[i], &m, start, count,
+		             : sr_write_store(st, d->h[i], d, &m, start, count,
 		                              data);
 		/* the store's detail: in this thread's sink (the I/O
 		 * thread has its own) */
@@ -288,7 +288,8 @@ static void new_meta(simrec_t *rec, sr_dset *d, simrec_dtype_t dt, int ndim,
 		if (m->chunks[0] > 65536)
 			m->chunks[0] = 65536;
 	} else if (init && init->chunks) {
-		memcpy(m->chunks, init->chunks, (size_t)m->ndim * sizeof *m->chunks);
+		memcpy(m->chunks, init->chunks,
+		       (size_t)m->ndim * sizeof *m->chunks);
 	} else if (init) {
 		/* stores that take frames encoded by the ranks */
 		agg_chunks(m, isz, cb, init->group,

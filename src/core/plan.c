@@ -63,18 +63,20 @@ int sr_plan_check_args(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		if (start[i] > shape[i] || count[i] > shape[i] - start[i]) {
 			char box[256];
 			sr_plan_fmt_box(box, sizeof box, ndim, start, count);
-			return sr_fail(&rec->err, SIMREC_ERANGE,
-			               "key '%s': rank %d's block %s lies "
-			               "outside the global shape (dimension %d: "
-			               "%zu); nothing was stored",
-			               key, rec->rank, box, i, shape[i]);
+			return sr_fail(
+			        &rec->err, SIMREC_ERANGE,
+			        "key '%s': rank %d's block %s lies "
+			        "outside the global shape (dimension %d: "
+			        "%zu); nothing was stored",
+			        key, rec->rank, box, i, shape[i]);
 		}
 		n *= count[i]; /* at most the checked total */
 	}
 	if (n && !data)
-		return sr_fail(&rec->err, SIMREC_EINVAL,
-		               "key '%s': data is NULL for a block of %zu bytes",
-		               key, n);
+		return sr_fail(
+		        &rec->err, SIMREC_EINVAL,
+		        "key '%s': data is NULL for a block of %zu bytes", key,
+		        n);
 	*bytes = n;
 	return 0;
 }
@@ -92,7 +94,7 @@ int sr_plan_meet(int ndim, const sr_block *b, size_t row0, size_t row1,
 {
 	size_t lo = b->start[0] > row0 ? b->start[0] : row0;
 	size_t hi = b->start[0] + b->count[0] < row1 ? b->start[0] + b->count[0]
-	                                               : row1;
+	                                             : row1;
 	if (hi <= lo || !block_elems(ndim, b->count))
 		return 0;
 	*out = *b;
@@ -106,8 +108,8 @@ static int overlap(int ndim, const sr_block *a, const sr_block *b,
                    sr_block *out)
 {
 	for (int i = 0; i < ndim; i++) {
-		size_t lo = a->start[i] > b->start[i] ? a->start[i]
-		                                      : b->start[i];
+		size_t lo =
+		        a->start[i] > b->start[i] ? a->start[i] : b->start[i];
 		size_t ea = a->start[i] + a->count[i],
 		       eb = b->start[i] + b->count[i];
 		size_t hi = ea < eb ? ea : eb;
@@ -197,7 +199,10 @@ static int not_covered(sr_err *e, const char *key, int ndim,
                        const size_t *shape, int n, const sr_block *b,
                        size_t covered, size_t total)
 {
-	hole_search h = {.ndim = ndim, .n = n, .shape = shape, .b = b,
+	hole_search h = {.ndim = ndim,
+	                 .n = n,
+	                 .shape = shape,
+	                 .b = b,
 	                 .budget = 1L << 16};
 	char where[256] = "";
 	if (find_hole(&h, 0)) {
@@ -238,10 +243,11 @@ int sr_plan_check_blocks(sr_err *e, const char *key, int ndim,
 			char box[256];
 			sr_plan_fmt_box(box, sizeof box, ndim, o.start,
 			                o.count);
-			return sr_fail(e, SIMREC_EINVAL,
-			               "key '%s': the blocks of ranks %d and %d "
-			               "overlap in %s; nothing was stored",
-			               key, r, q, box);
+			return sr_fail(
+			        e, SIMREC_EINVAL,
+			        "key '%s': the blocks of ranks %d and %d "
+			        "overlap in %s; nothing was stored",
+			        key, r, q, box);
 		}
 	if (covered != total && !fill)
 		return not_covered(e, key, ndim, shape, n, b, covered, total);
@@ -255,21 +261,18 @@ void sr_plan_chunks(int ndim, const size_t *shape, size_t isz, size_t target,
 	chunks[0] = 1;
 }
 
-void sr_plan_regions(const sr_meta *m, int nw, int uniform, size_t *bound)
+void sr_plan_regions(const sr_meta *m, int nw, size_t *bound)
 {
 	size_t n1 = m->shape[1], c1 = m->chunks[1];
-	size_t rows = sr_size_chunks(n1, c1), per = (rows + (size_t)nw - 1) /
-	                                            (size_t)nw;
+	size_t rows = sr_size_chunks(n1, c1);
 	for (int w = 0; w <= nw; w++) {
-		size_t r = uniform ? (size_t)w * per
-		                   : rows * (size_t)w / (size_t)nw;
-		r = r < rows ? r : rows;
+		size_t r = rows * (size_t)w / (size_t)nw;
 		bound[w] = r * c1 < n1 ? r * c1 : n1;
 	}
 }
 
-int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                    int ndim, const size_t *shape, sr_meta *m)
+int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                    const size_t *shape, sr_meta *m)
 {
 	sr_store *st = rec->st[0];
 	sr_dset tmp;
@@ -282,8 +285,8 @@ int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (rc == SIMREC_EKIND ||
 	    (!rc && tmp.m.is_value && tmp.m.is_value != 4))
 		return sr_fail(&rec->err, SIMREC_EKIND,
-		               "key '%s' in '%s' is not a recorded dataset", key,
-		               st->uri.path);
+		               "key '%s' in '%s' is not a recorded dataset",
+		               key, st->uri.path);
 	if (rc && rc != SIMREC_ENOKEY)
 		return rc;
 	if (!rc) {

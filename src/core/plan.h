@@ -63,17 +63,16 @@ void sr_plan_chunks(int ndim, const size_t *shape, size_t isz, size_t target,
 
 /* Which writer owns which chunks: writer w of nw owns rows
  * [bound[w], bound[w+1]) of the array's dimension 0 (the dataset's
- * dimension 1), whole chunk rows, each chunk row to one writer. Balanced,
- * or (uniform) the same number of chunk rows for every writer but the
- * last ones. */
-void sr_plan_regions(const sr_meta *m, int nw, int uniform, size_t *bound);
+ * dimension 1), whole chunk rows, each chunk row to one writer, as many
+ * chunk rows to each as can be (a box: the writer's region). */
+void sr_plan_regions(const sr_meta *m, int nw, size_t *bound);
 
 /* The dataset a step of key goes to (rank 0, or every writer of a
  * collective store): an existing dataset's metadata if records of (dt,
  * ndim, shape) fit it (else SIMREC_ESHAPE / SIMREC_EDTYPE / SIMREC_EKIND
  * naming it), or a new one's with chunks from sr_plan_chunks. */
-int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                    int ndim, const size_t *shape, sr_meta *m);
+int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
+                    const size_t *shape, sr_meta *m);
 
 /* "[0:4, 2:8]" */
 void sr_plan_fmt_box(char *buf, size_t cap, int ndim, const size_t *start,

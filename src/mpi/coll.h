@@ -56,8 +56,7 @@ typedef struct sr_global_key {
 	size_t shape[SIMREC_MAX_NDIM];  /* the array's */
 	size_t chunks[SIMREC_MAX_NDIM]; /* the dataset's (step first) */
 	size_t *bound;                  /* ngroups + 1: writer w's rows */
-	size_t width; /* rows of every writer's region buffer (redis pads
-	               * the last to the others' width), 0: its own rows */
+	int pad; /* region buffers padded to whole chunk rows (redis) */
 	unsigned char *last; /* the blocks of its last step, checked */
 	size_t nlast;
 } sr_global_key;

@@ -50,13 +50,17 @@ void sr_global_free(sr_agg *a)
 	a->ngkeys = 0;
 }
 
-/* Rows of this writer's region buffer (0 on other ranks). */
+/* Rows of writer w's region buffer: its rows, rounded up to whole chunk
+ * rows where the store takes whole chunk rows only (redis). */
+static size_t rows_of(const sr_global_key *g, int w)
+{
+	size_t own = g->bound[w + 1] - g->bound[w], c1 = g->chunks[1];
+	return g->pad ? (own + c1 - 1) / c1 * c1 : own;
+}
+
 static size_t region_rows(const sr_agg *a, const sr_global_key *g)
 {
-	if (!a->is_writer)
-		return 0;
-	size_t own = g->bound[a->gidx + 1] - g->bound[a->gidx];
-	return g->width && own ? g->width : own;
+	return a->is_writer ? rows_of(g, a->gidx) : 0;
 }
 
 static size_t region_bytes(const sr_agg *a, const sr_global_key *g)
@@ -126,11 +130,12 @@ static int check_fill(simrec_t *rec, const char *key, const uint64_t *all)
 	for (int r = 1; r < rec->size; r++) {
 		const uint64_t *x = all + (size_t)r * X_N;
 		if (x[X_FILL] != all[X_FILL] || x[X_VALUE] != all[X_VALUE])
-			return sr_fail(&rec->err, SIMREC_EINVAL,
-			               "key '%s': ranks 0 and %d declared "
-			               "different fill values "
-			               "(simrec_global_fill); nothing was stored",
-			               key, r);
+			return sr_fail(
+			        &rec->err, SIMREC_EINVAL,
+			        "key '%s': ranks 0 and %d declared "
+			        "different fill values "
+			        "(simrec_global_fill); nothing was stored",
+			        key, r);
 	}
 	return 0;
 }
@@ -180,15 +185,13 @@ static int writer_dataset(simrec_t *rec, const char *key, sr_global_key *g,
                           const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
-	size_t own = g->bound[a->gidx + 1] - g->bound[a->gidx];
 	sr_dset_init init = {.col0 = g->bound[a->gidx],
-	                     .ncol = g->width && own ? g->width : own,
+	                     .ncol = rows_of(g, a->gidx),
 	                     .group = 1,
 	                     .known = decides(a, rec) ? NULL : m,
 	                     .chunks = m->chunks};
 	sr_dset *d;
-	return sr_dset_get(rec, key, g->dtype, g->ndim, g->shape, 0, &init,
-	                   &d);
+	return sr_dset_get(rec, key, g->dtype, g->ndim, g->shape, 0, &init, &d);
 }
 
 static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
@@ -215,23 +218,17 @@ static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
 	return 0;
 }
 
-/* Redis alone: each writer's rows are one element list of a fixed width
- * (docs/redis-format.md), so every writer owns the same number of chunk
- * rows and the last pads its region to that width. */
-static int uniform_regions(const simrec_t *rec)
-{
-	return rec->nst == 1 &&
-	       (rec->st[0]->ops->flags & SR_STORE_DISTRIBUTED);
-}
-
+/* Redis alone: its element lists hold whole chunk rows, so a writer's
+ * region buffer is padded to whole chunk rows (core/write.c). */
 static void plan_regions(simrec_t *rec, sr_global_key *g, const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
-	int uni = a->is_writer ? uniform_regions(rec) : 0;
-	MPI_Bcast(&uni, 1, MPI_INT, 0, rec->comm);
+	int pad = a->is_writer && rec->nst == 1 &&
+	          (rec->st[0]->ops->flags & SR_STORE_DISTRIBUTED);
+	MPI_Bcast(&pad, 1, MPI_INT, 0, rec->comm);
 	memcpy(g->chunks, m->chunks, (size_t)m->ndim * sizeof *m->chunks);
-	sr_plan_regions(m, a->ngroups, uni, g->bound);
-	g->width = uni ? g->bound[1] - g->bound[0] : 0;
+	sr_plan_regions(m, a->ngroups, g->bound);
+	g->pad = pad;
 }
 
 /* The key's first step: the dataset and the writers' rows. Collective;
@@ -253,8 +250,8 @@ static int first_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, 0, rec->comm);
 	sr_global_key *g = NULL;
 	rc = new_gkey(a, key, dt, ndim, shape, &g);
-	rc = sr_agree_status(
-	        rec, rc ? sr_fail(&rec->err, rc, "out of memory") : 0);
+	rc = sr_agree_status(rec,
+	                     rc ? sr_fail(&rec->err, rc, "out of memory") : 0);
 	if (rc) {
 		if (g) /* made here, not on another rank */
 			gkey_free(&a->gkeys[--a->ngkeys]);
@@ -288,7 +285,8 @@ static int check_planned(simrec_t *rec, const sr_global_key *g,
 	if (g->dtype == dt &&
 	    !memcmp(g->shape, shape, (size_t)g->ndim * sizeof *shape))
 		return 0;
-	return sr_fail(&rec->err, dt != g->dtype ? SIMREC_EDTYPE : SIMREC_ESHAPE,
+	return sr_fail(&rec->err,
+	               dt != g->dtype ? SIMREC_EDTYPE : SIMREC_ESHAPE,
 	               "key '%s': the global array's dtype or shape differs "
 	               "from its earlier steps'; nothing was stored",
 	               g->key);
@@ -308,8 +306,8 @@ static void prefill(simrec_t *rec, const sr_global_key *g, void *buf)
 	start[0] = g->bound[a->gidx];
 	count[0] = g->bound[a->gidx + 1] - start[0];
 	size_t inner = bytes / rows / simrec_dtype_size(g->dtype);
-	if (sr_plan_covered(g->ndim, start, count, rec->size,
-	                    blocks_of(rec)) == count[0] * inner)
+	if (sr_plan_covered(g->ndim, start, count, rec->size, blocks_of(rec)) ==
+	    count[0] * inner)
 		return;
 	size_t isz = simrec_dtype_size(g->dtype), done = isz;
 	unsigned char *p = buf;
@@ -361,7 +359,7 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                 .bound = g->bound,
 	                 .nw = a->ngroups,
 	                 .group = a->g,
-	                 .width = g->width};
+	                 .width = region_rows(a, g)};
 	rc = sr_two_phase(rec, &x, data, buf, a->is_writer ? a->gidx : -1);
 	a->t_gather += sr_now() - t0;
 	memset(&a->rdy, 0, sizeof a->rdy); /* no shared window */

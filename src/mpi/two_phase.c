@@ -36,9 +36,8 @@ static int piece_contiguous(int nd, const size_t *sizes, const size_t *sub)
 	return 1;
 }
 
-static int make_type(int nd, size_t isz, const size_t *sizes,
-                     const size_t *sub, const size_t *starts,
-                     MPI_Datatype elem, piece_type *t)
+static int make_type(int nd, size_t isz, const size_t *sizes, const size_t *sub,
+                     const size_t *starts, MPI_Datatype elem, piece_type *t)
 {
 	t->type = MPI_DATATYPE_NULL;
 	size_t off = 0, bytes = isz;
