@@ -338,18 +338,53 @@ int simrec_global_fill(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return 0;
 }
 
-int sr_plan_check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                           int ndim, const size_t *shape)
+/* A record_all record of (ndim, shape) on every rank: the dataset's
+ * record (ranks, *shape). */
+static void all_shape(const simrec_t *rec, int ndim, const size_t *shape,
+                      size_t *full)
 {
+	full[0] = (size_t)rec->size;
+	if (ndim)
+		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
+}
+
+int sr_plan_all_check(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                      int ndim, const size_t *shape)
+{
+	size_t full[SIMREC_MAX_NDIM];
+	all_shape(rec, ndim, shape, full);
 	sr_dset *d = sr_dset_find(rec, key);
-	if (d && sr_record_matches(d, dt, ndim, shape))
+	if (d && sr_record_matches(d, dt, ndim + 1, full))
 		return 0;
 	/* the I/O thread may be writing rec->err: wait before any store
 	 * access or failure message */
 	if (rec->coll)
 		rec->coll->io_wait(rec);
 	if (d)
-		return sr_check_record(rec, d, dt, ndim, shape);
+		return sr_check_record(rec, d, dt, ndim + 1, full);
 	sr_meta m;
-	return sr_plan_dataset(rec, key, dt, ndim - 1, shape + 1, &m);
+	/* the dataset is (steps, ranks, *shape): the plan of a "global
+	 * array" of shape (ranks, *shape) */
+	return sr_plan_dataset(rec, key, dt, ndim + 1, full, &m);
+}
+
+int sr_plan_all_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                        int ndim, const size_t *shape, const sr_dset_init *init,
+                        sr_dset **out)
+{
+	size_t full[SIMREC_MAX_NDIM];
+	all_shape(rec, ndim, shape, full);
+	/* a new dataset touches the store: the I/O thread must be idle */
+	if (!sr_dset_find(rec, key) && rec->coll)
+		rec->coll->io_wait(rec);
+	return sr_dset_get(rec, key, dt, ndim + 1, full, 0, init, out);
+}
+
+int sr_plan_global_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                           int ndim, const size_t *shape,
+                           const sr_dset_init *init, sr_dset **out)
+{
+	if (!sr_dset_find(rec, key) && rec->coll)
+		rec->coll->io_wait(rec);
+	return sr_dset_get(rec, key, dt, ndim, shape, 0, init, out);
 }

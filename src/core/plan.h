@@ -73,13 +73,26 @@ void sr_plan_regions(const sr_meta *m, int nw, size_t *bound);
 int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, sr_meta *m);
 
-/* A writer, before a step of records of (dt, ndim, shape) under key:
- * they fit the dataset this recorder has open, or the store's existing
- * one (SIMREC_EDTYPE / SIMREC_ESHAPE / SIMREC_EKIND naming it); 0 if
- * there is none. Waits for the background writes before it reads the
- * store. */
-int sr_plan_check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                           int ndim, const size_t *shape);
+/* A record_all writer, before a step of (ndim, shape) records under
+ * key (the dataset's records are (ranks, *shape)): they fit the dataset
+ * this recorder has open, or the store's existing one (SIMREC_EDTYPE /
+ * SIMREC_ESHAPE / SIMREC_EKIND naming it); 0 if there is none. Waits for
+ * the background writes before it reads the store. */
+int sr_plan_all_check(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                      int ndim, const size_t *shape);
+
+/* A record_all writer's dataset of key, (steps, ranks, *shape), its
+ * columns as init says (init->known: writer 0's metadata, else looked up
+ * or made). Waits for the background writes before a new dataset. */
+int sr_plan_all_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                        int ndim, const size_t *shape, const sr_dset_init *init,
+                        sr_dset **out);
+
+/* A global array's dataset of key on one writer, (steps, *shape), its
+ * rows as init says (init->known: the deciding rank's metadata). */
+int sr_plan_global_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                           int ndim, const size_t *shape,
+                           const sr_dset_init *init, sr_dset **out);
 
 /* "[0:4, 2:8]" */
 void sr_plan_fmt_box(char *buf, size_t cap, int ndim, const size_t *start,

@@ -26,9 +26,9 @@
 
 static sr_global_key *gkey_find(sr_agg *a, const char *key)
 {
-	for (size_t i = 0; i < a->ngkeys; i++)
-		if (!strcmp(a->gkeys[i].key, key))
-			return &a->gkeys[i];
+	for (size_t i = 0; i < a->keys.nglobal; i++)
+		if (!strcmp(a->keys.global[i].key, key))
+			return &a->keys.global[i];
 	return NULL;
 }
 
@@ -41,13 +41,13 @@ static void gkey_free(sr_global_key *g)
 
 void sr_global_free(sr_agg *a)
 {
-	for (size_t i = 0; i < a->ngkeys; i++)
-		gkey_free(&a->gkeys[i]);
-	free(a->gkeys);
-	free(a->blocks);
-	a->gkeys = NULL;
-	a->blocks = NULL;
-	a->ngkeys = 0;
+	for (size_t i = 0; i < a->keys.nglobal; i++)
+		gkey_free(&a->keys.global[i]);
+	free(a->keys.global);
+	free(a->move.blocks);
+	a->keys.global = NULL;
+	a->move.blocks = NULL;
+	a->keys.nglobal = 0;
 }
 
 /* Rows of writer w's region buffer: its rows, rounded up to whole chunk
@@ -60,7 +60,7 @@ static size_t rows_of(const sr_global_key *g, int w)
 
 static size_t region_rows(const sr_agg *a, const sr_global_key *g)
 {
-	return a->is_writer ? rows_of(g, a->gidx) : 0;
+	return a->topo.is_writer ? rows_of(g, a->topo.group_index) : 0;
 }
 
 static size_t region_bytes(const sr_agg *a, const sr_global_key *g)
@@ -88,14 +88,14 @@ static void block_record(int ndim, const size_t *start, const size_t *count,
 		memcpy(&x[X_VALUE], f->value, sizeof x[X_VALUE]);
 }
 
-/* Every rank's block of the step, into a->blocks (sr_block per rank). */
+/* Every rank's block of the step, into a->move.blocks (sr_block per rank). */
 static int gather_blocks(simrec_t *rec, int ndim, const size_t *start,
                          const size_t *count, const sr_fill *f, uint64_t **all)
 {
 	sr_agg *a = sr_agg_of(rec);
 	size_t n = (size_t)rec->size;
 	size_t need = n * (X_N * sizeof(uint64_t) + sizeof(sr_block));
-	int ok = !sr_grow(&a->blocks, &a->blocks_cap, need);
+	int ok = !sr_grow(&a->move.blocks, &a->move.blocks_cap, need);
 	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, rec->comm);
 	if (!ok)
 		return sr_fail(&rec->err, SIMREC_ENOMEM,
@@ -103,7 +103,7 @@ static int gather_blocks(simrec_t *rec, int ndim, const size_t *start,
 		               rec->size);
 	uint64_t mine[X_N];
 	block_record(ndim, start, count, f, mine);
-	*all = (uint64_t *)a->blocks;
+	*all = (uint64_t *)a->move.blocks;
 	MPI_Allgather(mine, X_N, MPI_UINT64_T, *all, X_N, MPI_UINT64_T,
 	              rec->comm);
 	sr_block *b = (sr_block *)(void *)(*all + n * X_N);
@@ -120,7 +120,7 @@ static int gather_blocks(simrec_t *rec, int ndim, const size_t *start,
 static sr_block *blocks_of(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	return (sr_block *)(void *)((uint64_t *)a->blocks +
+	return (sr_block *)(void *)((uint64_t *)a->move.blocks +
 	                            (size_t)rec->size * X_N);
 }
 
@@ -177,7 +177,7 @@ static int check_blocks(simrec_t *rec, const char *key, int ndim,
  * collective store (their lookups and creation are collective). */
 static int decides(const sr_agg *a, const simrec_t *rec)
 {
-	return a->collective ? a->is_writer : rec->rank == 0;
+	return a->topo.collective ? a->topo.is_writer : rec->rank == 0;
 }
 
 /* This writer's dataset (writer 0's, or with writer 0's metadata). */
@@ -185,26 +185,28 @@ static int writer_dataset(simrec_t *rec, const char *key, sr_global_key *g,
                           const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
-	sr_dset_init init = {.col0 = g->bound[a->gidx],
-	                     .ncol = rows_of(g, a->gidx),
+	sr_dset_init init = {.col0 = g->bound[a->topo.group_index],
+	                     .ncol = rows_of(g, a->topo.group_index),
 	                     .group = 1,
 	                     .known = decides(a, rec) ? NULL : m,
 	                     .chunks = m->chunks};
 	sr_dset *d;
-	return sr_dset_get(rec, key, g->dtype, g->ndim, g->shape, 0, &init, &d);
+	return sr_plan_global_dataset(rec, key, g->dtype, g->ndim, g->shape,
+	                              &init, &d);
 }
 
 static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, sr_global_key **out)
 {
-	sr_global_key *p = realloc(a->gkeys, (a->ngkeys + 1) * sizeof *p);
+	sr_global_key *p =
+	        realloc(a->keys.global, (a->keys.nglobal + 1) * sizeof *p);
 	if (!p)
 		return SIMREC_ENOMEM;
-	a->gkeys = p;
-	sr_global_key *g = &p[a->ngkeys];
+	a->keys.global = p;
+	sr_global_key *g = &p[a->keys.nglobal];
 	memset(g, 0, sizeof *g);
 	g->key = strdup(key);
-	g->bound = malloc(((size_t)a->ngroups + 1) * sizeof *g->bound);
+	g->bound = malloc(((size_t)a->topo.ngroups + 1) * sizeof *g->bound);
 	if (!g->key || !g->bound) {
 		free(g->key);
 		free(g->bound);
@@ -213,7 +215,7 @@ static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
 	g->dtype = dt;
 	g->ndim = ndim;
 	memcpy(g->shape, shape, (size_t)ndim * sizeof *shape);
-	a->ngkeys++;
+	a->keys.nglobal++;
 	*out = g;
 	return 0;
 }
@@ -223,11 +225,11 @@ static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
 static void plan_regions(simrec_t *rec, sr_global_key *g, const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
-	int pad = a->is_writer && rec->nst == 1 &&
+	int pad = a->topo.is_writer && rec->nst == 1 &&
 	          (rec->st[0]->ops->flags & SR_STORE_DISTRIBUTED);
 	MPI_Bcast(&pad, 1, MPI_INT, 0, rec->comm);
 	memcpy(g->chunks, m->chunks, (size_t)m->ndim * sizeof *m->chunks);
-	sr_plan_regions(m, a->ngroups, g->bound);
+	sr_plan_regions(m, a->topo.ngroups, g->bound);
 	g->pad = pad;
 }
 
@@ -254,7 +256,7 @@ static int first_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                     rc ? sr_fail(&rec->err, rc, "out of memory") : 0);
 	if (rc) {
 		if (g) /* made here, not on another rank */
-			gkey_free(&a->gkeys[--a->ngkeys]);
+			gkey_free(&a->keys.global[--a->keys.nglobal]);
 		return rc;
 	}
 	plan_regions(rec, g, &m);
@@ -263,15 +265,16 @@ static int first_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (decides(a, rec))
 		rc = writer_dataset(rec, key, g, &m);
 	rc = sr_agree_status(rec, rc);
-	if (!rc && a->is_writer && !decides(a, rec))
+	if (!rc && a->topo.is_writer && !decides(a, rec))
 		rc = writer_dataset(rec, key, g, &m);
-	if (!a->collective && a->ngroups > 1)
+	if (!a->topo.collective && a->topo.ngroups > 1)
 		rc = sr_agree_status(rec, rc);
 	if (rc) {
-		gkey_free(&a->gkeys[--a->ngkeys]); /* planned again next */
+		gkey_free(&a->keys.global[--a->keys.nglobal]); /* planned again
+		                                                  next */
 		return rc;
 	}
-	sr_enc none;
+	sr_travel none;
 	memset(&none, 0, sizeof none);
 	sr_key_mark(a, key, &none);
 	*out = g;
@@ -303,8 +306,8 @@ static void prefill(simrec_t *rec, const sr_global_key *g, void *buf)
 		return;
 	size_t start[SIMREC_MAX_NDIM] = {0}, count[SIMREC_MAX_NDIM];
 	memcpy(count, g->shape, (size_t)g->ndim * sizeof *count);
-	start[0] = g->bound[a->gidx];
-	count[0] = g->bound[a->gidx + 1] - start[0];
+	start[0] = g->bound[a->topo.group_index];
+	count[0] = g->bound[a->topo.group_index + 1] - start[0];
 	size_t inner = bytes / rows / simrec_dtype_size(g->dtype);
 	if (sr_plan_covered(g->ndim, start, count, rec->size, blocks_of(rec)) ==
 	    count[0] * inner)
@@ -344,11 +347,13 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 			return rc;
 		remember_blocks(rec, g, all);
 		rc = sr_agree_status(
-		        rec, sr_slot_prepare(rec, region_bytes(a, g) + 1));
+		        rec, sr_step_buf_prepare(rec, region_bytes(a, g) + 1));
 		if (rc)
 			return rc;
 	}
-	unsigned char *buf = a->is_writer ? a->slot[a->cur].buf : NULL;
+	unsigned char *buf = a->topo.is_writer
+	                             ? a->move.step_buf[a->move.current].buf
+	                             : NULL;
 	if (buf)
 		prefill(rec, g, buf);
 	double t0 = sr_now();
@@ -357,15 +362,18 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                 .shape = shape,
 	                 .blocks = blocks_of(rec),
 	                 .bound = g->bound,
-	                 .nw = a->ngroups,
-	                 .group = a->g,
+	                 .nw = a->topo.ngroups,
+	                 .group = a->topo.ranks_per_group,
 	                 .width = region_rows(a, g)};
-	rc = sr_two_phase(rec, &x, data, buf, a->is_writer ? a->gidx : -1);
-	a->t_gather += sr_now() - t0;
-	memset(&a->rdy, 0, sizeof a->rdy); /* no shared window */
-	if (!rc && a->is_writer)
-		sr_io_submit(rec, sr_dset_find(rec, key), buf, 0);
-	a->cur ^= 1;
+	rc = sr_two_phase(rec, &x, data, buf,
+	                  a->topo.is_writer ? a->topo.group_index : -1);
+	a->time.move += sr_now() - t0;
+	memset(&a->move.ready, 0, sizeof a->move.ready); /* no shared window */
+	if (!rc && a->topo.is_writer) {
+		sr_step_write w = {.d = sr_dset_find(rec, key), .buf = buf};
+		sr_io_submit(rec, &w);
+	}
+	a->move.current ^= 1;
 	return rc;
 }
 
@@ -391,13 +399,29 @@ static int serial_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_dset_init init = {.ncol = shape[0], .group = 1, .chunks = chunks};
 	double t0 = sr_now();
 	sr_dset *d;
-	rc = sr_dset_get(rec, key, dt, ndim, shape, 0, &init, &d);
+	rc = sr_plan_global_dataset(rec, key, dt, ndim, shape, &init, &d);
+	sr_step_write w = {.d = d, .buf = data};
 	if (!rc)
-		rc = sr_dset_append(rec, d, data);
+		rc = sr_write_step(rec, &w);
 	if (!rc)
 		rec->bytes_in += bytes;
 	rec->t_in += sr_now() - t0;
 	return rc;
+}
+
+/* A global array's step arguments, for sr_step_agree_run. */
+typedef struct global_step_args {
+	sr_step_call call;
+	const size_t *start, *count;
+	const void *data;
+} global_step_args;
+
+static int run_step(simrec_t *rec, void *ctx)
+{
+	const global_step_args *s = ctx;
+	const sr_step_call *c = &s->call;
+	return global_step(rec, c->key, c->dtype, c->ndim, c->shape, s->start,
+	                   s->count, s->data);
 }
 
 int simrec_record_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
@@ -411,34 +435,27 @@ int simrec_record_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		return serial_global(rec, key, dt, ndim, global_shape, start,
 		                     count, data);
 	sr_agg *a = sr_agg_of(rec);
-	double t0 = sr_now();
 	rec->err.msg[0] = 0;
-	size_t bytes;
+	global_step_args s = {.call = {.key = key,
+	                               .dtype = dt,
+	                               .ndim = ndim,
+	                               .shape = global_shape,
+	                               .t0 = sr_now(),
+	                               .run = run_step},
+	                      .start = start,
+	                      .count = count,
+	                      .data = data};
+	s.call.ctx = &s;
 	int local = sr_plan_check_args(rec, key, dt, ndim, global_shape, start,
-	                               count, data, &bytes);
-	if (!local && a->is_writer)
+	                               count, data, &s.call.bytes);
+	if (!local && a->topo.is_writer)
 		local = sr_io_key_error(rec, key, &rec->err);
 	const sr_global_key *g = local ? NULL : gkey_find(a, key);
 	/* a planned key's region buffer, before the agreement, so that a
 	 * failure fails every rank */
-	if (g && a->is_writer)
-		local = sr_slot_prepare(rec, region_bytes(a, g) + 1);
-	if (a->is_writer)
-		sr_io_wait_buf(rec, a->slot[a->cur].buf);
-	double t1 = sr_now();
-	int64_t maxpend = 0;
-	int rc = sr_agree_step(rec, key, dt, ndim, global_shape, local,
-	                       (int64_t)a->npend, &maxpend);
-	a->t_agree += sr_now() - t1;
-	if (rc)
-		return rc;
-	rc = sr_exchange_pending(rec, maxpend);
-	int r2 = global_step(rec, key, dt, ndim, global_shape, start, count,
-	                     data);
-	if (!rc)
-		rc = r2;
-	if (!r2)
-		rec->bytes_in += bytes;
-	rec->t_in += sr_now() - t0;
-	return rc;
+	if (g && a->topo.is_writer)
+		local = sr_step_buf_prepare(rec, region_bytes(a, g) + 1);
+	if (a->topo.is_writer)
+		sr_io_wait_buf(rec, a->move.step_buf[a->move.current].buf);
+	return sr_step_agree_run(rec, &s.call, local);
 }

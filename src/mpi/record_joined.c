@@ -14,8 +14,8 @@
 
 static int joined_known(const sr_agg *a, const char *key)
 {
-	for (size_t i = 0; i < a->njkeys; i++)
-		if (!strcmp(a->jkeys[i], key))
+	for (size_t i = 0; i < a->keys.njoined; i++)
+		if (!strcmp(a->keys.joined[i], key))
 			return 1;
 	return 0;
 }
@@ -23,22 +23,24 @@ static int joined_known(const sr_agg *a, const char *key)
 static void joined_mark(sr_agg *a, const char *key)
 {
 	char *k = strdup(key);
-	char **p = k ? realloc(a->jkeys, (a->njkeys + 1) * sizeof *p) : NULL;
+	char **p =
+	        k ? realloc(a->keys.joined, (a->keys.njoined + 1) * sizeof *p)
+	          : NULL;
 	if (!p) {
 		free(k); /* only costs the open again next time */
 		return;
 	}
-	a->jkeys = p;
-	a->jkeys[a->njkeys++] = k;
+	a->keys.joined = p;
+	a->keys.joined[a->keys.njoined++] = k;
 }
 
 void sr_joined_free(sr_agg *a)
 {
-	for (size_t i = 0; i < a->njkeys; i++)
-		free(a->jkeys[i]);
-	free(a->jkeys);
-	a->jkeys = NULL;
-	a->njkeys = 0;
+	for (size_t i = 0; i < a->keys.njoined; i++)
+		free(a->keys.joined[i]);
+	free(a->keys.joined);
+	a->keys.joined = NULL;
+	a->keys.njoined = 0;
 }
 
 /* Rows per rank (rank 0 keeps their byte counts and offsets for the
@@ -62,8 +64,9 @@ static int count_rows(simrec_t *rec, const char *key, size_t nrows,
 		if (sum * row_bytes > (size_t)INT32_MAX)
 			break;
 		if (rec->rank == 0) {
-			a->counts[r] = (int)((size_t)all[r] * row_bytes);
-			a->displs[r] =
+			a->move.rank_bytes[r] =
+			        (int)((size_t)all[r] * row_bytes);
+			a->move.rank_offsets[r] =
 			        (int)((sum - (size_t)all[r]) * row_bytes);
 		}
 	}
@@ -111,22 +114,27 @@ static int joined_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		return rc;
 	rc = sr_agree_status(
 	        rec, rec->rank == 0
-	                     ? sr_slot_prepare(rec, total * row_bytes + 1)
+	                     ? sr_step_buf_prepare(rec, total * row_bytes + 1)
 	                     : 0);
 	if (rc)
 		return rc;
-	unsigned char *buf = rec->rank == 0 ? a->slot[a->cur].buf : NULL;
+	unsigned char *buf =
+	        rec->rank == 0 ? a->move.step_buf[a->move.current].buf : NULL;
 	double t0 = sr_now();
-	MPI_Gatherv(data, (int)(shape[0] * row_bytes), MPI_BYTE, buf, a->counts,
-	            a->displs, MPI_BYTE, 0, rec->comm);
-	a->t_gather += sr_now() - t0;
+	MPI_Gatherv(data, (int)(shape[0] * row_bytes), MPI_BYTE, buf,
+	            a->move.rank_bytes, a->move.rank_offsets, MPI_BYTE, 0,
+	            rec->comm);
+	a->time.move += sr_now() - t0;
 	if (rec->rank == 0) {
 		char ckey[4096];
 		sr_joined_count_key(rec, key, ckey, sizeof ckey);
-		sr_io_submit_joined(rec, sr_dset_find(rec, key),
-		                    sr_dset_find(rec, ckey), total, buf);
+		sr_step_write w = {.d = sr_dset_find(rec, key),
+		                   .buf = buf,
+		                   .count = sr_dset_find(rec, ckey),
+		                   .rows = total};
+		sr_io_submit(rec, &w);
 	}
-	a->cur ^= 1;
+	a->move.current ^= 1;
 	return 0;
 }
 
@@ -153,12 +161,28 @@ static int serial_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		             "key '%s': a write of it failed before: nothing "
 		             "more is recorded under it",
 		             key);
+	sr_step_write w = {
+	        .d = rows, .buf = data, .count = count, .rows = shape[0]};
 	if (!rc)
-		rc = sr_joined_write(rec, rows, count, shape[0], data);
+		rc = sr_write_step(rec, &w);
 	if (!rc)
 		rec->bytes_in += bytes;
 	rec->t_in += sr_now() - t0;
 	return rc;
+}
+
+/* A joined array's step arguments, for sr_step_agree_run. */
+typedef struct joined_step_args {
+	sr_step_call call;
+	const size_t *shape; /* this rank's rows first */
+	const void *data;
+} joined_step_args;
+
+static int run_step(simrec_t *rec, void *ctx)
+{
+	const joined_step_args *s = ctx;
+	const sr_step_call *c = &s->call;
+	return joined_step(rec, c->key, c->dtype, c->ndim, s->shape, s->data);
 }
 
 int simrec_record_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
@@ -169,12 +193,21 @@ int simrec_record_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (!rec->coll)
 		return serial_joined(rec, key, dt, ndim, shape, data);
 	sr_agg *a = sr_agg_of(rec);
-	double t0 = sr_now();
 	rec->err.msg[0] = 0;
-	size_t bytes;
-	int local =
-	        sr_joined_check_args(rec, key, dt, ndim, shape, data, &bytes);
-	if (!local && a->collective)
+	/* the agreement compares the row shape, not the row counts */
+	size_t rshape[SIMREC_MAX_NDIM] = {0};
+	joined_step_args s = {.call = {.key = key,
+	                               .dtype = dt,
+	                               .ndim = ndim,
+	                               .shape = rshape,
+	                               .t0 = sr_now(),
+	                               .run = run_step},
+	                      .shape = shape,
+	                      .data = data};
+	s.call.ctx = &s;
+	int local = sr_joined_check_args(rec, key, dt, ndim, shape, data,
+	                                 &s.call.bytes);
+	if (!local && a->topo.collective)
 		local = sr_fail(&rec->err, SIMREC_ENOTSUP,
 		                "key '%s': joined arrays need one writer on an "
 		                "hdf5: store (SIMREC_WRITERS=1)",
@@ -182,25 +215,9 @@ int simrec_record_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (!local && rec->rank == 0)
 		local = sr_io_key_error(rec, key, &rec->err);
 	if (rec->rank == 0)
-		sr_io_wait_buf(rec, a->slot[a->cur].buf);
-	/* the agreement compares the row shape, not the row counts */
-	size_t rshape[SIMREC_MAX_NDIM] = {0};
+		sr_io_wait_buf(rec, a->move.step_buf[a->move.current].buf);
 	if (!local)
 		memcpy(rshape + 1, shape + 1,
 		       (size_t)(ndim - 1) * sizeof *shape);
-	double t1 = sr_now();
-	int64_t maxpend = 0;
-	int rc = sr_agree_step(rec, key, dt, ndim, rshape, local,
-	                       (int64_t)a->npend, &maxpend);
-	a->t_agree += sr_now() - t1;
-	if (rc)
-		return rc;
-	rc = sr_exchange_pending(rec, maxpend);
-	int r2 = joined_step(rec, key, dt, ndim, shape, data);
-	if (!rc)
-		rc = r2;
-	if (!r2)
-		rec->bytes_in += bytes;
-	rec->t_in += sr_now() - t0;
-	return rc;
+	return sr_step_agree_run(rec, &s.call, local);
 }
