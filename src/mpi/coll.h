@@ -207,6 +207,10 @@ typedef struct sr_step_call {
 /* Collective: agree on the call and every rank's status (local), ship
  * the deferred calls, run the step; the same status on every rank. */
 int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local);
+/* A serial recorder's step (rc: its checks so far): written unless rc,
+ * its bytes and time (since t0) counted. */
+int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
+                         size_t bytes, double t0);
 
 /* record_global.c, record_joined.c */
 void sr_global_free(sr_agg *a);

@@ -401,12 +401,7 @@ static int serial_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_dset *d;
 	rc = sr_plan_global_dataset(rec, key, dt, ndim, shape, &init, &d);
 	sr_step_write w = {.d = d, .buf = data};
-	if (!rc)
-		rc = sr_write_step(rec, &w);
-	if (!rc)
-		rec->bytes_in += bytes;
-	rec->t_in += sr_now() - t0;
-	return rc;
+	return sr_step_write_serial(rec, rc, &w, bytes, t0);
 }
 
 /* A global array's step arguments, for sr_step_agree_run. */

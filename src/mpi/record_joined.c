@@ -163,12 +163,7 @@ static int serial_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		             key);
 	sr_step_write w = {
 	        .d = rows, .buf = data, .count = count, .rows = shape[0]};
-	if (!rc)
-		rc = sr_write_step(rec, &w);
-	if (!rc)
-		rec->bytes_in += bytes;
-	rec->t_in += sr_now() - t0;
-	return rc;
+	return sr_step_write_serial(rec, rc, &w, bytes, t0);
 }
 
 /* A joined array's step arguments, for sr_step_agree_run. */

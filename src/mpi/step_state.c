@@ -72,3 +72,14 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 	rec->t_in += sr_now() - c->t0;
 	return rc;
 }
+
+int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
+                         size_t bytes, double t0)
+{
+	if (!rc)
+		rc = sr_write_step(rec, w);
+	if (!rc)
+		rec->bytes_in += bytes;
+	rec->t_in += sr_now() - t0;
+	return rc;
+}
