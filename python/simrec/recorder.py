@@ -8,6 +8,7 @@ import weakref
 import numpy as np
 
 from . import _lib
+from ._collective import agreed, global_args, joined_args
 from ._util import (NP_TO_DT, Closing, as_record_array, check, data_ptr,
                     encode, masked, shape_arg)
 from .attrs import Attributes
@@ -204,6 +205,37 @@ class Recorder(Closing):
         dt, arr = as_record_array(local, key)
         check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
                                     shape_arg(arr.shape), data_ptr(arr)), h)
+
+    def record_global(self, key, block, start=None, global_shape=None):
+        """Collective: every rank gives the block it owns of one global
+        array, ``block`` covering ``[start, start + block.shape)`` of an
+        array of shape ``global_shape`` (the same on every rank). The step
+        lands as one record of shape global_shape; the dataset is
+        ``(steps, *global_shape)``, the same bytes whatever rank count and
+        decomposition wrote it. Any decomposition: uneven blocks, a block
+        with a 0 extent on ranks that own nothing; no overlap, and every
+        element covered. ``start`` defaults to the origin and
+        ``global_shape`` to ``block.shape`` (on a serial recorder: the
+        whole array). Arguments that fail on one rank raise
+        ``InvalidArgumentError`` on every rank, naming the ranks."""
+        h = self._handle()
+        dt, arr, start, gshape = agreed(self.comm, global_args, key, block,
+                                        start, global_shape)
+        check(lib.simrec_record_global(h, encode(key), dt, arr.ndim,
+                                       shape_arg(gshape), shape_arg(start),
+                                       shape_arg(arr.shape), data_ptr(arr)),
+              h)
+
+    def record_joined(self, key, rows):
+        """Collective: every rank gives its rows (any number, 0 too; the
+        same row shape ``rows.shape[1:]`` and dtype everywhere). The step
+        is the ranks' rows concatenated in rank order;
+        ``get_all(key)[s]`` reads step s back as one array."""
+        h = self._handle()
+        dt, arr = agreed(self.comm, joined_args, key, rows)
+        check(lib.simrec_record_joined(h, encode(key), dt, arr.ndim,
+                                       shape_arg(arr.shape), data_ptr(arr)),
+              h)
 
     def define(self, key, dtype, shape=()):
         """Create the list-like dataset under key with no records yet:
