@@ -82,7 +82,7 @@ run one-node.sbatch
 one=$last_jid
 [ -d "$work/out/heat-$one.zarr" ] || fail "one-node store missing"
 "$build/src/simrec" verify "zarr:$work/out/heat-$one.zarr" | grep -q "all datasets ok" || fail "one-node verify"
-"$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T | grep -q "shape:   (21, 4, 64, 256)" || fail "one-node shape"
+"$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T | grep -q "shape:   (21, 256, 256)" || fail "one-node shape"
 
 run many-nodes-files.sbatch --nodes=1 --ntasks-per-node=4
 "$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" | grep -q "all datasets ok" || fail "files verify"
