@@ -308,6 +308,55 @@ SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
                                  const size_t *shape, const void *data);
 
 /*
+ * Collective: every rank gives the block [start, start + count) it owns of
+ * one global array of shape (ndim, global_shape), as a C-order buffer of
+ * count's shape; the step becomes one record of shape global_shape under
+ * key, and the dataset is (steps, *global_shape): the same bytes whatever
+ * rank count and decomposition wrote it, so a run restarted on another
+ * rank count appends to it. Any decomposition: slabs, 2-D and 3-D blocks,
+ * uneven sizes, and empty blocks (a count with a 0: data may be NULL).
+ * ndim is 1..15, every global extent 1..2^31-1, dt numeric.
+ *
+ * The blocks are checked on every rank before anything is written; each
+ * of these fails on every rank, names the ranks and the region, and
+ * stores nothing: a block outside the shape (SIMREC_ERANGE), two blocks
+ * that overlap (SIMREC_EINVAL), ranks that disagree on the global shape
+ * (SIMREC_ESHAPE) or the dtype (SIMREC_EDTYPE) or the key
+ * (SIMREC_EINVAL), elements no rank covers when the key has no fill
+ * value (SIMREC_EINVAL; see simrec_global_fill()), and a global shape or
+ * dtype that differs from the existing dataset's (SIMREC_ESHAPE /
+ * SIMREC_EDTYPE).
+ *
+ * Each writer rank owns whole chunks of the dataset (chunks laid out in
+ * the global index space, never per rank block); every rank sends the
+ * pieces of its block to the writers that own them, and each writer
+ * compresses and writes whole chunks in the background (docs/mpi.md).
+ * Returns once the caller's buffer may be reused. Errors of background
+ * writes are reported as for simrec_record_all(). On a recorder from
+ * simrec_open() the one block must be the whole array (SIMREC_EINVAL
+ * otherwise). Also returns the codes of simrec_record().
+ */
+SIMREC_API int simrec_record_global(simrec_t *rec, const char *key,
+                                    simrec_dtype_t dt, int ndim,
+                                    const size_t *global_shape,
+                                    const size_t *start, const size_t *count,
+                                    const void *data);
+
+/*
+ * Declare the fill value of a global array's key: elements that no
+ * rank's block covers in a step of simrec_record_global() take it (one
+ * element of dtype dt, copied). Without one such a step fails. Local to
+ * this process and this recorder (nothing is stored): call it on every
+ * rank with the same value before the key's steps, in every run that
+ * records the key; ranks that disagree make the step fail
+ * (SIMREC_EINVAL). A fill of another dtype than the step's is ignored.
+ * Independent. Returns SIMREC_EINVAL (key, dtype, NULL value),
+ * SIMREC_EREADONLY, SIMREC_ENOMEM.
+ */
+SIMREC_API int simrec_global_fill(simrec_t *rec, const char *key,
+                                  simrec_dtype_t dt, const void *value);
+
+/*
  * Make key a records dataset of dtype dt whose records have shape (ndim,
  * shape), holding no records: the dataset (shape (0, *shape)) exists in
  * every store as the first simrec_record() would make it, with the

@@ -36,6 +36,8 @@ typedef struct sr_dset_init {
 	size_t col0, ncol; /* the columns this writer writes */
 	size_t group;      /* ranks per writer: chunks never straddle groups */
 	const sr_meta *known; /* metadata decided by writer 0, or NULL */
+	const size_t *chunks; /* a new dataset's chunks (global arrays), or
+	                       * NULL: the record_all rule */
 } sr_dset_init;
 
 /* An independent write call as a record: what a rank that may not touch
@@ -81,6 +83,7 @@ struct simrec {
 	int rank, size;
 	const sr_coll_ops *coll;
 	void *coll_state;
+	struct sr_fill *fills; /* fill values of global keys (plan.h) */
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
