@@ -156,6 +156,8 @@ def check_independent(scheme, path, steps):
     elif scheme == "hdf5":
         import h5py
         root = h5py.File(path, "r")
+    elif scheme == "redis":
+        root = RedisRoot(path)
     else:
         return
     assert np.array_equal(root["field/T2"][...],
@@ -173,6 +175,23 @@ def check_independent(scheme, path, steps):
         root.close()
 
 
+class RedisRoot:
+    """A redis store's datasets through docs/redis_decode.py (redis-py and
+    numpy only), indexed like a zarr group."""
+
+    def __init__(self, prefix):
+        sys.path.insert(0, os.path.join(os.path.dirname(
+            os.path.abspath(__file__)), "..", "docs"))
+        import redis
+        import redis_decode
+        host, port = os.environ["SIMREC_REDIS_HOST"].rsplit(":", 1)
+        self.r, self.prefix = redis.Redis(host=host, port=int(port)), prefix
+        self.decode = redis_decode
+
+    def __getitem__(self, key):
+        return np.asarray(self.decode.read_dataset(self.r, self.prefix, key))
+
+
 def read_joined_step(root, key, s):
     """Step s of a joined key from its documented layout (docs/format.md,
     CF contiguous ragged array): the rows, and the per-step row count."""
@@ -185,7 +204,8 @@ def read_joined_step(root, key, s):
 def main():
     scheme, tmp, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
     name = "py_global_%s_np%d" % (scheme.replace("+", "_"), size)
-    path = os.path.join(tmp, name + (".h5" if scheme == "hdf5" else ".zarr"))
+    path = name if scheme == "redis" else os.path.join(
+        tmp, name + (".h5" if scheme == "hdf5" else ".zarr"))
     uri = {"memory": "memory:", "redis": "redis://?prefix=" + name}.get(
         scheme, "%s:%s" % (scheme, path))
     with simrec.Recorder(uri, comm=comm, mode="w") as rec:
@@ -196,6 +216,7 @@ def main():
             rec.flush()
             if rank == 0:  # the store lives as long as its recorder
                 check_simrec(rec, steps)
+                print("python global memory np=%d: ok" % size)
         comm.Barrier()
     if rank == 0 and scheme != "memory":
         with simrec.Recorder(uri, mode="r") as rec:

@@ -226,6 +226,21 @@ class Recorder(Closing):
                                        shape_arg(arr.shape), data_ptr(arr)),
               h)
 
+    def global_fill(self, key, value, dtype=None):
+        """Declare the value that elements of the global array under key
+        take when no rank's block covers them in a record_global step
+        (without one such a step fails). value must have the array's
+        dtype (a numpy scalar, or give dtype): a fill of another dtype is
+        ignored. Not stored: call it on every rank with the same value, in
+        every run that records the key, before its steps."""
+        h = self._handle()
+        dt, arr = as_record_array(value if dtype is None
+                                  else np.asarray(value, dtype=dtype), key)
+        if arr.size != 1:
+            raise ValueError("key %r: a fill value is one element, not %r"
+                             % (key, arr.shape))
+        check(lib.simrec_global_fill(h, encode(key), dt, data_ptr(arr)), h)
+
     def record_joined(self, key, rows):
         """Collective: every rank gives its rows (any number, 0 too; the
         same row shape ``rows.shape[1:]`` and dtype everywhere). The step
