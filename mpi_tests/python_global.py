@@ -3,7 +3,8 @@ mpiexec -n N:  python_global.py SCHEME TMPDIR STEPS
 
 Every rank records, each step, its block of three global arrays (uneven row
 slabs of a 2-D array, a 2-D block decomposition of a 3-D array, a 1-D
-array where ranks past its length own nothing) and a variable number of
+array where ranks past its length own nothing, a 1-D array with one
+element no rank owns, which takes the key's fill value) and a variable number of
 joined rows (none on some ranks, on every rank at some steps). Rank 0 then
 reads the store back with simrec (get_all of a global key slices as a
 dataset of shape (steps, *global_shape); get_all(key)[s] of a joined key is
@@ -90,6 +91,9 @@ def record_step(rec, step):
     s0, ns = split(SHAPE1[0], size, rank)
     rec.record_global("field/E1", full1(step)[s0:s0 + ns], start=(s0,),
                       global_shape=SHAPE1)
+    # rank r owns element r of size + 1: the last one takes the fill value
+    rec.record_global("field/F1", np.array([step + rank / 8.0]),
+                      start=(rank,), global_shape=(size + 1,))
     rec.record_joined("parts/xv", rows_of(step, rank))
     rec.record_joined("parts/id", ids_of(step, rank))
 
@@ -130,6 +134,10 @@ def check_simrec(rec, steps):
     E = rec.get_all("field/E1")
     assert E.shape == (steps,) + SHAPE1 and E.dtype == np.uint16
     assert np.array_equal(E[:], np.stack([full1(s) for s in range(steps)]))
+    F = rec.get_all("field/F1")
+    assert F.shape == (steps, size + 1)
+    assert np.array_equal(F[:], [[s + r / 8.0 for r in range(size)] + [-1.0]
+                                 for s in range(steps)])
     J = rec.get_all("parts/xv")
     assert len(J) == steps, (len(J), steps)
     for s in range(steps):
@@ -209,6 +217,7 @@ def main():
     uri = {"memory": "memory:", "redis": "redis://?prefix=" + name}.get(
         scheme, "%s:%s" % (scheme, path))
     with simrec.Recorder(uri, comm=comm, mode="w") as rec:
+        rec.global_fill("field/F1", -1.0)
         for step in range(steps):
             record_step(rec, step)
         refused_overlap(rec)
