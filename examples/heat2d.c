@@ -189,7 +189,7 @@ static int summarize(const char *uri)
 	printf("read back %s: heat/T %s shape (%zu, %zu, %zu)\n", uri,
 	       simrec_dtype_name(simrec_dataset_dtype(ds)), sh[0], sh[1],
 	       sh[2]);
-	double lo, hi, sum, last;
+	double lo, hi, sum, last = 0;
 	if ((rc = last_snapshot(ds, sh, &lo, &hi, &sum)))
 		die(rec, rc, "read heat/T");
 	double mean = sum / (double)(sh[1] * sh[2]);

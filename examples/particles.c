@@ -154,31 +154,29 @@ static void move(swarm_t *s)
 	}
 }
 
-/* Step `step` of particles/id read back: n ids, each of 0..n-1 once. */
+/* Step `step` of particles/id read back through the C reader of a joined
+ * step: n ids, each of 0..n-1 once. */
 static int check_step(simrec_t *rec, long step, long n)
 {
-	simrec_dataset_t *ds;
-	int rc = simrec_get_joined(rec, "particles/id", (size_t)step, &ds);
-	if (rc)
-		return rc;
-	size_t rows = 0;
-	if (simrec_dataset_ndim(ds) == 1)
-		simrec_dataset_shape(ds, &rows);
-	int64_t *id = rows == (size_t)n ? malloc(rows * sizeof *id) : NULL;
-	char *seen = id ? calloc(rows, 1) : NULL;
-	if (!seen)
-		rc = rows == (size_t)n ? SIMREC_ENOMEM : SIMREC_ESHAPE;
+	size_t row0, rows;
+	int rc = simrec_joined_step(rec, "particles/id", (size_t)step, &row0,
+	                            &rows);
+	if (!rc && rows != (size_t)n)
+		rc = SIMREC_ESHAPE;
+	int64_t *id = rc ? NULL : malloc(rows * sizeof *id + 1);
+	char *seen = id ? calloc(rows + 1, 1) : NULL;
+	if (!rc && !seen)
+		rc = SIMREC_ENOMEM;
 	if (!rc)
-		rc = simrec_dataset_read(ds, NULL, NULL, id, rows * sizeof *id);
-	for (size_t k = 0; !rc && k < rows; k++) {
+		rc = simrec_joined_read(rec, "particles/id", (size_t)step, id,
+		                        rows * sizeof *id, NULL);
+	for (size_t k = 0; !rc && k < rows; k++)
 		if (id[k] < 0 || id[k] >= n || seen[id[k]]++)
 			rc = SIMREC_EFORMAT;
-	}
 	printf("  step %ld: %zu particles%s\n", step, rows,
 	       rc ? "" : ", each once");
 	free(id);
 	free(seen);
-	simrec_dataset_close(ds);
 	return rc;
 }
 

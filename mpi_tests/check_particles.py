@@ -75,11 +75,11 @@ def check_zarr(scheme, path, steps, last):
         if scheme == "zarr" else zarr.DirectoryStore(path)
     root = zarr.open_group(store=store, mode="r")
     for key, want in zip(("particles/id", "particles/state"), last):
-        g = root[key]
-        c = g["count"][...]
+        # a CF contiguous ragged array: the rows, and KEY_count per step
+        c = root[key + "_count"][...]
         assert c.shape == (steps,), (key, c.shape)
-        rows = g["rows"][int(c[:-1].sum()):]
-        assert np.array_equal(rows, want), key
+        rows = root[key][int(c[:-1].sum()):]
+        assert rows.shape[0] == c[-1] and np.array_equal(rows, want), key
 
 
 main()

@@ -202,11 +202,11 @@ class RedisRoot:
 
 def read_joined_step(root, key, s):
     """Step s of a joined key from its documented layout (docs/format.md,
-    CF contiguous ragged array): the rows, and the per-step row count."""
-    g = root[key]
-    counts = g["count"][...]
+    a CF contiguous ragged array): the rows of every step under key, the
+    row count of each step under KEY_count."""
+    counts = root[key + "_count"][...]
     start = int(counts[:s].sum())
-    return g["rows"][start:start + int(counts[s])]
+    return root[key][start:start + int(counts[s])]
 
 
 def main():

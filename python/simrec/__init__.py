@@ -14,7 +14,7 @@ A thin layer (ctypes) over the C library libsimrec; see docs/python.md.
 from . import errors
 from ._lib import lib as _clib
 from .attrs import Attributes
-from .dataset import Dataset
+from .dataset import Dataset, JoinedDataset
 from .errors import *  # noqa: F401,F403 (the exception classes)
 from .errors import Error
 from .lock import Lock, lock
@@ -22,7 +22,7 @@ from .recorder import Recorder
 
 __version__ = "0.1.0"
 
-__all__ = ["Recorder", "Dataset", "Attributes", "Lock", "lock", "Error",
+__all__ = ["Recorder", "Dataset", "JoinedDataset", "Attributes", "Lock", "lock", "Error",
            "errors", "library_path"] + [n for n in errors.__all__
                                         if n.endswith("Error")]
 

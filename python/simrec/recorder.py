@@ -12,11 +12,13 @@ from ._collective import agreed, global_args, joined_args
 from ._util import (NP_TO_DT, Closing, as_record_array, check, data_ptr,
                     encode, masked, shape_arg)
 from .attrs import Attributes
-from .dataset import Dataset
+from .dataset import Dataset, JoinedDataset
+from . import errors
 from .errors import error_for
 
 lib = _lib.lib
 
+_ERANGE = errors.RangeError.code
 _MODES = {"a": 0, "append": 0, "w": 1, "create": 1, "r": 2, "readonly": 2}
 _SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
 _INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
@@ -295,9 +297,27 @@ class Recorder(Closing):
 
     def get_all(self, key):
         """A lazy Dataset of everything under key: shape
-        (n_records, *record_shape) for a recorded key, the value's own
-        shape for a set key."""
-        return self._open(lib.simrec_get_all, key)
+        (n_records, *record_shape) for a recorded key (a global array's:
+        (steps, *global_shape)), the value's own shape for a set key; for
+        a joined key (record_joined), a JoinedDataset whose item s is
+        step s's rows."""
+        ds = self._open(lib.simrec_get_all, key)
+        if not self._is_joined(key):
+            return ds
+        try:
+            counts = self._open(lib.simrec_get_all, key + "_count")
+        except Exception:
+            ds.close()
+            raise
+        return JoinedDataset(self, key, ds, counts)
+
+    def _is_joined(self, key):
+        """key holds a joined array (its step 0, or no step yet)."""
+        h = self._handle()
+        row0, n = ctypes.c_size_t(), ctypes.c_size_t()
+        rc = lib.simrec_joined_step(h, encode(key), 0, ctypes.byref(row0),
+                                    ctypes.byref(n))
+        return rc == 0 or rc == _ERANGE
 
     def get(self, key):
         """A lazy Dataset of the last record under key (or the set value)."""

@@ -47,3 +47,45 @@ def test_global_arguments(tmp_path):
             rec.global_fill("k", np.zeros(2))
         rec.global_fill("k", 0.0)
         assert "k" not in rec
+
+
+def rows(step):
+    n = (0, 3, 1, 0, 5)[step]
+    return (np.arange(n * 2, dtype=np.int32).reshape(n, 2) + 100 * step)
+
+
+def test_joined_steps(roundtrip):
+    rt = roundtrip()
+    with rt.write() as rec:
+        for s in range(5):
+            rec.record_joined("p/xy", rows(s))
+        rec.record("p/plain", np.arange(3))
+    with rt.reader() as rec:
+        J = rec.get_all("p/xy")
+        assert isinstance(J, simrec.JoinedDataset)
+        assert len(J) == 5 and J.dtype == np.int32 and J.row_shape == (2,)
+        assert list(J.counts) == [0, 3, 1, 0, 5]
+        for s in range(5):
+            assert J[s].shape == (len(rows(s)), 2)
+            assert np.array_equal(J[s], rows(s))
+        assert np.array_equal(J[-1], rows(4))
+        assert [len(x) for x in J[1::2]] == [3, 0]
+        assert [len(x) for x in J] == [0, 3, 1, 0, 5]
+        assert np.array_equal(np.asarray(J.rows),
+                              np.concatenate([rows(s) for s in range(5)]))
+        with pytest.raises(IndexError):
+            J[5]
+        with pytest.raises(IndexError):
+            J[0, 1]
+        assert isinstance(rec.get_all("p/plain"), simrec.Dataset)
+        J.close()
+
+
+def test_joined_arguments():
+    with simrec.Recorder("memory:", mode="w") as rec:
+        with pytest.raises(ValueError, match="at least one dimension"):
+            rec.record_joined("k", 2.0)
+        rec.record_joined("k", np.ones((2, 3)))
+        with pytest.raises(simrec.ShapeError):
+            rec.record_joined("k", np.ones((2, 4)))
+        assert len(rec.get_all("k")) == 1
