@@ -357,6 +357,48 @@ SIMREC_API int simrec_global_fill(simrec_t *rec, const char *key,
                                   simrec_dtype_t dt, const void *value);
 
 /*
+ * Collective: every rank gives shape[0] rows of shape (ndim - 1, shape + 1)
+ * (shape[0] may differ between ranks and be 0 on some or all of them; the
+ * rest of the shape, the dtype and the key must agree, else
+ * SIMREC_ESHAPE / SIMREC_EDTYPE / SIMREC_EINVAL on every rank); the step
+ * is the concatenation of the ranks' rows in rank order. Stored as a
+ * contiguous ragged array (CF conventions): the rows of every step one
+ * after the other under key (shape (all rows, *row shape)), and each
+ * step's row count under "KEY_count" (int64, one per step); read a step
+ * back with simrec_joined_read() (docs/format.md). A step's count is
+ * stored only after its rows, so a reader never sees a count whose rows
+ * are missing; rows past the counts (a crash between the two) are cut
+ * away when the key is next recorded. ndim is 1..14, dt numeric, a
+ * rank's rows and a step at most 2 GiB. On a recorder from simrec_open()
+ * it records the caller's rows as the step. An hdf5: store with several
+ * writers returns SIMREC_ENOTSUP (use one writer). Errors of background
+ * writes are reported as for simrec_record_all(). Also returns the codes
+ * of simrec_record().
+ */
+SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
+                                    simrec_dtype_t dt, int ndim,
+                                    const size_t *shape, const void *data);
+
+/*
+ * Where step `step` of the joined array key lies in its rows: rows
+ * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
+ * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
+ * SIMREC_EKIND (not a joined array), SIMREC_EFORMAT (a negative count).
+ * Independent (a reader; on a collective recorder, where reads work).
+ */
+SIMREC_API int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
+                                  size_t *row0, size_t *nrows);
+
+/*
+ * Read step `step` of the joined array key (its rows, C order) into buf of
+ * bufsize bytes; *nrows (may be NULL) gets the step's row count, also
+ * when the buffer is too small (SIMREC_ETRUNC). The codes of
+ * simrec_joined_step() and simrec_dataset_read(). Independent.
+ */
+SIMREC_API int simrec_joined_read(simrec_t *rec, const char *key, size_t step,
+                                  void *buf, size_t bufsize, size_t *nrows);
+
+/*
  * Make key a records dataset of dtype dt whose records have shape (ndim,
  * shape), holding no records: the dataset (shape (0, *shape)) exists in
  * every store as the first simrec_record() would make it, with the

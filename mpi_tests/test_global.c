@@ -8,6 +8,12 @@
  *       step from 0 is read back (rank 0, simrec_open read-only; a memory:
  *       store on rank 0 before close, which needs one writer) and compared
  *       with the formula, element by element.
+ *       With SIMREC_TEST_KILL_RANK, _STEP and _FIFO set, that rank writes
+ *       its pid into the FIFO at that step and waits to be killed.
+ *   test_global check URI
+ *       every step each key shows (a store left by a killed job) is whole
+ *       (simrec_dataset_verify) and holds the formula's values; prints
+ *       "steps N" with the fewest steps of any key.
  *   test_global bad URI
  *       every bad decomposition fails on every rank with the same status
  *       and a message naming the ranks, and stores nothing; a fill value
@@ -18,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "simrec.h"
 
@@ -138,8 +145,25 @@ static void *make_block(const gkey *k, int s, const size_t *start,
 	return buf;
 }
 
+/* The victim of a kill test: its pid to the FIFO, then wait. */
+static void maybe_pause(int s)
+{
+	const char *kr = getenv("SIMREC_TEST_KILL_RANK");
+	const char *ks = getenv("SIMREC_TEST_KILL_STEP");
+	const char *kf = getenv("SIMREC_TEST_KILL_FIFO");
+	if (!kr || !ks || !kf || atoi(kr) != rank || atoi(ks) != s)
+		return;
+	FILE *f = fopen(kf, "w");
+	CHECK(f);
+	fprintf(f, "%ld\n", (long)getpid());
+	fclose(f);
+	for (;;)
+		pause();
+}
+
 static void record_step(simrec_t *rec, int s)
 {
+	maybe_pause(s);
 	for (int j = 0; j < NKEYS; j++) {
 		const gkey *k = &keys[j];
 		size_t start[3], count[3];
@@ -153,9 +177,11 @@ static void record_step(simrec_t *rec, int s)
 	}
 }
 
-/* Every step 0 .. steps-1 of every key, element by element. */
-static void verify(simrec_t *rec, int steps)
+/* Every step 0 .. steps-1 of every key, element by element (steps < 0:
+ * as many as each key shows, all whole; returns the fewest). */
+static int verify(simrec_t *rec, int steps)
 {
+	int fewest = -1;
 	for (int j = 0; j < NKEYS; j++) {
 		const gkey *k = &keys[j];
 		simrec_dataset_t *ds;
@@ -163,17 +189,25 @@ static void verify(simrec_t *rec, int steps)
 		size_t sh[4];
 		CHECK(simrec_dataset_ndim(ds) == k->ndim + 1);
 		simrec_dataset_shape(ds, sh);
-		CHECK(sh[0] == (size_t)steps);
+		int want = steps;
+		if (steps < 0) {
+			size_t whole = 0;
+			want = (int)sh[0];
+			CHECK_RC(rec, simrec_dataset_verify(ds, &whole), 0);
+			CHECK(whole == sh[0]);
+		}
+		fewest = fewest < 0 || want < fewest ? want : fewest;
+		CHECK(sh[0] == (size_t)want);
 		for (int i = 0; i < k->ndim; i++)
 			CHECK(sh[i + 1] == k->shape[i]);
 		size_t n = elems(k->ndim, k->shape);
-		unsigned char *buf = malloc((size_t)steps * n * 8 + 1);
+		unsigned char *buf = malloc((size_t)want * n * 8 + 1);
 		CHECK(buf);
 		CHECK_RC(rec,
 		         simrec_dataset_read(ds, NULL, NULL, buf,
-		                             (size_t)steps * n * 8),
+		                             (size_t)want * n * 8),
 		         0);
-		for (int s = 0; s < steps; s++)
+		for (int s = 0; s < want; s++)
 			for (size_t e = 0; e < n; e++) {
 				size_t at = (size_t)s * n + e;
 				if (k->dt == SIMREC_INT32)
@@ -186,6 +220,20 @@ static void verify(simrec_t *rec, int steps)
 		free(buf);
 		simrec_dataset_close(ds);
 	}
+	return fewest;
+}
+
+static int check_mode(const char *uri)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_READONLY;
+	simrec_t *rec;
+	CHECK_RC(NULL, simrec_open(&rec, uri, &o), 0);
+	int steps = verify(rec, -1);
+	CHECK_RC(rec, simrec_close(rec), 0);
+	printf("steps %d\n", steps);
+	return 0;
 }
 
 static int write_mode(const char *uri, int step0, int steps)
@@ -358,6 +406,8 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		rc = write_mode(argv[2], atoi(argv[3]), atoi(argv[4]));
+	else if (argc == 3 && !strcmp(argv[1], "check") && rank == 0)
+		rc = check_mode(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "bad"))
 		rc = bad_mode(argv[2]);
 	else if (rank == 0)

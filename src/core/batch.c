@@ -356,7 +356,7 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	}
 	if (!rc && !existed)
 		new_meta(rec, d, dt, ndim, shape, vlen_hint, init);
-	if (init) {
+	if (init && !init->plain) {
 		d->agg = 1;
 		d->col0 = init->col0;
 		d->ncol = init->ncol;

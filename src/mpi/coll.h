@@ -61,6 +61,18 @@ typedef struct sr_global_key {
 	size_t nlast;
 } sr_global_key;
 
+/* One step for the writer's I/O thread: d's row from buf (raw blocks,
+ * or the ranks' frames when enc), or a joined array's step (rows of d,
+ * one row of count). */
+typedef struct sr_io_job {
+	sr_dset *d;
+	const void *buf;
+	int enc;        /* buf holds frames (sr_frames_hdr) */
+	sr_ready rdy;   /* when buf is complete (a shared window) */
+	sr_dset *count; /* a joined array's step: its count dataset */
+	size_t rows;    /* and its rows */
+} sr_io_job;
+
 typedef struct sr_agg {
 	MPI_Comm group, writers;
 	size_t g; /* ranks per group (the last group may be smaller) */
@@ -96,10 +108,7 @@ typedef struct sr_agg {
 	sr_ready rdy;  /* the writer's: when the step to submit is complete */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;
-	int jenc; /* the job's buffer holds frames (sr_frames_hdr) */
-	sr_dset *jd;
-	const void *jbuf;
-	sr_ready jrdy;
+	sr_io_job next; /* the job handed to the thread */
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -115,6 +124,9 @@ typedef struct sr_agg {
 	size_t ngkeys;
 	void *blocks;
 	size_t blocks_cap;
+	/* joined arrays whose datasets rank 0 has (record_joined.c) */
+	char **jkeys;
+	size_t njkeys;
 	/* per-rank timings for the summary (seconds) */
 	double t_io, t_gather, t_agree, t_wait, t_encode;
 } sr_agg;
@@ -133,8 +145,9 @@ int sr_slot_prepare(simrec_t *rec, size_t need);
 const sr_enc *sr_key_seen(sr_agg *a, const char *key);
 void sr_key_mark(sr_agg *a, const char *key, const sr_enc *e);
 
-/* record_global.c */
+/* record_global.c, record_joined.c */
 void sr_global_free(sr_agg *a);
+void sr_joined_free(sr_agg *a);
 
 /* two_phase.c: the move stage of a global array's step. */
 typedef struct sr_exchange {
@@ -181,6 +194,9 @@ int sr_io_take_error(simrec_t *rec, sr_err *e);
 int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e);
 /* enc: buf holds the group's frames (sr_frames_hdr), else raw blocks */
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc);
+/* a joined array's step: rows rows of rows_d from buf, then its count */
+void sr_io_submit_joined(simrec_t *rec, sr_dset *rows_d, sr_dset *count,
+                         size_t rows, const void *buf);
 /* record a failure of the calling thread as a background one; d (if
  * any) is the dataset whose step it lost: it records nothing more */
 void sr_io_fail(simrec_t *rec, sr_dset *d, int rc);

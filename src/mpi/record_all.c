@@ -643,6 +643,7 @@ static void agg_free(simrec_t *rec)
 	free(a->ebuf);
 	free(a->kbuf);
 	sr_global_free(a);
+	sr_joined_free(a);
 	if (a->kcomm_k)
 		MPI_Comm_free(&a->kcomm);
 	if (a->group != MPI_COMM_NULL)
