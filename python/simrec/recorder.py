@@ -19,6 +19,7 @@ from .errors import error_for
 lib = _lib.lib
 
 _ERANGE = errors.RangeError.code
+_JOINED_MARK = "_simrec_joined_count"  # on a joined array's rows
 _MODES = {"a": 0, "append": 0, "w": 1, "create": 1, "r": 2, "readonly": 2}
 _SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
 _INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
@@ -312,7 +313,15 @@ class Recorder(Closing):
         return JoinedDataset(self, key, ds, counts)
 
     def _is_joined(self, key):
-        """key holds a joined array (its step 0, or no step yet)."""
+        """key holds a joined array: the rows carry the attribute naming
+        their counts (so a plain key beside a KEY_count of its own is not
+        taken for one), and the counts read (step 0, or no step yet)."""
+        try:
+            mark = Attributes(self, key)[_JOINED_MARK]
+        except errors.Error:
+            return False
+        if mark != key + "_count":
+            return False
         h = self._handle()
         row0, n = ctypes.c_size_t(), ctypes.c_size_t()
         rc = lib.simrec_joined_step(h, encode(key), 0, ctypes.byref(row0),

@@ -89,3 +89,14 @@ def test_joined_arguments():
         with pytest.raises(simrec.ShapeError):
             rec.record_joined("k", np.ones((2, 4)))
         assert len(rec.get_all("k")) == 1
+
+
+def test_plain_key_beside_a_count_is_not_joined(scheme, tmp_path):
+    with simrec.Recorder(uri_for(scheme, tmp_path), mode="w") as rec:
+        for s in range(3):
+            rec.record("n", float(s))
+            rec.record("n_count", s)
+        rec.record_joined("p", np.ones((2, 3)))
+        n = rec.get_all("n")
+        assert isinstance(n, simrec.Dataset) and n.shape == (3,)
+        assert isinstance(rec.get_all("p"), simrec.JoinedDataset)
