@@ -28,26 +28,9 @@
 
 #include "simrec.h"
 
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "rank %d: %s:%d: check failed: %s\n", \
-			        rank, __FILE__, __LINE__, #c);                \
-			MPI_Abort(MPI_COMM_WORLD, 1);                         \
-		}                                                             \
-	} while (0)
-#define CHECK_RC(rec, e, want)                                             \
-	do {                                                               \
-		int rc_ = (e);                                             \
-		if (rc_ != (want)) {                                       \
-			fprintf(stderr, "rank %d: %s:%d: %s = %s (%s)\n",  \
-			        rank, __FILE__, __LINE__, #e,              \
-			        simrec_err_name(rc_), simrec_errmsg(rec)); \
-			MPI_Abort(MPI_COMM_WORLD, 1);                      \
-		}                                                          \
-	} while (0)
+#include "test_check.h"
 
-static int rank, size;
+static int size;
 
 typedef struct gkey {
 	const char *name;

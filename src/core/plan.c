@@ -310,16 +310,6 @@ const sr_fill *sr_fill_find(const simrec_t *rec, const char *key)
 	return NULL;
 }
 
-void sr_fill_free_all(simrec_t *rec)
-{
-	while (rec->fills) {
-		sr_fill *f = rec->fills;
-		rec->fills = f->next;
-		free(f->key);
-		free(f);
-	}
-}
-
 int simrec_global_fill(simrec_t *rec, const char *key, simrec_dtype_t dt,
                        const void *value)
 {
@@ -346,4 +336,20 @@ int simrec_global_fill(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	memset(f->value, 0, sizeof f->value);
 	memcpy(f->value, value, simrec_dtype_size(dt));
 	return 0;
+}
+
+int sr_plan_check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                           int ndim, const size_t *shape)
+{
+	sr_dset *d = sr_dset_find(rec, key);
+	if (d && sr_record_matches(d, dt, ndim, shape))
+		return 0;
+	/* the I/O thread may be writing rec->err: wait before any store
+	 * access or failure message */
+	if (rec->coll)
+		rec->coll->io_wait(rec);
+	if (d)
+		return sr_check_record(rec, d, dt, ndim, shape);
+	sr_meta m;
+	return sr_plan_dataset(rec, key, dt, ndim - 1, shape + 1, &m);
 }

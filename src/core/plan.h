@@ -28,7 +28,6 @@ typedef struct sr_fill {
 
 /* The fill value declared for key (NULL: none). */
 const sr_fill *sr_fill_find(const simrec_t *rec, const char *key);
-void sr_fill_free_all(simrec_t *rec);
 
 /* One rank's arguments: the key may be written, dt numeric, ndim
  * 1..SIMREC_MAX_NDIM - 1, every extent of the global shape 1..INT_MAX, the
@@ -73,6 +72,14 @@ void sr_plan_regions(const sr_meta *m, int nw, size_t *bound);
  * naming it), or a new one's with chunks from sr_plan_chunks. */
 int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, sr_meta *m);
+
+/* A writer, before a step of records of (dt, ndim, shape) under key:
+ * they fit the dataset this recorder has open, or the store's existing
+ * one (SIMREC_EDTYPE / SIMREC_ESHAPE / SIMREC_EKIND naming it); 0 if
+ * there is none. Waits for the background writes before it reads the
+ * store. */
+int sr_plan_check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                           int ndim, const size_t *shape);
 
 /* "[0:4, 2:8]" */
 void sr_plan_fmt_box(char *buf, size_t cap, int ndim, const size_t *start,

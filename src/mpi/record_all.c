@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "../core/encoded.h"
+#include "../core/plan.h"
+#include "../core/publish.h"
 #include "coll.h"
 
 /* The writer's dataset for key: writer 0 decides (existing or new),
@@ -77,56 +79,7 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	full[0] = (size_t)rec->size;
 	if (ndim)
 		memcpy(full + 1, shape, (size_t)ndim * sizeof *shape);
-	sr_dset *d = sr_dset_find(rec, key);
-	if (d && sr_record_matches(d, dt, ndim + 1, full))
-		return 0;
-	/* the I/O thread may be writing rec->err: wait before any store
-	 * access or failure message */
-	sr_io_wait(rec);
-	if (d)
-		return sr_check_record(rec, d, dt, ndim + 1, full);
-	sr_dset tmp;
-	memset(&tmp, 0, sizeof tmp);
-	tmp.key = (char *)key;
-	void *h = NULL;
-	sr_store *st = rec->st[0];
-	int rc = st->ops->lookup(st, key, &tmp.m, &h);
-	if (h)
-		st->ops->release(st, h);
-	if (rc == SIMREC_ENOKEY)
-		return 0;
-	if (rc == SIMREC_EKIND ||
-	    (!rc && tmp.m.is_value && tmp.m.is_value != 4))
-		return sr_fail(&rec->err, SIMREC_EKIND,
-		               "key '%s' in '%s' is not a recorded dataset",
-		               key, st->uri.path);
-	return rc ? rc : sr_check_record(rec, &tmp, dt, ndim + 1, full);
-}
-
-/* Keys whose dataset every writer has (the same list on every rank), and
- * how their steps travel (the same within a group); NULL if not seen. */
-const sr_enc *sr_key_seen(sr_agg *a, const char *key)
-{
-	for (size_t i = 0; i < a->nseen; i++)
-		if (!strcmp(a->seen[i], key))
-			return &a->enc[i];
-	return NULL;
-}
-
-void sr_key_mark(sr_agg *a, const char *key, const sr_enc *e)
-{
-	char *k = strdup(key);
-	char **p = k ? realloc(a->seen, (a->nseen + 1) * sizeof *p) : NULL;
-	if (p)
-		a->seen = p;
-	sr_enc *q = p ? realloc(a->enc, (a->nseen + 1) * sizeof *q) : NULL;
-	if (!q) {
-		free(k); /* only costs one more agreement next time */
-		return;
-	}
-	a->enc = q;
-	a->seen[a->nseen] = k;
-	a->enc[a->nseen++] = *e;
+	return sr_plan_check_existing(rec, key, dt, ndim + 1, full);
 }
 
 /* Arguments of one step, checked on every rank before the agreement. */
@@ -158,25 +111,6 @@ static int check_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		        &rec->err, SIMREC_EINVAL,
 		        "key '%s': a rank's array may hold at most 2 GiB", key);
 	*bytes = b;
-	return 0;
-}
-
-/* The writer's step buffer: the one its I/O thread is not writing from
- * (the thread finished the step before last before it took the last
- * one), and large enough. Other ranks need none. */
-int sr_slot_prepare(simrec_t *rec, size_t need)
-{
-	sr_agg *a = sr_agg_of(rec);
-	sr_slot *s = &a->slot[a->cur];
-	if (!a->is_writer || need <= s->cap)
-		return 0;
-	void *p = realloc(s->buf, need);
-	if (!p)
-		return sr_fail(&rec->err, SIMREC_ENOMEM,
-		               "rank %d: out of memory for a %zu-byte step",
-		               rec->rank, need);
-	s->buf = p;
-	s->cap = need;
 	return 0;
 }
 
@@ -444,8 +378,8 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	int enc = e ? e->on : 0, shm = a->shm && enc <= 1;
 	if (!local && !shm)
 		local = sr_slot_prepare(rec, !a->is_writer ? bytes
-		                          : enc         ? frames_need(a, bytes)
-		                                : bytes * (size_t)a->gsize);
+		                             : enc ? frames_need(a, bytes)
+		                                   : bytes * (size_t)a->gsize);
 	/* every rank compresses its own block (before the agreement, so
 	 * that a failure fails every rank); chunks of several blocks after
 	 * it (encode_run) */
@@ -483,9 +417,9 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 /* ---- flush and close --------------------------------------------------- */
 
 /* The commit mark (writers of a store with hold_extent, after every
- * writer's flush and sync): the rows of each record_all key that every
- * writer has made durable is their minimum; writer 0 publishes it as the
- * extent and syncs again. A writer whose flush failed keeps the old
+ * writer's flush and sync): the rows of each record_all or record_global
+ * key that every writer has made durable is their minimum; writer 0
+ * publishes it (core/publish.c). A writer whose flush failed keeps the old
  * mark, so no reader ever sees a step that a writer has not written; a key
  * whose background write failed (d->broken) counts the rows written
  * before the failure, so its steps stop at the last one every writer
@@ -514,35 +448,17 @@ static int publish_marks(simrec_t *rec, int ok)
 			sr_dset *d = ds[i];
 			if (!d || v[i] <= d->mark)
 				continue;
-			for (int k = 0; rec->rank == 0 && k < rec->nst; k++) {
-				sr_store *st = rec->st[k];
-				if (!st->hold_extent || !d->h[k])
-					continue;
-				sr_meta m = d->m;
-				m.shape[0] = (size_t)v[i];
-				size_t start[SIMREC_MAX_NDIM] = {0},
-				       count[SIMREC_MAX_NDIM] = {0};
-				int r = st->ops->write(st, d->h[k], &m, start,
-				                       count, NULL);
-				if (r && !rc)
-					rc = sr_fail(&rec->err, r,
-					             "key '%s' in '%s': cannot "
-					             "publish %zu steps: %s",
-					             d->key, st->uri.path,
-					             (size_t)v[i],
-					             rec->err.msg);
-			}
+			int r = rec->rank == 0
+			                ? sr_publish_mark(rec, d, (size_t)v[i])
+			                : 0;
+			if (r && !rc)
+				rc = r;
 			if (!rc)
 				d->mark = (size_t)v[i];
 		}
 	}
-	for (int k = 0; !rc && rec->rank == 0 && k < rec->nst; k++) {
-		sr_store *st = rec->st[k];
-		int r = st->hold_extent ? st->ops->commit(st) : 0;
-		if (r)
-			rc = sr_fail(&rec->err, r, "commit of '%s' failed: %s",
-			             st->uri.path, rec->err.msg);
-	}
+	if (!rc && rec->rank == 0)
+		rc = sr_publish_commit(rec);
 	return rc;
 }
 
