@@ -91,7 +91,7 @@ run one-node.sbatch
 one=$last_jid
 [ -d "$work/out/heat-$one.zarr" ] || fail "one-node store missing"
 says "all datasets ok" "$build/src/simrec" verify "zarr:$work/out/heat-$one.zarr" || fail "one-node verify"
-says "shape:   (21, 4, 64, 256)" "$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T || fail "one-node shape"
+says "shape:   (21, 256, 256)" "$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T || fail "one-node shape"
 
 run many-nodes-files.sbatch --nodes=1 --ntasks-per-node=4
 says "all datasets ok" "$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" || fail "files verify"
