@@ -206,7 +206,7 @@ static int verify(simrec_t *rec, int steps)
 	return fewest;
 }
 
-static int check_mode(const char *uri)
+static int check_mode(const char *uri, int least)
 {
 	simrec_options_t o;
 	simrec_options_init(&o);
@@ -215,6 +215,8 @@ static int check_mode(const char *uri)
 	CHECK_RC(NULL, simrec_open(&rec, uri, &o), 0);
 	int steps = verify(rec, -1);
 	CHECK_RC(rec, simrec_close(rec), 0);
+	/* every step acknowledged by a flush before a kill is visible */
+	CHECK(steps >= least);
 	printf("steps %d\n", steps);
 	return 0;
 }
@@ -228,8 +230,14 @@ static int write_mode(const char *uri, int step0, int steps)
 	CHECK_RC(NULL, simrec_open_comm(&rec, uri, &o, MPI_COMM_WORLD), 0);
 	for (int s = step0; s < step0 + steps; s++) {
 		record_step(rec, s);
-		if (s % 3 == 2)
+		if (s % 3 == 2) {
 			CHECK_RC(rec, simrec_flush(rec), 0);
+			/* durable on every rank: a kill test's lower bound */
+			if (rank == 0) {
+				printf("acked %d\n", s + 1);
+				fflush(stdout);
+			}
+		}
 	}
 	int memory = !strncmp(uri, "memory:", 7);
 	if (memory && rank == 0)
@@ -389,8 +397,9 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (argc == 5 && !strcmp(argv[1], "write"))
 		rc = write_mode(argv[2], atoi(argv[3]), atoi(argv[4]));
-	else if (argc == 3 && !strcmp(argv[1], "check") && rank == 0)
-		rc = check_mode(argv[2]);
+	else if ((argc == 3 || argc == 4) && !strcmp(argv[1], "check") &&
+	         rank == 0)
+		rc = check_mode(argv[2], argc == 4 ? atoi(argv[3]) : 0);
 	else if (argc == 3 && !strcmp(argv[1], "bad"))
 		rc = bad_mode(argv[2]);
 	else if (rank == 0)
