@@ -3,10 +3,10 @@
 zarr-python or h5py alone: every visible step must hold what was recorded
 (no zero-filled or torn rank); "meta/state", if there, must be
 one step's value (SIMREC_TEST_SET).
-usage: check_faults.py zarr|zarr+dir|hdf5 PATH [=N]
+usage: check_faults.py zarr|zarr+dir|hdf5 PATH [=N|>=N]
 prints "steps S torn T max M keys K" as test_faults check does (S the
 fewest steps of a key, M the most); exits 1 if a step is torn or S
-differs from N."""
+differs from N (=N) or is below N (>=N)."""
 import sys
 import numpy as np
 
@@ -64,4 +64,6 @@ print(f"steps {lo} torn {torn} max {hi} keys {len(keys)}")
 bad = torn > 0
 if len(sys.argv) > 3 and sys.argv[3].startswith("="):
     bad |= lo != int(sys.argv[3][1:])
+elif len(sys.argv) > 3 and sys.argv[3].startswith(">="):
+    bad |= lo < int(sys.argv[3][2:])
 sys.exit(1 if bad else 0)

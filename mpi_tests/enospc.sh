@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A full disk: record into a small tmpfs until it fails, for each store:
 # 4 ranks with one writer and with two (parallel HDF5 over MPI-IO), and
 # one rank; two record_all keys of noisy data (no codec shrinks it) and
@@ -18,7 +18,7 @@
 # usage: enospc.sh MPIEXEC TEST_FAULTS SIMREC CHECK_PY WORKDIR SCHEME[@CODEC]...
 # (CODEC: the store's codec=, default lz4: with 4 ranks and one writer the
 # ranks compress their own blocks; none takes the raw gather path)
-set -u
+set -euo pipefail
 . "$(dirname "$0")/enospc_lib.sh"
 as_root "$@"
 mpiexec=$1 bin=$2 simrec=$3 check=$4 work=$5
@@ -26,7 +26,7 @@ shift 5
 mnt=$work/small
 mkdir -p "$mnt"
 mounted=0
-cleanup() { [ "$mounted" = 1 ] && umount "$mnt"; }
+cleanup() { [ "$mounted" = 0 ] || umount "$mnt"; }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 fail=0
@@ -42,16 +42,17 @@ for spec in "$@"; do
 		mount -t tmpfs -o size=4m tmpfs "$mnt" || exit 1
 		mounted=1
 		store=$mnt/store
+		code=0
 		out=$(SIMREC_WRITERS=$writers timeout -k 5 60 "$mpiexec" \
 			-n "$np" --oversubscribe "$bin" write \
-			"$scheme:$store?codec=$codec" 40 2 "$elems" 2 1024 2>&1)
-		code=$?
+			"$scheme:$store?codec=$codec" 40 2 "$elems" 2 1024 2>&1) ||
+			code=$?
 		acked=$(echo "$out" | awk '/^acked/ {n = $2} END {print n + 0}')
-		msg=$(echo "$out" | grep '^failed after' | head -1)
+		msg=$(awk '/^failed after/ {print; exit}' <<<"$out")
 		echo "$name: exit $code, acked $acked; $msg"
 		[ "$code" = 124 ] && bad "hung (killed after 60 s)"
 		[ "$code" != 0 ] && [ "$code" != 124 ] &&
-			bad "a process crashed or failed: $(echo "$out" | grep -m3 -i 'signal\|abort\|rank [0-9]*:')"
+			bad "a process crashed or failed: $(grep -m3 -i 'signal\|abort\|rank [0-9]*:' <<<"$out" || :)"
 		echo "$out" | grep 'differs' && bad "the ranks' statuses differ"
 		echo "$out" | grep 'broken store:' && bad "a write on a broken store did not fail"
 		cause_named "$msg" "$mnt"
@@ -60,15 +61,17 @@ for spec in "$@"; do
 		# those recorded before the failure was reported (a flush
 		# interval more)
 		iacked=$(echo "$out" | awk '/^indep acked/ {n = $3} END {print n + 0}')
-		res=$("$bin" check "$scheme:$store" ">=$acked" ">=$iacked" 2>&1)
-		rc=$?
+		rc=0
+		res=$("$bin" check "$scheme:$store" ">=$acked" ">=$iacked" 2>&1) || rc=$?
 		res=$(echo "$res" | tail -1)
 		echo "$name: simrec reads $res"
 		most=$(echo "$res" | awk '/^steps/ {print $6}')
 		[ "$rc" = 0 ] && [ "${most:-99999}" -le $((acked + 2)) ] ||
 			bad "torn, unreadable or phantom steps"
-		py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
-		[ "$py" = "$res" ] || bad "python reads $py"
+		prc=0
+		py=$("$check" "$scheme" "$store" 2>&1) || prc=$?
+		py=$(tail -1 <<<"$py")
+		[ "$prc" = 0 ] && [ "$py" = "$res" ] || bad "python reads $py (exit $prc)"
 		umount "$mnt"
 		mounted=0
 	done

@@ -13,8 +13,8 @@ as_root() {
 		exit 1
 	}
 	tmp=$(mktemp -d) || exit 1
-	$userns env OMPI_MCA_orte_tmpdir_base="$tmp" sh "$0" "$@"
-	rc=$?
+	rc=0
+	$userns env OMPI_MCA_orte_tmpdir_base="$tmp" bash "$0" "$@" || rc=$?
 	rm -rf "$tmp"
 	exit "$rc"
 }
@@ -31,11 +31,12 @@ cause_named() {
 # verify_or_repair SIMREC URI: simrec verify passes, or names torn steps
 # that verify --repair cuts so that it passes
 verify_or_repair() {
-	v=$("$1" verify "$2" 2>&1)
-	case $? in
+	vrc=0
+	v=$("$1" verify "$2" 2>&1) || vrc=$?
+	case $vrc in
 	0) ;;
 	1)
-		echo "$v" | grep -v '^ok'
+		sed '/^ok/d' <<<"$v"
 		"$1" verify --repair "$2" >/dev/null 2>&1 &&
 			"$1" verify "$2" >/dev/null 2>&1 ||
 			bad "verify --repair did not make it whole"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A value replaced after the last flush, then a SIGKILL: the value that
 # flush acknowledged must read back whole (simrec and h5py), and so must
 # every step. Serial HDF5 (one writer of 4 ranks): each step rank 0
@@ -10,7 +10,7 @@
 # freed space of the flushed value for later chunks would read garbage
 # (blosc: "does not decode").
 # usage: kill_set.sh MPIEXEC TEST_FAULTS CHECK_PY SIMREC WORKDIR CODEC KILL...
-set -u
+set -euo pipefail
 mpiexec=$1 bin=$2 check=$3 simrec=$4 work=$5 codec=$6
 shift 6
 mkdir -p "$work"
@@ -26,24 +26,29 @@ for step in "$@"; do
 		--oversubscribe "$bin" write "hdf5:$store?codec=$codec" 40 4 4096 2 \
 		>"$work/out.$step" 2>&1 &
 	job=$!
-	pid=$(timeout 60 cat "$fifo")
-	[ -n "$pid" ] && kill -9 "$pid"
-	wait "$job"
+	pid=$(timeout 60 cat "$fifo") || pid=
+	[ -z "$pid" ] || kill -9 "$pid" || pid=
+	# the killed writer fails the job; 0: nothing killed, 124: a hang
+	jrc=0
+	wait "$job" || jrc=$?
 	acked=$(awk '/^acked/ {n = $2} END {print n + 0}' "$work/out.$step")
-	res=$("$bin" check "hdf5:$store" "=$acked" 2>&1)
-	crc=$?
-	py=$("$check" hdf5 "$store" "=$acked" 2>&1 | tail -1)
-	prc=$?
-	v=$("$simrec" verify "hdf5:$store" 2>&1)
-	vrc=$?
+	crc=0
+	res=$("$bin" check "hdf5:$store" "=$acked" 2>&1) || crc=$?
+	prc=0
+	py=$("$check" hdf5 "$store" "=$acked" 2>&1) || prc=$?
+	py=$(printf %s "$py" | tail -1)
+	vrc=0
+	v=$("$simrec" verify "hdf5:$store" 2>&1) || vrc=$?
 	state=$(echo "$res" | awk '/^meta.state of step/ {print $4}')
 	echo "kill at step $step ($codec): acked $acked, value of step ${state:--}; simrec: $(echo "$res" | tail -1); h5py: $py; verify rc $vrc"
 	# the value the flush acknowledged: set at the step before it
-	if [ -z "$pid" ] || [ "$acked" != $((step / 4 * 4)) ] ||
+	if [ -z "$pid" ] || [ "$jrc" = 0 ] || [ "$jrc" = 124 ] ||
+		[ "$acked" != $((step / 4 * 4)) ] ||
 		[ "${state:--}" != $((acked - 1)) ] ||
 		[ "$crc" != 0 ] || [ "$prc" != 0 ] || [ "$vrc" != 0 ]; then
-		echo "$res" | head -5
-		echo "$v" | grep -v '^ok' | head -5
+		awk 'NR <= 5' <<<"$res"
+		echo "victim pid '$pid', job exit $jrc"
+		awk '!/^ok/ && n++ < 5' <<<"$v"
 		fail=1
 	fi
 done

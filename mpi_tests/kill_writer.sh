@@ -1,15 +1,17 @@
-#!/bin/sh
+#!/bin/bash
 # kill -9 of one writer (not all ranks) mid-run, TRIALS times: after each,
-# the store must open, and every visible step must be whole (read by
-# simrec and by zarr-python / h5py). Prints one line per trial and the
-# totals.
+# the store must open, every step flushed before the kill ("acked N" from
+# rank 0) must be visible, and every visible step must be whole (read by
+# simrec and by zarr-python / h5py, which must agree). A trial fails when
+# the victim never handed over its pid (nothing was killed), when the job
+# hung (timeout) or ended without a rank killed, or when a reader fails.
 # usage: kill_writer.sh MPIEXEC TEST_FAULTS CHECK_PY SCHEME WORKDIR TRIALS
 # (np 4, SIMREC_WRITERS=2: ranks 0 and 2 write; rank 2 is killed)
-set -u
+set -euo pipefail
 mpiexec=$1 bin=$2 check=$3 scheme=$4 work=$5 trials=$6
 mkdir -p "$work"
 fifo=$work/kill.fifo
-total_visible=0 torn_trials=0 open_fail=0 py_fail=0
+total_visible=0 failed=0
 t=0
 while [ "$t" -lt "$trials" ]; do
 	store=$work/store.$t
@@ -23,29 +25,47 @@ while [ "$t" -lt "$trials" ]; do
 	job=$!
 	# the victim blocks opening the FIFO until we read its pid: the
 	# kill happens while the others record on, at a step we chose
-	pid=$(timeout 60 cat "$fifo")
-	[ -n "$pid" ] && kill -9 "$pid"
-	wait "$job"
-	acked=$(grep -c '^acked' "$work/out.$t")
-	res=$("$bin" check "$scheme:$store" 2>&1 | tail -1)
-	crc=$?
+	pid=$(timeout 60 cat "$fifo") || pid=
+	why=
+	case $pid in
+	'' | *[!0-9]*) why="the victim sent no pid ('$pid'): nothing was killed" ;;
+	*) kill -9 "$pid" || why="the victim $pid was gone before the kill" ;;
+	esac
+	jrc=0
+	wait "$job" || jrc=$?
+	# a killed rank ends the job with a failure (137: mpiexec passes the
+	# SIGKILL on); 124: timeout ended a hang
+	case $jrc in
+	0) why="${why:+$why; }the job exited 0 with a rank killed" ;;
+	124) why="${why:+$why; }the job hung (timeout)" ;;
+	esac
+	acked=$(awk '/^acked/ {n = $2} END {print n + 0}' "$work/out.$t")
+	# the reader's own status: open, whole steps, at least the acked ones
+	crc=0
+	res=$("$bin" check "$scheme:$store" ">=$acked" 2>&1) || crc=$?
+	res=$(printf '%s\n' "$res" | tail -1)
+	[ "$crc" = 0 ] || why="${why:+$why; }simrec check exit $crc"
 	case $res in
-	steps*) ;;
-	*) open_fail=$((open_fail + 1)) ;;
+	"steps "*" torn 0 "*) ;;
+	*) why="${why:+$why; }simrec reads torn or no steps" ;;
 	esac
-	steps=$(echo "$res" | awk '/^steps/ {print $2}')
-	torn=$(echo "$res" | awk '/^steps/ {print $4}')
-	pyres=$("$check" "$scheme" "$store" 2>&1 | tail -1)
-	case $pyres in
-	"steps ${steps:-x} torn 0 "*) ;;
-	*) py_fail=$((py_fail + 1)) ;;
-	esac
-	[ "${torn:-0}" != 0 ] && torn_trials=$((torn_trials + 1))
-	total_visible=$((total_visible + ${steps:-0}))
-	echo "trial $t kill at step $step: flushes acked $acked, simrec: $res, python: $pyres"
+	steps=$(printf '%s\n' "$res" | awk '/^steps/ {print $2}')
+	steps=${steps:-0}
+	[ "$steps" -ge "$acked" ] || why="${why:+$why; }visible $steps < acked $acked"
+	prc=0
+	pyres=$("$check" "$scheme" "$store" ">=$acked" 2>&1) || prc=$?
+	pyres=$(printf '%s\n' "$pyres" | tail -1)
+	[ "$prc" = 0 ] || why="${why:+$why; }python check exit $prc"
+	[ "$pyres" = "$res" ] || why="${why:+$why; }python reads '$pyres'"
+	total_visible=$((total_visible + steps))
+	echo "trial $t kill at step $step: job exit $jrc, acked $acked, simrec: $res, python: $pyres${why:+ -- FAIL: $why}"
+	if [ -n "$why" ]; then
+		failed=$((failed + 1))
+		awk '!/^acked/ && n++ < 20 {print "    " $0}' "$work/out.$t"
+	fi
 	rm -rf "$store"
 	t=$((t + 1))
 done
 rm -f "$fifo"
-echo "$scheme: $trials trials, torn $torn_trials, open failures $open_fail, python disagreements $py_fail, visible steps $total_visible"
-[ "$torn_trials" = 0 ] && [ "$open_fail" = 0 ] && [ "$py_fail" = 0 ]
+echo "$scheme: $trials trials, $failed failed, visible steps $total_visible"
+[ "$failed" = 0 ]

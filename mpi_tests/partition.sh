@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A network partition between MPI hosts, with the Open MPI settings users
 # get from slurm/env.sh (checked equal in tools/run.sh): three "hosts"
 # (network namespaces h1..h3 on one bridge, each with its own hostname, so
@@ -14,7 +14,7 @@
 # h1, every rank pushing to it: fully distributed mode).
 # Needs root (namespaces). Everything it creates goes in a trap.
 # usage: partition.sh MPIEXEC TEST_FAULTS SIMREC CHECK_PY SRCDIR WORKDIR STORE...
-set -u
+set -euo pipefail
 mpiexec=$1 bin=$2 cli=$3 check=$4 src=$5 work=$6
 shift 6
 say() { echo "partition: $*"; }
@@ -31,7 +31,7 @@ for n in $(ip netns list | awk '/^srpart[0-9]+-(h[123]|br)( |$)/ {print $1}'); d
 	pid=${n#srpart}
 	[ -d "/proc/${pid%%-*}" ] && continue
 	pids=$(ip netns pids "$n")
-	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+	[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
 	ip netns del "$n"
 done
 
@@ -39,10 +39,10 @@ cleanup() {
 	for n in h1 h2 h3 br; do
 		[ -e "/run/netns/$p-$n" ] || continue
 		pids=$(ip netns pids "$p-$n")
-		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
 		ip netns del "$p-$n"
 	done
-	[ "$added_route" = 1 ] && ip route del blackhole "$net.0/24"
+	[ "$added_route" = 0 ] || ip route del blackhole "$net.0/24"
 	rm -f "$work/ack.fifo"
 }
 trap cleanup EXIT
@@ -98,7 +98,8 @@ on_h1() {
 }
 # pids of any namespace, without the redis server
 left_pids() {
-	for n in h1 h2 h3; do ip netns pids "$p-$n"; done | grep -v -x "${redis_pid:-none}"
+	for n in h1 h2 h3; do ip netns pids "$p-$n"; done |
+		awk -v r="${redis_pid:-none}" '$0 != r'
 }
 
 fail=0
@@ -133,19 +134,19 @@ for scheme in "$@"; do
 		--host "$p-h1:2,$p-h2:2,$p-h3:2" "$bin" write "$uri" 1000000 4 256 \
 		>"$out" 2>&1 &
 	job=$!
-	acked=$(timeout $bound cat "$fifo" | awk '/^acked/ {print $2}')
+	acked=$(timeout $bound cat "$fifo" | awk '/^acked/ {print $2}') || acked=
 	if [ -z "$acked" ]; then
 		say "$scheme: FAIL: no flush acknowledged"
-		kill "$job" 2>/dev/null
-		wait "$job"
+		kill "$job" 2>/dev/null || :
+		wait "$job" || :
 		cat "$out"
 		fail=1
 		continue
 	fi
 	t0=$(date +%s.%N)
 	ip -n "$p-br" link set v3 down
-	wait "$job"
-	rc=$?
+	rc=0
+	wait "$job" || rc=$?
 	t1=$(date +%s.%N)
 	# the job's exit does not wait for the cut host: its processes get
 	# 30 s more to go (they went with the job in every run seen)
@@ -165,28 +166,31 @@ for scheme in "$@"; do
 	fi
 	if [ -n "$left" ]; then
 		say "$scheme: FAIL: processes left behind:"
-		ps -o pid,args -p "$(echo $left | tr ' ' ,)"
-		kill -9 $left 2>/dev/null
+		ps -o pid,args -p "$(echo $left | tr ' ' ,)" || :
+		kill -9 $left 2>/dev/null || :
 		fail=1
 	fi
-	grep -i -m 3 'lost\|abort\|unreach\|fail' "$out" | sed 's/^/    /'
+	awk 'tolower($0) ~ /lost|abort|unreach|fail/ && n++ < 3 {print "    " $0}' "$out"
 	# the store: verify, then every visible step whole, the acked ones there
 	on_h1 "$cli" verify "$uri" >"$work/verify.$scheme" 2>&1 || {
 		say "$scheme: FAIL: simrec verify"
 		fail=1
 	}
 	sed 's/^/    /' "$work/verify.$scheme"
-	res=$(on_h1 "$bin" check "$uri" ">=$acked" 2>&1)
-	crc=$?
+	crc=0
+	res=$(on_h1 "$bin" check "$uri" ">=$acked" 2>&1) || crc=$?
 	say "$scheme: simrec reads $res"
 	[ $crc = 0 ] || { say "$scheme: FAIL: torn, unreadable or acknowledged steps lost"; fail=1; }
 	if [ "$scheme" != redis ]; then
-		py=$("$check" "$scheme" "$store" 2>&1 | tail -1)
-		say "$scheme: python reads $py"
-		[ "$py" = "$(echo "$res" | tail -1)" ] || { say "$scheme: FAIL: python disagrees"; fail=1; }
+		prc=0
+		py=$("$check" "$scheme" "$store" 2>&1) || prc=$?
+		py=$(tail -1 <<<"$py")
+		say "$scheme: python reads $py (exit $prc)"
+		[ "$prc" = 0 ] && [ "$py" = "$(tail -1 <<<"$res")" ] ||
+			{ say "$scheme: FAIL: python disagrees"; fail=1; }
 	else
 		ip netns exec "$p-h1" redis-cli -h "$net.1" shutdown nosave >/dev/null 2>&1
-		kill "$redis_pid" 2>/dev/null
+		kill "$redis_pid" 2>/dev/null || : # shut down already
 		redis_pid=""
 	fi
 	ip -n "$p-br" link set v3 up

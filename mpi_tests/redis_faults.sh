@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The redis store under faults, np 4, every rank pushing to a private
 # server (started here on a free port, always stopped):
 # 1. a rank SIGKILLed at a chosen step (it hands its pid over a FIFO)
@@ -11,7 +11,7 @@
 #    with the same status, naming the server once; no rank dies by a
 #    signal (SIGPIPE).
 # usage: redis_faults.sh MPIEXEC TEST_FAULTS SIMREC_CLI REDIS_SERVER_SH WORKDIR
-set -u
+set -euo pipefail
 mpiexec=$1 bin=$2 cli=$3 server=$4 work=$5
 rm -rf "$work"
 mkdir -p "$work"
@@ -30,18 +30,23 @@ for victim_step in 0:6 1:5 0:9 2:3 0:13; do
 		timeout -k 5 60 "$mpiexec" -n 4 --oversubscribe "$bin" write \
 		"$uri" 30 4 256 2 8 >"$work/out.$t" 2>&1 &
 	job=$!
-	pid=$(timeout 60 cat "$work/fifo")
-	[ -n "$pid" ] && kill -9 "$pid"
-	wait "$job"
+	pid=$(timeout 60 cat "$work/fifo") || pid=
+	[ -z "$pid" ] || kill -9 "$pid" || pid=
+	# a killed rank fails the job; 0: nothing was killed, 124: a hang
+	jrc=0
+	wait "$job" || jrc=$?
 	acked=$(awk '/^acked/ {n = $2} END {print n + 0}' "$work/out.$t")
-	res=$("$bin" check "$uri" ">=$acked" 2>&1 | tail -1)
-	crc=$?
-	v=$("$cli" verify "$uri" 2>&1)
-	vrc=$?
+	crc=0
+	res=$("$bin" check "$uri" ">=$acked" 2>&1) || crc=$?
+	res=$(printf %s "$res" | tail -1)
+	vrc=0
+	v=$("$cli" verify "$uri" 2>&1) || vrc=$?
 	echo "kill rank $victim at step $step: acked $acked, check: $res, verify exit $vrc"
 	case $res in "steps "*" torn 0 "*) ;; *) crc=1 ;; esac
-	if [ "$crc" != 0 ] || [ "$vrc" != 0 ] || [ -z "$pid" ]; then
-		echo "$v" | grep -v '^ok' | head -5
+	if [ "$crc" != 0 ] || [ "$vrc" != 0 ] || [ -z "$pid" ] ||
+		[ "$jrc" = 0 ] || [ "$jrc" = 124 ]; then
+		echo "victim pid '${pid}', job exit $jrc"
+		awk '!/^ok/ && n++ < 5' <<<"$v"
 		bad=$((bad + 1))
 	fi
 	t=$((t + 1))
@@ -55,8 +60,12 @@ SIMREC_TEST_EXTRA=1 SIMREC_TEST_ACK_STEP=8 SIMREC_TEST_ACK_FIFO="$work/fifo" \
 job=$!
 timeout 60 cat "$work/fifo"
 kill -9 "$(cat "$work/srv/pid")"
-wait "$job"
-grep -v '^acked' "$work/out.loss"
+# every rank ends (test_faults reports the failure and exits 0), within
+# its bound: 124 is a hang, any other status a crash
+jrc=0
+wait "$job" || jrc=$?
+[ "$jrc" = 0 ] || { echo "the run exited $jrc"; bad=$((bad + 1)); }
+sed '/^acked/d' "$work/out.loss"
 grep -q '^failed after' "$work/out.loss" || { echo "the run did not fail"; bad=$((bad + 1)); }
 grep -q '^close: cannot reach server' "$work/out.loss" || { echo "close claimed success"; bad=$((bad + 1)); }
 # a write to the dead socket is SIMREC_ECONN, never SIGPIPE (signal 13)
@@ -66,3 +75,4 @@ if grep -q 'differ\|redis:redis' "$work/out.loss"; then
 	bad=$((bad + 1))
 fi
 [ "$bad" = 0 ] && echo "redis faults: ok"
+exit "$bad"

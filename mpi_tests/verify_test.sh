@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # simrec verify finds what is not whole in crafted stores (a chunk
 # deleted, a chunk cut short, a shape grown past the data, torn steps in
 # the middle, more torn ranges than it lists), prints exactly which steps
@@ -8,7 +8,7 @@
 # zarr.consolidate_metadata writes it): after the repair,
 # zarr.open_consolidated shows the same arrays and shapes as zarr.open.
 # usage: verify_test.sh MPIEXEC TEST_FAULTS SIMREC CRAFT_PY CHECK_PY WORK SCHEME...
-set -u
+set -euo pipefail
 mpiexec=$1 bin=$2 simrec=$3 craft=$4 check=$5 work=$6
 shift 6
 mkdir -p "$work"
@@ -16,9 +16,9 @@ fail=0
 expect() { # expect CODE PATTERN CMD...: exit code and output
 	code=$1 pat=$2
 	shift 2
-	out=$("$@" 2>&1)
-	got=$?
-	if [ "$got" != "$code" ] || ! echo "$out" | grep -q -- "$pat"; then
+	got=0
+	out=$("$@" 2>&1) || got=$?
+	if [ "$got" != "$code" ] || ! grep -q -- "$pat" <<<"$out"; then
 		echo "FAIL: '$*' gave $got (want $code, /$pat/):"
 		echo "$out"
 		fail=1

@@ -1,7 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # Drives every subcommand of the simrec command line on real stores and
 # checks outputs and exit codes.  cli_test.sh SIMREC INTEROP_EXE DIR PYTHON
-set -u
+set -euo pipefail
 simrec=$1 writer=$2 dir=$3 py=$4
 fails=0
 rm -rf "$dir" && mkdir -p "$dir"
@@ -11,8 +11,8 @@ bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
 expect() {
 	code=$1 what=$2
 	shift 2
-	out=$("$@" 2>&1)
-	got=$?
+	got=0
+	out=$("$@" 2>&1) || got=$?
 	[ "$got" = "$code" ] && ok "$what" || { bad "$what (exit $got, want $code): $out"; }
 }
 has() { case $out in *"$1"*) ok "$2" ;; *) bad "$2: no '$1' in: $out" ;; esac; }
@@ -71,7 +71,7 @@ print('equal')"
 has "equal" "export copies values and attributes"
 
 # a damaged chunk: verify names the dataset and fails
-chunk=$(ls "$dir/out.zarr/types/float32/s0/" | grep -v '^\.' | head -1)
+chunk=$(ls "$dir/out.zarr/types/float32/s0/" | awk '!/^\./ && !n++')
 printf 'garbage' >"$dir/out.zarr/types/float32/s0/$chunk"
 expect 1 "verify finds a corrupt chunk" "$simrec" verify "zarr+dir:$dir/out.zarr"
 has "TORN  types/float32/s0: step" "verify names the dataset and its steps"

@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # Install simrec into a temporary prefix, build a consumer with pkg-config
 # and with find_package(simrec), and run it and the installed CLI with a
 # clean environment (no LD_LIBRARY_PATH, no PKG_CONFIG_PATH).
 #   install_test.sh BUILD_DIR WORK_DIR CONSUMER_SRC
-set -eu
+set -euo pipefail
 build=$1 work=$2 src=$3
 rm -rf "$work"
 mkdir -p "$work"
@@ -12,7 +12,7 @@ cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 # the prefix moves: everything must still be found relative to it
 mv "$prefix" "$work/moved"
 prefix=$work/moved
-pc=$(find "$prefix" -name simrec.pc | head -n 1)
+pc=$(find "$prefix" -name simrec.pc -print -quit)
 test -n "$pc"
 clean="env -i PATH=/usr/bin:/bin"
 # pkg-config

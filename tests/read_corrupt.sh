@@ -1,9 +1,9 @@
-#!/bin/sh
+#!/bin/bash
 # A chunk whose filter is there but whose bytes are corrupt (h5py's lzf,
 # 40 bytes overwritten): simrec cat and verify say the chunk does not
 # decode and name the key and the file, not "a filter missing".
 #   read_corrupt.sh SIMREC DIR PYTHON
-set -u
+set -euo pipefail
 simrec=$1 dir=$2 py=$3
 rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
 "$py" -c "
@@ -22,9 +22,12 @@ case $out in
 *"'x' in 'c.h5': a chunk does not decode"*) ;;
 *) echo "FAIL: cat does not say the chunk does not decode"; fails=1 ;;
 esac
-v=$("$simrec" verify hdf5:c.h5)
+vrc=0
+v=$("$simrec" verify hdf5:c.h5) || vrc=$?
 echo "$v"
-echo "$v" | grep -q "^BAD   x: steps 10-19 do not read: .*does not decode" || { echo "FAIL: verify"; fails=1; }
-echo "$v" | grep -q "x: --repair keeps steps 0-9 of 40" || { echo "FAIL: verify's keep line"; fails=1; }
-echo "$v$out" | grep -q "filter missing" && { echo "FAIL: blames a filter"; fails=1; }
+[ "$vrc" = 1 ] || { echo "FAIL: verify exit $vrc, not 1"; fails=1; }
+grep -q "^BAD   x: steps 10-19 do not read: .*does not decode" <<<"$v" || { echo "FAIL: verify"; fails=1; }
+grep -q "x: --repair keeps steps 0-9 of 40" <<<"$v" || { echo "FAIL: verify's keep line"; fails=1; }
+grep -q "filter missing" <<<"$v$out" && { echo "FAIL: blames a filter"; fails=1; }
 [ $fails = 0 ] && echo "read corrupt: ok"
+exit "$fails"

@@ -1,7 +1,7 @@
-#!/bin/sh
+#!/bin/bash
 # The redis server SIGKILLed under connected writers: a write to the dead
 # socket fails with SIMREC_ECONN, and no SIGPIPE ends the process.
-set -eu
+set -euo pipefail
 exe=$1 dir=$2 server=$3
 rm -rf "$dir"
 trap '"$server" stop "$dir"' EXIT

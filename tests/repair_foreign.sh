@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # simrec verify --repair on zarr arrays that zarr-python wrote (no simrec
 # record marker; '.' and '/' separators; directory and LMDB stores), with a
 # chunk missing in two keys: every torn key is cut to its whole steps, its
@@ -6,7 +6,7 @@
 # zarr.consolidate_metadata) follows the cut, and zarr-python reads the
 # result, with zarr.open and zarr.open_consolidated.
 #   repair_foreign.sh SIMREC DIR PYTHON
-set -u
+set -euo pipefail
 simrec=$1 dir=$2 py=$3
 rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
 "$py" -c "
@@ -52,3 +52,4 @@ c = zarr.open_consolidated(s, mode='r')
 assert c['x'].shape == (8, 2) and c['x'][7, 1] == 15.0
 " || fails=1
 [ $fails = 0 ] && echo "repair foreign: ok"
+exit "$fails"

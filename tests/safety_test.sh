@@ -1,10 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # The safety rules of docs/safety.md on real stores: create mode replaces
 # only a store, readers never write, temporary names are no keys, redis
 # prefixes are literal and keep off the locks, a lock break asks, and the
 # redis password appears in no output.
 #   safety_test.sh SIMREC TOOL DIR REDIS_PW_DIR PASSWORD WITH_HDF5
-set -u
+set -euo pipefail
 simrec=$1 tool=$2 dir=$3 rdir=$4 pw=$5 hdf5=$6
 fails=0
 rm -rf "$dir" && mkdir -p "$dir"
@@ -16,8 +16,8 @@ bad() { printf 'FAIL %s\n' "$1"; fails=$((fails + 1)); }
 expect() {
 	code=$1 what=$2
 	shift 2
-	out=$("$@" 2>&1)
-	got=$?
+	got=0
+	out=$("$@" 2>&1) || got=$?
 	printf '%s\n' "$out" >>"$all"
 	[ "$got" = "$code" ] && ok "$what" || bad "$what (exit $got, want $code): $out"
 }

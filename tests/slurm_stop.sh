@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Stops what tests/slurm_test.sh started under WORK_DIR: slurmd, slurmctld
 # (by their pid files) and munged if the test started it. Safe to run
 # twice; the ctest fixture runs it after the test whatever happened.

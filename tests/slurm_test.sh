@@ -3,7 +3,7 @@
 # cgroups) and runs the batch scripts of slurm/ with sbatch --wait, checking
 # the stores they produce. Fails (never skips) when SLURM does not come up.
 #   slurm_test.sh SOURCE_DIR BUILD_DIR WORK_DIR
-set -u
+set -euo pipefail
 src=$1 build=$2 work=$3
 rm -rf "$work" && mkdir -p "$work"/{state,spool,log,out}
 work=$(cd "$work" && pwd)
@@ -14,7 +14,8 @@ done
 
 # munge (no systemd here): run as user munge
 mkdir -p /run/munge /var/lib/munge /var/log/munge
-chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key 2>/dev/null
+chown munge:munge /run/munge /var/lib/munge /var/log/munge /etc/munge/munge.key ||
+	fail "cannot give munge its directories"
 chmod 0755 /run/munge
 stop() { "$src/tests/slurm_stop.sh" "$work"; }
 trap stop EXIT
@@ -22,7 +23,7 @@ trap 'exit 1' INT TERM
 if ! pgrep -x munged >/dev/null; then
 	timeout 20 runuser -u munge -- /usr/sbin/munged || fail "munged did not start"
 	# remember it: the trap (and the ctest fixture cleanup) stop it
-	cat /run/munge/munged.pid >"$work/munged.started" 2>/dev/null
+	cat /run/munge/munged.pid >"$work/munged.started" || fail "munged wrote no pid file"
 fi
 conf=$work/slurm.conf
 cat >"$conf" <<CONF
@@ -66,31 +67,39 @@ echo "SLURM is up: $(sinfo -h -o '%P %T %c')"
 
 export SIMREC_BIN=$build SIMREC_SLURM_DIR=$src/slurm OUT=$work/out
 cd "$work"
+# says TEXT CMD...: CMD exits 0 and its output holds TEXT
+says() {
+	local o
+	o=$("${@:2}") || return 1
+	grep -q -- "$1" <<<"$o"
+}
 run() { # script [sbatch options...]
 	local s=$1
 	shift
-	timeout 120 sbatch --wait --export=ALL "$@" "$src/slurm/$s" >"$work/$s.submit" 2>&1
-	local rc=$?
+	local rc=0
+	timeout 120 sbatch --wait --export=ALL "$@" "$src/slurm/$s" >"$work/$s.submit" 2>&1 || rc=$?
 	local jid
 	jid=$(sed -n 's/Submitted batch job //p' "$work/$s.submit")
 	echo "--- $s (job $jid) exit $rc"
-	cat "$work"/simrec-*-"$jid".out 2>/dev/null | tail -15
+	for f in "$work"/simrec-*-"$jid".out; do
+		[ ! -f "$f" ] || tail -15 "$f"
+	done
 	[ $rc = 0 ] || fail "$s: sbatch --wait returned $rc"
 	last_jid=$jid
 }
 run one-node.sbatch
 one=$last_jid
 [ -d "$work/out/heat-$one.zarr" ] || fail "one-node store missing"
-"$build/src/simrec" verify "zarr:$work/out/heat-$one.zarr" | grep -q "all datasets ok" || fail "one-node verify"
-"$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T | grep -q "shape:   (21, 4, 64, 256)" || fail "one-node shape"
+says "all datasets ok" "$build/src/simrec" verify "zarr:$work/out/heat-$one.zarr" || fail "one-node verify"
+says "shape:   (21, 256, 256)" "$build/src/simrec" info "zarr:$work/out/heat-$one.zarr" heat/T || fail "one-node shape"
 
 run many-nodes-files.sbatch --nodes=1 --ntasks-per-node=4
-"$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" | grep -q "all datasets ok" || fail "files verify"
+says "all datasets ok" "$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" || fail "files verify"
 run many-nodes-files.sbatch --nodes=1 --ntasks-per-node=4 --export=ALL,FORMAT=hdf5
 h5dump -H "$work/out/heat-$last_jid.h5" >/dev/null || fail "h5dump of the HDF5 output"
 
 run many-nodes-redis.sbatch --nodes=1 --ntasks-per-node=4
-"$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" | grep -q "all datasets ok" || fail "redis export verify"
+says "all datasets ok" "$build/src/simrec" verify "zarr+dir:$work/out/heat-$last_jid.zarr" || fail "redis export verify"
 [ -s "$work/out/redis-$last_jid/appendonly.aof" ] || ls "$work/out/redis-$last_jid/appendonlydir" >/dev/null 2>&1 || fail "no AOF kept"
 redis-cli -p 6399 ping >/dev/null 2>&1 && fail "the redis master was not shut down"
 

@@ -270,3 +270,71 @@ def _selection(key, shape):
             local.append(0)
         d += 1
     return dims, local, tuple(out_shape), pos
+
+
+class JoinedDataset(Closing):
+    """The steps of a joined array (``Recorder.get_all`` of a key recorded
+    with ``record_joined``): ``len(js)`` steps; ``js[s]`` is step s's rows
+    (every rank's, in rank order) as one numpy array of shape
+    ``(rows in step s, *row_shape)``; ``js[a:b]`` a list of such arrays.
+
+    Stored as a contiguous ragged array (docs/format.md): ``js.rows`` is
+    the lazy Dataset of every step's rows one after the other,
+    ``js.counts`` the row count of each step (int64). The number of steps
+    is taken when the handle is made.
+    """
+
+    def __init__(self, recorder, key, rows, counts):
+        self._rec = recorder
+        self.key = key
+        self.rows = rows
+        self._counts = counts
+        self.dtype = rows.dtype
+        self.row_shape = rows.shape[1:]
+
+    @property
+    def counts(self):
+        return np.asarray(self._counts)
+
+    def __len__(self):
+        return self._counts.shape[0]
+
+    def __iter__(self):
+        for s in range(len(self)):
+            yield self._step(s)
+
+    def __getitem__(self, s):
+        if isinstance(s, slice):
+            return [self._step(i) for i in range(*s.indices(len(self)))]
+        if isinstance(s, (bool, np.bool_)):
+            raise IndexError("boolean indices are not supported")
+        try:
+            i = operator.index(s)
+        except TypeError:
+            raise IndexError("a joined array's steps take an int or a "
+                             "slice, not %s" % type(s).__name__) from None
+        n = len(self)
+        if i < -n or i >= n:
+            raise IndexError("step %d is out of bounds for %d steps" % (i, n))
+        return self._step(i + n if i < 0 else i)
+
+    def _step(self, s):
+        h = self._rec._handle()
+        k = self.key.encode()
+        row0, nrows = ctypes.c_size_t(), ctypes.c_size_t()
+        check(lib.simrec_joined_step(h, k, s, ctypes.byref(row0),
+                                     ctypes.byref(nrows)), h)
+        out = np.empty((nrows.value,) + self.row_shape, dtype=self.dtype)
+        if out.size:
+            check(lib.simrec_joined_read(h, k, s, out.ctypes.data, out.nbytes,
+                                         ctypes.byref(nrows)), h)
+        return out
+
+    def close(self):
+        self.rows.close()
+        self._counts.close()
+
+    def __repr__(self):
+        return "<simrec.JoinedDataset %r: %d steps of rows %s %s%s>" % (
+            self.key, len(self), self.row_shape, self.dtype,
+            "" if self.rows._h is not None else " (closed)")

@@ -8,14 +8,18 @@ import weakref
 import numpy as np
 
 from . import _lib
+from ._collective import agreed, global_args, joined_args
 from ._util import (NP_TO_DT, Closing, as_record_array, check, data_ptr,
                     encode, masked, shape_arg)
 from .attrs import Attributes
-from .dataset import Dataset
+from .dataset import Dataset, JoinedDataset
+from . import errors
 from .errors import error_for
 
 lib = _lib.lib
 
+_ERANGE = errors.RangeError.code
+_JOINED_MARK = "_simrec_joined_count"  # on a joined array's rows
 _MODES = {"a": 0, "append": 0, "w": 1, "create": 1, "r": 2, "readonly": 2}
 _SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
 _INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
@@ -205,6 +209,52 @@ class Recorder(Closing):
         check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
                                     shape_arg(arr.shape), data_ptr(arr)), h)
 
+    def record_global(self, key, block, start=None, global_shape=None):
+        """Collective: every rank gives the block it owns of one global
+        array, ``block`` covering ``[start, start + block.shape)`` of an
+        array of shape ``global_shape`` (the same on every rank). The step
+        lands as one record of shape global_shape; the dataset is
+        ``(steps, *global_shape)``, the same bytes whatever rank count and
+        decomposition wrote it. Any decomposition: uneven blocks, a block
+        with a 0 extent on ranks that own nothing; no overlap, and every
+        element covered. ``start`` defaults to the origin and
+        ``global_shape`` to ``block.shape`` (on a serial recorder: the
+        whole array). Arguments that fail on one rank raise
+        ``InvalidArgumentError`` on every rank, naming the ranks."""
+        h = self._handle()
+        dt, arr, start, gshape = agreed(self.comm, global_args, key, block,
+                                        start, global_shape)
+        check(lib.simrec_record_global(h, encode(key), dt, arr.ndim,
+                                       shape_arg(gshape), shape_arg(start),
+                                       shape_arg(arr.shape), data_ptr(arr)),
+              h)
+
+    def global_fill(self, key, value, dtype=None):
+        """Declare the value that elements of the global array under key
+        take when no rank's block covers them in a record_global step
+        (without one such a step fails). value must have the array's
+        dtype (a numpy scalar, or give dtype): a fill of another dtype is
+        ignored. Not stored: call it on every rank with the same value, in
+        every run that records the key, before its steps."""
+        h = self._handle()
+        dt, arr = as_record_array(value if dtype is None
+                                  else np.asarray(value, dtype=dtype), key)
+        if arr.size != 1:
+            raise ValueError("key %r: a fill value is one element, not %r"
+                             % (key, arr.shape))
+        check(lib.simrec_global_fill(h, encode(key), dt, data_ptr(arr)), h)
+
+    def record_joined(self, key, rows):
+        """Collective: every rank gives its rows (any number, 0 too; the
+        same row shape ``rows.shape[1:]`` and dtype everywhere). The step
+        is the ranks' rows concatenated in rank order;
+        ``get_all(key)[s]`` reads step s back as one array."""
+        h = self._handle()
+        dt, arr = agreed(self.comm, joined_args, key, rows)
+        check(lib.simrec_record_joined(h, encode(key), dt, arr.ndim,
+                                       shape_arg(arr.shape), data_ptr(arr)),
+              h)
+
     def define(self, key, dtype, shape=()):
         """Create the list-like dataset under key with no records yet:
         shape (0, *shape) of dtype (a numpy dtype, or bytes / str for a
@@ -248,9 +298,35 @@ class Recorder(Closing):
 
     def get_all(self, key):
         """A lazy Dataset of everything under key: shape
-        (n_records, *record_shape) for a recorded key, the value's own
-        shape for a set key."""
-        return self._open(lib.simrec_get_all, key)
+        (n_records, *record_shape) for a recorded key (a global array's:
+        (steps, *global_shape)), the value's own shape for a set key; for
+        a joined key (record_joined), a JoinedDataset whose item s is
+        step s's rows."""
+        ds = self._open(lib.simrec_get_all, key)
+        if not self._is_joined(key):
+            return ds
+        try:
+            counts = self._open(lib.simrec_get_all, key + "_count")
+        except Exception:
+            ds.close()
+            raise
+        return JoinedDataset(self, key, ds, counts)
+
+    def _is_joined(self, key):
+        """key holds a joined array: the rows carry the attribute naming
+        their counts (so a plain key beside a KEY_count of its own is not
+        taken for one), and the counts read (step 0, or no step yet)."""
+        try:
+            mark = Attributes(self, key)[_JOINED_MARK]
+        except errors.Error:
+            return False
+        if mark != key + "_count":
+            return False
+        h = self._handle()
+        row0, n = ctypes.c_size_t(), ctypes.c_size_t()
+        rc = lib.simrec_joined_step(h, encode(key), 0, ctypes.byref(row0),
+                                    ctypes.byref(n))
+        return rc == 0 or rc == _ERANGE
 
     def get(self, key):
         """A lazy Dataset of the last record under key (or the set value)."""

@@ -28,6 +28,13 @@ int sr_encode_block(const sr_codec *c, size_t isz, const void *src, size_t n,
 /* The largest frame of an n-byte block. */
 size_t sr_encoded_bound(size_t n);
 
+/* A step buffer of frames starts with the sizes and offsets of the
+ * group's frames (gsize ints each), padded to 16 bytes. */
+static inline size_t sr_frames_hdr(int gsize)
+{
+	return ((size_t)gsize * 2 * sizeof(int) + 15) / 16 * 16;
+}
+
 /* Append one row of d from the frames of its d->ncol ranks: frame i is
  * sizes[i] bytes at frames + displs[i], empty unless i is the first rank
  * of a chunk. Each frame's header is checked against the chunk it must

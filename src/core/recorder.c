@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "../common/env.h"
-#include "recorder.h"
+#include "plan.h"
 
 double sr_now(void)
 {
@@ -104,6 +104,12 @@ int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
 void sr_rec_free(simrec_t *rec)
 {
 	sr_dset_free_all(rec);
+	while (rec->fills) { /* plan.h */
+		sr_fill *f = rec->fills;
+		rec->fills = f->next;
+		free(f->key);
+		free(f);
+	}
 	free(rec->tab);
 	free(rec);
 }

@@ -32,13 +32,13 @@ static int pend_put(sr_agg *a, const void *p, size_t n)
 	if (!n)
 		return 0;
 	size_t need;
-	if (sr_size_add(a->npend, n, &need) || need > QUEUE_MAX)
+	if (sr_size_add(a->deferred.len, n, &need) || need > QUEUE_MAX)
 		return SIMREC_ENOMEM;
-	int rc = sr_grow((void **)&a->pend, &a->cappend, need);
+	int rc = sr_grow((void **)&a->deferred.calls, &a->deferred.cap, need);
 	if (rc)
 		return rc;
-	memcpy(a->pend + a->npend, p, n);
-	a->npend = need;
+	memcpy(a->deferred.calls + a->deferred.len, p, n);
+	a->deferred.len = need;
 	return 0;
 }
 
@@ -61,7 +61,7 @@ int sr_defer_call(simrec_t *rec, const sr_call *c)
 	};
 	for (int i = 0; i < c->ndim; i++)
 		w.shape[i] = c->shape[i];
-	size_t mark = a->npend;
+	size_t mark = a->deferred.len;
 	int rc = pend_put(a, &w, sizeof w);
 	if (!rc)
 		rc = pend_put(a, c->key, w.key_len);
@@ -70,7 +70,7 @@ int sr_defer_call(simrec_t *rec, const sr_call *c)
 	if (!rc)
 		rc = pend_put(a, c->data, c->len);
 	if (rc) {
-		a->npend = mark; /* nothing half-queued */
+		a->deferred.len = mark; /* nothing half-queued */
 		return sr_fail(&rec->err, rc,
 		               "rank %d: cannot queue '%s' (the queue of "
 		               "independent calls holds at most 2 GiB)",
@@ -148,13 +148,14 @@ static int apply_all(simrec_t *rec, const unsigned char *buf, size_t len)
 static int gather_queues(simrec_t *rec, unsigned char **all, int *total)
 {
 	sr_agg *a = sr_agg_of(rec);
-	int mine = (int)a->npend, rc = 0;
-	MPI_Gather(&mine, 1, MPI_INT, a->counts, 1, MPI_INT, 0, rec->comm);
+	int mine = (int)a->deferred.len, rc = 0;
+	MPI_Gather(&mine, 1, MPI_INT, a->move.rank_bytes, 1, MPI_INT, 0,
+	           rec->comm);
 	long long sum = 0;
 	if (rec->rank == 0) {
 		for (int r = 0; r < rec->size; r++) {
-			a->displs[r] = (int)sum;
-			sum += a->counts[r];
+			a->move.rank_offsets[r] = (int)sum;
+			sum += a->move.rank_bytes[r];
 			if (sum > INT_MAX)
 				break;
 		}
@@ -170,8 +171,8 @@ static int gather_queues(simrec_t *rec, unsigned char **all, int *total)
 	MPI_Bcast(&rc, 1, MPI_INT, 0, rec->comm);
 	if (rc)
 		return rc;
-	MPI_Gatherv(a->pend, mine, MPI_BYTE, *all, a->counts, a->displs,
-	            MPI_BYTE, 0, rec->comm);
+	MPI_Gatherv(a->deferred.calls, mine, MPI_BYTE, *all, a->move.rank_bytes,
+	            a->move.rank_offsets, MPI_BYTE, 0, rec->comm);
 	*total = (int)sum;
 	return 0;
 }
@@ -184,25 +185,26 @@ int sr_exchange_pending(simrec_t *rec, int64_t maxpend)
 	unsigned char *all = NULL;
 	int total = 0;
 	int rc = gather_queues(rec, &all, &total);
-	a->npend = 0;
-	if (!rc && a->collective && a->is_writer) {
+	a->deferred.len = 0;
+	if (!rc && a->topo.collective && a->topo.is_writer) {
 		/* every writer applies the queue (collective I/O) */
-		MPI_Bcast(&total, 1, MPI_INT, 0, a->writers);
+		MPI_Bcast(&total, 1, MPI_INT, 0, a->topo.writers);
 		if (rec->rank != 0)
 			all = malloc(total ? (size_t)total : 1);
 		int ok = all != NULL;
 		MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN,
-		              a->writers);
+		              a->topo.writers);
 		if (ok)
-			MPI_Bcast(all, total, MPI_BYTE, 0, a->writers);
+			MPI_Bcast(all, total, MPI_BYTE, 0, a->topo.writers);
 		else
 			rc = sr_fail(&rec->err, SIMREC_ENOMEM,
 			             "out of memory for the queued calls");
 	}
-	if (!rc && (rec->rank == 0 || (a->collective && a->is_writer))) {
-		a->applying = 1;
+	if (!rc &&
+	    (rec->rank == 0 || (a->topo.collective && a->topo.is_writer))) {
+		a->deferred.applying = 1;
 		rc = apply_all(rec, all, (size_t)total);
-		a->applying = 0;
+		a->deferred.applying = 0;
 	}
 	free(all);
 	return sr_agree_status(rec, rc);

@@ -1,17 +1,16 @@
 /* The writer's I/O thread: the file I/O of step k runs while the ranks
  * compute and gather step k+1 (into the other step buffer). One job at a
  * time; the caller's next submit (or any store access) waits for the
- * previous one. The thread's failures go to its own sink (a->io_err), so
+ * previous one. The thread's failures go to its own sink (a->io.err), so
  * the caller's thread may fail (and write rec->err) meanwhile. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "../core/encoded.h"
 #include "coll.h"
 
 /* A step in a shared window: wait until every rank's block is in
- * (src/mpi/shm.c explains the ordering). The ranks may still be
+ * (move_shm.c explains the ordering). The ranks may still be
  * compressing, on the cores this thread would take: sleep, backing off
  * up to 1 ms (the write then starts that much later, inside the compute
  * phase it overlaps). */
@@ -26,19 +25,11 @@ static void wait_ready(const sr_ready *r)
 		}
 }
 
-/* One job: a step of raw blocks, or of the ranks' frames. */
-static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
-                  const sr_ready *r)
+/* One job: wait for its step to be complete, then write it (core). */
+static int append(simrec_t *rec, const sr_io_job *j)
 {
-	wait_ready(r);
-	if (!enc)
-		return sr_dset_append(rec, d, buf);
-	const int *sizes = buf;
-	const int *displs = sizes + d->ncol;
-	return sr_dset_append_encoded(rec, d,
-	                              (const unsigned char *)buf +
-	                                      sr_frames_hdr((int)d->ncol),
-	                              sizes, displs);
+	wait_ready(&j->ready);
+	return sr_write_step(rec, &j->step);
 }
 
 /* A failure of the writer's (under its mutex, if any): the first waits to
@@ -47,85 +38,86 @@ static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
 static void note_failure(sr_agg *a, sr_dset *d, int rc, const char *msg,
                          int newly_broken)
 {
-	if (!a->io_status) {
-		a->io_status = rc;
-		a->io_d = d;
-		snprintf(a->io_msg, sizeof a->io_msg, "%s", msg);
-	} else if (newly_broken && !a->io_next) {
-		a->io_next = rc;
-		a->io_next_d = d;
-		snprintf(a->io_next_msg, sizeof a->io_next_msg, "%s", msg);
+	if (!a->io.status) {
+		a->io.status = rc;
+		a->io.failed = d;
+		snprintf(a->io.msg, sizeof a->io.msg, "%s", msg);
+	} else if (newly_broken && !a->io.next_status) {
+		a->io.next_status = rc;
+		a->io.next_failed = d;
+		snprintf(a->io.next_msg, sizeof a->io.next_msg, "%s", msg);
 	}
 }
 
 /* The writer's mutex, where there is a thread. */
 static void io_lock(sr_agg *a)
 {
-	if (a->has_thread)
-		pthread_mutex_lock(&a->mu);
+	if (a->io.running)
+		pthread_mutex_lock(&a->io.mu);
 }
 
 static void io_unlock(sr_agg *a)
 {
-	if (a->has_thread)
-		pthread_mutex_unlock(&a->mu);
+	if (a->io.running)
+		pthread_mutex_unlock(&a->io.mu);
 }
 
 /* The waiting failure reported (under the mutex): the next one waits. */
 static void reported(sr_agg *a)
 {
-	a->io_status = a->io_next;
-	a->io_d = a->io_next_d;
-	snprintf(a->io_msg, sizeof a->io_msg, "%s", a->io_next_msg);
-	a->io_next = 0;
-	a->io_next_d = NULL;
-	a->io_next_msg[0] = 0;
+	a->io.status = a->io.next_status;
+	a->io.failed = a->io.next_failed;
+	snprintf(a->io.msg, sizeof a->io.msg, "%s", a->io.next_msg);
+	a->io.next_status = 0;
+	a->io.next_failed = NULL;
+	a->io.next_msg[0] = 0;
 }
 
 static void *io_main(void *arg)
 {
 	simrec_t *rec = arg;
 	sr_agg *a = sr_agg_of(rec);
-	sr_err_redirect(&a->io_err);
-	pthread_mutex_lock(&a->mu);
+	sr_err_redirect(&a->io.err);
+	pthread_mutex_lock(&a->io.mu);
 	for (;;) {
-		while (!a->job && !a->quit)
-			pthread_cond_wait(&a->cv, &a->mu);
-		if (!a->job)
+		while (!a->io.has_job && !a->io.quit)
+			pthread_cond_wait(&a->io.cv, &a->io.mu);
+		if (!a->io.has_job)
 			break;
-		pthread_mutex_unlock(&a->mu);
-		a->io_err.msg[0] = 0;
+		pthread_mutex_unlock(&a->io.mu);
+		a->io.err.msg[0] = 0;
 		double t0 = sr_now();
-		int rc = append(rec, a->jd, a->jbuf, a->jenc, &a->jrdy);
+		sr_io_job j = a->io.job;
+		int rc = append(rec, &j);
 		double dt = sr_now() - t0;
-		pthread_mutex_lock(&a->mu);
-		a->t_io += dt;
-		int nb = rc && a->jd->agg && !a->jd->broken;
+		pthread_mutex_lock(&a->io.mu);
+		a->time.io += dt;
+		int nb = rc && j.step.d->agg && !j.step.d->broken;
 		if (nb)
-			a->jd->broken = rc;
+			j.step.d->broken = rc;
 		if (rc)
-			note_failure(a, a->jd, rc, a->io_err.msg, nb);
-		a->job = 0;
-		pthread_cond_broadcast(&a->cv);
+			note_failure(a, j.step.d, rc, a->io.err.msg, nb);
+		a->io.has_job = 0;
+		pthread_cond_broadcast(&a->io.cv);
 	}
-	pthread_mutex_unlock(&a->mu);
+	pthread_mutex_unlock(&a->io.mu);
 	return NULL;
 }
 
 int sr_io_start(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (pthread_mutex_init(&a->mu, NULL))
+	if (pthread_mutex_init(&a->io.mu, NULL))
 		return SIMREC_ENOMEM;
-	if (pthread_cond_init(&a->cv, NULL)) {
-		pthread_mutex_destroy(&a->mu);
+	if (pthread_cond_init(&a->io.cv, NULL)) {
+		pthread_mutex_destroy(&a->io.mu);
 		return SIMREC_ENOMEM;
 	}
 	/* without a thread the writer appends in the calling thread */
-	a->has_thread = pthread_create(&a->thr, NULL, io_main, rec) == 0;
-	if (!a->has_thread) {
-		pthread_cond_destroy(&a->cv);
-		pthread_mutex_destroy(&a->mu);
+	a->io.running = pthread_create(&a->io.thread, NULL, io_main, rec) == 0;
+	if (!a->io.running) {
+		pthread_cond_destroy(&a->io.cv);
+		pthread_mutex_destroy(&a->io.mu);
 	}
 	return 0;
 }
@@ -133,16 +125,16 @@ int sr_io_start(simrec_t *rec)
 void sr_io_stop(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->has_thread)
+	if (!a->io.running)
 		return;
-	pthread_mutex_lock(&a->mu);
-	a->quit = 1;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
-	pthread_join(a->thr, NULL);
-	pthread_mutex_destroy(&a->mu);
-	pthread_cond_destroy(&a->cv);
-	a->has_thread = 0;
+	pthread_mutex_lock(&a->io.mu);
+	a->io.quit = 1;
+	pthread_cond_broadcast(&a->io.cv);
+	pthread_mutex_unlock(&a->io.mu);
+	pthread_join(a->io.thread, NULL);
+	pthread_mutex_destroy(&a->io.mu);
+	pthread_cond_destroy(&a->io.cv);
+	a->io.running = 0;
 }
 
 int sr_io_wait(simrec_t *rec)
@@ -150,29 +142,29 @@ int sr_io_wait(simrec_t *rec)
 	sr_agg *a = sr_agg_of(rec);
 	if (!a)
 		return 0;
-	if (!a->has_thread)
-		return a->io_status;
+	if (!a->io.running)
+		return a->io.status;
 	double t0 = sr_now();
-	pthread_mutex_lock(&a->mu);
-	while (a->job)
-		pthread_cond_wait(&a->cv, &a->mu);
-	int rc = a->io_status;
-	pthread_mutex_unlock(&a->mu);
-	a->t_wait += sr_now() - t0;
+	pthread_mutex_lock(&a->io.mu);
+	while (a->io.has_job)
+		pthread_cond_wait(&a->io.cv, &a->io.mu);
+	int rc = a->io.status;
+	pthread_mutex_unlock(&a->io.mu);
+	a->time.wait += sr_now() - t0;
 	return rc;
 }
 
 void sr_io_wait_buf(simrec_t *rec, const void *buf)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->has_thread || !buf)
+	if (!a->io.running || !buf)
 		return;
 	double t0 = sr_now();
-	pthread_mutex_lock(&a->mu);
-	while (a->job && a->jbuf == buf)
-		pthread_cond_wait(&a->cv, &a->mu);
-	pthread_mutex_unlock(&a->mu);
-	a->t_wait += sr_now() - t0;
+	pthread_mutex_lock(&a->io.mu);
+	while (a->io.has_job && a->io.job.step.buf == buf)
+		pthread_cond_wait(&a->io.cv, &a->io.mu);
+	pthread_mutex_unlock(&a->io.mu);
+	a->time.wait += sr_now() - t0;
 }
 
 int sr_io_take_error(simrec_t *rec, sr_err *e)
@@ -180,7 +172,7 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 	sr_agg *a = sr_agg_of(rec);
 	int rc = sr_io_wait(rec);
 	if (rc) { /* reported once: the recorder goes on */
-		sr_fail(e, rc, "%s", a->io_msg);
+		sr_fail(e, rc, "%s", a->io.msg);
 		io_lock(a);
 		reported(a);
 		io_unlock(a);
@@ -197,14 +189,14 @@ int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 	io_lock(a);
 	int rc = d->broken;
 	/* its cause, if it still waits to be reported */
-	if (rc && a->io_status && a->io_d == d) {
-		sr_fail(e, rc, "%s", a->io_msg);
+	if (rc && a->io.status && a->io.failed == d) {
+		sr_fail(e, rc, "%s", a->io.msg);
 		reported(a);
-	} else if (rc && a->io_next && a->io_next_d == d) {
-		sr_fail(e, rc, "%s", a->io_next_msg);
-		a->io_next = 0;
-		a->io_next_d = NULL;
-		a->io_next_msg[0] = 0;
+	} else if (rc && a->io.next_status && a->io.next_failed == d) {
+		sr_fail(e, rc, "%s", a->io.next_msg);
+		a->io.next_status = 0;
+		a->io.next_failed = NULL;
+		a->io.next_msg[0] = 0;
 	} else if (rc) {
 		sr_fail(e, rc,
 		        "key '%s': a write of it failed (reported before): "
@@ -235,7 +227,7 @@ void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 static void dropped(simrec_t *rec, sr_dset *d)
 {
 	sr_agg *a = sr_agg_of(rec);
-	char msg[sizeof a->io_msg];
+	char msg[sizeof a->io.msg];
 	snprintf(msg, sizeof msg,
 	         "key '%s': a step was not written: an earlier write of it "
 	         "failed, its steps stop at %zu",
@@ -245,14 +237,14 @@ static void dropped(simrec_t *rec, sr_dset *d)
 	io_unlock(a);
 }
 
-void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+static void submit(simrec_t *rec, const sr_io_job *j)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->has_thread) {
+	sr_dset *d = j->step.d;
+	if (!a->io.running) {
 		double t0 = sr_now();
-		int rc = d->broken ? d->broken
-		                   : append(rec, d, buf, enc, &a->rdy);
-		a->t_io += sr_now() - t0;
+		int rc = d->broken ? d->broken : append(rec, j);
+		a->time.io += sr_now() - t0;
 		if (rc && d->broken == rc)
 			dropped(rec, d);
 		else
@@ -263,17 +255,21 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 	 * this one (it is reported by the next flush or close, or the next
 	 * record_all of that key) */
 	sr_io_wait(rec);
-	pthread_mutex_lock(&a->mu);
+	pthread_mutex_lock(&a->io.mu);
 	if (d->broken) {
-		pthread_mutex_unlock(&a->mu);
+		pthread_mutex_unlock(&a->io.mu);
 		dropped(rec, d);
 		return;
 	}
-	a->jd = d;
-	a->jbuf = buf;
-	a->jenc = enc;
-	a->jrdy = a->rdy;
-	a->job = 1;
-	pthread_cond_broadcast(&a->cv);
-	pthread_mutex_unlock(&a->mu);
+	a->io.job = *j;
+	a->io.has_job = 1;
+	pthread_cond_broadcast(&a->io.cv);
+	pthread_mutex_unlock(&a->io.mu);
+}
+
+void sr_io_submit(simrec_t *rec, const sr_step_write *step)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_io_job j = {.step = *step, .ready = a->move.ready};
+	submit(rec, &j);
 }

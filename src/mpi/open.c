@@ -12,23 +12,30 @@ static int make_groups(simrec_t *rec, const sr_uri_list *l)
 {
 	sr_agg *a = sr_agg_of(rec);
 	unsigned flags = sr_store_list_flags(l);
-	int rc = sr_group_size(rec, flags, &a->g);
+	int rc = sr_group_size(rec, flags, &a->topo.ranks_per_group);
 	if (rc)
 		return rc;
-	a->ngroups = (int)(((size_t)rec->size + a->g - 1) / a->g);
-	a->gidx = (int)((size_t)rec->rank / a->g);
-	MPI_Comm_split(rec->comm, a->gidx, rec->rank, &a->group);
-	MPI_Comm_rank(a->group, &a->grank);
-	MPI_Comm_size(a->group, &a->gsize);
-	a->is_writer = a->grank == 0;
-	MPI_Comm_split(rec->comm, a->is_writer ? 0 : MPI_UNDEFINED, rec->rank,
-	               &a->writers);
-	a->collective = (flags & SR_STORE_COLLECTIVE) && a->ngroups > 1;
+	a->topo.ngroups =
+	        (int)(((size_t)rec->size + a->topo.ranks_per_group - 1) /
+	              a->topo.ranks_per_group);
+	a->topo.group_index =
+	        (int)((size_t)rec->rank / a->topo.ranks_per_group);
+	MPI_Comm_split(rec->comm, a->topo.group_index, rec->rank,
+	               &a->topo.group);
+	MPI_Comm_rank(a->topo.group, &a->topo.rank_in_group);
+	MPI_Comm_size(a->topo.group, &a->topo.group_size);
+	a->topo.is_writer = a->topo.rank_in_group == 0;
+	MPI_Comm_split(rec->comm, a->topo.is_writer ? 0 : MPI_UNDEFINED,
+	               rec->rank, &a->topo.writers);
+	a->topo.collective =
+	        (flags & SR_STORE_COLLECTIVE) && a->topo.ngroups > 1;
 	sr_shm_setup(rec);
 	if (rec->rank == 0) {
-		a->counts = malloc((size_t)rec->size * sizeof *a->counts);
-		a->displs = malloc((size_t)rec->size * sizeof *a->displs);
-		if (!a->counts || !a->displs)
+		a->move.rank_bytes =
+		        malloc((size_t)rec->size * sizeof *a->move.rank_bytes);
+		a->move.rank_offsets = malloc((size_t)rec->size *
+		                              sizeof *a->move.rank_offsets);
+		if (!a->move.rank_bytes || !a->move.rank_offsets)
 			rc = sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
 	}
 	if (flags & SR_STORE_ONE_NODE) {
@@ -44,16 +51,16 @@ static int make_groups(simrec_t *rec, const sr_uri_list *l)
 static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->is_writer)
+	if (!a->topo.is_writer)
 		return 0;
-	MPI_Comm wcomm = a->collective ? a->writers : MPI_COMM_NULL;
+	MPI_Comm wcomm = a->topo.collective ? a->topo.writers : MPI_COMM_NULL;
 	int rc = 0;
-	if (a->collective || rec->rank == 0)
+	if (a->topo.collective || rec->rank == 0)
 		rc = sr_open_stores(rec, l, wcomm, rec->rank == 0);
-	if (a->collective)
+	if (a->topo.collective)
 		return rc;
 	int r0 = rc;
-	MPI_Bcast(&r0, 1, MPI_INT, 0, a->writers);
+	MPI_Bcast(&r0, 1, MPI_INT, 0, a->topo.writers);
 	if (!r0 && rec->rank != 0) {
 		simrec_options_t keep = rec->opts;
 		if (rec->opts.mode == SIMREC_MODE_CREATE)
@@ -63,8 +70,8 @@ static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 	}
 	/* several writers of one zarr dataset: only steps that every writer
 	 * made durable become visible (record_all.c, publish_marks) */
-	a->hold = a->ngroups > 1;
-	for (int i = 0; !rc && a->hold && i < rec->nst; i++)
+	a->topo.hold_marks = a->topo.ngroups > 1;
+	for (int i = 0; !rc && a->topo.hold_marks && i < rec->nst; i++)
 		rec->st[i]->hold_extent =
 		        !!(rec->st[i]->ops->flags & SR_STORE_HOLD_EXTENT);
 	if (!rc)
@@ -98,8 +105,8 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 	}
 	rec->coll_state = a;
 	rec->coll = sr_coll_table();
-	a->group = a->writers = a->shmcomm = MPI_COMM_NULL;
-	a->win[0] = a->win[1] = MPI_WIN_NULL;
+	a->topo.group = a->topo.writers = a->shm.node = MPI_COMM_NULL;
+	a->shm.window[0] = a->shm.window[1] = MPI_WIN_NULL;
 	sr_uri_list l;
 	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
 	                       &rec->err);

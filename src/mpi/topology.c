@@ -81,8 +81,8 @@ int sr_check_one_node(simrec_t *rec)
 	int leader = rec->rank;
 	MPI_Bcast(&leader, 1, MPI_INT, 0, node);
 	MPI_Comm_free(&node);
-	int lo = a->is_writer ? leader : rec->size,
-	    hi = a->is_writer ? leader : -1;
+	int lo = a->topo.is_writer ? leader : rec->size,
+	    hi = a->topo.is_writer ? leader : -1;
 	MPI_Allreduce(MPI_IN_PLACE, &lo, 1, MPI_INT, MPI_MIN, rec->comm);
 	MPI_Allreduce(MPI_IN_PLACE, &hi, 1, MPI_INT, MPI_MAX, rec->comm);
 	if (lo != hi)
@@ -92,6 +92,6 @@ int sr_check_one_node(simrec_t *rec)
 		        "but the %d writers span several nodes (ranks %d and "
 		        "%d lead different nodes); use zarr+dir: or hdf5: on "
 		        "shared storage, or SIMREC_WRITERS=1",
-		        a->ngroups, lo, hi);
+		        a->topo.ngroups, lo, hi);
 	return 0;
 }

@@ -2,19 +2,38 @@
 
 ctest sets SIMREC_LIBRARY (the built libsimrec), PYTHONPATH (python/),
 SIMREC_CLI and SIMREC_INTEROP (the C programs), SIMREC_SCHEMES (the store
-schemes built) and SIMREC_REDIS_HOST when the redis fixture runs."""
+schemes built; "redis" among them for the data tests, which then run against
+the redis fixture's server, SIMREC_REDIS_HOST) and SIMREC_CI=1.
+
+Under SIMREC_CI=1 (ctest, tools/test.sh) a skipped test is a failure: a
+check that cannot run in CI fails there with its reason."""
 import os
+import re
 
 import pytest
 
 SCHEMES = os.environ.get("SIMREC_SCHEMES", "memory,zarr,zarr+dir,hdf5").split(",")
+CI = os.environ.get("SIMREC_CI", "") not in ("", "0")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if CI and report.skipped:
+        report.outcome = "failed"
+        report.longrepr = "skipped under SIMREC_CI=1: %s" % (report.longrepr,)
 
 
 def uri_for(scheme, tmp_path, name="store"):
     if scheme == "memory":
         return "memory:"
     if scheme == "redis":
-        return "redis://?prefix=%s" % name
+        if not os.environ.get("SIMREC_REDIS_HOST"):
+            pytest.skip("redis: SIMREC_REDIS_HOST not set (run through ctest)")
+        # a prefix of this test's own: tests run in parallel on one server
+        own = re.sub(r"[^A-Za-z0-9_-]", "_", tmp_path.name)
+        return "redis://?prefix=py-%d-%s-%s" % (os.getpid(), own, name)
     ext = {"zarr": ".zarr", "zarr+dir": ".zarr", "hdf5": ".h5"}[scheme]
     return "%s:%s" % (scheme, tmp_path / (name + ext))
 

@@ -1,8 +1,8 @@
-#!/bin/sh
+#!/bin/bash
 # cmake --install into a fresh prefix, then import the installed package
 # with nothing but PYTHONPATH (no SIMREC_LIBRARY, no LD_LIBRARY_PATH).
 #   install_test.sh CMAKE BUILD_DIR PREFIX PYTHON
-set -eu
+set -euo pipefail
 cmake=$1 build=$2 prefix=$3 py=$4
 rm -rf "$prefix"
 "$cmake" --install "$build" --prefix "$prefix" >/dev/null

@@ -24,3 +24,11 @@ def test_readme_example_runs(tmp_path):
     assert lines[0] == "(100, 32, 64) float32"
     assert "99." in lines[1]
     assert lines[-1].endswith("0.01") and "49.5" in lines[-1]
+
+
+def test_quick_start_is_two_commands():
+    text = open(README, encoding="utf-8").read()
+    m = re.search(r"## Quick start\n.*?```sh\n(.*?)```", text, re.S)
+    assert m, "README.md has no quick start"
+    lines = [ln.split("#")[0].strip() for ln in m.group(1).splitlines()]
+    assert [ln for ln in lines if ln] == ["tools/run.sh", "tools/test.sh"]

@@ -45,73 +45,74 @@ static int shm_disabled(void)
 void sr_shm_setup(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	a->shmcomm = MPI_COMM_NULL;
-	a->shm = 0;
-	if (a->gsize < 2 || a->group == MPI_COMM_NULL)
+	a->shm.node = MPI_COMM_NULL;
+	a->shm.on = 0;
+	if (a->topo.group_size < 2 || a->topo.group == MPI_COMM_NULL)
 		return;
 	MPI_Comm node;
-	MPI_Comm_split_type(a->group, MPI_COMM_TYPE_SHARED, a->grank,
-	                    MPI_INFO_NULL, &node);
+	MPI_Comm_split_type(a->topo.group, MPI_COMM_TYPE_SHARED,
+	                    a->topo.rank_in_group, MPI_INFO_NULL, &node);
 	int nsize = 0;
 	MPI_Comm_size(node, &nsize);
 	/* the same answer on every rank of the group: nsize == gsize holds
 	 * on all of them or on none, and the rest is the same everywhere */
-	int ok = nsize == a->gsize && !shm_disabled() && !a->collective;
-	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->group);
+	int ok = nsize == a->topo.group_size && !shm_disabled() &&
+	         !a->topo.collective;
+	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->topo.group);
 	if (!ok) {
 		MPI_Comm_free(&node);
 		return;
 	}
 	/* a window that cannot be allocated is a status, not an abort */
 	MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
-	a->shmcomm = node;
-	a->win[0] = a->win[1] = MPI_WIN_NULL;
-	a->shm = 1;
+	a->shm.node = node;
+	a->shm.window[0] = a->shm.window[1] = MPI_WIN_NULL;
+	a->shm.on = 1;
 }
 
 static void free_windows(sr_agg *a)
 {
 	for (int i = 0; i < 2; i++) {
-		if (a->win[i] == MPI_WIN_NULL)
+		if (a->shm.window[i] == MPI_WIN_NULL)
 			continue;
-		MPI_Win_unlock_all(a->win[i]);
-		MPI_Win_free(&a->win[i]);
-		a->wbase[i] = NULL;
+		MPI_Win_unlock_all(a->shm.window[i]);
+		MPI_Win_free(&a->shm.window[i]);
+		a->shm.base[i] = NULL;
 	}
-	a->wcap = 0;
+	a->shm.cap = 0;
 }
 
 static int alloc_window(sr_agg *a, size_t need, int i)
 {
 	void *p = NULL;
-	MPI_Aint mine = a->is_writer ? (MPI_Aint)need : 0;
-	if (MPI_Win_allocate_shared(mine, 1, MPI_INFO_NULL, a->shmcomm, &p,
-	                            &a->win[i]) != MPI_SUCCESS) {
-		a->win[i] = MPI_WIN_NULL;
+	MPI_Aint mine = a->topo.is_writer ? (MPI_Aint)need : 0;
+	if (MPI_Win_allocate_shared(mine, 1, MPI_INFO_NULL, a->shm.node, &p,
+	                            &a->shm.window[i]) != MPI_SUCCESS) {
+		a->shm.window[i] = MPI_WIN_NULL;
 		return -1;
 	}
 	MPI_Aint size = 0;
 	int unit = 0;
-	if (MPI_Win_shared_query(a->win[i], 0, &size, &unit, &p) !=
+	if (MPI_Win_shared_query(a->shm.window[i], 0, &size, &unit, &p) !=
 	            MPI_SUCCESS ||
 	    (size_t)size < need)
 		return -1;
-	a->wbase[i] = p;
-	MPI_Win_lock_all(MPI_MODE_NOCHECK, a->win[i]);
-	if (a->is_writer) /* no step yet: before the agreement below */
-		for (int r = 0; r < a->gsize; r++)
+	a->shm.base[i] = p;
+	MPI_Win_lock_all(MPI_MODE_NOCHECK, a->shm.window[i]);
+	if (a->topo.is_writer) /* no step yet: before the agreement below */
+		for (int r = 0; r < a->topo.group_size; r++)
 			atomic_init((atomic_uint *)p + r, 0);
-	MPI_Win_sync(a->win[i]);
+	MPI_Win_sync(a->shm.window[i]);
 	return 0;
 }
 
 int sr_shm_reserve(simrec_t *rec, size_t need)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (need <= a->wcap)
+	if (need <= a->shm.cap)
 		return 0;
 	/* both windows go: no background write may read them */
-	if (a->is_writer)
+	if (a->topo.is_writer)
 		sr_io_wait(rec);
 	free_windows(a);
 	/* both allocations are collective: every rank makes both calls */
@@ -119,18 +120,18 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 	int r0 = ok ? alloc_window(a, need, 0) : -1;
 	int r1 = ok ? alloc_window(a, need, 1) : -1;
 	ok = ok && !r0 && !r1;
-	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->shmcomm);
+	MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, a->shm.node);
 	if (ok) {
-		a->wcap = need;
-		a->wseq = 0;
+		a->shm.cap = need;
+		a->shm.steps = 0;
 		return 0;
 	}
 	/* from now on this group gathers (the same on all its ranks) */
 	for (int i = 0; i < 2; i++)
-		if (a->win[i] != MPI_WIN_NULL && !a->wbase[i])
-			MPI_Win_free(&a->win[i]);
+		if (a->shm.window[i] != MPI_WIN_NULL && !a->shm.base[i])
+			MPI_Win_free(&a->shm.window[i]);
 	free_windows(a);
-	a->shm = 0;
+	a->shm.on = 0;
 	return sr_fail(&rec->err, SIMREC_ENOMEM,
 	               "rank %d: cannot allocate a %zu-byte shared step buffer",
 	               rec->rank, need);
@@ -138,8 +139,49 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 
 void sr_shm_free(sr_agg *a)
 {
-	if (a->shmcomm == MPI_COMM_NULL)
+	if (a->shm.node == MPI_COMM_NULL)
 		return;
 	free_windows(a);
-	MPI_Comm_free(&a->shmcomm);
+	MPI_Comm_free(&a->shm.node);
+}
+
+/* The step into the shared window of buffer current: every rank copies
+ * its block, or the frame it compressed before the agreement (the ranks
+ * compress as they arrive, not all at once after it, and a failure fails
+ * the step on every rank), into its place, in parallel, then raises its
+ * flag; the writer's I/O thread waits for the flags, not the writer. */
+int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
+                size_t bytes, const unsigned char **out)
+{
+	sr_agg *a = sr_agg_of(rec);
+	int enc = t && t->kind != SR_TRAVEL_RAW, n = a->topo.group_size,
+	    me = a->topo.rank_in_group;
+	size_t bound = sr_encoded_bound(bytes), hdr = sr_frames_hdr(n),
+	       fl = sr_shm_hdr(n);
+	/* the same outcome on the group's ranks: none touches a window */
+	int rc = sr_shm_reserve(rec, fl + sr_frames_need(a, bytes));
+	if (rc)
+		return rc;
+	int b = a->move.current;
+	unsigned seq = ++a->shm.steps; /* the same on the group's ranks */
+	atomic_uint *flags = (atomic_uint *)(void *)a->shm.base[b];
+	unsigned char *step = a->shm.base[b] + fl;
+	MPI_Win_sync(a->shm.window[b]); /* after the agreement: b is free */
+	if (!enc) {
+		memcpy(step + (size_t)me * bytes, data, bytes);
+	} else { /* frame_len <= bound: sr_encode_block */
+		int *sizes = (int *)(void *)step;
+		memcpy(step + hdr + (size_t)me * bound, a->move.frame,
+		       a->move.frame_len);
+		sizes[me] = (int)a->move.frame_len;
+		if (a->topo.is_writer) /* the offsets (ints: frames_need) */
+			for (int i = 0; i < n; i++)
+				sizes[n + i] = (int)((size_t)i * bound);
+	}
+	atomic_store_explicit(&flags[me], seq, memory_order_release);
+	if (a->topo.is_writer) {
+		a->move.ready = (sr_ready){.flags = flags, .seq = seq, .n = n};
+		*out = step;
+	}
+	return 0;
 }

@@ -1,0 +1,85 @@
+/* What the collective steps (record_all, record_global, record_joined)
+ * share: the agreement that starts each, the writer's step buffers and
+ * the keys every writer has a dataset of. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "coll.h"
+
+/* Keys whose dataset every writer has (the same list on every rank), and
+ * how their steps travel (the same within a group); NULL if not seen. */
+const sr_travel *sr_key_seen(sr_agg *a, const char *key)
+{
+	for (size_t i = 0; i < a->keys.n; i++)
+		if (!strcmp(a->keys.names[i], key))
+			return &a->keys.travel[i];
+	return NULL;
+}
+
+void sr_key_mark(sr_agg *a, const char *key, const sr_travel *t)
+{
+	char *k = strdup(key);
+	char **p =
+	        k ? realloc(a->keys.names, (a->keys.n + 1) * sizeof *p) : NULL;
+	if (p)
+		a->keys.names = p;
+	sr_travel *q =
+	        p ? realloc(a->keys.travel, (a->keys.n + 1) * sizeof *q) : NULL;
+	if (!q) {
+		free(k); /* only costs one more agreement next time */
+		return;
+	}
+	a->keys.travel = q;
+	a->keys.names[a->keys.n] = k;
+	a->keys.travel[a->keys.n++] = *t;
+}
+
+/* The writer's step buffer: the one its I/O thread is not writing from
+ * (the thread finished the step before last before it took the last
+ * one), and large enough. Other ranks need none. */
+int sr_step_buf_prepare(simrec_t *rec, size_t need)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_step_buf *s = &a->move.step_buf[a->move.current];
+	if (!a->topo.is_writer || need <= s->cap)
+		return 0;
+	void *p = realloc(s->buf, need);
+	if (!p)
+		return sr_fail(&rec->err, SIMREC_ENOMEM,
+		               "rank %d: out of memory for a %zu-byte step",
+		               rec->rank, need);
+	s->buf = p;
+	s->cap = need;
+	return 0;
+}
+
+int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
+{
+	sr_agg *a = sr_agg_of(rec);
+	double t1 = sr_now();
+	int64_t maxpend = 0;
+	int rc = sr_agree_step(rec, c->key, c->dtype, c->ndim, c->shape, local,
+	                       (int64_t)a->deferred.len, &maxpend);
+	a->time.agree += sr_now() - t1;
+	if (rc)
+		return rc;
+	rc = sr_exchange_pending(rec, maxpend);
+	int r2 = c->run(rec, c->ctx);
+	if (!rc)
+		rc = r2;
+	if (!r2)
+		rec->bytes_in += c->bytes;
+	rec->t_in += sr_now() - c->t0;
+	return rc;
+}
+
+int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
+                         size_t bytes, double t0)
+{
+	if (!rc)
+		rc = sr_write_step(rec, w);
+	if (!rc)
+		rec->bytes_in += bytes;
+	rec->t_in += sr_now() - t0;
+	return rc;
+}
