@@ -2,6 +2,7 @@
  * back by a serial reader, timed.
  *   mpiexec -n NP bench_global write METHOD DIR NZ NY NX STEPS [f32|f64]
  *   mpiexec -n 1  bench_global read  METHOD DIR STEP Z [cold|warm]
+ *   bench_global methods         (prints the methods built in)
  * write: STEPS steps of a (NZ, NY, NX) array of float32 (f32, default) or
  * float64, split in 3-D blocks over the ranks (MPI_Dims_create; uneven
  * blocks where a dimension does not divide). Each rank fills its block once
@@ -612,11 +613,30 @@ static int cmd_read(int argc, char **argv)
 	return 0;
 }
 
+/* The methods this binary was built with, one line. */
+static int cmd_methods(void)
+{
+	printf("methods=");
+#ifdef BENCH_HAVE_RECORD_GLOBAL
+	printf("zarr,zarr+dir,zarr+dir-lz4,hdf5,hdf5-all,");
+#endif
+#ifdef BENCH_HAVE_HDF5
+	printf("phdf5,");
+#endif
+#ifdef BENCH_HAVE_ADIOS2
+	printf("adios2,");
+#endif
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
 	int rc = 2;
-	if (argc > 1 && !strcmp(argv[1], "write"))
+	if (argc > 1 && !strcmp(argv[1], "methods"))
+		rc = cmd_methods();
+	else if (argc > 1 && !strcmp(argv[1], "write"))
 		rc = cmd_write(argc, argv);
 	else if (argc > 1 && !strcmp(argv[1], "read"))
 		rc = cmd_read(argc, argv);

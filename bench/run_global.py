@@ -1,0 +1,404 @@
+#!/usr/bin/python3
+"""A 3-D global array written by simrec_record_global beside parallel HDF5
+by hand and ADIOS2 BP5, then one plane of it read back, interleaved in one
+invocation.
+
+For every round, every (rank count, method) pair runs once, in a fresh
+random order: `mpiexec -n NP bench_global write METHOD DIR ...` into a fresh
+directory, then `mpiexec -n 1 bench_global read METHOD DIR STEP Z` (a fresh
+serial process, the store's pages evicted first), then the directory is
+deleted. Prints the median write MB/s per method and rank count, the ratios
+simrec / parallel HDF5 by hand and simrec / ADIOS2, the plane read times and
+ADIOS2 / simrec, and the writers' peak RSS beside the bytes they own per
+step; writes PREFIX-runs.csv (every run) and PREFIX.csv (the summary).
+
+    bench/run_global.py --build build --adios2 /opt/adios2   # 256^3 x 4
+    bench/run_global.py --build build --shape 128x128x128 --rounds 3
+    bench/run_global.py --from-csv out-runs.csv               # redo tables
+
+ADIOS2 is never a dependency: with --adios2 PREFIX (an ADIOS2 2.x install
+with bin/adios2-config) the script builds its own bench_global with the
+ADIOS2 method; without it, the ADIOS2 method is skipped, and said so.
+See bench/README.md for how to read the output.
+"""
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
+PEERS = ["phdf5", "adios2"]
+LABEL = {
+    "zarr": "simrec zarr: (LMDB), no compression",
+    "zarr+dir": "simrec zarr+dir:, no compression",
+    "zarr+dir-lz4": "simrec zarr+dir: lz4",
+    "hdf5": "simrec hdf5:, default writers",
+    "hdf5-all": "simrec hdf5:, every rank a writer",
+    "phdf5": "parallel HDF5 by hand (hyperslabs, fill NEVER)",
+    "adios2": "ADIOS2 BP5, default aggregation",
+}
+W_FIELDS = ["nz", "ny", "nx", "steps", "dtype", "decomp", "bytes", "seconds",
+            "bump_s", "MBps", "open_s", "steps_s", "close_s", "writers",
+            "step_bytes", "own_step_bytes", "rss_writer_kib", "rss_max_kib",
+            "rss0_writer_kib"]
+FIELDS = ["round", "order", "method", "np"] + W_FIELDS + \
+    ["read_step", "read_z", "read_cache", "plane_bytes", "read_s",
+     "read_MBps"]
+MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OMPI_MCA_mpi_yield_when_idle": "1",
+}
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def warn(msg):
+    print(f"run_global: {msg}", file=sys.stderr)
+
+
+def parse_line(out, op):
+    for line in out.splitlines():
+        if line.startswith(f"op={op} "):
+            return dict(kv.split("=", 1) for kv in line.split())
+    return None
+
+
+def build_adios2(a):
+    """Build bench_global with the ADIOS2 method into the build directory;
+    returns its path, or None (said loudly) if ADIOS2 is not there."""
+    cfg = os.path.join(a.adios2, "bin", "adios2-config")
+    if not os.access(cfg, os.X_OK):
+        warn(f"SKIPPING ADIOS2: no {cfg} (extract the ADIOS2 install "
+             "there, or drop --adios2)")
+        return None
+    exe = os.path.join(a.build, "bench", "bench_global_adios2")
+    lib = os.path.abspath(os.path.join(a.build, "src"))
+    inc = os.path.join(SRC, "include")
+    flags = ["-DBENCH_HAVE_ADIOS2"]
+    with open(os.path.join(inc, "simrec.h")) as f:
+        if "simrec_record_global(" in f.read():
+            flags.append("-DBENCH_HAVE_RECORD_GLOBAL")
+    h5 = subprocess.run(["pkg-config", "--cflags", "--libs",
+                         "hdf5-openmpi"], capture_output=True, text=True)
+    if h5.returncode == 0:
+        flags += ["-DBENCH_HAVE_HDF5"] + h5.stdout.split()
+    ad = subprocess.run([cfg, "-m", "--c-flags", "--c-libs"],
+                        capture_output=True, text=True, check=True)
+    cmd = [a.mpicc, "-O2", "-std=gnu11", "-I", inc,
+           os.path.join(SRC, "bench", "bench_global.c"), "-o", exe,
+           "-L", lib, "-lsimrec", "-Wl,-rpath," + lib] + flags + \
+        ad.stdout.split() + ["-lm"]
+    warn("building the ADIOS2 method: " + " ".join(cmd))
+    subprocess.run(cmd, check=True)
+    return exe
+
+
+def built_methods(exe, env):
+    p = subprocess.run([exe, "methods"], env=env, capture_output=True,
+                       text=True, timeout=60)
+    r = parse_line("op=methods " + p.stdout.strip(), "methods")
+    if p.returncode or not r:
+        sys.exit(f"run_global: {exe} methods failed:\n{p.stdout}{p.stderr}")
+    return [m for m in r["methods"].split(",") if m]
+
+
+def choose_methods(a, env):
+    """The binary to run and the methods to measure; what cannot run is
+    dropped with a warning."""
+    exe = os.path.join(a.build, "bench", "bench_global")
+    if not os.access(exe, os.X_OK):
+        sys.exit(f"run_global: no {exe}: build the project first")
+    if "adios2" in a.methods:
+        if a.adios2:
+            exe = build_adios2(a) or exe
+        else:
+            warn("SKIPPING ADIOS2: no --adios2 PREFIX given")
+    have = built_methods(exe, env)
+    for m in a.methods:
+        if m not in have:
+            warn(f"SKIPPING {m}: not built into {exe}"
+                 + (" (this simrec has no simrec_record_global)"
+                    if m in SIMREC else ""))
+    methods = [m for m in a.methods if m in have]
+    if not methods:
+        sys.exit("run_global: no method left to run")
+    return exe, methods
+
+
+def run_one(a, exe, env, n, m, rnd, order):
+    d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
+    nz, ny, nx = a.shape
+    cmds = [[a.mpiexec, "-n", str(n), exe, "write", m, d, str(nz), str(ny),
+             str(nx), str(a.steps), a.dtype]]
+    if not a.no_read:
+        cmds.append([a.mpiexec, "-n", "1", exe, "read", m, d,
+                     str(a.read_step), str(a.read_z),
+                     "warm" if a.warm else "cold"])
+    r = {"round": rnd, "order": order, "method": m, "np": n}
+    try:
+        for cmd, op in zip(cmds, ["write", "read"]):
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                               timeout=a.timeout)
+            got = parse_line(p.stdout, op)
+            if p.returncode or got is None:
+                sys.exit(f"run_global: {' '.join(cmd)} failed "
+                         f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+            if op == "write":
+                r.update({k: got[k] for k in W_FIELDS})
+            else:
+                r.update({"read_step": got["step"], "read_z": got["z"],
+                          "read_cache": got["cache"],
+                          "plane_bytes": got["plane_bytes"],
+                          "read_s": got["seconds"],
+                          "read_MBps": got["MBps"]})
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    return r
+
+
+def run_all(a):
+    env = dict(os.environ, **MPI_ENV)
+    # these would silently change what a method measures
+    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
+              "SIMREC_IO_SUMMARY"):
+        env.pop(k, None)
+    exe, methods = choose_methods(a, env)
+    os.makedirs(a.dir, exist_ok=True)
+    rng = random.Random(a.seed)
+    rows = []
+    with open(a.out + "-runs.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, FIELDS)
+        w.writeheader()
+        for rnd in range(a.rounds):
+            pairs = [(n, m) for n in a.np for m in methods]
+            rng.shuffle(pairs)
+            for order, (n, m) in enumerate(pairs):
+                r = run_one(a, exe, env, n, m, rnd, order)
+                w.writerow(r)
+                f.flush()
+                rows.append(r)
+                rd = f", plane {float(r['read_s']) * 1e3:7.2f} ms" \
+                    if r.get("read_s") else ""
+                print(f"round {rnd + 1}/{a.rounds} np={n:<2} {m:<13} "
+                      f"{float(r['MBps']):8.1f} MB/s{rd}", file=sys.stderr)
+    return rows
+
+
+def summarize(rows):
+    """{(method, np): dict of medians and spreads}."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["method"], int(r["np"])), []).append(r)
+    s = {}
+    for key, rs in groups.items():
+        def med(k):
+            return statistics.median(float(r[k]) for r in rs)
+        mbps = [float(r["MBps"]) for r in rs]
+        reads = [float(r["read_s"]) for r in rs if r.get("read_s")]
+        s[key] = {
+            "runs": len(rs),
+            "MBps": statistics.median(mbps),
+            "MBps_min": min(mbps),
+            "MBps_max": max(mbps),
+            "seconds": med("seconds"),
+            "close_s": med("close_s"),
+            "read_ms": statistics.median(reads) * 1e3 if reads else None,
+            "read_min_ms": min(reads) * 1e3 if reads else None,
+            "read_max_ms": max(reads) * 1e3 if reads else None,
+            "writers": int(rs[0]["writers"]),
+            "decomp": rs[0]["decomp"],
+            "own_mib": float(rs[0]["own_step_bytes"]) / 2**20,
+            "rss_w_mib": med("rss_writer_kib") / 1024,
+            "rss_max_mib": med("rss_max_kib") / 1024,
+            "rss0_w_mib": med("rss0_writer_kib") / 1024,
+        }
+    return s
+
+
+def ratio(s, m, ref, n, key="MBps"):
+    if (m, n) not in s or (ref, n) not in s or not s[(ref, n)][key]:
+        return None
+    return s[(m, n)][key] / s[(ref, n)][key]
+
+
+def table(s, nps, methods, title, fmt):
+    lines = []
+    for m in methods:
+        cells = [fmt(m, n) if (m, n) in s else "" for n in nps]
+        if any(cells):
+            lines.append(f"| {LABEL.get(m, m)} | " + " | ".join(cells)
+                         + " |")
+    if not lines:
+        return
+    print(f"\n{title}\n")
+    print("| method | " + " | ".join(f"np{n}" for n in nps) + " |")
+    print("| --- |" + " --- |" * len(nps))
+    print("\n".join(lines))
+
+
+def f2(x):
+    return "" if x is None else f"{x:.2f}"
+
+
+def print_tables(s, nps, methods):
+    simrec = [m for m in methods if m in SIMREC]
+    runs = sorted({v["runs"] for v in s.values()})
+    print(f"median of {'/'.join(map(str, runs))} runs per cell; "
+          "only figures of this one run are comparable")
+    print("decomposition: " + ", ".join(
+        f"np{n} {s[(methods[0], n)]['decomp']}" for n in nps
+        if (methods[0], n) in s))
+    table(s, nps, methods, "write MB/s (median; min-max over rounds), "
+          "durable at the end",
+          lambda m, n: f"{s[(m, n)]['MBps']:.0f} "
+          f"({s[(m, n)]['MBps_min']:.0f}-{s[(m, n)]['MBps_max']:.0f})")
+    if "phdf5" in methods:
+        table(s, nps, simrec, "write: simrec / parallel HDF5 by hand "
+              "(goal >= 0.9)", lambda m, n: f2(ratio(s, m, "phdf5", n)))
+    if "adios2" in methods:
+        table(s, nps, simrec, "write: simrec / ADIOS2 BP5 (goal >= 1)",
+              lambda m, n: f2(ratio(s, m, "adios2", n)))
+    if any(v["read_ms"] is not None for v in s.values()):
+        table(s, nps, methods, "plane read, serial fresh process, ms "
+              "(median; min-max), open to close",
+              lambda m, n: f"{s[(m, n)]['read_ms']:.1f} "
+              f"({s[(m, n)]['read_min_ms']:.1f}-"
+              f"{s[(m, n)]['read_max_ms']:.1f})"
+              if s[(m, n)]["read_ms"] is not None else "")
+        if "adios2" in methods:
+            table(s, nps, simrec, "plane read speed: ADIOS2 time / simrec "
+                  "time (goal >= 2)",
+                  lambda m, n: f2(ratio(s, "adios2", m, n, "read_ms")))
+    table(s, nps, methods, "peak RSS, MiB: max over writer ranks / bound "
+          "(2 x owned + 64) [owned per step; writers]",
+          lambda m, n: f"{s[(m, n)]['rss_w_mib']:.0f} / "
+          f"{2 * s[(m, n)]['own_mib'] + 64:.0f} "
+          f"[{s[(m, n)]['own_mib']:.1f}; {s[(m, n)]['writers']}]")
+    table(s, nps, methods, "peak RSS, MiB: max over all ranks (RSS of a "
+          "writer before the write)",
+          lambda m, n: f"{s[(m, n)]['rss_max_mib']:.0f} "
+          f"({s[(m, n)]['rss0_w_mib']:.0f})")
+
+
+def write_csv(s, nps, methods, out):
+    with open(out + ".csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["method", "np", "runs", "decomp", "MBps_median",
+                    "MBps_min", "MBps_max", "ratio_to_phdf5",
+                    "ratio_to_adios2", "read_ms_median", "read_ms_min",
+                    "read_ms_max", "read_speed_vs_adios2", "writers",
+                    "own_step_mib", "rss_writer_mib", "rss_bound_mib",
+                    "rss_max_mib", "rss_writer_start_mib"])
+        for m in methods:
+            for n in nps:
+                if (m, n) not in s:
+                    continue
+                v = s[(m, n)]
+
+                def g(x, fmt="{:.3f}"):
+                    return "" if x is None else fmt.format(x)
+                w.writerow([m, n, v["runs"], v["decomp"], g(v["MBps"]),
+                            g(v["MBps_min"]), g(v["MBps_max"]),
+                            g(ratio(s, m, "phdf5", n)),
+                            g(ratio(s, m, "adios2", n)), g(v["read_ms"]),
+                            g(v["read_min_ms"]), g(v["read_max_ms"]),
+                            g(ratio(s, "adios2", m, n, "read_ms")),
+                            v["writers"], g(v["own_mib"]),
+                            g(v["rss_w_mib"]), g(2 * v["own_mib"] + 64),
+                            g(v["rss_max_mib"]), g(v["rss0_w_mib"])])
+    print(f"\nwrote {out}-runs.csv, {out}.csv")
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--build", default="build", help="build directory")
+    ap.add_argument("--adios2", metavar="PREFIX",
+                    help="ADIOS2 install (PREFIX/bin/adios2-config); "
+                    "without it the ADIOS2 method is skipped")
+    ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(),
+                                                  "simrec-bench-global"),
+                    help="where the runs write (on the disk to measure)")
+    ap.add_argument("--shape", default="256x256x256",
+                    help="NZxNYxNX of one step (default 256x256x256)")
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--dtype", choices=["f32", "f64"], default="f32")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--np", default="1,2,4,8", help="rank counts")
+    ap.add_argument("--methods", default=",".join(SIMREC + PEERS))
+    ap.add_argument("--read-step", type=int, default=None,
+                    help="step of the plane read (default: steps // 2)")
+    ap.add_argument("--read-z", type=int, default=None,
+                    help="index of the plane on the slowest axis "
+                    "(default: NZ // 3)")
+    ap.add_argument("--warm", action="store_true",
+                    help="read with the store in the page cache")
+    ap.add_argument("--no-read", action="store_true")
+    ap.add_argument("--out", default="bench-global", help="output prefix")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the run order (default: random)")
+    ap.add_argument("--mpiexec", default="mpiexec")
+    ap.add_argument("--mpicc", default="mpicc")
+    ap.add_argument("--timeout", type=float, default=1800,
+                    help="seconds allowed per run")
+    ap.add_argument("--from-csv", metavar="RUNS_CSV",
+                    help="summarize an earlier -runs.csv instead of running")
+    a = ap.parse_args()
+    a.methods = [m for m in a.methods.split(",") if m]
+    unknown = set(a.methods) - set(SIMREC + PEERS)
+    if unknown:
+        sys.exit(f"run_global: unknown method(s) {sorted(unknown)}")
+    try:
+        a.shape = [int(x) for x in a.shape.lower().split("x")]
+        a.np = [int(x) for x in a.np.split(",")]
+    except ValueError:
+        sys.exit("run_global: --shape is NZxNYxNX, --np a list of numbers")
+    if len(a.shape) != 3 or min(a.shape) < 1 or a.rounds < 1 \
+            or a.steps < 1 or not a.np or min(a.np) < 1:
+        sys.exit("run_global: shape, steps, rounds and rank counts "
+                 "must be > 0")
+    a.read_step = a.steps // 2 if a.read_step is None else a.read_step
+    a.read_z = a.shape[0] // 3 if a.read_z is None else a.read_z
+    if not (0 <= a.read_step < a.steps and 0 <= a.read_z < a.shape[0]):
+        sys.exit("run_global: --read-step/--read-z outside the array")
+    return a
+
+
+def main():
+    a = parse_args()
+    if a.from_csv:
+        with open(a.from_csv, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if a.out == "bench-global" and a.from_csv.endswith("-runs.csv"):
+            a.out = a.from_csv[:-len("-runs.csv")]
+    else:
+        t0 = time.time()
+        load0 = os.getloadavg()
+        rows = run_all(a)
+        print(f"{len(rows)} runs in {time.time() - t0:.0f} s; load average "
+              f"(1 min) {load0[0]:.2f} at the start, "
+              f"{os.getloadavg()[0]:.2f} at the end", file=sys.stderr)
+    if not rows:
+        sys.exit("run_global: no runs")
+    nps = sorted({int(r["np"]) for r in rows})
+    methods = [m for m in SIMREC + PEERS if any(r["method"] == m
+                                                for r in rows)]
+    s = summarize(rows)
+    r0 = rows[0]
+    print(f"\n{r0['steps']} steps of a {r0['nz']} x {r0['ny']} x {r0['nx']} "
+          f"{r0['dtype']} array ({float(r0['step_bytes']) / 2**20:.0f} MiB "
+          f"a step), 3-D blocks; plane read: step {r0.get('read_step')}, "
+          f"z = {r0.get('read_z')} ({r0.get('read_cache')})")
+    print_tables(s, nps, methods)
+    write_csv(s, nps, methods, a.out)
+
+
+if __name__ == "__main__":
+    main()
