@@ -76,6 +76,11 @@ def run_cmd(a, name, exe, n, d, env):
     m = name[:-len(BASE)] if name.endswith(BASE) else name
     if name.endswith(BASE):
         exe = bench_exe(a.baseline)
+        # a copied build directory still has the RUNPATH of the original
+        # one: load the copy's own library
+        lib = os.path.abspath(os.path.join(a.baseline, "src"))
+        env = dict(env, LD_LIBRARY_PATH=os.pathsep.join(
+            [lib] + [p for p in [env.get("LD_LIBRARY_PATH")] if p]))
     if m in VIA_STORE:
         env = dict(env, SIMREC_STORE=VIA_STORE[m][1].format(dir=d))
         m = VIA_STORE[m][0]
