@@ -432,6 +432,7 @@ static int evict_cb(const char *p, const struct stat *sb, int flag,
 typedef struct gread {
 	const char *dir, *method;
 	size_t step, z, shape[3]; /* shape: the spatial shape found */
+	size_t chunks[4];         /* the dataset's chunk shape, 0 if none */
 	int f64;
 	void *buf; /* the plane, shape[1] x shape[2] */
 } gread;
@@ -464,6 +465,8 @@ static void read_simrec(gread *r, const char *scheme, const char *file)
 		fail("STEP or Z outside the dataset", uri);
 	r->f64 = simrec_dataset_dtype(ds) == SIMREC_FLOAT64;
 	memcpy(r->shape, sh + 1, sizeof r->shape);
+	if (simrec_dataset_chunks(ds, r->chunks))
+		memset(r->chunks, 0, sizeof r->chunks);
 	size_t st[4] = {r->step, r->z, 0, 0}, cn[4] = {1, 1, sh[2], sh[3]};
 	check(rec,
 	      simrec_dataset_read(ds, st, cn, plane_buf(r),
@@ -490,6 +493,13 @@ static void read_h5(gread *r)
 	if (r->step >= dims[0] || r->z >= dims[1])
 		fail("STEP or Z outside the dataset", path);
 	r->f64 = H5Tget_size(t) == 8;
+	hsize_t ch[4] = {0, 0, 0, 0};
+	hid_t dcpl = H5Dget_create_plist(d);
+	if (H5Pget_layout(dcpl) == H5D_CHUNKED)
+		H5Pget_chunk(dcpl, 4, ch);
+	H5Pclose(dcpl);
+	for (int i = 0; i < 4; i++)
+		r->chunks[i] = ch[i];
 	for (int i = 0; i < 3; i++)
 		r->shape[i] = dims[i + 1];
 	hsize_t st[4] = {r->step, r->z, 0, 0}, cn[4] = {1, 1, dims[2], dims[3]};
@@ -606,9 +616,10 @@ static int cmd_read(int argc, char **argv)
 	}
 	double bytes = (double)(r.shape[1] * r.shape[2] * (r.f64 ? 8 : 4));
 	printf("op=read method=%s step=%zu z=%zu cache=%s plane_bytes=%.0f "
-	       "seconds=%.5f MBps=%.1f\n",
+	       "seconds=%.5f MBps=%.1f chunks=%zux%zux%zux%zu\n",
 	       r.method, r.step, r.z, cold ? "cold" : "warm", bytes, t,
-	       bytes / 1e6 / t);
+	       bytes / 1e6 / t, r.chunks[0], r.chunks[1], r.chunks[2],
+	       r.chunks[3]);
 	free(r.buf);
 	return 0;
 }

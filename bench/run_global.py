@@ -49,7 +49,7 @@ W_FIELDS = ["nz", "ny", "nx", "steps", "dtype", "decomp", "bytes", "seconds",
             "rss0_writer_kib"]
 FIELDS = ["round", "order", "method", "np"] + W_FIELDS + \
     ["read_step", "read_z", "read_cache", "plane_bytes", "read_s",
-     "read_MBps"]
+     "read_MBps", "chunks"]
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -144,8 +144,14 @@ def run_one(a, exe, env, n, m, rnd, order):
     r = {"round": rnd, "order": order, "method": m, "np": n}
     try:
         for cmd, op in zip(cmds, ["write", "read"]):
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True,
-                               timeout=a.timeout)
+            try:
+                p = subprocess.run(cmd, env=env, capture_output=True,
+                                   text=True, timeout=a.timeout)
+            except subprocess.TimeoutExpired as e:
+                out = [x.decode(errors="replace") if isinstance(x, bytes)
+                       else x or "" for x in (e.stdout, e.stderr)]
+                sys.exit(f"run_global: {' '.join(cmd)} still running after "
+                         f"{a.timeout:.0f} s (killed):\n" + "".join(out))
             got = parse_line(p.stdout, op)
             if p.returncode or got is None:
                 sys.exit(f"run_global: {' '.join(cmd)} failed "
@@ -157,7 +163,8 @@ def run_one(a, exe, env, n, m, rnd, order):
                           "read_cache": got["cache"],
                           "plane_bytes": got["plane_bytes"],
                           "read_s": got["seconds"],
-                          "read_MBps": got["MBps"]})
+                          "read_MBps": got["MBps"],
+                          "chunks": got.get("chunks", "")})
     finally:
         shutil.rmtree(d, ignore_errors=True)
     return r
@@ -191,6 +198,22 @@ def run_all(a):
     return rows
 
 
+def owned_bytes(r):
+    """Bytes of whole chunks the busiest writer of run r owns in a step:
+    simrec's chunk rows along the slowest axis spread evenly over its
+    writers, as the chunk shape read back says; else an even share of the
+    step."""
+    ch = [int(x) for x in (r.get("chunks") or "").split("x") if x]
+    nw = int(r["writers"])
+    if r["method"] not in SIMREC or len(ch) != 4 or min(ch) < 1:
+        return float(r["own_step_bytes"])
+    shape = [int(r["nz"]), int(r["ny"]), int(r["nx"])]
+    row = ch[1] * 4 * (2 if r["dtype"] == "f64" else 1)
+    for n, c in zip(shape[1:], ch[2:]):
+        row *= -(-n // c) * c
+    return -(-(-(-shape[0] // ch[1])) // nw) * row
+
+
 def summarize(rows):
     """{(method, np): dict of medians and spreads}."""
     groups = {}
@@ -214,7 +237,9 @@ def summarize(rows):
             "read_max_ms": max(reads) * 1e3 if reads else None,
             "writers": int(rs[0]["writers"]),
             "decomp": rs[0]["decomp"],
-            "own_mib": float(rs[0]["own_step_bytes"]) / 2**20,
+            "own_mib": owned_bytes(rs[0]) / 2**20,
+            "chunks": "" if set((rs[0].get("chunks") or "0")) <= set("0x")
+            else rs[0]["chunks"],
             "rss_w_mib": med("rss_writer_kib") / 1024,
             "rss_max_mib": med("rss_max_kib") / 1024,
             "rss0_w_mib": med("rss0_writer_kib") / 1024,
@@ -255,6 +280,15 @@ def print_tables(s, nps, methods):
     print("decomposition: " + ", ".join(
         f"np{n} {s[(methods[0], n)]['decomp']}" for n in nps
         if (methods[0], n) in s))
+    chunks = []
+    for m in methods:
+        cs = {n: s[(m, n)]["chunks"] for n in nps if (m, n) in s}
+        if len(set(cs.values())) == 1:
+            chunks.append(f"{m} {next(iter(cs.values())) or '-'}")
+        elif cs:
+            chunks.append(f"{m} " + " ".join(f"np{n} {c or '-'}"
+                                             for n, c in cs.items()))
+    print("chunks (step, z, y, x) as read back: " + "; ".join(chunks))
     table(s, nps, methods, "write MB/s (median; min-max over rounds), "
           "durable at the end",
           lambda m, n: f"{s[(m, n)]['MBps']:.0f} "
@@ -346,7 +380,7 @@ def parse_args():
                     help="seed of the run order (default: random)")
     ap.add_argument("--mpiexec", default="mpiexec")
     ap.add_argument("--mpicc", default="mpicc")
-    ap.add_argument("--timeout", type=float, default=1800,
+    ap.add_argument("--timeout", type=float, default=600,
                     help="seconds allowed per run")
     ap.add_argument("--from-csv", metavar="RUNS_CSV",
                     help="summarize an earlier -runs.csv instead of running")
