@@ -308,6 +308,97 @@ SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
                                  const size_t *shape, const void *data);
 
 /*
+ * Collective: every rank gives the block [start, start + count) it owns of
+ * one global array of shape (ndim, global_shape), as a C-order buffer of
+ * count's shape; the step becomes one record of shape global_shape under
+ * key, and the dataset is (steps, *global_shape): the same bytes whatever
+ * rank count and decomposition wrote it, so a run restarted on another
+ * rank count appends to it. Any decomposition: slabs, 2-D and 3-D blocks,
+ * uneven sizes, and empty blocks (a count with a 0: data may be NULL).
+ * ndim is 1..15, every global extent 1..2^31-1, dt numeric.
+ *
+ * The blocks are checked on every rank before anything is written; each
+ * of these fails on every rank, names the ranks and the region, and
+ * stores nothing: a block outside the shape (SIMREC_ERANGE), two blocks
+ * that overlap (SIMREC_EINVAL), ranks that disagree on the global shape
+ * (SIMREC_ESHAPE) or the dtype (SIMREC_EDTYPE) or the key
+ * (SIMREC_EINVAL), elements no rank covers when the key has no fill
+ * value (SIMREC_EINVAL; see simrec_global_fill()), and a global shape or
+ * dtype that differs from the existing dataset's (SIMREC_ESHAPE /
+ * SIMREC_EDTYPE).
+ *
+ * Each writer rank owns whole chunks of the dataset (chunks laid out in
+ * the global index space, never per rank block); every rank sends the
+ * pieces of its block to the writers that own them, and each writer
+ * compresses and writes whole chunks in the background (docs/mpi.md).
+ * Returns once the caller's buffer may be reused. Errors of background
+ * writes are reported as for simrec_record_all(). On a recorder from
+ * simrec_open() the one block must be the whole array (SIMREC_EINVAL
+ * otherwise). Also returns the codes of simrec_record().
+ */
+SIMREC_API int simrec_record_global(simrec_t *rec, const char *key,
+                                    simrec_dtype_t dt, int ndim,
+                                    const size_t *global_shape,
+                                    const size_t *start, const size_t *count,
+                                    const void *data);
+
+/*
+ * Declare the fill value of a global array's key: elements that no
+ * rank's block covers in a step of simrec_record_global() take it (one
+ * element of dtype dt, copied). Without one such a step fails. Local to
+ * this process and this recorder (nothing is stored): call it on every
+ * rank with the same value before the key's steps, in every run that
+ * records the key; ranks that disagree make the step fail
+ * (SIMREC_EINVAL). A fill of another dtype than the step's is ignored.
+ * Independent. Returns SIMREC_EINVAL (key, dtype, NULL value),
+ * SIMREC_EREADONLY, SIMREC_ENOMEM.
+ */
+SIMREC_API int simrec_global_fill(simrec_t *rec, const char *key,
+                                  simrec_dtype_t dt, const void *value);
+
+/*
+ * Collective: every rank gives shape[0] rows of shape (ndim - 1, shape + 1)
+ * (shape[0] may differ between ranks and be 0 on some or all of them; the
+ * rest of the shape, the dtype and the key must agree, else
+ * SIMREC_ESHAPE / SIMREC_EDTYPE / SIMREC_EINVAL on every rank); the step
+ * is the concatenation of the ranks' rows in rank order. Stored as a
+ * contiguous ragged array (CF conventions): the rows of every step one
+ * after the other under key (shape (all rows, *row shape)), and each
+ * step's row count under "KEY_count" (int64, one per step); read a step
+ * back with simrec_joined_read() (docs/format.md). A step's count is
+ * stored only after its rows, so a reader never sees a count whose rows
+ * are missing; rows past the counts (a crash between the two) are cut
+ * away when the key is next recorded. ndim is 1..14, dt numeric, a
+ * rank's rows and a step at most 2 GiB. On a recorder from simrec_open()
+ * it records the caller's rows as the step. An hdf5: store with several
+ * writers returns SIMREC_ENOTSUP (use one writer). Errors of background
+ * writes are reported as for simrec_record_all(). Also returns the codes
+ * of simrec_record().
+ */
+SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
+                                    simrec_dtype_t dt, int ndim,
+                                    const size_t *shape, const void *data);
+
+/*
+ * Where step `step` of the joined array key lies in its rows: rows
+ * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
+ * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
+ * SIMREC_EKIND (not a joined array), SIMREC_EFORMAT (a negative count).
+ * Independent (a reader; on a collective recorder, where reads work).
+ */
+SIMREC_API int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
+                                  size_t *row0, size_t *nrows);
+
+/*
+ * Read step `step` of the joined array key (its rows, C order) into buf of
+ * bufsize bytes; *nrows (may be NULL) gets the step's row count, also
+ * when the buffer is too small (SIMREC_ETRUNC). The codes of
+ * simrec_joined_step() and simrec_dataset_read(). Independent.
+ */
+SIMREC_API int simrec_joined_read(simrec_t *rec, const char *key, size_t step,
+                                  void *buf, size_t bufsize, size_t *nrows);
+
+/*
  * Make key a records dataset of dtype dt whose records have shape (ndim,
  * shape), holding no records: the dataset (shape (0, *shape)) exists in
  * every store as the first simrec_record() would make it, with the

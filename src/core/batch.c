@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recorder.h"
+#include "write.h"
 
 static size_t hash(const char *s)
 {
@@ -77,10 +77,14 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 		/* several writers: the extent moves only with the commit mark
 		 */
 		m.shape[0] = d->agg && st->hold_extent ? d->mark : total;
+		/* a writer that owns no chunk of a global array writes
+		 * nothing (a collective store still takes part) */
+		if (d->agg && !d->ncol && st->comm == MPI_COMM_NULL)
+			continue;
 		rc = sr_dtype_is_vlen(m.dtype)
 		             ? st->ops->write_vlen(st, d->h[i], &m, row0, nrows,
 		                                   data)
-		             : st->ops->write(st, d->h[i], &m, start, count,
+		             : sr_write_store(st, d->h[i], d, &m, start, count,
 		                              data);
 		/* the store's detail: in this thread's sink (the I/O
 		 * thread has its own) */
@@ -131,7 +135,7 @@ static int load_tail(simrec_t *rec, sr_dset *d)
 		}
 		return 0;
 	}
-	if (!d->nbuf)
+	if (!d->nbuf || !d->row_bytes)
 		return 0;
 	size_t start[SIMREC_MAX_NDIM] = {0}, count[SIMREC_MAX_NDIM];
 	memcpy(count, d->m.shape, sizeof count);
@@ -177,7 +181,7 @@ static int dset_alloc_buf(sr_dset *d)
 	if (sr_dtype_is_vlen(d->m.dtype))
 		d->vbuf = calloc(c0, sizeof *d->vbuf);
 	else if (c0 > 1)
-		d->buf = malloc(c0 * d->row_bytes);
+		d->buf = malloc(c0 * d->row_bytes + 1);
 	return (sr_dtype_is_vlen(d->m.dtype) ? !d->vbuf : c0 > 1 && !d->buf)
 	               ? SIMREC_ENOMEM
 	               : 0;
@@ -283,6 +287,9 @@ static void new_meta(simrec_t *rec, sr_dset *d, simrec_dtype_t dt, int ndim,
 		m->chunks[0] = cb / per ? cb / per : 1;
 		if (m->chunks[0] > 65536)
 			m->chunks[0] = 65536;
+	} else if (init && init->chunks) {
+		memcpy(m->chunks, init->chunks,
+		       (size_t)m->ndim * sizeof *m->chunks);
 	} else if (init) {
 		/* stores that take frames encoded by the ranks */
 		agg_chunks(m, isz, cb, init->group,
@@ -349,7 +356,7 @@ int sr_dset_get(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	}
 	if (!rc && !existed)
 		new_meta(rec, d, dt, ndim, shape, vlen_hint, init);
-	if (init) {
+	if (init && !init->plain) {
 		d->agg = 1;
 		d->col0 = init->col0;
 		d->ncol = init->ncol;

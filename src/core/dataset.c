@@ -376,6 +376,11 @@ int simrec_truncate(simrec_t *rec, const char *key, size_t rows)
 	if (rec->coll || !rec->nst)
 		return sr_fail(&rec->err, SIMREC_ENOTSUP,
 		               "truncate works on a serial recorder only");
+	return sr_truncate_local(rec, key, rows);
+}
+
+int sr_truncate_local(simrec_t *rec, const char *key, size_t rows)
+{
 	/* the rows still batched first, so the stores see them all; a
 	 * refused truncate then changes nothing and loses nothing */
 	sr_dset *d = sr_dset_find(rec, key);

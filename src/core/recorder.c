@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "recorder.h"
+#include "plan.h"
 
 double sr_now(void)
 {
@@ -103,6 +103,7 @@ int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
 void sr_rec_free(simrec_t *rec)
 {
 	sr_dset_free_all(rec);
+	sr_fill_free_all(rec);
 	free(rec->tab);
 	free(rec);
 }

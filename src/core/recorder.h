@@ -36,6 +36,9 @@ typedef struct sr_dset_init {
 	size_t col0, ncol; /* the columns this writer writes */
 	size_t group;      /* ranks per writer: chunks never straddle groups */
 	const sr_meta *known; /* metadata decided by writer 0, or NULL */
+	const size_t *chunks; /* a new dataset's chunks (global arrays), or
+	                       * NULL: the record_all rule */
+	int plain; /* only chunks: a dataset of whole records (no columns) */
 } sr_dset_init;
 
 /* An independent write call as a record: what a rank that may not touch
@@ -81,6 +84,7 @@ struct simrec {
 	int rank, size;
 	const sr_coll_ops *coll;
 	void *coll_state;
+	struct sr_fill *fills; /* fill values of global keys (plan.h) */
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
@@ -139,5 +143,8 @@ int sr_check_array(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 /* dataset.c: reads need a store (on a collective recorder only the writer
  * ranks hold one); waits for background I/O first. */
 int sr_check_readable(simrec_t *rec);
+/* Cut key's dataset to rows records in this process's stores (a serial
+ * recorder, or the writer of a joined array's rows). */
+int sr_truncate_local(simrec_t *rec, const char *key, size_t rows);
 
 #endif

@@ -46,6 +46,33 @@ static inline size_t sr_shm_hdr(int gsize)
 	return ((size_t)gsize * sizeof(atomic_uint) + 63) / 64 * 64;
 }
 
+/* A global array's key as the plan left it at its first step (the same
+ * on every rank): its record's dtype and shape, the dataset's chunks and
+ * each writer's rows (record_global.c). */
+typedef struct sr_global_key {
+	char *key;
+	simrec_dtype_t dtype;
+	int ndim;
+	size_t shape[SIMREC_MAX_NDIM];  /* the array's */
+	size_t chunks[SIMREC_MAX_NDIM]; /* the dataset's (step first) */
+	size_t *bound;                  /* ngroups + 1: writer w's rows */
+	int pad; /* region buffers padded to whole chunk rows (redis) */
+	unsigned char *last; /* the blocks of its last step, checked */
+	size_t nlast;
+} sr_global_key;
+
+/* One step for the writer's I/O thread: d's row from buf (raw blocks,
+ * or the ranks' frames when enc), or a joined array's step (rows of d,
+ * one row of count). */
+typedef struct sr_io_job {
+	sr_dset *d;
+	const void *buf;
+	int enc;        /* buf holds frames (sr_frames_hdr) */
+	sr_ready rdy;   /* when buf is complete (a shared window) */
+	sr_dset *count; /* a joined array's step: its count dataset */
+	size_t rows;    /* and its rows */
+} sr_io_job;
+
 typedef struct sr_agg {
 	MPI_Comm group, writers;
 	size_t g; /* ranks per group (the last group may be smaller) */
@@ -81,10 +108,7 @@ typedef struct sr_agg {
 	sr_ready rdy;  /* the writer's: when the step to submit is complete */
 	/* the writer's I/O thread (io_thread.c) */
 	int has_thread, job, quit, io_status;
-	int jenc; /* the job's buffer holds frames (sr_frames_hdr) */
-	sr_dset *jd;
-	const void *jbuf;
-	sr_ready jrdy;
+	sr_io_job next; /* the job handed to the thread */
 	pthread_t thr;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -95,6 +119,14 @@ typedef struct sr_agg {
 	char io_next_msg[SR_ERRLEN];
 	sr_dset *io_d, *io_next_d; /* whose write failed (NULL: none) */
 	sr_err io_err;             /* the thread's failures (sr_err_redirect) */
+	/* global arrays: keys planned, every rank's block of the step */
+	sr_global_key *gkeys;
+	size_t ngkeys;
+	void *blocks;
+	size_t blocks_cap;
+	/* joined arrays whose datasets rank 0 has (record_joined.c) */
+	char **jkeys;
+	size_t njkeys;
 	/* per-rank timings for the summary (seconds) */
 	double t_io, t_gather, t_agree, t_wait, t_encode;
 } sr_agg;
@@ -106,6 +138,34 @@ static inline sr_agg *sr_agg_of(simrec_t *rec)
 
 /* record_all.c: the table the recorder calls the collective layer by. */
 const sr_coll_ops *sr_coll_table(void);
+/* The writer's step buffer a->slot[a->cur], grown to need bytes. */
+int sr_slot_prepare(simrec_t *rec, size_t need);
+/* Keys whose dataset every writer has (the same list on every rank), and
+ * how their steps travel; NULL if not seen. */
+const sr_enc *sr_key_seen(sr_agg *a, const char *key);
+void sr_key_mark(sr_agg *a, const char *key, const sr_enc *e);
+
+/* record_global.c, record_joined.c */
+void sr_global_free(sr_agg *a);
+void sr_joined_free(sr_agg *a);
+
+/* two_phase.c: the move stage of a global array's step. */
+typedef struct sr_exchange {
+	int ndim;
+	size_t isz;
+	const size_t *shape;           /* the array's */
+	const struct sr_block *blocks; /* every rank's (core/plan.h) */
+	const size_t *bound;           /* writer w owns rows bound[w..w+1) */
+	int nw;                        /* writers: writer w is rank w*group */
+	size_t group;
+	size_t width; /* rows of a writer's region buffer (0: its own) */
+} sr_exchange;
+/* Collective: every rank sends the part of its block (data) inside each
+ * writer's rows to that writer, which receives it into its place in
+ * region (rows of the array from bound[w], C order); my_writer is this
+ * rank's writer index, or -1. */
+int sr_two_phase(simrec_t *rec, const sr_exchange *x, const void *data,
+                 void *region, int my_writer);
 
 /* topology.c: how many ranks per writer, and the store's constraints. */
 unsigned sr_store_list_flags(const sr_uri_list *l);
@@ -134,6 +194,9 @@ int sr_io_take_error(simrec_t *rec, sr_err *e);
 int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e);
 /* enc: buf holds the group's frames (sr_frames_hdr), else raw blocks */
 void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc);
+/* a joined array's step: rows rows of rows_d from buf, then its count */
+void sr_io_submit_joined(simrec_t *rec, sr_dset *rows_d, sr_dset *count,
+                         size_t rows, const void *buf);
 /* record a failure of the calling thread as a background one; d (if
  * any) is the dataset whose step it lost: it records nothing more */
 void sr_io_fail(simrec_t *rec, sr_dset *d, int rc);

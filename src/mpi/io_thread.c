@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../core/encoded.h"
+#include "../core/joined.h"
 #include "coll.h"
 
 /* A step in a shared window: wait until every rank's block is in
@@ -26,17 +27,20 @@ static void wait_ready(const sr_ready *r)
 		}
 }
 
-/* One job: a step of raw blocks, or of the ranks' frames. */
-static int append(simrec_t *rec, sr_dset *d, const void *buf, int enc,
-                  const sr_ready *r)
+/* One job: a step of raw blocks, of the ranks' frames, or of a joined
+ * array. */
+static int append(simrec_t *rec, const sr_io_job *j)
 {
-	wait_ready(r);
-	if (!enc)
-		return sr_dset_append(rec, d, buf);
-	const int *sizes = buf;
+	sr_dset *d = j->d;
+	wait_ready(&j->rdy);
+	if (j->count)
+		return sr_joined_write(rec, d, j->count, j->rows, j->buf);
+	if (!j->enc)
+		return sr_dset_append(rec, d, j->buf);
+	const int *sizes = j->buf;
 	const int *displs = sizes + d->ncol;
 	return sr_dset_append_encoded(rec, d,
-	                              (const unsigned char *)buf +
+	                              (const unsigned char *)j->buf +
 	                                      sr_frames_hdr((int)d->ncol),
 	                              sizes, displs);
 }
@@ -96,15 +100,16 @@ static void *io_main(void *arg)
 		pthread_mutex_unlock(&a->mu);
 		a->io_err.msg[0] = 0;
 		double t0 = sr_now();
-		int rc = append(rec, a->jd, a->jbuf, a->jenc, &a->jrdy);
+		sr_io_job j = a->next;
+		int rc = append(rec, &j);
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&a->mu);
 		a->t_io += dt;
-		int nb = rc && a->jd->agg && !a->jd->broken;
+		int nb = rc && j.d->agg && !j.d->broken;
 		if (nb)
-			a->jd->broken = rc;
+			j.d->broken = rc;
 		if (rc)
-			note_failure(a, a->jd, rc, a->io_err.msg, nb);
+			note_failure(a, j.d, rc, a->io_err.msg, nb);
 		a->job = 0;
 		pthread_cond_broadcast(&a->cv);
 	}
@@ -169,7 +174,7 @@ void sr_io_wait_buf(simrec_t *rec, const void *buf)
 		return;
 	double t0 = sr_now();
 	pthread_mutex_lock(&a->mu);
-	while (a->job && a->jbuf == buf)
+	while (a->job && a->next.buf == buf)
 		pthread_cond_wait(&a->cv, &a->mu);
 	pthread_mutex_unlock(&a->mu);
 	a->t_wait += sr_now() - t0;
@@ -245,13 +250,13 @@ static void dropped(simrec_t *rec, sr_dset *d)
 	io_unlock(a);
 }
 
-void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+static void submit(simrec_t *rec, const sr_io_job *j)
 {
 	sr_agg *a = sr_agg_of(rec);
+	sr_dset *d = j->d;
 	if (!a->has_thread) {
 		double t0 = sr_now();
-		int rc = d->broken ? d->broken
-		                   : append(rec, d, buf, enc, &a->rdy);
+		int rc = d->broken ? d->broken : append(rec, j);
 		a->t_io += sr_now() - t0;
 		if (rc && d->broken == rc)
 			dropped(rec, d);
@@ -269,11 +274,22 @@ void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
 		dropped(rec, d);
 		return;
 	}
-	a->jd = d;
-	a->jbuf = buf;
-	a->jenc = enc;
-	a->jrdy = a->rdy;
+	a->next = *j;
 	a->job = 1;
 	pthread_cond_broadcast(&a->cv);
 	pthread_mutex_unlock(&a->mu);
+}
+
+void sr_io_submit(simrec_t *rec, sr_dset *d, const void *buf, int enc)
+{
+	sr_agg *a = sr_agg_of(rec);
+	sr_io_job j = {.d = d, .buf = buf, .enc = enc, .rdy = a->rdy};
+	submit(rec, &j);
+}
+
+void sr_io_submit_joined(simrec_t *rec, sr_dset *rows_d, sr_dset *count,
+                         size_t rows, const void *buf)
+{
+	sr_io_job j = {.d = rows_d, .buf = buf, .count = count, .rows = rows};
+	submit(rec, &j);
 }

@@ -105,7 +105,7 @@ static int check_existing(simrec_t *rec, const char *key, simrec_dtype_t dt,
 
 /* Keys whose dataset every writer has (the same list on every rank), and
  * how their steps travel (the same within a group); NULL if not seen. */
-static const sr_enc *key_seen(sr_agg *a, const char *key)
+const sr_enc *sr_key_seen(sr_agg *a, const char *key)
 {
 	for (size_t i = 0; i < a->nseen; i++)
 		if (!strcmp(a->seen[i], key))
@@ -113,7 +113,7 @@ static const sr_enc *key_seen(sr_agg *a, const char *key)
 	return NULL;
 }
 
-static void key_mark(sr_agg *a, const char *key, const sr_enc *e)
+void sr_key_mark(sr_agg *a, const char *key, const sr_enc *e)
 {
 	char *k = strdup(key);
 	char **p = k ? realloc(a->seen, (a->nseen + 1) * sizeof *p) : NULL;
@@ -164,7 +164,7 @@ static int check_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 /* The writer's step buffer: the one its I/O thread is not writing from
  * (the thread finished the step before last before it took the last
  * one), and large enough. Other ranks need none. */
-static int prepare_slot(simrec_t *rec, size_t need)
+int sr_slot_prepare(simrec_t *rec, size_t need)
 {
 	sr_agg *a = sr_agg_of(rec);
 	sr_slot *s = &a->slot[a->cur];
@@ -303,7 +303,7 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
                             size_t bytes)
 {
 	sr_agg *a = sr_agg_of(rec);
-	const sr_enc *seen = key_seen(a, key);
+	const sr_enc *seen = sr_key_seen(a, key);
 	int rc = 0, first = !seen, enc = seen && seen->on;
 	sr_enc e;
 	memset(&e, 0, sizeof e);
@@ -335,7 +335,7 @@ static int gather_and_write(simrec_t *rec, const char *key, simrec_dtype_t dt,
 			decide_encoding(rec, NULL, bytes, &e);
 	}
 	if (!rc && first)
-		key_mark(a, key, &e);
+		sr_key_mark(a, key, &e);
 	a->cur ^= 1;
 	return rc;
 }
@@ -440,10 +440,10 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	 * reported by the next flush or close, or their next step) */
 	if (!local && a->is_writer)
 		local = sr_io_key_error(rec, key, &rec->err);
-	const sr_enc *e = local ? NULL : key_seen(a, key);
+	const sr_enc *e = local ? NULL : sr_key_seen(a, key);
 	int enc = e ? e->on : 0, shm = a->shm && enc <= 1;
 	if (!local && !shm)
-		local = prepare_slot(rec, !a->is_writer ? bytes
+		local = sr_slot_prepare(rec, !a->is_writer ? bytes
 		                          : enc         ? frames_need(a, bytes)
 		                                : bytes * (size_t)a->gsize);
 	/* every rank compresses its own block (before the agreement, so
@@ -642,6 +642,8 @@ static void agg_free(simrec_t *rec)
 	free(a->enc);
 	free(a->ebuf);
 	free(a->kbuf);
+	sr_global_free(a);
+	sr_joined_free(a);
 	if (a->kcomm_k)
 		MPI_Comm_free(&a->kcomm);
 	if (a->group != MPI_COMM_NULL)

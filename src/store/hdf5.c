@@ -1286,16 +1286,28 @@ static int write_slab(sr_store *st, void *ds, const sr_meta *m,
 	int rc = begin_append(st, d, m, &old);
 	if (rc)
 		return rc;
+	int none = 0;
 	for (int i = 0; i < m->ndim; i++)
-		if (!count[i])
-			return 0; /* only the extent (a truncation, a mark) */
-	rc = h5_room(st, h, chunk_bytes(d, m, start, count));
+		none |= !count[i];
+	/* parallel writers write collectively: one that owns no part of a
+	 * global array's step still takes part, with an empty selection */
+	int all_none = none;
+	if (h->parallel)
+		MPI_Allreduce(MPI_IN_PLACE, &all_none, 1, MPI_INT, MPI_MIN,
+		              st->comm);
+	if (all_none)
+		return 0; /* only the extent (a truncation, a mark) */
+	rc = h5_room(st, h, none ? 0 : chunk_bytes(d, m, start, count));
 	if (rc) {
 		rollback(d, m, old); /* collective, in the cache only */
 		return h5_poison(st, rc);
 	}
 	hid_t fs, ms;
 	select_slab(d, m->ndim, start, count, &fs, &ms);
+	if (none) {
+		H5Sselect_none(fs);
+		H5Sselect_none(ms);
+	}
 	double t0 = sr_clock();
 	/* the filters (compression) run inside: counted as writing */
 	herr_t e = H5Dwrite(d->dset, d->mtype, ms, fs, h->dxpl, data);
