@@ -49,7 +49,7 @@ W_FIELDS = ["nz", "ny", "nx", "steps", "dtype", "decomp", "bytes", "seconds",
             "rss0_writer_kib"]
 FIELDS = ["round", "order", "method", "np"] + W_FIELDS + \
     ["read_step", "read_z", "read_cache", "plane_bytes", "read_s",
-     "read_MBps", "chunks"]
+     "read_MBps", "chunks", "retries"]
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -132,42 +132,65 @@ def choose_methods(a, env):
     return exe, methods
 
 
-def run_one(a, exe, env, n, m, rnd, order):
+class RunFailed(Exception):
+    pass
+
+
+def run_cmd(a, cmd, env, op):
+    """The key=value fields of one process's line; RunFailed if it fails,
+    prints no line or outlives --timeout."""
+    try:
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True,
+                           timeout=a.timeout)
+    except subprocess.TimeoutExpired as e:
+        out = [x.decode(errors="replace") if isinstance(x, bytes)
+               else x or "" for x in (e.stdout, e.stderr)]
+        raise RunFailed(f"{' '.join(cmd)} still running after "
+                        f"{a.timeout:.0f} s (killed):\n" + "".join(out))
+    got = parse_line(p.stdout, op)
+    if p.returncode or got is None:
+        raise RunFailed(f"{' '.join(cmd)} failed (exit {p.returncode}):\n"
+                        f"{p.stdout}{p.stderr}")
+    return got
+
+
+def run_pair(a, exe, env, n, m, r):
+    """The write, then the read, into a fresh directory deleted after."""
     d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
     nz, ny, nx = a.shape
-    cmds = [[a.mpiexec, "-n", str(n), exe, "write", m, d, str(nz), str(ny),
-             str(nx), str(a.steps), a.dtype]]
-    if not a.no_read:
-        cmds.append([a.mpiexec, "-n", "1", exe, "read", m, d,
-                     str(a.read_step), str(a.read_z),
-                     "warm" if a.warm else "cold"])
-    r = {"round": rnd, "order": order, "method": m, "np": n}
     try:
-        for cmd, op in zip(cmds, ["write", "read"]):
-            try:
-                p = subprocess.run(cmd, env=env, capture_output=True,
-                                   text=True, timeout=a.timeout)
-            except subprocess.TimeoutExpired as e:
-                out = [x.decode(errors="replace") if isinstance(x, bytes)
-                       else x or "" for x in (e.stdout, e.stderr)]
-                sys.exit(f"run_global: {' '.join(cmd)} still running after "
-                         f"{a.timeout:.0f} s (killed):\n" + "".join(out))
-            got = parse_line(p.stdout, op)
-            if p.returncode or got is None:
-                sys.exit(f"run_global: {' '.join(cmd)} failed "
-                         f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
-            if op == "write":
-                r.update({k: got[k] for k in W_FIELDS})
-            else:
-                r.update({"read_step": got["step"], "read_z": got["z"],
-                          "read_cache": got["cache"],
-                          "plane_bytes": got["plane_bytes"],
-                          "read_s": got["seconds"],
-                          "read_MBps": got["MBps"],
-                          "chunks": got.get("chunks", "")})
+        got = run_cmd(a, [a.mpiexec, "-n", str(n), exe, "write", m, d,
+                          str(nz), str(ny), str(nx), str(a.steps), a.dtype],
+                      env, "write")
+        r.update({k: got[k] for k in W_FIELDS})
+        if a.no_read:
+            return
+        got = run_cmd(a, [a.mpiexec, "-n", "1", exe, "read", m, d,
+                          str(a.read_step), str(a.read_z),
+                          "warm" if a.warm else "cold"], env, "read")
+        r.update({"read_step": got["step"], "read_z": got["z"],
+                  "read_cache": got["cache"],
+                  "plane_bytes": got["plane_bytes"],
+                  "read_s": got["seconds"], "read_MBps": got["MBps"],
+                  "chunks": got.get("chunks", "")})
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    return r
+
+
+def run_one(a, exe, env, n, m, rnd, order):
+    """One run of method m at np n; a run that fails is run again (up to
+    --retries times, each said on stderr and counted in the CSV): on a
+    loaded machine mpiexec now and then fails to start its ranks."""
+    for attempt in range(a.retries + 1):
+        r = {"round": rnd, "order": order, "method": m, "np": n,
+             "retries": attempt}
+        try:
+            run_pair(a, exe, env, n, m, r)
+            return r
+        except RunFailed as e:
+            if attempt == a.retries:
+                sys.exit(f"run_global: {e}")
+            warn(f"RETRYING np={n} {m} after a failure: {e}")
 
 
 def run_all(a):
@@ -382,6 +405,8 @@ def parse_args():
     ap.add_argument("--mpicc", default="mpicc")
     ap.add_argument("--timeout", type=float, default=600,
                     help="seconds allowed per run")
+    ap.add_argument("--retries", type=int, default=1,
+                    help="times a failed run is run again (default 1)")
     ap.add_argument("--from-csv", metavar="RUNS_CSV",
                     help="summarize an earlier -runs.csv instead of running")
     a = ap.parse_args()
@@ -430,6 +455,10 @@ def main():
           f"{r0['dtype']} array ({float(r0['step_bytes']) / 2**20:.0f} MiB "
           f"a step), 3-D blocks; plane read: step {r0.get('read_step')}, "
           f"z = {r0.get('read_z')} ({r0.get('read_cache')})")
+    retried = [f"np{r['np']} {r['method']}" for r in rows
+               if int(r.get("retries") or 0)]
+    if retried:
+        print("runs that failed and were run again: " + ", ".join(retried))
     print_tables(s, nps, methods)
     write_csv(s, nps, methods, a.out)
 
