@@ -163,7 +163,7 @@ static int run_simrec(gwrite *g, int *writer_all)
 		i++;
 	if (i == nm)
 		return 0;
-	char uri[4200], path[4200];
+	char uri[4300], path[4200];
 	snprintf(path, sizeof path, "%s/%s", g->dir, m[i][2]);
 	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
 	simrec_options_t o;
@@ -434,7 +434,8 @@ typedef struct gread {
 	size_t step, z, shape[3]; /* shape: the spatial shape found */
 	size_t chunks[4];         /* the dataset's chunk shape, 0 if none */
 	int f64;
-	void *buf; /* the plane, shape[1] x shape[2] */
+	void *buf;             /* the plane, shape[1] x shape[2] */
+	double t_ready, t_got; /* clock before and after the data read */
 } gread;
 
 static void *plane_buf(gread *r)
@@ -443,6 +444,7 @@ static void *plane_buf(gread *r)
 	r->buf = malloc(n * (r->f64 ? 8 : 4));
 	if (!r->buf)
 		fail("out of memory", NULL);
+	r->t_ready = bench_now(); /* what follows reads the data */
 	return r->buf;
 }
 
@@ -472,6 +474,7 @@ static void read_simrec(gread *r, const char *scheme, const char *file)
 	      simrec_dataset_read(ds, st, cn, plane_buf(r),
 	                          sh[2] * sh[3] * (r->f64 ? 8 : 4)),
 	      "simrec_dataset_read");
+	r->t_got = bench_now();
 	simrec_dataset_close(ds);
 	check(NULL, simrec_close(rec), "close");
 }
@@ -508,6 +511,7 @@ static void read_h5(gread *r)
 	if (H5Dread(d, r->f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, mem,
 	            space, H5P_DEFAULT, plane_buf(r)) < 0)
 		fail("H5Dread", path);
+	r->t_got = bench_now();
 	H5Sclose(mem);
 	H5Tclose(t);
 	H5Sclose(space);
@@ -551,6 +555,7 @@ static void read_adios2(gread *r)
 		    adios2_get(e, v, plane_buf(r), adios2_mode_sync) ||
 		    adios2_end_step(e))
 			fail("adios2_get", path);
+		r->t_got = bench_now();
 		break;
 	}
 	adios2_close(e);
@@ -616,9 +621,11 @@ static int cmd_read(int argc, char **argv)
 	}
 	double bytes = (double)(r.shape[1] * r.shape[2] * (r.f64 ? 8 : 4));
 	printf("op=read method=%s step=%zu z=%zu cache=%s plane_bytes=%.0f "
-	       "seconds=%.5f MBps=%.1f chunks=%zux%zux%zux%zu\n",
+	       "seconds=%.5f MBps=%.1f open_s=%.5f get_s=%.5f close_s=%.5f "
+	       "chunks=%zux%zux%zux%zu\n",
 	       r.method, r.step, r.z, cold ? "cold" : "warm", bytes, t,
-	       bytes / 1e6 / t, r.chunks[0], r.chunks[1], r.chunks[2],
+	       bytes / 1e6 / t, r.t_ready - t0, r.t_got - r.t_ready,
+	       t0 + t - r.t_got, r.chunks[0], r.chunks[1], r.chunks[2],
 	       r.chunks[3]);
 	free(r.buf);
 	return 0;

@@ -105,7 +105,7 @@ static int run_simrec(run *r)
 	if (i == nm)
 		return 0;
 	int all = !strcmp(r->method, "hdf5-all");
-	char uri[4200], path[4200];
+	char uri[4300], path[4200];
 	snprintf(path, sizeof path, "%s/%s", r->dir, m[i][2]);
 	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
 	simrec_options_t o;

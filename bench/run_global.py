@@ -49,7 +49,8 @@ W_FIELDS = ["nz", "ny", "nx", "steps", "dtype", "decomp", "bytes", "seconds",
             "rss0_writer_kib"]
 FIELDS = ["round", "order", "method", "np"] + W_FIELDS + \
     ["read_step", "read_z", "read_cache", "plane_bytes", "read_s",
-     "read_MBps", "chunks", "retries"]
+     "read_MBps", "read_open_s", "read_get_s", "read_close_s", "chunks",
+     "retries"]
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -172,6 +173,9 @@ def run_pair(a, exe, env, n, m, r):
                   "read_cache": got["cache"],
                   "plane_bytes": got["plane_bytes"],
                   "read_s": got["seconds"], "read_MBps": got["MBps"],
+                  "read_open_s": got.get("open_s", ""),
+                  "read_get_s": got.get("get_s", ""),
+                  "read_close_s": got.get("close_s", ""),
                   "chunks": got.get("chunks", "")})
     finally:
         shutil.rmtree(d, ignore_errors=True)
@@ -248,6 +252,10 @@ def summarize(rows):
             return statistics.median(float(r[k]) for r in rs)
         mbps = [float(r["MBps"]) for r in rs]
         reads = [float(r["read_s"]) for r in rs if r.get("read_s")]
+
+        def med_ms(k):
+            v = [float(r[k]) for r in rs if r.get(k)]
+            return statistics.median(v) * 1e3 if v else None
         s[key] = {
             "runs": len(rs),
             "MBps": statistics.median(mbps),
@@ -258,6 +266,9 @@ def summarize(rows):
             "read_ms": statistics.median(reads) * 1e3 if reads else None,
             "read_min_ms": min(reads) * 1e3 if reads else None,
             "read_max_ms": max(reads) * 1e3 if reads else None,
+            "read_open_ms": med_ms("read_open_s"),
+            "read_get_ms": med_ms("read_get_s"),
+            "read_close_ms": med_ms("read_close_s"),
             "writers": int(rs[0]["writers"]),
             "decomp": rs[0]["decomp"],
             "own_mib": owned_bytes(rs[0]) / 2**20,
@@ -329,13 +340,21 @@ def print_tables(s, nps, methods):
               f"({s[(m, n)]['read_min_ms']:.1f}-"
               f"{s[(m, n)]['read_max_ms']:.1f})"
               if s[(m, n)]["read_ms"] is not None else "")
+        table(s, nps, methods, "plane read, ms: open (up to the data "
+              "read) + get + close (medians)",
+              lambda m, n: f"{s[(m, n)]['read_open_ms']:.1f} + "
+              f"{s[(m, n)]['read_get_ms']:.1f} + "
+              f"{s[(m, n)]['read_close_ms']:.1f}"
+              if s[(m, n)]["read_get_ms"] is not None else "")
         if "adios2" in methods:
             table(s, nps, simrec, "plane read speed: ADIOS2 time / simrec "
                   "time (goal >= 2)",
                   lambda m, n: f2(ratio(s, "adios2", m, n, "read_ms")))
-    table(s, nps, methods, "peak RSS, MiB: max over writer ranks / bound "
-          "(2 x owned + 64) [owned per step; writers]",
-          lambda m, n: f"{s[(m, n)]['rss_w_mib']:.0f} / "
+    table(s, nps, methods, "peak RSS, MiB: max over writer ranks (+ growth "
+          "over the RSS before the write) / bound (2 x owned + 64) "
+          "[owned per step; writers]",
+          lambda m, n: f"{s[(m, n)]['rss_w_mib']:.0f} "
+          f"(+{s[(m, n)]['rss_w_mib'] - s[(m, n)]['rss0_w_mib']:.0f}) / "
           f"{2 * s[(m, n)]['own_mib'] + 64:.0f} "
           f"[{s[(m, n)]['own_mib']:.1f}; {s[(m, n)]['writers']}]")
     table(s, nps, methods, "peak RSS, MiB: max over all ranks (RSS of a "
