@@ -33,18 +33,13 @@
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include "bench_util.h"
-#include "simrec.h"
-#ifdef BENCH_HAVE_HDF5
-#include <hdf5.h>
-#endif
+#define BENCH_NAME "bench_global"
+#include "bench_mpi_util.h"
 #ifdef BENCH_HAVE_ADIOS2
 #include <adios2_c.h>
 #endif
@@ -61,29 +56,13 @@ typedef struct gwrite {
 	double t_open, t_steps, t_close; /* phases, from rank 0's clock */
 } gwrite;
 
-static void fail(const char *what, const char *detail)
-{
-	fprintf(stderr, "bench_global: %s: %s\n", what, detail ? detail : "");
-	MPI_Abort(MPI_COMM_WORLD, 1);
-}
-
-static void check(simrec_t *rec, int rc, const char *what)
-{
-	if (rc) {
-		char msg[512];
-		snprintf(msg, sizeof msg, "%s (%s)", simrec_strerror(rc),
-		         simrec_errmsg(rec));
-		fail(what, msg);
-	}
-}
-
 /* A decimal in [lo, 2^31]. */
 static size_t parse_size(const char *s, size_t lo, const char *what)
 {
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*s == '-' || !*s || *end || v < lo || v > (1ULL << 31))
-		fail(what, s);
+		bench_fail(what, s);
 	return (size_t)v;
 }
 
@@ -103,7 +82,7 @@ static void fill_block(gwrite *g)
 	size_t k = 0, esz = g->f64 ? 8 : 4;
 	g->data = malloc(g->n ? g->n * esz : 1);
 	if (!g->data)
-		fail("out of memory", NULL);
+		bench_fail("out of memory", NULL);
 	for (size_t z = 0; z < g->count[0]; z++)
 		for (size_t y = 0; y < g->count[1]; y++)
 			for (size_t x = 0; x < g->count[2]; x++, k++) {
@@ -174,18 +153,18 @@ static int run_simrec(gwrite *g, int *writer_all)
 	simrec_dtype_t dt = g->f64 ? SIMREC_FLOAT64 : SIMREC_FLOAT32;
 	simrec_t *rec;
 	double t0 = MPI_Wtime();
-	check(NULL, simrec_open_comm(&rec, uri, &o, g->comm), "open");
+	bench_check(NULL, simrec_open_comm(&rec, uri, &o, g->comm), "open");
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < g->steps; s++) {
 		if (s)
 			bump(g);
-		check(rec,
-		      simrec_record_global(rec, "field", dt, 3, g->shape,
-		                           g->start, g->count, g->data),
-		      "simrec_record_global");
+		bench_check(rec,
+		            simrec_record_global(rec, "field", dt, 3, g->shape,
+		                                 g->start, g->count, g->data),
+		            "simrec_record_global");
 	}
 	double t2 = MPI_Wtime();
-	check(NULL, simrec_close(rec), "close");
+	bench_check(NULL, simrec_close(rec), "close");
 	if (!g->rank)
 		bench_sync_tree(path);
 	MPI_Barrier(g->comm);
@@ -201,8 +180,8 @@ static int run_simrec(gwrite *g, int *writer_all)
 	                                "hdf5", "hdf5-all"};
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
 		if (!strcmp(g->method, m[i]))
-			fail("this simrec has no simrec_record_global",
-			     g->method);
+			bench_fail("this simrec has no simrec_record_global",
+			           g->method);
 	return 0;
 }
 #endif
@@ -218,7 +197,7 @@ static void run_phdf5(gwrite *g)
 	H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL);
 	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
 	if (f < 0)
-		fail("H5Fcreate", path);
+		bench_fail("H5Fcreate", path);
 	hsize_t dims[4] = {(hsize_t)g->steps, g->shape[0], g->shape[1],
 	                   g->shape[2]};
 	/* one chunk per rank block (the largest block where uneven) */
@@ -232,7 +211,7 @@ static void run_phdf5(gwrite *g)
 	hid_t d = H5Dcreate2(f, "field", ht, space, H5P_DEFAULT, dcpl,
 	                     H5P_DEFAULT);
 	if (d < 0)
-		fail("H5Dcreate2", path);
+		bench_fail("H5Dcreate2", path);
 	hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
 	H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
 	hsize_t cnt[4] = {1, g->count[0], g->count[1], g->count[2]};
@@ -247,21 +226,11 @@ static void run_phdf5(gwrite *g)
 		if (!g->n)
 			H5Sselect_none(space), H5Sselect_none(mem);
 		if (H5Dwrite(d, ht, mem, space, dxpl, g->data) < 0)
-			fail("H5Dwrite", path);
+			bench_fail("H5Dwrite", path);
 	}
 	double t2 = MPI_Wtime();
-	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
-		fail("H5Fflush", path);
-	H5Sclose(mem);
-	H5Pclose(dxpl);
-	H5Dclose(d);
-	H5Pclose(dcpl);
-	H5Sclose(space);
-	H5Pclose(fapl);
-	H5Fclose(f);
-	if (!g->rank)
-		bench_sync_tree(path);
-	MPI_Barrier(g->comm);
+	const hid_t ids[] = {mem, dxpl, d, dcpl, space, fapl};
+	bench_h5_finish(f, ids, 6, path, g->comm);
 	g->t_open = t1 - t0, g->t_steps = t2 - t1;
 	g->t_close = MPI_Wtime() - t2;
 }
@@ -276,13 +245,13 @@ static void run_adios2(gwrite *g)
 	adios2_adios *ad = adios2_init_mpi(g->comm);
 	adios2_io *io = ad ? adios2_declare_io(ad, "bench") : NULL;
 	if (!io || adios2_set_engine(io, "BP5"))
-		fail("adios2_declare_io", "BP5");
+		bench_fail("adios2_declare_io", "BP5");
 	adios2_variable *v = adios2_define_variable(
 	        io, "field", g->f64 ? adios2_type_double : adios2_type_float, 3,
 	        g->shape, g->start, g->count, adios2_constant_dims_true);
 	adios2_engine *e = v ? adios2_open(io, path, adios2_mode_write) : NULL;
 	if (!e)
-		fail("adios2_open", path);
+		bench_fail("adios2_open", path);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < g->steps; s++) {
 		adios2_step_status st;
@@ -291,11 +260,11 @@ static void run_adios2(gwrite *g)
 		if (adios2_begin_step(e, adios2_step_mode_append, -1, &st) ||
 		    (g->n && adios2_put(e, v, g->data, adios2_mode_deferred)) ||
 		    adios2_end_step(e))
-			fail("adios2 step", path);
+			bench_fail("adios2 step", path);
 	}
 	double t2 = MPI_Wtime();
 	if (adios2_close(e))
-		fail("adios2_close", path);
+		bench_fail("adios2_close", path);
 	MPI_Barrier(g->comm); /* every rank's files are complete */
 	if (!g->rank)
 		bench_sync_tree(path);
@@ -305,13 +274,6 @@ static void run_adios2(gwrite *g)
 	adios2_finalize(ad);
 }
 #endif
-
-static long max_rss_kib(void)
-{
-	struct rusage u;
-	getrusage(RUSAGE_SELF, &u);
-	return u.ru_maxrss;
-}
 
 /* Runs g->method; returns 1 if every rank is a writer of it, 0 if the
  * writers are one rank per node (simrec's default aggregation, ADIOS2's
@@ -333,7 +295,7 @@ static int run_method(gwrite *g)
 		return 0;
 	}
 #endif
-	fail("unknown method (or not built in)", g->method);
+	bench_fail("unknown method (or not built in)", g->method);
 	return 0;
 }
 
@@ -352,8 +314,8 @@ static int node_leader(MPI_Comm comm)
 static void report_write(gwrite *g, double wall, long rss0)
 {
 	/* peak RSS: max over the method's writer ranks, and over all ranks */
-	long mine[3] = {g->writer ? max_rss_kib() : 0, max_rss_kib(),
-	                g->writer ? rss0 : 0},
+	long mine[3] = {g->writer ? bench_max_rss_kib() : 0,
+	                bench_max_rss_kib(), g->writer ? rss0 : 0},
 	     mx[3];
 	int nw = 0;
 	MPI_Reduce(mine, mx, 3, MPI_LONG, MPI_MAX, 0, g->comm);
@@ -363,7 +325,7 @@ static void report_write(gwrite *g, double wall, long rss0)
 	double step = (double)g->shape[0] * (double)g->shape[1] *
 	              (double)g->shape[2] * (g->f64 ? 8 : 4);
 	double bytes = step * g->steps, io = wall - g->t_bump;
-	printf("op=write method=%s np=%d nz=%zu ny=%zu nx=%zu steps=%d "
+	printf("method=%s op=write np=%d nz=%zu ny=%zu nx=%zu steps=%d "
 	       "dtype=%s decomp=%zux%zux%zu bytes=%.0f seconds=%.4f "
 	       "bump_s=%.4f MBps=%.1f open_s=%.4f steps_s=%.4f close_s=%.4f "
 	       "writers=%d step_bytes=%.0f own_step_bytes=%.0f "
@@ -381,25 +343,26 @@ static int cmd_write(int argc, char **argv)
 	MPI_Comm_rank(g.comm, &g.rank);
 	MPI_Comm_size(g.comm, &g.size);
 	if (argc < 8)
-		fail("usage", "bench_global write METHOD DIR NZ NY NX STEPS "
-		              "[f32|f64]");
+		bench_fail("usage",
+		           "bench_global write METHOD DIR NZ NY NX STEPS "
+		           "[f32|f64]");
 	g.method = argv[2];
 	g.dir = argv[3];
 	for (int i = 0; i < 3; i++)
 		g.shape[i] = parse_size(argv[4 + i], 1, "NZ, NY, NX");
 	if ((double)g.shape[0] * (double)g.shape[1] * (double)g.shape[2] >
 	    (double)(1ULL << 36))
-		fail("NZ x NY x NX must be at most 2^36", argv[4]);
+		bench_fail("NZ x NY x NX must be at most 2^36", argv[4]);
 	g.steps = (int)parse_size(argv[7], 1, "STEPS");
 	if (g.steps > 4096)
-		fail("STEPS must be at most 4096", argv[7]);
+		bench_fail("STEPS must be at most 4096", argv[7]);
 	g.f64 = argc > 8 && !strcmp(argv[8], "f64");
 	if (argc > 8 && !g.f64 && strcmp(argv[8], "f32"))
-		fail("dtype must be f32 or f64", argv[8]);
+		bench_fail("dtype must be f32 or f64", argv[8]);
 	decompose(&g);
 	fill_block(&g);
 	int leader = node_leader(g.comm);
-	long rss0 = max_rss_kib();
+	long rss0 = bench_max_rss_kib();
 
 	MPI_Barrier(g.comm);
 	double t0 = MPI_Wtime();
@@ -412,22 +375,6 @@ static int cmd_write(int argc, char **argv)
 }
 
 /* ---- read -------------------------------------------------------------- */
-
-static int evict_cb(const char *p, const struct stat *sb, int flag,
-                    struct FTW *f)
-{
-	(void)sb;
-	(void)f;
-	if (flag == FTW_F) {
-		int fd = open(p, O_RDONLY);
-		if (fd >= 0) {
-			fdatasync(fd);
-			posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-			close(fd);
-		}
-	}
-	return 0;
-}
 
 typedef struct gread {
 	const char *dir, *method;
@@ -443,7 +390,7 @@ static void *plane_buf(gread *r)
 	size_t n = r->shape[1] * r->shape[2];
 	r->buf = malloc(n * (r->f64 ? 8 : 4));
 	if (!r->buf)
-		fail("out of memory", NULL);
+		bench_fail("out of memory", NULL);
 	r->t_ready = bench_now(); /* what follows reads the data */
 	return r->buf;
 }
@@ -457,26 +404,26 @@ static void read_simrec(gread *r, const char *scheme, const char *file)
 	o.mode = SIMREC_MODE_READONLY;
 	simrec_t *rec;
 	simrec_dataset_t *ds;
-	check(NULL, simrec_open(&rec, uri, &o), "open");
-	check(rec, simrec_get_all(rec, "field", &ds), "simrec_get_all");
+	bench_check(NULL, simrec_open(&rec, uri, &o), "open");
+	bench_check(rec, simrec_get_all(rec, "field", &ds), "simrec_get_all");
 	size_t sh[4] = {0, 0, 0, 0};
 	if (simrec_dataset_ndim(ds) != 4)
-		fail("not a (steps, nz, ny, nx) dataset", uri);
+		bench_fail("not a (steps, nz, ny, nx) dataset", uri);
 	simrec_dataset_shape(ds, sh);
 	if (r->step >= sh[0] || r->z >= sh[1])
-		fail("STEP or Z outside the dataset", uri);
+		bench_fail("STEP or Z outside the dataset", uri);
 	r->f64 = simrec_dataset_dtype(ds) == SIMREC_FLOAT64;
 	memcpy(r->shape, sh + 1, sizeof r->shape);
 	if (simrec_dataset_chunks(ds, r->chunks))
 		memset(r->chunks, 0, sizeof r->chunks);
 	size_t st[4] = {r->step, r->z, 0, 0}, cn[4] = {1, 1, sh[2], sh[3]};
-	check(rec,
-	      simrec_dataset_read(ds, st, cn, plane_buf(r),
-	                          sh[2] * sh[3] * (r->f64 ? 8 : 4)),
-	      "simrec_dataset_read");
+	bench_check(rec,
+	            simrec_dataset_read(ds, st, cn, plane_buf(r),
+	                                sh[2] * sh[3] * (r->f64 ? 8 : 4)),
+	            "simrec_dataset_read");
 	r->t_got = bench_now();
 	simrec_dataset_close(ds);
-	check(NULL, simrec_close(rec), "close");
+	bench_check(NULL, simrec_close(rec), "close");
 }
 
 #ifdef BENCH_HAVE_HDF5
@@ -487,14 +434,14 @@ static void read_h5(gread *r)
 	hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	hid_t d = f < 0 ? -1 : H5Dopen2(f, "field", H5P_DEFAULT);
 	if (d < 0)
-		fail("H5Dopen2", path);
+		bench_fail("H5Dopen2", path);
 	hid_t space = H5Dget_space(d), t = H5Dget_type(d);
 	hsize_t dims[4];
 	if (H5Sget_simple_extent_ndims(space) != 4)
-		fail("not a (steps, nz, ny, nx) dataset", path);
+		bench_fail("not a (steps, nz, ny, nx) dataset", path);
 	H5Sget_simple_extent_dims(space, dims, NULL);
 	if (r->step >= dims[0] || r->z >= dims[1])
-		fail("STEP or Z outside the dataset", path);
+		bench_fail("STEP or Z outside the dataset", path);
 	r->f64 = H5Tget_size(t) == 8;
 	hsize_t ch[4] = {0, 0, 0, 0};
 	hid_t dcpl = H5Dget_create_plist(d);
@@ -510,7 +457,7 @@ static void read_h5(gread *r)
 	hid_t mem = H5Screate_simple(4, cn, NULL);
 	if (H5Dread(d, r->f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT, mem,
 	            space, H5P_DEFAULT, plane_buf(r)) < 0)
-		fail("H5Dread", path);
+		bench_fail("H5Dread", path);
 	r->t_got = bench_now();
 	H5Sclose(mem);
 	H5Tclose(t);
@@ -528,15 +475,15 @@ static void read_adios2(gread *r)
 	adios2_adios *ad = adios2_init_serial();
 	adios2_io *io = ad ? adios2_declare_io(ad, "read") : NULL;
 	if (!io || adios2_set_engine(io, "BP5"))
-		fail("adios2_declare_io", path);
+		bench_fail("adios2_declare_io", path);
 	adios2_engine *e = adios2_open(io, path, adios2_mode_read);
 	if (!e)
-		fail("adios2_open", path);
+		bench_fail("adios2_open", path);
 	for (size_t s = 0;; s++) {
 		adios2_step_status st;
 		if (adios2_begin_step(e, adios2_step_mode_read, -1, &st) ||
 		    st != adios2_step_status_ok)
-			fail("STEP outside the dataset", path);
+			bench_fail("STEP outside the dataset", path);
 		if (s < r->step) {
 			adios2_end_step(e);
 			continue;
@@ -547,14 +494,15 @@ static void read_adios2(gread *r)
 		if (!v || adios2_variable_ndims(&nd, v) || nd != 3 ||
 		    adios2_variable_shape(r->shape, v) ||
 		    adios2_variable_type(&ty, v) || r->z >= r->shape[0])
-			fail("not a (nz, ny, nx) variable, or Z outside", path);
+			bench_fail("not a (nz, ny, nx) variable, or Z outside",
+			           path);
 		r->f64 = ty == adios2_type_double;
 		size_t st3[3] = {r->z, 0, 0},
 		       cn[3] = {1, r->shape[1], r->shape[2]};
 		if (adios2_set_selection(v, 3, st3, cn) ||
 		    adios2_get(e, v, plane_buf(r), adios2_mode_sync) ||
 		    adios2_end_step(e))
-			fail("adios2_get", path);
+			bench_fail("adios2_get", path);
 		r->t_got = bench_now();
 		break;
 	}
@@ -595,20 +543,20 @@ static void read_method(gread *r)
 		read_adios2(r);
 #endif
 	else
-		fail("unknown method (or not built in)", r->method);
+		bench_fail("unknown method (or not built in)", r->method);
 }
 
 static int cmd_read(int argc, char **argv)
 {
 	if (argc < 6)
-		fail("usage",
-		     "bench_global read METHOD DIR STEP Z [cold|warm]");
+		bench_fail("usage",
+		           "bench_global read METHOD DIR STEP Z [cold|warm]");
 	gread r = {.method = argv[2], .dir = argv[3]};
 	r.step = parse_size(argv[4], 0, "STEP");
 	r.z = parse_size(argv[5], 0, "Z");
 	int cold = argc <= 6 || strcmp(argv[6], "warm");
 	if (cold)
-		nftw(r.dir, evict_cb, 16, FTW_PHYS);
+		bench_evict_tree(r.dir);
 	double t0 = bench_now();
 	read_method(&r);
 	double t = bench_now() - t0;
@@ -617,10 +565,10 @@ static int cmd_read(int argc, char **argv)
 		char msg[128];
 		snprintf(msg, sizeof msg, "%zu of %zu values differ", bad,
 		         r.shape[1] * r.shape[2]);
-		fail("plane read back wrong", msg);
+		bench_fail("plane read back wrong", msg);
 	}
 	double bytes = (double)(r.shape[1] * r.shape[2] * (r.f64 ? 8 : 4));
-	printf("op=read method=%s step=%zu z=%zu cache=%s plane_bytes=%.0f "
+	printf("method=%s op=read step=%zu z=%zu cache=%s plane_bytes=%.0f "
 	       "seconds=%.5f MBps=%.1f open_s=%.5f get_s=%.5f close_s=%.5f "
 	       "chunks=%zux%zux%zux%zu\n",
 	       r.method, r.step, r.z, cold ? "cold" : "warm", bytes, t,

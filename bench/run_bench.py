@@ -64,6 +64,17 @@ def parse_line(out):
     return None
 
 
+def mpi_env():
+    """The environment of every run: mpiexec allowed as root and
+    oversubscribed, without the variables that would silently change what
+    a method measures."""
+    env = dict(os.environ, **MPI_ENV)
+    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
+              "SIMREC_IO_SUMMARY"):
+        env.pop(k, None)
+    return env
+
+
 def bench_exe(build):
     exe = os.path.join(build, "bench", "bench_mpi")
     if not os.access(exe, os.X_OK):
@@ -91,11 +102,7 @@ def run_cmd(a, name, exe, n, d, env):
 
 def run_all(a):
     exe = bench_exe(a.build)
-    env = dict(os.environ, **MPI_ENV)
-    # these would silently change what a method measures
-    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
-              "SIMREC_IO_SUMMARY"):
-        env.pop(k, None)
+    env = mpi_env()
     os.makedirs(a.dir, exist_ok=True)
     rng = random.Random(a.seed)
     rows = []

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+from run_bench import mpi_env, parse_line
+
 SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
 PEERS = ["phdf5", "adios2"]
 LABEL = {
@@ -51,24 +53,11 @@ FIELDS = ["round", "order", "method", "np"] + W_FIELDS + \
     ["read_step", "read_z", "read_cache", "plane_bytes", "read_s",
      "read_MBps", "read_open_s", "read_get_s", "read_close_s", "chunks",
      "retries"]
-MPI_ENV = {
-    "OMPI_ALLOW_RUN_AS_ROOT": "1",
-    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-    "OMPI_MCA_rmaps_base_oversubscribe": "1",
-    "OMPI_MCA_mpi_yield_when_idle": "1",
-}
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def warn(msg):
     print(f"run_global: {msg}", file=sys.stderr)
-
-
-def parse_line(out, op):
-    for line in out.splitlines():
-        if line.startswith(f"op={op} "):
-            return dict(kv.split("=", 1) for kv in line.split())
-    return None
 
 
 def build_adios2(a):
@@ -104,10 +93,10 @@ def build_adios2(a):
 def built_methods(exe, env):
     p = subprocess.run([exe, "methods"], env=env, capture_output=True,
                        text=True, timeout=60)
-    r = parse_line("op=methods " + p.stdout.strip(), "methods")
-    if p.returncode or not r:
+    line = p.stdout.strip()
+    if p.returncode or not line.startswith("methods="):
         sys.exit(f"run_global: {exe} methods failed:\n{p.stdout}{p.stderr}")
-    return [m for m in r["methods"].split(",") if m]
+    return [m for m in line[len("methods="):].split(",") if m]
 
 
 def choose_methods(a, env):
@@ -148,8 +137,8 @@ def run_cmd(a, cmd, env, op):
                else x or "" for x in (e.stdout, e.stderr)]
         raise RunFailed(f"{' '.join(cmd)} still running after "
                         f"{a.timeout:.0f} s (killed):\n" + "".join(out))
-    got = parse_line(p.stdout, op)
-    if p.returncode or got is None:
+    got = parse_line(p.stdout)
+    if p.returncode or got is None or got.get("op") != op:
         raise RunFailed(f"{' '.join(cmd)} failed (exit {p.returncode}):\n"
                         f"{p.stdout}{p.stderr}")
     return got
@@ -198,11 +187,7 @@ def run_one(a, exe, env, n, m, rnd, order):
 
 
 def run_all(a):
-    env = dict(os.environ, **MPI_ENV)
-    # these would silently change what a method measures
-    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
-              "SIMREC_IO_SUMMARY"):
-        env.pop(k, None)
+    env = mpi_env()
     exe, methods = choose_methods(a, env)
     os.makedirs(a.dir, exist_ok=True)
     rng = random.Random(a.seed)
@@ -471,7 +456,7 @@ def main():
     s = summarize(rows)
     r0 = rows[0]
     print(f"\n{r0['steps']} steps of a {r0['nz']} x {r0['ny']} x {r0['nx']} "
-          f"{r0['dtype']} array ({float(r0['step_bytes']) / 2**20:.0f} MiB "
+          f"{r0['dtype']} array ({float(r0['step_bytes']) / 2**20:.1f} MiB "
           f"a step), 3-D blocks; plane read: step {r0.get('read_step')}, "
           f"z = {r0.get('read_z')} ({r0.get('read_cache')})")
     retried = [f"np{r['np']} {r['method']}" for r in rows
