@@ -100,37 +100,50 @@ def run_cmd(a, name, exe, n, d, env):
     return cmd, env
 
 
-def run_all(a):
-    exe = bench_exe(a.build)
-    env = mpi_env()
+def interleave(a, methods, fields, run, show):
+    """Every (rank count in a.np, method) pair once per round, a.rounds
+    rounds, each round in a fresh random order (a.seed); run(n, m) returns
+    the row of one run, written to a.out-runs.csv at once with its round,
+    order and method; show(row) is its progress line. Returns the rows."""
     os.makedirs(a.dir, exist_ok=True)
     rng = random.Random(a.seed)
     rows = []
     with open(a.out + "-runs.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, FIELDS)
+        w = csv.DictWriter(f, fields)
         w.writeheader()
         for rnd in range(a.rounds):
-            pairs = [(n, m) for n in a.np for m in a.methods + a.base]
+            pairs = [(n, m) for n in a.np for m in methods]
             rng.shuffle(pairs)
             for order, (n, m) in enumerate(pairs):
-                d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
-                cmd, env_m = run_cmd(a, m, exe, n, d, env)
-                try:
-                    p = subprocess.run(cmd, env=env_m, capture_output=True,
-                                       text=True, timeout=a.timeout)
-                finally:
-                    shutil.rmtree(d, ignore_errors=True)
-                r = parse_line(p.stdout)
-                if p.returncode or r is None:
-                    sys.exit(f"run_bench: {' '.join(cmd)} failed "
-                             f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+                r = run(n, m)
                 r.update({"round": rnd, "order": order, "method": m})
                 w.writerow(r)
                 f.flush()
                 rows.append(r)
                 print(f"round {rnd + 1}/{a.rounds} np={n:<2} {m:<13} "
-                      f"{float(r['MBps']):8.1f} MB/s", file=sys.stderr)
+                      f"{show(r)}", file=sys.stderr)
     return rows
+
+
+def run_all(a):
+    exe = bench_exe(a.build)
+    env = mpi_env()
+
+    def run(n, m):
+        d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
+        cmd, env_m = run_cmd(a, m, exe, n, d, env)
+        try:
+            p = subprocess.run(cmd, env=env_m, capture_output=True,
+                               text=True, timeout=a.timeout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        r = parse_line(p.stdout)
+        if p.returncode or r is None:
+            sys.exit(f"run_bench: {' '.join(cmd)} failed "
+                     f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+        return r
+    return interleave(a, a.methods + a.base, FIELDS, run,
+                      lambda r: f"{float(r['MBps']):8.1f} MB/s")
 
 
 def summarize(rows):

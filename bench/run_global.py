@@ -24,7 +24,6 @@ See bench/README.md for how to read the output.
 import argparse
 import csv
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from run_bench import mpi_env, parse_line
+from run_bench import interleave, mpi_env, parse_line
 
 SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
 PEERS = ["phdf5", "adios2"]
@@ -170,13 +169,12 @@ def run_pair(a, exe, env, n, m, r):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def run_one(a, exe, env, n, m, rnd, order):
+def run_one(a, exe, env, n, m):
     """One run of method m at np n; a run that fails is run again (up to
     --retries times, each said on stderr and counted in the CSV): on a
     loaded machine mpiexec now and then fails to start its ranks."""
     for attempt in range(a.retries + 1):
-        r = {"round": rnd, "order": order, "method": m, "np": n,
-             "retries": attempt}
+        r = {"np": n, "retries": attempt}
         try:
             run_pair(a, exe, env, n, m, r)
             return r
@@ -189,25 +187,13 @@ def run_one(a, exe, env, n, m, rnd, order):
 def run_all(a):
     env = mpi_env()
     exe, methods = choose_methods(a, env)
-    os.makedirs(a.dir, exist_ok=True)
-    rng = random.Random(a.seed)
-    rows = []
-    with open(a.out + "-runs.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, FIELDS)
-        w.writeheader()
-        for rnd in range(a.rounds):
-            pairs = [(n, m) for n in a.np for m in methods]
-            rng.shuffle(pairs)
-            for order, (n, m) in enumerate(pairs):
-                r = run_one(a, exe, env, n, m, rnd, order)
-                w.writerow(r)
-                f.flush()
-                rows.append(r)
-                rd = f", plane {float(r['read_s']) * 1e3:7.2f} ms" \
-                    if r.get("read_s") else ""
-                print(f"round {rnd + 1}/{a.rounds} np={n:<2} {m:<13} "
-                      f"{float(r['MBps']):8.1f} MB/s{rd}", file=sys.stderr)
-    return rows
+
+    def show(r):
+        rd = f", plane {float(r['read_s']) * 1e3:7.2f} ms" \
+            if r.get("read_s") else ""
+        return f"{float(r['MBps']):8.1f} MB/s{rd}"
+    return interleave(a, methods, FIELDS,
+                      lambda n, m: run_one(a, exe, env, n, m), show)
 
 
 def owned_bytes(r):
