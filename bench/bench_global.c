@@ -130,21 +130,9 @@ static void decompose(gwrite *g)
 #ifdef BENCH_HAVE_RECORD_GLOBAL
 static int run_simrec(gwrite *g, int *writer_all)
 {
-	/* scheme, file name, query of each simrec method */
-	static const char *const m[][4] = {
-	        {"zarr", "zarr:", "g.zarr", "?codec=none"},
-	        {"zarr+dir", "zarr+dir:", "g.zarr", "?codec=none"},
-	        {"zarr+dir-lz4", "zarr+dir:", "g.zarr", "?codec=lz4"},
-	        {"hdf5", "hdf5:", "g.h5", ""},
-	        {"hdf5-all", "hdf5:", "g.h5", ""}};
-	size_t i = 0, nm = sizeof m / sizeof m[0];
-	while (i < nm && strcmp(g->method, m[i][0]))
-		i++;
-	if (i == nm)
-		return 0;
 	char uri[4300], path[4200];
-	snprintf(path, sizeof path, "%s/%s", g->dir, m[i][2]);
-	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
+	if (!bench_simrec_store(g->method, g->dir, "g", path, uri))
+		return 0;
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
@@ -175,13 +163,11 @@ static int run_simrec(gwrite *g, int *writer_all)
 #else
 static int run_simrec(gwrite *g, int *writer_all)
 {
+	char uri[4300], path[4200];
 	(void)writer_all;
-	static const char *const m[] = {"zarr", "zarr+dir", "zarr+dir-lz4",
-	                                "hdf5", "hdf5-all"};
-	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
-		if (!strcmp(g->method, m[i]))
-			bench_fail("this simrec has no simrec_record_global",
-			           g->method);
+	if (bench_simrec_store(g->method, g->dir, "g", path, uri))
+		bench_fail("this simrec has no simrec_record_global",
+		           g->method);
 	return 0;
 }
 #endif

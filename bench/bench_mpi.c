@@ -72,22 +72,10 @@ static void compute(run *r)
 
 static int run_simrec(run *r)
 {
-	/* scheme, file name, query of each simrec method */
-	static const char *const m[][4] = {
-	        {"zarr", "zarr:", "b.zarr", "?codec=none"},
-	        {"zarr+dir", "zarr+dir:", "b.zarr", "?codec=none"},
-	        {"zarr+dir-lz4", "zarr+dir:", "b.zarr", "?codec=lz4"},
-	        {"hdf5", "hdf5:", "b.h5", ""},
-	        {"hdf5-all", "hdf5:", "b.h5", ""}};
-	size_t i = 0, nm = sizeof m / sizeof m[0];
-	while (i < nm && strcmp(r->method, m[i][0]))
-		i++;
-	if (i == nm)
+	char uri[4300], path[4200];
+	if (!bench_simrec_store(r->method, r->dir, "b", path, uri))
 		return 0;
 	int all = !strcmp(r->method, "hdf5-all");
-	char uri[4300], path[4200];
-	snprintf(path, sizeof path, "%s/%s", r->dir, m[i][2]);
-	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;

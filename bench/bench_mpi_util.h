@@ -4,6 +4,7 @@
 #define SIMREC_BENCH_MPI_UTIL_H
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "bench_util.h"
@@ -28,6 +29,30 @@ static inline void bench_check(simrec_t *rec, int rc, const char *what)
 		         simrec_errmsg(rec));
 		bench_fail(what, msg);
 	}
+}
+
+/* The store a simrec method writes under dir: its path (the file or
+ * directory NAME.h5 or NAME.zarr) and URI. Returns 0 if method is not one
+ * of zarr, zarr+dir, zarr+dir-lz4, hdf5, hdf5-all. */
+static inline int bench_simrec_store(const char *method, const char *dir,
+                                     const char *name, char path[4200],
+                                     char uri[4300])
+{
+	/* scheme, file suffix, query of each simrec method */
+	static const char *const m[][4] = {
+	        {"zarr", "zarr:", ".zarr", "?codec=none"},
+	        {"zarr+dir", "zarr+dir:", ".zarr", "?codec=none"},
+	        {"zarr+dir-lz4", "zarr+dir:", ".zarr", "?codec=lz4"},
+	        {"hdf5", "hdf5:", ".h5", ""},
+	        {"hdf5-all", "hdf5:", ".h5", ""}};
+	size_t i = 0, nm = sizeof m / sizeof m[0];
+	while (i < nm && strcmp(method, m[i][0]))
+		i++;
+	if (i == nm)
+		return 0;
+	snprintf(path, 4200, "%s/%s%s", dir, name, m[i][2]);
+	snprintf(uri, 4300, "%s%s%s", m[i][1], path, m[i][3]);
+	return 1;
 }
 
 /* Peak RSS of this process, KiB. */

@@ -146,13 +146,18 @@ def run_all(a):
                       lambda r: f"{float(r['MBps']):8.1f} MB/s")
 
 
-def summarize(rows):
-    """{(method, np): dict of medians and spreads}."""
+def by_cell(rows):
+    """{(method, np): [the rows of that cell]}."""
     groups = {}
     for r in rows:
         groups.setdefault((r["method"], int(r["np"])), []).append(r)
+    return groups
+
+
+def summarize(rows):
+    """{(method, np): dict of medians and spreads}."""
     s = {}
-    for key, rs in groups.items():
+    for key, rs in by_cell(rows).items():
         mbps = [float(r["MBps"]) for r in rs]
         fr = [[float(x) for x in r["in_call"].split(":")] for r in rs]
         fs = [[float(x) for x in (r.get("in_step") or "0").split(":")]

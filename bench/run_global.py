@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 
-from run_bench import interleave, mpi_env, parse_line
+from run_bench import by_cell, interleave, mpi_env, parse_line
 
 SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-all"]
 PEERS = ["phdf5", "adios2"]
@@ -214,11 +214,8 @@ def owned_bytes(r):
 
 def summarize(rows):
     """{(method, np): dict of medians and spreads}."""
-    groups = {}
-    for r in rows:
-        groups.setdefault((r["method"], int(r["np"])), []).append(r)
     s = {}
-    for key, rs in groups.items():
+    for key, rs in by_cell(rows).items():
         def med(k):
             return statistics.median(float(r[k]) for r in rs)
         mbps = [float(r["MBps"]) for r in rs]
