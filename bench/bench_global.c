@@ -179,44 +179,30 @@ static void run_phdf5(gwrite *g)
 	snprintf(path, sizeof path, "%s/g.h5", g->dir);
 	hid_t ht = g->f64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_FLOAT;
 	double t0 = MPI_Wtime();
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL);
-	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	if (f < 0)
-		bench_fail("H5Fcreate", path);
 	hsize_t dims[4] = {(hsize_t)g->steps, g->shape[0], g->shape[1],
 	                   g->shape[2]};
 	/* one chunk per rank block (the largest block where uneven) */
 	hsize_t chunk[4] = {1, 1, 1, 1};
 	for (int i = 0; i < 3; i++)
 		chunk[i + 1] = (g->shape[i] + g->dims[i] - 1) / g->dims[i];
-	hid_t space = H5Screate_simple(4, dims, NULL);
-	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 4, chunk);
-	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-	hid_t d = H5Dcreate2(f, "field", ht, space, H5P_DEFAULT, dcpl,
-	                     H5P_DEFAULT);
-	if (d < 0)
-		bench_fail("H5Dcreate2", path);
-	hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-	H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
 	hsize_t cnt[4] = {1, g->count[0], g->count[1], g->count[2]};
-	hid_t mem = H5Screate_simple(4, cnt, NULL);
+	bench_h5 h;
+	bench_h5_start(&h, path, g->comm, "field", ht, 4, dims, chunk, cnt);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < g->steps; s++) {
 		if (s)
 			bump(g);
 		hsize_t st[4] = {(hsize_t)s, g->start[0], g->start[1],
 		                 g->start[2]};
-		H5Sselect_hyperslab(space, H5S_SELECT_SET, st, NULL, cnt, NULL);
+		H5Sselect_hyperslab(h.space, H5S_SELECT_SET, st, NULL, cnt,
+		                    NULL);
 		if (!g->n)
-			H5Sselect_none(space), H5Sselect_none(mem);
-		if (H5Dwrite(d, ht, mem, space, dxpl, g->data) < 0)
+			H5Sselect_none(h.space), H5Sselect_none(h.mem);
+		if (H5Dwrite(h.d, ht, h.mem, h.space, h.dxpl, g->data) < 0)
 			bench_fail("H5Dwrite", path);
 	}
 	double t2 = MPI_Wtime();
-	const hid_t ids[] = {mem, dxpl, d, dcpl, space, fapl};
-	bench_h5_finish(f, ids, 6, path, g->comm);
+	bench_h5_finish(&h, path, g->comm);
 	g->t_open = t1 - t0, g->t_steps = t2 - t1;
 	g->t_close = MPI_Wtime() - t2;
 }

@@ -184,37 +184,23 @@ static void run_phdf5(run *r)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/b.h5", r->dir);
 	double t0 = MPI_Wtime();
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	H5Pset_fapl_mpio(fapl, r->comm, MPI_INFO_NULL);
-	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	if (f < 0)
-		bench_fail("H5Fcreate", path);
 	hsize_t dims[3] = {(hsize_t)r->steps, (hsize_t)r->size, r->n};
-	hsize_t chunk[3] = {1, 1, r->n};
-	hid_t space = H5Screate_simple(3, dims, NULL);
-	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 3, chunk);
-	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-	hid_t d = H5Dcreate2(f, "x", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl,
-	                     H5P_DEFAULT);
-	if (d < 0)
-		bench_fail("H5Dcreate2", path);
-	hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-	H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-	hsize_t cnt[3] = {1, 1, r->n};
-	hid_t mem = H5Screate_simple(3, cnt, NULL);
+	hsize_t cnt[3] = {1, 1, r->n}; /* one chunk per rank block */
+	bench_h5 h;
+	bench_h5_start(&h, path, r->comm, "x", H5T_NATIVE_FLOAT, 3, dims, cnt,
+	               cnt);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < r->steps; s++) {
 		hsize_t st[3] = {(hsize_t)s, (hsize_t)r->rank, 0};
-		H5Sselect_hyperslab(space, H5S_SELECT_SET, st, NULL, cnt, NULL);
-		if (H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, dxpl, r->data) <
-		    0)
+		H5Sselect_hyperslab(h.space, H5S_SELECT_SET, st, NULL, cnt,
+		                    NULL);
+		if (H5Dwrite(h.d, H5T_NATIVE_FLOAT, h.mem, h.space, h.dxpl,
+		             r->data) < 0)
 			bench_fail("H5Dwrite", path);
 		compute(r);
 	}
 	double t2 = MPI_Wtime();
-	const hid_t ids[] = {mem, dxpl, d, dcpl, space, fapl};
-	bench_h5_finish(f, ids, 6, path, r->comm);
+	bench_h5_finish(&h, path, r->comm);
 	r->t_open = t1 - t0, r->t_steps = t2 - t1;
 	r->t_close = MPI_Wtime() - t2;
 }

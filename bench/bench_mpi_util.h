@@ -64,18 +64,53 @@ static inline long bench_max_rss_kib(void)
 }
 
 #ifdef BENCH_HAVE_HDF5
-/* The end of a parallel HDF5 write by hand: flush the file f, release the
- * n handles ids and f, fsync the file on rank 0 and wait for every rank,
- * so that the data is durable when it returns. */
-static inline void bench_h5_finish(hid_t f, const hid_t *ids, int n,
-                                   const char *path, MPI_Comm comm)
+/* A parallel HDF5 write by hand: the file, one chunked dataset with fill
+ * time NEVER, a collective transfer list and the memory space of one
+ * rank's block. */
+typedef struct bench_h5 {
+	hid_t fapl, f, space, dcpl, d, dxpl, mem;
+} bench_h5;
+
+/* Create path over comm (H5Pset_fapl_mpio) and in it the dataset name of
+ * type t, shape dims and chunks chunk (ndim each); mem is a space of
+ * shape cnt. */
+static inline void bench_h5_start(bench_h5 *h, const char *path, MPI_Comm comm,
+                                  const char *name, hid_t t, int ndim,
+                                  const hsize_t *dims, const hsize_t *chunk,
+                                  const hsize_t *cnt)
+{
+	h->fapl = H5Pcreate(H5P_FILE_ACCESS);
+	H5Pset_fapl_mpio(h->fapl, comm, MPI_INFO_NULL);
+	h->f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, h->fapl);
+	if (h->f < 0)
+		bench_fail("H5Fcreate", path);
+	h->space = H5Screate_simple(ndim, dims, NULL);
+	h->dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(h->dcpl, ndim, chunk);
+	H5Pset_fill_time(h->dcpl, H5D_FILL_TIME_NEVER);
+	h->d = H5Dcreate2(h->f, name, t, h->space, H5P_DEFAULT, h->dcpl,
+	                  H5P_DEFAULT);
+	if (h->d < 0)
+		bench_fail("H5Dcreate2", path);
+	h->dxpl = H5Pcreate(H5P_DATASET_XFER);
+	H5Pset_dxpl_mpio(h->dxpl, H5FD_MPIO_COLLECTIVE);
+	h->mem = H5Screate_simple(ndim, cnt, NULL);
+}
+
+/* The end of it: flush and close everything, fsync the file on rank 0 and
+ * wait for every rank, so that the data is durable when it returns. */
+static inline void bench_h5_finish(bench_h5 *h, const char *path, MPI_Comm comm)
 {
 	int rank;
-	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
+	if (H5Fflush(h->f, H5F_SCOPE_GLOBAL) < 0)
 		bench_fail("H5Fflush", path);
-	for (int k = 0; k < n; k++)
-		H5Idec_ref(ids[k]);
-	H5Fclose(f);
+	H5Sclose(h->mem);
+	H5Pclose(h->dxpl);
+	H5Dclose(h->d);
+	H5Pclose(h->dcpl);
+	H5Sclose(h->space);
+	H5Pclose(h->fapl);
+	H5Fclose(h->f);
 	MPI_Comm_rank(comm, &rank);
 	if (!rank)
 		bench_sync_tree(path);
