@@ -88,6 +88,10 @@ struct simrec {
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
+	/* shutdown.c: open recorders, closed at exit if the program forgets */
+	struct simrec *open_next;
+	long owner;      /* the pid that opened it */
+	char label[320]; /* its URI list, masked and escaped */
 };
 
 /* recorder.c: lifecycle. */
@@ -103,6 +107,23 @@ int sr_flush_local(simrec_t *rec);
 double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
 void sr_note_open_error(const sr_err *e);
+
+/* shutdown.c: recorders left open. */
+/* Note rec as open (uris: its URI list, for the message at exit). */
+void sr_rec_track(simrec_t *rec, const char *uris);
+void sr_rec_untrack(simrec_t *rec);
+/* Close this process's open recorders (mpi: those over a communicator,
+ * collectively; else the serial ones), one stderr line each; returns
+ * nonzero if a close failed. */
+int sr_close_forgotten(int mpi, const char *when);
+/* A SIGTERM arrived since the recorders opened. */
+int sr_term_pending(void);
+/* After a SIGTERM that every rank agreed on: close every open recorder,
+ * then die of SIGTERM. Never returns. */
+void sr_term_act(void);
+/* At an independent call: act on a SIGTERM if no recorder of this
+ * process is collective (they act at their next collective step). */
+int sr_term_serial(void);
 
 /* batch.c: datasets being recorded. */
 /* Find or create the dataset for records of (dt, ndim, shape); checks the
