@@ -122,6 +122,8 @@
  *     when the program has no SIGTERM handler of its own) a SIGTERM makes
  *     the next simrec call flush and close every open recorder, then die of
  *     SIGTERM.
+ *   - SLURM_JOB_ID: set by SLURM: the job id written into a store's writer
+ *     lock, so that a refused second writer learns which job holds it.
  *   - SIMREC_REDIS_HOST: HOST[:PORT] of a redis:// URI that names no host.
  *   - SIMREC_REDIS_PASSWORD: the password of a redis:// URI that gives
  *     none.

@@ -7,6 +7,11 @@
  *                                5, rank 0 writes every rank's pid on one
  *                                line to FIFO; prints "acked N" after each
  *                                step every rank returned from
+ *   test_noclose hold URI FIFO   no MPI: 3 records of "x", flush, its pid
+ *                                to FIFO.out, a line from FIFO.in, 4 more,
+ *                                close
+ *   test_noclose second URI      no MPI: an open for writing must be
+ *                                refused with SIMREC_ELOCK (exit 0)
  *   test_noclose read URI N NP   checks the store: "x" has N records
  *                                (NP 0: only "x"); "y" has N steps of NP
  *                                ranks (N given as ">=K": at least K);
@@ -155,6 +160,39 @@ static void check_key(simrec_t *rec, const char *key, size_t want, int atleast,
 	simrec_dataset_close(ds);
 }
 
+static int run_hold(const char *uri, const char *fifo)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_CREATE;
+	simrec_t *rec;
+	CHECK_RC(NULL, simrec_open(&rec, uri, &o), 0);
+	for (size_t i = 0; i < 3; i++)
+		record_x(rec, i);
+	CHECK_RC(rec, simrec_flush(rec), 0);
+	char path[4096], line[64];
+	snprintf(path, sizeof path, "%s.out", fifo);
+	FILE *f = fopen(path, "w");
+	CHECK(f && fprintf(f, "%ld\n", (long)getpid()) > 0 && !fclose(f));
+	snprintf(path, sizeof path, "%s.in", fifo);
+	f = fopen(path, "r");
+	CHECK(f && fgets(line, sizeof line, f) && !fclose(f));
+	for (size_t i = 3; i < 7; i++)
+		record_x(rec, i);
+	CHECK_RC(rec, simrec_close(rec), 0);
+	return 0;
+}
+
+static int run_second(const char *uri)
+{
+	simrec_t *rec;
+	int rc = simrec_open(&rec, uri, NULL);
+	fprintf(stderr, "%s: %s\n", simrec_err_name(rc), simrec_errmsg(NULL));
+	if (!rc)
+		simrec_close(rec);
+	return rc == SIMREC_ELOCK ? 0 : 1;
+}
+
 static int run_read(const char *uri, const char *n, size_t np)
 {
 	int atleast = !strncmp(n, ">=", 2);
@@ -174,7 +212,7 @@ static int run_read(const char *uri, const char *n, size_t np)
 
 int main(int argc, char **argv)
 {
-	if (argc < 4) {
+	if (argc < 3 || (argc < 4 && strcmp(argv[1], "second"))) {
 		fprintf(stderr, "usage: test_noclose serial|mpi|term|read URI "
 		                "N|FIFO [NP]\n");
 		return 2;
@@ -182,6 +220,10 @@ int main(int argc, char **argv)
 	const char *mode = argv[1], *uri = argv[2];
 	if (!strcmp(mode, "serial"))
 		return run_serial(uri, strtoul(argv[3], NULL, 10));
+	if (!strcmp(mode, "hold"))
+		return run_hold(uri, argv[3]);
+	if (!strcmp(mode, "second"))
+		return run_second(uri);
 	if (!strcmp(mode, "read"))
 		return run_read(uri, argv[3],
 		                argc > 4 ? strtoul(argv[4], NULL, 10) : 0);

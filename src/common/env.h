@@ -28,6 +28,9 @@
 	  "program has no SIGTERM handler of its own) a SIGTERM makes the "    \
 	  "next simrec call flush and close every open recorder, then die "    \
 	  "of SIGTERM.")                                                       \
+	X(SLURM_JOB_ID, "zarr: and zarr+dir: writers",                         \
+	  "set by SLURM: the job id written into a store's writer lock, so "   \
+	  "that a refused second writer learns which job holds it.")           \
 	X(SIMREC_REDIS_HOST, "redis:// URIs and the lock",                     \
 	  "HOST[:PORT] of a redis:// URI that names no host.")                 \
 	X(SIMREC_REDIS_PASSWORD, "redis:// URIs and the lock",                 \
