@@ -302,7 +302,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
  * SIMREC_EIO, SIMREC_ECONN / SIMREC_ESERVER (redis), SIMREC_ETIMEDOUT (the
- * lock), SIMREC_ENOMEM.
+ * lock), SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store;
+ * the message names its host, pid and job: docs/safety.md), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_open(simrec_t **out, const char *uris,
                            const simrec_options_t *opts);
