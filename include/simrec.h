@@ -26,6 +26,23 @@
  *   - Records smaller than a chunk are batched in memory: they reach the
  *     store at chunk boundaries, simrec_flush() and simrec_close(). A process
  *     killed before that loses its unflushed records, never older ones.
+ *   - A writing recorder the program forgets to close is closed for it, with
+ *     one line on stderr naming the store: a serial one at process exit
+ *     (atexit), one from simrec_open_comm() at the start of MPI_Finalize()
+ *     (every rank must have left it open; recorders close in the order they
+ *     were opened). If that close fails, the process exits with status 1;
+ *     a collective recorder still open at exit without MPI_Finalize() is
+ *     reported and its unflushed records are lost (exit status 1).
+ *   - SIGTERM (SLURM's time limit): if the program has no SIGTERM handler
+ *     of its own when it opens a writing recorder (and SIMREC_ON_TERM is not
+ *     0), the library installs one that only sets a flag. The next
+ *     collective call (record_all, record_global, record_joined, flush)
+ *     agrees on it over the communicator, finishes that step, flushes and
+ *     closes every open recorder, and the process then dies of SIGTERM (a
+ *     second SIGTERM kills at once); a process with only serial recorders
+ *     acts at its next simrec call. A process that makes no simrec call
+ *     between SIGTERM and SIGKILL loses its unflushed records: see
+ *     docs/safety.md and the --signal line in slurm/.
  *
  * Keys
  *   - A key is '/'-separated names ("field/T"): no empty part, no "." or
@@ -101,6 +118,12 @@
  *   - SIMREC_RANKS_PER_WRITER: record_all: ranks per writer, when the
  *     options give neither.
  *   - SIMREC_SHM: 0: record_all never uses node-local shared memory.
+ *   - SIMREC_ON_TERM: 0: the library leaves SIGTERM alone; otherwise (and
+ *     when the program has no SIGTERM handler of its own) a SIGTERM makes
+ *     the next simrec call flush and close every open recorder, then die of
+ *     SIGTERM.
+ *   - SLURM_JOB_ID: set by SLURM: the job id written into a store's writer
+ *     lock, so that a refused second writer learns which job holds it.
  *   - SIMREC_REDIS_HOST: HOST[:PORT] of a redis:// URI that names no host.
  *   - SIMREC_REDIS_PASSWORD: the password of a redis:// URI that gives
  *     none.
@@ -279,7 +302,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
  * SIMREC_EIO, SIMREC_ECONN / SIMREC_ESERVER (redis), SIMREC_ETIMEDOUT (the
- * lock), SIMREC_ENOMEM.
+ * lock), SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store;
+ * the message names its host, pid and job: docs/safety.md), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_open(simrec_t **out, const char *uris,
                            const simrec_options_t *opts);

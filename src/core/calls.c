@@ -149,6 +149,8 @@ int sr_call_apply(simrec_t *rec, const sr_call *c)
 /* Apply c here, or queue it for the writers of a collective recorder. */
 static int dispatch(simrec_t *rec, const sr_call *c)
 {
+	if (!rec->coll)
+		sr_term_serial();
 	if (rec->coll && !rec->coll->local_ok(rec))
 		return rec->coll->defer(rec, c);
 	double t0 = sr_now();

@@ -198,4 +198,11 @@ int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
  * ownership of inner (closed with the wrapper). */
 int sr_locked_wrap(sr_store *inner, sr_store **out);
 
+/* owner.c: one writer per store (zarr:, zarr+dir:). Take the writer lock
+ * file beside the store (*fd: its descriptor, kept until release), or fail
+ * with SIMREC_ELOCK naming the holder's host, pid and job; a holder of this
+ * host that is gone is reported on stderr and replaced. */
+int sr_owner_take(const char *store, int *fd, sr_err *e);
+void sr_owner_release(const char *store, int fd);
+
 #endif
