@@ -113,10 +113,11 @@
  *     failure as it is reported; the first line printed is the origin.
  *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only), as
  *     opts->io_summary.
- *   - SIMREC_WRITERS: record_all: the number of writers, when the options
- *     give neither writers nor ranks_per_writer.
- *   - SIMREC_RANKS_PER_WRITER: record_all: ranks per writer, when the
- *     options give neither.
+ *   - SIMREC_WRITERS: record_all, record_global, record_joined: the number
+ *     of writers, when the options give neither writers nor
+ *     ranks_per_writer.
+ *   - SIMREC_RANKS_PER_WRITER: record_all, record_global, record_joined:
+ *     ranks per writer, when the options give neither.
  *   - SIMREC_SHM: 0: record_all never uses node-local shared memory.
  *   - SIMREC_ON_TERM: 0: the library leaves SIGTERM alone; otherwise (and
  *     when the program has no SIGTERM handler of its own) a SIGTERM makes
@@ -264,8 +265,9 @@ typedef struct simrec_options {
 	int level;          /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
 	int nthreads;             /* blosc threads; 0 (default): 2 */
-	/* record_all: ranks per writer rank (0: one writer per node, or the
-	 * SIMREC_RANKS_PER_WRITER / SIMREC_WRITERS environment variables). */
+	/* record_all, record_global, record_joined: ranks per writer rank
+	 * (0: one writer per node, or the SIMREC_RANKS_PER_WRITER /
+	 * SIMREC_WRITERS environment variables). */
 	int ranks_per_writer;
 	int writers;    /* number of writers M; 0 = see ranks_per_writer */
 	int io_summary; /* print an I/O summary at close (or

@@ -17,10 +17,11 @@
 	  "1: an I/O summary at close (writers only), as "                     \
 	  "opts->io_summary.")                                                 \
 	X(SIMREC_WRITERS, "simrec_open_comm",                                  \
-	  "record_all: the number of writers, when the options give "          \
-	  "neither writers nor ranks_per_writer.")                             \
+	  "record_all, record_global, record_joined: the number of writers, "  \
+	  "when the options give neither writers nor ranks_per_writer.")       \
 	X(SIMREC_RANKS_PER_WRITER, "simrec_open_comm",                         \
-	  "record_all: ranks per writer, when the options give neither.")      \
+	  "record_all, record_global, record_joined: ranks per writer, when "  \
+	  "the options give neither.")                                         \
 	X(SIMREC_SHM, "simrec_open_comm",                                      \
 	  "0: record_all never uses node-local shared memory.")                \
 	X(SIMREC_ON_TERM, "simrec_open, simrec_open_comm",                     \

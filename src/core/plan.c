@@ -306,12 +306,13 @@ void sr_plan_chunks(int ndim, const size_t *shape, size_t isz, size_t target,
 	chunks[0] = 1;
 }
 
-void sr_plan_regions(const sr_meta *m, int nw, size_t *bound)
+void sr_plan_regions(const sr_meta *m, int nw, int first_only, size_t *bound)
 {
 	size_t n1 = m->shape[1], c1 = m->chunks[1];
 	size_t rows = sr_size_chunks(n1, c1);
 	for (int w = 0; w <= nw; w++) {
-		size_t r = rows * (size_t)w / (size_t)nw;
+		size_t r = first_only ? (w ? rows : 0)
+		                      : rows * (size_t)w / (size_t)nw;
 		bound[w] = r * c1 < n1 ? r * c1 : n1;
 	}
 }

@@ -23,6 +23,9 @@ enum {
 	/* several writers may append to one dataset: each keeps the extent
 	 * at the commit mark every writer reached (sr_store.hold_extent) */
 	SR_STORE_HOLD_EXTENT = 64,
+	/* each process holds a store of its own (memory:): the rows of a
+	 * global array all go to writer 0, so that its reads see them whole */
+	SR_STORE_PRIVATE = 128,
 };
 
 /*
