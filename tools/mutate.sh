@@ -49,7 +49,7 @@ PY
 }
 mutations=(agree_rank1 reader_last_step verify_whole token_stuck
 	password_shown empty_corpus close_rank1 verify_off_by_one
-	global_overlap global_uncovered global_shifted)
+	global_overlap global_uncovered global_shifted global_check_cache)
 declare -A what tests
 what[agree_rank1]="a collective status that differs on one rank (rank 1 returns its own status)"
 tests[agree_rank1]='^(mpi_key_fails_w[12]|mpi_key_fails_noflush_w2|mpi_bad_key_zarr_dir_np2|mpi_record_all_zarr_dir_np2_m2)$'
@@ -139,6 +139,12 @@ m_global_shifted() {
 	edit src/mpi/two_phase.c '		starts[0] -= row0;' '		starts[0] -= row0;
 		if (r == 1 && starts[0] + p.count[0] < sizes[0])
 			starts[0]++;'
+}
+
+what[global_check_cache]="record_global skips the block checks once any blocks were remembered"
+tests[global_check_cache]='^(mpi_global_zarr_np2|mpi_global_memory)$'
+m_global_check_cache() {
+	edit src/mpi/record_global.c 'g->nlast == len && !memcmp(g->last, all, len)' 'g->nlast == len'
 }
 
 # ---- run -------------------------------------------------------------------

@@ -326,7 +326,12 @@ class Recorder(Closing):
         row0, n = ctypes.c_size_t(), ctypes.c_size_t()
         rc = lib.simrec_joined_step(h, encode(key), 0, ctypes.byref(row0),
                                     ctypes.byref(n))
-        return rc == 0 or rc == _ERANGE
+        if rc == _ERANGE:  # no step yet
+            return True
+        # the rows say they are joined: counts that are missing or corrupt
+        # are an error, never a reason to read the rows as a plain dataset
+        check(rc, h)
+        return True
 
     def get(self, key):
         """A lazy Dataset of the last record under key (or the set value)."""

@@ -171,6 +171,29 @@ int sr_joined_write(simrec_t *rec, sr_dset *rows, sr_dset *count, size_t n,
 	return rc;
 }
 
+/* The rows dataset of key holds rows row0 .. row0+n-1 of step `step`
+ * (counts a corrupt store claims past its rows are refused here, before
+ * a reader allocates for them). */
+static int rows_hold(simrec_t *rec, const char *key, size_t step, size_t row0,
+                     size_t n)
+{
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, key, &ds);
+	if (rc)
+		return rc;
+	size_t shape[SIMREC_MAX_NDIM] = {0};
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, shape);
+	simrec_dataset_close(ds);
+	if (nd < 1 || row0 > shape[0] || n > shape[0] - row0)
+		return sr_fail(
+		        &rec->err, SIMREC_EFORMAT,
+		        "key '%s': step %zu's rows %zu..%zu lie past its "
+		        "%zu rows",
+		        key, step, row0, row0 + n, nd ? shape[0] : 0);
+	return 0;
+}
+
 int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
                        size_t *row0, size_t *nrows)
 {
@@ -203,12 +226,15 @@ int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
 			rc = sr_fail(&rec->err, SIMREC_EFORMAT,
 			             "key '%s': count %zu is %lld", ckey, i,
 			             (long long)c[i]);
-	if (!rc) {
-		*row0 = sum;
-		*nrows = (size_t)c[step];
-	}
+	size_t here = rc ? 0 : (size_t)c[step];
 	free(c);
 	simrec_dataset_close(ds);
+	if (!rc)
+		rc = rows_hold(rec, key, step, sum, here);
+	if (!rc) {
+		*row0 = sum;
+		*nrows = here;
+	}
 	return rc;
 }
 
