@@ -49,7 +49,8 @@ PY
 }
 mutations=(agree_rank1 reader_last_step verify_whole token_stuck
 	password_shown empty_corpus close_rank1 verify_off_by_one
-	global_overlap global_uncovered global_shifted global_check_cache)
+	global_overlap global_uncovered global_shifted global_check_cache
+	joined_leftovers)
 declare -A what tests
 what[agree_rank1]="a collective status that differs on one rank (rank 1 returns its own status)"
 tests[agree_rank1]='^(mpi_key_fails_w[12]|mpi_key_fails_noflush_w2|mpi_bad_key_zarr_dir_np2|mpi_record_all_zarr_dir_np2_m2)$'
@@ -145,6 +146,12 @@ what[global_check_cache]="record_global skips the block checks once any blocks w
 tests[global_check_cache]='^(mpi_global_zarr_np2|mpi_global_memory)$'
 m_global_check_cache() {
 	edit src/mpi/record_global.c 'g->nlast == len && !memcmp(g->last, all, len)' 'g->nlast == len'
+}
+
+what[joined_leftovers]="rows a crash left past a joined array's counts are kept (not cut)"
+tests[joined_leftovers]='^python_global$'
+m_joined_leftovers() {
+	edit src/core/joined.c '		rc = cut_uncounted(rec, key, sum, count_new);' '		rc = 0;'
 }
 
 # ---- run -------------------------------------------------------------------
