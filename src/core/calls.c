@@ -360,3 +360,13 @@ int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
 	free(s);
 	return rc;
 }
+
+int simrec_dims(simrec_t *rec, const char *key, int ndim,
+                const char *const *names)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	key = sr_key_root(key);
+	int rc = sr_check_writable(rec, *key ? key : "root");
+	return rc ? rc : sr_dims_put(rec, key, ndim, names);
+}

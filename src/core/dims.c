@@ -80,15 +80,9 @@ static int put_key(simrec_t *rec, const char *key, int ndim,
 	return 0;
 }
 
-int simrec_dims(simrec_t *rec, const char *key, int ndim,
+int sr_dims_put(simrec_t *rec, const char *key, int ndim,
                 const char *const *names)
 {
-	if (!rec)
-		return SIMREC_EINVAL;
-	key = sr_key_root(key);
-	int rc = sr_check_writable(rec, *key ? key : "root");
-	if (rc)
-		return rc;
 	if (!*key || ndim < 1 || ndim > SIMREC_MAX_NDIM || !names)
 		return sr_fail(&rec->err, SIMREC_EINVAL,
 		               "key '%s': dimension names need a dataset key "

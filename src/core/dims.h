@@ -16,6 +16,10 @@ typedef enum sr_dims_role {
 	SR_DIMS_RANKS,   /* step, rank, LEAF_dim_2 ... (record_all) */
 } sr_dims_role;
 
+/* The caller's names of key (simrec_dims): EINVAL if one is not a
+ * valid name. */
+int sr_dims_put(simrec_t *rec, const char *key, int ndim,
+                const char *const *names);
 /* Default names of key: first (if not NULL) instead of the role's first
  * name, unless the caller named key's dimensions already. */
 int sr_dims_default(simrec_t *rec, const char *key, int ndim,

@@ -31,6 +31,9 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 	int rc = h5_sticky(st);
 	if (rc)
 		return rc;
+	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&
+	    a->type == SIMREC_ATTR_STRINGS)
+		return h5_dims_set(st, key, a);
 	hid_t o = open_obj(st, key, 1);
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
@@ -224,10 +227,9 @@ typedef struct name_cb {
 static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
                         void *arg)
 {
-	SR_UNUSED(o);
 	SR_UNUSED(info);
 	name_cb *c = arg;
-	if (!strncmp(name, "_simrec", 7))
+	if (!strncmp(name, "_simrec", 7) || h5_is_scale_attr(o, name))
 		return 0;
 	c->rc = c->fn(name, c->arg);
 	return c->rc ? 1 : 0;
@@ -261,6 +263,8 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	char key[4096];
 	if (!strncmp(name, ".simrec", 7))
 		return 0; /* a value being set (H5_NEW): not a key yet */
+	if (h5_is_dim_only(g, name))
+		return 0; /* a dimension's scale (dims.c): not a key */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
 	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {

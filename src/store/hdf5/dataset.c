@@ -567,6 +567,8 @@ static int h5_publish(sr_store *st, h5_ds *d, int rc)
 	char from[4096], to[4096];
 	h5_path_of(d->key, from, sizeof from);
 	h5_path_of(d->final, to, sizeof to);
+	if (h5_exists(h->file, d->final))
+		h5_dims_detach(h->file, to); /* its scales forget it */
 	if (h5_exists(h->file, d->final) &&
 	    H5Ldelete(h->file, to, H5P_DEFAULT) < 0)
 		rc = h5_fail(st, "replacing a value in");

@@ -144,6 +144,19 @@ int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
                  sr_blob *out);
 
 /* attrs.c */
+/* dims.c */
+/* Name key's axes (a SIMREC_ATTR_STRINGS of the dataset's rank) with
+ * netCDF-4's dimension scales in key's group. */
+int h5_dims_set(sr_store *st, const char *key, const simrec_attr_t *a);
+/* Detach the dataset at path from every scale it is attached to (before
+ * it is deleted: a replaced value); best effort. */
+void h5_dims_detach(hid_t file, const char *path);
+/* Is name (in loc) a netCDF dimension that is not a variable? */
+int h5_is_dim_only(hid_t loc, const char *name);
+/* Is name an attribute of the dimension scales' layout on o (hidden from
+ * listings: references, and a scale's CLASS and NAME)? */
+int h5_is_scale_attr(hid_t o, const char *name);
+
 int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a);
 char *h5_describe(sr_store *st, void *ds, const sr_meta *m);
