@@ -146,7 +146,9 @@ int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	int rc = h5_file_begin(st);
 	if (rc)
 		return rc;
-	rc = lookup(st, key, m, ds);
+	rc = h5_dims_lookup(st, key);
+	if (!rc)
+		rc = lookup(st, key, m, ds);
 	if (!rc && ((h5_store *)st->impl)->reopen) {
 		h5_ds *d = *ds;
 		H5Dclose(d->dset);

@@ -218,3 +218,15 @@ int h5_dims_set(sr_store *st, const char *key, const simrec_attr_t *a)
 	H5Dclose(ds);
 	return rc;
 }
+
+int h5_dims_lookup(sr_store *st, const char *key)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	if (!*key || !h5_exists(h->file, key) ||
+	    !h5_is_dim_only(h->file, h5_path_of(key, p, sizeof p)))
+		return 0;
+	return sr_fail(st->err, SIMREC_EINVAL,
+	               "a dimension of other datasets, not a dataset: record "
+	               "a coordinate before the keys that use its dimension");
+}

@@ -151,6 +151,9 @@ int h5_dims_set(sr_store *st, const char *key, const simrec_attr_t *a);
 /* Detach the dataset at path from every scale it is attached to (before
  * it is deleted: a replaced value); best effort. */
 void h5_dims_detach(hid_t file, const char *path);
+/* 0, or SIMREC_EINVAL if key is a dimension of other datasets but no
+ * dataset itself (a coordinate recorded after the keys that use it). */
+int h5_dims_lookup(sr_store *st, const char *key);
 /* Is name (in loc) a netCDF dimension that is not a variable? */
 int h5_is_dim_only(hid_t loc, const char *name);
 /* Is name an attribute of the dimension scales' layout on o (hidden from
