@@ -49,6 +49,7 @@ EXPECT = {
     ("g", "b"): ("step", "b_dim_1", "b_dim_2"),
     ("r", "e"): ("step", "rank", "e_dim_2"),
     ("f", "T"): ("t", "y", "x"),
+    ("f", "t"): ("t",),  # a coordinate recorded after the key using it
     ("p", "x"): ("x_sample", "x_dim_1"),
     ("p", "x_count"): ("step",),
     ("cfg", "grid"): ("grid_dim_0",),
@@ -83,6 +84,8 @@ def record_steps(rec):
         rec.record_global("f/T", np.ascontiguousarray(full[r0:nr]),
                           start=(r0, 0), global_shape=GSHAPE,
                           dims=["t", "y", "x"])
+        if rank == 0:
+            rec.record("f/t", np.float32(s), dims=["t"])
         rec.record_joined("p/x", rows_of(s))
     if rank == 0:
         rec.set("cfg/grid", U16)
@@ -124,8 +127,9 @@ def check_xarray(opened, values, what):
             assert v.dims == names, (what, g, leaf, v.dims, names)
             check_equal(what, g + "/" + leaf, v.values,
                         values[g + "/" + leaf])
-        if g == "g":
-            assert "time" in ds.coords, (what, list(ds.coords))
+        coord = {"g": "time", "f": "t"}.get(g)
+        if coord:
+            assert coord in ds.coords, (what, g, list(ds.coords))
         ds.close()
 
 

@@ -318,6 +318,8 @@ int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 {
 	int rc = h5_sticky(st); /* a broken store makes nothing new */
 	if (!rc)
+		rc = h5_dims_before_create(st, key);
+	if (!rc)
 		rc = h5_replaceable(st, key, m->kind != SR_RECORDS);
 	if (rc)
 		return rc;

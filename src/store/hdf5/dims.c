@@ -72,11 +72,47 @@ static hid_t make_scale(hid_t file, const char *path, hsize_t len,
 	return d;
 }
 
-static herr_t detach_one(hid_t ds, unsigned dim, hid_t sc, void *arg)
+/* The scales a dataset is attached to (their paths), to detach them. */
+typedef struct scale_names {
+	int n;
+	char path[64][512];
+} scale_names;
+
+static herr_t note_scale(hid_t ds, unsigned dim, hid_t sc, void *arg)
 {
-	SR_UNUSED(arg);
-	H5DSdetach_scale(ds, sc, dim);
-	return 1; /* the list changed: iterate again from its start */
+	SR_UNUSED(ds);
+	SR_UNUSED(dim);
+	scale_names *sn = arg;
+	if (sn->n < 64 &&
+	    H5Iget_name(sc, sn->path[sn->n], sizeof sn->path[0]) > 0)
+		sn->n++;
+	return 0;
+}
+
+/* Detach ds from every scale; a dimension-only scale left unused goes. */
+static void detach_all(hid_t file, hid_t ds)
+{
+	hid_t sp = H5Dget_space(ds);
+	int nd = H5Sget_simple_extent_ndims(sp);
+	H5Sclose(sp);
+	for (int i = 0; i < nd; i++) {
+		scale_names *sn = calloc(1, sizeof *sn);
+		if (!sn)
+			return;
+		H5DSiterate_scales(ds, (unsigned)i, NULL, note_scale, sn);
+		for (int k = 0; k < sn->n; k++) {
+			hid_t sc = H5Dopen2(file, sn->path[k], H5P_DEFAULT);
+			if (sc < 0)
+				continue;
+			H5DSdetach_scale(ds, sc, (unsigned)i);
+			int gone = H5Aexists(sc, "REFERENCE_LIST") <= 0 &&
+			           h5_is_dim_only(file, sn->path[k]);
+			H5Dclose(sc);
+			if (gone)
+				H5Ldelete(file, sn->path[k], H5P_DEFAULT);
+		}
+		free(sn);
+	}
 }
 
 void h5_dims_detach(hid_t file, const char *path)
@@ -85,17 +121,8 @@ void h5_dims_detach(hid_t file, const char *path)
 	if (ds < 0)
 		return;
 	if (H5Iget_type(ds) == H5I_DATASET &&
-	    H5Aexists(ds, "DIMENSION_LIST") > 0) {
-		hid_t sp = H5Dget_space(ds);
-		int nd = H5Sget_simple_extent_ndims(sp);
-		H5Sclose(sp);
-		for (int i = 0; i < nd; i++)
-			for (int k = 0;
-			     k < 64 && H5DSget_num_scales(ds, (unsigned)i) > 0;
-			     k++)
-				H5DSiterate_scales(ds, (unsigned)i, NULL,
-				                   detach_one, NULL);
-	}
+	    H5Aexists(ds, "DIMENSION_LIST") > 0)
+		detach_all(file, ds);
 	H5Oclose(ds);
 }
 
@@ -173,6 +200,8 @@ static int attach(sr_store *st, hid_t ds, const char *key, const char *parent,
 	return rc;
 }
 
+static int take_over(sr_store *st, const char *key, hid_t sc);
+
 /* Name every axis of ds (rank n) from the strings at s. */
 static int name_axes(sr_store *st, hid_t ds, const char *key, int n,
                      const char *s)
@@ -196,6 +225,8 @@ static int name_axes(sr_store *st, hid_t ds, const char *key, int n,
 		if (n == 1 && !strcmp(s, leaf)) { /* a coordinate */
 			if (H5DSis_scale(ds) <= 0 && H5DSset_scale(ds, s) < 0)
 				rc = h5_fail(st, "cannot make a coordinate");
+			if (!rc)
+				rc = take_over(st, key, ds);
 			continue;
 		}
 		rc = attach(st, ds, key, strcmp(parent, "/") ? parent : "", s,
@@ -214,19 +245,142 @@ int h5_dims_set(sr_store *st, const char *key, const simrec_attr_t *a)
 		               "key '%s' in '%s': dimension names need a "
 		               "dataset",
 		               key, st->uri.path);
+	if (H5Aexists(ds, "DIMENSION_LIST") > 0) /* named again */
+		detach_all(h->file, ds);
 	int rc = name_axes(st, ds, key, (int)a->count, a->s);
 	H5Dclose(ds);
 	return rc;
 }
 
+typedef struct h5_takeover {
+	char *key;  /* the coordinate's key */
+	char *path; /* a dataset that used the dimension */
+	unsigned dim;
+	struct h5_takeover *next;
+} h5_takeover;
+
+/* An element of REFERENCE_LIST, as H5DS writes it. */
+typedef struct ref_elem {
+	hobj_ref_t ref;
+	int dim;
+} ref_elem;
+
+static int remember(h5_store *h, const char *key, hid_t ds, unsigned dim)
+{
+	char path[4096];
+	ssize_t n = H5Iget_name(ds, path, sizeof path);
+	h5_takeover *t = calloc(1, sizeof *t);
+	if (!t || n <= 0 || (size_t)n >= sizeof path ||
+	    !(t->key = strdup(key)) || !(t->path = strdup(path))) {
+		if (t)
+			free(t->key);
+		free(t);
+		return -1;
+	}
+	t->dim = dim;
+	t->next = h->takeover;
+	h->takeover = t;
+	return 0;
+}
+
+/* Detach every dataset attached to the scale sc, remembering it. */
+static int detach_users(sr_store *st, const char *key, hid_t sc)
+{
+	h5_store *h = st->impl;
+	hid_t at = H5Aopen(sc, "REFERENCE_LIST", H5P_DEFAULT);
+	if (at < 0)
+		return 0; /* nobody attached */
+	hid_t sp = H5Aget_space(at);
+	hssize_t n = H5Sget_simple_extent_npoints(sp);
+	H5Sclose(sp);
+	hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(ref_elem));
+	H5Tinsert(mt, "dataset", HOFFSET(ref_elem, ref), H5T_STD_REF_OBJ);
+	H5Tinsert(mt, "dimension", HOFFSET(ref_elem, dim), H5T_NATIVE_INT);
+	ref_elem *v = n > 0 && n < 65536 ? calloc((size_t)n, sizeof *v) : NULL;
+	int rc = v && H5Aread(at, mt, v) >= 0 ? 0 : -1;
+	H5Tclose(mt);
+	H5Aclose(at);
+	for (hssize_t i = 0; !rc && i < n; i++) {
+		hid_t ds =
+		        H5Rdereference2(sc, H5P_DEFAULT, H5R_OBJECT, &v[i].ref);
+		if (ds < 0)
+			continue; /* a dataset deleted since */
+		rc = remember(h, key, ds, (unsigned)v[i].dim);
+		H5DSdetach_scale(ds, sc, (unsigned)v[i].dim);
+		H5Dclose(ds);
+	}
+	free(v);
+	return rc ? sr_fail(st->err, SIMREC_EIO,
+	                    "key '%s' in '%s': cannot detach the datasets "
+	                    "of its dimension",
+	                    key, st->uri.path)
+	          : 0;
+}
+
+static int is_dim_only_key(h5_store *h, const char *key, char *p, size_t cap)
+{
+	return *key && h5_exists(h->file, key) &&
+	       h5_is_dim_only(h->file, h5_path_of(key, p, cap));
+}
+
 int h5_dims_lookup(sr_store *st, const char *key)
+{
+	char p[4096];
+	if (!is_dim_only_key(st->impl, key, p, sizeof p))
+		return 0;
+	return sr_fail(st->err, SIMREC_ENOKEY,
+	               "key '%s' in '%s' is a dimension, not a dataset", key,
+	               st->uri.path);
+}
+
+int h5_dims_before_create(sr_store *st, const char *key)
 {
 	h5_store *h = st->impl;
 	char p[4096];
-	if (!*key || !h5_exists(h->file, key) ||
-	    !h5_is_dim_only(h->file, h5_path_of(key, p, sizeof p)))
+	if (!is_dim_only_key(h, key, p, sizeof p))
 		return 0;
-	return sr_fail(st->err, SIMREC_EINVAL,
-	               "a dimension of other datasets, not a dataset: record "
-	               "a coordinate before the keys that use its dimension");
+	hid_t sc = H5Dopen2(h->file, p, H5P_DEFAULT);
+	int rc = sc < 0 ? h5_fail(st, "cannot open a dimension scale") : 0;
+	if (!rc)
+		rc = detach_users(st, key, sc);
+	if (sc >= 0)
+		H5Dclose(sc);
+	if (!rc && H5Ldelete(h->file, p, H5P_DEFAULT) < 0)
+		rc = h5_fail(st, "cannot replace a dimension scale");
+	return rc;
+}
+
+/* The coordinate ds of key was made: attach what its dimension had. */
+static int take_over(sr_store *st, const char *key, hid_t sc)
+{
+	h5_store *h = st->impl;
+	int rc = 0;
+	for (h5_takeover **pp = &h->takeover; *pp;) {
+		h5_takeover *t = *pp;
+		if (strcmp(t->key, key)) {
+			pp = &t->next;
+			continue;
+		}
+		hid_t ds = H5Dopen2(h->file, t->path, H5P_DEFAULT);
+		if (ds >= 0 && H5DSattach_scale(ds, sc, t->dim) < 0 && !rc)
+			rc = h5_fail(st, "cannot attach a coordinate");
+		if (ds >= 0)
+			H5Dclose(ds);
+		*pp = t->next;
+		free(t->key);
+		free(t->path);
+		free(t);
+	}
+	return rc;
+}
+
+void h5_dims_free(h5_store *h)
+{
+	while (h->takeover) {
+		h5_takeover *t = h->takeover;
+		h->takeover = t->next;
+		free(t->key);
+		free(t->path);
+		free(t);
+	}
 }
