@@ -477,6 +477,30 @@ SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
                                     const size_t *shape, const void *data);
 
 /*
+ * Name the dimensions of key's dataset: ndim names (1..SIMREC_MAX_NDIM, the
+ * dataset's rank: the step dimension included for recorded keys, the rank
+ * dimension for simrec_record_all()), each a valid key part of at most 255
+ * bytes. Call it before the key's first record or set, on every rank that
+ * records the key (like simrec_global_fill(), nothing is stored until the
+ * dataset is created): the names are then written as zarr's
+ * `_ARRAY_DIMENSIONS` and as HDF5 dimension scales (docs/format.md).
+ * Without it a new dataset gets the default names: "step" (records),
+ * "rank" (simrec_record_all()), then "LEAF_dim_I" for axis I (LEAF the
+ * key's last part); a joined array's rows "LEAF_sample". Datasets of one
+ * group that use one name share that dimension: a fixed (not step) length
+ * that differs from the one this recorder gave the name fails the
+ * record with SIMREC_ESHAPE naming both keys. A dataset of one dimension
+ * whose key's last part is that dimension's name is its coordinate, as in
+ * netCDF: record "g/time" with dims {"time"} and name the first dimension
+ * of g's other keys "time" too. Local to this recorder and this run.
+ * Independent. Returns SIMREC_EINVAL (NULL or invalid names, ndim out of
+ * range), SIMREC_EREADONLY, SIMREC_ENOMEM; at the first record,
+ * SIMREC_ESHAPE if ndim differs from the dataset's rank.
+ */
+SIMREC_API int simrec_dims(simrec_t *rec, const char *key, int ndim,
+                           const char *const *names);
+
+/*
  * Where step `step` of the joined array key lies in its rows: rows
  * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
  * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
@@ -560,8 +584,12 @@ typedef enum simrec_attr_type {
 	SIMREC_ATTR_UINT,   /* u (i and d hold it where it fits) */
 	SIMREC_ATTR_BOOL,   /* i is 0 or 1 (d and u too) */
 	SIMREC_ATTR_ARRAY,  /* count elements of dtype in data (1-d) */
-	SIMREC_ATTR_EMPTY   /* no value: h5py.Empty (dtype says which type),
+	SIMREC_ATTR_EMPTY,  /* no value: h5py.Empty (dtype says which type),
 	                       JSON null */
+	SIMREC_ATTR_STRINGS /* a list of count strings (count >= 1): s holds
+	                       them one after the other, each ended by its
+	                       NUL; a JSON list of strings, an HDF5 1-d
+	                       array of variable-length UTF-8 strings */
 } simrec_attr_type_t;
 
 /* Fields other than those of its type are zero unless noted above. New
@@ -578,6 +606,14 @@ typedef struct simrec_attr {
 	void *data; /* ARRAY: count elements (C order, native byte order),
 	               owned by the attr; freed by simrec_attr_clear() */
 } simrec_attr_t;
+
+/* A list of count strings (UTF-8, count >= 1, at most 4096), copied
+ * before return: xarray's `_ARRAY_DIMENSIONS`, CF's `flag_meanings`.
+ * Independent. Returns SIMREC_EINVAL (a NULL string, count 0 or too
+ * large) and the failures of simrec_attr_set(). */
+SIMREC_API int simrec_attr_set_strings(simrec_t *rec, const char *key,
+                                       const char *name, size_t count,
+                                       const char *const *values);
 
 /* Set attribute name of key to *a (any kind above; a is copied). The
  * typed setters are shorthands for this. Independent. */

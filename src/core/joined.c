@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dims.h"
 #include "joined.h"
 
 int sr_joined_count_key(simrec_t *rec, const char *key, char *out, size_t cap)
@@ -124,6 +125,17 @@ static void name_dims(simrec_t *rec, const char *key, const char *ckey)
 	}
 }
 
+/* The rows' first dimension is LEAF_sample, as the counts' attribute
+ * sample_dimension says (unless the caller named them). */
+static int sample_dims(simrec_t *rec, const char *key, int ndim)
+{
+	const char *leaf = strrchr(key, '/');
+	leaf = leaf ? leaf + 1 : key;
+	char dim[300];
+	snprintf(dim, sizeof dim, "%s_sample", leaf);
+	return sr_dims_default(rec, key, ndim, dim);
+}
+
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
                    const size_t *rshape, sr_dset **rows, sr_dset **count)
 {
@@ -143,6 +155,8 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 	if (!rc && fresh)
 		rc = cut_uncounted(rec, key, sum, count_new);
 	int rows_new = !rc && !sr_dset_find(rec, key);
+	if (rows_new)
+		rc = sample_dims(rec, key, rndim + 1);
 	if (!rc)
 		rc = sr_dset_get(rec, key, dt, rndim, rshape, 0, NULL, rows);
 	if (!rc && rows_new && (*rows)->m.shape[0] == 0)

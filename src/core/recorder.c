@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../common/env.h"
+#include "dims.h"
 #include "plan.h"
 
 double sr_now(void)
@@ -110,6 +111,7 @@ void sr_rec_free(simrec_t *rec)
 		free(f->key);
 		free(f);
 	}
+	sr_dims_free(rec);
 	free(rec->tab);
 	free(rec);
 }

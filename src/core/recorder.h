@@ -84,7 +84,8 @@ struct simrec {
 	int rank, size;
 	const sr_coll_ops *coll;
 	void *coll_state;
-	struct sr_fill *fills; /* fill values of global keys (plan.h) */
+	struct sr_fill *fills;  /* fill values of global keys (plan.h) */
+	struct sr_dimtab *dims; /* dimension names (dims.h) */
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
