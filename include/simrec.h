@@ -441,8 +441,7 @@ SIMREC_API int simrec_global_fill(simrec_t *rec, const char *key,
  * are missing; rows past the counts (a crash between the two) are cut
  * away when the key is next recorded. ndim is 1..14, dt numeric, a
  * rank's rows and a step at most 2 GiB. On a recorder from simrec_open()
- * it records the caller's rows as the step. An hdf5: store with several
- * writers returns SIMREC_ENOTSUP (use one writer). Errors of background
+ * it records the caller's rows as the step. Errors of background
  * writes are reported as for simrec_record_all(). Also returns the codes
  * of simrec_record().
  */

@@ -125,7 +125,8 @@ static void name_dims(simrec_t *rec, const char *key, const char *ckey)
 }
 
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
-                   const size_t *rshape, sr_dset **rows, sr_dset **count)
+                   const size_t *rshape, int empty_writes, sr_dset **rows,
+                   sr_dset **count)
 {
 	char ckey[4096];
 	int rc = sr_joined_count_key(rec, key, ckey, sizeof ckey);
@@ -147,6 +148,8 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 		rc = sr_dset_get(rec, key, dt, rndim, rshape, 0, NULL, rows);
 	if (!rc && rows_new && (*rows)->m.shape[0] == 0)
 		name_dims(rec, key, ckey);
+	if (!rc)
+		(*rows)->empty_writes = (*count)->empty_writes = empty_writes;
 	return rc;
 }
 
@@ -154,9 +157,11 @@ int sr_joined_write(simrec_t *rec, sr_dset *rows, sr_dset *count, size_t n,
                     const void *data)
 {
 	int rc = 0;
-	const unsigned char *p = data;
+	/* empty writes read no bytes: any valid address will do */
+	const unsigned char *p = rows->empty_writes ? (const void *)"" : data;
+	size_t stride = rows->empty_writes ? 0 : rows->row_bytes;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = sr_dset_append(rec, rows, p + i * rows->row_bytes);
+		rc = sr_dset_append(rec, rows, p + i * stride);
 	if (!rc)
 		rc = sr_dset_flush(rec, rows);
 	int64_t c = (int64_t)n;
