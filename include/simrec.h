@@ -453,7 +453,10 @@ SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
  * Where step `step` of the joined array key lies in its rows: rows
  * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
  * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
- * SIMREC_EKIND (not a joined array), SIMREC_EFORMAT (a negative count).
+ * SIMREC_EKIND (not a joined array: key has no attribute
+ * "_simrec_joined_count" naming "KEY_count", or that is not a 1-d int64
+ * dataset), SIMREC_EFORMAT (a negative count), and the read failures of
+ * simrec_attr_get().
  * Independent (a reader; on a collective recorder, where reads work).
  */
 SIMREC_API int simrec_joined_step(simrec_t *rec, const char *key, size_t step,

@@ -10,6 +10,8 @@
 #include "recorder.h"
 
 #define SR_JOINED_SUFFIX "_count"
+/* The rows' attribute that marks a joined array: its count key. */
+#define SR_JOINED_MARK "_simrec_joined_count"
 
 /* key's count key (KEY_count) into out; SIMREC_EINVAL if it does not fit
  * or is not a valid key. */
