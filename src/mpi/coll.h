@@ -139,6 +139,16 @@ typedef struct sr_step_keys {
 	size_t njoined;
 } sr_step_keys;
 
+/* A background failure not yet reported (io_thread.c): its status, the
+ * dataset whose step it lost (compared, never read; NULL: none) and its
+ * message; the next one waits behind it. */
+typedef struct sr_io_failure {
+	int status;
+	const sr_dset *d;
+	struct sr_io_failure *next;
+	char msg[SR_ERRLEN];
+} sr_io_failure;
+
 /* The writer's I/O thread (io_thread.c). */
 typedef struct sr_io_thread {
 	int running; /* else the writer appends in the calling thread */
@@ -147,15 +157,11 @@ typedef struct sr_io_thread {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	/* the first failure not yet reported, and its dataset */
-	int status;
-	char msg[SR_ERRLEN];
-	sr_dset *failed;
-	/* a key that broke while another failure waited to be reported:
-	 * reported after it, so no break goes unreported */
-	int next_status;
-	char next_msg[SR_ERRLEN];
-	sr_dset *next_failed;
+	/* the first failure not yet reported (a failed dataset holds its
+	 * own status, sr_dset.broken); a status whose record could not be
+	 * allocated */
+	sr_io_failure *unreported;
+	int lost;
 	sr_err err; /* the thread's failures (sr_err_redirect) */
 } sr_io_thread;
 
