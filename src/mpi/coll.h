@@ -86,7 +86,7 @@ typedef struct sr_topology {
 	int hold_marks; /* writers keep a commit mark (record_all.c) */
 } sr_topology;
 
-/* The move stage's buffers (move_gather.c, move_shm.c, two_phase.c,
+/* The move stage's buffers (move_gather.c, move_shm.c, move_two_phase.c,
  * record_joined.c). */
 typedef struct sr_move_state {
 	sr_step_buf step_buf[2]; /* the writer's, one per step in flight */
@@ -222,7 +222,7 @@ int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
 void sr_global_free(sr_agg *a);
 void sr_joined_free(sr_agg *a);
 
-/* two_phase.c: the move stage of a global array's step. */
+/* move_two_phase.c: the move stage of a global array's step. */
 typedef struct sr_exchange {
 	int ndim;
 	size_t isz;
