@@ -2,33 +2,13 @@
  * plain key "n" beside an int64 "n_count" is refused (SIMREC_EKIND, the
  * message naming the key), whose mark a caller cannot set; a joined array
  * recorded by simrec_record_joined reads back step by step, also after the
- * store is opened again. usage: test_joined_keys SCHEME DIR (DIR unused for
- * memory:) */
+ * store is opened again.
+ * usage: test_joined_keys SCHEME DIR (DIR unused for memory:) */
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "simrec.h"
-
-#define CHECK(c)                                                               \
-	do {                                                                   \
-		if (!(c)) {                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-			        __LINE__, #c);                                 \
-			exit(1);                                               \
-		}                                                              \
-	} while (0)
-#define CHECK_RC(rec, e, want)                                                \
-	do {                                                                  \
-		int rc_ = (e);                                                \
-		if (rc_ != (want)) {                                          \
-			fprintf(stderr, "%s:%d: %s = %s, not %s (%s)\n",      \
-			        __FILE__, __LINE__, #e, simrec_err_name(rc_), \
-			        simrec_err_name(want), simrec_errmsg(rec));   \
-			exit(1);                                              \
-		}                                                             \
-	} while (0)
+#include "check.h"
 
 enum { STEPS = 4 };
 

@@ -65,18 +65,17 @@ static int redis_params(sr_redis *r, const sr_uri *u, sr_err *e)
 		return sr_fail(e, SIMREC_EURI,
 		               "'%s': user= is too long (at most %zu bytes)",
 		               u->path, sizeof r->user - 1);
+	const char *bad = NULL, *want = NULL;
 	if ((v = sr_uri_param(u, "timeout")) &&
 	    sr_parse_seconds(v, &r->timeout))
+		bad = "timeout", want = "a positive number of seconds";
+	else if ((v = sr_uri_param(u, "reconnect")) &&
+	         checked_int(v, &r->reconnects))
+		bad = "reconnect", want = "a non-negative integer";
+	if (bad)
 		return sr_fail(e, SIMREC_EURI,
-		               "'%s': bad value '%s' for 'timeout' (a positive "
-		               "number of seconds)",
-		               u->path, v);
-	if ((v = sr_uri_param(u, "reconnect")) &&
-	    checked_int(v, &r->reconnects))
-		return sr_fail(e, SIMREC_EURI,
-		               "'%s': bad value '%s' for 'reconnect' (a "
-		               "non-negative integer)",
-		               u->path, v);
+		               "'%s': bad value '%s' for '%s' (%s)", u->path, v,
+		               bad, want);
 	return 0;
 }
 
