@@ -29,15 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bench_util.h"
-#include "simrec.h"
-#ifdef BENCH_HAVE_HDF5
-#include <hdf5.h>
-#endif
+#define BENCH_NAME "bench_mpi"
+#include "bench_mpi_util.h"
 
 typedef struct run {
 	MPI_Comm comm;
@@ -51,22 +47,6 @@ typedef struct run {
 	double t_compute;  /* seconds in the compute phase on this rank */
 	double t_open, t_steps, t_close; /* phases, from rank 0's clock */
 } run;
-
-static void fail(const char *what, const char *detail)
-{
-	fprintf(stderr, "bench_mpi: %s: %s\n", what, detail ? detail : "");
-	MPI_Abort(MPI_COMM_WORLD, 1);
-}
-
-static void check(simrec_t *rec, int rc, const char *what)
-{
-	if (rc) {
-		char msg[512];
-		snprintf(msg, sizeof msg, "%s (%s)", simrec_strerror(rc),
-		         simrec_errmsg(rec));
-		fail(what, msg);
-	}
-}
 
 /* The caller's work between two steps: sleep or spin r->compute s. */
 static void compute(run *r)
@@ -92,22 +72,10 @@ static void compute(run *r)
 
 static int run_simrec(run *r)
 {
-	/* scheme, file name, query of each simrec method */
-	static const char *const m[][4] = {
-	        {"zarr", "zarr:", "b.zarr", "?codec=none"},
-	        {"zarr+dir", "zarr+dir:", "b.zarr", "?codec=none"},
-	        {"zarr+dir-lz4", "zarr+dir:", "b.zarr", "?codec=lz4"},
-	        {"hdf5", "hdf5:", "b.h5", ""},
-	        {"hdf5-all", "hdf5:", "b.h5", ""}};
-	size_t i = 0, nm = sizeof m / sizeof m[0];
-	while (i < nm && strcmp(r->method, m[i][0]))
-		i++;
-	if (i == nm)
+	char uri[4300], path[4200];
+	if (!bench_simrec_store(r->method, r->dir, "b", path, uri))
 		return 0;
 	int all = !strcmp(r->method, "hdf5-all");
-	char uri[4200], path[4200];
-	snprintf(path, sizeof path, "%s/%s", r->dir, m[i][2]);
-	snprintf(uri, sizeof uri, "%s%s%s", m[i][1], path, m[i][3]);
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
@@ -116,18 +84,18 @@ static int run_simrec(run *r)
 	const size_t shape[1] = {r->n};
 	simrec_t *rec;
 	double t0 = MPI_Wtime();
-	check(NULL, simrec_open_comm(&rec, uri, &o, r->comm), "open");
+	bench_check(NULL, simrec_open_comm(&rec, uri, &o, r->comm), "open");
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < r->steps; s++) {
 		double c = MPI_Wtime();
 		int rc = simrec_record_all(rec, "bench/x", SIMREC_FLOAT32, 1,
 		                           shape, r->data);
 		r->t_call += MPI_Wtime() - c;
-		check(rec, rc, "simrec_record_all");
+		bench_check(rec, rc, "simrec_record_all");
 		compute(r);
 	}
 	double t2 = MPI_Wtime();
-	check(NULL, simrec_close(rec), "close");
+	bench_check(NULL, simrec_close(rec), "close");
 	if (!r->rank)
 		bench_sync_tree(path);
 	MPI_Barrier(r->comm);
@@ -145,7 +113,7 @@ static void run_mpiio(run *r)
 	double t0 = MPI_Wtime();
 	if (MPI_File_open(r->comm, path, MPI_MODE_CREATE | MPI_MODE_WRONLY,
 	                  MPI_INFO_NULL, &fh) != MPI_SUCCESS)
-		fail("MPI_File_open", path);
+		bench_fail("MPI_File_open", path);
 	double t1 = MPI_Wtime();
 	/* step s, rank k at offset (s * size + k) * bytes: the layout of the
 	 * (steps, size, n) array */
@@ -155,12 +123,12 @@ static void run_mpiio(run *r)
 		if (MPI_File_write_at_all(fh, off, r->data, (int)r->n,
 		                          MPI_FLOAT,
 		                          MPI_STATUS_IGNORE) != MPI_SUCCESS)
-			fail("MPI_File_write_at_all", path);
+			bench_fail("MPI_File_write_at_all", path);
 		compute(r);
 	}
 	double t2 = MPI_Wtime();
 	if (MPI_File_sync(fh) != MPI_SUCCESS)
-		fail("MPI_File_sync", path);
+		bench_fail("MPI_File_sync", path);
 	MPI_File_close(&fh);
 	MPI_Barrier(r->comm);
 	r->t_open = t1 - t0, r->t_steps = t2 - t1;
@@ -179,7 +147,7 @@ static void run_gather(run *r)
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		all = malloc(step);
 		if (fd < 0 || !all)
-			fail("open", path);
+			bench_fail("open", path);
 	}
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < r->steps; s++) {
@@ -192,7 +160,7 @@ static void run_gather(run *r)
 				        fd, (char *)all + done, step - done,
 				        (off_t)(step * (size_t)s + done));
 				if (w <= 0)
-					fail("pwrite", path);
+					bench_fail("pwrite", path);
 				done += (size_t)w;
 			}
 		}
@@ -201,7 +169,7 @@ static void run_gather(run *r)
 	double t2 = MPI_Wtime();
 	if (!r->rank) {
 		if (fdatasync(fd))
-			fail("fdatasync", path);
+			bench_fail("fdatasync", path);
 		close(fd);
 		free(all);
 	}
@@ -216,58 +184,27 @@ static void run_phdf5(run *r)
 	char path[4200];
 	snprintf(path, sizeof path, "%s/b.h5", r->dir);
 	double t0 = MPI_Wtime();
-	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	H5Pset_fapl_mpio(fapl, r->comm, MPI_INFO_NULL);
-	hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	if (f < 0)
-		fail("H5Fcreate", path);
 	hsize_t dims[3] = {(hsize_t)r->steps, (hsize_t)r->size, r->n};
-	hsize_t chunk[3] = {1, 1, r->n};
-	hid_t space = H5Screate_simple(3, dims, NULL);
-	hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-	H5Pset_chunk(dcpl, 3, chunk);
-	H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
-	hid_t d = H5Dcreate2(f, "x", H5T_NATIVE_FLOAT, space, H5P_DEFAULT, dcpl,
-	                     H5P_DEFAULT);
-	if (d < 0)
-		fail("H5Dcreate2", path);
-	hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-	H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-	hsize_t cnt[3] = {1, 1, r->n};
-	hid_t mem = H5Screate_simple(3, cnt, NULL);
+	hsize_t cnt[3] = {1, 1, r->n}; /* one chunk per rank block */
+	bench_h5 h;
+	bench_h5_start(&h, path, r->comm, "x", H5T_NATIVE_FLOAT, 3, dims, cnt,
+	               cnt);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < r->steps; s++) {
 		hsize_t st[3] = {(hsize_t)s, (hsize_t)r->rank, 0};
-		H5Sselect_hyperslab(space, H5S_SELECT_SET, st, NULL, cnt, NULL);
-		if (H5Dwrite(d, H5T_NATIVE_FLOAT, mem, space, dxpl, r->data) <
-		    0)
-			fail("H5Dwrite", path);
+		H5Sselect_hyperslab(h.space, H5S_SELECT_SET, st, NULL, cnt,
+		                    NULL);
+		if (H5Dwrite(h.d, H5T_NATIVE_FLOAT, h.mem, h.space, h.dxpl,
+		             r->data) < 0)
+			bench_fail("H5Dwrite", path);
 		compute(r);
 	}
 	double t2 = MPI_Wtime();
-	if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0)
-		fail("H5Fflush", path);
-	H5Sclose(mem);
-	H5Pclose(dxpl);
-	H5Dclose(d);
-	H5Pclose(dcpl);
-	H5Sclose(space);
-	H5Pclose(fapl);
-	H5Fclose(f);
-	if (!r->rank)
-		bench_sync_tree(path);
-	MPI_Barrier(r->comm);
+	bench_h5_finish(&h, path, r->comm);
 	r->t_open = t1 - t0, r->t_steps = t2 - t1;
 	r->t_close = MPI_Wtime() - t2;
 }
 #endif
-
-static long max_rss_kib(void)
-{
-	struct rusage u;
-	getrusage(RUSAGE_SELF, &u);
-	return u.ru_maxrss;
-}
 
 int main(int argc, char **argv)
 {
@@ -290,20 +227,20 @@ int main(int argc, char **argv)
 	r.compute = argc > 6 ? atof(argv[6]) / 1000 : 0;
 	r.busy = argc > 7 && !strcmp(argv[7], "busy");
 	if (!(r.compute >= 0) || r.compute > 3600)
-		fail("COMPUTE_MS must be in 0..3600000", argv[6]);
+		bench_fail("COMPUTE_MS must be in 0..3600000", argv[6]);
 	if (!(total_mib > 0) || r.steps < 1)
-		fail("TOTAL_MIB and STEPS must be positive", argv[3]);
+		bench_fail("TOTAL_MIB and STEPS must be positive", argv[3]);
 	r.n = (size_t)(total_mib * 1048576 / 4 / r.steps / r.size);
 	if (!r.n)
-		fail("workload too small for this many ranks", argv[3]);
+		bench_fail("workload too small for this many ranks", argv[3]);
 	/* each rank's block is its slice of one global smooth field */
 	float *data = malloc(r.n * sizeof *data);
 	if (!data)
-		fail("out of memory", NULL);
+		bench_fail("out of memory", NULL);
 	unsigned long long rng = 88172645463325252ULL + (unsigned)r.rank;
 	bench_fill_f32(data, r.n, smooth, 4096, 1 + 0.01 * r.rank, &rng);
 	r.data = data;
-	long rss0 = max_rss_kib();
+	long rss0 = bench_max_rss_kib();
 
 	MPI_Barrier(r.comm);
 	double t0 = MPI_Wtime();
@@ -317,12 +254,12 @@ int main(int argc, char **argv)
 			run_phdf5(&r);
 #endif
 		else
-			fail("unknown method", r.method);
+			bench_fail("unknown method", r.method);
 	}
 	double wall = MPI_Wtime() - t0;
 
 	/* peak RSS: rank 0 (simrec's writer, gather's writer) and the max */
-	long rss = max_rss_kib(), rss_max = 0;
+	long rss = bench_max_rss_kib(), rss_max = 0;
 	MPI_Reduce(&rss, &rss_max, 1, MPI_LONG, MPI_MAX, 0, r.comm);
 	/* in_call: share of the wall time inside record_all; in_step: share
 	 * of the steps (record_all + compute) inside record_all */

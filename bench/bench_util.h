@@ -17,8 +17,12 @@ static inline double bench_now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Set while bench_evict_tree walks (nftw callbacks take no argument). */
+static int bench_evicting;
+
 /* nftw callback: fsync every file, as dd conv=fdatasync makes its write
- * durable. */
+ * durable; when evicting, then drop its (now clean) pages from the page
+ * cache. */
 static inline int bench_sync_cb(const char *p, const struct stat *sb, int flag,
                                 struct FTW *f)
 {
@@ -28,6 +32,8 @@ static inline int bench_sync_cb(const char *p, const struct stat *sb, int flag,
 		int fd = open(p, O_RDONLY);
 		if (fd >= 0) {
 			fsync(fd);
+			if (bench_evicting)
+				posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 			close(fd);
 		}
 	}
@@ -38,6 +44,15 @@ static inline int bench_sync_cb(const char *p, const struct stat *sb, int flag,
 static inline void bench_sync_tree(const char *path)
 {
 	nftw(path, bench_sync_cb, 16, FTW_PHYS);
+}
+
+/* fsync every file under path, then drop its pages from the page cache, so
+ * that the next read of it comes from the disk. */
+static inline void bench_evict_tree(const char *path)
+{
+	bench_evicting = 1;
+	nftw(path, bench_sync_cb, 16, FTW_PHYS);
+	bench_evicting = 0;
 }
 
 /* xorshift64: uniform in [0, 1). *state must start non-zero. */

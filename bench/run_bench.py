@@ -64,6 +64,17 @@ def parse_line(out):
     return None
 
 
+def mpi_env():
+    """The environment of every run: mpiexec allowed as root and
+    oversubscribed, without the variables that would silently change what
+    a method measures."""
+    env = dict(os.environ, **MPI_ENV)
+    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
+              "SIMREC_IO_SUMMARY"):
+        env.pop(k, None)
+    return env
+
+
 def bench_exe(build):
     exe = os.path.join(build, "bench", "bench_mpi")
     if not os.access(exe, os.X_OK):
@@ -76,6 +87,11 @@ def run_cmd(a, name, exe, n, d, env):
     m = name[:-len(BASE)] if name.endswith(BASE) else name
     if name.endswith(BASE):
         exe = bench_exe(a.baseline)
+        # a copied build directory still has the RUNPATH of the original
+        # one: load the copy's own library
+        lib = os.path.abspath(os.path.join(a.baseline, "src"))
+        env = dict(env, LD_LIBRARY_PATH=os.pathsep.join(
+            [lib] + [p for p in [env.get("LD_LIBRARY_PATH")] if p]))
     if m in VIA_STORE:
         env = dict(env, SIMREC_STORE=VIA_STORE[m][1].format(dir=d))
         m = VIA_STORE[m][0]
@@ -84,50 +100,64 @@ def run_cmd(a, name, exe, n, d, env):
     return cmd, env
 
 
-def run_all(a):
-    exe = bench_exe(a.build)
-    env = dict(os.environ, **MPI_ENV)
-    # these would silently change what a method measures
-    for k in ("SIMREC_STORE", "SIMREC_WRITERS", "SIMREC_RANKS_PER_WRITER",
-              "SIMREC_IO_SUMMARY"):
-        env.pop(k, None)
+def interleave(a, methods, fields, run, show):
+    """Every (rank count in a.np, method) pair once per round, a.rounds
+    rounds, each round in a fresh random order (a.seed); run(n, m) returns
+    the row of one run, written to a.out-runs.csv at once with its round,
+    order and method; show(row) is its progress line. Returns the rows."""
     os.makedirs(a.dir, exist_ok=True)
     rng = random.Random(a.seed)
     rows = []
     with open(a.out + "-runs.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, FIELDS)
+        w = csv.DictWriter(f, fields)
         w.writeheader()
         for rnd in range(a.rounds):
-            pairs = [(n, m) for n in a.np for m in a.methods + a.base]
+            pairs = [(n, m) for n in a.np for m in methods]
             rng.shuffle(pairs)
             for order, (n, m) in enumerate(pairs):
-                d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
-                cmd, env_m = run_cmd(a, m, exe, n, d, env)
-                try:
-                    p = subprocess.run(cmd, env=env_m, capture_output=True,
-                                       text=True, timeout=a.timeout)
-                finally:
-                    shutil.rmtree(d, ignore_errors=True)
-                r = parse_line(p.stdout)
-                if p.returncode or r is None:
-                    sys.exit(f"run_bench: {' '.join(cmd)} failed "
-                             f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+                r = run(n, m)
                 r.update({"round": rnd, "order": order, "method": m})
                 w.writerow(r)
                 f.flush()
                 rows.append(r)
                 print(f"round {rnd + 1}/{a.rounds} np={n:<2} {m:<13} "
-                      f"{float(r['MBps']):8.1f} MB/s", file=sys.stderr)
+                      f"{show(r)}", file=sys.stderr)
     return rows
+
+
+def run_all(a):
+    exe = bench_exe(a.build)
+    env = mpi_env()
+
+    def run(n, m):
+        d = tempfile.mkdtemp(prefix="run-", dir=a.dir)
+        cmd, env_m = run_cmd(a, m, exe, n, d, env)
+        try:
+            p = subprocess.run(cmd, env=env_m, capture_output=True,
+                               text=True, timeout=a.timeout)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        r = parse_line(p.stdout)
+        if p.returncode or r is None:
+            sys.exit(f"run_bench: {' '.join(cmd)} failed "
+                     f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+        return r
+    return interleave(a, a.methods + a.base, FIELDS, run,
+                      lambda r: f"{float(r['MBps']):8.1f} MB/s")
+
+
+def by_cell(rows):
+    """{(method, np): [the rows of that cell]}."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["method"], int(r["np"])), []).append(r)
+    return groups
 
 
 def summarize(rows):
     """{(method, np): dict of medians and spreads}."""
-    groups = {}
-    for r in rows:
-        groups.setdefault((r["method"], int(r["np"])), []).append(r)
     s = {}
-    for key, rs in groups.items():
+    for key, rs in by_cell(rows).items():
         mbps = [float(r["MBps"]) for r in rs]
         fr = [[float(x) for x in r["in_call"].split(":")] for r in rs]
         fs = [[float(x) for x in (r.get("in_step") or "0").split(":")]

@@ -26,6 +26,23 @@
  *   - Records smaller than a chunk are batched in memory: they reach the
  *     store at chunk boundaries, simrec_flush() and simrec_close(). A process
  *     killed before that loses its unflushed records, never older ones.
+ *   - A writing recorder the program forgets to close is closed for it, with
+ *     one line on stderr naming the store: a serial one at process exit
+ *     (atexit), one from simrec_open_comm() at the start of MPI_Finalize()
+ *     (every rank must have left it open; recorders close in the order they
+ *     were opened). If that close fails, the process exits with status 1;
+ *     a collective recorder still open at exit without MPI_Finalize() is
+ *     reported and its unflushed records are lost (exit status 1).
+ *   - SIGTERM (SLURM's time limit): if the program has no SIGTERM handler
+ *     of its own when it opens a writing recorder (and SIMREC_ON_TERM is not
+ *     0), the library installs one that only sets a flag. The next
+ *     collective call (record_all, record_global, record_joined, flush)
+ *     agrees on it over the communicator, finishes that step, flushes and
+ *     closes every open recorder, and the process then dies of SIGTERM (a
+ *     second SIGTERM kills at once); a process with only serial recorders
+ *     acts at its next simrec call. A process that makes no simrec call
+ *     between SIGTERM and SIGKILL loses its unflushed records: see
+ *     docs/safety.md and the --signal line in slurm/.
  *
  * Keys
  *   - A key is '/'-separated names ("field/T"): no empty part, no "." or
@@ -96,11 +113,18 @@
  *     failure as it is reported; the first line printed is the origin.
  *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only), as
  *     opts->io_summary.
- *   - SIMREC_WRITERS: record_all: the number of writers, when the options
- *     give neither writers nor ranks_per_writer.
- *   - SIMREC_RANKS_PER_WRITER: record_all: ranks per writer, when the
- *     options give neither.
+ *   - SIMREC_WRITERS: record_all, record_global, record_joined: the number
+ *     of writers, when the options give neither writers nor
+ *     ranks_per_writer.
+ *   - SIMREC_RANKS_PER_WRITER: record_all, record_global, record_joined:
+ *     ranks per writer, when the options give neither.
  *   - SIMREC_SHM: 0: record_all never uses node-local shared memory.
+ *   - SIMREC_ON_TERM: 0: the library leaves SIGTERM alone; otherwise (and
+ *     when the program has no SIGTERM handler of its own) a SIGTERM makes
+ *     the next simrec call flush and close every open recorder, then die of
+ *     SIGTERM.
+ *   - SLURM_JOB_ID: set by SLURM: the job id written into a store's writer
+ *     lock, so that a refused second writer learns which job holds it.
  *   - SIMREC_REDIS_HOST: HOST[:PORT] of a redis:// URI that names no host.
  *   - SIMREC_REDIS_PASSWORD: the password of a redis:// URI that gives
  *     none.
@@ -241,8 +265,9 @@ typedef struct simrec_options {
 	int level;          /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
 	int nthreads;             /* blosc threads; 0 (default): 2 */
-	/* record_all: ranks per writer rank (0: one writer per node, or the
-	 * SIMREC_RANKS_PER_WRITER / SIMREC_WRITERS environment variables). */
+	/* record_all, record_global, record_joined: ranks per writer rank
+	 * (0: one writer per node, or the SIMREC_RANKS_PER_WRITER /
+	 * SIMREC_WRITERS environment variables). */
 	int ranks_per_writer;
 	int writers;    /* number of writers M; 0 = see ranks_per_writer */
 	int io_summary; /* print an I/O summary at close (or
@@ -279,7 +304,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
  * SIMREC_EIO, SIMREC_ECONN / SIMREC_ESERVER (redis), SIMREC_ETIMEDOUT (the
- * lock), SIMREC_ENOMEM.
+ * lock), SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store;
+ * the message names its host, pid and job: docs/safety.md), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_open(simrec_t **out, const char *uris,
                            const simrec_options_t *opts);
@@ -450,13 +476,37 @@ SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
                                     const size_t *shape, const void *data);
 
 /*
+ * Name the dimensions of key's dataset: ndim names (1..SIMREC_MAX_NDIM, the
+ * dataset's rank: the step dimension included for recorded keys, the rank
+ * dimension for simrec_record_all()), each a valid key part of at most 255
+ * bytes. Call it before the key's first record or set, on every rank that
+ * records the key (like simrec_global_fill(), nothing is stored until the
+ * dataset is created): the names are then written as zarr's
+ * `_ARRAY_DIMENSIONS` and as HDF5 dimension scales (docs/format.md).
+ * Without it a new dataset gets the default names: "step" (records),
+ * "rank" (simrec_record_all()), then "LEAF_dim_I" for axis I (LEAF the
+ * key's last part); a joined array's rows "LEAF_sample". Datasets of one
+ * group that use one name share that dimension: a fixed (not step) length
+ * that differs from the one this recorder gave the name fails the
+ * record with SIMREC_ESHAPE naming both keys. A dataset of one dimension
+ * whose key's last part is that dimension's name is its coordinate, as in
+ * netCDF: record "g/time" with dims {"time"} and name the first dimension
+ * of g's other keys "time" too. Local to this recorder and this run.
+ * Independent. Returns SIMREC_EINVAL (NULL or invalid names, ndim out of
+ * range), SIMREC_EREADONLY, SIMREC_ENOMEM; at the first record,
+ * SIMREC_ESHAPE if ndim differs from the dataset's rank.
+ */
+SIMREC_API int simrec_dims(simrec_t *rec, const char *key, int ndim,
+                           const char *const *names);
+
+/*
  * Where step `step` of the joined array key lies in its rows: rows
  * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
  * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
  * SIMREC_EKIND (not a joined array: key has no attribute
  * "_simrec_joined_count" naming "KEY_count", or that is not a 1-d int64
- * dataset), SIMREC_EFORMAT (a negative count), and the read failures of
- * simrec_attr_get().
+ * dataset), SIMREC_EFORMAT (a negative count, or counts that point past
+ * the stored rows), and the read failures of simrec_attr_get().
  * Independent (a reader; on a collective recorder, where reads work).
  */
 SIMREC_API int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
@@ -535,8 +585,12 @@ typedef enum simrec_attr_type {
 	SIMREC_ATTR_UINT,   /* u (i and d hold it where it fits) */
 	SIMREC_ATTR_BOOL,   /* i is 0 or 1 (d and u too) */
 	SIMREC_ATTR_ARRAY,  /* count elements of dtype in data (1-d) */
-	SIMREC_ATTR_EMPTY   /* no value: h5py.Empty (dtype says which type),
+	SIMREC_ATTR_EMPTY,  /* no value: h5py.Empty (dtype says which type),
 	                       JSON null */
+	SIMREC_ATTR_STRINGS /* a list of count strings (count >= 1): s holds
+	                       them one after the other, each ended by its
+	                       NUL; a JSON list of strings, an HDF5 1-d
+	                       array of variable-length UTF-8 strings */
 } simrec_attr_type_t;
 
 /* Fields other than those of its type are zero unless noted above. New
@@ -553,6 +607,14 @@ typedef struct simrec_attr {
 	void *data; /* ARRAY: count elements (C order, native byte order),
 	               owned by the attr; freed by simrec_attr_clear() */
 } simrec_attr_t;
+
+/* A list of count strings (UTF-8, count >= 1, at most 4096), copied
+ * before return: xarray's `_ARRAY_DIMENSIONS`, CF's `flag_meanings`.
+ * Independent. Returns SIMREC_EINVAL (a NULL string, count 0 or too
+ * large) and the failures of simrec_attr_set(). */
+SIMREC_API int simrec_attr_set_strings(simrec_t *rec, const char *key,
+                                       const char *name, size_t count,
+                                       const char *const *values);
 
 /* Set attribute name of key to *a (any kind above; a is copied). The
  * typed setters are shorthands for this. Independent. */

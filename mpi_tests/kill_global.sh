@@ -10,6 +10,7 @@
 # when the job hung or ended without a rank killed, or when a reader fails.
 # usage: kill_global.sh MPIEXEC TEST_GLOBAL PYTHON CHECK_PY KIND WORKDIR TRIALS
 set -euo pipefail
+. "$(dirname "$0")/kill_lib.sh"
 mpiexec=$1 bin=$2 python=$3 check=$4 kind=$5 work=$6 trials=$7
 mkdir -p "$work"
 fifo=$work/kill.fifo
@@ -24,19 +25,8 @@ for ((t = 0; t < trials; t++)); do
 		--oversubscribe "$bin" write "$kind:$store?chunk_bytes=1024" 0 40 \
 		>"$work/out.$t" 2>&1 &
 	job=$!
-	# the victim blocks opening the FIFO until its pid is read here
-	pid=$(timeout 60 cat "$fifo") || pid=
 	why=
-	case $pid in
-	'' | *[!0-9]*) why="the victim sent no pid ('$pid'): nothing was killed" ;;
-	*) kill -9 "$pid" || why="the victim $pid was gone before the kill" ;;
-	esac
-	jrc=0
-	wait "$job" || jrc=$?
-	case $jrc in
-	0) why="${why:+$why; }the job exited 0 with a rank killed" ;;
-	124) why="${why:+$why; }the job hung (timeout)" ;;
-	esac
+	kill_victim "$fifo" "$job"
 	acked=$(awk '/^acked/ {n = $2} END {print n + 0}' "$work/out.$t")
 	crc=0
 	res=$(timeout 60 "$bin" check "$kind:$store" "$acked" 2>&1) || crc=$?

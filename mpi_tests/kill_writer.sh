@@ -8,6 +8,7 @@
 # usage: kill_writer.sh MPIEXEC TEST_FAULTS CHECK_PY SCHEME WORKDIR TRIALS
 # (np 4, SIMREC_WRITERS=2: ranks 0 and 2 write; rank 2 is killed)
 set -euo pipefail
+. "$(dirname "$0")/kill_lib.sh"
 mpiexec=$1 bin=$2 check=$3 scheme=$4 work=$5 trials=$6
 mkdir -p "$work"
 fifo=$work/kill.fifo
@@ -23,22 +24,8 @@ while [ "$t" -lt "$trials" ]; do
 		--oversubscribe "$bin" write "$scheme:$store" 60 4 256 \
 		>"$work/out.$t" 2>&1 &
 	job=$!
-	# the victim blocks opening the FIFO until we read its pid: the
-	# kill happens while the others record on, at a step we chose
-	pid=$(timeout 60 cat "$fifo") || pid=
 	why=
-	case $pid in
-	'' | *[!0-9]*) why="the victim sent no pid ('$pid'): nothing was killed" ;;
-	*) kill -9 "$pid" || why="the victim $pid was gone before the kill" ;;
-	esac
-	jrc=0
-	wait "$job" || jrc=$?
-	# a killed rank ends the job with a failure (137: mpiexec passes the
-	# SIGKILL on); 124: timeout ended a hang
-	case $jrc in
-	0) why="${why:+$why; }the job exited 0 with a rank killed" ;;
-	124) why="${why:+$why; }the job hung (timeout)" ;;
-	esac
+	kill_victim "$fifo" "$job"
 	acked=$(awk '/^acked/ {n = $2} END {print n + 0}' "$work/out.$t")
 	# the reader's own status: open, whole steps, at least the acked ones
 	crc=0

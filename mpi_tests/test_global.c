@@ -364,6 +364,16 @@ static int bad_mode(const char *uri)
 	         simrec_record_global(rec, "filled", SIMREC_FLOAT64, 2, shape,
 	                              start, count, v),
 	         0);
+	/* blocks that change after a good step are checked again: every
+	 * rank's rows 0..1 overlap (a fill value allows holes, not this) */
+	if (size > 1) {
+		start[0] = 0;
+		count[0] = 2;
+		CHECK_RC(rec,
+		         simrec_record_global(rec, "filled", SIMREC_FLOAT64, 2,
+		                              shape, start, count, v),
+		         SIMREC_EINVAL);
+	}
 	CHECK_RC(rec, simrec_close(rec), 0);
 	MPI_Barrier(MPI_COMM_WORLD);
 	if (rank == 0 && strncmp(uri, "memory:", 7)) {

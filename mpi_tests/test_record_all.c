@@ -9,28 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "simrec.h"
+#include "test_check.h"
 
-#define CHECK(c)                                                              \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "rank %d: %s:%d: check failed: %s\n", \
-			        rank, __FILE__, __LINE__, #c);                \
-			MPI_Abort(MPI_COMM_WORLD, 1);                         \
-		}                                                             \
-	} while (0)
-#define CHECK_RC(rec, e, want)                                             \
-	do {                                                               \
-		int rc_ = (e);                                             \
-		if (rc_ != (want)) {                                       \
-			fprintf(stderr, "rank %d: %s:%d: %s = %s (%s)\n",  \
-			        rank, __FILE__, __LINE__, #e,              \
-			        simrec_err_name(rc_), simrec_errmsg(rec)); \
-			MPI_Abort(MPI_COMM_WORLD, 1);                      \
-		}                                                          \
-	} while (0)
-
-static int rank, size;
+static int size;
 
 static double value(int step, int r, int i)
 {

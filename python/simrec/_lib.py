@@ -22,7 +22,7 @@ BYTES = 11
 STRING = 12
 
 (ATTR_INT, ATTR_DOUBLE, ATTR_STRING, ATTR_UINT, ATTR_BOOL, ATTR_ARRAY,
- ATTR_EMPTY) = range(7)
+ ATTR_EMPTY, ATTR_STRINGS) = range(8)
 LOCK_READ, LOCK_WRITE = 0, 1
 
 
@@ -53,6 +53,24 @@ class Attr(ctypes.Structure):
         ("count", ctypes.c_size_t),
         ("data", ctypes.c_void_p),
     ]
+
+
+def c_strings(values):
+    """A char ** of the UTF-8 texts of values (kept alive by the array)."""
+    arr = (ctypes.c_char_p * len(values))()
+    arr[:] = [v.encode() for v in values]
+    return arr
+
+
+def strings_of(a):
+    """The list of an ATTR_STRINGS attribute: a.count NUL-ended texts."""
+    p = ctypes.c_void_p.from_buffer(a, Attr.s.offset).value
+    out = []
+    for _ in range(a.count):
+        b = ctypes.string_at(p)
+        out.append(b.decode())
+        p += len(b) + 1
+    return out
 
 
 class LockStatus(ctypes.Structure):
@@ -161,6 +179,9 @@ _decl("simrec_attr_set_uint", _I, _P, _S, _S, ctypes.c_uint64)
 _decl("simrec_attr_set_bool", _I, _P, _S, _S, ctypes.c_int)
 _decl("simrec_attr_set_array", _I, _P, _S, _S, ctypes.c_int, ctypes.c_size_t,
       ctypes.c_void_p)
+_decl("simrec_attr_set_strings", _I, _P, _S, _S, ctypes.c_size_t,
+      ctypes.POINTER(ctypes.c_char_p))
+_decl("simrec_dims", _I, _P, _S, _I, ctypes.POINTER(ctypes.c_char_p))
 _decl("simrec_attr_get", _I, _P, _S, _S, ctypes.POINTER(Attr))
 _decl("simrec_attr_clear", None, ctypes.POINTER(Attr))
 _decl("simrec_attr_list", _I, _P, _S, ATTR_LIST_FN, _P)

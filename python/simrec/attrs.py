@@ -42,6 +42,10 @@ class Attributes:
             else:
                 raise OverflowError("attribute %r: %d does not fit in 64 "
                                     "bits" % (name, v))
+        elif (isinstance(value, (list, tuple)) and value and
+              all(isinstance(v, str) for v in value)):
+            rc = lib.simrec_attr_set_strings(h, self._k, n, len(value),
+                                             _lib.c_strings(value))
         elif isinstance(value, (list, tuple, np.ndarray)):
             arr = np.ascontiguousarray(np.asarray(value))
             if arr.ndim != 1 or arr.dtype.newbyteorder("=") not in NP_TO_DT:
@@ -73,6 +77,8 @@ class Attributes:
                 return bool(a.i)
             if a.type == _lib.ATTR_EMPTY:
                 return None
+            if a.type == _lib.ATTR_STRINGS:
+                return _lib.strings_of(a)
             if a.type == _lib.ATTR_ARRAY:
                 dt = DT_TO_NP[a.dtype]
                 if not a.count:

@@ -182,12 +182,31 @@ class Recorder(Closing):
         return self
 
     # ---- writing --------------------------------------------------------
-    def record(self, key, value):
+    def dims(self, key, names):
+        """Name the dimensions of key's dataset (before its first record
+        or set, on every rank that records it): one name per axis of the
+        dataset, the step (and for record_all the rank) axis included.
+        Without it: "step", "rank", then "LEAF_dim_I". Stored as zarr's
+        _ARRAY_DIMENSIONS and HDF5 dimension scales, so that xarray and
+        netCDF name the axes; a 1-d key named like its dimension is that
+        dimension's coordinate."""
+        h = self._handle()
+        names = [names] if isinstance(names, str) else list(names)
+        check(lib.simrec_dims(h, encode(key), len(names),
+                              _lib.c_strings(names)), h)
+
+    def _dims(self, key, dims):
+        if dims is not None:
+            self.dims(key, dims)
+
+    def record(self, key, value, dims=None):
         """Append value to the list-like dataset under key.
 
         value: a numpy array of a supported dtype (any shape), a Python
         bool/int/float or numpy scalar (a 0-d record), bytes (a bytes
-        record) or str (a UTF-8 text record)."""
+        record) or str (a UTF-8 text record). dims: the dataset's
+        dimension names (see dims())."""
+        self._dims(key, dims)
         h = self._handle()
         k = encode(key)
         if isinstance(value, (bytes, bytearray, memoryview, str)):
@@ -199,17 +218,19 @@ class Recorder(Closing):
         check(lib.simrec_record(h, k, dt, arr.ndim, shape_arg(arr.shape),
                                 data_ptr(arr)), h)
 
-    def record_all(self, key, local):
+    def record_all(self, key, local, dims=None):
         """Collective: every rank gives its local array (same dtype and
         shape everywhere); the step is one record of shape
         (nranks, *local.shape). On a recorder without comm it records a
-        (1, *local.shape) array."""
+        (1, *local.shape) array. dims: see dims()."""
+        self._dims(key, dims)
         h = self._handle()
         dt, arr = as_record_array(local, key)
         check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
                                     shape_arg(arr.shape), data_ptr(arr)), h)
 
-    def record_global(self, key, block, start=None, global_shape=None):
+    def record_global(self, key, block, start=None, global_shape=None,
+                      dims=None):
         """Collective: every rank gives the block it owns of one global
         array, ``block`` covering ``[start, start + block.shape)`` of an
         array of shape ``global_shape`` (the same on every rank). The step
@@ -220,7 +241,9 @@ class Recorder(Closing):
         element covered. ``start`` defaults to the origin and
         ``global_shape`` to ``block.shape`` (on a serial recorder: the
         whole array). Arguments that fail on one rank raise
-        ``InvalidArgumentError`` on every rank, naming the ranks."""
+        ``InvalidArgumentError`` on every rank, naming the ranks.
+        dims: see dims()."""
+        self._dims(key, dims)
         h = self._handle()
         dt, arr, start, gshape = agreed(self.comm, global_args, key, block,
                                         start, global_shape)
@@ -244,11 +267,13 @@ class Recorder(Closing):
                              % (key, arr.shape))
         check(lib.simrec_global_fill(h, encode(key), dt, data_ptr(arr)), h)
 
-    def record_joined(self, key, rows):
+    def record_joined(self, key, rows, dims=None):
         """Collective: every rank gives its rows (any number, 0 too; the
         same row shape ``rows.shape[1:]`` and dtype everywhere). The step
         is the ranks' rows concatenated in rank order;
-        ``get_all(key)[s]`` reads step s back as one array."""
+        ``get_all(key)[s]`` reads step s back as one array. dims: the
+        rows' names (default "LEAF_sample", "LEAF_dim_1"...)."""
+        self._dims(key, dims)
         h = self._handle()
         dt, arr = agreed(self.comm, joined_args, key, rows)
         check(lib.simrec_record_joined(h, encode(key), dt, arr.ndim,
@@ -276,9 +301,10 @@ class Recorder(Closing):
         check(lib.simrec_define(h, encode(key), dt, len(shape),
                                 shape_arg(shape)), h)
 
-    def set(self, key, value):
+    def set(self, key, value, dims=None):
         """Store one numeric value (array or scalar) under key, replacing
-        what was there."""
+        what was there. dims: see dims()."""
+        self._dims(key, dims)
         h = self._handle()
         if isinstance(value, (bytes, bytearray, memoryview, str)):
             raise TypeError("key %r: set() takes numeric values; record "
@@ -326,7 +352,12 @@ class Recorder(Closing):
         row0, n = ctypes.c_size_t(), ctypes.c_size_t()
         rc = lib.simrec_joined_step(h, encode(key), 0, ctypes.byref(row0),
                                     ctypes.byref(n))
-        return rc == 0 or rc == _ERANGE
+        if rc == _ERANGE:  # no step yet
+            return True
+        # the rows say they are joined: counts that are missing or corrupt
+        # are an error, never a reason to read the rows as a plain dataset
+        check(rc, h)
+        return True
 
     def get(self, key):
         """A lazy Dataset of the last record under key (or the set value)."""

@@ -14,6 +14,17 @@ static void print_attr_value(const simrec_attr_t *v)
 		sr_cli_print_escaped(stdout, v->s, strlen(v->s));
 		putchar('"');
 		break;
+	case SIMREC_ATTR_STRINGS: {
+		const char *p = v->s;
+		putchar('[');
+		for (size_t k = 0; k < v->count; k++, p += strlen(p) + 1) {
+			printf("%s\"", k ? ", " : "");
+			sr_cli_print_escaped(stdout, p, strlen(p));
+			putchar('"');
+		}
+		putchar(']');
+		break;
+	}
 	case SIMREC_ATTR_INT:
 		printf("%lld", (long long)v->i);
 		break;

@@ -127,6 +127,36 @@ static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	return 1;
 }
 
+/* The rows of a joined array (they carry the attribute naming their
+ * counts): every count is non-negative and they add up to at most the
+ * rows (simrec_joined_step of the last step reads and checks them all).
+ * 1 and a BAD line if not. */
+static int verify_joined(simrec_t *rec, const char *key)
+{
+	simrec_attr_t a;
+	memset(&a, 0, sizeof a);
+	if (simrec_attr_get(rec, key, "_simrec_joined_count", &a))
+		return 0; /* not a joined array's rows */
+	simrec_attr_clear(&a);
+	size_t n = 0, row0, nrows;
+	char ckey[4096];
+	snprintf(ckey, sizeof ckey, "%s_count", key);
+	simrec_dataset_t *cds;
+	int rc = simrec_get_all(rec, ckey, &cds);
+	if (!rc) {
+		if (simrec_dataset_ndim(cds) == 1)
+			simrec_dataset_shape(cds, &n);
+		simrec_dataset_close(cds);
+	}
+	if (!rc && n)
+		rc = simrec_joined_step(rec, key, n - 1, &row0, &nrows);
+	if (!rc)
+		return 0;
+	printf("BAD   %s: a joined array whose counts do not hold: %s\n",
+	       sr_cli_name(key), sr_cli_msg(simrec_errmsg(rec)));
+	return 1;
+}
+
 /* Check one dataset and print its lines; 1 if it is not whole. The
  * store's check names every torn step; then the steps before the first
  * one are read, which finds what the check cannot (an HDF5 chunk that is
@@ -159,6 +189,7 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 	if (rc != SIMREC_EFORMAT || whole > rows)
 		whole = rows;
 	torn |= verify_read(rec, ds, key, &whole);
+	torn |= verify_joined(rec, key);
 	if (torn && nd && whole < rows) {
 		verify_print_keep(key, whole, rows);
 		if (repair)

@@ -58,6 +58,13 @@ int sr_attr_check(const simrec_attr_t *a, sr_err *e)
 		return a->s ? 0
 		            : sr_fail(e, SIMREC_EINVAL,
 		                      "string attribute with a NULL value");
+	case SIMREC_ATTR_STRINGS:
+		return a->s && a->count >= 1 && a->count <= SR_ATTR_STRINGS_MAX
+		               ? 0
+		               : sr_fail(e, SIMREC_EINVAL,
+		                         "list of %zu strings: 1 to %d, none "
+		                         "NULL",
+		                         a->count, SR_ATTR_STRINGS_MAX);
 	case SIMREC_ATTR_EMPTY:
 	case SIMREC_ATTR_ARRAY:
 		if (!numeric_dtype(a->dtype))
@@ -122,6 +129,29 @@ static json_t *elem_json(simrec_dtype_t dt, const void *src)
 	}
 }
 
+size_t sr_attr_strings_len(const char *s, size_t count)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < count; k++)
+		n += strlen(s + n) + 1;
+	return n;
+}
+
+static json_t *strings_json(const simrec_attr_t *a)
+{
+	json_t *l = json_array();
+	const char *p = a->s;
+	for (size_t k = 0; l && p && k < a->count; k++) {
+		json_t *v = json_string(p);
+		if (!v || json_array_append_new(l, v)) {
+			json_decref(l);
+			return NULL;
+		}
+		p += strlen(p) + 1;
+	}
+	return l;
+}
+
 static json_t *attr_json(const simrec_attr_t *a)
 {
 	switch (a->type) {
@@ -137,6 +167,8 @@ static json_t *attr_json(const simrec_attr_t *a)
 		return a->s ? json_string(a->s) : NULL;
 	case SIMREC_ATTR_EMPTY:
 		return json_null();
+	case SIMREC_ATTR_STRINGS:
+		return strings_json(a);
 	case SIMREC_ATTR_ARRAY: {
 		json_t *l = json_array();
 		size_t sz = simrec_dtype_size(a->dtype);
@@ -263,6 +295,34 @@ static int array_of(const json_t *l, simrec_attr_t *out)
 	return 1;
 }
 
+/* A non-empty list of strings (none holding a NUL) as STRINGS: 1, 0 if l
+ * is not one, -1 out of memory. */
+static int strings_of(const json_t *l, simrec_attr_t *out)
+{
+	size_t n = json_array_size(l), len = 0;
+	if (!n || n > SR_ATTR_STRINGS_MAX)
+		return 0;
+	for (size_t k = 0; k < n; k++) {
+		json_t *v = json_array_get(l, k);
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return 0;
+		len += json_string_length(v) + 1; /* bounded by the text */
+	}
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		json_t *v = json_array_get(l, k);
+		memcpy(p, json_string_value(v), json_string_length(v) + 1);
+		p += json_string_length(v) + 1;
+	}
+	out->type = SIMREC_ATTR_STRINGS;
+	out->s = s;
+	out->count = n;
+	return 1;
+}
+
 int sr_attr_from_json(const json_t *obj, const char *name, simrec_attr_t *out)
 {
 	memset(out, 0, sizeof *out);
@@ -277,7 +337,10 @@ int sr_attr_from_json(const json_t *obj, const char *name, simrec_attr_t *out)
 		return 0;
 	}
 	if (json_is_array(v)) {
-		int r = array_of(v, out);
+		int r = strings_of(v, out);
+		if (r)
+			return r < 0 ? SIMREC_ENOMEM : 0;
+		r = array_of(v, out);
 		if (r < 0)
 			return SIMREC_ENOMEM;
 		if (r)

@@ -13,13 +13,20 @@
 
 #include "common.h"
 
+/* Most strings in a SIMREC_ATTR_STRINGS attribute. */
+#define SR_ATTR_STRINGS_MAX 4096
+
+/* Bytes of the count NUL-ended strings at s (a STRINGS attribute). */
+size_t sr_attr_strings_len(const char *s, size_t count);
+
 /* Check a caller's attribute (kind, dtype, count, data); EINVAL naming the
  * problem. */
 int sr_attr_check(const simrec_attr_t *a, sr_err *e);
 /* Set name in obj to a's value (EINVAL: a string that is not UTF-8). */
 int sr_attr_to_json(json_t *obj, const char *name, const simrec_attr_t *a);
-/* Read name from obj (ENOKEY if absent). Numeric lists become ARRAY, null
- * EMPTY; other lists and objects come back as their JSON text. */
+/* Read name from obj (ENOKEY if absent). Numeric lists become ARRAY,
+ * lists of strings STRINGS, null EMPTY; other lists and objects come back as
+ * their JSON text. */
 int sr_attr_from_json(const json_t *obj, const char *name, simrec_attr_t *out);
 /* Call fn for each name in sorted order. */
 int sr_attr_json_list(const json_t *obj, sr_attr_fn fn, void *arg);

@@ -17,12 +17,21 @@
 	  "1: an I/O summary at close (writers only), as "                     \
 	  "opts->io_summary.")                                                 \
 	X(SIMREC_WRITERS, "simrec_open_comm",                                  \
-	  "record_all: the number of writers, when the options give "          \
-	  "neither writers nor ranks_per_writer.")                             \
+	  "record_all, record_global, record_joined: the number of writers, "  \
+	  "when the options give neither writers nor ranks_per_writer.")       \
 	X(SIMREC_RANKS_PER_WRITER, "simrec_open_comm",                         \
-	  "record_all: ranks per writer, when the options give neither.")      \
+	  "record_all, record_global, record_joined: ranks per writer, when "  \
+	  "the options give neither.")                                         \
 	X(SIMREC_SHM, "simrec_open_comm",                                      \
 	  "0: record_all never uses node-local shared memory.")                \
+	X(SIMREC_ON_TERM, "simrec_open, simrec_open_comm",                     \
+	  "0: the library leaves SIGTERM alone; otherwise (and when the "      \
+	  "program has no SIGTERM handler of its own) a SIGTERM makes the "    \
+	  "next simrec call flush and close every open recorder, then die "    \
+	  "of SIGTERM.")                                                       \
+	X(SLURM_JOB_ID, "zarr: and zarr+dir: writers",                         \
+	  "set by SLURM: the job id written into a store's writer lock, so "   \
+	  "that a refused second writer learns which job holds it.")           \
 	X(SIMREC_REDIS_HOST, "redis:// URIs and the lock",                     \
 	  "HOST[:PORT] of a redis:// URI that names no host.")                 \
 	X(SIMREC_REDIS_PASSWORD, "redis:// URIs and the lock",                 \

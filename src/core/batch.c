@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dims.h"
 #include "write.h"
 
 static size_t hash(const char *s)
@@ -305,7 +306,7 @@ static void new_meta(simrec_t *rec, sr_dset *d, simrec_dtype_t dt, int ndim,
 static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
                         int existed)
 {
-	int rc = 0;
+	int rc = 0, created = 0;
 	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
 		if (d->h[i])
@@ -323,7 +324,14 @@ static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "cannot create '%s' in '%s'",
 			        d->key, st->uri.path);
+		created = 1;
 	}
+	/* record_all's datasets have columns: their axis 1 is the rank */
+	sr_dims_role role = init && !init->plain && !init->chunks
+	                            ? SR_DIMS_RANKS
+	                            : SR_DIMS_RECORDS;
+	if (!rc && created)
+		rc = sr_dims_apply(rec, d->key, &d->m, role);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "../common/attr_json.h"
 #include "../common/utf8.h"
+#include "dims.h"
 #include "recorder.h"
 
 /* the largest byte string or text one record takes */
@@ -112,6 +113,8 @@ static int set_local(simrec_t *rec, const sr_call *c)
 			        c->key, st->uri.path);
 	}
 	if (!rc)
+		rc = sr_dims_apply(rec, c->key, &m, SR_DIMS_VALUE);
+	if (!rc)
 		rec->bytes_in += sr_meta_elems(&m) * isz;
 	return rc;
 }
@@ -149,6 +152,8 @@ int sr_call_apply(simrec_t *rec, const sr_call *c)
 /* Apply c here, or queue it for the writers of a collective recorder. */
 static int dispatch(simrec_t *rec, const sr_call *c)
 {
+	if (!rec->coll)
+		sr_term_serial();
 	if (rec->coll && !rec->coll->local_ok(rec))
 		return rec->coll->defer(rec, c);
 	double t0 = sr_now();
@@ -260,6 +265,9 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 	if (a->type == SIMREC_ATTR_STRING) {
 		c.data = a->s;
 		c.len = strlen(a->s) + 1;
+	} else if (a->type == SIMREC_ATTR_STRINGS) {
+		c.data = a->s;
+		c.len = sr_attr_strings_len(a->s, a->count);
 	} else if (a->type == SIMREC_ATTR_ARRAY) {
 		c.data = a->data;
 		c.len = a->count * simrec_dtype_size(a->dtype); /* checked */
@@ -321,4 +329,46 @@ int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
 		return SIMREC_EINVAL;
 	simrec_attr_t a = {.type = SIMREC_ATTR_STRING, .s = (char *)value};
 	return attr_set(rec, key, name, &a);
+}
+
+int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
+                            size_t count, const char *const *values)
+{
+	if (!rec || !values || !count || count > SR_ATTR_STRINGS_MAX)
+		return rec ? sr_fail(&rec->err, SIMREC_EINVAL,
+		                     "attribute '%s': a list of 1 to %d "
+		                     "strings",
+		                     name ? name : "(null)",
+		                     SR_ATTR_STRINGS_MAX)
+		           : SIMREC_EINVAL;
+	size_t len = 0;
+	for (size_t k = 0; k < count; k++) {
+		if (!values[k])
+			return sr_fail(&rec->err, SIMREC_EINVAL,
+			               "attribute '%s': string %zu is NULL",
+			               name ? name : "(null)", k);
+		len += strlen(values[k]) + 1;
+	}
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	for (size_t k = 0; k < count; k++) {
+		size_t n = strlen(values[k]) + 1;
+		memcpy(p, values[k], n);
+		p += n;
+	}
+	simrec_attr_t a = {.type = SIMREC_ATTR_STRINGS, .s = s, .count = count};
+	int rc = attr_set(rec, key, name, &a);
+	free(s);
+	return rc;
+}
+
+int simrec_dims(simrec_t *rec, const char *key, int ndim,
+                const char *const *names)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	key = sr_key_root(key);
+	int rc = sr_check_writable(rec, *key ? key : "root");
+	return rc ? rc : sr_dims_put(rec, key, ndim, names);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dims.h"
 #include "joined.h"
 
 int sr_joined_count_key(simrec_t *rec, const char *key, char *out, size_t cap)
@@ -131,6 +132,17 @@ static int mark_joined(simrec_t *rec, const char *key, const char *ckey)
 	return rc;
 }
 
+/* The rows' first dimension is LEAF_sample, as the counts' attribute
+ * sample_dimension says (unless the caller named them). */
+static int sample_dims(simrec_t *rec, const char *key, int ndim)
+{
+	const char *leaf = strrchr(key, '/');
+	leaf = leaf ? leaf + 1 : key;
+	char dim[300];
+	snprintf(dim, sizeof dim, "%s_sample", leaf);
+	return sr_dims_default(rec, key, ndim, dim);
+}
+
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
                    const size_t *rshape, int empty_writes, sr_dset **rows,
                    sr_dset **count)
@@ -150,6 +162,8 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 	int count_new = !rc && fresh && (*count)->m.shape[0] == 0;
 	if (!rc && fresh)
 		rc = cut_uncounted(rec, key, sum, count_new);
+	if (!rc && !sr_dset_find(rec, key))
+		rc = sample_dims(rec, key, rndim + 1);
 	if (!rc)
 		rc = sr_dset_get(rec, key, dt, rndim, rshape, 0, NULL, rows);
 	/* marked before its first rows (again if that failed before) */
@@ -209,6 +223,29 @@ static int check_mark(simrec_t *rec, const char *key, const char *ckey)
 	                      key, SR_JOINED_MARK, ckey);
 }
 
+/* The rows dataset of key holds rows row0 .. row0+n-1 of step `step`
+ * (counts a corrupt store claims past its rows are refused here, before
+ * a reader allocates for them). */
+static int rows_hold(simrec_t *rec, const char *key, size_t step, size_t row0,
+                     size_t n)
+{
+	simrec_dataset_t *ds;
+	int rc = simrec_get_all(rec, key, &ds);
+	if (rc)
+		return rc;
+	size_t shape[SIMREC_MAX_NDIM] = {0};
+	int nd = simrec_dataset_ndim(ds);
+	simrec_dataset_shape(ds, shape);
+	simrec_dataset_close(ds);
+	if (nd < 1 || row0 > shape[0] || n > shape[0] - row0)
+		return sr_fail(
+		        &rec->err, SIMREC_EFORMAT,
+		        "key '%s': step %zu's rows %zu..%zu lie past its "
+		        "%zu rows",
+		        key, step, row0, row0 + n, nd ? shape[0] : 0);
+	return 0;
+}
+
 int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
                        size_t *row0, size_t *nrows)
 {
@@ -243,12 +280,15 @@ int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
 			rc = sr_fail(&rec->err, SIMREC_EFORMAT,
 			             "key '%s': count %zu is %lld", ckey, i,
 			             (long long)c[i]);
-	if (!rc) {
-		*row0 = sum;
-		*nrows = (size_t)c[step];
-	}
+	size_t here = rc ? 0 : (size_t)c[step];
 	free(c);
 	simrec_dataset_close(ds);
+	if (!rc)
+		rc = rows_hold(rec, key, step, sum, here);
+	if (!rc) {
+		*row0 = sum;
+		*nrows = here;
+	}
 	return rc;
 }
 

@@ -62,9 +62,12 @@ void sr_plan_chunks(int ndim, const size_t *shape, size_t isz, size_t target,
 
 /* Which writer owns which chunks: writer w of nw owns rows
  * [bound[w], bound[w+1]) of the array's dimension 0 (the dataset's
- * dimension 1), whole chunk rows, each chunk row to one writer, as many
- * chunk rows to each as can be (a box: the writer's region). */
-void sr_plan_regions(const sr_meta *m, int nw, size_t *bound);
+ * dimension 1), whole chunk rows, each chunk row to one writer, as even a
+ * share as can be: writer w owns chunk rows [R*w/nw, R*(w+1)/nw) of R, so
+ * with fewer chunk rows than writers the first writers own none (a box:
+ * the writer's region). first_only: writer 0 owns them all (a store each
+ * process holds for itself, SR_STORE_PRIVATE). */
+void sr_plan_regions(const sr_meta *m, int nw, int first_only, size_t *bound);
 
 /* The dataset a step of key goes to (rank 0, or every writer of a
  * collective store): an existing dataset's metadata if records of (dt,

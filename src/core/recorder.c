@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../common/env.h"
+#include "dims.h"
 #include "plan.h"
 
 double sr_now(void)
@@ -110,6 +111,7 @@ void sr_rec_free(simrec_t *rec)
 		free(f->key);
 		free(f);
 	}
+	sr_dims_free(rec);
 	free(rec->tab);
 	free(rec);
 }
@@ -124,8 +126,8 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 	if (rc)
 		return rc;
 	sr_uri_list l;
-	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
-	                       &rec->err);
+	const char *text = sr_uri_choose(uris, rec->opts.mode);
+	rc = sr_uri_list_parse(text, &l, &rec->err);
 	if (!rc) {
 		rc = sr_open_stores(rec, &l, MPI_COMM_NULL, 1);
 		sr_uri_list_free(&l);
@@ -138,6 +140,8 @@ int simrec_open(simrec_t **out, const char *uris, const simrec_options_t *opts)
 		sr_rec_free(rec);
 		return rc;
 	}
+	if (rec->opts.mode != SIMREC_MODE_READONLY)
+		sr_rec_track(rec, text);
 	*out = rec;
 	return 0;
 }
@@ -164,6 +168,8 @@ int simrec_flush(simrec_t *rec)
 {
 	if (!rec)
 		return SIMREC_EINVAL;
+	if (!rec->coll)
+		sr_term_serial();
 	double t0 = sr_now();
 	int rc = rec->coll ? rec->coll->flush(rec) : sr_flush_local(rec);
 	rec->t_in += sr_now() - t0;
@@ -183,6 +189,7 @@ int simrec_close(simrec_t *rec)
 {
 	if (!rec)
 		return 0;
+	sr_rec_untrack(rec);
 	int rc = 0;
 	if (rec->coll) {
 		rc = rec->coll->close(rec);

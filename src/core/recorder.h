@@ -89,10 +89,15 @@ struct simrec {
 	int rank, size;
 	const sr_coll_ops *coll;
 	void *coll_state;
-	struct sr_fill *fills; /* fill values of global keys (plan.h) */
+	struct sr_fill *fills;  /* fill values of global keys (plan.h) */
+	struct sr_dimtab *dims; /* dimension names (dims.h) */
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
+	/* shutdown.c: open recorders, closed at exit if the program forgets */
+	struct simrec *open_next;
+	long owner;      /* the pid that opened it */
+	char label[320]; /* its URI list, masked and escaped */
 };
 
 /* recorder.c: lifecycle. */
@@ -108,6 +113,35 @@ int sr_flush_local(simrec_t *rec);
 double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
 void sr_note_open_error(const sr_err *e);
+
+/* tracked.c: writing recorders open in this process, and SIGTERM. */
+/* Note rec as open (uris: its URI list, for the message at exit); the
+ * first writing open installs the SIGTERM flag (SIMREC_ON_TERM). */
+void sr_rec_track(simrec_t *rec, const char *uris);
+void sr_rec_untrack(simrec_t *rec);
+/* The first open recorder of this process (mpi: over a communicator, else
+ * a serial one), in open order; a forked child's copies are not its own. */
+simrec_t *sr_rec_first_open(int mpi);
+/* A SIGTERM arrived since the recorders opened. */
+int sr_term_pending(void);
+/* At an independent call: act on a SIGTERM (sr_term_hook) if no recorder
+ * of this process is collective (they act at their next collective
+ * step). */
+int sr_term_serial(void);
+/* What acts on a SIGTERM (sr_term_act) and the handler registered with
+ * atexit at each writing open (it closes what is left), set by shutdown.c
+ * at load. */
+extern void (*sr_term_hook)(void);
+extern void (*sr_exit_hook)(void);
+
+/* shutdown.c: recorders left open. */
+/* Close this process's open recorders (mpi: those over a communicator,
+ * collectively; else the serial ones), one stderr line each; returns
+ * nonzero if a close failed. */
+int sr_close_forgotten(int mpi, const char *when);
+/* After a SIGTERM that every rank agreed on: close every open recorder,
+ * then die of SIGTERM. Never returns. */
+void sr_term_act(void);
 
 /* batch.c: datasets being recorded. */
 /* Find or create the dataset for records of (dt, ndim, shape); checks the

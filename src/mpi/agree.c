@@ -8,7 +8,7 @@
 
 #include "coll.h"
 
-enum { F_STATUS, F_DTYPE, F_NDIM, F_KEY, F_PEND, F_SHAPE };
+enum { F_STATUS, F_DTYPE, F_NDIM, F_KEY, F_PEND, F_TERM, F_SHAPE };
 #define NFIELDS (F_SHAPE + SIMREC_MAX_NDIM)
 
 /* One MPI_Allreduce(MAX) over (x, -x) pairs gives every field's max and
@@ -168,14 +168,16 @@ int sr_agree_step(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	f[F_NDIM] = status ? -1 : ndim;
 	f[F_KEY] = key_hash(key);
 	f[F_PEND] = npend;
+	f[F_TERM] = sr_term_pending();
 	for (int i = 0; !status && i < ndim; i++)
 		f[F_SHAPE + i] = (int64_t)shape[i];
 	agree ag;
 	if (agree_all(rec, f, &ag))
 		return sr_fail(&rec->err, SIMREC_EMPI, "MPI_Allreduce failed");
 	*maxpend = ag.max[F_PEND];
+	sr_agg_of(rec)->term = ag.max[F_TERM] != 0;
 	int bad = ag.min[F_STATUS] < 0;
 	for (int i = F_DTYPE; i < NFIELDS && !bad; i++)
-		bad = i != F_PEND && ag.min[i] != ag.max[i];
+		bad = i != F_PEND && i != F_TERM && ag.min[i] != ag.max[i];
 	return bad ? explain(rec, key, f, &ag) : 0;
 }

@@ -179,6 +179,8 @@ typedef struct sr_agg {
 	sr_step_keys keys;
 	sr_io_thread io;
 	sr_timings time;
+	int term;    /* the last agreement saw a SIGTERM (core/shutdown.c) */
+	int closing; /* inside simrec_close */
 } sr_agg;
 
 static inline sr_agg *sr_agg_of(simrec_t *rec)

@@ -27,6 +27,15 @@ typedef struct sr_call_wire {
 
 #define QUEUE_MAX ((size_t)INT_MAX) /* one MPI message */
 
+/* NUL bytes in n bytes at p: the strings of a STRINGS attribute. */
+static size_t nuls(const void *p, size_t n)
+{
+	size_t k = 0;
+	for (const char *c = p, *end = c + n; c < end; c++)
+		k += *c == 0;
+	return k;
+}
+
 static int pend_put(sr_agg *a, const void *p, size_t n)
 {
 	if (!n)
@@ -114,7 +123,14 @@ static int decode(const unsigned char *buf, size_t len, size_t *off, sr_call *c,
 	c->attr.u = w.attr_u;
 	c->attr.dtype = (simrec_dtype_t)w.attr_dtype;
 	c->attr.count = (size_t)w.attr_count;
-	c->attr.s = c->attr.type == SIMREC_ATTR_STRING ? (char *)c->data : NULL;
+	int text = c->attr.type == SIMREC_ATTR_STRING ||
+	           c->attr.type == SIMREC_ATTR_STRINGS;
+	c->attr.s = text ? (char *)c->data : NULL;
+	if (text && (!c->len || ((const char *)c->data)[c->len - 1]))
+		return SIMREC_EFORMAT;
+	if (c->attr.type == SIMREC_ATTR_STRINGS &&
+	    nuls(c->data, c->len) != c->attr.count)
+		return SIMREC_EFORMAT;
 	c->attr.data =
 	        c->attr.type == SIMREC_ATTR_ARRAY ? (void *)c->data : NULL;
 	if (c->attr.type == SIMREC_ATTR_ARRAY &&

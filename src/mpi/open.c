@@ -79,6 +79,29 @@ static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 	return rc;
 }
 
+/* MPI_Finalize deletes MPI_COMM_SELF's attributes first, with MPI still
+ * usable: recorders every rank left open are closed there, collectively,
+ * in the order they were opened (the same on every rank). */
+static int finalize_cb(MPI_Comm comm, int key, void *val, void *extra)
+{
+	SR_UNUSED(comm);
+	SR_UNUSED(key);
+	SR_UNUSED(val);
+	SR_UNUSED(extra);
+	sr_close_forgotten(1, "at MPI_Finalize");
+	return MPI_SUCCESS;
+}
+
+static void watch_finalize(void)
+{
+	static int key = MPI_KEYVAL_INVALID;
+	if (key != MPI_KEYVAL_INVALID)
+		return;
+	if (MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, finalize_cb, &key,
+	                           NULL) == MPI_SUCCESS)
+		MPI_Comm_set_attr(MPI_COMM_SELF, key, NULL);
+}
+
 int simrec_open_comm(simrec_t **out, const char *uris,
                      const simrec_options_t *opts, MPI_Comm comm)
 {
@@ -108,8 +131,8 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 	a->topo.group = a->topo.writers = a->shm.node = MPI_COMM_NULL;
 	a->shm.window[0] = a->shm.window[1] = MPI_WIN_NULL;
 	sr_uri_list l;
-	rc = sr_uri_list_parse(sr_uri_choose(uris, rec->opts.mode), &l,
-	                       &rec->err);
+	const char *text = sr_uri_choose(uris, rec->opts.mode);
+	rc = sr_uri_list_parse(text, &l, &rec->err);
 	/* every rank parsed the same text: the same outcome everywhere */
 	if (!rc)
 		rc = make_groups(rec, &l);
@@ -128,6 +151,10 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 		rec->coll->free(rec);
 		sr_rec_free(rec);
 		return rc;
+	}
+	if (rec->opts.mode != SIMREC_MODE_READONLY) {
+		watch_finalize();
+		sr_rec_track(rec, text);
 	}
 	*out = rec;
 	return 0;

@@ -374,9 +374,13 @@ static int coll_flush(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int rc = sr_io_take_error(rec, &rec->err);
-	int64_t pend = (int64_t)a->deferred.len;
-	MPI_Allreduce(MPI_IN_PLACE, &pend, 1, MPI_INT64_T, MPI_MAX, rec->comm);
-	int r2 = sr_exchange_pending(rec, pend);
+	int64_t pend[2] = {(int64_t)a->deferred.len, sr_term_pending()};
+	MPI_Allreduce(MPI_IN_PLACE, pend, 2, MPI_INT64_T, MPI_MAX, rec->comm);
+	/* a SIGTERM every rank agreed on: flush and close now (not in
+	 * simrec_close, which is closing already), then die */
+	if (pend[1] && !a->closing)
+		sr_term_act();
+	int r2 = sr_exchange_pending(rec, pend[0]);
 	if (!rc)
 		rc = r2;
 	if (a->topo.is_writer && rec->nst &&
@@ -441,6 +445,7 @@ static void print_summary(simrec_t *rec)
 static int coll_close(simrec_t *rec)
 {
 	double t0 = sr_now();
+	sr_agg_of(rec)->closing = 1;
 	int rc = coll_flush(rec);
 	rec->t_in += sr_now() - t0;
 	if (rec->opts.io_summary)

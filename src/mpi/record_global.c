@@ -221,16 +221,19 @@ static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
 }
 
 /* Redis alone: its element lists hold whole chunk rows, so a writer's
- * region buffer is padded to whole chunk rows (core/write.c). */
+ * region buffer is padded to whole chunk rows (core/write.c). A store each
+ * process holds for itself (memory:) gets every row on writer 0. */
 static void plan_regions(simrec_t *rec, sr_global_key *g, const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
-	int pad = a->topo.is_writer && rec->nst == 1 &&
-	          (rec->st[0]->ops->flags & SR_STORE_DISTRIBUTED);
-	MPI_Bcast(&pad, 1, MPI_INT, 0, rec->comm);
+	unsigned flags =
+	        a->topo.is_writer && rec->nst >= 1 ? rec->st[0]->ops->flags : 0;
+	int how[2] = {rec->nst == 1 && (flags & SR_STORE_DISTRIBUTED),
+	              (flags & SR_STORE_PRIVATE) != 0};
+	MPI_Bcast(how, 2, MPI_INT, 0, rec->comm);
 	memcpy(g->chunks, m->chunks, (size_t)m->ndim * sizeof *m->chunks);
-	sr_plan_regions(m, a->topo.ngroups, g->bound);
-	g->pad = pad;
+	sr_plan_regions(m, a->topo.ngroups, how[1], g->bound);
+	g->pad = how[0];
 }
 
 /* The key's first step: the dataset and the writers' rows. Collective;

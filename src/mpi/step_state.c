@@ -70,6 +70,8 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 	if (!r2)
 		rec->bytes_in += c->bytes;
 	rec->t_in += sr_now() - c->t0;
+	if (a->term) /* every rank saw it in this agreement: close, die */
+		sr_term_act();
 	return rc;
 }
 

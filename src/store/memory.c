@@ -294,7 +294,7 @@ static long long mem_disk_bytes(sr_store *st)
 const sr_store_ops sr_memory_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "memory",
-        .flags = SR_STORE_NO_PATH,
+        .flags = SR_STORE_NO_PATH | SR_STORE_PRIVATE,
         .param_bit = SR_IN_MEMORY,
         .default_codec = "none",
         .default_chunk_bytes = 1u << 20,

@@ -23,6 +23,9 @@ enum {
 	/* several writers may append to one dataset: each keeps the extent
 	 * at the commit mark every writer reached (sr_store.hold_extent) */
 	SR_STORE_HOLD_EXTENT = 64,
+	/* each process holds a store of its own (memory:): the rows of a
+	 * global array all go to writer 0, so that its reads see them whole */
+	SR_STORE_PRIVATE = 128,
 };
 
 /*
@@ -197,5 +200,12 @@ int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
  * a read or write section of the lock named by the URI's ?lock=. Takes
  * ownership of inner (closed with the wrapper). */
 int sr_locked_wrap(sr_store *inner, sr_store **out);
+
+/* owner.c: one writer per store (zarr:, zarr+dir:). Take the writer lock
+ * file beside the store (*fd: its descriptor, kept until release), or fail
+ * with SIMREC_ELOCK naming the holder's host, pid and job; a holder of this
+ * host that is gone is reported on stderr and replaced. */
+int sr_owner_take(const char *store, int *fd, sr_err *e);
+void sr_owner_release(const char *store, int fd);
 
 #endif

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import simrec
-from conftest import uri_for
+from conftest import program, uri_for
 
 
 def test_global_whole_array(roundtrip):
@@ -100,3 +100,83 @@ def test_plain_key_beside_a_count_is_not_joined(scheme, tmp_path):
         n = rec.get_all("n")
         assert isinstance(n, simrec.Dataset) and n.shape == (3,)
         assert isinstance(rec.get_all("p"), simrec.JoinedDataset)
+
+
+@pytest.mark.parametrize("how", ["negative", "huge", "past_rows", "no_count",
+                                 "float_count"])
+@pytest.mark.parametrize("kind", ["zarr+dir", "hdf5"])
+def test_joined_corrupt_counts(kind, how, tmp_path):
+    """Counts a hostile store claims (negative, 2^62, summing past the
+    rows, missing, of another dtype) are a clear simrec error in Python and
+    a BAD line and a failure in `simrec verify`: never a huge allocation,
+    never the rows read as a plain dataset."""
+    import subprocess
+    path = tmp_path / ("s.zarr" if kind == "zarr+dir" else "s.h5")
+    uri = "%s:%s" % (kind, path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        for s in range(4):
+            rec.record_joined("p/xy", rows(s + 1))
+    if kind == "hdf5":
+        import h5py
+        f = h5py.File(path, "r+")
+        g = f["p"]
+    else:
+        import zarr
+        f = None
+        g = zarr.open_group(str(path), mode="r+")["p"]
+    c = g["xy_count"]
+    if how == "negative":
+        c[2] = -1
+    elif how == "huge":
+        c[2] = 2 ** 62
+    elif how == "past_rows":
+        c[3] = int(c[3]) + 7
+    elif how == "no_count":
+        del g["xy_count"]
+    else:
+        del g["xy_count"]
+        g.create_dataset("xy_count", data=np.ones(4, dtype=np.float64))
+    if f is not None:
+        f.close()
+    with simrec.Recorder(uri, mode="r") as rec:
+        with pytest.raises((simrec.FormatError, simrec.KindError,
+                            simrec.NoKeyError)):
+            J = rec.get_all("p/xy")
+            J[3]
+            J[2]
+    cli = program("SIMREC_CLI")
+    r = subprocess.run([cli, "verify", uri], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0, r.stdout
+    assert "p/xy" in r.stdout and "BAD" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("kind", ["zarr+dir", "hdf5"])
+def test_joined_rows_past_counts_cut(kind, tmp_path):
+    """Rows a crash left past the counts (written, count not stored) are
+    cut away when the key is next recorded: the next step reads its own
+    rows, not the leftovers."""
+    path = tmp_path / ("s.zarr" if kind == "zarr+dir" else "s.h5")
+    uri = "%s:%s" % (kind, path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        for s in range(3):
+            rec.record_joined("p/xy", rows(s + 1))
+    junk = np.full((4, 2), -7, dtype=np.int32)
+    if kind == "hdf5":
+        import h5py
+        with h5py.File(path, "r+") as f:
+            d = f["p/xy"]
+            n = d.shape[0]
+            d.resize(n + 4, axis=0)
+            d[n:] = junk
+    else:
+        import zarr
+        zarr.open_group(str(path), mode="r+")["p/xy"].append(junk)
+    with simrec.Recorder(uri, mode="a") as rec:
+        rec.record_joined("p/xy", rows(4))
+    with simrec.Recorder(uri, mode="r") as rec:
+        J = rec.get_all("p/xy")
+        assert [len(x) for x in J] == [len(rows(s + 1)) for s in range(4)]
+        for s in range(4):
+            assert np.array_equal(J[s], rows(s + 1))
+        assert J.rows.shape[0] == sum(len(rows(s + 1)) for s in range(4))

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../common/attr_json.h"
 #include "h5store.h"
 
 /* ---- attributes -------------------------------------------------------- */
@@ -31,6 +32,9 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 	int rc = h5_sticky(st);
 	if (rc)
 		return rc;
+	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&
+	    a->type == SIMREC_ATTR_STRINGS)
+		return h5_dims_set(st, key, a);
 	hid_t o = open_obj(st, key, 1);
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
@@ -67,7 +71,21 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 		t = h5_mem_type(SIMREC_STRING);
 		v = &s;
 	}
-	if (a->type == SIMREC_ATTR_ARRAY) {
+	const char **list = NULL; /* STRINGS: a 1-d array of vlen strings */
+	if (a->type == SIMREC_ATTR_STRINGS) {
+		list = malloc(a->count * sizeof *list);
+		if (!list) {
+			H5Tclose(t);
+			H5Oclose(o);
+			return SIMREC_ENOMEM;
+		}
+		for (size_t k = 0, off = 0; k < a->count; k++) {
+			list[k] = a->s + off;
+			off += strlen(a->s + off) + 1;
+		}
+		v = list;
+	}
+	if (a->type == SIMREC_ATTR_ARRAY || list) {
 		hsize_t n = a->count;
 		sp = H5Screate_simple(1, &n, NULL);
 	} else {
@@ -87,6 +105,7 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 	H5Tclose(t);
 	H5Sclose(sp);
 	H5Oclose(o);
+	free(list);
 	return rc;
 }
 
@@ -114,6 +133,34 @@ static int attr_string(hid_t at, hid_t t, simrec_attr_t *out)
 	return H5Aread(at, t, out->s) < 0 ? SIMREC_EIO : 0;
 }
 
+/* A 1-d array of n variable-length strings: a list of strings. */
+static int attr_strings(hid_t at, hid_t t, size_t n, simrec_attr_t *out)
+{
+	char **v = calloc(n, sizeof *v);
+	hid_t mt = H5Tcopy(t);
+	hid_t sp = H5Aget_space(at);
+	int rc = v && H5Aread(at, mt, v) >= 0 ? 0 : SIMREC_EIO;
+	size_t len = 0;
+	for (size_t k = 0; !rc && k < n; k++)
+		len += (v[k] ? strlen(v[k]) : 0) + 1;
+	out->s = rc ? NULL : malloc(len ? len : 1);
+	if (!rc && !out->s)
+		rc = SIMREC_ENOMEM;
+	for (size_t k = 0, off = 0; !rc && k < n; k++) {
+		size_t m = v[k] ? strlen(v[k]) : 0;
+		memcpy(out->s + off, v[k] ? v[k] : "", m + 1);
+		off += m + 1;
+	}
+	if (v && rc != SIMREC_EIO)
+		H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+	out->type = SIMREC_ATTR_STRINGS;
+	out->count = n;
+	free(v);
+	H5Sclose(sp);
+	H5Tclose(mt);
+	return rc;
+}
+
 static int attr_read(hid_t at, const char *key, const char *name,
                      simrec_attr_t *out, sr_err *e)
 {
@@ -131,6 +178,10 @@ static int attr_read(hid_t at, const char *key, const char *name,
 		out->dtype = known ? dt : SIMREC_FLOAT64;
 	} else if (!known) {
 		rc = SIMREC_ENOTSUP;
+	} else if (sc == H5S_SIMPLE && nd == 1 && c == H5T_STRING &&
+	           H5Tis_variable_str(t) > 0 && npts >= 1 &&
+	           npts <= SR_ATTR_STRINGS_MAX) {
+		rc = attr_strings(at, t, (size_t)npts, out);
 	} else if (sc == H5S_SIMPLE && (nd != 1 || sr_dtype_is_vlen(dt))) {
 		why = nd != 1 ? "attributes of more than one dimension"
 		              : "attribute arrays of strings";
@@ -224,10 +275,9 @@ typedef struct name_cb {
 static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
                         void *arg)
 {
-	SR_UNUSED(o);
 	SR_UNUSED(info);
 	name_cb *c = arg;
-	if (!strncmp(name, "_simrec", 7))
+	if (!strncmp(name, "_simrec", 7) || h5_is_scale_attr(o, name))
 		return 0;
 	c->rc = c->fn(name, c->arg);
 	return c->rc ? 1 : 0;
@@ -261,6 +311,8 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	char key[4096];
 	if (!strncmp(name, ".simrec", 7))
 		return 0; /* a value being set (H5_NEW): not a key yet */
+	if (h5_is_dim_only(g, name))
+		return 0; /* a dimension's scale (dims.c): not a key */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
 	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {

@@ -146,7 +146,9 @@ int h5_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	int rc = h5_file_begin(st);
 	if (rc)
 		return rc;
-	rc = lookup(st, key, m, ds);
+	rc = h5_dims_lookup(st, key);
+	if (!rc)
+		rc = lookup(st, key, m, ds);
 	if (!rc && ((h5_store *)st->impl)->reopen) {
 		h5_ds *d = *ds;
 		H5Dclose(d->dset);
@@ -315,6 +317,8 @@ static int make_dset(sr_store *st, const char *key, const sr_meta *m)
 int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 {
 	int rc = h5_sticky(st); /* a broken store makes nothing new */
+	if (!rc)
+		rc = h5_dims_before_create(st, key);
 	if (!rc)
 		rc = h5_replaceable(st, key, m->kind != SR_RECORDS);
 	if (rc)
@@ -567,6 +571,8 @@ static int h5_publish(sr_store *st, h5_ds *d, int rc)
 	char from[4096], to[4096];
 	h5_path_of(d->key, from, sizeof from);
 	h5_path_of(d->final, to, sizeof to);
+	if (h5_exists(h->file, d->final))
+		h5_dims_detach(h->file, to); /* its scales forget it */
 	if (h5_exists(h->file, d->final) &&
 	    H5Ldelete(h->file, to, H5P_DEFAULT) < 0)
 		rc = h5_fail(st, "replacing a value in");

@@ -288,6 +288,7 @@ int h5_close(sr_store *st)
 	if (h->room_fd >= 0)
 		close(h->room_fd);
 	H5Pclose(h->dxpl);
+	h5_dims_free(h);
 	free(h);
 	return rc;
 }

@@ -40,6 +40,9 @@ typedef struct h5_store {
 	int ahead;   /* writer 0 allocated room past the end (h5_room) */
 	int room_fd; /* writer 0: the file, for h5_room (opened at its first
 	              * call, closed with the store); -1: none */
+	/* datasets detached from a dimension-only scale that a coordinate
+	 * of that name replaces: attached to it once it is made (dims.c) */
+	struct h5_takeover *takeover;
 } h5_store;
 
 /* The room kept by a writer (writer 0 in parallel): the metadata HDF5
@@ -144,6 +147,29 @@ int h5_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
                  sr_blob *out);
 
 /* attrs.c */
+/* dims.c */
+/* Name key's axes (a SIMREC_ATTR_STRINGS of the dataset's rank) with
+ * netCDF-4's dimension scales in key's group. */
+int h5_dims_set(sr_store *st, const char *key, const simrec_attr_t *a);
+/* Detach the dataset at path from every scale it is attached to (before
+ * it is deleted: a replaced value); best effort. */
+void h5_dims_detach(hid_t file, const char *path);
+/* SIMREC_ENOKEY if key is a dimension-only scale (not a dataset of
+ * simrec's), else 0. */
+int h5_dims_lookup(sr_store *st, const char *key);
+/* If key is a dimension-only scale (a coordinate recorded after the keys
+ * that use its dimension): detach those keys, remember them, and remove
+ * the scale, so that the coordinate is created in its place and takes
+ * them over when its names are set. 0 or a failure. */
+int h5_dims_before_create(sr_store *st, const char *key);
+/* Free what h5_dims_lookup remembered (close). */
+void h5_dims_free(h5_store *h);
+/* Is name (in loc) a netCDF dimension that is not a variable? */
+int h5_is_dim_only(hid_t loc, const char *name);
+/* Is name an attribute of the dimension scales' layout on o (hidden from
+ * listings: references, and a scale's CLASS and NAME)? */
+int h5_is_scale_attr(hid_t o, const char *name);
+
 int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a);
 char *h5_describe(sr_store *st, void *ds, const sr_meta *m);

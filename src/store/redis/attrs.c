@@ -39,8 +39,12 @@ int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	json_decref(o);
 	if (!text)
 		return rc ? rc : SIMREC_ENOMEM;
-	/* an attribute on a new key makes it a group */
-	if (*key && (rc = is_dataset(st, key, &ds))) {
+	/* an attribute on a new key makes it a group; dimension names are
+	 * set on datasets just made, with no round trip (a set stays queued
+	 * in the pipeline with its names) */
+	int dims = a->type == SIMREC_ATTR_STRINGS &&
+	           !strcmp(nm, "_ARRAY_DIMENSIONS");
+	if (*key && !dims && (rc = is_dataset(st, key, &ds))) {
 		free(text);
 		return rc;
 	}
@@ -60,7 +64,7 @@ int rs_attr_set(sr_store *st, const char *key, const char *nm,
 		rs_set_parents(st, key);
 	}
 	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
-	rc = sr_redis_drain(&s->r);
+	rc = dims ? 0 : sr_redis_drain(&s->r); /* names: with the writes */
 	return rc ? sr_wrap(st->err, rc, "attribute '%s' of '%s'", nm,
 	                    *key ? key : "/")
 	          : 0;

@@ -30,12 +30,10 @@ static json_t *zarray_json(const sr_store *st, const sr_meta *m)
 		                    m->dtype == SIMREC_STRING ? "vlen-utf8"
 		                                              : "vlen-bytes");
 		fill = json_integer(0);
-	} else if (m->dtype == SIMREC_FLOAT32 || m->dtype == SIMREC_FLOAT64) {
-		fill = json_real(0.0);
-	} else if (m->dtype == SIMREC_BOOL) {
-		fill = json_false();
 	} else {
-		fill = json_integer(0);
+		/* no fill value: xarray would mask every element equal to
+		 * one (docs/format.md); no reader ever sees a missing chunk */
+		fill = json_null();
 	}
 	return json_pack("{s:o,s:o,s:s,s:o,s:o,s:s,s:o,s:i}", "chunks",
 	                 zarr_size_array(m->ndim, m->chunks), "compressor",

@@ -175,9 +175,13 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	const char *path = st->uri.path;
 	int lmdb = kvo == &sr_kv_lmdb;
 	int writer = st->mode != SIMREC_MODE_READONLY && st->meta_writer;
-	if (st->mode == SIMREC_MODE_CREATE && st->meta_writer)
+	z->owner_fd = -1;
+	/* one writer per store; under ?lock= the lock server decides */
+	if (writer && !st->shared)
+		rc = sr_owner_take(path, &z->owner_fd, st->err);
+	if (!rc && st->mode == SIMREC_MODE_CREATE && st->meta_writer)
 		rc = remove_store(path, lmdb, st->err);
-	else if (writer)
+	else if (!rc && writer)
 		rc = refuse_foreign(path, lmdb, st->err);
 	made before = {exists_at(path, NULL), exists_at(path, "data.mdb"),
 	               exists_at(path, "lock.mdb")};
@@ -189,6 +193,7 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 	    writer && lmdb)
 		undo_create(path, &before);
 	if (rc) {
+		sr_owner_release(path, z->owner_fd);
 		free(z);
 		return rc;
 	}
@@ -211,6 +216,7 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 		kvo->close(z->kv);
 		if (writer && lmdb)
 			undo_create(path, &before);
+		sr_owner_release(path, z->owner_fd);
 		free(z);
 		st->impl = NULL;
 	}
@@ -246,6 +252,7 @@ static int zarr_close(sr_store *st)
 	zarr_store *z = st->impl;
 	int rc = zarr_commit(st);
 	z->kvo->close(z->kv);
+	sr_owner_release(st->uri.path, z->owner_fd);
 	free(z->cbuf);
 	free(z->chunk);
 	free(z);

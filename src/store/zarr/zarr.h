@@ -15,6 +15,7 @@
 
 typedef struct zarr_store {
 	const sr_kv_ops *kvo;
+	int owner_fd; /* the writer lock (owner.c), or -1 */
 	sr_kv *kv;
 	void *cbuf; /* compressed chunk */
 	size_t ccap;

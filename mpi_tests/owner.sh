@@ -1,0 +1,69 @@
+#!/bin/bash
+# One writer per zarr store: (1) while a writer holds the store (it hands
+# its pid over a FIFO and waits for a line back), a second writer on this
+# host is refused with SIMREC_ELOCK naming the holder's pid and host, a
+# reader still reads, and the holder then finishes: the store holds its 7
+# records only, and its lock file is gone; (2) a writer killed with
+# SIGKILL leaves a stale lock: the next writer says so on stderr, takes
+# the store over and writes.
+# usage: owner.sh TEST_NOCLOSE WORKDIR SCHEME...
+set -euo pipefail
+bin=$1 work=$2
+shift 2
+rm -rf "$work"
+mkdir -p "$work"
+fifo=$work/fifo
+host=$(hostname)
+fail=0
+for scheme in "$@"; do
+	store=$work/store.$scheme uri=$scheme:$work/store.$scheme
+	why=
+	# (1) two concurrent writers
+	rm -f "$fifo.out" "$fifo.in"
+	mkfifo "$fifo.out" "$fifo.in"
+	timeout -k 5 60 "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
+	job=$!
+	pid=$(timeout 60 cat "$fifo.out") || pid=
+	case $pid in '' | *[!0-9]*) why="the holder sent no pid ('$pid')" ;; esac
+	src=0
+	"$bin" second "$uri" >"$work/second" 2>&1 || src=$?
+	[ "$src" = 0 ] || why="${why:+$why; }the second writer was not refused with SIMREC_ELOCK: $(cat "$work/second")"
+	grep -q -F -- "by pid $pid on host $host" "$work/second" ||
+		why="${why:+$why; }the refusal does not name pid $pid on $host: $(cat "$work/second")"
+	rrc=0
+	"$bin" read "$uri" 3 0 >"$work/read" 2>&1 || rrc=$?
+	[ "$rrc" = 0 ] || why="${why:+$why; }a reader failed beside the writer: $(cat "$work/read")"
+	echo go >"$fifo.in"
+	hrc=0
+	wait "$job" || hrc=$?
+	[ "$hrc" = 0 ] || why="${why:+$why; }the holder exited $hrc: $(cat "$work/hold.out")"
+	rrc=0
+	"$bin" read "$uri" 7 0 >"$work/read" 2>&1 || rrc=$?
+	[ "$rrc" = 0 ] || why="${why:+$why; }read after: $(cat "$work/read")"
+	[ ! -e "$store.simrec-writer" ] || why="${why:+$why; }the lock file outlived its writer's close"
+	# (2) a stale lock from a killed writer
+	rm -rf "$store"
+	timeout -k 5 60 "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
+	job=$!
+	pid=$(timeout 60 cat "$fifo.out") || pid=
+	case $pid in
+	'' | *[!0-9]*) why="${why:+$why; }the second holder sent no pid ('$pid')" ;;
+	*) kill -9 "$pid" ;;
+	esac
+	hrc=0
+	wait "$job" || hrc=$?
+	[ "$hrc" != 0 ] || why="${why:+$why; }the killed holder exited 0"
+	[ -e "$store.simrec-writer" ] || why="${why:+$why; }no stale lock file to take over"
+	trc=0
+	"$bin" serial "$uri" 7 >"$work/take" 2>&1 || trc=$?
+	[ "$trc" = 0 ] || why="${why:+$why; }the next writer exited $trc: $(cat "$work/take")"
+	grep -q -F -- "its writer (pid $pid on $host" "$work/take" ||
+		why="${why:+$why; }the take-over was not reported: $(cat "$work/take")"
+	rrc=0
+	"$bin" read "$uri" 7 0 >"$work/read" 2>&1 || rrc=$?
+	[ "$rrc" = 0 ] || why="${why:+$why; }read after the take-over: $(cat "$work/read")"
+	echo "$scheme: refused $(head -c 200 "$work/second" | head -1)${why:+ -- FAIL: $why}"
+	[ -z "$why" ] || fail=1
+done
+rm -f "$fifo.out" "$fifo.in"
+[ "$fail" = 0 ]

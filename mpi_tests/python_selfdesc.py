@@ -1,0 +1,188 @@
+"""Self-describing output, under mpiexec -n N:
+python_selfdesc.py SCHEME TMPDIR
+
+Every record kind (record, record_all, record_global, record_joined, set)
+with named and default dimensions, a coordinate ("g/time", dimension
+"time") and values that a careless reader would change (zeros, NaN,
+integer extremes). Rank 0 reads everything back with simrec, then with
+the readers scientists use: xarray.open_zarr (directory, and LMDB through
+zarr.LMDBStore) and dask.array.from_zarr for zarr stores;
+xarray.open_dataset with the h5netcdf and netcdf4 engines (warnings are
+errors) and ncdump -h for hdf5. Each reader must name the dimensions as
+simrec wrote them, keep every dtype, show the coordinate, and return the
+values simrec reads, bit for bit. memory and redis (no third-party
+reader) are checked through the _ARRAY_DIMENSIONS attribute. Exit 0 on
+success."""
+import os
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+from mpi4py import MPI
+
+import simrec
+
+comm = MPI.COMM_WORLD
+rank, size = comm.Get_rank(), comm.Get_size()
+
+
+def abort_on_error(kind, value, tb):
+    sys.__excepthook__(kind, value, tb)
+    sys.stderr.flush()
+    comm.Abort(1)
+
+
+sys.excepthook = abort_on_error
+
+scheme, tmp = sys.argv[1], sys.argv[2]
+STEPS = 3
+GSHAPE = (5, 4)
+I64 = np.array([0, np.iinfo(np.int64).min, np.iinfo(np.int64).max], np.int64)
+F32 = np.array([[0.0, np.nan], [-0.0, 1.5]], np.float32)
+U16 = np.array([0, 65535, 0], np.uint16)
+
+# dims each key must show: (group, leaf) -> names
+EXPECT = {
+    ("g", "time"): ("time",),
+    ("g", "a"): ("time", "x"),
+    ("g", "b"): ("step", "b_dim_1", "b_dim_2"),
+    ("r", "e"): ("step", "rank", "e_dim_2"),
+    ("f", "T"): ("t", "y", "x"),
+    ("f", "t"): ("t",),  # a coordinate recorded after the key using it
+    ("p", "x"): ("x_sample", "x_dim_1"),
+    ("p", "x_count"): ("step",),
+    ("cfg", "grid"): ("grid_dim_0",),
+}
+
+
+def uri_of():
+    if scheme == "memory":
+        return "memory:"
+    if scheme == "redis":
+        return "redis://%s?prefix=selfdesc-np%d" % (
+            os.environ["SIMREC_REDIS_HOST"], size)
+    ext = ".h5" if scheme == "hdf5" else ".zarr"
+    return "%s:%s/selfdesc-%s-np%d%s" % (scheme, tmp, scheme.replace(
+        "+", "_"), size, ext)
+
+
+def rows_of(step):
+    n = (rank + step) % 3
+    return np.arange(n * 2, dtype=np.float64).reshape(n, 2) + 100 * rank
+
+
+def record_steps(rec):
+    r0, nr = rank * GSHAPE[0] // size, (rank + 1) * GSHAPE[0] // size
+    for s in range(STEPS):
+        if rank == 0:  # record and set are independent: one rank's
+            rec.record("g/time", np.float64(0.5 * s), dims=["time"])
+            rec.record("g/a", I64, dims=["time", "x"])
+            rec.record("g/b", F32)
+        rec.record_all("r/e", np.array([rank, 0.0]))
+        full = np.arange(20, dtype=np.int32).reshape(GSHAPE) * (s - 1)
+        rec.record_global("f/T", np.ascontiguousarray(full[r0:nr]),
+                          start=(r0, 0), global_shape=GSHAPE,
+                          dims=["t", "y", "x"])
+        if rank == 0:
+            rec.record("f/t", np.float32(s), dims=["t"])
+        rec.record_joined("p/x", rows_of(s))
+    if rank == 0:
+        rec.set("cfg/grid", U16)
+
+
+def simrec_values(rec):
+    """Every key as simrec reads it (and its _ARRAY_DIMENSIONS where the
+    store keeps it as an attribute)."""
+    out = {}
+    for (g, leaf) in EXPECT:
+        key = "%s/%s" % (g, leaf)
+        d = rec.get_all(key)
+        out[key] = (d.rows if key == "p/x" else d)[...]
+    return out
+
+
+def check_equal(what, key, got, want):
+    got = np.asarray(got)
+    assert got.dtype == want.dtype, (what, key, got.dtype, want.dtype)
+    assert got.shape == want.shape, (what, key, got.shape, want.shape)
+    assert got.tobytes() == want.tobytes(), (what, key, got, want)
+
+
+def check_attrs(rec):
+    for (g, leaf), names in EXPECT.items():
+        key = "%s/%s" % (g, leaf)
+        got = rec.attributes(key)["_ARRAY_DIMENSIONS"]
+        assert tuple(got) == names, (key, got, names)
+
+
+def check_xarray(opened, values, what):
+    """opened(group) -> xarray.Dataset."""
+    for g in sorted({g for g, _ in EXPECT}):
+        ds = opened(g)
+        for (gg, leaf), names in EXPECT.items():
+            if gg != g:
+                continue
+            v = ds[leaf]
+            assert v.dims == names, (what, g, leaf, v.dims, names)
+            check_equal(what, g + "/" + leaf, v.values,
+                        values[g + "/" + leaf])
+        coord = {"g": "time", "f": "t"}.get(g)
+        if coord:
+            assert coord in ds.coords, (what, g, list(ds.coords))
+        ds.close()
+
+
+def check_zarr(path, values):
+    import dask.array as da
+    import xarray as xr
+    import zarr
+    store = zarr.LMDBStore(path, readonly=True, lock=False) \
+        if scheme == "zarr" else path
+    check_xarray(lambda g: xr.open_zarr(store, group=g, consolidated=False), values,
+                 "xarray.open_zarr")
+    for key, want in values.items():
+        check_equal("dask.array.from_zarr", key,
+                    da.from_zarr(store, component=key).compute(), want)
+    if scheme == "zarr":
+        store.close()
+
+
+def check_hdf5(path, values):
+    import xarray as xr
+    import h5netcdf  # noqa: F401
+    import netCDF4  # noqa: F401 (its import warns about numpy's ABI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for eng in ("h5netcdf", "netcdf4"):
+            check_xarray(lambda g: xr.open_dataset(path, group=g,
+                                                   engine=eng),
+                         values, "xarray engine=" + eng)
+    head = subprocess.run(["ncdump", "-h", path], check=True,
+                          capture_output=True, text=True).stdout
+    for (g, leaf), names in EXPECT.items():
+        decl = "%s(%s)" % (leaf, ", ".join(names))
+        assert decl in head, ("ncdump -h", decl, head)
+    assert "phony" not in head, head
+
+
+def main():
+    uri = uri_of()
+    with simrec.Recorder(uri, mode="w", comm=comm) as rec:
+        record_steps(rec)
+        rec.flush()
+        if rank == 0:
+            values = simrec_values(rec)
+            # what the formulas made
+            check_equal("simrec", "g/a", values["g/a"], np.stack([I64] * 3))
+            check_equal("simrec", "cfg/grid", values["cfg/grid"], U16)
+            if scheme != "hdf5":
+                check_attrs(rec)
+    if rank == 0 and scheme in ("zarr", "zarr+dir"):
+        check_zarr(uri.split(":", 1)[1], values)
+    if rank == 0 and scheme == "hdf5":
+        check_hdf5(uri.split(":", 1)[1], values)
+    comm.Barrier()
+
+
+main()

@@ -1,0 +1,170 @@
+/* One writer per store: a lock file beside the store (PATH.simrec-writer)
+ * created with O_EXCL and holding the writer's host, pid and SLURM job id.
+ * O_EXCL creation is atomic on local file systems, NFS v3+ and Lustre, so
+ * it works across hosts of a shared file system; an fcntl lock is also
+ * taken on it where the file system supports one (docs/safety.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/env.h"
+#include "store.h"
+
+typedef struct holder {
+	char host[256];
+	long pid;
+	char job[64];
+} holder;
+
+static void lock_path(const char *store, char *out, size_t cap)
+{
+	size_t n = strlen(store);
+	while (n > 1 && store[n - 1] == '/')
+		n--;
+	snprintf(out, cap, "%.*s.simrec-writer", (int)n, store);
+}
+
+static void me(holder *h)
+{
+	memset(h, 0, sizeof *h);
+	if (gethostname(h->host, sizeof h->host - 1))
+		snprintf(h->host, sizeof h->host, "?");
+	h->pid = (long)getpid();
+	const char *job = sr_env(SR_ENV_SLURM_JOB_ID);
+	snprintf(h->job, sizeof h->job, "%s", job && *job ? job : "-");
+}
+
+/* The holder named in an existing lock file (fields missing: "?", 0). */
+static void read_holder(int fd, holder *h)
+{
+	char buf[512];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = 0;
+	memset(h, 0, sizeof *h);
+	snprintf(h->host, sizeof h->host, "?");
+	snprintf(h->job, sizeof h->job, "-");
+	for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!strncmp(l, "host ", 5))
+			snprintf(h->host, sizeof h->host, "%s", l + 5);
+		else if (!strncmp(l, "pid ", 4))
+			h->pid = strtol(l + 4, NULL, 10);
+		else if (!strncmp(l, "job ", 4))
+			snprintf(h->job, sizeof h->job, "%s", l + 4);
+	}
+}
+
+/* The holder is a process of this host that is gone: no such pid, or the
+ * pid lives but nobody holds the fcntl lock it took (the pid was reused;
+ * fcntl locks are reliable on one host). */
+static int stale_here(int fd, const holder *h, const holder *self)
+{
+	if (strcmp(h->host, self->host) || h->pid <= 0)
+		return 0;
+	if (kill((pid_t)h->pid, 0) && errno == ESRCH)
+		return 1;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK &&
+	       h->pid != self->pid;
+}
+
+static int write_holder(int fd, const holder *h)
+{
+	char buf[512];
+	int n = snprintf(buf, sizeof buf, "host %s\npid %ld\njob %s\n", h->host,
+	                 h->pid, h->job);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	(void)fcntl(fd, F_SETLK, &fl); /* where supported */
+	return write(fd, buf, (size_t)n) == n && fsync(fd) == 0 ? 0 : -1;
+}
+
+/* The lock file exists: refuse (a live holder, or one on another host),
+ * or remove it (a dead holder of this host, said on stderr) and return 1
+ * to try again. */
+static int existing(const char *lp, const char *store, const holder *self,
+                    sr_err *e)
+{
+	int fd = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 1 /* gone meanwhile */
+		                       : sr_fail(e, SIMREC_EIO,
+		                                 "cannot read the writer lock "
+		                                 "'%s': %s",
+		                                 lp, strerror(errno));
+	holder h;
+	read_holder(fd, &h);
+	int stale = stale_here(fd, &h, self);
+	close(fd);
+	if (stale) {
+		fprintf(stderr,
+		        "simrec: store '%s': its writer (pid %ld on %s, job "
+		        "%s) "
+		        "is gone without closing it; taking the store over\n",
+		        store, h.pid, h.host, h.job);
+		if (unlink(lp) && errno != ENOENT)
+			return sr_fail(e, SIMREC_EIO,
+			               "cannot remove the stale writer lock "
+			               "'%s': %s",
+			               lp, strerror(errno));
+		return 1;
+	}
+	int here = !strcmp(h.host, self->host);
+	return sr_fail(e, SIMREC_ELOCK,
+	               "store '%s' is open for writing by pid %ld on host %s "
+	               "(job %s): one writer per store; %s '%s'",
+	               store, h.pid, h.host, h.job,
+	               here ? "wait for it to close (readers need no lock); "
+	                      "its lock file is"
+	                    : "if that process is gone (check on its host or "
+	                      "with squeue), delete its lock file",
+	               lp);
+}
+
+int sr_owner_take(const char *store, int *fd_out, sr_err *e)
+{
+	*fd_out = -1;
+	char lp[4200];
+	lock_path(store, lp, sizeof lp);
+	holder self;
+	me(&self);
+	for (int tries = 0; tries < 3; tries++) {
+		int fd = open(lp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			if (write_holder(fd, &self)) {
+				int err = errno;
+				close(fd);
+				unlink(lp);
+				return sr_fail(e, SIMREC_EIO,
+				               "cannot write the writer lock "
+				               "'%s': %s",
+				               lp, strerror(err));
+			}
+			*fd_out = fd;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return sr_fail(e, SIMREC_EIO,
+			               "cannot create the writer lock '%s': %s",
+			               lp, strerror(errno));
+		int rc = existing(lp, store, &self, e);
+		if (rc != 1)
+			return rc;
+	}
+	return sr_fail(e, SIMREC_ELOCK,
+	               "store '%s': the writer lock '%s' keeps changing hands",
+	               store, lp);
+}
+
+void sr_owner_release(const char *store, int fd)
+{
+	if (fd < 0)
+		return;
+	char lp[4200];
+	lock_path(store, lp, sizeof lp);
+	unlink(lp);
+	close(fd);
+}
