@@ -467,8 +467,7 @@ SIMREC_API int simrec_global_fill(simrec_t *rec, const char *key,
  * are missing; rows past the counts (a crash between the two) are cut
  * away when the key is next recorded. ndim is 1..14, dt numeric, a
  * rank's rows and a step at most 2 GiB. On a recorder from simrec_open()
- * it records the caller's rows as the step. An hdf5: store with several
- * writers returns SIMREC_ENOTSUP (use one writer). Errors of background
+ * it records the caller's rows as the step. Errors of background
  * writes are reported as for simrec_record_all(). Also returns the codes
  * of simrec_record().
  */
@@ -504,8 +503,10 @@ SIMREC_API int simrec_dims(simrec_t *rec, const char *key, int ndim,
  * Where step `step` of the joined array key lies in its rows: rows
  * *row0 .. *row0 + *nrows - 1 of the dataset under key. Reads the
  * "KEY_count" dataset. SIMREC_ERANGE past the last step, SIMREC_ENOKEY,
- * SIMREC_EKIND (not a joined array), SIMREC_EFORMAT (a negative count, or
- * counts that point past the stored rows).
+ * SIMREC_EKIND (not a joined array: key has no attribute
+ * "_simrec_joined_count" naming "KEY_count", or that is not a 1-d int64
+ * dataset), SIMREC_EFORMAT (a negative count, or counts that point past
+ * the stored rows), and the read failures of simrec_attr_get().
  * Independent (a reader; on a collective recorder, where reads work).
  */
 SIMREC_API int simrec_joined_step(simrec_t *rec, const char *key, size_t step,

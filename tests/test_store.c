@@ -421,6 +421,19 @@ static void test_list_and_uris(void)
 	         strchr(uri, '?') ? "&" : "?");
 	CHECK_RC(NULL, simrec_open(&bad, u, NULL), SIMREC_EURI);
 	CHECK(bad == NULL);
+	/* a lock's redis URI is checked as the settings say, before any
+	 * connection (port 1: nothing listens) */
+	static const char *const bad_lock[] = {
+	        "redis://127.0.0.1:1?timeout=abc",
+	        "redis://127.0.0.1:1?timeout=0",
+	        "redis://127.0.0.1:1?reconnect=-1", "redis://127.0.0.1:1/x",
+	        "redis://127.0.0.1:x"};
+	for (size_t i = 0; i < sizeof bad_lock / sizeof *bad_lock; i++) {
+		simrec_lock_t *l = NULL;
+		CHECK_RC(NULL, simrec_lock_open(&l, bad_lock[i], "r", 0),
+		         SIMREC_EURI);
+		CHECK(l == NULL);
+	}
 }
 
 /* A path that is not a store of this kind: a clear error naming it, and

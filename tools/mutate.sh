@@ -137,7 +137,7 @@ m_global_uncovered() {
 what[global_shifted]="the two-phase exchange puts rank 1's piece one row off"
 tests[global_shifted]='^(mpi_global_zarr_np2|mpi_global_zarr_dir_np7|example_heat2d_ranks)$'
 m_global_shifted() {
-	edit src/mpi/two_phase.c '		starts[0] -= row0;' '		starts[0] -= row0;
+	edit src/mpi/move_two_phase.c '		starts[0] -= row0;' '		starts[0] -= row0;
 		if (r == 1 && starts[0] + p.count[0] < sizes[0])
 			starts[0]++;'
 }

@@ -93,7 +93,8 @@ int sr_chunk_next(int ndim, const size_t *lo, const size_t *hi, size_t *idx);
 #define SR_MAX_STORES 8
 typedef struct sr_uri {
 	char *scheme; /* "zarr", "zarr+dir", "hdf5", "memory", "redis" */
-	char *path;   /* after "scheme:" (for redis: the whole URI) */
+	char *path;   /* after "scheme:" (for a server: the whole URI) */
+	int server;   /* a server's URI (scheme://...): see sr_server_scheme */
 	int nparams;
 	char *keys[SR_MAX_PARAMS];
 	char *vals[SR_MAX_PARAMS];
@@ -104,6 +105,10 @@ typedef struct sr_uri {
 	char *buf;
 } sr_uri;
 
+/* The scheme (its first n bytes) names a server, whose URI is kept whole
+ * and whose store's scheme is the one this returns ("redis" for redis
+ * and rediss); NULL if not. The one place that knows such schemes. */
+const char *sr_server_scheme(const char *s, size_t n);
 int sr_uri_parse(const char *text, sr_uri *u, sr_err *e);
 void sr_uri_free(sr_uri *u);
 const char *sr_uri_param(const sr_uri *u, const char *key);
@@ -134,6 +139,11 @@ void sr_resource_name(const char *in, char *out, size_t cap);
 /* Parse a size with an optional binary unit: "64k", "8M", "4G", "1T";
  * plain digits are bytes. -1 on a malformed or overflowing value. */
 int sr_parse_size(const char *v, size_t *out);
+/* A non-negative decimal integer (no sign, no space, no unit) into *out;
+ * -1 if malformed or past LONG_MAX. */
+int sr_parse_count(const char *v, long *out);
+/* A positive number of seconds below 1e9 into *out; -1 otherwise. */
+int sr_parse_seconds(const char *v, double *out);
 
 /* Compression settings after URI parameters were applied. */
 typedef struct sr_codec {

@@ -1,5 +1,6 @@
 /* Store URIs: "scheme:path?key=value&key=value", and ';'-separated lists
  * of them. Parsed once, here; every layer reads the parsed struct. */
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,15 @@ static int parse_query(sr_uri *u, char *q, const char *text, sr_err *e)
 	return 0;
 }
 
+const char *sr_server_scheme(const char *s, size_t n)
+{
+	static const char *const names[] = {"redis", "rediss"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (strlen(names[i]) == n && !strncmp(s, names[i], n))
+			return "redis";
+	return NULL;
+}
+
 int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 {
 	memset(u, 0, sizeof *u);
@@ -69,10 +79,12 @@ int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 	*p = 0;
 	u->scheme = u->buf;
 	char *rest = p + 1;
-	if (!strcmp(u->scheme, "redis") || !strcmp(u->scheme, "rediss")) {
-		/* keep the whole URI for the redis store */
+	const char *server = sr_server_scheme(u->scheme, strlen(u->scheme));
+	if (server) {
+		/* keep the whole URI for the server's store */
 		*p = ':';
-		u->scheme = strdup("redis");
+		u->server = 1;
+		u->scheme = strdup(server);
 		if (!u->scheme)
 			return uri_fail(u, e, SIMREC_ENOMEM, "out of memory",
 			                text);
@@ -87,7 +99,7 @@ int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 	u->path = rest;
 	/* "run.zarr/" is "run.zarr": a trailing slash would make lstat()
 	 * follow a symbolic link that create mode must not go through */
-	if (strcmp(u->scheme, "redis")) {
+	if (!u->server) {
 		size_t pl = strlen(rest);
 		while (pl > 1 && rest[pl - 1] == '/')
 			rest[--pl] = 0;
@@ -136,6 +148,7 @@ int sr_uri_copy(const sr_uri *from, sr_uri *to, sr_err *e)
 	}
 	memcpy(to->buf, from->buf, n);
 	to->path = rebase(from, to->buf, from->path);
+	to->server = from->server;
 	to->nparams = from->nparams;
 	for (int i = 0; i < from->nparams; i++) {
 		to->keys[i] = rebase(from, to->buf, from->keys[i]);
@@ -238,6 +251,31 @@ int sr_parse_size(const char *v, size_t *out)
 	return 0;
 }
 
+int sr_parse_count(const char *v, long *out)
+{
+	char *end;
+	if (!v || *v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (*end || errno)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+int sr_parse_seconds(const char *v, double *out)
+{
+	char *end;
+	if (!v)
+		return -1;
+	double d = strtod(v, &end);
+	if (end == v || *end || !(d > 0 && d < 1e9))
+		return -1;
+	*out = d;
+	return 0;
+}
+
 /* PATH absolute and canonical; a PATH that does not exist yet gets its
  * parent resolved. */
 static void canonical_path(const char *path, char *out, size_t cap)
@@ -277,7 +315,8 @@ void sr_resource_name(const char *in, char *out, size_t cap)
 		return;
 	}
 	size_t sl = (size_t)(colon - in);
-	if (sl == 5 && !strncmp(in, "redis", 5)) {
+	const char *server = sr_server_scheme(in, sl);
+	if (server) {
 		/* redis:redis://[user:pass@]host... : no credentials */
 		const char *p = colon + 1, *rest = strstr(p, "://");
 		const char *at = rest ? strchr(rest + 3, '@') : NULL;
@@ -288,8 +327,8 @@ void sr_resource_name(const char *in, char *out, size_t cap)
 			for (const char *q = at; q && q < end;
 			     q = strchr(q + 1, '@'))
 				last = q;
-			snprintf(out, cap, "redis:%.*s%s", (int)(rest + 3 - p),
-			         p, last + 1);
+			snprintf(out, cap, "%s:%.*s%s", server,
+			         (int)(rest + 3 - p), p, last + 1);
 		} else {
 			snprintf(out, cap, "%s", in);
 		}

@@ -67,7 +67,7 @@ static int sr_dset_write_rows(simrec_t *rec, sr_dset *d, size_t row0,
 	size_t start[SIMREC_MAX_NDIM] = {0}, count[SIMREC_MAX_NDIM];
 	memcpy(count, m.shape, sizeof count);
 	start[0] = row0;
-	count[0] = nrows;
+	count[0] = d->empty_writes ? 0 : nrows;
 	if (d->agg) {
 		start[1] = d->col0;
 		count[1] = d->ncol;
@@ -417,7 +417,7 @@ int sr_dset_append(simrec_t *rec, sr_dset *d, const void *data)
 			               "out of memory");
 		memcpy(b->data, in->data, in->len);
 		b->len = in->len;
-	} else {
+	} else if (!d->empty_writes) {
 		memcpy(d->buf + d->nbuf * d->row_bytes, data, d->row_bytes);
 	}
 	d->nbuf++;

@@ -109,7 +109,10 @@ static int cut_uncounted(simrec_t *rec, const char *key, size_t sum,
 	return m.shape[0] > sum ? sr_truncate_local(rec, key, sum) : 0;
 }
 
-static void name_dims(simrec_t *rec, const char *key, const char *ckey)
+/* The rows' mark (what makes key a joined array to its readers) and the
+ * counts' sample_dimension (CF; best effort: the layout is whole
+ * without it). */
+static int mark_joined(simrec_t *rec, const char *key, const char *ckey)
 {
 	const char *leaf = strrchr(key, '/');
 	leaf = leaf ? leaf + 1 : key;
@@ -117,12 +120,16 @@ static void name_dims(simrec_t *rec, const char *key, const char *ckey)
 	snprintf(dim, sizeof dim, "%s_sample", leaf);
 	simrec_attr_t a = {.type = SIMREC_ATTR_STRING, .s = dim};
 	simrec_attr_t k = {.type = SIMREC_ATTR_STRING, .s = (char *)ckey};
-	for (int i = 0; i < rec->nst; i++) {
+	int rc = 0;
+	for (int i = 0; i < rec->nst && !rc; i++) {
 		sr_store *st = rec->st[i];
-		/* best effort: the layout is whole without them */
 		st->ops->attr_set(st, ckey, "sample_dimension", &a);
-		st->ops->attr_set(st, key, "_simrec_joined_count", &k);
+		rc = st->ops->attr_set(st, key, SR_JOINED_MARK, &k);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_wrap(&rec->err, rc, "key '%s' in '%s': its mark %s",
+			        key, st->uri.name, SR_JOINED_MARK);
 	}
+	return rc;
 }
 
 /* The rows' first dimension is LEAF_sample, as the counts' attribute
@@ -137,7 +144,8 @@ static int sample_dims(simrec_t *rec, const char *key, int ndim)
 }
 
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
-                   const size_t *rshape, sr_dset **rows, sr_dset **count)
+                   const size_t *rshape, int empty_writes, sr_dset **rows,
+                   sr_dset **count)
 {
 	char ckey[4096];
 	int rc = sr_joined_count_key(rec, key, ckey, sizeof ckey);
@@ -154,13 +162,15 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 	int count_new = !rc && fresh && (*count)->m.shape[0] == 0;
 	if (!rc && fresh)
 		rc = cut_uncounted(rec, key, sum, count_new);
-	int rows_new = !rc && !sr_dset_find(rec, key);
-	if (rows_new)
+	if (!rc && !sr_dset_find(rec, key))
 		rc = sample_dims(rec, key, rndim + 1);
 	if (!rc)
 		rc = sr_dset_get(rec, key, dt, rndim, rshape, 0, NULL, rows);
-	if (!rc && rows_new && (*rows)->m.shape[0] == 0)
-		name_dims(rec, key, ckey);
+	/* marked before its first rows (again if that failed before) */
+	if (!rc && (*rows)->m.shape[0] == 0)
+		rc = mark_joined(rec, key, ckey);
+	if (!rc)
+		(*rows)->empty_writes = (*count)->empty_writes = empty_writes;
 	return rc;
 }
 
@@ -168,9 +178,11 @@ int sr_joined_write(simrec_t *rec, sr_dset *rows, sr_dset *count, size_t n,
                     const void *data)
 {
 	int rc = 0;
-	const unsigned char *p = data;
+	/* empty writes read no bytes: any valid address will do */
+	const unsigned char *p = rows->empty_writes ? (const void *)"" : data;
+	size_t stride = rows->empty_writes ? 0 : rows->row_bytes;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = sr_dset_append(rec, rows, p + i * rows->row_bytes);
+		rc = sr_dset_append(rec, rows, p + i * stride);
 	if (!rc)
 		rc = sr_dset_flush(rec, rows);
 	int64_t c = (int64_t)n;
@@ -183,6 +195,32 @@ int sr_joined_write(simrec_t *rec, sr_dset *rows, sr_dset *count, size_t n,
 		count->broken = count->broken ? count->broken : rc;
 	}
 	return rc;
+}
+
+/* key is a joined array: its rows carry the mark naming ckey (a plain
+ * key beside a KEY_count of int64 records is not one). */
+static int check_mark(simrec_t *rec, const char *key, const char *ckey)
+{
+	simrec_attr_t a;
+	memset(&a, 0, sizeof a);
+	int rc = simrec_attr_get(rec, key, SR_JOINED_MARK, &a);
+	int same = !rc && a.type == SIMREC_ATTR_STRING && a.s &&
+	           !strcmp(a.s, ckey);
+	simrec_attr_clear(&a);
+	if (rc == SIMREC_ENOKEY) { /* no key, or only no mark? */
+		simrec_dataset_t *ds = NULL;
+		rc = simrec_get_all(rec, key, &ds);
+		simrec_dataset_close(ds);
+	} else if (rc == SIMREC_ENOTSUP) { /* a mark of another type */
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	return same ? 0
+	            : sr_fail(&rec->err, SIMREC_EKIND,
+	                      "key '%s' is not a joined array: it has no "
+	                      "attribute %s naming '%s'",
+	                      key, SR_JOINED_MARK, ckey);
 }
 
 /* The rows dataset of key holds rows row0 .. row0+n-1 of step `step`
@@ -215,6 +253,8 @@ int simrec_joined_step(simrec_t *rec, const char *key, size_t step,
 		return SIMREC_EINVAL;
 	char ckey[4096];
 	int rc = sr_joined_count_key(rec, key, ckey, sizeof ckey);
+	if (!rc)
+		rc = check_mark(rec, key, ckey);
 	simrec_dataset_t *ds = NULL;
 	if (!rc)
 		rc = simrec_get_all(rec, ckey, &ds);

@@ -10,6 +10,8 @@
 #include "recorder.h"
 
 #define SR_JOINED_SUFFIX "_count"
+/* The rows' attribute that marks a joined array: its count key. */
+#define SR_JOINED_MARK "_simrec_joined_count"
 
 /* key's count key (KEY_count) into out; SIMREC_EINVAL if it does not fit
  * or is not a valid key. */
@@ -25,13 +27,17 @@ int sr_joined_check_args(simrec_t *rec, const char *key, simrec_dtype_t dt,
 /* The writer's datasets of key (rows of shape (rndim, rshape) and its
  * counts), existing or new. Rows past the sum of the counts (a step cut
  * short by a crash) are cut away first, so the next step's rows follow
- * the last counted step. */
+ * the last counted step. empty_writes: a collective store's writer that
+ * holds none of the rows (sr_dset.empty_writes); every writer of such a
+ * store makes this call, and then the same sr_joined_write calls. */
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
-                   const size_t *rshape, sr_dset **rows, sr_dset **count);
+                   const size_t *rshape, int empty_writes, sr_dset **rows,
+                   sr_dset **count);
 
-/* Append one step: n rows from data, written through (the chunk the rows
- * end in is rewritten whole from memory), then its count: a reader never
- * sees a count whose rows are not stored. A failure breaks the key. */
+/* Append one step: n rows from data (ignored with empty_writes), written
+ * through (the chunk the rows end in is rewritten whole from memory), then
+ * its count: a reader never sees a count whose rows are not stored. A
+ * failure breaks the key. */
 int sr_joined_write(simrec_t *rec, sr_dset *rows, sr_dset *count, size_t n,
                     const void *data);
 

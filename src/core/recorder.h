@@ -21,6 +21,11 @@ typedef struct sr_dset {
 	/* record_all: this writer holds columns col0 .. col0+ncol-1 of dim 1 */
 	int agg;
 	size_t col0, ncol;
+	/* a collective store's writer that holds none of the rows (a joined
+	 * array's, on the writers other than rank 0): it makes every write
+	 * call the writer with the rows makes, with an empty selection, and
+	 * keeps no bytes */
+	int empty_writes;
 	/* commit mark: on a store with hold_extent, the extent every write
 	 * publishes (rows every writer made durable); the collective layer
 	 * advances it at flush (src/mpi/record_all.c) */

@@ -240,11 +240,10 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 	                           resource, lease_seconds, SR_LOCK_MAX_LEASE)
 	                 : sr_uri_parse(redis_uri, &u, &l->err);
 	if (!rc) {
-		rc = strcmp(u.scheme, "redis")
-		             ? sr_fail(&l->err, SIMREC_EURI,
-		                       "lock URI '%s' is not redis://",
-		                       redis_uri)
-		             : sr_redis_parse(&l->r, &u, &l->err);
+		rc = !u.server ? sr_fail(&l->err, SIMREC_EURI,
+		                         "lock URI '%s' is not redis://",
+		                         redis_uri)
+		               : sr_redis_parse(&l->r, &u, &l->err);
 		if (!rc)
 			rc = sr_redis_parse(&l->rbg, &u, &l->errbg);
 		sr_uri_free(&u);

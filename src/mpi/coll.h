@@ -86,7 +86,7 @@ typedef struct sr_topology {
 	int hold_marks; /* writers keep a commit mark (record_all.c) */
 } sr_topology;
 
-/* The move stage's buffers (move_gather.c, move_shm.c, two_phase.c,
+/* The move stage's buffers (move_gather.c, move_shm.c, move_two_phase.c,
  * record_joined.c). */
 typedef struct sr_move_state {
 	sr_step_buf step_buf[2]; /* the writer's, one per step in flight */
@@ -139,6 +139,16 @@ typedef struct sr_step_keys {
 	size_t njoined;
 } sr_step_keys;
 
+/* A background failure not yet reported (io_thread.c): its status, the
+ * dataset whose step it lost (compared, never read; NULL: none) and its
+ * message; the next one waits behind it. */
+typedef struct sr_io_failure {
+	int status;
+	const sr_dset *d;
+	struct sr_io_failure *next;
+	char msg[SR_ERRLEN];
+} sr_io_failure;
+
 /* The writer's I/O thread (io_thread.c). */
 typedef struct sr_io_thread {
 	int running; /* else the writer appends in the calling thread */
@@ -147,15 +157,11 @@ typedef struct sr_io_thread {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	/* the first failure not yet reported, and its dataset */
-	int status;
-	char msg[SR_ERRLEN];
-	sr_dset *failed;
-	/* a key that broke while another failure waited to be reported:
-	 * reported after it, so no break goes unreported */
-	int next_status;
-	char next_msg[SR_ERRLEN];
-	sr_dset *next_failed;
+	/* the first failure not yet reported (a failed dataset holds its
+	 * own status, sr_dset.broken); a status whose record could not be
+	 * allocated */
+	sr_io_failure *unreported;
+	int lost;
 	sr_err err; /* the thread's failures (sr_err_redirect) */
 } sr_io_thread;
 
@@ -218,7 +224,7 @@ int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
 void sr_global_free(sr_agg *a);
 void sr_joined_free(sr_agg *a);
 
-/* two_phase.c: the move stage of a global array's step. */
+/* move_two_phase.c: the move stage of a global array's step. */
 typedef struct sr_exchange {
 	int ndim;
 	size_t isz;

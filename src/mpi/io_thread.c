@@ -4,6 +4,7 @@
  * previous one. The thread's failures go to its own sink (a->io.err), so
  * the caller's thread may fail (and write rec->err) meanwhile. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,20 +34,31 @@ static int append(simrec_t *rec, const sr_io_job *j)
 }
 
 /* A failure of the writer's (under its mutex, if any): the first waits to
- * be reported; a key that breaks meanwhile (newly_broken) waits behind
- * it, so that it is reported too. */
-static void note_failure(sr_agg *a, sr_dset *d, int rc, const char *msg,
+ * be reported; every key that breaks meanwhile (newly_broken) waits
+ * behind it, so that it is reported too. */
+static void note_failure(sr_agg *a, const sr_dset *d, int rc, const char *msg,
                          int newly_broken)
 {
-	if (!a->io.status) {
-		a->io.status = rc;
-		a->io.failed = d;
-		snprintf(a->io.msg, sizeof a->io.msg, "%s", msg);
-	} else if (newly_broken && !a->io.next_status) {
-		a->io.next_status = rc;
-		a->io.next_failed = d;
-		snprintf(a->io.next_msg, sizeof a->io.next_msg, "%s", msg);
+	sr_io_failure **p = &a->io.unreported;
+	if (*p && !newly_broken)
+		return;
+	while (*p)
+		p = &(*p)->next;
+	sr_io_failure *f = calloc(1, sizeof *f);
+	if (!f) {
+		a->io.lost = a->io.lost ? a->io.lost : rc;
+		return;
 	}
+	f->status = rc;
+	f->d = d;
+	snprintf(f->msg, sizeof f->msg, "%s", msg);
+	*p = f;
+}
+
+/* The first failure's status, if any (under the mutex). */
+static int first_status(const sr_agg *a)
+{
+	return a->io.unreported ? a->io.unreported->status : a->io.lost;
 }
 
 /* The writer's mutex, where there is a thread. */
@@ -62,15 +74,15 @@ static void io_unlock(sr_agg *a)
 		pthread_mutex_unlock(&a->io.mu);
 }
 
-/* The waiting failure reported (under the mutex): the next one waits. */
-static void reported(sr_agg *a)
+/* The failure at *p reported into e (under the mutex): it leaves the
+ * queue. */
+static int report(sr_io_failure **p, sr_err *e)
 {
-	a->io.status = a->io.next_status;
-	a->io.failed = a->io.next_failed;
-	snprintf(a->io.msg, sizeof a->io.msg, "%s", a->io.next_msg);
-	a->io.next_status = 0;
-	a->io.next_failed = NULL;
-	a->io.next_msg[0] = 0;
+	sr_io_failure *f = *p;
+	int rc = sr_fail(e, f->status, "%s", f->msg);
+	*p = f->next;
+	free(f);
+	return rc;
 }
 
 static void *io_main(void *arg)
@@ -122,11 +134,23 @@ int sr_io_start(simrec_t *rec)
 	return 0;
 }
 
+/* The failures never reported (the recorder is going). */
+static void drop_failures(sr_agg *a)
+{
+	while (a->io.unreported) {
+		sr_io_failure *f = a->io.unreported;
+		a->io.unreported = f->next;
+		free(f);
+	}
+}
+
 void sr_io_stop(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	if (!a->io.running)
+	if (!a->io.running) {
+		drop_failures(a);
 		return;
+	}
 	pthread_mutex_lock(&a->io.mu);
 	a->io.quit = 1;
 	pthread_cond_broadcast(&a->io.cv);
@@ -135,6 +159,7 @@ void sr_io_stop(simrec_t *rec)
 	pthread_mutex_destroy(&a->io.mu);
 	pthread_cond_destroy(&a->io.cv);
 	a->io.running = 0;
+	drop_failures(a);
 }
 
 int sr_io_wait(simrec_t *rec)
@@ -143,12 +168,12 @@ int sr_io_wait(simrec_t *rec)
 	if (!a)
 		return 0;
 	if (!a->io.running)
-		return a->io.status;
+		return first_status(a);
 	double t0 = sr_now();
 	pthread_mutex_lock(&a->io.mu);
 	while (a->io.has_job)
 		pthread_cond_wait(&a->io.cv, &a->io.mu);
-	int rc = a->io.status;
+	int rc = first_status(a);
 	pthread_mutex_unlock(&a->io.mu);
 	a->time.wait += sr_now() - t0;
 	return rc;
@@ -171,12 +196,19 @@ int sr_io_take_error(simrec_t *rec, sr_err *e)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int rc = sr_io_wait(rec);
-	if (rc) { /* reported once: the recorder goes on */
-		sr_fail(e, rc, "%s", a->io.msg);
-		io_lock(a);
-		reported(a);
-		io_unlock(a);
-	}
+	if (!rc)
+		return 0;
+	/* reported once: the recorder goes on */
+	io_lock(a);
+	if (a->io.unreported)
+		rc = report(&a->io.unreported, e);
+	else
+		rc = sr_fail(e, a->io.lost,
+		             "a background write failed; its message was lost "
+		             "(out of memory)");
+	if (!a->io.unreported)
+		a->io.lost = 0;
+	io_unlock(a);
 	return rc;
 }
 
@@ -189,14 +221,11 @@ int sr_io_key_error(simrec_t *rec, const char *key, sr_err *e)
 	io_lock(a);
 	int rc = d->broken;
 	/* its cause, if it still waits to be reported */
-	if (rc && a->io.status && a->io.failed == d) {
-		sr_fail(e, rc, "%s", a->io.msg);
-		reported(a);
-	} else if (rc && a->io.next_status && a->io.next_failed == d) {
-		sr_fail(e, rc, "%s", a->io.next_msg);
-		a->io.next_status = 0;
-		a->io.next_failed = NULL;
-		a->io.next_msg[0] = 0;
+	sr_io_failure **p = &a->io.unreported;
+	while (rc && *p && (*p)->d != d)
+		p = &(*p)->next;
+	if (rc && *p) {
+		report(p, e);
 	} else if (rc) {
 		sr_fail(e, rc,
 		        "key '%s': a write of it failed (reported before): "
@@ -227,7 +256,7 @@ void sr_io_fail(simrec_t *rec, sr_dset *d, int rc)
 static void dropped(simrec_t *rec, sr_dset *d)
 {
 	sr_agg *a = sr_agg_of(rec);
-	char msg[sizeof a->io.msg];
+	char msg[SR_ERRLEN];
 	snprintf(msg, sizeof msg,
 	         "key '%s': a step was not written: an earlier write of it "
 	         "failed, its steps stop at %zu",

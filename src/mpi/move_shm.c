@@ -32,11 +32,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/env.h"
 #include "coll.h"
 
 static int shm_disabled(void)
 {
-	const char *v = getenv("SIMREC_SHM");
+	const char *v = sr_env(SR_ENV_SIMREC_SHM);
 	return v && !strcmp(v, "0");
 }
 

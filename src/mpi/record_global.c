@@ -11,7 +11,7 @@
  *      up or makes it; its chunks, laid out in global index space) and
  *      each writer's rows (whole chunk rows, each chunk to one writer);
  *   5. the move: two-phase exchange of the blocks' pieces into the
- *      writers' region buffers (two_phase.c);
+ *      writers' region buffers (move_two_phase.c);
  *   6. the write: each writer hands its region to its I/O thread, which
  *      cuts it into whole chunks, compresses and writes them (core);
  *      the commit mark at flush covers these keys as record_all's.

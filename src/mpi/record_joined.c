@@ -4,7 +4,9 @@
  * MPI_Allgather gives every rank every rank's row count; the rows are
  * gathered (MPI_Gatherv, straight from the callers' buffers) onto rank 0,
  * whose I/O thread appends them and then the step's count
- * (core/joined.c). See docs/mpi.md. */
+ * (core/joined.c). On a collective store (parallel HDF5 with several
+ * writers) the other writers make the same calls with empty selections.
+ * See docs/mpi.md. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,17 +82,24 @@ static int count_rows(simrec_t *rec, const char *key, size_t nrows,
 	return 0;
 }
 
-/* Rank 0's datasets of the key, at its first step. Collective. */
+/* Ranks that write a joined array: rank 0, which holds the rows, and on
+ * a collective store every writer (the others with empty selections). */
+static int writes(const sr_agg *a, const simrec_t *rec)
+{
+	return rec->rank == 0 || (a->topo.collective && a->topo.is_writer);
+}
+
+/* The writing ranks' datasets of the key, at its first step. Collective. */
 static int first_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
                       int ndim, const size_t *shape)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int rc = 0;
-	if (rec->rank == 0) {
+	if (writes(a, rec)) {
 		sr_io_wait(rec); /* the store: the I/O thread must be idle */
 		sr_dset *rows, *count;
-		rc = sr_joined_open(rec, key, dt, ndim - 1, shape + 1, &rows,
-		                    &count);
+		rc = sr_joined_open(rec, key, dt, ndim - 1, shape + 1,
+		                    rec->rank != 0, &rows, &count);
 	}
 	rc = sr_agree_status(rec, rc);
 	if (!rc)
@@ -125,7 +134,7 @@ static int joined_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	            a->move.rank_bytes, a->move.rank_offsets, MPI_BYTE, 0,
 	            rec->comm);
 	a->time.move += sr_now() - t0;
-	if (rec->rank == 0) {
+	if (writes(a, rec)) {
 		char ckey[4096];
 		sr_joined_count_key(rec, key, ckey, sizeof ckey);
 		sr_step_write w = {.d = sr_dset_find(rec, key),
@@ -151,7 +160,7 @@ static int serial_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_dset *rows = sr_dset_find(rec, key),
 	        *count = sr_dset_find(rec, ckey);
 	if (!rc && (!rows || !count))
-		rc = sr_joined_open(rec, key, dt, ndim - 1, shape + 1, &rows,
+		rc = sr_joined_open(rec, key, dt, ndim - 1, shape + 1, 0, &rows,
 		                    &count);
 	if (!rc)
 		rc = sr_check_record(rec, rows, dt, ndim - 1, shape + 1);
@@ -202,12 +211,7 @@ int simrec_record_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	s.call.ctx = &s;
 	int local = sr_joined_check_args(rec, key, dt, ndim, shape, data,
 	                                 &s.call.bytes);
-	if (!local && a->topo.collective)
-		local = sr_fail(&rec->err, SIMREC_ENOTSUP,
-		                "key '%s': joined arrays need one writer on an "
-		                "hdf5: store (SIMREC_WRITERS=1)",
-		                key);
-	if (!local && rec->rank == 0)
+	if (!local && writes(a, rec))
 		local = sr_io_key_error(rec, key, &rec->err);
 	if (rec->rank == 0)
 		sr_io_wait_buf(rec, a->move.step_buf[a->move.current].buf);

@@ -1,7 +1,6 @@
 /* Who writes: ranks split into contiguous groups, one writer each (by
  * default one per node), within the limits the stores declare. */
-#include <stdlib.h>
-
+#include "../common/env.h"
 #include "coll.h"
 
 unsigned sr_store_list_flags(const sr_uri_list *l)
@@ -15,14 +14,13 @@ unsigned sr_store_list_flags(const sr_uri_list *l)
 	return f;
 }
 
-static int env_int(const char *name, int *out)
+static int env_int(sr_env_var name, int *out)
 {
-	const char *v = getenv(name);
+	const char *v = sr_env(name);
 	if (!v || !*v)
 		return 0;
-	char *end;
-	long x = strtol(v, &end, 10);
-	if (*end || x < 0 || x > 1 << 24)
+	long x;
+	if (sr_parse_count(v, &x) || x > 1 << 24)
 		return -1;
 	*out = (int)x;
 	return 0;
@@ -35,9 +33,9 @@ int sr_group_size(simrec_t *rec, unsigned flags, size_t *g)
 	int per = rec->opts.ranks_per_writer, m = rec->opts.writers;
 	int bad = 0;
 	if (!per)
-		bad |= env_int("SIMREC_RANKS_PER_WRITER", &per);
+		bad |= env_int(SR_ENV_SIMREC_RANKS_PER_WRITER, &per);
 	if (!m)
-		bad |= env_int("SIMREC_WRITERS", &m);
+		bad |= env_int(SR_ENV_SIMREC_WRITERS, &m);
 	/* every rank takes part in the node count below, whatever happens,
 	 * so that nobody waits in it alone */
 	MPI_Comm node;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,6 +45,40 @@ static int decode(char *out, size_t cap, const char *s, size_t n)
 	return 0;
 }
 
+/* A non-negative int (sr_parse_count, at most INT_MAX); -1 if not. */
+static int checked_int(const char *v, int *out)
+{
+	long x;
+	if (sr_parse_count(v, &x) || x > INT_MAX)
+		return -1;
+	*out = (int)x;
+	return 0;
+}
+
+/* The URI parameters user, timeout and reconnect (store/settings.h
+ * declares them; checked as it says: the lock's URI is not a store's). */
+static int redis_params(sr_redis *r, const sr_uri *u, sr_err *e)
+{
+	const char *v;
+	if ((v = sr_uri_param(u, "user")) &&
+	    snprintf(r->user, sizeof r->user, "%s", v) >= (int)sizeof r->user)
+		return sr_fail(e, SIMREC_EURI,
+		               "'%s': user= is too long (at most %zu bytes)",
+		               u->path, sizeof r->user - 1);
+	const char *bad = NULL, *want = NULL;
+	if ((v = sr_uri_param(u, "timeout")) &&
+	    sr_parse_seconds(v, &r->timeout))
+		bad = "timeout", want = "a positive number of seconds";
+	else if ((v = sr_uri_param(u, "reconnect")) &&
+	         checked_int(v, &r->reconnects))
+		bad = "reconnect", want = "a non-negative integer";
+	if (bad)
+		return sr_fail(e, SIMREC_EURI,
+		               "'%s': bad value '%s' for '%s' (%s)", u->path, v,
+		               bad, want);
+	return 0;
+}
+
 int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 {
 	memset(r, 0, sizeof *r);
@@ -77,8 +112,11 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	char hostport[300];
 	size_t hl = strcspn(s, "/");
 	snprintf(hostport, sizeof hostport, "%.*s", (int)hl, s);
-	if (s[hl] == '/' && s[hl + 1])
-		r->db = atoi(s + hl + 1);
+	if (s[hl] == '/' && s[hl + 1] && checked_int(s + hl + 1, &r->db))
+		return sr_fail(e, SIMREC_EURI,
+		               "'%s': the database number is not a "
+		               "non-negative integer",
+		               u->path);
 	if (!hostport[0]) {
 		const char *env = sr_env(SR_ENV_SIMREC_REDIS_HOST);
 		if (!env || !*env)
@@ -92,7 +130,8 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	char *colon = strrchr(hostport, ':');
 	if (colon) {
 		*colon = 0;
-		r->port = atoi(colon + 1);
+		if (checked_int(colon + 1, &r->port))
+			r->port = -1; /* refused below */
 	}
 	snprintf(r->host, sizeof r->host, "%s", hostport);
 	const char *v;
@@ -109,12 +148,9 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 		               "SIMREC_REDIS_PASSWORD is too long (at most %zu "
 		               "bytes)",
 		               sizeof r->password - 1);
-	if ((v = sr_uri_param(u, "user")))
-		snprintf(r->user, sizeof r->user, "%s", v);
-	if ((v = sr_uri_param(u, "timeout")))
-		r->timeout = atof(v);
-	if ((v = sr_uri_param(u, "reconnect")))
-		r->reconnects = atoi(v);
+	int rc = redis_params(r, u, e);
+	if (rc)
+		return rc;
 	/* a lower bound on replies, for small-memory readers (and tests) */
 	if ((v = sr_env(SR_ENV_SIMREC_REDIS_MAX_REPLY)) && *v) {
 		char *end;

@@ -2,7 +2,6 @@
  * parameters (the table of settings.h, parsed into sr_settings once),
  * the store's lock name and the torn-steps list and
  * message of its check. open.c, which calls the stores, is not among them. */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,29 +44,15 @@ static int parse_bool(const char *v, int *out)
 /* v parsed as kind into out (the field's C type); -1 if malformed. */
 static int parse_value(sr_param_kind kind, const char *v, void *out)
 {
-	char *end = NULL;
 	switch (kind) {
 	case SR_PARAM_SIZE:
 		return sr_parse_size(v, out);
-	case SR_PARAM_COUNT: {
-		if (*v < '0' || *v > '9')
-			return -1;
-		errno = 0;
-		long x = strtol(v, &end, 10);
-		if (*end || errno)
-			return -1;
-		*(long *)out = x;
-		return 0;
-	}
+	case SR_PARAM_COUNT:
+		return sr_parse_count(v, out);
 	case SR_PARAM_BOOL:
 		return parse_bool(v, out);
-	case SR_PARAM_SECONDS: {
-		double d = strtod(v, &end);
-		if (end == v || *end || !(d > 0 && d < 1e9))
-			return -1;
-		*(double *)out = d;
-		return 0;
-	}
+	case SR_PARAM_SECONDS:
+		return sr_parse_seconds(v, out);
 	default:
 		*(const char **)out = v;
 		return 0;
