@@ -171,7 +171,30 @@ int simrec_flush(simrec_t *rec)
 	double t0 = sr_now();
 	int rc = rec->coll ? rec->coll->flush(rec) : sr_flush_local(rec);
 	rec->t_in += sr_now() - t0;
+	if (rc && !rec->lost) {
+		rec->lost = rc;
+		rec->lost_err = rec->err;
+	}
 	return rc;
+}
+
+int sr_rec_lost(simrec_t *rec)
+{
+	if (rec->lost)
+		return sr_fail(
+		        &rec->err, rec->lost,
+		        "records were lost: an earlier flush failed (%s)",
+		        rec->lost_err.msg);
+	for (size_t i = 0; i < rec->tabsize; i++)
+		for (sr_dset *d = rec->tab[i]; d; d = d->next)
+			if (d->broken)
+				return sr_fail(
+				        &rec->err, d->broken,
+				        "key '%s': records were lost: "
+				        "a write failed, nothing after it "
+				        "was stored",
+				        d->key);
+	return 0;
 }
 
 static void print_summary(simrec_t *rec)
@@ -195,6 +218,8 @@ int simrec_close(simrec_t *rec)
 		double t0 = sr_now();
 		if (rec->st[0] && rec->st[0]->mode != SIMREC_MODE_READONLY)
 			rc = sr_flush_local(rec);
+		if (!rc)
+			rc = sr_rec_lost(rec);
 		rec->t_in += sr_now() - t0;
 		if (rec->opts.io_summary)
 			print_summary(rec);

@@ -85,6 +85,11 @@ struct simrec {
 	const sr_coll_ops *coll;
 	void *coll_state;
 	struct sr_fill *fills; /* fill values of global keys (plan.h) */
+	/* the first failed flush (same on every rank of a collective
+	 * recorder): what was recorded before it may never be stored, so
+	 * close fails with it too */
+	int lost;
+	sr_err lost_err;
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
@@ -104,6 +109,10 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
                    int meta_writer);
 /* Flush every dataset and commit every store of this process. */
 int sr_flush_local(simrec_t *rec);
+/* 0, or the status of the first failure that lost records: a failed
+ * flush, a key whose write failed (nothing after it was stored); its
+ * message in rec->err. Rank-local: a collective recorder agrees on it. */
+int sr_rec_lost(simrec_t *rec);
 double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
 void sr_note_open_error(const sr_err *e);
