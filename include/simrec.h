@@ -61,7 +61,12 @@
  *     lock section (read for reads, write for writes) held only for the
  *     duration of the call, never between calls; reads made from a listing
  *     callback join the listing's read section. A read section is never
- *     upgraded to a write section. The recorder's lock client is its own:
+ *     upgraded to a write section. A writer whose store a newer writer
+ *     took over (a larger fencing token in the store) gets SIMREC_ELOCK
+ *     from its next record, record_bytes, record_all, record_global,
+ *     record_joined, set, attribute, flush and close, even when the call
+ *     would only fill a buffer; a collective call on every rank alike
+ *     (docs/lock.md). The recorder's lock client is its own:
  *     a simrec_lock_t the caller holds on the same resource excludes it
  *     like any other client (holding it across a recorder call that needs
  *     the other mode waits until the lock's timeout).

@@ -178,6 +178,23 @@ int simrec_flush(simrec_t *rec)
 	return rc;
 }
 
+int sr_rec_fenced(simrec_t *rec)
+{
+	int waited = 0;
+	for (int i = 0; i < rec->nst; i++) {
+		sr_store *st = rec->st[i];
+		if (!st->ops->fenced || st->mode == SIMREC_MODE_READONLY)
+			continue;
+		/* the lock client is not the I/O thread's while it writes */
+		if (rec->coll && !waited++)
+			rec->coll->io_wait(rec);
+		int rc = st->ops->fenced(st);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int sr_rec_lost(simrec_t *rec)
 {
 	if (rec->lost)

@@ -109,6 +109,10 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
                    int meta_writer);
 /* Flush every dataset and commit every store of this process. */
 int sr_flush_local(simrec_t *rec);
+/* SIMREC_ELOCK (message in rec->err) if a newer writer took one of the
+ * stores over (?lock=), else 0: one read section per locked store.
+ * Rank-local: a collective recorder's writers ask and agree on it. */
+int sr_rec_fenced(simrec_t *rec);
 /* 0, or the status of the first failure that lost records: a failed
  * flush, a key whose write failed (nothing after it was stored); its
  * message in rec->err. Rank-local: a collective recorder agrees on it. */

@@ -58,6 +58,10 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 	sr_agg *a = sr_agg_of(rec);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
+	/* a writer fenced off by a newer one (?lock=): every rank learns
+	 * it now, not at the next chunk write */
+	if (!local)
+		local = sr_rec_fenced(rec);
 	int rc = sr_agree_step(rec, c->key, c->dtype, c->ndim, c->shape, local,
 	                       (int64_t)a->deferred.len, &maxpend);
 	a->time.agree += sr_now() - t1;
