@@ -67,6 +67,8 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
 		                   &rec->err, &rec->st[rec->nst]);
 		if (!rc)
 			rec->nst++;
+		if (!rc)
+			rc = sr_run_stamp(rec, rec->st[rec->nst - 1]);
 	}
 	return rc;
 }

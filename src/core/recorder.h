@@ -109,6 +109,9 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
                    int meta_writer);
 /* Flush every dataset and commit every store of this process. */
 int sr_flush_local(simrec_t *rec);
+/* run_id.c: a store created now (or opened for appending and empty) by
+ * its metadata writer receives a new random run id (docs/format.md). */
+int sr_run_stamp(simrec_t *rec, sr_store *st);
 /* SIMREC_ELOCK (message in rec->err) if a newer writer took one of the
  * stores over (?lock=), else 0: one read section per locked store.
  * Rank-local: a collective recorder's writers ask and agree on it. */
