@@ -33,18 +33,33 @@ static int is_new(simrec_t *rec, sr_store *st)
 	return !found;
 }
 
+/* A collective store's writers write it together: the metadata writer
+ * decides and draws, the others learn both. */
+static int collective(const sr_store *st)
+{
+	return st->comm != MPI_COMM_NULL &&
+	       (st->ops->flags & SR_STORE_COLLECTIVE);
+}
+
 int sr_run_stamp(simrec_t *rec, sr_store *st)
 {
-	if (rec->opts.mode == SIMREC_MODE_READONLY || !st->meta_writer ||
-	    !is_new(rec, st))
+	if (rec->opts.mode == SIMREC_MODE_READONLY)
 		return 0;
-	unsigned char b[16];
-	if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
+	unsigned char b[17] = {0}; /* b[16]: stamp (1) or not (0) */
+	if (st->meta_writer && is_new(rec, st))
+		b[16] = getrandom(b, 16, 0) == 16 ? 1 : 2;
+	if (collective(st))
+		MPI_Bcast(b, sizeof b, MPI_UNSIGNED_CHAR, 0, st->comm);
+	else if (!st->meta_writer)
+		return 0;
+	if (b[16] == 2)
 		return sr_fail(&rec->err, SIMREC_EIO,
 		               "store '%s': no random bytes for its run id",
 		               st->uri.name);
-	char hex[2 * sizeof b + 1];
-	for (size_t i = 0; i < sizeof b; i++)
+	if (!b[16])
+		return 0;
+	char hex[33];
+	for (size_t i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", b[i]);
 	simrec_attr_t a = {.type = SIMREC_ATTR_STRING, .s = hex};
 	int rc = st->ops->attr_set(st, "", RUN_ATTR, &a);
