@@ -328,11 +328,11 @@ SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
  * from simrec_open_comm(). Returns the first error met (those of
  * simrec_flush(), with the same rule: 0 only if everything written since
  * the last successful flush is durable); the recorder is freed in any
- * case. A recorder that lost records fails close as well, even if the
- * last flush succeeded: after a failed simrec_flush() close returns that
- * flush's status, and after a failed background write of a collective
- * step that write's status (on every rank alike), with a message saying
- * records were lost and why. Accepts NULL.
+ * case. A failure since the last successful flush that may have lost
+ * records already recorded (a failed flush, a failed background write
+ * reported by a record call; not a refused argument) makes close fail
+ * with that status too, on every rank alike, with a message saying
+ * records were lost and why; a successful flush clears it. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
 

@@ -173,11 +173,31 @@ int simrec_flush(simrec_t *rec)
 	double t0 = sr_now();
 	int rc = rec->coll ? rec->coll->flush(rec) : sr_flush_local(rec);
 	rec->t_in += sr_now() - t0;
-	if (rc && !rec->lost) {
-		rec->lost = rc;
-		rec->lost_err = rec->err;
-	}
+	sr_rec_note(rec, rc);
+	if (!rc)
+		rec->lost = 0; /* what was recorded so far is durable */
 	return rc;
+}
+
+void sr_rec_note(simrec_t *rec, int rc)
+{
+	switch (rc) { /* the caller's mistakes lose nothing recorded */
+	case 0:
+	case SIMREC_EINVAL:
+	case SIMREC_EDTYPE:
+	case SIMREC_ESHAPE:
+	case SIMREC_EKIND:
+	case SIMREC_EREADONLY:
+	case SIMREC_ENOTSUP:
+	case SIMREC_ERANGE:
+	case SIMREC_ENOKEY:
+		return;
+	default:
+		if (!rec->lost) {
+			rec->lost = rc;
+			rec->lost_err = rec->err;
+		}
+	}
 }
 
 int sr_rec_fenced(simrec_t *rec)
@@ -199,21 +219,12 @@ int sr_rec_fenced(simrec_t *rec)
 
 int sr_rec_lost(simrec_t *rec)
 {
-	if (rec->lost)
-		return sr_fail(
-		        &rec->err, rec->lost,
-		        "records were lost: an earlier flush failed (%s)",
-		        rec->lost_err.msg);
-	for (size_t i = 0; i < rec->tabsize; i++)
-		for (sr_dset *d = rec->tab[i]; d; d = d->next)
-			if (d->broken)
-				return sr_fail(
-				        &rec->err, d->broken,
-				        "key '%s': records were lost: "
-				        "a write failed, nothing after it "
-				        "was stored",
-				        d->key);
-	return 0;
+	if (!rec->lost)
+		return 0;
+	return sr_fail(&rec->err, rec->lost,
+	               "records were lost: a failure since the last "
+	               "successful flush (%s)",
+	               rec->lost_err.msg);
 }
 
 static void print_summary(simrec_t *rec)

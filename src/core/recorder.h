@@ -85,9 +85,9 @@ struct simrec {
 	const sr_coll_ops *coll;
 	void *coll_state;
 	struct sr_fill *fills; /* fill values of global keys (plan.h) */
-	/* the first failed flush (same on every rank of a collective
-	 * recorder): what was recorded before it may never be stored, so
-	 * close fails with it too */
+	/* the first failure since the last successful flush that may have
+	 * lost records (same on every rank of a collective recorder): close
+	 * fails with it too (sr_rec_note) */
 	int lost;
 	sr_err lost_err;
 	/* I/O counters for the summary */
@@ -116,9 +116,12 @@ int sr_run_stamp(simrec_t *rec, sr_store *st);
  * stores over (?lock=), else 0: one read section per locked store.
  * Rank-local: a collective recorder's writers ask and agree on it. */
 int sr_rec_fenced(simrec_t *rec);
-/* 0, or the status of the first failure that lost records: a failed
- * flush, a key whose write failed (nothing after it was stored); its
- * message in rec->err. Rank-local: a collective recorder agrees on it. */
+/* After a write call or flush: a failure that may have lost records
+ * already recorded (not the caller's mistake, such as a bad shape) is
+ * kept until the next successful flush, and close fails with it. The
+ * collective layer calls it with agreed statuses. */
+void sr_rec_note(simrec_t *rec, int rc);
+/* 0, or the kept failure's status (its message in rec->err). */
 int sr_rec_lost(simrec_t *rec);
 double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */

@@ -447,8 +447,8 @@ static int coll_close(simrec_t *rec)
 	double t0 = sr_now();
 	sr_agg_of(rec)->closing = 1;
 	int rc = coll_flush(rec);
-	/* records lost by a failed flush or write fail close too, on every
-	 * rank (a key breaks on its writer only) */
+	/* a failure since the last successful flush fails close too (kept
+	 * with agreed statuses: the same on every rank) */
 	if (!rc)
 		rc = sr_agree_status(rec, sr_rec_lost(rec));
 	rec->t_in += sr_now() - t0;
