@@ -61,7 +61,12 @@
  *     lock section (read for reads, write for writes) held only for the
  *     duration of the call, never between calls; reads made from a listing
  *     callback join the listing's read section. A read section is never
- *     upgraded to a write section. The recorder's lock client is its own:
+ *     upgraded to a write section. A writer whose store a newer writer
+ *     took over (a larger fencing token in the store) gets SIMREC_ELOCK
+ *     from its next record, record_bytes, record_all, record_global,
+ *     record_joined, set, attribute, flush and close, even when the call
+ *     would only fill a buffer; a collective call on every rank alike
+ *     (docs/lock.md). The recorder's lock client is its own:
  *     a simrec_lock_t the caller holds on the same resource excludes it
  *     like any other client (holding it across a recorder call that needs
  *     the other mode waits until the lock's timeout).
@@ -325,7 +330,11 @@ SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
  * from simrec_open_comm(). Returns the first error met (those of
  * simrec_flush(), with the same rule: 0 only if everything written since
  * the last successful flush is durable); the recorder is freed in any
- * case. Accepts NULL.
+ * case. A failure since the last successful flush that may have lost
+ * records already recorded (a failed flush, a failed background write
+ * reported by a record call; not a refused argument) makes close fail
+ * with that status too, on every rank alike, with a message saying
+ * records were lost and why; a successful flush clears it. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
 

@@ -8,7 +8,9 @@
 # (exit codes) or hangs (timeout); the store opens and reads afterwards,
 # every step it shows whole, at least the steps the last successful flush
 # acknowledged and at most a flush interval more (no phantom); simrec
-# verify passes, or names torn steps that verify --repair cuts; zarr-python
+# verify passes, or names torn steps that verify --repair cuts; after a
+# failure close fails too, alike on every rank, and HDF5 says nothing of
+# objects left open ("infinite loop closing library"); zarr-python
 # or h5py reads what simrec reads.
 # Mounting needs root: anyone else runs this script again in a user
 # namespace of their own (root there, with a private mount table; Open
@@ -55,6 +57,13 @@ for spec in "$@"; do
 			bad "a process crashed or failed: $(grep -m3 -i 'signal\|abort\|rank [0-9]*:' <<<"$out" || :)"
 		echo "$out" | grep 'differs' && bad "the ranks' statuses differ"
 		echo "$out" | grep 'broken store:' && bad "a write on a broken store did not fail"
+		# close tells the truth: after a failed flush, close fails too
+		# (on every rank), and HDF5 closed everything it opened
+		grep -q '^failed after' <<<"$out" && ! grep -q '^close: ' <<<"$out" &&
+			bad "close returned 0 after a failed flush"
+		echo "$out" | grep 'close status differs' && bad "the ranks' close statuses differ"
+		echo "$out" | grep -i 'infinite loop closing library' &&
+			bad "HDF5 objects stayed open past close"
 		cause_named "$msg" "$mnt"
 		verify_or_repair "$simrec" "$scheme:$store"
 		# whole steps only: at least the acknowledged ones, at most

@@ -1,11 +1,22 @@
 /* simrec export SRC DST [KEY...]: copy datasets and attributes chunk by chunk;
- * safe to rerun. */
+ * safe to rerun: DST records the source's run id ("simrec_source_run"), a
+ * rerun resumes only into an export of the same run and checks that the
+ * records it skips equal the source's; anything else is refused. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../common/size.h"
 #include "cli.h"
+
+#define RUN_ATTR    "_simrec_run"
+#define SOURCE_ATTR "simrec_source_run"
+
+/* exported records are compared in blocks of at most this many bytes */
+#define BLOCK_BYTES ((size_t)64 << 20)
+
+/* the source's run id, for the messages of a refused resume */
+static char src_run[80];
 
 typedef struct copy_attrs {
 	simrec_t *src, *dst;
@@ -16,6 +27,10 @@ typedef struct copy_attrs {
 static int copy_attr(const char *name, void *arg)
 {
 	copy_attrs *c = arg;
+	/* the library's own (run id, lock token) and the export's mark */
+	if (!strncmp(name, "_simrec", 7) ||
+	    (!*c->key && !strcmp(name, SOURCE_ATTR)))
+		return 0;
 	simrec_attr_t a;
 	int rg = simrec_attr_get(c->src, c->key, name, &a);
 	if (rg) {
@@ -94,6 +109,65 @@ static int export_value(simrec_dataset_t *ds, simrec_t *dst, const char *key,
 	return rc;
 }
 
+static int differs(const char *key, size_t rec, size_t have, size_t total)
+{
+	if (rec < have)
+		fprintf(stderr,
+		        "%s: '%s': record %zu in the destination differs from "
+		        "record %zu of run %s: the destination was changed "
+		        "since it was exported, refusing to resume\n",
+		        sr_cli_prog, sr_cli_name(key), rec, rec,
+		        sr_cli_msg(src_run));
+	else
+		fprintf(stderr,
+		        "%s: '%s': the destination holds %zu records, run %s "
+		        "only %zu: refusing to resume\n",
+		        sr_cli_prog, sr_cli_name(key), have,
+		        sr_cli_msg(src_run), total);
+	return SIMREC_EFORMAT;
+}
+
+/* One byte string or text: *buf (of *cap bytes) grows to hold it. */
+static int read_item(simrec_dataset_t *ds, size_t i, char **buf, size_t *cap,
+                     size_t *len)
+{
+	int rc = simrec_dataset_read_bytes(ds, i, *buf, *cap, len);
+	if (rc == SIMREC_ETRUNC) {
+		char *nb = realloc(*buf, *len + 1);
+		if (!nb)
+			return SIMREC_ENOMEM;
+		*buf = nb;
+		*cap = *len + 1;
+		rc = simrec_dataset_read_bytes(ds, i, *buf, *cap, len);
+	}
+	return rc;
+}
+
+/* The byte strings a resumed export skips equal the source's. */
+static int check_skipped_vlen(simrec_dataset_t *ds, simrec_t *dst,
+                              const char *key, size_t have, size_t rows)
+{
+	if (have > rows)
+		return differs(key, have, have, rows);
+	simrec_dataset_t *dd;
+	int rc = have ? simrec_get_all(dst, key, &dd) : 0;
+	size_t ca = 256, cb = 256, la, lb;
+	char *a = malloc(ca), *b = malloc(cb);
+	rc = rc ? rc : !a || !b ? SIMREC_ENOMEM : 0;
+	for (size_t i = 0; !rc && i < have; i++) {
+		rc = read_item(ds, i, &a, &ca, &la);
+		if (!rc)
+			rc = read_item(dd, i, &b, &cb, &lb);
+		if (!rc && (la != lb || memcmp(a, b, la)))
+			rc = differs(key, i, have, rows);
+	}
+	free(a);
+	free(b);
+	if (have)
+		simrec_dataset_close(dd);
+	return rc;
+}
+
 /* Bytes or strings, record by record from those already in dst. */
 static int export_vlen_records(simrec_dataset_t *ds, simrec_t *dst,
                                const char *key, simrec_dtype_t dt, size_t rows)
@@ -101,7 +175,9 @@ static int export_vlen_records(simrec_dataset_t *ds, simrec_t *dst,
 	int rc = 0;
 	size_t cap = 1 << 16, len;
 	char *buf = malloc(cap);
-	for (size_t i = dst_rows(dst, key); !rc && buf && i < rows; i++) {
+	size_t have = dst_rows(dst, key);
+	rc = check_skipped_vlen(ds, dst, key, have, rows);
+	for (size_t i = have; !rc && buf && i < rows; i++) {
 		rc = simrec_dataset_read_bytes(ds, i, buf, cap, &len);
 		if (rc == SIMREC_ETRUNC) {
 			char *nb = realloc(buf, cap = len + 1);
@@ -118,6 +194,34 @@ static int export_vlen_records(simrec_dataset_t *ds, simrec_t *dst,
 	return rc;
 }
 
+/* The records a resumed export skips equal the source's: compared a
+ * block of per rows (row bytes each, buf holding 2 blocks) at a time. */
+static int check_skipped(simrec_dataset_t *ds, simrec_t *dst, const char *key,
+                         int nd, const size_t *sh, size_t have, size_t row,
+                         size_t per, unsigned char *buf)
+{
+	if (have > sh[0])
+		return differs(key, have, have, sh[0]);
+	simrec_dataset_t *dd;
+	int rc = have ? simrec_get_all(dst, key, &dd) : 0;
+	size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
+	memcpy(ct, sh, (size_t)nd * sizeof *ct);
+	for (size_t r = 0; !rc && r < have; r += per) {
+		st[0] = r;
+		ct[0] = have - r < per ? have - r : per;
+		rc = simrec_dataset_read(ds, st, ct, buf, ct[0] * row);
+		if (!rc)
+			rc = simrec_dataset_read(dd, st, ct, buf + per * row,
+			                         ct[0] * row);
+		for (size_t k = 0; !rc && k < ct[0]; k++)
+			if (memcmp(buf + k * row, buf + (per + k) * row, row))
+				rc = differs(key, r + k, have, sh[0]);
+	}
+	if (have)
+		simrec_dataset_close(dd);
+	return rc;
+}
+
 /* Records of fixed-size elements: a block of whole chunk rows at a time,
  * so that memory stays bounded. */
 static int export_records(simrec_dataset_t *ds, simrec_t *dst, const char *key,
@@ -131,12 +235,15 @@ static int export_records(simrec_dataset_t *ds, simrec_t *dst, const char *key,
 		rc = fail_size(key);
 		row = per = 0;
 	}
-	while (per > 1 && per * row > ((size_t)64 << 20))
+	while (per > 1 && per * row > BLOCK_BYTES / 2)
 		per /= 2;
-	unsigned char *buf = rc ? NULL : malloc(per * row + 1);
+	unsigned char *buf = rc ? NULL : malloc(2 * per * row + 1);
 	size_t st[SIMREC_MAX_NDIM] = {0}, ct[SIMREC_MAX_NDIM];
 	memcpy(ct, sh, sizeof ct);
-	for (size_t r = dst_rows(dst, key); !rc && buf && r < sh[0]; r += per) {
+	size_t have = dst_rows(dst, key);
+	if (buf)
+		rc = check_skipped(ds, dst, key, nd, sh, have, row, per, buf);
+	for (size_t r = have; !rc && buf && r < sh[0]; r += per) {
 		st[0] = r;
 		ct[0] = sh[0] - r < per ? sh[0] - r : per;
 		rc = simrec_dataset_read(ds, st, ct, buf, ct[0] * row);
@@ -185,6 +292,52 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	return rc;
 }
 
+/* A run id attribute of the root as text ("none" if absent). */
+static void run_of(simrec_t *r, const char *name, char *out, size_t cap)
+{
+	simrec_attr_t a;
+	snprintf(out, cap, "none");
+	if (simrec_attr_get(r, "", name, &a))
+		return;
+	if (a.type == SIMREC_ATTR_STRING && a.s)
+		snprintf(out, cap, "%s", a.s);
+	simrec_attr_clear(&a);
+}
+
+static int any_key(const char *key, int is_dataset, void *arg)
+{
+	(void)key;
+	*(int *)arg |= is_dataset;
+	return 0;
+}
+
+/* DST is an export of SRC's run (resume), or holds no dataset (a new
+ * export: the mark is set now); anything else is refused naming both. */
+static int check_identity(simrec_t *src, simrec_t *dst, const char *sname,
+                          const char *dname)
+{
+	char srun[80], dsrc[80], drun[80];
+	run_of(src, RUN_ATTR, srun, sizeof srun);
+	snprintf(src_run, sizeof src_run, "%s", srun);
+	run_of(dst, SOURCE_ATTR, dsrc, sizeof dsrc);
+	run_of(dst, RUN_ATTR, drun, sizeof drun);
+	int has = 0;
+	if (!strcmp(dsrc, "none"))
+		simrec_list(dst, "", any_key, &has);
+	if (strcmp(dsrc, "none") ? !strcmp(dsrc, srun) : !has) {
+		simrec_attr_t a = {.type = SIMREC_ATTR_STRING, .s = srun};
+		return simrec_attr_set(dst, "", SOURCE_ATTR, &a);
+	}
+	fprintf(stderr,
+	        "%s: refusing to export run %s ('%s') into '%s', which holds "
+	        "%s %s: the two runs would mix (export into a new store)\n",
+	        sr_cli_prog, sr_cli_msg(srun), sr_cli_shown(sname),
+	        sr_cli_shown(dname),
+	        strcmp(dsrc, "none") ? "an export of run" : "run",
+	        sr_cli_msg(strcmp(dsrc, "none") ? dsrc : drun));
+	return SIMREC_EINVAL;
+}
+
 int sr_cli_export(int argc, char **argv)
 {
 	if (argc < 2)
@@ -197,6 +350,11 @@ int sr_cli_export(int argc, char **argv)
 		fprintf(stderr, "%s: cannot open destination '%s': %s\n",
 		        sr_cli_prog, sr_cli_shown(argv[1]),
 		        simrec_strerror(rc));
+		simrec_close(src);
+		return 1;
+	}
+	if (check_identity(src, dst, argv[0], argv[1])) {
+		simrec_close(dst);
 		simrec_close(src);
 		return 1;
 	}

@@ -157,7 +157,13 @@ static int dispatch(simrec_t *rec, const sr_call *c)
 	if (rec->coll && !rec->coll->local_ok(rec))
 		return rec->coll->defer(rec, c);
 	double t0 = sr_now();
-	int rc = sr_call_apply(rec, c);
+	/* a record only fills a buffer: ask whether the writer is fenced
+	 * (sets and attributes write, and are fenced there) */
+	int rc = c->op == SR_OP_RECORD || c->op == SR_OP_BYTES
+	                 ? sr_rec_fenced(rec)
+	                 : 0;
+	if (!rc)
+		rc = sr_call_apply(rec, c);
 	rec->t_in += sr_now() - t0;
 	return rc;
 }

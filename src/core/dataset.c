@@ -273,6 +273,19 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 	return rc;
 }
 
+/* The library's own attributes ("_simrec...": run id, lock token) are
+ * not the caller's: listings skip them, as HDF5's already does. */
+typedef struct attr_filter {
+	int (*fn)(const char *name, void *arg);
+	void *arg;
+} attr_filter;
+
+static int own_hidden(const char *name, void *arg)
+{
+	attr_filter *f = arg;
+	return strncmp(name, "_simrec", 7) ? f->fn(name, f->arg) : 0;
+}
+
 int simrec_attr_list(simrec_t *rec, const char *key,
                      int (*fn)(const char *name, void *arg), void *arg)
 {
@@ -281,7 +294,8 @@ int simrec_attr_list(simrec_t *rec, const char *key,
 	if (sr_check_readable(rec))
 		return SIMREC_ENOTSUP;
 	key = sr_key_root(key);
-	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, fn, arg);
+	attr_filter f = {fn, arg};
+	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, own_hidden, &f);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
 		        rec->st[0]->uri.path);

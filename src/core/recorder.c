@@ -68,6 +68,8 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
 		                   &rec->err, &rec->st[rec->nst]);
 		if (!rc)
 			rec->nst++;
+		if (!rc)
+			rc = sr_run_stamp(rec, rec->st[rec->nst - 1]);
 	}
 	return rc;
 }
@@ -173,7 +175,58 @@ int simrec_flush(simrec_t *rec)
 	double t0 = sr_now();
 	int rc = rec->coll ? rec->coll->flush(rec) : sr_flush_local(rec);
 	rec->t_in += sr_now() - t0;
+	sr_rec_note(rec, rc);
+	if (!rc)
+		rec->lost = 0; /* what was recorded so far is durable */
 	return rc;
+}
+
+void sr_rec_note(simrec_t *rec, int rc)
+{
+	switch (rc) { /* the caller's mistakes lose nothing recorded */
+	case 0:
+	case SIMREC_EINVAL:
+	case SIMREC_EDTYPE:
+	case SIMREC_ESHAPE:
+	case SIMREC_EKIND:
+	case SIMREC_EREADONLY:
+	case SIMREC_ENOTSUP:
+	case SIMREC_ERANGE:
+	case SIMREC_ENOKEY:
+		return;
+	default:
+		if (!rec->lost) {
+			rec->lost = rc;
+			rec->lost_err = rec->err;
+		}
+	}
+}
+
+int sr_rec_fenced(simrec_t *rec)
+{
+	int waited = 0;
+	for (int i = 0; i < rec->nst; i++) {
+		sr_store *st = rec->st[i];
+		if (!st->ops->fenced || st->mode == SIMREC_MODE_READONLY)
+			continue;
+		/* the lock client is not the I/O thread's while it writes */
+		if (rec->coll && !waited++)
+			rec->coll->io_wait(rec);
+		int rc = st->ops->fenced(st);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int sr_rec_lost(simrec_t *rec)
+{
+	if (!rec->lost)
+		return 0;
+	return sr_fail(&rec->err, rec->lost,
+	               "records were lost: a failure since the last "
+	               "successful flush (%s)",
+	               rec->lost_err.msg);
 }
 
 static void print_summary(simrec_t *rec)
@@ -197,6 +250,8 @@ int simrec_close(simrec_t *rec)
 		double t0 = sr_now();
 		if (rec->st[0] && rec->st[0]->mode != SIMREC_MODE_READONLY)
 			rc = sr_flush_local(rec);
+		if (!rc)
+			rc = sr_rec_lost(rec);
 		rec->t_in += sr_now() - t0;
 		if (rec->opts.io_summary)
 			print_summary(rec);

@@ -91,6 +91,11 @@ struct simrec {
 	void *coll_state;
 	struct sr_fill *fills;  /* fill values of global keys (plan.h) */
 	struct sr_dimtab *dims; /* dimension names (dims.h) */
+	/* the first failure since the last successful flush that may have
+	 * lost records (same on every rank of a collective recorder): close
+	 * fails with it too (sr_rec_note) */
+	int lost;
+	sr_err lost_err;
 	/* I/O counters for the summary */
 	double t_in; /* seconds inside simrec calls */
 	unsigned long long bytes_in;
@@ -110,6 +115,20 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
                    int meta_writer);
 /* Flush every dataset and commit every store of this process. */
 int sr_flush_local(simrec_t *rec);
+/* run_id.c: a store created now (or opened for appending and empty) by
+ * its metadata writer receives a new random run id (docs/format.md). */
+int sr_run_stamp(simrec_t *rec, sr_store *st);
+/* SIMREC_ELOCK (message in rec->err) if a newer writer took one of the
+ * stores over (?lock=), else 0: one read section per locked store.
+ * Rank-local: a collective recorder's writers ask and agree on it. */
+int sr_rec_fenced(simrec_t *rec);
+/* After a write call or flush: a failure that may have lost records
+ * already recorded (not the caller's mistake, such as a bad shape) is
+ * kept until the next successful flush, and close fails with it. The
+ * collective layer calls it with agreed statuses. */
+void sr_rec_note(simrec_t *rec, int rc);
+/* 0, or the kept failure's status (its message in rec->err). */
+int sr_rec_lost(simrec_t *rec);
 double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
 void sr_note_open_error(const sr_err *e);

@@ -447,6 +447,10 @@ static int coll_close(simrec_t *rec)
 	double t0 = sr_now();
 	sr_agg_of(rec)->closing = 1;
 	int rc = coll_flush(rec);
+	/* a failure since the last successful flush fails close too (kept
+	 * with agreed statuses: the same on every rank) */
+	if (!rc)
+		rc = sr_agree_status(rec, sr_rec_lost(rec));
 	rec->t_in += sr_now() - t0;
 	if (rec->opts.io_summary)
 		print_summary(rec);

@@ -58,11 +58,17 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 	sr_agg *a = sr_agg_of(rec);
 	double t1 = sr_now();
 	int64_t maxpend = 0;
+	/* a writer fenced off by a newer one (?lock=): every rank learns
+	 * it now, not at the next chunk write */
+	if (!local)
+		local = sr_rec_fenced(rec);
 	int rc = sr_agree_step(rec, c->key, c->dtype, c->ndim, c->shape, local,
 	                       (int64_t)a->deferred.len, &maxpend);
 	a->time.agree += sr_now() - t1;
-	if (rc)
+	if (rc) {
+		sr_rec_note(rec, rc);
 		return rc;
+	}
 	rc = sr_exchange_pending(rec, maxpend);
 	int r2 = c->run(rec, c->ctx);
 	if (!rc)
@@ -70,6 +76,7 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 	if (!r2)
 		rec->bytes_in += c->bytes;
 	rec->t_in += sr_now() - c->t0;
+	sr_rec_note(rec, rc);
 	if (a->term) /* every rank saw it in this agreement: close, die */
 		sr_term_act();
 	return rc;

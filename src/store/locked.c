@@ -7,7 +7,9 @@
  *     opening the store records its token in the root attribute
  *     "_simrec_lock_token"; a store since taken over by a newer writer (a
  *     larger token there: another job, or after `simrec lock break`)
- *     refuses this writer with SIMREC_ELOCK, chunk writes included. The
+ *     refuses this writer with SIMREC_ELOCK, chunk writes included, and
+ *     each record call asks first (lk_fenced), so the writer learns it at
+ *     its next call even when the record only fills a buffer. The
  *     other writers of one job (meta_writer 0) adopt the token that the
  *     job's first writer recorded;
  *   - stores flagged SR_STORE_FLUSH_IN_LOCK (HDF5) commit before each
@@ -378,6 +380,20 @@ static int lk_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	READ_SECTION(st, in->ops->check(in, ds, m, whole));
 }
 
+/* One read section (writer 0 alone for a collective store: the
+ * collective layer spreads its status) reading the stored token. */
+static int lk_fenced(sr_store *st)
+{
+	locked *L = st->impl;
+	if (st->mode == SIMREC_MODE_READONLY || !L->holder)
+		return 0;
+	int entered;
+	int rc = enter(st, SIMREC_LOCK_READ, 0, &entered);
+	if (!rc)
+		rc = fence(st);
+	return leave(st, entered, rc, 1);
+}
+
 static const sr_store_ops locked_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "lock",
@@ -401,6 +417,7 @@ static const sr_store_ops locked_ops = {
         .check = lk_check,
         .encoded_codec = lk_encoded_codec,
         .write_encoded = lk_write_encoded,
+        .fenced = lk_fenced,
 };
 
 static void free_wrapper(sr_store *st)

@@ -106,6 +106,11 @@ typedef struct sr_store_ops {
 	int (*write_encoded)(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	                     const size_t *idx, const void *const *frames,
 	                     const size_t *lens);
+	/* optional (the lock store): SIMREC_ELOCK, with its message, if a
+	 * newer writer took the store over since this writer opened it,
+	 * else 0; asked before each record so that a fenced writer learns
+	 * it at its next call, not at its next chunk write */
+	int (*fenced)(sr_store *st);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2
