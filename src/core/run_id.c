@@ -37,10 +37,7 @@ static int is_new(simrec_t *rec, sr_store *st)
  * decides and draws, the others learn both. */
 static int collective(const sr_store *st)
 {
-	/* the scheme's table: a ?lock= store's own is the lock store's */
-	const sr_store_ops *ops = sr_store_find(st->uri.scheme);
-	return st->comm != MPI_COMM_NULL && ops &&
-	       (ops->flags & SR_STORE_COLLECTIVE);
+	return st->comm != MPI_COMM_NULL && (st->flags & SR_STORE_COLLECTIVE);
 }
 
 int sr_run_stamp(simrec_t *rec, sr_store *st)

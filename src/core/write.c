@@ -11,8 +11,8 @@
 
 static int per_chunk_row(const sr_store *st, const sr_dset *d, size_t nrows)
 {
-	return (st->ops->flags & SR_STORE_DISTRIBUTED) && d->agg &&
-	       nrows == 1 && d->m.ndim >= 2 && d->ncol > d->m.chunks[1] &&
+	return (st->flags & SR_STORE_DISTRIBUTED) && d->agg && nrows == 1 &&
+	       d->m.ndim >= 2 && d->ncol > d->m.chunks[1] &&
 	       d->ncol % d->m.chunks[1] == 0;
 }
 

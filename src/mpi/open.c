@@ -73,7 +73,7 @@ static int open_on_writers(simrec_t *rec, const sr_uri_list *l)
 	a->topo.hold_marks = a->topo.ngroups > 1;
 	for (int i = 0; !rc && a->topo.hold_marks && i < rec->nst; i++)
 		rec->st[i]->hold_extent =
-		        !!(rec->st[i]->ops->flags & SR_STORE_HOLD_EXTENT);
+		        !!(rec->st[i]->flags & SR_STORE_HOLD_EXTENT);
 	if (!rc)
 		rc = sr_io_start(rec);
 	return rc;

@@ -227,7 +227,7 @@ static void plan_regions(simrec_t *rec, sr_global_key *g, const sr_meta *m)
 {
 	sr_agg *a = sr_agg_of(rec);
 	unsigned flags =
-	        a->topo.is_writer && rec->nst >= 1 ? rec->st[0]->ops->flags : 0;
+	        a->topo.is_writer && rec->nst >= 1 ? rec->st[0]->flags : 0;
 	int how[2] = {rec->nst == 1 && (flags & SR_STORE_DISTRIBUTED),
 	              (flags & SR_STORE_PRIVATE) != 0};
 	MPI_Bcast(how, 2, MPI_INT, 0, rec->comm);

@@ -274,6 +274,7 @@ static int lk_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 static int lk_write(sr_store *st, void *ds, const sr_meta *m,
                     const size_t *start, const size_t *count, const void *data)
 {
+	INNER(st)->hold_extent = st->hold_extent;
 	WRITE_SECTION(st, INNER(st)->ops->write(INNER(st), ds, m, start, count,
 	                                        data));
 }
@@ -281,6 +282,7 @@ static int lk_write(sr_store *st, void *ds, const sr_meta *m,
 static int lk_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                          size_t n, const sr_blob *items)
 {
+	INNER(st)->hold_extent = st->hold_extent;
 	WRITE_SECTION(st, INNER(st)->ops->write_vlen(INNER(st), ds, m, row0, n,
 	                                             items));
 }
@@ -318,6 +320,7 @@ static int lk_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                             const size_t *idx, const void *const *frames,
                             const size_t *lens)
 {
+	INNER(st)->hold_extent = st->hold_extent;
 	WRITE_SECTION(st, INNER(st)->ops->write_encoded(INNER(st), ds, m, n,
 	                                                idx, frames, lens));
 }

@@ -113,6 +113,7 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 		return rc;
 	}
 	st->ops = sr_store_find(st->uri.scheme);
+	st->flags = st->ops ? st->ops->flags : 0;
 	if (!st->ops)
 		rc = sr_fail(e, SIMREC_EURI,
 		             "store URI '%s': unknown scheme '%s' (memory, "

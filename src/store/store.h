@@ -117,6 +117,10 @@ typedef struct sr_store_ops {
 
 struct sr_store {
 	const sr_store_ops *ops;
+	/* the flags of the store that holds the data: ops->flags, or under
+	 * ?lock= the wrapped store's (copied with it); test these, not
+	 * ops->flags, for what the data's store does */
+	unsigned flags;
 	sr_uri uri;      /* parsed once (a copy owned by the store) */
 	sr_settings set; /* its parameters, parsed once at open */
 	simrec_mode_t mode;
