@@ -121,7 +121,7 @@ for scheme in "$@"; do
 	*)
 		store=$work/store.$scheme
 		# with Open MPI's MPI-IO lock files an aborted hdf5 job leaves
-		rm -rf "$store" "$store"-*.lock
+		rm -rf "$store" "$store"-*.lock "$store".simrec-writer
 		uri=$scheme:$store
 		;;
 	esac
