@@ -390,7 +390,16 @@ def redis_rows():
           "element 0 of 'x'")
     os.environ["SIMREC_REDIS_MAX_REPLY"] = "8000"
     check("redis reply within bound", uri, "x", "OK", "")
+    # many small elements: each costs its reply object, not only its bytes
+    # (200,000 index members are 2.6 MB on the wire, over 12 MB parsed)
+    uri = dataset("hostilemany")
+    rc("EVAL", "for i = 1, 200000 do redis.call('SADD', KEYS[1], 'k' .. i) "
+       "end", "1", "hostilemany:keys")
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "4000000"
+    check("redis reply of many elements", uri, "", "SIMREC_EFORMAT",
+          "over 4000000 bytes", cli=False)
     del os.environ["SIMREC_REDIS_MAX_REPLY"]
+    rc("DEL", "hostilemany:keys")
     for i, (name, meta, el, kind, st) in enumerate(rows):
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
@@ -419,6 +428,11 @@ def redis_rows():
 
 # ---- names that would drive the terminal ------------------------------------
 
+# the bidirectional controls, UTF-8: they reorder what a terminal shows
+BIDI = [chr(c).encode() for c in
+        [0x61c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a)]]
+
+
 def terminal_rows():
     """Directory and attribute names may hold ESC, newline, C1 controls and
     bytes that are not UTF-8: every command prints them escaped, so no raw
@@ -426,7 +440,8 @@ def terminal_rows():
     d = os.path.join(work, "terminal")
     shutil.rmtree(d, ignore_errors=True)
     evil = b"evil\x1b[2J\x1b[31mRED\nok    fake: 1 record(s)"
-    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r"]
+    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r",
+             "rlo\u202etxt.exe".encode(), "iso\u2066lri\u200f".encode()]
     os.makedirs(d)
     with open(os.path.join(d, ".zgroup"), "w") as f:
         f.write('{"zarr_format": 2}')
@@ -465,7 +480,8 @@ def terminal_rows():
             continue
         for stream, out in (("stdout", p.stdout), ("stderr", p.stderr)):
             raw = [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f]
-            if raw or b"\xc2\x9b" in out or b"\xff" in out:
+            if raw or b"\xc2\x9b" in out or b"\xff" in out or any(
+                    b in out for b in BIDI):
                 failures.append(f"terminal {what}: raw control bytes "
                                 f"on {stream}: {out!r}")
             if any(ln.startswith(b"ok    fake") for ln in out.split(b"\n")):
@@ -477,6 +493,10 @@ def terminal_rows():
                 b"fake: 1 record(s): " not in p.stdout:
             failures.append(f"terminal verify: no escaped ok line: "
                             f"{p.stdout!r}")
+    ls = run(simrec, "ls", uri)
+    if ls is None or b"rlo\\xe2\\x80\\xaetxt.exe" not in ls.stdout:
+        failures.append(f"terminal ls: U+202E not escaped byte by byte: "
+                        f"{ls.stdout if ls else 'hung'!r}")
     print("terminal names: ok")
 
 
