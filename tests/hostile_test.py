@@ -319,6 +319,78 @@ def zarr_rows():
         print(f"separator / ({kind}): ok")
 
 
+# ---- deep trees and long paths ---------------------------------------------
+
+def deep_tree(name, depth, part=b"a"):
+    """A zarr+dir store whose dataset x sits depth directories deep (made
+    through directory descriptors: the path may be past PATH_MAX)."""
+    d = os.path.join(work, name)
+    subprocess.run(["rm", "-rf", d], check=True)  # shutil recurses
+    os.makedirs(d)
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir(part, dir_fd=fd)
+        nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    for leaf, data in ((b"x", None), (b".zarray", zarray().encode()),
+                       (b"0", struct.pack("<4d", 1, 2, 3, 4))):
+        if data is None:
+            os.mkdir(leaf, dir_fd=fd)
+            nfd = os.open(leaf, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+            continue
+        w = os.open(leaf, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(w, data)
+        os.close(w)
+    os.close(fd)
+    return d
+
+
+def deep_rows():
+    """The directory walk is iterative: 1,500 levels (a path of 3,000
+    bytes, within PATH_MAX) list and read; 20,000 levels (past PATH_MAX:
+    no open() can name the dataset) are refused naming the path, by the
+    library and by ls, verify and export, never a stack overflow."""
+    d = deep_tree("deep1500", 1500)
+    key = "a/" * 1500 + "x"
+    check("1,500 levels deep (listing)", "zarr+dir:" + d, "", "OK", "")
+    c = run(simrec, "cat", "zarr+dir:" + d, key)
+    if c is None or c.returncode != 0 or c.stdout.split() != \
+            [b"1", b"2", b"3", b"4"]:
+        failures.append(f"1,500 levels deep: cat rc="
+                        f"{c.returncode if c else 'hung'} "
+                        f"{c.stdout[:80] if c else ''}")
+    v = run(simrec, "verify", "zarr+dir:" + d)
+    if v is None or v.returncode != 0:
+        failures.append(f"1,500 levels deep: verify rc="
+                        f"{v.returncode if v else 'hung'}")
+    d = deep_tree("deep20000", 20000)
+    uri = "zarr+dir:" + d
+    needle = "is nested too deep"
+    check("20,000 levels deep (listing)", uri, "", "SIMREC_EFORMAT", needle,
+          cli=False)
+    out = os.path.join(work, "deep20000_out")
+    shutil.rmtree(out, ignore_errors=True)
+    for what, args in (("ls", (simrec, "ls", uri)),
+                       ("verify", (simrec, "verify", uri)),
+                       ("export", (simrec, "export", uri,
+                                   "zarr+dir:" + out))):
+        p = run(*args)
+        if not refused(p, needle) or f"'{d}'".encode() not in \
+                p.stdout + p.stderr:
+            failures.append(f"20,000 levels deep: {what} rc="
+                            f"{p.returncode if p else 'hung'} "
+                            f"{(p.stdout + p.stderr)[:300] if p else ''}")
+        else:
+            print(f"20,000 levels deep: {what} refused, ok")
+    subprocess.run(["rm", "-rf", d, os.path.join(work, "deep1500")],
+                   check=True)
+
+
 # ---- redis ------------------------------------------------------------
 
 def redis_rows():
@@ -610,6 +682,7 @@ def set_killed_lmdb():
 
 os.makedirs(work, exist_ok=True)
 if part == "zarr":
+    deep_rows()
     zarr_rows()
     terminal_rows()
     set_killed()
