@@ -78,6 +78,29 @@ def check(name, uri, key, status, needle, cli=True):
         print(f"{name}: {status} ok")
 
 
+def peak_rss(*args):
+    """(exit status, stdout, peak resident KiB) of a command."""
+    p = subprocess.Popen(list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, out, ru.ru_maxrss
+
+
+def check_big(name, uri, key, needle):
+    """A file far over its bound: SIMREC_EFORMAT naming it and saying its
+    size is past the bound, with the probe's memory under 512 MiB."""
+    rc, out, kib = peak_rss(probe, uri, key)
+    if rc != 0 or not out.startswith(b"SIMREC_EFORMAT:") or \
+            b"more than the" not in out or kib > 512 * 1024:
+        failures.append(f"{name}: probe rc={rc} peak {kib} KiB "
+                        f"printed {out[:300]!r}")
+    else:
+        print(f"{name}: refused by its size, peak {kib // 1024} MiB")
+    check(name, uri, key, "SIMREC_EFORMAT", needle)
+
+
 # ---- zarr directory and LMDB stores ------------------------------------
 
 def zarray(**over):
@@ -182,6 +205,23 @@ def zarr_rows():
     check("vlen-utf8 not UTF-8", make_dir("vlenu", umeta, {
         "0": struct.pack("<II", 1, 2) + b"a\xff"}), "x",
         "SIMREC_EFORMAT", "UTF-8")
+
+    # a 3 GB .zarray, a 2 GiB chunk file (sparse): refused by their size,
+    # before a byte is read (the probe's peak memory stays far below)
+    d = make_dir("huge_meta", None)
+    with open(os.path.join(work, "huge_meta", "x", ".zarray"), "wb") as f:
+        f.truncate(3 * 10**9)
+    check_big("3 GB .zarray", d, "x", "x/.zarray")
+    d = make_dir("huge_chunk", zarray(), {"0": b""})
+    with open(os.path.join(work, "huge_chunk", "x", "0"), "wb") as f:
+        f.truncate(2 << 30)
+    check_big("2 GiB chunk", d, "x", "x/0")
+    d = make_dir("huge_blosc", bmeta, {"0": b""})
+    with open(os.path.join(work, "huge_blosc", "x", "0"), "wb") as f:
+        f.truncate(2 << 30)
+    check_big("2 GiB blosc chunk", d, "x", "x/0")
+    for n in ("huge_meta", "huge_chunk", "huge_blosc"):
+        shutil.rmtree(os.path.join(work, n))
 
     # file-system entries
     d = make_dir("fifo", None)

@@ -37,7 +37,8 @@ static int consolidate(zarr_store *z, const char *k, json_t *j, sr_err *e)
 	json_t *doc = NULL;
 	/* a read section: the directory layer frees its copy at its end */
 	int rc = z->kvo->read_begin(z->kv);
-	if (!rc && !(rc = z->kvo->get(z->kv, ZMETA_KEY, &v, &n)))
+	if (!rc &&
+	    !(rc = z->kvo->get(z->kv, ZMETA_KEY, SR_ZARR_META_MAX, &v, &n)))
 		doc = sr_attr_json_load(v, n, &je); /* NaN in attributes */
 	z->kvo->read_end(z->kv);
 	if (rc)
@@ -100,7 +101,7 @@ static int get_json_as(zarr_store *z, const char *key, const char *leaf,
 		return SIMREC_ENOMEM;
 	const void *v;
 	size_t n;
-	int rc = z->kvo->get(z->kv, k, &v, &n);
+	int rc = z->kvo->get(z->kv, k, SR_ZARR_META_MAX, &v, &n);
 	if (!rc) {
 		json_error_t je;
 		*out = attrs ? sr_attr_json_load(v, n, &je)
@@ -127,7 +128,10 @@ int zarr_has_key(zarr_store *z, const char *key, const char *leaf)
 	char *k = zarr_cat_key(key, leaf);
 	const void *v;
 	size_t n;
-	int found = k && z->kvo->get(z->kv, k, &v, &n) == 0;
+	/* present even if unreadable (too big, not a regular file): the
+	 * read that follows names why */
+	int found = k && z->kvo->get(z->kv, k, SR_ZARR_META_MAX, &v, &n) !=
+	                         SIMREC_ENOKEY;
 	free(k);
 	return found;
 }

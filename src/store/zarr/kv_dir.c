@@ -271,11 +271,15 @@ static int get_held(sr_kv *kv, const struct held *h, const void **val,
 /* Metadata and chunk files are opened without following a symbolic link
  * and without blocking (a FIFO or device named like a key must fail at
  * once, not wait for a writer); only regular files are read. */
-static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
+static int kvd_get(sr_kv *kv, const char *key, size_t max, const void **val,
+                   size_t *len)
 {
 	const struct held *h = held_of(kv, key);
 	if (h)
-		return get_held(kv, h, val, len);
+		return h->len > max
+		               ? sr_fail(kv->e, SIMREC_EFORMAT,
+		                         "'%s' is over %zu bytes", key, max)
+		               : get_held(kv, h, val, len);
 	char *p = full_path(kv, key);
 	if (!p)
 		return SIMREC_ENOMEM;
@@ -297,6 +301,13 @@ static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		return sr_fail(kv->e, SIMREC_EFORMAT,
 		               "cannot read '%s/%s': not a regular file",
 		               kv->path, key);
+	}
+	if ((unsigned long long)sb.st_size > max) {
+		close(fd);
+		return sr_fail(kv->e, SIMREC_EFORMAT,
+		               "cannot read '%s/%s': %lld bytes, more than the "
+		               "%zu its metadata allows",
+		               kv->path, key, (long long)sb.st_size, max);
 	}
 	size_t n = (size_t)sb.st_size, got = 0;
 	unsigned char *b = malloc(n ? n : 1);

@@ -300,7 +300,8 @@ static void kvl_read_end(sr_kv *kv)
 	kv->rtxn = NULL;
 }
 
-static int kvl_get(sr_kv *kv, const char *key, const void **val, size_t *len)
+static int kvl_get(sr_kv *kv, const char *key, size_t max, const void **val,
+                   size_t *len)
 {
 	MDB_txn *t = kv->wtxn ? kv->wtxn : kv->rtxn;
 	MDB_val k = {strlen(key), (void *)key}, v;
@@ -309,6 +310,11 @@ static int kvl_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		return SIMREC_ENOKEY;
 	if (rc)
 		return lmdb_fail(kv, rc, key);
+	if (v.mv_size > max) /* mapped, not read: refused before use */
+		return sr_fail(kv->e, SIMREC_EFORMAT,
+		               "cannot read '%s' of '%s': %zu bytes, more than "
+		               "the %zu its metadata allows",
+		               key, kv->path, v.mv_size, max);
 	*val = v.mv_data;
 	*len = v.mv_size;
 	return 0;
