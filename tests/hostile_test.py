@@ -3,7 +3,7 @@ the exact SIMREC_E* status with a message naming the key or file, no
 crash and no hang, and `simrec cat` / `simrec verify` must exit non-zero
 with the message on stderr (cat) or in the BAD or TORN line (verify).
 
-    hostile_test.py PROBE SIMREC WORKDIR zarr|redis
+    hostile_test.py PROBE SIMREC WORKDIR zarr|hdf5|redis
 
 The redis rows write odd metadata and element headers with redis-cli into
 the server named by SIMREC_REDIS_HOST (the ctest fixture's), and a lock
@@ -431,6 +431,148 @@ def deep_rows():
                    check=True)
 
 
+# ---- HDF5 files ---------------------------------------------------------
+
+def h5file(name, build):
+    import h5py
+    import numpy as np
+    p = os.path.join(work, name)
+    if os.path.exists(p):
+        os.unlink(p)
+    with h5py.File(p, "w") as f:
+        f["good"] = np.arange(4.0)
+        build(f)
+    return p
+
+
+def refused_everywhere(name, uri, key, needle):
+    """probe (listing "" and reading key), ls, cat, verify: exit 1 (the
+    probe: the status) naming needle, none hung."""
+    check(name + " (listing)", uri, "", "SIMREC_EFORMAT", needle, cli=False)
+    check(name, uri, key, "SIMREC_EFORMAT", needle)
+    p = run(simrec, "ls", uri)
+    if not refused(p, needle):
+        failures.append(f"{name}: ls rc={p.returncode if p else 'hung'} "
+                        f"{(p.stdout + p.stderr)[:300] if p else ''}")
+
+
+def hdf5_rows():
+    import h5py
+    import numpy as np
+    # an external link whose target is a FIFO: never opened
+    fifo = os.path.join(work, "target.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo)
+    p = h5file("extlink.h5", lambda f: f.__setitem__(
+        "ext", h5py.ExternalLink(fifo, "/x")))
+    refused_everywhere("external link to a FIFO", "hdf5:" + p, "ext/x",
+                       "external")
+    # a soft link into the external one: refused as well
+    p = h5file("softext.h5", lambda f: (
+        f.__setitem__("ext", h5py.ExternalLink(fifo, "/x")),
+        f.__setitem__("soft", h5py.SoftLink("/ext/x"))))
+    check("soft link through an external one", "hdf5:" + p, "soft",
+          "SIMREC_EFORMAT", "external")
+    # the store itself a FIFO
+    q = run(simrec, "ls", "hdf5:" + fifo)
+    if not refused(q, "not a regular file"):
+        failures.append(f"HDF5 store a FIFO: ls rc="
+                        f"{q.returncode if q else 'hung'}")
+    else:
+        print("HDF5 store a FIFO: refused, ok")
+
+    # external raw storage: another file's bytes are never read
+    secret = os.path.join(work, "secret.bin")
+    with open(secret, "wb") as f:
+        f.write(b"SECRET-" * 10)
+    p = h5file("external.h5", lambda f: f.create_dataset(
+        "x", shape=(64,), dtype="u1", external=[(secret, 0, 64)]))
+    check("external raw storage", "hdf5:" + p, "x", "SIMREC_EFORMAT",
+          "external storage")
+    out = os.path.join(work, "external_out")
+    shutil.rmtree(out, ignore_errors=True)
+    e = run(simrec, "export", "hdf5:" + p, "zarr+dir:" + out)
+    copied = [os.path.join(r, n) for r, _, ns in os.walk(out) for n in ns]
+    if not refused(e, "external storage") or any(
+            b"SECRET" in open(c, "rb").read() for c in copied):
+        failures.append(f"external raw storage: export rc="
+                        f"{e.returncode if e else 'hung'} copied {copied}")
+
+    # a virtual dataset whose source file is missing
+    def vds(f):
+        lay = h5py.VirtualLayout(shape=(4,), dtype="f8")
+        lay[:] = h5py.VirtualSource(os.path.join(work, "gone.h5"), "x",
+                                    shape=(4,))
+        f.create_virtual_dataset("v", lay, fillvalue=-1.0)
+    p = h5file("virtual.h5", vds)
+    check("virtual dataset", "hdf5:" + p, "v", "SIMREC_EFORMAT",
+          "virtual dataset")
+
+    # a damaged local heap (bad free list): h5py refuses the listing
+    p = h5file("heap.h5", lambda f: [f.__setitem__(f"d{i}", np.arange(4.0))
+                                     for i in range(3)])
+    b = bytearray(open(p, "rb").read())
+    i = b.find(b"HEAP")
+    size = struct.unpack("<Q", b[i + 8:i + 16])[0]
+    b[i + 16:i + 24] = struct.pack("<Q", size + 1000)
+    open(p, "wb").write(b)
+    check("damaged heap (listing)", "hdf5:" + p, "", "SIMREC_EFORMAT",
+          "cannot list the links of '/'", cli=False)
+    for what in ("ls", "verify"):
+        q = run(simrec, what, "hdf5:" + p)
+        if not refused(q, "damaged heap"):
+            failures.append(f"damaged heap: {what} rc="
+                            f"{q.returncode if q else 'hung'} "
+                            f"{(q.stdout + q.stderr)[:300] if q else ''}")
+    print("damaged heap: refused, ok")
+
+    # the cause of a failed open: a missing directory, another's lock
+    zsrc = os.path.join(work, "src.zarr")
+    shutil.rmtree(zsrc, ignore_errors=True)
+    import zarr
+    zarr.open_group(zsrc, mode="w")["x"] = np.arange(4.0)
+    q = run(simrec, "export", "zarr+dir:" + zsrc,
+            "hdf5:" + os.path.join(work, "no", "such", "dir.h5"))
+    if not refused(q, "no such file or directory"):
+        failures.append(f"missing directory: export said "
+                        f"{(q.stdout + q.stderr) if q else 'hung'}")
+    else:
+        print("missing directory: named, ok")
+    p = h5file("locked.h5", lambda f: None)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import h5py, sys\n"
+         f"f = h5py.File({p!r}, 'a')\nprint('ready', flush=True)\n"
+         "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        if holder.stdout.readline() != b"ready\n":
+            failures.append("locked: the holder did not start")
+        q = run(simrec, "cat", "hdf5:" + p, "good")
+        if not refused(q, "locked by another process") or \
+                b"?lock=" not in q.stderr or b"SIMREC_ELOCK" not in q.stderr:
+            failures.append(f"locked: cat said "
+                            f"{(q.stdout + q.stderr) if q else 'hung'}")
+        else:
+            print("locked by a writer: named, ok")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=TIMEOUT)
+
+    # attribute names that are not UTF-8: refused alike by every store
+    for scheme, ext in (("hdf5", ".h5"), ("zarr", ".zarr"),
+                        ("zarr+dir", ".dzarr")):
+        path = os.path.join(work, "attrname" + ext)
+        subprocess.run(["rm", "-rf", path], check=True)
+        for nm in (b"bad\xff", b"\xc3\x28"):
+            q = subprocess.run([probe, "attr", f"{scheme}:{path}", "g", nm],
+                               capture_output=True, timeout=TIMEOUT)
+            if q.returncode != 0 or not q.stdout.startswith(
+                    b"SIMREC_EINVAL:") or b"not valid UTF-8" not in q.stdout:
+                failures.append(f"attribute name {nm!r} ({scheme}): "
+                                f"rc={q.returncode} {q.stdout!r}")
+    print("attribute names not UTF-8: refused by every store, ok")
+
+
 # ---- redis ------------------------------------------------------------
 
 def redis_rows():
@@ -721,7 +863,9 @@ def set_killed_lmdb():
 
 
 os.makedirs(work, exist_ok=True)
-if part == "zarr":
+if part == "hdf5":
+    hdf5_rows()
+elif part == "zarr":
     deep_rows()
     zarr_rows()
     terminal_rows()

@@ -194,9 +194,9 @@ int sr_cli_export(int argc, char **argv)
 		return 1;
 	int rc = simrec_open(&dst, argv[1], NULL);
 	if (rc) {
-		fprintf(stderr, "%s: cannot open destination '%s': %s\n",
+		fprintf(stderr, "%s: cannot open destination '%s': %s (%s)\n",
 		        sr_cli_prog, sr_cli_shown(argv[1]),
-		        simrec_strerror(rc));
+		        sr_cli_msg(simrec_errmsg(NULL)), simrec_err_name(rc));
 		simrec_close(src);
 		return 1;
 	}

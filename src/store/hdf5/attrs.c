@@ -11,8 +11,9 @@ static hid_t open_obj(sr_store *st, const char *key, int create)
 {
 	h5_store *h = st->impl;
 	char p[4096];
-	if (!h5_exists(h->file, key)) {
-		if (!create)
+	int ex = h5_exists(h->file, key);
+	if (ex <= 0) {
+		if (!create || ex < 0)
 			return H5I_INVALID_HID;
 		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 		H5Pset_create_intermediate_group(lcpl, 1);
@@ -240,12 +241,17 @@ static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 		return SIMREC_ENOKEY;
 	name_cb c = {fn, arg, 0};
 	hsize_t idx = 0;
-	H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	herr_t e =
+	        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	int err = e < 0 && !c.rc ? h5_errno(st) : 0;
 	H5Oclose(o);
+	if (e < 0 && !c.rc)
+		return h5_damaged(st, *key ? key : "/", "attributes", err);
 	return c.rc;
 }
 
 typedef struct list_cb {
+	hid_t file;
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
@@ -263,6 +269,24 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 		return 0; /* a value being set (H5_NEW): not a key yet */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
+	/* a link out of the file is never followed (its target may be a
+	 * FIFO that blocks the open forever, or another file's data) */
+	int out = info->type != H5L_TYPE_HARD &&
+	          (info->type != H5L_TYPE_SOFT || h5_exists(c->file, key) < 0);
+	if (out) {
+		if (!c->bad) {
+			c->bad = SIMREC_EFORMAT;
+			snprintf(c->badmsg, sizeof c->badmsg,
+			         "'%s' is %s link: links out of the file are "
+			         "never followed",
+			         key,
+			         info->type == H5L_TYPE_EXTERNAL ? "an external"
+			         : info->type == H5L_TYPE_SOFT
+			                 ? "a soft link through an external"
+			                 : "a user-defined");
+		}
+		return 0;
+	}
 	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
 		/* reported after the walk: the rest is still listed */
 		if (!c->bad) {
@@ -284,7 +308,10 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	h5_store *h = st->impl;
-	if (*prefix && !h5_exists(h->file, prefix))
+	int ex = *prefix ? h5_exists(h->file, prefix) : 1;
+	if (ex < 0)
+		return h5_link_refused(st, prefix);
+	if (!ex)
 		return 0;
 	if (*prefix && h5_is_group(h->file, prefix) <= 0)
 		return fn(prefix, 1, arg);
@@ -301,9 +328,14 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			return rc;
 		}
 	}
-	list_cb c = {.fn = fn, .arg = arg, .prefix = prefix};
-	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	list_cb c = {.file = h->file, .fn = fn, .arg = arg, .prefix = prefix};
+	herr_t e = H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	/* a damaged index (a bad heap) stops the walk: never an empty or
+	 * partial listing that looks whole */
+	int err = e < 0 && !c.rc ? h5_errno(st) : 0;
 	H5Gclose(g);
+	if (e < 0 && !c.rc)
+		return h5_damaged(st, *prefix ? prefix : "/", "links", err);
 	if (!c.rc && c.bad)
 		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
 		               st->uri.path);
