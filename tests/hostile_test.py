@@ -572,6 +572,50 @@ def hdf5_rows():
                                 f"rc={q.returncode} {q.stdout!r}")
     print("attribute names not UTF-8: refused by every store, ok")
 
+    # 6,000 attributes in HDF5's compact storage (reading each scans all):
+    # refused past 4,096, naming the key and the count
+    def many(f):
+        d = f.create_dataset("d", data=np.arange(4.0))
+        for i in range(6000):
+            d.attrs[f"a{i}"] = i
+    p = h5file("attrs.h5", many)
+    q = run(simrec, "info", "hdf5:" + p, "d")
+    if not refused(q, "has 6000 attributes in HDF5's compact storage"):
+        failures.append(f"6,000 compact attributes: info rc="
+                        f"{q.returncode if q else 'hung'} "
+                        f"{q.stderr[:300] if q else ''}")
+    else:
+        print("6,000 compact HDF5 attributes: refused, ok")
+
+
+def attr_rows():
+    """30,000 attributes in one .zattrs: info reads them in time linear in
+    their number (one parse, not one per attribute) and prints each;
+    export refuses past the 1,024 a key may hold, naming the key."""
+    n = 30000
+    d = make_dir("attrs30k", zarray(), {"0": struct.pack("<4d", 1, 2, 3, 4)})
+    with open(os.path.join(work, "attrs30k", "x", ".zattrs"), "w") as f:
+        json.dump({f"a{i}": i for i in range(n)}, f)
+    q = run(simrec, "info", d, "x")
+    lines = [ln for ln in (q.stdout.split(b"\n") if q else [])
+             if ln.startswith(b"  a")]
+    if q is None or q.returncode != 0 or len(lines) != n or \
+            b"  a29999 = 29999" not in lines:
+        failures.append(f"30,000 attributes: info rc="
+                        f"{q.returncode if q else 'hung'}, {len(lines)} "
+                        "attribute lines")
+    else:
+        print("30,000 attributes: info lists them, ok")
+    out = os.path.join(work, "attrs30k_out")
+    shutil.rmtree(out, ignore_errors=True)
+    q = run(simrec, "export", d, "zarr+dir:" + out)
+    if not refused(q, "holds 1024 attributes, the most a key may hold"):
+        failures.append(f"30,000 attributes: export rc="
+                        f"{q.returncode if q else 'hung'} "
+                        f"{q.stderr[:300] if q else ''}")
+    else:
+        print("30,000 attributes: export refused past 1,024, ok")
+
 
 # ---- redis ------------------------------------------------------------
 
@@ -866,6 +910,7 @@ os.makedirs(work, exist_ok=True)
 if part == "hdf5":
     hdf5_rows()
 elif part == "zarr":
+    attr_rows()
     deep_rows()
     zarr_rows()
     terminal_rows()

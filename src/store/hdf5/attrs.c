@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../../common/attr_json.h"
 #include "h5store.h"
 
 /* ---- attributes -------------------------------------------------------- */
@@ -36,7 +37,18 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
 		               key, st->uri.path);
-	if (H5Aexists(o, name) > 0)
+	H5O_info_t oi;
+	int there = H5Aexists(o, name) > 0;
+	if (!there && H5Oget_info2(o, &oi, H5O_INFO_NUM_ATTRS) >= 0 &&
+	    oi.num_attrs >= SR_ATTRS_MAX) {
+		H5Oclose(o);
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s' in '%s' holds %d attributes, the most a "
+		               "key may hold: attribute '%s' not added",
+		               *key ? key : "/", st->uri.path, SR_ATTRS_MAX,
+		               name);
+	}
+	if (there)
 		H5Adelete(o, name);
 	hid_t t, sp;
 	const void *v;
@@ -234,11 +246,41 @@ static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
 	return c->rc ? 1 : 0;
 }
 
+/* Attributes in an object's header (HDF5's compact storage, the only one
+ * of files in the earliest format, h5py's default) are found by a scan
+ * of all of them: reading each of N costs N, so N of them cost N^2 (30,000
+ * took minutes). Beyond H5_COMPACT_ATTRS_MAX the listing is refused; the
+ * dense storage (an index: libver 1.8 and later) has no such bound. */
+#define H5_COMPACT_ATTRS_MAX 4096
+
+static int compact_bound(sr_store *st, const char *key, hid_t o)
+{
+	H5O_info_t oi;
+	if (H5Oget_info2(o, &oi, H5O_INFO_NUM_ATTRS | H5O_INFO_META_SIZE) < 0)
+		return h5_damaged(st, *key ? key : "/", "attributes",
+		                  h5_errno(st));
+	if (oi.num_attrs <= H5_COMPACT_ATTRS_MAX ||
+	    oi.meta_size.attr.index_size > 0)
+		return 0;
+	return sr_fail(st->err, SIMREC_ENOTSUP,
+	               "'%s' in '%s' has %llu attributes in HDF5's compact "
+	               "storage (each read scans all of them): more than the "
+	               "%d that are read; rewrite it with dense attribute "
+	               "storage (h5py: libver='latest')",
+	               *key ? key : "/", st->uri.path,
+	               (unsigned long long)oi.num_attrs, H5_COMPACT_ATTRS_MAX);
+}
+
 static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 {
 	hid_t o = open_obj(st, key, 0);
 	if (o < 0)
 		return SIMREC_ENOKEY;
+	int rc = compact_bound(st, key, o);
+	if (rc) {
+		H5Oclose(o);
+		return rc;
+	}
 	name_cb c = {fn, arg, 0};
 	hsize_t idx = 0;
 	herr_t e =
