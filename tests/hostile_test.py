@@ -88,6 +88,33 @@ def peak_rss(*args):
     return p.returncode, out, ru.ru_maxrss
 
 
+def export_bounded(name, src, needle):
+    """simrec export of src refused (exit 1, needle named) before it
+    writes: the destination is allowed 64 MiB files (a writer past it is
+    killed by SIGXFSZ, so a run of the old code cannot fill the disk)."""
+    import resource
+    out = os.path.join(work, name.replace(" ", "_") + "_out")
+    shutil.rmtree(out, ignore_errors=True)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+    try:
+        p = subprocess.run([simrec, "export", src, "zarr+dir:" + out],
+                           capture_output=True, timeout=TIMEOUT,
+                           preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        p = None
+    size = sum(os.path.getsize(os.path.join(r, f))
+               for r, _, fs in os.walk(out) for f in fs)
+    if not refused(p, needle) or size > 1 << 20:
+        failures.append(f"{name}: export rc={p.returncode if p else 'hung'}"
+                        f" wrote {size} bytes: "
+                        f"{p.stderr[:300] if p else ''}")
+    else:
+        print(f"{name}: export refused, {size} bytes written, ok")
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def check_big(name, uri, key, needle):
     """A file far over its bound: SIMREC_EFORMAT naming it and saying its
     size is past the bound, with the probe's memory under 512 MiB."""
@@ -265,6 +292,8 @@ def zarr_rows():
                         f" printed {got[:3]}")
     else:
         print("2^40 steps: verify ok")
+
+    export_bounded("2^40 steps, zarr", d, "are not whole")
 
     # 2^40 steps of one step per chunk, none written: the check stops a
     # fixed number of chunks after the first bad one (it knows by then
@@ -526,6 +555,12 @@ def hdf5_rows():
                             f"{q.returncode if q else 'hung'} "
                             f"{(q.stdout + q.stderr)[:300] if q else ''}")
     print("damaged heap: refused, ok")
+
+    # 2^40 steps and no chunk written: export copies no fill
+    p = h5file("big40.h5", lambda f: f.create_dataset(
+        "x", shape=(1 << 40,), chunks=(1 << 20,), dtype="u1",
+        maxshape=(None,)))
+    export_bounded("2^40 steps, HDF5", "hdf5:" + p, "chunk unallocated")
 
     # the cause of a failed open: a missing directory, another's lock
     zsrc = os.path.join(work, "src.zarr")

@@ -180,6 +180,15 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	int is_value = is_set_value(src, key, nd, sh);
 	size_t isz = simrec_dtype_size(dt);
+	size_t whole = 0;
+	if (nd && sh[0] && isz &&
+	    simrec_dataset_verify(ds, &whole) == SIMREC_EFORMAT) {
+		/* chunks missing read as the fill value: copying them would
+		 * write data that was never recorded (2^40 steps of it);
+		 * the caller prints why */
+		simrec_dataset_close(ds);
+		return SIMREC_EFORMAT;
+	}
 	if (nd && !sh[0]) {
 		/* no records: the empty dataset, of its dtype and record
 		 * shape, with dst's chunking (as the records would have) */
