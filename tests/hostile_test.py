@@ -349,6 +349,30 @@ def zarr_rows():
     if not refused(c, "data.mdb") or b"data.mdb" not in c.stderr:
         failures.append("truncated data.mdb: cat did not fail cleanly")
 
+    # an LMDB key holding a NUL byte: named, never hidden
+    p = os.path.join(work, "nul.zarr")
+    shutil.rmtree(p, ignore_errors=True)
+    g = zarr.open_group(zarr.LMDBStore(p), mode="w")
+    g.create_dataset("x", data=np.arange(4.0), chunks=(4,))
+    g.store.close()
+    import lmdb
+    env = lmdb.open(p, subdir=True)
+    with env.begin(write=True) as t:
+        t.put(b"y\x00z/.zarray", zarray().encode())
+    env.close()
+    check("LMDB key with a NUL (listing)", "zarr:" + p, "", "SIMREC_EFORMAT",
+          "y\\x00z/.zarray", cli=False)
+    q = run(simrec, "ls", "zarr:" + p)
+    if not refused(q, "holds a NUL byte") or b"x  float64" not in q.stdout:
+        failures.append(f"LMDB key with a NUL: ls rc="
+                        f"{q.returncode if q else 'hung'} "
+                        f"{(q.stdout + q.stderr) if q else ''}")
+    v = run(simrec, "verify", "zarr:" + p)
+    if not refused(v, "holds a NUL byte"):
+        failures.append(f"LMDB key with a NUL: verify rc="
+                        f"{v.returncode if v else 'hung'} "
+                        f"{(v.stdout + v.stderr) if v else ''}")
+
     # dimension_separator "/": read as zarr-python does, append with it
     for kind in ("dir", "lmdb"):
         p = os.path.join(work, f"slash_{kind}.zarr")
