@@ -48,6 +48,16 @@ def refused(p, needle):
     return needle in text and not any(s in text for s in SANITIZER)
 
 
+def cli_refused(name, args, needle):
+    """A command (args) refused: exit 1, needle named."""
+    q = run(*args)
+    if not refused(q, needle):
+        failures.append(f"{name}: rc={q.returncode if q else 'hung'} "
+                        f"{(q.stdout + q.stderr)[:300] if q else ''}")
+    else:
+        print(f"{name}: refused, ok")
+
+
 def check(name, uri, key, status, needle, cli=True):
     p = run(probe, uri, key)
     if p is None:
@@ -367,11 +377,8 @@ def zarr_rows():
         failures.append(f"LMDB key with a NUL: ls rc="
                         f"{q.returncode if q else 'hung'} "
                         f"{(q.stdout + q.stderr) if q else ''}")
-    v = run(simrec, "verify", "zarr:" + p)
-    if not refused(v, "holds a NUL byte"):
-        failures.append(f"LMDB key with a NUL: verify rc="
-                        f"{v.returncode if v else 'hung'} "
-                        f"{(v.stdout + v.stderr) if v else ''}")
+    cli_refused("LMDB key with a NUL: verify", (simrec, "verify", "zarr:" + p),
+                "holds a NUL byte")
 
     # dimension_separator "/": read as zarr-python does, append with it
     for kind in ("dir", "lmdb"):
@@ -503,10 +510,7 @@ def refused_everywhere(name, uri, key, needle):
     probe: the status) naming needle, none hung."""
     check(name + " (listing)", uri, "", "SIMREC_EFORMAT", needle, cli=False)
     check(name, uri, key, "SIMREC_EFORMAT", needle)
-    p = run(simrec, "ls", uri)
-    if not refused(p, needle):
-        failures.append(f"{name}: ls rc={p.returncode if p else 'hung'} "
-                        f"{(p.stdout + p.stderr)[:300] if p else ''}")
+    cli_refused(name + ": ls", (simrec, "ls", uri), needle)
 
 
 def hdf5_rows():
@@ -528,12 +532,8 @@ def hdf5_rows():
     check("soft link through an external one", "hdf5:" + p, "soft",
           "SIMREC_EFORMAT", "external")
     # the store itself a FIFO
-    q = run(simrec, "ls", "hdf5:" + fifo)
-    if not refused(q, "not a regular file"):
-        failures.append(f"HDF5 store a FIFO: ls rc="
-                        f"{q.returncode if q else 'hung'}")
-    else:
-        print("HDF5 store a FIFO: refused, ok")
+    cli_refused("HDF5 store a FIFO: ls", (simrec, "ls", "hdf5:" + fifo),
+                "not a regular file")
 
     # external raw storage: another file's bytes are never read
     secret = os.path.join(work, "secret.bin")
@@ -573,12 +573,8 @@ def hdf5_rows():
     check("damaged heap (listing)", "hdf5:" + p, "", "SIMREC_EFORMAT",
           "cannot list the links of '/'", cli=False)
     for what in ("ls", "verify"):
-        q = run(simrec, what, "hdf5:" + p)
-        if not refused(q, "damaged heap"):
-            failures.append(f"damaged heap: {what} rc="
-                            f"{q.returncode if q else 'hung'} "
-                            f"{(q.stdout + q.stderr)[:300] if q else ''}")
-    print("damaged heap: refused, ok")
+        cli_refused("damaged heap: " + what, (simrec, what, "hdf5:" + p),
+                    "damaged heap")
 
     # 2^40 steps and no chunk written: export copies no fill
     p = h5file("big40.h5", lambda f: f.create_dataset(
@@ -638,13 +634,9 @@ def hdf5_rows():
         for i in range(6000):
             d.attrs[f"a{i}"] = i
     p = h5file("attrs.h5", many)
-    q = run(simrec, "info", "hdf5:" + p, "d")
-    if not refused(q, "has 6000 attributes in HDF5's compact storage"):
-        failures.append(f"6,000 compact attributes: info rc="
-                        f"{q.returncode if q else 'hung'} "
-                        f"{q.stderr[:300] if q else ''}")
-    else:
-        print("6,000 compact HDF5 attributes: refused, ok")
+    cli_refused("6,000 compact HDF5 attributes: info",
+                (simrec, "info", "hdf5:" + p, "d"),
+                "has 6000 attributes in HDF5's compact storage")
 
 
 def attr_rows():
@@ -667,13 +659,9 @@ def attr_rows():
         print("30,000 attributes: info lists them, ok")
     out = os.path.join(work, "attrs30k_out")
     shutil.rmtree(out, ignore_errors=True)
-    q = run(simrec, "export", d, "zarr+dir:" + out)
-    if not refused(q, "holds 1024 attributes, the most a key may hold"):
-        failures.append(f"30,000 attributes: export rc="
-                        f"{q.returncode if q else 'hung'} "
-                        f"{q.stderr[:300] if q else ''}")
-    else:
-        print("30,000 attributes: export refused past 1,024, ok")
+    cli_refused("30,000 attributes: export",
+                (simrec, "export", d, "zarr+dir:" + out),
+                "holds 1024 attributes, the most a key may hold")
 
 
 # ---- redis ------------------------------------------------------------

@@ -301,6 +301,17 @@ typedef struct list_cb {
 	char badmsg[4200];
 } list_cb;
 
+/* The first link the walk cannot list, reported after it (the rest is
+ * still listed). */
+static void bad_link(list_cb *c, const char *key, const char *what,
+                     const char *why)
+{
+	if (c->bad)
+		return;
+	c->bad = SIMREC_EFORMAT;
+	snprintf(c->badmsg, sizeof c->badmsg, "'%s' %s (%s)", key, what, why);
+}
+
 static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
                         void *arg)
 {
@@ -315,34 +326,20 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	 * FIFO that blocks the open forever, or another file's data) */
 	int out = info->type != H5L_TYPE_HARD &&
 	          (info->type != H5L_TYPE_SOFT || h5_exists(c->file, key) < 0);
-	if (out) {
-		if (!c->bad) {
-			c->bad = SIMREC_EFORMAT;
-			snprintf(c->badmsg, sizeof c->badmsg,
-			         "'%s' is %s link: links out of the file are "
-			         "never followed",
-			         key,
-			         info->type == H5L_TYPE_EXTERNAL ? "an external"
-			         : info->type == H5L_TYPE_SOFT
-			                 ? "a soft link through an external"
-			                 : "a user-defined");
-		}
-		return 0;
+	if (out)
+		bad_link(c, key,
+		         info->type == H5L_TYPE_EXTERNAL ? "is an external link"
+		         : info->type == H5L_TYPE_SOFT
+		                 ? "is a soft link through an external one"
+		                 : "is a user-defined link",
+		         "links out of the file are never followed");
+	else if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+		bad_link(c, key, "is a soft link that cannot be followed",
+		         "dangling");
+		out = 1;
 	}
-	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
-		/* reported after the walk: the rest is still listed */
-		if (!c->bad) {
-			c->bad = SIMREC_EFORMAT;
-			snprintf(c->badmsg, sizeof c->badmsg,
-			         "'%s' is a %s link that cannot be followed "
-			         "(dangling, or its file is missing)",
-			         key,
-			         info->type == H5L_TYPE_SOFT       ? "soft"
-			         : info->type == H5L_TYPE_EXTERNAL ? "external"
-			                                           : "");
-		}
+	if (out)
 		return 0;
-	}
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;
 }
