@@ -308,9 +308,11 @@ typedef struct simrec_dataset simrec_dataset_t;
  * Returns SIMREC_EINVAL (out NULL), SIMREC_EURI (bad URI, unknown scheme or
  * parameter), SIMREC_ECONFIG (bad option), SIMREC_ENOKEY (a read-only store
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
- * SIMREC_EIO, SIMREC_ECONN / SIMREC_ESERVER (redis), SIMREC_ETIMEDOUT (the
- * lock), SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store;
- * the message names its host, pid and job: docs/safety.md), SIMREC_ENOMEM.
+ * SIMREC_EIO (naming the system's cause: a missing directory, ...),
+ * SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store; the
+ * message names its host, pid and job: docs/safety.md; hdf5: a file locked
+ * by another process, a writer has it open), SIMREC_ECONN / SIMREC_ESERVER
+ * (redis), SIMREC_ETIMEDOUT (the lock), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_open(simrec_t **out, const char *uris,
                            const simrec_options_t *opts);
@@ -561,8 +563,9 @@ SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
  * Independent. The group is created if the key does not exist yet.
  * Doubles may be NaN or +-Inf (zarr writes them as zarr-python does:
  * NaN, Infinity, -Infinity). Every attr_set function returns
- * SIMREC_EINVAL (rec, key, a name that is empty or starts with "_simrec",
- * a NULL string, an array that is not of numbers or bools or has NULL
+ * SIMREC_EINVAL (rec, key, a name that is empty, starts with "_simrec" or
+ * is not valid UTF-8, a NULL string or one that is not valid UTF-8 (every
+ * store alike), an array that is not of numbers or bools or has NULL
  * data),
  * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep),
  * SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /

@@ -4,7 +4,10 @@
  * hostile_probe append URI KEY VALUE: append one float64 record, every
  * element VALUE, to an existing dataset (for the interop checks).
  * hostile_probe set URI KEY VALUE ROWS COLS: simrec_set a float64 value of
- * shape (ROWS, COLS), every element VALUE (the killed-set checks). */
+ * shape (ROWS, COLS), every element VALUE (the killed-set checks).
+ * hostile_probe attr URI KEY NAME: set the int attribute NAME (any bytes)
+ * of KEY to 1 and print "STATUS_NAME: message" (names refused alike by
+ * every store). */
 #include <signal.h>
 
 #include "fuzz/read_store.h"
@@ -87,6 +90,19 @@ int main(int argc, char **argv)
 		int rc = append(argv[2], argv[3], atof(argv[4]));
 		printf("%s\n", rc ? simrec_err_name(rc) : "OK");
 		return rc != 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "attr")) {
+		simrec_t *rec;
+		int rc = simrec_open(&rec, argv[2], NULL);
+		if (!rc) {
+			rc = simrec_attr_set_int(rec, argv[3], argv[4], 1);
+			printf("%s: %s\n", rc ? simrec_err_name(rc) : "OK",
+			       rc ? simrec_errmsg(rec) : "");
+			int rc2 = simrec_close(rec);
+			return rc2 != 0;
+		}
+		printf("%s: %s\n", simrec_err_name(rc), simrec_errmsg(NULL));
+		return 0;
 	}
 	if (argc != 3) {
 		fprintf(stderr, "usage: hostile_probe URI KEY\n");

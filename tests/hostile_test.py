@@ -3,7 +3,7 @@ the exact SIMREC_E* status with a message naming the key or file, no
 crash and no hang, and `simrec cat` / `simrec verify` must exit non-zero
 with the message on stderr (cat) or in the BAD or TORN line (verify).
 
-    hostile_test.py PROBE SIMREC WORKDIR zarr|redis
+    hostile_test.py PROBE SIMREC WORKDIR zarr|hdf5|redis
 
 The redis rows write odd metadata and element headers with redis-cli into
 the server named by SIMREC_REDIS_HOST (the ctest fixture's), and a lock
@@ -48,6 +48,16 @@ def refused(p, needle):
     return needle in text and not any(s in text for s in SANITIZER)
 
 
+def cli_refused(name, args, needle):
+    """A command (args) refused: exit 1, needle named."""
+    q = run(*args)
+    if not refused(q, needle):
+        failures.append(f"{name}: rc={q.returncode if q else 'hung'} "
+                        f"{(q.stdout + q.stderr)[:300] if q else ''}")
+    else:
+        print(f"{name}: refused, ok")
+
+
 def check(name, uri, key, status, needle, cli=True):
     p = run(probe, uri, key)
     if p is None:
@@ -76,6 +86,58 @@ def check(name, uri, key, status, needle, cli=True):
                         f"'{(v.stdout + v.stderr).decode(errors='replace') if v else ''}'")
     else:
         print(f"{name}: {status} ok")
+
+
+def peak_rss(*args):
+    """(exit status, stdout, peak resident KiB) of a command."""
+    p = subprocess.Popen(list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, out, ru.ru_maxrss
+
+
+def export_bounded(name, src, needle):
+    """simrec export of src refused (exit 1, needle named) before it
+    writes: the destination is one HDF5 file, allowed 64 MiB (a writer
+    past it is killed by SIGXFSZ, so a run of code that copies the fill
+    cannot fill the disk)."""
+    import resource
+    out = os.path.join(work, name.replace(" ", "_") + "_out.h5")
+    if os.path.exists(out):
+        os.unlink(out)
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+    try:
+        p = subprocess.run([simrec, "export", src, "hdf5:" + out],
+                           capture_output=True, timeout=TIMEOUT,
+                           preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        p = None
+    size = os.path.getsize(out) if os.path.exists(out) else 0
+    if not refused(p, needle) or size > 1 << 20:
+        failures.append(f"{name}: export rc={p.returncode if p else 'hung'}"
+                        f" wrote {size} bytes: "
+                        f"{p.stderr[:300] if p else ''}")
+    else:
+        print(f"{name}: export refused, {size} bytes written, ok")
+    if os.path.exists(out):
+        os.unlink(out)
+
+
+def check_big(name, uri, key, needle):
+    """A file far over its bound: SIMREC_EFORMAT naming it and saying its
+    size is past the bound, with the probe's memory under 512 MiB."""
+    rc, out, kib = peak_rss(probe, uri, key)
+    if rc != 0 or not out.startswith(b"SIMREC_EFORMAT:") or \
+            b"more than the" not in out or kib > 512 * 1024:
+        failures.append(f"{name}: probe rc={rc} peak {kib} KiB "
+                        f"printed {out[:300]!r}")
+    else:
+        print(f"{name}: refused by its size, peak {kib // 1024} MiB")
+    check(name, uri, key, "SIMREC_EFORMAT", needle)
 
 
 # ---- zarr directory and LMDB stores ------------------------------------
@@ -183,6 +245,23 @@ def zarr_rows():
         "0": struct.pack("<II", 1, 2) + b"a\xff"}), "x",
         "SIMREC_EFORMAT", "UTF-8")
 
+    # a 3 GB .zarray, a 2 GiB chunk file (sparse): refused by their size,
+    # before a byte is read (the probe's peak memory stays far below)
+    d = make_dir("huge_meta", None)
+    with open(os.path.join(work, "huge_meta", "x", ".zarray"), "wb") as f:
+        f.truncate(3 * 10**9)
+    check_big("3 GB .zarray", d, "x", "x/.zarray")
+    d = make_dir("huge_chunk", zarray(), {"0": b""})
+    with open(os.path.join(work, "huge_chunk", "x", "0"), "wb") as f:
+        f.truncate(2 << 30)
+    check_big("2 GiB chunk", d, "x", "x/0")
+    d = make_dir("huge_blosc", bmeta, {"0": b""})
+    with open(os.path.join(work, "huge_blosc", "x", "0"), "wb") as f:
+        f.truncate(2 << 30)
+    check_big("2 GiB blosc chunk", d, "x", "x/0")
+    for n in ("huge_meta", "huge_chunk", "huge_blosc"):
+        shutil.rmtree(os.path.join(work, n))
+
     # file-system entries
     d = make_dir("fifo", None)
     os.mkfifo(os.path.join(work, "fifo", "x", ".zarray"))
@@ -225,6 +304,8 @@ def zarr_rows():
                         f" printed {got[:3]}")
     else:
         print("2^40 steps: verify ok")
+
+    export_bounded("2^40 steps, zarr", d, "are not whole")
 
     # 2^40 steps of one step per chunk, none written: the check stops a
     # fixed number of chunks after the first bad one (it knows by then
@@ -280,6 +361,27 @@ def zarr_rows():
     if not refused(c, "data.mdb") or b"data.mdb" not in c.stderr:
         failures.append("truncated data.mdb: cat did not fail cleanly")
 
+    # an LMDB key holding a NUL byte: named, never hidden
+    p = os.path.join(work, "nul.zarr")
+    shutil.rmtree(p, ignore_errors=True)
+    g = zarr.open_group(zarr.LMDBStore(p), mode="w")
+    g.create_dataset("x", data=np.arange(4.0), chunks=(4,))
+    g.store.close()
+    import lmdb
+    env = lmdb.open(p, subdir=True)
+    with env.begin(write=True) as t:
+        t.put(b"y\x00z/.zarray", zarray().encode())
+    env.close()
+    check("LMDB key with a NUL (listing)", "zarr:" + p, "", "SIMREC_EFORMAT",
+          "y\\x00z/.zarray", cli=False)
+    q = run(simrec, "ls", "zarr:" + p)
+    if not refused(q, "holds a NUL byte") or b"x  float64" not in q.stdout:
+        failures.append(f"LMDB key with a NUL: ls rc="
+                        f"{q.returncode if q else 'hung'} "
+                        f"{(q.stdout + q.stderr) if q else ''}")
+    cli_refused("LMDB key with a NUL: verify", (simrec, "verify", "zarr:" + p),
+                "holds a NUL byte")
+
     # dimension_separator "/": read as zarr-python does, append with it
     for kind in ("dir", "lmdb"):
         p = os.path.join(work, f"slash_{kind}.zarr")
@@ -317,6 +419,251 @@ def zarr_rows():
         if kind == "lmdb":
             store.close()
         print(f"separator / ({kind}): ok")
+
+
+# ---- deep trees and long paths ---------------------------------------------
+
+def deep_tree(name, depth, part=b"a"):
+    """A zarr+dir store whose dataset x sits depth directories deep (made
+    through directory descriptors: the path may be past PATH_MAX)."""
+    d = os.path.join(work, name)
+    subprocess.run(["rm", "-rf", d], check=True)  # shutil recurses
+    os.makedirs(d)
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir(part, dir_fd=fd)
+        nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    for leaf, data in ((b"x", None), (b".zarray", zarray().encode()),
+                       (b"0", struct.pack("<4d", 1, 2, 3, 4))):
+        if data is None:
+            os.mkdir(leaf, dir_fd=fd)
+            nfd = os.open(leaf, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+            continue
+        w = os.open(leaf, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(w, data)
+        os.close(w)
+    os.close(fd)
+    return d
+
+
+def deep_rows():
+    """The directory walk is iterative: 1,500 levels (a path of 3,000
+    bytes, within PATH_MAX) list and read; 20,000 levels (past PATH_MAX:
+    no open() can name the dataset) are refused naming the path, by the
+    library and by ls, verify and export, never a stack overflow."""
+    d = deep_tree("deep1500", 1500)
+    key = "a/" * 1500 + "x"
+    check("1,500 levels deep (listing)", "zarr+dir:" + d, "", "OK", "")
+    c = run(simrec, "cat", "zarr+dir:" + d, key)
+    if c is None or c.returncode != 0 or c.stdout.split() != \
+            [b"1", b"2", b"3", b"4"]:
+        failures.append(f"1,500 levels deep: cat rc="
+                        f"{c.returncode if c else 'hung'} "
+                        f"{c.stdout[:80] if c else ''}")
+    v = run(simrec, "verify", "zarr+dir:" + d)
+    if v is None or v.returncode != 0:
+        failures.append(f"1,500 levels deep: verify rc="
+                        f"{v.returncode if v else 'hung'}")
+    d = deep_tree("deep20000", 20000)
+    uri = "zarr+dir:" + d
+    needle = "is nested too deep"
+    check("20,000 levels deep (listing)", uri, "", "SIMREC_EFORMAT", needle,
+          cli=False)
+    out = os.path.join(work, "deep20000_out")
+    shutil.rmtree(out, ignore_errors=True)
+    for what, args in (("ls", (simrec, "ls", uri)),
+                       ("verify", (simrec, "verify", uri)),
+                       ("export", (simrec, "export", uri,
+                                   "zarr+dir:" + out))):
+        p = run(*args)
+        if not refused(p, needle) or f"'{d}'".encode() not in \
+                p.stdout + p.stderr:
+            failures.append(f"20,000 levels deep: {what} rc="
+                            f"{p.returncode if p else 'hung'} "
+                            f"{(p.stdout + p.stderr)[:300] if p else ''}")
+        else:
+            print(f"20,000 levels deep: {what} refused, ok")
+    subprocess.run(["rm", "-rf", d, os.path.join(work, "deep1500")],
+                   check=True)
+
+
+# ---- HDF5 files ---------------------------------------------------------
+
+def h5file(name, build):
+    import h5py
+    import numpy as np
+    p = os.path.join(work, name)
+    if os.path.exists(p):
+        os.unlink(p)
+    with h5py.File(p, "w") as f:
+        f["good"] = np.arange(4.0)
+        build(f)
+    return p
+
+
+def refused_everywhere(name, uri, key, needle):
+    """probe (listing "" and reading key), ls, cat, verify: exit 1 (the
+    probe: the status) naming needle, none hung."""
+    check(name + " (listing)", uri, "", "SIMREC_EFORMAT", needle, cli=False)
+    check(name, uri, key, "SIMREC_EFORMAT", needle)
+    cli_refused(name + ": ls", (simrec, "ls", uri), needle)
+
+
+def hdf5_rows():
+    import h5py
+    import numpy as np
+    # an external link whose target is a FIFO: never opened
+    fifo = os.path.join(work, "target.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo)
+    p = h5file("extlink.h5", lambda f: f.__setitem__(
+        "ext", h5py.ExternalLink(fifo, "/x")))
+    refused_everywhere("external link to a FIFO", "hdf5:" + p, "ext/x",
+                       "external")
+    # a soft link into the external one: refused as well
+    p = h5file("softext.h5", lambda f: (
+        f.__setitem__("ext", h5py.ExternalLink(fifo, "/x")),
+        f.__setitem__("soft", h5py.SoftLink("/ext/x"))))
+    check("soft link through an external one", "hdf5:" + p, "soft",
+          "SIMREC_EFORMAT", "external")
+    # the store itself a FIFO
+    cli_refused("HDF5 store a FIFO: ls", (simrec, "ls", "hdf5:" + fifo),
+                "not a regular file")
+
+    # external raw storage: another file's bytes are never read
+    secret = os.path.join(work, "secret.bin")
+    with open(secret, "wb") as f:
+        f.write(b"SECRET-" * 10)
+    p = h5file("external.h5", lambda f: f.create_dataset(
+        "x", shape=(64,), dtype="u1", external=[(secret, 0, 64)]))
+    check("external raw storage", "hdf5:" + p, "x", "SIMREC_EFORMAT",
+          "external storage")
+    out = os.path.join(work, "external_out")
+    shutil.rmtree(out, ignore_errors=True)
+    e = run(simrec, "export", "hdf5:" + p, "zarr+dir:" + out)
+    copied = [os.path.join(r, n) for r, _, ns in os.walk(out) for n in ns]
+    if not refused(e, "external storage") or any(
+            b"SECRET" in open(c, "rb").read() for c in copied):
+        failures.append(f"external raw storage: export rc="
+                        f"{e.returncode if e else 'hung'} copied {copied}")
+
+    # a virtual dataset whose source file is missing
+    def vds(f):
+        lay = h5py.VirtualLayout(shape=(4,), dtype="f8")
+        lay[:] = h5py.VirtualSource(os.path.join(work, "gone.h5"), "x",
+                                    shape=(4,))
+        f.create_virtual_dataset("v", lay, fillvalue=-1.0)
+    p = h5file("virtual.h5", vds)
+    check("virtual dataset", "hdf5:" + p, "v", "SIMREC_EFORMAT",
+          "virtual dataset")
+
+    # a damaged local heap (bad free list): h5py refuses the listing
+    p = h5file("heap.h5", lambda f: [f.__setitem__(f"d{i}", np.arange(4.0))
+                                     for i in range(3)])
+    b = bytearray(open(p, "rb").read())
+    i = b.find(b"HEAP")
+    size = struct.unpack("<Q", b[i + 8:i + 16])[0]
+    b[i + 16:i + 24] = struct.pack("<Q", size + 1000)
+    open(p, "wb").write(b)
+    check("damaged heap (listing)", "hdf5:" + p, "", "SIMREC_EFORMAT",
+          "cannot list the links of '/'", cli=False)
+    for what in ("ls", "verify"):
+        cli_refused("damaged heap: " + what, (simrec, what, "hdf5:" + p),
+                    "damaged heap")
+
+    # 2^40 steps and no chunk written: export copies no fill
+    p = h5file("big40.h5", lambda f: f.create_dataset(
+        "x", shape=(1 << 40,), chunks=(1 << 20,), dtype="u1",
+        maxshape=(None,)))
+    export_bounded("2^40 steps, HDF5", "hdf5:" + p, "chunk unallocated")
+
+    # the cause of a failed open: a missing directory, another's lock
+    zsrc = os.path.join(work, "src.zarr")
+    shutil.rmtree(zsrc, ignore_errors=True)
+    import zarr
+    zarr.open_group(zsrc, mode="w")["x"] = np.arange(4.0)
+    q = run(simrec, "export", "zarr+dir:" + zsrc,
+            "hdf5:" + os.path.join(work, "no", "such", "dir.h5"))
+    if not refused(q, "no such file or directory"):
+        failures.append(f"missing directory: export said "
+                        f"{(q.stdout + q.stderr) if q else 'hung'}")
+    else:
+        print("missing directory: named, ok")
+    p = h5file("locked.h5", lambda f: None)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import h5py, sys\n"
+         f"f = h5py.File({p!r}, 'a')\nprint('ready', flush=True)\n"
+         "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        if holder.stdout.readline() != b"ready\n":
+            failures.append("locked: the holder did not start")
+        q = run(simrec, "cat", "hdf5:" + p, "good")
+        if not refused(q, "locked by another process") or \
+                b"?lock=" not in q.stderr or b"SIMREC_ELOCK" not in q.stderr:
+            failures.append(f"locked: cat said "
+                            f"{(q.stdout + q.stderr) if q else 'hung'}")
+        else:
+            print("locked by a writer: named, ok")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=TIMEOUT)
+
+    # attribute names that are not UTF-8: refused alike by every store
+    for scheme, ext in (("hdf5", ".h5"), ("zarr", ".zarr"),
+                        ("zarr+dir", ".dzarr")):
+        path = os.path.join(work, "attrname" + ext)
+        subprocess.run(["rm", "-rf", path], check=True)
+        for nm in (b"bad\xff", b"\xc3\x28"):
+            q = subprocess.run([probe, "attr", f"{scheme}:{path}", "g", nm],
+                               capture_output=True, timeout=TIMEOUT)
+            if q.returncode != 0 or not q.stdout.startswith(
+                    b"SIMREC_EINVAL:") or b"not valid UTF-8" not in q.stdout:
+                failures.append(f"attribute name {nm!r} ({scheme}): "
+                                f"rc={q.returncode} {q.stdout!r}")
+    print("attribute names not UTF-8: refused by every store, ok")
+
+    # 6,000 attributes in HDF5's compact storage (reading each scans all):
+    # refused past 4,096, naming the key and the count
+    def many(f):
+        d = f.create_dataset("d", data=np.arange(4.0))
+        for i in range(6000):
+            d.attrs[f"a{i}"] = i
+    p = h5file("attrs.h5", many)
+    cli_refused("6,000 compact HDF5 attributes: info",
+                (simrec, "info", "hdf5:" + p, "d"),
+                "has 6000 attributes in HDF5's compact storage")
+
+
+def attr_rows():
+    """30,000 attributes in one .zattrs: info reads them in time linear in
+    their number (one parse, not one per attribute) and prints each;
+    export refuses past the 1,024 a key may hold, naming the key."""
+    n = 30000
+    d = make_dir("attrs30k", zarray(), {"0": struct.pack("<4d", 1, 2, 3, 4)})
+    with open(os.path.join(work, "attrs30k", "x", ".zattrs"), "w") as f:
+        json.dump({f"a{i}": i for i in range(n)}, f)
+    q = run(simrec, "info", d, "x")
+    lines = [ln for ln in (q.stdout.split(b"\n") if q else [])
+             if ln.startswith(b"  a")]
+    if q is None or q.returncode != 0 or len(lines) != n or \
+            b"  a29999 = 29999" not in lines:
+        failures.append(f"30,000 attributes: info rc="
+                        f"{q.returncode if q else 'hung'}, {len(lines)} "
+                        "attribute lines")
+    else:
+        print("30,000 attributes: info lists them, ok")
+    out = os.path.join(work, "attrs30k_out")
+    shutil.rmtree(out, ignore_errors=True)
+    cli_refused("30,000 attributes: export",
+                (simrec, "export", d, "zarr+dir:" + out),
+                "holds 1024 attributes, the most a key may hold")
 
 
 # ---- redis ------------------------------------------------------------
@@ -390,7 +737,16 @@ def redis_rows():
           "element 0 of 'x'")
     os.environ["SIMREC_REDIS_MAX_REPLY"] = "8000"
     check("redis reply within bound", uri, "x", "OK", "")
+    # many small elements: each costs its reply object, not only its bytes
+    # (200,000 index members are 2.6 MB on the wire, over 12 MB parsed)
+    uri = dataset("hostilemany")
+    rc("EVAL", "for i = 1, 200000 do redis.call('SADD', KEYS[1], 'k' .. i) "
+       "end", "1", "hostilemany:keys")
+    os.environ["SIMREC_REDIS_MAX_REPLY"] = "4000000"
+    check("redis reply of many elements", uri, "", "SIMREC_EFORMAT",
+          "over 4000000 bytes", cli=False)
     del os.environ["SIMREC_REDIS_MAX_REPLY"]
+    rc("DEL", "hostilemany:keys")
     for i, (name, meta, el, kind, st) in enumerate(rows):
         uri = dataset(f"hostile{i}", meta, el, kind)
         check(name, uri, "x", "OK" if st == "OK" else "SIMREC_" + st,
@@ -419,6 +775,11 @@ def redis_rows():
 
 # ---- names that would drive the terminal ------------------------------------
 
+# the bidirectional controls, UTF-8: they reorder what a terminal shows
+BIDI = [chr(c).encode() for c in
+        [0x61c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a)]]
+
+
 def terminal_rows():
     """Directory and attribute names may hold ESC, newline, C1 controls and
     bytes that are not UTF-8: every command prints them escaped, so no raw
@@ -426,7 +787,8 @@ def terminal_rows():
     d = os.path.join(work, "terminal")
     shutil.rmtree(d, ignore_errors=True)
     evil = b"evil\x1b[2J\x1b[31mRED\nok    fake: 1 record(s)"
-    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r"]
+    names = [evil, b"c1\xc2\x9b31m", b"bad\xff\xfe", b"tab\tcr\r",
+             "rlo\u202etxt.exe".encode(), "iso\u2066lri\u200f".encode()]
     os.makedirs(d)
     with open(os.path.join(d, ".zgroup"), "w") as f:
         f.write('{"zarr_format": 2}')
@@ -465,7 +827,8 @@ def terminal_rows():
             continue
         for stream, out in (("stdout", p.stdout), ("stderr", p.stderr)):
             raw = [c for c in out if (c < 0x20 and c != 0x0a) or c == 0x7f]
-            if raw or b"\xc2\x9b" in out or b"\xff" in out:
+            if raw or b"\xc2\x9b" in out or b"\xff" in out or any(
+                    b in out for b in BIDI):
                 failures.append(f"terminal {what}: raw control bytes "
                                 f"on {stream}: {out!r}")
             if any(ln.startswith(b"ok    fake") for ln in out.split(b"\n")):
@@ -477,6 +840,10 @@ def terminal_rows():
                 b"fake: 1 record(s): " not in p.stdout:
             failures.append(f"terminal verify: no escaped ok line: "
                             f"{p.stdout!r}")
+    ls = run(simrec, "ls", uri)
+    if ls is None or b"rlo\\xe2\\x80\\xaetxt.exe" not in ls.stdout:
+        failures.append(f"terminal ls: U+202E not escaped byte by byte: "
+                        f"{ls.stdout if ls else 'hung'!r}")
     print("terminal names: ok")
 
 
@@ -589,7 +956,11 @@ def set_killed_lmdb():
 
 
 os.makedirs(work, exist_ok=True)
-if part == "zarr":
+if part == "hdf5":
+    hdf5_rows()
+elif part == "zarr":
+    attr_rows()
+    deep_rows()
     zarr_rows()
     terminal_rows()
     set_killed()

@@ -16,10 +16,18 @@ DT_TO_NP[_lib.BYTES] = np.dtype(object)
 DT_TO_NP[_lib.STRING] = np.dtype(object)
 
 
+def decode_name(raw):
+    """A key or attribute name from a store: UTF-8, and bytes that are not
+    UTF-8 kept as lone surrogates (as os.fsdecode does), so a name is never
+    dropped and encode() gives the same bytes back."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
 def encode(text, what="key"):
-    """text as the C API takes it: UTF-8 without NUL (C would cut it)."""
+    """text as the C API takes it: UTF-8 without NUL (C would cut it); the
+    surrogates of decode_name() go back to their bytes."""
     if isinstance(text, str):
-        text = text.encode()
+        text = text.encode("utf-8", "surrogateescape")
     elif not isinstance(text, bytes):
         raise TypeError("%s must be str, not %s" % (what, type(text).__name__))
     if b"\0" in text:

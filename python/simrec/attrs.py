@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import _lib
-from ._util import DT_TO_NP, NP_TO_DT, check, encode
+from ._util import DT_TO_NP, NP_TO_DT, check, decode_name, encode
 from .errors import NoKeyError
 
 lib = _lib.lib
@@ -103,7 +103,7 @@ class Attributes:
         names = []
 
         def fn(name, arg):
-            names.append(name.decode())
+            names.append(decode_name(name))
             return 0
 
         cb = _lib.ATTR_LIST_FN(fn)

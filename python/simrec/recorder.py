@@ -10,7 +10,7 @@ import numpy as np
 from . import _lib
 from ._collective import agreed, global_args, joined_args
 from ._util import (NP_TO_DT, Closing, as_record_array, check, data_ptr,
-                    encode, masked, shape_arg)
+                    decode_name, encode, masked, shape_arg)
 from .attrs import Attributes
 from .dataset import Dataset, JoinedDataset
 from . import errors
@@ -374,7 +374,7 @@ class Recorder(Closing):
 
         def fn(k, is_dataset, arg):
             if is_dataset or groups:
-                out.append(k.decode())
+                out.append(decode_name(k))
             return 0
 
         cb = _lib.LIST_FN(fn)

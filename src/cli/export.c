@@ -41,9 +41,25 @@ static int copy_attr(const char *name, void *arg)
 	}
 	int rc = simrec_attr_set(c->dst, c->key, name, &a);
 	simrec_attr_clear(&a);
-	if (rc)
+	if (rc) {
+		fprintf(stderr, "%s: %s\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(c->dst)));
 		c->rc = rc;
+		return 1; /* the first failure stops the copy of the key's */
+	}
 	return 0;
+}
+
+/* Copy key's attributes; nonzero (after a message) if listing or a copy
+ * failed. */
+static int copy_all_attrs(simrec_t *src, simrec_t *dst, const char *key)
+{
+	copy_attrs c = {src, dst, key, 0};
+	int rc = simrec_attr_list(src, key, copy_attr, &c);
+	if (rc && !c.rc)
+		fprintf(stderr, "%s: %s\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(src)));
+	return c.rc ? c.rc : rc;
 }
 
 static void progress(const char *key, size_t done, size_t total)
@@ -271,6 +287,15 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	int is_value = is_set_value(src, key, nd, sh);
 	size_t isz = simrec_dtype_size(dt);
+	size_t whole = 0;
+	if (nd && sh[0] && isz &&
+	    simrec_dataset_verify(ds, &whole) == SIMREC_EFORMAT) {
+		/* chunks missing read as the fill value: copying them would
+		 * write data that was never recorded (2^40 steps of it);
+		 * the caller prints why */
+		simrec_dataset_close(ds);
+		return SIMREC_EFORMAT;
+	}
 	if (nd && !sh[0]) {
 		/* no records: the empty dataset, of its dtype and record
 		 * shape, with dst's chunking (as the records would have) */
@@ -284,12 +309,7 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		rc = export_records(ds, dst, key, dt, nd, sh, ch);
 	}
 	simrec_dataset_close(ds);
-	if (!rc) {
-		copy_attrs c = {src, dst, key, 0};
-		simrec_attr_list(src, key, copy_attr, &c);
-		rc = c.rc;
-	}
-	return rc;
+	return rc ? rc : copy_all_attrs(src, dst, key);
 }
 
 /* A run id attribute of the root as text ("none" if absent). */
@@ -347,9 +367,9 @@ int sr_cli_export(int argc, char **argv)
 		return 1;
 	int rc = simrec_open(&dst, argv[1], NULL);
 	if (rc) {
-		fprintf(stderr, "%s: cannot open destination '%s': %s\n",
+		fprintf(stderr, "%s: cannot open destination '%s': %s (%s)\n",
 		        sr_cli_prog, sr_cli_shown(argv[1]),
-		        simrec_strerror(rc));
+		        sr_cli_msg(simrec_errmsg(NULL)), simrec_err_name(rc));
 		simrec_close(src);
 		return 1;
 	}
@@ -369,13 +389,9 @@ int sr_cli_export(int argc, char **argv)
 	l = ls.ds;
 	/* root and group attributes too, groups that hold only attributes
 	 * included */
-	copy_attrs c = {src, dst, "", 0};
-	simrec_attr_list(src, "", copy_attr, &c);
-	int status = rc || c.rc ? 1 : 0;
+	int status = rc || copy_all_attrs(src, dst, "") ? 1 : 0;
 	for (size_t i = 0; i < ls.groups.n; i++) {
-		copy_attrs g = {src, dst, ls.groups.v[i], 0};
-		simrec_attr_list(src, ls.groups.v[i], copy_attr, &g);
-		status |= g.rc != 0;
+		status |= copy_all_attrs(src, dst, ls.groups.v[i]) != 0;
 		free(ls.groups.v[i]);
 	}
 	free(ls.groups.v);
@@ -392,8 +408,7 @@ int sr_cli_export(int argc, char **argv)
 		char *slash = strrchr(l.v[i], '/');
 		while (slash) { /* the groups above it */
 			*slash = 0;
-			copy_attrs g = {src, dst, l.v[i], 0};
-			simrec_attr_list(src, l.v[i], copy_attr, &g);
+			status |= copy_all_attrs(src, dst, l.v[i]) != 0;
 			slash = strrchr(l.v[i], '/');
 		}
 		free(l.v[i]);

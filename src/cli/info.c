@@ -145,7 +145,11 @@ int sr_cli_info(int argc, char **argv)
 		printf("store on disk: %lld bytes\n", disk);
 	printf("attributes:\n");
 	attr_ctx a = {rec, argv[1], 0};
-	simrec_attr_list(rec, argv[1], attr_cb, &a);
+	if (simrec_attr_list(rec, argv[1], attr_cb, &a)) {
+		fprintf(stderr, "%s: %s\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
+		a.failed = 1;
+	}
 	simrec_dataset_close(ds);
 	simrec_close(rec);
 	return a.failed;

@@ -22,6 +22,12 @@ size_t sr_attr_strings_len(const char *s, size_t count);
 /* Check a caller's attribute (kind, dtype, count, data); EINVAL naming the
  * problem. */
 int sr_attr_check(const simrec_attr_t *a, sr_err *e);
+
+/* The most attributes one key holds in the zarr and HDF5 stores: each set
+ * rewrites the key's whole .zattrs (zarr) or scans the object's header
+ * (HDF5's compact storage), so N of them cost N^2; past this a new one is
+ * SIMREC_ENOTSUP naming the key. */
+#define SR_ATTRS_MAX 1024
 /* Set name in obj to a's value (EINVAL: a string that is not UTF-8). */
 int sr_attr_to_json(json_t *obj, const char *name, const simrec_attr_t *a);
 /* Read name from obj (ENOKEY if absent). Numeric lists become ARRAY,

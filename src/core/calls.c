@@ -267,6 +267,22 @@ static int attr_set(simrec_t *rec, const char *key, const char *name,
 		return sr_fail(&rec->err, SIMREC_EINVAL,
 		               "key '%s': invalid attribute name '%s'", key,
 		               name ? name : "(null)");
+	/* every store alike: zarr's JSON cannot hold other bytes, so HDF5
+	 * and redis refuse them too */
+	size_t nl = strlen(name), bad = sr_utf8_bad(name, nl);
+	if (bad == nl && a->type == SIMREC_ATTR_STRING) {
+		size_t vl = strlen(a->s), vb = sr_utf8_bad(a->s, vl);
+		if (vb != vl)
+			return sr_fail(&rec->err, SIMREC_EINVAL,
+			               "key '%s': the value of attribute '%s' "
+			               "is not valid UTF-8 (byte %zu)",
+			               key, name, vb);
+	}
+	if (bad != nl)
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': attribute name '%s' is not valid "
+		               "UTF-8 (byte %zu)",
+		               key, name, bad);
 	sr_call c = {.op = SR_OP_ATTR, .key = key, .name = name, .attr = *a};
 	if (a->type == SIMREC_ATTR_STRING) {
 		c.data = a->s;

@@ -182,28 +182,44 @@ static int conn_fail(sr_redis *r, const char *what)
  * A reply past them fails as a protocol error instead of filling memory. */
 static redisReplyObjectFunctions *default_fns;
 
+/* Every object of a reply is charged what it costs (its struct, its
+ * slot in the array above, its bytes) against max_reply: ten million
+ * empty array elements are refused as surely as one big string. */
+static int charge(const redisReadTask *t, size_t bytes)
+{
+	sr_redis *r = t->privdata; /* the reader's privdata */
+	size_t max = r ? r->max_reply : SR_REDIS_MAX_BULK;
+	size_t *used = r ? &r->charged : NULL;
+	size_t cost = bytes + sizeof(redisReply) + sizeof(void *);
+	if (cost < bytes || (used && (*used > max || cost > max - *used)) ||
+	    cost > max)
+		return -1;
+	if (used)
+		*used += cost;
+	return 0;
+}
+
 static void *bounded_string(const redisReadTask *t, char *s, size_t len)
 {
-	const sr_redis *r = t->privdata; /* the reader's privdata */
-	size_t max = r ? r->max_reply : SR_REDIS_MAX_BULK;
-	return len > max ? NULL : default_fns->createString(t, s, len);
+	return charge(t, len) ? NULL : default_fns->createString(t, s, len);
 }
 
 static void *bounded_array(const redisReadTask *t, int n)
 {
-	return n < 0 || (size_t)n > SR_REDIS_MAX_ELEMENTS
+	return n < 0 || (size_t)n > SR_REDIS_MAX_ELEMENTS ||
+	                       charge(t, (size_t)n * sizeof(void *))
 	               ? NULL
 	               : default_fns->createArray(t, n);
 }
 
 static void *pass_integer(const redisReadTask *t, long long v)
 {
-	return default_fns->createInteger(t, v);
+	return charge(t, 0) ? NULL : default_fns->createInteger(t, v);
 }
 
 static void *pass_nil(const redisReadTask *t)
 {
-	return default_fns->createNil(t);
+	return charge(t, 0) ? NULL : default_fns->createNil(t);
 }
 
 static void pass_free(void *o)
@@ -270,6 +286,9 @@ static void pipe_unblock(const pipe_guard *g)
 static int get_reply(redisContext *c, size_t max, void **rep)
 {
 	*rep = NULL;
+	sr_redis *r = c->reader->privdata;
+	if (r)
+		r->charged = 0;
 	if (redisGetReplyFromReader(c, rep) != REDIS_OK)
 		return REDIS_ERR;
 	if (*rep)

@@ -29,6 +29,7 @@ typedef struct sr_redis {
 	size_t pending;   /* replies appended but not yet read */
 	size_t max_reply; /* bytes one reply may buffer (default 129 MiB,
 	                     lower with SIMREC_REDIS_MAX_REPLY) */
+	size_t charged;   /* memory the reply being read has cost so far */
 	sr_err *err;
 } sr_redis;
 

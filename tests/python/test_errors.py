@@ -183,3 +183,62 @@ def test_close_error_at_exit_is_printed(tmp_path):
     r = subprocess.run([sys.executable, "-c", script], env=os.environ,
                        capture_output=True, text=True, timeout=60)
     assert "simrec: closing" in r.stderr and "at exit failed" in r.stderr
+
+
+def _dir_store(root, names, depth=0):
+    """A zarr+dir store with a 4-element float64 dataset under each name
+    (bytes), below depth directories "a" (made through descriptors)."""
+    import json
+    import os
+    os.makedirs(root)
+    with open(os.path.join(root, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    fd = os.open(root, os.O_RDONLY)
+    for _ in range(depth):
+        os.mkdir("a", dir_fd=fd)
+        nfd = os.open("a", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    meta = json.dumps({"chunks": [4], "compressor": None, "dtype": "<f8",
+                       "fill_value": 0.0, "filters": None, "order": "C",
+                       "shape": [4], "zarr_format": 2}).encode()
+    for n in names:
+        os.mkdir(n, dir_fd=fd)
+        d = os.open(n, os.O_RDONLY, dir_fd=fd)
+        for leaf, data in ((".zarray", meta),
+                           ("0", np.arange(4.0).tobytes())):
+            w = os.open(leaf, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=d)
+            os.write(w, data)
+            os.close(w)
+        os.close(d)
+    os.close(fd)
+    return "zarr+dir:" + str(root)
+
+
+def test_non_utf8_key_is_listed_not_dropped(tmp_path):
+    """A directory name that is not UTF-8 is listed (its bytes kept as
+    surrogates, as os.fsdecode does) and reads back under that name."""
+    uri = _dir_store(tmp_path / "s", [b"bad\xff\xfe", b"good"])
+    with simrec.Recorder(uri, mode="r") as rec:
+        keys = list(rec)
+        assert keys == ["bad\udcff\udcfe", "good"]
+        assert (rec.get_all(keys[0])[:] == np.arange(4.0)).all()
+
+
+def test_deep_store_lists_without_recursion(tmp_path):
+    """1,500 directories deep (a 3,000-byte path): listed; 20,000 deep
+    (past PATH_MAX) refused as a format error naming the store."""
+    try:
+        uri = _dir_store(tmp_path / "d", [b"x"], depth=1500)
+        with simrec.Recorder(uri, mode="r") as rec:
+            assert list(rec) == ["a/" * 1500 + "x"]
+        deep = tmp_path / "deeper"
+        uri = _dir_store(deep, [b"x"], depth=20000)
+        with simrec.Recorder(uri, mode="r") as rec:
+            with pytest.raises(simrec.FormatError) as ei:
+                list(rec)
+            assert "nested too deep" in str(ei.value) and str(deep) in \
+                str(ei.value)
+    finally:  # pytest's own cleanup recurses: it would fail on these
+        subprocess.run(["rm", "-rf", str(tmp_path / "d"),
+                        str(tmp_path / "deeper")], check=True)

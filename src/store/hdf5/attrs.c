@@ -12,8 +12,9 @@ static hid_t open_obj(sr_store *st, const char *key, int create)
 {
 	h5_store *h = st->impl;
 	char p[4096];
-	if (!h5_exists(h->file, key)) {
-		if (!create)
+	int ex = h5_exists(h->file, key);
+	if (ex <= 0) {
+		if (!create || ex < 0)
 			return H5I_INVALID_HID;
 		hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 		H5Pset_create_intermediate_group(lcpl, 1);
@@ -39,7 +40,18 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
 		               key, st->uri.path);
-	if (H5Aexists(o, name) > 0)
+	H5O_info_t oi;
+	int there = H5Aexists(o, name) > 0;
+	if (!there && H5Oget_info2(o, &oi, H5O_INFO_NUM_ATTRS) >= 0 &&
+	    oi.num_attrs >= SR_ATTRS_MAX) {
+		H5Oclose(o);
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s' in '%s' holds %d attributes, the most a "
+		               "key may hold: attribute '%s' not added",
+		               *key ? key : "/", st->uri.path, SR_ATTRS_MAX,
+		               name);
+	}
+	if (there)
 		H5Adelete(o, name);
 	hid_t t, sp;
 	const void *v;
@@ -283,25 +295,71 @@ static herr_t attr_iter(hid_t o, const char *name, const H5A_info_t *info,
 	return c->rc ? 1 : 0;
 }
 
+/* Attributes in an object's header (HDF5's compact storage, the only one
+ * of files in the earliest format, h5py's default) are found by a scan
+ * of all of them: reading each of N costs N, so N of them cost N^2 (30,000
+ * took minutes). Beyond H5_COMPACT_ATTRS_MAX the listing is refused; the
+ * dense storage (an index: libver 1.8 and later) has no such bound. */
+#define H5_COMPACT_ATTRS_MAX 4096
+
+static int compact_bound(sr_store *st, const char *key, hid_t o)
+{
+	H5O_info_t oi;
+	if (H5Oget_info2(o, &oi, H5O_INFO_NUM_ATTRS | H5O_INFO_META_SIZE) < 0)
+		return h5_damaged(st, *key ? key : "/", "attributes",
+		                  h5_errno(st));
+	if (oi.num_attrs <= H5_COMPACT_ATTRS_MAX ||
+	    oi.meta_size.attr.index_size > 0)
+		return 0;
+	return sr_fail(st->err, SIMREC_ENOTSUP,
+	               "'%s' in '%s' has %llu attributes in HDF5's compact "
+	               "storage (each read scans all of them): more than the "
+	               "%d that are read; rewrite it with dense attribute "
+	               "storage (h5py: libver='latest')",
+	               *key ? key : "/", st->uri.path,
+	               (unsigned long long)oi.num_attrs, H5_COMPACT_ATTRS_MAX);
+}
+
 static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 {
 	hid_t o = open_obj(st, key, 0);
 	if (o < 0)
 		return SIMREC_ENOKEY;
+	int rc = compact_bound(st, key, o);
+	if (rc) {
+		H5Oclose(o);
+		return rc;
+	}
 	name_cb c = {fn, arg, 0};
 	hsize_t idx = 0;
-	H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	herr_t e =
+	        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
+	int err = e < 0 && !c.rc ? h5_errno(st) : 0;
 	H5Oclose(o);
+	if (e < 0 && !c.rc)
+		return h5_damaged(st, *key ? key : "/", "attributes", err);
 	return c.rc;
 }
 
 typedef struct list_cb {
+	hid_t file;
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
 	int rc, bad;
 	char badmsg[4200];
 } list_cb;
+
+/* The first link the walk cannot list, reported after it (the rest is
+ * still listed). */
+static void bad_link(list_cb *c, const char *key, const char *what,
+                     const char *why)
+{
+	if (c->bad)
+		return;
+	c->bad = SIMREC_EFORMAT;
+	snprintf(c->badmsg, sizeof c->badmsg, "'%s' %s (%s)", key, what, why);
+}
 
 static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
                         void *arg)
@@ -315,20 +373,24 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 		return 0; /* a dimension's scale (dims.c): not a key */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
-	if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
-		/* reported after the walk: the rest is still listed */
-		if (!c->bad) {
-			c->bad = SIMREC_EFORMAT;
-			snprintf(c->badmsg, sizeof c->badmsg,
-			         "'%s' is a %s link that cannot be followed "
-			         "(dangling, or its file is missing)",
-			         key,
-			         info->type == H5L_TYPE_SOFT       ? "soft"
-			         : info->type == H5L_TYPE_EXTERNAL ? "external"
-			                                           : "");
-		}
-		return 0;
+	/* a link out of the file is never followed (its target may be a
+	 * FIFO that blocks the open forever, or another file's data) */
+	int out = info->type != H5L_TYPE_HARD &&
+	          (info->type != H5L_TYPE_SOFT || h5_exists(c->file, key) < 0);
+	if (out)
+		bad_link(c, key,
+		         info->type == H5L_TYPE_EXTERNAL ? "is an external link"
+		         : info->type == H5L_TYPE_SOFT
+		                 ? "is a soft link through an external one"
+		                 : "is a user-defined link",
+		         "links out of the file are never followed");
+	else if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+		bad_link(c, key, "is a soft link that cannot be followed",
+		         "dangling");
+		out = 1;
 	}
+	if (out)
+		return 0;
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;
 }
@@ -336,7 +398,10 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 {
 	h5_store *h = st->impl;
-	if (*prefix && !h5_exists(h->file, prefix))
+	int ex = *prefix ? h5_exists(h->file, prefix) : 1;
+	if (ex < 0)
+		return h5_link_refused(st, prefix);
+	if (!ex)
 		return 0;
 	if (*prefix && h5_is_group(h->file, prefix) <= 0)
 		return fn(prefix, 1, arg);
@@ -353,9 +418,14 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 			return rc;
 		}
 	}
-	list_cb c = {.fn = fn, .arg = arg, .prefix = prefix};
-	H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	list_cb c = {.file = h->file, .fn = fn, .arg = arg, .prefix = prefix};
+	herr_t e = H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	/* a damaged index (a bad heap) stops the walk: never an empty or
+	 * partial listing that looks whole */
+	int err = e < 0 && !c.rc ? h5_errno(st) : 0;
 	H5Gclose(g);
+	if (e < 0 && !c.rc)
+		return h5_damaged(st, *prefix ? prefix : "/", "links", err);
 	if (!c.rc && c.bad)
 		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
 		               st->uri.path);

@@ -57,10 +57,32 @@ static hid_t open_dset(sr_store *st, const char *path)
 	return d;
 }
 
+/* Data kept outside the file is never read: external raw storage (its
+ * bytes are another file's, /etc/passwd as well as anything) and virtual
+ * datasets (their sources are other files, and a missing one reads as the
+ * fill value, which would pass for data). */
+static int h5_storage_check(sr_store *st, const char *key, hid_t dcpl)
+{
+	if (H5Pget_external_count(dcpl) > 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s' keeps its data in other files "
+		               "(HDF5 external storage): not read",
+		               key, st->uri.path);
+	if (H5Pget_layout(dcpl) == H5D_VIRTUAL)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s' in '%s' is a virtual dataset (its data "
+		               "are other datasets, in other files): not read",
+		               key, st->uri.path);
+	return 0;
+}
+
 static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 {
 	h5_store *h = st->impl;
-	if (!h5_exists(h->file, key))
+	int ex = h5_exists(h->file, key);
+	if (ex < 0)
+		return h5_link_refused(st, key);
+	if (!ex)
 		return SIMREC_ENOKEY;
 	int grp = h5_is_group(h->file, key);
 	if (grp > 0)
@@ -89,6 +111,8 @@ static int lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	int nd = H5Sget_simple_extent_ndims(sp);
 	hsize_t dims[SIMREC_MAX_NDIM], maxd[SIMREC_MAX_NDIM],
 	        ch[SIMREC_MAX_NDIM];
+	if (!rc)
+		rc = h5_storage_check(st, key, dcpl);
 	if (!rc && H5Sget_simple_extent_type(sp) == H5S_NULL)
 		rc = sr_fail(st->err, SIMREC_ENOTSUP,
 		             "'%s' in '%s' has a null dataspace (h5py.Empty): "
@@ -226,7 +250,10 @@ static int h5_replaceable(sr_store *st, const char *key, int keep)
 {
 	h5_store *h = st->impl;
 	char p[4096];
-	if (h5_exists(h->file, key)) {
+	int ex = h5_exists(h->file, key);
+	if (ex < 0)
+		return h5_link_refused(st, key);
+	if (ex) {
 		if (h5_is_group(h->file, key) > 0)
 			return sr_fail(st->err, SIMREC_EKIND,
 			               "'%s' is a group in '%s', not a dataset",
@@ -239,7 +266,7 @@ static int h5_replaceable(sr_store *st, const char *key, int keep)
 	}
 	/* a parent that is a dataset cannot hold a child */
 	char *par = sr_key_parent(key);
-	int bad = par && *par && h5_exists(h->file, par) &&
+	int bad = par && *par && h5_exists(h->file, par) > 0 &&
 	          !h5_is_group(h->file, par);
 	free(par);
 	if (bad)
@@ -327,7 +354,7 @@ int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	new_key(key, tmp, sizeof tmp);
 	hid_t file = ((h5_store *)st->impl)->file;
 	if (m->kind != SR_RECORDS &&
-	    h5_exists(file, tmp)) /* left by a failed set */
+	    h5_exists(file, tmp) > 0) /* left by a failed set */
 		H5Ldelete(file, h5_path_of(tmp, p, sizeof p), H5P_DEFAULT);
 	rc = make_dset(st, m->kind != SR_RECORDS ? tmp : key, m);
 	if (rc)
@@ -571,9 +598,9 @@ static int h5_publish(sr_store *st, h5_ds *d, int rc)
 	char from[4096], to[4096];
 	h5_path_of(d->key, from, sizeof from);
 	h5_path_of(d->final, to, sizeof to);
-	if (h5_exists(h->file, d->final))
+	if (h5_exists(h->file, d->final) > 0)
 		h5_dims_detach(h->file, to); /* its scales forget it */
-	if (h5_exists(h->file, d->final) &&
+	if (h5_exists(h->file, d->final) > 0 &&
 	    H5Ldelete(h->file, to, H5P_DEFAULT) < 0)
 		rc = h5_fail(st, "replacing a value in");
 	if (!rc &&

@@ -319,7 +319,7 @@ static int detach_users(sr_store *st, const char *key, hid_t sc)
 
 static int is_dim_only_key(h5_store *h, const char *key, char *p, size_t cap)
 {
-	return *key && h5_exists(h->file, key) &&
+	return *key && h5_exists(h->file, key) > 0 &&
 	       h5_is_dim_only(h->file, h5_path_of(key, p, cap));
 }
 

@@ -82,16 +82,47 @@ static void h5_look(sr_store *st, int parallel, const char *path, int *look)
 	if (parallel)
 		MPI_Comm_rank(st->comm, &rank);
 	if (rank == 0) {
+		struct stat lsb;
 		look[0] = stat(path, &sb) == 0;
-		if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
-			look[0] = look[1] = 1;
-		else if (look[0] && !S_ISREG(sb.st_mode))
+		int link = lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode);
+		/* not a regular file (a FIFO would block H5Fis_hdf5 and
+		 * H5Fopen forever), through a link or not */
+		if (look[0] && !S_ISREG(sb.st_mode))
 			look[1] = 2;
+		else if (link)
+			look[0] = look[1] = 1;
 		else if (look[0] && H5Fis_hdf5(path) <= 0)
 			look[1] = 3;
 	}
 	if (parallel)
 		MPI_Bcast(look, 2, MPI_INT, 0, st->comm);
+}
+
+/* Why H5Fopen or H5Fcreate of the store's file failed, from the errno in
+ * HDF5's error stack: another process's lock (HDF5 locks a file for as
+ * long as a writer has it open, and a reader is refused then), or the
+ * system's cause (a missing directory, a permission). */
+static int h5_open_fail(sr_store *st)
+{
+	const char *path = st->uri.path;
+	const char *how =
+	        st->mode == SIMREC_MODE_READONLY ? "" : " for writing";
+	int err = h5_errno(st);
+	if (err == EWOULDBLOCK || err == EAGAIN)
+		return sr_fail(st->err, SIMREC_ELOCK,
+		               "cannot open HDF5 file '%s'%s: it is locked by "
+		               "another process (HDF5 file locking: a writer "
+		               "holds it open); read it after the run, or have "
+		               "the writer and the readers take the redis lock "
+		               "(?lock=, docs/lock.md)",
+		               path, how);
+	if (err)
+		return sr_fail(st->err, SIMREC_EIO,
+		               "cannot open HDF5 file '%s'%s: %s", path, how,
+		               sr_os_cause(err));
+	return sr_fail(st->err, SIMREC_EIO,
+	               "cannot open HDF5 file '%s'%s (HDF5 gives no cause)",
+	               path, how);
 }
 
 /* Open or create h->file as the mode says; a status for what refuses. */
@@ -109,6 +140,12 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 		        "an HDF5 file; it is left as it is (see "
 		        "docs/safety.md)",
 		        path, why[look[1]]);
+	if (look[1] == 2)
+		return sr_fail(
+		        st->err, SIMREC_EFORMAT,
+		        "'%s' is not a regular file (a FIFO, a device or "
+		        "a directory): not opened as an HDF5 file",
+		        path);
 	if (there && st->mode != SIMREC_MODE_CREATE && H5Fis_hdf5(path) <= 0)
 		return sr_fail(st->err, SIMREC_EFORMAT,
 		               "'%s' h5_exists and is not an HDF5 file", path);
@@ -130,20 +167,17 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 		                           1);
 		h->file = H5Fcreate(path, there ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
 		                    fcpl, fapl);
+		/* the cause first: every HDF5 call clears the error stack */
+		int rc = h->file < 0 ? h5_open_fail(st) : 0;
 		H5Pclose(fcpl);
+		if (rc)
+			return rc;
 		/* a valid (empty) file on disk at once: a crash before the
 		 * first flush leaves a store that opens */
 		if (h->file >= 0)
 			H5Fflush(h->file, H5F_SCOPE_GLOBAL);
 	}
-	if (h->file < 0)
-		return sr_fail(
-		        st->err, SIMREC_EIO, "cannot open HDF5 file '%s'%s",
-		        path,
-		        st->mode == SIMREC_MODE_READONLY
-		                ? ""
-		                : " for writing (is it open elsewhere?)");
-	return 0;
+	return h->file < 0 ? h5_open_fail(st) : 0;
 }
 
 int h5_open(sr_store *st)

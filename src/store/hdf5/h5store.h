@@ -92,6 +92,11 @@ void h5_file_end(sr_store *st);
 int h5_errno(sr_store *st);
 int h5_fail_err(sr_store *st, const char *what, int err);
 int h5_fail(sr_store *st, const char *what);
+/* SIMREC_EFORMAT: key crosses a link out of the file (h5_exists -1). */
+int h5_link_refused(sr_store *st, const char *key);
+/* SIMREC_EFORMAT: listing what (links, attributes) of key stopped with an
+ * HDF5 error (err: its errno, or 0). */
+int h5_damaged(sr_store *st, const char *key, const char *what, int err);
 int h5_mark_key(sr_store *st, const char *key, size_t rows);
 void h5_marks_clear(h5_store *h);
 int h5_poison(sr_store *st, int rc);
@@ -109,6 +114,9 @@ hid_t h5_bool_type(void);
 hid_t h5_mem_type(simrec_dtype_t dt);
 int h5_dtype_of(hid_t t, simrec_dtype_t *dt, const char **why);
 const char *h5_path_of(const char *key, char *buf, size_t cap);
+/* 1 if every component of key exists, 0 if one does not, -1 if the path
+ * crosses a link that is never followed (external, user-defined): a
+ * refusal, never a traversal into another file. */
 int h5_exists(hid_t file, const char *key);
 int h5_is_group(hid_t file, const char *key);
 

@@ -78,6 +78,24 @@ int h5_fail_err(sr_store *st, const char *what, int err)
 	               st->uri.path);
 }
 
+int h5_link_refused(sr_store *st, const char *key)
+{
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "'%s' in '%s' is reached through an external or "
+	               "user-defined link: links out of the file are never "
+	               "followed",
+	               key, st->uri.path);
+}
+
+int h5_damaged(sr_store *st, const char *key, const char *what, int err)
+{
+	return sr_fail(st->err, SIMREC_EFORMAT,
+	               "cannot list the %s of '%s' in '%s': HDF5 stopped "
+	               "(%s; a damaged heap or index)",
+	               what, key, st->uri.path,
+	               err ? sr_os_cause(err) : "no cause given");
+}
+
 int h5_fail(sr_store *st, const char *what)
 {
 	return h5_fail_err(st, what, 0);

@@ -173,25 +173,62 @@ const char *h5_path_of(const char *key, char *buf, size_t cap)
 	return buf;
 }
 
-/* Does every component of key exist? (H5Lexists fails on a missing
- * intermediate group.) */
-int h5_exists(hid_t file, const char *key)
+static int soft_target_exists(hid_t file, const char *p, size_t n, int depth);
+
+/* Whether every component of path (absolute) exists, each link checked
+ * before it is crossed: 1 yes, 0 no, -1 a link that is never followed
+ * (external: into another file, which may be a FIFO or a device; a
+ * user-defined class; soft links nested deeper than HDF5's own limit).
+ * A soft link is followed through its value, checked the same way. */
+static int exists_at(hid_t file, const char *path, int depth)
 {
 	char p[4096];
-	snprintf(p, sizeof p, "/%s", key);
-	if (!*key)
-		return 1;
+	if (depth > 16 || (size_t)snprintf(p, sizeof p, "%s", path) >= sizeof p)
+		return -1;
 	for (char *s = strchr(p + 1, '/');; s = strchr(s + 1, '/')) {
 		if (s)
 			*s = 0;
+		H5L_info_t li;
 		htri_t e = H5Lexists(file, p, H5P_DEFAULT);
+		int rc = e <= 0                                       ? 0
+		         : H5Lget_info(file, p, &li, H5P_DEFAULT) < 0 ? -1
+		                                                      : 1;
+		if (rc > 0 && li.type == H5L_TYPE_SOFT)
+			rc = soft_target_exists(file, p, li.u.val_size, depth);
+		else if (rc > 0 && li.type != H5L_TYPE_HARD)
+			rc = -1;
 		if (s)
 			*s = '/';
-		if (e <= 0)
-			return 0;
-		if (!s)
-			return 1;
+		if (rc <= 0 || !s)
+			return rc;
 	}
+}
+
+/* The soft link at p (absolute): does its target exist (exists_at)? */
+static int soft_target_exists(hid_t file, const char *p, size_t n, int depth)
+{
+	char val[4096], full[8192];
+	if (n >= sizeof val ||
+	    H5Lget_val(file, p, val, sizeof val, H5P_DEFAULT) < 0)
+		return -1;
+	val[n < sizeof val ? n : sizeof val - 1] = 0;
+	const char *slash = strrchr(p, '/');
+	if (val[0] == '/')
+		snprintf(full, sizeof full, "%s", val);
+	else /* relative to the group holding the link */
+		snprintf(full, sizeof full, "%.*s/%s", (int)(slash - p), p,
+		         val);
+	return exists_at(file, full, depth + 1);
+}
+
+int h5_exists(hid_t file, const char *key)
+{
+	char p[4096];
+	if (!*key)
+		return 1;
+	if ((size_t)snprintf(p, sizeof p, "/%s", key) >= sizeof p)
+		return 0;
+	return exists_at(file, p, 0);
 }
 
 int h5_is_group(hid_t file, const char *key)

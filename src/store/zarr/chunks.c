@@ -356,6 +356,15 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 }
 
+/* The most bytes a stored chunk of n decoded bytes may have: a blosc
+ * frame given room beyond n + 16 (simrec's encoder) may carry its block
+ * starts and each split stream's header, so the bound is loose; it only
+ * keeps a file far larger than its chunk from being read. */
+static size_t stored_max(size_t n)
+{
+	return n + n / 8 + 4096;
+}
+
 /* Decode chunk ck into z->chunk (cbytes); *missing if absent. */
 static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
                       int *missing)
@@ -363,7 +372,10 @@ static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
 	zarr_store *z = st->impl;
 	const void *v;
 	size_t len;
-	int rc = z->kvo->get(z->kv, ck, &v, &len);
+	/* a stored chunk is at most what the codec makes of cbytes */
+	int rc = z->kvo->get(z->kv, ck,
+	                     d->compressed ? stored_max(cbytes) : cbytes, &v,
+	                     &len);
 	*missing = rc == SIMREC_ENOKEY;
 	if (rc)
 		return *missing ? 0 : rc;
@@ -400,7 +412,7 @@ static int read_run(sr_store *st, const sr_meta *m, const char *ck,
 	zarr_store *z = st->impl;
 	const void *v;
 	size_t len, isz = simrec_dtype_size(m->dtype);
-	*rc = z->kvo->get(z->kv, ck, &v, &len);
+	*rc = z->kvo->get(z->kv, ck, stored_max(celems * isz), &v, &len);
 	if (*rc == SIMREC_ENOKEY) {
 		*rc = 0;
 		return 0; /* missing chunk: the general path fills */
@@ -484,7 +496,8 @@ int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 		return rc;
 	const void *v;
 	size_t len;
-	rc = z->kvo->get(z->kv, ck, &v, &len);
+	/* vlen items have no size in the metadata: the chunk's own bound */
+	rc = z->kvo->get(z->kv, ck, SR_ZARR_VLEN_CHUNK_MAX, &v, &len);
 	void *dec = NULL;
 	size_t dlen = len;
 	if (!rc && d->compressed) {
@@ -534,6 +547,7 @@ long long zarr_disk_bytes(sr_store *st)
 typedef struct sum_ctx {
 	zarr_store *z;
 	long long bytes, chunks;
+	size_t max; /* a chunk's bound (a bigger one is not counted) */
 } sum_ctx;
 
 static int sum_cb(const char *k, void *arg)
@@ -542,7 +556,8 @@ static int sum_cb(const char *k, void *arg)
 	const char *leaf = strrchr(k, '/');
 	const void *v;
 	size_t n;
-	if (leaf && leaf[1] != '.' && !c->z->kvo->get(c->z->kv, k, &v, &n)) {
+	if (leaf && leaf[1] != '.' &&
+	    !c->z->kvo->get(c->z->kv, k, c->max, &v, &n)) {
 		c->bytes += (long long)n;
 		c->chunks++;
 	}
@@ -551,12 +566,15 @@ static int sum_cb(const char *k, void *arg)
 
 char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 {
-	SR_UNUSED(m);
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	json_t *j = NULL;
 	char *prefix = zarr_cat_key(d->key, "");
-	sum_ctx c = {z, 0, 0};
+	size_t cbytes, isz = simrec_dtype_size(m->dtype);
+	sum_ctx c = {z, 0, 0,
+	             isz && !sr_size_prod(m->ndim, m->chunks, isz, &cbytes)
+	                     ? stored_max(cbytes)
+	                     : SR_ZARR_VLEN_CHUNK_MAX};
 	if (!prefix || z->kvo->read_begin(z->kv)) {
 		free(prefix);
 		return NULL;
@@ -608,7 +626,10 @@ int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		chunk_key(ck, sizeof ck, d, nd, idx);
 		const void *v;
 		size_t len;
-		int r = z->kvo->get(z->kv, ck, &v, &len);
+		int r = z->kvo->get(z->kv, ck,
+		                    isz ? stored_max(celems * isz)
+		                        : SR_ZARR_VLEN_CHUNK_MAX,
+		                    &v, &len);
 		const char *why = r == SIMREC_ENOKEY ? "chunk missing"
 		                  : r                ? "chunk unreadable"
 		                                     : NULL;

@@ -37,7 +37,8 @@ static int consolidate(zarr_store *z, const char *k, json_t *j, sr_err *e)
 	json_t *doc = NULL;
 	/* a read section: the directory layer frees its copy at its end */
 	int rc = z->kvo->read_begin(z->kv);
-	if (!rc && !(rc = z->kvo->get(z->kv, ZMETA_KEY, &v, &n)))
+	if (!rc &&
+	    !(rc = z->kvo->get(z->kv, ZMETA_KEY, SR_ZARR_META_MAX, &v, &n)))
 		doc = sr_attr_json_load(v, n, &je); /* NaN in attributes */
 	z->kvo->read_end(z->kv);
 	if (rc)
@@ -100,7 +101,7 @@ static int get_json_as(zarr_store *z, const char *key, const char *leaf,
 		return SIMREC_ENOMEM;
 	const void *v;
 	size_t n;
-	int rc = z->kvo->get(z->kv, k, &v, &n);
+	int rc = z->kvo->get(z->kv, k, SR_ZARR_META_MAX, &v, &n);
 	if (!rc) {
 		json_error_t je;
 		*out = attrs ? sr_attr_json_load(v, n, &je)
@@ -127,7 +128,10 @@ int zarr_has_key(zarr_store *z, const char *key, const char *leaf)
 	char *k = zarr_cat_key(key, leaf);
 	const void *v;
 	size_t n;
-	int found = k && z->kvo->get(z->kv, k, &v, &n) == 0;
+	/* present even if unreadable (too big, not a regular file): the
+	 * read that follows names why */
+	int found = k && z->kvo->get(z->kv, k, SR_ZARR_META_MAX, &v, &n) !=
+	                         SIMREC_ENOKEY;
 	free(k);
 	return found;
 }
@@ -176,6 +180,8 @@ int zarr_attr_set(sr_store *st, const char *key, const char *name,
                   const simrec_attr_t *a)
 {
 	zarr_store *z = st->impl;
+	if (z->listed && !strcmp(z->listed_key, key))
+		z->listed = NULL; /* the listing's snapshot is old from now */
 	int rc = z->kvo->begin(z->kv);
 	if (rc)
 		return rc;
@@ -188,6 +194,13 @@ int zarr_attr_set(sr_store *st, const char *key, const char *name,
 		json_decref(j);
 		j = json_object();
 	}
+	if (!rc && !json_object_get(j, name) &&
+	    json_object_size(j) >= SR_ATTRS_MAX)
+		rc = sr_fail(st->err, SIMREC_ENOTSUP,
+		             "'%s' in '%s' holds %d attributes, the most a key "
+		             "may hold: attribute '%s' not added",
+		             *key ? key : "/", st->uri.path, SR_ATTRS_MAX,
+		             name);
 	if (!rc && (rc = sr_attr_to_json(j, name, a)) == SIMREC_EINVAL)
 		sr_fail(st->err, rc, "attribute '%s' of '%s': not valid UTF-8",
 		        name, key);
@@ -218,8 +231,13 @@ static int with_attrs(sr_store *st, const char *key, json_t **j)
 int zarr_attr_get(sr_store *st, const char *key, const char *name,
                   simrec_attr_t *out)
 {
+	zarr_store *z = st->impl;
 	json_t *j = NULL;
-	int rc = with_attrs(st, key, &j);
+	int rc = 0;
+	if (z->listed && !strcmp(z->listed_key, key))
+		j = json_incref(z->listed); /* the snapshot being listed */
+	else
+		rc = with_attrs(st, key, &j);
 	if (!rc)
 		rc = sr_attr_from_json(j, name, out);
 	if (rc == SIMREC_EFORMAT)
@@ -234,10 +252,17 @@ int zarr_attr_get(sr_store *st, const char *key, const char *name,
 
 int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 {
+	zarr_store *z = st->impl;
 	json_t *j = NULL;
 	int rc = with_attrs(st, key, &j);
+	json_t *outer = z->listed; /* a list inside a list's callback */
+	const char *outer_key = z->listed_key;
+	z->listed = j;
+	z->listed_key = key;
 	if (!rc)
 		rc = sr_attr_json_list(j, fn, arg);
+	z->listed = outer;
+	z->listed_key = outer_key;
 	json_decref(j);
 	return rc;
 }

@@ -19,7 +19,10 @@ typedef struct sr_kv_ops {
 	/* reads: pointers from get stay valid until read_end */
 	int (*read_begin)(sr_kv *kv);
 	void (*read_end)(sr_kv *kv);
-	int (*get)(sr_kv *kv, const char *key, const void **val, size_t *len);
+	/* a value over max bytes is SIMREC_EFORMAT, refused before it is
+	 * read (a file's size is checked first) */
+	int (*get)(sr_kv *kv, const char *key, size_t max, const void **val,
+	           size_t *len);
 	int (*put)(sr_kv *kv, const char *key, const void *val, size_t len);
 	/* remove key (in the write batch); an absent key is no error */
 	int (*del)(sr_kv *kv, const char *key);
@@ -45,6 +48,12 @@ typedef struct sr_kv_ops {
 	void (*unstage)(sr_kv *kv);
 } sr_kv_ops;
 
+/* The bound of a metadata document (.zarray, .zgroup, .zattrs,
+ * .zmetadata) read whole and parsed. */
+#define SR_ZARR_META_MAX ((size_t)16 << 20)
+/* The bound of a chunk of variable-length items (the metadata gives no
+ * item size): a chunk's limit, 4 GiB. */
+#define SR_ZARR_VLEN_CHUNK_MAX ((size_t)4 << 30)
 extern const sr_kv_ops sr_kv_lmdb;
 extern const sr_kv_ops sr_kv_dir;
 

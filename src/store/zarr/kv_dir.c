@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,11 +271,15 @@ static int get_held(sr_kv *kv, const struct held *h, const void **val,
 /* Metadata and chunk files are opened without following a symbolic link
  * and without blocking (a FIFO or device named like a key must fail at
  * once, not wait for a writer); only regular files are read. */
-static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
+static int kvd_get(sr_kv *kv, const char *key, size_t max, const void **val,
+                   size_t *len)
 {
 	const struct held *h = held_of(kv, key);
 	if (h)
-		return get_held(kv, h, val, len);
+		return h->len > max
+		               ? sr_fail(kv->e, SIMREC_EFORMAT,
+		                         "'%s' is over %zu bytes", key, max)
+		               : get_held(kv, h, val, len);
 	char *p = full_path(kv, key);
 	if (!p)
 		return SIMREC_ENOMEM;
@@ -296,6 +301,13 @@ static int kvd_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		return sr_fail(kv->e, SIMREC_EFORMAT,
 		               "cannot read '%s/%s': not a regular file",
 		               kv->path, key);
+	}
+	if ((unsigned long long)sb.st_size > max) {
+		close(fd);
+		return sr_fail(kv->e, SIMREC_EFORMAT,
+		               "cannot read '%s/%s': %lld bytes, more than the "
+		               "%zu its metadata allows",
+		               kv->path, key, (long long)sb.st_size, max);
 	}
 	size_t n = (size_t)sb.st_size, got = 0;
 	unsigned char *b = malloc(n ? n : 1);
@@ -501,45 +513,90 @@ static int push_name(name_list *l, const char *s)
 	return (l->v[l->n] = strdup(s)) ? (l->n++, 0) : SIMREC_ENOMEM;
 }
 
-/* Walk dir (relative rel) collecting keys. */
-static int walk(const char *root, const char *rel, name_list *out)
+/* "root/rel" (malloc'd; either alone when the other is empty), or
+ * NULL; *len its length. */
+static char *join_path(const char *root, const char *rel, size_t *len)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s%s%s", root, *rel ? "/" : "", rel);
+	size_t n = strlen(root) + strlen(rel) + 2;
+	char *p = malloc(n);
+	if (p)
+		*len = (size_t)snprintf(p, n, "%s%s%s", root,
+		                        *root && *rel ? "/" : "", rel);
+	return p;
+}
+
+/* A path the file system cannot name (PATH_MAX) holds keys no call could
+ * read: the listing is refused, naming where, rather than skip them. */
+static int too_long(sr_kv *kv, const char *rel, size_t len)
+{
+	return sr_fail(kv->e, SIMREC_EFORMAT,
+	               "zarr directory store '%s': '%.200s...' is nested too "
+	               "deep (a path of %zu bytes or more, past the %d-byte "
+	               "limit of a file name: its keys cannot be read)",
+	               kv->path, rel, len, PATH_MAX);
+}
+
+/* One directory of the walk: its subdirectories onto todo, its other
+ * entries onto out. Never follows a symbolic link (a link loop would make
+ * the walk endless, a link out would list foreign files); anything else
+ * is listed (a FIFO or link named .zarray is then refused when read, not
+ * silently skipped). */
+static int walk_dir(sr_kv *kv, const char *rel, name_list *todo, name_list *out)
+{
+	size_t len;
+	char *path = join_path(kv->path, rel, &len);
+	if (!path)
+		return SIMREC_ENOMEM;
 	/* below the store's root, O_NOFOLLOW: a directory swapped for a
-	 * link after lstat is not entered either */
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	                            (*rel ? O_NOFOLLOW : 0));
+	 * link after the check is not entered either */
+	int fd = len < PATH_MAX
+	                 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	                                      (*rel ? O_NOFOLLOW : 0))
+	                 : -1;
+	free(path);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return len >= PATH_MAX ? too_long(kv, rel, len) : 0;
 	}
 	struct dirent *de;
 	int rc = 0;
 	while (!rc && (de = readdir(d))) {
 		const char *n = de->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, "..") ||
-		    !strncmp(n, SR_TMP_PREFIX, strlen(SR_TMP_PREFIX)))
-			continue;
-		char sub[4096];
-		snprintf(sub, sizeof sub, "%s%s%s", rel, *rel ? "/" : "", n);
-		char full[8192];
-		snprintf(full, sizeof full, "%s/%s", root, sub);
-		/* never follow a symbolic link: a link loop would make
-		 * the walk endless, a link out would list foreign files */
 		struct stat sb;
-		if (lstat(full, &sb))
+		if (!strcmp(n, ".") || !strcmp(n, "..") ||
+		    !strncmp(n, SR_TMP_PREFIX, strlen(SR_TMP_PREFIX)) ||
+		    fstatat(dirfd(d), n, &sb, AT_SYMLINK_NOFOLLOW))
 			continue;
-		/* anything else is listed (a FIFO or link named .zarray
-		 * is then refused when read, not silently skipped) */
-		if (S_ISDIR(sb.st_mode))
-			rc = walk(root, sub, out);
+		size_t sl;
+		char *sub = join_path(rel, n, &sl);
+		if (!sub)
+			rc = SIMREC_ENOMEM;
+		else if (strlen(kv->path) + 1 + sl >= PATH_MAX)
+			rc = too_long(kv, sub, strlen(kv->path) + 1 + sl);
 		else
-			rc = push_name(out, sub);
+			rc = push_name(S_ISDIR(sb.st_mode) ? todo : out, sub);
+		free(sub);
 	}
 	closedir(d);
+	return rc;
+}
+
+/* Collect the keys below rel. Iterative (a store nested thousands of
+ * directories deep costs heap, not stack) and bounded by PATH_MAX. */
+static int walk(sr_kv *kv, const char *rel, name_list *out)
+{
+	name_list todo = {0};
+	int rc = push_name(&todo, rel);
+	while (!rc && todo.n) {
+		char *dir = todo.v[--todo.n];
+		rc = walk_dir(kv, dir, &todo, out);
+		free(dir);
+	}
+	for (size_t i = 0; i < todo.n; i++)
+		free(todo.v[i]);
+	free(todo.v);
 	return rc;
 }
 
@@ -556,7 +613,7 @@ static int kvd_list(sr_kv *kv, const char *prefix,
 	char *dir = sr_key_parent(prefix);
 	if (!dir)
 		return SIMREC_ENOMEM;
-	int rc = walk(kv->path, dir, &l);
+	int rc = walk(kv, dir, &l);
 	free(dir);
 	if (!rc)
 		qsort(l.v, l.n, sizeof *l.v, cmp_name);
@@ -570,33 +627,41 @@ static int kvd_list(sr_kv *kv, const char *prefix,
 	return rc;
 }
 
-static int du(const char *path, long long *sum)
-{
-	DIR *d = opendir(path);
-	if (!d)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char full[4096];
-		snprintf(full, sizeof full, "%s/%s", path, de->d_name);
-		struct stat sb;
-		if (lstat(full, &sb))
-			continue;
-		if (S_ISDIR(sb.st_mode))
-			du(full, sum);
-		else
-			*sum += (long long)sb.st_blocks * 512;
-	}
-	closedir(d);
-	return 0;
-}
-
+/* The blocks of every file below the root (iterative, as walk). */
 static long long kvd_disk_bytes(sr_kv *kv)
 {
 	long long s = 0;
-	du(kv->path, &s);
+	name_list todo = {0};
+	int rc = push_name(&todo, kv->path);
+	while (!rc && todo.n) {
+		char *dir = todo.v[--todo.n];
+		DIR *d = strlen(dir) < PATH_MAX ? opendir(dir) : NULL;
+		struct dirent *de;
+		while (d && !rc && (de = readdir(d))) {
+			struct stat sb;
+			size_t len;
+			char *full;
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, "..") ||
+			    fstatat(dirfd(d), de->d_name, &sb,
+			            AT_SYMLINK_NOFOLLOW))
+				continue;
+			if (!S_ISDIR(sb.st_mode))
+				s += (long long)sb.st_blocks * 512;
+			else if (!(full = join_path(dir, de->d_name, &len)))
+				rc = SIMREC_ENOMEM;
+			else {
+				rc = push_name(&todo, full);
+				free(full);
+			}
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	for (size_t i = 0; i < todo.n; i++)
+		free(todo.v[i]);
+	free(todo.v);
 	return s;
 }
 

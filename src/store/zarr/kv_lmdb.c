@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../common/escape.h"
 #include "../../common/oserr.h"
 #include "../../common/size.h"
 #include "kv.h"
@@ -300,7 +301,8 @@ static void kvl_read_end(sr_kv *kv)
 	kv->rtxn = NULL;
 }
 
-static int kvl_get(sr_kv *kv, const char *key, const void **val, size_t *len)
+static int kvl_get(sr_kv *kv, const char *key, size_t max, const void **val,
+                   size_t *len)
 {
 	MDB_txn *t = kv->wtxn ? kv->wtxn : kv->rtxn;
 	MDB_val k = {strlen(key), (void *)key}, v;
@@ -309,6 +311,11 @@ static int kvl_get(sr_kv *kv, const char *key, const void **val, size_t *len)
 		return SIMREC_ENOKEY;
 	if (rc)
 		return lmdb_fail(kv, rc, key);
+	if (v.mv_size > max) /* mapped, not read: refused before use */
+		return sr_fail(kv->e, SIMREC_EFORMAT,
+		               "cannot read '%s' of '%s': %zu bytes, more than "
+		               "the %zu its metadata allows",
+		               key, kv->path, v.mv_size, max);
 	*val = v.mv_data;
 	*len = v.mv_size;
 	return 0;
@@ -343,6 +350,17 @@ static int kvl_reserve(sr_kv *kv, const char *key, size_t len, void **val)
 	return 0;
 }
 
+/* SIMREC_EFORMAT naming the key k[0..n) that holds a NUL byte. */
+static int nul_key(sr_kv *kv, const char *k, size_t n)
+{
+	char shown[SR_ESC_MAX * 200 + 1];
+	sr_escape(shown, sizeof shown, k, n < 200 ? n : 200, SR_ESC_BACKSLASH);
+	return sr_fail(kv->e, SIMREC_EFORMAT,
+	               "LMDB key '%s' of '%s' holds a NUL byte: no zarr key "
+	               "can, so it is not read",
+	               shown, kv->path);
+}
+
 static int kvl_list(sr_kv *kv, const char *prefix,
                     int (*fn)(const char *key, void *arg), void *arg)
 {
@@ -360,7 +378,7 @@ static int kvl_list(sr_kv *kv, const char *prefix,
 	char *buf = NULL;
 	size_t bcap = 0;
 	int op = pl ? MDB_SET_RANGE : MDB_FIRST;
-	int r2 = 0;
+	int r2 = 0, bad = 0;
 	while (!(rc = mdb_cursor_get(c, &k, &v, (MDB_cursor_op)op))) {
 		op = MDB_NEXT;
 		if (k.mv_size < pl || memcmp(k.mv_data, prefix, pl))
@@ -376,13 +394,21 @@ static int kvl_list(sr_kv *kv, const char *prefix,
 		}
 		memcpy(buf, k.mv_data, k.mv_size);
 		buf[k.mv_size] = 0;
+		/* a key holding a NUL: no zarr key can, and as a C string it
+		 * would read as another; named after the walk (the rest is
+		 * still listed), never hidden */
+		if (memchr(buf, 0, k.mv_size)) {
+			if (!bad)
+				bad = nul_key(kv, buf, k.mv_size);
+			continue;
+		}
 		if ((r2 = fn(buf, arg)))
 			break;
 	}
 	free(buf);
 	mdb_cursor_close(c);
 	kvl_read_end(kv);
-	return r2;
+	return r2 ? r2 : bad;
 }
 
 static long long kvl_disk_bytes(sr_kv *kv)

@@ -21,6 +21,12 @@ typedef struct zarr_store {
 	size_t ccap;
 	void *chunk; /* decoded/assembled chunk */
 	size_t chcap;
+	/* while zarr_attr_list calls back: the attributes it lists, so that
+	 * a get of each from the callback (simrec info, export) costs a
+	 * lookup, not a parse of the whole document (N names: O(N), not
+	 * O(N^2)) */
+	json_t *listed;
+	const char *listed_key;
 } zarr_store;
 
 typedef struct zds {
