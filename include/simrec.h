@@ -222,9 +222,12 @@ typedef enum simrec_dtype {
 	SIMREC_UINT64,
 	SIMREC_FLOAT32,
 	SIMREC_FLOAT64,
-	SIMREC_BOOL,   /* one byte, 0 or 1 */
-	SIMREC_BYTES,  /* opaque byte string per record (zarr vlen-bytes) */
-	SIMREC_STRING, /* UTF-8 text per record (zarr vlen-utf8) */
+	SIMREC_BOOL,       /* one byte, 0 or 1 */
+	SIMREC_BYTES,      /* opaque byte string per record (zarr vlen-bytes) */
+	SIMREC_STRING,     /* UTF-8 text per record (zarr vlen-utf8) */
+	SIMREC_FLOAT16,    /* IEEE 754 binary16 (numpy float16) */
+	SIMREC_COMPLEX64,  /* two float32: real, imaginary (C float complex) */
+	SIMREC_COMPLEX128, /* two float64: real, imaginary (C double complex) */
 	SIMREC_NDTYPES
 } simrec_dtype_t;
 

@@ -20,6 +20,8 @@ DTYPE_NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16",
                "uint32", "uint64", "float32", "float64", "bool")
 BYTES = 11
 STRING = 12
+# after STRING: simrec_dtype_t values 13, 14, 15
+DTYPE_NAMES_MORE = ("float16", "complex64", "complex128")
 
 (ATTR_INT, ATTR_DOUBLE, ATTR_STRING, ATTR_UINT, ATTR_BOOL, ATTR_ARRAY,
  ATTR_EMPTY, ATTR_STRINGS) = range(8)

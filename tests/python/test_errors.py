@@ -80,7 +80,7 @@ def test_unsupported_values_raise_type_error():
         with pytest.raises(TypeError, match="pickled"):
             rec.record("obj", {"a": 1})
         with pytest.raises(TypeError):
-            rec.record("c", np.zeros(3, dtype=np.complex128))
+            rec.record("c", np.zeros(3, dtype=np.clongdouble))
         with pytest.raises(TypeError):
             rec.set("s", "text")
         with pytest.raises(simrec.InvalidArgumentError):

@@ -286,9 +286,7 @@ static int make_dset(sr_store *st, const char *key, const sr_meta *m)
 	}
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 	H5Pset_create_intermediate_group(lcpl, 1);
-	hid_t ft = sr_dtype_is_vlen(m->dtype) || m->dtype == SIMREC_BOOL
-	                   ? h5_mem_type(m->dtype)
-	                   : H5Tcopy(h5_file_type(m->dtype));
+	hid_t ft = h5_new_file_type(m->dtype);
 	hid_t did =
 	        rc ? -1
 	           : H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);

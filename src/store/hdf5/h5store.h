@@ -105,6 +105,7 @@ int h5_close(sr_store *st);
 
 /* types.c */
 hid_t h5_file_type(simrec_dtype_t dt);
+hid_t h5_new_file_type(simrec_dtype_t dt);
 hid_t h5_bool_type(void);
 hid_t h5_mem_type(simrec_dtype_t dt);
 int h5_dtype_of(hid_t t, simrec_dtype_t *dt, const char **why);
