@@ -124,3 +124,44 @@ def test_cli_cat(tmp_path):
     assert cat("h") == ["0.1,-2.5,inf"]
     assert cat("c") == ["1+2j,0.1-0.5j"]
     assert cat("z") == ["0.1+nanj"]
+
+
+def test_set_text_and_bytes(scheme, tmp_path):
+    rt = Roundtrip(uri_for(scheme, tmp_path))
+    with rt.write() as w:
+        w.set("cfg", "old")
+        w.set("cfg", "hello é")  # replaces the old value whole
+        w.set("blob", b"\x00\xffab")
+        w.set("g/empty", "")
+        w.set("g/num", np.arange(3))
+        w.set("g/num", b"now bytes")
+    with rt.reader() as r:
+        assert r.get("cfg")[()] == "hello é"
+        assert r.get("blob")[()] == b"\x00\xffab"
+        assert r.get_all("g/empty")[()] == ""
+        assert r.get("g/num")[()] == b"now bytes"
+        assert r.get("cfg").shape == ()
+
+
+@pytest.mark.parametrize("scheme", STORED)
+def test_set_text_third_party(scheme, tmp_path):
+    uri = uri_for(scheme, tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.set("cfg", "hello é")
+        rec.set("blob", b"\x00\xffab")
+    path = uri.split(":", 1)[1]
+    if scheme == "hdf5":
+        import h5py
+        with h5py.File(path, "r") as f:  # as h5py reads f[k] = "hello é"
+            assert f["cfg"].shape == ()
+            assert h5py.check_string_dtype(f["cfg"].dtype).encoding == "utf-8"
+            assert f["cfg"][()] == "hello é".encode()
+            assert f["cfg"].asstr()[()] == "hello é"
+            same(f["blob"][()], np.frombuffer(b"\x00\xffab", np.uint8))
+        return
+    handle, get = open_third_party(scheme, path)
+    try:
+        assert get("cfg") == "hello é"
+        assert get("blob") == b"\x00\xffab"
+    finally:
+        handle.close()

@@ -81,8 +81,6 @@ def test_unsupported_values_raise_type_error():
             rec.record("obj", {"a": 1})
         with pytest.raises(TypeError):
             rec.record("c", np.zeros(3, dtype=np.clongdouble))
-        with pytest.raises(TypeError):
-            rec.set("s", "text")
         with pytest.raises(simrec.InvalidArgumentError):
             rec.record("empty", np.zeros((0, 3)))
         with pytest.raises(ValueError):

@@ -559,7 +559,7 @@ static int write_slab(sr_store *st, void *ds, const sr_meta *m,
  * link goes and the hidden one takes its name, in the file's metadata
  * only, which the next commit makes durable at once. On a failure the
  * old value stays as it was (h5_drop_new). */
-static int h5_publish(sr_store *st, h5_ds *d, int rc)
+int h5_publish(sr_store *st, h5_ds *d, int rc)
 {
 	h5_store *h = st->impl;
 	if (rc || !d->final) {

@@ -138,6 +138,7 @@ int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                      const size_t *lens);
 int h5_check_vlen(sr_store *st, void *ds, const sr_meta *m,
                   const sr_blob *item);
+int h5_publish(sr_store *st, h5_ds *d, int rc);
 int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                   size_t n, const sr_blob *items);
 int h5_flush_pending_vlen(sr_store *st, int rc);

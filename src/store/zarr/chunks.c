@@ -313,15 +313,30 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	return rc;
 }
 
+/* A staged text or bytes value (simrec_set_bytes) is published once its
+ * chunk is written, or dropped if it is not. */
+static int vlen_published(zarr_store *z, zds *d, int rc)
+{
+	if (!d->staged)
+		return rc;
+	d->staged = 0;
+	if (rc)
+		z->kvo->unstage(z->kv);
+	else
+		rc = z->kvo->publish(z->kv);
+	return rc;
+}
+
 int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                     size_t n, const sr_blob *items)
 {
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	size_t c = m->chunks[0];
-	int rc = z->kvo->begin(z->kv);
+	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	d->txn_open = 0;
 	if (rc)
-		return rc;
+		return vlen_published(z, d, rc);
 	static const sr_blob empty = {NULL, 0};
 	sr_blob *pad = calloc(c, sizeof *pad);
 	if (!pad)
@@ -353,7 +368,8 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	free(pad);
 	if (!rc)
 		rc = update_shape(st, d, m);
-	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	return vlen_published(z, d, rc);
 }
 
 /* Decode chunk ck into z->chunk (cbytes); *missing if absent. */

@@ -323,9 +323,12 @@ static int zarray_dtype(sr_store *st, const char *key, const char *dts,
 			return unsup(st, key,
 			             "object array without a vlen-utf8 or "
 			             "vlen-bytes filter");
-		if (m->ndim != 1)
+		if (m->ndim > 1)
 			return unsup(st, key,
-			             "only 1-d object arrays are supported");
+			             "object arrays of more than one "
+			             "dimension are not supported");
+		if (m->ndim == 0) /* one item (simrec_set_bytes) */
+			m->shape[0] = m->chunks[0] = 1;
 	} else if (fid) {
 		return unsup(st, key, "filter '%s' is not supported", fid);
 	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {
