@@ -29,6 +29,10 @@ simrec_t *sr_cli_open_ro(const char *uri)
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_READONLY;
 	simrec_t *rec;
+	char inferred[4096];
+	uri = sr_cli_infer(uri, inferred, sizeof inferred);
+	if (!uri)
+		return NULL;
 	int rc = simrec_open(&rec, uri, &o);
 	if (rc) {
 		fprintf(stderr, "%s: cannot open store '%s': %s (%s)\n",
