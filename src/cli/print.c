@@ -71,12 +71,18 @@ static void print_float(double v, size_t size)
 		printf("%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
 		return;
 	}
-	for (int prec = 1; prec <= 17; prec++) {
+	int prec = 1;
+	for (; prec < 17; prec++) {
 		snprintf(t, sizeof t, "%.*g", prec, v);
 		if (reads_back(t, v, size))
 			break;
 	}
-	fputs(t, stdout);
+	/* as positional digits where %g chose an exponent only for having
+	 * few digits: 10, not 1e+01 */
+	int x = v ? (int)floor(log10(fabs(v))) : 0;
+	if (strchr(t, 'e') && x >= prec && x < 17)
+		prec = x + 1;
+	printf("%.*g", prec, v);
 }
 
 /* numpy's form: 1+2j, 1.5-0.5j, nan+nanj */

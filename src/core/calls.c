@@ -272,13 +272,15 @@ static int check_item(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return 0;
 }
 
-int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                        const void *data, size_t len)
+/* One byte string or text item, recorded (SR_OP_BYTES) or set */
+static int item_call(simrec_t *rec, sr_op op, const char *key,
+                     simrec_dtype_t dt, const void *data, size_t len,
+                     const char *fn)
 {
-	int rc = check_item(rec, key, dt, data, len, "simrec_record_bytes");
+	int rc = check_item(rec, key, dt, data, len, fn);
 	if (rc)
 		return rc;
-	sr_call c = {.op = SR_OP_BYTES,
+	sr_call c = {.op = op,
 	             .key = key,
 	             .dtype = dt,
 	             .data = data ? data : "",
@@ -286,18 +288,18 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	return dispatch(rec, &c);
 }
 
+int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                        const void *data, size_t len)
+{
+	return item_call(rec, SR_OP_BYTES, key, dt, data, len,
+	                 "simrec_record_bytes");
+}
+
 int simrec_set_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
                      const void *data, size_t len)
 {
-	int rc = check_item(rec, key, dt, data, len, "simrec_set_bytes");
-	if (rc)
-		return rc;
-	sr_call c = {.op = SR_OP_SET,
-	             .key = key,
-	             .dtype = dt,
-	             .data = data ? data : "",
-	             .len = len};
-	return dispatch(rec, &c);
+	return item_call(rec, SR_OP_SET, key, dt, data, len,
+	                 "simrec_set_bytes");
 }
 
 static int attr_set(simrec_t *rec, const char *key, const char *name,

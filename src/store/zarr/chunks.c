@@ -253,8 +253,20 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	return rc;
 }
 
-/* A staged value is published (swapped in whole) once its chunks are
- * written, or dropped if they are not. */
+/* A staged value (simrec_set, simrec_set_bytes) is published (swapped in
+ * whole) once its chunks are written, or dropped if they are not. */
+static int published(zarr_store *z, zds *d, int rc)
+{
+	if (!d->staged)
+		return rc;
+	d->staged = 0;
+	if (rc)
+		z->kvo->unstage(z->kv);
+	else
+		rc = z->kvo->publish(z->kv);
+	return rc;
+}
+
 int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
                const size_t *count, const void *data)
 {
@@ -265,14 +277,7 @@ int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
 		d->txn_open = 0;
 		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 	}
-	if (d->staged) {
-		d->staged = 0;
-		if (rc)
-			z->kvo->unstage(z->kv);
-		else
-			rc = z->kvo->publish(z->kv);
-	}
-	return rc;
+	return published(z, d, rc);
 }
 
 int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c)
@@ -313,20 +318,6 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	return rc;
 }
 
-/* A staged text or bytes value (simrec_set_bytes) is published once its
- * chunk is written, or dropped if it is not. */
-static int vlen_published(zarr_store *z, zds *d, int rc)
-{
-	if (!d->staged)
-		return rc;
-	d->staged = 0;
-	if (rc)
-		z->kvo->unstage(z->kv);
-	else
-		rc = z->kvo->publish(z->kv);
-	return rc;
-}
-
 int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                     size_t n, const sr_blob *items)
 {
@@ -336,7 +327,7 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
 	d->txn_open = 0;
 	if (rc)
-		return vlen_published(z, d, rc);
+		return published(z, d, rc);
 	static const sr_blob empty = {NULL, 0};
 	sr_blob *pad = calloc(c, sizeof *pad);
 	if (!pad)
@@ -369,7 +360,7 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	if (!rc)
 		rc = update_shape(st, d, m);
 	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
-	return vlen_published(z, d, rc);
+	return published(z, d, rc);
 }
 
 /* Decode chunk ck into z->chunk (cbytes); *missing if absent. */
