@@ -227,9 +227,12 @@ typedef enum simrec_dtype {
 	SIMREC_UINT64,
 	SIMREC_FLOAT32,
 	SIMREC_FLOAT64,
-	SIMREC_BOOL,   /* one byte, 0 or 1 */
-	SIMREC_BYTES,  /* opaque byte string per record (zarr vlen-bytes) */
-	SIMREC_STRING, /* UTF-8 text per record (zarr vlen-utf8) */
+	SIMREC_BOOL,       /* one byte, 0 or 1 */
+	SIMREC_BYTES,      /* opaque byte string per record (zarr vlen-bytes) */
+	SIMREC_STRING,     /* UTF-8 text per record (zarr vlen-utf8) */
+	SIMREC_FLOAT16,    /* IEEE 754 binary16 (numpy float16) */
+	SIMREC_COMPLEX64,  /* two float32: real, imaginary (C float complex) */
+	SIMREC_COMPLEX128, /* two float64: real, imaginary (C double complex) */
 	SIMREC_NDTYPES
 } simrec_dtype_t;
 
@@ -558,6 +561,15 @@ SIMREC_API int simrec_define(simrec_t *rec, const char *key, simrec_dtype_t dt,
  */
 SIMREC_API int simrec_set(simrec_t *rec, const char *key, simrec_dtype_t dt,
                           int ndim, const size_t *shape, const void *data);
+
+/* Store one byte string (SIMREC_BYTES) or UTF-8 text (SIMREC_STRING) of len
+ * bytes under key, replacing what was there: a value of no dimension, as
+ * h5py's f[key] = "text" writes it (read it back with
+ * simrec_dataset_read_bytes, index 0). Independent. Returns the errors of
+ * simrec_record_bytes() but SIMREC_EDTYPE. */
+SIMREC_API int simrec_set_bytes(simrec_t *rec, const char *key,
+                                simrec_dtype_t dt, const void *data,
+                                size_t len);
 
 /* Attributes on any key (a group or a dataset; "" or "/" is the root).
  * Independent. The group is created if the key does not exist yet.

@@ -54,6 +54,16 @@ EXPECT = {
     ("p", "x_count"): ("step",),
     ("cfg", "grid"): ("grid_dim_0",),
 }
+# CF attributes set on datasets of every record kind: each reader shows
+# them on the variable unchanged
+CF = {
+    "g/time": ("s", "simulated time"),
+    "g/a": ("1", "integer extremes"),
+    "r/e": ("K", "rank and zero"),
+    "f/T": ("degC", "temperature"),
+    "p/x": ("m", "particle positions"),
+    "cfg/grid": ("1", "grid size"),
+}
 
 
 def uri_of():
@@ -89,6 +99,10 @@ def record_steps(rec):
         rec.record_joined("p/x", rows_of(s))
     if rank == 0:
         rec.set("cfg/grid", U16)
+        for key, (units, long_name) in CF.items():
+            at = rec.attributes(key)
+            at["units"] = units
+            at["long_name"] = long_name
 
 
 def simrec_values(rec):
@@ -110,6 +124,9 @@ def check_equal(what, key, got, want):
 
 
 def check_attrs(rec):
+    for key, (units, long_name) in CF.items():
+        at = rec.attributes(key)
+        assert (at["units"], at["long_name"]) == (units, long_name), key
     for (g, leaf), names in EXPECT.items():
         key = "%s/%s" % (g, leaf)
         got = rec.attributes(key)["_ARRAY_DIMENSIONS"]
@@ -127,6 +144,10 @@ def check_xarray(opened, values, what):
             assert v.dims == names, (what, g, leaf, v.dims, names)
             check_equal(what, g + "/" + leaf, v.values,
                         values[g + "/" + leaf])
+            cf = CF.get(g + "/" + leaf)
+            if cf:
+                got = (v.attrs.get("units"), v.attrs.get("long_name"))
+                assert got == cf, (what, g, leaf, got, cf)
         coord = {"g": "time", "f": "t"}.get(g)
         if coord:
             assert coord in ds.coords, (what, g, list(ds.coords))
@@ -163,6 +184,11 @@ def check_hdf5(path, values):
     for (g, leaf), names in EXPECT.items():
         decl = "%s(%s)" % (leaf, ", ".join(names))
         assert decl in head, ("ncdump -h", decl, head)
+    for key, (units, long_name) in CF.items():
+        leaf = key.split("/")[1]
+        for line in ('%s:units = "%s" ;' % (leaf, units),
+                     '%s:long_name = "%s" ;' % (leaf, long_name)):
+            assert line in head, ("ncdump -h", line, head)
     assert "phony" not in head, head
 
 

@@ -78,4 +78,52 @@ has "TORN  types/float32/s0: step" "verify names the dataset and its steps"
 has "types/float32/s0: --repair keeps" "verify says what --repair keeps"
 has "ok    types/int8/s0" "verify reports the intact ones"
 
+# no scheme: inferred from what is on disk (an HDF5 file, a zarr
+# directory, an LMDB zarr store); a wrong scheme is refused naming the right
+"$py" - "$dir" <<'PYEOF'
+import sys
+import h5py
+import numpy as np
+import zarr
+a = np.arange(60.0).reshape(6, 10) / 3
+with h5py.File(sys.argv[1] + "/n.h5", "w") as f:
+    f["a"] = a
+zarr.group(zarr.DirectoryStore(sys.argv[1] + "/n.zarr"))["a"] = a
+PYEOF
+expect 0 "ls infers hdf5" "$simrec" ls "$dir/n.h5"
+has "a  float64 (6, 10)" "ls of an HDF5 file without a scheme"
+expect 0 "ls infers zarr+dir" "$simrec" ls "$dir/n.zarr"
+has "a  float64 (6, 10)" "ls of a zarr directory without a scheme"
+expect 0 "ls infers zarr (LMDB)" "$simrec" ls "$dir/src.zarr"
+has "s0  float32 (9, 6, 7)" "ls of an LMDB store without a scheme"
+expect 1 "wrong scheme refused" "$simrec" ls "zarr:$dir/n.h5"
+has "open it as hdf5:$dir/n.h5" "the right scheme named"
+expect 1 "wrong scheme refused (dir)" "$simrec" cat "hdf5:$dir/n.zarr" a
+has "open it as zarr+dir:$dir/n.zarr" "the right scheme named (dir)"
+# numpy slices with steps; floats printed in their shortest round-trip form
+for store in "$dir/n.h5" "$dir/n.zarr"; do
+	for sl in "::2,1:10:3" "1,::4" "-2:,1::4" "-2:,::-1:9" "5:0,:"; do
+		got=0
+		out=$("$simrec" cat "$store" a "$sl" --csv 2>&1) || got=$?
+		"$py" - "$sl" "$got" "$out" <<'PYEOF' && ok "cat $sl" || bad "cat $store $sl: $out"
+import sys
+import numpy as np
+sl, rc, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+a = np.arange(60.0).reshape(6, 10) / 3
+try:
+    want = eval("a[%s]" % sl)
+except Exception:
+    want = None
+if want is None or (want.size == 0):
+    sys.exit(0 if rc == 2 else 1)  # refused as a bad slice
+want = np.atleast_2d(want)
+rows = [r.split(",") for r in out.split()]
+got = np.array([[float(x) for x in r] for r in rows])
+assert rc == 0 and got.tobytes() == want.tobytes(), (got, want)
+for r, w in zip(rows, want):
+    for x, v in zip(r, w):  # no longer than Python's shortest repr
+        assert len(x) <= len(repr(float(v))), (x, v)
+PYEOF
+	done
+done
 [ $fails = 0 ] && echo "cli: ok" || { echo "cli: $fails failure(s)"; exit 1; }

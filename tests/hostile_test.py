@@ -185,7 +185,7 @@ def zarr_rows():
         ("17 dimensions", zarray(shape=[1] * 17, chunks=[1] * 17), "EFORMAT"),
         ("zarr_format 3", zarray(zarr_format=3), "EFORMAT"),
         ("dtype wrong type", zarray(dtype=8), "EFORMAT"),
-        ("dtype unknown", zarray(dtype="<c16"), "ENOTSUP"),
+        ("dtype unknown", zarray(dtype="<c32"), "ENOTSUP"),
         ("NaN fill for int", zarray(dtype="<i4", fill_value="NaN"), "EFORMAT"),
         ("fill out of range", zarray(dtype="|u1", fill_value=300), "EFORMAT"),
         ("fill wrong type", zarray(fill_value=[1]), "EFORMAT"),

@@ -20,6 +20,8 @@ DTYPE_NAMES = ("int8", "int16", "int32", "int64", "uint8", "uint16",
                "uint32", "uint64", "float32", "float64", "bool")
 BYTES = 11
 STRING = 12
+# after STRING: simrec_dtype_t values 13, 14, 15
+DTYPE_NAMES_MORE = ("float16", "complex64", "complex128")
 
 (ATTR_INT, ATTR_DOUBLE, ATTR_STRING, ATTR_UINT, ATTR_BOOL, ATTR_ARRAY,
  ATTR_EMPTY, ATTR_STRINGS) = range(8)
@@ -170,6 +172,7 @@ _decl("simrec_record_joined", _I, _P, _S, _I, _I, c_size_t_p, _P)
 _decl("simrec_joined_step", _I, _P, _S, _Z, c_size_t_p, c_size_t_p)
 _decl("simrec_joined_read", _I, _P, _S, _Z, _P, _Z, c_size_t_p)
 _decl("simrec_set", _I, _P, _S, _I, _I, c_size_t_p, _P)
+_decl("simrec_set_bytes", _I, _P, _S, _I, _P, _Z)
 _decl("simrec_define", _I, _P, _S, _I, _I, c_size_t_p)
 _decl("simrec_attr_set_double", _I, _P, _S, _S, ctypes.c_double)
 _decl("simrec_attr_set_int", _I, _P, _S, _S, ctypes.c_int64)

@@ -14,6 +14,9 @@ NP_TO_DT = {np.dtype(n): i for i, n in enumerate(_lib.DTYPE_NAMES)}
 DT_TO_NP = {i: np.dtype(n) for i, n in enumerate(_lib.DTYPE_NAMES)}
 DT_TO_NP[_lib.BYTES] = np.dtype(object)
 DT_TO_NP[_lib.STRING] = np.dtype(object)
+for _i, _n in enumerate(_lib.DTYPE_NAMES_MORE, _lib.STRING + 1):
+    NP_TO_DT[np.dtype(_n)] = _i
+    DT_TO_NP[_i] = np.dtype(_n)
 
 
 def decode_name(raw):
@@ -70,7 +73,8 @@ def as_record_array(value, key):
         if dt is None:
             raise TypeError(
                 "key %r: dtype %s is not supported (simrec stores int8..int64,"
-                " uint8..uint64, float32, float64 and bool arrays, and bytes or"
+                " uint8..uint64, float16, float32, float64, complex64, complex128"
+                " and bool arrays, and bytes or"
                 " str records; it stores no pickled objects)" % (key, arr.dtype))
         arr = arr.astype(native)
     if not arr.flags.c_contiguous:

@@ -302,13 +302,16 @@ class Recorder(Closing):
                                 shape_arg(shape)), h)
 
     def set(self, key, value, dims=None):
-        """Store one numeric value (array or scalar) under key, replacing
-        what was there. dims: see dims()."""
+        """Store one value under key, replacing what was there: an array
+        or scalar, a str (read back as str) or bytes (read back as bytes).
+        dims: see dims()."""
         self._dims(key, dims)
         h = self._handle()
         if isinstance(value, (bytes, bytearray, memoryview, str)):
-            raise TypeError("key %r: set() takes numeric values; record "
-                            "bytes or str with record()" % (key,))
+            dt = _lib.STRING if isinstance(value, str) else _lib.BYTES
+            raw = value.encode() if isinstance(value, str) else bytes(value)
+            check(lib.simrec_set_bytes(h, encode(key), dt, raw, len(raw)), h)
+            return
         dt, arr = as_record_array(value, key)
         check(lib.simrec_set(h, encode(key), dt, arr.ndim,
                              shape_arg(arr.shape), data_ptr(arr)), h)

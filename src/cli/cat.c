@@ -6,13 +6,41 @@
 #include "../common/size.h"
 #include "cli.h"
 
-/* Parse "a:b,c,:" into start/count; a plain index drops the dimension. */
+/* One "a:b" or "a:b:c" of a slice (numpy's rules, steps >= 1) into
+ * start st, count ct and step sp within len; -1 if malformed. */
+static int parse_range(char *part, long long len, size_t *st, size_t *ct,
+                       size_t *sp)
+{
+	char *c1 = strchr(part, ':'), *c2 = strchr(c1 + 1, ':');
+	*c1 = 0;
+	if (c2)
+		*c2 = 0;
+	char *e1, *e2, *e3;
+	long long a = *part ? strtoll(part, &e1, 10) : 0,
+	          b = c1[1] ? strtoll(c1 + 1, &e2, 10) : len,
+	          c = c2 && c2[1] ? strtoll(c2 + 1, &e3, 10) : 1;
+	if ((*part && *e1) || (c1[1] && *e2) || (c2 && c2[1] && *e3) || c < 1)
+		return -1;
+	a = a < 0 ? a + len : a;
+	b = b < 0 ? b + len : b;
+	b = b > len ? len : b;
+	if (a < 0 || a > b)
+		return -1;
+	*st = (size_t)a;
+	*ct = (size_t)((b - a + c - 1) / c);
+	*sp = (size_t)c;
+	return 0;
+}
+
+/* Parse "a:b,c,::2" into start/count/step; a plain index drops the
+ * dimension. */
 static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
-                       size_t *ct, int *keep)
+                       size_t *ct, size_t *sp, int *keep)
 {
 	for (int i = 0; i < nd; i++) {
 		st[i] = 0;
 		ct[i] = sh[i];
+		sp[i] = 1;
 		keep[i] = 1;
 	}
 	int d = 0;
@@ -29,20 +57,8 @@ static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
 		char *colon = strchr(part, ':');
 		long long len = (long long)sh[d];
 		if (colon) {
-			*colon = 0;
-			char *e1, *e2;
-			long long a = *part ? strtoll(part, &e1, 10) : 0,
-			          b = colon[1] ? strtoll(colon + 1, &e2, 10)
-			                       : len;
-			if ((*part && *e1) || (colon[1] && *e2))
+			if (parse_range(part, len, &st[d], &ct[d], &sp[d]))
 				return -1;
-			a = a < 0 ? a + len : a;
-			b = b < 0 ? b + len : b;
-			b = b > len ? len : b;
-			if (a < 0 || a > b)
-				return -1;
-			st[d] = (size_t)a;
-			ct[d] = (size_t)(b - a);
 		} else {
 			char *e;
 			long long a = strtoll(part, &e, 10);
@@ -96,10 +112,11 @@ static int cat_args(int argc, char **argv, cat_opts *o)
 /* The selection (start st, count ct) of the slice, and its number of
  * elements n; 0, else the command's exit status after a message. */
 static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
-                         simrec_dtype_t dt, size_t *st, size_t *ct, size_t *n)
+                         simrec_dtype_t dt, size_t *st, size_t *ct, size_t *sp,
+                         size_t *n)
 {
 	int keep[SIMREC_MAX_NDIM];
-	if (parse_slice(o->slice, nd, sh, st, ct, keep)) {
+	if (parse_slice(o->slice, nd, sh, st, ct, sp, keep)) {
 		fprintf(stderr, "%s: bad slice '%s' for shape ", sr_cli_prog,
 		        sr_cli_name(o->slice));
 		sr_cli_print_shape(stderr, nd, sh);
@@ -123,12 +140,13 @@ static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
 	return 0;
 }
 
-/* Bytes and strings: records first .. first+count-1, one per line. */
+/* Bytes and strings: count records from first, every step-th, one per
+ * line. */
 static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
-                       size_t count)
+                       size_t count, size_t step)
 {
 	int rc = 0;
-	for (size_t i = first; i < first + count; i++) {
+	for (size_t i = first; i < first + count * step; i += step) {
 		size_t len;
 		char buf[65536];
 		rc = simrec_dataset_read_bytes(ds, i, buf, sizeof buf - 1,
@@ -152,21 +170,41 @@ static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
 	return rc;
 }
 
-/* Fixed-size elements: the selection's n elements, the last dimension's
- * elements per line. */
-static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
-                       const size_t *st, const size_t *ct, size_t n, int csv)
+/* The offset in the box read (extents bx) of the i-th selected element
+ * (counts ct, steps sp), in elements */
+static size_t box_offset(int nd, const size_t *ct, const size_t *sp,
+                         const size_t *bx, size_t i)
 {
-	size_t isz = simrec_dtype_size(dt);
-	unsigned char *buf = malloc(n * isz + 1);
-	int rc = buf ? simrec_dataset_read(ds, st, ct, buf, n * isz)
-	             : SIMREC_ENOMEM;
+	size_t off = 0, stride = 1;
+	for (int d = nd - 1; d >= 0; d--) {
+		off += (i % ct[d]) * sp[d] * stride;
+		i /= ct[d];
+		stride *= bx[d];
+	}
+	return off;
+}
+
+/* Fixed-size elements: the selection's n elements (read as the box that
+ * holds them, then every step-th), the last dimension's elements per
+ * line. */
+static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
+                       const size_t *st, const size_t *ct, const size_t *sp,
+                       size_t n, int csv)
+{
+	size_t isz = simrec_dtype_size(dt), bx[SIMREC_MAX_NDIM], nb = 1;
+	for (int d = 0; d < nd; d++)
+		bx[d] = ct[d] ? (ct[d] - 1) * sp[d] + 1 : 0;
+	unsigned char *buf = NULL;
+	if (!sr_size_prod(nd, bx, isz, &nb))
+		buf = malloc(nb + 1);
+	int rc = buf ? simrec_dataset_read(ds, st, bx, buf, nb) : SIMREC_ENOMEM;
 	/* rows: the last kept dimension's elements per line */
 	size_t row = nd ? ct[nd - 1] : 1;
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (i % row)
 			fputs(csv ? "," : " ", stdout);
-		sr_cli_print_value(dt, buf + i * isz);
+		sr_cli_print_value(dt,
+		                   buf + box_offset(nd, ct, sp, bx, i) * isz);
 		if ((i + 1) % row == 0)
 			putchar('\n');
 	}
@@ -192,16 +230,19 @@ int sr_cli_cat(int argc, char **argv)
 		return 1;
 	}
 	int nd = simrec_dataset_ndim(ds);
-	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM];
+	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM],
+	        sp[SIMREC_MAX_NDIM];
 	simrec_dataset_shape(ds, sh);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	size_t n = 1;
-	status = cat_selection(&o, nd, sh, dt, st, ct, &n);
+	status = cat_selection(&o, nd, sh, dt, st, ct, sp, &n);
 	if (!status) {
-		if (dt == SIMREC_BYTES || dt == SIMREC_STRING)
-			rc = cat_records(ds, dt, st[0], ct[0]);
+		if ((dt == SIMREC_BYTES || dt == SIMREC_STRING) && !nd)
+			rc = cat_records(ds, dt, 0, 1, 1); /* a set value */
+		else if (dt == SIMREC_BYTES || dt == SIMREC_STRING)
+			rc = cat_records(ds, dt, st[0], ct[0], sp[0]);
 		else
-			rc = cat_numbers(ds, dt, nd, st, ct, n, o.csv);
+			rc = cat_numbers(ds, dt, nd, st, ct, sp, n, o.csv);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", sr_cli_prog,
 			        sr_cli_msg(simrec_errmsg(rec)));

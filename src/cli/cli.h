@@ -35,6 +35,11 @@ extern const char *const sr_cli_prog; /* "simrec", before every message */
 /* Open uri read-only (a ?mode= or SIMREC_STORE cannot make it a writer);
  * NULL after printing why. */
 simrec_t *sr_cli_open_ro(const char *uri);
+/* uri with the scheme of what is on disk when it has none (an HDF5
+ * signature: hdf5; a directory holding .zgroup: zarr+dir, data.mdb: zarr),
+ * written into buf; uri itself otherwise; NULL (a message printed) when
+ * its file scheme does not fit what is on disk. */
+const char *sr_cli_infer(const char *uri, char *buf, size_t cap);
 /* uri with passwords replaced by "***" (four rotating buffers, so one
  * printf may show several). */
 const char *sr_cli_shown(const char *uri);

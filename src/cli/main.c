@@ -30,7 +30,7 @@ static const sr_cli_cmd commands[] = {
          "records, compressor, stored size and ratio, attributes.\n"},
         {"cat", sr_cli_cat,
          "simrec cat STORE KEY [SLICE] [--csv] [--max N]\n  Print "
-         "values. SLICE is numpy-like: '0:10,3,:' or '-1' (the last "
+         "values. SLICE is numpy-like: '0:10,3,:', '::2' or '-1' (the last "
          "record).\n  Refuses more than N elements (default 10000) "
          "unless --max is raised.\n"},
         {"export", sr_cli_export,

@@ -77,6 +77,7 @@ size_t sr_meta_elems(const sr_meta *m);       /* prod(shape) */
 size_t sr_row_elems(const sr_meta *m);        /* prod(shape[1:]) */
 int sr_dtype_is_vlen(simrec_dtype_t dt);      /* BYTES or STRING */
 const char *sr_dtype_zarr(simrec_dtype_t dt); /* "<f4", "|O", ... */
+#define SR_FILL_MAX 16 /* bytes of the largest element (complex128) */
 int sr_dtype_from_zarr(const char *s, simrec_dtype_t *dt);
 
 /* Chunk shape for a dataset of records of shape (ndim, shape), itemsize

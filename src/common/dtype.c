@@ -21,6 +21,9 @@ static const struct {
         [SIMREC_BOOL] = {"bool", "|b1", 1},
         [SIMREC_BYTES] = {"bytes", "|O", 0},
         [SIMREC_STRING] = {"string", "|O", 0},
+        [SIMREC_FLOAT16] = {"float16", "<f2", 2},
+        [SIMREC_COMPLEX64] = {"complex64", "<c8", 8},
+        [SIMREC_COMPLEX128] = {"complex128", "<c16", 16},
 };
 
 static int dtype_ok(simrec_dtype_t dt)
@@ -52,8 +55,10 @@ const char *sr_dtype_zarr(simrec_dtype_t dt)
  * and other types are not supported. */
 int sr_dtype_from_zarr(const char *s, simrec_dtype_t *dt)
 {
-	for (int i = 0; i < SIMREC_BYTES; i++) {
+	for (int i = 0; i < SIMREC_NDTYPES; i++) {
 		const char *z = dtypes[i].zarr;
+		if (sr_dtype_is_vlen((simrec_dtype_t)i))
+			continue;
 		/* zarr accepts "<i1"/"|i1" alike for one-byte types */
 		if (!strcmp(s, z) || (dtypes[i].size == 1 && s[0] == '<' &&
 		                      !strcmp(s + 1, z + 1))) {

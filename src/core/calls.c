@@ -85,6 +85,33 @@ static int bytes_local(simrec_t *rec, const sr_call *c)
 	return rc;
 }
 
+/* A set text or bytes value: one item of no dimension */
+static int set_vlen_local(simrec_t *rec, const sr_call *c, sr_meta *m)
+{
+	sr_blob b = {(void *)c->data, c->len};
+	int rc = 0;
+	/* one item of no dimension: the stores see an extent and a chunk of 1
+	 */
+	m->shape[0] = m->chunks[0] = 1;
+	for (int i = 0; i < rec->nst && !rc; i++) {
+		sr_store *st = rec->st[i];
+		void *h = NULL;
+		rc = st->ops->create(st, c->key, m, &h);
+		if (!rc)
+			rc = st->ops->write_vlen(st, h, m, 0, 1, &b);
+		if (h)
+			st->ops->release(st, h);
+		if (rc && rc != SIMREC_ENOMEM)
+			sr_wrap(&rec->err, rc, "cannot set '%s' in '%s'",
+			        c->key, st->uri.path);
+	}
+	if (!rc)
+		rc = sr_dims_apply(rec, c->key, m, SR_DIMS_VALUE);
+	if (!rc)
+		rec->bytes_in += c->len;
+	return rc;
+}
+
 static int set_local(simrec_t *rec, const sr_call *c)
 {
 	sr_dset_remove(rec, c->key); /* a recorded dataset is replaced whole */
@@ -92,6 +119,8 @@ static int set_local(simrec_t *rec, const sr_call *c)
 	if (c->ndim)
 		memcpy(m.shape, c->shape, (size_t)c->ndim * sizeof *c->shape);
 	size_t isz = simrec_dtype_size(c->dtype);
+	if (sr_dtype_is_vlen(c->dtype))
+		return set_vlen_local(rec, c, &m);
 	if (c->ndim > 0) {
 		sr_chunk_shape(c->ndim - 1, c->shape + 1, isz,
 		               rec->st[0]->chunk_bytes, m.chunks);
@@ -224,18 +253,18 @@ int simrec_define(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	return sr_dset_get(rec, key, dt, ndim, shape, 0, NULL, &d);
 }
 
-int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
-                        const void *data, size_t len)
+/* The checks of one byte string or text item given by the caller */
+static int check_item(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                      const void *data, size_t len, const char *fn)
 {
 	int rc = sr_check_writable(rec, key);
 	if (rc)
 		return rc;
 	if (!sr_dtype_is_vlen(dt) || (!data && len))
-		return sr_fail(
-		        &rec->err, SIMREC_EINVAL,
-		        "key '%s': simrec_record_bytes takes SIMREC_BYTES "
-		        "or SIMREC_STRING and non-NULL data",
-		        key);
+		return sr_fail(&rec->err, SIMREC_EINVAL,
+		               "key '%s': %s takes SIMREC_BYTES or "
+		               "SIMREC_STRING and non-NULL data",
+		               key, fn);
 	if (len > SR_MAX_ITEM_BYTES)
 		return sr_fail(&rec->err, SIMREC_EINVAL,
 		               "key '%s': an item of %zu bytes (at most %zu)",
@@ -244,14 +273,39 @@ int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	if (bad < len)
 		return sr_fail(&rec->err, SIMREC_EINVAL,
 		               "key '%s': a SIMREC_STRING item is not valid "
-		               "UTF-8 (byte %zu); record it as SIMREC_BYTES",
+		               "UTF-8 (byte %zu); give it as SIMREC_BYTES",
 		               key, bad);
-	sr_call c = {.op = SR_OP_BYTES,
+	return 0;
+}
+
+/* One byte string or text item, recorded (SR_OP_BYTES) or set */
+static int item_call(simrec_t *rec, sr_op op, const char *key,
+                     simrec_dtype_t dt, const void *data, size_t len,
+                     const char *fn)
+{
+	int rc = check_item(rec, key, dt, data, len, fn);
+	if (rc)
+		return rc;
+	sr_call c = {.op = op,
 	             .key = key,
 	             .dtype = dt,
 	             .data = data ? data : "",
 	             .len = len};
 	return dispatch(rec, &c);
+}
+
+int simrec_record_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                        const void *data, size_t len)
+{
+	return item_call(rec, SR_OP_BYTES, key, dt, data, len,
+	                 "simrec_record_bytes");
+}
+
+int simrec_set_bytes(simrec_t *rec, const char *key, simrec_dtype_t dt,
+                     const void *data, size_t len)
+{
+	return item_call(rec, SR_OP_SET, key, dt, data, len,
+	                 "simrec_set_bytes");
 }
 
 static int attr_set(simrec_t *rec, const char *key, const char *name,

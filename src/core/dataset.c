@@ -178,7 +178,9 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 		               "key '%s' is numeric: use simrec_dataset_read",
 		               ds->key);
 	size_t row = ds->last ? ds->row : index;
-	if ((ds->last && index != 0) || row >= ds->m.shape[0])
+	/* a set text or bytes value is one item of no dimension */
+	size_t nrows = ds->m.ndim ? ds->m.shape[0] : 1;
+	if ((ds->last && index != 0) || row >= nrows)
 		return sr_fail(e, SIMREC_ERANGE,
 		               "key '%s': index %zu out of range", ds->key,
 		               index);

@@ -65,7 +65,8 @@ int sr_payload_check(const sr_payload *p, const sr_meta *m)
 	    (p->flags & ~SR_PAYLOAD_PARTS) || p->raw_bytes > SR_SIZE_MAX)
 		return SIMREC_EFORMAT;
 	if (sr_dtype_is_vlen(m->dtype))
-		return p->ndim == 1 && m->ndim >= 1 &&
+		/* a set value (ndim 0) is one item: chunks[0] is 1 */
+		return p->ndim == 1 && m->ndim <= 1 &&
 		                       p->shape[0] <= m->chunks[0]
 		               ? 0
 		               : SIMREC_EFORMAT;

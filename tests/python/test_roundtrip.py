@@ -187,7 +187,7 @@ def test_define_makes_empty_datasets(roundtrip):
         rec.define("e/s", str)
         rec.define("e/f", np.float32, (3, 4))  # same again: nothing changes
         with pytest.raises(TypeError):
-            rec.define("e/c", "complex64", (2,))
+            rec.define("e/c", "complex256", (2,))
         with pytest.raises(simrec.Error):
             rec.define("e/f", "int8", (3, 4))  # another dtype
         rec.define("e/g", "int16", (2,))

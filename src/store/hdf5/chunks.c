@@ -120,9 +120,14 @@ static int vlen_write(sr_store *st, hid_t dset, hid_t mtype, simrec_dtype_t dt,
 	}
 	if (!rc) {
 		hsize_t s0 = row0, c0 = n;
-		hid_t fs = H5Dget_space(dset),
-		      ms = H5Screate_simple(1, &c0, NULL);
-		H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &c0, NULL);
+		hid_t fs = H5Dget_space(dset);
+		/* a set value: one item in a scalar dataspace */
+		int scalar = H5Sget_simple_extent_ndims(fs) == 0;
+		hid_t ms = scalar ? H5Screate(H5S_SCALAR)
+		                  : H5Screate_simple(1, &c0, NULL);
+		if (!scalar)
+			H5Sselect_hyperslab(fs, H5S_SELECT_SET, &s0, NULL, &c0,
+			                    NULL);
 		if (H5Dwrite(dset, mtype, ms, fs, dxpl, buf) < 0)
 			rc = h5_fail(st, "H5Dwrite to");
 		H5Sclose(fs);
@@ -204,8 +209,8 @@ int h5_check_vlen(sr_store *st, void *ds, const sr_meta *m, const sr_blob *item)
 	return 0;
 }
 
-int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
-                  size_t n, const sr_blob *items)
+static int vlen_rows(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                     size_t n, const sr_blob *items)
 {
 	h5_store *h = st->impl;
 	h5_ds *d = ds;
@@ -232,6 +237,24 @@ int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	if (rc)
 		h5_rollback(d, m, old); /* no phantom rows */
 	return h5_poison(st, rc);
+}
+
+/* A set text or bytes value (under its hidden name) replaces the old one
+ * once written; parallel HDF5 writes strings after closing, too late. */
+int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
+                  size_t n, const sr_blob *items)
+{
+	h5_store *h = st->impl;
+	h5_ds *d = ds;
+	if (d->final && h->parallel)
+		return h5_publish(
+		        st, d,
+		        sr_fail(st->err, SIMREC_ENOTSUP,
+		                "'%s': parallel HDF5 cannot set a text "
+		                "or bytes value",
+		                d->final));
+	int rc = vlen_rows(st, ds, m, row0, n, items);
+	return d->final ? h5_publish(st, d, rc) : rc;
 }
 
 /* After the parallel file is closed: writer 0 writes the kept vlen items

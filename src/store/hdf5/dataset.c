@@ -313,9 +313,7 @@ static int make_dset(sr_store *st, const char *key, const sr_meta *m)
 	}
 	hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
 	H5Pset_create_intermediate_group(lcpl, 1);
-	hid_t ft = sr_dtype_is_vlen(m->dtype) || m->dtype == SIMREC_BOOL
-	                   ? h5_mem_type(m->dtype)
-	                   : H5Tcopy(h5_file_type(m->dtype));
+	hid_t ft = h5_new_file_type(m->dtype);
 	hid_t did =
 	        rc ? -1
 	           : H5Dcreate2(h->file, p, ft, sp, lcpl, dcpl, H5P_DEFAULT);
@@ -588,7 +586,7 @@ static int write_slab(sr_store *st, void *ds, const sr_meta *m,
  * link goes and the hidden one takes its name, in the file's metadata
  * only, which the next commit makes durable at once. On a failure the
  * old value stays as it was (h5_drop_new). */
-static int h5_publish(sr_store *st, h5_ds *d, int rc)
+int h5_publish(sr_store *st, h5_ds *d, int rc)
 {
 	h5_store *h = st->impl;
 	if (rc || !d->final) {

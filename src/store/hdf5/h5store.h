@@ -110,6 +110,7 @@ int h5_close(sr_store *st);
 
 /* types.c */
 hid_t h5_file_type(simrec_dtype_t dt);
+hid_t h5_new_file_type(simrec_dtype_t dt);
 hid_t h5_bool_type(void);
 hid_t h5_mem_type(simrec_dtype_t dt);
 int h5_dtype_of(hid_t t, simrec_dtype_t *dt, const char **why);
@@ -145,6 +146,7 @@ int h5_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                      const size_t *lens);
 int h5_check_vlen(sr_store *st, void *ds, const sr_meta *m,
                   const sr_blob *item);
+int h5_publish(sr_store *st, h5_ds *d, int rc);
 int h5_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                   size_t n, const sr_blob *items);
 int h5_flush_pending_vlen(sr_store *st, int rc);

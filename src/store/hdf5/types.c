@@ -71,11 +71,44 @@ hid_t h5_bool_type(void)
 	return t;
 }
 
+/* float16 as h5py stores it: IEEE binary16, little-endian (HDF5 has no
+ * predefined one) */
+static hid_t float16_type(void)
+{
+	hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+	H5Tset_fields(t, 15, 10, 5, 0, 10);
+	H5Tset_size(t, 2);
+	H5Tset_ebias(t, 15);
+	return t;
+}
+
+/* complex as h5py stores it: a compound of "r" and "i" */
+static hid_t complex_type(hid_t part, size_t half)
+{
+	hid_t t = H5Tcreate(H5T_COMPOUND, 2 * half);
+	H5Tinsert(t, "r", 0, part);
+	H5Tinsert(t, "i", half, part);
+	return t;
+}
+
+/* A new type id the caller closes: the file type of dt. */
+hid_t h5_new_file_type(simrec_dtype_t dt)
+{
+	hid_t t = h5_file_type(dt);
+	return t >= 0 ? H5Tcopy(t) : h5_mem_type(dt);
+}
+
 /* A new type id the caller closes: the memory type of dt. */
 hid_t h5_mem_type(simrec_dtype_t dt)
 {
 	if (dt == SIMREC_BOOL)
 		return h5_bool_type();
+	if (dt == SIMREC_FLOAT16)
+		return float16_type();
+	if (dt == SIMREC_COMPLEX64)
+		return complex_type(H5T_IEEE_F32LE, 4);
+	if (dt == SIMREC_COMPLEX128)
+		return complex_type(H5T_IEEE_F64LE, 8);
 	if (dt == SIMREC_STRING) {
 		hid_t t = H5Tcopy(H5T_C_S1);
 		H5Tset_size(t, H5T_VARIABLE);
@@ -104,6 +137,40 @@ static int is_h5py_bool(hid_t t)
 	return ok;
 }
 
+/* h5py's float16: IEEE binary16 fields */
+static int is_float16(hid_t t)
+{
+	size_t sp, ep, es, mp, ms;
+	return H5Tget_size(t) == 2 && H5Tget_order(t) == H5T_ORDER_LE &&
+	       H5Tget_fields(t, &sp, &ep, &es, &mp, &ms) >= 0 && sp == 15 &&
+	       ep == 10 && es == 5 && mp == 0 && ms == 10 &&
+	       H5Tget_ebias(t) == 15;
+}
+
+/* A member of h5py's complex: a little-endian IEEE float of sz bytes,
+ * named name, at offset off */
+static int complex_part(hid_t t, unsigned k, const char *name, size_t sz,
+                        size_t off)
+{
+	char *nm = H5Tget_member_name(t, k);
+	hid_t m = H5Tget_member_type(t, k);
+	int ok = nm && !strcmp(nm, name) && m >= 0 &&
+	         H5Tget_member_offset(t, k) == off &&
+	         H5Tequal(m, sz == 4 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE) > 0;
+	H5free_memory(nm);
+	if (m >= 0)
+		H5Tclose(m);
+	return ok;
+}
+
+/* h5py's complex64 / complex128: a compound {r, i} of two floats */
+static int is_h5py_complex(hid_t t, size_t sz)
+{
+	return (sz == 8 || sz == 16) && H5Tget_nmembers(t) == 2 &&
+	       complex_part(t, 0, "r", sz / 2, 0) &&
+	       complex_part(t, 1, "i", sz / 2, sz / 2);
+}
+
 /* The simrec dtype of an HDF5 type, or SIMREC_ENOTSUP with *why naming
  * what is not handled (such data is refused, never read as something
  * else). */
@@ -122,6 +189,11 @@ int h5_dtype_of(hid_t t, simrec_dtype_t *dt, const char **why)
 		*dt = SIMREC_BOOL;
 		*why = "enum types other than h5py's bool";
 		return is_h5py_bool(t) ? 0 : SIMREC_ENOTSUP;
+	}
+	if (c == H5T_COMPOUND) {
+		*dt = sz == 8 ? SIMREC_COMPLEX64 : SIMREC_COMPLEX128;
+		*why = "compound types other than h5py's complex";
+		return is_h5py_complex(t, sz) ? 0 : SIMREC_ENOTSUP;
 	}
 	if (c == H5T_STRING) {
 		*dt = SIMREC_STRING;
@@ -159,8 +231,12 @@ int h5_dtype_of(hid_t t, simrec_dtype_t *dt, const char **why)
 		*dt = sz == 4 ? SIMREC_FLOAT32 : SIMREC_FLOAT64;
 		return 0;
 	}
+	if (c == H5T_FLOAT && is_float16(t)) {
+		*dt = SIMREC_FLOAT16;
+		return 0;
+	}
 	if (c == H5T_FLOAT)
-		*why = "floats of other than 4 or 8 bytes";
+		*why = "floats other than IEEE binary16, 32 and 64";
 	else if ((int)c >= 0 && (size_t)c < sizeof classes / sizeof *classes &&
 	         classes[c])
 		*why = classes[c];

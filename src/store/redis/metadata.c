@@ -136,6 +136,8 @@ static int meta_agrees(sr_meta *m, const meta_scan *sc)
 	size_t tot;
 	if (!bad && m->kind == SR_RECORDS && m->ndim && sc->rows != (size_t)-1)
 		m->shape[0] = sc->rows;
+	if (!bad && !m->ndim && sr_dtype_is_vlen(m->dtype))
+		m->shape[0] = m->chunks[0] = 1; /* a set text or bytes value */
 	return bad || sr_size_prod(m->ndim, m->shape, 8, &tot) ||
 	       sr_size_prod(m->ndim, m->chunks, 8, &tot);
 }

@@ -253,8 +253,20 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	return rc;
 }
 
-/* A staged value is published (swapped in whole) once its chunks are
- * written, or dropped if they are not. */
+/* A staged value (simrec_set, simrec_set_bytes) is published (swapped in
+ * whole) once its chunks are written, or dropped if they are not. */
+static int published(zarr_store *z, zds *d, int rc)
+{
+	if (!d->staged)
+		return rc;
+	d->staged = 0;
+	if (rc)
+		z->kvo->unstage(z->kv);
+	else
+		rc = z->kvo->publish(z->kv);
+	return rc;
+}
+
 int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
                const size_t *count, const void *data)
 {
@@ -265,14 +277,7 @@ int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
 		d->txn_open = 0;
 		rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
 	}
-	if (d->staged) {
-		d->staged = 0;
-		if (rc)
-			z->kvo->unstage(z->kv);
-		else
-			rc = z->kvo->publish(z->kv);
-	}
-	return rc;
+	return published(z, d, rc);
 }
 
 int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c)
@@ -319,9 +324,10 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	size_t c = m->chunks[0];
-	int rc = z->kvo->begin(z->kv);
+	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	d->txn_open = 0;
 	if (rc)
-		return rc;
+		return published(z, d, rc);
 	static const sr_blob empty = {NULL, 0};
 	sr_blob *pad = calloc(c, sizeof *pad);
 	if (!pad)
@@ -353,7 +359,8 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	free(pad);
 	if (!rc)
 		rc = update_shape(st, d, m);
-	return rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	rc = rc ? (z->kvo->abort(z->kv), rc) : z->kvo->commit(z->kv);
+	return published(z, d, rc);
 }
 
 /* The most bytes a stored chunk of n decoded bytes may have: a blosc

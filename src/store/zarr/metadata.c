@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../../common/half.h"
+
 #include "zarr.h"
 
 /* ---- metadata ---------------------------------------------------------- */
@@ -64,35 +66,59 @@ static int parse_sizes(json_t *a, json_int_t min, int *n, size_t *v)
 /* fill_value as zarr v2 writes it: a number, "NaN"/"Infinity"/
  * "-Infinity" for floats, true/false for bool, null for "none". Values
  * that do not fit the dtype are refused (never cast). */
+/* One float of a fill value: a number or "NaN"/"Infinity"/"-Infinity",
+ * stored as a float16, float32 or float64 (size bytes) in out. */
+static int fill_float(json_t *f, size_t size, unsigned char *out)
+{
+	double d;
+	const char *t = json_string_value(f);
+	if (json_is_number(f))
+		d = json_number_value(f);
+	else if (t && !strcmp(t, "NaN"))
+		d = (double)NAN;
+	else if (t && !strcmp(t, "Infinity"))
+		d = (double)INFINITY;
+	else if (t && !strcmp(t, "-Infinity"))
+		d = -(double)INFINITY;
+	else
+		return -1;
+	double max = size == 2   ? 65504.0
+	             : size == 4 ? (double)FLT_MAX
+	                         : DBL_MAX;
+	if (isfinite(d) && fabs(d) > max)
+		return -1;
+	if (size == 8) {
+		memcpy(out, &d, 8);
+	} else if (size == 4) {
+		float x = (float)d;
+		memcpy(out, &x, 4);
+	} else {
+		uint16_t h = sr_half_from_double(d);
+		memcpy(out, &h, 2);
+	}
+	return 0;
+}
+
 static int parse_fill(simrec_dtype_t dt, json_t *f, unsigned char *out)
 {
-	memset(out, 0, 8);
+	memset(out, 0, SR_FILL_MAX);
 	if (!f || json_is_null(f))
 		return 0;
 	if (sr_dtype_is_vlen(dt)) /* zarr-python writes 0 or "" */
 		return json_is_integer(f) || json_is_string(f) ? 0 : -1;
-	if (dt == SIMREC_FLOAT32 || dt == SIMREC_FLOAT64) {
-		double d;
-		const char *t = json_string_value(f);
-		if (json_is_number(f))
-			d = json_number_value(f);
-		else if (t && !strcmp(t, "NaN"))
-			d = (double)NAN;
-		else if (t && !strcmp(t, "Infinity"))
-			d = (double)INFINITY;
-		else if (t && !strcmp(t, "-Infinity"))
-			d = -(double)INFINITY;
-		else
+	size_t sz = simrec_dtype_size(dt);
+	if (dt == SIMREC_FLOAT16 || dt == SIMREC_FLOAT32 ||
+	    dt == SIMREC_FLOAT64)
+		return fill_float(f, sz, out);
+	if (dt == SIMREC_COMPLEX64 || dt == SIMREC_COMPLEX128) {
+		/* zarr-python writes [real, imaginary] */
+		if (!json_is_array(f) || json_array_size(f) != 2)
 			return -1;
-		if (dt == SIMREC_FLOAT64) {
-			memcpy(out, &d, 8);
-		} else {
-			if (isfinite(d) && fabs(d) > (double)FLT_MAX)
-				return -1;
-			float x = (float)d;
-			memcpy(out, &x, 4);
-		}
-		return 0;
+		return fill_float(json_array_get(f, 0), sz / 2, out) ||
+		                       fill_float(json_array_get(f, 1), sz / 2,
+		                                  out + sz / 2)
+		               ? -1
+		               : 0;
 	}
 	if (dt == SIMREC_BOOL) {
 		if (json_is_boolean(f))
@@ -116,7 +142,6 @@ static int parse_fill(simrec_dtype_t dt, json_t *f, unsigned char *out)
 	} else {
 		return -1;
 	}
-	size_t sz = simrec_dtype_size(dt);
 	int is_signed = dt == SIMREC_INT8 || dt == SIMREC_INT16 ||
 	                dt == SIMREC_INT32 || dt == SIMREC_INT64;
 	if (sz < 8) {
@@ -298,9 +323,12 @@ static int zarray_dtype(sr_store *st, const char *key, const char *dts,
 			return unsup(st, key,
 			             "object array without a vlen-utf8 or "
 			             "vlen-bytes filter");
-		if (m->ndim != 1)
+		if (m->ndim > 1)
 			return unsup(st, key,
-			             "only 1-d object arrays are supported");
+			             "object arrays of more than one "
+			             "dimension are not supported");
+		if (m->ndim == 0) /* one item (simrec_set_bytes) */
+			m->shape[0] = m->chunks[0] = 1;
 	} else if (fid) {
 		return unsup(st, key, "filter '%s' is not supported", fid);
 	} else if (sr_dtype_from_zarr(dts, &m->dtype)) {

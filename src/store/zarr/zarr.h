@@ -33,7 +33,7 @@ typedef struct zds {
 	char *key;
 	int compressed;
 	sr_codec codec; /* for writing: the store's, or "none" */
-	unsigned char fill[8];
+	unsigned char fill[SR_FILL_MAX];
 	size_t stored_rows; /* shape[0] last written to .zarray */
 	char sep;           /* dimension_separator: '.' or '/' */
 	int staged; /* a value being set in a staged directory (kv stage) */
