@@ -14,7 +14,7 @@ python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis
 python3-mpi4py python3-pytest
 python3-hdf5plugin hdf5-filter-plugin-blosc-serial python3-matplotlib
 python3-xarray python3-netcdf4 python3-h5netcdf python3-dask netcdf-bin
-procps iproute2"
+procps iproute2 iputils-ping"
 if [ "${SIMREC_WITH_SLURM:-1}" = 1 ]; then
 	PKGS="$PKGS slurmctld slurmd slurm-client munge"
 fi
