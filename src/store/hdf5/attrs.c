@@ -382,8 +382,6 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	char key[4096];
 	if (!strncmp(name, ".simrec", 7))
 		return 0; /* a value being set (H5_NEW): not a key yet */
-	if (h5_is_dim_only(g, name))
-		return 0; /* a dimension's scale (dims.c): not a key */
 	snprintf(key, sizeof key, "%s%s%s", c->prefix, *c->prefix ? "/" : "",
 	         name);
 	/* a link out of the file is never followed (its target may be a
@@ -402,7 +400,9 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 		         "dangling");
 		out = 1;
 	}
-	if (out)
+	/* a dimension's scale (dims.c) is not a key; asked only of a link
+	 * inside the file (the question opens the object) */
+	if (out || (info->type == H5L_TYPE_HARD && h5_is_dim_only(g, name)))
 		return 0;
 	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
 	return c->rc ? 1 : 0;

@@ -159,6 +159,11 @@ static int attach(sr_store *st, hid_t ds, const char *key, const char *parent,
 		               "name of its group",
 		               key, name);
 	hid_t sc;
+	if (h5_exists(h->file, path + (*path == '/')) < 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "key '%s': dimension '%s' in '%s' is a link out "
+		               "of the file (never followed)",
+		               key, name, st->uri.path);
 	if (H5Lexists(h->file, path, H5P_DEFAULT) > 0) {
 		sc = H5Dopen2(h->file, path, H5P_DEFAULT);
 		if (sc < 0 || H5DSis_scale(sc) <= 0) {
