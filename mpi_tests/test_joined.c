@@ -1,4 +1,4 @@
-/* simrec_record_joined under mpiexec: test_joined URI STEP0 STEPS
+/* simrec_record_joined under mpiexec: test_joined write URI STEP0 STEPS
  * Step s holds T(s) rows of 3 float64 (T = 0 every 4th step from 2), row g
  * being (s*1e4 + g, + 0.1, + 0.2); the ranks split them in rank order,
  * ranks r with r % 3 == 1 giving none. So the step's rows are the same
@@ -73,9 +73,10 @@ int main(int argc, char **argv)
 	MPI_Init(&argc, &argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	CHECK(argc == 4);
-	const char *uri = argv[1];
-	int step0 = atoi(argv[2]), steps = atoi(argv[3]);
+	/* test_joined write URI STEP0 STEPS (as test_global's runs) */
+	CHECK(argc == 5 && !strcmp(argv[1], "write"));
+	const char *uri = argv[2];
+	int step0 = atoi(argv[3]), steps = atoi(argv[4]);
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = step0 ? SIMREC_MODE_APPEND : SIMREC_MODE_CREATE;

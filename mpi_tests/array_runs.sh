@@ -1,13 +1,15 @@
 #!/bin/bash
-# Runs of test_global on one store, in order, then the store read back by
-# zarr-python or h5py (check_global.py) with every step recorded.
-# usage: global_runs.sh MPIEXEC TEST_GLOBAL PYTHON CHECK_PY KIND URI RUN...
-#   KIND: zarr | zarr+dir | hdf5 (checked by check_global.py after the
-#         runs) | memory | redis (checked by test_global itself)
+# Runs of test_global or test_joined on one store, in order, then the
+# store read back by zarr-python or h5py (check_global.py or
+# check_joined.py) with every step recorded.
+# usage: array_runs.sh MPIEXEC TEST PYTHON CHECK_PY KIND URI RUN...
+#   KIND: zarr | zarr+dir | hdf5 (checked by CHECK_PY after the runs) |
+#         memory | redis (checked by the test program itself)
 #   RUN:  NP:WRITERS:STEP0:STEPS  records steps STEP0.. on NP ranks, each
 #         run checking every step from 0 with simrec (a restart on another
 #         rank count appends to the same datasets)
 #         bad:NP:WRITERS          every bad decomposition refused
+#                                 (test_global only)
 # The store is removed first. Every process must exit 0.
 set -euo pipefail
 mpiexec=$1 bin=$2 python=$3 check=$4 kind=$5 uri=$6
@@ -33,4 +35,4 @@ case $kind in
 zarr | zarr+dir | hdf5)
 	timeout -k 5 60 "$python" "$check" "$kind" "$path" "$total" ;;
 esac
-echo "global runs: ok"
+echo "array runs: ok"
