@@ -206,6 +206,11 @@ static int verify(simrec_t *rec, int steps)
 	return fewest;
 }
 
+static void verify_all(simrec_t *rec, int steps)
+{
+	verify(rec, steps);
+}
+
 static int check_mode(const char *uri, int least)
 {
 	simrec_options_t o;
@@ -239,18 +244,7 @@ static int write_mode(const char *uri, int step0, int steps)
 			}
 		}
 	}
-	int memory = !strncmp(uri, "memory:", 7);
-	if (memory && rank == 0)
-		verify(rec, step0 + steps);
-	CHECK_RC(rec, simrec_close(rec), 0);
-	MPI_Barrier(MPI_COMM_WORLD);
-	if (!memory && rank == 0) {
-		simrec_options_init(&o);
-		o.mode = SIMREC_MODE_READONLY;
-		CHECK_RC(NULL, simrec_open(&rec, uri, &o), 0);
-		verify(rec, step0 + steps);
-		CHECK_RC(rec, simrec_close(rec), 0);
-	}
+	close_and_verify(rec, uri, step0 + steps, verify_all);
 	if (rank == 0)
 		printf("test_global write np=%d steps %d..%d: ok\n", size,
 		       step0, step0 + steps - 1);

@@ -105,18 +105,7 @@ int main(int argc, char **argv)
 		if (s % 3 == 1)
 			CHECK_RC(rec, simrec_flush(rec), 0);
 	}
-	int memory = !strncmp(uri, "memory:", 7);
-	if (memory && rank == 0)
-		verify(rec, step0 + steps);
-	CHECK_RC(rec, simrec_close(rec), 0);
-	MPI_Barrier(MPI_COMM_WORLD);
-	if (!memory && rank == 0) {
-		simrec_options_init(&o);
-		o.mode = SIMREC_MODE_READONLY;
-		CHECK_RC(NULL, simrec_open(&rec, uri, &o), 0);
-		verify(rec, step0 + steps);
-		CHECK_RC(rec, simrec_close(rec), 0);
-	}
+	close_and_verify(rec, uri, step0 + steps, verify);
 	if (rank == 0)
 		printf("test_joined np=%d steps %d..%d: ok\n", size, step0,
 		       step0 + steps - 1);
