@@ -102,6 +102,9 @@
  *       past it).
  *   sync (zarr, zarr+dir; default: 1): 0: commits survive a crashed process
  *       but are not forced to disk.
+ *   swmr (hdf5; default: 0): 1: single-writer/multiple-reader: one writer
+ *       rank, h5py readers follow with refresh(); keys and attributes exist
+ *       by the first flush (docs/format.md).
  *   prefix (redis; default: simrec): the keys' prefix on the server (part
  *       of the lock name).
  *   password (redis; default: none): the server's password, %XX-escaped (or

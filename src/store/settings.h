@@ -61,6 +61,10 @@ enum {
 	X(sync, BOOL, ZARR, "1",                                              \
 	  "0: commits survive a crashed process but are not forced to "       \
 	  "disk.")                                                            \
+	X(swmr, BOOL, HDF5, "0",                                              \
+	  "1: single-writer/multiple-reader: one writer rank, h5py readers "  \
+	  "follow with refresh(); keys and attributes exist by the first "    \
+	  "flush (docs/format.md).")                                          \
 	X(prefix, STRING, REDIS, "simrec",                                    \
 	  "the keys' prefix on the server (part of the lock name).")          \
 	X(password, STRING, REDIS, "none",                                    \
