@@ -115,7 +115,8 @@ static int h5_open_fail(sr_store *st)
 		               "another process (HDF5 file locking: a writer "
 		               "holds it open); read it after the run, or have "
 		               "the writer and the readers take the redis lock "
-		               "(?lock=, docs/lock.md)",
+		               "(?lock=, docs/lock.md), or write it with "
+		               "?swmr=1 (readers get in after its first flush)",
 		               path, how);
 	if (err)
 		return sr_fail(st->err, SIMREC_EIO,
@@ -302,6 +303,7 @@ int h5_room_free(sr_store *st);
 int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
+	h->closing = 1;
 	int rc = h5_commit(st);
 	herr_t ce = h->file >= 0 ? H5Fclose(h->file) : 0;
 	if (ce < 0 && !rc)

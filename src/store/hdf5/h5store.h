@@ -44,9 +44,10 @@ typedef struct h5_store {
 	 * of that name replaces: attached to it once it is made (dims.c) */
 	struct h5_takeover *takeover;
 	/* ?swmr=1 (swmr.c): SWMR writing started (after the first commit);
-	 * a reader opened the file for SWMR reading; the datasets whose
-	 * metadata is corked until the next commit */
-	int swmr_on, swmr_read;
+	 * a reader opened the file for SWMR reading; the store is closing
+	 * (its last commit starts nothing); the datasets whose metadata is
+	 * corked until the next commit */
+	int swmr_on, swmr_read, closing;
 	hid_t *corked;
 	size_t ncorked, capcorked;
 } h5_store;

@@ -114,7 +114,8 @@ void h5_swmr_uncork(sr_store *st, hid_t dset)
 int h5_swmr_start(sr_store *st)
 {
 	h5_store *h = st->impl;
-	if (!st->set.swmr || h->swmr_on || st->mode == SIMREC_MODE_READONLY)
+	if (!st->set.swmr || h->swmr_on || h->closing ||
+	    st->mode == SIMREC_MODE_READONLY)
 		return 0;
 	if (H5Fstart_swmr_write(h->file) < 0)
 		return sr_fail(st->err, SIMREC_EFORMAT,
