@@ -98,6 +98,16 @@ static const unsigned char line_rgb[3] = {31, 119, 180};
 static const unsigned char frame_rgb[3] = {160, 160, 160};
 static const unsigned char mark_rgb[3] = {214, 39, 40};
 
+/* Where v lies on the scale lo..hi (finite): 0..1, the middle if lo ==
+ * hi; halves, so that no difference of finite doubles overflows. */
+static double place(double v, double lo, double hi)
+{
+	if (!(hi > lo))
+		return 0.5;
+	double t = (v * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5);
+	return isnan(t) ? 0.5 : t < 0 ? 0 : t > 1 ? 1 : t;
+}
+
 /* The colour of v on the scale lo..hi (the middle if lo == hi). */
 static void colour_of(double v, double lo, double hi, unsigned char *rgb)
 {
@@ -105,9 +115,7 @@ static void colour_of(double v, double lo, double hi, unsigned char *rgb)
 		memcpy(rgb, nan_rgb, 3);
 		return;
 	}
-	double t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-	t = t < 0 ? 0 : t > 1 ? 1 : t;
-	double x = t * 16;
+	double x = place(v, lo, hi) * 16;
 	int i = x >= 16 ? 15 : (int)x;
 	double f = x - i;
 	for (int c = 0; c < 3; c++)
@@ -140,7 +148,8 @@ static void put(canvas *c, size_t x, size_t y, const unsigned char *rgb)
 static void vspan(canvas *c, size_t x, long ya, long yb,
                   const unsigned char *rgb)
 {
-	for (long y = ya < yb ? ya : yb; y <= (ya < yb ? yb : ya); y++)
+	long top = (long)c->h - 1, a = ya < yb ? ya : yb, b = ya < yb ? yb : ya;
+	for (long y = a < 0 ? 0 : a; y <= (b > top ? top : b); y++)
 		put(c, x, (size_t)y, rgb);
 }
 
@@ -181,9 +190,7 @@ static long row_of(double v, double lo, double hi, long y0, long y1)
 {
 	if (!(hi > lo))
 		return (y0 + y1) / 2;
-	double t = (v - lo) / (hi - lo);
-	t = t < 0 ? 0 : t > 1 ? 1 : t;
-	return y1 - lround(t * (double)(y1 - y0));
+	return y1 - lround(place(v, lo, hi) * (double)(y1 - y0));
 }
 
 /* What the points of one column of the line plot span. */

@@ -34,7 +34,7 @@ def drawn(store, what, out):
 
 
 def viridis(t):
-    return np.array(cm.viridis(t)[:3]) * 255
+    return np.array(cm.viridis(float(t))[:3]) * 255  # a float: an int indexes
 
 
 def store_with(tmp_path, key, records):
@@ -197,3 +197,22 @@ def test_refused(tmp_path):
     assert r.returncode == 1 and "cannot write" in r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "d.png", "h.zarr", "o.png", "s.zarr"]
+
+
+def test_extremes(tmp_path):
+    """The largest finite doubles and infinities: the scale's differences
+    do not overflow; infinities go to the ends of the scale."""
+    big = np.finfo(np.float64).max
+    a = np.array([-big, big, np.inf, -np.inf, 0.0])
+    uri = store_with(tmp_path, "x", [a])
+    px, info = drawn(uri, "x", tmp_path / "l.png")
+    assert float(info["simrec:min"]) == -big
+    xs = [X0 + int(round(i * (X1 - X0) / 4)) for i in range(5)]
+    assert tuple(px[Y1, xs[0]]) == LINE and tuple(px[Y0, xs[1]]) == LINE
+    assert tuple(px[Y0, xs[2]]) == LINE and tuple(px[Y1, xs[3]]) == LINE
+    assert tuple(px[(Y0 + Y1) // 2, xs[4]]) == LINE
+    uri = store_with(tmp_path, "y", [a.reshape(1, 5)])
+    px, _ = drawn(uri, "y", tmp_path / "i.png")
+    k = 256 // 5
+    for j, t in enumerate((0, 1, 1, 0, 0.5)):
+        assert np.abs(px[k // 2, j * k + k // 2] - viridis(t)).max() <= 6
