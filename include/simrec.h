@@ -328,7 +328,8 @@ SIMREC_API int simrec_open(simrec_t **out, const char *uris,
  * communicator is duplicated. Only writer ranks open the stores of
  * aggregating schemes; every rank returns the same status: those of
  * simrec_open(), SIMREC_EMPI (MPI not initialised) and SIMREC_ECONFIG
- * (writers, or an LMDB store whose writers span nodes).
+ * (writers, an LMDB store whose writers span nodes, or an hdf5 ?swmr=1
+ * store with more than one writer rank).
  */
 SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
                                 const simrec_options_t *opts, MPI_Comm comm);
@@ -383,7 +384,9 @@ SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
  * Returns SIMREC_EINVAL (key, dtype, ndim 0..15, shape, NULL data, size
  * overflow), SIMREC_EREADONLY, SIMREC_EDTYPE, SIMREC_ESHAPE, SIMREC_EKIND
  * (the key is a group or a value), SIMREC_EIO, SIMREC_ECODEC, SIMREC_ELOCK,
- * SIMREC_ECONN, SIMREC_ENOMEM.
+ * SIMREC_ECONN, SIMREC_ENOMEM, SIMREC_ENOTSUP (hdf5 ?swmr=1: a key not in
+ * the file after the first flush, here or at the flush that writes it;
+ * docs/format.md).
  */
 SIMREC_API int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt,
                              int ndim, const size_t *shape, const void *data);
@@ -644,7 +647,9 @@ SIMREC_API int simrec_attr_set_strings(simrec_t *rec, const char *key,
                                        const char *const *values);
 
 /* Set attribute name of key to *a (any kind above; a is copied). The
- * typed setters are shorthands for this. Independent. */
+ * typed setters are shorthands for this. Independent. An hdf5 ?swmr=1
+ * writer refuses every attribute after its first flush (SIMREC_ENOTSUP,
+ * docs/format.md). */
 SIMREC_API int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
                                const simrec_attr_t *a);
 
