@@ -7,8 +7,9 @@
  *                                       line to the FIFO READY and waits
  *                                       for one on GO, then the other steps
  *   slurm_prog term URI STEPS READY     2 steps, flush, a line to READY,
- *                                       then steps until a SIGTERM ends it
- *                                       (exits 3 after STEPS steps)
+ *                                       then steps of at least 1 ms each
+ *                                       (the computation) until a SIGTERM
+ *                                       ends it (exits 3 after STEPS)
  *   slurm_prog check URI MIN MAX        serial: the store holds between
  *                                       MIN and MAX steps, each whole and
  *                                       equal to the formula
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <simrec.h>
 
@@ -84,7 +86,10 @@ static int run(int argc, char **argv)
 	           "open"))
 		return 1;
 	int rc = 0;
+	const struct timespec compute = {0, 1000000};
 	for (size_t s = 0; s < steps && !rc; s++) {
+		if (term && s > 1)
+			nanosleep(&compute, NULL);
 		rc = one_step(rec, s, rank, size);
 		if (!rc && s == 1 && (hold || term)) {
 			rc = simrec_flush(rec);
