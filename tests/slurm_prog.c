@@ -22,7 +22,7 @@
 
 #include <simrec.h>
 
-#define G 24
+#define G   24
 #define KEY "field/u"
 
 static double value(size_t step, size_t i)
@@ -156,7 +156,8 @@ int main(int argc, char **argv)
 		return check(argv[2], strtoul(argv[3], NULL, 10),
 		             strtoul(argv[4], NULL, 10));
 	if (argc < 4 || argc > 6) {
-		fprintf(stderr, "usage: slurm_prog write|hold|term|check ...\n");
+		fprintf(stderr,
+		        "usage: slurm_prog write|hold|term|check ...\n");
 		return 2;
 	}
 	MPI_Init(&argc, &argv);

@@ -71,49 +71,55 @@ stopped() {
 
 # -- a job that holds: what the running master shows -------------------
 ready=$work/ready go=$work/go
-mkfifo "$ready" "$go"
-STORE='redis://?prefix=hold' EXPORT_TO=zarr+dir:$work/hold.zarr \
-	job hold "$src/slurm/redis-srun.sbatch" "$prog" hold 'redis://?prefix=hold' 4 "$ready" "$go" &
-jobpid=$!
-timeout 120 head -1 "$ready" >/dev/null || slurm_fail "hold: the program never got ready"
-dir=$work/jobs/simrec-redis-$(cat "$work/hold.jid")
-read -r hp pid <<<"$(master hold)"
-host=${hp%:*} port=${hp##*:}
-[ "$(stat -c %a "$dir/password")" = 600 ] || slurm_fail "password file mode $(stat -c %a "$dir/password")"
-[ "$(stat -c %a "$dir")" = 700 ] || slurm_fail "redis directory mode $(stat -c %a "$dir")"
-grep -q -E '^[0-9a-f]{64}$' "$dir/password" || slurm_fail "not a 64-digit random password"
-# no command line holds it (the pattern comes from the file: grep's own
-# command line does not hold it either)
-n=0
-for f in /proc/[0-9]*/cmdline; do
-	{ tr '\0' ' ' <"$f" && echo; } 2>/dev/null || : # gone meanwhile
-	n=$((n + 1))
-done >"$work/cmdlines"
-! grep -q -F -f "$dir/password" "$work/cmdlines" || slurm_fail "the password is on a command line"
-grep -q "^redis-server $hp" "$work/cmdlines" || slurm_fail "redis-server $hp not among the $n processes"
-echo "hold: the password is in none of $n command lines"
-[ "$host" = "$(getent ahostsv4 localhost | awk 'NR == 1 {print $1}')" ] ||
-	slurm_fail "bound to $host, not the node's address"
 auth() { REDISCLI_AUTH=$1 timeout 10 redis-cli --no-auth-warning -h "$host" -p "$port" "${@:2}" 2>&1 || :; }
-pw=$(cat "$dir/password")
-[ "$(auth "$pw" ping)" = PONG ] || slurm_fail "no PONG with the password"
-[ "$(auth "$pw" config get bind | tail -1)" = "$host" ] || slurm_fail "bind: $(auth "$pw" config get bind)"
-[ "$(auth "$pw" config get protected-mode | tail -1)" = yes ] || slurm_fail "protected mode off"
-out=$(auth wrong-password ping)
-[[ $out == *WRONGPASS* ]] || slurm_fail "a wrong password: '$out'"
-out=$(timeout 10 redis-cli -h "$host" -p "$port" ping 2>&1 || :)
-[[ $out == *NOAUTH* ]] || slurm_fail "no password: '$out'"
-rc=0
-out=$(SIMREC_REDIS_HOST=$hp SIMREC_REDIS_PASSWORD=wrong-password \
-	timeout 30 "$prog" check 'redis://?prefix=hold' 2 2 2>&1) || rc=$?
-[ $rc = 1 ] && [[ $out == *"wrong password"* ]] || slurm_fail "simrec, a wrong password: exit $rc, '$out'"
-[[ $out != *wrong-password* ]] || slurm_fail "simrec printed the password"
-echo "hold: PONG with the password; refused: a wrong one, none"
-timeout 30 sh -c 'echo go >"$1"' sh "$go" || slurm_fail "hold: the program did not take go"
-wait "$jobpid"
-[ "$(cat "$work/hold.rc")" = 0 ] || slurm_fail "hold: the job failed"
-"$prog" check "zarr+dir:$work/hold.zarr" 4 4 || slurm_fail "hold: the export"
-stopped hold hold 4 4
+hold() { # srun|mpirun
+	local v=$1 name=hold_$1 dir hp pid n f pw out rc jobpid
+	rm -f "$ready" "$go" && mkfifo "$ready" "$go"
+	STORE="redis://?prefix=$name" EXPORT_TO=zarr+dir:$work/$name.zarr \
+		job "$name" "$src/slurm/redis-$v.sbatch" "$prog" hold "redis://?prefix=$name" 4 "$ready" "$go" &
+	jobpid=$!
+	timeout 120 head -1 "$ready" >/dev/null || slurm_fail "$name: the program never got ready"
+	dir=$work/jobs/simrec-redis-$(cat "$work/$name.jid")
+	read -r hp pid <<<"$(master "$name")"
+	host=${hp%:*} port=${hp##*:}
+	[ "$(stat -c %a "$dir/password")" = 600 ] || slurm_fail "password file mode $(stat -c %a "$dir/password")"
+	[ "$(stat -c %a "$dir")" = 700 ] || slurm_fail "redis directory mode $(stat -c %a "$dir")"
+	grep -q -E '^[0-9a-f]{64}$' "$dir/password" || slurm_fail "not a 64-digit random password"
+	# no command line holds it (the pattern comes from the file: grep's
+	# own command line does not hold it either)
+	n=0
+	for f in /proc/[0-9]*/cmdline; do
+		{ tr '\0' ' ' <"$f" && echo; } 2>/dev/null || : # gone meanwhile
+		n=$((n + 1))
+	done >"$work/$name.cmdlines"
+	! grep -q -F -f "$dir/password" "$work/$name.cmdlines" || slurm_fail "$name: the password is on a command line"
+	grep -q "^redis-server $hp" "$work/$name.cmdlines" || slurm_fail "redis-server $hp not among the $n processes"
+	grep -q "slurm_prog hold" "$work/$name.cmdlines" || slurm_fail "no rank among the $n processes"
+	echo "$name: the password is in none of $n command lines"
+	[ "$host" = "$(getent ahostsv4 localhost | awk 'NR == 1 {print $1}')" ] ||
+		slurm_fail "bound to $host, not the node's address"
+	pw=$(cat "$dir/password")
+	[ "$(auth "$pw" ping)" = PONG ] || slurm_fail "no PONG with the password"
+	[ "$(auth "$pw" config get bind | tail -1)" = "$host" ] || slurm_fail "bind: $(auth "$pw" config get bind)"
+	[ "$(auth "$pw" config get protected-mode | tail -1)" = yes ] || slurm_fail "protected mode off"
+	out=$(auth wrong-password ping)
+	[[ $out == *WRONGPASS* ]] || slurm_fail "a wrong password: '$out'"
+	out=$(timeout 10 redis-cli -h "$host" -p "$port" ping 2>&1 || :)
+	[[ $out == *NOAUTH* ]] || slurm_fail "no password: '$out'"
+	rc=0
+	out=$(SIMREC_REDIS_HOST=$hp SIMREC_REDIS_PASSWORD=wrong-password \
+		timeout 30 "$prog" check "redis://?prefix=$name" 2 2 2>&1) || rc=$?
+	[ $rc = 1 ] && [[ $out == *"wrong password"* ]] || slurm_fail "simrec, a wrong password: exit $rc, '$out'"
+	[[ $out != *wrong-password* ]] || slurm_fail "simrec printed the password"
+	echo "$name: PONG with the password; refused: a wrong one, none"
+	timeout 30 sh -c 'echo go >"$1"' sh "$go" || slurm_fail "$name: the program did not take go"
+	wait "$jobpid"
+	[ "$(cat "$work/$name.rc")" = 0 ] || slurm_fail "$name: the job failed"
+	"$prog" check "zarr+dir:$work/$name.zarr" 4 4 || slurm_fail "$name: the export"
+	stopped "$name" "$name" 4 4
+}
+hold srun
+hold mpirun
 
 # -- the program fails: the master stops, the job fails -----------------
 job fail "$src/slurm/redis-mpirun.sbatch" "$prog" write 'redis://?prefix=fail' 3 fail
