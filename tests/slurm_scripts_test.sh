@@ -2,8 +2,8 @@
 # The generic batch scripts of slurm/ on a real single-node SLURM, with a
 # user's program that is not heat2d (slurm_prog: step s of its global
 # array is 1000 s + i, checked against that formula). The jobs are
-# submitted from a directory outside the source tree, one from a copy of
-# slurm/ elsewhere, the program given on sbatch's command line or in
+# submitted from a directory outside the source tree, some from the
+# installed copy of slurm/, the program given on sbatch's command line or in
 # PROGRAM/PROGRAM_ARGS. Fails (never skips) when SLURM does not come up.
 #   slurm_scripts_test.sh SOURCE_DIR BUILD_DIR WORK_DIR SLURM_PROG
 set -euo pipefail
@@ -23,11 +23,13 @@ export OMPI_MCA_mpi_yield_when_idle=1 SIMREC_BIN=$build/src \
 unset SIMREC_SLURM_DIR PROGRAM PROGRAM_ARGS SIMREC_STORE
 SBATCH_OPTS=(--export=ALL)
 mkdir "$work/jobs" && cd "$work/jobs"
-cp -r "$src/slurm" "$work/copy"
+# the scripts as installed (PREFIX/share/simrec/slurm), far from the source
+cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"
+copy=$work/prefix/share/simrec/slurm
 check() { "$prog" check "$@" || slurm_fail "check $*"; }
 
-# srun, the program on the command line, the scripts copied elsewhere
-job_ok srun "$work/copy/run-srun.sbatch" "$prog" write "zarr+dir:$work/srun.zarr" 5
+# srun, the program on the command line, the installed scripts
+job_ok srun "$copy/run-srun.sbatch" "$prog" write "zarr+dir:$work/srun.zarr" 5
 check "zarr+dir:$work/srun.zarr" 5 5
 # mpirun, the program in PROGRAM/PROGRAM_ARGS, 3 tasks, relative paths
 cp "$prog" ./myprog
@@ -76,7 +78,7 @@ sim=$(sbatch --parsable "${SBATCH_OPTS[@]}" --output="$work/sim.out" \
 job_ok reader --dependency=afterok:"$sim" "$src/slurm/reader.sbatch" \
 	"zarr+dir:$work/sim.zarr" "$prog" check "zarr+dir:$work/sim.zarr" 3 3
 # the pipeline script: simulation, then reader
-RUN=run-mpirun.sbatch "$work/copy/submit-pipeline.sh" "zarr+dir:$work/pipe.zarr" \
+RUN=run-mpirun.sbatch "$copy/submit-pipeline.sh" "zarr+dir:$work/pipe.zarr" \
 	"$prog" write "zarr+dir:$work/pipe.zarr" 2 >"$work/pipe.log"
 cat "$work/pipe.log"
 rid=$(sed -n 's/.*reader job //p' "$work/pipe.log")
