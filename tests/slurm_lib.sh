@@ -109,3 +109,26 @@ after_ok() {
 	timeout 150 sbatch --wait --quiet --kill-on-invalid-dep=yes \
 		--dependency=afterok:"$1" --output=/dev/null --wrap true
 }
+
+# term_job NAME srun|mpirun SCRIPT PROG URI: PROG in its term mode under
+# SCRIPT; once it flushed 2 steps, SIGTERM as at the time limit: to the
+# job's steps (srun: --signal=TERM@) or to the batch shell alone (mpirun:
+# --signal=B:TERM@). The job must fail; under srun, whose ranks' stderr
+# reaches the output (mpirun's abort drops it), simrec must say it closed.
+term_job() {
+	local name=$1 v=$2 script=$3 prog=$4 uri=$5 fifo=$slurm_work/ready_$1 pid
+	mkfifo "$fifo"
+	job "$name" "$script" "$prog" term "$uri" 300000 "$fifo" &
+	pid=$!
+	timeout 120 head -1 "$fifo" >/dev/null || slurm_fail "$name: never ready"
+	if [ "$v" = srun ]; then
+		scancel --signal=TERM "$(head -1 "$slurm_work/$name.jid")"
+	else
+		scancel --batch --signal=TERM "$(head -1 "$slurm_work/$name.jid")"
+	fi
+	wait "$pid"
+	[ "$(cat "$slurm_work/$name.rc")" != 0 ] ||
+		slurm_fail "$name: the job succeeded after SIGTERM"
+	[ "$v" = mpirun ] || grep -q "closed after SIGTERM" "$slurm_work/$name.out" ||
+		slurm_fail "$name: simrec did not close at SIGTERM"
+}

@@ -122,29 +122,17 @@ hold srun
 hold mpirun
 
 # -- the program fails: the master stops, the job fails -----------------
-job fail "$src/slurm/redis-mpirun.sbatch" "$prog" write 'redis://?prefix=fail' 3 fail
-[ "$job_rc" != 0 ] || slurm_fail "fail: the job succeeded"
-stopped fail fail 3 3
+for v in srun mpirun; do
+	job "fail_$v" "$src/slurm/redis-$v.sbatch" "$prog" write "redis://?prefix=fail_$v" 3 fail
+	[ "$job_rc" != 0 ] || slurm_fail "fail_$v: the job succeeded"
+	stopped "fail_$v" "fail_$v" 3 3
+done
 
 # -- SIGTERM as at the time limit: to the steps (srun: --signal=TERM@),
 # to the batch shell (mpirun: --signal=B:TERM@); the ranks close at the
 # next step and die of it, then the script stops the master
 for v in srun mpirun; do
-	rm -f "$ready" && mkfifo "$ready"
-	job "term_$v" "$src/slurm/redis-$v.sbatch" "$prog" term "redis://?prefix=term_$v" 300000 "$ready" &
-	jobpid=$!
-	timeout 120 head -1 "$ready" >/dev/null || slurm_fail "term_$v: never ready"
-	jid=$(head -1 "$work/term_$v.jid")
-	if [ $v = srun ]; then
-		scancel --signal=TERM "$jid"
-	else
-		scancel --batch --signal=TERM "$jid"
-	fi
-	wait "$jobpid"
-	[ "$(cat "$work/term_$v.rc")" != 0 ] || slurm_fail "term_$v: the job succeeded after SIGTERM"
-	# srun passes the ranks' stderr on, mpirun in its abort does not
-	[ $v = mpirun ] || grep -q "closed after SIGTERM" "$work/term_$v.out" ||
-		slurm_fail "term_$v: simrec did not close at SIGTERM"
+	term_job "term_$v" $v "$src/slurm/redis-$v.sbatch" "$prog" "redis://?prefix=term_$v"
 	stopped "term_$v" "term_$v" 2 299999
 done
 

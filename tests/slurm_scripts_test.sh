@@ -51,24 +51,7 @@ job none "$src/slurm/run-srun.sbatch"
 # shell); mpirun's through the batch shell (--signal=B:). Each closes its
 # recorder at the next step and dies of it; the flushed steps are whole.
 for v in srun mpirun; do
-	fifo=$work/ready_$v
-	mkfifo "$fifo"
-	job "term_$v" "$src/slurm/run-$v.sbatch" "$prog" term \
-		"zarr+dir:$work/term_$v.zarr" 300000 "$fifo" &
-	pid=$!
-	timeout 120 head -1 "$fifo" >/dev/null || slurm_fail "term_$v: never ready"
-	jid=$(head -1 "$work/term_$v.jid")
-	if [ $v = srun ]; then
-		scancel --signal=TERM "$jid"
-	else
-		scancel --batch --signal=TERM "$jid"
-	fi
-	wait "$pid"
-	rc=$(cat "$work/term_$v.rc")
-	[ "$rc" != 0 ] || slurm_fail "term_$v: the job succeeded after SIGTERM"
-	# srun passes the ranks' stderr on, mpirun in its abort does not
-	[ $v = mpirun ] || grep -q "closed after SIGTERM" "$work/term_$v.out" ||
-		slurm_fail "term_$v: simrec did not close at SIGTERM"
+	term_job "term_$v" $v "$src/slurm/run-$v.sbatch" "$prog" "zarr+dir:$work/term_$v.zarr"
 	check "zarr+dir:$work/term_$v.zarr" 2 299999
 done
 
