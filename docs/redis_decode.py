@@ -36,12 +36,16 @@ def read_dataset(r, prefix, key):
     shape = [int(x) for x in m["shape"].split()]
     if m["value"] == "1":
         return element(r, prefix, key, 0, 0)
-    rows = min(int(v) for k, v in m.items() if k.startswith("rows:"))
+    # a step counts once every list holds it; a list may be declared
+    # (rows:C = 0) before it holds any element
+    rows = min((int(v) for k, v in m.items() if k.startswith("rows:")), default=0)
     if m["dtype"] in ("bytes", "string"):
         items = []
         for k in range(r.llen(f"{prefix}:d:{key}:0")):
             items += element(r, prefix, key, 0, k)
         return items[:rows]
+    if rows == 0:
+        return np.zeros([0] + shape[1:], dtype=m["dtype"])
     cols = int(m.get("cols", shape[1] if len(shape) > 1 else 1))
     groups = range(0, shape[1], cols) if len(shape) > 1 else [0]
     parts = []

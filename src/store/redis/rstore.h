@@ -18,6 +18,8 @@ typedef struct rstore {
 	char last_key[256]; /* named when pipelined writes fail */
 	int unacked;        /* written since the last acknowledged commit */
 	int lost;           /* a connection carrying unacked writes was lost */
+	unsigned conns;     /* connections made: list lengths known under an
+	                     * earlier one may count elements that were lost */
 	void *cbuf;
 	size_t ccap;
 	void *tmp;
@@ -26,6 +28,7 @@ typedef struct rstore {
 
 typedef struct rlist {
 	size_t col0, nelem;
+	unsigned conn; /* rstore.conns when nelem was learnt */
 } rlist;
 
 typedef struct rds {
@@ -66,6 +69,7 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
                    const void *payload, size_t plen);
 int rs_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
              const size_t *count, const void *data);
+int rs_split(sr_store *st, void *ds, const sr_meta *m, size_t cols);
 int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                   size_t n, const sr_blob *items);
 

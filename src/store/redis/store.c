@@ -235,6 +235,7 @@ int rs_commit(sr_store *st)
 		sr_err keep = *st->err;
 		if (!sr_redis_reconnect(&s->r))
 			s->lost = s->unacked = 0;
+		s->conns++;
 		*st->err = keep;
 	}
 	return rc;
@@ -259,12 +260,13 @@ int rs_ready(sr_store *st)
 	rstore *s = rs_of(st);
 	if (!s->r.c && s->unacked)
 		s->lost = 1;
+	if (!s->r.c && !s->r.reconnects)
+		return sr_fail(st->err, SIMREC_ECONN,
+		               "redis %s:%d: connection lost", s->r.host,
+		               s->r.port);
 	if (!s->r.c)
-		return s->r.reconnects ? sr_redis_reconnect(&s->r)
-		                       : sr_fail(st->err, SIMREC_ECONN,
-		                                 "redis %s:%d: connection lost",
-		                                 s->r.host, s->r.port);
-	return 0;
+		s->conns++;
+	return s->r.c ? 0 : sr_redis_reconnect(&s->r);
 }
 
 /* Before a write: from here on the commit has something to acknowledge. */

@@ -7,20 +7,26 @@
 #include "../../redis/payload.h"
 #include "rstore.h"
 
-/* Element count of the list holding columns from col0 (LLEN on first
- * use). */
+/* Element count of the list holding columns from col0 (LLEN on first use,
+ * and again after a reconnect: elements queued on the lost connection may
+ * never have arrived). */
 static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 {
-	for (size_t i = 0; i < d->nlists; i++)
-		if (d->lists[i].col0 == col0) {
-			*out = &d->lists[i];
-			return 0;
-		}
-	rlist *n = realloc(d->lists, (d->nlists + 1) * sizeof *n);
+	rstore *s = rs_of(st);
+	rlist *n = NULL;
+	for (size_t i = 0; i < d->nlists && !n; i++)
+		if (d->lists[i].col0 == col0)
+			n = &d->lists[i];
+	if (n && n->conn == s->conns) {
+		*out = n;
+		return 0;
+	}
+	if (n) /* asked again below, in the last slot */
+		*n = d->lists[--d->nlists];
+	n = realloc(d->lists, (d->nlists + 1) * sizeof *n);
 	if (!n)
 		return SIMREC_ENOMEM;
 	d->lists = n;
-	rstore *s = rs_of(st);
 	char lk[4200];
 	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
 	redisReply *x;
@@ -35,6 +41,7 @@ static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 	}
 	n[d->nlists].col0 = col0;
 	n[d->nlists].nelem = (size_t)x->integer;
+	n[d->nlists].conn = s->conns;
 	freeReplyObject(x);
 	*out = &n[d->nlists++];
 	return 0;
@@ -51,6 +58,17 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	int rc = list_of(st, d, col0, &l);
 	if (rc)
 		return rc;
+	if (d->meta_pending && d->replace)
+		l->nelem = 0; /* list 0 goes in this transaction (a value) */
+	/* elements before k were lost with a connection: k would land at
+	 * a wrong row, so nothing is written past the gap */
+	if (k > l->nelem)
+		return sr_fail(
+		        st->err, SIMREC_ECONN,
+		        "redis %s:%d: key '%s': list %zu holds %zu "
+		        "elements, element %zu would follow a gap (writes "
+		        "lost with the connection)",
+		        s->r.host, s->r.port, d->key, col0, l->nelem, k);
 	char lk[4200], mk[4200], rf[48], rv[32], cv[32];
 	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
 	rs_name(mk, sizeof mk, s, "m", d->key);
@@ -160,6 +178,37 @@ static int cut_rows(sr_store *st, rds *d, const sr_meta *m, size_t rows)
 	rc = sr_redis_drain(&s->r);
 	return rc ? sr_wrap(st->err, rc, "cutting key '%s' to %zu rows", d->key,
 	                    rows)
+	          : 0;
+}
+
+/* Every list of d counts from its creation on: a reader's step count is
+ * the fewest rows of the lists it finds (docs/redis-format.md), so a list
+ * that its writer never reached (its connection lost before its first
+ * element) must be there with 0 rows, or the others' steps would show
+ * with its columns missing. One transaction, before any element. */
+int rs_split(sr_store *st, void *ds, const sr_meta *m, size_t cols)
+{
+	rstore *s = rs_of(st);
+	rds *d = ds;
+	int rc = rs_write_ready(st);
+	if (rc || m->kind != SR_RECORDS || m->ndim < 2 || !cols)
+		return rc;
+	char mk[4200], cv[32], rf[48];
+	rs_name(mk, sizeof mk, s, "m", d->key);
+	snprintf(cv, sizeof cv, "%zu", cols);
+	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	const char *a[4] = {"HSET", mk, "cols", cv};
+	sr_redis_append(&s->r, 4, a, (size_t[]){4, strlen(mk), 4, strlen(cv)});
+	for (size_t c = 0; c < m->shape[1]; c += cols) {
+		snprintf(rf, sizeof rf, "rows:%zu", c);
+		const char *b[4] = {"HSETNX", mk, rf, "0"};
+		sr_redis_append(&s->r, 4, b,
+		                (size_t[]){6, strlen(mk), strlen(rf), 1});
+	}
+	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	rc = sr_redis_drain(&s->r);
+	return rc ? sr_wrap(st->err, rc, "declaring the lists of key '%s'",
+	                    d->key)
 	          : 0;
 }
 
