@@ -73,7 +73,8 @@ def read_dataset(r, prefix, key):
     for col0 in groups:  # one list per writer column group
         n = r.llen(names(r, prefix, key, col0)[1])
         parts.append(np.concatenate([element(r, prefix, key, col0, k) for k in range(n)])[:rows])
-    return np.concatenate(parts, axis=1) if len(shape) > 1 else parts[0]
+    # the last list of a global array is padded to a whole chunk row
+    return np.concatenate(parts, axis=1)[:, :shape[1]] if len(shape) > 1 else parts[0]
 
 def attributes(r, prefix, key):
     return {k.decode(): json.loads(v) for k, v in r.hgetall(f"{prefix}:a:{key}").items()}

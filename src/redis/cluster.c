@@ -165,6 +165,11 @@ static int map_ask(sr_cluster *cl, sr_redis *r, unsigned short *owner)
 {
 	redisReply *x = NULL;
 	int rc = sr_redis_cmdf(r, &x, "CLUSTER SLOTS");
+	if (rc == SIMREC_EFORMAT) /* oversized or not RESP: a bad map */
+		rc = sr_wrap(cl->err, SIMREC_ESERVER,
+		             "redis cluster node %s:%d: its CLUSTER SLOTS reply "
+		             "is not a slot map",
+		             r->host, r->port);
 	if (!rc)
 		rc = map_from(cl, r, x, owner);
 	freeReplyObject(x);
