@@ -7,8 +7,10 @@
 # Every rank fails with SIMREC_ECONN (one status, the close too), no rank
 # dies by a signal; after the master is restarted from its files, every
 # acknowledged step is there and no visible step is torn (test_faults
-# check, simrec verify, redis-py's RedisCluster). The cluster is always
-# stopped.
+# check, simrec verify, redis-py's RedisCluster). Every node requires a
+# password (a random one, given to the ranks by SIMREC_REDIS_PASSWORD, to
+# redis-cli by REDISCLI_AUTH); a wrong one is refused. The cluster is
+# always stopped.
 # usage: redis_cluster_kill.sh MPIEXEC TEST_FAULTS SIMREC_CLI CLUSTER_SH
 #        PYTHON WORKDIR
 set -euo pipefail
@@ -16,11 +18,19 @@ mpiexec=$1 bin=$2 cli=$3 cluster=$4 python=$5 work=$6
 here=$(dirname "$0")
 rm -rf "$work"
 mkdir -p "$work"
+export REDISCLI_AUTH SIMREC_REDIS_PASSWORD
+REDISCLI_AUTH=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+SIMREC_REDIS_PASSWORD=$REDISCLI_AUTH
 trap '"$cluster" stop "$work/cl"; rm -f "$work/fifo"' EXIT
 "$cluster" start "$work/cl"
 export SIMREC_REDIS_HOST
 SIMREC_REDIS_HOST=$(cat "$work/cl/seeds")
 uri="redis://?prefix=kill&cluster=1"
+if SIMREC_REDIS_PASSWORD=wrong "$cli" ls "$uri" >"$work/wrong" 2>&1; then
+	echo "a wrong password was accepted"
+	exit 1
+fi
+grep -q 'wrong password' "$work/wrong" || { cat "$work/wrong"; exit 1; }
 mkfifo "$work/fifo"
 # each step "computes" 10 ms: the run outlives the kill
 SIMREC_TEST_EXTRA=1 SIMREC_TEST_ACK_STEP=8 SIMREC_TEST_ACK_FIFO="$work/fifo" \

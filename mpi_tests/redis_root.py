@@ -2,7 +2,8 @@
 through docs/redis_decode.py, as a root of datasets that the checks index
 like a zarr group or an HDF5 file: root[key][...], .shape, .dtype,
 .chunks, .attrs, `key in root`. SIMREC_REDIS_HOST gives the server, or the
-cluster's seeds (several HOST:PORT, comma-separated: RedisCluster)."""
+cluster's seeds (several HOST:PORT, comma-separated: RedisCluster);
+SIMREC_REDIS_PASSWORD the password, if any."""
 import json
 import os
 import sys
@@ -16,10 +17,11 @@ from redis_decode import attributes, names, read_dataset  # noqa: E402
 
 def connect():
     hosts = [h.rsplit(":", 1) for h in os.environ["SIMREC_REDIS_HOST"].split(",")]
+    pw = os.environ.get("SIMREC_REDIS_PASSWORD")
     if len(hosts) > 1:
         from redis.cluster import ClusterNode, RedisCluster
-        return RedisCluster(startup_nodes=[ClusterNode(h, int(p)) for h, p in hosts])
-    return redis.Redis(host=hosts[0][0], port=int(hosts[0][1]))
+        return RedisCluster(startup_nodes=[ClusterNode(h, int(p)) for h, p in hosts], password=pw)
+    return redis.Redis(host=hosts[0][0], port=int(hosts[0][1]), password=pw)
 
 
 class Dataset:
