@@ -591,7 +591,8 @@ static void test_define(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_store SCHEME DIR [lock|cluster]\n");
+		fprintf(stderr,
+		        "usage: test_store SCHEME DIR [lock|cluster]\n");
 		return 2;
 	}
 	snprintf(scheme, sizeof scheme, "%s", argv[1]);

@@ -55,8 +55,9 @@ static int node_at(sr_cluster *cl, const char *host, int port, size_t *at)
 		if (cl->nodes[i]->r.port == port &&
 		    !strcmp(cl->nodes[i]->r.host, host)) {
 			*at = i;
-			return cl->nodes[i]->r.c ? 0
-			                        : sr_redis_connect(&cl->nodes[i]->r);
+			return cl->nodes[i]->r.c
+			               ? 0
+			               : sr_redis_connect(&cl->nodes[i]->r);
 		}
 	if (cl->nnodes >= SR_CLUSTER_MAX_NODES)
 		return sr_fail(cl->err, SIMREC_ESERVER,
@@ -133,11 +134,13 @@ static int map_from(sr_cluster *cl, const sr_redis *from, const redisReply *x,
 		long long lo = e->element[0]->integer,
 		          hi = e->element[1]->integer;
 		if (lo < 0 || hi < lo || hi >= SR_CLUSTER_SLOTS)
-			return bad_map(cl, from, "a slot range outside 0..16383",
-			               lo, hi);
+			return bad_map(cl, from,
+			               "a slot range outside 0..16383", lo, hi);
 		if ((total += hi - lo + 1) > SR_CLUSTER_SLOTS)
-			return bad_map(cl, from, "more than 16384 slots given, "
-			               "up to the range", lo, hi);
+			return bad_map(cl, from,
+			               "more than 16384 slots given, "
+			               "up to the range",
+			               lo, hi);
 		char host[320];
 		int port;
 		if (entry_master(e->element[2], from, host, &port))
@@ -166,10 +169,11 @@ static int map_ask(sr_cluster *cl, sr_redis *r, unsigned short *owner)
 	redisReply *x = NULL;
 	int rc = sr_redis_cmdf(r, &x, "CLUSTER SLOTS");
 	if (rc == SIMREC_EFORMAT) /* oversized or not RESP: a bad map */
-		rc = sr_wrap(cl->err, SIMREC_ESERVER,
-		             "redis cluster node %s:%d: its CLUSTER SLOTS reply "
-		             "is not a slot map",
-		             r->host, r->port);
+		rc = sr_wrap(
+		        cl->err, SIMREC_ESERVER,
+		        "redis cluster node %s:%d: its CLUSTER SLOTS reply "
+		        "is not a slot map",
+		        r->host, r->port);
 	if (!rc)
 		rc = map_from(cl, r, x, owner);
 	freeReplyObject(x);

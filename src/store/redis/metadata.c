@@ -75,9 +75,9 @@ void rs_release(sr_store *st, void *ds)
 /* What the metadata hash gave: which fields, and their values before
  * they are checked against each other. */
 typedef struct meta_scan {
-	int have, nsh, nch; /* dtype seen; shape and chunks lengths */
+	int have, nsh, nch;   /* dtype seen; shape and chunks lengths */
 	long long ndim, cols; /* cols: 0 when absent */
-	size_t rows; /* the fewest complete rows of a column list */
+	size_t rows;          /* the fewest complete rows of a column list */
 } meta_scan;
 
 /* One field f = v of the metadata hash into m and sc; nonzero if bad. */
@@ -177,7 +177,8 @@ static int cluster_rows(sr_store *st, const char *key, const sr_meta *m,
 		if (!(at[i] = rs_at(s, rk)))
 			rc = SIMREC_ESERVER;
 		else
-			rc = sr_redis_append(at[i], 2, (const char *[]){"GET", rk},
+			rc = sr_redis_append(at[i], 2,
+			                     (const char *[]){"GET", rk},
 			                     (size_t[]){3, strlen(rk)});
 	}
 	size_t rows = (size_t)-1;
@@ -304,8 +305,8 @@ int rs_queue_index(sr_store *st, const char *key)
  * (and its row counter on a cluster) go first, so a value's old element
  * never outlives its metadata. One server: the key index too; a cluster
  * holds the index in other slots (rs_queue_index after the EXEC). */
-void rs_queue_meta(sr_store *st, sr_redis *r, const char *key,
-                   const sr_meta *m, int replace)
+void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
+                   int replace)
 {
 	rstore *s = rs_of(st);
 	char mk[4200], dk[4200], pk[4300], rk[4200], sh[512], ch[512], nd[16];

@@ -13,8 +13,8 @@
 #define INFLIGHT_BYTES ((size_t)32 << 20)
 
 typedef struct rstore {
-	sr_redis r;      /* one server; under a cluster: the settings only */
-	sr_cluster *cl;  /* ?cluster=1: the masters, keys routed by slot */
+	sr_redis r;     /* one server; under a cluster: the settings only */
+	sr_cluster *cl; /* ?cluster=1: the masters, keys routed by slot */
 	char prefix[128];
 	size_t inflight;
 	char last_key[256]; /* named when pipelined writes fail */
@@ -85,8 +85,8 @@ int rs_parse_num(const char *s, long long lo, long long hi, long long *out);
 void rs_release(sr_store *st, void *ds);
 int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds);
 int rs_set_parents(sr_store *st, const char *key);
-void rs_queue_meta(sr_store *st, sr_redis *r, const char *key,
-                   const sr_meta *m, int replace);
+void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
+                   int replace);
 /* Queue the key index entries of key (P:keys, P:groups). */
 int rs_queue_index(sr_store *st, const char *key);
 int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds);

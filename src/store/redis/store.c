@@ -39,8 +39,8 @@ void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0, size_t k)
 {
 	if (s->cl)
-		snprintf(buf, cap, "%s:p:{%s:%s:%zu}:%zu", s->prefix,
-		         s->prefix, key, col0, k);
+		snprintf(buf, cap, "%s:p:{%s:%s:%zu}:%zu", s->prefix, s->prefix,
+		         key, col0, k);
 	else
 		snprintf(buf, cap, "%s:p:%s:%zu:%zu", s->prefix, key, col0, k);
 }
@@ -48,8 +48,7 @@ void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
 void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0)
 {
-	snprintf(buf, cap, "%s:r:{%s:%s:%zu}", s->prefix, s->prefix, key,
-	         col0);
+	snprintf(buf, cap, "%s:r:{%s:%s:%zu}", s->prefix, s->prefix, key, col0);
 }
 
 sr_redis *rs_at(rstore *s, const char *key)

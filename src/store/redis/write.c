@@ -55,8 +55,7 @@ static void queue_rows(rstore *s, sr_redis *r, const char *mk, const char *rk,
 {
 	if (s->cl) {
 		const char *a[3] = {"SET", rk, rv};
-		sr_redis_append(r, 3, a,
-		                (size_t[]){3, strlen(rk), strlen(rv)});
+		sr_redis_append(r, 3, a, (size_t[]){3, strlen(rk), strlen(rv)});
 	}
 	if (s->cl && col0)
 		return;
@@ -162,8 +161,7 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 
 /* One list of a cluster cut to rows (and keep elements): its counter
  * lowered and its elements trimmed in one transaction of its slot. */
-static int cut_list(sr_store *st, rds *d, size_t col0, size_t rows,
-                    size_t keep)
+static int cut_list(sr_store *st, rds *d, size_t col0, size_t rows, size_t keep)
 {
 	rstore *s = rs_of(st);
 	char lk[4200], rk[4200], rv[32], kv[32];
@@ -200,8 +198,8 @@ static int cut_cluster(sr_store *st, rds *d, const sr_meta *m, size_t rows)
 	for (size_t c = cols; cols && c < m->shape[1] && !rc; c += cols)
 		rc = cut_list(st, d, c, rows, keep);
 	d->nlists = 0;
-	return rc ? sr_wrap(st->err, rc, "cutting key '%s' to %zu rows",
-	                    d->key, rows)
+	return rc ? sr_wrap(st->err, rc, "cutting key '%s' to %zu rows", d->key,
+	                    rows)
 	          : 0;
 }
 
