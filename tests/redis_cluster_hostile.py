@@ -3,7 +3,9 @@
 maps (huge counts, ranges outside 0..16383 or given twice, bad hosts and
 ports) and redirections that never end or are malformed: every read
 through ?cluster=1 must fail with SIMREC_ESERVER naming the node, never
-crash, hang or take memory the reply did not justify.
+crash, hang or take memory the reply did not justify. And one -MOVED or
+-ASK is followed: the map asked again after MOVED, ASKING sent before the
+command that ASK redirected, and the read then succeeds.
 
     redis_cluster_hostile.py HOSTILE_PROBE
 
@@ -59,6 +61,8 @@ class Fake:
         self.port = self.sock.getsockname()[1]
         self.slots = b"*0\r\n"
         self.other = b"-ERR unknown\r\n"
+        self.once = None  # the first data command's reply, then an empty store
+        self.log = []  # the commands' names, in order
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
@@ -74,6 +78,7 @@ class Fake:
                 if cmd is None:
                     break
                 name = cmd[0].upper()
+                self.log.append(name)
                 if name == b"PING":
                     f.write(b"+PONG\r\n")
                 elif name in (b"AUTH", b"ASKING"):
@@ -81,6 +86,10 @@ class Fake:
                 elif name == b"CLUSTER":
                     s = self.slots
                     f.write(s(self.port) if callable(s) else s)
+                elif self.once is not None:
+                    f.write(self.once(self.port))
+                    self.once = None
+                    self.other = lambda p: b":1\r\n" if self.log[-1] == b"EXISTS" else b"*0\r\n"
                 else:
                     o = self.other
                     f.write(o(self.port) if callable(o) else o)
@@ -155,6 +164,21 @@ for name, slots, other, status, needle in CASES:
     except subprocess.TimeoutExpired:
         out, ok = "timed out", False
     print(f"{'ok ' if ok else 'BAD'} {name}: {out[:300]}")
+    bad += not ok
+# one redirection, followed: the read then finds an empty store
+for kind in ("MOVED", "ASK"):
+    fake.slots = whole
+    fake.other = b"-ERR unknown command\r\n"
+    fake.log = []
+    fake.once = lambda p, k=kind: b"-%s 42 127.0.0.1:%d\r\n" % (k.encode(), p)
+    p = subprocess.run([probe, f"redis://127.0.0.1:{P}?cluster=1&prefix=x&timeout=5", ""],
+                       capture_output=True, text=True, timeout=60, errors="replace")
+    log = fake.log
+    first = log.index(b"EXISTS")
+    followed = (log.count(b"CLUSTER") >= 2 if kind == "MOVED"
+                else log[first + 1:first + 3] == [b"ASKING", b"EXISTS"])
+    ok = p.returncode == 0 and p.stdout.startswith("OK") and followed
+    print(f"{'ok ' if ok else 'BAD'} one {kind} followed: {p.stdout.strip()[:200]} {log[:12]}")
     bad += not ok
 print("redis cluster hostile:", "ok" if not bad else f"{bad} failed")
 sys.exit(1 if bad else 0)

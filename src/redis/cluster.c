@@ -298,13 +298,19 @@ int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
 		sr_redis *r = to ? to : sr_cluster_route(cl, argv[1], lens[1]);
 		if (!r)
 			return SIMREC_ESERVER;
-		int rc = 0;
+		/* earlier pipelined replies first: their failure (a moved
+		 * slot too) is theirs, not this command's redirection */
+		r->redirect[0] = 0;
+		int rc = sr_redis_drain(r);
+		if (rc) {
+			cl->stale |= r->redirect[0] != 0;
+			return rc;
+		}
 		if (to) { /* an -ASK: this command only, after ASKING */
 			redisReply *a = NULL;
 			rc = sr_redis_cmdf(r, &a, "ASKING");
 			freeReplyObject(a);
 		}
-		r->redirect[0] = 0;
 		if (!rc)
 			rc = sr_redis_cmd(r, out, argc, argv, lens);
 		if (rc != SIMREC_ESERVER || !r->redirect[0])
