@@ -154,49 +154,61 @@ static size_t list_count(const sr_meta *m, const meta_scan *sc)
 		return 1;
 	size_t n = m->shape[1] / (size_t)sc->cols +
 	           (m->shape[1] % (size_t)sc->cols != 0);
-	return n > ((size_t)1 << 24) ? 0 : n ? n : 1;
+	return n > ((size_t)1 << 22) ? 0 : n ? n : 1;
+}
+
+/* Counters [from, to) of key's lists asked at once (one pipeline per
+ * master), the fewest rows folded into *rows; *bad if one is malformed. */
+static int rows_batch(rstore *s, const char *key, size_t cols, size_t from,
+                      size_t to, size_t *rows, int *bad)
+{
+	sr_redis *at[256];
+	int rc = 0;
+	size_t sent = from;
+	for (; sent < to && !rc; sent++) {
+		char rk[4200];
+		rs_rows_key(rk, sizeof rk, s, key, sent * cols);
+		if (!(at[sent - from] = rs_at(s, rk)))
+			rc = SIMREC_ESERVER;
+		else
+			rc = sr_redis_append(at[sent - from], 2,
+			                     (const char *[]){"GET", rk},
+			                     (size_t[]){3, strlen(rk)});
+	}
+	for (size_t i = from; i < sent - (rc != 0); i++) {
+		redisReply *x;
+		int e = sr_redis_reply(at[i - from], &x);
+		long long v = 0;
+		if (!e && x->type == REDIS_REPLY_STRING)
+			*bad |= rs_parse_num(x->str, 0,
+			                     (long long)(SR_SIZE_MAX >> 1), &v);
+		else if (!e)
+			*bad |= x->type != REDIS_REPLY_NIL;
+		if (!e && (size_t)v < *rows)
+			*rows = (size_t)v;
+		freeReplyObject(x);
+		if (e && !rc)
+			rc = e;
+	}
+	return rc;
 }
 
 /* A cluster's records count (docs/redis-format.md): the fewest rows of
- * the lists' counters (P:r:{P:KEY:C}, absent = 0), asked of every
- * master at once; *bad set if a counter is malformed. */
+ * the lists' counters (P:r:{P:KEY:C}, absent = 0), asked of the masters
+ * 256 at a time; *bad set if a counter is malformed. */
 static int cluster_rows(sr_store *st, const char *key, const sr_meta *m,
                         meta_scan *sc, int *bad)
 {
 	rstore *s = rs_of(st);
-	size_t n = list_count(m, sc);
+	size_t n = list_count(m, sc), rows = (size_t)-1;
 	if (!n) {
 		*bad = 1;
 		return 0;
 	}
-	sr_redis **at = calloc(n, sizeof *at);
-	int rc = at ? rs_drain(s) : SIMREC_ENOMEM;
-	for (size_t i = 0; i < n && !rc; i++) {
-		char rk[4200];
-		rs_rows_key(rk, sizeof rk, s, key, i * (size_t)sc->cols);
-		if (!(at[i] = rs_at(s, rk)))
-			rc = SIMREC_ESERVER;
-		else
-			rc = sr_redis_append(at[i], 2,
-			                     (const char *[]){"GET", rk},
-			                     (size_t[]){3, strlen(rk)});
-	}
-	size_t rows = (size_t)-1;
-	for (size_t i = 0; i < n && !rc; i++) {
-		redisReply *x;
-		long long v = 0;
-		if ((rc = sr_redis_reply(at[i], &x)))
-			break;
-		if (x->type == REDIS_REPLY_STRING)
-			*bad |= rs_parse_num(x->str, 0,
-			                     (long long)(SR_SIZE_MAX >> 1), &v);
-		else
-			*bad |= x->type != REDIS_REPLY_NIL;
-		if ((size_t)v < rows)
-			rows = (size_t)v;
-		freeReplyObject(x);
-	}
-	free(at);
+	int rc = rs_drain(s);
+	for (size_t b = 0; b < n && !rc && !*bad; b += 256)
+		rc = rows_batch(s, key, (size_t)sc->cols, b,
+		                n - b < 256 ? n : b + 256, &rows, bad);
 	sc->rows = rows;
 	return rc;
 }
