@@ -23,21 +23,6 @@ static int is_dataset(sr_store *st, const char *key, int *ds)
 	return rc;
 }
 
-/* Queue key's entry in the groups set, with its parents. */
-static int group_entry(sr_store *st, const char *key)
-{
-	rstore *s = rs_of(st);
-	char g[200];
-	rs_name(g, sizeof g, s, "groups", "");
-	g[strlen(g) - 1] = 0;
-	sr_redis *r = rs_at(s, g);
-	if (!r)
-		return SIMREC_ESERVER;
-	const char *b[3] = {"SADD", g, key};
-	sr_redis_append(r, 3, b, (size_t[]){4, strlen(g), strlen(key)});
-	return rs_set_parents(st, key);
-}
-
 /* The attribute, and the group its new key becomes, in one transaction
  * (a cluster: the group entries right after it). */
 int rs_attr_set(sr_store *st, const char *key, const char *nm,
@@ -81,7 +66,7 @@ int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	if (s->cl)
 		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 	if (!ds)
-		rc = group_entry(st, key);
+		rc = rs_queue_index(st, "groups", key);
 	if (!s->cl)
 		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 	if (!rc)

@@ -298,17 +298,16 @@ int rs_set_parents(sr_store *st, const char *key)
 	return 0;
 }
 
-int rs_queue_index(sr_store *st, const char *key)
+int rs_queue_index(sr_store *st, const char *set, const char *key)
 {
 	rstore *s = rs_of(st);
-	char keys[200];
-	rs_name(keys, sizeof keys, s, "keys", "");
-	keys[strlen(keys) - 1] = 0;
-	sr_redis *r = rs_at(s, keys);
+	char k[200];
+	snprintf(k, sizeof k, "%s:%s", s->prefix, set);
+	sr_redis *r = rs_at(s, k);
 	if (!r)
 		return SIMREC_ESERVER;
-	const char *b[3] = {"SADD", keys, key};
-	sr_redis_append(r, 3, b, (size_t[]){4, strlen(keys), strlen(key)});
+	const char *b[3] = {"SADD", k, key};
+	sr_redis_append(r, 3, b, (size_t[]){4, strlen(k), strlen(key)});
 	return rs_set_parents(st, key);
 }
 
@@ -344,7 +343,7 @@ void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
 		l[i] = strlen(a[i]);
 	sr_redis_append(r, 12, a, l);
 	if (!s->cl)
-		rs_queue_index(st, key);
+		rs_queue_index(st, "keys", key);
 }
 
 /* A cluster's old records dataset replaced: its lists past list 0 and
@@ -431,7 +430,7 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		rs_queue_meta(st, r, key, m, replace);
 		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 		if (s->cl)
-			rc = rs_queue_index(st, key);
+			rc = rs_queue_index(st, "keys", key);
 		if (!rc)
 			rc = rs_drain(s);
 	}

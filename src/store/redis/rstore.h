@@ -87,8 +87,9 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds);
 int rs_set_parents(sr_store *st, const char *key);
 void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
                    int replace);
-/* Queue the key index entries of key (P:keys, P:groups). */
-int rs_queue_index(sr_store *st, const char *key);
+/* Queue key's entry in the index set P:SET ("keys" or "groups") and
+ * its parents' in P:groups. */
+int rs_queue_index(sr_store *st, const char *set, const char *key);
 int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds);
 
 /* write.c */

@@ -149,7 +149,7 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	queue_rows(s, r, mk, rk, rf, rv, col0, cv);
 	sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
 	if (index)
-		rc = rs_queue_index(st, d->key);
+		rc = rs_queue_index(st, "keys", d->key);
 	snprintf(s->last_key, sizeof s->last_key, "%s", d->key);
 	s->inflight += vlen + (parts ? plen : 0);
 	if (!rc && s->inflight > INFLIGHT_BYTES) {
