@@ -404,6 +404,11 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 			return r2;
 	}
 	int replace = rc == 0; /* an old value under key */
+	/* a cluster: the old lists past list 0 go first, whatever replaces
+	 * them (their counters would count the new dataset's rows) */
+	if (replace && st->meta_writer &&
+	    (rc = drop_lists(st, key, &old, oldcols)))
+		return rc;
 	rds *d = rds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
@@ -422,8 +427,6 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		char mk[4200];
 		rs_meta_key(mk, sizeof mk, s, key);
 		sr_redis *r = rs_at(s, mk);
-		if (replace && (rc = drop_lists(st, key, &old, oldcols)))
-			return rc;
 		if (!r)
 			return SIMREC_ESERVER;
 		sr_redis_append(r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
