@@ -113,6 +113,9 @@
  *   timeout (redis; default: 10): seconds a reply may take before
  *       SIMREC_ETIMEDOUT.
  *   reconnect (redis; default: 0): tries to reconnect after a lost server.
+ *   cluster (redis; default: 0): 1: the hosts (HOST:PORT[,HOST:PORT...])
+ *       are seeds of a Redis Cluster; keys are routed by hash slot
+ *       (docs/redis-format.md).
  *
  * Environment
  *   - SIMREC_STORE: replaces the URI list of a writer (any mode but

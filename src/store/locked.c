@@ -287,6 +287,14 @@ static int lk_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	                                             items));
 }
 
+static int lk_split(sr_store *st, void *ds, const sr_meta *m, size_t cols)
+{
+	sr_store *in = INNER(st);
+	if (!in->ops->split)
+		return 0;
+	WRITE_SECTION(st, in->ops->split(in, ds, m, cols));
+}
+
 static int lk_read(sr_store *st, void *ds, const sr_meta *m,
                    const size_t *start, const size_t *count, void *buf)
 {
@@ -421,6 +429,7 @@ static const sr_store_ops locked_ops = {
         .encoded_codec = lk_encoded_codec,
         .write_encoded = lk_write_encoded,
         .fenced = lk_fenced,
+        .split = lk_split,
 };
 
 static void free_wrapper(sr_store *st)

@@ -73,7 +73,10 @@ enum {
 	X(timeout, SECONDS, REDIS, "10",                                      \
 	  "seconds a reply may take before SIMREC_ETIMEDOUT.")                \
 	X(reconnect, COUNT, REDIS, "0",                                       \
-	  "tries to reconnect after a lost server.")
+	  "tries to reconnect after a lost server.")                          \
+	X(cluster, BOOL, REDIS, "0",                                          \
+	  "1: the hosts (HOST:PORT[,HOST:PORT...]) are seeds of a Redis "     \
+	  "Cluster; keys are routed by hash slot (docs/redis-format.md).")
 
 /* One field per parameter, and has_NAME: 1 if the URI gives it. A string
  * points into the store's own copy of its URI (lives with the store). */

@@ -111,6 +111,13 @@ typedef struct sr_store_ops {
 	 * else 0; asked before each record so that a fenced writer learns
 	 * it at its next call, not at its next chunk write */
 	int (*fenced)(sr_store *st);
+	/* optional (SR_STORE_DISTRIBUTED): the records dataset ds, just
+	 * created, gets its rows from several writers, each writing lists of
+	 * cols columns of dimension 1; the store makes every list count
+	 * from now on, so that no step shows until every list holds it,
+	 * also a list whose writer failed before its first write. Called on
+	 * the meta writer before any writer writes to ds. */
+	int (*split)(sr_store *st, void *ds, const sr_meta *m, size_t cols);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2
