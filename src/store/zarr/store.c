@@ -238,11 +238,12 @@ static int zarr_commit(sr_store *st)
 	zarr_store *z = st->impl;
 	/* sync=0: committed (safe from a crashed process) but not forced to
 	 * disk, as zarr-python's LMDBStore does; for scratch data */
-	if (st->mode == SIMREC_MODE_READONLY ||
+	int rc = zarr_attrs_flush(z);
+	if (rc || st->mode == SIMREC_MODE_READONLY ||
 	    (st->set.has_sync && !st->set.sync))
-		return 0;
+		return rc;
 	double t0 = sr_clock();
-	int rc = z->kvo->sync(z->kv);
+	rc = z->kvo->sync(z->kv);
 	st->t_sync += sr_clock() - t0;
 	return rc;
 }
