@@ -768,6 +768,17 @@ SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
  * shape). Used by `simrec verify`. */
 SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
 
+/* As simrec_dataset_verify, without decoding: a zarr chunk counts as whole
+ * when it is there and its size (raw) or its blosc frame's header
+ * (compressed: sizes, typesize, block size) fits the chunk. A chunk whose
+ * header fits but whose data does not decode fails the read that meets it
+ * (SIMREC_EFORMAT): no reader gets wrong bytes. Other stores check as
+ * simrec_dataset_verify does (they decode nothing there). For a reader
+ * that reads every chunk next (`simrec export`): each is decoded once.
+ * Independent; the same errors as simrec_dataset_verify. */
+SIMREC_API int simrec_dataset_verify_stored(simrec_dataset_t *ds,
+                                            size_t *whole);
+
 /* Independent, on a recorder open for writing (serial). Cuts the recorded
  * dataset of key to its first rows records (rows no more than it holds);
  * used by `simrec verify --repair` after a crash. Every store can (redis:

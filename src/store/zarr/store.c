@@ -268,7 +268,8 @@ static int zarr_close(sr_store *st)
 	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                  \
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
 	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe,              \
-	.check = zarr_check, .encoded_codec = zarr_encoded_codec,              \
+	.check = zarr_check, .check_stored = zarr_check_stored,                \
+	.encoded_codec = zarr_encoded_codec,                                   \
 	.write_encoded = zarr_write_encoded
 
 const sr_store_ops sr_zarr_lmdb_ops = {

@@ -96,5 +96,6 @@ int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 long long zarr_disk_bytes(sr_store *st);
 char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
 int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+int zarr_check_stored(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 
 #endif
