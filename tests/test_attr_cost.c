@@ -33,7 +33,8 @@ static long long cost(const char *scheme, const char *dir, int n)
 	if (!strcmp(scheme, "redis"))
 		snprintf(uri, sizeof uri, "redis://?prefix=attrcost%d", n);
 	else
-		snprintf(uri, sizeof uri, "%s:%s/attrs%d", scheme, dir, n);
+		snprintf(uri, sizeof uri, "%s:%s/attrs%d.%s", scheme, dir, n,
+		         scheme);
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
