@@ -9,9 +9,8 @@
 
 static long decodes;
 
-__attribute__((visibility("default"))) int blosc_decompress(const void *src,
-                                                            void *dest,
-                                                            size_t destsize)
+__attribute__((visibility("default"))) int
+blosc_decompress(const void *src, void *dest, size_t destsize)
 {
 	int (*real)(const void *, void *, size_t) =
 	        (int (*)(const void *, void *, size_t))dlsym(
