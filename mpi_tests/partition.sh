@@ -24,7 +24,8 @@ net=10.213.77              # private /24, unique to this test
 p=srpart$$                 # namespace prefix, unique to this run
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-added_route=0 redis_pid=""
+redis_pid=""
+. "$src/tools/nshosts.sh"
 
 # namespaces of an earlier run that was killed before its trap ran
 for n in $(ip netns list | awk '/^srpart[0-9]+-(h[123]|br)( |$)/ {print $1}'); do
@@ -36,23 +37,11 @@ for n in $(ip netns list | awk '/^srpart[0-9]+-(h[123]|br)( |$)/ {print $1}'); d
 done
 
 cleanup() {
-	for n in h1 h2 h3 br; do
-		[ -e "/run/netns/$p-$n" ] || continue
-		pids=$(ip netns pids "$p-$n")
-		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
-		ip netns del "$p-$n"
-	done
-	[ "$added_route" = 0 ] || ip route del blackhole "$net.0/24"
+	nshosts_down "$p" 3
 	rm -f "$work/ack.fifo"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
-
-# no packet for the test subnet may leave the machine
-if ! ip route show "$net.0/24" | grep -q .; then
-	ip route replace blackhole "$net.0/24" || exit 1
-	added_route=1
-fi
 
 # the keepalive users get (slurm/env.sh), the same in tools/run.sh
 ka=$(grep -o 'OMPI_MCA_oob_tcp_keepalive_[a-z]*=[0-9]*' "$src/slurm/env.sh" | sort)
@@ -64,38 +53,11 @@ ka_run=$(grep -o 'OMPI_MCA_oob_tcp_keepalive_[a-z]*=[0-9]*' "$src/tools/run.sh" 
 say "keepalive from slurm/env.sh:" $ka
 for kv in $ka; do export "$kv"; done
 
-# bridge namespace, hosts h1..h3 with veths v1..v3 into it
-ip netns add "$p-br" && ip -n "$p-br" link add br0 type bridge &&
-	ip -n "$p-br" link set br0 up || exit 1
-for i in 1 2 3; do
-	h=$p-h$i
-	ip netns add "$h" &&
-		ip link add name "v$i" netns "$p-br" type veth peer name eth0 netns "$h" &&
-		ip -n "$p-br" link set "v$i" master br0 up &&
-		ip -n "$h" addr add "$net.$i/24" dev eth0 &&
-		ip -n "$h" link set eth0 up && ip -n "$h" link set lo up || exit 1
-done
-
-# rsh agent: "HOST CMD..." runs CMD in HOST's namespace under HOST as
-# hostname, with a login's environment only (as ssh would): whatever the
-# remote daemon and ranks know, Open MPI forwarded itself
-agent=$work/agent.sh
-cat >"$agent" <<EOF
-#!/bin/sh
-h=\$1
-shift
-exec ip netns exec "\$h" unshare --uts env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \\
-	sh -c 'hostname "\$0"; exec sh -c "\$1"' "\$h" "\$*"
-EOF
-chmod +x "$agent"
-export OMPI_MCA_plm_rsh_agent="$agent" OMPI_MCA_btl=tcp,self,vader \
-	OMPI_MCA_oob_tcp_if_include="$net.0/24" OMPI_MCA_btl_tcp_if_include="$net.0/24"
+# hosts h1..h3 on one bridge (the guard route first), Open MPI's agent
+nshosts_up "$p" "$net" 3 "$work" || exit 1
 
 # in host h1: CMD... with h1's hostname
-on_h1() {
-	ip netns exec "$p-h1" unshare --uts sh -c 'hostname "$0"; exec "$@"' \
-		"$p-h1" "$@"
-}
+on_h1() { nshosts_on "$p" 1 "$@"; }
 # pids of any namespace, without the redis server
 left_pids() {
 	for n in h1 h2 h3; do ip netns pids "$p-$n"; done |
