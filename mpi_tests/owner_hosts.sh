@@ -24,14 +24,7 @@ net=10.213.79 # private /24, unique to this test
 p=sro$$       # namespaces unique to this run: sroPID-h1, sroPID-h2, sroPID-br
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
-# namespaces of an earlier run killed before its trap ran
-for n in $(ip netns list | awk '/^sro[0-9]+-(h[12]|br)( |$)/ {print $1}'); do
-	pid=${n#sro}
-	[ -d "/proc/${pid%%-*}" ] && continue
-	pids=$(ip netns pids "$n")
-	[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
-	ip netns del "$n"
-done
+nshosts_stale sro # an earlier run's, killed before its trap ran
 trap 'nshosts_down "$p" 2; rm -f "$work/fifo.out" "$work/fifo.in"' EXIT
 trap 'exit 1' INT TERM HUP PIPE
 nshosts_up "$p" "$net" 2 "$work"
