@@ -588,9 +588,16 @@ SIMREC_API int simrec_set_bytes(simrec_t *rec, const char *key,
  * is not valid UTF-8, a NULL string or one that is not valid UTF-8 (every
  * store alike), an array that is not of numbers or bools or has NULL
  * data),
- * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep),
+ * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep, or a
+ * new name on a key holding 1024 attributes already: zarr, HDF5),
  * SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
- * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. */
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
+ * Setting N attributes costs work linear in N on every store: a zarr
+ * writer that alone writes its store holds the attributes set one after
+ * another on one key in memory and writes that key's .zattrs once, at its
+ * next other operation on the store, simrec_flush or simrec_close; a
+ * failure to write them is returned there. Like records, attributes are
+ * durable once simrec_flush (or simrec_close) returns 0. */
 SIMREC_API int simrec_attr_set_double(simrec_t *rec, const char *key,
                                       const char *name, double value);
 SIMREC_API int simrec_attr_set_int(simrec_t *rec, const char *key,
@@ -771,6 +778,17 @@ SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
  * bad chunk); SIMREC_ENOTSUP if the store cannot tell (*whole is then the
  * shape). Used by `simrec verify`. */
 SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
+
+/* As simrec_dataset_verify, without decoding: a zarr chunk counts as whole
+ * when it is there and its size (raw) or its blosc frame's header
+ * (compressed: sizes, typesize, block size) fits the chunk. A chunk whose
+ * header fits but whose data does not decode fails the read that meets it
+ * (SIMREC_EFORMAT): no reader gets wrong bytes. Other stores check as
+ * simrec_dataset_verify does (they decode nothing there). For a reader
+ * that reads every chunk next (`simrec export`): each is decoded once.
+ * Independent; the same errors as simrec_dataset_verify. */
+SIMREC_API int simrec_dataset_verify_stored(simrec_dataset_t *ds,
+                                            size_t *whole);
 
 /* Independent, on a recorder open for writing (serial). Cuts the recorded
  * dataset of key to its first rows records (rows no more than it holds);

@@ -95,6 +95,11 @@ typedef struct sr_store_ops {
 	 * SIMREC_EFORMAT from sr_store_torn, naming every torn step (bounded)
 	 * and why */
 	int (*check)(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+	/* optional: check without decoding: every chunk present, and a
+	 * compressed one's frame header fitting the chunk (a reader's decode
+	 * finds the rest); NULL: check decodes nothing anyway */
+	int (*check_stored)(sr_store *st, void *ds, const sr_meta *m,
+	                    size_t *whole);
 	/* optional, with write_encoded: 1 and *c if ds's chunks are stored
 	 * as the blosc frames that sr_codec_encode makes with *c (so a frame
 	 * encoded elsewhere can be stored as it is), else 0 */
