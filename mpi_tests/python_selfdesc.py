@@ -11,7 +11,11 @@ xarray.open_dataset with the h5netcdf and netcdf4 engines (warnings are
 errors) and ncdump -h for hdf5. Each reader must name the dimensions as
 simrec wrote them, keep every dtype, show the coordinate, and return the
 values simrec reads, bit for bit. memory and redis (no third-party
-reader) are checked through the _ARRAY_DIMENSIONS attribute. Exit 0 on
+reader) are checked through the _ARRAY_DIMENSIONS attribute. Every
+store but memory is then opened again (mode "a") and a new key of an
+earlier run's group and dimensions is recorded ("f/U"): it must join them
+(parallel HDF5 writers attach it to the earlier run's scales). Under
+SIMREC_WRITERS=N, hdf5 is written by N parallel HDF5 writers. Exit 0 on
 success."""
 import os
 import subprocess
@@ -47,6 +51,7 @@ EXPECT = {
     ("g", "time"): ("time",),
     ("g", "a"): ("time", "x"),
     ("g", "b"): ("step", "b_dim_1", "b_dim_2"),
+    ("g", "c"): ("time", "pair"),  # recorded by the last rank (deferred)
     ("r", "e"): ("step", "rank", "e_dim_2"),
     ("f", "T"): ("t", "y", "x"),
     ("f", "t"): ("t",),  # a coordinate recorded after the key using it
@@ -54,6 +59,8 @@ EXPECT = {
     ("p", "x_count"): ("step",),
     ("cfg", "grid"): ("grid_dim_0",),
 }
+# recorded by the second run (append), in the first run's dimensions
+APPENDED = {("f", "U"): ("t", "y", "x")}
 # CF attributes set on datasets of every record kind: each reader shows
 # them on the variable unchanged
 CF = {
@@ -73,8 +80,9 @@ def uri_of():
         return "redis://%s?prefix=selfdesc-np%d" % (
             os.environ["SIMREC_REDIS_HOST"], size)
     ext = ".h5" if scheme == "hdf5" else ".zarr"
-    return "%s:%s/selfdesc-%s-np%d%s" % (scheme, tmp, scheme.replace(
-        "+", "_"), size, ext)
+    w = os.environ.get("SIMREC_WRITERS")
+    return "%s:%s/selfdesc-%s-np%d%s%s" % (scheme, tmp, scheme.replace(
+        "+", "_"), size, "-w" + w if w else "", ext)
 
 
 def rows_of(step):
@@ -89,6 +97,9 @@ def record_steps(rec):
             rec.record("g/time", np.float64(0.5 * s), dims=["time"])
             rec.record("g/a", I64, dims=["time", "x"])
             rec.record("g/b", F32)
+        if rank == size - 1:  # not a writer at np > 1 with one writer:
+            # its names travel with its deferred records
+            rec.record("g/c", U16[:2] - s, dims=["time", "pair"])
         rec.record_all("r/e", np.array([rank, 0.0]))
         full = np.arange(20, dtype=np.int32).reshape(GSHAPE) * (s - 1)
         rec.record_global("f/T", np.ascontiguousarray(full[r0:nr]),
@@ -103,6 +114,26 @@ def record_steps(rec):
             at = rec.attributes(key)
             at["units"] = units
             at["long_name"] = long_name
+
+
+def append_run(uri):
+    """A second run: a new global array in the first run's dimensions."""
+    r0, nr = rank * GSHAPE[0] // size, (rank + 1) * GSHAPE[0] // size
+    with simrec.Recorder(uri, mode="a", comm=comm) as rec:
+        for s in range(STEPS):
+            full = np.arange(20, dtype=np.int16).reshape(GSHAPE) - 10 * s
+            rec.record_global("f/U", np.ascontiguousarray(full[r0:nr]),
+                              start=(r0, 0), global_shape=GSHAPE,
+                              dims=["t", "y", "x"])
+    if rank == 0:
+        with simrec.Recorder(uri, mode="r") as rec:
+            got = rec.get_all("f/U")[...]
+        want = np.stack([np.arange(20, dtype=np.int16).reshape(GSHAPE) -
+                         10 * s for s in range(STEPS)])
+        check_equal("simrec", "f/U", got, want)
+        EXPECT.update(APPENDED)
+        return want
+    return None
 
 
 def simrec_values(rec):
@@ -204,6 +235,13 @@ def main():
             check_equal("simrec", "cfg/grid", values["cfg/grid"], U16)
             if scheme != "hdf5":
                 check_attrs(rec)
+    if scheme != "memory":
+        u = append_run(uri)
+        if rank == 0:
+            values["f/U"] = u
+            if scheme not in ("hdf5",):
+                with simrec.Recorder(uri, mode="r") as rec:
+                    check_attrs(rec)
     if rank == 0 and scheme in ("zarr", "zarr+dir"):
         check_zarr(uri.split(":", 1)[1], values)
     if rank == 0 and scheme == "hdf5":

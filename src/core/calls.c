@@ -161,6 +161,21 @@ static int attr_local(simrec_t *rec, const sr_call *c)
 	return rc;
 }
 
+/* Names that came with queued calls: the writer names the key alike. */
+static int dims_local(simrec_t *rec, const sr_call *c)
+{
+	const char *names[SIMREC_MAX_NDIM];
+	const char *p = c->attr.s;
+	if (c->attr.type != SIMREC_ATTR_STRINGS || !p || c->attr.count < 1 ||
+	    c->attr.count > SIMREC_MAX_NDIM)
+		return sr_fail(&rec->err, SIMREC_EFORMAT,
+		               "key '%s': corrupt queued dimension names",
+		               c->key);
+	for (size_t i = 0; i < c->attr.count; i++, p += strlen(p) + 1)
+		names[i] = p;
+	return sr_dims_put(rec, c->key, (int)c->attr.count, names);
+}
+
 int sr_call_apply(simrec_t *rec, const sr_call *c)
 {
 	switch (c->op) {
@@ -173,6 +188,8 @@ int sr_call_apply(simrec_t *rec, const sr_call *c)
 		return set_local(rec, c);
 	case SR_OP_ATTR:
 		return attr_local(rec, c);
+	case SR_OP_DIMS:
+		return dims_local(rec, c);
 	}
 	return sr_fail(&rec->err, SIMREC_EINVAL, "unknown deferred call %d",
 	               (int)c->op);
@@ -446,5 +463,32 @@ int simrec_dims(simrec_t *rec, const char *key, int ndim,
 		return SIMREC_EINVAL;
 	key = sr_key_root(key);
 	int rc = sr_check_writable(rec, *key ? key : "root");
-	return rc ? rc : sr_dims_put(rec, key, ndim, names);
+	if (!rc)
+		rc = sr_dims_put(rec, key, ndim, names);
+	/* this rank's independent calls are applied by the writers: the
+	 * names go with them, ahead of them in the queue (a collective
+	 * call's names are given on every rank and kept above) */
+	if (rc || !rec->coll || rec->coll->local_ok(rec))
+		return rc;
+	size_t len = 0;
+	for (int i = 0; i < ndim; i++)
+		len += strlen(names[i]) + 1;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	for (int i = 0; i < ndim; i++) {
+		size_t n = strlen(names[i]) + 1;
+		memcpy(p, names[i], n);
+		p += n;
+	}
+	sr_call c = {.op = SR_OP_DIMS,
+	             .key = key,
+	             .data = s,
+	             .len = len,
+	             .attr = {.type = SIMREC_ATTR_STRINGS,
+	                      .s = s,
+	                      .count = (size_t)ndim}};
+	rc = rec->coll->defer(rec, &c);
+	free(s);
+	return rc;
 }

@@ -27,19 +27,6 @@ static hid_t open_obj(sr_store *st, const char *key, int create)
 	               H5P_DEFAULT);
 }
 
-/* Several processes write the file (parallel HDF5). Dimension scales are
- * left out there: attaching a scale made by an earlier run to a new
- * dataset crashed HDF5 1.10's parallel writers (H5DSattach_scale), so a
- * file written by parallel writers has no dimension names
- * (docs/format.md). */
-static int parallel(const sr_store *st)
-{
-	int n = 1;
-	if (st->comm != MPI_COMM_NULL)
-		MPI_Comm_size(st->comm, &n);
-	return n > 1;
-}
-
 int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a)
 {
@@ -48,7 +35,7 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 		return rc;
 	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&
 	    a->type == SIMREC_ATTR_STRINGS)
-		return parallel(st) ? 0 : h5_dims_set(st, key, a);
+		return h5_dims_set(st, key, a);
 	hid_t o = open_obj(st, key, 1);
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
