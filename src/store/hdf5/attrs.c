@@ -331,6 +331,15 @@ static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 		return rc;
 	}
 	name_cb c = {fn, arg, 0};
+	simrec_attr_t dims;
+	if (h5_dims_get(st, key, &dims) == 0) { /* listed as zarr lists it */
+		simrec_attr_clear(&dims);
+		c.rc = fn("_ARRAY_DIMENSIONS", arg);
+		if (c.rc) {
+			H5Oclose(o);
+			return c.rc;
+		}
+	}
 	hsize_t idx = 0;
 	herr_t e =
 	        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
@@ -467,7 +476,10 @@ int h5_attr_get(sr_store *st, const char *key, const char *name,
                 simrec_attr_t *out)
 {
 	int rc = h5_file_begin(st);
-	if (!rc)
+	/* the dimension names are the scales (as zarr's attribute) */
+	if (!rc && !strcmp(name, "_ARRAY_DIMENSIONS"))
+		rc = h5_dims_get(st, key, out);
+	else if (!rc)
 		rc = attr_get(st, key, name, out);
 	h5_file_end(st);
 	return rc;
