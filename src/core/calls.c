@@ -424,6 +424,24 @@ int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
 	return attr_set(rec, key, name, &a);
 }
 
+/* The n strings at v one after another, each with its NUL (a STRINGS
+ * attribute's layout); its length into *len if len. NULL: no memory. */
+static char *join_strings(const char *const *v, size_t n, size_t *len)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < n; k++)
+		total += strlen(v[k]) + 1;
+	char *s = malloc(total ? total : 1), *p = s;
+	for (size_t k = 0; s && k < n; k++) {
+		size_t m = strlen(v[k]) + 1;
+		memcpy(p, v[k], m);
+		p += m;
+	}
+	if (len)
+		*len = total;
+	return s;
+}
+
 int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
                             size_t count, const char *const *values)
 {
@@ -434,22 +452,14 @@ int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
 		                     name ? name : "(null)",
 		                     SR_ATTR_STRINGS_MAX)
 		           : SIMREC_EINVAL;
-	size_t len = 0;
-	for (size_t k = 0; k < count; k++) {
+	for (size_t k = 0; k < count; k++)
 		if (!values[k])
 			return sr_fail(&rec->err, SIMREC_EINVAL,
 			               "attribute '%s': string %zu is NULL",
 			               name ? name : "(null)", k);
-		len += strlen(values[k]) + 1;
-	}
-	char *s = malloc(len), *p = s;
+	char *s = join_strings(values, count, NULL);
 	if (!s)
 		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
-	for (size_t k = 0; k < count; k++) {
-		size_t n = strlen(values[k]) + 1;
-		memcpy(p, values[k], n);
-		p += n;
-	}
 	simrec_attr_t a = {.type = SIMREC_ATTR_STRINGS, .s = s, .count = count};
 	int rc = attr_set(rec, key, name, &a);
 	free(s);
@@ -470,17 +480,10 @@ int simrec_dims(simrec_t *rec, const char *key, int ndim,
 	 * call's names are given on every rank and kept above) */
 	if (rc || !rec->coll || rec->coll->local_ok(rec))
 		return rc;
-	size_t len = 0;
-	for (int i = 0; i < ndim; i++)
-		len += strlen(names[i]) + 1;
-	char *s = malloc(len), *p = s;
+	size_t len;
+	char *s = join_strings(names, (size_t)ndim, &len);
 	if (!s)
 		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
-	for (int i = 0; i < ndim; i++) {
-		size_t n = strlen(names[i]) + 1;
-		memcpy(p, names[i], n);
-		p += n;
-	}
 	sr_call c = {.op = SR_OP_DIMS,
 	             .key = key,
 	             .data = s,
