@@ -514,7 +514,10 @@ SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
  * record with SIMREC_ESHAPE naming both keys. A dataset of one dimension
  * whose key's last part is that dimension's name is its coordinate, as in
  * netCDF: record "g/time" with dims {"time"} and name the first dimension
- * of g's other keys "time" too. Local to this recorder and this run.
+ * of g's other keys "time" too. Local to this recorder and this run; on
+ * an MPI recorder whose independent calls are applied by writer ranks
+ * (simrec_record() on a rank that is not a writer, or on any rank of a
+ * parallel HDF5 store) the names travel with those calls, ahead of them.
  * Independent. Returns SIMREC_EINVAL (NULL or invalid names, ndim out of
  * range), SIMREC_EREADONLY, SIMREC_ENOMEM; at the first record,
  * SIMREC_ESHAPE if ndim differs from the dataset's rank.

@@ -1,5 +1,5 @@
 """Self-describing output, under mpiexec -n N:
-python_selfdesc.py SCHEME TMPDIR
+python_selfdesc.py SCHEME TMPDIR STEPS CLI
 
 Every record kind (record, record_all, record_global, record_joined, set)
 with named and default dimensions, a coordinate ("g/time", dimension
@@ -11,7 +11,15 @@ xarray.open_dataset with the h5netcdf and netcdf4 engines (warnings are
 errors) and ncdump -h for hdf5. Each reader must name the dimensions as
 simrec wrote them, keep every dtype, show the coordinate, and return the
 values simrec reads, bit for bit. memory and redis (no third-party
-reader) are checked through the _ARRAY_DIMENSIONS attribute. Exit 0 on
+reader) are checked through the _ARRAY_DIMENSIONS attribute. Every
+store but memory is read by xarray's engine "simrec" too (guessed, with
+no engine argument, for an LMDB directory and a redis URI), and
+exported by `simrec export` (argument CLI) to hdf5, zarr and zarr+dir,
+each copy read by every reader again. Every
+store but memory is then opened again (mode "a") and a new key of an
+earlier run's group and dimensions is recorded ("f/U"): it must join them
+(parallel HDF5 writers attach it to the earlier run's scales). Under
+SIMREC_WRITERS=N, hdf5 is written by N parallel HDF5 writers. Exit 0 on
 success."""
 import os
 import subprocess
@@ -47,6 +55,7 @@ EXPECT = {
     ("g", "time"): ("time",),
     ("g", "a"): ("time", "x"),
     ("g", "b"): ("step", "b_dim_1", "b_dim_2"),
+    ("g", "c"): ("time", "pair"),  # recorded by the last rank (deferred)
     ("r", "e"): ("step", "rank", "e_dim_2"),
     ("f", "T"): ("t", "y", "x"),
     ("f", "t"): ("t",),  # a coordinate recorded after the key using it
@@ -54,6 +63,8 @@ EXPECT = {
     ("p", "x_count"): ("step",),
     ("cfg", "grid"): ("grid_dim_0",),
 }
+# recorded by the second run (append), in the first run's dimensions
+APPENDED = {("f", "U"): ("t", "y", "x")}
 # CF attributes set on datasets of every record kind: each reader shows
 # them on the variable unchanged
 CF = {
@@ -73,8 +84,9 @@ def uri_of():
         return "redis://%s?prefix=selfdesc-np%d" % (
             os.environ["SIMREC_REDIS_HOST"], size)
     ext = ".h5" if scheme == "hdf5" else ".zarr"
-    return "%s:%s/selfdesc-%s-np%d%s" % (scheme, tmp, scheme.replace(
-        "+", "_"), size, ext)
+    w = os.environ.get("SIMREC_WRITERS")
+    return "%s:%s/selfdesc-%s-np%d%s%s" % (scheme, tmp, scheme.replace(
+        "+", "_"), size, "-w" + w if w else "", ext)
 
 
 def rows_of(step):
@@ -89,6 +101,9 @@ def record_steps(rec):
             rec.record("g/time", np.float64(0.5 * s), dims=["time"])
             rec.record("g/a", I64, dims=["time", "x"])
             rec.record("g/b", F32)
+        if rank == size - 1:  # not a writer at np > 1 with one writer:
+            # its names travel with its deferred records
+            rec.record("g/c", U16[:2] - s, dims=["time", "pair"])
         rec.record_all("r/e", np.array([rank, 0.0]))
         full = np.arange(20, dtype=np.int32).reshape(GSHAPE) * (s - 1)
         rec.record_global("f/T", np.ascontiguousarray(full[r0:nr]),
@@ -105,6 +120,26 @@ def record_steps(rec):
             at["long_name"] = long_name
 
 
+def append_run(uri):
+    """A second run: a new global array in the first run's dimensions."""
+    r0, nr = rank * GSHAPE[0] // size, (rank + 1) * GSHAPE[0] // size
+    with simrec.Recorder(uri, mode="a", comm=comm) as rec:
+        for s in range(STEPS):
+            full = np.arange(20, dtype=np.int16).reshape(GSHAPE) - 10 * s
+            rec.record_global("f/U", np.ascontiguousarray(full[r0:nr]),
+                              start=(r0, 0), global_shape=GSHAPE,
+                              dims=["t", "y", "x"])
+    if rank == 0:
+        with simrec.Recorder(uri, mode="r") as rec:
+            got = rec.get_all("f/U")[...]
+        want = np.stack([np.arange(20, dtype=np.int16).reshape(GSHAPE) -
+                         10 * s for s in range(STEPS)])
+        check_equal("simrec", "f/U", got, want)
+        EXPECT.update(APPENDED)
+        return want
+    return None
+
+
 def simrec_values(rec):
     """Every key as simrec reads it (and its _ARRAY_DIMENSIONS where the
     store keeps it as an attribute)."""
@@ -112,7 +147,8 @@ def simrec_values(rec):
     for (g, leaf) in EXPECT:
         key = "%s/%s" % (g, leaf)
         d = rec.get_all(key)
-        out[key] = (d.rows if key == "p/x" else d)[...]
+        # a joined array's rows (an export holds them as a plain key)
+        out[key] = getattr(d, "rows", d)[...]
     return out
 
 
@@ -154,19 +190,68 @@ def check_xarray(opened, values, what):
         ds.close()
 
 
-def check_zarr(path, values):
+def check_zarr(path, values, kind):
     import dask.array as da
     import xarray as xr
     import zarr
     store = zarr.LMDBStore(path, readonly=True, lock=False) \
-        if scheme == "zarr" else path
-    check_xarray(lambda g: xr.open_zarr(store, group=g, consolidated=False), values,
-                 "xarray.open_zarr")
+        if kind == "zarr" else path
+    check_xarray(lambda g: xr.open_zarr(store, group=g, consolidated=False),
+                 values, "xarray.open_zarr")
     for key, want in values.items():
         check_equal("dask.array.from_zarr", key,
                     da.from_zarr(store, component=key).compute(), want)
-    if scheme == "zarr":
+    if kind == "zarr":
         store.close()
+        # the LMDBStore as a user opens it
+        store = zarr.LMDBStore(path, readonly=True)
+        check_xarray(lambda g: xr.open_zarr(store, group=g), values,
+                     "xarray.open_zarr(LMDBStore(readonly=True))")
+        store.close()
+
+
+def check_engine(spec, values, engine):
+    """xarray's engine "simrec" (guessed when engine is None). Lazy: a
+    slice first, then dask."""
+    import xarray as xr
+    with warnings.catch_warnings():
+        # the netCDF engines, asked first, fail on a directory or a URI
+        # (xarray warns while guessing): only engine=None
+        warnings.simplefilter("ignore" if engine is None else "error")
+        check_xarray(lambda g: xr.open_dataset(spec, group=g, engine=engine),
+                     values, "xarray engine=%s" % engine)
+        with xr.open_dataset(spec, group="f", engine=engine,
+                             chunks={}) as ds:
+            assert ds["T"].chunks is not None, ds["T"]
+            check_equal("engine slice", "f/T", ds["T"][1:, ::2].values,
+                        values["f/T"][1:, ::2])
+            check_equal("engine dask", "f/T", ds["T"].data.compute(),
+                        values["f/T"])
+
+
+def check_exports(uri, values):
+    """simrec export of the store to every file store: dimension names,
+    coordinates, CF attributes and values arrive."""
+    cli = sys.argv[4]
+    base = os.path.basename(uri.split("?")[0].rstrip("/")) or "redis"
+    if scheme == "redis":
+        base = "redis-np%d" % size
+    for dst in ("hdf5", "zarr", "zarr+dir"):
+        ext = ".h5" if dst == "hdf5" else ".zarr"
+        path = "%s/export-%s-to-%s%s" % (tmp, base, dst.replace("+", "_"),
+                                          ext)
+        subprocess.run(["rm", "-rf", path], check=True)
+        subprocess.run([cli, "export", uri, "%s:%s" % (dst, path)],
+                       check=True, stdout=subprocess.DEVNULL)
+        with simrec.Recorder("%s:%s" % (dst, path), mode="r") as rec:
+            got = simrec_values(rec)
+            for key, want in values.items():
+                check_equal("export to " + dst, key, got[key], want)
+            check_attrs(rec)
+        if dst == "hdf5":
+            check_hdf5(path, values)
+        else:
+            check_zarr(path, values, dst)
 
 
 def check_hdf5(path, values):
@@ -202,12 +287,25 @@ def main():
             # what the formulas made
             check_equal("simrec", "g/a", values["g/a"], np.stack([I64] * 3))
             check_equal("simrec", "cfg/grid", values["cfg/grid"], U16)
-            if scheme != "hdf5":
+            check_attrs(rec)
+    if scheme != "memory":
+        u = append_run(uri)
+        if rank == 0:
+            values["f/U"] = u
+            with simrec.Recorder(uri, mode="r") as rec:
                 check_attrs(rec)
+    path = uri.split(":", 1)[1]
     if rank == 0 and scheme in ("zarr", "zarr+dir"):
-        check_zarr(uri.split(":", 1)[1], values)
+        check_zarr(path, values, scheme)
     if rank == 0 and scheme == "hdf5":
-        check_hdf5(uri.split(":", 1)[1], values)
+        check_hdf5(path, values)
+    if rank == 0 and scheme != "memory":
+        # simrec's own engine: guessed for an LMDB directory; a redis URI
+        # and the other stores' paths name it (netcdf4 claims every
+        # URI with "://", and zarr and HDF5 have engines of their own)
+        check_engine(uri if scheme == "redis" else path, values,
+                     None if scheme == "zarr" else "simrec")
+        check_exports(uri, values)
     comm.Barrier()
 
 

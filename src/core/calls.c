@@ -161,6 +161,21 @@ static int attr_local(simrec_t *rec, const sr_call *c)
 	return rc;
 }
 
+/* Names that came with queued calls: the writer names the key alike. */
+static int dims_local(simrec_t *rec, const sr_call *c)
+{
+	const char *names[SIMREC_MAX_NDIM];
+	const char *p = c->attr.s;
+	if (c->attr.type != SIMREC_ATTR_STRINGS || !p || c->attr.count < 1 ||
+	    c->attr.count > SIMREC_MAX_NDIM)
+		return sr_fail(&rec->err, SIMREC_EFORMAT,
+		               "key '%s': corrupt queued dimension names",
+		               c->key);
+	for (size_t i = 0; i < c->attr.count; i++, p += strlen(p) + 1)
+		names[i] = p;
+	return sr_dims_put(rec, c->key, (int)c->attr.count, names);
+}
+
 int sr_call_apply(simrec_t *rec, const sr_call *c)
 {
 	switch (c->op) {
@@ -173,6 +188,8 @@ int sr_call_apply(simrec_t *rec, const sr_call *c)
 		return set_local(rec, c);
 	case SR_OP_ATTR:
 		return attr_local(rec, c);
+	case SR_OP_DIMS:
+		return dims_local(rec, c);
 	}
 	return sr_fail(&rec->err, SIMREC_EINVAL, "unknown deferred call %d",
 	               (int)c->op);
@@ -407,6 +424,24 @@ int simrec_attr_set_string(simrec_t *rec, const char *key, const char *name,
 	return attr_set(rec, key, name, &a);
 }
 
+/* The n strings at v one after another, each with its NUL (a STRINGS
+ * attribute's layout); its length into *len if len. NULL: no memory. */
+static char *join_strings(const char *const *v, size_t n, size_t *len)
+{
+	size_t total = 0;
+	for (size_t k = 0; k < n; k++)
+		total += strlen(v[k]) + 1;
+	char *s = malloc(total ? total : 1), *p = s;
+	for (size_t k = 0; s && k < n; k++) {
+		size_t m = strlen(v[k]) + 1;
+		memcpy(p, v[k], m);
+		p += m;
+	}
+	if (len)
+		*len = total;
+	return s;
+}
+
 int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
                             size_t count, const char *const *values)
 {
@@ -417,22 +452,14 @@ int simrec_attr_set_strings(simrec_t *rec, const char *key, const char *name,
 		                     name ? name : "(null)",
 		                     SR_ATTR_STRINGS_MAX)
 		           : SIMREC_EINVAL;
-	size_t len = 0;
-	for (size_t k = 0; k < count; k++) {
+	for (size_t k = 0; k < count; k++)
 		if (!values[k])
 			return sr_fail(&rec->err, SIMREC_EINVAL,
 			               "attribute '%s': string %zu is NULL",
 			               name ? name : "(null)", k);
-		len += strlen(values[k]) + 1;
-	}
-	char *s = malloc(len), *p = s;
+	char *s = join_strings(values, count, NULL);
 	if (!s)
 		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
-	for (size_t k = 0; k < count; k++) {
-		size_t n = strlen(values[k]) + 1;
-		memcpy(p, values[k], n);
-		p += n;
-	}
 	simrec_attr_t a = {.type = SIMREC_ATTR_STRINGS, .s = s, .count = count};
 	int rc = attr_set(rec, key, name, &a);
 	free(s);
@@ -446,5 +473,25 @@ int simrec_dims(simrec_t *rec, const char *key, int ndim,
 		return SIMREC_EINVAL;
 	key = sr_key_root(key);
 	int rc = sr_check_writable(rec, *key ? key : "root");
-	return rc ? rc : sr_dims_put(rec, key, ndim, names);
+	if (!rc)
+		rc = sr_dims_put(rec, key, ndim, names);
+	/* this rank's independent calls are applied by the writers: the
+	 * names go with them, ahead of them in the queue (a collective
+	 * call's names are given on every rank and kept above) */
+	if (rc || !rec->coll || rec->coll->local_ok(rec))
+		return rc;
+	size_t len;
+	char *s = join_strings(names, (size_t)ndim, &len);
+	if (!s)
+		return sr_fail(&rec->err, SIMREC_ENOMEM, "out of memory");
+	sr_call c = {.op = SR_OP_DIMS,
+	             .key = key,
+	             .data = s,
+	             .len = len,
+	             .attr = {.type = SIMREC_ATTR_STRINGS,
+	                      .s = s,
+	                      .count = (size_t)ndim}};
+	rc = rec->coll->defer(rec, &c);
+	free(s);
+	return rc;
 }

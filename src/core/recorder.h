@@ -50,7 +50,15 @@ typedef struct sr_dset_init {
  * the stores now hands to the collective layer, which ships it to a writer
  * that applies it with sr_call_apply. Pointers are borrowed from the
  * caller (or from the collective layer's buffer while it applies). */
-typedef enum sr_op { SR_OP_RECORD, SR_OP_BYTES, SR_OP_SET, SR_OP_ATTR } sr_op;
+/* DIMS: a key's dimension names (attr: their STRINGS), travelling ahead
+ * of the independent calls that use them */
+typedef enum sr_op {
+	SR_OP_RECORD,
+	SR_OP_BYTES,
+	SR_OP_SET,
+	SR_OP_ATTR,
+	SR_OP_DIMS
+} sr_op;
 typedef struct sr_call {
 	sr_op op;
 	const char *key;

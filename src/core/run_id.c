@@ -45,7 +45,12 @@ int sr_run_stamp(simrec_t *rec, sr_store *st)
 	if (rec->opts.mode == SIMREC_MODE_READONLY)
 		return 0;
 	unsigned char b[17] = {0}; /* b[16]: stamp (1) or not (0) */
-	if (st->meta_writer && is_new(rec, st))
+	/* every writer of a collective store reads what the metadata
+	 * writer reads: parallel HDF5 1.10 makes a later collective change
+	 * read metadata collectively, and a piece one writer alone has
+	 * cached leaves the others in a broadcast that it never joins */
+	int fresh = (st->meta_writer || collective(st)) && is_new(rec, st);
+	if (st->meta_writer && fresh)
 		b[16] = getrandom(b, 16, 0) == 16 ? 1 : 2;
 	if (collective(st))
 		MPI_Bcast(b, sizeof b, MPI_UNSIGNED_CHAR, 0, st->comm);

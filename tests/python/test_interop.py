@@ -288,3 +288,58 @@ def test_append_with_unusable_stored_codec(tmp_path):
             rec.record("x", np.arange(128.0))
     assert "'x'" in str(e.value) and "nosuchcodec" in str(e.value)
     assert sorted(os.listdir(os.path.join(path, "x"))) == [".zarray", ".zattrs", "0.0"]
+
+
+def test_distribution_metadata_matches():
+    """python/simrec.dist-info (xarray's entry point, found on PYTHONPATH)
+    names the version of the package and of the CMake project."""
+    import importlib.metadata as md
+    import os
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.abspath(simrec.__file__)))
+    dist = md.distribution("simrec")
+    assert str(dist.locate_file("")) == root, dist.locate_file("")
+    assert dist.version == simrec.__version__
+    with open(os.path.join(root, "..", "CMakeLists.txt")) as f:
+        m = re.search(r"project\(simrec VERSION (\S+)", f.read())
+    assert m and m.group(1) == simrec.__version__, m
+    eps = md.entry_points(group="xarray.backends")
+    assert [e.value for e in eps if e.name == "simrec"] == [
+        "simrec.xarray_backend:SimrecBackendEntrypoint"]
+
+
+def test_xarray_engine_guess_and_lazy(tmp_path, monkeypatch):
+    """guess_can_open: an LMDB directory, simrec URIs; never a zarr
+    directory or an HDF5 file (their own engines). A slice reads only
+    the hyperslab it covers."""
+    import xarray as xr
+    from simrec.xarray_backend import SimrecBackendEntrypoint
+    from simrec.dataset import Dataset
+    eng = SimrecBackendEntrypoint()
+    lmdb, zdir, h5 = (tmp_path / "a.zarr", tmp_path / "b.zarr",
+                      tmp_path / "c.h5")
+    for scheme, path in (("zarr", lmdb), ("zarr+dir", zdir), ("hdf5", h5)):
+        with simrec.Recorder("%s:%s" % (scheme, path), mode="w") as rec:
+            for s in range(10):
+                rec.record("g/v", np.arange(100, dtype=np.int32) + s,
+                           dims=["t", "x"])
+    assert eng.guess_can_open(str(lmdb)) and eng.guess_can_open(lmdb)
+    assert eng.guess_can_open("redis://127.0.0.1:1?prefix=p")
+    assert not eng.guess_can_open(str(zdir))
+    assert not eng.guess_can_open(str(h5))
+    assert not eng.guess_can_open(str(tmp_path / "none.nc"))
+    boxes = []
+    read_box = Dataset._read_box
+
+    def counted(self, start, count):
+        boxes.append((list(start), list(count)))
+        return read_box(self, start, count)
+
+    monkeypatch.setattr(Dataset, "_read_box", counted)
+    for path in (lmdb, zdir, h5):
+        boxes.clear()
+        with xr.open_dataset(str(path), group="g", engine="simrec") as ds:
+            assert not boxes  # nothing read at open
+            got = ds["v"][3, 10:20].values
+            assert got.tolist() == list(range(13, 23)), got
+            assert boxes == [([3, 10], [1, 10])], boxes

@@ -27,19 +27,6 @@ static hid_t open_obj(sr_store *st, const char *key, int create)
 	               H5P_DEFAULT);
 }
 
-/* Several processes write the file (parallel HDF5). Dimension scales are
- * left out there: attaching a scale made by an earlier run to a new
- * dataset crashed HDF5 1.10's parallel writers (H5DSattach_scale), so a
- * file written by parallel writers has no dimension names
- * (docs/format.md). */
-static int parallel(const sr_store *st)
-{
-	int n = 1;
-	if (st->comm != MPI_COMM_NULL)
-		MPI_Comm_size(st->comm, &n);
-	return n > 1;
-}
-
 int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a)
 {
@@ -50,7 +37,7 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
 		return rc;
 	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&
 	    a->type == SIMREC_ATTR_STRINGS)
-		return parallel(st) ? 0 : h5_dims_set(st, key, a);
+		return h5_dims_set(st, key, a);
 	hid_t o = open_obj(st, key, 1);
 	if (o < 0)
 		return sr_fail(st->err, SIMREC_EIO, "cannot open '%s' in '%s'",
@@ -346,6 +333,15 @@ static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 		return rc;
 	}
 	name_cb c = {fn, arg, 0};
+	simrec_attr_t dims;
+	if (h5_dims_get(st, key, &dims) == 0) { /* listed as zarr lists it */
+		simrec_attr_clear(&dims);
+		c.rc = fn("_ARRAY_DIMENSIONS", arg);
+		if (c.rc) {
+			H5Oclose(o);
+			return c.rc;
+		}
+	}
 	hsize_t idx = 0;
 	herr_t e =
 	        H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_iter, &c);
@@ -482,7 +478,10 @@ int h5_attr_get(sr_store *st, const char *key, const char *name,
                 simrec_attr_t *out)
 {
 	int rc = h5_file_begin(st);
-	if (!rc)
+	/* the dimension names are the scales (as zarr's attribute) */
+	if (!rc && !strcmp(name, "_ARRAY_DIMENSIONS"))
+		rc = h5_dims_get(st, key, out);
+	else if (!rc)
 		rc = attr_get(st, key, name, out);
 	h5_file_end(st);
 	return rc;

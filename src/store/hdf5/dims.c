@@ -389,3 +389,85 @@ void h5_dims_free(h5_store *h)
 		free(t);
 	}
 }
+
+/* The name of the scale attached to one axis (its link's last part). */
+typedef struct axis_name {
+	char name[512];
+	int found;
+} axis_name;
+
+static herr_t note_name(hid_t ds, unsigned dim, hid_t sc, void *arg)
+{
+	SR_UNUSED(ds);
+	SR_UNUSED(dim);
+	axis_name *an = arg;
+	char path[4096];
+	ssize_t n = H5Iget_name(sc, path, sizeof path);
+	if (n <= 0 || (size_t)n >= sizeof path)
+		return 0;
+	const char *leaf = strrchr(path, '/');
+	leaf = leaf ? leaf + 1 : path;
+	if (!*leaf || strlen(leaf) >= sizeof an->name)
+		return 0;
+	strcpy(an->name, leaf);
+	an->found = 1;
+	return 1; /* the first scale of the axis names it */
+}
+
+/* The names of ds's n axes, one after another (each with its NUL), into
+ * buf; its length, or 0 if an axis has no scale. */
+static size_t axis_names(hid_t ds, const char *leaf, int n, char *buf,
+                         size_t cap)
+{
+	size_t len = 0;
+	for (int i = 0; i < n; i++) {
+		axis_name an = {.found = 0};
+		if (n == 1 && H5DSis_scale(ds) > 0) { /* a coordinate */
+			snprintf(an.name, sizeof an.name, "%s", leaf);
+			an.found = 1;
+		} else {
+			H5DSiterate_scales(ds, (unsigned)i, NULL, note_name,
+			                   &an);
+		}
+		size_t k = strlen(an.name) + 1;
+		if (!an.found || len + k > cap)
+			return 0;
+		memcpy(buf + len, an.name, k);
+		len += k;
+	}
+	return len;
+}
+
+int h5_dims_get(sr_store *st, const char *key, simrec_attr_t *out)
+{
+	h5_store *h = st->impl;
+	char p[4096];
+	memset(out, 0, sizeof *out);
+	if (!*key || h5_exists(h->file, key) <= 0)
+		return SIMREC_ENOKEY;
+	hid_t ds = H5Oopen(h->file, h5_path_of(key, p, sizeof p), H5P_DEFAULT);
+	if (ds < 0)
+		return SIMREC_ENOKEY;
+	int rc = SIMREC_ENOKEY;
+	if (H5Iget_type(ds) == H5I_DATASET && !h5_is_dim_only(h->file, p) &&
+	    (H5Aexists(ds, "DIMENSION_LIST") > 0 || H5DSis_scale(ds) > 0)) {
+		hid_t sp = H5Dget_space(ds);
+		int nd = H5Sget_simple_extent_ndims(sp);
+		H5Sclose(sp);
+		const char *leaf = strrchr(key, '/');
+		char *buf = nd > 0 ? malloc((size_t)nd * 512) : NULL;
+		size_t len = buf ? axis_names(ds, leaf ? leaf + 1 : key, nd,
+		                              buf, (size_t)nd * 512)
+		                 : 0;
+		if (len) {
+			out->type = SIMREC_ATTR_STRINGS;
+			out->s = buf;
+			out->count = (size_t)nd;
+			rc = 0;
+		} else {
+			free(buf);
+		}
+	}
+	H5Oclose(ds);
+	return rc;
+}

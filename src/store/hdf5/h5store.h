@@ -199,6 +199,10 @@ int h5_dims_lookup(sr_store *st, const char *key);
  * the scale, so that the coordinate is created in its place and takes
  * them over when its names are set. 0 or a failure. */
 int h5_dims_before_create(sr_store *st, const char *key);
+/* key's dimension names as the attribute _ARRAY_DIMENSIONS (STRINGS,
+ * out owned by the caller) from the scales its axes are attached to;
+ * SIMREC_ENOKEY if key is no dataset or an axis has no scale. */
+int h5_dims_get(sr_store *st, const char *key, simrec_attr_t *out);
 /* Free what h5_dims_lookup remembered (close). */
 void h5_dims_free(h5_store *h);
 /* Is name (in loc) a netCDF dimension that is not a variable? */
