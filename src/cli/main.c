@@ -5,6 +5,7 @@
  *   simrec export SRC DST [KEY...]
  *   simrec verify STORE
  *   simrec lock status|break [--force] LOCK_URI RESOURCE
+ *   simrec watch STORE KEY [--every N] [--timeout S]
  * Stores are the library's URIs; never needs mpirun. See docs/cli.md and,
  * for what may be replaced, written or printed, docs/safety.md. */
 #include <stdio.h>
@@ -46,6 +47,13 @@ static const sr_cli_cmd commands[] = {
          "anything is not whole. --repair cuts each such dataset "
          "before its first torn step (records stay contiguous; exit "
          "0 when repaired, 3 if a repair failed).\n"},
+        {"watch", sr_cli_watch,
+         "simrec watch STORE KEY [--every N] [--timeout S]\n  Follow a "
+         "running writer: one line per new record of KEY (its index and "
+         "\n  the value of a scalar, or min, max and mean), every Nth "
+         "record with --every.\n  Exit 0 when the writer finished "
+         "(closed the store), 4 when no new\n  record came within S "
+         "seconds (default: wait forever), 1 on a failure.\n"},
         {"lock", sr_cli_lock,
          "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
          "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "

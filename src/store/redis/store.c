@@ -213,6 +213,9 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
+	/* followers wake (notify.c); the reply is read with the others */
+	if (s->unacked && s->r.c && st->mode != SIMREC_MODE_READONLY)
+		rs_publish(st);
 	int rc = sr_redis_drain(&s->r);
 	if (s->unacked && !s->r.c)
 		s->lost = 1;
@@ -245,6 +248,7 @@ int rs_close(sr_store *st)
 	rstore *s = rs_of(st);
 	int rc = rs_commit(st);
 	sr_redis_close(&s->r);
+	sr_redis_close(&s->sub);
 	free(s->cbuf);
 	free(s->tmp);
 	free(s);

@@ -268,7 +268,7 @@ static int zarr_close(sr_store *st)
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
 	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe,              \
 	.check = zarr_check, .encoded_codec = zarr_encoded_codec,              \
-	.write_encoded = zarr_write_encoded
+	.write_encoded = zarr_write_encoded, .notify_arm = zarr_notify_arm
 
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",

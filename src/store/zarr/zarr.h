@@ -83,4 +83,7 @@ long long zarr_disk_bytes(sr_store *st);
 char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
 int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 
+/* notify.c: what simrec_follow watches */
+int zarr_notify_arm(sr_store *st, const char *key);
+
 #endif
