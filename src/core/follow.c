@@ -84,6 +84,10 @@ int simrec_follow(simrec_t *rec, const char *key, size_t have, double timeout_s,
 	if (rc)
 		return rc;
 	*now = 0;
+	/* this recorder's own records of key count once written */
+	sr_dset *pending = sr_dset_find(rec, key);
+	if (pending && (rc = sr_dset_flush(rec, pending)))
+		return rc;
 	sr_store *st = rec->st[0];
 	double poll = st->set.has_poll ? st->set.poll : POLL_DEFAULT;
 	double end = timeout_s < 0 ? INFINITY : sr_clock() + timeout_s;
@@ -102,13 +106,13 @@ int simrec_follow(simrec_t *rec, const char *key, size_t have, double timeout_s,
 			return sr_fail(&rec->err, SIMREC_EFINISHED,
 			               "key '%s' in '%s': the writer finished "
 			               "with %zu records",
-			               key, st->uri.path, *now);
+			               key, st->uri.name, *now);
 		double left = end - sr_clock();
 		if (!waits || left <= 0)
 			return sr_fail(&rec->err, SIMREC_ETIMEDOUT,
 			               "key '%s' in '%s': no record after %zu "
 			               "within %g s",
-			               key, st->uri.path, have, timeout_s);
+			               key, st->uri.name, have, timeout_s);
 		sr_store_notify_wait(st, left < poll ? left : poll);
 	}
 }

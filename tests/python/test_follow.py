@@ -1,0 +1,117 @@
+"""Recorder.follow: a reader follows a writer in another process, record
+by record, and ends when the writer finishes (closes the store); a timeout
+raises simrec.TimedOutError. The writer is paced by its stdin: it records
+a step only when the follower asks for it, so the follower really waits."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import simrec
+from simrec import errors
+from conftest import uri_for
+
+WRITER = r"""
+import sys, numpy as np, simrec
+rec = simrec.Recorder(sys.argv[1], mode="w")
+print("open", flush=True)
+for line in sys.stdin:
+    if line.strip() == "close":
+        break
+    s = int(line)
+    rec.record("field/T", np.arange(6.0).reshape(2, 3) + 100 * s)
+    rec.flush()
+    print("step", s, flush=True)
+rec.close()
+print("closed", flush=True)
+"""
+
+
+def expected(s):
+    return np.arange(6.0).reshape(2, 3) + 100 * s
+
+
+def start_writer(uri):
+    w = subprocess.Popen([sys.executable, "-c", WRITER, uri],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    assert w.stdout.readline().strip() == "open"
+    return w
+
+
+def ask(w, s):
+    w.stdin.write("%d\n" % s)
+    w.stdin.flush()
+    assert w.stdout.readline().split() == ["step", str(s)]
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "redis"])
+def test_follow_until_finished(scheme, tmp_path):
+    uri = uri_for(scheme, tmp_path)
+    w = start_writer(uri)
+    try:
+        ask(w, 0)
+        seen = []
+        with simrec.Recorder(uri, mode="r") as r:
+            for i, arr in r.follow("field/T", timeout=30):
+                assert i == len(seen)
+                np.testing.assert_array_equal(arr, expected(i))
+                seen.append(i)
+                if i < 4:
+                    ask(w, i + 1)  # the next step only now
+                else:
+                    w.stdin.write("close\n")
+                    w.stdin.flush()
+            assert seen == [0, 1, 2, 3, 4]
+            # started after the end, from record 2: catches up, then ends
+            late = [i for i, _ in r.follow("field/T", timeout=30, start=2)]
+            assert late == [2, 3, 4]
+        assert w.wait(timeout=60) == 0
+    finally:
+        w.kill()
+        w.wait()
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "redis"])
+def test_follow_times_out_while_the_writer_is_silent(scheme, tmp_path):
+    uri = uri_for(scheme, tmp_path)
+    w = start_writer(uri)
+    try:
+        ask(w, 0)
+        got = []
+        with simrec.Recorder(uri, mode="r") as r:
+            with pytest.raises(simrec.TimedOutError):
+                for i, arr in r.follow("field/T", timeout=0.3):
+                    got.append(i)
+        assert got == [0]
+        w.stdin.write("close\n")
+        w.stdin.flush()
+        assert w.wait(timeout=60) == 0
+    finally:
+        w.kill()
+        w.wait()
+
+
+def test_follow_plain_hdf5_is_refused(tmp_path):
+    uri = uri_for("hdf5", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("x", np.zeros(3))
+    with simrec.Recorder(uri, mode="r") as r:
+        with pytest.raises(errors.NotSupportedError, match="lock="):
+            next(r.follow("x", timeout=1))
+
+
+def test_follow_in_memory_does_not_wait():
+    with simrec.Recorder("memory:") as rec:
+        rec.record("x", np.ones(2))
+        it = rec.follow("x", timeout=60)
+        i, arr = next(it)
+        assert i == 0 and list(arr) == [1, 1]
+        with pytest.raises(simrec.TimedOutError):
+            next(it)
+
+
+def test_finished_error_is_its_own_class():
+    assert errors.FinishedError.name == "SIMREC_EFINISHED"
+    assert issubclass(errors.FinishedError, simrec.Error)
