@@ -11,6 +11,13 @@
 /* ?poll=: seconds between two looks while waiting, where no notification
  * comes (settings.h) */
 #define POLL_DEFAULT 0.5
+/* A store's notification may come a little before the commit it
+ * announces is visible (SR_STORE_NOTIFY_EARLY: LMDB writes its meta page,
+ * then publishes the transaction in its lock file's shared memory, which
+ * no notification sees): after a notification that showed nothing new,
+ * look again after 1, 2, 4 ... SETTLE_MAX ms. */
+#define SETTLE_FIRST 0.001
+#define SETTLE_MAX   0.064
 
 /* Is st marked finished? (absent: no) */
 static int finished(sr_store *st, int *fin)
@@ -93,6 +100,7 @@ int simrec_follow(simrec_t *rec, const char *key, size_t have, double timeout_s,
 	double end = timeout_s < 0 ? INFINITY : sr_clock() + timeout_s;
 	/* memory: only this recorder writes it, and it is here */
 	int waits = !(st->flags & SR_STORE_PRIVATE);
+	double settle = 0; /* 0: no notification to settle */
 	for (;;) {
 		int fin;
 		/* armed before the look: a commit after it wakes the wait */
@@ -113,7 +121,13 @@ int simrec_follow(simrec_t *rec, const char *key, size_t have, double timeout_s,
 			               "key '%s' in '%s': no record after %zu "
 			               "within %g s",
 			               key, st->uri.name, have, timeout_s);
-		sr_store_notify_wait(st, left < poll ? left : poll);
+		double w = left < poll ? left : poll;
+		w = settle > 0 && settle < w ? settle : w;
+		if (sr_store_notify_wait(st, w) &&
+		    (st->flags & SR_STORE_NOTIFY_EARLY))
+			settle = SETTLE_FIRST;
+		else if (settle > 0)
+			settle = settle * 2 > SETTLE_MAX ? 0 : settle * 2;
 	}
 }
 

@@ -26,6 +26,10 @@ enum {
 	/* each process holds a store of its own (memory:): the rows of a
 	 * global array all go to writer 0, so that its reads see them whole */
 	SR_STORE_PRIVATE = 128,
+	/* a commit's notification may come before readers see the commit
+	 * (LMDB publishes its transaction in shared memory after writing the
+	 * file): a follower woken with nothing new looks again shortly */
+	SR_STORE_NOTIFY_EARLY = 256,
 };
 
 /*
@@ -117,8 +121,9 @@ typedef struct sr_store_ops {
 	 * (with its message) if the store cannot be followed. A store
 	 * without it is only looked at every ?poll= seconds. */
 	int (*notify_arm)(sr_store *st, const char *key);
-	/* optional: wait at most `seconds` for a notification armed before;
-	 * 0 either way. NULL: the inotify watches of sr_watch_add (watch.c) */
+	/* optional: wait at most `seconds` for a notification armed before:
+	 * 1 if one came, 0 if the time ran out. NULL: the inotify watches of
+	 * sr_watch_add (watch.c) */
 	int (*notify_wait)(sr_store *st, double seconds);
 } sr_store_ops;
 
@@ -223,7 +228,7 @@ int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
  * polling. Watches are kept until sr_watch_close. */
 int sr_watch_add(sr_store *st, const char *path);
 /* Wait at most `seconds` for a change to a watched path (or just wait,
- * with nothing watched), then drain the events; always 0. */
+ * with nothing watched), then drain the events: 1 if there were any. */
 int sr_watch_wait(sr_store *st, double seconds);
 void sr_watch_close(sr_store *st);
 /* The store's notify ops, or the defaults above (follow.c of core/ calls

@@ -42,11 +42,12 @@ int sr_watch_wait(sr_store *st, double seconds)
 	                          : (int)(seconds * 1e3 + 0.5);
 	struct pollfd p = {.fd = st->watch_fd1 > 0 ? st->watch_fd1 - 1 : -1,
 	                   .events = POLLIN};
-	while (poll(&p, 1, ms) < 0 && errno == EINTR)
+	int n;
+	while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
 		;
 	if (p.fd >= 0)
 		drain(p.fd);
-	return 0;
+	return n > 0;
 }
 
 void sr_watch_close(sr_store *st)

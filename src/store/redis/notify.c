@@ -55,5 +55,5 @@ int rs_notify_wait(sr_store *st, double seconds)
 	sr_err keep = *st->err;
 	if (sr_redis_wait_push(&s->sub, seconds, &got))
 		*st->err = keep;
-	return 0;
+	return got > 0;
 }

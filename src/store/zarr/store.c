@@ -272,7 +272,8 @@ static int zarr_close(sr_store *st)
 
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",
-        .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT,
+        .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT |
+                 SR_STORE_NOTIFY_EARLY,
         .default_codec = "lz4",
         .default_chunk_bytes = 1u << 20,
         .param_bit = SR_IN_ZARR_LMDB,
