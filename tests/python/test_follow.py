@@ -115,3 +115,36 @@ def test_follow_in_memory_does_not_wait():
 def test_finished_error_is_its_own_class():
     assert errors.FinishedError.name == "SIMREC_EFINISHED"
     assert issubclass(errors.FinishedError, simrec.Error)
+
+
+def test_follow_refuses_a_group_a_value_and_a_nan_timeout(tmp_path):
+    uri = uri_for("zarr", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("g/x", np.zeros(2))
+        rec.set("v", np.ones(3))
+    with simrec.Recorder(uri, mode="r") as r:
+        with pytest.raises(errors.KindError, match="group"):
+            next(r.follow("g", timeout=0))
+        with pytest.raises(errors.KindError, match="value"):
+            next(r.follow("v", timeout=0))
+        with pytest.raises(errors.InvalidArgumentError, match="NaN"):
+            next(r.follow("g/x", timeout=float("nan")))
+        # finished, and a key never recorded counts as none
+        assert [i for i, _ in r.follow("g/x", timeout=0)] == [0]
+        assert list(r.follow("never", timeout=0)) == []
+
+
+def test_an_appending_writer_clears_the_finished_mark(tmp_path):
+    uri = uri_for("zarr+dir", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("x", np.zeros(2))
+    with simrec.Recorder(uri) as rec:  # append: running again
+        rec.record("x", np.ones(2))
+        rec.flush()
+        with simrec.Recorder(uri, mode="r") as r:
+            it = r.follow("x", timeout=0.2)
+            assert [i for i, _ in (next(it), next(it))] == [0, 1]
+            with pytest.raises(simrec.TimedOutError):
+                next(it)
+    with simrec.Recorder(uri, mode="r") as r:
+        assert [i for i, _ in r.follow("x", timeout=0)] == [0, 1]

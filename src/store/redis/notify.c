@@ -1,7 +1,8 @@
 /* Live follow of a redis store (simrec_follow): a writer publishes "1" on
  * the channel "P:notify" with every commit that wrote something (the
  * finished mark included), in the pipeline before the commit reads its
- * replies, so a message follows the writes it announces; a follower
+ * replies, so a message follows the writes it announces (store.c); a
+ * follower
  * subscribes on a connection of its own before it reads the count, so no
  * commit falls between the two (docs/redis-format.md). A message is only
  * a wake-up: the follower reads the count itself. */
@@ -9,21 +10,6 @@
 #include <string.h>
 
 #include "rstore.h"
-
-static void channel(char *buf, size_t cap, const rstore *s)
-{
-	snprintf(buf, cap, "%s:notify", s->prefix);
-}
-
-int rs_publish(sr_store *st)
-{
-	rstore *s = rs_of(st);
-	char ch[160];
-	channel(ch, sizeof ch, s);
-	const char *argv[3] = {"PUBLISH", ch, "1"};
-	size_t lens[3] = {7, strlen(ch), 1};
-	return sr_redis_append(&s->r, 3, argv, lens);
-}
 
 int rs_notify_arm(sr_store *st, const char *key)
 {
@@ -36,7 +22,7 @@ int rs_notify_arm(sr_store *st, const char *key)
 	s->sub.c = NULL;
 	int rc = sr_redis_connect(&s->sub);
 	char ch[160];
-	channel(ch, sizeof ch, s);
+	rs_notify_channel(ch, sizeof ch, s);
 	if (!rc)
 		rc = sr_redis_subscribe(&s->sub, ch);
 	if (rc)

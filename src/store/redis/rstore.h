@@ -52,9 +52,10 @@ void rs_name(char *buf, size_t cap, const rstore *s, const char *kind,
 int rs_commit(sr_store *st);
 int rs_ready(sr_store *st);
 int rs_write_ready(sr_store *st);
+/* "P:notify": the channel each commit publishes on (live follow) */
+void rs_notify_channel(char *buf, size_t cap, const rstore *s);
 
-/* notify.c: live follow (the writer's PUBLISH, the reader's SUBSCRIBE) */
-int rs_publish(sr_store *st);
+/* notify.c: live follow (the reader's SUBSCRIBE) */
 int rs_notify_arm(sr_store *st, const char *key);
 int rs_notify_wait(sr_store *st, double seconds);
 

@@ -203,6 +203,22 @@ int rs_open(sr_store *st)
 	return rc;
 }
 
+void rs_notify_channel(char *buf, size_t cap, const rstore *s)
+{
+	snprintf(buf, cap, "%s:notify", s->prefix);
+}
+
+/* Followers wake (notify.c): PUBLISH after the writes it announces, its
+ * reply read with theirs. */
+static void publish(rstore *s)
+{
+	char ch[160];
+	rs_notify_channel(ch, sizeof ch, s);
+	const char *argv[3] = {"PUBLISH", ch, "1"};
+	size_t lens[3] = {7, strlen(ch), 1};
+	sr_redis_append(&s->r, 3, argv, lens);
+}
+
 /* Every write since the last acknowledged commit acknowledged now? A
  * connection lost while it carried unacknowledged writes fails the
  * commit (even when those writes already failed their own call, and
@@ -213,9 +229,8 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
-	/* followers wake (notify.c); the reply is read with the others */
 	if (s->unacked && s->r.c && st->mode != SIMREC_MODE_READONLY)
-		rs_publish(st);
+		publish(s);
 	int rc = sr_redis_drain(&s->r);
 	if (s->unacked && !s->r.c)
 		s->lost = 1;
