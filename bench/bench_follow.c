@@ -37,21 +37,28 @@ static double pct(double *v, size_t n, double p)
 	return v[i];
 }
 
+static simrec_t *open_as(const char *uri, simrec_mode_t mode, const char *who)
+{
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = mode;
+	simrec_t *rec;
+	if (simrec_open(&rec, uri, &o)) {
+		fprintf(stderr, "%s: %s\n", who, simrec_errmsg(NULL));
+		return NULL;
+	}
+	return rec;
+}
+
 /* The follower: open when told (a byte on go), then follow and report
  * each wake-up's time on rep. */
 static int follower(const char *uri, int go, int rep)
 {
 	char b;
-	if (read(go, &b, 1) != 1)
-		return 1;
-	simrec_options_t o;
-	simrec_options_init(&o);
-	o.mode = SIMREC_MODE_READONLY;
 	simrec_t *rec;
-	if (simrec_open(&rec, uri, &o)) {
-		fprintf(stderr, "follower: %s\n", simrec_errmsg(NULL));
+	if (read(go, &b, 1) != 1 ||
+	    !(rec = open_as(uri, SIMREC_MODE_READONLY, "follower")))
 		return 1;
-	}
 	size_t have = 0, now;
 	int rc;
 	while (!(rc = simrec_follow(rec, "field/T", have, 60, &now))) {
@@ -71,14 +78,9 @@ static int follower(const char *uri, int go, int rep)
 static int writer(const char *uri, int steps, int go, int rep, double *dt,
                   double *lat)
 {
-	simrec_options_t o;
-	simrec_options_init(&o);
-	o.mode = SIMREC_MODE_CREATE;
-	simrec_t *rec;
-	if (simrec_open(&rec, uri, &o)) {
-		fprintf(stderr, "writer: %s\n", simrec_errmsg(NULL));
+	simrec_t *rec = open_as(uri, SIMREC_MODE_CREATE, "writer");
+	if (!rec)
 		return 1;
-	}
 	static double a[SIDE * SIDE];
 	size_t shape[2] = {SIDE, SIDE};
 	if (go >= 0 && write(go, "g", 1) != 1)

@@ -2,6 +2,7 @@
 by record, and ends when the writer finishes (closes the store); a timeout
 raises simrec.TimedOutError. The writer is paced by its stdin: it records
 a step only when the follower asks for it, so the follower really waits."""
+import contextlib
 import subprocess
 import sys
 
@@ -32,12 +33,23 @@ def expected(s):
     return np.arange(6.0).reshape(2, 3) + 100 * s
 
 
-def start_writer(uri):
+@contextlib.contextmanager
+def writer(uri):
+    """The writer process, killed at the end if it is still there."""
     w = subprocess.Popen([sys.executable, "-c", WRITER, uri],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          text=True)
-    assert w.stdout.readline().strip() == "open"
-    return w
+    try:
+        assert w.stdout.readline().strip() == "open"
+        yield w
+    finally:
+        w.kill()
+        w.wait()
+
+
+def close(w):
+    w.stdin.write("close\n")
+    w.stdin.flush()
 
 
 def ask(w, s):
@@ -46,51 +58,42 @@ def ask(w, s):
     assert w.stdout.readline().split() == ["step", str(s)]
 
 
-@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "redis"])
-def test_follow_until_finished(scheme, tmp_path):
-    uri = uri_for(scheme, tmp_path)
-    w = start_writer(uri)
-    try:
+@pytest.fixture(params=["zarr", "zarr+dir", "redis"])
+def live(request, tmp_path):
+    """(writer, follower's Recorder), the writer's step 0 recorded."""
+    uri = uri_for(request.param, tmp_path)
+    with writer(uri) as w, simrec.Recorder(uri, mode="r") as r:
         ask(w, 0)
-        seen = []
-        with simrec.Recorder(uri, mode="r") as r:
-            for i, arr in r.follow("field/T", timeout=30):
-                assert i == len(seen)
-                np.testing.assert_array_equal(arr, expected(i))
-                seen.append(i)
-                if i < 4:
-                    ask(w, i + 1)  # the next step only now
-                else:
-                    w.stdin.write("close\n")
-                    w.stdin.flush()
-            assert seen == [0, 1, 2, 3, 4]
-            # started after the end, from record 2: catches up, then ends
-            late = [i for i, _ in r.follow("field/T", timeout=30, start=2)]
-            assert late == [2, 3, 4]
-        assert w.wait(timeout=60) == 0
-    finally:
-        w.kill()
-        w.wait()
+        yield w, r
 
 
-@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "redis"])
-def test_follow_times_out_while_the_writer_is_silent(scheme, tmp_path):
-    uri = uri_for(scheme, tmp_path)
-    w = start_writer(uri)
-    try:
-        ask(w, 0)
-        got = []
-        with simrec.Recorder(uri, mode="r") as r:
-            with pytest.raises(simrec.TimedOutError):
-                for i, arr in r.follow("field/T", timeout=0.3):
-                    got.append(i)
-        assert got == [0]
-        w.stdin.write("close\n")
-        w.stdin.flush()
-        assert w.wait(timeout=60) == 0
-    finally:
-        w.kill()
-        w.wait()
+def test_follow_until_finished(live):
+    w, r = live
+    seen = []
+    for i, arr in r.follow("field/T", timeout=30):
+        assert i == len(seen)
+        np.testing.assert_array_equal(arr, expected(i))
+        seen.append(i)
+        if i < 4:
+            ask(w, i + 1)  # the next step only now
+        else:
+            close(w)
+    assert seen == [0, 1, 2, 3, 4]
+    # started after the end, from record 2: catches up, then ends
+    late = [i for i, _ in r.follow("field/T", timeout=30, start=2)]
+    assert late == [2, 3, 4]
+    assert w.wait(timeout=60) == 0
+
+
+def test_follow_times_out_while_the_writer_is_silent(live):
+    w, r = live
+    got = []
+    with pytest.raises(simrec.TimedOutError):
+        for i, arr in r.follow("field/T", timeout=0.3):
+            got.append(i)
+    assert got == [0]
+    close(w)
+    assert w.wait(timeout=60) == 0
 
 
 def test_follow_plain_hdf5_is_refused(tmp_path):
