@@ -379,6 +379,8 @@ class Recorder(Closing):
         h = self._handle()
         t = -1.0 if timeout is None else float(timeout)
         have, now = int(start), ctypes.c_size_t()
+        if have < 0:
+            raise ValueError("follow %r: start %d is negative" % (key, have))
         while True:
             rc = lib.simrec_follow(h, encode(key), have, t,
                                    ctypes.byref(now))

@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #define WATCH_TIMEOUT_EXIT 4
+#define PRINTED            1 /* a failure of the tool's own, printed */
 
 typedef struct watch_args {
 	const char *uri, *key;
@@ -108,7 +109,18 @@ static int show_bytes(simrec_dataset_t *ds, size_t i)
 	return 0;
 }
 
-/* Read record i of key and show it; buf grows to hold it. */
+static int grow(void **buf, size_t *cap, size_t need)
+{
+	void *p = realloc(*buf, need);
+	if (!p)
+		return -1;
+	*buf = p;
+	*cap = need;
+	return 0;
+}
+
+/* Read record i of key and show it; buf grows to hold it. 0, a library
+ * status (printed by the caller) or PRINTED. */
 static int show_record(simrec_t *rec, const watch_args *a, size_t i, void **buf,
                        size_t *cap)
 {
@@ -125,9 +137,17 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, void **buf,
 	} else if (nd < 1 || i >= shape[0] ||
 	           sr_size_prod(nd - 1, shape + 1, simrec_dtype_size(dt),
 	                        &need)) {
-		rc = SIMREC_EFORMAT;
-	} else if (need > *cap && !(*buf = realloc(*buf, (*cap = need)))) {
-		rc = SIMREC_ENOMEM;
+		rc = PRINTED;
+		fprintf(stderr,
+		        "%s: watch: '%s': record %zu is out of its "
+		        "shape or too large\n",
+		        sr_cli_prog, sr_cli_name(a->key), i);
+	} else if (need > *cap && grow(buf, cap, need)) {
+		rc = PRINTED;
+		fprintf(stderr,
+		        "%s: watch: '%s': no memory for a record of "
+		        "%zu bytes\n",
+		        sr_cli_prog, sr_cli_name(a->key), need);
 	} else {
 		size_t count[SIMREC_MAX_NDIM];
 		memcpy(count, shape, sizeof count);
@@ -190,8 +210,9 @@ static int follow_loop(simrec_t *rec, const watch_args *a)
 	free(buf);
 	if (rc == SIMREC_EFINISHED)
 		return 0;
-	fprintf(stderr, "%s: watch: %s\n", sr_cli_prog,
-	        sr_cli_msg(simrec_errmsg(rec)));
+	if (rc != PRINTED)
+		fprintf(stderr, "%s: watch: %s\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(rec)));
 	return rc == SIMREC_ETIMEDOUT ? WATCH_TIMEOUT_EXIT : 1;
 }
 

@@ -168,9 +168,8 @@ int sr_finish_clear(simrec_t *rec, sr_store *st)
 	          : 0;
 }
 
-void sr_finish_mark(simrec_t *rec)
+void sr_finish_mark(simrec_t *rec, int *failed)
 {
 	for (int i = 0; i < rec->nst; i++)
-		if (marks(rec, rec->st[i]))
-			(void)set_mark(rec->st[i], 1);
+		failed[i] = marks(rec, rec->st[i]) && set_mark(rec->st[i], 1);
 }

@@ -258,10 +258,11 @@ int simrec_close(simrec_t *rec)
 		if (rec->opts.io_summary)
 			print_summary(rec);
 	}
-	sr_finish_mark(rec);
+	int unmarked[SR_MAX_STORES];
+	sr_finish_mark(rec, unmarked);
 	sr_dset_free_all(rec);
 	for (int i = 0; i < rec->nst; i++)
-		sr_store_close(rec->st[i], &rc);
+		sr_store_close(rec->st[i], unmarked[i] ? NULL : &rc);
 	rec->nst = 0;
 	if (rec->coll)
 		rec->coll->free(rec);
