@@ -116,7 +116,13 @@ int simrec_follow(simrec_t *rec, const char *key, size_t have, double timeout_s,
 			               "with %zu records",
 			               key, st->uri.name, *now);
 		double left = end - sr_clock();
-		if (!waits || left <= 0)
+		if (!waits)
+			return sr_fail(&rec->err, SIMREC_ETIMEDOUT,
+			               "key '%s' in '%s': no record after %zu "
+			               "(this recorder is the store's only "
+			               "writer: nothing comes while it waits)",
+			               key, st->uri.name, have);
+		if (left <= 0)
 			return sr_fail(&rec->err, SIMREC_ETIMEDOUT,
 			               "key '%s' in '%s': no record after %zu "
 			               "within %g s",
