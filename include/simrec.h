@@ -98,6 +98,9 @@
  *       readers-writer lock: every call runs in a read or write section
  *       (see Nesting, docs/lock.md).
  *   lease (every store; default: 5): the lock's lease in seconds.
+ *   poll (every store; default: 0.5): seconds between two looks at the
+ *       store while simrec_follow() waits: the fallback where no
+ *       notification reaches the reader (NFS, Lustre).
  *   map_size (zarr; default: 1T): LMDB's map (sparse; the store cannot grow
  *       past it).
  *   sync (zarr, zarr+dir; default: 1): 0: commits survive a crashed process
@@ -201,7 +204,8 @@ extern "C" {
 	X(ELOCK, -18, "lock not held or lease lost")             \
 	X(EKIND, -19, "key holds another kind of entry")         \
 	X(ETRUNC, -20, "buffer too small")                       \
-	X(EREMOTE, -21, "another rank failed")
+	X(EREMOTE, -21, "another rank failed")                   \
+	X(EFINISHED, -22, "the writer finished: no more records")
 
 enum simrec_status {
 	SIMREC_OK = 0,
@@ -804,6 +808,44 @@ SIMREC_API int simrec_dataset_verify_stored(simrec_dataset_t *ds,
  * SIMREC_ECONN / SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis),
  * SIMREC_ENOMEM. */
 SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
+
+/*
+ * Live follow: wait until the recorded dataset of key holds more than
+ * `have` committed records, and set *now to its record count. A reader
+ * follows a running simulation with it: have = 0, then have = *now after
+ * reading the new records, until SIMREC_EFINISHED. It shows only what the
+ * commit mark covers (whole steps, never a torn one) and holds no lock
+ * between its looks at the store. A key that does not exist yet counts
+ * as 0 records (it is waited for). timeout_s: seconds to wait (0: look
+ * once; negative: forever).
+ *
+ * How it waits, per store: redis publishes every commit and the finished
+ * mark on the channel "PREFIX:notify" and the follower subscribes
+ * (docs/redis-format.md); zarr:, zarr+dir: and hdf5: under ?lock= are
+ * watched with inotify (the LMDB data file; the store's root and the
+ * key's folders; the HDF5 file); every store is also looked at every
+ * ?poll= seconds (default 0.5), the fallback where no notification comes
+ * (NFS, Lustre, a lost redis connection). memory: has no other writer
+ * than the recorder itself: the call never waits. A plain hdf5: file
+ * (no ?lock=) cannot be followed: HDF5 readers do not see a writer's
+ * later commits without SWMR or a reopen.
+ *
+ * A writer marks its stores finished when it closes them (the root
+ * attribute "_simrec_finished", docs/format.md; a writer that reopens the
+ * store to append clears it). Returns 0 (*now > have), SIMREC_EFINISHED
+ * when the writer closed the store and no record after `have` exists
+ * (*now is the final count), SIMREC_ETIMEDOUT after timeout_s without a
+ * new record (*now is the count, at most have; a writer killed by a
+ * signal never marks its store: followers end by this timeout),
+ * SIMREC_EINVAL (rec, key or now NULL, an invalid key, a timeout that is
+ * NaN), SIMREC_EKIND (key is a group or a set value), SIMREC_ENOTSUP (a
+ * rank that opened no store; plain hdf5: without ?lock=), SIMREC_EIO,
+ * SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. Independent; reads the first
+ * store of the recorder. Nothing is allocated for the caller.
+ */
+SIMREC_API int simrec_follow(simrec_t *rec, const char *key, size_t have,
+                             double timeout_s, size_t *now);
 
 /* Bytes the first store occupies on disk, or -1 if unknown (redis, a NULL
  * rec, a rank that opened no store). Independent. */

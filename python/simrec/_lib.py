@@ -200,6 +200,7 @@ _decl("simrec_dataset_read_bytes", _I, _P, _Z, _P, _Z, c_size_t_p)
 _decl("simrec_dataset_describe", _I, _P, ctypes.POINTER(_P))
 _decl("simrec_dataset_close", None, _P)
 _decl("simrec_disk_bytes", ctypes.c_longlong, _P)
+_decl("simrec_follow", _I, _P, _S, _Z, ctypes.c_double, c_size_t_p)
 _decl("simrec_lock_open", _I, ctypes.POINTER(_P), _S, _S, ctypes.c_double)
 _decl("simrec_lock_acquire", _I, _P, _I, ctypes.c_double,
       ctypes.POINTER(ctypes.c_uint64))

@@ -45,6 +45,7 @@ _TABLE = (
     ("EKIND", "KindError", TypeError),
     ("ETRUNC", "TruncatedError", ValueError),
     ("EREMOTE", "RemoteError", RuntimeError),
+    ("EFINISHED", "FinishedError", EOFError),
 )
 
 #: status code -> exception class

@@ -368,6 +368,33 @@ class Recorder(Closing):
 
     __getitem__ = get_all
 
+    def follow(self, key, timeout=None, start=0):
+        """Follow a running writer: yield (index, record) for each record
+        of key from index start on, as a numpy array, as soon as the
+        writer commits it; end when the writer finishes (closes the
+        store). timeout: seconds to wait for each new record (None:
+        forever); raises simrec.TimedOutError when none comes in time (a
+        writer killed by a signal never finishes). Reads only committed,
+        whole steps, and holds no lock between records."""
+        h = self._handle()
+        t = -1.0 if timeout is None else float(timeout)
+        have, now = int(start), ctypes.c_size_t()
+        if have < 0:
+            raise ValueError("follow %r: start %d is negative" % (key, have))
+        while True:
+            rc = lib.simrec_follow(h, encode(key), have, t,
+                                   ctypes.byref(now))
+            if rc == errors.FinishedError.code:
+                return
+            check(rc, h)
+            ds = self.get_all(key)
+            try:
+                for i in range(have, now.value):
+                    yield i, ds[i]
+            finally:
+                ds.close()
+            have = now.value
+
     # ---- keys and attributes --------------------------------------------
     def keys(self, prefix="", groups=False):
         """Dataset keys below prefix in sorted order (with groups=True, the

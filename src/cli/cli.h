@@ -23,13 +23,15 @@ int sr_cli_lock(int argc, char **argv);
 #define SR_CLI_USAGE (-1)
 
 /* The commands, one file each: ARGS after the command's name; 0, 1 (a
- * failure, printed), 3 (verify: a repair failed) or SR_CLI_USAGE. */
+ * failure, printed), 3 (verify: a repair failed), 4 (watch: timed out)
+ * or SR_CLI_USAGE. */
 int sr_cli_ls(int argc, char **argv);
 int sr_cli_info(int argc, char **argv);
 int sr_cli_cat(int argc, char **argv);
 int sr_cli_export(int argc, char **argv);
 int sr_cli_verify(int argc, char **argv);
 int sr_cli_png(int argc, char **argv);
+int sr_cli_watch(int argc, char **argv);
 
 /* print.c */
 extern const char *const sr_cli_prog; /* "simrec", before every message */

@@ -6,6 +6,7 @@
  *   simrec verify STORE
  *   simrec png STORE KEY[SLICE] OUT.png
  *   simrec lock status|break [--force] LOCK_URI RESOURCE
+ *   simrec watch STORE KEY [--every N] [--timeout S]
  * Stores are the library's URIs; never needs mpirun. See docs/cli.md and,
  * for what may be replaced, written or printed, docs/safety.md. */
 #include <stdio.h>
@@ -53,6 +54,13 @@ static const sr_cli_cmd commands[] = {
          "for 1-d,\n  an image for 2-d (viridis, NaN magenta), the "
          "middle plane of the slowest axes for 3-d\n  and more. The "
          "file is replaced atomically.\n"},
+        {"watch", sr_cli_watch,
+         "simrec watch STORE KEY [--every N] [--timeout S]\n  Follow a "
+         "running writer: one line per new record of KEY (its index and "
+         "\n  the value of a scalar, or min, max and mean), every Nth "
+         "record with --every.\n  Exit 0 when the writer finished "
+         "(closed the store), 4 when no new\n  record came within S "
+         "seconds (default: wait forever), 1 on a failure.\n"},
         {"lock", sr_cli_lock,
          "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
          "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "

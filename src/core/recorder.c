@@ -70,6 +70,8 @@ int sr_open_stores(simrec_t *rec, const sr_uri_list *uris, MPI_Comm comm,
 			rec->nst++;
 		if (!rc)
 			rc = sr_run_stamp(rec, rec->st[rec->nst - 1]);
+		if (!rc)
+			rc = sr_finish_clear(rec, rec->st[rec->nst - 1]);
 	}
 	return rc;
 }
@@ -256,9 +258,11 @@ int simrec_close(simrec_t *rec)
 		if (rec->opts.io_summary)
 			print_summary(rec);
 	}
+	int unmarked[SR_MAX_STORES];
+	sr_finish_mark(rec, unmarked);
 	sr_dset_free_all(rec);
 	for (int i = 0; i < rec->nst; i++)
-		sr_store_close(rec->st[i], &rc);
+		sr_store_close(rec->st[i], unmarked[i] ? NULL : &rc);
 	rec->nst = 0;
 	if (rec->coll)
 		rec->coll->free(rec);

@@ -126,6 +126,14 @@ int sr_flush_local(simrec_t *rec);
 /* run_id.c: a store created now (or opened for appending and empty) by
  * its metadata writer receives a new random run id (docs/format.md). */
 int sr_run_stamp(simrec_t *rec, sr_store *st);
+/* follow.c: the finished mark. A writer opening st to append clears it
+ * (collective over a collective store's writers); close sets it on every
+ * store this process marks, after the last flush. Best effort: failed[i]
+ * is 1 where the mark failed (followers of that store end by their
+ * timeout), and that store's close status is then not the recorder's
+ * (a server gone since the last successful flush fails neither). */
+int sr_finish_clear(simrec_t *rec, sr_store *st);
+void sr_finish_mark(simrec_t *rec, int *failed);
 /* SIMREC_ELOCK (message in rec->err) if a newer writer took one of the
  * stores over (?lock=), else 0: one read section per locked store.
  * Rank-local: a collective recorder's writers ask and agree on it. */

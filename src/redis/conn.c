@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -539,5 +540,64 @@ int sr_redis_reconnect(sr_redis *r)
 	}
 	if (r->reconnects == 0)
 		rc = conn_fail(r, "connection lost");
+	return rc;
+}
+
+int sr_redis_subscribe(sr_redis *r, const char *channel)
+{
+	const char *argv[2] = {"SUBSCRIBE", channel};
+	size_t lens[2] = {9, strlen(channel)};
+	redisReply *x = NULL;
+	int rc = sr_redis_cmd(r, &x, 2, argv, lens);
+	if (!rc)
+		rc = sr_redis_expect(r, &x, REDIS_REPLY_ARRAY, "SUBSCRIBE");
+	freeReplyObject(x);
+	return rc;
+}
+
+/* The messages already read into hiredis's buffer, discarded. */
+static int take_pushed(sr_redis *r, int *got)
+{
+	for (;;) {
+		void *rep = NULL;
+		r->charged = 0;
+		if (redisGetReplyFromReader(r->c, &rep) != REDIS_OK)
+			return REDIS_ERR;
+		if (!rep)
+			break;
+		freeReplyObject(rep);
+		(*got)++;
+	}
+	return r->c->reader->len - r->c->reader->pos > r->max_reply ? REDIS_ERR
+	                                                            : REDIS_OK;
+}
+
+int sr_redis_wait_push(sr_redis *r, double seconds, int *got)
+{
+	*got = 0;
+	if (!r->c)
+		return conn_fail(r, "not connected");
+	int ok = take_pushed(r, got);
+	if (ok == REDIS_OK && !*got) {
+		int ms = seconds <= 0     ? 0
+		         : seconds > 3600 ? 3600000
+		                          : (int)(seconds * 1e3 + 0.5);
+		struct pollfd p = {.fd = r->c->fd, .events = POLLIN};
+		int n;
+		while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
+			;
+		if (n > 0)
+			ok = redisBufferRead(r->c) == REDIS_OK
+			             ? take_pushed(r, got)
+			             : REDIS_ERR;
+	}
+	if (ok == REDIS_OK)
+		return 0;
+	int rc = r->c->err == REDIS_ERR_PROTOCOL || r->c->err == REDIS_ERR_OOM
+	                 ? sr_fail(r->err, SIMREC_EFORMAT,
+	                           "redis %s:%d: malformed message", r->host,
+	                           r->port)
+	                 : conn_fail(r, "connection lost");
+	sr_redis_close(r);
 	return rc;
 }

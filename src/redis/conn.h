@@ -65,6 +65,14 @@ int sr_redis_cmd(sr_redis *r, redisReply **out, int argc, const char **argv,
                  const size_t *lens);
 /* printf-style single command (no binary arguments). */
 int sr_redis_cmdf(sr_redis *r, redisReply **out, const char *fmt, ...);
+/* A connection of its own that receives what is published on channel:
+ * SUBSCRIBE and its confirmation. From then on r only receives. */
+int sr_redis_subscribe(sr_redis *r, const char *channel);
+/* On a subscribed connection: wait at most `seconds` for messages, then
+ * read (and discard) every one that arrived; *got counts them. A lost
+ * connection or a malformed message closes r (SIMREC_ECONN /
+ * SIMREC_EFORMAT). */
+int sr_redis_wait_push(sr_redis *r, double seconds, int *got);
 /* Is status a lost/refused connection (worth a reconnect)? */
 int sr_redis_lost(const sr_redis *r, int status);
 /* Drop the connection and connect again (up to r->reconnects tries, with

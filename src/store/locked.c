@@ -240,6 +240,7 @@ static int lk_close(sr_store *st)
 	if (st->mode != SIMREC_MODE_READONLY)
 		rc = enter(st, SIMREC_LOCK_WRITE, 1, &entered);
 	int rc2 = L->in->ops->close(L->in);
+	sr_watch_close(L->in);
 	rc = leave(st, entered, rc ? rc : rc2, 1);
 	sr_uri_free(&L->in->uri);
 	free(L->in);
@@ -414,6 +415,18 @@ static int lk_fenced(sr_store *st)
 	return leave(st, entered, rc, 1);
 }
 
+/* Following waits outside every lock section: the inner store's
+ * notification (its files' inotify, redis' channel) needs no lock. */
+static int lk_notify_arm(sr_store *st, const char *key)
+{
+	return sr_store_notify_arm(INNER(st), key);
+}
+
+static int lk_notify_wait(sr_store *st, double seconds)
+{
+	return sr_store_notify_wait(INNER(st), seconds);
+}
+
 static const sr_store_ops locked_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "lock",
@@ -440,6 +453,8 @@ static const sr_store_ops locked_ops = {
         .write_encoded = lk_write_encoded,
         .fenced = lk_fenced,
         .split = lk_split,
+        .notify_arm = lk_notify_arm,
+        .notify_wait = lk_notify_wait,
 };
 
 static void free_wrapper(sr_store *st)

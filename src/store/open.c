@@ -146,6 +146,7 @@ void sr_store_close(sr_store *st, int *status)
 	if (!st)
 		return;
 	int rc = st->ops->close(st);
+	sr_watch_close(st);
 	if (rc && status && !*status)
 		*status = rc;
 	sr_uri_free(&st->uri);

@@ -56,6 +56,10 @@ enum {
 	  "redis://HOST:PORT of a readers-writer lock: every call runs in a " \
 	  "read or write section (see Nesting, docs/lock.md).")               \
 	X(lease, SECONDS, ALL, "5", "the lock's lease in seconds.")           \
+	X(poll, SECONDS, ALL, "0.5",                                          \
+	  "seconds between two looks at the store while simrec_follow() "     \
+	  "waits: the fallback where no notification reaches the reader "     \
+	  "(NFS, Lustre).")                                                   \
 	X(map_size, SIZE, ZARR_LMDB, "1T",                                    \
 	  "LMDB's map (sparse; the store cannot grow past it).")              \
 	X(sync, BOOL, ZARR, "1",                                              \

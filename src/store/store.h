@@ -26,6 +26,10 @@ enum {
 	/* each process holds a store of its own (memory:): the rows of a
 	 * global array all go to writer 0, so that its reads see them whole */
 	SR_STORE_PRIVATE = 128,
+	/* a commit's notification may come before readers see the commit
+	 * (LMDB publishes its transaction in shared memory after writing the
+	 * file): a follower woken with nothing new looks again shortly */
+	SR_STORE_NOTIFY_EARLY = 256,
 };
 
 /*
@@ -123,6 +127,16 @@ typedef struct sr_store_ops {
 	 * also a list whose writer failed before its first write. Called on
 	 * the meta writer before any writer writes to ds. */
 	int (*split)(sr_store *st, void *ds, const sr_meta *m, size_t cols);
+	/* optional (simrec_follow): arm the notification of the commits
+	 * that may change key's record count or the finished mark; a commit
+	 * made after it returns wakes the next notify_wait. SIMREC_ENOTSUP
+	 * (with its message) if the store cannot be followed. A store
+	 * without it is only looked at every ?poll= seconds. */
+	int (*notify_arm)(sr_store *st, const char *key);
+	/* optional: wait at most `seconds` for a notification armed before:
+	 * 1 if one came, 0 if the time ran out. NULL: the inotify watches of
+	 * sr_watch_add (watch.c) */
+	int (*notify_wait)(sr_store *st, double seconds);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2
@@ -152,6 +166,9 @@ struct sr_store {
 	/* seconds spent (by the thread that writes) compressing chunks,
 	 * writing them and making them durable: the I/O summary */
 	double t_encode, t_write, t_sync;
+	/* watch.c: the inotify descriptor of a follower (-1 or 0: none
+	 * yet; kept as fd + 1 so that a zeroed store holds none) */
+	int watch_fd1;
 };
 
 /* Registry lookup by scheme; NULL if unknown. */
@@ -216,6 +233,20 @@ void sr_torn_add(sr_torn *t, const sr_meta *m, size_t row, const char *why);
  * "; first bad chunk FIRST" if t->first is set. */
 int sr_store_torn(sr_store *st, const char *key, const sr_meta *m,
                   const sr_torn *t, size_t *whole);
+
+/* watch.c: live follow of the file stores. Watch path (a file or a
+ * directory) for changes with inotify; a path that does not exist, or a
+ * system without inotify, is no error: the follower then relies on its
+ * polling. Watches are kept until sr_watch_close. */
+int sr_watch_add(sr_store *st, const char *path);
+/* Wait at most `seconds` for a change to a watched path (or just wait,
+ * with nothing watched), then drain the events: 1 if there were any. */
+int sr_watch_wait(sr_store *st, double seconds);
+void sr_watch_close(sr_store *st);
+/* The store's notify ops, or the defaults above (follow.c of core/ calls
+ * only these). */
+int sr_store_notify_arm(sr_store *st, const char *key);
+int sr_store_notify_wait(sr_store *st, double seconds);
 
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes

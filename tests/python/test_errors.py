@@ -12,7 +12,7 @@ from conftest import uri_for
 
 def test_one_class_per_code():
     codes = sorted(errors.BY_CODE)
-    assert codes == list(range(-21, 0))
+    assert codes == list(range(-22, 0))
     for code, cls in errors.BY_CODE.items():
         assert issubclass(cls, simrec.Error)
         assert cls.code == code and cls.name.startswith("SIMREC_E")

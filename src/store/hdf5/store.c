@@ -105,6 +105,23 @@ static void q_release(sr_store *st, void *ds)
 	quiet_end(q);
 }
 
+/* simrec_follow: a reader under ?lock= opens the file for each look, so
+ * it sees every commit; the writer's H5Fflush writes the file (inotify).
+ * A reader holding the file open sees no later commit of another
+ * process (HDF5 caches its metadata). */
+static int h5_notify_arm(sr_store *st, const char *key)
+{
+	SR_UNUSED(key);
+	h5_store *h = st->impl;
+	if (!h->reopen)
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "HDF5 file '%s': follow it under ?lock= (a "
+		               "reader holding the file open never sees "
+		               "another process's later commits)",
+		               st->uri.path);
+	return sr_watch_add(st, st->uri.path);
+}
+
 const sr_store_ops sr_hdf5_ops = {
         .version = SR_STORE_OPS_VERSION,
         .scheme = "hdf5",
@@ -134,4 +151,5 @@ const sr_store_ops sr_hdf5_ops = {
         .check = q_check,
         .encoded_codec = q_encoded_codec,
         .write_encoded = q_write_encoded,
+        .notify_arm = h5_notify_arm,
 };

@@ -26,6 +26,8 @@ typedef struct rstore {
 	size_t ccap;
 	void *tmp;
 	size_t tcap;
+	/* a follower's subscription to P:notify (notify.c); c NULL: none */
+	sr_redis sub;
 } rstore;
 
 typedef struct rlist {
@@ -79,6 +81,12 @@ void rs_name(char *buf, size_t cap, const rstore *s, const char *kind,
 int rs_commit(sr_store *st);
 int rs_ready(sr_store *st);
 int rs_write_ready(sr_store *st);
+/* "P:notify": the channel each commit publishes on (live follow) */
+void rs_notify_channel(char *buf, size_t cap, const rstore *s);
+
+/* notify.c: live follow (the reader's SUBSCRIBE) */
+int rs_notify_arm(sr_store *st, const char *key);
+int rs_notify_wait(sr_store *st, double seconds);
 
 /* metadata.c */
 int rs_parse_num(const char *s, long long lo, long long hi, long long *out);

@@ -356,6 +356,25 @@ int rs_open(sr_store *st)
 	return rc;
 }
 
+void rs_notify_channel(char *buf, size_t cap, const rstore *s)
+{
+	snprintf(buf, cap, "%s:notify", s->prefix);
+}
+
+/* Followers wake (notify.c): PUBLISH after the writes it announces, its
+ * reply read with theirs. */
+static void publish(rstore *s)
+{
+	char ch[160];
+	rs_notify_channel(ch, sizeof ch, s);
+	const char *argv[3] = {"PUBLISH", ch, "1"};
+	size_t lens[3] = {7, strlen(ch), 1};
+	/* a cluster passes a message on to every node: any master will do */
+	sr_redis *r = rs_at(s, ch);
+	if (r)
+		sr_redis_append(r, 3, argv, lens);
+}
+
 /* Every write since the last acknowledged commit acknowledged now? A
  * connection lost while it carried unacknowledged writes fails the
  * commit (even when those writes already failed their own call, and
@@ -366,6 +385,8 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
+	if (s->unacked && !rs_down(s) && st->mode != SIMREC_MODE_READONLY)
+		publish(s);
 	int rc = rs_drain(s);
 	if (s->unacked && rs_down(s))
 		s->lost = 1;
@@ -397,6 +418,7 @@ int rs_close(sr_store *st)
 	rstore *s = rs_of(st);
 	int rc = rs_commit(st);
 	disconnect_all(s);
+	sr_redis_close(&s->sub);
 	free(s->cbuf);
 	free(s->tmp);
 	free(s);

@@ -33,4 +33,6 @@ const sr_store_ops sr_redis_ops = {
         .attr_list = rs_attr_list,
         .list = rs_list,
         .disk_bytes = rs_disk_bytes,
+        .notify_arm = rs_notify_arm,
+        .notify_wait = rs_notify_wait,
 };

@@ -270,11 +270,12 @@ static int zarr_close(sr_store *st)
 	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe,              \
 	.check = zarr_check, .check_stored = zarr_check_stored,                \
 	.encoded_codec = zarr_encoded_codec,                                   \
-	.write_encoded = zarr_write_encoded
+	.write_encoded = zarr_write_encoded, .notify_arm = zarr_notify_arm
 
 const sr_store_ops sr_zarr_lmdb_ops = {
         .scheme = "zarr",
-        .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT,
+        .flags = SR_STORE_ONE_NODE | SR_STORE_HOLD_EXTENT |
+                 SR_STORE_NOTIFY_EARLY,
         .default_codec = "lz4",
         .default_chunk_bytes = 1u << 20,
         .param_bit = SR_IN_ZARR_LMDB,

@@ -98,4 +98,7 @@ char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
 int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 int zarr_check_stored(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 
+/* notify.c: what simrec_follow watches */
+int zarr_notify_arm(sr_store *st, const char *key);
+
 #endif
