@@ -112,9 +112,11 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 	sr_agg *a = sr_agg_of(rec);
 	if (need <= a->shm.cap)
 		return 0;
-	/* both windows go: no background write may read them */
+	/* both windows go: no background write may read them, nor this
+	 * rank's copy thread write them */
 	if (a->topo.is_writer)
 		sr_io_wait(rec);
+	sr_borrow_drain(rec);
 	free_windows(a);
 	/* both allocations are collective: every rank makes both calls */
 	int ok = need <= (size_t)PTRDIFF_MAX;
@@ -168,7 +170,14 @@ int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
 	atomic_uint *flags = (atomic_uint *)(void *)a->shm.base[b];
 	unsigned char *step = a->shm.base[b] + fl;
 	MPI_Win_sync(a->shm.window[b]); /* after the agreement: b is free */
-	if (!enc) {
+	if (!enc && sr_zero_copy(a)) {  /* the copy and the flag: later */
+		sr_copy_job j = {.dst = step + (size_t)me * bytes,
+		                 .src = data,
+		                 .n = bytes,
+		                 .flag = &flags[me],
+		                 .seq = seq};
+		sr_borrow_copy(rec, &j);
+	} else if (!enc) {
 		memcpy(step + (size_t)me * bytes, data, bytes);
 	} else { /* frame_len <= bound: sr_encode_block */
 		int *sizes = (int *)(void *)step;
@@ -179,7 +188,8 @@ int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
 			for (int i = 0; i < n; i++)
 				sizes[n + i] = (int)((size_t)i * bound);
 	}
-	atomic_store_explicit(&flags[me], seq, memory_order_release);
+	if (enc || !sr_zero_copy(a))
+		atomic_store_explicit(&flags[me], seq, memory_order_release);
 	if (a->topo.is_writer) {
 		a->move.ready = (sr_ready){.flags = flags, .seq = seq, .n = n};
 		*out = step;
