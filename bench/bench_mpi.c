@@ -43,10 +43,6 @@
 #define BENCH_NAME "bench_mpi"
 #include "bench_mpi_util.h"
 
-#ifdef BENCH_HAVE_ADIOS2
-#include <adios2_c.h>
-#endif
-
 typedef struct run {
 	MPI_Comm comm;
 	int rank, size, steps;
@@ -238,49 +234,30 @@ static void run_phdf5(run *r)
 #endif
 
 #ifdef BENCH_HAVE_ADIOS2
-/* ADIOS2 BP5 (ew: EveryoneWrites), its idiomatic time series: one global
- * variable, a deferred put per step; durable by an fsync of every file of
- * the .bp directory (ADIOS2 never syncs). */
+/* ADIOS2 BP5 (ew: EveryoneWrites): a global (np, n) variable, this rank's
+ * row per step; durable by an fsync of the .bp directory's files. */
 static void run_adios2(run *r, int ew)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/b.bp", r->dir);
-	double t0 = MPI_Wtime();
-	adios2_adios *ad = adios2_init_mpi(r->comm);
-	adios2_io *io = ad ? adios2_declare_io(ad, "bench") : NULL;
-	if (!io || adios2_set_engine(io, "BP5"))
-		bench_fail("adios2_declare_io", "BP5");
-	if (ew && adios2_set_parameter(io, "AggregationType", "EveryoneWrites"))
-		bench_fail("adios2_set_parameter", "EveryoneWrites");
 	size_t shape[2] = {(size_t)r->size, r->n},
 	       start[2] = {(size_t)r->rank, 0}, count[2] = {1, r->n};
-	adios2_variable *v =
-	        adios2_define_variable(io, "data", adios2_type_float, 2, shape,
-	                               start, count, adios2_constant_dims_true);
-	adios2_engine *e = v ? adios2_open(io, path, adios2_mode_write) : NULL;
-	if (!e)
-		bench_fail("adios2_open", path);
+	bench_bp b;
+	double t0 = MPI_Wtime();
+	bench_bp_open(&b, r->comm, path, "data", adios2_type_float, 2, shape,
+	              start, count, ew);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < r->steps; s++) {
-		adios2_step_status st;
 		double c = MPI_Wtime();
-		if (adios2_begin_step(e, adios2_step_mode_append, -1, &st) ||
-		    adios2_put(e, v, r->data, adios2_mode_deferred) ||
-		    adios2_end_step(e))
-			bench_fail("adios2 step", path);
+		bench_bp_step(&b, r->data);
 		r->t_call += MPI_Wtime() - c;
 		compute(r);
 	}
 	double t2 = MPI_Wtime();
-	if (adios2_close(e))
-		bench_fail("adios2_close", path);
-	MPI_Barrier(r->comm); /* every rank's files are complete */
-	if (!r->rank)
-		bench_sync_tree(path);
-	MPI_Barrier(r->comm);
+	bench_bp_close(&b, r->comm, r->rank, path);
 	r->t_open = t1 - t0, r->t_steps = t2 - t1;
 	r->t_close = MPI_Wtime() - t2;
-	adios2_finalize(ad);
+	adios2_finalize(b.ad);
 }
 #endif
 
