@@ -490,13 +490,12 @@ SIMREC_API int simrec_record_global(simrec_t *rec, const char *key,
  * What runs in the background (docs/mpi.md, "The zero-copy step"): a
  * rank that is its own writer (one rank, or writers = ranks) writes the
  * step from the caller's buffer on its I/O thread (no copy at all); ranks
- * whose group shares a node-local step window copy their block into it
- * on a thread of their own (the call returns after the agreement); a
- * global array's writer whose own block is its whole region writes it
- * from the caller's buffer. The rest (an MPI_Gather, the pieces of a
- * global array sent to other writers, blocks the ranks compress
- * themselves) still runs inside the call; the buffer is borrowed all the
- * same.
+ * whose group shares a node-local step window copy (or compress) their
+ * block into it on a thread of their own (the call returns after the
+ * agreement); a global array's writer whose own block is its whole
+ * region writes it from the caller's buffer. The rest (an MPI_Gather, the
+ * pieces of a global array sent to other writers) still runs inside the
+ * call; the buffer is borrowed all the same.
  *
  * Detected misuse, refused with SIMREC_EINVAL on every rank: a
  * simrec_record_all() or simrec_record_global() whose buffer overlaps a

@@ -126,6 +126,24 @@ void sr_borrow_note(simrec_t *rec, const char *key, const void *p, size_t n,
 
 /* ---- the rank's copy thread -------------------------------------------- */
 
+/* One job: the copy (or the frame) and the flag. */
+static void copy_one(const sr_copy_job *j)
+{
+	if (!j->size) {
+		memcpy(j->dst, j->src, j->n);
+	} else { /* straight into the slot: the bound is its capacity */
+		void *p = j->dst;
+		size_t cap = sr_encoded_bound(j->n), len = 0;
+		sr_err e;
+		if (sr_encode_block(&j->codec, j->isz, j->src, j->n, &p, &cap,
+		                    &len, &e) ||
+		    p != j->dst)
+			len = 0; /* the writer refuses a frame of 0 bytes */
+		*j->size = (int)len;
+	}
+	atomic_store_explicit(j->flag, j->seq, memory_order_release);
+}
+
 static void *copy_main(void *arg)
 {
 	sr_borrow_state *b = arg;
@@ -139,8 +157,7 @@ static void *copy_main(void *arg)
 		b->busy = 1;
 		pthread_mutex_unlock(&b->mu);
 		double t0 = sr_now();
-		memcpy(j.dst, j.src, j.n);
-		atomic_store_explicit(j.flag, j.seq, memory_order_release);
+		copy_one(&j);
 		double dt = sr_now() - t0;
 		pthread_mutex_lock(&b->mu);
 		b->t_copy += dt;
@@ -182,8 +199,7 @@ void sr_borrow_copy(simrec_t *rec, const sr_copy_job *j)
 {
 	sr_borrow_state *b = &sr_agg_of(rec)->borrow;
 	if (!copy_start(b)) {
-		memcpy(j->dst, j->src, j->n);
-		atomic_store_explicit(j->flag, j->seq, memory_order_release);
+		copy_one(j);
 		return;
 	}
 	pthread_mutex_lock(&b->mu);

@@ -179,14 +179,20 @@ typedef struct sr_lent {
 	char key[64]; /* for messages (cut) */
 } sr_lent;
 
-/* A block for the rank's copy thread: n bytes from src to dst, then seq
- * into flag (release). */
+/* A block for the rank's copy thread: n bytes from src to dst (or, when
+ * size is set, src encoded with codec into dst, at most
+ * sr_encoded_bound(n) bytes, and the frame's size into *size: 0 if the
+ * encoding failed, which the writer then refuses), then seq into flag
+ * (release). */
 typedef struct sr_copy_job {
 	void *dst;
 	const void *src;
 	size_t n;
 	atomic_uint *flag;
 	unsigned seq;
+	int *size;
+	sr_codec codec;
+	size_t isz;
 } sr_copy_job;
 
 enum { SR_COPY_QUEUE = 4 };
@@ -318,7 +324,7 @@ void sr_shm_free(sr_agg *a);
 /* Collective over the group, when a->shm.on: every rank puts its block
  * (or frame) into the writer's window itself; *out (the writer's) is the
  * step, complete once a->move.ready says so. */
-int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
+int sr_move_shm(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
                 size_t bytes, const unsigned char **out);
 
 /* io_thread.c: the writer's background appends. */

@@ -155,7 +155,7 @@ static int direct(const sr_agg *a)
 
 /* The move: through the shared window, or gathered into the writer's
  * step buffer (zero-copy in a group of one: none). */
-static int move(simrec_t *rec, const sr_travel *t, const void *data,
+static int move(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
                 size_t bytes, const unsigned char **out)
 {
 	sr_agg *a = sr_agg_of(rec);
@@ -165,7 +165,7 @@ static int move(simrec_t *rec, const sr_travel *t, const void *data,
 	if (direct(a))
 		*out = data;
 	else if (a->shm.on && (!t || t->kind != SR_TRAVEL_RUN_FRAMES))
-		rc = sr_move_shm(rec, t, data, bytes, out);
+		rc = sr_move_shm(rec, t, isz, data, bytes, out);
 	else
 		*out = sr_move_gather(rec, t, data, bytes);
 	a->time.move += sr_now() - t0;
@@ -218,7 +218,8 @@ static int run_step(simrec_t *rec, void *ctx)
 	sr_travel t;
 	memset(&t, 0, sizeof t);
 	const unsigned char *buf = NULL;
-	int rc = 0, xrc = move(rec, s->seen, s->data, c->bytes, &buf);
+	int rc = 0, xrc = move(rec, s->seen, simrec_dtype_size(c->dtype),
+	                       s->data, c->bytes, &buf);
 	if (a->topo.is_writer) {
 		rc = writer_step(rec, c, xrc, s->seen, buf, &t);
 	} else if (!s->seen) { /* a failed move: the writer's to report */
@@ -292,9 +293,11 @@ static int prepare_step(simrec_t *rec, all_step *s, const size_t *shape)
 		                     ? sr_frames_need(a, c->bytes)
 		                     : c->bytes * (size_t)a->topo.group_size);
 	/* every rank compresses its own block (before the agreement, so
-	 * that a failure fails every rank); chunks of several blocks after
-	 * it (sr_move_run_frames) */
-	if (!local && kind == SR_TRAVEL_RANK_FRAMES)
+	 * that a failure fails every rank; in zero-copy mode with a shared
+	 * window after it, on the rank's copy thread); chunks of several
+	 * blocks after it (sr_move_run_frames) */
+	if (!local && kind == SR_TRAVEL_RANK_FRAMES &&
+	    !(shm && sr_zero_copy(a)))
 		local = encode_step(rec, t, c->dtype, s->data, c->bytes);
 	if (!local && kind == SR_TRAVEL_RUN_FRAMES)
 		local = sr_move_run_prepare(rec, t->run_blocks, c->bytes);
