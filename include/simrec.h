@@ -102,6 +102,9 @@
  *       past it).
  *   sync (zarr, zarr+dir; default: 1): 0: commits survive a crashed process
  *       but are not forced to disk.
+ *   swmr (hdf5; default: 0): 1: single-writer/multiple-reader: one writer
+ *       rank, h5py readers follow with refresh(); keys and attributes exist
+ *       by the first flush (docs/format.md).
  *   prefix (redis; default: simrec): the keys' prefix on the server (part
  *       of the lock name).
  *   password (redis; default: none): the server's password, %XX-escaped (or
@@ -110,6 +113,9 @@
  *   timeout (redis; default: 10): seconds a reply may take before
  *       SIMREC_ETIMEDOUT.
  *   reconnect (redis; default: 0): tries to reconnect after a lost server.
+ *   cluster (redis; default: 0): 1: the hosts (HOST:PORT[,HOST:PORT...])
+ *       are seeds of a Redis Cluster; keys are routed by hash slot
+ *       (docs/redis-format.md).
  *
  * Environment
  *   - SIMREC_STORE: replaces the URI list of a writer (any mode but
@@ -344,7 +350,8 @@ SIMREC_API int simrec_open(simrec_t **out, const char *uris,
  * communicator is duplicated. Only writer ranks open the stores of
  * aggregating schemes; every rank returns the same status: those of
  * simrec_open(), SIMREC_EMPI (MPI not initialised) and SIMREC_ECONFIG
- * (writers, or an LMDB store whose writers span nodes).
+ * (writers, an LMDB store whose writers span nodes, or an hdf5 ?swmr=1
+ * store with more than one writer rank).
  */
 SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
                                 const simrec_options_t *opts, MPI_Comm comm);
@@ -399,7 +406,9 @@ SIMREC_API const char *simrec_errmsg(const simrec_t *rec);
  * Returns SIMREC_EINVAL (key, dtype, ndim 0..15, shape, NULL data, size
  * overflow), SIMREC_EREADONLY, SIMREC_EDTYPE, SIMREC_ESHAPE, SIMREC_EKIND
  * (the key is a group or a value), SIMREC_EIO, SIMREC_ECODEC, SIMREC_ELOCK,
- * SIMREC_ECONN, SIMREC_ENOMEM.
+ * SIMREC_ECONN, SIMREC_ENOMEM, SIMREC_ENOTSUP (hdf5 ?swmr=1: a key not in
+ * the file after the first flush, here or at the flush that writes it;
+ * docs/format.md).
  */
 SIMREC_API int simrec_record(simrec_t *rec, const char *key, simrec_dtype_t dt,
                              int ndim, const size_t *shape, const void *data);
@@ -646,9 +655,16 @@ SIMREC_API int simrec_set_bytes(simrec_t *rec, const char *key,
  * is not valid UTF-8, a NULL string or one that is not valid UTF-8 (every
  * store alike), an array that is not of numbers or bools or has NULL
  * data),
- * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep),
+ * SIMREC_EREADONLY, SIMREC_ENOTSUP (a value the store cannot keep, or a
+ * new name on a key holding 1024 attributes already: zarr, HDF5),
  * SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
- * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. */
+ * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
+ * Setting N attributes costs work linear in N on every store: a zarr
+ * writer that alone writes its store holds the attributes set one after
+ * another on one key in memory and writes that key's .zattrs once, at its
+ * next other operation on the store, simrec_flush or simrec_close; a
+ * failure to write them is returned there. Like records, attributes are
+ * durable once simrec_flush (or simrec_close) returns 0. */
 SIMREC_API int simrec_attr_set_double(simrec_t *rec, const char *key,
                                       const char *name, double value);
 SIMREC_API int simrec_attr_set_int(simrec_t *rec, const char *key,
@@ -708,7 +724,9 @@ SIMREC_API int simrec_attr_set_strings(simrec_t *rec, const char *key,
                                        const char *const *values);
 
 /* Set attribute name of key to *a (any kind above; a is copied). The
- * typed setters are shorthands for this. Independent. */
+ * typed setters are shorthands for this. Independent. An hdf5 ?swmr=1
+ * writer refuses every attribute after its first flush (SIMREC_ENOTSUP,
+ * docs/format.md). */
 SIMREC_API int simrec_attr_set(simrec_t *rec, const char *key, const char *name,
                                const simrec_attr_t *a);
 
@@ -827,6 +845,17 @@ SIMREC_API int simrec_dataset_describe(simrec_dataset_t *ds, char **json);
  * bad chunk); SIMREC_ENOTSUP if the store cannot tell (*whole is then the
  * shape). Used by `simrec verify`. */
 SIMREC_API int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole);
+
+/* As simrec_dataset_verify, without decoding: a zarr chunk counts as whole
+ * when it is there and its size (raw) or its blosc frame's header
+ * (compressed: sizes, typesize, block size) fits the chunk. A chunk whose
+ * header fits but whose data does not decode fails the read that meets it
+ * (SIMREC_EFORMAT): no reader gets wrong bytes. Other stores check as
+ * simrec_dataset_verify does (they decode nothing there). For a reader
+ * that reads every chunk next (`simrec export`): each is decoded once.
+ * Independent; the same errors as simrec_dataset_verify. */
+SIMREC_API int simrec_dataset_verify_stored(simrec_dataset_t *ds,
+                                            size_t *whole);
 
 /* Independent, on a recorder open for writing (serial). Cuts the recorded
  * dataset of key to its first rows records (rows no more than it holds);

@@ -2,7 +2,9 @@
 """Reads test_global's global arrays with zarr-python or h5py alone and
 compares them, bit for bit, with the arrays numpy builds from the formula
 (independent of any decomposition).
-usage: check_global.py zarr|zarr+dir|hdf5 PATH STEPS [CHUNKS1 CHUNKS2 CHUNKS3]
+usage: check_global.py zarr|zarr+dir|hdf5|redis PATH STEPS [CHUNKS1 CHUNKS2 CHUNKS3]
+(redis: PATH is the prefix on SIMREC_REDIS_HOST, read with redis-py, a Redis
+Cluster if it names several hosts)
 (STEPS ">=N": as many as each array shows, at least N and at least 1)
 (CHUNKSk: the expected chunk shape of key k, as "1,125" etc., optional)"""
 import sys
@@ -33,6 +35,11 @@ def expected(dtype, shape):
 
 
 def open_root():
+    if kind == "redis":
+        import os
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from redis_root import Root
+        return Root(path)
     if kind == "hdf5":
         import h5py
         return h5py.File(path, "r")

@@ -3,7 +3,9 @@
 usage: check_record_all.py PATH NRANKS STEPS none|deflate|blosclz|zarr
        check_record_all.py PATH NRANKS STEPS zarr-lz4 [K]
        check_record_all.py PATH NRANKS STEPS h5-lz4|h5-zstd K
-(zarr-lz4: also field/u is lz4 in chunks of K rank blocks (1, K, 3, 5), K 1 if
+       check_record_all.py PREFIX NRANKS STEPS redis
+(redis: the store of PREFIX on SIMREC_REDIS_HOST, read with redis-py, a Redis
+Cluster if it names several hosts; zarr-lz4: also field/u is lz4 in chunks of K rank blocks (1, K, 3, 5), K 1 if
 not given; h5-CNAME: field/u is blosc CNAME (filter 32001), read by h5py with
 hdf5plugin and by h5dump, in chunks of K rank blocks unless K is 0, every chunk
 stored with filter mask 0)"""
@@ -43,7 +45,11 @@ def check_h5_blosc(u, cname, k):
     assert vals == list(u[s, r, 2, :]), (vals, u[s, r, 2, :])
 
 
-if codec in ("zarr", "zarr-lz4"):
+if codec == "redis":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from redis_root import Root
+    f = Root(path)
+elif codec in ("zarr", "zarr-lz4"):
     import zarr
     f = zarr.open(path, mode="r")
     if codec == "zarr-lz4":

@@ -28,13 +28,7 @@ redis_pid=""
 . "$src/tools/nshosts.sh"
 
 # namespaces of an earlier run that was killed before its trap ran
-for n in $(ip netns list | awk '/^srpart[0-9]+-(h[123]|br)( |$)/ {print $1}'); do
-	pid=${n#srpart}
-	[ -d "/proc/${pid%%-*}" ] && continue
-	pids=$(ip netns pids "$n")
-	[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
-	ip netns del "$n"
-done
+nshosts_stale srpart
 
 cleanup() {
 	nshosts_down "$p" 3

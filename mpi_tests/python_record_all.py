@@ -1,7 +1,8 @@
 """record_all from Python with mpi4py, under mpiexec -n N:
-   python_record_all.py TMPDIR STEPS
+   python_record_all.py TMPDIR STEPS [URI...]
 Every rank records its block each step into each store scheme; rank 0 then
-reads the stores back serially and checks every value. Prints
+reads the stores back serially and checks every value (the URIs given
+too: a redis store, say). Prints
 "python record_all: ok" on rank 0."""
 import sys
 
@@ -25,7 +26,7 @@ tmp, steps = sys.argv[1], int(sys.argv[2])
 name = "np%d" % size
 uris = ["zarr:%s/py_%s.zarr" % (tmp, name),
         "zarr+dir:%s/py_%s_dir.zarr" % (tmp, name),
-        "hdf5:%s/py_%s.h5" % (tmp, name)]
+        "hdf5:%s/py_%s.h5" % (tmp, name)] + sys.argv[3:]
 
 
 def block(step, r):

@@ -35,6 +35,9 @@
  *       numbers, values and "acked N" count from the file's first).
  *       With SIMREC_TEST_KILL_HOLD=1 the victim stops
  *       after writing its pid (nothing more is written before the kill).
+ *       With SIMREC_TEST_KILL_GO=FIFO the victim waits, after writing
+ *       its pid, for a line from that FIFO (whoever reads the pid cuts
+ *       the victim's connection to its store, then lets it go on).
  *   test_faults check URI [=N | >=N [>=M]]
  *       serial reader: every visible step of every key written above
  *       must hold exactly what was recorded (no zero-filled or torn
@@ -186,6 +189,17 @@ static void check_broken(simrec_t *rec)
 		printf("broken store refuses writes: %s\n", simrec_errmsg(rec));
 }
 
+/* SIMREC_TEST_KILL_GO: a line from the FIFO path (if set) before going on. */
+static void wait_go(const char *path)
+{
+	char line[16];
+	FILE *f = path ? fopen(path, "r") : NULL;
+	if (f && !fgets(line, sizeof line, f))
+		line[0] = 0;
+	if (f)
+		fclose(f);
+}
+
 static int do_write(const char *uri, long steps, long every, size_t elems,
                     int nkeys, size_t indep)
 {
@@ -226,6 +240,7 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 			}
 			while (kh && atoi(kh))
 				pause(); /* until the kill */
+			wait_go(getenv("SIMREC_TEST_KILL_GO"));
 		}
 		if (usec > 0)
 			usleep((useconds_t)usec);
@@ -266,6 +281,7 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 		rc = indep_rc;
 	if (rc && rank == 0) {
 		printf("failed after %ld: %s\n", acked, simrec_errmsg(rec));
+		printf("status %s\n", simrec_err_name(rc));
 		fflush(stdout);
 	}
 	const char *tb = getenv("SIMREC_TEST_BROKEN");
@@ -279,6 +295,7 @@ static int do_write(const char *uri, long steps, long every, size_t elems,
 		printf("close status differs between ranks: %d..%d\n", lo, hi);
 	if (rank == 0 && rc2) {
 		printf("close: %s\n", simrec_strerror(rc2));
+		printf("close status %s\n", simrec_err_name(rc2));
 		fflush(stdout);
 	}
 	free(u);

@@ -1,7 +1,14 @@
 #!/bin/sh
-# Submit the one-node simulation and a reader that waits for its success.
+# Submits a simulation job and a reader job that starts once it succeeded.
+#   submit-pipeline.sh STORE PROGRAM [ARGS...]
+# The program (with its arguments, which name STORE) runs under
+# run-srun.sbatch (RUN=run-mpirun.sbatch for mpirun), then reader.sbatch
+# verifies STORE. Give paths that hold from the submit directory.
 set -eu
-cd "$(dirname "$0")/.."
-jid=$(sbatch --parsable slurm/one-node.sbatch)
-sbatch --dependency=afterok:"$jid" \
-	--export=ALL,STORE="zarr:$PWD/out/heat-$jid.zarr" slurm/reader.sbatch
+[ $# -ge 2 ] || { echo "usage: $0 STORE PROGRAM [ARGS...]" >&2; exit 2; }
+here=$(cd "$(dirname "$0")" && pwd)
+store=$1
+shift
+jid=$(sbatch --parsable "$here/${RUN:-run-srun.sbatch}" "$@")
+rid=$(sbatch --parsable --dependency=afterok:"$jid" "$here/reader.sbatch" "$store")
+echo "simulation job $jid, reader job $rid"

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""docs/redis_decode.py reads what simrec wrote to redis, element by element."""
+"""docs/redis_decode.py reads what simrec wrote to redis, element by element
+(SIMREC_REDIS_HOST with several hosts: a Redis Cluster, read with RedisCluster)."""
 import json, os, sys
 import numpy as np
 import redis
@@ -9,8 +10,12 @@ from redis_decode import read_dataset, attributes  # noqa: E402
 from interop_zarr import DTYPES, sample, check  # noqa: E402
 
 prefix = sys.argv[2]
-host, port = os.environ["SIMREC_REDIS_HOST"].split(":")
-r = redis.Redis(host=host, port=int(port))
+hosts = [h.rsplit(":", 1) for h in os.environ["SIMREC_REDIS_HOST"].split(",")]
+if len(hosts) > 1:
+    from redis.cluster import ClusterNode, RedisCluster
+    r = RedisCluster(startup_nodes=[ClusterNode(h, int(p)) for h, p in hosts])
+else:
+    r = redis.Redis(host=hosts[0][0], port=int(hosts[0][1]))
 for dt in DTYPES:
     for s, shp in enumerate([(6, 7), (1, 5), (42, 1)]):
         a = read_dataset(r, prefix, f"types/{dt}/s{s}")

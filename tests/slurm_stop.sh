@@ -1,5 +1,5 @@
 #!/bin/bash
-# Stops what tests/slurm_test.sh started under WORK_DIR: slurmd, slurmctld
+# Stops what tests/slurm_lib.sh started under WORK_DIR: slurmd, slurmctld
 # (by their pid files) and munged if the test started it. Safe to run
 # twice; the ctest fixture runs it after the test whatever happened.
 #   slurm_stop.sh WORK_DIR

@@ -591,13 +591,17 @@ static void test_define(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_store SCHEME DIR [lock]\n");
+		fprintf(stderr,
+		        "usage: test_store SCHEME DIR [lock|cluster]\n");
 		return 2;
 	}
 	snprintf(scheme, sizeof scheme, "%s", argv[1]);
 	persistent = strcmp(scheme, "memory") != 0;
-	if (!strcmp(scheme, "redis")) /* host from SIMREC_REDIS_HOST */
-		snprintf(uri, sizeof uri, "redis://?prefix=store");
+	/* host from SIMREC_REDIS_HOST ("cluster": its seeds) */
+	if (!strcmp(scheme, "redis"))
+		snprintf(uri, sizeof uri, "redis://?prefix=store%s",
+		         argc > 3 && !strcmp(argv[3], "cluster") ? "&cluster=1"
+		                                                 : "");
 	else if (persistent)
 		snprintf(uri, sizeof uri, "%s:%s/store-%s", scheme, argv[2],
 		         scheme);

@@ -8,11 +8,11 @@ set -eu
 PKGS="build-essential cmake pkg-config git ca-certificates clang-format clang-tidy
 clang libclang-rt-14-dev
 libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
-liblmdb-dev lmdb-utils libblosc-dev libjansson-dev liblzf-dev
+liblmdb-dev lmdb-utils libblosc-dev libjansson-dev liblzf-dev libpng-dev
 libhiredis-dev redis-server redis-tools
 python3 python3-numpy python3-h5py python3-zarr python3-lmdb python3-redis
 python3-mpi4py python3-pytest
-python3-hdf5plugin hdf5-filter-plugin-blosc-serial python3-matplotlib
+python3-hdf5plugin hdf5-filter-plugin-blosc-serial python3-matplotlib python3-pil
 python3-xarray python3-netcdf4 python3-h5netcdf python3-dask netcdf-bin
 procps iproute2 iputils-ping"
 if [ "${SIMREC_WITH_SLURM:-1}" = 1 ]; then

@@ -50,7 +50,7 @@ PY
 mutations=(agree_rank1 reader_last_step verify_whole token_stuck
 	password_shown empty_corpus close_rank1 verify_off_by_one
 	global_overlap global_uncovered global_shifted global_check_cache
-	joined_leftovers)
+	joined_leftovers swmr_extent_early swmr_no_refresh swmr_never_started)
 declare -A what tests
 what[agree_rank1]="a collective status that differs on one rank (rank 1 returns its own status)"
 tests[agree_rank1]='^(mpi_key_fails_w[12]|mpi_key_fails_noflush_w2|mpi_bad_key_zarr_dir_np2|mpi_record_all_zarr_dir_np2_m2)$'
@@ -152,6 +152,25 @@ what[joined_leftovers]="rows a crash left past a joined array's counts are kept 
 tests[joined_leftovers]='^python_global$'
 m_joined_leftovers() {
 	edit src/core/joined.c '	return m.shape[0] > sum ? sr_truncate_local(rec, key, sum) : 0;' '	return 0;'
+}
+what[swmr_extent_early]="a SWMR writer puts a grown extent in the file before the step's data"
+tests[swmr_extent_early]='^(mpi_swmr_serial|mpi_swmr_mpi)$'
+m_swmr_extent_early() {
+	edit src/store/hdf5/dataset.c '	rc = h5_extend(st, d, m);
+	return rc ? h5_poison(st, rc) : 0;' '	rc = h5_extend(st, d, m);
+	h5_swmr_uncork(st, H5I_INVALID_HID);
+	H5Fflush(((h5_store *)st->impl)->file, H5F_SCOPE_GLOBAL);
+	return rc ? h5_poison(st, rc) : 0;'
+}
+what[swmr_no_refresh]="simrec's SWMR reader never reloads a dataset's extent"
+tests[swmr_no_refresh]='^mpi_swmr_serial$'
+m_swmr_no_refresh() {
+	edit src/store/hdf5/swmr.c '		H5Drefresh(dset);' '		(void)dset;'
+}
+what[swmr_never_started]="?swmr=1 never starts SWMR writing"
+tests[swmr_never_started]='^(mpi_swmr_serial|mpi_swmr_mpi|mpi_swmr_kill)$'
+m_swmr_never_started() {
+	edit src/store/hdf5/swmr.c '	if (H5Fstart_swmr_write(h->file) < 0)' '	if (0)'
 }
 
 # ---- run -------------------------------------------------------------------

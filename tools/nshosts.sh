@@ -8,6 +8,10 @@
 #                                 export the Open MPI settings that use them
 #   nshosts_down PREFIX K         kill what runs in them and delete them
 #   nshosts_on PREFIX I CMD...    run CMD in host I under its hostname
+#   nshosts_stale BASE            delete the hosts of earlier runs killed
+#                                 before their trap ran: namespaces
+#                                 BASE<pid>-h<i> and BASE<pid>-br whose
+#                                 <pid> is gone (PREFIX is BASE$$)
 #
 # nshosts_up sets the guard route first (no packet for NET.0/24 leaves the
 # machine) and records in NSHOSTS_ROUTE whether it added it; nshosts_down
@@ -65,4 +69,16 @@ nshosts_on() {
 	shift 2
 	ip netns exec "$p-h$i" unshare --uts sh -c 'hostname "$0"; exec "$@"' \
 		"$p-h$i" "$@"
+}
+
+nshosts_stale() {
+	local base=$1 n pid pids
+	for n in $(ip netns list | awk -v b="$base" \
+		'index($1, b) == 1 && substr($1, length(b) + 1) ~ /^[0-9]+-(h[0-9]+|br)$/ {print $1}'); do
+		pid=${n#"$base"}
+		[ -d "/proc/${pid%%-*}" ] && continue
+		pids=$(ip netns pids "$n")
+		[ -z "$pids" ] || kill -9 $pids 2>/dev/null || : # gone already
+		ip netns del "$n"
+	done
 }

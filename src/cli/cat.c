@@ -6,77 +6,6 @@
 #include "../common/size.h"
 #include "cli.h"
 
-/* One "a:b" or "a:b:c" of a slice (numpy's rules, steps >= 1) into
- * start st, count ct and step sp within len; -1 if malformed. */
-static int parse_range(char *part, long long len, size_t *st, size_t *ct,
-                       size_t *sp)
-{
-	char *c1 = strchr(part, ':'), *c2 = strchr(c1 + 1, ':');
-	*c1 = 0;
-	if (c2)
-		*c2 = 0;
-	char *e1, *e2, *e3;
-	long long a = *part ? strtoll(part, &e1, 10) : 0,
-	          b = c1[1] ? strtoll(c1 + 1, &e2, 10) : len,
-	          c = c2 && c2[1] ? strtoll(c2 + 1, &e3, 10) : 1;
-	if ((*part && *e1) || (c1[1] && *e2) || (c2 && c2[1] && *e3) || c < 1)
-		return -1;
-	a = a < 0 ? a + len : a;
-	b = b < 0 ? b + len : b;
-	b = b > len ? len : b;
-	if (a < 0 || a > b)
-		return -1;
-	*st = (size_t)a;
-	*ct = (size_t)((b - a + c - 1) / c);
-	*sp = (size_t)c;
-	return 0;
-}
-
-/* Parse "a:b,c,::2" into start/count/step; a plain index drops the
- * dimension. */
-static int parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
-                       size_t *ct, size_t *sp, int *keep)
-{
-	for (int i = 0; i < nd; i++) {
-		st[i] = 0;
-		ct[i] = sh[i];
-		sp[i] = 1;
-		keep[i] = 1;
-	}
-	int d = 0;
-	while (s && *s) {
-		if (d >= nd)
-			return -1;
-		const char *comma = strchr(s, ',');
-		char part[64];
-		size_t n = comma ? (size_t)(comma - s) : strlen(s);
-		if (n >= sizeof part)
-			return -1;
-		memcpy(part, s, n);
-		part[n] = 0;
-		char *colon = strchr(part, ':');
-		long long len = (long long)sh[d];
-		if (colon) {
-			if (parse_range(part, len, &st[d], &ct[d], &sp[d]))
-				return -1;
-		} else {
-			char *e;
-			long long a = strtoll(part, &e, 10);
-			if (!*part || *e)
-				return -1;
-			a = a < 0 ? a + len : a;
-			if (a < 0 || a >= len)
-				return -1;
-			st[d] = (size_t)a;
-			ct[d] = 1;
-			keep[d] = 0;
-		}
-		d++;
-		s = comma ? comma + 1 : NULL;
-	}
-	return 0;
-}
-
 typedef struct cat_opts {
 	int csv;
 	size_t max;
@@ -116,7 +45,7 @@ static int cat_selection(const cat_opts *o, int nd, const size_t *sh,
                          size_t *n)
 {
 	int keep[SIMREC_MAX_NDIM];
-	if (parse_slice(o->slice, nd, sh, st, ct, sp, keep)) {
+	if (sr_cli_parse_slice(o->slice, nd, sh, st, ct, sp, keep)) {
 		fprintf(stderr, "%s: bad slice '%s' for shape ", sr_cli_prog,
 		        sr_cli_name(o->slice));
 		sr_cli_print_shape(stderr, nd, sh);
@@ -170,20 +99,6 @@ static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
 	return rc;
 }
 
-/* The offset in the box read (extents bx) of the i-th selected element
- * (counts ct, steps sp), in elements */
-static size_t box_offset(int nd, const size_t *ct, const size_t *sp,
-                         const size_t *bx, size_t i)
-{
-	size_t off = 0, stride = 1;
-	for (int d = nd - 1; d >= 0; d--) {
-		off += (i % ct[d]) * sp[d] * stride;
-		i /= ct[d];
-		stride *= bx[d];
-	}
-	return off;
-}
-
 /* Fixed-size elements: the selection's n elements (read as the box that
  * holds them, then every step-th), the last dimension's elements per
  * line. */
@@ -203,8 +118,8 @@ static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
 	for (size_t i = 0; !rc && i < n; i++) {
 		if (i % row)
 			fputs(csv ? "," : " ", stdout);
-		sr_cli_print_value(dt,
-		                   buf + box_offset(nd, ct, sp, bx, i) * isz);
+		sr_cli_print_value(
+		        dt, buf + sr_cli_box_offset(nd, ct, sp, bx, i) * isz);
 		if ((i + 1) % row == 0)
 			putchar('\n');
 	}

@@ -29,6 +29,7 @@ int sr_cli_info(int argc, char **argv);
 int sr_cli_cat(int argc, char **argv);
 int sr_cli_export(int argc, char **argv);
 int sr_cli_verify(int argc, char **argv);
+int sr_cli_png(int argc, char **argv);
 
 /* print.c */
 extern const char *const sr_cli_prog; /* "simrec", before every message */
@@ -47,6 +48,16 @@ void sr_cli_print_shape(FILE *f, int nd, const size_t *sh);
 void sr_cli_print_value(simrec_dtype_t dt, const unsigned char *p);
 /* s[0..n) with control bytes, invalid UTF-8 and '\\' escaped. */
 void sr_cli_print_escaped(FILE *f, const char *s, size_t n);
+
+/* slice.c: a numpy-like slice "a:b,c,::2" of a dataset of shape (nd, sh)
+ * into start st, count ct and step sp per dimension; keep[d] is 0 where a
+ * plain index drops the dimension. 0, or -1 if malformed or out of range. */
+int sr_cli_parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
+                       size_t *ct, size_t *sp, int *keep);
+/* The offset, in elements, of the i-th selected element (counts ct, steps
+ * sp) in the box read for the selection (extents bx). */
+size_t sr_cli_box_offset(int nd, const size_t *ct, const size_t *sp,
+                         const size_t *bx, size_t i);
 
 /* keylist.c: the keys export copies and verify cuts */
 typedef struct keylist {

@@ -289,10 +289,11 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	size_t isz = simrec_dtype_size(dt);
 	size_t whole = 0;
 	if (nd && sh[0] && isz &&
-	    simrec_dataset_verify(ds, &whole) == SIMREC_EFORMAT) {
+	    simrec_dataset_verify_stored(ds, &whole) == SIMREC_EFORMAT) {
 		/* chunks missing read as the fill value: copying them would
 		 * write data that was never recorded (2^40 steps of it);
-		 * the caller prints why */
+		 * the caller prints why. Chunks are decoded once, by the
+		 * copy's reads (one that does not decode fails its read) */
 		simrec_dataset_close(ds);
 		return SIMREC_EFORMAT;
 	}

@@ -4,6 +4,7 @@
  *   simrec cat STORE KEY [SLICE] [--csv] [--max N]
  *   simrec export SRC DST [KEY...]
  *   simrec verify STORE
+ *   simrec png STORE KEY[SLICE] OUT.png
  *   simrec lock status|break [--force] LOCK_URI RESOURCE
  * Stores are the library's URIs; never needs mpirun. See docs/cli.md and,
  * for what may be replaced, written or printed, docs/safety.md. */
@@ -46,6 +47,12 @@ static const sr_cli_cmd commands[] = {
          "anything is not whole. --repair cuts each such dataset "
          "before its first torn step (records stay contiguous; exit "
          "0 when repaired, 3 if a repair failed).\n"},
+        {"png", sr_cli_png,
+         "simrec png STORE KEY[SLICE] OUT.png\n  Draw the last record "
+         "of KEY (or the SLICE, as cat takes it) into a PNG file: a line "
+         "for 1-d,\n  an image for 2-d (viridis, NaN magenta), the "
+         "middle plane of the slowest axes for 3-d\n  and more. The "
+         "file is replaced atomically.\n"},
         {"lock", sr_cli_lock,
          "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
          "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "

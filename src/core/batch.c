@@ -324,6 +324,10 @@ static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "cannot create '%s' in '%s'",
 			        d->key, st->uri.path);
+		if (!rc && d->agg && st->meta_writer && st->ops->split &&
+		    d->m.ndim >= 2)
+			rc = st->ops->split(st, d->h[i], &d->m,
+			                    sr_write_cols(st, d));
 		created = 1;
 	}
 	/* record_all's datasets have columns: their axis 1 is the rank */

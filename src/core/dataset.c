@@ -315,7 +315,7 @@ int simrec_list(simrec_t *rec, const char *prefix,
 	return rec->st[0]->ops->list(rec->st[0], sr_key_root(prefix), fn, arg);
 }
 
-int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
+static int verify_as(simrec_dataset_t *ds, size_t *whole, int decode)
 {
 	if (!ds)
 		return SIMREC_EINVAL;
@@ -329,7 +329,19 @@ int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
 		               "'%s': the %s store cannot verify '%s'",
 		               ds->st->uri.path, ds->st->uri.scheme, ds->key);
 	ds->rec->err.msg[0] = 0;
+	if (!decode && ds->st->ops->check_stored)
+		return ds->st->ops->check_stored(ds->st, ds->h, &ds->m, whole);
 	return ds->st->ops->check(ds->st, ds->h, &ds->m, whole);
+}
+
+int simrec_dataset_verify(simrec_dataset_t *ds, size_t *whole)
+{
+	return verify_as(ds, whole, 1);
+}
+
+int simrec_dataset_verify_stored(simrec_dataset_t *ds, size_t *whole)
+{
+	return verify_as(ds, whole, 0);
 }
 
 /* Is truncating key to rows in st allowed? (m, h: the dataset) */

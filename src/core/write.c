@@ -16,6 +16,12 @@ static int per_chunk_row(const sr_store *st, const sr_dset *d, size_t nrows)
 	       d->ncol % d->m.chunks[1] == 0;
 }
 
+size_t sr_write_cols(const sr_store *st, const sr_dset *d)
+{
+	SR_UNUSED(st); /* per_chunk_row's lists hold chunks[1] columns */
+	return d->ncol && d->ncol % d->m.chunks[1] ? d->ncol : d->m.chunks[1];
+}
+
 int sr_write_store(sr_store *st, void *h, const sr_dset *d, const sr_meta *m,
                    const size_t *start, const size_t *count, const void *data)
 {

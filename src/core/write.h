@@ -9,6 +9,11 @@
 int sr_write_store(sr_store *st, void *h, const sr_dset *d, const sr_meta *m,
                    const size_t *start, const size_t *count, const void *data);
 
+/* The columns of dimension 1 that each of st's writes of d's rows holds:
+ * one chunk row where sr_write_store cuts the rows into chunk rows, else
+ * the writer's columns. */
+size_t sr_write_cols(const sr_store *st, const sr_dset *d);
+
 /* One step of the write stage: d's row from buf (raw columns, or frames:
  * buf holds the sizes and offsets of d->ncol frames (sr_frames_hdr),
  * then the frames), or a joined array's step (rows rows of d from buf,

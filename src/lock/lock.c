@@ -246,6 +246,14 @@ int simrec_lock_open(simrec_lock_t **out, const char *redis_uri,
 		               : sr_redis_parse(&l->r, &u, &l->err);
 		if (!rc)
 			rc = sr_redis_parse(&l->rbg, &u, &l->errbg);
+		/* the lock's scripts need one server: no cluster */
+		if (!rc &&
+		    (strchr(l->r.seeds, ',') || sr_uri_param(&u, "cluster")))
+			rc = sr_fail(
+			        &l->err, SIMREC_EURI,
+			        "lock URI '%s': a lock is held on one redis "
+			        "server, not a cluster",
+			        u.name);
 		sr_uri_free(&u);
 	}
 	l->lease_ms =

@@ -111,6 +111,10 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 	}
 	char hostport[300];
 	size_t hl = strcspn(s, "/");
+	if (hl >= sizeof hostport)
+		return sr_fail(e, SIMREC_EURI,
+		               "'%s': the host list is longer than %zu bytes",
+		               u->path, sizeof hostport - 1);
 	snprintf(hostport, sizeof hostport, "%.*s", (int)hl, s);
 	if (s[hl] == '/' && s[hl + 1] && checked_int(s + hl + 1, &r->db))
 		return sr_fail(e, SIMREC_EURI,
@@ -127,6 +131,8 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 			        u->path);
 		snprintf(hostport, sizeof hostport, "%s", env);
 	}
+	snprintf(r->seeds, sizeof r->seeds, "%s", hostport);
+	hostport[strcspn(hostport, ",")] = 0; /* the first seed */
 	char *colon = strrchr(hostport, ':');
 	if (colon) {
 		*colon = 0;
@@ -445,6 +451,10 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 		               "?password= or SIMREC_REDIS_PASSWORD)",
 		               r->host, r->port);
 	}
+	if (x->type == REDIS_REPLY_ERROR &&
+	    (!strncmp(x->str, "MOVED ", 6) || !strncmp(x->str, "ASK ", 4)))
+		snprintf(r->redirect, sizeof r->redirect, "%.*s",
+		         (int)(x->len < 299 ? x->len : 299), x->str);
 	if (x->type == REDIS_REPLY_ERROR) {
 		int rc = sr_fail(r->err, SIMREC_ESERVER, "redis %s:%d: %s",
 		                 r->host, r->port, x->str);

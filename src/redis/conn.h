@@ -21,6 +21,10 @@ typedef struct sr_redis {
 	redisContext *c;
 	char host[320];
 	int port;
+	char seeds[300];    /* the hosts as given ("h:p[,h:p...]"): with
+	                     * several, Redis Cluster seeds (host and port:
+	                     * the first) */
+	char redirect[300]; /* the last -MOVED / -ASK error's text, or "" */
 	int db;
 	char user[128];
 	char password[256];

@@ -287,6 +287,14 @@ static int lk_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	                                             items));
 }
 
+static int lk_split(sr_store *st, void *ds, const sr_meta *m, size_t cols)
+{
+	sr_store *in = INNER(st);
+	if (!in->ops->split)
+		return 0;
+	WRITE_SECTION(st, in->ops->split(in, ds, m, cols));
+}
+
 static int lk_read(sr_store *st, void *ds, const sr_meta *m,
                    const size_t *start, const size_t *count, void *buf)
 {
@@ -383,6 +391,15 @@ static int lk_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	READ_SECTION(st, in->ops->check(in, ds, m, whole));
 }
 
+static int lk_check_stored(sr_store *st, void *ds, const sr_meta *m,
+                           size_t *whole)
+{
+	sr_store *in = INNER(st);
+	if (!in->ops->check_stored)
+		return lk_check(st, ds, m, whole);
+	READ_SECTION(st, in->ops->check_stored(in, ds, m, whole));
+}
+
 /* One read section (writer 0 alone for a collective store: the
  * collective layer spreads its status) reading the stored token. */
 static int lk_fenced(sr_store *st)
@@ -418,9 +435,11 @@ static const sr_store_ops locked_ops = {
         .disk_bytes = lk_disk_bytes,
         .describe = lk_describe,
         .check = lk_check,
+        .check_stored = lk_check_stored,
         .encoded_codec = lk_encoded_codec,
         .write_encoded = lk_write_encoded,
         .fenced = lk_fenced,
+        .split = lk_split,
 };
 
 static void free_wrapper(sr_store *st)

@@ -61,6 +61,10 @@ enum {
 	X(sync, BOOL, ZARR, "1",                                              \
 	  "0: commits survive a crashed process but are not forced to "       \
 	  "disk.")                                                            \
+	X(swmr, BOOL, HDF5, "0",                                              \
+	  "1: single-writer/multiple-reader: one writer rank, h5py readers "  \
+	  "follow with refresh(); keys and attributes exist by the first "    \
+	  "flush (docs/format.md).")                                          \
 	X(prefix, STRING, REDIS, "simrec",                                    \
 	  "the keys' prefix on the server (part of the lock name).")          \
 	X(password, STRING, REDIS, "none",                                    \
@@ -69,7 +73,10 @@ enum {
 	X(timeout, SECONDS, REDIS, "10",                                      \
 	  "seconds a reply may take before SIMREC_ETIMEDOUT.")                \
 	X(reconnect, COUNT, REDIS, "0",                                       \
-	  "tries to reconnect after a lost server.")
+	  "tries to reconnect after a lost server.")                          \
+	X(cluster, BOOL, REDIS, "0",                                          \
+	  "1: the hosts (HOST:PORT[,HOST:PORT...]) are seeds of a Redis "     \
+	  "Cluster; keys are routed by hash slot (docs/redis-format.md).")
 
 /* One field per parameter, and has_NAME: 1 if the URI gives it. A string
  * points into the store's own copy of its URI (lives with the store). */

@@ -95,6 +95,11 @@ typedef struct sr_store_ops {
 	 * SIMREC_EFORMAT from sr_store_torn, naming every torn step (bounded)
 	 * and why */
 	int (*check)(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+	/* optional: check without decoding: every chunk present, and a
+	 * compressed one's frame header fitting the chunk (a reader's decode
+	 * finds the rest); NULL: check decodes nothing anyway */
+	int (*check_stored)(sr_store *st, void *ds, const sr_meta *m,
+	                    size_t *whole);
 	/* optional, with write_encoded: 1 and *c if ds's chunks are stored
 	 * as the blosc frames that sr_codec_encode makes with *c (so a frame
 	 * encoded elsewhere can be stored as it is), else 0 */
@@ -111,6 +116,13 @@ typedef struct sr_store_ops {
 	 * else 0; asked before each record so that a fenced writer learns
 	 * it at its next call, not at its next chunk write */
 	int (*fenced)(sr_store *st);
+	/* optional (SR_STORE_DISTRIBUTED): the records dataset ds, just
+	 * created, gets its rows from several writers, each writing lists of
+	 * cols columns of dimension 1; the store makes every list count
+	 * from now on, so that no step shows until every list holds it,
+	 * also a list whose writer failed before its first write. Called on
+	 * the meta writer before any writer writes to ds. */
+	int (*split)(sr_store *st, void *ds, const sr_meta *m, size_t cols);
 } sr_store_ops;
 
 #define SR_STORE_OPS_VERSION 2

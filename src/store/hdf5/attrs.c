@@ -44,6 +44,8 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a)
 {
 	int rc = h5_sticky(st);
+	if (!rc)
+		rc = h5_swmr_refuse_new(st, key, "an attribute");
 	if (rc)
 		return rc;
 	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&

@@ -37,8 +37,10 @@ void h5_release(sr_store *st, void *ds)
 	h5_ds *d = ds;
 	if (!d)
 		return;
-	if (d->dset >= 0)
+	if (d->dset >= 0) {
+		h5_swmr_uncork(st, d->dset);
 		H5Dclose(d->dset);
+	}
 	h5_drop_new(st, d);
 	H5Tclose(d->mtype);
 	free(d->key);
@@ -54,6 +56,8 @@ static hid_t open_dset(sr_store *st, const char *path)
 		H5Pset_chunk_cache(dapl, 0, 0, 1.0);
 	hid_t d = H5Dopen2(((h5_store *)st->impl)->file, path, dapl);
 	H5Pclose(dapl);
+	if (d >= 0)
+		h5_swmr_refresh(st, d);
 	return d;
 }
 
@@ -343,6 +347,8 @@ int h5_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 {
 	int rc = h5_sticky(st); /* a broken store makes nothing new */
 	if (!rc)
+		rc = h5_swmr_refuse_new(st, key, "a new dataset");
+	if (!rc)
 		rc = h5_dims_before_create(st, key);
 	if (!rc)
 		rc = h5_replaceable(st, key, m->kind != SR_RECORDS);
@@ -525,6 +531,8 @@ int h5_begin_append(sr_store *st, h5_ds *d, const sr_meta *m, size_t *old)
 	int rc = h5_sticky(st);
 	if (!rc)
 		rc = h5_mark_key(st, d->key, *old);
+	if (!rc)
+		rc = h5_swmr_cork(st, d);
 	if (rc)
 		return rc;
 	rc = h5_extend(st, d, m);

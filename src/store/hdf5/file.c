@@ -58,6 +58,7 @@ static hid_t h5_props(sr_store *st, h5_store *h)
 	/* with the redis lock, HDF5's own flock would keep readers out */
 	if (st->shared)
 		H5Pset_file_locking(fapl, 0, 1);
+	h5_swmr_fapl(st, fapl);
 	/* parallel writers: metadata written collectively (by one rank, in
 	 * one MPI-IO call) and read by one rank and broadcast, instead of
 	 * every rank reading and writing small pieces (measured: bench/) */
@@ -114,7 +115,8 @@ static int h5_open_fail(sr_store *st)
 		               "another process (HDF5 file locking: a writer "
 		               "holds it open); read it after the run, or have "
 		               "the writer and the readers take the redis lock "
-		               "(?lock=, docs/lock.md)",
+		               "(?lock=, docs/lock.md), or write it with "
+		               "?swmr=1 (readers get in after its first flush)",
 		               path, how);
 	if (err)
 		return sr_fail(st->err, SIMREC_EIO,
@@ -153,7 +155,7 @@ static int h5_open_file(sr_store *st, h5_store *h, hid_t fapl, const int *look)
 		if (!there)
 			return sr_fail(st->err, SIMREC_ENOKEY,
 			               "HDF5 file '%s' does not exist", path);
-		h->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+		h->file = h5_swmr_open_ro(st, fapl);
 	} else if (there && st->mode == SIMREC_MODE_APPEND) {
 		h->file = H5Fopen(path, H5F_ACC_RDWR, fapl);
 	} else {
@@ -190,19 +192,25 @@ int h5_open(sr_store *st)
 	if (st->comm != MPI_COMM_NULL)
 		MPI_Comm_size(st->comm, &csize);
 	h->parallel = csize > 1;
+	int rc = h5_swmr_refuse_parallel(st, h);
+	if (rc) {
+		free(h);
+		return rc;
+	}
 	hid_t fapl = h5_props(st, h);
 	/* create mode truncates an HDF5 file and nothing else: never a link
 	 * or a file of another kind (docs/safety.md) */
 	int look[2]; /* h5_exists, why not replaceable (0: it is) */
 	h5_look(st, h->parallel, st->uri.path, look);
-	int rc = h5_open_file(st, h, fapl, look);
+	st->impl = h; /* for the open's own helpers */
+	rc = h5_open_file(st, h, fapl, look);
 	H5Pclose(fapl);
 	if (rc) {
 		H5Pclose(h->dxpl);
 		free(h);
+		st->impl = NULL;
 		return rc;
 	}
-	st->impl = h;
 	h5_reserve(st, h);
 	h->reopen = st->shared && st->mode == SIMREC_MODE_READONLY;
 	if (h->reopen) {
@@ -270,6 +278,9 @@ int h5_commit(sr_store *st)
 	if (rc)
 		return rc;
 	double t0 = sr_clock();
+	/* SWMR: the steps written since the last commit become visible to
+	 * readers here, whole (swmr.c) */
+	h5_swmr_uncork(st, H5I_INVALID_HID);
 	if (H5Fflush(h->file, H5F_SCOPE_GLOBAL) < 0)
 		return h5_poison(st, h5_fail(st, "H5Fflush of"));
 	int fd = open(st->uri.path, O_RDONLY);
@@ -283,7 +294,7 @@ int h5_commit(sr_store *st)
 		                             "fsync of '%s': %s", st->uri.path,
 		                             sr_os_cause(err)));
 	h5_marks_clear(h); /* all durable: nothing to cut back */
-	return 0;
+	return h5_poison(st, h5_swmr_start(st));
 }
 
 int h5_flush_pending_vlen(sr_store *st, int rc);
@@ -292,6 +303,7 @@ int h5_room_free(sr_store *st);
 int h5_close(sr_store *st)
 {
 	h5_store *h = st->impl;
+	h->closing = 1;
 	int rc = h5_commit(st);
 	herr_t ce = h->file >= 0 ? H5Fclose(h->file) : 0;
 	if (ce < 0 && !rc)
@@ -323,6 +335,7 @@ int h5_close(sr_store *st)
 		close(h->room_fd);
 	H5Pclose(h->dxpl);
 	h5_dims_free(h);
+	free(h->corked);
 	free(h);
 	return rc;
 }

@@ -43,6 +43,13 @@ typedef struct h5_store {
 	/* datasets detached from a dimension-only scale that a coordinate
 	 * of that name replaces: attached to it once it is made (dims.c) */
 	struct h5_takeover *takeover;
+	/* ?swmr=1 (swmr.c): SWMR writing started (after the first commit);
+	 * a reader opened the file for SWMR reading; the store is closing
+	 * (its last commit starts nothing); the datasets whose metadata is
+	 * corked until the next commit */
+	int swmr_on, swmr_read, closing;
+	hid_t *corked;
+	size_t ncorked, capcorked;
 } h5_store;
 
 /* The room kept by a writer (writer 0 in parallel): the metadata HDF5
@@ -107,6 +114,26 @@ void h5_reserve_drop(h5_store *h);
 int h5_open(sr_store *st);
 int h5_commit(sr_store *st);
 int h5_close(sr_store *st);
+
+/* swmr.c */
+/* SIMREC_ECONFIG if ?swmr=1 is asked of parallel writers, else 0. */
+int h5_swmr_refuse_parallel(sr_store *st, const h5_store *h);
+/* A SWMR writer's file access: the 1.10 format. */
+void h5_swmr_fapl(sr_store *st, hid_t fapl);
+/* Open the file read-only: plainly, or for SWMR reading when ?swmr=1 is
+ * given or a SWMR writer has it open. */
+hid_t h5_swmr_open_ro(sr_store *st, hid_t fapl);
+/* A SWMR reader: reload dset's metadata (its extent). */
+void h5_swmr_refresh(sr_store *st, hid_t dset);
+/* SIMREC_ENOTSUP naming key if SWMR writing has started (what: the
+ * object refused), else 0. */
+int h5_swmr_refuse_new(sr_store *st, const char *key, const char *what);
+/* Before an append: keep d's metadata in the cache until the commit. */
+int h5_swmr_cork(sr_store *st, h5_ds *d);
+/* Let dset's metadata (every corked dataset's if dset < 0) be flushed. */
+void h5_swmr_uncork(sr_store *st, hid_t dset);
+/* After the first commit of a SWMR writer: H5Fstart_swmr_write. */
+int h5_swmr_start(sr_store *st);
 
 /* types.c */
 hid_t h5_file_type(simrec_dtype_t dt);

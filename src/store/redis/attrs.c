@@ -11,10 +11,10 @@ static int is_dataset(sr_store *st, const char *key, int *ds)
 {
 	rstore *s = rs_of(st);
 	char mk[4200];
-	rs_name(mk, sizeof mk, s, "m", key);
+	rs_meta_key(mk, sizeof mk, s, key);
 	redisReply *x = NULL;
 	const char *argv[2] = {"EXISTS", mk};
-	int rc = sr_redis_cmd(&s->r, &x, 2, argv, (size_t[]){6, strlen(mk)});
+	int rc = rs_cmd(s, &x, 2, argv, (size_t[]){6, strlen(mk)});
 	if (!rc)
 		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "EXISTS");
 	if (!rc)
@@ -23,7 +23,8 @@ static int is_dataset(sr_store *st, const char *key, int *ds)
 	return rc;
 }
 
-/* The attribute, and the group its new key becomes, in one transaction. */
+/* The attribute, and the group its new key becomes, in one transaction
+ * (a cluster: the group entries right after it). */
 int rs_attr_set(sr_store *st, const char *key, const char *nm,
                 const simrec_attr_t *a)
 {
@@ -48,23 +49,28 @@ int rs_attr_set(sr_store *st, const char *key, const char *nm,
 		free(text);
 		return rc;
 	}
-	char ak[4200], g[200];
+	char ak[4200];
 	rs_name(ak, sizeof ak, s, "a", key);
-	rs_name(g, sizeof g, s, "groups", "");
-	g[strlen(g) - 1] = 0;
-	sr_redis_append(&s->r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+	sr_redis *r = rs_at(s, ak);
+	if (!r) {
+		free(text);
+		return SIMREC_ESERVER;
+	}
+	/* one server: the group entries in the transaction; a cluster
+	 * holds them in another slot, so they follow it */
+	sr_redis_append(r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
 	const char *argv[4] = {"HSET", ak, nm, text};
-	sr_redis_append(&s->r, 4, argv,
+	sr_redis_append(r, 4, argv,
 	                (size_t[]){4, strlen(ak), strlen(nm), strlen(text)});
 	free(text);
-	if (!ds) {
-		const char *b[3] = {"SADD", g, key};
-		sr_redis_append(&s->r, 3, b,
-		                (size_t[]){4, strlen(g), strlen(key)});
-		rs_set_parents(st, key);
-	}
-	sr_redis_append(&s->r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
-	rc = dims ? 0 : sr_redis_drain(&s->r); /* names: with the writes */
+	if (s->cl)
+		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	if (!ds)
+		rc = rs_queue_index(st, "groups", key);
+	if (!s->cl)
+		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+	if (!rc)
+		rc = dims ? 0 : rs_drain(s); /* names: with the writes */
 	return rc ? sr_wrap(st->err, rc, "attribute '%s' of '%s'", nm,
 	                    *key ? key : "/")
 	          : 0;
@@ -132,11 +138,13 @@ int rs_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 	if (rc)
 		return rc;
 	redisReply *x[2];
-	if ((rc = sr_redis_cmdf(&s->r, &x[0], "SMEMBERS %s:groups",
-	                        s->prefix)) ||
+	char gk[200], kk[200];
+	snprintf(gk, sizeof gk, "%s:groups", s->prefix);
+	snprintf(kk, sizeof kk, "%s:keys", s->prefix);
+	if ((rc = rs_cmds(s, &x[0], "SMEMBERS", gk, NULL)) ||
 	    (rc = sr_redis_expect_strings(&s->r, &x[0], "SMEMBERS")))
 		return rc;
-	if ((rc = sr_redis_cmdf(&s->r, &x[1], "SMEMBERS %s:keys", s->prefix)) ||
+	if ((rc = rs_cmds(s, &x[1], "SMEMBERS", kk, NULL)) ||
 	    (rc = sr_redis_expect_strings(&s->r, &x[1], "SMEMBERS"))) {
 		freeReplyObject(x[0]);
 		return rc;

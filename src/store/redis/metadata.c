@@ -75,9 +75,9 @@ void rs_release(sr_store *st, void *ds)
 /* What the metadata hash gave: which fields, and their values before
  * they are checked against each other. */
 typedef struct meta_scan {
-	int have, nsh, nch; /* dtype seen; shape and chunks lengths */
-	long long ndim;
-	size_t rows; /* the fewest complete rows of a column list */
+	int have, nsh, nch;   /* dtype seen; shape and chunks lengths */
+	long long ndim, cols; /* cols: 0 when absent */
+	size_t rows;          /* the fewest complete rows of a column list */
 } meta_scan;
 
 /* One field f = v of the metadata hash into m and sc; nonzero if bad. */
@@ -103,6 +103,9 @@ static int meta_field(const char *f, const char *v, sr_meta *m, meta_scan *sc)
 	} else if (!strcmp(f, "value")) {
 		bad = rs_parse_num(v, 0, 1, &num);
 		m->kind = !bad && num ? SR_VALUE : SR_RECORDS;
+	} else if (!strcmp(f, "cols")) {
+		bad = rs_parse_num(v, 1, (long long)(SR_SIZE_MAX >> 1),
+		                   &sc->cols);
 	} else if (!strncmp(f, "rows:", 5)) {
 		bad = rs_parse_num(v, 0, (long long)(SR_SIZE_MAX >> 1), &num);
 		if (!bad && (size_t)num < sc->rows)
@@ -142,6 +145,74 @@ static int meta_agrees(sr_meta *m, const meta_scan *sc)
 	       sr_size_prod(m->ndim, m->chunks, 8, &tot);
 }
 
+/* The list starts of a records dataset: 0, cols, 2 cols... below
+ * dimension 1 when a writer split it (cols set), else list 0 alone;
+ * their count, or 0 if the metadata gives more than the bound. */
+static size_t list_count(const sr_meta *m, const meta_scan *sc)
+{
+	if (sc->nsh < 2 || !sc->cols)
+		return 1;
+	size_t n = m->shape[1] / (size_t)sc->cols +
+	           (m->shape[1] % (size_t)sc->cols != 0);
+	return n > ((size_t)1 << 22) ? 0 : n ? n : 1;
+}
+
+/* Counters [from, to) of key's lists asked at once (one pipeline per
+ * master), the fewest rows folded into *rows; *bad if one is malformed. */
+static int rows_batch(rstore *s, const char *key, size_t cols, size_t from,
+                      size_t to, size_t *rows, int *bad)
+{
+	sr_redis *at[256];
+	int rc = 0;
+	size_t sent = from;
+	for (; sent < to && !rc; sent++) {
+		char rk[4200];
+		rs_rows_key(rk, sizeof rk, s, key, sent * cols);
+		if (!(at[sent - from] = rs_at(s, rk)))
+			rc = SIMREC_ESERVER;
+		else
+			rc = sr_redis_append(at[sent - from], 2,
+			                     (const char *[]){"GET", rk},
+			                     (size_t[]){3, strlen(rk)});
+	}
+	for (size_t i = from; i < sent - (rc != 0); i++) {
+		redisReply *x;
+		int e = sr_redis_reply(at[i - from], &x);
+		long long v = 0;
+		if (!e && x->type == REDIS_REPLY_STRING)
+			*bad |= rs_parse_num(x->str, 0,
+			                     (long long)(SR_SIZE_MAX >> 1), &v);
+		else if (!e)
+			*bad |= x->type != REDIS_REPLY_NIL;
+		if (!e && (size_t)v < *rows)
+			*rows = (size_t)v;
+		freeReplyObject(x);
+		if (e && !rc)
+			rc = e;
+	}
+	return rc;
+}
+
+/* A cluster's records count (docs/redis-format.md): the fewest rows of
+ * the lists' counters (P:r:{P:KEY:C}, absent = 0), asked of the masters
+ * 256 at a time; *bad set if a counter is malformed. */
+static int cluster_rows(sr_store *st, const char *key, const sr_meta *m,
+                        meta_scan *sc, int *bad)
+{
+	rstore *s = rs_of(st);
+	size_t n = list_count(m, sc), rows = (size_t)-1;
+	if (!n) {
+		*bad = 1;
+		return 0;
+	}
+	int rc = rs_drain(s);
+	for (size_t b = 0; b < n && !rc && !*bad; b += 256)
+		rc = rows_batch(s, key, (size_t)sc->cols, b,
+		                n - b < 256 ? n : b + 256, &rows, bad);
+	sc->rows = rows;
+	return rc;
+}
+
 /* No metadata under key: EKIND if it is a group, else ENOKEY. */
 static int group_or_missing(sr_store *st, const char *key)
 {
@@ -153,7 +224,7 @@ static int group_or_missing(sr_store *st, const char *key)
 	g[strlen(g) - 1] = 0;
 	const char *a2[3] = {"SISMEMBER", g, key};
 	size_t l2[3] = {9, strlen(g), strlen(key)};
-	if ((rc = sr_redis_cmd(&s->r, &x, 3, a2, l2)) ||
+	if ((rc = rs_cmd(s, &x, 3, a2, l2)) ||
 	    (rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "SISMEMBER")))
 		return rc;
 	rc = x->integer ? SIMREC_EKIND : SIMREC_ENOKEY;
@@ -174,14 +245,17 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		                         "reading the metadata of '%s'", key)
 		               : rc;
 	memset(m, 0, sizeof *m);
-	meta_scan sc = {0, -1, -1, -1, (size_t)-1};
+	meta_scan sc = {0, -1, -1, -1, 0, (size_t)-1};
 	int bad = meta_fields(x, m, &sc);
 	freeReplyObject(x);
+	if (sc.have && !bad && s->cl && m->kind == SR_RECORDS &&
+	    (rc = cluster_rows(st, key, m, &sc, &bad)))
+		return rc;
 	if (sc.have && !bad)
 		bad = meta_agrees(m, &sc);
 	if (bad) {
 		char k[4200];
-		rs_name(k, sizeof k, s, "m", key);
+		rs_meta_key(k, sizeof k, s, key);
 		return sr_fail(
 		        st->err, SIMREC_EFORMAT,
 		        "redis %s:%d: metadata '%s' of '%s' is malformed "
@@ -197,6 +271,7 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	rds *d = rds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
+	d->cols = (size_t)sc.cols;
 	*ds = d;
 	return 0;
 }
@@ -207,11 +282,14 @@ int rs_set_parents(sr_store *st, const char *key)
 	char g[200];
 	rs_name(g, sizeof g, s, "groups", "");
 	g[strlen(g) - 1] = 0;
+	sr_redis *r = rs_at(s, g);
+	if (!r)
+		return SIMREC_ESERVER;
 	char *p = sr_key_parent(key);
 	while (p && *p) {
 		const char *argv[3] = {"SADD", g, p};
 		size_t lens[3] = {4, strlen(g), strlen(p)};
-		sr_redis_append(&s->r, 3, argv, lens);
+		sr_redis_append(r, 3, argv, lens);
 		char *q = sr_key_parent(p);
 		free(p);
 		p = q;
@@ -220,26 +298,41 @@ int rs_set_parents(sr_store *st, const char *key)
 	return 0;
 }
 
-/* Queue (inside the caller's MULTI) the metadata of key, replacing
- * whatever was under it: the old metadata, element list 0 and its parts
- * go first, so a value's old element never outlives its metadata. */
-void rs_queue_meta(sr_store *st, const char *key, const sr_meta *m, int replace)
+int rs_queue_index(sr_store *st, const char *set, const char *key)
 {
 	rstore *s = rs_of(st);
-	char mk[4200], dk[4200], pk[4300], sh[512], ch[512], nd[16], keys[200];
-	rs_name(mk, sizeof mk, s, "m", key);
-	snprintf(dk, sizeof dk, "%s:d:%s:0", s->prefix, key);
-	snprintf(pk, sizeof pk, "%s:p:%s:0:0", s->prefix, key);
+	char k[200];
+	snprintf(k, sizeof k, "%s:%s", s->prefix, set);
+	sr_redis *r = rs_at(s, k);
+	if (!r)
+		return SIMREC_ESERVER;
+	const char *b[3] = {"SADD", k, key};
+	sr_redis_append(r, 3, b, (size_t[]){4, strlen(k), strlen(key)});
+	return rs_set_parents(st, key);
+}
+
+/* Queue (inside the caller's MULTI on r) the metadata of key, replacing
+ * whatever was under it: the old metadata, element list 0, its parts
+ * (and its row counter on a cluster) go first, so a value's old element
+ * never outlives its metadata. One server: the key index too; a cluster
+ * holds the index in other slots (rs_queue_index after the EXEC). */
+void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
+                   int replace)
+{
+	rstore *s = rs_of(st);
+	char mk[4200], dk[4200], pk[4300], rk[4200], sh[512], ch[512], nd[16];
+	rs_meta_key(mk, sizeof mk, s, key);
+	rs_list_key(dk, sizeof dk, s, key, 0);
+	rs_part_key(pk, sizeof pk, s, key, 0, 0);
+	rs_rows_key(rk, sizeof rk, s, key, 0);
 	fmt_sizes(sh, sizeof sh, m->ndim, m->shape);
 	fmt_sizes(ch, sizeof ch, m->ndim, m->chunks);
 	snprintf(nd, sizeof nd, "%d", m->ndim);
-	rs_name(keys, sizeof keys, s, "keys", "");
-	keys[strlen(keys) - 1] = 0;
-	const char *u[4] = {"UNLINK", mk, dk, pk};
+	const char *u[5] = {"UNLINK", mk, dk, pk, rk};
 	if (replace)
-		sr_redis_append(
-		        &s->r, 4, u,
-		        (size_t[]){6, strlen(mk), strlen(dk), strlen(pk)});
+		sr_redis_append(r, s->cl ? 5 : 4, u,
+		                (size_t[]){6, strlen(mk), strlen(dk),
+		                           strlen(pk), strlen(rk)});
 	const char *dt = simrec_dtype_name(m->dtype);
 	const char *a[12] = {
 	        "HSET",   mk, "dtype", dt,
@@ -248,10 +341,29 @@ void rs_queue_meta(sr_store *st, const char *key, const sr_meta *m, int replace)
 	size_t l[12];
 	for (int i = 0; i < 12; i++)
 		l[i] = strlen(a[i]);
-	sr_redis_append(&s->r, 12, a, l);
-	const char *b[3] = {"SADD", keys, key};
-	sr_redis_append(&s->r, 3, b, (size_t[]){4, strlen(keys), strlen(key)});
-	rs_set_parents(st, key);
+	sr_redis_append(r, 12, a, l);
+	if (!s->cl)
+		rs_queue_index(st, "keys", key);
+}
+
+/* A cluster's old records dataset replaced: its lists past list 0 and
+ * their counters go (list 0 goes with the new metadata). */
+static int drop_lists(sr_store *st, const char *key, const sr_meta *old,
+                      size_t cols)
+{
+	rstore *s = rs_of(st);
+	int rc = 0;
+	if (!s->cl || old->kind != SR_RECORDS || old->ndim < 2 || !cols)
+		return 0;
+	for (size_t c = cols; c < old->shape[1] && !rc; c += cols) {
+		char dk[4200], rk[4200];
+		redisReply *x;
+		rs_list_key(dk, sizeof dk, s, key, c);
+		rs_rows_key(rk, sizeof rk, s, key, c);
+		rc = rs_cmds(s, &x, "UNLINK", dk, rk, NULL);
+		freeReplyObject(x);
+	}
+	return rc;
 }
 
 int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
@@ -263,6 +375,7 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	sr_meta old;
 	void *h = NULL;
 	rc = rs_lookup(st, key, &old, &h);
+	size_t oldcols = h ? ((rds *)h)->cols : 0;
 	rs_release(st, h);
 	if (rc == SIMREC_EKIND)
 		return sr_fail(st->err, rc, "'%s' is a group on %s:%d", key,
@@ -272,8 +385,9 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	/* no dataset may hold a child */
 	for (char *p = sr_key_parent(key); p; p = NULL) {
 		redisReply *x;
-		int r2 = *p ? sr_redis_cmdf(&s->r, &x, "SISMEMBER %s:keys %s",
-		                            s->prefix, p)
+		char kk[200];
+		snprintf(kk, sizeof kk, "%s:keys", s->prefix);
+		int r2 = *p ? rs_cmds(s, &x, "SISMEMBER", kk, p, NULL)
 		            : SIMREC_ENOKEY;
 		if (!r2)
 			r2 = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
@@ -290,6 +404,11 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 			return r2;
 	}
 	int replace = rc == 0; /* an old value under key */
+	/* a cluster: the old lists past list 0 go first, whatever replaces
+	 * them (their counters would count the new dataset's rows) */
+	if (replace && st->meta_writer &&
+	    (rc = drop_lists(st, key, &old, oldcols)))
+		return rc;
 	rds *d = rds_new(key);
 	if (!d)
 		return SIMREC_ENOMEM;
@@ -305,12 +424,18 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 			return SIMREC_ENOMEM;
 		d->nlists = 1; /* list 0, emptied by the same transaction */
 	} else if (st->meta_writer) {
-		sr_redis_append(&s->r, 1, (const char *[]){"MULTI"},
-		                (size_t[]){5});
-		rs_queue_meta(st, key, m, replace);
-		sr_redis_append(&s->r, 1, (const char *[]){"EXEC"},
-		                (size_t[]){4});
-		rc = sr_redis_drain(&s->r);
+		char mk[4200];
+		rs_meta_key(mk, sizeof mk, s, key);
+		sr_redis *r = rs_at(s, mk);
+		if (!r)
+			return SIMREC_ESERVER;
+		sr_redis_append(r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
+		rs_queue_meta(st, r, key, m, replace);
+		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});
+		if (s->cl)
+			rc = rs_queue_index(st, "keys", key);
+		if (!rc)
+			rc = rs_drain(s);
 	}
 	return rc;
 }

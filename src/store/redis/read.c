@@ -13,14 +13,16 @@ static int fetch_parts(sr_store *st, rds *d, size_t col0, size_t k,
 {
 	rstore *s = rs_of(st);
 	char pk[4300];
-	snprintf(pk, sizeof pk, "%s:p:%s:%zu:%zu", s->prefix, d->key, col0, k);
+	rs_part_key(pk, sizeof pk, s, d->key, col0, k);
 	size_t max = (size_t)p->raw_bytes + (p->compressed ? 64 : 0), cap = 0;
 	unsigned char *buf = NULL;
 	*len = 0;
 	int rc = 0;
 	for (long i = 0; !rc; i++) {
 		redisReply *y;
-		if ((rc = sr_redis_cmdf(&s->r, &y, "LINDEX %s %ld", pk, i)))
+		char idx[32];
+		snprintf(idx, sizeof idx, "%ld", i);
+		if ((rc = rs_cmds(s, &y, "LINDEX", pk, idx, NULL)))
 			break;
 		if (y->type == REDIS_REPLY_NIL) {
 			freeReplyObject(y);
@@ -91,11 +93,11 @@ static int fetch(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
                  sr_payload *p, const void **out)
 {
 	rstore *s = rs_of(st);
-	char lk[4200];
-	snprintf(lk, sizeof lk, "%s:d:%s:%zu", s->prefix, d->key, col0);
+	char lk[4200], idx[32];
+	rs_list_key(lk, sizeof lk, s, d->key, col0);
+	snprintf(idx, sizeof idx, "%zu", k);
 	redisReply *x;
-	int rc = sr_redis_cmdf(&s->r, &x, "LINDEX %s %llu", lk,
-	                       (unsigned long long)k);
+	int rc = rs_cmds(s, &x, "LINDEX", lk, idx, NULL);
 	if (rc)
 		return rc == SIMREC_ENOMEM
 		               ? rc
@@ -118,10 +120,10 @@ static int read_cols(sr_store *st, rds *d, size_t *cols)
 {
 	rstore *s = rs_of(st);
 	char mk[4200];
-	rs_name(mk, sizeof mk, s, "m", d->key);
+	rs_meta_key(mk, sizeof mk, s, d->key);
 	redisReply *x;
 	int rc;
-	if ((rc = sr_redis_cmdf(&s->r, &x, "HGET %s cols", mk)))
+	if ((rc = rs_cmds(s, &x, "HGET", mk, "cols", NULL)))
 		return rc;
 	long long cl = 1;
 	int badcols = x->type == REDIS_REPLY_STRING

@@ -5,6 +5,7 @@
 #ifndef SIMREC_STORE_REDIS_H
 #define SIMREC_STORE_REDIS_H
 
+#include "../../redis/cluster.h"
 #include "../../redis/conn.h"
 #include "../store.h"
 
@@ -12,12 +13,15 @@
 #define INFLIGHT_BYTES ((size_t)32 << 20)
 
 typedef struct rstore {
-	sr_redis r;
+	sr_redis r;     /* one server; under a cluster: the settings only */
+	sr_cluster *cl; /* ?cluster=1: the masters, keys routed by slot */
 	char prefix[128];
 	size_t inflight;
 	char last_key[256]; /* named when pipelined writes fail */
 	int unacked;        /* written since the last acknowledged commit */
 	int lost;           /* a connection carrying unacked writes was lost */
+	unsigned conns;     /* connections made: list lengths known under an
+	                     * earlier one may count elements that were lost */
 	void *cbuf;
 	size_t ccap;
 	void *tmp;
@@ -26,6 +30,7 @@ typedef struct rstore {
 
 typedef struct rlist {
 	size_t col0, nelem;
+	unsigned conn; /* rstore.conns when nelem was learnt */
 } rlist;
 
 typedef struct rds {
@@ -36,10 +41,34 @@ typedef struct rds {
 	 * transaction (put_element), replacing the old value at once */
 	int meta_pending, replace;
 	sr_meta meta;
+	size_t cols; /* the metadata's 'cols' at lookup (0: none) */
 } rds;
 
 /* store.c */
 int rs_open(sr_store *st);
+/* Key names (docs/redis-format.md): one server keeps the first layout;
+ * a cluster tags a dataset's list C, its parts and its row counter with
+ * {P:KEY:C}, and the metadata with {P:KEY:0} (beside list 0). */
+void rs_meta_key(char *buf, size_t cap, const rstore *s, const char *key);
+void rs_list_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0);
+void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0, size_t k);
+void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0);
+/* The connection holding key (one server: always s->r); NULL with the
+ * error set when no master serves its slot. */
+sr_redis *rs_at(rstore *s, const char *key);
+/* One command, routed by its first argument (a cluster follows
+ * redirections). */
+int rs_cmd(rstore *s, redisReply **out, int argc, const char **argv,
+           const size_t *lens);
+/* The same with string arguments, NULL-terminated. */
+int rs_cmds(rstore *s, redisReply **out, const char *cmd, ...);
+/* Every pending reply of every connection read and checked. */
+int rs_drain(rstore *s);
+/* Is a connection down (one server, or any master)? */
+int rs_down(const rstore *s);
 /* HGETALL of the hash "P:kind:key" into *x (a flat list of strings): 0,
  * or the status of the command or of a reply of another shape. */
 int rs_hgetall(rstore *s, const char *kind, const char *key, redisReply **x);
@@ -56,8 +85,11 @@ int rs_parse_num(const char *s, long long lo, long long hi, long long *out);
 void rs_release(sr_store *st, void *ds);
 int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds);
 int rs_set_parents(sr_store *st, const char *key);
-void rs_queue_meta(sr_store *st, const char *key, const sr_meta *m,
+void rs_queue_meta(sr_store *st, sr_redis *r, const char *key, const sr_meta *m,
                    int replace);
+/* Queue key's entry in the index set P:SET ("keys" or "groups") and
+ * its parents' in P:groups. */
+int rs_queue_index(sr_store *st, const char *set, const char *key);
 int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds);
 
 /* write.c */
@@ -66,6 +98,7 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
                    const void *payload, size_t plen);
 int rs_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
              const size_t *count, const void *data);
+int rs_split(sr_store *st, void *ds, const sr_meta *m, size_t cols);
 int rs_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                   size_t n, const sr_blob *items);
 

@@ -1,5 +1,6 @@
 /* redis's store: key names, opening (the prefix checked, the lock
  * namespace refused), commit (replies of pipelined writes), close. */
+#include <stdarg.h>
 #include <string.h>
 
 #include "rstore.h"
@@ -14,6 +15,133 @@ void rs_name(char *buf, size_t cap, const rstore *s, const char *kind,
              const char *key)
 {
 	snprintf(buf, cap, "%s:%s:%s", s->prefix, kind, key);
+}
+
+void rs_meta_key(char *buf, size_t cap, const rstore *s, const char *key)
+{
+	if (s->cl)
+		snprintf(buf, cap, "%s:m:{%s:%s:0}", s->prefix, s->prefix, key);
+	else
+		rs_name(buf, cap, s, "m", key);
+}
+
+void rs_list_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0)
+{
+	if (s->cl)
+		snprintf(buf, cap, "%s:d:{%s:%s:%zu}", s->prefix, s->prefix,
+		         key, col0);
+	else
+		snprintf(buf, cap, "%s:d:%s:%zu", s->prefix, key, col0);
+}
+
+void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0, size_t k)
+{
+	if (s->cl)
+		snprintf(buf, cap, "%s:p:{%s:%s:%zu}:%zu", s->prefix, s->prefix,
+		         key, col0, k);
+	else
+		snprintf(buf, cap, "%s:p:%s:%zu:%zu", s->prefix, key, col0, k);
+}
+
+void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
+                 size_t col0)
+{
+	snprintf(buf, cap, "%s:r:{%s:%s:%zu}", s->prefix, s->prefix, key, col0);
+}
+
+sr_redis *rs_at(rstore *s, const char *key)
+{
+	return s->cl ? sr_cluster_route(s->cl, key, strlen(key)) : &s->r;
+}
+
+int rs_cmd(rstore *s, redisReply **out, int argc, const char **argv,
+           const size_t *lens)
+{
+	return s->cl ? sr_cluster_cmd(s->cl, out, argc, argv, lens)
+	             : sr_redis_cmd(&s->r, out, argc, argv, lens);
+}
+
+int rs_cmds(rstore *s, redisReply **out, const char *cmd, ...)
+{
+	const char *argv[8] = {cmd, ""};
+	size_t lens[8] = {strlen(cmd), 0};
+	int argc = 1;
+	va_list ap;
+	va_start(ap, cmd);
+	for (const char *a; argc < 8 && (a = va_arg(ap, const char *));) {
+		argv[argc] = a;
+		lens[argc++] = strlen(a);
+	}
+	va_end(ap);
+	*out = NULL;
+	if (argc > 1 || !s->cl)
+		return rs_cmd(s, out, argc, argv, lens);
+	sr_redis *r = rs_at(s, ""); /* no key: any master */
+	return r ? sr_redis_cmd(r, out, 1, argv, lens) : SIMREC_ESERVER;
+}
+
+int rs_drain(rstore *s)
+{
+	return s->cl ? sr_cluster_drain(s->cl) : sr_redis_drain(&s->r);
+}
+
+int rs_down(const rstore *s)
+{
+	return s->cl ? sr_cluster_down(s->cl) : !s->r.c;
+}
+
+/* The server to name for a lost connection: the first master down. */
+static const sr_redis *lost_node(const rstore *s)
+{
+	for (size_t i = 0; s->cl && i < s->cl->nnodes; i++)
+		if (!s->cl->nodes[i]->r.c)
+			return &s->cl->nodes[i]->r;
+	return &s->r;
+}
+
+static int lost_fail(sr_store *st)
+{
+	const sr_redis *r = lost_node(rs_of(st));
+	return sr_fail(st->err, SIMREC_ECONN, "redis %s:%d: connection lost",
+	               r->host, r->port);
+}
+
+/* The connections: one server's, or the cluster's masters (the prefix
+ * may not hold the braces of a hash tag there). */
+static int connect_all(sr_store *st, rstore *s)
+{
+	if (!st->set.has_cluster || !st->set.cluster) {
+		if (strchr(s->r.seeds, ','))
+			return sr_fail(st->err, SIMREC_EURI,
+			               "'%s': several hosts are the seeds of a "
+			               "Redis Cluster: add ?cluster=1",
+			               st->uri.name);
+		return sr_redis_connect(&s->r);
+	}
+	if (strpbrk(s->prefix, "{}"))
+		return sr_fail(st->err, SIMREC_EURI,
+		               "redis prefix '%s': a cluster's prefix holds no "
+		               "'{' or '}' (hash tags)",
+		               s->prefix);
+	if (!(s->cl = calloc(1, sizeof *s->cl)))
+		return SIMREC_ENOMEM;
+	return sr_cluster_open(s->cl, &s->r);
+}
+
+static void disconnect_all(rstore *s)
+{
+	sr_redis_close(&s->r);
+	if (s->cl)
+		sr_cluster_close(s->cl);
+	free(s->cl);
+	s->cl = NULL;
+}
+
+static int reconnect_all(rstore *s)
+{
+	return s->cl ? sr_cluster_reconnect(s->cl) : sr_redis_reconnect(&s->r);
 }
 
 /* "P:*" with P literal: SCAN MATCH glob characters escaped. */
@@ -42,14 +170,14 @@ static int lock_held(sr_store *st, int *held)
 	snprintf(k, sizeof k, SR_REDIS_LOCK_NS "%s:writer", shown);
 	const char *a1[2] = {"EXISTS", k};
 	size_t l1[2] = {6, strlen(k)};
-	int rc = sr_redis_cmd(&s->r, &x, 2, a1, l1);
+	int rc = rs_cmd(s, &x, 2, a1, l1);
 	*held = !rc && x->type == REDIS_REPLY_INTEGER && x->integer > 0;
 	freeReplyObject(x);
 	x = NULL;
 	if (rc || *held)
 		return rc;
 	/* leases are scored in the server's milliseconds */
-	rc = sr_redis_cmdf(&s->r, &x, "TIME");
+	rc = rs_cmds(s, &x, "TIME", NULL);
 	if (rc)
 		return rc;
 	char now[64] = "(0";
@@ -64,25 +192,15 @@ static int lock_held(sr_store *st, int *held)
 	snprintf(k, sizeof k, SR_REDIS_LOCK_NS "%s:readers", shown);
 	const char *a2[4] = {"ZCOUNT", k, now, "+inf"};
 	size_t l2[4] = {6, strlen(k), strlen(now), 4};
-	rc = sr_redis_cmd(&s->r, &x, 4, a2, l2);
+	rc = rs_cmd(s, &x, 4, a2, l2);
 	*held = !rc && x->type == REDIS_REPLY_INTEGER && x->integer > 0;
 	freeReplyObject(x);
 	return rc;
 }
 
-static int wipe_prefix(sr_store *st)
+/* UNLINK every key of one server matching pat (SCAN). */
+static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 {
-	rstore *s = rs_of(st);
-	char pat[300];
-	match_pattern(pat, sizeof pat, s->prefix);
-	/* the store's markers first: a reader meanwhile finds no store
-	 * rather than one losing its keys */
-	redisReply *mx;
-	int mrc = sr_redis_cmdf(&s->r, &mx, "UNLINK %s:root %s:keys %s:groups",
-	                        s->prefix, s->prefix, s->prefix);
-	freeReplyObject(mx);
-	if (mrc)
-		return mrc;
 	char cursor[32] = "0";
 	/* bounded: 2^22 rounds of COUNT 1000 cover any real database; a
 	 * server that never returns cursor 0 cannot keep us here */
@@ -92,10 +210,9 @@ static int wipe_prefix(sr_store *st)
 		const char *scan[6] = {"SCAN", cursor,  "MATCH",
 		                       pat,    "COUNT", "1000"};
 		size_t slen[6] = {4, strlen(cursor), 5, strlen(pat), 5, 4};
-		int rc = sr_redis_cmd(&s->r, &x, 6, scan, slen);
+		int rc = sr_redis_cmd(r, &x, 6, scan, slen);
 		if (!rc)
-			rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_ARRAY,
-			                     "SCAN");
+			rc = sr_redis_expect(r, &x, REDIS_REPLY_ARRAY, "SCAN");
 		if (rc)
 			return rc;
 		redisReply *keys = x->elements == 2 ? x->element[1] : NULL;
@@ -113,19 +230,43 @@ static int wipe_prefix(sr_store *st)
 			return sr_fail(st->err, SIMREC_ESERVER,
 			               "redis %s:%d: malformed or endless SCAN "
 			               "reply while clearing '%s'",
-			               s->r.host, s->r.port, pat);
+			               r->host, r->port, pat);
 		}
 		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
 			const char *argv[2] = {"UNLINK", keys->element[i]->str};
 			size_t lens[2] = {6, keys->element[i]->len};
-			sr_redis_append(&s->r, 2, argv, lens);
+			sr_redis_append(r, 2, argv, lens);
 		}
 		freeReplyObject(x);
-		if ((rc = sr_redis_drain(&s->r)))
+		if ((rc = sr_redis_drain(r)))
 			return rc;
 	} while (strcmp(cursor, "0"));
 	return 0;
+}
+
+static int wipe_prefix(sr_store *st)
+{
+	rstore *s = rs_of(st);
+	char pat[300];
+	match_pattern(pat, sizeof pat, s->prefix);
+	/* the store's markers first (one a command: a cluster holds them
+	 * in three slots): a reader meanwhile finds no store rather than
+	 * one losing its keys */
+	int rc = 0;
+	for (int i = 0; i < 3 && !rc; i++) {
+		static const char *const kind[3] = {"root", "keys", "groups"};
+		char k[200];
+		redisReply *x;
+		snprintf(k, sizeof k, "%s:%s", s->prefix, kind[i]);
+		rc = rs_cmds(s, &x, "UNLINK", k, NULL);
+		freeReplyObject(x);
+	}
+	if (!s->cl)
+		return rc ? rc : wipe_server(st, &s->r, pat);
+	for (size_t i = 0; i < s->cl->nnodes && !rc; i++)
+		rc = wipe_server(st, &s->cl->nodes[i]->r, pat);
+	return rc;
 }
 
 /* Every store has "P:root" from its creation on (older stores: P:keys or
@@ -139,18 +280,30 @@ static int root_marker(sr_store *st)
 	if (st->mode != SIMREC_MODE_READONLY) {
 		if (!st->meta_writer)
 			return 0;
-		rc = sr_redis_cmdf(&s->r, &x, "SET %s:root simrec", s->prefix);
+		char root[200];
+		snprintf(root, sizeof root, "%s:root", s->prefix);
+		rc = rs_cmds(s, &x, "SET", root, "simrec", NULL);
 		if (!rc)
 			rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_STATUS,
 			                     "SET");
 		freeReplyObject(x);
 		return rc;
 	}
-	rc = sr_redis_cmdf(&s->r, &x, "EXISTS %s:root %s:keys %s:groups",
-	                   s->prefix, s->prefix, s->prefix);
-	if (!rc)
-		rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER, "EXISTS");
-	if (!rc && x->integer <= 0)
+	long long found = 0;
+	rc = 0;
+	for (int i = 0; i < 3 && !rc; i++) { /* one key a command: slots */
+		static const char *const kind[3] = {"root", "keys", "groups"};
+		char k[200];
+		snprintf(k, sizeof k, "%s:%s", s->prefix, kind[i]);
+		freeReplyObject(x);
+		rc = rs_cmds(s, &x, "EXISTS", k, NULL);
+		if (!rc)
+			rc = sr_redis_expect(&s->r, &x, REDIS_REPLY_INTEGER,
+			                     "EXISTS");
+		if (!rc)
+			found += x->integer > 0;
+	}
+	if (!rc && found <= 0)
 		rc = sr_fail(st->err, SIMREC_ENOKEY,
 		             "redis %s:%d holds no store with prefix '%s' (no "
 		             "key '%s:root'); check ?prefix=",
@@ -179,7 +332,7 @@ int rs_open(sr_store *st)
 		        p, sizeof s->prefix - 1);
 	snprintf(s->prefix, sizeof s->prefix, "%s", p);
 	if (!rc)
-		rc = sr_redis_connect(&s->r);
+		rc = connect_all(st, s);
 	st->impl = s;
 	int held = 0;
 	/* a store in use under ?lock= by others is not replaced (opened
@@ -196,7 +349,7 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = root_marker(st);
 	if (rc) {
-		sr_redis_close(&s->r);
+		disconnect_all(s);
 		free(s);
 		st->impl = NULL;
 	}
@@ -213,13 +366,11 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
-	int rc = sr_redis_drain(&s->r);
-	if (s->unacked && !s->r.c)
+	int rc = rs_drain(s);
+	if (s->unacked && rs_down(s))
 		s->lost = 1;
 	if (!rc && s->lost)
-		rc = sr_fail(st->err, SIMREC_ECONN,
-		             "redis %s:%d: connection lost", s->r.host,
-		             s->r.port);
+		rc = lost_fail(st);
 	if (rc && s->unacked)
 		sr_wrap(st->err, rc,
 		        "writes since the last flush%s%s%s are not "
@@ -230,11 +381,12 @@ int rs_commit(sr_store *st)
 		s->last_key[0] = 0;
 		s->unacked = 0;
 	}
-	if (rc && sr_redis_lost(&s->r, rc) && s->r.reconnects) {
+	if (rc && (rc == SIMREC_ECONN || rs_down(s)) && s->r.reconnects) {
 		/* for the next call; this one reported the loss */
 		sr_err keep = *st->err;
-		if (!sr_redis_reconnect(&s->r))
+		if (!reconnect_all(s))
 			s->lost = s->unacked = 0;
+		s->conns++;
 		*st->err = keep;
 	}
 	return rc;
@@ -244,7 +396,7 @@ int rs_close(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	int rc = rs_commit(st);
-	sr_redis_close(&s->r);
+	disconnect_all(s);
 	free(s->cbuf);
 	free(s->tmp);
 	free(s);
@@ -257,14 +409,14 @@ int rs_close(sr_store *st)
 int rs_ready(sr_store *st)
 {
 	rstore *s = rs_of(st);
-	if (!s->r.c && s->unacked)
+	int down = rs_down(s);
+	if (down && s->unacked)
 		s->lost = 1;
-	if (!s->r.c)
-		return s->r.reconnects ? sr_redis_reconnect(&s->r)
-		                       : sr_fail(st->err, SIMREC_ECONN,
-		                                 "redis %s:%d: connection lost",
-		                                 s->r.host, s->r.port);
-	return 0;
+	if (down && !s->r.reconnects)
+		return lost_fail(st);
+	if (down)
+		s->conns++;
+	return down ? reconnect_all(s) : 0;
 }
 
 /* Before a write: from here on the commit has something to acknowledge. */
@@ -278,9 +430,12 @@ int rs_write_ready(sr_store *st)
 int rs_hgetall(rstore *s, const char *kind, const char *key, redisReply **x)
 {
 	char k[4200];
-	rs_name(k, sizeof k, s, kind, key);
+	if (!strcmp(kind, "m"))
+		rs_meta_key(k, sizeof k, s, key);
+	else
+		rs_name(k, sizeof k, s, kind, key);
 	const char *argv[2] = {"HGETALL", k};
 	size_t lens[2] = {7, strlen(k)};
-	int rc = sr_redis_cmd(&s->r, x, 2, argv, lens);
+	int rc = rs_cmd(s, x, 2, argv, lens);
 	return rc ? rc : sr_redis_expect_strings(&s->r, x, "HGETALL");
 }

@@ -24,6 +24,7 @@ const sr_store_ops sr_redis_ops = {
         .create = rs_create,
         .write = rs_write,
         .write_vlen = rs_write_vlen,
+        .split = rs_split,
         .read = rs_read,
         .read_vlen = rs_read_vlen,
         .release = rs_release,

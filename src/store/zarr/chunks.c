@@ -186,7 +186,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	for (int i = 0; i < nd; i++) {
 		if (!count[i]) {
 			/* no data: only publish the extent (a commit mark) */
-			int rc = d->txn_open ? 0 : z->kvo->begin(z->kv);
+			int rc = d->txn_open ? 0 : zarr_begin(z);
 			d->txn_open = 0;
 			if (rc)
 				return rc;
@@ -203,7 +203,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 		               "'%s': chunk size overflows", d->key);
 	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
-	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	int rc = d->txn_open ? 0 : zarr_begin(z); /* see zarr_create */
 	d->txn_open = 0;
 	if (rc)
 		return rc;
@@ -298,7 +298,7 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 {
 	zarr_store *z = st->impl;
 	zds *d = ds;
-	int rc = z->kvo->begin(z->kv);
+	int rc = zarr_begin(z);
 	if (rc)
 		return rc;
 	char ck[4096];
@@ -324,7 +324,7 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	size_t c = m->chunks[0];
-	int rc = d->txn_open ? 0 : z->kvo->begin(z->kv); /* see zarr_create */
+	int rc = d->txn_open ? 0 : zarr_begin(z); /* see zarr_create */
 	d->txn_open = 0;
 	if (rc)
 		return published(z, d, rc);
@@ -464,7 +464,7 @@ int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
 	if (sr_grow(&z->chunk, &z->chcap, cbytes))
 		return sr_fail(st->err, SIMREC_ENOMEM,
 		               "out of memory for a %zu-byte chunk", cbytes);
-	int rc = z->kvo->read_begin(z->kv);
+	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
 	char ck[4096];
@@ -498,7 +498,7 @@ int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	size_t ci = index / m->chunks[0];
 	char ck[4096];
 	chunk_key(ck, sizeof ck, d, 1, &ci);
-	int rc = z->kvo->read_begin(z->kv);
+	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
 	const void *v;
@@ -582,7 +582,7 @@ char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 	             isz && !sr_size_prod(m->ndim, m->chunks, isz, &cbytes)
 	                     ? stored_max(cbytes)
 	                     : SR_ZARR_VLEN_CHUNK_MAX};
-	if (!prefix || z->kvo->read_begin(z->kv)) {
+	if (!prefix || zarr_read_begin(z)) {
 		free(prefix);
 		return NULL;
 	}
@@ -603,7 +603,28 @@ char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 }
 
 /* Every chunk inside the shape present and decoding (vlen: present). */
-int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+/* A chunk as zarr_check finds it: NULL if sound (decoded into z->chunk
+ * when decode is set, else only its size and frame header checked). */
+static const char *chunk_flaw(sr_store *st, zds *d, const void *v, size_t len,
+                              size_t expect, int decode)
+{
+	zarr_store *z = st->impl;
+	int bad;
+	if (decode)
+		bad = sr_codec_decode(d->compressed, v, len, z->chunk, expect,
+		                      st->codec.nthreads, st->err) != 0;
+	else if (d->compressed)
+		bad = sr_codec_frame_check(v, len, expect, NULL, st->err) != 0;
+	else if ((bad = len != expect))
+		sr_fail(st->err, SIMREC_EFORMAT,
+		        "raw chunk has %zu bytes, expected %zu", len, expect);
+	if (!bad)
+		return NULL;
+	return d->compressed ? "chunk short or does not decode" : "chunk short";
+}
+
+static int check_chunks(sr_store *st, void *ds, const sr_meta *m, size_t *whole,
+                        int decode)
 {
 	zarr_store *z = st->impl;
 	zds *d = ds;
@@ -622,7 +643,7 @@ int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		return 0;
 	if (isz && sr_grow(&z->chunk, &z->chcap, celems * isz))
 		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
-	int rc = z->kvo->read_begin(z->kv);
+	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
 	sr_torn t = {0};
@@ -640,11 +661,8 @@ int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 		const char *why = r == SIMREC_ENOKEY ? "chunk missing"
 		                  : r                ? "chunk unreadable"
 		                                     : NULL;
-		if (!r && isz &&
-		    sr_codec_decode(d->compressed, v, len, z->chunk,
-		                    celems * isz, st->codec.nthreads, st->err))
-			why = d->compressed ? "chunk short or does not decode"
-			                    : "chunk short";
+		if (!r && isz)
+			why = chunk_flaw(st, d, v, len, celems * isz, decode);
 		if (why && !t.nbad)
 			snprintf(t.first, sizeof t.first, "'%.100s': %.100s",
 			         ck, r || !isz ? why : st->err->msg);
@@ -653,4 +671,14 @@ int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
 	} while (sr_chunk_next(nd, lo, hi, idx));
 	z->kvo->read_end(z->kv);
 	return sr_store_torn(st, d->key, m, &t, whole);
+}
+
+int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	return check_chunks(st, ds, m, whole, 1);
+}
+
+int zarr_check_stored(sr_store *st, void *ds, const sr_meta *m, size_t *whole)
+{
+	return check_chunks(st, ds, m, whole, 0);
 }

@@ -176,34 +176,115 @@ int zarr_put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e)
 	return put_json_as(z, key, ".zattrs", 1, j, e);
 }
 
-int zarr_attr_set(sr_store *st, const char *key, const char *name,
-                  const simrec_attr_t *a)
+int zarr_attrs_flush(zarr_store *z)
+{
+	if (!z->pend)
+		return 0;
+	json_t *j = z->pend;
+	char *key = z->pend_key;
+	z->pend = NULL;
+	z->pend_key = NULL;
+	int rc = z->kvo->begin(z->kv);
+	if (!rc && (rc = zarr_put_attrs(z, key, j, z->pend_err)))
+		z->kvo->abort(z->kv);
+	else if (!rc)
+		rc = z->kvo->commit(z->kv);
+	if (rc)
+		sr_wrap(z->pend_err, rc, "writing the attributes of '%s'",
+		        *key ? key : "/");
+	json_decref(j);
+	free(key);
+	return rc;
+}
+
+int zarr_begin(zarr_store *z)
+{
+	int rc = zarr_attrs_flush(z);
+	return rc ? rc : z->kvo->begin(z->kv);
+}
+
+int zarr_read_begin(zarr_store *z)
+{
+	int rc = zarr_attrs_flush(z);
+	return rc ? rc : z->kvo->read_begin(z->kv);
+}
+
+/* The attributes of key, read in the current transaction (its groups made
+ * first, for a key that is no dataset): an object, or NULL and a status. */
+static int load_attrs(sr_store *st, const char *key, json_t **out)
 {
 	zarr_store *z = st->impl;
-	if (z->listed && !strcmp(z->listed_key, key))
-		z->listed = NULL; /* the listing's snapshot is old from now */
-	int rc = z->kvo->begin(z->kv);
-	if (rc)
-		return rc;
 	json_t *j = NULL;
+	int rc = 0;
 	if (!zarr_has_key(z, key, ".zarray"))
 		rc = zarr_ensure_groups(z, key, 1, st->err);
 	if (!rc && zarr_get_attrs(z, key, &j, st->err) == SIMREC_EFORMAT)
 		rc = SIMREC_EFORMAT;
 	if (!rc && !json_is_object(j)) {
 		json_decref(j);
-		j = json_object();
+		if (!(j = json_object()))
+			rc = SIMREC_ENOMEM;
 	}
-	if (!rc && !json_object_get(j, name) &&
-	    json_object_size(j) >= SR_ATTRS_MAX)
-		rc = sr_fail(st->err, SIMREC_ENOTSUP,
-		             "'%s' in '%s' holds %d attributes, the most a key "
-		             "may hold: attribute '%s' not added",
-		             *key ? key : "/", st->uri.path, SR_ATTRS_MAX,
-		             name);
-	if (!rc && (rc = sr_attr_to_json(j, name, a)) == SIMREC_EINVAL)
+	if (rc) {
+		json_decref(j);
+		j = NULL;
+	}
+	*out = j;
+	return rc;
+}
+
+/* Attribute name = a added to j, unless j holds the most a key may. */
+static int add_attr(sr_store *st, const char *key, json_t *j, const char *name,
+                    const simrec_attr_t *a)
+{
+	int rc;
+	if (!json_object_get(j, name) && json_object_size(j) >= SR_ATTRS_MAX)
+		return sr_fail(st->err, SIMREC_ENOTSUP,
+		               "'%s' in '%s' holds %d attributes, the most a "
+		               "key may hold: attribute '%s' not added",
+		               *key ? key : "/", st->uri.path, SR_ATTRS_MAX,
+		               name);
+	if ((rc = sr_attr_to_json(j, name, a)) == SIMREC_EINVAL)
 		sr_fail(st->err, rc, "attribute '%s' of '%s': not valid UTF-8",
 		        name, key);
+	return rc;
+}
+
+/* Held back (z->pend) only where this process alone writes the store: other
+ * writers of it (several writer ranks, ?lock= clients) change the same
+ * documents, so there each set is a read-modify-write in one transaction. */
+static int may_hold(const sr_store *st)
+{
+	return st->meta_writer && !st->shared && !st->hold_extent;
+}
+
+int zarr_attr_set(sr_store *st, const char *key, const char *name,
+                  const simrec_attr_t *a)
+{
+	zarr_store *z = st->impl;
+	if (z->listed && !strcmp(z->listed_key, key))
+		z->listed = NULL; /* the listing's snapshot is old from now */
+	if (z->pend && !strcmp(z->pend_key, key))
+		return add_attr(st, key, z->pend, name, a);
+	int rc = zarr_begin(z);
+	if (rc)
+		return rc;
+	json_t *j = NULL;
+	rc = load_attrs(st, key, &j);
+	if (!rc)
+		rc = add_attr(st, key, j, name, a);
+	if (!rc && may_hold(st)) {
+		rc = z->kvo->commit(z->kv); /* the groups */
+		if (!rc && !(z->pend_key = strdup(key)))
+			rc = SIMREC_ENOMEM;
+		if (!rc) {
+			z->pend = j;
+			z->pend_err = st->err;
+			return 0;
+		}
+		json_decref(j);
+		return rc;
+	}
 	if (!rc)
 		rc = zarr_put_attrs(z, key, j, st->err);
 	json_decref(j);
@@ -213,7 +294,7 @@ int zarr_attr_set(sr_store *st, const char *key, const char *name,
 static int with_attrs(sr_store *st, const char *key, json_t **j)
 {
 	zarr_store *z = st->impl;
-	int rc = z->kvo->read_begin(z->kv);
+	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
 	rc = zarr_get_attrs(z, key, j, st->err);

@@ -398,7 +398,7 @@ int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 {
 	zarr_store *z = st->impl;
 	json_t *j = NULL, *attrs = NULL;
-	int rc = z->kvo->read_begin(z->kv);
+	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
 	rc = zarr_get_json(z, key, ".zarray", &j, st->err);
@@ -513,7 +513,7 @@ int zarr_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 	int rc = 0, staged = 0, hold = 0;
 	if (!st->meta_writer) /* another writer rank writes the metadata */
 		goto handle;
-	rc = z->kvo->begin(z->kv);
+	rc = zarr_begin(z);
 	if (rc)
 		return rc;
 	rc = create_meta(st, key, m, &staged);

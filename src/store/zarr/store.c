@@ -238,11 +238,12 @@ static int zarr_commit(sr_store *st)
 	zarr_store *z = st->impl;
 	/* sync=0: committed (safe from a crashed process) but not forced to
 	 * disk, as zarr-python's LMDBStore does; for scratch data */
-	if (st->mode == SIMREC_MODE_READONLY ||
+	int rc = zarr_attrs_flush(z);
+	if (rc || st->mode == SIMREC_MODE_READONLY ||
 	    (st->set.has_sync && !st->set.sync))
-		return 0;
+		return rc;
 	double t0 = sr_clock();
-	int rc = z->kvo->sync(z->kv);
+	rc = z->kvo->sync(z->kv);
 	st->t_sync += sr_clock() - t0;
 	return rc;
 }
@@ -267,7 +268,8 @@ static int zarr_close(sr_store *st)
 	.attr_set = zarr_attr_set, .attr_get = zarr_attr_get,                  \
 	.attr_list = zarr_attr_list, .list = zarr_list,                        \
 	.disk_bytes = zarr_disk_bytes, .describe = zarr_describe,              \
-	.check = zarr_check, .encoded_codec = zarr_encoded_codec,              \
+	.check = zarr_check, .check_stored = zarr_check_stored,                \
+	.encoded_codec = zarr_encoded_codec,                                   \
 	.write_encoded = zarr_write_encoded
 
 const sr_store_ops sr_zarr_lmdb_ops = {

@@ -27,6 +27,13 @@ typedef struct zarr_store {
 	 * O(N^2)) */
 	json_t *listed;
 	const char *listed_key;
+	/* attributes set one after another on one key: its .zattrs in
+	 * memory, written once by the next other operation (zarr_begin,
+	 * zarr_read_begin), commit or close; N sets cost O(N), not a
+	 * rewrite of the whole document each (O(N^2)) */
+	json_t *pend;
+	char *pend_key;
+	sr_err *pend_err;
 } zarr_store;
 
 typedef struct zds {
@@ -52,6 +59,13 @@ int zarr_has_key(zarr_store *z, const char *key, const char *leaf);
 int zarr_ensure_groups(zarr_store *z, const char *key, int include_self,
                        sr_err *e);
 int zarr_get_attrs(zarr_store *z, const char *key, json_t **out, sr_err *e);
+/* Write the attributes held back by zarr_attr_set (if any): 0 or the
+ * status of the write, which names the key. */
+int zarr_attrs_flush(zarr_store *z);
+/* The key-value layer's begin and read_begin, after zarr_attrs_flush: every
+ * operation but zarr_attr_set starts with one of them. */
+int zarr_begin(zarr_store *z);
+int zarr_read_begin(zarr_store *z);
 int zarr_put_attrs(zarr_store *z, const char *key, json_t *j, sr_err *e);
 int zarr_attr_set(sr_store *st, const char *key, const char *name,
                   const simrec_attr_t *a);
@@ -82,5 +96,6 @@ int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 long long zarr_disk_bytes(sr_store *st);
 char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
 int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
+int zarr_check_stored(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 
 #endif

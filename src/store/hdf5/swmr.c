@@ -1,0 +1,128 @@
+/* hdf5 in single-writer/multiple-reader mode (?swmr=1): one writer, h5py
+ * readers opened with swmr=True following the file with refresh(). The
+ * order that keeps a reader from seeing a step before its data, and what
+ * a SWMR writer of HDF5 1.10 cannot do, are in docs/format.md ("SWMR").
+ *
+ * In short: a dataset's metadata (its extent, its chunk index) is corked
+ * in the metadata cache (H5Odisable_mdc_flushes) from its first append
+ * after a commit to the next commit, so no eviction can put a grown
+ * extent in the file early; writers bypass the chunk cache, so the data
+ * is in the file when H5Dwrite returns; the commit uncorks and flushes
+ * (H5Fflush writes raw data before metadata, and SWMR's flush
+ * dependencies write the chunk index before the object header). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5store.h"
+
+int h5_swmr_refuse_parallel(sr_store *st, const h5_store *h)
+{
+	if (!st->set.swmr || !h->parallel)
+		return 0;
+	return sr_fail(st->err, SIMREC_ECONFIG,
+	               "'%s': ?swmr=1 needs one writer rank (serial HDF5): "
+	               "parallel HDF5 1.10 cannot write in SWMR mode; give "
+	               "one writer (SIMREC_WRITERS=1), or let readers and "
+	               "writers share the file under ?lock= (docs/lock.md)",
+	               st->uri.path);
+}
+
+void h5_swmr_fapl(sr_store *st, hid_t fapl)
+{
+	/* SWMR needs the 1.10 file format (superblock 3, chunk indexes a
+	 * reader can follow) */
+	if (st->set.swmr && st->mode != SIMREC_MODE_READONLY)
+		H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST,
+		                     H5F_LIBVER_LATEST);
+}
+
+hid_t h5_swmr_open_ro(sr_store *st, hid_t fapl)
+{
+	hid_t f = H5I_INVALID_HID;
+	if (!st->set.swmr)
+		f = H5Fopen(st->uri.path, H5F_ACC_RDONLY, fapl);
+	if (f >= 0)
+		return f;
+	/* a file a SWMR writer has open opens for SWMR reading only */
+	H5E_BEGIN_TRY
+	{
+		f = H5Fopen(st->uri.path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ,
+		            fapl);
+	}
+	H5E_END_TRY;
+	if (f >= 0)
+		((h5_store *)st->impl)->swmr_read = 1;
+	else if (!st->set.swmr) /* the first open's cause, again */
+		f = H5Fopen(st->uri.path, H5F_ACC_RDONLY, fapl);
+	return f;
+}
+
+void h5_swmr_refresh(sr_store *st, hid_t dset)
+{
+	/* another process's handle on the file keeps its metadata cached:
+	 * a SWMR reader reloads the dataset's to see its latest extent */
+	if (((h5_store *)st->impl)->swmr_read)
+		H5Drefresh(dset);
+}
+
+int h5_swmr_refuse_new(sr_store *st, const char *key, const char *what)
+{
+	if (!((h5_store *)st->impl)->swmr_on)
+		return 0;
+	return sr_fail(st->err, SIMREC_ENOTSUP,
+	               "'%s' in '%s': %s after the first flush of a SWMR "
+	               "file (?swmr=1): an HDF5 1.10 SWMR writer appends to "
+	               "existing datasets only; record or define every key, "
+	               "and set its attributes, before the first flush "
+	               "(docs/format.md)",
+	               *key ? key : "/", st->uri.path, what);
+}
+
+int h5_swmr_cork(sr_store *st, h5_ds *d)
+{
+	h5_store *h = st->impl;
+	if (!st->set.swmr || st->mode == SIMREC_MODE_READONLY)
+		return 0;
+	for (size_t i = 0; i < h->ncorked; i++)
+		if (h->corked[i] == d->dset)
+			return 0;
+	if (h->ncorked == h->capcorked) {
+		size_t c = h->capcorked ? 2 * h->capcorked : 8;
+		hid_t *q = realloc(h->corked, c * sizeof *q);
+		if (!q)
+			return sr_fail(st->err, SIMREC_ENOMEM,
+			               "out of memory writing '%s'", d->key);
+		h->corked = q;
+		h->capcorked = c;
+	}
+	if (H5Odisable_mdc_flushes(d->dset) < 0)
+		return h5_fail(st, "H5Odisable_mdc_flushes in");
+	h->corked[h->ncorked++] = d->dset;
+	return 0;
+}
+
+void h5_swmr_uncork(sr_store *st, hid_t dset)
+{
+	h5_store *h = st->impl;
+	for (size_t i = 0; i < h->ncorked; i++)
+		if (dset < 0 || h->corked[i] == dset) {
+			H5Oenable_mdc_flushes(h->corked[i]);
+			h->corked[i--] = h->corked[--h->ncorked];
+		}
+}
+
+int h5_swmr_start(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (!st->set.swmr || h->swmr_on || h->closing ||
+	    st->mode == SIMREC_MODE_READONLY)
+		return 0;
+	if (H5Fstart_swmr_write(h->file) < 0)
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "'%s': cannot start SWMR writing (?swmr=1): a "
+		               "file written without ?swmr=1 (HDF5's older "
+		               "format) cannot be appended to in SWMR mode",
+		               st->uri.path);
+	h->swmr_on = 1;
+	return 0;
+}

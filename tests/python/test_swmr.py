@@ -1,0 +1,80 @@
+"""?swmr=1 on hdf5: what a SWMR writer refuses after its first flush and
+what it allows, who opens the file (h5py with and without swmr=True,
+netCDF4, h5netcdf, simrec), and the stores that refuse the parameter. The
+concurrent readers are mpi_tests/swmr_follow.py's."""
+import h5py
+import numpy as np
+import pytest
+
+import simrec
+from conftest import SCHEMES
+
+pytestmark = pytest.mark.skipif("hdf5" not in SCHEMES,
+                                reason="hdf5 not built")
+
+
+def test_keys_after_first_flush(tmp_path):
+    path = tmp_path / "s.h5"
+    rec = simrec.Recorder("hdf5:%s?swmr=1" % path, mode="w")
+    rec.record("a", np.arange(3.0))
+    rec.define("later", "int32", (2,))
+    rec.attrs["run"] = "before the first flush"
+    rec.flush()
+    with h5py.File(path, "r", swmr=True) as f:
+        assert f["a"].shape == (1, 3)
+    # appending to keys that exist, defined ones included, goes on
+    rec.record("a", np.arange(3.0) + 1)
+    rec.record("later", np.array([7, 8], dtype=np.int32))
+    rec.flush()
+    with pytest.raises(simrec.NotSupportedError, match="'new'.*first flush"):
+        rec.record("new", 1.0)
+        rec.flush()
+    with pytest.raises(simrec.NotSupportedError, match="attribute"):
+        rec.attrs["late"] = 1
+    rec.record("a", np.arange(3.0) + 2)
+    rec.close()
+    with h5py.File(path, "r") as f:  # closed: no swmr=True needed
+        assert np.array_equal(f["a"][:], np.arange(3.0) + np.arange(3)[:, None])
+        assert np.array_equal(f["later"][:], [[7, 8]])
+        assert "new" not in f
+        assert f.attrs["run"] == "before the first flush"
+        # the 1.10 format SWMR needs: superblock version 3
+        assert f.id.get_create_plist().get_version()[0] >= 3
+
+
+def test_netcdf_readers(tmp_path):
+    import h5netcdf
+    import netCDF4
+    path = tmp_path / "n.h5"
+    with simrec.Recorder("hdf5:%s?swmr=1" % path, mode="w") as rec:
+        for s in range(4):
+            rec.record("f/T", np.full((2, 3), float(s)))
+    with netCDF4.Dataset(path) as d:
+        assert d.groups["f"].variables["T"].shape == (4, 2, 3)
+        assert d.groups["f"].variables["T"][3, 0, 0] == 3.0
+    with h5netcdf.File(path, "r") as f:
+        assert f["f/T"].dimensions[0] == "step"
+        assert f["f/T"][2, 1, 2] == 2.0
+
+
+def test_append_older_format(tmp_path):
+    """A file written without ?swmr=1 cannot become a SWMR file: the
+    first flush says so."""
+    path = tmp_path / "old.h5"
+    with simrec.Recorder("hdf5:%s" % path, mode="w") as rec:
+        rec.record("a", 1.0)
+    rec = simrec.Recorder("hdf5:%s?swmr=1" % path, mode="a")
+    rec.record("a", 2.0)
+    with pytest.raises(simrec.Error, match="without \\?swmr=1"):
+        rec.flush()
+    with pytest.raises(simrec.Error):
+        rec.close()
+
+
+@pytest.mark.parametrize("scheme", [s for s in ("zarr", "zarr+dir", "memory")
+                                    if s in SCHEMES])
+def test_other_stores_refuse(tmp_path, scheme):
+    uri = {"memory": "memory:"}.get(scheme, "%s:%s" % (scheme,
+                                                       tmp_path / "z.zarr"))
+    with pytest.raises(simrec.Error, match="swmr"):
+        simrec.Recorder(uri + "?swmr=1", mode="w")
