@@ -40,9 +40,6 @@
 
 #define BENCH_NAME "bench_global"
 #include "bench_mpi_util.h"
-#ifdef BENCH_HAVE_ADIOS2
-#include <adios2_c.h>
-#endif
 
 typedef struct gwrite {
 	MPI_Comm comm;
@@ -213,37 +210,22 @@ static void run_adios2(gwrite *g)
 {
 	char path[4200];
 	snprintf(path, sizeof path, "%s/g.bp", g->dir);
+	bench_bp b;
 	double t0 = MPI_Wtime();
-	adios2_adios *ad = adios2_init_mpi(g->comm);
-	adios2_io *io = ad ? adios2_declare_io(ad, "bench") : NULL;
-	if (!io || adios2_set_engine(io, "BP5"))
-		bench_fail("adios2_declare_io", "BP5");
-	adios2_variable *v = adios2_define_variable(
-	        io, "field", g->f64 ? adios2_type_double : adios2_type_float, 3,
-	        g->shape, g->start, g->count, adios2_constant_dims_true);
-	adios2_engine *e = v ? adios2_open(io, path, adios2_mode_write) : NULL;
-	if (!e)
-		bench_fail("adios2_open", path);
+	bench_bp_open(&b, g->comm, path, "field",
+	              g->f64 ? adios2_type_double : adios2_type_float, 3,
+	              g->shape, g->start, g->count, 0);
 	double t1 = MPI_Wtime();
 	for (int s = 0; s < g->steps; s++) {
-		adios2_step_status st;
 		if (s)
 			bump(g);
-		if (adios2_begin_step(e, adios2_step_mode_append, -1, &st) ||
-		    (g->n && adios2_put(e, v, g->data, adios2_mode_deferred)) ||
-		    adios2_end_step(e))
-			bench_fail("adios2 step", path);
+		bench_bp_step(&b, g->n ? g->data : NULL);
 	}
 	double t2 = MPI_Wtime();
-	if (adios2_close(e))
-		bench_fail("adios2_close", path);
-	MPI_Barrier(g->comm); /* every rank's files are complete */
-	if (!g->rank)
-		bench_sync_tree(path);
-	MPI_Barrier(g->comm);
+	bench_bp_close(&b, g->comm, g->rank, path);
 	g->t_open = t1 - t0, g->t_steps = t2 - t1;
 	g->t_close = MPI_Wtime() - t2;
-	adios2_finalize(ad);
+	adios2_finalize(b.ad);
 }
 #endif
 

@@ -13,6 +13,14 @@
  *   gather        MPI_Gather to rank 0, pwrite, fdatasync
  *   phdf5         parallel HDF5 by hand: chunk = one rank's block, fill
  *                 time NEVER, collective H5Dwrite, H5Fflush, fsync
+ *   adios2        ADIOS2 BP5, default aggregation (one aggregator per
+ *                 node): a global (NP, n) variable, per step begin_step,
+ *                 a deferred put of the rank's row, end_step; close, then
+ *                 an fsync of every file of DIR/b.bp (built with
+ *                 BENCH_HAVE_ADIOS2: bench/run_bench.py --adios2)
+ *   adios2-ew     the same with AggregationType EveryoneWrites
+ *   METHOD-zc     a simrec METHOD with opts.zero_copy: record_all borrows
+ *                 the block, simrec_wait after the compute phase
  * Every method ends with its data durable (simrec's close, then an fsync of
  * every file of the store, which costs nothing where close already synced)
  * and the clock runs from a barrier before the open to a barrier after
@@ -42,6 +50,7 @@ typedef struct run {
 	const float *data; /* this rank's block, the same at every step */
 	size_t n;          /* float32 per rank per step */
 	double t_call;     /* seconds inside simrec_record_all on this rank */
+	double t_wait;     /* -zc: seconds inside simrec_wait on this rank */
 	double compute;    /* seconds of compute per step (0: none) */
 	int busy;          /* spin instead of sleeping */
 	double t_compute;  /* seconds in the compute phase on this rank */
@@ -70,15 +79,27 @@ static void compute(run *r)
 	r->t_compute += MPI_Wtime() - t0;
 }
 
+/* METHOD-zc: METHOD with the zero-copy step (the caller waits for its
+ * buffer after the compute phase, before the next step writes it). */
+static int zero_copy_method(const char *m, char base[64])
+{
+	size_t n = strlen(m);
+	int zc = n > 3 && n < 64 && !strcmp(m + n - 3, "-zc");
+	snprintf(base, 64, "%.*s", (int)(zc ? n - 3 : n), m);
+	return zc;
+}
+
 static int run_simrec(run *r)
 {
-	char uri[4300], path[4200];
-	if (!bench_simrec_store(r->method, r->dir, "b", path, uri))
+	char uri[4300], path[4200], base[64];
+	int zc = zero_copy_method(r->method, base);
+	if (!bench_simrec_store(base, r->dir, "b", path, uri))
 		return 0;
-	int all = !strcmp(r->method, "hdf5-all");
+	int all = !strcmp(base, "hdf5-all");
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
+	o.zero_copy = zc ? SIMREC_ZERO_COPY_ON : SIMREC_ZERO_COPY_OFF;
 	if (all)
 		o.writers = r->size;
 	const size_t shape[1] = {r->n};
@@ -93,6 +114,12 @@ static int run_simrec(run *r)
 		r->t_call += MPI_Wtime() - c;
 		bench_check(rec, rc, "simrec_record_all");
 		compute(r);
+		if (zc) { /* the buffer is the caller's again */
+			c = MPI_Wtime();
+			rc = simrec_wait(rec);
+			r->t_wait += MPI_Wtime() - c;
+			bench_check(rec, rc, "simrec_wait");
+		}
 	}
 	double t2 = MPI_Wtime();
 	bench_check(NULL, simrec_close(rec), "close");
@@ -206,6 +233,54 @@ static void run_phdf5(run *r)
 }
 #endif
 
+#ifdef BENCH_HAVE_ADIOS2
+/* ADIOS2 BP5 (ew: EveryoneWrites): a global (np, n) variable, this rank's
+ * row per step; durable by an fsync of the .bp directory's files. */
+static void run_adios2(run *r, int ew)
+{
+	char path[4200];
+	snprintf(path, sizeof path, "%s/b.bp", r->dir);
+	size_t shape[2] = {(size_t)r->size, r->n},
+	       start[2] = {(size_t)r->rank, 0}, count[2] = {1, r->n};
+	bench_bp b;
+	double t0 = MPI_Wtime();
+	bench_bp_open(&b, r->comm, path, "data", adios2_type_float, 2, shape,
+	              start, count, ew);
+	double t1 = MPI_Wtime();
+	for (int s = 0; s < r->steps; s++) {
+		double c = MPI_Wtime();
+		bench_bp_step(&b, r->data);
+		r->t_call += MPI_Wtime() - c;
+		compute(r);
+	}
+	double t2 = MPI_Wtime();
+	bench_bp_close(&b, r->comm, r->rank, path);
+	r->t_open = t1 - t0, r->t_steps = t2 - t1;
+	r->t_close = MPI_Wtime() - t2;
+	adios2_finalize(b.ad);
+}
+#endif
+
+/* The hand-written and peer methods. */
+static void run_other(run *r)
+{
+	if (!strcmp(r->method, "mpiio"))
+		run_mpiio(r);
+	else if (!strcmp(r->method, "gather"))
+		run_gather(r);
+#ifdef BENCH_HAVE_HDF5
+	else if (!strcmp(r->method, "phdf5"))
+		run_phdf5(r);
+#endif
+#ifdef BENCH_HAVE_ADIOS2
+	else if (!strcmp(r->method, "adios2") ||
+	         !strcmp(r->method, "adios2-ew"))
+		run_adios2(r, !strcmp(r->method, "adios2-ew"));
+#endif
+	else
+		bench_fail("unknown method", r->method);
+}
+
 int main(int argc, char **argv)
 {
 	MPI_Init(&argc, &argv);
@@ -244,18 +319,8 @@ int main(int argc, char **argv)
 
 	MPI_Barrier(r.comm);
 	double t0 = MPI_Wtime();
-	if (!run_simrec(&r)) {
-		if (!strcmp(r.method, "mpiio"))
-			run_mpiio(&r);
-		else if (!strcmp(r.method, "gather"))
-			run_gather(&r);
-#ifdef BENCH_HAVE_HDF5
-		else if (!strcmp(r.method, "phdf5"))
-			run_phdf5(&r);
-#endif
-		else
-			bench_fail("unknown method", r.method);
-	}
+	if (!run_simrec(&r))
+		run_other(&r);
 	double wall = MPI_Wtime() - t0;
 
 	/* peak RSS: rank 0 (simrec's writer, gather's writer) and the max */
@@ -278,12 +343,13 @@ int main(int argc, char **argv)
 		printf("method=%s np=%d bytes=%.0f steps=%d data=%s "
 		       "seconds=%.4f MBps=%.1f open_s=%.4f steps_s=%.4f "
 		       "close_s=%.4f rss0_kib=%ld rss_kib=%ld rss_max_kib=%ld "
-		       "compute_s=%.4f io_s=%.4f io_MBps=%.1f call_s=%.4f",
+		       "compute_s=%.4f io_s=%.4f io_MBps=%.1f call_s=%.4f "
+		       "wait_s=%.4f",
 		       r.method, r.size, bytes, r.steps,
 		       smooth ? "smooth" : "random", wall, bytes / 1e6 / wall,
 		       r.t_open, r.t_steps, r.t_close, rss0, rss, rss_max,
-		       r.t_compute, io, io > 0 ? bytes / 1e6 / io : 0,
-		       r.t_call);
+		       r.t_compute, io, io > 0 ? bytes / 1e6 / io : 0, r.t_call,
+		       r.t_wait);
 		for (int j = 0; j < 2; j++) {
 			printf(j ? " in_step=" : " in_call=");
 			for (int k = 0; k < r.size; k++)

@@ -118,4 +118,58 @@ static inline void bench_h5_finish(bench_h5 *h, const char *path, MPI_Comm comm)
 }
 #endif
 
+#ifdef BENCH_HAVE_ADIOS2
+#include <adios2_c.h>
+
+/* ADIOS2 BP5, its idiomatic time series: one global variable "name" of
+ * (ndim, shape), this rank's block at start/count, a deferred put per
+ * step (ew: AggregationType EveryoneWrites, else the default). */
+typedef struct bench_bp {
+	adios2_adios *ad;
+	adios2_engine *e;
+	adios2_variable *v;
+} bench_bp;
+
+static inline void bench_bp_open(bench_bp *b, MPI_Comm comm, const char *path,
+                                 const char *name, adios2_type t, size_t ndim,
+                                 const size_t *shape, const size_t *start,
+                                 const size_t *count, int ew)
+{
+	b->ad = adios2_init_mpi(comm);
+	adios2_io *io = b->ad ? adios2_declare_io(b->ad, "bench") : NULL;
+	if (!io || adios2_set_engine(io, "BP5"))
+		bench_fail("adios2_declare_io", "BP5");
+	if (ew && adios2_set_parameter(io, "AggregationType", "EveryoneWrites"))
+		bench_fail("adios2_set_parameter", "EveryoneWrites");
+	b->v = adios2_define_variable(io, name, t, ndim, shape, start, count,
+	                              adios2_constant_dims_true);
+	b->e = b->v ? adios2_open(io, path, adios2_mode_write) : NULL;
+	if (!b->e)
+		bench_fail("adios2_open", path);
+}
+
+/* One step: data (NULL: this rank puts nothing). */
+static inline void bench_bp_step(bench_bp *b, const void *data)
+{
+	adios2_step_status st;
+	if (adios2_begin_step(b->e, adios2_step_mode_append, -1, &st) ||
+	    (data && adios2_put(b->e, b->v, data, adios2_mode_deferred)) ||
+	    adios2_end_step(b->e))
+		bench_fail("adios2 step", "");
+}
+
+/* Close, then fsync every file of the .bp directory (ADIOS2 never
+ * syncs) once every rank's files are complete. */
+static inline void bench_bp_close(bench_bp *b, MPI_Comm comm, int rank,
+                                  const char *path)
+{
+	if (adios2_close(b->e))
+		bench_fail("adios2_close", path);
+	MPI_Barrier(comm);
+	if (!rank)
+		bench_sync_tree(path);
+	MPI_Barrier(comm);
+}
+#endif
+
 #endif

@@ -28,12 +28,19 @@ import tempfile
 import time
 
 SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-lz4", "hdf5-all"]
+# the zero-copy step: METHOD-zc is METHOD with opts.zero_copy (simrec_wait
+# after the compute phase)
+ZC = [m + "-zc" for m in ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5",
+                          "hdf5-all"]]
+SIMREC += ZC
 # methods that bench_mpi runs as another of its methods with the store's URI
 # in SIMREC_STORE (so that a build older than the method runs it too)
 VIA_STORE = {"hdf5-lz4": ("hdf5", "hdf5:{dir}/b.h5?codec=lz4")}
 # a method run with the --baseline build's bench_mpi is named METHOD@base
 BASE = "@base"
 HAND = ["mpiio", "gather", "phdf5"]
+# ADIOS2 BP5 (with --adios2 PREFIX): a peer, not a hand-written method
+PEERS = ["adios2", "adios2-ew"]
 LABEL = {
     "zarr": "simrec zarr: (LMDB), no compression",
     "zarr+dir": "simrec zarr+dir:, no compression",
@@ -44,11 +51,16 @@ LABEL = {
     "mpiio": "MPI_File_write_at_all + MPI_File_sync",
     "gather": "gather to rank 0 + pwrite + fdatasync",
     "phdf5": "parallel HDF5 by hand, fill NEVER",
+    "adios2": "ADIOS2 BP5, default aggregation (+ fsync)",
+    "adios2-ew": "ADIOS2 BP5, EveryoneWrites (+ fsync)",
 }
+for _m in ZC:
+    LABEL[_m] = LABEL[_m[:-3]] + ", zero-copy"
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIELDS = ["round", "order", "method", "np", "bytes", "steps", "data",
           "seconds", "MBps", "open_s", "steps_s", "close_s", "rss0_kib",
           "rss_kib", "rss_max_kib", "compute_s", "io_s", "io_MBps", "call_s",
-          "in_call", "in_step"]
+          "wait_s", "in_call", "in_step", "load1"]
 MPI_ENV = {
     "OMPI_ALLOW_RUN_AS_ROOT": "1",
     "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
@@ -92,6 +104,8 @@ def run_cmd(a, name, exe, n, d, env):
         lib = os.path.abspath(os.path.join(a.baseline, "src"))
         env = dict(env, LD_LIBRARY_PATH=os.pathsep.join(
             [lib] + [p for p in [env.get("LD_LIBRARY_PATH")] if p]))
+    if m in PEERS:
+        exe = a.adios2_exe
     if m in VIA_STORE:
         env = dict(env, SIMREC_STORE=VIA_STORE[m][1].format(dir=d))
         m = VIA_STORE[m][0]
@@ -125,6 +139,34 @@ def interleave(a, methods, fields, run, show):
     return rows
 
 
+def build_adios2(a):
+    """bench_mpi with the ADIOS2 methods (mpicc, never part of the
+    project's build) into BUILD/bench/bench_mpi_adios2; None (said loudly)
+    if PREFIX holds no ADIOS2."""
+    cfg = os.path.join(a.adios2, "bin", "adios2-config")
+    if not os.access(cfg, os.X_OK):
+        print(f"run_bench: SKIPPING ADIOS2: no {cfg}", file=sys.stderr)
+        return None
+    exe = os.path.join(a.build, "bench", "bench_mpi_adios2")
+    lib = os.path.abspath(os.path.join(a.build, "src"))
+    inc = os.path.join(SRC, "include")
+    flags = ["-DBENCH_HAVE_ADIOS2"]
+    h5 = subprocess.run(["pkg-config", "--cflags", "--libs", "hdf5-openmpi"],
+                        capture_output=True, text=True)
+    if h5.returncode == 0:
+        flags += ["-DBENCH_HAVE_HDF5"] + h5.stdout.split()
+    ad = subprocess.run([cfg, "-m", "--c-flags", "--c-libs"],
+                        capture_output=True, text=True, check=True)
+    cmd = [a.mpicc, "-O2", "-std=gnu11", "-I", inc,
+           os.path.join(SRC, "bench", "bench_mpi.c"), "-o", exe, "-L", lib,
+           "-lsimrec", "-Wl,-rpath," + lib] + flags + ad.stdout.split() + \
+        ["-lm"]
+    print("run_bench: building the ADIOS2 methods: " + " ".join(cmd),
+          file=sys.stderr)
+    subprocess.run(cmd, check=True)
+    return exe
+
+
 def run_all(a):
     exe = bench_exe(a.build)
     env = mpi_env()
@@ -141,6 +183,7 @@ def run_all(a):
         if p.returncode or r is None:
             sys.exit(f"run_bench: {' '.join(cmd)} failed "
                      f"(exit {p.returncode}):\n{p.stdout}{p.stderr}")
+        r["load1"] = f"{os.getloadavg()[0]:.2f}"
         return r
     return interleave(a, a.methods + a.base, FIELDS, run,
                       lambda r: f"{float(r['MBps']):8.1f} MB/s")
@@ -176,7 +219,7 @@ def summarize(rows):
             / 1024,
             # one writer's group: all ranks, but one rank for hdf5-all
             "step_mib": float(rs[0]["bytes"]) / int(rs[0]["steps"]) / 2**20
-            / (int(rs[0]["np"]) if key[0] == "hdf5-all" else 1),
+            / (int(rs[0]["np"]) if key[0].startswith("hdf5-all") else 1),
             "in_call_w": statistics.median(f[0] for f in fr),
             "in_call_max": statistics.median(max(f) for f in fr),
             "close_s": statistics.median(float(r["close_s"]) for r in rs),
@@ -185,6 +228,7 @@ def summarize(rows):
             "io_s": med("io_s"),
             "io_MBps": med("io_MBps"),
             "call_s": med("call_s"),
+            "wait_s": med("wait_s"),
             "in_step_w": statistics.median(f[0] for f in fs),
             "in_step_max": statistics.median(max(f) for f in fs),
         }
@@ -193,6 +237,12 @@ def summarize(rows):
 
 def best_hand(s, n):
     cand = [(s[(m, n)]["MBps"], m) for m in HAND if (m, n) in s]
+    return max(cand) if cand else (None, None)
+
+
+def best_peer(s, n):
+    """(MB/s, method) of ADIOS2's better variant at np n."""
+    cand = [(s[(m, n)]["MBps"], m) for m in PEERS if (m, n) in s]
     return max(cand) if cand else (None, None)
 
 
@@ -225,6 +275,14 @@ def print_tables(s, nps, methods, out):
           if best_hand(s, n)[0] else "", SIMREC)
     print("\nbest hand-written: " + ", ".join(
         f"np{n} {best_hand(s, n)[1]}" for n in nps if best_hand(s, n)[1]))
+    if any(best_peer(s, n)[0] for n in nps):
+        table("ratio to ADIOS2 BP5's better variant of the same np "
+              "(default aggregation or EveryoneWrites)",
+              lambda m, n: f"{s[(m, n)]['MBps'] / best_peer(s, n)[0]:.2f}"
+              if best_peer(s, n)[0] else "", SIMREC + HAND)
+        print("\nADIOS2's better: " + ", ".join(
+            f"np{n} {best_peer(s, n)[1]}" for n in nps
+            if best_peer(s, n)[1]))
     table("peak RSS of rank 0 (the writer), MiB; bound 2 x group step + 64 MiB",
           lambda m, n: f"{s[(m, n)]['rss_mib']:.0f} / "
           f"{2 * s[(m, n)]['step_mib'] + 64:.0f}")
@@ -241,9 +299,15 @@ def print_tables(s, nps, methods, out):
               f"{s[(m, n)]['in_step_max']:.2f}", SIMREC)
         table("time inside simrec_record_all (writer) / raw write time "
               "(I/O time of the best hand-written method of the same np); "
-              "goal <= 0.10",
+              "goal <= 0.10, zero-copy <= 0.05",
               lambda m, n: f"{s[(m, n)]['call_s'] / best_hand_io(s, n)[0]:.2f}"
               if best_hand_io(s, n)[0] else "", SIMREC)
+        zc = [m for m in methods if m in ZC]
+        if zc:
+            table("zero-copy: time inside simrec_record_all + simrec_wait "
+                  "(writer) / raw write time",
+                  lambda m, n: f"{(s[(m, n)]['call_s'] + s[(m, n)]['wait_s']) / best_hand_io(s, n)[0]:.2f}"
+                  if best_hand_io(s, n)[0] else "", zc)
         print("\nbest hand-written I/O time: " + ", ".join(
             f"np{n} {best_hand_io(s, n)[1]} {best_hand_io(s, n)[0]:.2f} s"
             for n in nps if best_hand_io(s, n)[1]))
@@ -287,8 +351,8 @@ def plot(s, nps, methods, out, title):
         hi = [s[(m, n)]["MBps_max"] - y for y, n in zip(ys, ns)]
         ax.errorbar(xs, ys, yerr=[lo, hi], capsize=2, marker="o",
                     elinewidth=0.8,
-                    linestyle="--" if m in HAND else "-",
-                    linewidth=2 if m in HAND else 1.5,
+                    linestyle="--" if m in HAND + PEERS else "-",
+                    linewidth=2 if m in HAND + PEERS else 1.5,
                     label=LABEL.get(m, m))
     ax.set_xscale("log", base=2)
     ax.set_xticks(nps)
@@ -334,6 +398,10 @@ def main():
                     help="also run --baseline-methods with this build's "
                     "bench_mpi, interleaved, as METHOD@base")
     ap.add_argument("--baseline-methods", default="hdf5-lz4")
+    ap.add_argument("--adios2", metavar="PREFIX",
+                    help="ADIOS2 install (PREFIX/bin/adios2-config): "
+                    "adds the methods adios2 and adios2-ew")
+    ap.add_argument("--mpicc", default="mpicc")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--from-csv", metavar="RUNS_CSV",
                     help="summarize an earlier -runs.csv instead of running")
@@ -341,10 +409,18 @@ def main():
     a.methods = [m for m in a.methods.split(",") if m]
     a.base = [m + BASE for m in a.baseline_methods.split(",") if m] \
         if a.baseline else []
+    if a.adios2 and not a.from_csv:
+        a.methods += [m for m in PEERS if m not in a.methods]
     unknown = set(a.methods + [m[:-len(BASE)] for m in a.base]) \
-        - set(SIMREC + HAND)
+        - set(SIMREC + HAND + PEERS)
     if unknown:
         sys.exit(f"run_bench: unknown method(s) {sorted(unknown)}")
+    if any(m in PEERS for m in a.methods) and not a.from_csv:
+        a.adios2_exe = build_adios2(a) if a.adios2 else None
+        if not a.adios2_exe:
+            print("run_bench: SKIPPING adios2, adios2-ew: no ADIOS2 "
+                  "(--adios2 PREFIX)", file=sys.stderr)
+            a.methods = [m for m in a.methods if m not in PEERS]
     if a.from_csv:
         with open(a.from_csv, newline="") as f:
             rows = list(csv.DictReader(f))
@@ -365,12 +441,17 @@ def main():
     for m in sorted({r["method"] for r in rows if r["method"].endswith(BASE)}):
         SIMREC.append(m)
         LABEL[m] = LABEL.get(m[:-len(BASE)], m) + " (baseline build)"
-    methods = [m for m in SIMREC + HAND if any(r["method"] == m
-                                               for r in rows)]
+    methods = [m for m in SIMREC + HAND + PEERS
+               if any(r["method"] == m for r in rows)]
     s = summarize(rows)
     r0 = rows[0]
     print(f"\n{float(r0['bytes']) / 2**20:.0f} MiB of float32 "
           f"({r0['data']} data) in {r0['steps']} steps per run")
+    loads = sorted(float(r["load1"]) for r in rows if r.get("load1"))
+    if loads:
+        print(f"load average (1 min) at the end of each run: min "
+              f"{loads[0]:.1f}, median {statistics.median(loads):.1f}, max "
+              f"{loads[-1]:.1f} on {os.cpu_count()} cores")
     comp = float(r0.get("compute_s") or 0) / int(r0["steps"])
     if comp > 0:
         print(f"compute phase: {comp * 1000:.0f} ms after every step")

@@ -133,6 +133,10 @@
  *   - SIMREC_RANKS_PER_WRITER: record_all, record_global, record_joined:
  *     ranks per writer, when the options give neither.
  *   - SIMREC_SHM: 0: record_all never uses node-local shared memory.
+ *   - SIMREC_ZERO_COPY: record_all, record_global: 1 borrows the caller's
+ *     buffer until simrec_wait() (opts->zero_copy = SIMREC_ZERO_COPY_ON),
+ *     check also checksums it (SIMREC_ZERO_COPY_CHECK), 0 copies; when the
+ *     options leave zero_copy at 0.
  *   - SIMREC_ON_TERM: 0: the library leaves SIGTERM alone; otherwise (and
  *     when the program has no SIGTERM handler of its own) a SIGTERM makes
  *     the next simrec call flush and close every open recorder, then die of
@@ -153,7 +157,8 @@
  *     writers and ranks_per_writer (options, SIMREC_WRITERS /
  *     SIMREC_RANKS_PER_WRITER, one writer per node), a redis password (URI,
  *     SIMREC_REDIS_PASSWORD), the I/O summary (opts->io_summary or
- *     SIMREC_IO_SUMMARY: either turns it on).
+ *     SIMREC_IO_SUMMARY: either turns it on), the zero-copy step
+ *     (opts->zero_copy, else SIMREC_ZERO_COPY).
  *   - One exception: SIMREC_STORE replaces the URI list itself (of a
  *     writer), so a job script can redirect a simulation's output without
  *     recompiling; that list's parameters then win as above.
@@ -290,7 +295,21 @@ typedef struct simrec_options {
 	int writers;    /* number of writers M; 0 = see ranks_per_writer */
 	int io_summary; /* print an I/O summary at close (or
 	                   SIMREC_IO_SUMMARY=1) */
+	/* record_all, record_global: SIMREC_ZERO_COPY_OFF (default; or the
+	 * SIMREC_ZERO_COPY environment variable), _ON or _CHECK: the calls
+	 * borrow the caller's buffer until simrec_wait() (see there). */
+	int zero_copy;
 } simrec_options_t;
+
+/* Values of simrec_options_t.zero_copy (and SIMREC_ZERO_COPY: 0, 1,
+ * check). */
+enum simrec_zero_copy {
+	SIMREC_ZERO_COPY_OFF = 0,
+	SIMREC_ZERO_COPY_ON = 1,
+	SIMREC_ZERO_COPY_CHECK = 2 /* ON, and each borrowed buffer is
+	                              checksummed at the call and at its
+	                              release (a debug setting) */
+};
 
 /* sizeof of the public struct simrec_NAME ("options", "attr",
  * "lock_status"), for language bindings to check their mirrors of them;
@@ -415,7 +434,8 @@ SIMREC_API int simrec_record_bytes(simrec_t *rec, const char *key,
  * ranks); the step becomes one record of shape (nranks, *shape) under key.
  * A rank with another dtype or shape makes the call fail on every rank with
  * SIMREC_EDTYPE/SIMREC_ESHAPE and the step is not written. Returns once the
- * caller's buffer may be reused; the writers' file I/O overlaps the next
+ * caller's buffer may be reused (with opts->zero_copy: borrowed until
+ * simrec_wait(), see there); the writers' file I/O overlaps the next
  * step. On a recorder from simrec_open() it is simrec_record() of a (1,
  * *shape) array. ndim is 0..14.
  * Returns the codes of simrec_record() on every rank alike, and
@@ -455,7 +475,8 @@ SIMREC_API int simrec_record_all(simrec_t *rec, const char *key,
  * the global index space, never per rank block); every rank sends the
  * pieces of its block to the writers that own them, and each writer
  * compresses and writes whole chunks in the background (docs/mpi.md).
- * Returns once the caller's buffer may be reused. Errors of background
+ * Returns once the caller's buffer may be reused (with opts->zero_copy:
+ * borrowed until simrec_wait()). Errors of background
  * writes are reported as for simrec_record_all(). On a recorder from
  * simrec_open() the one block must be the whole array (SIMREC_EINVAL
  * otherwise). Also returns the codes of simrec_record().
@@ -465,6 +486,52 @@ SIMREC_API int simrec_record_global(simrec_t *rec, const char *key,
                                     const size_t *global_shape,
                                     const size_t *start, const size_t *count,
                                     const void *data);
+
+/*
+ * The zero-copy step. With opts->zero_copy (or SIMREC_ZERO_COPY=1) on a
+ * recorder of simrec_open_comm(), a successful simrec_record_all() or
+ * simrec_record_global() BORROWS the caller's buffer instead of copying it
+ * before return: the buffer belongs to simrec, which may still read it,
+ * until the next simrec_wait(), simrec_flush() or simrec_close() on the
+ * recorder returns (on every rank, whatever the topology, whether or not
+ * simrec still reads it). Until then the caller must neither write nor
+ * free it; reading it is fine. simrec never writes into it. So a
+ * simulation that computes step k+1 from step k into another array can
+ * record step k, compute, call simrec_wait() and swap the arrays: the
+ * copy, the compression and the write of step k run meanwhile.
+ *
+ * What runs in the background (docs/mpi.md, "The zero-copy step"): a
+ * rank that is its own writer (one rank, or writers = ranks) writes the
+ * step from the caller's buffer on its I/O thread (no copy at all); ranks
+ * whose group shares a node-local step window copy (or compress) their
+ * block into it on a thread of their own (the call returns after the
+ * agreement); a global array's writer whose own block is its whole
+ * region writes it from the caller's buffer. The rest (an MPI_Gather, the
+ * pieces of a global array sent to other writers) still runs inside the
+ * call; the buffer is borrowed all the same.
+ *
+ * Detected misuse, refused with SIMREC_EINVAL on every rank: a
+ * simrec_record_all() or simrec_record_global() whose buffer overlaps a
+ * buffer still borrowed (a step recorded from the same array before
+ * simrec_wait()); nothing is stored. With SIMREC_ZERO_COPY_CHECK (or
+ * SIMREC_ZERO_COPY=check) each borrowed buffer is checksummed at the call
+ * and again at its release, and a buffer changed meanwhile fails that
+ * simrec_wait()/simrec_flush()/simrec_close() with SIMREC_EINVAL naming
+ * the key and the rank (the stored step may then hold the changed
+ * bytes). simrec_flush() and simrec_close() with buffers still borrowed
+ * wait for them: not an error. A failed record call borrows nothing.
+ *
+ * simrec_wait(): Collective for a recorder of simrec_open_comm(): waits
+ * until simrec reads no borrowed buffer on this rank (its copy into the
+ * step window, or its writer's write from it), then releases every
+ * borrowed buffer. A background write's failure is not reported here but
+ * as before (next flush, close or record_all of the key). Returns 0,
+ * SIMREC_EINVAL (rec NULL; a buffer changed while borrowed, under
+ * SIMREC_ZERO_COPY_CHECK), the same on every rank. On a recorder of
+ * simrec_open() (which copies or writes before return), or with zero_copy
+ * off, nothing is borrowed: it returns 0 at once.
+ */
+SIMREC_API int simrec_wait(simrec_t *rec);
 
 /*
  * Declare the fill value of a global array's key: elements that no

@@ -40,6 +40,7 @@ class Options(ctypes.Structure):
         ("ranks_per_writer", ctypes.c_int),
         ("writers", ctypes.c_int),
         ("io_summary", ctypes.c_int),
+        ("zero_copy", ctypes.c_int),
     ]
 
 
@@ -161,6 +162,7 @@ _decl("simrec_options_init", None, ctypes.POINTER(Options))
 _decl("simrec_open", _I, ctypes.POINTER(_P), _S, ctypes.POINTER(Options))
 _decl("simrec_close", _I, _P)
 _decl("simrec_flush", _I, _P)
+_decl("simrec_wait", _I, _P)
 _decl("simrec_errmsg", _S, _P)
 _decl("simrec_record", _I, _P, _S, _I, _I, c_size_t_p, _P)
 _decl("simrec_record_bytes", _I, _P, _S, _I, _P, _Z)

@@ -2,6 +2,7 @@
 import atexit
 import ctypes
 import itertools
+import os
 import sys
 import weakref
 
@@ -22,6 +23,8 @@ _ERANGE = errors.RangeError.code
 _JOINED_MARK = "_simrec_joined_count"  # on a joined array's rows
 _MODES = {"a": 0, "append": 0, "w": 1, "create": 1, "r": 2, "readonly": 2}
 _SHUFFLE = {"none": 0, "byte": 1, "bit": 2}
+# zero_copy= as SIMREC_ZERO_COPY_OFF / _ON / _CHECK
+_ZERO_COPY = {False: 0, True: 1, 0: 0, 1: 1, 2: 2, "check": 2}
 _INT_OPTIONS = ("level", "nthreads", "ranks_per_writer", "writers",
                 "io_summary")
 
@@ -71,6 +74,11 @@ def _options(kw):
             o.codec = keep
         elif name == "chunk_bytes":
             o.chunk_bytes = int(v)
+        elif name == "zero_copy":
+            if v not in _ZERO_COPY:
+                raise ValueError("zero_copy: False, True or 'check', not %r"
+                                 % (v,))
+            o.zero_copy = _ZERO_COPY[v]
         elif name in _INT_OPTIONS:
             setattr(o, name, int(v))
         else:
@@ -108,7 +116,8 @@ class Recorder(Closing):
     store, reads come from the first. Options as in simrec_options_t:
     ``mode`` ('a' append (default), 'w' create, 'r' read-only),
     ``chunk_bytes``, ``codec``, ``level``, ``shuffle`` ('none', 'byte',
-    'bit'), ``nthreads``, ``ranks_per_writer``, ``writers``, ``io_summary``.
+    'bit'), ``nthreads``, ``ranks_per_writer``, ``writers``, ``io_summary``,
+    ``zero_copy`` (False, True or 'check'; see wait()).
 
     ``comm=MPI.COMM_WORLD`` (an mpi4py communicator) opens the recorder
     collectively for ``record_all``; ``close`` is then collective too.
@@ -143,6 +152,11 @@ class Recorder(Closing):
                             % (self.uri, detail))
         self._h = h.value
         self.comm = comm
+        # the zero-copy step: arrays lent to the library until wait()
+        zc = opts.zero_copy or os.environ.get("SIMREC_ZERO_COPY", "0") in (
+            "1", "check")
+        self._zero_copy = comm is not None and bool(zc)
+        self._lent = []
         self._serial = next(_serial)
         _live[self._serial] = self
         _register_exit()
@@ -167,15 +181,58 @@ class Recorder(Closing):
         h, self._h = self._h, None
         _live.pop(self._serial, None)
         rc = lib.simrec_close(h)
+        self._give_back()
         if rc:
             detail = lib.simrec_errmsg(None)
             detail = detail.decode(errors="replace") if detail else ""
             raise error_for(rc, "closing %r: %s" % (self.uri, detail))
 
     def flush(self):
-        """Push buffered records to the stores and commit them."""
+        """Push buffered records to the stores and commit them (with
+        zero_copy: waits for the lent arrays and gives them back)."""
         h = self._handle()
-        check(lib.simrec_flush(h), h)
+        rc = lib.simrec_flush(h)
+        self._give_back()
+        check(rc, h)
+
+    def wait(self):
+        """Collective: give back every array lent to the library.
+
+        With ``zero_copy=True`` on a recorder with comm, record_all and
+        record_global borrow the array they are given instead of copying
+        it: until the next wait(), flush() or close() the library may
+        still read it (copy, compress, write it in the background), so
+        the array is kept alive and marked read-only (numpy's writeable
+        flag; other views of the same memory are not marked: do not write
+        through them) and made writeable again here. An array that had to
+        be converted (not C-contiguous, another byte order) is the
+        library's own copy: the caller's is neither lent nor marked.
+        Recording a step from a lent array raises InvalidArgumentError on
+        every rank; with ``zero_copy='check'`` an array changed while lent
+        makes this call raise InvalidArgumentError on every rank. Without
+        zero_copy it does nothing."""
+        h = self._handle()
+        rc = lib.simrec_wait(h) if self._zero_copy else 0
+        self._give_back()
+        check(rc, h)
+
+    def _lend(self, value, arr):
+        """Keep arr (and value, if arr is value's memory) until
+        _give_back; mark the caller's array read-only meanwhile."""
+        if not self._zero_copy:
+            return
+        mark = value if isinstance(value, np.ndarray) and (
+            arr is value or arr.base is value) else None
+        was = mark is not None and mark.flags.writeable
+        if was:
+            mark.flags.writeable = False
+        self._lent.append((arr, mark if was else None))
+
+    def _give_back(self):
+        lent, self._lent = self._lent, []
+        for arr, mark in lent:
+            if mark is not None:
+                mark.flags.writeable = True
 
     def __enter__(self):
         self._handle()  # a closed recorder cannot be entered again
@@ -228,6 +285,7 @@ class Recorder(Closing):
         dt, arr = as_record_array(local, key)
         check(lib.simrec_record_all(h, encode(key), dt, arr.ndim,
                                     shape_arg(arr.shape), data_ptr(arr)), h)
+        self._lend(local, arr)
 
     def record_global(self, key, block, start=None, global_shape=None,
                       dims=None):
@@ -251,6 +309,7 @@ class Recorder(Closing):
                                        shape_arg(gshape), shape_arg(start),
                                        shape_arg(arr.shape), data_ptr(arr)),
               h)
+        self._lend(block, arr)
 
     def global_fill(self, key, value, dtype=None):
         """Declare the value that elements of the global array under key

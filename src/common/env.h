@@ -24,6 +24,11 @@
 	  "the options give neither.")                                         \
 	X(SIMREC_SHM, "simrec_open_comm",                                      \
 	  "0: record_all never uses node-local shared memory.")                \
+	X(SIMREC_ZERO_COPY, "simrec_open_comm",                                \
+	  "record_all, record_global: 1 borrows the caller's buffer until "    \
+	  "simrec_wait() (opts->zero_copy = SIMREC_ZERO_COPY_ON), check also " \
+	  "checksums it (SIMREC_ZERO_COPY_CHECK), 0 copies; when the options " \
+	  "leave zero_copy at 0.")                                             \
 	X(SIMREC_ON_TERM, "simrec_open, simrec_open_comm",                     \
 	  "0: the library leaves SIGTERM alone; otherwise (and when the "      \
 	  "program has no SIGTERM handler of its own) a SIGTERM makes the "    \

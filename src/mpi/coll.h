@@ -165,10 +165,52 @@ typedef struct sr_io_thread {
 	sr_err err; /* the thread's failures (sr_err_redirect) */
 } sr_io_thread;
 
-/* Per-rank timings for the summary (seconds). */
+/* Per-rank timings for the summary (seconds); lent: waiting in
+ * simrec_wait (or flush, close) for the borrowed buffers. */
 typedef struct sr_timings {
-	double io, move, agree, wait, encode;
+	double io, move, agree, wait, encode, lent;
 } sr_timings;
+
+/* The zero-copy step (borrow.c): a buffer lent by the caller. */
+typedef struct sr_lent {
+	const void *p;
+	size_t n;
+	uint64_t sum; /* SIMREC_ZERO_COPY_CHECK: at the call */
+	char key[64]; /* for messages (cut) */
+} sr_lent;
+
+/* A block for the rank's copy thread: n bytes from src to dst (or, when
+ * size is set, src encoded with codec into dst, at most
+ * sr_encoded_bound(n) bytes, and the frame's size into *size: 0 if the
+ * encoding failed, which the writer then refuses), then seq into flag
+ * (release). */
+typedef struct sr_copy_job {
+	void *dst;
+	const void *src;
+	size_t n;
+	atomic_uint *flag;
+	unsigned seq;
+	int *size;
+	sr_codec codec;
+	size_t isz;
+} sr_copy_job;
+
+enum { SR_COPY_QUEUE = 4 };
+
+typedef struct sr_borrow_state {
+	int mode;      /* SIMREC_ZERO_COPY_* */
+	sr_lent *lent; /* lent since the last release */
+	size_t n, cap;
+	int direct; /* the writer's I/O thread reads a lent buffer */
+	/* the rank's copy thread (started at its first job) */
+	int running, failed, quit, busy;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	sr_copy_job q[SR_COPY_QUEUE];
+	int head, count;
+	double t_copy;
+} sr_borrow_state;
 
 /* The collective layer's state, by stage. */
 typedef struct sr_agg {
@@ -178,6 +220,7 @@ typedef struct sr_agg {
 	sr_deferred deferred;
 	sr_step_keys keys;
 	sr_io_thread io;
+	sr_borrow_state borrow;
 	sr_timings time;
 	int term;    /* the last agreement saw a SIGTERM (core/shutdown.c) */
 	int closing; /* inside simrec_close */
@@ -233,7 +276,10 @@ typedef struct sr_exchange {
 	const size_t *bound;           /* writer w owns rows bound[w..w+1) */
 	int nw;                        /* writers: writer w is rank w*group */
 	size_t group;
-	size_t width; /* rows of a writer's region buffer (0: its own) */
+	size_t width;    /* rows of a writer's region buffer (0: its own) */
+	int self_direct; /* this rank's block is its own writer's whole
+	                    region, written from the caller's buffer: it
+	                    sends itself nothing */
 } sr_exchange;
 /* Collective: every rank sends the part of its block (data) inside each
  * writer's rows to that writer, which receives it into its place in
@@ -278,7 +324,7 @@ void sr_shm_free(sr_agg *a);
 /* Collective over the group, when a->shm.on: every rank puts its block
  * (or frame) into the writer's window itself; *out (the writer's) is the
  * step, complete once a->move.ready says so. */
-int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
+int sr_move_shm(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
                 size_t bytes, const unsigned char **out);
 
 /* io_thread.c: the writer's background appends. */
@@ -299,6 +345,30 @@ void sr_io_submit(simrec_t *rec, const sr_step_write *step);
 /* record a failure of the calling thread as a background one; d (if
  * any) is the dataset whose step it lost: it records nothing more */
 void sr_io_fail(simrec_t *rec, sr_dset *d, int rc);
+
+/* borrow.c: the zero-copy step. */
+/* opts.zero_copy, else SIMREC_ZERO_COPY, into a->borrow.mode */
+int sr_borrow_init(simrec_t *rec);
+/* nonzero (and rec->err) if [p, p + n) overlaps a buffer still lent */
+int sr_borrow_check(simrec_t *rec, const char *key, const void *p, size_t n);
+/* a step lent [p, p + n) (direct: the writer's I/O thread reads it) */
+void sr_borrow_note(simrec_t *rec, const char *key, const void *p, size_t n,
+                    int direct);
+/* a failed step: wait until nothing reads its buffer, then forget every
+ * buffer lent after the first keep */
+void sr_borrow_forget_last(simrec_t *rec, size_t keep);
+/* hand a block to the rank's copy thread (or copy it now, without one) */
+void sr_borrow_copy(simrec_t *rec, const sr_copy_job *j);
+/* wait until the copy thread is idle */
+void sr_borrow_drain(simrec_t *rec);
+/* Local: wait until nothing reads a lent buffer, check their sums, forget
+ * them; nonzero (and rec->err) if one changed */
+int sr_borrow_release(simrec_t *rec);
+void sr_borrow_free(sr_agg *a);
+static inline int sr_zero_copy(const sr_agg *a)
+{
+	return a->borrow.mode != 0;
+}
 
 /* agree.c: one status on every rank. */
 /* MPI_MIN of rc over the recorder's communicator; a rank that did not

@@ -112,9 +112,11 @@ int sr_shm_reserve(simrec_t *rec, size_t need)
 	sr_agg *a = sr_agg_of(rec);
 	if (need <= a->shm.cap)
 		return 0;
-	/* both windows go: no background write may read them */
+	/* both windows go: no background write may read them, nor this
+	 * rank's copy thread write them */
 	if (a->topo.is_writer)
 		sr_io_wait(rec);
+	sr_borrow_drain(rec);
 	free_windows(a);
 	/* both allocations are collective: every rank makes both calls */
 	int ok = need <= (size_t)PTRDIFF_MAX;
@@ -146,19 +148,58 @@ void sr_shm_free(sr_agg *a)
 	MPI_Comm_free(&a->shm.node);
 }
 
-/* The step into the shared window of buffer current: every rank copies
- * its block, or the frame it compressed before the agreement (the ranks
- * compress as they arrive, not all at once after it, and a failure fails
- * the step on every rank), into its place, in parallel, then raises its
- * flag; the writer's I/O thread waits for the flags, not the writer. */
-int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
-                size_t bytes, const unsigned char **out)
+/* This rank's part of the step at step (its block, or its frame and its
+ * size in the header), then its flag: here, or in zero-copy mode on the
+ * rank's copy thread (borrow.c), which also compresses the frame there,
+ * straight into the slot. */
+static void put_part(simrec_t *rec, const sr_travel *t, size_t isz,
+                     const void *data, size_t bytes, unsigned char *step,
+                     atomic_uint *flag, unsigned seq)
 {
 	sr_agg *a = sr_agg_of(rec);
 	int enc = t && t->kind != SR_TRAVEL_RAW, n = a->topo.group_size,
 	    me = a->topo.rank_in_group;
-	size_t bound = sr_encoded_bound(bytes), hdr = sr_frames_hdr(n),
-	       fl = sr_shm_hdr(n);
+	size_t bound = sr_encoded_bound(bytes);
+	int *sizes = (int *)(void *)step;
+	unsigned char *slot = enc ? step + sr_frames_hdr(n) + (size_t)me * bound
+	                          : step + (size_t)me * bytes;
+	if (enc && a->topo.is_writer) /* the offsets (ints: frames_need) */
+		for (int i = 0; i < n; i++)
+			sizes[n + i] = (int)((size_t)i * bound);
+	if (sr_zero_copy(a)) {
+		sr_copy_job j = {.dst = slot,
+		                 .src = data,
+		                 .n = bytes,
+		                 .flag = flag,
+		                 .seq = seq,
+		                 .size = enc ? &sizes[me] : NULL,
+		                 .isz = isz};
+		if (enc)
+			j.codec = t->codec;
+		sr_borrow_copy(rec, &j);
+		return;
+	}
+	if (!enc) {
+		memcpy(slot, data, bytes);
+	} else { /* frame_len <= bound: sr_encode_block */
+		memcpy(slot, a->move.frame, a->move.frame_len);
+		sizes[me] = (int)a->move.frame_len;
+	}
+	atomic_store_explicit(flag, seq, memory_order_release);
+}
+
+/* The step into the shared window of buffer current: every rank copies
+ * its block, or the frame it compressed before the agreement (the ranks
+ * compress as they arrive, not all at once after it, and a failure fails
+ * the step on every rank; in zero-copy mode they compress on their copy
+ * threads after it), into its place, in parallel, then raises its flag;
+ * the writer's I/O thread waits for the flags, not the writer. */
+int sr_move_shm(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
+                size_t bytes, const unsigned char **out)
+{
+	sr_agg *a = sr_agg_of(rec);
+	int n = a->topo.group_size;
+	size_t fl = sr_shm_hdr(n);
 	/* the same outcome on the group's ranks: none touches a window */
 	int rc = sr_shm_reserve(rec, fl + sr_frames_need(a, bytes));
 	if (rc)
@@ -168,18 +209,8 @@ int sr_move_shm(simrec_t *rec, const sr_travel *t, const void *data,
 	atomic_uint *flags = (atomic_uint *)(void *)a->shm.base[b];
 	unsigned char *step = a->shm.base[b] + fl;
 	MPI_Win_sync(a->shm.window[b]); /* after the agreement: b is free */
-	if (!enc) {
-		memcpy(step + (size_t)me * bytes, data, bytes);
-	} else { /* frame_len <= bound: sr_encode_block */
-		int *sizes = (int *)(void *)step;
-		memcpy(step + hdr + (size_t)me * bound, a->move.frame,
-		       a->move.frame_len);
-		sizes[me] = (int)a->move.frame_len;
-		if (a->topo.is_writer) /* the offsets (ints: frames_need) */
-			for (int i = 0; i < n; i++)
-				sizes[n + i] = (int)((size_t)i * bound);
-	}
-	atomic_store_explicit(&flags[me], seq, memory_order_release);
+	put_part(rec, t, isz, data, bytes, step, &flags[a->topo.rank_in_group],
+	         seq);
 	if (a->topo.is_writer) {
 		a->move.ready = (sr_ready){.flags = flags, .seq = seq, .n = n};
 		*out = step;

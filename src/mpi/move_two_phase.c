@@ -96,6 +96,8 @@ static void post_receives(simrec_t *rec, const sr_exchange *x, xfer *t,
 	sizes[0] = x->width ? x->width : row1 - row0;
 	for (int r = 0; r < rec->size; r++) {
 		sr_block p;
+		if (r == rec->rank && x->self_direct)
+			continue;
 		if (!sr_plan_meet(x->ndim, &x->blocks[r], row0, row1, &p))
 			continue;
 		memcpy(starts, p.start, (size_t)x->ndim * sizeof *starts);
@@ -118,6 +120,8 @@ static void post_sends(simrec_t *rec, const sr_exchange *x, xfer *t,
 	size_t starts[SIMREC_MAX_NDIM];
 	for (int w = 0; w < x->nw; w++) {
 		sr_block p;
+		if (x->self_direct && (size_t)w * x->group == (size_t)rec->rank)
+			continue;
 		if (!sr_plan_meet(x->ndim, mine, x->bound[w], x->bound[w + 1],
 		                  &p))
 			continue;

@@ -136,6 +136,9 @@ int simrec_open_comm(simrec_t **out, const char *uris,
 	/* every rank parsed the same text: the same outcome everywhere */
 	if (!rc)
 		rc = make_groups(rec, &l);
+	int r2 = sr_borrow_init(rec); /* collective */
+	if (!rc)
+		rc = r2;
 	rc = sr_agree_status(rec, rc);
 	if (!rc)
 		rc = sr_agree_status(rec, open_on_writers(rec, &l));

@@ -146,17 +146,26 @@ static int frames(const sr_travel *t)
 	return t && t->kind != SR_TRAVEL_RAW;
 }
 
+/* Zero-copy, a group of one: the writer's I/O thread writes the step
+ * straight from the caller's buffer (borrow.c). */
+static int direct(const sr_agg *a)
+{
+	return sr_zero_copy(a) && a->topo.group_size == 1;
+}
+
 /* The move: through the shared window, or gathered into the writer's
- * step buffer. */
-static int move(simrec_t *rec, const sr_travel *t, const void *data,
+ * step buffer (zero-copy in a group of one: none). */
+static int move(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
                 size_t bytes, const unsigned char **out)
 {
 	sr_agg *a = sr_agg_of(rec);
 	memset(&a->move.ready, 0, sizeof a->move.ready);
 	double t0 = sr_now();
 	int rc = 0;
-	if (a->shm.on && (!t || t->kind != SR_TRAVEL_RUN_FRAMES))
-		rc = sr_move_shm(rec, t, data, bytes, out);
+	if (direct(a))
+		*out = data;
+	else if (a->shm.on && (!t || t->kind != SR_TRAVEL_RUN_FRAMES))
+		rc = sr_move_shm(rec, t, isz, data, bytes, out);
 	else
 		*out = sr_move_gather(rec, t, data, bytes);
 	a->time.move += sr_now() - t0;
@@ -209,7 +218,8 @@ static int run_step(simrec_t *rec, void *ctx)
 	sr_travel t;
 	memset(&t, 0, sizeof t);
 	const unsigned char *buf = NULL;
-	int rc = 0, xrc = move(rec, s->seen, s->data, c->bytes, &buf);
+	int rc = 0, xrc = move(rec, s->seen, simrec_dtype_size(c->dtype),
+	                       s->data, c->bytes, &buf);
 	if (a->topo.is_writer) {
 		rc = writer_step(rec, c, xrc, s->seen, buf, &t);
 	} else if (!s->seen) { /* a failed move: the writer's to report */
@@ -260,6 +270,8 @@ static int prepare_step(simrec_t *rec, all_step *s, const size_t *shape)
 	sr_step_call *c = &s->call;
 	int local = check_step(rec, c->key, c->dtype, c->ndim, shape, s->data,
 	                       &c->bytes);
+	if (!local)
+		local = sr_borrow_check(rec, c->key, s->data, c->bytes);
 	/* writers check the record against an existing dataset now, so
 	 * that a mismatch fails on every rank */
 	if (!local && a->topo.is_writer)
@@ -274,16 +286,18 @@ static int prepare_step(simrec_t *rec, all_step *s, const size_t *shape)
 	s->seen = t;
 	int kind = t ? (int)t->kind : SR_TRAVEL_RAW;
 	int shm = a->shm.on && kind != SR_TRAVEL_RUN_FRAMES;
-	if (!local && !shm)
+	if (!local && !shm && !direct(a))
 		local = sr_step_buf_prepare(
 		        rec, !a->topo.is_writer ? c->bytes
 		             : kind != SR_TRAVEL_RAW
 		                     ? sr_frames_need(a, c->bytes)
 		                     : c->bytes * (size_t)a->topo.group_size);
 	/* every rank compresses its own block (before the agreement, so
-	 * that a failure fails every rank); chunks of several blocks after
-	 * it (sr_move_run_frames) */
-	if (!local && kind == SR_TRAVEL_RANK_FRAMES)
+	 * that a failure fails every rank; in zero-copy mode with a shared
+	 * window after it, on the rank's copy thread); chunks of several
+	 * blocks after it (sr_move_run_frames) */
+	if (!local && kind == SR_TRAVEL_RANK_FRAMES &&
+	    !(shm && sr_zero_copy(a)))
 		local = encode_step(rec, t, c->dtype, s->data, c->bytes);
 	if (!local && kind == SR_TRAVEL_RUN_FRAMES)
 		local = sr_move_run_prepare(rec, t->run_blocks, c->bytes);
@@ -319,7 +333,14 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	              .data = data};
 	s.call.ctx = &s;
 	int local = prepare_step(rec, &s, shape);
-	return sr_step_agree_run(rec, &s.call, local);
+	size_t lent = sr_agg_of(rec)->borrow.n;
+	int rc = sr_step_agree_run(rec, &s.call, local);
+	if (rc)
+		sr_borrow_forget_last(rec, lent);
+	else
+		sr_borrow_note(rec, key, data, s.call.bytes,
+		               direct(sr_agg_of(rec)));
+	return rc;
 }
 
 /* ---- flush and close --------------------------------------------------- */
@@ -373,7 +394,11 @@ static int publish_marks(simrec_t *rec, int ok)
 static int coll_flush(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	int rc = sr_io_take_error(rec, &rec->err);
+	/* buffers still lent are waited for (a changed one fails) */
+	int rc = sr_borrow_release(rec);
+	int r0 = sr_io_take_error(rec, &rec->err);
+	if (!rc)
+		rc = r0;
 	int64_t pend[2] = {(int64_t)a->deferred.len, sr_term_pending()};
 	MPI_Allreduce(MPI_IN_PLACE, pend, 2, MPI_INT64_T, MPI_MAX, rec->comm);
 	/* a SIGTERM every rank agreed on: flush and close now (not in
@@ -400,7 +425,7 @@ static int coll_flush(simrec_t *rec)
 static void print_summary(simrec_t *rec)
 {
 	sr_agg *a = sr_agg_of(rec);
-	enum { N = 11 };
+	enum { N = 13 };
 	double v[N] = {(double)rec->bytes_in,
 	               rec->t_in,
 	               a->time.io,
@@ -411,7 +436,9 @@ static void print_summary(simrec_t *rec)
 	               a->time.encode,
 	               0,
 	               0,
-	               (double)(a->topo.is_writer && a->shm.on)};
+	               (double)(a->topo.is_writer && a->shm.on),
+	               a->time.lent,
+	               a->borrow.t_copy};
 	/* the writers' stores: compressing, writing, making durable (and
 	 * every rank compressing its own block: src/core/encoded.h) */
 	for (int k = 0; a->topo.is_writer && k < rec->nst; k++) {
@@ -440,6 +467,12 @@ static void print_summary(simrec_t *rec)
 	        mx[0] / 1e6, mn[1], mx[1], mx[3], mx[4], mx[5], mx[2],
 	        mx[2] > 0 ? sum[0] / 1e6 / mx[2] : 0.0, mx[7], mx[8], mx[9],
 	        (int)sum[10], a->topo.ngroups);
+	if (a->borrow.mode)
+		fprintf(stderr,
+		        "  zero-copy: waiting for lent buffers %.3f s, copying "
+		        "them into the step windows in the background %.3f s "
+		        "(max over ranks)\n",
+		        mx[11], mx[12]);
 }
 
 static int coll_close(simrec_t *rec)
@@ -463,6 +496,7 @@ static void agg_free(simrec_t *rec)
 	if (!a)
 		return;
 	sr_io_stop(rec);
+	sr_borrow_free(a);
 	sr_shm_free(a);
 	for (int i = 0; i < 2; i++)
 		free(a->move.step_buf[i].buf);

@@ -325,6 +325,25 @@ static void prefill(simrec_t *rec, const sr_global_key *g, void *buf)
 	}
 }
 
+/* Zero-copy: this rank is its own writer (a group of one) and its block
+ * is exactly its region (whole rows from its first row to its last, no
+ * padding): the I/O thread writes the step from the caller's buffer. */
+static int self_direct(simrec_t *rec, const sr_global_key *g,
+                       const size_t *start, const size_t *count)
+{
+	sr_agg *a = sr_agg_of(rec);
+	if (!sr_zero_copy(a) || a->topo.group_size != 1 || g->pad)
+		return 0;
+	int w = a->topo.group_index;
+	if (start[0] != g->bound[w] || count[0] != g->bound[w + 1] - start[0] ||
+	    !count[0])
+		return 0;
+	for (int i = 1; i < g->ndim; i++)
+		if (start[i] || count[i] != g->shape[i])
+			return 0;
+	return 1;
+}
+
 /* After the agreement: plan (first step), check, move, hand to the I/O
  * thread. The same status on every rank. */
 static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
@@ -354,7 +373,8 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		if (rc)
 			return rc;
 	}
-	unsigned char *buf = a->topo.is_writer
+	int self = self_direct(rec, g, start, count);
+	unsigned char *buf = a->topo.is_writer && !self
 	                             ? a->move.step_buf[a->move.current].buf
 	                             : NULL;
 	if (buf)
@@ -367,13 +387,15 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                 .bound = g->bound,
 	                 .nw = a->topo.ngroups,
 	                 .group = a->topo.ranks_per_group,
-	                 .width = region_rows(a, g)};
+	                 .width = region_rows(a, g),
+	                 .self_direct = self};
 	rc = sr_two_phase(rec, &x, data, buf,
 	                  a->topo.is_writer ? a->topo.group_index : -1);
 	a->time.move += sr_now() - t0;
 	memset(&a->move.ready, 0, sizeof a->move.ready); /* no shared window */
 	if (!rc && a->topo.is_writer) {
-		sr_step_write w = {.d = sr_dset_find(rec, key), .buf = buf};
+		sr_step_write w = {.d = sr_dset_find(rec, key),
+		                   .buf = self ? data : buf};
 		sr_io_submit(rec, &w);
 	}
 	a->move.current ^= 1;
@@ -453,7 +475,15 @@ int simrec_record_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	 * failure fails every rank */
 	if (g && a->topo.is_writer)
 		local = sr_step_buf_prepare(rec, region_bytes(a, g) + 1);
+	if (!local)
+		local = sr_borrow_check(rec, key, data, s.call.bytes);
 	if (a->topo.is_writer)
 		sr_io_wait_buf(rec, a->move.step_buf[a->move.current].buf);
-	return sr_step_agree_run(rec, &s.call, local);
+	size_t lent = a->borrow.n;
+	int rc = sr_step_agree_run(rec, &s.call, local);
+	if (rc)
+		sr_borrow_forget_last(rec, lent);
+	else /* direct or not: the I/O thread may read it (io_wait) */
+		sr_borrow_note(rec, key, data, s.call.bytes, 1);
+	return rc;
 }
