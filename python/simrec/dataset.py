@@ -60,7 +60,7 @@ class Dataset(Closing):
         rc = lib.simrec_dataset_chunks(self._handle(), c)
         if rc < 0:
             check(rc, self._rec._h)
-        if rc == 0 or c[0] == 0:
+        if c[0] == 0:
             return None
         return tuple(c[i] for i in range(rc if rc > 0 else self.ndim))
 
