@@ -19,8 +19,8 @@ static const size_t shape[3] = {10, 10000, 200};
 
 static void die(simrec_t *rec, int rc, const char *what)
 {
-	fprintf(stderr, "bench_seed: %s: %s (%s)\n", what,
-	        simrec_strerror(rc), rec ? simrec_errmsg(rec) : "");
+	fprintf(stderr, "bench_seed: %s: %s (%s)\n", what, simrec_strerror(rc),
+	        rec ? simrec_errmsg(rec) : "");
 	exit(1);
 }
 

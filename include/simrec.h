@@ -116,8 +116,9 @@
  *     SIMREC_MODE_READONLY); it never applies to a read-only open.
  *   - SIMREC_TRACE: 1 prints, on stderr, the source file and line of every
  *     failure as it is reported; the first line printed is the origin.
- *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only), as
- *     opts->io_summary.
+ *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only) and,
+ *     on stderr, a line per simrec_dataset_read (its time, chunks, stored
+ *     bytes, fetching and decoding time, threads), as opts->io_summary.
  *   - SIMREC_WRITERS: record_all, record_global, record_joined: the number
  *     of writers, when the options give neither writers nor
  *     ranks_per_writer.

@@ -140,6 +140,13 @@ struct sr_store {
 	/* seconds spent (by the thread that writes) compressing chunks,
 	 * writing them and making them durable: the I/O summary */
 	double t_encode, t_write, t_sync;
+	/* the last read's parts, for the I/O summary of reads (a store that
+	 * fills none shows the read's time alone): seconds fetching stored
+	 * chunks and decoding them (summed over the threads), chunks, stored
+	 * bytes, threads that decoded */
+	double r_fetch, r_decode;
+	size_t r_chunks, r_stored;
+	int r_threads;
 };
 
 /* Registry lookup by scheme; NULL if unknown. */
