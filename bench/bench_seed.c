@@ -1,8 +1,9 @@
 /* The seed's workload through simrec's C API, one phase per run, so that
  * run_seed.py can drop the page cache between phases:
- *   bench_seed URI N write   N random float64 records of (10, 10000, 200)
- *   bench_seed URI N slice   20 slices [:N/2, b, t, :]
- *   bench_seed URI N whole   the whole dataset
+ *   bench_seed URI N write [ROWS]   N random float64 records of
+ *                                   (10, ROWS, 200), ROWS 10000 by default
+ *   bench_seed URI N slice [ROWS]   20 slices [:N/2, b, t, :]
+ *   bench_seed URI N whole [ROWS]   the whole dataset
  * Prints one JSON line of figures (seconds, and a checksum of what was
  * written or read). Not a test. */
 #define _XOPEN_SOURCE 700
@@ -15,7 +16,7 @@
 #include "simrec.h"
 
 #define KEY "train/what"
-static const size_t shape[3] = {10, 10000, 200};
+static size_t shape[3] = {10, 10000, 200};
 
 static void die(simrec_t *rec, int rc, const char *what)
 {
@@ -77,7 +78,8 @@ static int read_phase(const char *uri, size_t n, size_t elems, int whole)
 	double *buf = malloc(cap * sizeof *buf);
 	for (int i = 0; i < (whole ? 1 : 20); i++) {
 		size_t st[4] = {0, (size_t)(bench_urand(&rng) * 10),
-		                (size_t)(bench_urand(&rng) * 10000), 0};
+		                (size_t)(bench_urand(&rng) * (double)shape[1]),
+		                0};
 		size_t ct[4] = {half, 1, 1, shape[2]};
 		double s = bench_now();
 		rc = simrec_dataset_read(ds, whole ? NULL : st,
@@ -99,10 +101,13 @@ static int read_phase(const char *uri, size_t n, size_t elems, int whole)
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: bench_seed URI N write|slice|whole\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr,
+		        "usage: bench_seed URI N write|slice|whole [ROWS]\n");
 		return 2;
 	}
+	if (argc == 5)
+		shape[1] = strtoull(argv[4], NULL, 10);
 	size_t n = strtoull(argv[2], NULL, 10);
 	size_t elems = shape[0] * shape[1] * shape[2];
 	if (!strcmp(argv[3], "write"))

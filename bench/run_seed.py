@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 KEY = "train/what"
-SHAPE = (10, 10000, 200)
+SHAPE = [10, 10000, 200]  # --rows sets SHAPE[1]
 CHUNK_MB = 0.1  # SimRecorder's benchmarks ask for 0.1 MiB chunks
 PHASES = ("write", "slice", "whole")
 COLUMNS = ("write_s", "mean_write_s", "slice_s", "whole_s", "size_MB")
@@ -43,9 +43,13 @@ COLUMNS = ("write_s", "mean_write_s", "slice_s", "whole_s", "size_MB")
 
 # ---- workers: one method, one phase, in a process of its own -----------
 
+def shape():
+    return tuple(SHAPE)
+
+
 def arrays(n):
     rng = np.random.default_rng(42)
-    return [rng.random(SHAPE) for _ in range(n)]
+    return [rng.random(shape()) for _ in range(n)]
 
 
 def slices(n):
@@ -192,7 +196,7 @@ def worker(method, phase, path, n):
             a = np.array(ds)
             out = {"whole_s": time.perf_counter() - s,
                    "sum": float(a.sum())}
-            assert a.shape == (n,) + SHAPE, a.shape
+            assert a.shape == (n,) + shape(), a.shape
         p.r.close()
     print(json.dumps(out))
 
@@ -200,17 +204,22 @@ def worker(method, phase, path, n):
 # ---- driver --------------------------------------------------------------
 
 def drop_caches(path, state):
-    """Drop the page cache (as root); else evict the store's files."""
+    """Drop the page cache (as root); else, or with --no-drop, evict the
+    store's files alone."""
     subprocess.run(["sync"], check=True)
     try:
+        if state.get("no_drop"):
+            raise OSError("--no-drop")
         with open("/proc/sys/vm/drop_caches", "w") as f:
             f.write("3\n")
         return
     except OSError as e:
         if not state.get("warned"):
-            print("note: cannot drop the page cache (%s): evicting the "
+            print("note: page cache not dropped (%s): evicting the "
                   "store's files with posix_fadvise instead" % e)
             state["warned"] = True
+    if not os.path.exists(path):
+        return  # before the write: nothing to evict
     for root, _, files in os.walk(path) if os.path.isdir(path) else \
             [(os.path.dirname(path), None, [os.path.basename(path)])]:
         for f in files:
@@ -233,10 +242,11 @@ def run_phase(args, method, phase, path):
     if method.startswith("simrec-c"):
         scheme = method.split()[1]
         cmd = [os.path.join(args.build, "bench", "bench_seed"),
-               "%s:%s" % (scheme, path), str(args.n), phase]
+               "%s:%s" % (scheme, path), str(args.n), phase,
+               str(args.rows)]
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker",
-               method, phase, path, str(args.n)]
+               method, phase, path, str(args.n), str(args.rows)]
         env["SIMREC_LIBRARY"] = os.path.join(args.build, "src",
                                              "libsimrec.so")
         here = os.path.dirname(os.path.abspath(__file__))
@@ -265,7 +275,7 @@ def methods(args):
 
 def measure(args):
     rows = {m: {c: [] for c in COLUMNS} for m in methods(args)}
-    state = {}
+    state = {"no_drop": args.no_drop}
     for rnd in range(args.rounds):
         print("round %d, load average %s" % (
             rnd + 1, " ".join("%.2f" % x for x in os.getloadavg())),
@@ -306,7 +316,7 @@ def measure(args):
 
 def report(med, args):
     print("\nN = %d (%.2f GB), medians of %d, load average after: %s"
-          % (args.n, args.n * np.prod(SHAPE) * 8 / 1e9, args.rounds,
+          % (args.n, args.n * np.prod(shape()) * 8 / 1e9, args.rounds,
              " ".join("%.2f" % x for x in os.getloadavg())))
     print("| method | write s | mean write s | slice read s | "
           "whole read s | size MB |")
@@ -332,11 +342,14 @@ def report(med, args):
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--worker":
-        _, _, method, phase, path, n = sys.argv
+        _, _, method, phase, path, n, rows = sys.argv
+        SHAPE[1] = int(rows)
         return worker(method, phase, path, int(n))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", required=True, help="simrec's build tree")
     ap.add_argument("--n", type=int, default=4, help="records (16 MB each)")
+    ap.add_argument("--rows", type=int, default=10000,
+                    help="the middle extent of a record (the seed's 10000)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--dir", default="seed-runs",
                     help="where the stores go (one disk)")
@@ -345,7 +358,10 @@ def main():
                     help="folder with h5py_cache.py (SimRecorder's HDF5)")
     ap.add_argument("--only", help="comma-separated methods")
     ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("--no-drop", action="store_true",
+                    help="evict the store's files, not the whole page cache")
     args = ap.parse_args()
+    SHAPE[1] = args.rows
     os.makedirs(args.dir, exist_ok=True)
     args.dir = os.path.abspath(args.dir)
     report(measure(args), args)
