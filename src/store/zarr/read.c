@@ -45,9 +45,9 @@ typedef struct rjob {
 static void fail_once(rjob *j, int rc, const sr_err *e)
 {
 	pthread_mutex_lock(&j->mu);
-	if (!j->rc) {
-		j->rc = rc;
+	if (!__atomic_load_n(&j->rc, __ATOMIC_RELAXED)) {
 		*j->st->err = *e;
+		__atomic_store_n(&j->rc, rc, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&j->mu);
 }
@@ -93,8 +93,8 @@ static void decode_one(void *arg, size_t i, int worker)
 	rjob *j = arg;
 	const sr_meta *m = j->m;
 	const rchunk *c = &j->c[i];
-	if (j->rc)
-		return;
+	if (__atomic_load_n(&j->rc, __ATOMIC_RELAXED))
+		return; /* another chunk failed: the read fails */
 	ask_ahead(j, i + AHEAD);
 	double t0 = sr_clock();
 	size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM];
