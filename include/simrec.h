@@ -724,10 +724,10 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * where a chunk is one contiguous run of the selection. start/count NULL
  * mean everything. With the I/O summary on, prints one line on stderr:
  * the read's time and, for zarr stores, its chunks, stored bytes, and the
- * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or buf NULL, a bytes/strings
- * dataset), SIMREC_ERANGE (a selection past the extent), SIMREC_ETRUNC
- * (bufsize too small), SIMREC_EFORMAT (a chunk short or corrupt, naming
- * it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
+ * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or
+ * buf NULL, a bytes/strings dataset), SIMREC_ERANGE (a selection past the
+ * extent), SIMREC_ETRUNC (bufsize too small), SIMREC_EFORMAT (a chunk short or
+ * corrupt, naming it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
  * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
