@@ -91,7 +91,8 @@
  *       also deflate and lzf.
  *   level (every store; default: 5): compression level 0-9.
  *   shuffle (every store; default: byte): none, byte or bit.
- *   threads (every store; default: 2): blosc threads, 1-256.
+ *   threads (every store; default: 2): blosc threads, 1-256; a read decodes
+ *       that many chunks at once.
  *   chunk_bytes (every store; default: 1M, 8M for zarr+dir): target chunk
  *       size, 1 B to 1 GiB.
  *   lock (every store; default: none): redis://HOST:PORT of a
@@ -125,8 +126,8 @@
  *     SIMREC_MODE_READONLY); it never applies to a read-only open.
  *   - SIMREC_TRACE: 1 prints, on stderr, the source file and line of every
  *     failure as it is reported; the first line printed is the origin.
- *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only), as
- *     opts->io_summary.
+ *   - SIMREC_IO_SUMMARY: 1: an I/O summary at close (writers only) and a
+ *     line per read (simrec_dataset_read), as opts->io_summary.
  *   - SIMREC_WRITERS: record_all, record_global, record_joined: the number
  *     of writers, when the options give neither writers nor
  *     ranks_per_writer.
@@ -293,8 +294,8 @@ typedef struct simrec_options {
 	 * SIMREC_WRITERS environment variables). */
 	int ranks_per_writer;
 	int writers;    /* number of writers M; 0 = see ranks_per_writer */
-	int io_summary; /* print an I/O summary at close (or
-	                   SIMREC_IO_SUMMARY=1) */
+	int io_summary; /* print an I/O summary at close and a line per
+	                   read on stderr (or SIMREC_IO_SUMMARY=1) */
 	/* record_all, record_global: SIMREC_ZERO_COPY_OFF (default; or the
 	 * SIMREC_ZERO_COPY environment variable), _ON or _CHECK: the calls
 	 * borrow the caller's buffer until simrec_wait() (see there). */
@@ -810,11 +811,15 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
 /*
  * Read the hyperslab start[i] .. start[i]+count[i] (ndim entries each) into
  * buf (C order, bufsize >= prod(count) * dtype size). Only the chunks that
- * intersect the selection are read. start/count NULL mean everything.
- * Independent. Returns SIMREC_EINVAL (ds or buf NULL, a bytes/strings
- * dataset), SIMREC_ERANGE (a selection past the extent), SIMREC_ETRUNC
- * (bufsize too small), SIMREC_EFORMAT (a chunk short or corrupt, naming
- * it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
+ * intersect the selection are read, in the order they are stored, and
+ * decoded on up to the store's `threads` threads (zarr), straight into buf
+ * where a chunk is one contiguous run of the selection. start/count NULL
+ * mean everything. With the I/O summary on, prints one line on stderr:
+ * the read's time and, for zarr stores, its chunks, stored bytes, and the
+ * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or
+ * buf NULL, a bytes/strings dataset), SIMREC_ERANGE (a selection past the
+ * extent), SIMREC_ETRUNC (bufsize too small), SIMREC_EFORMAT (a chunk short or
+ * corrupt, naming it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
  * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,

@@ -12,7 +12,7 @@
 
 #include "simrec.h"
 
-#define N            1000 /* float64 elements per record: 8000 bytes */
+#define N            2000 /* float64 elements per record: 16000 bytes */
 #define RECORD_BYTES (N * sizeof(double))
 
 static int failures;

@@ -1,6 +1,7 @@
 """Lazy dataset handles: shape, dtype and numpy-style reads of hyperslabs."""
 import ctypes
 import json
+import mmap
 import operator
 
 import numpy as np
@@ -10,6 +11,24 @@ from ._util import DT_TO_NP, Closing, check
 from .attrs import Attributes
 
 lib = _lib.lib
+
+# Reads at least this large land in an anonymous map (4 KiB pages), not in
+# numpy's allocation: numpy asks the kernel for transparent huge pages for
+# big arrays, and a read into fresh huge pages spent most of its time
+# having them zeroed (perf: clear_page_erms under
+# do_huge_pmd_anonymous_page), a cost that grew faster than the data; the
+# same read of 640 MB into 4 KiB pages took half the time.
+_MAP_BYTES = 64 << 20
+
+
+def _empty(shape, dtype):
+    """An uninitialised array of shape and dtype for a read to fill."""
+    n = int(np.prod(shape, dtype=np.int64))
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes < _MAP_BYTES:
+        return np.empty(shape, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype,
+                         count=n).reshape(shape)
 
 
 class Dataset(Closing):
@@ -60,7 +79,7 @@ class Dataset(Closing):
         rc = lib.simrec_dataset_chunks(self._handle(), c)
         if rc < 0:
             check(rc, self._rec._h)
-        if rc == 0 or c[0] == 0:
+        if c[0] == 0:
             return None
         return tuple(c[i] for i in range(rc if rc > 0 else self.ndim))
 
@@ -128,7 +147,7 @@ class Dataset(Closing):
             self.key, self.shape, name, state)
 
     def _read_box(self, start, count):
-        out = np.empty(tuple(count), dtype=self.dtype)
+        out = _empty(tuple(count), self.dtype)
         if out.size == 0:
             return out
         nd = len(start)

@@ -135,7 +135,7 @@ int sr_cli_info(int argc, char **argv)
 			sb = strchr(sb, ':');
 			double stored = sb ? atof(sb + 1) : 0;
 			if (stored > 0)
-				printf("ratio:   %.2f (raw %zu bytes)\n",
+				printf("ratio:   %.3g (raw %zu bytes)\n",
 				       (double)raw / stored, raw);
 		}
 		free(desc);

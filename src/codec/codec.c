@@ -143,9 +143,15 @@ int sr_codec_decode(int compressed, const void *src, size_t srclen, void *dst,
 	int rc = sr_codec_frame_check(src, srclen, expect, NULL, e);
 	if (rc)
 		return rc;
-	blosc_enter(nthreads > 0 ? nthreads : 1);
-	int r = blosc_decompress(src, dst, expect);
-	pthread_mutex_unlock(&blosc_lock);
+	int r;
+	if (nthreads > 1) { /* blosc's own pool of threads (global) */
+		blosc_enter(nthreads);
+		r = blosc_decompress(src, dst, expect);
+		pthread_mutex_unlock(&blosc_lock);
+	} else { /* no global state: several threads decode at once */
+		pthread_once(&blosc_once, blosc_start);
+		r = blosc_decompress_ctx(src, dst, expect, 1);
+	}
 	if (r < 0 || (size_t)r != expect)
 		return sr_fail(e, SIMREC_EFORMAT,
 		               "blosc failed to decode a chunk");

@@ -2,8 +2,20 @@
 #include "common.h"
 
 /*
+ * A series of small records (a scalar energy, a few counters) gets chunks
+ * of SR_SMALL_ROWS records (at least SR_SMALL_BYTES), as h5py guesses for
+ * an unlimited dimension, not a target-sized chunk: 1,000 scalars then
+ * take one 8 KiB chunk, not 1 MiB of padding, and a long series simply
+ * has more chunks. Records of target / SR_SMALL_ROWS bytes or more (1 KiB
+ * with the default 1 MiB) are unaffected.
+ */
+#define SR_SMALL_ROWS  1024
+#define SR_SMALL_BYTES 4096
+
+/*
  * Records smaller than the target are stacked whole along the record
- * dimension. A larger record is one record deep and is split along its
+ * dimension (at most SR_SMALL_ROWS deep unless that is under
+ * SR_SMALL_BYTES). A larger record is one record deep and is split along its
  * leading dimensions, never the last one unless that alone exceeds the
  * target (then the last dimension is split too).
  */
@@ -17,6 +29,11 @@ void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
 		target = 1;
 	if (rec <= target) {
 		size_t n = target / rec;
+		size_t small = SR_SMALL_BYTES / rec > SR_SMALL_ROWS
+		                       ? SR_SMALL_BYTES / rec
+		                       : SR_SMALL_ROWS;
+		if (n > small)
+			n = small;
 		chunks[0] = n ? n : 1;
 		for (int i = 0; i < ndim; i++)
 			chunks[i + 1] = shape[i] ? shape[i] : 1;

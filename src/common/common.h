@@ -183,6 +183,14 @@ void sr_copy_region(int ndim, size_t itemsize, const void *src,
  * SIMREC_ENOMEM leaves it unchanged. */
 int sr_grow(void **p, size_t *cap, size_t need);
 
+/* Run fn(arg, i, worker) for every i < n on at most nthreads threads
+ * (the caller's is worker 0; worker < nthreads), items taken in order;
+ * returns when all are done, with the number of workers that ran. The
+ * threads live for this call only. */
+#define SR_POOL_MAX 256
+int sr_parallel(int nthreads, size_t n,
+                void (*fn)(void *arg, size_t i, int worker), void *arg);
+
 /* Is the MPI library initialised (and not finalised)? */
 int sr_mpi_active(void);
 

@@ -14,8 +14,8 @@
 	  "1 prints, on stderr, the source file and line of every failure as " \
 	  "it is reported; the first line printed is the origin.")             \
 	X(SIMREC_IO_SUMMARY, "simrec_close",                                   \
-	  "1: an I/O summary at close (writers only), as "                     \
-	  "opts->io_summary.")                                                 \
+	  "1: an I/O summary at close (writers only) and a line per read "     \
+	  "(simrec_dataset_read), as opts->io_summary.")                       \
 	X(SIMREC_WRITERS, "simrec_open_comm",                                  \
 	  "record_all, record_global, record_joined: the number of writers, "  \
 	  "when the options give neither writers nor ranks_per_writer.")       \

@@ -115,6 +115,24 @@ int simrec_dataset_chunks(const simrec_dataset_t *ds, size_t *chunks)
 	return 0;
 }
 
+/* The I/O summary of one read (SIMREC_IO_SUMMARY): its time and, where
+ * the store tells them, its parts. */
+static void read_summary(const simrec_dataset_t *ds, size_t bytes, double t)
+{
+	const sr_store *s = ds->st;
+	fprintf(stderr,
+	        "simrec: read '%s' from '%s': %.1f MB in %.4f s (%.0f MB/s)",
+	        ds->key, s->uri.name, (double)bytes / 1e6, t,
+	        t > 0 ? (double)bytes / 1e6 / t : 0.0);
+	if (s->r_chunks)
+		fprintf(stderr,
+		        "; %zu chunks, %.1f MB stored; fetch %.4f s, decode "
+		        "and copy %.4f s over %d thread(s)",
+		        s->r_chunks, (double)s->r_stored / 1e6, s->r_fetch,
+		        s->r_decode, s->r_threads);
+	fputc('\n', stderr);
+}
+
 int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
                         const size_t *count, void *buf, size_t bufsize)
 {
@@ -155,7 +173,14 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		               ds->key, bufsize, need);
 	if (n == 0)
 		return 0;
-	int rc = ds->st->ops->read(ds->st, ds->h, &ds->m, st, ct, buf);
+	sr_store *s = ds->st;
+	s->r_fetch = s->r_decode = 0;
+	s->r_chunks = s->r_stored = 0;
+	s->r_threads = 0;
+	double t0 = sr_now();
+	int rc = s->ops->read(s, ds->h, &ds->m, st, ct, buf);
+	if (!rc && ds->rec->opts.io_summary)
+		read_summary(ds, need, sr_now() - t0);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_wrap(e, rc, "reading '%s' from '%s'", ds->key,
 		        ds->st->uri.path);

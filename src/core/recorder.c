@@ -97,8 +97,7 @@ int sr_rec_alloc(simrec_t **out, const simrec_options_t *opts)
 		rec->opts.codec = rec->codec;
 	}
 	const char *env = sr_env(SR_ENV_SIMREC_IO_SUMMARY);
-	if (env && *env && strcmp(env, "0") &&
-	    rec->opts.mode != SIMREC_MODE_READONLY)
+	if (env && *env && strcmp(env, "0"))
 		rec->opts.io_summary = 1;
 	rec->comm = MPI_COMM_NULL;
 	rec->size = 1;
@@ -255,7 +254,8 @@ int simrec_close(simrec_t *rec)
 		if (!rc)
 			rc = sr_rec_lost(rec);
 		rec->t_in += sr_now() - t0;
-		if (rec->opts.io_summary)
+		if (rec->opts.io_summary && rec->st[0] &&
+		    rec->st[0]->mode != SIMREC_MODE_READONLY)
 			print_summary(rec);
 	}
 	int unmarked[SR_MAX_STORES];

@@ -169,6 +169,13 @@ struct sr_store {
 	/* watch.c: the inotify descriptor of a follower (-1 or 0: none
 	 * yet; kept as fd + 1 so that a zeroed store holds none) */
 	int watch_fd1;
+	/* the last read's parts, for the I/O summary of reads (a store that
+	 * fills none shows the read's time alone): seconds fetching stored
+	 * chunks and decoding them (summed over the threads), chunks, stored
+	 * bytes, threads that decoded */
+	double r_fetch, r_decode;
+	size_t r_chunks, r_stored;
+	int r_threads;
 };
 
 /* Registry lookup by scheme; NULL if unknown. */

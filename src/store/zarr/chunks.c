@@ -7,8 +7,8 @@
 
 /* Chunk key "key/i.j.k", or "key/i/j/k" with dimension_separator "/"
  * ("key/0" for a 0-d array). */
-static void chunk_key(char *buf, size_t cap, const zds *d, int ndim,
-                      const size_t *idx)
+void zarr_chunk_key(char *buf, size_t cap, const zds *d, int ndim,
+                    const size_t *idx)
 {
 	int n = snprintf(buf, cap, "%s%s", d->key, *d->key ? "/" : "");
 	if (ndim == 0)
@@ -113,9 +113,9 @@ static int update_shape(sr_store *st, zds *d, const sr_meta *m)
 
 /* Overlap of chunk idx with the selection: in-chunk start, in-selection
  * start, count. */
-static void overlap(int ndim, const size_t *chunks, const size_t *idx,
-                    const size_t *start, const size_t *count, size_t *cstart,
-                    size_t *sstart, size_t *n)
+void zarr_overlap(int ndim, const size_t *chunks, const size_t *idx,
+                  const size_t *start, const size_t *count, size_t *cstart,
+                  size_t *sstart, size_t *n)
 {
 	for (int i = 0; i < ndim; i++) {
 		size_t c0 = idx[i] * chunks[i], c1 = c0 + chunks[i];
@@ -211,7 +211,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	do {
 		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
 		        n[SIMREC_MAX_NDIM];
-		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
+		zarr_overlap(nd, m->chunks, idx, start, count, cst, sst, n);
 		/* a chunk that is one contiguous run of the caller's data is
 		 * compressed in place, else assembled (padded with fill) */
 		const void *src = z->chunk;
@@ -221,7 +221,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 			if (i > 0 && n[i] != count[i])
 				contiguous = 0;
 		}
-		chunk_key(ck, sizeof ck, d, nd, idx);
+		zarr_chunk_key(ck, sizeof ck, d, nd, idx);
 		if (!(full && contiguous) && z->kvo->reserve &&
 		    !strcmp(d->codec.cname, "none")) {
 			rc = reserve_chunk(st, ck, m, cbytes, data, count, cst,
@@ -304,7 +304,8 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	char ck[4096];
 	double t0 = sr_clock();
 	for (size_t i = 0; i < n && !rc; i++) {
-		chunk_key(ck, sizeof ck, d, m->ndim, idx + i * (size_t)m->ndim);
+		zarr_chunk_key(ck, sizeof ck, d, m->ndim,
+		               idx + i * (size_t)m->ndim);
 		rc = z->kvo->put(z->kv, ck, frames[i], lens[i]);
 	}
 	if (!rc)
@@ -352,7 +353,7 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 		                     &z->ccap, &clen, st->err);
 		free(enc);
 		char ck[4096];
-		chunk_key(ck, sizeof ck, d, 1, &ci);
+		zarr_chunk_key(ck, sizeof ck, d, 1, &ci);
 		if (!rc)
 			rc = z->kvo->put(z->kv, ck, z->cbuf, clen);
 	}
@@ -363,133 +364,6 @@ int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
 	return published(z, d, rc);
 }
 
-/* The most bytes a stored chunk of n decoded bytes may have: a blosc
- * frame given room beyond n + 16 (simrec's encoder) may carry its block
- * starts and each split stream's header, so the bound is loose; it only
- * keeps a file far larger than its chunk from being read. */
-static size_t stored_max(size_t n)
-{
-	return n + n / 8 + 4096;
-}
-
-/* Decode chunk ck into z->chunk (cbytes); *missing if absent. */
-static int load_chunk(sr_store *st, zds *d, const char *ck, size_t cbytes,
-                      int *missing)
-{
-	zarr_store *z = st->impl;
-	const void *v;
-	size_t len;
-	/* a stored chunk is at most what the codec makes of cbytes */
-	int rc = z->kvo->get(z->kv, ck,
-	                     d->compressed ? stored_max(cbytes) : cbytes, &v,
-	                     &len);
-	*missing = rc == SIMREC_ENOKEY;
-	if (rc)
-		return *missing ? 0 : rc;
-	rc = sr_codec_decode(d->compressed, v, len, z->chunk, cbytes,
-	                     st->codec.nthreads, st->err);
-	if (rc)
-		sr_wrap(st->err, rc, "chunk '%s' of '%s' is corrupt", ck,
-		        st->uri.path);
-	return rc;
-}
-
-/* A selection that is one contiguous run inside a compressed chunk is
- * decoded alone (only the blosc blocks holding it): slicing a big dataset
- * then costs about what it returns. Returns 1 if it handled the chunk. */
-static int read_run(sr_store *st, const sr_meta *m, const char *ck,
-                    const size_t *cst, const size_t *n, const size_t *sst,
-                    const size_t *count, void *buf, int *rc)
-{
-	int nd = m->ndim, i = 0;
-	while (i < nd && n[i] == 1)
-		i++;
-	size_t run = 1;
-	for (int j = i + 1; j < nd; j++)
-		if (n[j] != m->chunks[j])
-			return 0;
-	size_t off = 0, celems = 1;
-	for (int j = 0; j < nd; j++) {
-		off = off * m->chunks[j] + cst[j];
-		run *= n[j];
-		celems *= m->chunks[j];
-	}
-	if (run * 4 > celems) /* large runs: a whole decode is as cheap */
-		return 0;
-	zarr_store *z = st->impl;
-	const void *v;
-	size_t len, isz = simrec_dtype_size(m->dtype);
-	*rc = z->kvo->get(z->kv, ck, stored_max(celems * isz), &v, &len);
-	if (*rc == SIMREC_ENOKEY) {
-		*rc = 0;
-		return 0; /* missing chunk: the general path fills */
-	}
-	size_t ts = 0;
-	if (!*rc && !sr_codec_frame_check(v, len, celems * isz, &ts, st->err) &&
-	    ts != isz)
-		return 0; /* another writer's typesize: decode it whole */
-	if (!*rc)
-		*rc = sr_codec_decode_items(v, len, off, run, isz, celems * isz,
-		                            z->chunk, st->err);
-	if (*rc)
-		sr_wrap(st->err, *rc, "chunk '%s' of '%s' is corrupt", ck,
-		        st->uri.path);
-	if (!*rc) {
-		size_t zero[SIMREC_MAX_NDIM] = {0};
-		sr_copy_region(nd, isz, z->chunk, n, zero, buf, count, sst, n);
-	}
-	return 1;
-}
-
-int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
-              const size_t *count, void *buf)
-{
-	zarr_store *z = st->impl;
-	zds *d = ds;
-	int nd = m->ndim;
-	size_t isz = simrec_dtype_size(m->dtype), celems = 1;
-	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
-	for (int i = 0; i < nd; i++) {
-		celems *= m->chunks[i]; /* bounded: checked below */
-		if (!count[i])
-			return 0;
-		lo[i] = idx[i] = start[i] / m->chunks[i];
-		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
-	}
-	size_t cbytes;
-	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
-		return sr_fail(st->err, SIMREC_EFORMAT,
-		               "'%s' in '%s': chunk size overflows", d->key,
-		               st->uri.path);
-	if (sr_grow(&z->chunk, &z->chcap, cbytes))
-		return sr_fail(st->err, SIMREC_ENOMEM,
-		               "out of memory for a %zu-byte chunk", cbytes);
-	int rc = zarr_read_begin(z);
-	if (rc)
-		return rc;
-	char ck[4096];
-	do {
-		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
-		        n[SIMREC_MAX_NDIM];
-		overlap(nd, m->chunks, idx, start, count, cst, sst, n);
-		chunk_key(ck, sizeof ck, d, nd, idx);
-		if (d->compressed &&
-		    read_run(st, m, ck, cst, n, sst, count, buf, &rc))
-			continue;
-		int missing;
-		rc = load_chunk(st, d, ck, cbytes, &missing);
-		if (!rc && missing)
-			for (size_t i = 0; i < celems; i++)
-				memcpy((char *)z->chunk + i * isz, d->fill,
-				       isz);
-		if (!rc)
-			sr_copy_region(nd, isz, z->chunk, m->chunks, cst, buf,
-			               count, sst, n);
-	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
-	z->kvo->read_end(z->kv);
-	return rc;
-}
-
 int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
                    sr_blob *out)
 {
@@ -497,7 +371,7 @@ int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
 	zds *d = ds;
 	size_t ci = index / m->chunks[0];
 	char ck[4096];
-	chunk_key(ck, sizeof ck, d, 1, &ci);
+	zarr_chunk_key(ck, sizeof ck, d, 1, &ci);
 	int rc = zarr_read_begin(z);
 	if (rc)
 		return rc;
@@ -580,7 +454,7 @@ char *zarr_describe(sr_store *st, void *ds, const sr_meta *m)
 	size_t cbytes, isz = simrec_dtype_size(m->dtype);
 	sum_ctx c = {z, 0, 0,
 	             isz && !sr_size_prod(m->ndim, m->chunks, isz, &cbytes)
-	                     ? stored_max(cbytes)
+	                     ? zarr_stored_max(cbytes)
 	                     : SR_ZARR_VLEN_CHUNK_MAX};
 	if (!prefix || zarr_read_begin(z)) {
 		free(prefix);
@@ -651,11 +525,11 @@ static int check_chunks(sr_store *st, void *ds, const sr_meta *m, size_t *whole,
 	do {
 		if (sr_torn_stop(&t, m, idx[0]))
 			break;
-		chunk_key(ck, sizeof ck, d, nd, idx);
+		zarr_chunk_key(ck, sizeof ck, d, nd, idx);
 		const void *v;
 		size_t len;
 		int r = z->kvo->get(z->kv, ck,
-		                    isz ? stored_max(celems * isz)
+		                    isz ? zarr_stored_max(celems * isz)
 		                        : SR_ZARR_VLEN_CHUNK_MAX,
 		                    &v, &len);
 		const char *why = r == SIMREC_ENOKEY ? "chunk missing"

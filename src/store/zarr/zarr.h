@@ -81,6 +81,22 @@ void zarr_release(sr_store *st, void *ds);
 int zarr_create(sr_store *st, const char *key, const sr_meta *m, void **ds);
 
 /* chunks.c */
+/* Chunk key "key/i.j.k" (or "key/i/j/k"; "key/0" for a 0-d array). */
+void zarr_chunk_key(char *buf, size_t cap, const zds *d, int ndim,
+                    const size_t *idx);
+/* Overlap of chunk idx with the selection: in-chunk start, in-selection
+ * start, count. */
+void zarr_overlap(int ndim, const size_t *chunks, const size_t *idx,
+                  const size_t *start, const size_t *count, size_t *cstart,
+                  size_t *sstart, size_t *n);
+/* The most bytes a stored chunk of n decoded bytes may have: a blosc
+ * frame given room beyond n + 16 (simrec's encoder) may carry its block
+ * starts and each split stream's header, so the bound is loose; it only
+ * keeps a file far larger than its chunk from being read. */
+static inline size_t zarr_stored_max(size_t n)
+{
+	return n + n / 8 + 4096;
+}
 int zarr_write(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
                const size_t *count, const void *data);
 int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c);
@@ -89,11 +105,12 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                        const size_t *lens);
 int zarr_write_vlen(sr_store *st, void *ds, const sr_meta *m, size_t row0,
                     size_t n, const sr_blob *items);
-int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
-              const size_t *count, void *buf);
 int zarr_read_vlen(sr_store *st, void *ds, const sr_meta *m, size_t index,
                    sr_blob *out);
 long long zarr_disk_bytes(sr_store *st);
+/* read.c */
+int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
+              const size_t *count, void *buf);
 char *zarr_describe(sr_store *st, void *ds, const sr_meta *m);
 int zarr_check(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
 int zarr_check_stored(sr_store *st, void *ds, const sr_meta *m, size_t *whole);
