@@ -202,7 +202,7 @@ static int dispatch(simrec_t *rec, const sr_call *c)
 		sr_term_serial();
 	if (rec->coll && !rec->coll->local_ok(rec))
 		return rec->coll->defer(rec, c);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	/* a record only fills a buffer: ask whether the writer is fenced
 	 * (sets and attributes write, and are fenced there) */
 	int rc = c->op == SR_OP_RECORD || c->op == SR_OP_BYTES
@@ -210,7 +210,7 @@ static int dispatch(simrec_t *rec, const sr_call *c)
 	                 : 0;
 	if (!rc)
 		rc = sr_call_apply(rec, c);
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	return rc;
 }
 

@@ -177,10 +177,10 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 	s->r_fetch = s->r_decode = 0;
 	s->r_chunks = s->r_stored = 0;
 	s->r_threads = 0;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	int rc = s->ops->read(s, ds->h, &ds->m, st, ct, buf);
 	if (!rc && ds->rec->opts.io_summary)
-		read_summary(ds, need, sr_now() - t0);
+		read_summary(ds, need, sr_clock() - t0);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_wrap(e, rc, "reading '%s' from '%s'", ds->key,
 		        ds->st->uri.path);

@@ -10,13 +10,6 @@
 #include "dims.h"
 #include "plan.h"
 
-double sr_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 void simrec_options_init(simrec_options_t *o)
 {
 	if (!o)
@@ -173,9 +166,9 @@ int simrec_flush(simrec_t *rec)
 		return SIMREC_EINVAL;
 	if (!rec->coll)
 		sr_term_serial();
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	int rc = rec->coll ? rec->coll->flush(rec) : sr_flush_local(rec);
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	sr_rec_note(rec, rc);
 	if (!rc)
 		rec->lost = 0; /* what was recorded so far is durable */
@@ -248,12 +241,12 @@ int simrec_close(simrec_t *rec)
 	if (rec->coll) {
 		rc = rec->coll->close(rec);
 	} else {
-		double t0 = sr_now();
+		double t0 = sr_clock();
 		if (rec->st[0] && rec->st[0]->mode != SIMREC_MODE_READONLY)
 			rc = sr_flush_local(rec);
 		if (!rc)
 			rc = sr_rec_lost(rec);
-		rec->t_in += sr_now() - t0;
+		rec->t_in += sr_clock() - t0;
 		if (rec->opts.io_summary && rec->st[0] &&
 		    rec->st[0]->mode != SIMREC_MODE_READONLY)
 			print_summary(rec);

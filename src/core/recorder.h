@@ -4,6 +4,7 @@
 #ifndef SIMREC_RECORDER_H
 #define SIMREC_RECORDER_H
 
+#include "../common/clock.h"
 #include "../store/store.h"
 
 /* One dataset being recorded: its metadata, per-store handles and the rows
@@ -145,7 +146,6 @@ int sr_rec_fenced(simrec_t *rec);
 void sr_rec_note(simrec_t *rec, int rc);
 /* 0, or the kept failure's status (its message in rec->err). */
 int sr_rec_lost(simrec_t *rec);
-double sr_now(void);
 /* Keep a failed open's message for simrec_errmsg(NULL) in this thread. */
 void sr_note_open_error(const sr_err *e);
 

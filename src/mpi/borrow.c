@@ -156,9 +156,9 @@ static void *copy_main(void *arg)
 		sr_copy_job j = b->q[b->head];
 		b->busy = 1;
 		pthread_mutex_unlock(&b->mu);
-		double t0 = sr_now();
+		double t0 = sr_clock();
 		copy_one(&j);
-		double dt = sr_now() - t0;
+		double dt = sr_clock() - t0;
 		pthread_mutex_lock(&b->mu);
 		b->t_copy += dt;
 		b->head = (b->head + 1) % SR_COPY_QUEUE;
@@ -230,7 +230,7 @@ int sr_borrow_release(simrec_t *rec)
 	sr_borrow_state *b = &a->borrow;
 	if (!b->mode)
 		return 0;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	sr_borrow_drain(rec);
 	if (b->direct && a->topo.is_writer)
 		sr_io_wait(rec); /* its failure: reported as before */
@@ -248,7 +248,7 @@ int sr_borrow_release(simrec_t *rec)
 	}
 	b->n = 0;
 	b->direct = 0;
-	a->time.lent += sr_now() - t0;
+	a->time.lent += sr_clock() - t0;
 	return rc;
 }
 
@@ -289,9 +289,9 @@ int simrec_wait(simrec_t *rec)
 		return SIMREC_EINVAL;
 	if (!rec->coll || !sr_zero_copy(sr_agg_of(rec)))
 		return 0;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	rec->err.msg[0] = 0;
 	int rc = sr_agree_status(rec, sr_borrow_release(rec));
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	return rc;
 }

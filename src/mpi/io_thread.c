@@ -98,10 +98,10 @@ static void *io_main(void *arg)
 			break;
 		pthread_mutex_unlock(&a->io.mu);
 		a->io.err.msg[0] = 0;
-		double t0 = sr_now();
+		double t0 = sr_clock();
 		sr_io_job j = a->io.job;
 		int rc = append(rec, &j);
-		double dt = sr_now() - t0;
+		double dt = sr_clock() - t0;
 		pthread_mutex_lock(&a->io.mu);
 		a->time.io += dt;
 		int nb = rc && j.step.d->agg && !j.step.d->broken;
@@ -169,13 +169,13 @@ int sr_io_wait(simrec_t *rec)
 		return 0;
 	if (!a->io.running)
 		return first_status(a);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	pthread_mutex_lock(&a->io.mu);
 	while (a->io.has_job)
 		pthread_cond_wait(&a->io.cv, &a->io.mu);
 	int rc = first_status(a);
 	pthread_mutex_unlock(&a->io.mu);
-	a->time.wait += sr_now() - t0;
+	a->time.wait += sr_clock() - t0;
 	return rc;
 }
 
@@ -184,12 +184,12 @@ void sr_io_wait_buf(simrec_t *rec, const void *buf)
 	sr_agg *a = sr_agg_of(rec);
 	if (!a->io.running || !buf)
 		return;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	pthread_mutex_lock(&a->io.mu);
 	while (a->io.has_job && a->io.job.step.buf == buf)
 		pthread_cond_wait(&a->io.cv, &a->io.mu);
 	pthread_mutex_unlock(&a->io.mu);
-	a->time.wait += sr_now() - t0;
+	a->time.wait += sr_clock() - t0;
 }
 
 int sr_io_take_error(simrec_t *rec, sr_err *e)
@@ -271,9 +271,9 @@ static void submit(simrec_t *rec, const sr_io_job *j)
 	sr_agg *a = sr_agg_of(rec);
 	sr_dset *d = j->step.d;
 	if (!a->io.running) {
-		double t0 = sr_now();
+		double t0 = sr_clock();
 		int rc = d->broken ? d->broken : append(rec, j);
-		a->time.io += sr_now() - t0;
+		a->time.io += sr_clock() - t0;
 		if (rc && d->broken == rc)
 			dropped(rec, d);
 		else

@@ -73,7 +73,7 @@ void sr_move_run_frames(simrec_t *rec, const sr_travel *t, simrec_dtype_t dt,
                         const void *data, size_t bytes)
 {
 	sr_agg *a = sr_agg_of(rec);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	int k = t->run_blocks, grank = a->topo.rank_in_group;
 	if (a->move.run_blocks != k) { /* the group is here: split it */
 		if (a->move.run_blocks)
@@ -91,5 +91,5 @@ void sr_move_run_frames(simrec_t *rec, const sr_travel *t, simrec_dtype_t dt,
 	                    (size_t)k * bytes, &a->move.frame,
 	                    &a->move.frame_cap, &a->move.frame_len, &rec->err))
 		a->move.frame_len = 0;
-	a->time.encode += sr_now() - t0;
+	a->time.encode += sr_clock() - t0;
 }

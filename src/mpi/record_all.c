@@ -160,7 +160,7 @@ static int move(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
 {
 	sr_agg *a = sr_agg_of(rec);
 	memset(&a->move.ready, 0, sizeof a->move.ready);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	int rc = 0;
 	if (direct(a))
 		*out = data;
@@ -168,7 +168,7 @@ static int move(simrec_t *rec, const sr_travel *t, size_t isz, const void *data,
 		rc = sr_move_shm(rec, t, isz, data, bytes, out);
 	else
 		*out = sr_move_gather(rec, t, data, bytes);
-	a->time.move += sr_now() - t0;
+	a->time.move += sr_clock() - t0;
 	return rc;
 }
 
@@ -238,11 +238,11 @@ static int encode_step(simrec_t *rec, const sr_travel *t, simrec_dtype_t dt,
                        const void *data, size_t bytes)
 {
 	sr_agg *a = sr_agg_of(rec);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	int rc = sr_encode_block(&t->codec, simrec_dtype_size(dt), data, bytes,
 	                         &a->move.frame, &a->move.frame_cap,
 	                         &a->move.frame_len, &rec->err);
-	a->time.encode += sr_now() - t0;
+	a->time.encode += sr_clock() - t0;
 	return rc;
 }
 
@@ -256,9 +256,9 @@ static int serial_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sh[0] = 1; /* a serial recorder is a communicator of one rank */
 	if (ndim)
 		memcpy(sh + 1, shape, (size_t)ndim * sizeof *shape);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	rc = sr_record_local(rec, key, dt, ndim + 1, sh, data);
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	return rc;
 }
 
@@ -328,7 +328,7 @@ int simrec_record_all(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                       .dtype = dt,
 	                       .ndim = ndim,
 	                       .shape = shape,
-	                       .t0 = sr_now(),
+	                       .t0 = sr_clock(),
 	                       .run = run_step},
 	              .data = data};
 	s.call.ctx = &s;
@@ -410,12 +410,12 @@ static int coll_flush(simrec_t *rec)
 		rc = r2;
 	if (a->topo.is_writer && rec->nst &&
 	    rec->st[0]->mode != SIMREC_MODE_READONLY) {
-		double t0 = sr_now();
+		double t0 = sr_clock();
 		r2 = sr_flush_local(rec);
 		if (a->topo.hold_marks)
 			r2 = r2 ? (publish_marks(rec, 0), r2)
 			        : publish_marks(rec, 1);
-		a->time.io += sr_now() - t0;
+		a->time.io += sr_clock() - t0;
 		if (!rc)
 			rc = r2;
 	}
@@ -477,14 +477,14 @@ static void print_summary(simrec_t *rec)
 
 static int coll_close(simrec_t *rec)
 {
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	sr_agg_of(rec)->closing = 1;
 	int rc = coll_flush(rec);
 	/* a failure since the last successful flush fails close too (kept
 	 * with agreed statuses: the same on every rank) */
 	if (!rc)
 		rc = sr_agree_status(rec, sr_rec_lost(rec));
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	if (rec->opts.io_summary)
 		print_summary(rec);
 	return rc;

@@ -379,7 +379,7 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                             : NULL;
 	if (buf)
 		prefill(rec, g, buf);
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	sr_exchange x = {.ndim = ndim,
 	                 .isz = simrec_dtype_size(dt),
 	                 .shape = shape,
@@ -391,7 +391,7 @@ static int global_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                 .self_direct = self};
 	rc = sr_two_phase(rec, &x, data, buf,
 	                  a->topo.is_writer ? a->topo.group_index : -1);
-	a->time.move += sr_now() - t0;
+	a->time.move += sr_clock() - t0;
 	memset(&a->move.ready, 0, sizeof a->move.ready); /* no shared window */
 	if (!rc && a->topo.is_writer) {
 		sr_step_write w = {.d = sr_dset_find(rec, key),
@@ -422,7 +422,7 @@ static int serial_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	sr_plan_chunks(ndim, shape, simrec_dtype_size(dt),
 	               rec->st[0]->chunk_bytes, chunks);
 	sr_dset_init init = {.ncol = shape[0], .group = 1, .chunks = chunks};
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	sr_dset *d;
 	rc = sr_plan_global_dataset(rec, key, dt, ndim, shape, &init, &d);
 	sr_step_write w = {.d = d, .buf = data};
@@ -460,7 +460,7 @@ int simrec_record_global(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                               .dtype = dt,
 	                               .ndim = ndim,
 	                               .shape = global_shape,
-	                               .t0 = sr_now(),
+	                               .t0 = sr_clock(),
 	                               .run = run_step},
 	                      .start = start,
 	                      .count = count,

@@ -129,11 +129,11 @@ static int joined_step(simrec_t *rec, const char *key, simrec_dtype_t dt,
 		return rc;
 	unsigned char *buf =
 	        rec->rank == 0 ? a->move.step_buf[a->move.current].buf : NULL;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	MPI_Gatherv(data, (int)(shape[0] * row_bytes), MPI_BYTE, buf,
 	            a->move.rank_bytes, a->move.rank_offsets, MPI_BYTE, 0,
 	            rec->comm);
-	a->time.move += sr_now() - t0;
+	a->time.move += sr_clock() - t0;
 	if (writes(a, rec)) {
 		char ckey[4096];
 		sr_joined_count_key(rec, key, ckey, sizeof ckey);
@@ -154,7 +154,7 @@ static int serial_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	int rc = sr_joined_check_args(rec, key, dt, ndim, shape, data, &bytes);
 	if (rc)
 		return rc;
-	double t0 = sr_now();
+	double t0 = sr_clock();
 	char ckey[4096];
 	rc = sr_joined_count_key(rec, key, ckey, sizeof ckey);
 	sr_dset *rows = sr_dset_find(rec, key),
@@ -204,7 +204,7 @@ int simrec_record_joined(simrec_t *rec, const char *key, simrec_dtype_t dt,
 	                               .dtype = dt,
 	                               .ndim = ndim,
 	                               .shape = rshape,
-	                               .t0 = sr_now(),
+	                               .t0 = sr_clock(),
 	                               .run = run_step},
 	                      .shape = shape,
 	                      .data = data};

@@ -56,7 +56,7 @@ int sr_step_buf_prepare(simrec_t *rec, size_t need)
 int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 {
 	sr_agg *a = sr_agg_of(rec);
-	double t1 = sr_now();
+	double t1 = sr_clock();
 	int64_t maxpend = 0;
 	/* a writer fenced off by a newer one (?lock=): every rank learns
 	 * it now, not at the next chunk write */
@@ -64,7 +64,7 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 		local = sr_rec_fenced(rec);
 	int rc = sr_agree_step(rec, c->key, c->dtype, c->ndim, c->shape, local,
 	                       (int64_t)a->deferred.len, &maxpend);
-	a->time.agree += sr_now() - t1;
+	a->time.agree += sr_clock() - t1;
 	if (rc) {
 		sr_rec_note(rec, rc);
 		return rc;
@@ -75,7 +75,7 @@ int sr_step_agree_run(simrec_t *rec, const sr_step_call *c, int local)
 		rc = r2;
 	if (!r2)
 		rec->bytes_in += c->bytes;
-	rec->t_in += sr_now() - c->t0;
+	rec->t_in += sr_clock() - c->t0;
 	sr_rec_note(rec, rc);
 	if (a->term) /* every rank saw it in this agreement: close, die */
 		sr_term_act();
@@ -89,6 +89,6 @@ int sr_step_write_serial(simrec_t *rec, int rc, const sr_step_write *w,
 		rc = sr_write_step(rec, w);
 	if (!rc)
 		rec->bytes_in += bytes;
-	rec->t_in += sr_now() - t0;
+	rec->t_in += sr_clock() - t0;
 	return rc;
 }
