@@ -43,11 +43,12 @@ typedef struct h5_store {
 	/* datasets detached from a dimension-only scale that a coordinate
 	 * of that name replaces: attached to it once it is made (dims.c) */
 	struct h5_takeover *takeover;
-	/* ?swmr=1 (swmr.c): SWMR writing started (after the first commit);
-	 * a reader opened the file for SWMR reading; the store is closing
-	 * (its last commit starts nothing); the datasets whose metadata is
-	 * corked until the next commit */
-	int swmr_on, swmr_read, closing;
+	/* ?swmr=1 (swmr.c): SWMR writing started (at the first commit that
+	 * carries records); records appended since the open; a reader opened
+	 * the file for SWMR reading; the store is closing (its last commit
+	 * starts nothing); the datasets whose metadata is corked until the
+	 * next commit */
+	int swmr_on, swmr_data, swmr_read, closing;
 	hid_t *corked;
 	size_t ncorked, capcorked;
 } h5_store;

@@ -83,6 +83,7 @@ int h5_swmr_cork(sr_store *st, h5_ds *d)
 	h5_store *h = st->impl;
 	if (!st->set.swmr || st->mode == SIMREC_MODE_READONLY)
 		return 0;
+	h->swmr_data = 1;
 	for (size_t i = 0; i < h->ncorked; i++)
 		if (h->corked[i] == d->dset)
 			return 0;
@@ -114,7 +115,10 @@ void h5_swmr_uncork(sr_store *st, hid_t dset)
 int h5_swmr_start(sr_store *st)
 {
 	h5_store *h = st->impl;
-	if (!st->set.swmr || h->swmr_on || h->closing ||
+	/* a commit of attributes alone (an appending writer clearing the
+	 * finished mark at its open) starts nothing: keys and attributes
+	 * stay open until the first records are committed */
+	if (!st->set.swmr || h->swmr_on || !h->swmr_data || h->closing ||
 	    st->mode == SIMREC_MODE_READONLY)
 		return 0;
 	if (H5Fstart_swmr_write(h->file) < 0)
