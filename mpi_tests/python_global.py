@@ -18,19 +18,14 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+import mpi_abort
 import simrec
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
 
 
-def abort_on_error(kind, value, tb):
-    sys.__excepthook__(kind, value, tb)
-    sys.stderr.flush()
-    comm.Abort(1)  # a failure on one rank must not hang the others
-
-
-sys.excepthook = abort_on_error
+mpi_abort.install()
 
 SHAPE2 = (13, 7)      # rows split in uneven slabs
 SHAPE3 = (5, 6, 4)    # axes 0 and 1 split over a 2-D grid of ranks

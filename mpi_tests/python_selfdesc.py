@@ -29,19 +29,14 @@ import warnings
 import numpy as np
 from mpi4py import MPI
 
+import mpi_abort
 import simrec
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
 
 
-def abort_on_error(kind, value, tb):
-    sys.__excepthook__(kind, value, tb)
-    sys.stderr.flush()
-    comm.Abort(1)
-
-
-sys.excepthook = abort_on_error
+mpi_abort.install()
 
 scheme, tmp = sys.argv[1], sys.argv[2]
 STEPS = 3

@@ -11,15 +11,11 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+import mpi_abort
 import simrec
 
 
-def abort_on_error(kind, value, tb):
-    sys.__excepthook__(kind, value, tb)
-    MPI.COMM_WORLD.Abort(1)  # a failure on one rank must not hang the rest
-
-
-sys.excepthook = abort_on_error
+mpi_abort.install()
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()

@@ -15,19 +15,14 @@ import sys
 import numpy as np
 from mpi4py import MPI
 
+import mpi_abort
 import simrec
 
 comm = MPI.COMM_WORLD
 rank, size = comm.Get_rank(), comm.Get_size()
 
 
-def abort_on_error(kind, value, tb):
-    sys.__excepthook__(kind, value, tb)
-    sys.stderr.flush()
-    comm.Abort(1)  # a failure on one rank must not hang the others
-
-
-sys.excepthook = abort_on_error
+mpi_abort.install()
 
 R, C = 32, 9      # record_all: every rank's block
 R2, C2 = 6, 5     # record_global: every rank's row slab
