@@ -174,8 +174,36 @@ int sr_finish_clear(simrec_t *rec, sr_store *st)
 	          : 0;
 }
 
-void sr_finish_mark(simrec_t *rec, int *failed)
+/* A collective store (several parallel HDF5 writers) is marked after
+ * every writer closed it, by its metadata writer alone, through an open of
+ * its own: marked while open, the mark would be a collective metadata
+ * write, which HDF5 1.10 makes right only when every writer's metadata
+ * cache holds the same objects, and a read by some writers only (rec.get
+ * on rank 0 before the close) makes them differ (the writers then hung in
+ * the flush). */
+static int collective(const sr_store *st)
 {
-	for (int i = 0; i < rec->nst; i++)
-		failed[i] = marks(rec, rec->st[i]) && set_mark(rec->st[i], 1);
+	return st->comm != MPI_COMM_NULL && (st->flags & SR_STORE_COLLECTIVE);
+}
+
+void sr_finish_mark(simrec_t *rec, int *failed, int *later)
+{
+	for (int i = 0; i < rec->nst; i++) {
+		sr_store *st = rec->st[i];
+		int coll = collective(st);
+		later[i] = coll && marks(rec, st) && st->meta_writer;
+		failed[i] = !coll && marks(rec, st) && set_mark(st, 1);
+	}
+}
+
+void sr_finish_mark_closed(simrec_t *rec, const sr_uri *uri)
+{
+	simrec_options_t o = rec->opts;
+	o.mode = SIMREC_MODE_APPEND;
+	sr_err e = {0};
+	sr_store *st;
+	if (sr_store_open(uri, &o, MPI_COMM_NULL, 1, &e, &st))
+		return; /* as a mark that fails while open: not the close's */
+	set_mark(st, 1);
+	sr_store_close(st, NULL);
 }

@@ -251,11 +251,19 @@ int simrec_close(simrec_t *rec)
 		    rec->st[0]->mode != SIMREC_MODE_READONLY)
 			print_summary(rec);
 	}
-	int unmarked[SR_MAX_STORES];
-	sr_finish_mark(rec, unmarked);
+	int unmarked[SR_MAX_STORES], later[SR_MAX_STORES];
+	sr_finish_mark(rec, unmarked, later);
 	sr_dset_free_all(rec);
-	for (int i = 0; i < rec->nst; i++)
+	for (int i = 0; i < rec->nst; i++) {
+		sr_uri u = {0};
+		if (later[i] && sr_uri_copy(&rec->st[i]->uri, &u, &rec->err))
+			later[i] = 0;
 		sr_store_close(rec->st[i], unmarked[i] ? NULL : &rc);
+		if (later[i]) {
+			sr_finish_mark_closed(rec, &u);
+			sr_uri_free(&u);
+		}
+	}
 	rec->nst = 0;
 	if (rec->coll)
 		rec->coll->free(rec);

@@ -134,7 +134,10 @@ int sr_run_stamp(simrec_t *rec, sr_store *st);
  * timeout), and that store's close status is then not the recorder's
  * (a server gone since the last successful flush fails neither). */
 int sr_finish_clear(simrec_t *rec, sr_store *st);
-void sr_finish_mark(simrec_t *rec, int *failed);
+void sr_finish_mark(simrec_t *rec, int *failed, int *later);
+/* The mark of a collective store, set after it was closed (later[i] of
+ * sr_finish_mark): the metadata writer opens it again alone. */
+void sr_finish_mark_closed(simrec_t *rec, const sr_uri *uri);
 /* SIMREC_ELOCK (message in rec->err) if a newer writer took one of the
  * stores over (?lock=), else 0: one read section per locked store.
  * Rank-local: a collective recorder's writers ask and agree on it. */
