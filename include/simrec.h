@@ -578,9 +578,11 @@ SIMREC_API int simrec_record_joined(simrec_t *rec, const char *key,
  * records the key (like simrec_global_fill(), nothing is stored until the
  * dataset is created): the names are then written as zarr's
  * `_ARRAY_DIMENSIONS` and as HDF5 dimension scales (docs/format.md).
- * Without it a new dataset gets the default names: "step" (records),
- * "rank" (simrec_record_all()), then "LEAF_dim_I" for axis I (LEAF the
- * key's last part); a joined array's rows "LEAF_sample". Datasets of one
+ * Without it a new dataset gets the default names: "LEAF_step" (records;
+ * LEAF the key's last part: the record axis is each key's own, since keys
+ * recorded at other cadences hold other lengths), "rank"
+ * (simrec_record_all()), then "LEAF_dim_I" for axis I; a joined array's
+ * rows "LEAF_sample" and its counts "LEAF_step". Datasets of one
  * group that use one name share that dimension: a fixed (not step) length
  * that differs from the one this recorder gave the name fails the
  * record with SIMREC_ESHAPE naming both keys. A dataset of one dimension

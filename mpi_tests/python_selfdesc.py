@@ -49,13 +49,13 @@ U16 = np.array([0, 65535, 0], np.uint16)
 EXPECT = {
     ("g", "time"): ("time",),
     ("g", "a"): ("time", "x"),
-    ("g", "b"): ("step", "b_dim_1", "b_dim_2"),
+    ("g", "b"): ("b_step", "b_dim_1", "b_dim_2"),
     ("g", "c"): ("time", "pair"),  # recorded by the last rank (deferred)
-    ("r", "e"): ("step", "rank", "e_dim_2"),
+    ("r", "e"): ("e_step", "rank", "e_dim_2"),
     ("f", "T"): ("t", "y", "x"),
     ("f", "t"): ("t",),  # a coordinate recorded after the key using it
     ("p", "x"): ("x_sample", "x_dim_1"),
-    ("p", "x_count"): ("step",),
+    ("p", "x_count"): ("x_step",),
     ("cfg", "grid"): ("grid_dim_0",),
 }
 # recorded by the second run (append), in the first run's dimensions

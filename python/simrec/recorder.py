@@ -243,7 +243,7 @@ class Recorder(Closing):
         """Name the dimensions of key's dataset (before its first record
         or set, on every rank that records it): one name per axis of the
         dataset, the step (and for record_all the rank) axis included.
-        Without it: "step", "rank", then "LEAF_dim_I". Stored as zarr's
+        Without it: "LEAF_step", "rank", then "LEAF_dim_I". Stored as zarr's
         _ARRAY_DIMENSIONS and HDF5 dimension scales, so that xarray and
         netCDF name the axes; a 1-d key named like its dimension is that
         dimension's coordinate."""

@@ -123,8 +123,12 @@ static void default_names(const char *key, const sr_meta *m, sr_dims_role role,
 	leaf = leaf ? leaf + 1 : key;
 	for (int i = 0; i < m->ndim; i++)
 		snprintf(buf[i], DIM_NAME_MAX + 32, "%s_dim_%d", leaf, i);
+	/* the record axis is the key's own: keys of one group recorded at
+	 * other cadences (or cut apart by a crash) hold other lengths, and
+	 * one shared name would make xarray refuse the group (zarr) or pad
+	 * the shorter keys with made-up values (netCDF) */
 	if (role != SR_DIMS_VALUE && m->ndim > 0)
-		snprintf(buf[0], DIM_NAME_MAX + 32, "step");
+		snprintf(buf[0], DIM_NAME_MAX + 32, "%s_step", leaf);
 	if (role == SR_DIMS_RANKS && m->ndim > 1)
 		snprintf(buf[1], DIM_NAME_MAX + 32, "rank");
 }

@@ -12,8 +12,8 @@
 /* What the axes of a new dataset are, for the default names. */
 typedef enum sr_dims_role {
 	SR_DIMS_VALUE,   /* simrec_set: LEAF_dim_0 ... */
-	SR_DIMS_RECORDS, /* step, LEAF_dim_1 ... */
-	SR_DIMS_RANKS,   /* step, rank, LEAF_dim_2 ... (record_all) */
+	SR_DIMS_RECORDS, /* LEAF_step, LEAF_dim_1 ... */
+	SR_DIMS_RANKS,   /* LEAF_step, rank, LEAF_dim_2 ... (record_all) */
 } sr_dims_role;
 
 /* The caller's names of key (simrec_dims): EINVAL if one is not a

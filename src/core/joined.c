@@ -132,15 +132,18 @@ static int mark_joined(simrec_t *rec, const char *key, const char *ckey)
 	return rc;
 }
 
-/* The rows' first dimension is LEAF_sample, as the counts' attribute
- * sample_dimension says (unless the caller named them). */
-static int sample_dims(simrec_t *rec, const char *key, int ndim)
+/* The first dimension of dkey (the rows, or their counts) is named after
+ * the joined key's leaf (unless the caller named it): the rows' LEAF_sample,
+ * as the counts' attribute sample_dimension says, and the counts'
+ * LEAF_step. */
+static int leaf_dims(simrec_t *rec, const char *key, const char *dkey,
+                     int ndim, const char *suffix)
 {
 	const char *leaf = strrchr(key, '/');
 	leaf = leaf ? leaf + 1 : key;
 	char dim[300];
-	snprintf(dim, sizeof dim, "%s_sample", leaf);
-	return sr_dims_default(rec, key, ndim, dim);
+	snprintf(dim, sizeof dim, "%s_%s", leaf, suffix);
+	return sr_dims_default(rec, dkey, ndim, dim);
 }
 
 int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
@@ -155,7 +158,10 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 	size_t cch[SIMREC_MAX_NDIM] = {512};
 	sr_dset_init ci = {.chunks = cch, .plain = 1};
 	int fresh = !sr_dset_find(rec, ckey);
-	rc = sr_dset_get(rec, ckey, SIMREC_INT64, 0, NULL, 0, &ci, count);
+	rc = fresh ? leaf_dims(rec, key, ckey, 1, "step") : 0;
+	if (!rc)
+		rc = sr_dset_get(rec, ckey, SIMREC_INT64, 0, NULL, 0, &ci,
+		                 count);
 	size_t sum = 0;
 	if (!rc && fresh)
 		rc = counted_rows(rec, *count, &sum);
@@ -163,7 +169,7 @@ int sr_joined_open(simrec_t *rec, const char *key, simrec_dtype_t dt, int rndim,
 	if (!rc && fresh)
 		rc = cut_uncounted(rec, key, sum, count_new);
 	if (!rc && !sr_dset_find(rec, key))
-		rc = sample_dims(rec, key, rndim + 1);
+		rc = leaf_dims(rec, key, key, rndim + 1, "sample");
 	if (!rc)
 		rc = sr_dset_get(rec, key, dt, rndim, rshape, 0, NULL, rows);
 	/* marked before its first rows (again if that failed before) */

@@ -32,7 +32,7 @@ assert "simrec" in xr.backends.list_engines()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the netCDF engines fail to guess
     with xr.open_dataset("installed.zarr") as ds:
-        assert ds["x"].dims == ("step", "x_dim_1"), ds["x"].dims
+        assert ds["x"].dims == ("x_step", "x_dim_1"), ds["x"].dims
         assert ds["x"].values.tolist() == [[0, 1, 2, 3]], ds["x"].values
 print("python install: ok (%s)" % lib)
 ' "$prefix"

@@ -343,3 +343,33 @@ def test_xarray_engine_guess_and_lazy(tmp_path, monkeypatch):
             got = ds["v"][3, 10:20].values
             assert got.tolist() == list(range(13, 23)), got
             assert boxes == [([3, 10], [1, 10])], boxes
+
+
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir", "hdf5"])
+def test_keys_of_other_cadences_open_in_xarray(scheme, tmp_path):
+    """Keys of one group recorded at other cadences hold other lengths:
+    with the default names each keeps its own record axis, so that every
+    xarray engine opens the group and shows exactly what was recorded (one
+    shared "step" made the zarr engine refuse the group and the netCDF
+    engines pad the shorter key with zeros or 9.97e36)."""
+    import warnings
+    import xarray as xr
+    uri = uri_for(scheme, tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        for i in range(4):
+            rec.record("g/energy", float(i))
+            if i % 2 == 0:
+                rec.record("g/diag", np.arange(3.0) + i)
+    path = uri.split(":", 1)[1].split("?")[0]
+    engines = {"hdf5": ["h5netcdf", "netcdf4", "simrec"],
+               "zarr": ["simrec"], "zarr+dir": ["zarr", "simrec"]}[scheme]
+    for engine in engines:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = xr.open_dataset(path, group="g", engine=engine)
+        assert ds["energy"].dims == ("energy_step",), (engine, ds)
+        assert ds["diag"].dims == ("diag_step", "diag_dim_1"), (engine, ds)
+        np.testing.assert_array_equal(ds["energy"].values, np.arange(4.0))
+        np.testing.assert_array_equal(
+            ds["diag"].values, [[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]])
+        ds.close()

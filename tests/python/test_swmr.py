@@ -53,7 +53,7 @@ def test_netcdf_readers(tmp_path):
         assert d.groups["f"].variables["T"].shape == (4, 2, 3)
         assert d.groups["f"].variables["T"][3, 0, 0] == 3.0
     with h5netcdf.File(path, "r") as f:
-        assert f["f/T"].dimensions[0] == "step"
+        assert f["f/T"].dimensions[0] == "T_step"
         assert f["f/T"][2, 1, 2] == 2.0
 
 
