@@ -109,18 +109,33 @@ check "zarr+dir:$work/srun.zarr" 5 5
 run_job mpirun run-mpirun.sbatch write "zarr+dir:$work/mpirun.zarr" 4
 check "zarr+dir:$work/mpirun.zarr" 4 4
 
-# redis: the master on host 1's address, every rank pushing to it
+# redis: the master on host 1's address, every rank pushing to it. While
+# the job holds (rank 0 waits on a FIFO after 2 flushed steps), the
+# master's clients include the 2 ranks of host 2, from host 2's address.
+ready=$work/ready go=$work/go
 for v in srun mpirun; do
 	name=redis_$v
+	rm -f "$ready" "$go" && mkfifo "$ready" "$go" && mkdir "$work/where_$name"
 	STORE="redis://?prefix=$name" EXPORT_TO=zarr+dir:$work/$name.zarr \
-		run_job "$name" "redis-$v.sbatch" write "redis://?prefix=$name" 3
-	check "zarr+dir:$work/$name.zarr" 3 3
+		job "$name" "$src/slurm/redis-$v.sbatch" "$work/where.sh" "$work/where_$name" \
+		hold "redis://?prefix=$name" 3 "$ready" "$go" &
+	jobpid=$!
+	timeout 120 head -1 "$ready" >/dev/null || slurm_fail "$name: the program never got ready"
 	hp=$(sed -n 's/^redis master: \([^ ]*\) (pid.*/\1/p' "$work/$name.out")
 	[ "${hp%:*}" = "$net.1" ] || slurm_fail "$name: master bound to '$hp', not $net.1"
 	dir=$work/jobs/simrec-redis-$(cat "$work/$name.jid")
+	n=$(REDISCLI_AUTH=$(cat "$dir/password") timeout 10 redis-cli --no-auth-warning \
+		-h "$net.1" -p "${hp##*:}" client list | grep -c " addr=$net\.2:") || :
+	[ "$n" -ge 2 ] || slurm_fail "$name: $n clients from host 2, not the 2 ranks"
+	timeout 30 sh -c 'echo go >"$1"' sh "$go" || slurm_fail "$name: the program did not take go"
+	wait "$jobpid"
+	[ "$(cat "$work/$name.rc")" = 0 ] || slurm_fail "$name: the job failed"
+	both_hosts "$name"
+	nothing_left "$name"
+	check "zarr+dir:$work/$name.zarr" 3 3
 	grep -q -E '^[0-9a-f]{64}$' "$dir/password" || slurm_fail "$name: no password file"
 	! grep -q -F -f "$dir/password" "$work/$name.out" "$work/$name.sbatch" ||
 		slurm_fail "$name: the password is in the job's output"
-	echo "$name: master on $hp, the password in no output"
+	echo "$name: master on $hp, $n clients from host 2, the password in no output"
 done
 echo "slurm multi: ok"
