@@ -89,7 +89,7 @@ simrec_redis_start() {
 	redis_bind=${REDIS_BIND:-$(simrec_node_addr)}
 	[ -n "$redis_bind" ] || simrec_die "no address for this node: set REDIS_BIND"
 	if [ "${SLURM_JOB_NUM_NODES:-1}" -gt 1 ] && [[ $redis_bind == 127.* ]]; then
-		simrec_die "this node's name resolves to $redis_bind, which the" \
+		simrec_die "this node's address is $redis_bind, which the" \
 			"other nodes cannot reach: set REDIS_BIND to its address"
 	fi
 	REDIS_PASSWORD_FILE=$redis_dir/password

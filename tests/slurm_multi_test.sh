@@ -10,7 +10,8 @@
 # every rank), the store equals the formula, no job step, rank or redis
 # server is left in any host; for the redis scripts, the master was bound
 # to host 1's address (not loopback), the ranks on host 2 reached it with
-# the password, and the password is in none of the job's output.
+# the password, and the password is in none of the job's output. A master
+# on a loopback address fails a job of two nodes before the program runs.
 # Fails (never skips) when SLURM does not come up. Needs root.
 #   slurm_multi_test.sh SOURCE_DIR BUILD_DIR WORK_DIR SLURM_PROG
 set -euo pipefail
@@ -20,6 +21,8 @@ net=10.213.93 # a private /24 of this test's own
 source "$src/tests/slurm_lib.sh"
 
 if [ -z "${SLURM_MULTI_PREFIX:-}" ]; then
+	# what a run killed before its trap and fixture ran left, then anew
+	"$src/tests/slurm_multi_stop.sh" "$work"
 	rm -rf "$work" && mkdir -p "$work"
 	work=$(cd "$work" && pwd)
 	[ "$(id -u)" = 0 ] || { echo "slurm test FAILED: needs root (namespaces)"; exit 1; }
@@ -57,7 +60,7 @@ chmod +x "$work/where.sh"
 # both_hosts NAME: the job's 4 ranks ran 2 on each host, each in that
 # host's network namespace
 both_hosts() {
-	local name=$1 r h ns i n1=0 n2=0
+	local name=$1 r h ns i n1=0 n2=0 files
 	for r in 0 1 2 3; do
 		read -r h ns <"$work/where_$name/$r" || slurm_fail "$name: rank $r left no trace"
 		for i in 1 2; do
@@ -67,7 +70,8 @@ both_hosts() {
 			eval "n$i=\$((n$i + 1))"
 		done
 	done
-	[ -z "$(ls "$work/where_$name" | grep -v -x '[0-3]')" ] || slurm_fail "$name: more than 4 ranks"
+	files=("$work/where_$name"/*)
+	[ ${#files[@]} = 4 ] || slurm_fail "$name: ${#files[@]} ranks, not 4"
 	[ $n1 = 2 ] && [ $n2 = 2 ] || slurm_fail "$name: $n1 ranks on ${hosts[0]}, $n2 on ${hosts[1]}"
 	echo "$name: ranks 2 on ${hosts[0]}, 2 on ${hosts[1]}"
 }
@@ -138,4 +142,10 @@ for v in srun mpirun; do
 		slurm_fail "$name: the password is in the job's output"
 	echo "$name: master on $hp, $n clients from host 2, the password in no output"
 done
+# a loopback master in a job of two nodes: refused before the program runs
+REDIS_BIND=127.0.0.1 job loopback "$src/slurm/redis-srun.sbatch" "$prog" write 'redis://?prefix=loopback' 1
+[ "$job_rc" = 1 ] || slurm_fail "loopback: job exit $job_rc, not 1"
+grep -q "other nodes cannot reach" "$work/loopback.out" || slurm_fail "loopback: no message"
+! grep -q "slurm_prog:" "$work/loopback.out" || slurm_fail "loopback: the program ran"
+nothing_left loopback
 echo "slurm multi: ok"
