@@ -140,37 +140,21 @@ term_job() {
 # slurmctld in host 1, one slurmd per host (slurmd -N PREFIX-hI, in the
 # host's network namespace under its hostname, with a mount namespace of
 # its own: `ip netns exec` would remount /sys and hide the cgroups).
-# WORK/multi.hosts names what slurm_multi_stop.sh deletes, WORK/*.pid the
-# daemons; the caller traps slurm_multi_stop.sh WORK on EXIT. Client
-# commands reach slurmctld from a namespace host only (slurm_multi_on 1).
-slurm_multi_conf() { # PREFIX NET K
+# WORK/multi.hosts names the hosts; the daemons' pid files are where
+# slurm_stop.sh finds them (WORK/ctl, WORK/spool/NODE for each slurmd).
+# It traps slurm_multi_stop.sh WORK on EXIT. Client commands reach
+# slurmctld from a namespace host only (slurm_multi_on 1).
+slurm_multi_conf() { # PREFIX NET K: slurm_conf's, with these nodes
 	local p=$1 net=$2 k=$3 i nodes=
+	slurm_conf | grep -v -E \
+		'^(SlurmctldHost|SlurmctldPidFile|SlurmdSpoolDir|SlurmdPidFile|SlurmdLogFile|NodeName|PartitionName)='
 	cat <<CONF
-ClusterName=simrecmulti
 SlurmctldHost=$p-h1($net.1)
-SlurmUser=root
-AuthType=auth/munge
+SlurmctldPidFile=$slurm_work/ctl/slurmctld.pid
 AuthInfo=socket=$slurm_work/munge/socket
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-SlurmdParameters=config_overrides
-StateSaveLocation=$slurm_work/state
 SlurmdSpoolDir=$slurm_work/spool/%n
-SlurmctldPidFile=$slurm_work/slurmctld.pid
-SlurmdPidFile=$slurm_work/slurmd-%n.pid
-SlurmctldLogFile=$slurm_work/log/slurmctld.log
+SlurmdPidFile=$slurm_work/spool/%n/slurmd.pid
 SlurmdLogFile=$slurm_work/log/slurmd-%n.log
-SlurmctldPort=$((17000 + RANDOM % 2000))
-SlurmdPort=$((19000 + RANDOM % 2000))
-MinJobAge=4
-KillWait=10
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-JobAcctGatherType=jobacct_gather/none
-ReturnToService=2
 CONF
 	for i in $(seq 1 "$k"); do
 		echo "NodeName=$p-h$i NodeAddr=$net.$i CPUs=4 State=UNKNOWN"
@@ -201,7 +185,7 @@ slurm_multi_daemon() {
 slurm_multi_start() {
 	local src=$1 net=$4 k=$5 i
 	slurm_work=$2 slurm_prefix=$3
-	mkdir -p "$slurm_work"/{state,log,munge,nodetmp}
+	mkdir -p "$slurm_work"/{state,log,munge,nodetmp,ctl}
 	for i in $(seq 1 "$k"); do mkdir -p "$slurm_work/spool/$slurm_prefix-h$i"; done
 	# shellcheck disable=SC2064
 	trap "'$src/tests/slurm_multi_stop.sh' '$slurm_work'" EXIT
@@ -225,7 +209,7 @@ slurm_multi_start() {
 		--socket="$slurm_work/munge/socket" --pid-file="$slurm_work/munge/pid" \
 		--log-file="$slurm_work/munge/log" --seed-file="$slurm_work/munge/seed" ||
 		slurm_fail "munged did not start: $(tail -3 "$slurm_work/munge/log")"
-	cp "$slurm_work/munge/pid" "$slurm_work/munged.pid"
+	cp "$slurm_work/munge/pid" "$slurm_work/ctl/munged.started"
 	slurm_multi_conf "$slurm_prefix" "$net" "$k" >"$slurm_work/slurm.conf"
 	echo "PMIxCliTmpDirBase=$slurm_work/nodetmp" >"$slurm_work/mpi.conf"
 	export SLURM_CONF=$slurm_work/slurm.conf
