@@ -10,8 +10,9 @@
 # every rank), the store equals the formula, no job step, rank or redis
 # server is left in any host; for the redis scripts, the master was bound
 # to host 1's address (not loopback), the ranks on host 2 reached it with
-# the password, and the password is in none of the job's output. A master
-# on a loopback address fails a job of two nodes before the program runs.
+# the password, and the password is in none of the job's output nor on
+# any command line. A master on a loopback address fails a job of two
+# nodes before the program runs.
 # Fails (never skips) when SLURM does not come up. Needs root.
 #   slurm_multi_test.sh SOURCE_DIR BUILD_DIR WORK_DIR SLURM_PROG
 set -euo pipefail
@@ -131,6 +132,14 @@ for v in srun mpirun; do
 	n=$(REDISCLI_AUTH=$(cat "$dir/password") timeout 10 redis-cli --no-auth-warning \
 		-h "$net.1" -p "${hp##*:}" client list | grep -c " addr=$net\.2:") || :
 	[ "$n" -ge 2 ] || slurm_fail "$name: $n clients from host 2, not the 2 ranks"
+	# every host's processes are seen here: no command line holds the
+	# password (the pattern comes from the file, not grep's command line)
+	for f in /proc/[0-9]*/cmdline; do
+		{ tr '\0' ' ' <"$f" && echo; } 2>/dev/null || : # gone meanwhile
+	done >"$work/$name.cmdlines"
+	grep -q "slurm_prog hold" "$work/$name.cmdlines" || slurm_fail "$name: no rank seen"
+	! grep -q -F -f "$dir/password" "$work/$name.cmdlines" ||
+		slurm_fail "$name: the password is on a command line"
 	timeout 30 sh -c 'echo go >"$1"' sh "$go" || slurm_fail "$name: the program did not take go"
 	wait "$jobpid"
 	[ "$(cat "$work/$name.rc")" = 0 ] || slurm_fail "$name: the job failed"
@@ -140,7 +149,7 @@ for v in srun mpirun; do
 	grep -q -E '^[0-9a-f]{64}$' "$dir/password" || slurm_fail "$name: no password file"
 	! grep -q -F -f "$dir/password" "$work/$name.out" "$work/$name.sbatch" ||
 		slurm_fail "$name: the password is in the job's output"
-	echo "$name: master on $hp, $n clients from host 2, the password in no output"
+	echo "$name: master on $hp, $n clients from host 2, the password in no output or command line"
 done
 # a loopback master in a job of two nodes: refused before the program runs
 REDIS_BIND=127.0.0.1 job loopback "$src/slurm/redis-srun.sbatch" "$prog" write 'redis://?prefix=loopback' 1
