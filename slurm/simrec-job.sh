@@ -86,11 +86,10 @@ simrec_redis_start() {
 	command -v redis-server >/dev/null || simrec_die "redis-server not found"
 	(umask 077 && mkdir -p "$redis_dir") || simrec_die "cannot create $redis_dir"
 	chmod 0700 "$redis_dir"
-	redis_bind=${REDIS_BIND:-$(getent ahostsv4 "${SLURMD_NODENAME:-$(hostname)}" |
-		awk 'NR == 1 {print $1}')}
+	redis_bind=${REDIS_BIND:-$(simrec_node_addr)}
 	[ -n "$redis_bind" ] || simrec_die "no address for this node: set REDIS_BIND"
 	if [ "${SLURM_JOB_NUM_NODES:-1}" -gt 1 ] && [[ $redis_bind == 127.* ]]; then
-		simrec_die "this node's name resolves to $redis_bind, which the" \
+		simrec_die "this node's address is $redis_bind, which the" \
 			"other nodes cannot reach: set REDIS_BIND to its address"
 	fi
 	REDIS_PASSWORD_FILE=$redis_dir/password
@@ -111,6 +110,15 @@ simrec_redis_start() {
 	simrec_die "the redis master did not answer on $redis_bind:$port;" \
 		"its log ($redis_dir/redis.log) ends with:" \
 		"$(tail -5 "$redis_dir/redis.log" 2>/dev/null)"
+}
+
+# this node's IPv4 address: SLURM's NodeAddr of the node (the address
+# the other nodes reach it at; its name when unset), resolved when a name
+simrec_node_addr() {
+	local node=${SLURMD_NODENAME:-$(hostname)} addr
+	addr=$(scontrol show node -o "$node" 2>/dev/null |
+		sed -n 's/.* NodeAddr=\([^ ]*\).*/\1/p')
+	getent ahostsv4 "${addr:-$node}" | awk 'NR == 1 {print $1}'
 }
 
 # the server's configuration, on its standard input (redis-server -)
