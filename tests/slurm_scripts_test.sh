@@ -66,18 +66,23 @@ STORE=zarr+dir:$work/follow.zarr FOLLOW_KEY=field/u FOLLOW_PNG=$work/follow.png 
 	FOLLOW_OUTPUT=$work/f_out job follow --ntasks=3 "$src/slurm/follow.sbatch" \
 	"$prog" hold "zarr+dir:$work/follow.zarr" 6 "$work/f_ready" "$work/f_go" &
 fjob=$!
+# a failed check cancels the job first: its held program would wait forever
+follow_fail() {
+	scancel "$(head -1 "$work/follow.jid" 2>/dev/null)" 2>/dev/null || :
+	slurm_fail "follow: $*"
+}
 exec 6< <(timeout 150 cat "$work/f_out")
-timeout 120 head -1 "$work/f_ready" >/dev/null || slurm_fail "follow: the program never held"
+timeout 120 head -1 "$work/f_ready" >/dev/null || follow_fail "the program never held"
 want() { echo "$1 min=$(($1 * 1000)) max=$(($1 * 1000 + 23)) mean=$(($1 * 1000 + 11)).5"; }
 for s in 0 1 go 2 3 4 5; do
 	if [ $s = go ]; then
-		timeout 60 sh -c 'echo go >"$1"' _ "$work/f_go" || slurm_fail "follow: no go"
+		timeout 60 sh -c 'echo go >"$1"' _ "$work/f_go" || follow_fail "no go"
 		continue
 	fi
-	read -r -t 120 line <&6 || slurm_fail "follow: no line for step $s"
-	[ "$line" = "$(want $s)" ] || slurm_fail "follow: step $s: '$line'"
+	read -r -t 120 line <&6 || follow_fail "no line for step $s"
+	[ "$line" = "$(want $s)" ] || follow_fail "step $s: '$line'"
 done
-! read -r -t 120 line <&6 || slurm_fail "follow: a line after the last step: '$line'"
+! read -r -t 120 line <&6 || follow_fail "a line after the last step: '$line'"
 exec 6<&-
 wait "$fjob"
 [ "$(cat "$work/follow.rc")" = 0 ] || slurm_fail "follow: job exit $(cat "$work/follow.rc")"
@@ -91,7 +96,7 @@ assert img.size == (800, 400), img.size
 assert img.info["simrec:shape"] == "24", img.info
 assert (img.info["simrec:min"], img.info["simrec:max"]) == ("5000", "5023"), img.info
 PY
-# the same store again: it holds a finished run, refused before anything runs
+# the same store again: it holds a finished run, refused before the program runs
 STORE=zarr+dir:$work/follow.zarr FOLLOW_KEY=field/u job follow_again \
 	"$src/slurm/follow.sbatch" "$prog" write "zarr+dir:$work/follow.zarr" 2
 [ "$job_rc" = 1 ] && grep -q "holds a finished run" "$work/follow_again.out" ||
