@@ -60,9 +60,9 @@ static const sr_cli_cmd commands[] = {
          "KEY (its index and\n  the value of a scalar, or min, max and "
          "mean), every Nth record with --every.\n  --png redraws the last "
          "record printed into OUT.png (as simrec png draws it)\n  at "
-         "each new step. Exit 0 when the writer finished "
-         "(closed the store), 4 when no new\n  record came within S "
-         "seconds (default: wait forever), 1 on a failure.\n"},
+         "each new step. Exit 0 when the writer finished (closed the "
+         "store),\n  4 when no new record came within S seconds "
+         "(default: wait forever), 1 on a\n  failure.\n"},
         {"lock", sr_cli_lock,
          "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
          "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "
