@@ -1,8 +1,9 @@
 # simrec-job.sh: sourced by the batch scripts of this directory. It takes
 # the user's program from the script's command line or from PROGRAM and
 # PROGRAM_ARGS, launches it with srun or mpirun (SIGTERM passed on, so that
-# simrec closes its recorders before the time limit), and runs a redis
-# master in the batch step for the redis scripts. Nothing here names a
+# simrec closes its recorders before the time limit), runs a redis master
+# in the batch step for the redis scripts and a follower job step beside
+# the program for follow.sbatch. Nothing here names a
 # program of simrec's own: any MPI program that records with simrec runs.
 #
 # Settings (environment, or edit the script that sources this file):
@@ -204,4 +205,68 @@ simrec_redis_export() {
 	local simrec=${SIMREC_BIN:+$SIMREC_BIN/}simrec
 	"$simrec" export "$STORE" "$EXPORT_TO"
 	"$simrec" verify "$EXPORT_TO"
+}
+
+# ---- a follower beside the program (follow.sbatch) ----------------------
+# simrec_follow_setup: STORE and FOLLOW_KEY given; a STORE whose
+# FOLLOW_KEY is marked finished already (an earlier run: simrec watch,
+# looking once, exits 0 at its end; it reads one record) is refused, since
+# the follower would read that run and end before the program starts;
+# FOLLOW_CMD: FOLLOWER, or simrec watch with the FOLLOW_* options
+simrec_follow_setup() {
+	local simrec=${SIMREC_BIN:+$SIMREC_BIN/}simrec rc=0
+	[ -n "${STORE:-}" ] || simrec_die "no STORE: set it to the program's store URI"
+	[ -n "${FOLLOW_KEY:-}" ] || simrec_die "no FOLLOW_KEY: set it to the key to follow"
+	command -v -- "$simrec" >/dev/null || simrec_die "'$simrec' not found: set SIMREC_BIN"
+	"$simrec" watch "$STORE" "$FOLLOW_KEY" --timeout 0 \
+		--every 18446744073709551615 >/dev/null 2>&1 || rc=$?
+	[ $rc != 0 ] || simrec_die "$STORE holds a finished run already:" \
+		"remove it or choose another store"
+	FOLLOW_CMD=()
+	if [ -n "${FOLLOWER:-}" ]; then
+		read -r -a FOLLOW_CMD <<<"$FOLLOWER"
+	else
+		FOLLOW_CMD=("$simrec" watch "$STORE" "$FOLLOW_KEY")
+		[ -z "${FOLLOW_EVERY:-}" ] || FOLLOW_CMD+=(--every "$FOLLOW_EVERY")
+		[ -z "${FOLLOW_TIMEOUT:-}" ] || FOLLOW_CMD+=(--timeout "$FOLLOW_TIMEOUT")
+		[ -z "${FOLLOW_PNG:-}" ] || FOLLOW_CMD+=(--png "$FOLLOW_PNG")
+	fi
+	simrec_follow_dir=$(mktemp -d "${TMPDIR:-/tmp}/simrec-follow.XXXXXX")
+}
+
+# simrec_follower: in the background, the follower's job step once STORE
+# opens: a look every second (a poll with a deadline: the program gives
+# no notice when it has created its store), failing when the program
+# ended without creating it or after FOLLOW_START_TIMEOUT seconds (300)
+simrec_follower() {
+	local simrec=${SIMREC_BIN:+$SIMREC_BIN/}simrec i ended out=()
+	[ -z "${FOLLOW_OUTPUT:-}" ] || out=(--output="$FOLLOW_OUTPUT")
+	for ((i = 0; ; i++)); do
+		ended=0
+		[ ! -e "$simrec_follow_dir/ended" ] || ended=1
+		"$simrec" ls "$STORE" >/dev/null 2>&1 && break
+		[ $ended = 0 ] || simrec_die "the program ended without creating $STORE"
+		[ "$i" -lt "${FOLLOW_START_TIMEOUT:-300}" ] ||
+			simrec_die "no store $STORE after ${FOLLOW_START_TIMEOUT:-300} s"
+		sleep 1
+	done
+	exec srun --overlap --nodes=1 --ntasks=1 "${out[@]}" ${SRUN_FLAGS:-} \
+		"${FOLLOW_CMD[@]}"
+}
+
+# simrec_follow_end PID RC: once the program ended with status RC; a
+# failed program stops the follower (PID: SIGTERM); exits with the
+# program's status, else the follower's
+simrec_follow_end() {
+	local pid=$1 rc=$2 frc=0
+	: >"$simrec_follow_dir/ended"
+	[ "$rc" = 0 ] || kill -TERM "$pid" 2>/dev/null || :
+	wait "$pid" || frc=$?
+	rm -rf "$simrec_follow_dir"
+	if [ "$rc" != 0 ]; then
+		echo "simrec job: the program exited $rc (follower stopped)" >&2
+		exit "$rc"
+	fi
+	[ $frc = 0 ] || simrec_die "the follower exited $frc"
+	exit 0
 }

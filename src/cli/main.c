@@ -6,7 +6,7 @@
  *   simrec verify STORE
  *   simrec png STORE KEY[SLICE] OUT.png
  *   simrec lock status|break [--force] LOCK_URI RESOURCE
- *   simrec watch STORE KEY [--every N] [--timeout S]
+ *   simrec watch STORE KEY [--every N] [--timeout S] [--png OUT.png]
  * Stores are the library's URIs; never needs mpirun. See docs/cli.md and,
  * for what may be replaced, written or printed, docs/safety.md. */
 #include <stdio.h>
@@ -55,12 +55,14 @@ static const sr_cli_cmd commands[] = {
          "middle plane of the slowest axes for 3-d\n  and more. The "
          "file is replaced atomically.\n"},
         {"watch", sr_cli_watch,
-         "simrec watch STORE KEY [--every N] [--timeout S]\n  Follow a "
-         "running writer: one line per new record of KEY (its index and "
-         "\n  the value of a scalar, or min, max and mean), every Nth "
-         "record with --every.\n  Exit 0 when the writer finished "
-         "(closed the store), 4 when no new\n  record came within S "
-         "seconds (default: wait forever), 1 on a failure.\n"},
+         "simrec watch STORE KEY [--every N] [--timeout S] [--png "
+         "OUT.png]\n  Follow a running writer: one line per new record of "
+         "KEY (its index and\n  the value of a scalar, or min, max and "
+         "mean), every Nth record with --every.\n  --png redraws the last "
+         "record printed into OUT.png (as simrec png draws it)\n  at "
+         "each new step. Exit 0 when the writer finished (closed the "
+         "store),\n  4 when no new record came within S seconds "
+         "(default: wait forever), 1 on a\n  failure.\n"},
         {"lock", sr_cli_lock,
          "simrec lock status LOCK_URI RESOURCE\nsimrec lock break "
          "[--force] LOCK_URI RESOURCE\n  Show or forcibly clear a "

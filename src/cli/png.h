@@ -10,8 +10,9 @@
 /* The largest array drawn: elements of the plane or line (a larger one is
  * refused, not drawn). */
 #define SR_PNG_MAX_ELEMS ((size_t)1 << 26)
-/* The picture of a 2-d array: its longer side drawn with between
- * SR_PNG_MIN_SIDE and SR_PNG_MAX_SIDE pixels. */
+/* The picture of a 2-d array: a longer side under SR_PNG_MIN_SIDE values
+ * scaled up by the largest whole factor that keeps it within
+ * SR_PNG_MIN_SIDE pixels, one over SR_PNG_MAX_SIDE scaled down to it. */
 #define SR_PNG_MIN_SIDE 256
 #define SR_PNG_MAX_SIDE 1024
 /* The line plot of a 1-d array: width x height pixels, the plot inside a

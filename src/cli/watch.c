@@ -1,8 +1,10 @@
-/* simrec watch STORE KEY [--every N] [--timeout S]: follow a running
- * writer (simrec_follow) and print one line per new record: its index and
- * a summary (the value of a scalar record; min, max and mean of an array;
- * the length of a byte string). Exits 0 once the writer finished, 4 when
- * no new record came within S seconds, 1 on a failure. */
+/* simrec watch STORE KEY [--every N] [--timeout S] [--png OUT.png]:
+ * follow a running writer (simrec_follow) and print one line per new
+ * record: its index and a summary (the value of a scalar record; min, max
+ * and mean of an array; the length of a byte string). With --png, the
+ * last record printed of each batch of new records is also drawn into
+ * OUT.png (png.c, replaced atomically). Exits 0 once the writer finished,
+ * 4 when no new record came within S seconds, 1 on a failure. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,14 +13,16 @@
 #include "../common/half.h"
 #include "../common/size.h"
 #include "cli.h"
+#include "png.h"
 
 #define WATCH_TIMEOUT_EXIT 4
 #define PRINTED            1 /* a failure of the tool's own, printed */
 
 typedef struct watch_args {
 	const char *uri, *key;
-	size_t every;   /* print records whose index is a multiple of it */
-	double timeout; /* seconds per new record; negative: forever */
+	const char *png; /* the picture's file, or NULL */
+	size_t every;    /* print records whose index is a multiple of it */
+	double timeout;  /* seconds per new record; negative: forever */
 } watch_args;
 
 /* One record as read: what each output of a record receives. */
@@ -91,12 +95,22 @@ static void print_summary(const record_view *r)
 	       part != dt ? " (real parts)" : "");
 }
 
-/* Every output of one record. A picture of it (an image writer taking
- * the view's dtype, rank, shape and data) would be one more call here. */
-static void show(const watch_args *a, const record_view *r)
+/* Every output of one record: its line, and its picture when draw is
+ * set (the last record printed of a batch). 0 or PRINTED. */
+static int show(const watch_args *a, const record_view *r, int draw)
 {
-	(void)a;
 	print_summary(r);
+	if (!draw || !a->png)
+		return 0;
+	char err[512];
+	int rc = sr_png_write(a->png, r->dtype, r->ndim, r->shape, r->data, err,
+	                      sizeof err);
+	if (!rc)
+		return 0;
+	fprintf(stderr, "%s: watch: record %zu of '%s': %s (%s)\n", sr_cli_prog,
+	        r->index, sr_cli_name(a->key), sr_cli_msg(err),
+	        simrec_err_name(rc));
+	return PRINTED;
 }
 
 static int show_bytes(simrec_dataset_t *ds, size_t i)
@@ -119,10 +133,10 @@ static int grow(void **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-/* Read record i of key and show it; buf grows to hold it. 0, a library
- * status (printed by the caller) or PRINTED. */
-static int show_record(simrec_t *rec, const watch_args *a, size_t i, void **buf,
-                       size_t *cap)
+/* Read record i of key and show it (draw: its picture too); buf grows to
+ * hold it. 0, a library status (printed by the caller) or PRINTED. */
+static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
+                       void **buf, size_t *cap)
 {
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(rec, a->key, &ds);
@@ -132,7 +146,12 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, void **buf,
 	int nd = simrec_dataset_ndim(ds);
 	size_t shape[SIMREC_MAX_NDIM], start[SIMREC_MAX_NDIM] = {0}, need;
 	simrec_dataset_shape(ds, shape);
-	if (dt == SIMREC_BYTES || dt == SIMREC_STRING) {
+	if ((dt == SIMREC_BYTES || dt == SIMREC_STRING) && a->png) {
+		rc = PRINTED;
+		fprintf(stderr, "%s: watch: '%s': %s records cannot be drawn\n",
+		        sr_cli_prog, sr_cli_name(a->key),
+		        simrec_dtype_name(dt));
+	} else if (dt == SIMREC_BYTES || dt == SIMREC_STRING) {
 		rc = show_bytes(ds, i);
 	} else if (nd < 1 || i >= shape[0] ||
 	           sr_size_prod(nd - 1, shape + 1, simrec_dtype_size(dt),
@@ -157,7 +176,7 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, void **buf,
 		record_view r = {i,         dt,   nd - 1,
 		                 shape + 1, *buf, need / simrec_dtype_size(dt)};
 		if (!rc)
-			show(a, &r);
+			rc = show(a, &r, draw);
 	}
 	simrec_dataset_close(ds);
 	return rc;
@@ -175,6 +194,10 @@ static int parse_args(int argc, char **argv, watch_args *a)
 			if (*end || errno || n == 0 || argv[i][0] == '-')
 				return SR_CLI_USAGE;
 			a->every = (size_t)n;
+		} else if (!strcmp(argv[i], "--png") && i + 1 < argc) {
+			a->png = argv[++i];
+			if (!a->png[0])
+				return SR_CLI_USAGE;
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			a->timeout = strtod(argv[++i], &end);
 			if (*end || !(a->timeout >= 0) || isinf(a->timeout))
@@ -199,9 +222,12 @@ static int follow_loop(simrec_t *rec, const watch_args *a)
 	size_t cap = 0, have = 0, now = 0;
 	int rc;
 	while (!(rc = simrec_follow(rec, a->key, have, a->timeout, &now))) {
+		/* the last record of the batch that is printed is drawn */
+		size_t last = (now - 1) - (now - 1) % a->every;
 		for (size_t i = have; i < now && !rc; i++)
 			if (i % a->every == 0 &&
-			    !(rc = show_record(rec, a, i, &buf, &cap)))
+			    !(rc = show_record(rec, a, i, i == last, &buf,
+			                       &cap)))
 				fflush(stdout);
 		if (rc)
 			break;
