@@ -27,7 +27,7 @@ simrec_program() {
 	elif [ -n "${PROGRAM:-}" ]; then
 		local args=()
 		read -r -a args <<<"${PROGRAM_ARGS:-}"
-		PROGRAM_CMD=("$PROGRAM" "${args[@]}")
+		PROGRAM_CMD=("$PROGRAM" ${args[@]+"${args[@]}"})
 	else
 		simrec_die "no program: give it after the script" \
 			"(sbatch SCRIPT ./mysim ARGS...) or set PROGRAM"
@@ -67,7 +67,7 @@ simrec_mpirun() {
 	local x=()
 	[ -z "${SIMREC_REDIS_HOST:-}" ] || x+=(-x SIMREC_REDIS_HOST)
 	[ -z "${SIMREC_REDIS_PASSWORD:-}" ] || x+=(-x SIMREC_REDIS_PASSWORD)
-	simrec_run "${MPIRUN:-mpirun}" -n "$SLURM_NTASKS" "${x[@]}" "$@"
+	simrec_run "${MPIRUN:-mpirun}" -n "$SLURM_NTASKS" ${x[@]+"${x[@]}"} "$@"
 }
 
 # ---- the redis master --------------------------------------------------
@@ -250,7 +250,7 @@ simrec_follower() {
 			simrec_die "no store $STORE after ${FOLLOW_START_TIMEOUT:-300} s"
 		sleep 1
 	done
-	exec srun --overlap --nodes=1 --ntasks=1 "${out[@]}" ${SRUN_FLAGS:-} \
+	exec srun --overlap --nodes=1 --ntasks=1 ${out[@]+"${out[@]}"} ${SRUN_FLAGS:-} \
 		"${FOLLOW_CMD[@]}"
 }
 

@@ -1,5 +1,8 @@
 #!/bin/sh
-# Submits a simulation job and a reader job that starts once it succeeded.
+# Submits a simulation job and a reader job that starts once it ended, in
+# any state: a run stopped at its time limit (SIGTERM, then the job fails)
+# still holds every step it flushed, and the reader's `simrec verify` says
+# whether the store is whole (its exit status is the reader job's).
 #   submit-pipeline.sh STORE PROGRAM [ARGS...]
 # The program (with its arguments, which name STORE) runs under
 # run-srun.sbatch (RUN=run-mpirun.sbatch for mpirun), then reader.sbatch
@@ -10,5 +13,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 store=$1
 shift
 jid=$(sbatch --parsable "$here/${RUN:-run-srun.sbatch}" "$@")
-rid=$(sbatch --parsable --dependency=afterok:"$jid" "$here/reader.sbatch" "$store")
+rid=$(sbatch --parsable --dependency=afterany:"$jid" "$here/reader.sbatch" "$store")
 echo "simulation job $jid, reader job $rid"
