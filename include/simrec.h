@@ -31,8 +31,12 @@
  *     (atexit), one from simrec_open_comm() at the start of MPI_Finalize()
  *     (every rank must have left it open; recorders close in the order they
  *     were opened). If that close fails, the process exits with status 1;
- *     a collective recorder still open at exit without MPI_Finalize() is
- *     reported and its unflushed records are lost (exit status 1).
+ *     a collective recorder still open at exit without MPI_Finalize() (a
+ *     rank calling exit() mid-run while the others are in a collective
+ *     call) is not closed, since that close is collective: it flushes
+ *     nothing, is reported on stderr by every rank that exits so, naming
+ *     the store, and its unflushed records are lost (exit status 1;
+ *     mpiexec then ends the other ranks). See simrec_abandon().
  *   - SIGTERM (SLURM's time limit): if the program has no SIGTERM handler
  *     of its own when it opens a writing recorder (and SIMREC_ON_TERM is not
  *     0), the library installs one that only sets a flag. The next
@@ -373,6 +377,22 @@ SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
  * records were lost and why; a successful flush clears it. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
+
+/*
+ * Leave the recorder without closing it, on a rank that is leaving
+ * because of a failure while the other ranks may be inside (or about to
+ * enter) a collective call of this recorder: closing a recorder from
+ * simrec_open_comm() is collective and would wait for them forever.
+ * Independent. Nothing is flushed and nothing is freed (the stores stay
+ * as the last successful flush left them: those records stay readable;
+ * the records since are lost); the recorder is no longer closed at
+ * exit or at MPI_Finalize(). Prints one line on stderr naming the store.
+ * After it, rec may not be used again (not even for simrec_close()). The
+ * program should then end the job: MPI_Abort(), or exit() with a
+ * non-zero status without MPI_Finalize() (mpiexec then ends the other
+ * ranks). Returns SIMREC_EINVAL for NULL, else 0.
+ */
+SIMREC_API int simrec_abandon(simrec_t *rec);
 
 /*
  * Push buffered records to the stores and commit them (LMDB transaction,
