@@ -3,15 +3,22 @@
  *                                main without simrec_close
  *   test_noclose mpi URI N       record_all "y" N steps, rank 0 also N
  *                                records of "x", MPI_Finalize, no close
- *   test_noclose fail URI N      as mpi, with a flush after each step; before
- * step N rank 1 calls exit(1) while the others enter record_all: the job must
- * end (not hang), steps 0..N-1 whole test_noclose term URI FIFO   record_all
- * "y" until killed; after step 5, rank 0 writes every rank's pid on one line to
- * FIFO; prints "acked N" after each step every rank returned from test_noclose
- * hold URI FIFO   no MPI: 3 records of "x", flush, its pid to FIFO.out, a line
- * from FIFO.in, 4 more, close test_noclose second URI      no MPI: an open for
- * writing must be refused with SIMREC_ELOCK (exit 0) test_noclose read URI N NP
- * checks the store: "x" has N records (NP 0: only "x"); "y" has N steps of NP
+ *   test_noclose fail URI N      as mpi with a flush after each step,
+ *                                but before step N rank 1 calls exit(1)
+ *                                while the others enter record_all: the
+ *                                job must end (not hang), steps 0..N-1
+ *                                stay whole
+ *   test_noclose term URI FIFO   record_all "y" until killed; after step
+ *                                5, rank 0 writes every rank's pid on one
+ *                                line to FIFO; prints "acked N" after each
+ *                                step every rank returned from
+ *   test_noclose hold URI FIFO   no MPI: 3 records of "x", flush, its pid
+ *                                to FIFO.out, a line from FIFO.in, 4 more,
+ *                                close
+ *   test_noclose second URI      no MPI: an open for writing must be
+ *                                refused with SIMREC_ELOCK (exit 0)
+ *   test_noclose read URI N NP   checks the store: "x" has N records
+ *                                (NP 0: only "x"); "y" has N steps of NP
  *                                ranks (N given as ">=K": at least K);
  *                                every value as written
  * For memory: the writer itself checks nothing after exit: its message
