@@ -492,7 +492,8 @@ class Recorder(Closing):
         writer commits it; end when the writer finishes (closes the
         store). timeout: seconds to wait for each new record (None:
         forever); raises simrec.TimedOutError when none comes in time (a
-        writer killed by a signal never finishes). Reads only committed,
+        writer killed by a signal never finishes), NoKeyError when the
+        writer finished without ever recording key. Reads only committed,
         whole steps, and holds no lock between records."""
         h = self._handle()
         t = -1.0 if timeout is None else float(timeout)
