@@ -919,9 +919,12 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * key's folders; the HDF5 file); every store is also looked at every
  * ?poll= seconds (default 0.5), the fallback where no notification comes
  * (NFS, Lustre, a lost redis connection). memory: has no other writer
- * than the recorder itself: the call never waits. A plain hdf5: file
- * (no ?lock=) cannot be followed: HDF5 readers do not see a writer's
- * later commits without SWMR or a reopen.
+ * than the recorder itself: the call never waits. A file written with
+ * hdf5:...?swmr=1 is followed through SWMR reading (?swmr=1 in the
+ * reader's URI; each look refreshes the dataset): it has no finished
+ * mark, so the follow ends by its timeout. A plain hdf5: file (no ?lock=,
+ * no SWMR) cannot be followed: HDF5 readers do not see a writer's later
+ * commits without SWMR or a reopen.
  *
  * A writer marks its stores finished when it closes them (the root
  * attribute "_simrec_finished", docs/format.md; a writer that reopens the
@@ -933,7 +936,8 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * SIMREC_EINVAL (rec, key or now NULL, an invalid key, a timeout that is
  * NaN), SIMREC_ENOKEY (key absent from a finished store), SIMREC_EKIND
  * (key is a group or a set value), SIMREC_ENOTSUP (a
- * rank that opened no store; plain hdf5: without ?lock=), SIMREC_EIO,
+ * rank that opened no store; plain hdf5: without ?lock= or SWMR),
+ * SIMREC_EIO,
  * SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
  * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. Independent; reads the first
  * store of the recorder. Nothing is allocated for the caller.
