@@ -909,8 +909,8 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * commit mark covers (whole steps, never a torn one) and holds no lock
  * between its looks at the store. A key that does not exist yet in a
  * running store counts as 0 records (it is waited for); in a finished
- * store it never comes: SIMREC_ENOKEY naming it. timeout_s: seconds to wait (0: look
- * once; negative: forever).
+ * store it never comes: SIMREC_ENOKEY naming it. timeout_s: seconds to
+ * wait (0: look once; negative: forever).
  *
  * How it waits, per store: redis publishes every commit and the finished
  * mark on the channel "PREFIX:notify" and the follower subscribes
@@ -935,9 +935,8 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * signal never marks its store: followers end by this timeout),
  * SIMREC_EINVAL (rec, key or now NULL, an invalid key, a timeout that is
  * NaN), SIMREC_ENOKEY (key absent from a finished store), SIMREC_EKIND
- * (key is a group or a set value), SIMREC_ENOTSUP (a
- * rank that opened no store; plain hdf5: without ?lock= or SWMR),
- * SIMREC_EIO,
+ * (key is a group or a set value), SIMREC_ENOTSUP (a rank that opened
+ * no store; plain hdf5: without ?lock= or SWMR), SIMREC_EIO,
  * SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
  * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. Independent; reads the first
  * store of the recorder. Nothing is allocated for the caller.
