@@ -284,13 +284,14 @@ static int verify_recheck(const char *uri, int failed)
 	printf("%s: checking again after the repair\n", sr_cli_shown(uri));
 	cutlist none = {{0}, NULL};
 	int still = verify_pass(uri, 0, &none);
-	if (still)
+	if (failed)
+		printf("%s: REPAIR FAILED\n", sr_cli_shown(uri));
+	else if (still)
 		printf("%s: NOT REPAIRED: the store still has problems (the "
 		       "lines above; --repair only cuts torn steps off)\n",
 		       sr_cli_shown(uri));
 	else
-		printf("%s: %s\n", sr_cli_shown(uri),
-		       failed ? "REPAIR FAILED" : "repaired");
+		printf("%s: repaired\n", sr_cli_shown(uri));
 	return still || failed ? 3 : 0;
 }
 

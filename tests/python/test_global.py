@@ -159,7 +159,8 @@ def test_joined_corrupt_counts(kind, how, tmp_path):
         assert again.returncode == 0, fix.stdout + again.stdout
     else:
         assert fix.returncode == 3, fix.stdout + fix.stderr
-        assert "NOT REPAIRED" in fix.stdout, fix.stdout
+        assert "NOT REPAIRED" in fix.stdout or \
+            "REPAIR FAILED" in fix.stdout, fix.stdout
         assert again.returncode == 1, again.stdout
     if how == "negative":  # no steps to cut away can mend a count
         assert fix.returncode == 3, fix.stdout
