@@ -31,8 +31,12 @@
  *     (atexit), one from simrec_open_comm() at the start of MPI_Finalize()
  *     (every rank must have left it open; recorders close in the order they
  *     were opened). If that close fails, the process exits with status 1;
- *     a collective recorder still open at exit without MPI_Finalize() is
- *     reported and its unflushed records are lost (exit status 1).
+ *     a collective recorder still open at exit without MPI_Finalize() (a
+ *     rank calling exit() mid-run while the others are in a collective
+ *     call) is not closed, since that close is collective: it flushes
+ *     nothing, is reported on stderr by every rank that exits so, naming
+ *     the store, and its unflushed records are lost (exit status 1;
+ *     mpiexec then ends the other ranks). See simrec_abandon().
  *   - SIGTERM (SLURM's time limit): if the program has no SIGTERM handler
  *     of its own when it opens a writing recorder (and SIMREC_ON_TERM is not
  *     0), the library installs one that only sets a flag. The next
@@ -373,6 +377,22 @@ SIMREC_API int simrec_open_comm(simrec_t **out, const char *uris,
  * records were lost and why; a successful flush clears it. Accepts NULL.
  */
 SIMREC_API int simrec_close(simrec_t *rec);
+
+/*
+ * Leave the recorder without closing it, on a rank that is leaving
+ * because of a failure while the other ranks may be inside (or about to
+ * enter) a collective call of this recorder: closing a recorder from
+ * simrec_open_comm() is collective and would wait for them forever.
+ * Independent. Nothing is flushed and nothing is freed (the stores stay
+ * as the last successful flush left them: those records stay readable;
+ * the records since are lost); the recorder is no longer closed at
+ * exit or at MPI_Finalize(). Prints one line on stderr naming the store.
+ * After it, rec may not be used again (not even for simrec_close()). The
+ * program should then end the job: MPI_Abort(), or exit() with a
+ * non-zero status without MPI_Finalize() (mpiexec then ends the other
+ * ranks). Returns SIMREC_EINVAL for NULL, else 0.
+ */
+SIMREC_API int simrec_abandon(simrec_t *rec);
 
 /*
  * Push buffered records to the stores and commit them (LMDB transaction,
@@ -889,9 +909,10 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * follows a running simulation with it: have = 0, then have = *now after
  * reading the new records, until SIMREC_EFINISHED. It shows only what the
  * commit mark covers (whole steps, never a torn one) and holds no lock
- * between its looks at the store. A key that does not exist yet counts
- * as 0 records (it is waited for). timeout_s: seconds to wait (0: look
- * once; negative: forever).
+ * between its looks at the store. A key that does not exist yet in a
+ * running store counts as 0 records (it is waited for); in a finished
+ * store it never comes: SIMREC_ENOKEY naming it. timeout_s: seconds to
+ * wait (0: look once; negative: forever).
  *
  * How it waits, per store: redis publishes every commit and the finished
  * mark on the channel "PREFIX:notify" and the follower subscribes
@@ -900,9 +921,12 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * key's folders; the HDF5 file); every store is also looked at every
  * ?poll= seconds (default 0.5), the fallback where no notification comes
  * (NFS, Lustre, a lost redis connection). memory: has no other writer
- * than the recorder itself: the call never waits. A plain hdf5: file
- * (no ?lock=) cannot be followed: HDF5 readers do not see a writer's
- * later commits without SWMR or a reopen.
+ * than the recorder itself: the call never waits. A file written with
+ * hdf5:...?swmr=1 is followed through SWMR reading (?swmr=1 in the
+ * reader's URI; each look refreshes the dataset): it has no finished
+ * mark, so the follow ends by its timeout. A plain hdf5: file (no ?lock=,
+ * no SWMR) cannot be followed: HDF5 readers do not see a writer's later
+ * commits without SWMR or a reopen.
  *
  * A writer marks its stores finished when it closes them (the root
  * attribute "_simrec_finished", docs/format.md; a writer that reopens the
@@ -912,8 +936,9 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * new record (*now is the count, at most have; a writer killed by a
  * signal never marks its store: followers end by this timeout),
  * SIMREC_EINVAL (rec, key or now NULL, an invalid key, a timeout that is
- * NaN), SIMREC_EKIND (key is a group or a set value), SIMREC_ENOTSUP (a
- * rank that opened no store; plain hdf5: without ?lock=), SIMREC_EIO,
+ * NaN), SIMREC_ENOKEY (key absent from a finished store), SIMREC_EKIND
+ * (key is a group or a set value), SIMREC_ENOTSUP (a rank that opened
+ * no store; plain hdf5: without ?lock= or SWMR), SIMREC_EIO,
  * SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
  * SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM. Independent; reads the first
  * store of the recorder. Nothing is allocated for the caller.

@@ -3,6 +3,11 @@
  *                                main without simrec_close
  *   test_noclose mpi URI N       record_all "y" N steps, rank 0 also N
  *                                records of "x", MPI_Finalize, no close
+ *   test_noclose fail URI N      as mpi with a flush after each step,
+ *                                but before step N rank 1 calls exit(1)
+ *                                while the others enter record_all: the
+ *                                job must end (not hang), steps 0..N-1
+ *                                stay whole
  *   test_noclose term URI FIFO   record_all "y" until killed; after step
  *                                5, rank 0 writes every rank's pid on one
  *                                line to FIFO; prints "acked N" after each
@@ -87,6 +92,26 @@ static int run_mpi(const char *uri, size_t n)
 	}
 	MPI_Finalize();
 	return 0; /* no simrec_close */
+}
+
+static int run_fail(const char *uri, size_t n)
+{
+	simrec_t *rec = open_mpi(uri);
+	for (size_t i = 0;; i++) {
+		if (i == n && rank == 1) {
+			fprintf(stderr, "rank 1: exit(1) before step %zu\n", i);
+			exit(1);
+		}
+		record_y(rec, i);
+		if (rank == 0)
+			record_x(rec, i);
+		CHECK_RC(rec, simrec_flush(rec), 0);
+		if (i > n + 1000) {
+			fprintf(stderr, "rank %d: step %zu: never stopped\n",
+			        rank, i);
+			MPI_Abort(MPI_COMM_WORLD, 3);
+		}
+	}
 }
 
 static void send_pids(const char *fifo)
@@ -213,8 +238,9 @@ static int run_read(const char *uri, const char *n, size_t np)
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (argc < 4 && strcmp(argv[1], "second"))) {
-		fprintf(stderr, "usage: test_noclose serial|mpi|term|read URI "
-		                "N|FIFO [NP]\n");
+		fprintf(stderr,
+		        "usage: test_noclose serial|mpi|fail|term|read URI "
+		        "N|FIFO [NP]\n");
 		return 2;
 	}
 	const char *mode = argv[1], *uri = argv[2];
@@ -231,6 +257,8 @@ int main(int argc, char **argv)
 	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
 	if (!strcmp(mode, "mpi"))
 		return run_mpi(uri, strtoul(argv[3], NULL, 10));
+	if (!strcmp(mode, "fail"))
+		return run_fail(uri, strtoul(argv[3], NULL, 10));
 	if (!strcmp(mode, "term"))
 		return run_term(uri, argv[3]);
 	fprintf(stderr, "unknown mode '%s'\n", mode);

@@ -63,8 +63,26 @@ rc=0
 grep -q "record 7 of 'field/T'" "$work/err" ||
 	{ echo "FAIL: unwritable --png said '$(cat "$work/err")'"; exit 1; }
 rc=0
-"$simrec" watch "$store" field/T --every 0 2>/dev/null || rc=$?
+"$simrec" watch "$store" field/T --every 0 2>"$work/err" || rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: --every 0 exited $rc, not 2 (usage)"; exit 1; }
+grep -q -F -- "--every '0': not a whole number >= 1" "$work/err" ||
+	{ echo "FAIL: --every 0 did not say which argument: $(cat "$work/err")"; exit 1; }
+rc=0
+"$simrec" watch "$store" field/T --bogus 2>"$work/err" || rc=$?
+[ "$rc" = 2 ] && grep -q -F "option '--bogus': unknown" "$work/err" ||
+	{ echo "FAIL: --bogus exited $rc: $(cat "$work/err")"; exit 1; }
+# a key the finished writer never recorded (a typo): an error naming it
+rc=0
+out=$("$simrec" watch "$store" field/TYPO --timeout 60 2>"$work/err") || rc=$?
+[ "$rc" = 1 ] && [ -z "$out" ] ||
+	{ echo "FAIL: watch of a missing key exited $rc, printed '$out'"; exit 1; }
+grep -q -F "no key 'field/TYPO'" "$work/err" && grep -q SIMREC_ENOKEY "$work/err" ||
+	{ echo "FAIL: watch of a missing key said '$(cat "$work/err")'"; exit 1; }
+# a group, not a dataset
+rc=0
+"$simrec" watch "$store" field --timeout 60 2>"$work/err" || rc=$?
+[ "$rc" = 1 ] && grep -q SIMREC_EKIND "$work/err" ||
+	{ echo "FAIL: watch of a group exited $rc: $(cat "$work/err")"; exit 1; }
 exec 3>&- 4<&-
 rm -rf "$work"
 echo "watch: ok"

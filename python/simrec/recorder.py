@@ -46,6 +46,37 @@ def _close_all():
                   file=sys.stderr)
 
 
+def _multi_rank(r):
+    return r.comm is not None and r.comm.Get_size() > 1
+
+
+def _end_job(exc_type, exc, tb):
+    """sys.excepthook while a recorder with a communicator of several
+    ranks is open: an uncaught exception on one rank must not leave the
+    other ranks waiting forever in a collective call (nor this one in
+    MPI_Finalize, which waits for them): print the traceback, abandon
+    this rank's collective recorders and end the job with MPI_Abort, as
+    ``python -m mpi4py`` does."""
+    _previous_hook(exc_type, exc, tb)
+    comm = None
+    for n in sorted(_live.keys(), reverse=True):
+        r = _live.get(n)
+        if r is not None and _multi_rank(r):
+            r._abandon()
+            comm = comm or r.comm
+    comm = comm or _abandoned_comm[0]
+    if comm is not None and not issubclass(exc_type, KeyboardInterrupt):
+        print("simrec: rank %d ends the job (MPI_Abort): uncaught %s with "
+              "a collective recorder open" % (comm.Get_rank(),
+                                               exc_type.__name__),
+              file=sys.stderr, flush=True)
+        comm.Abort(1)
+
+
+_previous_hook = sys.excepthook
+_abandoned_comm = [None]  # a communicator of an abandoned recorder
+
+
 def _register_exit():
     """(Re-)register _close_all as the newest exit handler: atexit runs
     handlers last-in first-out, so it runs before those registered
@@ -160,6 +191,10 @@ class Recorder(Closing):
         self._serial = next(_serial)
         _live[self._serial] = self
         _register_exit()
+        if _multi_rank(self) and sys.excepthook is not _end_job:
+            global _previous_hook
+            _previous_hook = sys.excepthook
+            sys.excepthook = _end_job
 
     # ---- lifetime -------------------------------------------------------
     def _handle(self):
@@ -237,6 +272,30 @@ class Recorder(Closing):
     def __enter__(self):
         self._handle()  # a closed recorder cannot be entered again
         return self
+
+    def __exit__(self, exc_type, exc, tb):
+        """Close; but leaving on an exception with a communicator of
+        several ranks, abandon instead: the close is collective and the
+        other ranks may be waiting in a record call that this rank will
+        never make. The exception propagates; uncaught, it ends the job
+        (MPI_Abort, see _end_job)."""
+        if exc_type is not None and self._h is not None and \
+                _multi_rank(self):
+            self._abandon()
+        else:
+            self.close()
+
+    def _abandon(self):
+        """Leave the recorder unclosed (simrec_abandon: one line on
+        stderr naming the store; flushed records stay, later ones are
+        lost; never closed at exit or MPI_Finalize)."""
+        if self._h is None:
+            return
+        h, self._h = self._h, None
+        _live.pop(self._serial, None)
+        _abandoned_comm[0] = self.comm
+        lib.simrec_abandon(h)
+        self._lent = []  # still the library's: never handed back
 
     # ---- writing --------------------------------------------------------
     def dims(self, key, names):
@@ -433,7 +492,8 @@ class Recorder(Closing):
         writer commits it; end when the writer finishes (closes the
         store). timeout: seconds to wait for each new record (None:
         forever); raises simrec.TimedOutError when none comes in time (a
-        writer killed by a signal never finishes). Reads only committed,
+        writer killed by a signal never finishes), NoKeyError when the
+        writer finished without ever recording key. Reads only committed,
         whole steps, and holds no lock between records."""
         h = self._handle()
         t = -1.0 if timeout is None else float(timeout)

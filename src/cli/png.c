@@ -1,6 +1,7 @@
 /* A picture of one record as a PNG file: a line plot (1-d), a colour-mapped
  * image (2-d), the middle plane of the slowest axes (3-d and more). Drawn
  * into an RGB canvas, encoded with libpng, renamed over the target. */
+#include <errno.h>
 #include <math.h>
 #include <png.h>
 #include <stdarg.h>
@@ -326,14 +327,20 @@ static int png_save(const char *path, const canvas *c, caption *cap, char *err,
 		return fail(err, errlen, SIMREC_ENOMEM, "out of memory");
 	snprintf(tmp, len, "%s.XXXXXX", path);
 	int fd = mkstemp(tmp);
+	int why = fd < 0 ? errno : 0; /* the first failure's cause */
 	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	why = why ? why : f ? 0 : errno;
 	int rc = f ? 0 : -1;
 	if (f) {
 		mode_t um = umask(022);
 		umask(um);
 		rc = fchmod(fd, 0666 & ~um) ||
 		     png_encode(f, c, text, cap->plane[0] ? 4 : 3);
-		rc = fclose(f) || rc ? -1 : rename(tmp, path);
+		why = rc ? errno : 0;
+		int closed = fclose(f);
+		why = why ? why : closed ? errno : 0;
+		rc = closed || rc ? -1 : rename(tmp, path);
+		why = why ? why : rc ? errno : 0;
 	} else if (fd >= 0) {
 		close(fd);
 	}
@@ -341,7 +348,8 @@ static int png_save(const char *path, const canvas *c, caption *cap, char *err,
 		unlink(tmp);
 	free(tmp);
 	if (rc)
-		return fail(err, errlen, SIMREC_EIO, "cannot write '%s'", path);
+		return fail(err, errlen, SIMREC_EIO, "cannot write '%s': %s",
+		            path, why ? strerror(why) : "error");
 	return 0;
 }
 

@@ -83,9 +83,44 @@ static void print_drawn(const char *key, int nd, const size_t *st,
 	printf("] -> %s\n", sr_cli_name(out));
 }
 
+/* The selection read into *data, or a status with err saying why: a
+ * dtype that is no number, too many elements, a read that failed (the
+ * library's detail). */
+static int read_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+                       int nd, const size_t *st, const size_t *ct,
+                       const size_t *sp, void **data, char *err, size_t len)
+{
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	size_t isz = simrec_dtype_size(dt), bx[SIMREC_MAX_NDIM], nb = 0;
+	for (int d = 0; d < nd; d++)
+		bx[d] = (ct[d] - 1) * sp[d] + 1;
+	int big = sr_size_prod(nd, bx, 1, &nb) || nb > SR_PNG_MAX_ELEMS;
+	if (!isz) {
+		snprintf(err, len,
+		         "cannot draw '%s': its %s values are not "
+		         "numbers",
+		         key, simrec_dtype_name(dt));
+		return SIMREC_EKIND;
+	}
+	if (big) { /* nb 0: its size overflows */
+		snprintf(
+		        err, len,
+		        "cannot draw '%s': the selection spans %s%zu elements, "
+		        "over the limit of %zu: give a slice",
+		        key, nb ? "" : "more than ", nb ? nb : SR_PNG_MAX_ELEMS,
+		        SR_PNG_MAX_ELEMS);
+		return SIMREC_EINVAL;
+	}
+	int rc = read_selection(ds, isz, nd, st, ct, sp, data);
+	if (rc)
+		snprintf(err, len, "cannot read '%s': %s", key,
+		         sr_cli_msg(simrec_errmsg(rec)));
+	return rc;
+}
+
 /* Draw the selection of ds; the command's exit status. */
-static int png_dataset(simrec_dataset_t *ds, const char *key, const char *slice,
-                       const char *out)
+static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+                       const char *slice, const char *out)
 {
 	int nd = simrec_dataset_ndim(ds), keep[SIMREC_MAX_NDIM], kn = 0;
 	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM],
@@ -111,19 +146,9 @@ static int png_dataset(simrec_dataset_t *ds, const char *key, const char *slice,
 			kept[kn++] = ct[d];
 	void *data = NULL;
 	char err[512];
-	int rc = simrec_dtype_size(dt)
-	                 ? read_selection(ds, simrec_dtype_size(dt), nd, st, ct,
-	                                  sp, &data)
-	                 : SIMREC_EINVAL;
-	if (rc == SIMREC_EINVAL)
-		snprintf(err, sizeof err,
-		         "cannot draw '%s': %s values, or a selection of more "
-		         "than %zu elements (give a slice)",
-		         key, simrec_dtype_name(dt), SR_PNG_MAX_ELEMS);
-	else if (rc)
-		snprintf(err, sizeof err, "cannot read '%s': %s", key,
-		         simrec_strerror(rc));
-	else
+	int rc = read_or_say(rec, ds, key, nd, st, ct, sp, &data, err,
+	                     sizeof err);
+	if (!rc)
 		rc = sr_png_write(out, dt, kn, kept, data, err, sizeof err);
 	free(data);
 	if (rc) {
@@ -152,7 +177,7 @@ int sr_cli_png(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", sr_cli_prog,
 		        sr_cli_msg(simrec_errmsg(rec)));
 	else {
-		status = png_dataset(ds, key, slice, argv[2]);
+		status = png_dataset(rec, ds, key, slice, argv[2]);
 		simrec_dataset_close(ds);
 	}
 	simrec_close(rec);

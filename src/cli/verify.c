@@ -244,6 +244,57 @@ static int verify_repair(const char *uri, const cutlist *cut)
 	return failed;
 }
 
+/* One pass over every dataset, its lines printed; 1 if anything is not
+ * whole (or the store cannot be opened or listed), else 0. */
+static int verify_pass(const char *uri, int repair, cutlist *cut)
+{
+	simrec_t *rec = sr_cli_open_ro(uri);
+	if (!rec)
+		return -1;
+	/* sr_cli_collect() fills a keylists: groups too, which verify skips */
+	keylists ls = {{0}, {0}};
+	int rc = simrec_list(rec, "", sr_cli_collect, &ls);
+	int bad = rc != 0;
+	if (rc) /* the listing itself failed: say why */
+		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
+	for (size_t i = 0; i < ls.ds.n; i++) {
+		bad |= verify_key(rec, ls.ds.v[i], repair, cut);
+		free(ls.ds.v[i]);
+	}
+	free(ls.ds.v);
+	for (size_t i = 0; i < ls.groups.n; i++)
+		free(ls.groups.v[i]);
+	free(ls.groups.v);
+	simrec_close(rec);
+	return bad;
+}
+
+static void free_cut(cutlist *cut)
+{
+	for (size_t i = 0; i < cut->keys.n; i++)
+		free(cut->keys.v[i]);
+	free(cut->keys.v);
+	free(cut->steps);
+}
+
+/* After the repair: only what a new check finds whole counts as
+ * repaired. 0, or 3 with the reason. */
+static int verify_recheck(const char *uri, int failed)
+{
+	printf("%s: checking again after the repair\n", sr_cli_shown(uri));
+	cutlist none = {{0}, NULL};
+	int still = verify_pass(uri, 0, &none);
+	if (failed)
+		printf("%s: REPAIR FAILED\n", sr_cli_shown(uri));
+	else if (still)
+		printf("%s: NOT REPAIRED: the store still has problems (the "
+		       "lines above; --repair only cuts torn steps off)\n",
+		       sr_cli_shown(uri));
+	else
+		printf("%s: repaired\n", sr_cli_shown(uri));
+	return still || failed ? 3 : 0;
+}
+
 int sr_cli_verify(int argc, char **argv)
 {
 	int repair = argc == 2 && !strcmp(argv[0], "--repair");
@@ -254,37 +305,19 @@ int sr_cli_verify(int argc, char **argv)
 	if (argc != 1 + repair)
 		return SR_CLI_USAGE;
 	argv += repair;
-	simrec_t *rec = sr_cli_open_ro(argv[0]);
-	if (!rec)
-		return 1;
 	cutlist cut = {{0}, calloc(1, sizeof *cut.steps)};
-	/* sr_cli_collect() fills a keylists: groups too, which verify skips */
-	keylists ls = {{0}, {0}};
-	int rc = simrec_list(rec, "", sr_cli_collect, &ls);
-	int bad = rc != 0;
-	if (rc) /* the listing itself failed: say why */
-		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
-	for (size_t i = 0; i < ls.ds.n; i++) {
-		bad |= verify_key(rec, ls.ds.v[i], repair, &cut);
-		free(ls.ds.v[i]);
+	int bad = verify_pass(argv[0], repair, &cut);
+	if (bad < 0) {
+		free_cut(&cut);
+		return 1;
 	}
-	free(ls.ds.v);
-	for (size_t i = 0; i < ls.groups.n; i++)
-		free(ls.groups.v[i]);
-	free(ls.groups.v);
-	simrec_close(rec);
 	printf("%s: %s\n", sr_cli_shown(argv[0]),
 	       bad ? "PROBLEMS FOUND" : "all datasets ok");
 	if (!repair || !bad) {
-		free(cut.steps);
+		free_cut(&cut);
 		return bad;
 	}
-	int failed = verify_repair(argv[0], &cut);
-	for (size_t i = 0; i < cut.keys.n; i++)
-		free(cut.keys.v[i]);
-	free(cut.keys.v);
-	free(cut.steps);
-	printf("%s: %s\n", sr_cli_shown(argv[0]),
-	       failed ? "REPAIR FAILED" : "repaired");
-	return failed ? 3 : 0;
+	int failed = cut.keys.n ? verify_repair(argv[0], &cut) : 0;
+	free_cut(&cut);
+	return verify_recheck(argv[0], failed);
 }

@@ -77,6 +77,10 @@ static void print_summary(const record_view *r)
 	                      : dt == SIMREC_COMPLEX128 ? SIMREC_FLOAT64
 	                                                : dt;
 	const unsigned char *p = r->data;
+	if (r->nelem == 0) {
+		printf("%zu empty (no elements)\n", r->index);
+		return;
+	}
 	if (r->ndim == 0 && part == dt) {
 		printf("%zu ", r->index);
 		sr_cli_print_value(dt, p);
@@ -172,7 +176,9 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
 		memcpy(count, shape, sizeof count);
 		start[0] = i;
 		count[0] = 1;
-		rc = simrec_dataset_read(ds, start, count, *buf, *cap);
+		/* a record of no elements: nothing to read */
+		rc = need ? simrec_dataset_read(ds, start, count, *buf, *cap)
+		          : 0;
 		record_view r = {i,         dt,   nd - 1,
 		                 shape + 1, *buf, need / simrec_dtype_size(dt)};
 		if (!rc)
@@ -180,6 +186,13 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
 	}
 	simrec_dataset_close(ds);
 	return rc;
+}
+
+static int bad_arg(const char *opt, const char *value, const char *want)
+{
+	fprintf(stderr, "%s: watch: %s '%s': %s\n", sr_cli_prog, opt,
+	        sr_cli_name(value), want);
+	return SR_CLI_USAGE;
 }
 
 static int parse_args(int argc, char **argv, watch_args *a)
@@ -192,7 +205,8 @@ static int parse_args(int argc, char **argv, watch_args *a)
 			errno = 0;
 			unsigned long long n = strtoull(argv[++i], &end, 10);
 			if (*end || errno || n == 0 || argv[i][0] == '-')
-				return SR_CLI_USAGE;
+				return bad_arg("--every", argv[i],
+				               "not a whole number >= 1");
 			a->every = (size_t)n;
 		} else if (!strcmp(argv[i], "--png") && i + 1 < argc) {
 			a->png = argv[++i];
@@ -201,17 +215,29 @@ static int parse_args(int argc, char **argv, watch_args *a)
 		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
 			a->timeout = strtod(argv[++i], &end);
 			if (*end || !(a->timeout >= 0) || isinf(a->timeout))
-				return SR_CLI_USAGE;
+				return bad_arg("--timeout", argv[i],
+				               "not a finite number of seconds "
+				               ">= 0");
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return SR_CLI_USAGE;
+			return bad_arg(
+			        "option", argv[i],
+			        i + 1 == argc && (!strcmp(argv[i], "--every") ||
+			                          !strcmp(argv[i], "--timeout"))
+			                ? "needs a value"
+			                : "unknown");
 		} else if (pos == 0) {
 			a->uri = argv[i], pos++;
 		} else if (pos == 1) {
 			a->key = argv[i], pos++;
 		} else {
-			return SR_CLI_USAGE;
+			return bad_arg(
+			        "argument", argv[i],
+			        "one too many (STORE KEY given already)");
 		}
 	}
+	if (pos < 2)
+		fprintf(stderr, "%s: watch: missing %s\n", sr_cli_prog,
+		        pos ? "KEY" : "STORE and KEY");
 	return pos == 2 ? 0 : SR_CLI_USAGE;
 }
 
@@ -237,8 +263,8 @@ static int follow_loop(simrec_t *rec, const watch_args *a)
 	if (rc == SIMREC_EFINISHED)
 		return 0;
 	if (rc != PRINTED)
-		fprintf(stderr, "%s: watch: %s\n", sr_cli_prog,
-		        sr_cli_msg(simrec_errmsg(rec)));
+		fprintf(stderr, "%s: watch: %s (%s)\n", sr_cli_prog,
+		        sr_cli_msg(simrec_errmsg(rec)), simrec_err_name(rc));
 	return rc == SIMREC_ETIMEDOUT ? WATCH_TIMEOUT_EXIT : 1;
 }
 

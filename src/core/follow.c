@@ -34,13 +34,15 @@ static int finished(sr_store *st, int *fin)
 	return 0;
 }
 
-/* The committed records of key (a key not there yet: 0). */
-static int count(simrec_t *rec, sr_store *st, const char *key, size_t *n)
+/* The committed records of key (a key not there yet: 0, *absent set). */
+static int count(simrec_t *rec, sr_store *st, const char *key, size_t *n,
+                 int *absent)
 {
 	sr_meta m;
 	void *h = NULL;
 	*n = 0;
 	int rc = st->ops->lookup(st, key, &m, &h);
+	*absent = rc == SIMREC_ENOKEY;
 	if (rc == SIMREC_ENOKEY)
 		return 0;
 	if (rc == SIMREC_EKIND)
@@ -65,8 +67,17 @@ static int count(simrec_t *rec, sr_store *st, const char *key, size_t *n)
 static int look(simrec_t *rec, sr_store *st, const char *key, size_t *n,
                 int *fin)
 {
+	int absent = 0;
 	int rc = finished(st, fin);
-	return rc ? rc : count(rec, st, key, n);
+	if (!rc)
+		rc = count(rec, st, key, n, &absent);
+	/* a finished store never gets the key: not a wait that ends */
+	if (!rc && *fin && absent)
+		rc = sr_fail(&rec->err, SIMREC_ENOKEY,
+		             "no key '%s' in '%s' (its writer finished "
+		             "without it)",
+		             key, st->uri.name);
+	return rc;
 }
 
 static int follow_args(simrec_t *rec, const char *key, double timeout_s,

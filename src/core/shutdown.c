@@ -45,15 +45,31 @@ int sr_close_forgotten(int mpi, const char *when)
 static void at_exit(void)
 {
 	sr_close_forgotten(0, "at exit");
+	/* a collective recorder cannot be closed by this rank alone (the
+	 * others may be waiting in a collective call, or gone): nothing is
+	 * flushed; what was flushed stays */
 	simrec_t *rec = sr_rec_first_open(1);
-	if (rec && rec->rank == 0)
+	if (rec)
 		fprintf(stderr,
-		        "simrec: the recorder of '%s' was not closed and MPI "
-		        "was not finalized: records since its last flush are "
-		        "lost\n",
-		        rec->label);
+		        "simrec: rank %d: the recorder of '%s' was not closed "
+		        "and MPI was not finalized: not closed (collective), "
+		        "records since its last flush are lost\n",
+		        rec->rank, rec->label);
 	if (close_failed || rec)
 		_exit(1); /* the close failed: the exit status says so */
+}
+
+int simrec_abandon(simrec_t *rec)
+{
+	if (!rec)
+		return SIMREC_EINVAL;
+	sr_rec_untrack(rec);
+	fprintf(stderr,
+	        "simrec: rank %d abandons the recorder of '%s' (leaving on "
+	        "a failure): not closed, records since its last flush are "
+	        "lost\n",
+	        rec->rank, rec->label);
+	return 0;
 }
 
 void sr_term_act(void)

@@ -120,8 +120,9 @@ def test_finished_error_is_its_own_class():
     assert issubclass(errors.FinishedError, simrec.Error)
 
 
-def test_follow_refuses_a_group_a_value_and_a_nan_timeout(tmp_path):
-    uri = uri_for("zarr", tmp_path)
+@pytest.mark.parametrize("scheme", ["zarr", "zarr+dir"])
+def test_follow_refuses_a_group_a_value_and_a_nan_timeout(tmp_path, scheme):
+    uri = uri_for(scheme, tmp_path)
     with simrec.Recorder(uri, mode="w") as rec:
         rec.record("g/x", np.zeros(2))
         rec.set("v", np.ones(3))
@@ -132,9 +133,21 @@ def test_follow_refuses_a_group_a_value_and_a_nan_timeout(tmp_path):
             next(r.follow("v", timeout=0))
         with pytest.raises(errors.InvalidArgumentError, match="NaN"):
             next(r.follow("g/x", timeout=float("nan")))
-        # finished, and a key never recorded counts as none
+        # finished: a key never recorded never comes (a typo): an error
+        # naming it, not an empty follow
         assert [i for i, _ in r.follow("g/x", timeout=0)] == [0]
-        assert list(r.follow("never", timeout=0)) == []
+        with pytest.raises(errors.NoKeyError, match="'never'"):
+            next(r.follow("never", timeout=60))
+
+
+def test_follow_waits_for_a_key_not_there_yet_while_running(tmp_path):
+    uri = uri_for("zarr+dir", tmp_path)
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("x", np.zeros(2))
+        rec.flush()
+        with simrec.Recorder(uri, mode="r") as r:
+            with pytest.raises(simrec.TimedOutError):
+                next(r.follow("later", timeout=0.2))
 
 
 def test_an_appending_writer_clears_the_finished_mark(tmp_path):

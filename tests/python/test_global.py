@@ -149,6 +149,21 @@ def test_joined_corrupt_counts(kind, how, tmp_path):
                        timeout=60)
     assert r.returncode != 0, r.stdout
     assert "p/xy" in r.stdout and "BAD" in r.stdout, r.stdout
+    # --repair says "repaired" (exit 0) only for what a new check finds
+    # whole; what it cannot repair is NOT REPAIRED, exit 3
+    fix = subprocess.run([cli, "verify", "--repair", uri],
+                         capture_output=True, text=True, timeout=60)
+    again = subprocess.run([cli, "verify", uri], capture_output=True,
+                           text=True, timeout=60)
+    if fix.returncode == 0:
+        assert again.returncode == 0, fix.stdout + again.stdout
+    else:
+        assert fix.returncode == 3, fix.stdout + fix.stderr
+        assert "NOT REPAIRED" in fix.stdout or \
+            "REPAIR FAILED" in fix.stdout, fix.stdout
+        assert again.returncode == 1, again.stdout
+    if how == "negative":  # no steps to cut away can mend a count
+        assert fix.returncode == 3, fix.stdout
 
 
 @pytest.mark.parametrize("kind", ["zarr+dir", "hdf5"])

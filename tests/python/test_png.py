@@ -2,6 +2,7 @@
 checked pixel by pixel against numpy and matplotlib's viridis (the layout
 is docs/cli.md's: images scaled to 256..1024 pixels on the longer side, line
 plots 800 x 400 with the plot inside a frame 20 pixels from the edges)."""
+import errno
 import os
 import subprocess
 
@@ -177,26 +178,49 @@ def test_refused(tmp_path):
                      object_codec=__import__("numcodecs").VLenUTF8())
     g["text"].attrs["_ARRAY_DIMENSIONS"] = ["step"]
     uri = "zarr+dir:%s" % d
-    for what, why in (("huge", "more than 67108864"),
-                      ("long", "more than 67108864"),
-                      ("none", "holds no records"), ("text", "string")):
+    limit = "over the limit of %d: give a slice" % (1 << 26)
+    for what, why in (("huge", "spans %d elements, " % (100000 * 100000)
+                       + limit),
+                      ("long", "spans %d elements, " % (1 << 27) + limit),
+                      ("none", "holds no records"),
+                      ("text", "string values are not numbers")):
         r = draw(uri, what, tmp_path / "o.png")
         assert r.returncode == 1, (what, r)
         assert why in r.stderr, (what, r.stderr)
+        # the size is the problem, not the dtype
+        assert "float32" not in r.stderr, (what, r.stderr)
     # a slice of it draws (chunks never written read as the fill, 0)
     px, _ = drawn(uri, "huge[0,:3,:4]", tmp_path / "o.png")
     assert px.shape == (192, 256, 3)
     r = draw(uri, "huge[5]", tmp_path / "o.png")
     assert r.returncode == 2 and "bad slice" in r.stderr
     uri = store_with(tmp_path, "ok", [np.ones(3)])
+    # the cause is named (the C library's strerror text)
     r = draw(uri, "ok", tmp_path / "missing" / "o.png")
     assert r.returncode == 1 and "cannot write" in r.stderr
+    assert os.strerror(errno.ENOENT) in r.stderr, r.stderr
     # the rename over a directory fails: the temporary file is removed
     (tmp_path / "d.png").mkdir()
     r = draw(uri, "ok", tmp_path / "d.png")
     assert r.returncode == 1 and "cannot write" in r.stderr
+    assert os.strerror(errno.EISDIR) in r.stderr, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "d.png", "h.zarr", "o.png", "s.zarr"]
+
+
+def test_corrupt_chunk_names_the_cause(tmp_path):
+    """A chunk that does not decode: png says what cat says, the chunk
+    and why, not only the status."""
+    uri = "zarr+dir:%s" % (tmp_path / "c.zarr")
+    with simrec.Recorder(uri, mode="w") as rec:
+        rec.record("k", np.arange(6.0).reshape(2, 3))
+    chunk = tmp_path / "c.zarr" / "k" / "0.0.0"
+    assert chunk.is_file()
+    chunk.write_bytes(b"garbage, not blosc")
+    r = draw(uri, "k", tmp_path / "o.png")
+    assert r.returncode == 1, r
+    assert "chunk 'k/0.0.0'" in r.stderr and "corrupt" in r.stderr, r.stderr
+    assert not (tmp_path / "o.png").exists()
 
 
 def test_extremes(tmp_path):

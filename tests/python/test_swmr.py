@@ -78,3 +78,55 @@ def test_other_stores_refuse(tmp_path, scheme):
                                                        tmp_path / "z.zarr"))
     with pytest.raises(simrec.Error, match="swmr"):
         simrec.Recorder(uri + "?swmr=1", mode="w")
+
+
+SWMR_WRITER = r"""
+import sys, numpy as np, simrec
+rec = simrec.Recorder(sys.argv[1], mode="w")
+rec.record("T", np.arange(4.0))
+rec.flush()  # SWMR writing starts: readers get in
+print("step 0", flush=True)
+for line in sys.stdin:
+    if line.strip() == "close":
+        break
+    s = int(line)
+    rec.record("T", np.arange(4.0) + 10 * s)
+    rec.flush()
+    print("step", s, flush=True)
+rec.close()
+print("closed", flush=True)
+"""
+
+
+def test_follow_a_swmr_file(tmp_path):
+    """simrec_follow on a file written with ?swmr=1 sees each step the
+    SWMR writer flushes, and ends by its timeout (a SWMR file gets no
+    finished mark)."""
+    import subprocess
+    import sys
+    uri = "hdf5:%s?swmr=1" % (tmp_path / "f.h5")
+    w = subprocess.Popen([sys.executable, "-c", SWMR_WRITER, uri],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True)
+    try:
+        assert w.stdout.readline().split() == ["step", "0"]
+        with simrec.Recorder(uri, mode="r") as r:
+            seen = []
+            for i, arr in r.follow("T", timeout=30):
+                np.testing.assert_array_equal(arr, np.arange(4.0) + 10 * i)
+                seen.append(i)
+                if i == 3:
+                    break
+                w.stdin.write("%d\n" % (i + 1))  # the next step only now
+                w.stdin.flush()
+                assert w.stdout.readline().split() == ["step", str(i + 1)]
+            assert seen == [0, 1, 2, 3]
+            w.stdin.write("close\n")
+            w.stdin.flush()
+            assert w.stdout.readline().strip() == "closed"
+            assert w.wait(timeout=60) == 0
+            with pytest.raises(simrec.TimedOutError):
+                list(r.follow("T", timeout=0.3, start=4))
+    finally:
+        w.kill()
+        w.wait()

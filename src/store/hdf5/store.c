@@ -106,18 +106,23 @@ static void q_release(sr_store *st, void *ds)
 }
 
 /* simrec_follow: a reader under ?lock= opens the file for each look, so
- * it sees every commit; the writer's H5Fflush writes the file (inotify).
- * A reader holding the file open sees no later commit of another
- * process (HDF5 caches its metadata). */
+ * it sees every commit; a SWMR reader (the file opened for SWMR reading:
+ * ?swmr=1, or a SWMR writer has it open) refreshes each dataset at each
+ * look (h5_swmr_refresh), so it sees the writer's flushed extent; either
+ * way the writer's H5Fflush writes the file (inotify). A plain reader
+ * holding the file open sees no later commit of another process (HDF5
+ * caches its metadata). A SWMR file gets no finished mark: its followers
+ * end by their timeout. */
 static int h5_notify_arm(sr_store *st, const char *key)
 {
 	SR_UNUSED(key);
 	h5_store *h = st->impl;
-	if (!h->reopen)
+	if (!h->reopen && !h->swmr_read)
 		return sr_fail(st->err, SIMREC_ENOTSUP,
-		               "HDF5 file '%s': follow it under ?lock= (a "
-		               "reader holding the file open never sees "
-		               "another process's later commits)",
+		               "HDF5 file '%s': follow it under ?lock=, or "
+		               "open a file written with ?swmr=1 with ?swmr=1 "
+		               "(a plain reader holding the file open never "
+		               "sees another process's later commits)",
 		               st->uri.path);
 	return sr_watch_add(st, st->uri.path);
 }
