@@ -136,8 +136,8 @@ static int mark_joined(simrec_t *rec, const char *key, const char *ckey)
  * the joined key's leaf (unless the caller named it): the rows' LEAF_sample,
  * as the counts' attribute sample_dimension says, and the counts'
  * LEAF_step. */
-static int leaf_dims(simrec_t *rec, const char *key, const char *dkey,
-                     int ndim, const char *suffix)
+static int leaf_dims(simrec_t *rec, const char *key, const char *dkey, int ndim,
+                     const char *suffix)
 {
 	const char *leaf = strrchr(key, '/');
 	leaf = leaf ? leaf + 1 : key;
