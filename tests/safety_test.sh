@@ -248,6 +248,7 @@ done
 py_hostile=$(SIMREC_TRACE=1 /usr/bin/python3 - "${hostile[@]}" 2>&1 <<'PY'
 import sys
 import simrec
+import xarray as xr
 from simrec._util import masked
 for u in sys.argv[1:]:
     print(masked(u))
@@ -258,6 +259,14 @@ for u in sys.argv[1:]:
             print(type(e).__name__, e, repr(e))
     try:
         simrec.Recorder(*u.split(";"), mode="r").close()
+    except Exception as e:
+        print(type(e).__name__, e, repr(e))
+    try:
+        simrec.Lock(u.split("lock=")[-1], "res").close()
+    except Exception as e:
+        print(type(e).__name__, e, repr(e))
+    try:
+        xr.open_dataset(u, engine="simrec").close()
     except Exception as e:
         print(type(e).__name__, e, repr(e))
 PY
