@@ -227,9 +227,10 @@ SIMREC_API const char *simrec_err_name(int status);
 /* Copy text (a URI, or a message holding URIs) into out (cap bytes) with
  * every secret replaced by "***": the userinfo of each "SCHEME://" in
  * any case (all from "//" to the last '@' of the text, so that
- * "redis://:pw@host" prints with "***@host" after its "//") and each "password=" or "user=" value in any case (to the end of the
- * text). Truncated to cap - 1 bytes; NULL text gives "". Returns out.
- * Every message of the library already went through it. */
+ * "redis://:pw@host" prints with "***@host" after its "//") and each
+ * "password=" or "user=" value in any case (to the end of the text). Truncated
+ * to cap - 1 bytes; NULL text gives "". Returns out. Every message of the
+ * library already went through it. */
 SIMREC_API char *simrec_uri_masked(const char *text, char *out, size_t cap);
 
 /* ---- dtypes ------------------------------------------------------------ */
