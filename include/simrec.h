@@ -229,9 +229,12 @@ SIMREC_API const char *simrec_strerror(int status);
 /* Symbolic name ("SIMREC_ENOKEY") of a status code; never NULL. */
 SIMREC_API const char *simrec_err_name(int status);
 /* Copy text (a URI, or a message holding URIs) into out (cap bytes) with
- * every secret replaced by "***": the password of each redis:// or
- * rediss:// URI ("redis://user:***@host") and each "password=" value.
- * Returns out. Every message of the library already went through it. */
+ * every secret replaced by "***": the userinfo of each "SCHEME://" in
+ * any case (all from "//" to the last '@' of the text, so that
+ * "redis://:pw@host" prints with "***@host" after its "//") and each
+ * "password=" or "user=" value in any case (to the end of the text). Truncated
+ * to cap - 1 bytes; NULL text gives "". Returns out. Every message of the
+ * library already went through it. */
 SIMREC_API char *simrec_uri_masked(const char *text, char *out, size_t cap);
 
 /* ---- dtypes ------------------------------------------------------------ */

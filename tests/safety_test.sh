@@ -154,10 +154,10 @@ expect 0 "redis: ls" "$simrec" ls "$R?prefix=run"
 expect 0 "redis: info" "$simrec" info "$R?prefix=run" a/x
 expect 1 "redis: info of a missing key" "$simrec" info "$R?prefix=run" nothing/here
 expect 0 "redis: verify" "$simrec" verify "$R?prefix=run"
-has "redis://:***@$host" "verify prints the masked URI"
+has "redis://***@$host" "verify prints the masked URI"
 expect 0 "redis: export to a store" "$simrec" export "$R?prefix=run" "zarr+dir:$dir/fromredis"
 expect 0 "redis: export into redis" "$simrec" export "zarr+dir:$dir/fromredis" "$R?prefix=run2"
-has "to redis://:***@$host" "export prints the masked URI"
+has "to redis://***@$host" "export prints the masked URI"
 expect 0 "redis: ?password= form" "$simrec" ls "redis://$host?prefix=run&password=$enc"
 expect 1 "redis: ?password= form in an error" "$simrec" info "redis://$host?prefix=run&password=$enc" nothing
 expect 0 "redis: SIMREC_REDIS_PASSWORD" env SIMREC_REDIS_PASSWORD="$pw" "$simrec" ls "redis://$host?prefix=run"
@@ -214,6 +214,70 @@ wait "$hpid"
 expect 0 "redis: mode=w on the default prefix" "$tool" write "$R"
 expect 0 "lock status after a default-prefix create" "$simrec" lock status "$R" "$res"
 has "last token: $token" "the fencing token survives create mode"
+
+# ---- hostile passwords: every printer masks them -------------------------
+# White space in the userinfo, a scheme in another case, '&' in a
+# password= value, a lock URI inside another store's URI, and several URIs
+# in one list: through the CLI, the library's own messages (SIMREC_TRACE)
+# and Python's exceptions. Each secret holds "Hostile-4417" (checked below).
+S=Hostile-4417
+hostile=(
+	"redis://:pa ss9$S@$host"
+	"REDIS://:secret$S@$host"
+	"Redis://:secret$S@$host?prefix=run"
+	"rediss://u s:p@w$S@$host"
+	"redis://$host?password=ab&cd$S"
+	"redis://$host?prefix=run&PASSWORD=ab&cd$S&x=y"
+	"redis://$host?user=ab&cd$S"
+	"zarr:$dir/hl.zarr?lock=redis://:my secret$S@$host"
+	"zarr:$dir/hl.zarr?lock=REDIS://:my&secret$S@$host"
+	"redis://:a b$S@$host;Redis://:c$S@$host;zarr:$dir/hl.zarr?lock=redis://:d e$S@$host"
+)
+for u in "${hostile[@]}"; do
+	for cmd in ls verify; do
+		out=$("$simrec" "$cmd" "$u" 2>&1) || true
+		printf '%s\n' "$out" >>"$all"
+		out=$(SIMREC_TRACE=1 "$simrec" "$cmd" "$u" 2>&1) || true
+		printf '%s\n' "$out" >>"$all"
+	done
+	out=$(SIMREC_TRACE=1 "$tool" write "$u" 2>&1) || true
+	printf '%s\n' "$out" >>"$all"
+	out=$(SIMREC_TRACE=1 "$tool" read "$u" 2>&1) || true
+	printf '%s\n' "$out" >>"$all"
+done
+py_hostile=$(SIMREC_TRACE=1 /usr/bin/python3 - "${hostile[@]}" 2>&1 <<'PY'
+import sys
+import simrec
+import xarray as xr
+from simrec._util import masked
+for u in sys.argv[1:]:
+    print(masked(u))
+    for mode in ("r", "w"):
+        try:
+            simrec.Recorder(u, mode=mode).close()
+        except Exception as e:
+            print(type(e).__name__, e, repr(e))
+    try:
+        simrec.Recorder(*u.split(";"), mode="r").close()
+    except Exception as e:
+        print(type(e).__name__, e, repr(e))
+    try:
+        simrec.Lock(u.split("lock=")[-1], "res").close()
+    except Exception as e:
+        print(type(e).__name__, e, repr(e))
+    try:
+        xr.open_dataset(u, engine="simrec").close()
+    except Exception as e:
+        print(type(e).__name__, e, repr(e))
+PY
+) && ok "python: hostile URIs tried" || bad "python: hostile URIs: $py_hostile"
+printf '%s\n' "$py_hostile" >>"$all"
+if grep -F -e "$S" "$all" >/dev/null; then
+	bad "a hostile password appears in the output:"
+	grep -n -F -e "$S" "$all"
+else
+	ok "no hostile password in any output"
+fi
 
 # ---- the password in no output ------------------------------------------
 if grep -F -e "$pw" -e "$enc" -e "Safety-7731" "$all" >/dev/null; then

@@ -20,13 +20,24 @@ assert sorted(names) == ["CMakeLists.txt", "hello.c", "hello.py",
 for name, body in blocks:
     open("%s/%s" % (sys.argv[2], name), "w").write(body)
 PYEOF
-cmake --install "$build" --prefix "$work/prefix" >"$work/install.log"
-mv "$work/prefix" "$work/moved"
-prefix=$work/moved
+# the page's install and PYTHONPATH lines, run as written: "build" is the
+# build tree (configured with no prefix, as on the page), HOME a home of
+# the test's own; then the prefix moves to another home
+install_line=$(grep -m1 '^cmake --install build --prefix ' "$doc")
+export_line=$(grep -m1 '^export PYTHONPATH=' "$doc")
+test -n "$install_line" && test -n "$export_line"
+mkdir -p "$work/home" "$work/moved"
+ln -s "$build" "$work/build"
+(cd "$work" && HOME=$work/home && eval "$install_line") >"$work/install.log"
+mv "$work/home/simrec" "$work/moved/simrec"
+prefix=$work/moved/simrec
+site=$(HOME=$work/moved && eval "$export_line" && echo "$PYTHONPATH")
+test -f "$site/simrec/__init__.py" ||
+	{ echo "no simrec package at the page's PYTHONPATH $site"; exit 1; }
+ls "$site"/simrec-*.dist-info/entry_points.txt >/dev/null ||
+	{ echo "no simrec dist-info (xarray engine) beside the package in $site"; exit 1; }
 pc=$(find "$prefix" -name simrec.pc -print -quit)
-pkg=$(find "$prefix" -path '*-packages/simrec/__init__.py' -print -quit)
-test -n "$pc" && test -n "$pkg"
-site=$(dirname "$(dirname "$pkg")")
+test -n "$pc"
 clean="env -i PATH=/usr/bin:/bin HOME=$work OMPI_ALLOW_RUN_AS_ROOT=1
  OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
  OMPI_MCA_mpi_yield_when_idle=1"

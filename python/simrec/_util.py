@@ -6,7 +6,7 @@ import numpy as np
 
 from . import _lib
 from . import errors
-from .errors import error_for
+from .errors import error_for, masked  # noqa: F401 (masked: re-export)
 
 #: numpy dtype -> simrec_dtype_t
 NP_TO_DT = {np.dtype(n): i for i, n in enumerate(_lib.DTYPE_NAMES)}
@@ -91,14 +91,6 @@ def shape_arg(shape):
 
 def data_ptr(arr):
     return arr.__array_interface__["data"][0]
-
-
-def masked(text):
-    """text (URIs) with every password replaced by ***."""
-    raw = text.encode()
-    out = ctypes.create_string_buffer(len(raw) + 64)
-    _lib.lib.simrec_uri_masked(raw, out, len(out))
-    return out.value.decode(errors="replace")
 
 
 class Closing:

@@ -6,7 +6,19 @@ error. ``err.code`` is the C status, ``err.name`` its symbolic name
 ("SIMREC_ENOKEY") and ``str(err)`` the library's message naming the key,
 file or rank.
 """
+import ctypes
+
 from ._lib import lib
+
+
+def masked(text):
+    """text (URIs, messages) with every secret replaced by ***: the one
+    rule of the C library (simrec_uri_masked), for every URI and every
+    exception message the package shows."""
+    raw = str(text).encode(errors="replace")
+    out = ctypes.create_string_buffer(len(raw) + 64)
+    lib.simrec_uri_masked(raw, out, len(out))
+    return out.value.decode(errors="replace")
 
 
 class Error(Exception):
@@ -72,7 +84,8 @@ def error_for(code, detail):
     """The exception for status code with the library's detail text."""
     cls = BY_CODE.get(code, Error)
     text = lib.simrec_strerror(code).decode()
-    msg = "%s: %s" % (text, detail) if detail and detail != text else text
+    msg = masked("%s: %s" % (text, detail) if detail and detail != text
+                 else text)
     err = cls(msg)
     if cls is Error:
         err.code = code

@@ -4,7 +4,7 @@ import math
 
 from . import _lib
 from ._util import Closing, encode
-from .errors import error_for
+from .errors import error_for, masked
 
 lib = _lib.lib
 
@@ -52,7 +52,8 @@ class Lock(Closing):
         rc = lib.simrec_lock_open(ctypes.byref(h), encode(redis_uri, "URI"),
                                   encode(resource, "resource"), float(lease))
         if rc:
-            raise error_for(rc, "lock on %r at %s" % (resource, redis_uri))
+            raise error_for(rc, "lock on %r at %s" % (resource,
+                                                     masked(redis_uri)))
         self._h = h
         self.resource = resource
         self.token = None

@@ -179,8 +179,8 @@ class Recorder(Closing):
             # the library keeps a failed open's detail for this thread
             detail = lib.simrec_errmsg(None)
             detail = detail.decode(errors="replace") if detail else ""
-            raise error_for(rc, "cannot open %r: %s"
-                            % (self.uri, detail))
+            # the URI last: a masked secret runs to the end of the text
+            raise error_for(rc, "%s (cannot open %r)" % (detail, self.uri))
         self._h = h.value
         self.comm = comm
         # the zero-copy step: arrays lent to the library until wait()
@@ -220,7 +220,7 @@ class Recorder(Closing):
         if rc:
             detail = lib.simrec_errmsg(None)
             detail = detail.decode(errors="replace") if detail else ""
-            raise error_for(rc, "closing %r: %s" % (self.uri, detail))
+            raise error_for(rc, "%s (closing %r)" % (detail, self.uri))
 
     def flush(self):
         """Push buffered records to the stores and commit them (with

@@ -31,6 +31,7 @@ from xarray.backends import BackendArray, BackendEntrypoint
 from xarray.core import indexing
 import xarray as xr
 
+from .errors import masked
 from .recorder import Recorder, lib
 
 _SCHEMES = ("zarr:", "zarr+dir:", "hdf5:", "redis://", "rediss://")
@@ -69,16 +70,22 @@ def _any_uri(spec):
         return uri
     path = _spec(spec)
     if path is None:
-        raise TypeError("engine simrec: a path or a simrec URI, not %r"
-                        % (spec,))
+        raise TypeError(masked("engine simrec: a path or a simrec URI, "
+                               "not %r" % (spec,)))
+    if "://" in path:  # a URI (REDIS://...): the library names it, masked
+        return path
     if os.path.isfile(os.path.join(path, ".zgroup")):
         return "zarr+dir:" + path
-    with open(path, "rb") as f:
-        head = f.read(8)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise type(e)(e.errno, masked("engine simrec: %s: %r"
+                                      % (e.strerror, path))) from None
     if head == b"\x89HDF\r\n\x1a\n":
         return "hdf5:" + path
-    raise ValueError("engine simrec: %r is no simrec store (no data.mdb, "
-                     ".zgroup or HDF5 signature)" % path)
+    raise ValueError(masked("engine simrec: no simrec store (no data.mdb, "
+                            ".zgroup or HDF5 signature): %r" % path))
 
 
 class _Array(BackendArray):

@@ -1,13 +1,17 @@
 /* Secrets out of printed text: every message of the library goes through
- * simrec_uri_masked (sr_fail), and so does every URI the CLI prints. */
+ * simrec_uri_masked (sr_fail), and so does every URI the CLI and the
+ * Python package print. It is the one place that knows what a secret is:
+ *   - the userinfo of any "SCHEME://" (whatever the scheme's case): all
+ *     from "//" to the LAST '@' of the text, whatever lies between (white
+ *     space, ';', '?', another URI), as "***";
+ *   - the value of a password= or user= parameter (any case): all to the
+ *     end of the text, as "***" ('&', quotes and white space in it
+ *     included, so no part of it can pass for another parameter).
+ * It masks more rather than less: a message puts the URI it quotes last
+ * (uri.c, open.c), so nothing after a value is lost. */
 #include <string.h>
 
 #include "common.h"
-
-static int is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 /* Append n bytes of s to out (cap bytes, *len used), truncating. */
 static void put(char *out, size_t cap, size_t *len, const char *s, size_t n)
@@ -21,6 +25,35 @@ static void put(char *out, size_t cap, size_t *len, const char *s, size_t n)
 	out[*len] = 0;
 }
 
+static int lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_';
+}
+
+/* Length of "password=" or "user=" (any case) at p when it starts a
+ * parameter name (p is the text's start or follows no name character);
+ * 0 otherwise. */
+static size_t secret_key(const char *text, const char *p)
+{
+	static const char *const keys[] = {"password=", "user="};
+	if (p > text && name_char(p[-1]))
+		return 0;
+	for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+		size_t i = 0;
+		while (keys[k][i] && lower(p[i]) == keys[k][i])
+			i++;
+		if (!keys[k][i])
+			return i;
+	}
+	return 0;
+}
+
 char *simrec_uri_masked(const char *text, char *out, size_t cap)
 {
 	if (!out || !cap)
@@ -31,45 +64,22 @@ char *simrec_uri_masked(const char *text, char *out, size_t cap)
 	size_t len = 0;
 	const char *p = text;
 	while (*p) {
-		const char *sch = NULL;
-		size_t skip = 0;
-		if (!strncmp(p, "redis://", 8))
-			sch = p, skip = 8;
-		else if (!strncmp(p, "rediss://", 9))
-			sch = p, skip = 9;
-		if (sch) {
-			const char *a = p + skip;
-			/* as sr_redis_parse: the userinfo ends at the last '@'
-			 * before the query (or white space, in a message) */
-			size_t alen = 0;
-			while (a[alen] && a[alen] != '?' && !is_space(a[alen]))
-				alen++;
-			const char *at = NULL;
-			for (size_t i = 0; i < alen; i++)
-				if (a[i] == '@')
-					at = a + i;
-			put(out, cap, &len, p, skip);
+		if (!strncmp(p, "://", 3)) {
+			put(out, cap, &len, p, 3);
+			p += 3;
+			const char *at = strrchr(p, '@');
 			if (at) {
-				const char *colon =
-				        memchr(a, ':', (size_t)(at - a));
-				if (colon)
-					put(out, cap, &len, a,
-					    (size_t)(colon - a + 1));
 				put(out, cap, &len, "***", 3);
 				p = at;
-			} else {
-				p = a;
 			}
 			continue;
 		}
-		if (!strncmp(p, "password=", 9)) {
-			put(out, cap, &len, p, 9);
-			p += 9;
-			if (*p && !strchr("&;'\"", *p) && !is_space(*p))
+		size_t k = secret_key(text, p);
+		if (k) {
+			put(out, cap, &len, p, k);
+			if (p[k])
 				put(out, cap, &len, "***", 3);
-			while (*p && !strchr("&;'\"", *p) && !is_space(*p))
-				p++;
-			continue;
+			break;
 		}
 		put(out, cap, &len, p, 1);
 		p++;

@@ -14,7 +14,8 @@ static int uri_fail(sr_uri *u, sr_err *e, int status, const char *what,
                     const char *text)
 {
 	sr_uri_free(u);
-	return sr_fail(e, status, "store URI '%s': %s", text, what);
+	/* the URI last: simrec_uri_masked masks a secret to the end */
+	return sr_fail(e, status, "%s, in store URI '%s'", what, text);
 }
 
 static int parse_query(sr_uri *u, char *q, const char *text, sr_err *e)
@@ -61,9 +62,9 @@ int sr_uri_parse(const char *text, sr_uri *u, sr_err *e)
 	const char *colon = strchr(text, ':');
 	if (!colon || colon == text)
 		return sr_fail(e, SIMREC_EURI,
-		               "store URI '%s' has no scheme (expected e.g. "
-		               "zarr:PATH, zarr+dir:PATH, hdf5:PATH, memory:, "
-		               "redis://HOST:PORT)",
+		               "no scheme (expected e.g. zarr:PATH, "
+		               "zarr+dir:PATH, hdf5:PATH, memory:, "
+		               "redis://HOST:PORT) in store URI '%s'",
 		               text);
 	u->buf = strdup(text);
 	u->text = strdup(text);

@@ -378,10 +378,9 @@ int sr_redis_connect(sr_redis *r)
 		             : sr_redis_cmdf(r, &rep, "AUTH %s", r->password);
 	if (rc == SIMREC_ESERVER)
 		rc = sr_fail(r->err, SIMREC_ESERVER,
-		             "redis://%s:***@%s:%d: wrong password%s (the "
+		             "redis://***@%s:%d: wrong password%s (the "
 		             "server refused AUTH)",
-		             r->user, r->host, r->port,
-		             r->user[0] ? " or user" : "");
+		             r->host, r->port, r->user[0] ? " or user" : "");
 	freeReplyObject(rep);
 	rep = NULL;
 	if (!rc && r->db)
@@ -448,8 +447,9 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 		freeReplyObject(x);
 		return sr_fail(r->err, SIMREC_ESERVER,
 		               "redis://%s:%d: authentication required (give "
-		               "the password as redis://:PASSWORD@host, "
-		               "?password= or SIMREC_REDIS_PASSWORD)",
+		               "the password in the URI, before the host or "
+		               "as its password parameter, or in "
+		               "SIMREC_REDIS_PASSWORD)",
 		               r->host, r->port);
 	}
 	if (x->type == REDIS_REPLY_ERROR &&

@@ -116,9 +116,9 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 	st->flags = st->ops ? st->ops->flags : 0;
 	if (!st->ops)
 		rc = sr_fail(e, SIMREC_EURI,
-		             "store URI '%s': unknown scheme '%s' (memory, "
-		             "zarr, zarr+dir, hdf5, redis)",
-		             st->uri.name, st->uri.scheme);
+		             "unknown scheme '%s' (memory, zarr, zarr+dir, "
+		             "hdf5, redis) in store URI '%s'",
+		             st->uri.scheme, st->uri.name);
 	if (!rc)
 		rc = apply_params(st, o, e);
 	if (!rc && !(st->ops->flags & SR_STORE_NO_PATH) && !st->uri.path[0])

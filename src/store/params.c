@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store.h"
 
@@ -59,6 +60,21 @@ static int parse_value(sr_param_kind kind, const char *v, void *out)
 	}
 }
 
+/* text (a parameter's name or value of u) as a message may show it: as
+ * given when short, of name characters only and u holds no password= or
+ * user= (any case), else "(not shown)": the part of a password after a
+ * '&' must not be echoed as a name or a value. */
+static const char *shown_part(const sr_uri *u, const char *text)
+{
+	for (int i = 0; i < u->nparams; i++)
+		if (!strcasecmp(u->keys[i], "password") ||
+		    !strcasecmp(u->keys[i], "user"))
+			return "(not shown)";
+	size_t n = strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+	                        "TUVWXYZ0123456789_-.");
+	return n && n <= 32 && !text[n] ? text : "(not shown)";
+}
+
 static int unknown_param(const sr_uri *u, const sr_store_ops *ops,
                          const char *name, sr_err *e)
 {
@@ -72,7 +88,7 @@ static int unknown_param(const sr_uri *u, const sr_store_ops *ops,
 			        n ? ", " : "", table[i].name);
 	return sr_fail(e, SIMREC_EURI,
 	               "store '%s:': unknown parameter '%s' (known: %s)",
-	               u->scheme, name, known);
+	               u->scheme, shown_part(u, name), known);
 }
 
 int sr_settings_parse(const sr_uri *u, const sr_store_ops *ops, sr_settings *s,
@@ -91,7 +107,8 @@ int sr_settings_parse(const sr_uri *u, const sr_store_ops *ops, sr_settings *s,
 		                base + offsets[k].value))
 			return sr_fail(e, SIMREC_EURI,
 			               "store '%s:': bad value '%s' for '%s'",
-			               u->scheme, u->vals[i], u->keys[i]);
+			               u->scheme, shown_part(u, u->vals[i]),
+			               u->keys[i]);
 		base[offsets[k].has] = 1;
 	}
 	return 0;

@@ -373,3 +373,20 @@ def test_keys_of_other_cadences_open_in_xarray(scheme, tmp_path):
         np.testing.assert_array_equal(
             ds["diag"].values, [[0.0, 1.0, 2.0], [2.0, 3.0, 4.0]])
         ds.close()
+
+
+@pytest.mark.skipif("zarr+dir" not in SCHEMES, reason="zarr+dir not built")
+def test_record_marker_in_xarray_zarr_engine(tmp_path):
+    """docs/format.md: simrec's record marker is an ordinary attribute;
+    xarray's zarr engine shows it, engine simrec hides it."""
+    import xarray as xr
+    path = str(tmp_path / "m.zarr")
+    with simrec.Recorder("zarr+dir:" + path, mode="w") as rec:
+        for s in range(3):
+            rec.record("T", np.full((2,), float(s)))
+    with xr.open_dataset(path, engine="zarr") as ds:
+        assert ds["T"].attrs == {"_simrec_record": True}
+        assert ds["T"].values.tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
+    with xr.open_dataset(path, engine="simrec") as ds:
+        assert "_simrec_record" not in ds["T"].attrs
+        assert ds["T"].values.tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]

@@ -57,6 +57,32 @@ def test_netcdf_readers(tmp_path):
         assert f["f/T"][2, 1, 2] == 2.0
 
 
+def test_readers_while_the_writer_runs(tmp_path):
+    """docs/format.md: while a SWMR writer has the file open, only simrec's
+    readers (xarray's engine simrec too) and h5py with swmr=True open it;
+    netCDF4 and h5netcdf (xarray's engines of the same names) do not."""
+    import xarray as xr
+    path = tmp_path / "w.h5"
+    rec = simrec.Recorder("hdf5:%s?swmr=1" % path, mode="w")
+    for s in range(3):
+        rec.record("f/T", np.full((2, 3), float(s)))
+    rec.flush()
+    try:
+        with xr.open_dataset(path, group="f", engine="simrec") as ds:
+            assert ds["T"].shape == (3, 2, 3)
+            assert float(ds["T"][2, 1, 2]) == 2.0
+        with h5py.File(path, "r", swmr=True) as f:
+            assert f["f/T"].shape == (3, 2, 3)
+        for engine in ("netcdf4", "h5netcdf"):
+            with pytest.raises(OSError):
+                xr.open_dataset(path, group="f", engine=engine)
+    finally:
+        rec.close()
+    for engine in ("netcdf4", "h5netcdf"):  # once closed, they do
+        with xr.open_dataset(path, group="f", engine=engine) as ds:
+            assert ds["T"].shape == (3, 2, 3)
+
+
 def test_append_older_format(tmp_path):
     """A file written without ?swmr=1 cannot become a SWMR file: the
     first flush says so."""
