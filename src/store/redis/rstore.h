@@ -20,6 +20,7 @@ typedef struct rstore {
 	char last_key[256]; /* named when pipelined writes fail */
 	int unacked;        /* written since the last acknowledged commit */
 	int lost;           /* a connection carrying unacked writes was lost */
+	int at_rc;          /* why rs_at returned NULL */
 	unsigned conns;     /* connections made: list lengths known under an
 	                     * earlier one may count elements that were lost */
 	void *cbuf;
@@ -58,8 +59,12 @@ void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0, size_t k);
 void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0);
-/* The connection holding key (one server: always s->r); NULL with the
- * error set when no master serves its slot. */
+/* The connection holding key (one server: always s->r), for a write that
+ * may depend on every write queued before it: on a cluster, the other
+ * masters' pending writes are acknowledged first (sr_cluster_order;
+ * docs/redis-format.md, "Order across masters"). NULL with the error set
+ * and its status in s->at_rc when no master serves the slot or an
+ * acknowledgement failed. */
 sr_redis *rs_at(rstore *s, const char *key);
 /* One command, routed by its first argument (a cluster follows
  * redirections). */

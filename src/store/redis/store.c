@@ -53,7 +53,11 @@ void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
 
 sr_redis *rs_at(rstore *s, const char *key)
 {
-	return s->cl ? sr_cluster_route(s->cl, key, strlen(key)) : &s->r;
+	if (!s->cl)
+		return &s->r;
+	sr_redis *r = sr_cluster_route(s->cl, key, strlen(key));
+	s->at_rc = r ? sr_cluster_order(s->cl, r) : SIMREC_ESERVER;
+	return s->at_rc ? NULL : r;
 }
 
 int rs_cmd(rstore *s, redisReply **out, int argc, const char **argv,
@@ -79,7 +83,7 @@ int rs_cmds(rstore *s, redisReply **out, const char *cmd, ...)
 	if (argc > 1 || !s->cl)
 		return rs_cmd(s, out, argc, argv, lens);
 	sr_redis *r = rs_at(s, ""); /* no key: any master */
-	return r ? sr_redis_cmd(r, out, 1, argv, lens) : SIMREC_ESERVER;
+	return r ? sr_redis_cmd(r, out, 1, argv, lens) : s->at_rc;
 }
 
 int rs_drain(rstore *s)
@@ -363,16 +367,18 @@ void rs_notify_channel(char *buf, size_t cap, const rstore *s)
 
 /* Followers wake (notify.c): PUBLISH after the writes it announces, its
  * reply read with theirs. */
-static void publish(rstore *s)
+static int publish(rstore *s)
 {
 	char ch[160];
 	rs_notify_channel(ch, sizeof ch, s);
 	const char *argv[3] = {"PUBLISH", ch, "1"};
 	size_t lens[3] = {7, strlen(ch), 1};
-	/* a cluster passes a message on to every node: any master will do */
+	/* a cluster passes a message on to every node: any master will do,
+	 * once every other master acknowledged what it announces */
 	sr_redis *r = rs_at(s, ch);
 	if (r)
 		sr_redis_append(r, 3, argv, lens);
+	return r ? 0 : s->at_rc;
 }
 
 /* Every write since the last acknowledged commit acknowledged now? A
@@ -385,9 +391,11 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
+	int rc = 0;
 	if (s->unacked && !rs_down(s) && st->mode != SIMREC_MODE_READONLY)
-		publish(s);
-	int rc = rs_drain(s);
+		rc = publish(s);
+	int rc2 = rs_drain(s);
+	rc = rc ? rc : rc2;
 	if (s->unacked && rs_down(s))
 		s->lost = 1;
 	if (!rc && s->lost)
