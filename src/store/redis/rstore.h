@@ -27,6 +27,8 @@ typedef struct rstore {
 	size_t ccap;
 	void *tmp;
 	size_t tcap;
+	char writer[320]; /* this open's value of P:writer (writer.c) */
+	int holds;        /* this open set P:writer: deleted at close */
 	/* a follower's subscription to P:notify (notify.c); c NULL: none */
 	sr_redis sub;
 } rstore;
@@ -88,6 +90,15 @@ int rs_ready(sr_store *st);
 int rs_write_ready(sr_store *st);
 /* "P:notify": the channel each commit publishes on (live follow) */
 void rs_notify_channel(char *buf, size_t cap, const rstore *s);
+
+/* writer.c: one writer per prefix (P:writer) */
+void rs_writer_key(char *buf, size_t cap, const rstore *s);
+/* A writer's open: P:writer set (SET NX), or SIMREC_ELOCK naming its
+ * holder. Readers, the other ranks of one recorder and ?lock= stores
+ * take nothing. */
+int rs_writer_take(sr_store *st);
+/* At close: P:writer deleted if it is still this open's. */
+int rs_writer_drop(sr_store *st);
 
 /* notify.c: live follow (the reader's SUBSCRIBE) */
 int rs_notify_arm(sr_store *st, const char *key);

@@ -205,6 +205,8 @@ static int lock_held(sr_store *st, int *held)
 /* UNLINK every key of one server matching pat (SCAN). */
 static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 {
+	char keep[200];
+	rs_writer_key(keep, sizeof keep, rs_of(st));
 	char cursor[32] = "0";
 	/* bounded: 2^22 rounds of COUNT 1000 cover any real database; a
 	 * server that never returns cursor 0 cannot keep us here */
@@ -238,6 +240,8 @@ static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 		}
 		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
+			if (!strcmp(keys->element[i]->str, keep))
+				continue; /* this writer's P:writer */
 			const char *argv[2] = {"UNLINK", keys->element[i]->str};
 			size_t lens[2] = {6, keys->element[i]->len};
 			sr_redis_append(r, 2, argv, lens);
@@ -338,6 +342,8 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = connect_all(st, s);
 	st->impl = s;
+	if (!rc)
+		rc = rs_writer_take(st);
 	int held = 0;
 	/* a store in use under ?lock= by others is not replaced (opened
 	 * under ?lock= itself, this writer holds that lock already) */
@@ -353,6 +359,8 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = root_marker(st);
 	if (rc) {
+		if (rc != SIMREC_ELOCK)
+			rs_writer_drop(st);
 		disconnect_all(s);
 		free(s);
 		st->impl = NULL;
@@ -425,6 +433,8 @@ int rs_close(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	int rc = rs_commit(st);
+	int rc2 = rc ? 0 : rs_writer_drop(st);
+	rc = rc ? rc : rc2;
 	disconnect_all(s);
 	sr_redis_close(&s->sub);
 	free(s->cbuf);
