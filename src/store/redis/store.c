@@ -359,8 +359,7 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = root_marker(st);
 	if (rc) {
-		if (rc != SIMREC_ELOCK)
-			rs_writer_drop(st);
+		rs_writer_drop(st); /* only if this open set it */
 		disconnect_all(s);
 		free(s);
 		st->impl = NULL;
