@@ -19,6 +19,25 @@ static const char SWAP[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
 static const char DROP[] = "if redis.call('GET', KEYS[1]) == ARGV[1] then "
                            "return redis.call('DEL', KEYS[1]) end return 0";
 
+/* This file calls nothing of store.c (which calls it): the key's master
+ * and its commands directly. Nothing is pipelined at open, nor after the
+ * close's commit, so no order across masters is needed. */
+static sr_redis *at(rstore *s, const char *key)
+{
+	return s->cl ? sr_cluster_route(s->cl, key, strlen(key)) : &s->r;
+}
+
+/* One command on key's master (a cluster follows redirections). */
+static int cmd(rstore *s, redisReply **x, int argc, const char **argv)
+{
+	size_t lens[6];
+	for (int i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	*x = NULL;
+	return s->cl ? sr_cluster_cmd(s->cl, x, argc, argv, lens)
+	             : sr_redis_cmd(&s->r, x, argc, argv, lens);
+}
+
 void rs_writer_key(char *buf, size_t cap, const rstore *s)
 {
 	snprintf(buf, cap, "%s:writer", s->prefix);
@@ -60,9 +79,9 @@ static int stale_here(const char *v)
 static int eval(rstore *s, const char *script, const char *key, const char *a1,
                 const char *a2, long long *out)
 {
-	sr_redis *r = rs_at(s, key);
+	sr_redis *r = at(s, key);
 	if (!r)
-		return s->at_rc;
+		return SIMREC_ESERVER;
 	const char *argv[6] = {"EVAL", script, "1", key, a1, a2};
 	size_t lens[6] = {4,           strlen(script), 1,
 	                  strlen(key), strlen(a1),     a2 ? strlen(a2) : 0};
@@ -82,7 +101,7 @@ static int holder_of(rstore *s, const char *key, char *buf, size_t cap)
 {
 	redisReply *x;
 	buf[0] = 0;
-	int rc = rs_cmds(s, &x, "GET", key, NULL);
+	int rc = cmd(s, &x, 2, (const char *[]){"GET", key});
 	if (!rc && x->type == REDIS_REPLY_STRING) {
 		size_t n = x->len < cap - 1 ? x->len : cap - 1;
 		for (size_t i = 0; i < n; i++)
@@ -99,7 +118,7 @@ static int holder_of(rstore *s, const char *key, char *buf, size_t cap)
 
 int rs_writer_take(sr_store *st)
 {
-	rstore *s = rs_of(st);
+	rstore *s = st->impl;
 	/* readers never; the ranks of one recorder are one writer (its
 	 * metadata writer holds the key); under ?lock= the lock decides */
 	if (st->mode == SIMREC_MODE_READONLY || !st->meta_writer || st->shared)
@@ -109,7 +128,8 @@ int rs_writer_take(sr_store *st)
 	me(s->writer, sizeof s->writer);
 	for (int tries = 0; tries < 3; tries++) {
 		redisReply *x;
-		int rc = rs_cmds(s, &x, "SET", key, s->writer, "NX", NULL);
+		const char *set[4] = {"SET", key, s->writer, "NX"};
+		int rc = cmd(s, &x, 4, set);
 		int got = !rc && x->type == REDIS_REPLY_STATUS;
 		freeReplyObject(x);
 		if (rc || got) {
@@ -149,8 +169,8 @@ int rs_writer_take(sr_store *st)
 
 int rs_writer_drop(sr_store *st)
 {
-	rstore *s = rs_of(st);
-	if (!s->holds || rs_down(s))
+	rstore *s = st->impl;
+	if (!s->holds || (s->cl ? sr_cluster_down(s->cl) : !s->r.c))
 		return 0;
 	char key[200];
 	rs_writer_key(key, sizeof key, s);
