@@ -1,8 +1,10 @@
 /* Append throughput of the redis store from several processes.
  *   bench_redis URI RECORD_BYTES N CLIENTS
- * Each client (a forked process with its own recorder and key) appends N
- * records of RECORD_BYTES and flushes; prints records/s and MB/s over all
- * clients. Run by bench/redis_compare.sh beside redis-benchmark. */
+ * Each client (a forked process with its own recorder, key and prefix:
+ * the URI's prefix followed by "c" and its number, as a redis prefix has
+ * one writer) appends N records of RECORD_BYTES and flushes; prints records/s
+ * and MB/s over all clients. Run by bench/redis_compare.sh beside
+ * redis-benchmark. */
 #define _DEFAULT_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +22,31 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static int client(const char *uri, size_t bytes, size_t n, int id)
+/* uri with its prefix (default "simrec") followed by "c" and id */
+static void client_uri(char *out, size_t cap, const char *uri, int id)
+{
+	const char *p = strstr(uri, "prefix=");
+	if (!p) {
+		snprintf(out, cap, "%s%sprefix=simrecc%d", uri,
+		         strchr(uri, '?') ? "&" : "?", id);
+		return;
+	}
+	size_t end = (size_t)(p - uri) + 7 + strcspn(p + 7, "&");
+	snprintf(out, cap, "%.*sc%d%s", (int)end, uri, id, uri + end);
+}
+
+static int client(const char *base, size_t bytes, size_t n, int id)
 {
 	simrec_t *rec;
-	if (simrec_open(&rec, uri, NULL))
+	char uri[2048];
+	client_uri(uri, sizeof uri, base, id);
+	simrec_options_t o; /* from an empty prefix */
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_CREATE;
+	if (simrec_open(&rec, uri, &o)) {
+		fprintf(stderr, "%s\n", simrec_errmsg(NULL));
 		return 1;
+	}
 	unsigned char *buf = malloc(bytes);
 	for (size_t i = 0; i < bytes; i++)
 		buf[i] = (unsigned char)(i * 31 + (size_t)id);
@@ -51,13 +73,6 @@ int main(int argc, char **argv)
 	size_t bytes = strtoull(argv[2], NULL, 10),
 	       n = strtoull(argv[3], NULL, 10);
 	int clients = atoi(argv[4]);
-	/* start from an empty prefix */
-	simrec_options_t o;
-	simrec_options_init(&o);
-	o.mode = SIMREC_MODE_CREATE;
-	simrec_t *rec;
-	if (simrec_open(&rec, argv[1], &o) || simrec_close(rec))
-		return 1;
 	double t0 = now();
 	for (int c = 0; c < clients; c++)
 		if (fork() == 0)

@@ -350,7 +350,8 @@ typedef struct simrec_dataset simrec_dataset_t;
  * that does not exist), SIMREC_EFORMAT (not a store of that scheme),
  * SIMREC_EIO (naming the system's cause: a missing directory, ...),
  * SIMREC_ELOCK (zarr:, zarr+dir: another process writes the store; the
- * message names its host, pid and job: docs/safety.md; hdf5: a file locked
+ * message names its host, pid and job: docs/safety.md; redis: another
+ * writer holds the prefix's key P:writer, named likewise; hdf5: a file locked
  * by another process, a writer has it open), SIMREC_ECONN / SIMREC_ESERVER
  * (redis), SIMREC_ETIMEDOUT (the lock), SIMREC_ENOMEM.
  */

@@ -34,7 +34,7 @@
 	  "program has no SIGTERM handler of its own) a SIGTERM makes the "    \
 	  "next simrec call flush and close every open recorder, then die "    \
 	  "of SIGTERM.")                                                       \
-	X(SLURM_JOB_ID, "zarr: and zarr+dir: writers",                         \
+	X(SLURM_JOB_ID, "zarr:, zarr+dir: and redis writers",                  \
 	  "set by SLURM: the job id written into a store's writer lock, so "   \
 	  "that a refused second writer learns which job holds it.")           \
 	X(SIMREC_REDIS_HOST, "redis:// URIs and the lock",                     \

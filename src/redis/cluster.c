@@ -289,6 +289,8 @@ static int parse_redirect(const char *t, char *host, int *port)
 	return ask;
 }
 
+static int drain_node(sr_cluster *cl, sr_redis *r);
+
 int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
                    const char **argv, const size_t *lens)
 {
@@ -306,6 +308,10 @@ int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
 			cl->stale |= r->redirect[0] != 0;
 			return rc;
 		}
+		/* every other master's writes acknowledged before this
+		 * command goes (docs/redis-format.md, "Order") */
+		if ((rc = sr_cluster_order(cl, r)))
+			return rc;
 		if (to) { /* an -ASK: this command only, after ASKING */
 			redisReply *a = NULL;
 			rc = sr_redis_cmdf(r, &a, "ASKING");
@@ -336,23 +342,47 @@ int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
 	               cl->seed.seeds, SR_CLUSTER_REDIRECTS);
 }
 
+/* Every pending reply of r read; a transaction refused for a moved slot
+ * marks the map stale. */
+static int drain_node(sr_cluster *cl, sr_redis *r)
+{
+	r->redirect[0] = 0;
+	int e = sr_redis_drain(r);
+	if (r->redirect[0]) { /* a slot moved under a transaction */
+		cl->stale = 1;
+		sr_wrap(cl->err, e,
+		        "a slot moved while writing (the cluster's map is "
+		        "asked again; the transaction was not run)");
+	}
+	return e;
+}
+
 int sr_cluster_drain(sr_cluster *cl)
 {
 	int rc = 0;
 	for (size_t i = 0; i < cl->nnodes; i++) {
-		sr_redis *r = &cl->nodes[i]->r;
-		r->redirect[0] = 0;
-		int e = sr_redis_drain(r);
-		if (r->redirect[0]) { /* a slot moved under a transaction */
-			cl->stale = 1;
-			sr_wrap(cl->err, e,
-			        "a slot moved while writing (the cluster's map "
-			        "is asked again; the transaction was not run)");
-		}
+		int e = drain_node(cl, &cl->nodes[i]->r);
 		if (e && !rc)
 			rc = e;
 	}
 	return rc;
+}
+
+int sr_cluster_order(sr_cluster *cl, const sr_redis *next)
+{
+	int rc = 0;
+	for (size_t i = 0; i < cl->nnodes && !rc; i++) {
+		sr_redis *r = &cl->nodes[i]->r;
+		if (r != next && r->pending)
+			rc = drain_node(cl, r);
+	}
+	return rc;
+}
+
+sr_redis *sr_cluster_route_after(sr_cluster *cl, const char *key, size_t len)
+{
+	sr_redis *r = sr_cluster_route(cl, key, len);
+	return r && sr_cluster_order(cl, r) ? NULL : r;
 }
 
 int sr_cluster_down(const sr_cluster *cl)

@@ -35,8 +35,17 @@ void sr_cluster_close(sr_cluster *cl);
  * SIMREC_ESERVER) if no master serves it. The map is asked again first
  * when a redirection was seen. */
 sr_redis *sr_cluster_route(sr_cluster *cl, const char *key, size_t len);
+/* Order across masters: every master but next with replies pending has
+ * them read (its transactions acknowledged; with appendfsync always,
+ * persisted) before a write goes to next. Nothing is read when only next
+ * has writes in flight. The first failure. */
+int sr_cluster_order(sr_cluster *cl, const sr_redis *next);
+/* sr_cluster_route, then sr_cluster_order: the connection for a write
+ * that depends on every write queued before it; NULL with the error set
+ * (the route's, or a failed acknowledgement's). */
+sr_redis *sr_cluster_route_after(sr_cluster *cl, const char *key, size_t len);
 /* One command routed by its first argument (the key), redirections
- * followed; argc >= 2. */
+ * followed, sent after sr_cluster_order; argc >= 2. */
 int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
                    const char **argv, const size_t *lens);
 /* Read every pending reply of every master: the first failure. */

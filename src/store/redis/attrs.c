@@ -54,7 +54,7 @@ int rs_attr_set(sr_store *st, const char *key, const char *nm,
 	sr_redis *r = rs_at(s, ak);
 	if (!r) {
 		free(text);
-		return SIMREC_ESERVER;
+		return s->at_rc;
 	}
 	/* one server: the group entries in the transaction; a cluster
 	 * holds them in another slot, so they follow it */

@@ -168,7 +168,9 @@ static int rows_batch(rstore *s, const char *key, size_t cols, size_t from,
 	for (; sent < to && !rc; sent++) {
 		char rk[4200];
 		rs_rows_key(rk, sizeof rk, s, key, sent * cols);
-		if (!(at[sent - from] = rs_at(s, rk)))
+		/* reads: no order needed, one pipeline per master */
+		if (!(at[sent - from] =
+		              sr_cluster_route(s->cl, rk, strlen(rk))))
 			rc = SIMREC_ESERVER;
 		else
 			rc = sr_redis_append(at[sent - from], 2,
@@ -284,7 +286,7 @@ int rs_set_parents(sr_store *st, const char *key)
 	g[strlen(g) - 1] = 0;
 	sr_redis *r = rs_at(s, g);
 	if (!r)
-		return SIMREC_ESERVER;
+		return s->at_rc;
 	char *p = sr_key_parent(key);
 	while (p && *p) {
 		const char *argv[3] = {"SADD", g, p};
@@ -305,7 +307,7 @@ int rs_queue_index(sr_store *st, const char *set, const char *key)
 	snprintf(k, sizeof k, "%s:%s", s->prefix, set);
 	sr_redis *r = rs_at(s, k);
 	if (!r)
-		return SIMREC_ESERVER;
+		return s->at_rc;
 	const char *b[3] = {"SADD", k, key};
 	sr_redis_append(r, 3, b, (size_t[]){4, strlen(k), strlen(key)});
 	return rs_set_parents(st, key);
@@ -428,7 +430,7 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		rs_meta_key(mk, sizeof mk, s, key);
 		sr_redis *r = rs_at(s, mk);
 		if (!r)
-			return SIMREC_ESERVER;
+			return s->at_rc;
 		sr_redis_append(r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
 		rs_queue_meta(st, r, key, m, replace);
 		sr_redis_append(r, 1, (const char *[]){"EXEC"}, (size_t[]){4});

@@ -20,12 +20,15 @@ typedef struct rstore {
 	char last_key[256]; /* named when pipelined writes fail */
 	int unacked;        /* written since the last acknowledged commit */
 	int lost;           /* a connection carrying unacked writes was lost */
+	int at_rc;          /* why rs_at returned NULL */
 	unsigned conns;     /* connections made: list lengths known under an
 	                     * earlier one may count elements that were lost */
 	void *cbuf;
 	size_t ccap;
 	void *tmp;
 	size_t tcap;
+	char writer[320]; /* this open's value of P:writer (writer.c) */
+	int holds;        /* this open set P:writer: deleted at close */
 	/* a follower's subscription to P:notify (notify.c); c NULL: none */
 	sr_redis sub;
 } rstore;
@@ -58,8 +61,12 @@ void rs_part_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0, size_t k);
 void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
                  size_t col0);
-/* The connection holding key (one server: always s->r); NULL with the
- * error set when no master serves its slot. */
+/* The connection holding key (one server: always s->r), for a write that
+ * may depend on every write queued before it: on a cluster, the other
+ * masters' pending writes are acknowledged first (sr_cluster_order;
+ * docs/redis-format.md, "Order across masters"). NULL with the error set
+ * and its status in s->at_rc when no master serves the slot or an
+ * acknowledgement failed. */
 sr_redis *rs_at(rstore *s, const char *key);
 /* One command, routed by its first argument (a cluster follows
  * redirections). */
@@ -83,6 +90,15 @@ int rs_ready(sr_store *st);
 int rs_write_ready(sr_store *st);
 /* "P:notify": the channel each commit publishes on (live follow) */
 void rs_notify_channel(char *buf, size_t cap, const rstore *s);
+
+/* writer.c: one writer per prefix (P:writer) */
+void rs_writer_key(char *buf, size_t cap, const rstore *s);
+/* A writer's open: P:writer set (SET NX), or SIMREC_ELOCK naming its
+ * holder. Readers, the other ranks of one recorder and ?lock= stores
+ * take nothing. */
+int rs_writer_take(sr_store *st);
+/* At close: P:writer deleted if it is still this open's. */
+int rs_writer_drop(sr_store *st);
 
 /* notify.c: live follow (the reader's SUBSCRIBE) */
 int rs_notify_arm(sr_store *st, const char *key);

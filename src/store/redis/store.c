@@ -53,7 +53,11 @@ void rs_rows_key(char *buf, size_t cap, const rstore *s, const char *key,
 
 sr_redis *rs_at(rstore *s, const char *key)
 {
-	return s->cl ? sr_cluster_route(s->cl, key, strlen(key)) : &s->r;
+	if (!s->cl)
+		return &s->r;
+	sr_redis *r = sr_cluster_route(s->cl, key, strlen(key));
+	s->at_rc = r ? sr_cluster_order(s->cl, r) : SIMREC_ESERVER;
+	return s->at_rc ? NULL : r;
 }
 
 int rs_cmd(rstore *s, redisReply **out, int argc, const char **argv,
@@ -79,7 +83,7 @@ int rs_cmds(rstore *s, redisReply **out, const char *cmd, ...)
 	if (argc > 1 || !s->cl)
 		return rs_cmd(s, out, argc, argv, lens);
 	sr_redis *r = rs_at(s, ""); /* no key: any master */
-	return r ? sr_redis_cmd(r, out, 1, argv, lens) : SIMREC_ESERVER;
+	return r ? sr_redis_cmd(r, out, 1, argv, lens) : s->at_rc;
 }
 
 int rs_drain(rstore *s)
@@ -201,6 +205,8 @@ static int lock_held(sr_store *st, int *held)
 /* UNLINK every key of one server matching pat (SCAN). */
 static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 {
+	char keep[200];
+	rs_writer_key(keep, sizeof keep, rs_of(st));
 	char cursor[32] = "0";
 	/* bounded: 2^22 rounds of COUNT 1000 cover any real database; a
 	 * server that never returns cursor 0 cannot keep us here */
@@ -234,6 +240,8 @@ static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 		}
 		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
+			if (!strcmp(keys->element[i]->str, keep))
+				continue; /* this writer's P:writer */
 			const char *argv[2] = {"UNLINK", keys->element[i]->str};
 			size_t lens[2] = {6, keys->element[i]->len};
 			sr_redis_append(r, 2, argv, lens);
@@ -334,6 +342,8 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = connect_all(st, s);
 	st->impl = s;
+	if (!rc)
+		rc = rs_writer_take(st);
 	int held = 0;
 	/* a store in use under ?lock= by others is not replaced (opened
 	 * under ?lock= itself, this writer holds that lock already) */
@@ -349,6 +359,7 @@ int rs_open(sr_store *st)
 	if (!rc)
 		rc = root_marker(st);
 	if (rc) {
+		rs_writer_drop(st); /* only if this open set it */
 		disconnect_all(s);
 		free(s);
 		st->impl = NULL;
@@ -363,16 +374,18 @@ void rs_notify_channel(char *buf, size_t cap, const rstore *s)
 
 /* Followers wake (notify.c): PUBLISH after the writes it announces, its
  * reply read with theirs. */
-static void publish(rstore *s)
+static int publish(rstore *s)
 {
 	char ch[160];
 	rs_notify_channel(ch, sizeof ch, s);
 	const char *argv[3] = {"PUBLISH", ch, "1"};
 	size_t lens[3] = {7, strlen(ch), 1};
-	/* a cluster passes a message on to every node: any master will do */
+	/* a cluster passes a message on to every node: any master will do,
+	 * once every other master acknowledged what it announces */
 	sr_redis *r = rs_at(s, ch);
 	if (r)
 		sr_redis_append(r, 3, argv, lens);
+	return r ? 0 : s->at_rc;
 }
 
 /* Every write since the last acknowledged commit acknowledged now? A
@@ -385,9 +398,11 @@ int rs_commit(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	s->inflight = 0;
+	int rc = 0;
 	if (s->unacked && !rs_down(s) && st->mode != SIMREC_MODE_READONLY)
-		publish(s);
-	int rc = rs_drain(s);
+		rc = publish(s);
+	int rc2 = rs_drain(s);
+	rc = rc ? rc : rc2;
 	if (s->unacked && rs_down(s))
 		s->lost = 1;
 	if (!rc && s->lost)
@@ -417,6 +432,8 @@ int rs_close(sr_store *st)
 {
 	rstore *s = rs_of(st);
 	int rc = rs_commit(st);
+	int rc2 = rc ? 0 : rs_writer_drop(st);
+	rc = rc ? rc : rc2;
 	disconnect_all(s);
 	sr_redis_close(&s->sub);
 	free(s->cbuf);

@@ -100,7 +100,7 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	rs_rows_key(rk, sizeof rk, s, d->key, col0);
 	sr_redis *r = rs_at(s, lk); /* a cluster: every key below in its slot */
 	if (!r)
-		return SIMREC_ESERVER;
+		return s->at_rc;
 	snprintf(rf, sizeof rf, "rows:%zu", col0);
 	snprintf(rv, sizeof rv, "%zu", rows);
 	snprintf(cv, sizeof cv, "%zu", cols);
@@ -176,7 +176,7 @@ static int cut_list(sr_store *st, rds *d, size_t col0, size_t rows, size_t keep)
 	freeReplyObject(x);
 	sr_redis *r = rc ? NULL : rs_at(s, lk);
 	if (!r || (size_t)old <= rows)
-		return rc ? rc : r ? 0 : SIMREC_ESERVER;
+		return rc ? rc : r ? 0 : s->at_rc;
 	snprintf(rv, sizeof rv, "%zu", rows);
 	snprintf(kv, sizeof kv, "%zu", keep ? keep - 1 : 0);
 	sr_redis_append(r, 1, (const char *[]){"MULTI"}, (size_t[]){5});
