@@ -83,9 +83,10 @@ static void print_drawn(const char *key, int nd, const size_t *st,
 	printf("] -> %s\n", sr_cli_name(out));
 }
 
-/* Draw the selection of ds; the command's exit status. */
-static int png_dataset(simrec_dataset_t *ds, const char *key, const char *slice,
-                       const char *out)
+/* Draw the selection of ds (of rec: its message names a failed read's
+ * cause); the command's exit status. */
+static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+                       const char *slice, const char *out)
 {
 	int nd = simrec_dataset_ndim(ds), keep[SIMREC_MAX_NDIM], kn = 0;
 	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM],
@@ -122,7 +123,7 @@ static int png_dataset(simrec_dataset_t *ds, const char *key, const char *slice,
 		         key, simrec_dtype_name(dt), SR_PNG_MAX_ELEMS);
 	else if (rc)
 		snprintf(err, sizeof err, "cannot read '%s': %s", key,
-		         simrec_strerror(rc));
+		         simrec_errmsg(rec));
 	else
 		rc = sr_png_write(out, dt, kn, kept, data, err, sizeof err);
 	free(data);
@@ -152,7 +153,7 @@ int sr_cli_png(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", sr_cli_prog,
 		        sr_cli_msg(simrec_errmsg(rec)));
 	else {
-		status = png_dataset(ds, key, slice, argv[2]);
+		status = png_dataset(rec, ds, key, slice, argv[2]);
 		simrec_dataset_close(ds);
 	}
 	simrec_close(rec);

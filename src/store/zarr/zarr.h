@@ -41,6 +41,10 @@ typedef struct zds {
 	int compressed;
 	sr_codec codec; /* for writing: the store's, or "none" */
 	unsigned char fill[SR_FILL_MAX];
+	/* the .zarray declares a fill_value: a chunk not stored reads as
+	 * it; without one (simrec's numbers: null) a chunk inside the shape
+	 * that is not stored is damage (SIMREC_EFORMAT) */
+	int has_fill;
 	size_t stored_rows; /* shape[0] last written to .zarray */
 	char sep;           /* dimension_separator: '.' or '/' */
 	int staged; /* a value being set in a staged directory (kv stage) */
