@@ -406,6 +406,8 @@ int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	rc = zarr_get_json(z, key, ".zarray", &j, st->err);
 	if (rc == SIMREC_ENOKEY && zarr_has_key(z, key, ".zgroup"))
 		rc = SIMREC_EKIND;
+	else if (rc == SIMREC_ENOKEY && *key)
+		rc = zarr_lost_meta(st, key);
 	zds *d = NULL;
 	if (!rc && !(d = zds_new(key)))
 		rc = SIMREC_ENOMEM;

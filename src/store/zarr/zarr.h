@@ -76,7 +76,12 @@ int zarr_attr_set(sr_store *st, const char *key, const char *name,
 int zarr_attr_get(sr_store *st, const char *key, const char *name,
                   simrec_attr_t *out);
 int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg);
+
+/* list.c */
 int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
+/* key has no .zarray nor .zgroup: SIMREC_EFORMAT naming it if entries lie
+ * below it (its metadata was lost), else SIMREC_ENOKEY. */
+int zarr_lost_meta(sr_store *st, const char *key);
 
 /* metadata.c */
 json_t *zarr_size_array(int n, const size_t *v);
