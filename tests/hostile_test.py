@@ -807,6 +807,65 @@ def missing_rows():
         print("declared fill: reads as the fill, ok")
 
 
+# ---- entries that hold data but are neither group nor dataset -----------
+
+def named_by_all(name, uri, key, needle):
+    """ls marks key unreadable, verify finds problems, export fails: each
+    names needle, none drops the key without a word."""
+    q = run(simrec, "ls", uri)
+    line = [ln for ln in (q.stdout.decode(errors="replace").splitlines()
+                          if q else []) if "(unreadable:" in ln]
+    if q is None or q.returncode != 0 or not line or needle not in line[0]:
+        failures.append(f"{name}: ls {q.stdout if q else 'hung'}")
+    else:
+        print(f"{name}: ls marks it unreadable, ok")
+    cli_refused(name + ": verify", (simrec, "verify", uri), needle)
+    out = os.path.join(work, "lost_meta_out")
+    shutil.rmtree(out, ignore_errors=True)
+    cli_refused(name + ": export", (simrec, "export", uri, "zarr+dir:" + out),
+                needle)
+
+
+def lost_meta_rows():
+    import lmdb
+    lost = "'T' in '{}' holds entries (chunks) but no readable .zarray"
+    d = os.path.join(work, "nometa_dir")
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr+dir:" + d + "?chunk_bytes=96")
+    os.unlink(os.path.join(d, "T", ".zarray"))
+    named_by_all(".zarray deleted, zarr+dir", "zarr+dir:" + d, "T",
+                 lost.format(d))
+    os.mkdir(os.path.join(d, "T", ".zarray"))
+    named_by_all(".zarray a directory, zarr+dir", "zarr+dir:" + d, "T",
+                 "T/.zarray")
+    d = os.path.join(work, "nometa_lmdb")
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr:" + d + "?chunk_bytes=96")
+    env = lmdb.open(d, subdir=True)
+    with env.begin(write=True) as t:
+        assert t.delete(b"T/.zarray")
+    env.close()
+    named_by_all(".zarray deleted, LMDB", "zarr:" + d, "T", lost.format(d))
+    # a directory without metadata holding a file, beside a good dataset;
+    # a stray file in a group is no key's data and lists nothing
+    u = make_dir("stray", zarray(), {"0": struct.pack("<4d", 1, 2, 3, 4)})
+    d = u[len("zarr+dir:"):]
+    os.makedirs(os.path.join(d, "g", "h"))
+    with open(os.path.join(d, "g", "h", "data.bin"), "wb") as f:
+        f.write(b"\1" * 8)
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write("notes\n")
+    named_by_all("directory of data without metadata", u, "g",
+                 "'g' in '{}' holds entries".format(d))
+    shutil.rmtree(os.path.join(d, "g"))
+    v = run(simrec, "verify", u)
+    if v is None or v.returncode != 0:
+        failures.append(f"stray file in a group: verify "
+                        f"{v.stdout if v else 'hung'}")
+    else:
+        print("stray file in a group: not a key, ok")
+
+
 # ---- redis ------------------------------------------------------------
 
 def redis_rows():
@@ -1104,6 +1163,7 @@ elif part == "zarr":
     deep_rows()
     zarr_rows()
     missing_rows()
+    lost_meta_rows()
     terminal_rows()
     set_killed()
     set_killed_lmdb()
