@@ -603,6 +603,33 @@ def hdf5_rows():
         cli_refused("damaged heap: " + what, (simrec, what, "hdf5:" + p),
                     "damaged heap")
 
+    # a latest-format (SWMR) file whose root group keeps its links dense
+    # (a fractal heap and a v2 B-tree, each block checksummed), bytes
+    # flipped after a signature: the listing fails, naming the links,
+    # and frees nothing it never set (under ASan: no crash)
+    for sig, off in ((b"FRHP", 5), (b"BTLF", 6)):
+        p = os.path.join(work, f"dense_{sig.decode()}.h5")
+        with h5py.File(p, "w", libver="latest") as f:
+            for i in range(20):
+                f[f"d{i:02d}"] = np.arange(4.0)
+        b = bytearray(open(p, "rb").read())
+        i = b.find(sig)
+        assert i >= 0, sig
+        for k in range(i + off, i + off + 8):
+            b[k] ^= 0xFF
+        open(p, "wb").write(b)
+        name = f"dense links, {sig.decode()} damaged"
+        check(name + " (listing)", "hdf5:" + p, "", "SIMREC_EFORMAT",
+              "cannot list the links of '/'", cli=False)
+        out = os.path.join(work, "dense_out")
+        shutil.rmtree(out, ignore_errors=True)
+        for what, args in (("ls", ("ls", "hdf5:" + p)),
+                           ("verify", ("verify", "hdf5:" + p)),
+                           ("export", ("export", "hdf5:" + p,
+                                       "zarr+dir:" + out))):
+            cli_refused(f"{name}: {what}", (simrec,) + args,
+                        "cannot list the links of '/'")
+
     # 2^40 steps and no chunk written: export copies no fill
     p = h5file("big40.h5", lambda f: f.create_dataset(
         "x", shape=(1 << 40,), chunks=(1 << 20,), dtype="u1",
