@@ -954,6 +954,10 @@ def redis_rows():
         ("redis element blosc lie", {}, element(comp=1, payload=b"\2" * 40),
          "hash", "EFORMAT"),
         ("redis cols garbage", {"cols": "-3"}, None, "hash", "EFORMAT"),
+        # the metadata promises 8 rows, the list holds one element of 4:
+        # the second element is missing, never read as zeros
+        ("redis element missing", {"shape": "8", "rows:0": "8"}, None,
+         "hash", "EFORMAT"),
     ]
     # a reply over the bound (SIMREC_REDIS_MAX_REPLY lowers it from 129 MiB)
     uri = dataset("hostilebig", {"shape": "512", "chunks": "512",
