@@ -790,8 +790,20 @@ def recorded(uri, steps=6):
             rec.record("T", np.full((3, 4), i + 0.5))
 
 
-def missing_rows():
+def lmdb_without(name, key):
+    """An LMDB store of recorded() with key deleted: its path."""
     import lmdb
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr:" + d + "?chunk_bytes=96")
+    env = lmdb.open(d, subdir=True)
+    with env.begin(write=True) as t:
+        assert t.delete(key)
+    env.close()
+    return d
+
+
+def missing_rows():
     # zarr+dir: record 2's chunk file deleted
     d = os.path.join(work, "lost_dir")
     shutil.rmtree(d, ignore_errors=True)
@@ -800,13 +812,7 @@ def missing_rows():
     reads_refused("lost chunk, zarr+dir", "zarr+dir:" + d, "T", 2,
                   "chunk 'T/2.0.0' of 'T' is missing in '" + d)
     # LMDB: the same key deleted
-    d = os.path.join(work, "lost_lmdb")
-    shutil.rmtree(d, ignore_errors=True)
-    recorded("zarr:" + d + "?chunk_bytes=96")
-    env = lmdb.open(d, subdir=True)
-    with env.begin(write=True) as t:
-        assert t.delete(b"T/2.0.0")
-    env.close()
+    d = lmdb_without("lost_lmdb", b"T/2.0.0")
     reads_refused("lost chunk, LMDB", "zarr:" + d, "T", 2,
                   "chunk 'T/2.0.0' of 'T' is missing in '" + d)
     # a shape grown far past the data (2^40 steps, fill_value null): the
@@ -854,7 +860,6 @@ def named_by_all(name, uri, key, needle):
 
 
 def lost_meta_rows():
-    import lmdb
     lost = "'T' in '{}' holds entries (chunks) but no readable .zarray"
     d = os.path.join(work, "nometa_dir")
     shutil.rmtree(d, ignore_errors=True)
@@ -865,13 +870,7 @@ def lost_meta_rows():
     os.mkdir(os.path.join(d, "T", ".zarray"))
     named_by_all(".zarray a directory, zarr+dir", "zarr+dir:" + d, "T",
                  "T/.zarray")
-    d = os.path.join(work, "nometa_lmdb")
-    shutil.rmtree(d, ignore_errors=True)
-    recorded("zarr:" + d + "?chunk_bytes=96")
-    env = lmdb.open(d, subdir=True)
-    with env.begin(write=True) as t:
-        assert t.delete(b"T/.zarray")
-    env.close()
+    d = lmdb_without("nometa_lmdb", b"T/.zarray")
     named_by_all(".zarray deleted, LMDB", "zarr:" + d, "T", lost.format(d))
     # a directory without metadata holding a file, beside a good dataset;
     # a stray file in a group is no key's data and lists nothing
