@@ -402,7 +402,8 @@ static int cmp_found(const void *a, const void *b)
 /* The keys found, in order, to the caller's fn (until it stops). */
 static int list_found(list_cb *c)
 {
-	qsort(c->found, c->n, sizeof *c->found, cmp_found);
+	if (c->n)
+		qsort(c->found, c->n, sizeof *c->found, cmp_found);
 	int rc = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		if (!rc)

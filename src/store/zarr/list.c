@@ -51,7 +51,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int has(const strs *l, const char *s)
 {
-	return bsearch(&s, l->v, l->n, sizeof *l->v, cmp_str) != NULL;
+	return l->n && bsearch(&s, l->v, l->n, sizeof *l->v, cmp_str);
 }
 
 /* dir (n bytes) is inside the last dataset listed: a chunk of it (the
@@ -131,8 +131,12 @@ static const char *orphan_of(const list_ctx *c, const char *dir, char *out,
  * listed once, as a dataset. */
 static int list_orphans(list_ctx *c)
 {
-	qsort(c->ds.v, c->ds.n, sizeof *c->ds.v, cmp_str);
-	qsort(c->groups.v, c->groups.n, sizeof *c->groups.v, cmp_str);
+	if (!c->orphans.n)
+		return 0;
+	if (c->ds.n)
+		qsort(c->ds.v, c->ds.n, sizeof *c->ds.v, cmp_str);
+	if (c->groups.n)
+		qsort(c->groups.v, c->groups.n, sizeof *c->groups.v, cmp_str);
 	strs done = {0};
 	size_t pl = strlen(c->prefix);
 	int rc = 0;
