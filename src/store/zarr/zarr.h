@@ -1,6 +1,7 @@
 /* zarr's private header: the store and dataset handles shared by the files of
  * src/store/zarr/ (store.c opens, metadata.c reads and writes .zarray, chunks.c
- * the chunks, json.c the JSON documents, attributes and listing). */
+ * the chunks, json.c the JSON documents and attributes, list.c the
+ * listing). */
 #ifndef SIMREC_STORE_ZARR_H
 #define SIMREC_STORE_ZARR_H
 
