@@ -823,8 +823,9 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * buf NULL, a bytes/strings dataset), SIMREC_ERANGE (a selection past the
  * extent), SIMREC_ETRUNC (bufsize too small), SIMREC_EFORMAT (a chunk short or
  * corrupt, or inside the extent and not stored where the dataset declares
- * no fill value, naming it and the file), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
- * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
+ * no fill value, naming it and the file), SIMREC_ECODEC, SIMREC_EIO,
+ * SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis),
+ * SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
                                    const size_t *count, void *buf,
