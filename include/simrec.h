@@ -786,7 +786,10 @@ SIMREC_API int simrec_attr_list(simrec_t *rec, const char *key,
 
 /*
  * Call fn(key, is_dataset, arg) for every group and dataset below prefix
- * ("" for all), in sorted order. A nonzero return from fn stops the walk
+ * ("" for all), in sorted order. In a zarr store, an entry that holds data
+ * but has no readable .zarray or .zgroup (its metadata lost) is listed as
+ * a dataset whose simrec_get_all() fails with SIMREC_EFORMAT naming it,
+ * after the others. A nonzero return from fn stops the walk
  * and is returned. Independent. Returns SIMREC_EINVAL (rec or fn NULL),
  * SIMREC_ENOTSUP (a rank of simrec_open_comm() that opened no store),
  * SIMREC_EIO, SIMREC_EFORMAT, SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER /
@@ -845,8 +848,10 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or
  * buf NULL, a bytes/strings dataset), SIMREC_ERANGE (a selection past the
  * extent), SIMREC_ETRUNC (bufsize too small), SIMREC_EFORMAT (a chunk short or
- * corrupt, naming it), SIMREC_ECODEC, SIMREC_EIO, SIMREC_ELOCK, SIMREC_ECONN /
- * SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis), SIMREC_ENOMEM.
+ * corrupt, or inside the extent and not stored where the dataset declares
+ * no fill value, naming it and the file), SIMREC_ECODEC, SIMREC_EIO,
+ * SIMREC_ELOCK, SIMREC_ECONN / SIMREC_ESERVER / SIMREC_ETIMEDOUT (redis),
+ * SIMREC_ENOMEM.
  */
 SIMREC_API int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
                                    const size_t *count, void *buf,

@@ -515,9 +515,34 @@ def refused_everywhere(name, uri, key, needle):
     cli_refused(name + ": ls", (simrec, "ls", uri), needle)
 
 
+def hdf5_missing_rows():
+    """simrec's records (fill time "never": no fill value declared) grown
+    by h5py past the data: a chunk never written inside the shape fails
+    every read; h5py's own dataset (fill value 0 by default) reads it as
+    0."""
+    import h5py
+    p = os.path.join(work, "grown.h5")
+    if os.path.exists(p):
+        os.unlink(p)
+    recorded("hdf5:" + p + "?chunk_bytes=96")
+    with h5py.File(p, "r+") as f:
+        f["T"].resize(8, axis=0)
+        f.create_dataset("h", shape=(2, 4), maxshape=(None, 4),
+                         chunks=(1, 4), dtype="<f8")[0] = 1.0
+    reads_refused("never-written chunk, hdf5", "hdf5:" + p, "T", 6,
+                  f"chunk at [6,0,0] of 'T' is missing in '{p}'",
+                  follow=False, torn="chunk unallocated")
+    q = run(simrec, "cat", "hdf5:" + p, "h", "1")
+    if q is None or q.returncode != 0 or q.stdout.split() != [b"0"] * 4:
+        failures.append(f"hdf5 default fill: cat {q.stdout if q else 'hung'}")
+    else:
+        print("hdf5 default fill: reads as 0, ok")
+
+
 def hdf5_rows():
     import h5py
     import numpy as np
+    hdf5_missing_rows()
     # an external link whose target is a FIFO: never opened
     fifo = os.path.join(work, "target.fifo")
     if os.path.exists(fifo):
@@ -577,6 +602,33 @@ def hdf5_rows():
     for what in ("ls", "verify"):
         cli_refused("damaged heap: " + what, (simrec, what, "hdf5:" + p),
                     "damaged heap")
+
+    # a latest-format (SWMR) file whose root group keeps its links dense
+    # (a fractal heap and a v2 B-tree, each block checksummed), bytes
+    # flipped after a signature: the listing fails, naming the links,
+    # and frees nothing it never set (under ASan: no crash)
+    for sig, off in ((b"FRHP", 5), (b"BTLF", 6)):
+        p = os.path.join(work, f"dense_{sig.decode()}.h5")
+        with h5py.File(p, "w", libver="latest") as f:
+            for i in range(20):
+                f[f"d{i:02d}"] = np.arange(4.0)
+        b = bytearray(open(p, "rb").read())
+        i = b.find(sig)
+        assert i >= 0, sig
+        for k in range(i + off, i + off + 8):
+            b[k] ^= 0xFF
+        open(p, "wb").write(b)
+        name = f"dense links, {sig.decode()} damaged"
+        check(name + " (listing)", "hdf5:" + p, "", "SIMREC_EFORMAT",
+              "cannot list the links of '/'", cli=False)
+        out = os.path.join(work, "dense_out")
+        shutil.rmtree(out, ignore_errors=True)
+        for what, args in (("ls", ("ls", "hdf5:" + p)),
+                           ("verify", ("verify", "hdf5:" + p)),
+                           ("export", ("export", "hdf5:" + p,
+                                       "zarr+dir:" + out))):
+            cli_refused(f"{name}: {what}", (simrec,) + args,
+                        "cannot list the links of '/'")
 
     # 2^40 steps and no chunk written: export copies no fill
     p = h5file("big40.h5", lambda f: f.create_dataset(
@@ -666,6 +718,180 @@ def attr_rows():
                 "holds 1024 attributes, the most a key may hold")
 
 
+# ---- a chunk the format says is there, missing ---------------------------
+
+# The read paths of the Python package on a store whose record STEP is
+# lost: each must raise simrec.FormatError naming the chunk (argv: uri key
+# step needle follow; follow 0: the store is not followed, HDF5 without
+# ?lock=)
+PY_READS = r"""
+import sys
+import simrec
+import xarray as xr
+uri, key, step, needle, follow = sys.argv[1:6]
+step = int(step)
+bad = []
+
+def refused(name, fn):
+    try:
+        fn()
+    except simrec.FormatError as e:
+        if needle not in str(e):
+            bad.append(f"{name}: {e}")
+        return
+    except Exception as e:
+        bad.append(f"{name}: {type(e).__name__}: {e}")
+        return
+    bad.append(f"{name}: no error")
+
+with simrec.Recorder(uri, mode="r") as rec:
+    refused("get_all()[step]", lambda: rec.get_all(key)[step])
+    refused("get_all().read()", lambda: rec.get_all(key).read())
+    if follow == "1":
+        refused("follow", lambda: list(rec.follow(key, timeout=1)))
+refused("xarray", lambda: xr.open_dataset(uri, engine="simrec")[key].values)
+print("\n".join(bad) or "python reads refused")
+sys.exit(1 if bad else 0)
+"""
+
+
+def reads_refused(name, uri, key, step, needle, python=True, follow=True,
+                  torn="chunk missing"):
+    """Every read path of a dataset whose record step is lost fails naming
+    its chunk (needle): the probe, cat and png of that step, watch (if the
+    store is followed), verify (its TORN line names torn), and the Python
+    package."""
+    check(name, uri, key, "SIMREC_EFORMAT", needle, cli=False)
+    cli_refused(name + ": cat", (simrec, "cat", uri, key, str(step)), needle)
+    if follow:
+        cli_refused(name + ": watch", (simrec, "watch", uri, key,
+                                       "--timeout", "1"), needle)
+    cli_refused(name + ": png", (simrec, "png", uri, f"{key}[{step}]",
+                                 os.path.join(work, "missing.png")), needle)
+    cli_refused(name + ": verify", (simrec, "verify", uri), torn)
+    if not python:
+        return
+    p = run(sys.executable, "-c", PY_READS, uri, key, str(step), needle,
+            "1" if follow else "0")
+    if p is None or p.returncode != 0:
+        failures.append(f"{name}: python {p.stdout if p else 'hung'} "
+                        f"{p.stderr[-600:] if p else ''}")
+    else:
+        print(f"{name}: python refused, ok")
+
+
+def recorded(uri, steps=6):
+    """steps records of 'T' (3 x 4 float64, one per chunk) written by the
+    Python package."""
+    import numpy as np
+    import simrec
+    with simrec.Recorder(uri) as rec:
+        for i in range(steps):
+            rec.record("T", np.full((3, 4), i + 0.5))
+
+
+def lmdb_without(name, key):
+    """An LMDB store of recorded() with key deleted: its path."""
+    import lmdb
+    d = os.path.join(work, name)
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr:" + d + "?chunk_bytes=96")
+    env = lmdb.open(d, subdir=True)
+    with env.begin(write=True) as t:
+        assert t.delete(key)
+    env.close()
+    return d
+
+
+def missing_rows():
+    # zarr+dir: record 2's chunk file deleted
+    d = os.path.join(work, "lost_dir")
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr+dir:" + d + "?chunk_bytes=96")
+    os.unlink(os.path.join(d, "T", "2.0.0"))
+    reads_refused("lost chunk, zarr+dir", "zarr+dir:" + d, "T", 2,
+                  "chunk 'T/2.0.0' of 'T' is missing in '" + d)
+    # LMDB: the same key deleted
+    d = lmdb_without("lost_lmdb", b"T/2.0.0")
+    reads_refused("lost chunk, LMDB", "zarr:" + d, "T", 2,
+                  "chunk 'T/2.0.0' of 'T' is missing in '" + d)
+    # a shape grown far past the data (2^40 steps, fill_value null): the
+    # last step, watch and png fail at the first missing chunk, at once
+    u = make_dir("shape_past_data", zarray(shape=[1 << 40, 4],
+                                           chunks=[1, 4], fill_value=None),
+                 {"0.0": struct.pack("<4d", 1, 2, 3, 4)})
+    reads_refused("shape past the data", u, "x", (1 << 40) - 1,
+                  "of 'x' is missing in", python=False)
+    cli_refused("shape past the data: cat of the last step",
+                (simrec, "cat", u, "x", "-1"),
+                f"chunk 'x/{(1 << 40) - 1}.0' of 'x' is missing")
+    cli_refused("shape past the data: watch stops at step 1",
+                (simrec, "watch", u, "x", "--timeout", "1"),
+                "chunk 'x/1.0' of 'x' is missing")
+    # a declared fill value: a missing chunk reads as it (zarr-python's
+    # arrays), no error
+    u = make_dir("fill_declared", zarray(shape=[2], chunks=[1],
+                                         fill_value=7.0),
+                 {"0": struct.pack("<d", 1)})
+    p = run(simrec, "cat", u, "x")
+    if p is None or p.returncode != 0 or p.stdout.split() != [b"1", b"7"]:
+        failures.append(f"declared fill: cat {p.stdout if p else 'hung'}")
+    else:
+        print("declared fill: reads as the fill, ok")
+
+
+# ---- entries that hold data but are neither group nor dataset -----------
+
+def named_by_all(name, uri, key, needle):
+    """ls marks key unreadable, verify finds problems, export fails: each
+    names needle, none drops the key without a word."""
+    q = run(simrec, "ls", uri)
+    line = [ln for ln in (q.stdout.decode(errors="replace").splitlines()
+                          if q else []) if "(unreadable:" in ln]
+    if q is None or q.returncode != 0 or not line or needle not in line[0]:
+        failures.append(f"{name}: ls {q.stdout if q else 'hung'}")
+    else:
+        print(f"{name}: ls marks it unreadable, ok")
+    cli_refused(name + ": verify", (simrec, "verify", uri), needle)
+    out = os.path.join(work, "lost_meta_out")
+    shutil.rmtree(out, ignore_errors=True)
+    cli_refused(name + ": export", (simrec, "export", uri, "zarr+dir:" + out),
+                needle)
+
+
+def lost_meta_rows():
+    lost = "'T' in '{}' holds entries (chunks) but no readable .zarray"
+    d = os.path.join(work, "nometa_dir")
+    shutil.rmtree(d, ignore_errors=True)
+    recorded("zarr+dir:" + d + "?chunk_bytes=96")
+    os.unlink(os.path.join(d, "T", ".zarray"))
+    named_by_all(".zarray deleted, zarr+dir", "zarr+dir:" + d, "T",
+                 lost.format(d))
+    os.mkdir(os.path.join(d, "T", ".zarray"))
+    named_by_all(".zarray a directory, zarr+dir", "zarr+dir:" + d, "T",
+                 "T/.zarray")
+    d = lmdb_without("nometa_lmdb", b"T/.zarray")
+    named_by_all(".zarray deleted, LMDB", "zarr:" + d, "T", lost.format(d))
+    # a directory without metadata holding a file, beside a good dataset;
+    # a stray file in a group is no key's data and lists nothing
+    u = make_dir("stray", zarray(), {"0": struct.pack("<4d", 1, 2, 3, 4)})
+    d = u[len("zarr+dir:"):]
+    os.makedirs(os.path.join(d, "g", "h"))
+    with open(os.path.join(d, "g", "h", "data.bin"), "wb") as f:
+        f.write(b"\1" * 8)
+    with open(os.path.join(d, "README"), "w") as f:
+        f.write("notes\n")
+    named_by_all("directory of data without metadata", u, "g",
+                 "'g' in '{}' holds entries".format(d))
+    shutil.rmtree(os.path.join(d, "g"))
+    v = run(simrec, "verify", u)
+    if v is None or v.returncode != 0:
+        failures.append(f"stray file in a group: verify "
+                        f"{v.stdout if v else 'hung'}")
+    else:
+        print("stray file in a group: not a key, ok")
+
+
 # ---- redis ------------------------------------------------------------
 
 def redis_rows():
@@ -727,6 +953,10 @@ def redis_rows():
         ("redis element blosc lie", {}, element(comp=1, payload=b"\2" * 40),
          "hash", "EFORMAT"),
         ("redis cols garbage", {"cols": "-3"}, None, "hash", "EFORMAT"),
+        # the metadata promises 8 rows, the list holds one element of 4:
+        # the second element is missing, never read as zeros
+        ("redis element missing", {"shape": "8", "rows:0": "8"}, None,
+         "hash", "EFORMAT"),
     ]
     # a reply over the bound (SIMREC_REDIS_MAX_REPLY lowers it from 129 MiB)
     uri = dataset("hostilebig", {"shape": "512", "chunks": "512",
@@ -962,6 +1192,8 @@ elif part == "zarr":
     attr_rows()
     deep_rows()
     zarr_rows()
+    missing_rows()
+    lost_meta_rows()
     terminal_rows()
     set_killed()
     set_killed_lmdb()

@@ -352,6 +352,12 @@ static int attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 	return c.rc;
 }
 
+/* A key the walk found: listed once the walk is over. */
+typedef struct found_key {
+	char *key;
+	int is_ds;
+} found_key;
+
 typedef struct list_cb {
 	hid_t file;
 	sr_list_fn fn;
@@ -359,7 +365,54 @@ typedef struct list_cb {
 	const char *prefix;
 	int rc, bad;
 	char badmsg[4200];
+	found_key *found;
+	size_t n, cap;
 } list_cb;
+
+static int add_found(list_cb *c, const char *key, int is_ds)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		found_key *nv = realloc(c->found, cap * sizeof *nv);
+		if (!nv)
+			return SIMREC_ENOMEM;
+		c->found = nv;
+		c->cap = cap;
+	}
+	if (!(c->found[c->n].key = strdup(key)))
+		return SIMREC_ENOMEM;
+	c->found[c->n++].is_ds = is_ds;
+	return 0;
+}
+
+/* Depth first, names in byte order at each level (as H5Lvisit lists in
+ * increasing name order): '/' sorts before every other byte. */
+static int cmp_found(const void *a, const void *b)
+{
+	const unsigned char *x =
+	        (const unsigned char *)((const found_key *)a)->key;
+	const unsigned char *y =
+	        (const unsigned char *)((const found_key *)b)->key;
+	for (; *x && *x == *y; x++, y++)
+		;
+	int cx = *x == '/' ? 1 : *x, cy = *y == '/' ? 1 : *y;
+	return (cx > cy) - (cx < cy);
+}
+
+/* The keys found, in order, to the caller's fn (until it stops). */
+static int list_found(list_cb *c)
+{
+	if (c->n)
+		qsort(c->found, c->n, sizeof *c->found, cmp_found);
+	int rc = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		if (!rc)
+			rc = c->fn(c->found[i].key, c->found[i].is_ds, c->arg);
+		free(c->found[i].key);
+	}
+	free(c->found);
+	return rc;
+}
 
 /* The first link the walk cannot list, reported after it (the rest is
  * still listed). */
@@ -402,7 +455,7 @@ static herr_t link_iter(hid_t g, const char *name, const H5L_info_t *info,
 	 * inside the file (the question opens the object) */
 	if (out || (info->type == H5L_TYPE_HARD && h5_is_dim_only(g, name)))
 		return 0;
-	c->rc = c->fn(key, oi.type == H5O_TYPE_DATASET, c->arg);
+	c->rc = add_found(c, key, oi.type == H5O_TYPE_DATASET);
 	return c->rc ? 1 : 0;
 }
 
@@ -430,17 +483,30 @@ static int list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 		}
 	}
 	list_cb c = {.file = h->file, .fn = fn, .arg = arg, .prefix = prefix};
-	herr_t e = H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, link_iter, &c);
+	/* in the order the file keeps (H5_ITER_NATIVE), sorted after: an
+	 * increasing order makes libhdf5 (1.10) build a table of a dense
+	 * group's links, and a link that fails to decode in a damaged heap
+	 * makes it free entries it never set (an invalid free, a crash);
+	 * the native order walks the name index without that table */
+	herr_t e = H5Lvisit(g, H5_INDEX_NAME, H5_ITER_NATIVE, link_iter, &c);
 	/* a damaged index (a bad heap) stops the walk: never an empty or
 	 * partial listing that looks whole */
 	int err = e < 0 && !c.rc ? h5_errno(st) : 0;
 	H5Gclose(g);
+	int rc = c.rc;
+	if (e >= 0 && !rc) {
+		rc = list_found(&c); /* the bad link, if any, after the rest */
+	} else {
+		for (size_t i = 0; i < c.n; i++)
+			free(c.found[i].key);
+		free(c.found);
+	}
 	if (e < 0 && !c.rc)
 		return h5_damaged(st, *prefix ? prefix : "/", "links", err);
-	if (!c.rc && c.bad)
+	if (!rc && c.bad)
 		return sr_fail(st->err, c.bad, "%.400s in '%s'", c.badmsg,
 		               st->uri.path);
-	return c.rc;
+	return rc;
 }
 
 char *h5_describe(sr_store *st, void *ds, const sr_meta *m)

@@ -395,12 +395,78 @@ static int read_fail(sr_store *st, h5_ds *d)
 	               d->key, st->uri.path);
 }
 
+/* Whether a chunk never written is damage (1) or reads as the fill (2):
+ * damage where the file declares no fill value (fill time "never", as
+ * simrec writes its numbers, or no fill value defined), so that reading
+ * it would return whatever the buffer held. */
+static int unwritten_kind(hid_t dset)
+{
+	hid_t dcpl = H5Dget_create_plist(dset);
+	H5D_fill_time_t ft = H5D_FILL_TIME_IFSET;
+	H5D_fill_value_t fv = H5D_FILL_VALUE_DEFAULT;
+	int chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+	if (chunked) {
+		H5Pget_fill_time(dcpl, &ft);
+		H5Pfill_value_defined(dcpl, &fv);
+	}
+	if (dcpl >= 0)
+		H5Pclose(dcpl);
+	return chunked && (ft == H5D_FILL_TIME_NEVER ||
+	                   fv == H5D_FILL_VALUE_UNDEFINED)
+	               ? 1
+	               : 2;
+}
+
+/* Every chunk the selection touches stored, where a chunk never written
+ * is damage: one lookup in the chunk index per chunk read. */
+static int chunks_stored(sr_store *st, h5_ds *d, const sr_meta *m,
+                         const size_t *start, const size_t *count)
+{
+	if (!d->unwritten)
+		d->unwritten = unwritten_kind(d->dset);
+	int nd = m->ndim;
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	for (int i = 0; i < nd; i++) {
+		if (!count[i] || d->unwritten != 1)
+			return 0;
+		lo[i] = idx[i] = start[i] / m->chunks[i];
+		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+	}
+	if (!nd || d->unwritten != 1)
+		return 0;
+	do {
+		hsize_t off[SIMREC_MAX_NDIM], size = 0;
+		haddr_t addr = HADDR_UNDEF;
+		unsigned mask = 0;
+		for (int i = 0; i < nd; i++)
+			off[i] = idx[i] * m->chunks[i];
+		if (H5Dget_chunk_info_by_coord(d->dset, off, &mask, &addr,
+		                               &size) < 0 ||
+		    addr == HADDR_UNDEF) {
+			char at[64 * SIMREC_MAX_NDIM] = "";
+			for (int i = 0, n = 0; i < nd && n >= 0; i++)
+				n += snprintf(at + n, sizeof at - (size_t)n,
+				              "%s%llu", i ? "," : "",
+				              (unsigned long long)off[i]);
+			return sr_fail(
+			        st->err, SIMREC_EFORMAT,
+			        "chunk at [%s] of '%s' is missing in '%s' "
+			        "(inside the shape, and the dataset "
+			        "declares no fill value)",
+			        at, d->key, st->uri.path);
+		}
+	} while (sr_chunk_next(nd, lo, hi, idx));
+	return 0;
+}
+
 int h5_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
             const size_t *count, void *buf)
 {
 	h5_ds *d = ds;
 	hid_t fs, ms;
 	int rc = h5_ds_begin(st, d);
+	if (!rc && (rc = chunks_stored(st, d, m, start, count)))
+		h5_ds_end(st, d);
 	if (rc)
 		return rc;
 	h5_select_slab(d, m->ndim, start, count, &fs, &ms);

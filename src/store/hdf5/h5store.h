@@ -80,6 +80,9 @@ typedef struct h5_ds {
 	/* a value being set: written under key (a hidden name, H5_NEW) and
 	 * linked as final only once whole (h5_publish); NULL otherwise */
 	char *final;
+	/* a chunk never written: 0 not yet known, 1 damage (no fill value
+	 * declared: fill time "never", simrec's own), 2 reads as the fill */
+	int unwritten;
 } h5_ds;
 
 /* The hidden name a new value is written under, next to its key: a

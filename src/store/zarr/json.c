@@ -347,37 +347,3 @@ int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg)
 	json_decref(j);
 	return rc;
 }
-
-/* ---- listing ----------------------------------------------------------- */
-
-typedef struct list_ctx {
-	sr_list_fn fn;
-	void *arg;
-	const char *prefix;
-} list_ctx;
-
-static int list_cb(const char *k, void *arg)
-{
-	list_ctx *c = arg;
-	const char *leaf = strrchr(k, '/');
-	leaf = leaf ? leaf + 1 : k;
-	int ds = !strcmp(leaf, ".zarray");
-	if (!ds && strcmp(leaf, ".zgroup"))
-		return 0;
-	size_t n = (size_t)(leaf - k);
-	if (n == 0)
-		return 0; /* the root group */
-	char key[4096];
-	snprintf(key, sizeof key, "%.*s", (int)n - 1, k);
-	size_t pl = strlen(c->prefix);
-	if (pl && key[pl] && key[pl] != '/')
-		return 0;
-	return c->fn(key, ds, c->arg);
-}
-
-int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
-{
-	zarr_store *z = st->impl;
-	list_ctx c = {fn, arg, prefix};
-	return z->kvo->list(z->kv, prefix, list_cb, &c);
-}

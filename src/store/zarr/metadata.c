@@ -379,6 +379,8 @@ static int parse_zarray(sr_store *st, const char *key, json_t *j, sr_meta *m,
 		return rc;
 	if (parse_fill(m->dtype, json_object_get(j, "fill_value"), d->fill))
 		return bad_meta(st, key, "fill_value does not fit the dtype");
+	json_t *f = json_object_get(j, "fill_value");
+	d->has_fill = f && !json_is_null(f);
 	return 0;
 }
 
@@ -404,6 +406,8 @@ int zarr_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 	rc = zarr_get_json(z, key, ".zarray", &j, st->err);
 	if (rc == SIMREC_ENOKEY && zarr_has_key(z, key, ".zgroup"))
 		rc = SIMREC_EKIND;
+	else if (rc == SIMREC_ENOKEY && *key)
+		rc = zarr_lost_meta(st, key);
 	zds *d = NULL;
 	if (!rc && !(d = zds_new(key)))
 		rc = SIMREC_ENOMEM;
@@ -541,6 +545,7 @@ handle:;
 	d->codec = st->codec;
 	d->stored_rows = m->ndim ? m->shape[0] : 0;
 	d->staged = staged;
+	d->has_fill = sr_dtype_is_vlen(m->dtype); /* as zarray_json writes */
 	*ds = d;
 	return 0;
 }

@@ -21,7 +21,7 @@
 
 typedef struct rchunk {
 	size_t idx[SIMREC_MAX_NDIM];
-	const void *v; /* stored bytes; NULL: missing (reads as fill) */
+	const void *v; /* stored bytes; NULL: missing (reads as the fill) */
 	size_t len;
 } rchunk;
 
@@ -152,7 +152,7 @@ static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
 	*rc = z->kvo->get(z->kv, ck, zarr_stored_max(j->cbytes), &v, &len);
 	if (*rc == SIMREC_ENOKEY) {
 		*rc = 0;
-		return 0; /* missing chunk: the general path fills */
+		return 0; /* missing chunk: the general path decides */
 	}
 	if (!*rc && !sr_codec_frame_check(v, len, j->cbytes, &ts, st->err) &&
 	    ts != j->isz)
@@ -173,6 +173,23 @@ static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
 		st->r_chunks++;
 	}
 	return 1;
+}
+
+/* A chunk inside the selection that is not stored: it reads as the fill
+ * value if the .zarray declares one, else it is damage. simrec declares
+ * none for numbers: its commit mark publishes a shape only once every
+ * chunk under it is stored, so a missing one was lost (deleted, a copy
+ * cut short), and zeros in its place would be data nobody recorded. */
+static int missing(rjob *j, const char *ck, rchunk *c)
+{
+	c->v = NULL;
+	c->len = 0;
+	if (j->d->has_fill)
+		return 0;
+	return sr_fail(j->st->err, SIMREC_EFORMAT,
+	               "chunk '%s' of '%s' is missing in '%s' (inside the "
+	               "shape, and the dataset declares no fill value)",
+	               ck, j->d->key, j->st->uri.path);
 }
 
 /* LMDB's values in the order of their pages in the file (missing chunks
@@ -227,11 +244,8 @@ static int read_chunks(rjob *j, size_t *lo, size_t *hi, size_t nchunks)
 			                         ? zarr_stored_max(j->cbytes)
 			                         : j->cbytes,
 			                 &c->v, &c->len);
-			if (rc == SIMREC_ENOKEY) {
-				rc = 0;
-				c->v = NULL;
-				c->len = 0;
-			}
+			if (rc == SIMREC_ENOKEY)
+				rc = missing(j, ck, c);
 			bytes += c->len;
 		}
 		st->r_fetch += sr_clock() - t0;

@@ -1,6 +1,7 @@
 /* zarr's private header: the store and dataset handles shared by the files of
  * src/store/zarr/ (store.c opens, metadata.c reads and writes .zarray, chunks.c
- * the chunks, json.c the JSON documents, attributes and listing). */
+ * the chunks, json.c the JSON documents and attributes, list.c the
+ * listing). */
 #ifndef SIMREC_STORE_ZARR_H
 #define SIMREC_STORE_ZARR_H
 
@@ -41,6 +42,10 @@ typedef struct zds {
 	int compressed;
 	sr_codec codec; /* for writing: the store's, or "none" */
 	unsigned char fill[SR_FILL_MAX];
+	/* the .zarray declares a fill_value: a chunk not stored reads as
+	 * it; without one (simrec's numbers: null) a chunk inside the shape
+	 * that is not stored is damage (SIMREC_EFORMAT) */
+	int has_fill;
 	size_t stored_rows; /* shape[0] last written to .zarray */
 	char sep;           /* dimension_separator: '.' or '/' */
 	int staged; /* a value being set in a staged directory (kv stage) */
@@ -72,7 +77,12 @@ int zarr_attr_set(sr_store *st, const char *key, const char *name,
 int zarr_attr_get(sr_store *st, const char *key, const char *name,
                   simrec_attr_t *out);
 int zarr_attr_list(sr_store *st, const char *key, sr_attr_fn fn, void *arg);
+
+/* list.c */
 int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg);
+/* key has no .zarray nor .zgroup: SIMREC_EFORMAT naming it if entries lie
+ * below it (its metadata was lost), else SIMREC_ENOKEY. */
+int zarr_lost_meta(sr_store *st, const char *key);
 
 /* metadata.c */
 json_t *zarr_size_array(int n, const size_t *v);
