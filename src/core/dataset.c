@@ -42,8 +42,9 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	}
 	ds->rec = rec;
 	ds->st = rec->st[0];
+	rec->err.msg[0] = 0;
 	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
-	if (rc == SIMREC_ENOKEY)
+	if (rc == SIMREC_ENOKEY && !rec->err.msg[0]) /* else the store's */
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
 		        ds->st->uri.path);
 	else if (rc == SIMREC_EKIND)

@@ -175,10 +175,15 @@ int zarr_lost_meta(sr_store *st, const char *key)
 	free(prefix);
 	if (!found)
 		return SIMREC_ENOKEY;
-	return sr_fail(st->err, SIMREC_EFORMAT,
+	/* no key to read or follow yet (a writer's first step writes its
+	 * chunks before its .zarray, at the commit; a writer killed then
+	 * leaves them, and the next one creates the key again), but the
+	 * message says what is there; the listing (ls, verify, export) names
+	 * it as unreadable */
+	return sr_fail(st->err, SIMREC_ENOKEY,
 	               "'%s' in '%s' holds entries (chunks) but no readable "
-	               ".zarray or .zgroup: its metadata is lost, its data "
-	               "cannot be read",
+	               ".zarray or .zgroup: a first step not committed yet, "
+	               "or its metadata is lost",
 	               key, st->uri.path);
 }
 
