@@ -615,7 +615,7 @@ static int kvd_list(sr_kv *kv, const char *prefix,
 		return SIMREC_ENOMEM;
 	int rc = walk(kv, dir, &l);
 	free(dir);
-	if (!rc)
+	if (!rc && l.n) /* qsort of no names: a NULL base */
 		qsort(l.v, l.n, sizeof *l.v, cmp_name);
 	size_t pl = strlen(prefix);
 	for (size_t i = 0; i < l.n; i++) {
