@@ -150,10 +150,9 @@ static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
 	const void *v;
 	size_t len, ts = 0;
 	*rc = z->kvo->get(z->kv, ck, zarr_stored_max(j->cbytes), &v, &len);
-	if (*rc == SIMREC_ENOKEY) {
-		*rc = 0;
-		return 0; /* missing chunk: the general path decides */
-	}
+	if (*rc == SIMREC_ENOKEY)
+		return 0; /* missing chunk: the general path decides (the
+		           * status tells it not to look again) */
 	if (!*rc && !sr_codec_frame_check(v, len, j->cbytes, &ts, st->err) &&
 	    ts != j->isz)
 		return 0; /* another writer's typesize: decode it whole */
@@ -239,11 +238,13 @@ static int read_chunks(rjob *j, size_t *lo, size_t *hi, size_t nchunks)
 		if (!j->d->compressed || !read_run(j, ck, idx, &rc)) {
 			rchunk *c = &j->c[nb++];
 			memcpy(c->idx, idx, sizeof c->idx);
-			rc = z->kvo->get(z->kv, ck,
-			                 j->d->compressed
-			                         ? zarr_stored_max(j->cbytes)
-			                         : j->cbytes,
-			                 &c->v, &c->len);
+			if (rc != SIMREC_ENOKEY) /* read_run found it missing */
+				rc = z->kvo->get(
+				        z->kv, ck,
+				        j->d->compressed
+				                ? zarr_stored_max(j->cbytes)
+				                : j->cbytes,
+				        &c->v, &c->len);
 			if (rc == SIMREC_ENOKEY)
 				rc = missing(j, ck, c);
 			bytes += c->len;
