@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "../common/strv.h"
 #include "simrec.h"
 
 /* A key, attribute or holder name as printed (show.c): control bytes,
@@ -62,15 +63,9 @@ size_t sr_cli_box_offset(int nd, const size_t *ct, const size_t *sp,
                          const size_t *bx, size_t i);
 
 /* keylist.c: the keys export copies and verify cuts */
-typedef struct keylist {
-	char **v;
-	size_t n, cap;
-} keylist;
 typedef struct keylists {
-	keylist ds, groups;
+	sr_strv ds, groups;
 } keylists;
-/* Append a copy of key; SIMREC_ENOMEM if out of memory. */
-int sr_cli_keylist_add(const char *key, keylist *l);
 /* simrec_list callback: datasets into ds, groups into groups (a keylists). */
 int sr_cli_collect(const char *key, int is_ds, void *arg);
 

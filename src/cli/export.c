@@ -380,7 +380,7 @@ int sr_cli_export(int argc, char **argv)
 		return 1;
 	}
 	keylists ls = {{0}, {0}};
-	keylist l = {0};
+	sr_strv l = {0};
 	if (argc > 2)
 		for (int i = 2; i < argc; i++)
 			sr_cli_collect(argv[i], 1, &ls);
@@ -391,11 +391,9 @@ int sr_cli_export(int argc, char **argv)
 	/* root and group attributes too, groups that hold only attributes
 	 * included */
 	int status = rc || copy_all_attrs(src, dst, "") ? 1 : 0;
-	for (size_t i = 0; i < ls.groups.n; i++) {
+	for (size_t i = 0; i < ls.groups.n; i++)
 		status |= copy_all_attrs(src, dst, ls.groups.v[i]) != 0;
-		free(ls.groups.v[i]);
-	}
-	free(ls.groups.v);
+	sr_strv_free(&ls.groups);
 	for (size_t i = 0; i < l.n; i++) {
 		rc = export_key(src, dst, l.v[i]);
 		if (rc) {

@@ -3,13 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/size.h"
+#include "../common/common.h"
 #include "cli.h"
 
 /* Torn datasets to cut by --repair: keys, and each one's whole steps. */
 typedef struct cutlist {
-	keylist keys;
-	size_t *steps;
+	sr_strv keys;
+	size_t *steps, cap; /* steps: room for at least cap */
 } cutlist;
 
 /* Bytes or strings: the number of records, from 0, whose size reads. */
@@ -71,10 +71,8 @@ static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
 /* Remember a torn dataset for --repair, cut to whole steps. */
 static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
 {
-	size_t *p = realloc(cut->steps, (cut->keys.n + 1) * sizeof *p);
-	if (p)
-		cut->steps = p;
-	if (p && !sr_cli_keylist_add(key, &cut->keys))
+	if (!SR_GROW_N(cut->steps, cut->cap, cut->keys.n + 1) &&
+	    !sr_strv_add(&cut->keys, key))
 		cut->steps[cut->keys.n - 1] = whole;
 }
 
@@ -257,23 +255,17 @@ static int verify_pass(const char *uri, int repair, cutlist *cut)
 	int bad = rc != 0;
 	if (rc) /* the listing itself failed: say why */
 		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
-	for (size_t i = 0; i < ls.ds.n; i++) {
+	for (size_t i = 0; i < ls.ds.n; i++)
 		bad |= verify_key(rec, ls.ds.v[i], repair, cut);
-		free(ls.ds.v[i]);
-	}
-	free(ls.ds.v);
-	for (size_t i = 0; i < ls.groups.n; i++)
-		free(ls.groups.v[i]);
-	free(ls.groups.v);
+	sr_strv_free(&ls.ds);
+	sr_strv_free(&ls.groups);
 	simrec_close(rec);
 	return bad;
 }
 
 static void free_cut(cutlist *cut)
 {
-	for (size_t i = 0; i < cut->keys.n; i++)
-		free(cut->keys.v[i]);
-	free(cut->keys.v);
+	sr_strv_free(&cut->keys);
 	free(cut->steps);
 }
 
@@ -282,7 +274,7 @@ static void free_cut(cutlist *cut)
 static int verify_recheck(const char *uri, int failed)
 {
 	printf("%s: checking again after the repair\n", sr_cli_shown(uri));
-	cutlist none = {{0}, NULL};
+	cutlist none = {{0}, NULL, 0};
 	int still = verify_pass(uri, 0, &none);
 	if (failed)
 		printf("%s: REPAIR FAILED\n", sr_cli_shown(uri));
@@ -305,7 +297,7 @@ int sr_cli_verify(int argc, char **argv)
 	if (argc != 1 + repair)
 		return SR_CLI_USAGE;
 	argv += repair;
-	cutlist cut = {{0}, calloc(1, sizeof *cut.steps)};
+	cutlist cut = {{0}, calloc(1, sizeof *cut.steps), 0};
 	int bad = verify_pass(argv[0], repair, &cut);
 	if (bad < 0) {
 		free_cut(&cut);

@@ -394,19 +394,10 @@ typedef struct buf {
 
 static int put(buf *b, const char *s, size_t n)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 256;
-		while (c < b->n + n + 1) {
-			if (c > SIZE_MAX / 2)
-				return -1;
-			c *= 2;
-		}
-		char *q = realloc(b->p, c);
-		if (!q)
-			return -1;
-		b->p = q;
-		b->cap = c;
-	}
+	size_t need;
+	if (sr_size_add(b->n, n, &need) || sr_size_add(need, 1, &need) ||
+	    sr_grow((void **)&b->p, &b->cap, need))
+		return -1;
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
 	b->p[b->n] = 0;

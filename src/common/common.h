@@ -9,6 +9,7 @@
 
 #include "simrec.h"
 #include "size.h"
+#include "strv.h"
 
 #define SR_ERRLEN 512
 
@@ -182,6 +183,15 @@ void sr_copy_region(int ndim, size_t itemsize, const void *src,
 /* Grow the buffer *p (capacity *cap) to hold need bytes, doubling;
  * SIMREC_ENOMEM leaves it unchanged. */
 int sr_grow(void **p, size_t *cap, size_t need);
+/* The same for an array of elements of size bytes each: *cap and need
+ * count elements (doubling from 16); need * size past SR_SIZE_MAX is
+ * SIMREC_ENOMEM too, never a wrapped allocation. Every growing array of
+ * src/ grows through one of these two. */
+int sr_grow_n(void **p, size_t *cap, size_t need, size_t size);
+/* sr_grow_n for an array pointer a (any element type) and its capacity
+ * field: room for need elements of sizeof *a. */
+#define SR_GROW_N(a, cap, need) \
+	sr_grow_n((void **)&(a), &(cap), (need), sizeof *(a))
 
 /* Run fn(arg, i, worker) for every i < n on at most nthreads threads
  * (the caller's is worker 0; worker < nthreads), items taken in order;

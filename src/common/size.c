@@ -39,21 +39,35 @@ size_t sr_size_chunks(size_t extent, size_t chunk)
 	return extent / chunk + (extent % chunk != 0);
 }
 
-/* Doubling stops at SR_SIZE_MAX: a request beyond it fails instead of
- * looping (a doubled size_t wraps to 0 past 2^63). */
-int sr_grow(void **p, size_t *cap, size_t need)
+/* Doubling stops at max elements (SR_SIZE_MAX bytes): a request beyond
+ * it fails instead of looping (a doubled size_t wraps to 0 past 2^63). */
+static int grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
 {
+	size_t bytes;
 	if (need <= *cap)
 		return 0;
-	if (need > SR_SIZE_MAX)
+	if (!size || sr_size_mul(need, size, &bytes))
 		return SIMREC_ENOMEM;
-	size_t c = *cap ? *cap : 4096;
+	size_t max = SR_SIZE_MAX / size;
+	size_t c = *cap ? *cap : first;
 	while (c < need)
-		c = c > SR_SIZE_MAX / 2 ? SR_SIZE_MAX : c * 2;
-	void *q = realloc(*p, c);
+		c = c > max / 2 ? max : c * 2;
+	if (sr_size_mul(c, size, &bytes))
+		return SIMREC_ENOMEM;
+	void *q = realloc(*p, bytes);
 	if (!q)
 		return SIMREC_ENOMEM;
 	*p = q;
 	*cap = c;
 	return 0;
+}
+
+int sr_grow(void **p, size_t *cap, size_t need)
+{
+	return grow(p, cap, need, 1, 4096);
+}
+
+int sr_grow_n(void **p, size_t *cap, size_t need, size_t size)
+{
+	return grow(p, cap, need, size, 16);
 }

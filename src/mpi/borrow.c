@@ -109,14 +109,9 @@ void sr_borrow_note(simrec_t *rec, const char *key, const void *p, size_t n,
 	if (!b->mode || !p || !n)
 		return;
 	b->direct |= direct;
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 4;
-		sr_lent *q = realloc(b->lent, cap * sizeof *q);
-		if (!q) /* not refused again, not checked: still waited for */
-			return;
-		b->lent = q;
-		b->cap = cap;
-	}
+	/* out of memory: not refused again, not checked; still waited for */
+	if (SR_GROW_N(b->lent, b->cap, b->n + 1))
+		return;
 	sr_lent *l = &b->lent[b->n++];
 	l->p = p;
 	l->n = n;

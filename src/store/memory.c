@@ -46,14 +46,8 @@ static mem_node *add(mem_store *ms, const char *key, sr_err *e, int *rc)
 	mem_node *nd = find(ms, key);
 	if (nd)
 		return nd;
-	if (ms->n == ms->cap) {
-		size_t c = ms->cap ? ms->cap * 2 : 16;
-		mem_node **p = realloc(ms->nodes, c * sizeof *p);
-		if (!p)
-			goto nomem;
-		ms->nodes = p;
-		ms->cap = c;
-	}
+	if (SR_GROW_N(ms->nodes, ms->cap, ms->n + 1))
+		goto nomem;
 	nd = calloc(1, sizeof *nd);
 	if (!nd || !(nd->key = strdup(key)) || !(nd->attrs = json_object())) {
 		if (nd)

@@ -371,14 +371,8 @@ typedef struct list_cb {
 
 static int add_found(list_cb *c, const char *key, int is_ds)
 {
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		found_key *nv = realloc(c->found, cap * sizeof *nv);
-		if (!nv)
-			return SIMREC_ENOMEM;
-		c->found = nv;
-		c->cap = cap;
-	}
+	if (SR_GROW_N(c->found, c->cap, c->n + 1))
+		return SIMREC_ENOMEM;
 	if (!(c->found[c->n].key = strdup(key)))
 		return SIMREC_ENOMEM;
 	c->found[c->n++].is_ds = is_ds;

@@ -153,14 +153,8 @@ static int vlen_defer(sr_store *st, h5_ds *d, simrec_dtype_t dt, size_t row0,
                       size_t n, const sr_blob *items)
 {
 	h5_store *h = st->impl;
-	if (h->npend == h->cappend) {
-		size_t c = h->cappend ? 2 * h->cappend : 16;
-		vlen_pend *q = realloc(h->pend, c * sizeof *q);
-		if (!q)
-			return SIMREC_ENOMEM;
-		h->pend = q;
-		h->cappend = c;
-	}
+	if (SR_GROW_N(h->pend, h->cappend, h->npend + 1))
+		return SIMREC_ENOMEM;
 	vlen_pend p = {.key = strdup(d->key), .dt = dt, .row0 = row0};
 	p.items = calloc(n, sizeof *p.items);
 	int rc = p.key && p.items ? 0 : SIMREC_ENOMEM;

@@ -109,15 +109,9 @@ int h5_mark_key(sr_store *st, const char *key, size_t rows)
 	for (size_t i = 0; i < h->nmarks; i++)
 		if (!strcmp(h->marks[i].key, key))
 			return 0;
-	if (h->nmarks == h->capmarks) {
-		size_t c = h->capmarks ? 2 * h->capmarks : 8;
-		h5_mark *q = realloc(h->marks, c * sizeof *q);
-		if (!q)
-			return sr_fail(st->err, SIMREC_ENOMEM,
-			               "out of memory writing '%s'", key);
-		h->marks = q;
-		h->capmarks = c;
-	}
+	if (SR_GROW_N(h->marks, h->capmarks, h->nmarks + 1))
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "out of memory writing '%s'", key);
 	char *k = strdup(key);
 	if (!k)
 		return sr_fail(st->err, SIMREC_ENOMEM,

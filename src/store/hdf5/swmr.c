@@ -87,15 +87,9 @@ int h5_swmr_cork(sr_store *st, h5_ds *d)
 	for (size_t i = 0; i < h->ncorked; i++)
 		if (h->corked[i] == d->dset)
 			return 0;
-	if (h->ncorked == h->capcorked) {
-		size_t c = h->capcorked ? 2 * h->capcorked : 8;
-		hid_t *q = realloc(h->corked, c * sizeof *q);
-		if (!q)
-			return sr_fail(st->err, SIMREC_ENOMEM,
-			               "out of memory writing '%s'", d->key);
-		h->corked = q;
-		h->capcorked = c;
-	}
+	if (SR_GROW_N(h->corked, h->capcorked, h->ncorked + 1))
+		return sr_fail(st->err, SIMREC_ENOMEM,
+		               "out of memory writing '%s'", d->key);
 	if (H5Odisable_mdc_flushes(d->dset) < 0)
 		return h5_fail(st, "H5Odisable_mdc_flushes in");
 	h->corked[h->ncorked++] = d->dset;

@@ -23,8 +23,7 @@ typedef struct drop_ctx {
 	const zds *d;
 	int ndim;
 	size_t plen, row; /* prefix "key/" length; first chunk row dropped */
-	char **v;
-	size_t n, cap;
+	sr_strv keys;
 	int rc;
 } drop_ctx;
 
@@ -48,18 +47,7 @@ static int drop_cb(const char *k, void *arg)
 	}
 	if (*p || first < c->row)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 64;
-		char **nv = realloc(c->v, cap * sizeof *nv);
-		if (!nv)
-			return c->rc = SIMREC_ENOMEM;
-		c->v = nv;
-		c->cap = cap;
-	}
-	if (!(c->v[c->n] = strdup(k)))
-		return c->rc = SIMREC_ENOMEM;
-	c->n++;
-	return 0;
+	return c->rc = sr_strv_add(&c->keys, k);
 }
 
 /* A cut dataset (simrec_truncate): its chunk objects wholly past the new
@@ -76,12 +64,9 @@ static int drop_chunks(sr_store *st, zds *d, const sr_meta *m)
 	int rc = z->kvo->list(z->kv, prefix, drop_cb, &c);
 	if (!rc)
 		rc = c.rc;
-	for (size_t i = 0; i < c.n; i++) {
-		if (!rc)
-			rc = z->kvo->del(z->kv, c.v[i]);
-		free(c.v[i]);
-	}
-	free(c.v);
+	for (size_t i = 0; i < c.keys.n && !rc; i++)
+		rc = z->kvo->del(z->kv, c.keys.v[i]);
+	sr_strv_free(&c.keys);
 	free(prefix);
 	if (rc == SIMREC_ENOMEM)
 		sr_fail(st->err, rc, "out of memory cutting '%s'", d->key);

@@ -27,8 +27,7 @@ struct sr_kv {
 	size_t nbufs, capbufs;
 	int rdepth;
 	/* files renamed into place since the last sync (fsync'd at sync) */
-	char **dirty;
-	size_t ndirty, capdirty;
+	sr_strv dirty;
 	/* a staged replacement (kvd_stage): keys below "stage_key/" live in
 	 * stage_dir until kvd_publish swaps it with target; puts of other
 	 * keys are held until then */
@@ -88,9 +87,7 @@ static void kvd_close(sr_kv *kv)
 	kvd_unstage(kv);
 	free_bufs(kv);
 	free(kv->bufs);
-	for (size_t i = 0; i < kv->ndirty; i++)
-		free(kv->dirty[i]);
-	free(kv->dirty);
+	sr_strv_free(&kv->dirty);
 	free(kv->path);
 	free(kv);
 }
@@ -110,11 +107,6 @@ static int kvd_commit(sr_kv *kv)
 static void kvd_abort(sr_kv *kv)
 {
 	SR_UNUSED(kv);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int sync_path(sr_kv *kv, const char *p, int dir)
@@ -144,46 +136,27 @@ static int sync_path(sr_kv *kv, const char *p, int dir)
 static int kvd_sync(sr_kv *kv)
 {
 	int rc = 0;
-	if (!kv->ndirty)
+	if (!kv->dirty.n)
 		return 0;
-	qsort(kv->dirty, kv->ndirty, sizeof *kv->dirty, cmp_str);
-	for (size_t i = 0; i < kv->ndirty && !rc; i++)
-		if (!i || strcmp(kv->dirty[i], kv->dirty[i - 1]))
-			rc = sync_path(kv, kv->dirty[i], 0);
+	sr_strv_uniq(&kv->dirty);
+	for (size_t i = 0; i < kv->dirty.n && !rc; i++)
+		rc = sync_path(kv, kv->dirty.v[i], 0);
 	/* the directories: each dirty path cut at each '/' from the root
-	 * down, each directory once (a store has few) */
+	 * down, each directory once (sorted, a parent before its
+	 * children) */
 	size_t root = strlen(kv->path);
-	char **done = NULL;
-	size_t ndone = 0;
-	for (size_t i = 0; i < kv->ndirty && !rc; i++) {
-		char *p = kv->dirty[i];
-		for (char *sl = p + root; sl && !rc; sl = strchr(sl + 1, '/')) {
-			*sl = 0;
-			int seen = 0;
-			for (size_t j = 0; j < ndone && !seen; j++)
-				seen = !strcmp(done[j], p);
-			if (!seen) {
-				char **nd =
-				        realloc(done, (ndone + 1) * sizeof *nd);
-				char *c = nd ? strdup(p) : NULL;
-				if (nd)
-					done = nd;
-				if (!c)
-					rc = SIMREC_ENOMEM;
-				else
-					done[ndone++] = c;
-				if (!rc)
-					rc = sync_path(kv, p, 1);
-			}
-			*sl = '/';
-		}
+	sr_strv dirs = {0};
+	for (size_t i = 0; i < kv->dirty.n && !rc; i++) {
+		const char *p = kv->dirty.v[i];
+		for (const char *sl = p + root; sl && !rc;
+		     sl = strchr(sl + 1, '/'))
+			rc = sr_strv_push(&dirs, p, (size_t)(sl - p));
 	}
-	for (size_t j = 0; j < ndone; j++)
-		free(done[j]);
-	free(done);
-	for (size_t i = 0; i < kv->ndirty; i++)
-		free(kv->dirty[i]);
-	kv->ndirty = 0;
+	sr_strv_uniq(&dirs);
+	for (size_t i = 0; i < dirs.n && !rc; i++)
+		rc = sync_path(kv, dirs.v[i], 1);
+	sr_strv_free(&dirs);
+	sr_strv_clear(&kv->dirty);
 	return rc;
 }
 
@@ -238,14 +211,8 @@ static struct held *held_of(sr_kv *kv, const char *key)
 /* Keep b until read_end (the buffers get hands out). */
 static int keep_buf(sr_kv *kv, void *b)
 {
-	if (kv->nbufs == kv->capbufs) {
-		size_t c = kv->capbufs ? 2 * kv->capbufs : 16;
-		void **nb = realloc(kv->bufs, c * sizeof *nb);
-		if (!nb)
-			return SIMREC_ENOMEM;
-		kv->bufs = nb;
-		kv->capbufs = c;
-	}
+	if (SR_GROW_N(kv->bufs, kv->capbufs, kv->nbufs + 1))
+		return SIMREC_ENOMEM;
 	kv->bufs[kv->nbufs++] = b;
 	return 0;
 }
@@ -354,14 +321,8 @@ static int mkdirs(char *p)
 static int hold_put(sr_kv *kv, const char *key, const void *val, size_t len)
 {
 	struct held *h = held_of(kv, key);
-	if (!h && kv->nheld == kv->capheld) {
-		size_t c = kv->capheld ? 2 * kv->capheld : 4;
-		struct held *nh = realloc(kv->held, c * sizeof *nh);
-		if (!nh)
-			return SIMREC_ENOMEM;
-		kv->held = nh;
-		kv->capheld = c;
-	}
+	if (!h && SR_GROW_N(kv->held, kv->capheld, kv->nheld + 1))
+		return SIMREC_ENOMEM;
 	void *v = malloc(len ? len : 1);
 	char *k = h ? NULL : strdup(key);
 	if (!v || (!h && !k)) {
@@ -399,16 +360,7 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
  * next sync. */
 static int add_dirty(sr_kv *kv, char *p)
 {
-	if (kv->ndirty == kv->capdirty) {
-		size_t c = kv->capdirty ? 2 * kv->capdirty : 64;
-		char **nd = realloc(kv->dirty, c * sizeof *nd);
-		if (!nd)
-			return SIMREC_ENOMEM;
-		kv->dirty = nd;
-		kv->capdirty = c;
-	}
-	kv->dirty[kv->ndirty++] = p;
-	return 0;
+	return sr_strv_take(&kv->dirty, p);
 }
 
 static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
@@ -495,24 +447,6 @@ static int kvd_del(sr_kv *kv, const char *key)
 	return rc;
 }
 
-typedef struct name_list {
-	char **v;
-	size_t n, cap;
-} name_list;
-
-static int push_name(name_list *l, const char *s)
-{
-	if (l->n == l->cap) {
-		size_t c = l->cap ? 2 * l->cap : 64;
-		char **nv = realloc(l->v, c * sizeof *nv);
-		if (!nv)
-			return SIMREC_ENOMEM;
-		l->v = nv;
-		l->cap = c;
-	}
-	return (l->v[l->n] = strdup(s)) ? (l->n++, 0) : SIMREC_ENOMEM;
-}
-
 /* "root/rel" (malloc'd; either alone when the other is empty), or
  * NULL; *len its length. */
 static char *join_path(const char *root, const char *rel, size_t *len)
@@ -541,7 +475,7 @@ static int too_long(sr_kv *kv, const char *rel, size_t len)
  * the walk endless, a link out would list foreign files); anything else
  * is listed (a FIFO or link named .zarray is then refused when read, not
  * silently skipped). */
-static int walk_dir(sr_kv *kv, const char *rel, name_list *todo, name_list *out)
+static int walk_dir(sr_kv *kv, const char *rel, sr_strv *todo, sr_strv *out)
 {
 	size_t len;
 	char *path = join_path(kv->path, rel, &len);
@@ -576,7 +510,7 @@ static int walk_dir(sr_kv *kv, const char *rel, name_list *todo, name_list *out)
 		else if (strlen(kv->path) + 1 + sl >= PATH_MAX)
 			rc = too_long(kv, sub, strlen(kv->path) + 1 + sl);
 		else
-			rc = push_name(S_ISDIR(sb.st_mode) ? todo : out, sub);
+			rc = sr_strv_add(S_ISDIR(sb.st_mode) ? todo : out, sub);
 		free(sub);
 	}
 	closedir(d);
@@ -585,45 +519,36 @@ static int walk_dir(sr_kv *kv, const char *rel, name_list *todo, name_list *out)
 
 /* Collect the keys below rel. Iterative (a store nested thousands of
  * directories deep costs heap, not stack) and bounded by PATH_MAX. */
-static int walk(sr_kv *kv, const char *rel, name_list *out)
+static int walk(sr_kv *kv, const char *rel, sr_strv *out)
 {
-	name_list todo = {0};
-	int rc = push_name(&todo, rel);
+	sr_strv todo = {0};
+	int rc = sr_strv_add(&todo, rel);
 	while (!rc && todo.n) {
 		char *dir = todo.v[--todo.n];
 		rc = walk_dir(kv, dir, &todo, out);
 		free(dir);
 	}
-	for (size_t i = 0; i < todo.n; i++)
-		free(todo.v[i]);
-	free(todo.v);
+	sr_strv_free(&todo);
 	return rc;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int kvd_list(sr_kv *kv, const char *prefix,
                     int (*fn)(const char *key, void *arg), void *arg)
 {
-	name_list l = {0};
+	sr_strv l = {0};
 	/* start the walk at the deepest directory of the prefix */
 	char *dir = sr_key_parent(prefix);
 	if (!dir)
 		return SIMREC_ENOMEM;
 	int rc = walk(kv, dir, &l);
 	free(dir);
-	if (!rc && l.n) /* qsort of no names: a NULL base */
-		qsort(l.v, l.n, sizeof *l.v, cmp_name);
+	if (!rc)
+		sr_strv_sort(&l);
 	size_t pl = strlen(prefix);
-	for (size_t i = 0; i < l.n; i++) {
-		if (!rc && !strncmp(l.v[i], prefix, pl))
+	for (size_t i = 0; i < l.n && !rc; i++)
+		if (!strncmp(l.v[i], prefix, pl))
 			rc = fn(l.v[i], arg);
-		free(l.v[i]);
-	}
-	free(l.v);
+	sr_strv_free(&l);
 	return rc;
 }
 
@@ -631,8 +556,8 @@ static int kvd_list(sr_kv *kv, const char *prefix,
 static long long kvd_disk_bytes(sr_kv *kv)
 {
 	long long s = 0;
-	name_list todo = {0};
-	int rc = push_name(&todo, kv->path);
+	sr_strv todo = {0};
+	int rc = sr_strv_add(&todo, kv->path);
 	while (!rc && todo.n) {
 		char *dir = todo.v[--todo.n];
 		DIR *d = strlen(dir) < PATH_MAX ? opendir(dir) : NULL;
@@ -651,7 +576,7 @@ static long long kvd_disk_bytes(sr_kv *kv)
 			else if (!(full = join_path(dir, de->d_name, &len)))
 				rc = SIMREC_ENOMEM;
 			else {
-				rc = push_name(&todo, full);
+				rc = sr_strv_add(&todo, full);
 				free(full);
 			}
 		}
@@ -659,9 +584,7 @@ static long long kvd_disk_bytes(sr_kv *kv)
 			closedir(d);
 		free(dir);
 	}
-	for (size_t i = 0; i < todo.n; i++)
-		free(todo.v[i]);
-	free(todo.v);
+	sr_strv_free(&todo);
 	return s;
 }
 

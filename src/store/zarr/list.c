@@ -8,51 +8,13 @@
 
 #include "zarr.h"
 
-typedef struct strs {
-	char **v;
-	size_t n, cap;
-} strs;
-
 typedef struct list_ctx {
 	sr_list_fn fn;
 	void *arg;
 	const char *prefix;
-	strs ds, groups, orphans; /* orphans: directories holding entries */
+	sr_strv ds, groups, orphans; /* orphans: directories holding entries */
 	int rc;
 } list_ctx;
-
-static int push(strs *l, const char *s, size_t n)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		char **nv = realloc(l->v, cap * sizeof *nv);
-		if (!nv)
-			return SIMREC_ENOMEM;
-		l->v = nv;
-		l->cap = cap;
-	}
-	if (!(l->v[l->n] = strndup(s, n)))
-		return SIMREC_ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static void strs_free(strs *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int has(const strs *l, const char *s)
-{
-	return l->n && bsearch(&s, l->v, l->n, sizeof *l->v, cmp_str);
-}
 
 /* dir (n bytes) is inside the last dataset listed: a chunk of it (the
  * usual case: ".zarray" sorts before digits) */
@@ -76,7 +38,7 @@ static int note_entry(list_ctx *c, const char *dir, size_t n)
 		if (strlen(o) == n && !strncmp(o, dir, n))
 			return 0;
 	}
-	return c->rc = push(&c->orphans, dir, n);
+	return c->rc = sr_strv_push(&c->orphans, dir, n);
 }
 
 static int list_cb(const char *k, void *arg)
@@ -92,7 +54,7 @@ static int list_cb(const char *k, void *arg)
 		return 0; /* the root group */
 	char key[4096];
 	snprintf(key, sizeof key, "%.*s", (int)n - 1, k);
-	if (push(ds ? &c->ds : &c->groups, key, n - 1))
+	if (sr_strv_push(ds ? &c->ds : &c->groups, key, n - 1))
 		return c->rc = SIMREC_ENOMEM;
 	size_t pl = strlen(c->prefix);
 	if (pl && key[pl] && key[pl] != '/')
@@ -111,12 +73,12 @@ static const char *orphan_of(const list_ctx *c, const char *dir, char *out,
 		if (*p && *p != '/')
 			continue;
 		snprintf(out, cap, "%.*s", (int)(p - dir), dir);
-		if (has(&c->ds, out))
+		if (sr_strv_find(&c->ds, out))
 			return NULL;
 		/* a directory above the listing's prefix: its groups and
 		 * datasets were not listed, and it is not the prefix's key */
 		int above = (size_t)(p - dir) < strlen(c->prefix);
-		if (!top && !above && !has(&c->groups, out))
+		if (!top && !above && !sr_strv_find(&c->groups, out))
 			top = p;
 		if (!*p)
 			break;
@@ -128,31 +90,29 @@ static const char *orphan_of(const list_ctx *c, const char *dir, char *out,
 }
 
 /* The orphans, once every group and dataset is known: each top entry
- * listed once, as a dataset. */
+ * listed once, as a dataset, in key order. The tops are collected, sorted
+ * and deduplicated first (many directories without metadata cost
+ * N log N, not a scan of those already listed for each). */
 static int list_orphans(list_ctx *c)
 {
 	if (!c->orphans.n)
 		return 0;
-	if (c->ds.n)
-		qsort(c->ds.v, c->ds.n, sizeof *c->ds.v, cmp_str);
-	if (c->groups.n)
-		qsort(c->groups.v, c->groups.n, sizeof *c->groups.v, cmp_str);
-	strs done = {0};
+	sr_strv_sort(&c->ds);
+	sr_strv_sort(&c->groups);
+	sr_strv tops = {0};
 	size_t pl = strlen(c->prefix);
 	int rc = 0;
 	for (size_t i = 0; !rc && i < c->orphans.n; i++) {
 		char key[4096];
 		const char *o = orphan_of(c, c->orphans.v[i], key, sizeof key);
-		if (!o || (pl && o[pl] && o[pl] != '/') ||
-		    strncmp(o, c->prefix, pl))
-			continue;
-		int seen = 0;
-		for (size_t j = 0; j < done.n && !seen; j++)
-			seen = !strcmp(done.v[j], o);
-		if (!seen && !(rc = push(&done, o, strlen(o))))
-			rc = c->fn(o, 1, c->arg);
+		if (o && !(pl && o[pl] && o[pl] != '/') &&
+		    !strncmp(o, c->prefix, pl))
+			rc = sr_strv_add(&tops, o);
 	}
-	strs_free(&done);
+	sr_strv_uniq(&tops);
+	for (size_t i = 0; !rc && i < tops.n; i++)
+		rc = c->fn(tops.v[i], 1, c->arg);
+	sr_strv_free(&tops);
 	return rc;
 }
 
@@ -199,8 +159,8 @@ int zarr_list(sr_store *st, const char *prefix, sr_list_fn fn, void *arg)
 		        st->uri.path);
 	if (!rc)
 		rc = list_orphans(&c);
-	strs_free(&c.ds);
-	strs_free(&c.groups);
-	strs_free(&c.orphans);
+	sr_strv_free(&c.ds);
+	sr_strv_free(&c.groups);
+	sr_strv_free(&c.orphans);
 	return rc;
 }
