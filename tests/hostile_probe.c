@@ -7,7 +7,10 @@
  * shape (ROWS, COLS), every element VALUE (the killed-set checks).
  * hostile_probe attr URI KEY NAME: set the int attribute NAME (any bytes)
  * of KEY to 1 and print "STATUS_NAME: message" (names refused alike by
- * every store). */
+ * every store).
+ * hostile_probe list URI: the store's listing (simrec_list, read-only),
+ * one "D key" (dataset) or "G key" (group) line each, then
+ * "STATUS_NAME: message". */
 #include <signal.h>
 
 #include "fuzz/read_store.h"
@@ -77,8 +80,33 @@ static int set_value(const char *uri, const char *key, double v, size_t rows,
 	return rc ? rc : rc2;
 }
 
+static int print_key(const char *key, int is_dataset, void *arg)
+{
+	(void)arg;
+	printf("%c %s\n", is_dataset ? 'D' : 'G', key);
+	return 0;
+}
+
+static void list(const char *uri)
+{
+	simrec_t *rec = NULL;
+	simrec_options_t o;
+	simrec_options_init(&o);
+	o.mode = SIMREC_MODE_READONLY;
+	int rc = simrec_open(&rec, uri, &o);
+	if (!rc)
+		rc = simrec_list(rec, "", print_key, NULL);
+	printf("%s: %s\n", rc ? simrec_err_name(rc) : "OK",
+	       rc ? simrec_errmsg(rec) : "");
+	simrec_close(rec);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "list")) {
+		list(argv[2]);
+		return 0;
+	}
 	if (argc == 7 && !strcmp(argv[1], "set")) {
 		int rc = set_value(argv[2], argv[3], atof(argv[4]),
 		                   strtoul(argv[5], NULL, 10),

@@ -10,7 +10,8 @@ the server named by SIMREC_REDIS_HOST (the ctest fixture's), and a lock
 holder's id with terminal escapes. The zarr part also checks that names
 with control bytes print escaped (terminal_rows) and that a writer killed
 in the middle of a zarr+dir simrec_set leaves the old value whole
-(set_killed)."""
+(set_killed), and that directories without metadata by the hundred
+thousand are each listed once (many_orphan_rows)."""
 import json
 import os
 import shutil
@@ -893,6 +894,72 @@ def lost_meta_rows():
         print("stray file in a group: not a key, ok")
 
 
+# ---- many directories without metadata ----------------------------------
+
+def listed_once(name, uri, tops):
+    """The listing (hostile_probe list) names each of tops once, as a
+    dataset, in key order, and nothing else. Each top is listed once
+    after the scan, whatever the number of entries below it: a check of
+    each against those already listed made this quadratic (300,000 tops:
+    minutes), the sorted list takes well under a second."""
+    p = run(probe, "list", uri)
+    lines = p.stdout.decode(errors="replace").splitlines() if p else []
+    want = ["D " + t for t in sorted(tops)]
+    if p is None or p.returncode != 0 or lines[-1:] != ["OK: "] or \
+            lines[:-1] != want:
+        got = len(lines) - 1
+        failures.append(f"{name}: rc={p.returncode if p else 'hung'} "
+                        f"listed {got} lines, want {len(want)}: "
+                        f"{lines[:3]} ... {lines[-3:]}")
+    else:
+        print(f"{name}: {len(want)} listed once each, ok")
+
+
+def many_orphan_rows():
+    """Directories holding entries but no metadata, by the thousand: each
+    listed once (as unreadable by ls). LMDB: 300,000 tops, each with an
+    entry of its own and one in a subdirectory (the top comes twice);
+    zarr+dir: 20,000 directories, each with an empty file."""
+    import lmdb
+    n = 300000
+    d = os.path.join(work, "orphans_lmdb")
+    shutil.rmtree(d, ignore_errors=True)
+    env = lmdb.open(d, subdir=True, map_size=1 << 30)
+    with env.begin(write=True) as t:
+        t.put(b".zgroup", b'{"zarr_format": 2}')
+        for i in range(n):
+            t.put(b"d%06d/0" % i, b"\1" * 8)
+            t.put(b"d%06d/sub/0" % i, b"\1" * 8)
+    env.close()
+    listed_once(f"{n:,} tops without metadata, LMDB", "zarr:" + d,
+                ["d%06d" % i for i in range(n)])
+    shutil.rmtree(d)
+    n = 20000
+    d = os.path.join(work, "orphans_dir")
+    subprocess.run(["rm", "-rf", d], check=True)
+    os.makedirs(d)
+    with open(os.path.join(d, ".zgroup"), "w") as f:
+        f.write('{"zarr_format": 2}')
+    for i in range(n):
+        os.mkdir(os.path.join(d, "d%06d" % i))
+        os.close(os.open(os.path.join(d, "d%06d" % i, "0"),
+                         os.O_WRONLY | os.O_CREAT, 0o644))
+    tops = ["d%06d" % i for i in range(n)]
+    listed_once(f"{n:,} directories without metadata, zarr+dir",
+                "zarr+dir:" + d, tops)
+    q = run(simrec, "ls", "zarr+dir:" + d)
+    marked = [ln.split()[0] for ln in
+              (q.stdout.decode(errors="replace").splitlines() if q else [])
+              if "(unreadable:" in ln]
+    if q is None or q.returncode != 0 or sorted(marked) != tops:
+        failures.append(f"{n:,} directories without metadata: ls rc="
+                        f"{q.returncode if q else 'hung'}, {len(marked)} "
+                        f"marked unreadable, want {n}")
+    else:
+        print(f"{n:,} directories without metadata: ls marks each, ok")
+    subprocess.run(["rm", "-rf", d], check=True)
+
+
 # ---- redis ------------------------------------------------------------
 
 def redis_rows():
@@ -1196,6 +1263,7 @@ if part == "hdf5":
 elif part == "zarr":
     attr_rows()
     deep_rows()
+    many_orphan_rows()
     zarr_rows()
     if in_python:
         missing_rows()
