@@ -51,10 +51,14 @@ static int owner(double x, int size)
 static void push(swarm_t *s, const particle_t *p)
 {
 	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->p = realloc(s->p, s->cap * sizeof *s->p);
-		if (!s->p)
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		particle_t *q = cap < SIZE_MAX / 2 / sizeof *q
+		                        ? realloc(s->p, cap * sizeof *q)
+		                        : NULL;
+		if (!q)
 			die(NULL, SIMREC_ENOMEM, "particles");
+		s->p = q;
+		s->cap = cap;
 	}
 	s->p[s->n++] = *p;
 }

@@ -17,25 +17,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f)
+	struct stat sb;
+	if (!f || fstat(fileno(f), &sb) || sb.st_size < 0) {
+		if (f)
+			fclose(f);
 		return 1;
-	uint8_t *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 4096;
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb)
-				break;
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n, f);
-		if (!r)
-			break;
-		n += r;
+	}
+	/* the input is a regular file of the corpus: read at its size */
+	size_t n = (size_t)sb.st_size;
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf || fread(buf, 1, n, f) != n) {
+		free(buf);
+		fclose(f);
+		return 1;
 	}
 	fclose(f);
-	LLVMFuzzerTestOneInput(buf ? buf : (const uint8_t *)"", n);
+	LLVMFuzzerTestOneInput(buf, n);
 	free(buf);
 	return 0;
 }
