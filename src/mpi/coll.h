@@ -132,11 +132,11 @@ typedef struct sr_deferred {
 typedef struct sr_step_keys {
 	char **names;      /* record_all and record_global keys */
 	sr_travel *travel; /* per name: how its steps travel */
-	size_t n;
+	size_t n, capnames, captravel;
 	sr_global_key *global; /* global arrays as planned */
-	size_t nglobal;
+	size_t nglobal, capglobal;
 	char **joined; /* joined arrays (rank 0 has their datasets) */
-	size_t njoined;
+	size_t njoined, capjoined;
 } sr_step_keys;
 
 /* A background failure not yet reported (io_thread.c): its status, the

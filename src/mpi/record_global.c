@@ -47,7 +47,7 @@ void sr_global_free(sr_agg *a)
 	free(a->move.blocks);
 	a->keys.global = NULL;
 	a->move.blocks = NULL;
-	a->keys.nglobal = 0;
+	a->keys.nglobal = a->keys.capglobal = 0;
 }
 
 /* Rows of writer w's region buffer: its rows, rounded up to whole chunk
@@ -198,12 +198,9 @@ static int writer_dataset(simrec_t *rec, const char *key, sr_global_key *g,
 static int new_gkey(sr_agg *a, const char *key, simrec_dtype_t dt, int ndim,
                     const size_t *shape, sr_global_key **out)
 {
-	sr_global_key *p =
-	        realloc(a->keys.global, (a->keys.nglobal + 1) * sizeof *p);
-	if (!p)
+	if (SR_GROW_N(a->keys.global, a->keys.capglobal, a->keys.nglobal + 1))
 		return SIMREC_ENOMEM;
-	a->keys.global = p;
-	sr_global_key *g = &p[a->keys.nglobal];
+	sr_global_key *g = &a->keys.global[a->keys.nglobal];
 	memset(g, 0, sizeof *g);
 	g->key = strdup(key);
 	g->bound = malloc(((size_t)a->topo.ngroups + 1) * sizeof *g->bound);

@@ -25,14 +25,11 @@ static int joined_known(const sr_agg *a, const char *key)
 static void joined_mark(sr_agg *a, const char *key)
 {
 	char *k = strdup(key);
-	char **p =
-	        k ? realloc(a->keys.joined, (a->keys.njoined + 1) * sizeof *p)
-	          : NULL;
-	if (!p) {
+	if (!k ||
+	    SR_GROW_N(a->keys.joined, a->keys.capjoined, a->keys.njoined + 1)) {
 		free(k); /* only costs the open again next time */
 		return;
 	}
-	a->keys.joined = p;
 	a->keys.joined[a->keys.njoined++] = k;
 }
 
@@ -42,7 +39,7 @@ void sr_joined_free(sr_agg *a)
 		free(a->keys.joined[i]);
 	free(a->keys.joined);
 	a->keys.joined = NULL;
-	a->keys.njoined = 0;
+	a->keys.njoined = a->keys.capjoined = 0;
 }
 
 /* Rows per rank (rank 0 keeps their byte counts and offsets for the

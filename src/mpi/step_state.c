@@ -18,20 +18,15 @@ const sr_travel *sr_key_seen(sr_agg *a, const char *key)
 
 void sr_key_mark(sr_agg *a, const char *key, const sr_travel *t)
 {
+	sr_step_keys *s = &a->keys;
 	char *k = strdup(key);
-	char **p =
-	        k ? realloc(a->keys.names, (a->keys.n + 1) * sizeof *p) : NULL;
-	if (p)
-		a->keys.names = p;
-	sr_travel *q =
-	        p ? realloc(a->keys.travel, (a->keys.n + 1) * sizeof *q) : NULL;
-	if (!q) {
+	if (!k || SR_GROW_N(s->names, s->capnames, s->n + 1) ||
+	    SR_GROW_N(s->travel, s->captravel, s->n + 1)) {
 		free(k); /* only costs one more agreement next time */
 		return;
 	}
-	a->keys.travel = q;
-	a->keys.names[a->keys.n] = k;
-	a->keys.travel[a->keys.n++] = *t;
+	s->names[s->n] = k;
+	s->travel[s->n++] = *t;
 }
 
 /* The writer's step buffer: the one its I/O thread is not writing from

@@ -64,11 +64,9 @@ static int node_at(sr_cluster *cl, const char *host, int port, size_t *at)
 		               "redis cluster (seeds %s): more than %d masters",
 		               cl->seed.seeds, SR_CLUSTER_MAX_NODES);
 	/* each node apart: a connection handed out stays where it is */
-	sr_cluster_node **n =
-	        realloc(cl->nodes, (cl->nnodes + 1) * sizeof *cl->nodes);
-	if (!n)
+	if (SR_GROW_N(cl->nodes, cl->capnodes, cl->nnodes + 1))
 		return SIMREC_ENOMEM;
-	cl->nodes = n;
+	sr_cluster_node **n = cl->nodes;
 	if (!(n[cl->nnodes] = calloc(1, sizeof **n)))
 		return SIMREC_ENOMEM;
 	sr_redis *r = &n[cl->nnodes]->r;
@@ -244,7 +242,7 @@ void sr_cluster_close(sr_cluster *cl)
 	free(cl->owner);
 	cl->nodes = NULL;
 	cl->owner = NULL;
-	cl->nnodes = 0;
+	cl->nnodes = cl->capnodes = 0;
 }
 
 sr_redis *sr_cluster_route(sr_cluster *cl, const char *key, size_t len)

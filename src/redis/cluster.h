@@ -19,7 +19,7 @@ typedef struct sr_cluster_node {
 typedef struct sr_cluster {
 	sr_redis seed; /* the settings, and the seeds ("h:p,h:p") */
 	sr_cluster_node **nodes;
-	size_t nnodes;
+	size_t nnodes, capnodes;
 	unsigned short *owner; /* slot -> node index; NO_OWNER if none */
 	int stale;             /* a redirection seen: ask the map again */
 	sr_err *err;

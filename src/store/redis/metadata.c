@@ -424,7 +424,8 @@ int rs_create(sr_store *st, const char *key, const sr_meta *m, void **ds)
 		d->meta = *m;
 		if (!(d->lists = calloc(1, sizeof *d->lists)))
 			return SIMREC_ENOMEM;
-		d->nlists = 1; /* list 0, emptied by the same transaction */
+		/* list 0, emptied by the same transaction */
+		d->nlists = d->caplists = 1;
 	} else if (st->meta_writer) {
 		char mk[4200];
 		rs_meta_key(mk, sizeof mk, s, key);

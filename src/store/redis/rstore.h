@@ -41,7 +41,7 @@ typedef struct rlist {
 typedef struct rds {
 	char *key;
 	rlist *lists;
-	size_t nlists;
+	size_t nlists, caplists;
 	/* a value's metadata waits for its element: both go in one
 	 * transaction (put_element), replacing the old value at once */
 	int meta_pending, replace;

@@ -23,10 +23,9 @@ static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 	}
 	if (n) /* asked again below, in the last slot */
 		*n = d->lists[--d->nlists];
-	n = realloc(d->lists, (d->nlists + 1) * sizeof *n);
-	if (!n)
+	if (SR_GROW_N(d->lists, d->caplists, d->nlists + 1))
 		return SIMREC_ENOMEM;
-	d->lists = n;
+	n = &d->lists[d->nlists];
 	char lk[4200];
 	rs_list_key(lk, sizeof lk, s, d->key, col0);
 	redisReply *x;
@@ -39,11 +38,12 @@ static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 		freeReplyObject(x);
 		return sr_fail(st->err, SIMREC_ESERVER, "redis: LLEN < 0");
 	}
-	n[d->nlists].col0 = col0;
-	n[d->nlists].nelem = (size_t)x->integer;
-	n[d->nlists].conn = s->conns;
+	n->col0 = col0;
+	n->nelem = (size_t)x->integer;
+	n->conn = s->conns;
 	freeReplyObject(x);
-	*out = &n[d->nlists++];
+	d->nlists++;
+	*out = n;
 	return 0;
 }
 
