@@ -5,7 +5,8 @@ tests/time_hdf5.py) through every reader and writer, side by side.
 N random float64 arrays of (10, 10000, 200) (16 MB each) are recorded under
 one key; then 20 slices [:N//2, b, t, :] and the whole dataset are read.
 Methods, each in its own process per phase, interleaved round by round, on
-one disk, with the page cache dropped before every phase:
+one disk, in a fresh random order every round, with the page cache
+dropped before every phase:
 
   simrec-c zarr / hdf5      simrec's C API (bench_seed)
   simrec-py zarr / hdf5     simrec's Python package
@@ -26,6 +27,7 @@ Not a test: timings depend on the machine and its load."""
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -276,11 +278,17 @@ def methods(args):
 def measure(args):
     rows = {m: {c: [] for c in COLUMNS} for m in methods(args)}
     state = {"no_drop": args.no_drop}
+    rng = random.Random(args.seed)
     for rnd in range(args.rounds):
         print("round %d, load average %s" % (
             rnd + 1, " ".join("%.2f" % x for x in os.getloadavg())),
             flush=True)
-        for m in rows:
+        # a fresh order every round: a method never always follows the
+        # same one (whose deleted store, dirty pages or freed memory the
+        # kernel may still be settling)
+        order = list(rows)
+        rng.shuffle(order)
+        for m in order:
             ext = ".h5" if "hdf5" in m or m == "h5py" else ".zarr"
             path = os.path.join(args.dir, m.replace(" ", "_") + ext)
             if "SimRecorder zarr" == m or m == "zarr-python":
@@ -351,6 +359,8 @@ def main():
     ap.add_argument("--rows", type=int, default=10000,
                     help="the middle extent of a record (the seed's 10000)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the per-round method order")
     ap.add_argument("--dir", default="seed-runs",
                     help="where the stores go (one disk)")
     ap.add_argument("--simrecorder", help="SimRecorder's source folder")
