@@ -9,6 +9,8 @@ one disk, in a fresh random order every round, with the page cache
 dropped before every phase:
 
   simrec-c zarr / hdf5      simrec's C API (bench_seed)
+  simrec-c zarr bit         the same with shuffle=bit (SimRecorder's
+                            shuffle: smaller, slower to code)
   simrec-py zarr / hdf5     simrec's Python package
   zarr-python / h5py        used the way SimRecorder uses them (LMDBStore,
                             blosclz level 9 bit-shuffle, its chunk rule;
@@ -40,6 +42,8 @@ KEY = "train/what"
 SHAPE = [10, 10000, 200]  # --rows sets SHAPE[1]
 CHUNK_MB = 0.1  # SimRecorder's benchmarks ask for 0.1 MiB chunks
 PHASES = ("write", "slice", "whole")
+# URI parameters of a variant (a read-only open keeps the stored codec)
+PARAMS = {"simrec-c zarr bit": "?shuffle=bit"}
 COLUMNS = ("write_s", "mean_write_s", "slice_s", "whole_s", "size_MB")
 
 
@@ -244,7 +248,8 @@ def run_phase(args, method, phase, path):
     if method.startswith("simrec-c"):
         scheme = method.split()[1]
         cmd = [os.path.join(args.build, "bench", "bench_seed"),
-               "%s:%s" % (scheme, path), str(args.n), phase,
+               "%s:%s%s" % (scheme, path, PARAMS.get(method, "")),
+               str(args.n), phase,
                str(args.rows)]
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker",
@@ -266,8 +271,8 @@ def run_phase(args, method, phase, path):
 
 
 def methods(args):
-    ms = ["simrec-c zarr", "simrec-py zarr", "simrec-c hdf5",
-          "simrec-py hdf5", "zarr-python", "h5py"]
+    ms = ["simrec-c zarr", "simrec-py zarr", "simrec-c zarr bit",
+          "simrec-c hdf5", "simrec-py hdf5", "zarr-python", "h5py"]
     if args.simrecorder:
         ms += ["SimRecorder zarr", "SimRecorder hdf5"]
     if args.only:
