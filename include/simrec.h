@@ -842,7 +842,12 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * buf (C order, bufsize >= prod(count) * dtype size). Only the chunks that
  * intersect the selection are read, in the order they are stored, and
  * decoded on up to the store's `threads` threads (zarr), straight into buf
- * where a chunk is one contiguous run of the selection. start/count NULL
+ * where a chunk is one contiguous run of the selection. Where the
+ * selection is a small contiguous run of each compressed chunk (a slice
+ * across records), zarr decodes only the blosc blocks holding it, and
+ * `zarr:` asks the disk for those blocks of 64 chunks at a time, so a
+ * slice waits for about two of the disk's latencies, not for two per
+ * chunk. start/count NULL
  * mean everything. With the I/O summary on, prints one line on stderr:
  * the read's time and, for zarr stores, its chunks, stored bytes, and the
  * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or
