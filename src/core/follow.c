@@ -7,7 +7,7 @@
 #include "../common/clock.h"
 #include "recorder.h"
 
-#define FINISHED_ATTR "_simrec_finished"
+#define FINISHED_ATTR SR_FINISHED_ATTR
 /* ?poll=: seconds between two looks while waiting, where no notification
  * comes (settings.h) */
 #define POLL_DEFAULT 0.5

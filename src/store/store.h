@@ -141,6 +141,12 @@ typedef struct sr_store_ops {
 
 #define SR_STORE_OPS_VERSION 2
 
+/* The finished mark (core/follow.c, docs/format.md): a boolean root
+ * attribute a writer sets at its close. Named here so that a store that
+ * cannot add an attribute late (HDF5 in SWMR mode) can make room for it
+ * while it still can. */
+#define SR_FINISHED_ATTR "_simrec_finished"
+
 struct sr_store {
 	const sr_store_ops *ops;
 	/* the flags of the store that holds the data: ops->flags, or under
