@@ -271,6 +271,9 @@ int sr_locked_wrap(sr_store *inner, sr_store **out);
  * with SIMREC_ELOCK naming the holder's host, pid and job; a holder of this
  * host that is gone is reported on stderr and replaced. */
 int sr_owner_take(const char *store, int *fd, sr_err *e);
+/* After the store was opened (made): the writer lock names it, so that a
+ * later writer finding the lock of a store deleted since takes it over. */
+int sr_owner_bind(const char *store, int fd, sr_err *e);
 void sr_owner_release(const char *store, int fd);
 
 #endif
