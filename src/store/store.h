@@ -261,6 +261,11 @@ void sr_watch_close(sr_store *st);
 int sr_store_notify_arm(sr_store *st, const char *key);
 int sr_store_notify_wait(sr_store *st, double seconds);
 
+/* The store as messages name it: a file store's path; a server's URI
+ * without its query, but with ?prefix= (the store's lock_param) when set,
+ * which tells two stores of one server apart. */
+const char *sr_store_name(const sr_store *st);
+
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes
  * ownership of inner (closed with the wrapper). */
