@@ -106,11 +106,14 @@ static int name_with_identity(sr_store *st, sr_err *e)
 	const char *v = lp ? sr_uri_param(&st->uri, lp) : NULL;
 	if (!v)
 		return 0;
-	size_t n = strlen(st->uri.name) + strlen(lp) + strlen(v) + 3;
+	/* from the text (as sr_uri_parse names it): a copy of a store's
+	 * URI opened again gets the same name */
+	int base = (int)strcspn(st->uri.text, "?");
+	size_t n = (size_t)base + strlen(lp) + strlen(v) + 3;
 	char *name = malloc(n);
 	if (!name)
 		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
-	snprintf(name, n, "%s?%s=%s", st->uri.name, lp, v);
+	snprintf(name, n, "%.*s?%s=%s", base, st->uri.text, lp, v);
 	free(st->uri.name);
 	st->uri.name = name;
 	return 0;
