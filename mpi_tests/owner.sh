@@ -19,6 +19,18 @@ mkdir -p "$work"
 fifo=$work/fifo
 host=$(hostname)
 fail=0
+# kill_holder JOB WHO: the holder's pid from the FIFO (sets pid), kill -9
+# of it, the job waited for; what went wrong appended to why
+kill_holder() {
+	local job=$1 who=$2 hrc=0
+	pid=$(timeout 60 cat "$fifo.out") || pid=
+	case $pid in
+	'' | *[!0-9]*) why="${why:+$why; }$who sent no pid ('$pid')" ;;
+	*) kill -9 "$pid" ;;
+	esac
+	wait "$job" || hrc=$?
+	[ "$hrc" != 0 ] || why="${why:+$why; }$who, killed, exited 0"
+}
 for scheme in "$@"; do
 	store=$work/store.$scheme uri=$scheme:$work/store.$scheme
 	why=
@@ -48,15 +60,7 @@ for scheme in "$@"; do
 	# (2) a stale lock from a killed writer
 	rm -rf "$store"
 	timeout -k 5 60 "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
-	job=$!
-	pid=$(timeout 60 cat "$fifo.out") || pid=
-	case $pid in
-	'' | *[!0-9]*) why="${why:+$why; }the second holder sent no pid ('$pid')" ;;
-	*) kill -9 "$pid" ;;
-	esac
-	hrc=0
-	wait "$job" || hrc=$?
-	[ "$hrc" != 0 ] || why="${why:+$why; }the killed holder exited 0"
+	kill_holder $! "the second holder"
 	[ -e "$store.simrec-writer" ] || why="${why:+$why; }no stale lock file to take over"
 	trc=0
 	"$bin" serial "$uri" 7 >"$work/take" 2>&1 || trc=$?
@@ -75,15 +79,7 @@ for scheme in "$@"; do
 	# ... and the lock of a killed writer of another host
 	timeout -k 5 60 unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' \
 		sh "elsewhere-$$" "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
-	job=$!
-	pid=$(timeout 60 cat "$fifo.out") || pid=
-	case $pid in
-	'' | *[!0-9]*) why="${why:+$why; }the other host's holder sent no pid ('$pid')" ;;
-	*) kill -9 "$pid" ;;
-	esac
-	hrc=0
-	wait "$job" || hrc=$?
-	[ "$hrc" != 0 ] || why="${why:+$why; }the other host's killed holder exited 0"
+	kill_holder $! "the other host's holder"
 	grep -q -F "host elsewhere-$$" "$store.simrec-writer" ||
 		why="${why:+$why; }no lock file of the other host: $(cat "$store.simrec-writer" 2>&1)"
 	src=0
