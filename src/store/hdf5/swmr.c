@@ -146,19 +146,28 @@ int h5_swmr_attr_rewrite(sr_store *st, const char *key, const char *name,
 }
 
 /* The finished mark, false, on the root while attributes can still be
- * added: the close sets it true in place (h5_swmr_attr_rewrite). */
+ * added (as attrs.c writes a bool: h5py's enum, scalar): the close sets
+ * it true in place (h5_swmr_attr_rewrite). */
 static int make_finished_mark(sr_store *st)
 {
 	h5_store *h = st->impl;
 	if (H5Aexists_by_name(h->file, "/", SR_FINISHED_ATTR, H5P_DEFAULT) > 0)
 		return 0;
-	simrec_attr_t a = {.type = SIMREC_ATTR_BOOL};
-	int rc = h5_attr_set(st, "", SR_FINISHED_ATTR, &a);
-	return rc ? sr_wrap(st->err, rc,
-	                    "'%s': cannot make room for the finished mark "
-	                    "before SWMR writing starts",
-	                    st->uri.path)
-	          : 0;
+	signed char no = 0;
+	hid_t t = h5_bool_type(), sp = H5Screate(H5S_SCALAR);
+	hid_t at = H5Acreate_by_name(h->file, "/", SR_FINISHED_ATTR, t, sp,
+	                             H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	int rc = at < 0 || H5Awrite(at, t, &no) < 0
+	                 ? sr_fail(st->err, SIMREC_EIO,
+	                           "'%s': cannot make room for the finished "
+	                           "mark before SWMR writing starts",
+	                           st->uri.path)
+	                 : 0;
+	if (at >= 0)
+		H5Aclose(at);
+	H5Sclose(sp);
+	H5Tclose(t);
+	return rc;
 }
 
 int h5_swmr_cork(sr_store *st, h5_ds *d)
