@@ -937,9 +937,9 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * (NFS, Lustre, a lost redis connection). memory: has no other writer
  * than the recorder itself: the call never waits. A file written with
  * hdf5:...?swmr=1 is followed through SWMR reading (?swmr=1 in the
- * reader's URI; each look refreshes the dataset): it has no finished
- * mark, so the follow ends by its timeout. A plain hdf5: file (no ?lock=,
- * no SWMR) cannot be followed: HDF5 readers do not see a writer's later
+ * reader's URI; each look refreshes the dataset and the finished mark)
+ * and ends with SIMREC_EFINISHED as the others do. A plain hdf5: file (no
+ * ?lock=, no SWMR) cannot be followed: HDF5 readers do not see a writer's later
  * commits without SWMR or a reopen.
  *
  * A writer marks its stores finished when it closes them (the root
