@@ -42,29 +42,115 @@ static void mid_plane(int nd, size_t *st, size_t *ct, const size_t *sp,
 		}
 }
 
-/* The selection (st, ct, sp) read as its box and compacted into a new
- * buffer (*out); 0 or a status. */
-static int read_selection(simrec_dataset_t *ds, size_t isz, int nd,
-                          const size_t *st, const size_t *ct, const size_t *sp,
-                          void **out)
+/* Bytes of one block read for a picture: memory is bounded by this and
+ * the picture, whatever the selection's size. */
+#define BLOCK_BYTES ((size_t)16 << 20)
+
+/* A selection (st, ct, sp) read block by block into a drawing. */
+typedef struct blocks {
+	simrec_dataset_t *ds;
+	int nd;
+	size_t isz, lim; /* lim: box elements per block */
+	const size_t *st, *ct, *sp;
+	unsigned char *box, *sel;
+	sr_png *png;
+	size_t fed; /* elements given to png so far */
+} blocks;
+
+/* The box elements of dimensions d.. of the selection: (ct-1)*sp+1 each;
+ * the caller checked that the whole box's product fits. */
+static size_t box_from(const blocks *b, int d)
 {
-	size_t bx[SIMREC_MAX_NDIM], nb, n;
-	for (int d = 0; d < nd; d++)
-		bx[d] = (ct[d] - 1) * sp[d] + 1;
-	if (sr_size_prod(nd, bx, 1, &nb) || nb > SR_PNG_MAX_ELEMS ||
-	    sr_size_prod(nd, ct, 1, &n))
-		return SIMREC_EINVAL;
-	unsigned char *box = malloc(nb * isz), *sel = malloc(n * isz);
-	int rc = box && sel ? simrec_dataset_read(ds, st, bx, box, nb * isz)
-	                    : SIMREC_ENOMEM;
+	size_t n = 1;
+	for (int e = d; e < b->nd; e++)
+		n *= (b->ct[e] - 1) * b->sp[e] + 1;
+	return n;
+}
+
+/* Read the part of the selection at outer index `at` (dimensions below
+ * d0 fixed), q indices of d0 from k0, dimensions past d0 whole, and feed
+ * it in C order. */
+static int read_part(blocks *b, const size_t *at, int d0, size_t k0, size_t q)
+{
+	size_t st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM], bx[SIMREC_MAX_NDIM],
+	        nb = 1, n = 1;
+	for (int d = 0; d < b->nd; d++) {
+		ct[d] = d < d0 ? 1 : d == d0 ? q : b->ct[d];
+		st[d] = b->st[d] + (d < d0    ? at[d]
+		                    : d == d0 ? k0
+		                              : 0) *
+		                           b->sp[d];
+		bx[d] = (ct[d] - 1) * b->sp[d] + 1;
+		nb *= bx[d];
+		n *= ct[d];
+	}
+	int rc = simrec_dataset_read(b->ds, st, bx, b->box, nb * b->isz);
 	for (size_t i = 0; !rc && i < n; i++)
-		memcpy(sel + i * isz,
-		       box + sr_cli_box_offset(nd, ct, sp, bx, i) * isz, isz);
-	free(box);
+		memcpy(b->sel + i * b->isz,
+		       b->box + sr_cli_box_offset(b->nd, ct, b->sp, bx, i) *
+		                        b->isz,
+		       b->isz);
+	if (!rc)
+		sr_png_feed(b->png, b->fed, b->sel, n);
+	b->fed += n;
+	return rc;
+}
+
+/* Every part, in C order: d0 is the slowest dimension whose faster ones'
+ * box fits a block; dimensions below it are walked one index at a time,
+ * d0 in runs whose box fits. */
+static int read_blocks(blocks *b)
+{
+	int d0 = 0;
+	while (d0 < b->nd - 1 && box_from(b, d0 + 1) > b->lim)
+		d0++;
+	if (!b->nd)
+		return read_part(b, NULL, 0, 0, 1);
+	size_t inner = box_from(b, d0 + 1), runs = b->lim / inner,
+	       q = runs ? (runs - 1) / b->sp[d0] + 1 : 1;
+	size_t at[SIMREC_MAX_NDIM] = {0};
+	int rc = 0;
+	for (;;) {
+		for (size_t k = 0; !rc && k < b->ct[d0]; k += q)
+			rc = read_part(b, at, d0, k,
+			               b->ct[d0] - k < q ? b->ct[d0] - k : q);
+		int d = d0 - 1; /* the next outer index */
+		while (!rc && d >= 0 && ++at[d] == b->ct[d])
+			at[d--] = 0;
+		if (rc || d < 0)
+			return rc;
+	}
+}
+
+/* The selection (st, ct, sp) of nd dimensions, kn of them kept (kept:
+ * their counts), read block by block into a drawing written to out. */
+static int draw_selection(simrec_dataset_t *ds, int nd, const size_t *st,
+                          const size_t *ct, const size_t *sp, int kn,
+                          const size_t *kept, const char *out, char *err,
+                          size_t len, int *read_failed)
+{
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	blocks b = {.ds = ds,
+	            .nd = nd,
+	            .isz = simrec_dtype_size(dt),
+	            .st = st,
+	            .ct = ct,
+	            .sp = sp};
+	b.lim = BLOCK_BYTES / b.isz;
+	int rc = sr_png_begin(&b.png, dt, kn, kept, err, len);
 	if (rc)
-		free(sel);
-	else
-		*out = sel;
+		return rc;
+	b.box = malloc(b.lim * b.isz);
+	b.sel = malloc(b.lim * b.isz);
+	rc = b.box && b.sel ? read_blocks(&b) : SIMREC_ENOMEM;
+	*read_failed = rc && rc != SIMREC_ENOMEM;
+	if (rc == SIMREC_ENOMEM)
+		snprintf(err, len, "out of memory");
+	free(b.box);
+	free(b.sel);
+	if (!rc)
+		rc = sr_png_finish(b.png, out, err, len);
+	sr_png_free(b.png);
 	return rc;
 }
 
@@ -83,12 +169,13 @@ static void print_drawn(const char *key, int nd, const size_t *st,
 	printf("] -> %s\n", sr_cli_name(out));
 }
 
-/* The selection read into *data, or a status with err saying why: a
- * dtype that is no number, too many elements, a read that failed (the
- * library's detail). */
-static int read_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+/* The selection checked and drawn into out, or a status with err saying
+ * why: a dtype that is no number, too many elements, a read that failed
+ * (the library's detail). */
+static int draw_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
                        int nd, const size_t *st, const size_t *ct,
-                       const size_t *sp, void **data, char *err, size_t len)
+                       const size_t *sp, int kn, const size_t *kept,
+                       const char *out, char *err, size_t len)
 {
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	size_t isz = simrec_dtype_size(dt), bx[SIMREC_MAX_NDIM], nb = 0;
@@ -111,8 +198,10 @@ static int read_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 		        SR_PNG_MAX_ELEMS);
 		return SIMREC_EINVAL;
 	}
-	int rc = read_selection(ds, isz, nd, st, ct, sp, data);
-	if (rc)
+	int read_failed = 0;
+	int rc = draw_selection(ds, nd, st, ct, sp, kn, kept, out, err, len,
+	                        &read_failed);
+	if (read_failed)
 		snprintf(err, len, "cannot read '%s': %s", key,
 		         sr_cli_msg(simrec_errmsg(rec)));
 	return rc;
@@ -126,7 +215,6 @@ static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM],
 	        sp[SIMREC_MAX_NDIM], kept[SIMREC_MAX_NDIM];
 	simrec_dataset_shape(ds, sh);
-	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	if (nd && !sh[0]) {
 		fprintf(stderr, "%s: '%s' holds no records\n", sr_cli_prog,
 		        sr_cli_name(key));
@@ -144,13 +232,9 @@ static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	for (int d = 0; d < nd; d++)
 		if (keep[d])
 			kept[kn++] = ct[d];
-	void *data = NULL;
 	char err[512];
-	int rc = read_or_say(rec, ds, key, nd, st, ct, sp, &data, err,
+	int rc = draw_or_say(rec, ds, key, nd, st, ct, sp, kn, kept, out, err,
 	                     sizeof err);
-	if (!rc)
-		rc = sr_png_write(out, dt, kn, kept, data, err, sizeof err);
-	free(data);
 	if (rc) {
 		fprintf(stderr, "%s: %s (%s)\n", sr_cli_prog, sr_cli_msg(err),
 		        simrec_err_name(rc));
