@@ -240,3 +240,42 @@ def test_extremes(tmp_path):
     k = 256 // 5
     for j, t in enumerate((0, 1, 1, 0, 0.5)):
         assert np.abs(px[k // 2, j * k + k // 2] - viridis(t)).max() <= 6
+
+
+def test_extreme_shape_memory_is_bounded(tmp_path):
+    """A (1, 2^26) float64 record (512 MB) is drawn with a peak RSS far
+    below its size: the selection is read by blocks and only what the
+    picture shows is kept (the whole array in memory made 1 GB). The
+    picture still shows the one spike and the range of every value."""
+    import sys
+    import zarr
+    d = tmp_path / "x.zarr"
+    g = zarr.open_group(str(d), mode="w")
+    n = 1 << 26
+    z = g.create_dataset("long", shape=(1, n), chunks=(1, 1 << 20),
+                         dtype="f8", fill_value=0.0)
+    z.attrs["_ARRAY_DIMENSIONS"] = ["step", "x"]
+    z[0, :] = 0.0  # every chunk stored (zeros compress to a few bytes)
+    spike = 12345678
+    z[0, spike] = 5.0
+    z[0, n - 1] = -3.0
+    out = tmp_path / "long.png"
+    # the peak RSS of the command alone: a driver of its own waits for it
+    driver = ("import resource, subprocess, sys\n"
+              "r = subprocess.run(sys.argv[1:])\n"
+              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+              "sys.exit(r.returncode)\n")
+    r = subprocess.run([sys.executable, "-c", driver, program("SIMREC_CLI"),
+                        "png", "zarr+dir:%s" % d, "long", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    peak_kb = int(r.stdout.split()[-1])
+    assert peak_kb < 256 * 1024, "peak RSS %d KB" % peak_kb
+    img = Image.open(out)
+    px = np.asarray(img).astype(int)
+    assert px.shape == (H, W, 3)
+    assert float(img.info["simrec:min"]) == -3.0
+    assert float(img.info["simrec:max"]) == 5.0
+    x = X0 + int(round(spike * (X1 - X0) / (n - 1)))
+    assert tuple(px[Y0, x]) == LINE  # the spike reaches the top
+    assert tuple(px[Y1, X1]) == LINE  # the last value the bottom
