@@ -1,5 +1,6 @@
 /* simrec verify [--repair] STORE: every chunk of every dataset decoded and
  * present; --repair cuts before the first torn step. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,56 @@ static void verify_print_keep(const char *key, size_t whole, size_t rows)
 	       steps_text(d, sizeof d, whole, rows - 1));
 }
 
+/* The steps of counts (n, int64) whose rows all lie below whole: they
+ * are read a block at a time; a negative count ends them. */
+static size_t joined_whole_steps(simrec_dataset_t *cds, size_t n, size_t whole)
+{
+	int64_t buf[4096];
+	size_t steps = 0, end = 0;
+	while (steps < n) {
+		size_t st = steps, ct = n - steps < 4096 ? n - steps : 4096;
+		if (simrec_dataset_read(cds, &st, &ct, buf, sizeof buf))
+			break;
+		for (size_t i = 0; i < ct; i++, steps++)
+			if (buf[i] < 0 || (uint64_t)buf[i] > whole - end)
+				return steps;
+			else
+				end += (size_t)buf[i];
+	}
+	return steps;
+}
+
+/* A joined array's rows cut to their first whole rows: its counts (the
+ * companion "KEY_count") must be cut too, to the steps whose rows all
+ * stay, or the cut rows would not hold them. */
+static void verify_joined_cut(simrec_t *rec, const char *key, size_t whole,
+                              int repair, cutlist *cut)
+{
+	simrec_attr_t a;
+	memset(&a, 0, sizeof a);
+	if (simrec_attr_get(rec, key, "_simrec_joined_count", &a))
+		return; /* not a joined array's rows */
+	simrec_attr_clear(&a);
+	char ckey[4096];
+	snprintf(ckey, sizeof ckey, "%s_count", key);
+	simrec_dataset_t *cds;
+	if (simrec_get_all(rec, ckey, &cds))
+		return; /* verify says why: BAD, counts that do not hold */
+	size_t n = 0;
+	if (simrec_dataset_ndim(cds) == 1 &&
+	    simrec_dataset_dtype(cds) == SIMREC_INT64)
+		simrec_dataset_shape(cds, &n);
+	size_t steps = joined_whole_steps(cds, n, whole);
+	simrec_dataset_close(cds);
+	if (steps >= n)
+		return;
+	printf("      %s: --repair cuts it to %zu step(s) with '%s' (the "
+	       "steps whose rows stay)\n",
+	       sr_cli_name(ckey), steps, sr_cli_name(key));
+	if (repair)
+		verify_note_cut(cut, ckey, steps);
+}
+
 /* Read the steps below *whole; a step that does not read lowers *whole
  * to it and prints a BAD line. 1 if so. */
 static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
@@ -173,6 +224,7 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut,
 		verify_print_keep(key, whole, rows);
 		if (repair)
 			verify_note_cut(cut, key, whole);
+		verify_joined_cut(rec, key, whole, repair, cut);
 	}
 	if (!torn) {
 		printf("ok    %s: %zu record(s) %s ", sr_cli_name(key), rows,

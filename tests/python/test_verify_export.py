@@ -202,3 +202,33 @@ def test_export_refuses_what_verify_calls_bad(kind, tmp_path):
     import zarr
     out = zarr.open_group(str(tmp_path / "out"), mode="r")
     assert "xy" not in out["p"] and "u" not in out["p"]
+
+
+@pytest.mark.parametrize("kind", ["zarr", "zarr+dir"])
+def test_repair_cuts_joined_counts_with_rows(kind, tmp_path):
+    """A joined array whose rows are torn in the middle: --repair cuts the
+    rows and their companion counts (KEY_count) to the steps whose rows
+    stay, so the counts hold and every kept step reads back."""
+    path = path_of(kind, tmp_path)
+    uri = "%s:%s" % (kind, path)
+    with simrec.Recorder(uri, mode="w", chunk_bytes=64) as rec:
+        for s in range(6):  # step s: s + 1 rows of 2 float64 (4 a chunk)
+            rec.record_joined("p/xy", np.full((s + 1, 2), float(s)))
+    import zarr
+    store = zarr.LMDBStore(str(path)) if kind == "zarr" else \
+        zarr.DirectoryStore(str(path))
+    del store["p/xy/3.0"]  # rows 12-15: steps 4 (rows 10-14) and 5 go
+    if kind == "zarr":
+        store.close()
+    r = cli("verify", uri)
+    assert r.returncode == 1
+    assert "p/xy_count: --repair cuts it to 4 step(s) with 'p/xy'" in \
+        r.stdout, r.stdout
+    r = cli("verify", "--repair", uri)
+    assert r.returncode == 0, r.stdout
+    assert "repaired p/xy_count: cut to 4 step(s)" in r.stdout, r.stdout
+    with simrec.Recorder(uri, mode="r") as rec:
+        J = rec.get_all("p/xy")
+        assert len(J) == 4
+        for s in range(4):
+            assert (J[s] == np.full((s + 1, 2), float(s))).all()
