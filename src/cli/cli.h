@@ -61,6 +61,18 @@ int sr_cli_parse_slice(const char *s, int nd, const size_t *sh, size_t *st,
 size_t sr_cli_box_offset(int nd, const size_t *ct, const size_t *sp,
                          const size_t *bx, size_t i);
 
+/* blocks.c: the selection (st, ct, sp; nd dimensions, inside the shape)
+ * of ds, a fixed-size dtype, read block by block (a box of at most 16 MB
+ * each) and given to fn in C order: elements i0..i0+n-1 of the
+ * selection (n of them at data, valid during the call). Memory is a
+ * block's whatever the selection spans. 0, SIMREC_EINVAL (a dtype of no
+ * fixed size), SIMREC_ENOMEM or the failure of a read. */
+typedef void (*sr_cli_consume)(void *arg, size_t i0, const void *data,
+                               size_t n);
+int sr_cli_read_blocks(simrec_dataset_t *ds, int nd, const size_t *st,
+                       const size_t *ct, const size_t *sp, sr_cli_consume fn,
+                       void *arg);
+
 /* keylist.c: the keys export copies and verify cuts */
 typedef struct keylist {
 	char **v;

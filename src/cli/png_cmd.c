@@ -42,84 +42,10 @@ static void mid_plane(int nd, size_t *st, size_t *ct, const size_t *sp,
 		}
 }
 
-/* Bytes of one block read for a picture: memory is bounded by this and
- * the picture, whatever the selection's size. */
-#define BLOCK_BYTES ((size_t)16 << 20)
-
-/* A selection (st, ct, sp) read block by block into a drawing. */
-typedef struct blocks {
-	simrec_dataset_t *ds;
-	int nd;
-	size_t isz, lim; /* lim: box elements per block */
-	const size_t *st, *ct, *sp;
-	unsigned char *box, *sel;
-	sr_png *png;
-	size_t fed; /* elements given to png so far */
-} blocks;
-
-/* The box elements of dimensions d.. of the selection: (ct-1)*sp+1 each;
- * the caller checked that the whole box's product fits. */
-static size_t box_from(const blocks *b, int d)
+/* sr_cli_read_blocks' consumer: the elements into the drawing */
+static void feed_png(void *arg, size_t i0, const void *data, size_t n)
 {
-	size_t n = 1;
-	for (int e = d; e < b->nd; e++)
-		n *= (b->ct[e] - 1) * b->sp[e] + 1;
-	return n;
-}
-
-/* Read the part of the selection at outer index `at` (dimensions below
- * d0 fixed), q indices of d0 from k0, dimensions past d0 whole, and feed
- * it in C order. */
-static int read_part(blocks *b, const size_t *at, int d0, size_t k0, size_t q)
-{
-	size_t st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM], bx[SIMREC_MAX_NDIM],
-	        nb = 1, n = 1;
-	for (int d = 0; d < b->nd; d++) {
-		ct[d] = d < d0 ? 1 : d == d0 ? q : b->ct[d];
-		st[d] = b->st[d] + (d < d0    ? at[d]
-		                    : d == d0 ? k0
-		                              : 0) *
-		                           b->sp[d];
-		bx[d] = (ct[d] - 1) * b->sp[d] + 1;
-		nb *= bx[d];
-		n *= ct[d];
-	}
-	int rc = simrec_dataset_read(b->ds, st, bx, b->box, nb * b->isz);
-	for (size_t i = 0; !rc && i < n; i++)
-		memcpy(b->sel + i * b->isz,
-		       b->box + sr_cli_box_offset(b->nd, ct, b->sp, bx, i) *
-		                        b->isz,
-		       b->isz);
-	if (!rc)
-		sr_png_feed(b->png, b->fed, b->sel, n);
-	b->fed += n;
-	return rc;
-}
-
-/* Every part, in C order: d0 is the slowest dimension whose faster ones'
- * box fits a block; dimensions below it are walked one index at a time,
- * d0 in runs whose box fits. */
-static int read_blocks(blocks *b)
-{
-	int d0 = 0;
-	while (d0 < b->nd - 1 && box_from(b, d0 + 1) > b->lim)
-		d0++;
-	if (!b->nd)
-		return read_part(b, NULL, 0, 0, 1);
-	size_t inner = box_from(b, d0 + 1), runs = b->lim / inner,
-	       q = runs ? (runs - 1) / b->sp[d0] + 1 : 1;
-	size_t at[SIMREC_MAX_NDIM] = {0};
-	int rc = 0;
-	for (;;) {
-		for (size_t k = 0; !rc && k < b->ct[d0]; k += q)
-			rc = read_part(b, at, d0, k,
-			               b->ct[d0] - k < q ? b->ct[d0] - k : q);
-		int d = d0 - 1; /* the next outer index */
-		while (!rc && d >= 0 && ++at[d] == b->ct[d])
-			at[d--] = 0;
-		if (rc || d < 0)
-			return rc;
-	}
+	sr_png_feed(arg, i0, data, n);
 }
 
 /* The selection (st, ct, sp) of nd dimensions, kn of them kept (kept:
@@ -129,28 +55,18 @@ static int draw_selection(simrec_dataset_t *ds, int nd, const size_t *st,
                           const size_t *kept, const char *out, char *err,
                           size_t len, int *read_failed)
 {
-	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	blocks b = {.ds = ds,
-	            .nd = nd,
-	            .isz = simrec_dtype_size(dt),
-	            .st = st,
-	            .ct = ct,
-	            .sp = sp};
-	b.lim = BLOCK_BYTES / b.isz;
-	int rc = sr_png_begin(&b.png, dt, kn, kept, err, len);
+	sr_png *png;
+	int rc = sr_png_begin(&png, simrec_dataset_dtype(ds), kn, kept, err,
+	                      len);
 	if (rc)
 		return rc;
-	b.box = malloc(b.lim * b.isz);
-	b.sel = malloc(b.lim * b.isz);
-	rc = b.box && b.sel ? read_blocks(&b) : SIMREC_ENOMEM;
+	rc = sr_cli_read_blocks(ds, nd, st, ct, sp, feed_png, png);
 	*read_failed = rc && rc != SIMREC_ENOMEM;
 	if (rc == SIMREC_ENOMEM)
 		snprintf(err, len, "out of memory");
-	free(b.box);
-	free(b.sel);
 	if (!rc)
-		rc = sr_png_finish(b.png, out, err, len);
-	sr_png_free(b.png);
+		rc = sr_png_finish(png, out, err, len);
+	sr_png_free(png);
 	return rc;
 }
 
