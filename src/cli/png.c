@@ -456,17 +456,19 @@ int sr_png_begin(sr_png **out, simrec_dtype_t dt, int ndim, const size_t *shape,
 void sr_png_feed(sr_png *a, size_t i0, const void *data, size_t n)
 {
 	const unsigned char *p = data;
-	for (size_t i = 0; i < n && i0 + i < a->n; i++) {
-		double v = elem_value(a->dt, p + i * a->isz);
+	size_t g = i0 > a->off ? i0 : a->off, end = a->off + a->n;
+	end = i0 + n < end ? i0 + n : end; /* the drawn plane's part */
+	for (; g < end; g++) {
+		double v = elem_value(a->dt, p + (g - i0) * a->isz);
 		if (isfinite(v)) {
 			a->lo = !a->any || v < a->lo ? v : a->lo;
 			a->hi = !a->any || v > a->hi ? v : a->hi;
 			a->any = 1;
 		}
 		if (a->line)
-			line_feed(a, i0 + i, v);
+			line_feed(a, g - a->off, v);
 		else
-			image_feed(a, i0 + i, v);
+			image_feed(a, g - a->off, v);
 	}
 }
 
@@ -503,7 +505,7 @@ int sr_png_write(const char *path, simrec_dtype_t dt, int ndim,
 	int rc = sr_png_begin(&a, dt, ndim, shape, err, errlen);
 	if (rc)
 		return rc;
-	sr_png_feed(a, 0, (const unsigned char *)data + a->off * a->isz, a->n);
+	sr_png_feed(a, 0, data, a->off + a->n);
 	rc = sr_png_finish(a, path, err, errlen);
 	sr_png_free(a);
 	return rc;

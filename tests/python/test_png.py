@@ -260,6 +260,7 @@ def long_store(tmp_path_factory):
     z[0, :] = 0.0
     z[0, SPIKE] = 5.0
     z[0, LONG - 1] = -3.0
+    g.attrs["_simrec_finished"] = True  # `watch` ends after its records
     return "zarr+dir:%s" % d
 
 
@@ -316,3 +317,15 @@ def test_cat_of_a_stepped_slice_reads_by_blocks(long_store):
     want[-1] = -3.0
     got = [float(v) for v in said.split()]
     assert got == list(want[::step]), said
+
+
+def test_watch_png_of_an_extreme_shape_is_bounded(long_store, tmp_path):
+    """`watch --png` of the (1, 2^26) record: its summary and picture are
+    made block by block (reading the record whole made 1 GB)."""
+    out = tmp_path / "w.png"
+    rc, said, kb = peak_rss("watch", long_store, "long", "--png", str(out))
+    assert rc == 0, said
+    assert kb < 256 * 1024, "peak RSS %d KB" % kb
+    assert said.splitlines()[0] == "0 min=-3 max=5 mean=%.9g" % (2.0 / LONG)
+    img = Image.open(out)
+    assert float(img.info["simrec:max"]) == 5.0
