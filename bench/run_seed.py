@@ -5,9 +5,12 @@ tests/time_hdf5.py) through every reader and writer, side by side.
 N random float64 arrays of (10, 10000, 200) (16 MB each) are recorded under
 one key; then 20 slices [:N//2, b, t, :] and the whole dataset are read.
 Methods, each in its own process per phase, interleaved round by round, on
-one disk, with the page cache dropped before every phase:
+one disk, in a fresh random order every round, with the page cache
+dropped before every phase:
 
   simrec-c zarr / hdf5      simrec's C API (bench_seed)
+  simrec-c zarr bit         the same with shuffle=bit (SimRecorder's
+                            shuffle: smaller, slower to code)
   simrec-py zarr / hdf5     simrec's Python package
   zarr-python / h5py        used the way SimRecorder uses them (LMDBStore,
                             blosclz level 9 bit-shuffle, its chunk rule;
@@ -26,6 +29,7 @@ Not a test: timings depend on the machine and its load."""
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -38,6 +42,8 @@ KEY = "train/what"
 SHAPE = [10, 10000, 200]  # --rows sets SHAPE[1]
 CHUNK_MB = 0.1  # SimRecorder's benchmarks ask for 0.1 MiB chunks
 PHASES = ("write", "slice", "whole")
+# URI parameters of a variant (a read-only open keeps the stored codec)
+PARAMS = {"simrec-c zarr bit": "?shuffle=bit"}
 COLUMNS = ("write_s", "mean_write_s", "slice_s", "whole_s", "size_MB")
 
 
@@ -242,7 +248,8 @@ def run_phase(args, method, phase, path):
     if method.startswith("simrec-c"):
         scheme = method.split()[1]
         cmd = [os.path.join(args.build, "bench", "bench_seed"),
-               "%s:%s" % (scheme, path), str(args.n), phase,
+               "%s:%s%s" % (scheme, path, PARAMS.get(method, "")),
+               str(args.n), phase,
                str(args.rows)]
     else:
         cmd = [sys.executable, os.path.abspath(__file__), "--worker",
@@ -264,8 +271,8 @@ def run_phase(args, method, phase, path):
 
 
 def methods(args):
-    ms = ["simrec-c zarr", "simrec-py zarr", "simrec-c hdf5",
-          "simrec-py hdf5", "zarr-python", "h5py"]
+    ms = ["simrec-c zarr", "simrec-py zarr", "simrec-c zarr bit",
+          "simrec-c hdf5", "simrec-py hdf5", "zarr-python", "h5py"]
     if args.simrecorder:
         ms += ["SimRecorder zarr", "SimRecorder hdf5"]
     if args.only:
@@ -276,11 +283,17 @@ def methods(args):
 def measure(args):
     rows = {m: {c: [] for c in COLUMNS} for m in methods(args)}
     state = {"no_drop": args.no_drop}
+    rng = random.Random(args.seed)
     for rnd in range(args.rounds):
         print("round %d, load average %s" % (
             rnd + 1, " ".join("%.2f" % x for x in os.getloadavg())),
             flush=True)
-        for m in rows:
+        # a fresh order every round: a method never always follows the
+        # same one (whose deleted store, dirty pages or freed memory the
+        # kernel may still be settling)
+        order = list(rows)
+        rng.shuffle(order)
+        for m in order:
             ext = ".h5" if "hdf5" in m or m == "h5py" else ".zarr"
             path = os.path.join(args.dir, m.replace(" ", "_") + ext)
             if "SimRecorder zarr" == m or m == "zarr-python":
@@ -351,6 +364,8 @@ def main():
     ap.add_argument("--rows", type=int, default=10000,
                     help="the middle extent of a record (the seed's 10000)")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=None,
+                    help="seed of the per-round method order")
     ap.add_argument("--dir", default="seed-runs",
                     help="where the stores go (one disk)")
     ap.add_argument("--simrecorder", help="SimRecorder's source folder")

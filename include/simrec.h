@@ -842,7 +842,12 @@ SIMREC_API int simrec_dataset_chunks(const simrec_dataset_t *ds,
  * buf (C order, bufsize >= prod(count) * dtype size). Only the chunks that
  * intersect the selection are read, in the order they are stored, and
  * decoded on up to the store's `threads` threads (zarr), straight into buf
- * where a chunk is one contiguous run of the selection. start/count NULL
+ * where a chunk is one contiguous run of the selection. Where the
+ * selection is a small contiguous run of each compressed chunk (a slice
+ * across records), zarr decodes only the blosc blocks holding it, and
+ * `zarr:` asks the disk for those blocks of 64 chunks at a time, so a
+ * slice waits for about two of the disk's latencies, not for two per
+ * chunk. start/count NULL
  * mean everything. With the I/O summary on, prints one line on stderr:
  * the read's time and, for zarr stores, its chunks, stored bytes, and the
  * time fetching and decoding them. Independent. Returns SIMREC_EINVAL (ds or
@@ -932,9 +937,9 @@ SIMREC_API int simrec_truncate(simrec_t *rec, const char *key, size_t rows);
  * (NFS, Lustre, a lost redis connection). memory: has no other writer
  * than the recorder itself: the call never waits. A file written with
  * hdf5:...?swmr=1 is followed through SWMR reading (?swmr=1 in the
- * reader's URI; each look refreshes the dataset): it has no finished
- * mark, so the follow ends by its timeout. A plain hdf5: file (no ?lock=,
- * no SWMR) cannot be followed: HDF5 readers do not see a writer's later
+ * reader's URI; each look refreshes the dataset and the finished mark)
+ * and ends with SIMREC_EFINISHED as the others do. A plain hdf5: file (no
+ * ?lock=, no SWMR) cannot be followed: HDF5 readers do not see a writer's later
  * commits without SWMR or a reopen.
  *
  * A writer marks its stores finished when it closes them (the root

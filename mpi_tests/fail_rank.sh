@@ -3,7 +3,7 @@
 # are in a collective record call: a C rank calling exit(1) (the atexit
 # close must not enter the collective close), a Python rank raising
 # inside `with Recorder(..., comm=)`, with `python -m mpi4py` and
-# without. The job must end with a non-zero status within the bound (not
+# without, or calling sys.exit there with a non-zero status. The job must end with a non-zero status within the bound (not
 # 124: a hang), the failing rank names the store on stderr, and the
 # steps flushed before are readable and whole.
 # usage: fail_rank.sh MPIEXEC TEST_NOCLOSE PYTHON PY_SCRIPT WORKDIR
@@ -46,4 +46,11 @@ run python_exc "$s" "rank 1 abandons the recorder of 'zarr+dir:$s'" \
 s=$work/py_m.zarr
 run python_m_mpi4py_exc "$s" "rank 1 abandons the recorder of 'zarr+dir:$s'" \
 	"$py" "$script" read "$s" 3 -- "$py" -m mpi4py "$script" write "$s"
+# sys.exit on one rank: no excepthook runs, and MPI_Finalize at exit
+# would wait for the others; the job ends with MPI_Abort(status)
+for how in exit3 exitmsg; do
+	s=$work/py_$how.zarr
+	run "python_$how" "$s" "rank 1 ends the job (MPI_Abort" \
+		"$py" "$script" read "$s" 3 -- "$py" "$script" write "$s" "$how"
+done
 [ "$fail" = 0 ]

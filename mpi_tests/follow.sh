@@ -10,9 +10,14 @@
 #     the writer's rank 0 is killed with kill -9 in the middle of a step:
 #     A (from 0) and B (started after the kill, from 0) see only whole
 #     steps and end by their timeout, not a hang
+#   a 9th argument "late" starts A once step 0 is recorded (an HDF5 SWMR
+#   file opens for readers only from its writer's first flush)
+# A run's followers wait with a timeout of an hour: they end only by the
+# finished mark, which every store must carry after a clean close.
 # Every process must exit 0 (the killed job: not 0).
 set -euo pipefail
 mpiexec=$1 writer=$2 reader=$3 work=$4 uri=$5 np=$6 n=$7 mode=$8
+late=${9:-}
 rm -rf "$work"
 mkdir -p "$work"
 mkfifo "$work/pace" "$work/wout" "$work/aout"
@@ -33,23 +38,27 @@ fail() {
 }
 read -r -t 60 word wpid <&4 || fail "the writer did not open the store"
 [ "$word" = open ] || fail "writer said '$word'"
-ftime=30
+ftime=3600
 [ "$mode" = run ] || ftime=3
 if [ "$mode" = run ]; then
 	want=(finished "$n")
 else
 	want=(timeout)
 fi
-timeout -k 5 90 "$reader" "$uri" 0 "$ftime" "${want[@]}" >"$work/aout" \
-	2>"$work/aerr" &
-fa=$!
-exec 5<"$work/aout"
+start_a() {
+	timeout -k 5 90 "$reader" "$uri" 0 "$ftime" "${want[@]}" \
+		>"$work/aout" 2>"$work/aerr" &
+	fa=$!
+	exec 5<"$work/aout"
+}
+[ "$late" = late ] || start_a
 upto=$n
 [ "$mode" = run ] || upto=$((n / 2))
 for ((s = 0; s < upto; s++)); do
 	printf x >&3
 	read -r -t 60 line <&4 || fail "the writer did not record step $s"
 	[ "$line" = "step $s" ] || fail "writer said '$line' for step $s"
+	[ -n "$fa" ] || start_a
 	if [ "$mode" = run ] && [ "$s" = $((n / 2)) ]; then
 		timeout -k 5 90 "$reader" "$uri" 2 "$ftime" "${want[@]}" \
 			>/dev/null 2>"$work/berr" &

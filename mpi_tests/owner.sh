@@ -5,7 +5,11 @@
 # reader still reads, and the holder then finishes: the store holds its 7
 # records only, and its lock file is gone; (2) a writer killed with
 # SIGKILL leaves a stale lock: the next writer says so on stderr, takes
-# the store over and writes.
+# the store over and writes; (3) a store deleted with rm -rf after its
+# writer closed it is made again at the same path; the lock of a writer of
+# another host (a UTS namespace with a hostname of its own) killed with
+# SIGKILL refuses the next writer while its store is there, and is taken
+# over, said on stderr, once that store was deleted (rm -rf).
 # usage: owner.sh TEST_NOCLOSE WORKDIR SCHEME...
 set -euo pipefail
 bin=$1 work=$2
@@ -15,6 +19,18 @@ mkdir -p "$work"
 fifo=$work/fifo
 host=$(hostname)
 fail=0
+# kill_holder JOB WHO: the holder's pid from the FIFO (sets pid), kill -9
+# of it, the job waited for; what went wrong appended to why
+kill_holder() {
+	local job=$1 who=$2 hrc=0
+	pid=$(timeout 60 cat "$fifo.out") || pid=
+	case $pid in
+	'' | *[!0-9]*) why="${why:+$why; }$who sent no pid ('$pid')" ;;
+	*) kill -9 "$pid" ;;
+	esac
+	wait "$job" || hrc=$?
+	[ "$hrc" != 0 ] || why="${why:+$why; }$who, killed, exited 0"
+}
 for scheme in "$@"; do
 	store=$work/store.$scheme uri=$scheme:$work/store.$scheme
 	why=
@@ -44,15 +60,7 @@ for scheme in "$@"; do
 	# (2) a stale lock from a killed writer
 	rm -rf "$store"
 	timeout -k 5 60 "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
-	job=$!
-	pid=$(timeout 60 cat "$fifo.out") || pid=
-	case $pid in
-	'' | *[!0-9]*) why="${why:+$why; }the second holder sent no pid ('$pid')" ;;
-	*) kill -9 "$pid" ;;
-	esac
-	hrc=0
-	wait "$job" || hrc=$?
-	[ "$hrc" != 0 ] || why="${why:+$why; }the killed holder exited 0"
+	kill_holder $! "the second holder"
 	[ -e "$store.simrec-writer" ] || why="${why:+$why; }no stale lock file to take over"
 	trc=0
 	"$bin" serial "$uri" 7 >"$work/take" 2>&1 || trc=$?
@@ -62,6 +70,30 @@ for scheme in "$@"; do
 	rrc=0
 	"$bin" read "$uri" 7 0 >"$work/read" 2>&1 || rrc=$?
 	[ "$rrc" = 0 ] || why="${why:+$why; }read after the take-over: $(cat "$work/read")"
+	# (3) rm -rf of a closed store, then the same path again
+	rm -rf "$store"
+	trc=0
+	"$bin" serial "$uri" 7 >"$work/again" 2>&1 || trc=$?
+	[ "$trc" = 0 ] || why="${why:+$why; }made again after rm -rf: exited $trc: $(cat "$work/again")"
+	[ ! -e "$store.simrec-writer" ] || why="${why:+$why; }a lock file outlived the remade store's close"
+	# ... and the lock of a killed writer of another host
+	timeout -k 5 60 unshare --uts sh -c 'hostname "$1"; shift; exec "$@"' \
+		sh "elsewhere-$$" "$bin" hold "$uri" "$fifo" >"$work/hold.out" 2>&1 &
+	kill_holder $! "the other host's holder"
+	grep -q -F "host elsewhere-$$" "$store.simrec-writer" ||
+		why="${why:+$why; }no lock file of the other host: $(cat "$store.simrec-writer" 2>&1)"
+	src=0
+	"$bin" second "$uri" >"$work/second" 2>&1 || src=$?
+	[ "$src" = 0 ] || why="${why:+$why; }a store of another host's writer was taken over while there: $(cat "$work/second")"
+	rm -rf "$store"
+	trc=0
+	"$bin" serial "$uri" 7 >"$work/take" 2>&1 || trc=$?
+	[ "$trc" = 0 ] || why="${why:+$why; }not made again after rm -rf of the other host's store: exited $trc: $(cat "$work/take")"
+	grep -q -F -- "(pid $pid on elsewhere-$$" "$work/take" && grep -q -F "is gone (deleted" "$work/take" ||
+		why="${why:+$why; }the take-over of the deleted store's lock was not reported: $(cat "$work/take")"
+	rrc=0
+	"$bin" read "$uri" 7 0 >"$work/read" 2>&1 || rrc=$?
+	[ "$rrc" = 0 ] || why="${why:+$why; }read after the remake: $(cat "$work/read")"
 	echo "$scheme: refused $(head -c 200 "$work/second" | head -1)${why:+ -- FAIL: $why}"
 	[ -z "$why" ] || fail=1
 done

@@ -1,7 +1,9 @@
-"""An exception on rank 1 mid-run inside ``with Recorder(..., comm=)``:
-run as ``python_exc.py write DIR`` under mpiexec (np 3), the job must end
-(not 0, not a hang: the caller bounds it); ``python_exc.py read DIR``
-then checks that the 3 steps flushed before are there and whole."""
+"""Rank 1 leaves mid-run inside ``with Recorder(..., comm=)``: run as
+``python_exc.py write DIR [HOW]`` under mpiexec (np 3), HOW being
+``raise`` (an exception, the default), ``exit3`` (``sys.exit(3)``) or
+``exitmsg`` (``sys.exit("message")``), the job must end (not 0, not a
+hang: the caller bounds it); ``python_exc.py read DIR`` then checks that
+the 3 steps flushed before are there and whole."""
 import sys
 
 import numpy as np
@@ -14,14 +16,22 @@ def value(step, r):
     return np.full((2, 3), 10.0 * step + r)
 
 
-def write(store):
+def leave(how):
+    if how == "exit3":
+        sys.exit(3)
+    if how == "exitmsg":
+        sys.exit("rank 1 gives up")
+    raise RuntimeError("user bug on rank 1")
+
+
+def write(store, how):
     from mpi4py import MPI
     comm = MPI.COMM_WORLD
     r, n = comm.rank, comm.size
     with simrec.Recorder("zarr+dir:" + store, mode="w", comm=comm) as rec:
         for s in range(1000):
             if s == FAIL_AT and r == 1:
-                raise RuntimeError("user bug on rank 1")
+                leave(how)
             rec.record_global("T", value(s, r), start=(2 * r, 0),
                               global_shape=(2 * n, 3))
             rec.flush()
@@ -44,5 +54,6 @@ def read(store, nranks):
 
 
 if __name__ == "__main__":
-    sys.exit(write(sys.argv[2]) if sys.argv[1] == "write"
+    sys.exit(write(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else
+                   "raise") if sys.argv[1] == "write"
              else read(sys.argv[2], int(sys.argv[3])))

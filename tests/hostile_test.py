@@ -20,7 +20,9 @@ import subprocess
 import sys
 
 probe, simrec, work, part = sys.argv[1:5]
-TIMEOUT = 30
+# a hang, not a speed test: generous for a loaded machine (the rows take
+# a second or less each when the machine is quiet)
+TIMEOUT = 120
 failures = []
 
 
@@ -29,6 +31,8 @@ def run(*args, stdin=None):
         p = subprocess.run(list(args), capture_output=True, timeout=TIMEOUT,
                            input=stdin)
     except subprocess.TimeoutExpired:
+        print("timed out after %d s: %s" % (TIMEOUT, " ".join(map(str, args))),
+              file=sys.stderr)
         return None
     return p
 

@@ -50,6 +50,18 @@ def _multi_rank(r):
     return r.comm is not None and r.comm.Get_size() > 1
 
 
+def _exit_status(exc_type, exc):
+    """The process status a SystemExit asks for (None: not a SystemExit):
+    sys.exit() and sys.exit(0) are 0, an int is itself, anything else
+    (a message) is 1, as Python's own exit does."""
+    if not issubclass(exc_type, SystemExit):
+        return None
+    code = getattr(exc, "code", None)
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
+
+
 def _end_job(exc_type, exc, tb):
     """sys.excepthook while a recorder with a communicator of several
     ranks is open: an uncaught exception on one rank must not leave the
@@ -278,12 +290,25 @@ class Recorder(Closing):
         several ranks, abandon instead: the close is collective and the
         other ranks may be waiting in a record call that this rank will
         never make. The exception propagates; uncaught, it ends the job
-        (MPI_Abort, see _end_job)."""
-        if exc_type is not None and self._h is not None and \
-                _multi_rank(self):
-            self._abandon()
-        else:
+        (MPI_Abort, see _end_job). sys.exit(0) (or sys.exit()) closes, as
+        a normal end of every rank; sys.exit with any other status
+        abandons and ends the job at once with MPI_Abort(status): no
+        excepthook runs for SystemExit, and MPI_Finalize at exit would
+        wait for the other ranks, which wait for this one."""
+        if exc_type is None or self._h is None or not _multi_rank(self):
             self.close()
+            return
+        code = _exit_status(exc_type, exc)
+        if code == 0:
+            self.close()
+            return
+        self._abandon()
+        if code is not None:
+            print("simrec: rank %d ends the job (MPI_Abort %d): sys.exit "
+                  "inside 'with Recorder' of a collective recorder"
+                  % (self.comm.Get_rank(), code), file=sys.stderr,
+                  flush=True)
+            self.comm.Abort(code)
 
     def _abandon(self):
         """Leave the recorder unclosed (simrec_abandon: one line on

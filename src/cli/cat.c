@@ -99,32 +99,38 @@ static int cat_records(simrec_dataset_t *ds, simrec_dtype_t dt, size_t first,
 	return rc;
 }
 
-/* Fixed-size elements: the selection's n elements (read as the box that
- * holds them, then every step-th), the last dimension's elements per
- * line. */
-static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
-                       const size_t *st, const size_t *ct, const size_t *sp,
-                       size_t n, int csv)
+/* Where cat_numbers is: the dtype, the elements per line, csv. */
+typedef struct cat_print {
+	simrec_dtype_t dt;
+	size_t isz, row;
+	int csv;
+} cat_print;
+
+/* sr_cli_read_blocks' consumer: elements i0.. printed, the last
+ * dimension's elements per line. */
+static void cat_block(void *arg, size_t i0, const void *data, size_t n)
 {
-	size_t isz = simrec_dtype_size(dt), bx[SIMREC_MAX_NDIM], nb = 1;
-	for (int d = 0; d < nd; d++)
-		bx[d] = ct[d] ? (ct[d] - 1) * sp[d] + 1 : 0;
-	unsigned char *buf = NULL;
-	if (!sr_size_prod(nd, bx, isz, &nb))
-		buf = malloc(nb + 1);
-	int rc = buf ? simrec_dataset_read(ds, st, bx, buf, nb) : SIMREC_ENOMEM;
-	/* rows: the last kept dimension's elements per line */
-	size_t row = nd ? ct[nd - 1] : 1;
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (i % row)
-			fputs(csv ? "," : " ", stdout);
-		sr_cli_print_value(
-		        dt, buf + sr_cli_box_offset(nd, ct, sp, bx, i) * isz);
-		if ((i + 1) % row == 0)
+	const cat_print *p = arg;
+	const unsigned char *v = data;
+	for (size_t i = i0; i < i0 + n; i++) {
+		if (i % p->row)
+			fputs(p->csv ? "," : " ", stdout);
+		sr_cli_print_value(p->dt, v + (i - i0) * p->isz);
+		if ((i + 1) % p->row == 0)
 			putchar('\n');
 	}
-	free(buf);
-	return rc;
+}
+
+/* Fixed-size elements: the selection, read block by block (memory
+ * bounded by a block, whatever the slice's steps span), the last
+ * dimension's elements per line. */
+static int cat_numbers(simrec_dataset_t *ds, simrec_dtype_t dt, int nd,
+                       const size_t *st, const size_t *ct, const size_t *sp,
+                       int csv)
+{
+	cat_print p = {dt, simrec_dtype_size(dt),
+	               nd && ct[nd - 1] ? ct[nd - 1] : 1, csv};
+	return sr_cli_read_blocks(ds, nd, st, ct, sp, cat_block, &p);
 }
 
 int sr_cli_cat(int argc, char **argv)
@@ -157,7 +163,7 @@ int sr_cli_cat(int argc, char **argv)
 		else if (dt == SIMREC_BYTES || dt == SIMREC_STRING)
 			rc = cat_records(ds, dt, st[0], ct[0], sp[0]);
 		else
-			rc = cat_numbers(ds, dt, nd, st, ct, sp, n, o.csv);
+			rc = cat_numbers(ds, dt, nd, st, ct, sp, o.csv);
 		if (rc) {
 			fprintf(stderr, "%s: %s\n", sr_cli_prog,
 			        sr_cli_msg(simrec_errmsg(rec)));

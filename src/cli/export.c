@@ -15,6 +15,9 @@
 /* exported records are compared in blocks of at most this many bytes */
 #define BLOCK_BYTES ((size_t)64 << 20)
 
+/* export_key's status for a key it refused with its own message */
+#define REFUSED 1
+
 /* the source's run id, for the messages of a refused resume */
 static char src_run[80];
 
@@ -91,19 +94,6 @@ static int fail_size(const char *key)
 	fprintf(stderr, "%s: '%s': its shape overflows\n", sr_cli_prog,
 	        sr_cli_name(key));
 	return SIMREC_EFORMAT;
-}
-
-/* A set value, not records: the shape of get() equals get_all()'s. */
-static int is_set_value(simrec_t *src, const char *key, int nd,
-                        const size_t *sh)
-{
-	simrec_dataset_t *last;
-	int is_value = 1;
-	if (nd && sh[0] > 0 && !simrec_get(src, key, &last)) {
-		is_value = simrec_dataset_ndim(last) == nd;
-		simrec_dataset_close(last);
-	}
-	return is_value;
 }
 
 /* A set value of fixed-size elements: read whole, set whole. */
@@ -285,17 +275,18 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 	simrec_dataset_shape(ds, sh);
 	simrec_dataset_chunks(ds, ch);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	int is_value = is_set_value(src, key, nd, sh);
+	int is_value = sr_cli_is_value(src, key, nd, sh);
 	size_t isz = simrec_dtype_size(dt);
-	size_t whole = 0;
-	if (nd && sh[0] && isz &&
-	    simrec_dataset_verify_stored(ds, &whole) == SIMREC_EFORMAT) {
-		/* chunks missing read as the fill value: copying them would
-		 * write data that was never recorded (2^40 steps of it);
-		 * the caller prints why. Chunks are decoded once, by the
-		 * copy's reads (one that does not decode fails its read) */
+	sr_cli_verdict v;
+	if (sr_cli_judge(src, key, ds, 0, &v)) {
+		/* what verify calls TORN or BAD is not copied: chunks missing
+		 * read as the fill value (2^40 steps of it), counts that do
+		 * not hold make rows no reader can split. Chunks are decoded
+		 * once, by the copy's reads (one that does not decode fails
+		 * its read) */
 		simrec_dataset_close(ds);
-		return SIMREC_EFORMAT;
+		sr_cli_refused(key, &v);
+		return REFUSED;
 	}
 	if (nd && !sh[0]) {
 		/* no records: the empty dataset, of its dtype and record
@@ -359,6 +350,29 @@ static int check_identity(simrec_t *src, simrec_t *dst, const char *sname,
 	return SIMREC_EINVAL;
 }
 
+/* Add the groups above key to groups (copy_groups drops the repeats). */
+static void add_parents(const char *key, sr_strv *groups)
+{
+	char g[4096];
+	snprintf(g, sizeof g, "%s", key);
+	for (char *slash = strrchr(g, '/'); slash; slash = strrchr(g, '/')) {
+		*slash = 0;
+		(void)sr_strv_add(groups, g);
+	}
+}
+
+/* The root's attributes and each group's once, in key order (freeing the
+ * list); 1 if a copy failed (its message printed once). */
+static int copy_groups(simrec_t *src, simrec_t *dst, sr_strv *groups)
+{
+	int status = copy_all_attrs(src, dst, "") != 0;
+	sr_strv_uniq(groups);
+	for (size_t i = 0; i < groups->n; i++)
+		status |= copy_all_attrs(src, dst, groups->v[i]) != 0;
+	sr_strv_free(groups);
+	return status;
+}
+
 int sr_cli_export(int argc, char **argv)
 {
 	if (argc < 2)
@@ -388,31 +402,24 @@ int sr_cli_export(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", sr_cli_prog,
 		        sr_cli_msg(simrec_errmsg(src)));
 	l = ls.ds;
-	/* root and group attributes too, groups that hold only attributes
-	 * included */
-	int status = rc || copy_all_attrs(src, dst, "") ? 1 : 0;
-	for (size_t i = 0; i < ls.groups.n; i++)
-		status |= copy_all_attrs(src, dst, ls.groups.v[i]) != 0;
-	sr_strv_free(&ls.groups);
+	int status = rc ? 1 : 0;
 	for (size_t i = 0; i < l.n; i++) {
 		rc = export_key(src, dst, l.v[i]);
-		if (rc) {
+		if (rc && rc != REFUSED)
 			fprintf(stderr, "%s: export of '%s' failed: %s\n",
 			        sr_cli_prog, sr_cli_name(l.v[i]),
 			        sr_cli_msg(simrec_errmsg(
 			                simrec_errmsg(dst)[0] != 'n' ? dst
 			                                             : src)));
-			status = 1;
-		}
-		char *slash = strrchr(l.v[i], '/');
-		while (slash) { /* the groups above it */
-			*slash = 0;
-			status |= copy_all_attrs(src, dst, l.v[i]) != 0;
-			slash = strrchr(l.v[i], '/');
-		}
+		status |= rc != 0;
+		if (rc != SIMREC_ENOKEY) /* the groups above it */
+			add_parents(l.v[i], &ls.groups);
 		free(l.v[i]);
 	}
 	free(l.v);
+	/* root and group attributes, each group once (groups that hold
+	 * only attributes included) */
+	status |= copy_groups(src, dst, &ls.groups);
 	if (simrec_close(dst)) {
 		fprintf(stderr, "%s: closing '%s' failed\n", sr_cli_prog,
 		        sr_cli_shown(argv[1]));

@@ -124,22 +124,6 @@ static void colour_of(double v, double lo, double hi, unsigned char *rgb)
 		                               viridis[i + 1][c] * f);
 }
 
-/* The smallest and largest finite values of v[0..n); 0 if there is none. */
-static int finite_range(const double *v, size_t n, double *lo, double *hi)
-{
-	int any = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!isfinite(v[i]))
-			continue;
-		if (!any || v[i] < *lo)
-			*lo = v[i];
-		if (!any || v[i] > *hi)
-			*hi = v[i];
-		any = 1;
-	}
-	return any;
-}
-
 static void put(canvas *c, size_t x, size_t y, const unsigned char *rgb)
 {
 	if (x < c->w && y < c->h)
@@ -164,25 +148,85 @@ static int canvas_new(canvas *c, size_t w, size_t h)
 	return c->px ? 0 : SIMREC_ENOMEM;
 }
 
+/* What the values of one column of the line plot span (as values: their
+ * rows follow once the scale is known). */
+typedef struct column {
+	double first, last, lo, hi;
+	int used, nan, gap; /* gap: a NaN since the previous point */
+} column;
+
+/* The drawing being fed (sr_png_begin): the scale, and only what the
+ * picture shows: a line's columns, an image's sampled values. */
+struct sr_png {
+	simrec_dtype_t dt;
+	size_t isz, rows, cols, n, off; /* off: the middle plane's */
+	int line, any, gap;
+	double lo, hi;
+	column *col;   /* line: the plot's columns */
+	double *grid;  /* image: gh x gw values, one per pixel row/column */
+	size_t w, h;   /* image: pixels */
+	size_t gw, gh; /* image: grid (w or cols, h or rows) */
+	caption cap;
+};
+
+/* The plot area of a line: x0..x1, y0..y1. */
+#define LINE_X0 (SR_PNG_MARGIN + 1)
+#define LINE_X1 (SR_PNG_LINE_W - 2 - SR_PNG_MARGIN)
+#define LINE_Y0 (SR_PNG_MARGIN + 1)
+#define LINE_Y1 (SR_PNG_LINE_H - 2 - SR_PNG_MARGIN)
+
 /* 2-d: rows x cols values, the longer side scaled to
- * SR_PNG_MIN_SIDE..SR_PNG_MAX_SIDE pixels (nearest value). */
-static int draw_image(canvas *c, const double *v, size_t rows, size_t cols,
-                      double lo, double hi)
+ * SR_PNG_MIN_SIDE..SR_PNG_MAX_SIDE pixels (nearest value): pixel (y, x)
+ * shows value (y * rows / h, x * cols / w). Where the picture has fewer
+ * pixels than values, the grid keeps one value per pixel, else all. */
+static int image_begin(struct sr_png *a)
 {
-	size_t m = rows > cols ? rows : cols, w = cols, h = rows;
+	size_t m = a->rows > a->cols ? a->rows : a->cols, w = a->cols,
+	       h = a->rows;
 	if (m > SR_PNG_MAX_SIDE) {
-		w = (cols * SR_PNG_MAX_SIDE + m / 2) / m;
-		h = (rows * SR_PNG_MAX_SIDE + m / 2) / m;
+		w = (a->cols * SR_PNG_MAX_SIDE + m / 2) / m;
+		h = (a->rows * SR_PNG_MAX_SIDE + m / 2) / m;
 	} else if (m < SR_PNG_MIN_SIDE) {
-		w = cols * (SR_PNG_MIN_SIDE / m);
-		h = rows * (SR_PNG_MIN_SIDE / m);
+		w = a->cols * (SR_PNG_MIN_SIDE / m);
+		h = a->rows * (SR_PNG_MIN_SIDE / m);
 	}
-	if (canvas_new(c, w ? w : 1, h ? h : 1))
+	a->w = w ? w : 1;
+	a->h = h ? h : 1;
+	a->gw = a->w < a->cols ? a->w : a->cols;
+	a->gh = a->h < a->rows ? a->h : a->rows;
+	a->grid = malloc(a->gw * a->gh * sizeof *a->grid);
+	return a->grid ? 0 : SIMREC_ENOMEM;
+}
+
+/* The grid index of value index i of an axis of len values drawn as px
+ * pixels (g grid entries); g if no pixel shows it. */
+static size_t grid_of(size_t i, size_t len, size_t px, size_t g)
+{
+	if (g == len)
+		return i;
+	size_t y = (i * px + len - 1) / len; /* the first pixel at or past i */
+	return y < px && y * len / px == i ? y : g;
+}
+
+static void image_feed(struct sr_png *a, size_t i, double v)
+{
+	size_t gy = grid_of(i / a->cols, a->rows, a->h, a->gh),
+	       gx = grid_of(i % a->cols, a->cols, a->w, a->gw);
+	if (gy < a->gh && gx < a->gw)
+		a->grid[gy * a->gw + gx] = v;
+}
+
+static int image_draw(canvas *c, const struct sr_png *a)
+{
+	if (canvas_new(c, a->w, a->h))
 		return SIMREC_ENOMEM;
 	for (size_t y = 0; y < c->h; y++)
-		for (size_t x = 0; x < c->w; x++)
-			colour_of(v[(y * rows / c->h) * cols + x * cols / c->w],
-			          lo, hi, c->px + (y * c->w + x) * 3);
+		for (size_t x = 0; x < c->w; x++) {
+			size_t gy = a->gh == a->rows ? y * a->rows / c->h : y,
+			       gx = a->gw == a->cols ? x * a->cols / c->w : x;
+			colour_of(a->grid[gy * a->gw + gx], a->lo, a->hi,
+			          c->px + (y * c->w + x) * 3);
+		}
 	return 0;
 }
 
@@ -194,79 +238,70 @@ static long row_of(double v, double lo, double hi, long y0, long y1)
 	return y1 - lround(place(v, lo, hi) * (double)(y1 - y0));
 }
 
-/* What the points of one column of the line plot span. */
-typedef struct column {
-	long first, last, lo, hi; /* rows */
-	int used, nan, gap;       /* gap: a NaN since the previous point */
-} column;
-
-/* Points of v[0..n) into the plot columns x0..x1. */
-static void columns_fill(column *col, const double *v, size_t n, double lo,
-                         double hi, long x0, long x1, long y0, long y1)
+/* Point i of the line (of a->n) into its plot column. */
+static void line_feed(struct sr_png *a, size_t i, double v)
 {
-	int gap = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t x =
-		        n > 1 ? (size_t)lround((double)i * (double)(x1 - x0) /
-		                               (double)(n - 1))
-		              : (size_t)(x1 - x0) / 2;
-		column *k = &col[x];
-		if (isnan(v[i])) {
-			k->nan = gap = 1;
-			continue;
-		}
-		long y = row_of(v[i], lo, hi, y0, y1);
-		if (!k->used) {
-			k->first = k->lo = k->hi = y;
-			k->gap = gap;
-		}
-		k->lo = y < k->lo ? y : k->lo;
-		k->hi = y > k->hi ? y : k->hi;
-		k->last = y;
-		k->used = 1;
-		gap = 0;
+	const long span = LINE_X1 - LINE_X0;
+	size_t x = a->n > 1 ? (size_t)lround((double)i * (double)span /
+	                                     (double)(a->n - 1))
+	                    : (size_t)span / 2;
+	column *k = &a->col[x];
+	if (isnan(v)) {
+		k->nan = a->gap = 1;
+		return;
 	}
+	if (!k->used) {
+		k->first = k->lo = k->hi = v;
+		k->gap = a->gap;
+	}
+	k->lo = v < k->lo ? v : k->lo;
+	k->hi = v > k->hi ? v : k->hi;
+	k->last = v;
+	k->used = 1;
+	a->gap = 0;
+}
+
+static void line_frame(canvas *c)
+{
+	const long m = SR_PNG_MARGIN;
+	for (long x = m; x <= LINE_X1 + 1; x++) {
+		put(c, (size_t)x, (size_t)m, frame_rgb);
+		put(c, (size_t)x, (size_t)(LINE_Y1 + 1), frame_rgb);
+	}
+	vspan(c, (size_t)m, m, LINE_Y1 + 1, frame_rgb);
+	vspan(c, (size_t)(LINE_X1 + 1), m, LINE_Y1 + 1, frame_rgb);
 }
 
 /* 1-d: a line through the points, joined column to column; a NaN breaks
- * the line and leaves a red mark at the bottom of the plot. */
-static int draw_line(canvas *c, const double *v, size_t n, double lo, double hi)
+ * the line and leaves a red mark at the bottom of the plot. A column's
+ * highest value has its top row, its lowest its bottom row. */
+static int line_draw(canvas *c, const struct sr_png *a)
 {
-	const long m = SR_PNG_MARGIN, x0 = m + 1, x1 = SR_PNG_LINE_W - 2 - m,
-	           y0 = m + 1, y1 = SR_PNG_LINE_H - 2 - m;
-	column *col = calloc((size_t)(x1 - x0 + 1), sizeof *col);
-	if (!col || canvas_new(c, SR_PNG_LINE_W, SR_PNG_LINE_H)) {
-		free(col);
+	const long y0 = LINE_Y0, y1 = LINE_Y1;
+	if (canvas_new(c, SR_PNG_LINE_W, SR_PNG_LINE_H))
 		return SIMREC_ENOMEM;
-	}
-	for (long x = m; x <= x1 + 1; x++) {
-		put(c, (size_t)x, (size_t)m, frame_rgb);
-		put(c, (size_t)x, (size_t)(y1 + 1), frame_rgb);
-	}
-	vspan(c, (size_t)m, m, y1 + 1, frame_rgb);
-	vspan(c, (size_t)(x1 + 1), m, y1 + 1, frame_rgb);
-	columns_fill(col, v, n, lo, hi, x0, x1, y0, y1);
+	line_frame(c);
 	long px = -1, py = 0;
-	for (long x = x0; x <= x1; x++) {
-		column *k = &col[x - x0];
+	for (long x = LINE_X0; x <= LINE_X1; x++) {
+		const column *k = &a->col[x - LINE_X0];
 		if (k->nan)
 			vspan(c, (size_t)x, y1 - 4, y1, mark_rgb);
 		if (!k->used)
 			continue;
+		long first = row_of(k->first, a->lo, a->hi, y0, y1);
 		if (px >= 0 && !k->gap)
 			for (long s = px + 1; s <= x;
 			     s++) /* join the columns */
 				vspan(c, (size_t)s,
-				      py + (k->first - py) * (s - 1 - px) /
+				      py + (first - py) * (s - 1 - px) /
 				                      (x - px),
-				      py + (k->first - py) * (s - px) /
-				                      (x - px),
+				      py + (first - py) * (s - px) / (x - px),
 				      line_rgb);
-		vspan(c, (size_t)x, k->lo, k->hi, line_rgb);
+		vspan(c, (size_t)x, row_of(k->hi, a->lo, a->hi, y0, y1),
+		      row_of(k->lo, a->lo, a->hi, y0, y1), line_rgb);
 		px = x;
-		py = k->last;
+		py = row_of(k->last, a->lo, a->hi, y0, y1);
 	}
-	free(col);
 	return 0;
 }
 
@@ -376,52 +411,102 @@ static size_t caption_plane(caption *cap, int nd, const size_t *sh)
 	return off;
 }
 
-/* The drawn values as doubles: n elements of data from offset off. */
-static double *as_doubles(simrec_dtype_t dt, const void *data, size_t off,
-                          size_t n)
+int sr_png_begin(sr_png **out, simrec_dtype_t dt, int ndim, const size_t *shape,
+                 char *err, size_t errlen)
 {
-	size_t isz = simrec_dtype_size(dt);
-	double *v = malloc(n * sizeof *v);
-	for (size_t i = 0; v && i < n; i++)
-		v[i] = elem_value(dt, (const unsigned char *)data +
-		                              (off + i) * isz);
-	return v;
-}
-
-int sr_png_write(const char *path, simrec_dtype_t dt, int ndim,
-                 const size_t *shape, const void *data, char *err,
-                 size_t errlen)
-{
-	size_t total, n;
+	size_t total;
+	*out = NULL;
 	if (dt == SIMREC_BYTES || dt == SIMREC_STRING || !simrec_dtype_size(dt))
 		return fail(err, errlen, SIMREC_EINVAL,
 		            "%s values have no picture", simrec_dtype_name(dt));
 	if (ndim < 0 || ndim > SIMREC_MAX_NDIM ||
 	    sr_size_prod(ndim, shape, 1, &total))
 		return fail(err, errlen, SIMREC_EINVAL, "bad shape");
-	int nd = ndim < 2 ? 1 : 2;
 	size_t rows = ndim < 2 ? 1 : shape[ndim - 2],
-	       cols = ndim ? shape[ndim - 1] : 1;
-	n = rows * cols;
+	       cols = ndim ? shape[ndim - 1] : 1, n = rows * cols;
 	if (!total || n > SR_PNG_MAX_ELEMS)
 		return fail(err, errlen, SIMREC_EINVAL,
 		            "cannot draw %zu values (1 to %zu)", n,
 		            SR_PNG_MAX_ELEMS);
-	caption cap;
-	size_t off = caption_plane(&cap, ndim, shape);
-	double *v = as_doubles(dt, data, off, n), lo = 0, hi = 0;
-	if (!v)
+	struct sr_png *a = calloc(1, sizeof *a);
+	if (!a)
 		return fail(err, errlen, SIMREC_ENOMEM, "out of memory");
-	int any = finite_range(v, n, &lo, &hi);
-	snprintf(cap.min, sizeof cap.min, any ? "%.17g" : "nan", lo);
-	snprintf(cap.max, sizeof cap.max, any ? "%.17g" : "nan", hi);
-	canvas c = {0};
-	int rc = nd == 1 ? draw_line(&c, v, n, lo, hi)
-	                 : draw_image(&c, v, rows, cols, lo, hi);
-	free(v);
-	if (rc)
+	*a = (struct sr_png){.dt = dt,
+	                     .isz = simrec_dtype_size(dt),
+	                     .rows = rows,
+	                     .cols = cols,
+	                     .n = n,
+	                     .line = ndim < 2};
+	a->off = caption_plane(&a->cap, ndim, shape);
+	int rc = 0;
+	if (a->line) {
+		a->col = calloc(LINE_X1 - LINE_X0 + 1, sizeof *a->col);
+		rc = a->col ? 0 : SIMREC_ENOMEM;
+	} else {
+		rc = image_begin(a);
+	}
+	if (rc) {
+		sr_png_free(a);
 		return fail(err, errlen, rc, "out of memory");
-	rc = png_save(path, &c, &cap, err, errlen);
+	}
+	*out = a;
+	return 0;
+}
+
+void sr_png_feed(sr_png *a, size_t i0, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t g = i0 > a->off ? i0 : a->off, end = a->off + a->n;
+	end = i0 + n < end ? i0 + n : end; /* the drawn plane's part */
+	for (; g < end; g++) {
+		double v = elem_value(a->dt, p + (g - i0) * a->isz);
+		if (isfinite(v)) {
+			a->lo = !a->any || v < a->lo ? v : a->lo;
+			a->hi = !a->any || v > a->hi ? v : a->hi;
+			a->any = 1;
+		}
+		if (a->line)
+			line_feed(a, g - a->off, v);
+		else
+			image_feed(a, g - a->off, v);
+	}
+}
+
+int sr_png_finish(sr_png *a, const char *path, char *err, size_t errlen)
+{
+	snprintf(a->cap.min, sizeof a->cap.min, a->any ? "%.17g" : "nan",
+	         a->lo);
+	snprintf(a->cap.max, sizeof a->cap.max, a->any ? "%.17g" : "nan",
+	         a->hi);
+	canvas c = {0};
+	int rc = a->line ? line_draw(&c, a) : image_draw(&c, a);
+	if (rc)
+		rc = fail(err, errlen, rc, "out of memory");
+	else
+		rc = png_save(path, &c, &a->cap, err, errlen);
 	free(c.px);
+	return rc;
+}
+
+void sr_png_free(sr_png *a)
+{
+	if (!a)
+		return;
+	free(a->col);
+	free(a->grid);
+	free(a);
+}
+
+int sr_png_write(const char *path, simrec_dtype_t dt, int ndim,
+                 const size_t *shape, const void *data, char *err,
+                 size_t errlen)
+{
+	sr_png *a;
+	int rc = sr_png_begin(&a, dt, ndim, shape, err, errlen);
+	if (rc)
+		return rc;
+	sr_png_feed(a, 0, data, a->off + a->n);
+	rc = sr_png_finish(a, path, err, errlen);
+	sr_png_free(a);
 	return rc;
 }

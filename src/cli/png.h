@@ -34,4 +34,21 @@ int sr_png_write(const char *path, simrec_dtype_t dt, int ndim,
                  const size_t *shape, const void *data, char *err,
                  size_t errlen);
 
+/* The same in parts, so that a caller reading an array larger than memory
+ * may feed it by blocks: memory stays bounded by the picture (a line's
+ * columns, one value per pixel of an image), not by the array.
+ * sr_png_begin checks as sr_png_write does and makes *out for the array
+ * of shape (ndim, shape); sr_png_feed gives elements i0..i0+n-1 of it
+ * (C order, dtype dt, data the caller's), in increasing order (more
+ * than 2 dimensions: elements outside the drawn middle plane are
+ * skipped, so the whole array may be fed);
+ * sr_png_finish draws and writes path (0, or SIMREC_ENOMEM / SIMREC_EIO
+ * with err); sr_png_free frees (NULL is fine). */
+typedef struct sr_png sr_png;
+int sr_png_begin(sr_png **out, simrec_dtype_t dt, int ndim, const size_t *shape,
+                 char *err, size_t errlen);
+void sr_png_feed(sr_png *a, size_t i0, const void *data, size_t n);
+int sr_png_finish(sr_png *a, const char *path, char *err, size_t errlen);
+void sr_png_free(sr_png *a);
+
 #endif

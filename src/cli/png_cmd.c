@@ -42,29 +42,31 @@ static void mid_plane(int nd, size_t *st, size_t *ct, const size_t *sp,
 		}
 }
 
-/* The selection (st, ct, sp) read as its box and compacted into a new
- * buffer (*out); 0 or a status. */
-static int read_selection(simrec_dataset_t *ds, size_t isz, int nd,
-                          const size_t *st, const size_t *ct, const size_t *sp,
-                          void **out)
+/* sr_cli_read_blocks' consumer: the elements into the drawing */
+static void feed_png(void *arg, size_t i0, const void *data, size_t n)
 {
-	size_t bx[SIMREC_MAX_NDIM], nb, n;
-	for (int d = 0; d < nd; d++)
-		bx[d] = (ct[d] - 1) * sp[d] + 1;
-	if (sr_size_prod(nd, bx, 1, &nb) || nb > SR_PNG_MAX_ELEMS ||
-	    sr_size_prod(nd, ct, 1, &n))
-		return SIMREC_EINVAL;
-	unsigned char *box = malloc(nb * isz), *sel = malloc(n * isz);
-	int rc = box && sel ? simrec_dataset_read(ds, st, bx, box, nb * isz)
-	                    : SIMREC_ENOMEM;
-	for (size_t i = 0; !rc && i < n; i++)
-		memcpy(sel + i * isz,
-		       box + sr_cli_box_offset(nd, ct, sp, bx, i) * isz, isz);
-	free(box);
+	sr_png_feed(arg, i0, data, n);
+}
+
+/* The selection (st, ct, sp) of nd dimensions, kn of them kept (kept:
+ * their counts), read block by block into a drawing written to out. */
+static int draw_selection(simrec_dataset_t *ds, int nd, const size_t *st,
+                          const size_t *ct, const size_t *sp, int kn,
+                          const size_t *kept, const char *out, char *err,
+                          size_t len, int *read_failed)
+{
+	sr_png *png;
+	int rc = sr_png_begin(&png, simrec_dataset_dtype(ds), kn, kept, err,
+	                      len);
 	if (rc)
-		free(sel);
-	else
-		*out = sel;
+		return rc;
+	rc = sr_cli_read_blocks(ds, nd, st, ct, sp, feed_png, png);
+	*read_failed = rc && rc != SIMREC_ENOMEM;
+	if (rc == SIMREC_ENOMEM)
+		snprintf(err, len, "out of memory");
+	if (!rc)
+		rc = sr_png_finish(png, out, err, len);
+	sr_png_free(png);
 	return rc;
 }
 
@@ -83,12 +85,13 @@ static void print_drawn(const char *key, int nd, const size_t *st,
 	printf("] -> %s\n", sr_cli_name(out));
 }
 
-/* The selection read into *data, or a status with err saying why: a
- * dtype that is no number, too many elements, a read that failed (the
- * library's detail). */
-static int read_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
+/* The selection checked and drawn into out, or a status with err saying
+ * why: a dtype that is no number, too many elements, a read that failed
+ * (the library's detail). */
+static int draw_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
                        int nd, const size_t *st, const size_t *ct,
-                       const size_t *sp, void **data, char *err, size_t len)
+                       const size_t *sp, int kn, const size_t *kept,
+                       const char *out, char *err, size_t len)
 {
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	size_t isz = simrec_dtype_size(dt), bx[SIMREC_MAX_NDIM], nb = 0;
@@ -111,8 +114,10 @@ static int read_or_say(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 		        SR_PNG_MAX_ELEMS);
 		return SIMREC_EINVAL;
 	}
-	int rc = read_selection(ds, isz, nd, st, ct, sp, data);
-	if (rc)
+	int read_failed = 0;
+	int rc = draw_selection(ds, nd, st, ct, sp, kn, kept, out, err, len,
+	                        &read_failed);
+	if (read_failed)
 		snprintf(err, len, "cannot read '%s': %s", key,
 		         sr_cli_msg(simrec_errmsg(rec)));
 	return rc;
@@ -126,7 +131,6 @@ static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	size_t sh[SIMREC_MAX_NDIM], st[SIMREC_MAX_NDIM], ct[SIMREC_MAX_NDIM],
 	        sp[SIMREC_MAX_NDIM], kept[SIMREC_MAX_NDIM];
 	simrec_dataset_shape(ds, sh);
-	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	if (nd && !sh[0]) {
 		fprintf(stderr, "%s: '%s' holds no records\n", sr_cli_prog,
 		        sr_cli_name(key));
@@ -144,13 +148,9 @@ static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	for (int d = 0; d < nd; d++)
 		if (keep[d])
 			kept[kn++] = ct[d];
-	void *data = NULL;
 	char err[512];
-	int rc = read_or_say(rec, ds, key, nd, st, ct, sp, &data, err,
+	int rc = draw_or_say(rec, ds, key, nd, st, ct, sp, kn, kept, out, err,
 	                     sizeof err);
-	if (!rc)
-		rc = sr_png_write(out, dt, kn, kept, data, err, sizeof err);
-	free(data);
 	if (rc) {
 		fprintf(stderr, "%s: %s (%s)\n", sr_cli_prog, sr_cli_msg(err),
 		        simrec_err_name(rc));

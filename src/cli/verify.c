@@ -1,5 +1,6 @@
 /* simrec verify [--repair] STORE: every chunk of every dataset decoded and
  * present; --repair cuts before the first torn step. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,12 +69,25 @@ static int verify_rows(simrec_dataset_t *ds, const char *key, int nd,
 	return rc;
 }
 
-/* Remember a torn dataset for --repair, cut to whole steps. */
+/* Remember a dataset to cut for --repair, to its first whole steps (a
+ * key noted again keeps the shorter cut). */
 static void verify_note_cut(cutlist *cut, const char *key, size_t whole)
 {
+	for (size_t i = 0; i < cut->keys.n; i++)
+		if (!strcmp(cut->keys.v[i], key)) {
+			if (whole < cut->steps[i])
+				cut->steps[i] = whole;
+			return;
+		}
 	if (!SR_GROW_N(cut->steps, cut->cap, cut->keys.n + 1) &&
 	    !sr_strv_add(&cut->keys, key))
 		cut->steps[cut->keys.n - 1] = whole;
+}
+
+/* sr_cli_dims_agree's cut: into the cutlist */
+static void verify_dims_cut(const char *key, size_t rows, void *arg)
+{
+	verify_note_cut(arg, key, rows);
 }
 
 /* "step 4" or "steps 4-9" (a..b inclusive) */
@@ -97,6 +111,56 @@ static void verify_print_keep(const char *key, size_t whole, size_t rows)
 	       "stay contiguous: it cuts at the first torn step)\n",
 	       sr_cli_name(key), whole ? k : "no step", rows,
 	       steps_text(d, sizeof d, whole, rows - 1));
+}
+
+/* The steps of counts (n, int64) whose rows all lie below whole: they
+ * are read a block at a time; a negative count ends them. */
+static size_t joined_whole_steps(simrec_dataset_t *cds, size_t n, size_t whole)
+{
+	int64_t buf[4096];
+	size_t steps = 0, end = 0;
+	while (steps < n) {
+		size_t st = steps, ct = n - steps < 4096 ? n - steps : 4096;
+		if (simrec_dataset_read(cds, &st, &ct, buf, sizeof buf))
+			break;
+		for (size_t i = 0; i < ct; i++, steps++)
+			if (buf[i] < 0 || (uint64_t)buf[i] > whole - end)
+				return steps;
+			else
+				end += (size_t)buf[i];
+	}
+	return steps;
+}
+
+/* A joined array's rows cut to their first whole rows: its counts (the
+ * companion "KEY_count") must be cut too, to the steps whose rows all
+ * stay, or the cut rows would not hold them. */
+static void verify_joined_cut(simrec_t *rec, const char *key, size_t whole,
+                              int repair, cutlist *cut)
+{
+	simrec_attr_t a;
+	memset(&a, 0, sizeof a);
+	if (simrec_attr_get(rec, key, "_simrec_joined_count", &a))
+		return; /* not a joined array's rows */
+	simrec_attr_clear(&a);
+	char ckey[4096];
+	snprintf(ckey, sizeof ckey, "%s_count", key);
+	simrec_dataset_t *cds;
+	if (simrec_get_all(rec, ckey, &cds))
+		return; /* verify says why: BAD, counts that do not hold */
+	size_t n = 0;
+	if (simrec_dataset_ndim(cds) == 1 &&
+	    simrec_dataset_dtype(cds) == SIMREC_INT64)
+		simrec_dataset_shape(cds, &n);
+	size_t steps = joined_whole_steps(cds, n, whole);
+	simrec_dataset_close(cds);
+	if (steps >= n)
+		return;
+	printf("      %s: --repair cuts it to %zu step(s) with '%s' (the "
+	       "steps whose rows stay)\n",
+	       sr_cli_name(ckey), steps, sr_cli_name(key));
+	if (repair)
+		verify_note_cut(cut, ckey, steps);
 }
 
 /* Read the steps below *whole; a step that does not read lowers *whole
@@ -125,41 +189,12 @@ static int verify_read(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 	return 1;
 }
 
-/* The rows of a joined array (they carry the attribute naming their
- * counts): every count is non-negative and they add up to at most the
- * rows (simrec_joined_step of the last step reads and checks them all).
- * 1 and a BAD line if not. */
-static int verify_joined(simrec_t *rec, const char *key)
-{
-	simrec_attr_t a;
-	memset(&a, 0, sizeof a);
-	if (simrec_attr_get(rec, key, "_simrec_joined_count", &a))
-		return 0; /* not a joined array's rows */
-	simrec_attr_clear(&a);
-	size_t n = 0, row0, nrows;
-	char ckey[4096];
-	snprintf(ckey, sizeof ckey, "%s_count", key);
-	simrec_dataset_t *cds;
-	int rc = simrec_get_all(rec, ckey, &cds);
-	if (!rc) {
-		if (simrec_dataset_ndim(cds) == 1)
-			simrec_dataset_shape(cds, &n);
-		simrec_dataset_close(cds);
-	}
-	if (!rc && n)
-		rc = simrec_joined_step(rec, key, n - 1, &row0, &nrows);
-	if (!rc)
-		return 0;
-	printf("BAD   %s: a joined array whose counts do not hold: %s\n",
-	       sr_cli_name(key), sr_cli_msg(simrec_errmsg(rec)));
-	return 1;
-}
-
 /* Check one dataset and print its lines; 1 if it is not whole. The
  * store's check names every torn step; then the steps before the first
  * one are read, which finds what the check cannot (an HDF5 chunk that is
  * there but does not decode, a store with no check). */
-static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
+static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut,
+                      sr_cli_dims *dims)
 {
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(rec, key, &ds);
@@ -172,26 +207,22 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 	int nd = simrec_dataset_ndim(ds);
 	simrec_dataset_shape(ds, sh);
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
-	size_t rows = nd ? sh[0] : 1, whole = rows;
-	int torn = 0;
-	rc = simrec_dataset_verify(ds, &whole);
-	if (rc == SIMREC_EFORMAT) {
-		printf("TORN  %s: %s\n", sr_cli_name(key),
-		       sr_cli_msg(simrec_errmsg(rec)));
-		torn = 1;
-	} else if (rc && rc != SIMREC_ENOTSUP) {
-		printf("BAD   %s: %s\n", sr_cli_name(key),
-		       sr_cli_msg(simrec_errmsg(rec)));
-		torn = 1;
-	}
-	if (rc != SIMREC_EFORMAT || whole > rows)
-		whole = rows;
+	sr_cli_verdict v;
+	int torn = sr_cli_judge(rec, key, ds, 1, &v);
+	if (v.check)
+		printf("%s  %s: %s\n", v.check == SR_CLI_TORN ? "TORN" : "BAD ",
+		       sr_cli_name(key), sr_cli_msg(v.why));
+	size_t rows = v.rows, whole = v.whole;
 	torn |= verify_read(rec, ds, key, &whole);
-	torn |= verify_joined(rec, key);
+	if (v.joined[0])
+		printf("BAD   %s: a joined array whose counts do not hold: "
+		       "%s\n",
+		       sr_cli_name(key), sr_cli_msg(v.joined));
 	if (torn && nd && whole < rows) {
 		verify_print_keep(key, whole, rows);
 		if (repair)
 			verify_note_cut(cut, key, whole);
+		verify_joined_cut(rec, key, whole, repair, cut);
 	}
 	if (!torn) {
 		printf("ok    %s: %zu record(s) %s ", sr_cli_name(key), rows,
@@ -199,6 +230,9 @@ static int verify_key(simrec_t *rec, const char *key, int repair, cutlist *cut)
 		sr_cli_print_shape(stdout, nd, sh);
 		putchar('\n');
 	}
+	sr_cli_dims_note(dims, rec, key, ds,
+	                 nd && !sr_cli_is_value(rec, key, nd, sh),
+	                 torn && nd && whole < rows ? whole : rows);
 	simrec_dataset_close(ds);
 	return torn;
 }
@@ -255,8 +289,10 @@ static int verify_pass(const char *uri, int repair, cutlist *cut)
 	int bad = rc != 0;
 	if (rc) /* the listing itself failed: say why */
 		printf("BAD   (listing): %s\n", sr_cli_msg(simrec_errmsg(rec)));
+	sr_cli_dims dims = {0};
 	for (size_t i = 0; i < ls.ds.n; i++)
-		bad |= verify_key(rec, ls.ds.v[i], repair, cut);
+		bad |= verify_key(rec, ls.ds.v[i], repair, cut, &dims);
+	bad |= sr_cli_dims_agree(&dims, repair ? verify_dims_cut : NULL, cut);
 	sr_strv_free(&ls.ds);
 	sr_strv_free(&ls.groups);
 	simrec_close(rec);

@@ -25,15 +25,17 @@ typedef struct watch_args {
 	double timeout;  /* seconds per new record; negative: forever */
 } watch_args;
 
-/* One record as read: what each output of a record receives. */
-typedef struct record_view {
-	size_t index;
-	simrec_dtype_t dtype;
+/* One record, read block by block (sr_cli_read_blocks): its summary
+ * adds up and its picture is fed as the blocks come, so that memory stays
+ * bounded by a block and the picture whatever the record holds. */
+typedef struct record_acc {
+	size_t index, nelem, isz;
+	simrec_dtype_t dtype, part; /* part: complex values' real part */
 	int ndim; /* the record's own rank (the step dimension left out) */
-	const size_t *shape;
-	const void *data;
-	size_t nelem;
-} record_view;
+	double lo, hi, sum;
+	unsigned char first[16]; /* element 0: a scalar record's value */
+	sr_png *png;             /* the picture being fed, or NULL */
+} record_acc;
 
 static double as_double(simrec_dtype_t dt, const unsigned char *p)
 {
@@ -67,54 +69,87 @@ static double as_double(simrec_dtype_t dt, const unsigned char *p)
 	}
 }
 
-/* The summary line of one record. Complex values are summarised by their
- * real parts. */
-static void print_summary(const record_view *r)
+/* sr_cli_read_blocks' consumer: elements i0.. of the record. Complex
+ * values are summarised by their real parts. */
+static void acc_block(void *arg, size_t i0, const void *data, size_t n)
 {
-	simrec_dtype_t dt = r->dtype;
-	size_t isz = simrec_dtype_size(dt);
-	simrec_dtype_t part = dt == SIMREC_COMPLEX64    ? SIMREC_FLOAT32
-	                      : dt == SIMREC_COMPLEX128 ? SIMREC_FLOAT64
-	                                                : dt;
-	const unsigned char *p = r->data;
+	record_acc *r = arg;
+	const unsigned char *p = data;
+	if (i0 == 0 && n)
+		memcpy(r->first, p, r->isz);
+	for (size_t k = 0; k < n; k++) {
+		double v = as_double(r->part, p + k * r->isz);
+		r->lo = v < r->lo ? v : r->lo;
+		r->hi = v > r->hi ? v : r->hi;
+		r->sum += v;
+	}
+	if (r->png)
+		sr_png_feed(r->png, i0, data, n);
+}
+
+/* The summary line of one record. */
+static void print_summary(const record_acc *r)
+{
 	if (r->nelem == 0) {
 		printf("%zu empty (no elements)\n", r->index);
 		return;
 	}
-	if (r->ndim == 0 && part == dt) {
+	if (r->ndim == 0 && r->part == r->dtype) {
 		printf("%zu ", r->index);
-		sr_cli_print_value(dt, p);
+		sr_cli_print_value(r->dtype, r->first);
 		putchar('\n');
 		return;
 	}
-	double lo = INFINITY, hi = -INFINITY, sum = 0;
-	for (size_t k = 0; k < r->nelem; k++) {
-		double v = as_double(part, p + k * isz);
-		lo = v < lo ? v : lo;
-		hi = v > hi ? v : hi;
-		sum += v;
-	}
-	printf("%zu min=%.9g max=%.9g mean=%.9g%s\n", r->index, lo, hi,
-	       r->nelem ? sum / (double)r->nelem : NAN,
-	       part != dt ? " (real parts)" : "");
+	printf("%zu min=%.9g max=%.9g mean=%.9g%s\n", r->index, r->lo, r->hi,
+	       r->sum / (double)r->nelem,
+	       r->part != r->dtype ? " (real parts)" : "");
 }
 
-/* Every output of one record: its line, and its picture when draw is
- * set (the last record printed of a batch). 0 or PRINTED. */
-static int show(const watch_args *a, const record_view *r, int draw)
+/* A picture's failure, printed; PRINTED. */
+static int png_failed(const watch_args *a, size_t i, const char *err, int rc)
 {
-	print_summary(r);
-	if (!draw || !a->png)
-		return 0;
-	char err[512];
-	int rc = sr_png_write(a->png, r->dtype, r->ndim, r->shape, r->data, err,
-	                      sizeof err);
-	if (!rc)
-		return 0;
 	fprintf(stderr, "%s: watch: record %zu of '%s': %s (%s)\n", sr_cli_prog,
-	        r->index, sr_cli_name(a->key), sr_cli_msg(err),
-	        simrec_err_name(rc));
+	        i, sr_cli_name(a->key), sr_cli_msg(err), simrec_err_name(rc));
 	return PRINTED;
+}
+
+/* Read record i (nd dimensions with the step's, of shape; nelem
+ * elements) block by block: its line, and its picture when draw is set
+ * (the last record printed of a batch). 0, a library status or PRINTED. */
+static int show_numbers(simrec_dataset_t *ds, const watch_args *a, size_t i,
+                        int draw, int nd, const size_t *shape, size_t nelem)
+{
+	simrec_dtype_t dt = simrec_dataset_dtype(ds);
+	record_acc r = {.index = i,
+	                .nelem = nelem,
+	                .dtype = dt,
+	                .part = dt,
+	                .isz = simrec_dtype_size(dt),
+	                .ndim = nd - 1,
+	                .lo = INFINITY,
+	                .hi = -INFINITY};
+	r.part = dt == SIMREC_COMPLEX64    ? SIMREC_FLOAT32
+	         : dt == SIMREC_COMPLEX128 ? SIMREC_FLOAT64
+	                                   : dt;
+	char err[512];
+	int prc = draw && a->png ? sr_png_begin(&r.png, dt, nd - 1, shape + 1,
+	                                        err, sizeof err)
+	                         : 0;
+	size_t start[SIMREC_MAX_NDIM] = {0}, count[SIMREC_MAX_NDIM],
+	       step[SIMREC_MAX_NDIM];
+	for (int d = 0; d < nd; d++) {
+		count[d] = shape[d];
+		step[d] = 1;
+	}
+	start[0] = i;
+	count[0] = 1;
+	int rc = sr_cli_read_blocks(ds, nd, start, count, step, acc_block, &r);
+	if (!rc)
+		print_summary(&r);
+	if (!rc && !prc && r.png)
+		prc = sr_png_finish(r.png, a->png, err, sizeof err);
+	sr_png_free(r.png);
+	return rc ? rc : prc ? png_failed(a, i, err, prc) : 0;
 }
 
 static int show_bytes(simrec_dataset_t *ds, size_t i)
@@ -127,20 +162,9 @@ static int show_bytes(simrec_dataset_t *ds, size_t i)
 	return 0;
 }
 
-static int grow(void **buf, size_t *cap, size_t need)
-{
-	void *p = realloc(*buf, need);
-	if (!p)
-		return -1;
-	*buf = p;
-	*cap = need;
-	return 0;
-}
-
-/* Read record i of key and show it (draw: its picture too); buf grows to
- * hold it. 0, a library status (printed by the caller) or PRINTED. */
-static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
-                       void **buf, size_t *cap)
+/* Read record i of key and show it (draw: its picture too). 0, a
+ * library status (printed by the caller) or PRINTED. */
+static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw)
 {
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(rec, a->key, &ds);
@@ -148,7 +172,7 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
 		return rc;
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	int nd = simrec_dataset_ndim(ds);
-	size_t shape[SIMREC_MAX_NDIM], start[SIMREC_MAX_NDIM] = {0}, need;
+	size_t shape[SIMREC_MAX_NDIM], need;
 	simrec_dataset_shape(ds, shape);
 	if ((dt == SIMREC_BYTES || dt == SIMREC_STRING) && a->png) {
 		rc = PRINTED;
@@ -165,24 +189,9 @@ static int show_record(simrec_t *rec, const watch_args *a, size_t i, int draw,
 		        "%s: watch: '%s': record %zu is out of its "
 		        "shape or too large\n",
 		        sr_cli_prog, sr_cli_name(a->key), i);
-	} else if (need > *cap && grow(buf, cap, need)) {
-		rc = PRINTED;
-		fprintf(stderr,
-		        "%s: watch: '%s': no memory for a record of "
-		        "%zu bytes\n",
-		        sr_cli_prog, sr_cli_name(a->key), need);
 	} else {
-		size_t count[SIMREC_MAX_NDIM];
-		memcpy(count, shape, sizeof count);
-		start[0] = i;
-		count[0] = 1;
-		/* a record of no elements: nothing to read */
-		rc = need ? simrec_dataset_read(ds, start, count, *buf, *cap)
-		          : 0;
-		record_view r = {i,         dt,   nd - 1,
-		                 shape + 1, *buf, need / simrec_dtype_size(dt)};
-		if (!rc)
-			rc = show(a, &r, draw);
+		rc = show_numbers(ds, a, i, draw, nd, shape,
+		                  need / simrec_dtype_size(dt));
 	}
 	simrec_dataset_close(ds);
 	return rc;
@@ -244,22 +253,19 @@ static int parse_args(int argc, char **argv, watch_args *a)
 /* Follow until the writer finishes: 0, WATCH_TIMEOUT_EXIT or 1. */
 static int follow_loop(simrec_t *rec, const watch_args *a)
 {
-	void *buf = NULL;
-	size_t cap = 0, have = 0, now = 0;
+	size_t have = 0, now = 0;
 	int rc;
 	while (!(rc = simrec_follow(rec, a->key, have, a->timeout, &now))) {
 		/* the last record of the batch that is printed is drawn */
 		size_t last = (now - 1) - (now - 1) % a->every;
 		for (size_t i = have; i < now && !rc; i++)
 			if (i % a->every == 0 &&
-			    !(rc = show_record(rec, a, i, i == last, &buf,
-			                       &cap)))
+			    !(rc = show_record(rec, a, i, i == last)))
 				fflush(stdout);
 		if (rc)
 			break;
 		have = now;
 	}
-	free(buf);
 	if (rc == SIMREC_EFINISHED)
 		return 0;
 	if (rc != PRINTED)

@@ -249,3 +249,35 @@ int sr_codec_decode_items(const void *src, size_t srclen, size_t start,
 		               "blosc failed to decode a chunk");
 	return 0;
 }
+
+int sr_codec_items_span(const void *src, size_t srclen, size_t start,
+                        size_t nitems, size_t expect, size_t *lo, size_t *hi)
+{
+	size_t ts = 0, nbytes = 0, cbytes = 0, bs = 0, a, b;
+	int flags = 0;
+	sr_err e = {{0}};
+	if (sr_codec_frame_check(src, srclen, expect, &ts, &e) || !nitems ||
+	    sr_size_mul(start, ts, &a) || sr_size_add(start, nitems, &b) ||
+	    sr_size_mul(b, ts, &b) || b > expect)
+		return -1;
+	blosc_cbuffer_sizes(src, &nbytes, &cbytes, &bs);
+	blosc_cbuffer_metainfo(src, &ts, &flags);
+	const unsigned char *p = src;
+	size_t h = BLOSC_MIN_HEADER_LENGTH;
+	if (flags & BLOSC_MEMCPYED) {
+		*lo = h + a;
+		*hi = h + b;
+		return 0;
+	}
+	size_t nblocks = sr_size_chunks(nbytes, bs), b0 = a / bs,
+	       b1 = (b - 1) / bs + 1;   /* blocks b0 .. b1-1 */
+	if (nblocks > (srclen - h) / 4) /* the table does not fit */
+		return -1;
+	*lo = get_u32(p + h + 4 * b0);
+	*hi = b1 < nblocks ? get_u32(p + h + 4 * b1) : srclen;
+	if (*lo > srclen || *hi > srclen || *hi <= *lo) {
+		*lo = h;
+		*hi = srclen;
+	}
+	return 0;
+}

@@ -28,6 +28,13 @@ int sr_codec_decode_items(const void *src, size_t srclen, size_t start,
                           size_t nitems, size_t typesize, size_t expect,
                           void *dst, sr_err *e);
 
+/* The bytes [*lo, *hi) of a blosc frame that sr_codec_decode_items reads
+ * for those items besides the header and block-start table (a hint for
+ * reading ahead: a damaged table gives some range inside the frame).
+ * Returns 0, or -1 if the frame fails sr_codec_frame_check. */
+int sr_codec_items_span(const void *src, size_t srclen, size_t start,
+                        size_t nitems, size_t expect, size_t *lo, size_t *hi);
+
 /* Check a blosc frame's header against the chunk it must hold: valid
  * header, cbytes == srclen, nbytes == expect, sane typesize/blocksize.
  * Writes the frame's typesize if typesize is not NULL. SIMREC_EFORMAT. */

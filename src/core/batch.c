@@ -241,7 +241,7 @@ static int lookup_existing(simrec_t *rec, sr_dset *d, int *existed)
 			rc = sr_fail(&rec->err, SIMREC_EKIND,
 			             "key '%s' in '%s' is %s, not a recorded "
 			             "dataset",
-			             d->key, st->uri.path,
+			             d->key, sr_store_name(st),
 			             rc ? "a group"
 			             : m.kind == SR_CONTIGUOUS_ARRAY
 			                     ? "a contiguous array "
@@ -255,12 +255,12 @@ static int lookup_existing(simrec_t *rec, sr_dset *d, int *existed)
 			                       "simrec_set");
 		else if (rc)
 			sr_wrap(&rec->err, rc, "key '%s' in '%s'", d->key,
-			        st->uri.path);
+			        sr_store_name(st));
 		else if (m.ndim < 1)
 			rc = sr_fail(&rec->err, SIMREC_ESHAPE,
 			             "key '%s' in '%s' is a 0-d array; cannot "
 			             "append",
-			             d->key, st->uri.path);
+			             d->key, sr_store_name(st));
 		if (!rc && !*existed) {
 			d->m = m;
 			*existed = 1;
@@ -317,13 +317,13 @@ static int open_handles(simrec_t *rec, sr_dset *d, const sr_dset_init *init,
 			if (rc)
 				sr_wrap(&rec->err, rc,
 				        "cannot open '%s' in '%s'", d->key,
-				        st->uri.path);
+				        sr_store_name(st));
 			continue;
 		}
 		rc = st->ops->create(st, d->key, &d->m, &d->h[i]);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "cannot create '%s' in '%s'",
-			        d->key, st->uri.path);
+			        d->key, sr_store_name(st));
 		if (!rc && d->agg && st->meta_writer && st->ops->split &&
 		    d->m.ndim >= 2)
 			rc = st->ops->split(st, d->h[i], &d->m,

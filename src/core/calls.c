@@ -103,7 +103,7 @@ static int set_vlen_local(simrec_t *rec, const sr_call *c, sr_meta *m)
 			st->ops->release(st, h);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "cannot set '%s' in '%s'",
-			        c->key, st->uri.path);
+			        c->key, sr_store_name(st));
 	}
 	if (!rc)
 		rc = sr_dims_apply(rec, c->key, m, SR_DIMS_VALUE);
@@ -139,7 +139,7 @@ static int set_local(simrec_t *rec, const sr_call *c)
 			st->ops->release(st, h);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "cannot set '%s' in '%s'",
-			        c->key, st->uri.path);
+			        c->key, sr_store_name(st));
 	}
 	if (!rc)
 		rc = sr_dims_apply(rec, c->key, &m, SR_DIMS_VALUE);
@@ -156,7 +156,8 @@ static int attr_local(simrec_t *rec, const sr_call *c)
 		rc = st->ops->attr_set(st, c->key, c->name, &c->attr);
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc, "attribute '%s' of '%s' in '%s'",
-			        c->name, *c->key ? c->key : "/", st->uri.path);
+			        c->name, *c->key ? c->key : "/",
+			        sr_store_name(st));
 	}
 	return rc;
 }

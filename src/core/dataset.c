@@ -46,11 +46,11 @@ static int open_handle(simrec_t *rec, const char *key, int last,
 	rc = ds->st->ops->lookup(ds->st, key, &ds->m, &ds->h);
 	if (rc == SIMREC_ENOKEY && !rec->err.msg[0]) /* else the store's */
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
-		        ds->st->uri.path);
+		        sr_store_name(ds->st));
 	else if (rc == SIMREC_EKIND)
 		sr_fail(&rec->err, rc,
 		        "key '%s' in '%s' is a group, not a dataset", key,
-		        ds->st->uri.path);
+		        sr_store_name(ds->st));
 	else if (!rc && last && ds->m.kind == SR_RECORDS) {
 		if (ds->m.ndim == 0 || ds->m.shape[0] == 0)
 			rc = sr_fail(&rec->err, SIMREC_ERANGE,
@@ -184,7 +184,7 @@ int simrec_dataset_read(simrec_dataset_t *ds, const size_t *start,
 		read_summary(ds, need, sr_clock() - t0);
 	if (rc && rc != SIMREC_ENOMEM)
 		sr_wrap(e, rc, "reading '%s' from '%s'", ds->key,
-		        ds->st->uri.path);
+		        sr_store_name(ds->st));
 	return rc;
 }
 
@@ -221,7 +221,7 @@ int simrec_dataset_read_bytes(simrec_dataset_t *ds, size_t index, void *buf,
 		return sr_fail(e, SIMREC_EFORMAT,
 		               "key '%s' in '%s': string item %zu is not valid "
 		               "UTF-8 (byte %zu)",
-		               ds->key, ds->st->uri.path, row, bad);
+		               ds->key, sr_store_name(ds->st), row, bad);
 	}
 	*len = b.len;
 	size_t n = b.len < cap ? b.len : cap;
@@ -297,7 +297,7 @@ int simrec_attr_get(simrec_t *rec, const char *key, const char *name,
 	int rc = st->ops->attr_get(st, key, name, out);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no attribute '%s' on '%s' in '%s'",
-		        name, *key ? key : "/", st->uri.path);
+		        name, *key ? key : "/", sr_store_name(st));
 	return rc;
 }
 
@@ -326,7 +326,7 @@ int simrec_attr_list(simrec_t *rec, const char *key,
 	int rc = rec->st[0]->ops->attr_list(rec->st[0], key, own_hidden, &f);
 	if (rc == SIMREC_ENOKEY)
 		sr_fail(&rec->err, rc, "no key '%s' in '%s'", key,
-		        rec->st[0]->uri.path);
+		        sr_store_name(rec->st[0]));
 	return rc;
 }
 
@@ -353,7 +353,8 @@ static int verify_as(simrec_dataset_t *ds, size_t *whole, int decode)
 	if (!ds->st->ops->check)
 		return sr_fail(&ds->rec->err, SIMREC_ENOTSUP,
 		               "'%s': the %s store cannot verify '%s'",
-		               ds->st->uri.path, ds->st->uri.scheme, ds->key);
+		               sr_store_name(ds->st), ds->st->uri.scheme,
+		               ds->key);
 	ds->rec->err.msg[0] = 0;
 	if (!decode && ds->st->ops->check_stored)
 		return ds->st->ops->check_stored(ds->st, ds->h, &ds->m, whole);
@@ -379,11 +380,11 @@ static int truncate_check(simrec_t *rec, sr_store *st, const char *key,
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' is a value, not records: "
 		               "nothing to cut",
-		               key, st->uri.path);
+		               key, sr_store_name(st));
 	if (rows > m->shape[0])
 		return sr_fail(&rec->err, SIMREC_ERANGE,
 		               "key '%s' in '%s' has no %zu records", key,
-		               st->uri.path, rows);
+		               sr_store_name(st), rows);
 	if (rows < m->shape[0] && sr_dtype_is_vlen(m->dtype))
 		return sr_fail(&rec->err, SIMREC_ENOTSUP,
 		               "key '%s': byte-string datasets cannot be "
@@ -401,11 +402,12 @@ static int truncate_lookup(simrec_t *rec, const char *key, size_t rows,
 		sr_store *st = rec->st[i];
 		if (st->mode == SIMREC_MODE_READONLY)
 			return sr_fail(&rec->err, SIMREC_EREADONLY,
-			               "'%s' is open read-only", st->uri.path);
+			               "'%s' is open read-only",
+			               sr_store_name(st));
 		rc = st->ops->lookup(st, key, &m[i], &h[i]);
 		if (rc && !rec->err.msg[0])
 			sr_fail(&rec->err, rc, "key '%s' in '%s': %s", key,
-			        st->uri.path,
+			        sr_store_name(st),
 			        rc == SIMREC_ENOKEY ? "no such key"
 			                            : simrec_strerror(rc));
 		if (!rc)

@@ -235,7 +235,7 @@ int sr_dims_apply(simrec_t *rec, const char *key, const sr_meta *m,
 		if (rc && rc != SIMREC_ENOMEM)
 			sr_wrap(&rec->err, rc,
 			        "cannot name the dimensions of '%s' in '%s'",
-			        key, st->uri.path);
+			        key, sr_store_name(st));
 	}
 	free(s);
 	return rc;

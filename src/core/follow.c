@@ -7,7 +7,7 @@
 #include "../common/clock.h"
 #include "recorder.h"
 
-#define FINISHED_ATTR "_simrec_finished"
+#define FINISHED_ATTR SR_FINISHED_ATTR
 /* ?poll=: seconds between two looks while waiting, where no notification
  * comes (settings.h) */
 #define POLL_DEFAULT 0.5
@@ -48,13 +48,13 @@ static int count(simrec_t *rec, sr_store *st, const char *key, size_t *n,
 	if (rc == SIMREC_EKIND)
 		return sr_fail(&rec->err, rc,
 		               "key '%s' in '%s' is a group, not a dataset",
-		               key, st->uri.path);
+		               key, sr_store_name(st));
 	if (rc)
 		return rc;
 	if (!sr_kind_appends(m.kind) || m.ndim == 0)
 		rc = sr_fail(&rec->err, SIMREC_EKIND,
 		             "key '%s' in '%s' holds a value, not records", key,
-		             st->uri.path);
+		             sr_store_name(st));
 	else
 		*n = m.shape[0];
 	if (h)

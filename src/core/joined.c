@@ -95,17 +95,17 @@ static int cut_uncounted(simrec_t *rec, const char *key, size_t sum,
 		          : sr_fail(&rec->err, SIMREC_EKIND,
 		                    "key '%s' in '%s' is not a joined array's "
 		                    "rows",
-		                    key, st->uri.path);
+		                    key, sr_store_name(st));
 	if (m.shape[0] > sum && count_is_new)
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' holds rows but no counts "
 		               "(%s%s): not a joined array",
-		               key, st->uri.path, key, SR_JOINED_SUFFIX);
+		               key, sr_store_name(st), key, SR_JOINED_SUFFIX);
 	if (m.shape[0] < sum)
 		return sr_fail(&rec->err, SIMREC_EFORMAT,
 		               "key '%s' in '%s': %zu rows, fewer than its "
 		               "counts say (%zu)",
-		               key, st->uri.path, m.shape[0], sum);
+		               key, sr_store_name(st), m.shape[0], sum);
 	return m.shape[0] > sum ? sr_truncate_local(rec, key, sum) : 0;
 }
 

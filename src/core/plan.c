@@ -331,7 +331,7 @@ int sr_plan_dataset(simrec_t *rec, const char *key, simrec_dtype_t dt, int ndim,
 	if (rc == SIMREC_EKIND || (!rc && !sr_kind_appends(tmp.m.kind)))
 		return sr_fail(&rec->err, SIMREC_EKIND,
 		               "key '%s' in '%s' is not a recorded dataset",
-		               key, st->uri.path);
+		               key, sr_store_name(st));
 	if (rc && rc != SIMREC_ENOKEY)
 		return rc;
 	if (!rc) {

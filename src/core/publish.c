@@ -17,7 +17,7 @@ int sr_publish_mark(simrec_t *rec, sr_dset *d, size_t rows)
 			rc = sr_wrap(
 			        &rec->err, r,
 			        "key '%s' in '%s': cannot publish %zu steps",
-			        d->key, st->uri.path, rows);
+			        d->key, sr_store_name(st), rows);
 	}
 	return rc;
 }
@@ -29,7 +29,7 @@ int sr_publish_commit(simrec_t *rec)
 		int r = st->hold_extent ? st->ops->commit(st) : 0;
 		if (r)
 			return sr_wrap(&rec->err, r, "commit of '%s' failed",
-			               st->uri.path);
+			               sr_store_name(st));
 	}
 	return 0;
 }

@@ -155,7 +155,7 @@ int sr_flush_local(simrec_t *rec)
 		int r = rec->st[i]->ops->commit(rec->st[i]);
 		if (r && !rc)
 			rc = sr_wrap(&rec->err, r, "commit of '%s' failed",
-			             rec->st[i]->uri.path);
+			             sr_store_name(rec->st[i]));
 	}
 	return rc;
 }

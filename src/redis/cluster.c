@@ -10,6 +10,22 @@
 
 #define NO_OWNER 0xFFFFu
 
+/* A node or the cluster as messages name them, with the seed's tag (the
+ * store's prefix) when it has one. */
+static const char *cl_node(sr_cluster *cl, const sr_redis *r)
+{
+	snprintf(cl->name, sizeof cl->name, "redis cluster node %s:%d%s%s",
+	         r->host, r->port, cl->seed.tag[0] ? " " : "", cl->seed.tag);
+	return cl->name;
+}
+
+static const char *cl_seeds(sr_cluster *cl)
+{
+	snprintf(cl->name, sizeof cl->name, "redis cluster (seeds %s)%s%s",
+	         cl->seed.seeds, cl->seed.tag[0] ? " " : "", cl->seed.tag);
+	return cl->name;
+}
+
 /* CRC16 XMODEM (polynomial 0x1021, initial 0), as redis's crc16.c. */
 static unsigned crc16(const char *s, size_t n)
 {
@@ -61,8 +77,8 @@ static int node_at(sr_cluster *cl, const char *host, int port, size_t *at)
 		}
 	if (cl->nnodes >= SR_CLUSTER_MAX_NODES)
 		return sr_fail(cl->err, SIMREC_ESERVER,
-		               "redis cluster (seeds %s): more than %d masters",
-		               cl->seed.seeds, SR_CLUSTER_MAX_NODES);
+		               "%s: more than %d masters", cl_seeds(cl),
+		               SR_CLUSTER_MAX_NODES);
 	/* each node apart: a connection handed out stays where it is */
 	if (SR_GROW_N(cl->nodes, cl->capnodes, cl->nnodes + 1))
 		return SIMREC_ENOMEM;
@@ -105,9 +121,9 @@ static int bad_map(sr_cluster *cl, const sr_redis *from, const char *why,
                    long long a, long long b)
 {
 	return sr_fail(cl->err, SIMREC_ESERVER,
-	               "redis cluster node %s:%d: its CLUSTER SLOTS reply is "
+	               "%s: its CLUSTER SLOTS reply is "
 	               "not a slot map (%s: %lld %lld)",
-	               from->host, from->port, why, a, b);
+	               cl_node(cl, from), why, a, b);
 }
 
 /* A CLUSTER SLOTS reply into owner[] (node indexes of cl, connected as
@@ -167,11 +183,10 @@ static int map_ask(sr_cluster *cl, sr_redis *r, unsigned short *owner)
 	redisReply *x = NULL;
 	int rc = sr_redis_cmdf(r, &x, "CLUSTER SLOTS");
 	if (rc == SIMREC_EFORMAT) /* oversized or not RESP: a bad map */
-		rc = sr_wrap(
-		        cl->err, SIMREC_ESERVER,
-		        "redis cluster node %s:%d: its CLUSTER SLOTS reply "
-		        "is not a slot map",
-		        r->host, r->port);
+		rc = sr_wrap(cl->err, SIMREC_ESERVER,
+		             "%s: its CLUSTER SLOTS reply "
+		             "is not a slot map",
+		             cl_node(cl, r));
 	if (!rc)
 		rc = map_from(cl, r, x, owner);
 	freeReplyObject(x);
@@ -226,9 +241,9 @@ int sr_cluster_open(sr_cluster *cl, const sr_redis *seed)
 	cl->err = seed->err;
 	if (seed->db)
 		return sr_fail(cl->err, SIMREC_EURI,
-		               "redis cluster (seeds %s): a cluster has only "
+		               "%s: a cluster has only "
 		               "database 0",
-		               seed->seeds);
+		               cl_seeds(cl));
 	return map_load(cl);
 }
 
@@ -252,9 +267,8 @@ sr_redis *sr_cluster_route(sr_cluster *cl, const char *key, size_t len)
 	unsigned slot = sr_cluster_slot(key, len);
 	unsigned at = cl->owner ? cl->owner[slot] : NO_OWNER;
 	if (at == NO_OWNER || at >= cl->nnodes) {
-		sr_fail(cl->err, SIMREC_ESERVER,
-		        "redis cluster (seeds %s): no master serves slot %u",
-		        cl->seed.seeds, slot);
+		sr_fail(cl->err, SIMREC_ESERVER, "%s: no master serves slot %u",
+		        cl_seeds(cl), slot);
 		return NULL;
 	}
 	return &cl->nodes[at]->r;
@@ -323,9 +337,9 @@ int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
 		int port, ask = parse_redirect(r->redirect, host, &port);
 		if (ask < 0)
 			return sr_fail(cl->err, SIMREC_ESERVER,
-			               "redis cluster node %s:%d: a malformed "
+			               "%s: a malformed "
 			               "redirection",
-			               r->host, r->port);
+			               cl_node(cl, r));
 		size_t at;
 		to = NULL;
 		cl->stale |= !ask;
@@ -335,9 +349,9 @@ int sr_cluster_cmd(sr_cluster *cl, redisReply **out, int argc,
 			to = &cl->nodes[at]->r;
 	}
 	return sr_fail(cl->err, SIMREC_ESERVER,
-	               "redis cluster (seeds %s): more than %d redirections "
+	               "%s: more than %d redirections "
 	               "for one command",
-	               cl->seed.seeds, SR_CLUSTER_REDIRECTS);
+	               cl_seeds(cl), SR_CLUSTER_REDIRECTS);
 }
 
 /* Every pending reply of r read; a transaction refused for a moved slot

@@ -22,6 +22,7 @@ typedef struct sr_cluster {
 	size_t nnodes, capnodes;
 	unsigned short *owner; /* slot -> node index; NO_OWNER if none */
 	int stale;             /* a redirection seen: ask the map again */
+	char name[800];        /* cl_node's and cl_seeds' text */
 	sr_err *err;
 } sr_cluster;
 

@@ -80,6 +80,13 @@ static int redis_params(sr_redis *r, const sr_uri *u, sr_err *e)
 	return 0;
 }
 
+const char *sr_redis_where(sr_redis *r)
+{
+	snprintf(r->where, sizeof r->where, "redis %s:%d%s%s", r->host, r->port,
+	         r->tag[0] ? " " : "", r->tag);
+	return r->where;
+}
+
 int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 {
 	memset(r, 0, sizeof *r);
@@ -178,8 +185,8 @@ int sr_redis_parse(sr_redis *r, const sr_uri *u, sr_err *e)
 static int conn_fail(sr_redis *r, const char *what)
 {
 	return sr_fail(
-	        r->err, SIMREC_ECONN, "redis %s:%d: %s: %s", r->host, r->port,
-	        what, r->c && r->c->errstr[0] ? r->c->errstr : "no connection");
+	        r->err, SIMREC_ECONN, "%s: %s: %s", sr_redis_where(r), what,
+	        r->c && r->c->errstr[0] ? r->c->errstr : "no connection");
 }
 
 /* Bounds on what a server may send (hiredis 0.14 has no maxbulklen /
@@ -335,9 +342,9 @@ int sr_redis_expect(sr_redis *r, redisReply **x, int type, const char *what)
 	freeReplyObject(*x);
 	*x = NULL;
 	return sr_fail(r->err, SIMREC_ESERVER,
-	               "redis %s:%d: unexpected reply (type %d, expected %d) "
+	               "%s: unexpected reply (type %d, expected %d) "
 	               "to %s",
-	               r->host, r->port, got, type, what);
+	               sr_redis_where(r), got, type, what);
 }
 
 int sr_redis_expect_strings(sr_redis *r, redisReply **x, const char *what)
@@ -348,9 +355,9 @@ int sr_redis_expect_strings(sr_redis *r, redisReply **x, const char *what)
 			freeReplyObject(*x);
 			*x = NULL;
 			rc = sr_fail(r->err, SIMREC_ESERVER,
-			             "redis %s:%d: unexpected reply to %s (an "
+			             "%s: unexpected reply to %s (an "
 			             "array holding a non-string)",
-			             r->host, r->port, what);
+			             sr_redis_where(r), what);
 		}
 	return rc;
 }
@@ -378,9 +385,9 @@ int sr_redis_connect(sr_redis *r)
 		             : sr_redis_cmdf(r, &rep, "AUTH %s", r->password);
 	if (rc == SIMREC_ESERVER)
 		rc = sr_fail(r->err, SIMREC_ESERVER,
-		             "redis://***@%s:%d: wrong password%s (the "
-		             "server refused AUTH)",
-		             r->host, r->port, r->user[0] ? " or user" : "");
+		             "%s: wrong password%s (the server refused "
+		             "AUTH)",
+		             sr_redis_where(r), r->user[0] ? " or user" : "");
 	freeReplyObject(rep);
 	rep = NULL;
 	if (!rc && r->db)
@@ -428,15 +435,15 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 		           (!strcmp(r->c->errstr, strerror(EAGAIN)) ||
 		            !strcmp(r->c->errstr, strerror(ETIMEDOUT)));
 		int rc = bad    ? sr_fail(r->err, SIMREC_EFORMAT,
-		                          "redis %s:%d: malformed reply or one "
+		                          "%s: malformed reply or one "
 		                             "over %zu bytes: %s",
-		                          r->host, r->port, r->max_reply,
+		                          sr_redis_where(r), r->max_reply,
 		                          r->c->errstr)
 		         : late ? sr_fail(r->err, SIMREC_ECONN,
-		                          "redis %s:%d: timed out after %g s "
+		                          "%s: timed out after %g s "
 		                          "(no reply; the URI's ?timeout= sets "
 		                          "it)",
-		                          r->host, r->port, r->timeout)
+		                          sr_redis_where(r), r->timeout)
 		                : conn_fail(r, "connection lost");
 		sr_redis_close(r);
 		return rc;
@@ -446,19 +453,19 @@ int sr_redis_reply(sr_redis *r, redisReply **out)
 	if (x->type == REDIS_REPLY_ERROR && !strncmp(x->str, "NOAUTH", 6)) {
 		freeReplyObject(x);
 		return sr_fail(r->err, SIMREC_ESERVER,
-		               "redis://%s:%d: authentication required (give "
-		               "the password in the URI, before the host or "
-		               "as its password parameter, or in "
+		               "%s: authentication required (give the "
+		               "password in the URI, before the host or as its "
+		               "password parameter, or in "
 		               "SIMREC_REDIS_PASSWORD)",
-		               r->host, r->port);
+		               sr_redis_where(r));
 	}
 	if (x->type == REDIS_REPLY_ERROR &&
 	    (!strncmp(x->str, "MOVED ", 6) || !strncmp(x->str, "ASK ", 4)))
 		snprintf(r->redirect, sizeof r->redirect, "%.*s",
 		         (int)(x->len < 299 ? x->len : 299), x->str);
 	if (x->type == REDIS_REPLY_ERROR) {
-		int rc = sr_fail(r->err, SIMREC_ESERVER, "redis %s:%d: %s",
-		                 r->host, r->port, x->str);
+		int rc = sr_fail(r->err, SIMREC_ESERVER, "%s: %s",
+		                 sr_redis_where(r), x->str);
 		freeReplyObject(x);
 		return rc;
 	}
@@ -480,9 +487,9 @@ int sr_redis_drain(sr_redis *r)
 			if (x->element[i] &&
 			    x->element[i]->type == REDIS_REPLY_ERROR)
 				e = sr_fail(r->err, SIMREC_ESERVER,
-				            "redis %s:%d: a command of a "
+				            "%s: a command of a "
 				            "transaction failed: %.200s",
-				            r->host, r->port,
+				            sr_redis_where(r),
 				            x->element[i]->str);
 		freeReplyObject(x);
 		if (e && !rc)
@@ -595,8 +602,7 @@ int sr_redis_wait_push(sr_redis *r, double seconds, int *got)
 		return 0;
 	int rc = r->c->err == REDIS_ERR_PROTOCOL || r->c->err == REDIS_ERR_OOM
 	                 ? sr_fail(r->err, SIMREC_EFORMAT,
-	                           "redis %s:%d: malformed message", r->host,
-	                           r->port)
+	                           "%s: malformed message", sr_redis_where(r))
 	                 : conn_fail(r, "connection lost");
 	sr_redis_close(r);
 	return rc;

@@ -34,8 +34,16 @@ typedef struct sr_redis {
 	size_t max_reply; /* bytes one reply may buffer (default 129 MiB,
 	                     lower with SIMREC_REDIS_MAX_REPLY) */
 	size_t charged;   /* memory the reply being read has cost so far */
+	char tag[160];    /* what its user names in messages besides the
+	                   * server ("prefix 'run1'"), or "" */
+	char where[512];  /* sr_redis_where's text */
 	sr_err *err;
 } sr_redis;
+
+/* The connection as every message names it: "redis HOST:PORT", then the
+ * tag if any ("redis n01:6379 prefix 'run1'"); never a user or password.
+ * Points into r, rewritten by each call. */
+const char *sr_redis_where(sr_redis *r);
 
 /* Parse "redis://[user[:password]@]host[:port][/db]" (user and password
  * percent-encoded; the userinfo ends at the last '@' before the query);

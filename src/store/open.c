@@ -97,6 +97,33 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	return 0;
 }
 
+/* The store in messages: its URI without the query, but with the
+ * parameter that tells two stores of one server apart (a redis ?prefix=,
+ * the store's lock_param) when the URI sets it. */
+static int name_with_identity(sr_store *st, sr_err *e)
+{
+	const char *lp = st->ops->lock_param;
+	const char *v = lp ? sr_uri_param(&st->uri, lp) : NULL;
+	if (!v)
+		return 0;
+	/* from the text (as sr_uri_parse names it): a copy of a store's
+	 * URI opened again gets the same name */
+	int base = (int)strcspn(st->uri.text, "?");
+	size_t n = (size_t)base + strlen(lp) + strlen(v) + 3;
+	char *name = malloc(n);
+	if (!name)
+		return sr_fail(e, SIMREC_ENOMEM, "out of memory");
+	snprintf(name, n, "%.*s?%s=%s", base, st->uri.text, lp, v);
+	free(st->uri.name);
+	st->uri.name = name;
+	return 0;
+}
+
+const char *sr_store_name(const sr_store *st)
+{
+	return st->uri.server ? st->uri.name : st->uri.path;
+}
+
 int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
                   int meta_writer, sr_err *e, sr_store **out)
 {
@@ -121,6 +148,8 @@ int sr_store_open(const sr_uri *uri, const simrec_options_t *o, MPI_Comm comm,
 		             st->uri.scheme, st->uri.name);
 	if (!rc)
 		rc = apply_params(st, o, e);
+	if (!rc)
+		rc = name_with_identity(st, e);
 	if (!rc && !(st->ops->flags & SR_STORE_NO_PATH) && !st->uri.path[0])
 		rc = sr_fail(e, SIMREC_EURI, "store URI '%s:' has no path",
 		             st->uri.scheme);

@@ -1,5 +1,7 @@
 /* One writer per store: a lock file beside the store (PATH.simrec-writer)
- * created with O_EXCL and holding the writer's host, pid and SLURM job id.
+ * created with O_EXCL and holding the writer's host, pid and SLURM job id,
+ * and, once the writer opened the store, the store's device and inode: a
+ * mark whose store was deleted (rm -rf PATH) or replaced is stale.
  * O_EXCL creation is atomic on local file systems, NFS v3+ and Lustre, so
  * it works across hosts of a shared file system; an fcntl lock is also
  * taken on it where the file system supports one (docs/safety.md). */
@@ -19,6 +21,9 @@ typedef struct holder {
 	char host[256];
 	long pid;
 	char job[64];
+	/* the store it guards (its directory's device and inode), once the
+	 * writer opened it; 0 0 before */
+	unsigned long long dev, ino;
 } holder;
 
 static void lock_path(const char *store, char *out, size_t cap)
@@ -55,7 +60,24 @@ static void read_holder(int fd, holder *h)
 			h->pid = strtol(l + 4, NULL, 10);
 		else if (!strncmp(l, "job ", 4))
 			snprintf(h->job, sizeof h->job, "%s", l + 4);
+		else if (!strncmp(l, "store ", 6) &&
+		         sscanf(l + 6, "%llu %llu", &h->dev, &h->ino) != 2)
+			h->dev = h->ino = 0;
 	}
+}
+
+/* The mark names a store (not one about to be made) and the path holds
+ * no such store now: deleted (rm -rf) or replaced since. Its writer, if
+ * still alive, writes a store that is no longer there. */
+static int store_gone(const char *store, const holder *h)
+{
+	if (!h->ino)
+		return 0;
+	struct stat sb;
+	if (stat(store, &sb))
+		return errno == ENOENT;
+	return (unsigned long long)sb.st_dev != h->dev ||
+	       (unsigned long long)sb.st_ino != h->ino;
 }
 
 /* The holder is a process of this host that is gone: no such pid, or the
@@ -74,12 +96,32 @@ static int stale_here(int fd, const holder *h, const holder *self)
 
 static int write_holder(int fd, const holder *h)
 {
-	char buf[512];
-	int n = snprintf(buf, sizeof buf, "host %s\npid %ld\njob %s\n", h->host,
-	                 h->pid, h->job);
+	char buf[640];
+	int n = snprintf(buf, sizeof buf,
+	                 "host %s\npid %ld\njob %s\nstore %llu %llu\n", h->host,
+	                 h->pid, h->job, h->dev, h->ino);
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	(void)fcntl(fd, F_SETLK, &fl); /* where supported */
-	return write(fd, buf, (size_t)n) == n && fsync(fd) == 0 ? 0 : -1;
+	return n > 0 && (size_t)n < sizeof buf && ftruncate(fd, 0) == 0 &&
+	                       pwrite(fd, buf, (size_t)n, 0) == n &&
+	                       fsync(fd) == 0
+	               ? 0
+	               : -1;
+}
+
+/* Remove the lock file lp that fd (open on it) read, unless another
+ * writer replaced it meanwhile (then 1 as well: look again). */
+static int remove_read(const char *lp, int fd, sr_err *e)
+{
+	struct stat a, b;
+	if (fstat(fd, &a) || lstat(lp, &b) || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		return 1;
+	if (unlink(lp) && errno != ENOENT)
+		return sr_fail(e, SIMREC_EIO,
+		               "cannot remove the stale writer lock '%s': %s",
+		               lp, strerror(errno));
+	return 1;
 }
 
 /* The lock file exists: refuse (a live holder, or one on another host),
@@ -97,22 +139,30 @@ static int existing(const char *lp, const char *store, const holder *self,
 		                                 lp, strerror(errno));
 	holder h;
 	read_holder(fd, &h);
-	int stale = stale_here(fd, &h, self);
-	close(fd);
-	if (stale) {
-		fprintf(stderr,
-		        "simrec: store '%s': its writer (pid %ld on %s, job "
-		        "%s) "
-		        "is gone without closing it; taking the store over\n",
-		        store, h.pid, h.host, h.job);
-		if (unlink(lp) && errno != ENOENT)
-			return sr_fail(e, SIMREC_EIO,
-			               "cannot remove the stale writer lock "
-			               "'%s': %s",
-			               lp, strerror(errno));
-		return 1;
-	}
+	/* a holder of this host is judged by its pid (alive: refused, even
+	 * if its store was deleted under it); one of another host, which
+	 * cannot be judged, by its store */
 	int here = !strcmp(h.host, self->host);
+	int gone = !here && store_gone(store, &h);
+	if (gone || stale_here(fd, &h, self)) {
+		if (gone)
+			fprintf(stderr,
+			        "simrec: store '%s': the writer lock '%s' "
+			        "(pid %ld on %s, job %s) guards a store that "
+			        "is gone (deleted or replaced since); taking "
+			        "the path over\n",
+			        store, lp, h.pid, h.host, h.job);
+		else
+			fprintf(stderr,
+			        "simrec: store '%s': its writer (pid %ld on "
+			        "%s, job %s) is gone without closing it; "
+			        "taking the store over\n",
+			        store, h.pid, h.host, h.job);
+		int rc = remove_read(lp, fd, e);
+		close(fd);
+		return rc;
+	}
+	close(fd);
 	return sr_fail(e, SIMREC_ELOCK,
 	               "store '%s' is open for writing by pid %ld on host %s "
 	               "(job %s): one writer per store; %s '%s'",
@@ -157,6 +207,23 @@ int sr_owner_take(const char *store, int *fd_out, sr_err *e)
 	return sr_fail(e, SIMREC_ELOCK,
 	               "store '%s': the writer lock '%s' keeps changing hands",
 	               store, lp);
+}
+
+int sr_owner_bind(const char *store, int fd, sr_err *e)
+{
+	holder self;
+	struct stat sb;
+	me(&self);
+	if (fd < 0 || stat(store, &sb))
+		return 0; /* nothing to name: the mark guards the path */
+	self.dev = (unsigned long long)sb.st_dev;
+	self.ino = (unsigned long long)sb.st_ino;
+	if (!write_holder(fd, &self))
+		return 0;
+	char lp[4200];
+	lock_path(store, lp, sizeof lp);
+	return sr_fail(e, SIMREC_EIO, "cannot write the writer lock '%s': %s",
+	               lp, strerror(errno));
 }
 
 void sr_owner_release(const char *store, int fd)

@@ -141,6 +141,12 @@ typedef struct sr_store_ops {
 
 #define SR_STORE_OPS_VERSION 2
 
+/* The finished mark (core/follow.c, docs/format.md): a boolean root
+ * attribute a writer sets at its close. Named here so that a store that
+ * cannot add an attribute late (HDF5 in SWMR mode) can make room for it
+ * while it still can. */
+#define SR_FINISHED_ATTR "_simrec_finished"
+
 struct sr_store {
 	const sr_store_ops *ops;
 	/* the flags of the store that holds the data: ops->flags, or under
@@ -255,6 +261,11 @@ void sr_watch_close(sr_store *st);
 int sr_store_notify_arm(sr_store *st, const char *key);
 int sr_store_notify_wait(sr_store *st, double seconds);
 
+/* The store as messages name it: a file store's path; a server's URI
+ * without its query, but with ?prefix= (the store's lock_param) when set,
+ * which tells two stores of one server apart. */
+const char *sr_store_name(const sr_store *st);
+
 /* The lock store (locked.c): wraps inner so that every operation runs in
  * a read or write section of the lock named by the URI's ?lock=. Takes
  * ownership of inner (closed with the wrapper). */
@@ -265,6 +276,9 @@ int sr_locked_wrap(sr_store *inner, sr_store **out);
  * with SIMREC_ELOCK naming the holder's host, pid and job; a holder of this
  * host that is gone is reported on stderr and replaced. */
 int sr_owner_take(const char *store, int *fd, sr_err *e);
+/* After the store was opened (made): the writer lock names it, so that a
+ * later writer finding the lock of a store deleted since takes it over. */
+int sr_owner_bind(const char *store, int fd, sr_err *e);
 void sr_owner_release(const char *store, int fd);
 
 #endif

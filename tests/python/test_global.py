@@ -149,6 +149,12 @@ def test_joined_corrupt_counts(kind, how, tmp_path):
                        timeout=60)
     assert r.returncode != 0, r.stdout
     assert "p/xy" in r.stdout and "BAD" in r.stdout, r.stdout
+    # export refuses what verify calls BAD, naming the key (one judgement)
+    e = subprocess.run([cli, "export", uri, "zarr+dir:%s" % (tmp_path / "o")],
+                       capture_output=True, text=True, timeout=60)
+    assert e.returncode == 1, e.stdout
+    assert "export of 'p/xy' refused: verify calls it BAD" in e.stderr, \
+        e.stderr
     # --repair says "repaired" (exit 0) only for what a new check finds
     # whole; what it cannot repair is NOT REPAIRED, exit 3
     fix = subprocess.run([cli, "verify", "--repair", uri],

@@ -240,3 +240,92 @@ def test_extremes(tmp_path):
     k = 256 // 5
     for j, t in enumerate((0, 1, 1, 0, 0.5)):
         assert np.abs(px[k // 2, j * k + k // 2] - viridis(t)).max() <= 6
+
+
+
+LONG = 1 << 26  # elements of the record of long_store
+SPIKE = 12345678
+
+
+@pytest.fixture(scope="module")
+def long_store(tmp_path_factory):
+    """A (1, 2^26) float64 record (512 MB), zeros but for two values; its
+    chunks are all stored (zeros compress to a few bytes)."""
+    import zarr
+    d = tmp_path_factory.mktemp("long") / "x.zarr"
+    g = zarr.open_group(str(d), mode="w")
+    z = g.create_dataset("long", shape=(1, LONG), chunks=(1, 1 << 20),
+                         dtype="f8", fill_value=0.0)
+    z.attrs["_ARRAY_DIMENSIONS"] = ["step", "x"]
+    z[0, :] = 0.0
+    z[0, SPIKE] = 5.0
+    z[0, LONG - 1] = -3.0
+    g.attrs["_simrec_finished"] = True  # `watch` ends after its records
+    return "zarr+dir:%s" % d
+
+
+def peak_rss(*args):
+    """Run the CLI with args: its exit status, stdout and peak RSS in KB
+    (a driver of its own waits for it, so nothing else is counted)."""
+    import sys
+    driver = ("import resource, subprocess, sys\n"
+              "r = subprocess.run(sys.argv[1:], capture_output=True, "
+              "text=True)\n"
+              "print(r.stdout + r.stderr, end='')\n"
+              "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+              "sys.exit(r.returncode)\n")
+    r = subprocess.run([sys.executable, "-c", driver, program("SIMREC_CLI")]
+                       + list(args), capture_output=True, text=True,
+                       timeout=300)
+    out = r.stdout.splitlines()
+    return r.returncode, "\n".join(out[:-1]), int(out[-1])
+
+
+def test_extreme_shape_memory_is_bounded(long_store, tmp_path):
+    """The (1, 2^26) record is drawn with a peak RSS far below its size:
+    the selection is read by blocks and only what the picture shows is
+    kept (the whole array in memory made 1 GB). The picture still shows
+    the one spike and the range of every value."""
+    out = tmp_path / "long.png"
+    rc, said, kb = peak_rss("png", long_store, "long", str(out))
+    assert rc == 0, said
+    assert kb < 256 * 1024, "peak RSS %d KB" % kb
+    img = Image.open(out)
+    px = np.asarray(img).astype(int)
+    assert px.shape == (H, W, 3)
+    assert float(img.info["simrec:min"]) == -3.0
+    assert float(img.info["simrec:max"]) == 5.0
+    x = X0 + int(round(SPIKE * (X1 - X0) / (LONG - 1)))
+    assert tuple(px[Y0, x]) == LINE  # the spike reaches the top
+    assert tuple(px[Y1, X1]) == LINE  # the last value the bottom
+    # as an image (1 x 2^26 values: 1 x 1024 pixels), bounded the same
+    rc, said, kb = peak_rss("png", long_store, "long[:,:]", str(out))
+    assert rc == 0 and kb < 256 * 1024, (said, kb)
+    assert np.asarray(Image.open(out)).shape == (1, 1024, 3)
+
+
+def test_cat_of_a_stepped_slice_reads_by_blocks(long_store):
+    """`cat` of 8 elements whose steps span the whole 2^26: memory bounded
+    by a block, not by the box that holds them (512 MB), and the values
+    are numpy's."""
+    step = SPIKE // 2 + 1
+    rc, said, kb = peak_rss("cat", long_store, "long", "0,::%d" % step)
+    assert rc == 0, said
+    assert kb < 256 * 1024, "peak RSS %d KB" % kb
+    want = np.zeros(LONG)
+    want[SPIKE] = 5.0
+    want[-1] = -3.0
+    got = [float(v) for v in said.split()]
+    assert got == list(want[::step]), said
+
+
+def test_watch_png_of_an_extreme_shape_is_bounded(long_store, tmp_path):
+    """`watch --png` of the (1, 2^26) record: its summary and picture are
+    made block by block (reading the record whole made 1 GB)."""
+    out = tmp_path / "w.png"
+    rc, said, kb = peak_rss("watch", long_store, "long", "--png", str(out))
+    assert rc == 0, said
+    assert kb < 256 * 1024, "peak RSS %d KB" % kb
+    assert said.splitlines()[0] == "0 min=-3 max=5 mean=%.9g" % (2.0 / LONG)
+    img = Image.open(out)
+    assert float(img.info["simrec:max"]) == 5.0

@@ -31,10 +31,10 @@ int h5_attr_set(sr_store *st, const char *key, const char *name,
                 const simrec_attr_t *a)
 {
 	int rc = h5_sticky(st);
-	if (!rc)
-		rc = h5_swmr_refuse_new(st, key, "an attribute");
 	if (rc)
 		return rc;
+	if (((h5_store *)st->impl)->swmr_on)
+		return h5_swmr_attr_rewrite(st, key, name, a);
 	if (!strcmp(name, "_ARRAY_DIMENSIONS") &&
 	    a->type == SIMREC_ATTR_STRINGS)
 		return h5_dims_set(st, key, a);
@@ -267,6 +267,10 @@ static int attr_get(sr_store *st, const char *key, const char *name,
 		H5Oclose(o);
 		return SIMREC_ENOKEY;
 	}
+	/* a SWMR reader's cache holds the object as it first read it: the
+	 * writer may have written a new value since (the finished mark) */
+	if (((h5_store *)st->impl)->swmr_read)
+		H5Orefresh(o);
 	hid_t at = H5Aopen(o, name, H5P_DEFAULT);
 	int rc = at < 0 ? sr_fail(st->err, SIMREC_EIO,
 	                          "cannot open attribute '%s' of '%s'", name,

@@ -132,6 +132,12 @@ void h5_swmr_refresh(sr_store *st, hid_t dset);
 /* SIMREC_ENOTSUP naming key if SWMR writing has started (what: the
  * object refused), else 0. */
 int h5_swmr_refuse_new(sr_store *st, const char *key, const char *what);
+/* attr_set once SWMR writing started: a new value written in place
+ * into an attribute already there, a scalar of the same fixed-size type
+ * (the finished mark, made at the start: h5_swmr_start); anything else
+ * SIMREC_ENOTSUP (h5_swmr_refuse_new). */
+int h5_swmr_attr_rewrite(sr_store *st, const char *key, const char *name,
+                         const simrec_attr_t *a);
 /* Before an append: keep d's metadata in the cache until the commit. */
 int h5_swmr_cork(sr_store *st, h5_ds *d);
 /* Let dset's metadata (every corked dataset's if dset < 0) be flushed. */

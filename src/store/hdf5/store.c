@@ -111,8 +111,8 @@ static void q_release(sr_store *st, void *ds)
  * look (h5_swmr_refresh), so it sees the writer's flushed extent; either
  * way the writer's H5Fflush writes the file (inotify). A plain reader
  * holding the file open sees no later commit of another process (HDF5
- * caches its metadata). A SWMR file gets no finished mark: its followers
- * end by their timeout. */
+ * caches its metadata). A SWMR file's finished mark is made before SWMR
+ * writing starts and set in place at the close (swmr.c). */
 static int h5_notify_arm(sr_store *st, const char *key)
 {
 	SR_UNUSED(key);

@@ -78,6 +78,98 @@ int h5_swmr_refuse_new(sr_store *st, const char *key, const char *what)
 	               *key ? key : "/", st->uri.path, what);
 }
 
+/* The memory type of a scalar attribute that a SWMR writer may write
+ * again in place (a fixed-size number or bool), or -1. */
+static hid_t scalar_type(const simrec_attr_t *a, const void **v, signed char *b)
+{
+	*b = (signed char)(a->i != 0);
+	switch (a->type) {
+	case SIMREC_ATTR_INT:
+		*v = &a->i;
+		return H5Tcopy(H5T_NATIVE_INT64);
+	case SIMREC_ATTR_UINT:
+		*v = &a->u;
+		return H5Tcopy(H5T_NATIVE_UINT64);
+	case SIMREC_ATTR_BOOL:
+		*v = b;
+		return h5_bool_type();
+	case SIMREC_ATTR_DOUBLE:
+		*v = &a->d;
+		return H5Tcopy(H5T_NATIVE_DOUBLE);
+	default:
+		return H5I_INVALID_HID;
+	}
+}
+
+/* Is the attribute at a scalar of type t (so H5Awrite changes its value
+ * in place, no new object)? */
+static int same_scalar(hid_t at, hid_t t)
+{
+	hid_t ft = H5Aget_type(at), sp = H5Aget_space(at);
+	int same = ft >= 0 && sp >= 0 && H5Tequal(ft, t) > 0 &&
+	           H5Sget_simple_extent_type(sp) == H5S_SCALAR;
+	if (ft >= 0)
+		H5Tclose(ft);
+	if (sp >= 0)
+		H5Sclose(sp);
+	return same;
+}
+
+int h5_swmr_attr_rewrite(sr_store *st, const char *key, const char *name,
+                         const simrec_attr_t *a)
+{
+	h5_store *h = st->impl;
+	const void *v = NULL;
+	signed char b;
+	char p[4096];
+	hid_t t = scalar_type(a, &v, &b);
+	int rc = -1;
+	if (t >= 0 && h5_exists(h->file, key) > 0) {
+		hid_t o = H5Oopen(h->file,
+		                  *key ? h5_path_of(key, p, sizeof p) : "/",
+		                  H5P_DEFAULT);
+		hid_t at = o >= 0 && H5Aexists(o, name) > 0
+		                   ? H5Aopen(o, name, H5P_DEFAULT)
+		                   : H5I_INVALID_HID;
+		if (at >= 0 && same_scalar(at, t))
+			rc = H5Awrite(at, t, v) < 0
+			             ? h5_fail(st, "H5Awrite (SWMR) in")
+			             : 0;
+		if (at >= 0)
+			H5Aclose(at);
+		if (o >= 0)
+			H5Oclose(o);
+	}
+	if (t >= 0)
+		H5Tclose(t);
+	return rc >= 0 ? rc : h5_swmr_refuse_new(st, key, "an attribute");
+}
+
+/* The finished mark, false, on the root while attributes can still be
+ * added (as attrs.c writes a bool: h5py's enum, scalar): the close sets
+ * it true in place (h5_swmr_attr_rewrite). */
+static int make_finished_mark(sr_store *st)
+{
+	h5_store *h = st->impl;
+	if (H5Aexists_by_name(h->file, "/", SR_FINISHED_ATTR, H5P_DEFAULT) > 0)
+		return 0;
+	signed char no = 0;
+	hid_t t = h5_bool_type(), sp = H5Screate(H5S_SCALAR);
+	hid_t at = H5Acreate_by_name(h->file, "/", SR_FINISHED_ATTR, t, sp,
+	                             H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	int rc = at < 0 || H5Awrite(at, t, &no) < 0
+	                 ? sr_fail(st->err, SIMREC_EIO,
+	                           "'%s': cannot make room for the finished "
+	                           "mark before SWMR writing starts",
+	                           st->uri.path)
+	                 : 0;
+	if (at >= 0)
+		H5Aclose(at);
+	H5Sclose(sp);
+	H5Tclose(t);
+	return rc;
+}
+
 int h5_swmr_cork(sr_store *st, h5_ds *d)
 {
 	h5_store *h = st->impl;
@@ -115,6 +207,9 @@ int h5_swmr_start(sr_store *st)
 	if (!st->set.swmr || h->swmr_on || !h->swmr_data || h->closing ||
 	    st->mode == SIMREC_MODE_READONLY)
 		return 0;
+	int rc = make_finished_mark(st);
+	if (rc)
+		return rc;
 	if (H5Fstart_swmr_write(h->file) < 0)
 		return sr_fail(st->err, SIMREC_EFORMAT,
 		               "'%s': cannot start SWMR writing (?swmr=1): a "

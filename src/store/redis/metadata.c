@@ -75,9 +75,10 @@ void rs_release(sr_store *st, void *ds)
 /* What the metadata hash gave: which fields, and their values before
  * they are checked against each other. */
 typedef struct meta_scan {
-	int have, nsh, nch;   /* dtype seen; shape and chunks lengths */
-	long long ndim, cols; /* cols: 0 when absent */
-	size_t rows;          /* the fewest complete rows of a column list */
+	int have, nsh, nch;     /* dtype seen; shape and chunks lengths */
+	long long ndim, cols;   /* cols: 0 when absent */
+	size_t rows;            /* the fewest complete rows of a column list */
+	char bad_counter[4200]; /* a cluster's malformed counter key, or "" */
 } meta_scan;
 
 /* One field f = v of the metadata hash into m and sc; nonzero if bad. */
@@ -160,7 +161,7 @@ static size_t list_count(const sr_meta *m, const meta_scan *sc)
 /* Counters [from, to) of key's lists asked at once (one pipeline per
  * master), the fewest rows folded into *rows; *bad if one is malformed. */
 static int rows_batch(rstore *s, const char *key, size_t cols, size_t from,
-                      size_t to, size_t *rows, int *bad)
+                      size_t to, size_t *rows, meta_scan *sc)
 {
 	sr_redis *at[256];
 	int rc = 0;
@@ -181,11 +182,16 @@ static int rows_batch(rstore *s, const char *key, size_t cols, size_t from,
 		redisReply *x;
 		int e = sr_redis_reply(at[i - from], &x);
 		long long v = 0;
+		int bad = 0;
 		if (!e && x->type == REDIS_REPLY_STRING)
-			*bad |= rs_parse_num(x->str, 0,
-			                     (long long)(SR_SIZE_MAX >> 1), &v);
+			bad = rs_parse_num(x->str, 0,
+			                   (long long)(SR_SIZE_MAX >> 1), &v);
 		else if (!e)
-			*bad |= x->type != REDIS_REPLY_NIL;
+			bad = x->type != REDIS_REPLY_NIL;
+		/* the message names this counter, not the metadata */
+		if (bad && !sc->bad_counter[0])
+			rs_rows_key(sc->bad_counter, sizeof sc->bad_counter, s,
+			            key, i * cols);
 		if (!e && (size_t)v < *rows)
 			*rows = (size_t)v;
 		freeReplyObject(x);
@@ -208,10 +214,11 @@ static int cluster_rows(sr_store *st, const char *key, const sr_meta *m,
 		return 0;
 	}
 	int rc = rs_drain(s);
-	for (size_t b = 0; b < n && !rc && !*bad; b += 256)
+	for (size_t b = 0; b < n && !rc && !sc->bad_counter[0]; b += 256)
 		rc = rows_batch(s, key, (size_t)sc->cols, b,
-		                n - b < 256 ? n : b + 256, &rows, bad);
+		                n - b < 256 ? n : b + 256, &rows, sc);
 	sc->rows = rows;
+	*bad = sc->bad_counter[0] != 0;
 	return rc;
 }
 
@@ -247,7 +254,7 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		                         "reading the metadata of '%s'", key)
 		               : rc;
 	memset(m, 0, sizeof *m);
-	meta_scan sc = {0, -1, -1, -1, 0, (size_t)-1};
+	meta_scan sc = {0, -1, -1, -1, 0, (size_t)-1, ""};
 	int bad = meta_fields(x, m, &sc);
 	freeReplyObject(x);
 	if (sc.have && !bad && s->cl && m->kind == SR_RECORDS &&
@@ -255,14 +262,18 @@ int rs_lookup(sr_store *st, const char *key, sr_meta *m, void **ds)
 		return rc;
 	if (sc.have && !bad)
 		bad = meta_agrees(m, &sc);
+	if (bad && sc.bad_counter[0])
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "%s: row counter '%s' of '%s' is malformed (not "
+		               "a count of rows)",
+		               sr_redis_where(&s->r), sc.bad_counter, key);
 	if (bad) {
 		char k[4200];
 		rs_meta_key(k, sizeof k, s, key);
-		return sr_fail(
-		        st->err, SIMREC_EFORMAT,
-		        "redis %s:%d: metadata '%s' of '%s' is malformed "
-		        "(dtype, ndim, shape, chunks, value or rows)",
-		        s->r.host, s->r.port, k, key);
+		return sr_fail(st->err, SIMREC_EFORMAT,
+		               "%s: metadata '%s' of '%s' is malformed "
+		               "(dtype, ndim, shape, chunks, value or rows)",
+		               sr_redis_where(&s->r), k, key);
 	}
 	if (!sc.have)
 		return group_or_missing(st, key);

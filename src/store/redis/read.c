@@ -33,11 +33,10 @@ static int fetch_parts(sr_store *st, rds *d, size_t col0, size_t k,
 			break;
 		size_t n;
 		if (sr_size_add(*len, y->len, &n) || n > max)
-			rc = sr_fail(
-			        st->err, SIMREC_EFORMAT,
-			        "redis %s:%d: parts of element %zu of '%s' "
-			        "exceed the %zu bytes its header gives",
-			        s->r.host, s->r.port, k, d->key, max);
+			rc = sr_fail(st->err, SIMREC_EFORMAT,
+			             "%s: parts of element %zu of '%s' "
+			             "exceed the %zu bytes its header gives",
+			             sr_redis_where(&s->r), k, d->key, max);
 		else if (sr_grow((void **)&buf, &cap, n ? n : 1))
 			rc = SIMREC_ENOMEM;
 		else if (y->len)
@@ -62,10 +61,10 @@ static int decode(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 	if (x->type != REDIS_REPLY_STRING ||
 	    sr_payload_parse(x->str, x->len, p) || sr_payload_check(p, m))
 		return sr_fail(st->err, SIMREC_EFORMAT,
-		               "redis %s:%d: element %zu of '%s' is missing or "
+		               "%s: element %zu of '%s' is missing or "
 		               "corrupt (its header does not match the "
 		               "dataset's metadata)",
-		               s->r.host, s->r.port, k, d->key);
+		               sr_redis_where(&s->r), k, d->key);
 	const void *src = p->data;
 	size_t len = p->len;
 	unsigned char *joined = NULL;
@@ -81,8 +80,8 @@ static int decode(sr_store *st, rds *d, const sr_meta *m, size_t col0, size_t k,
 		                     p->raw_bytes, st->codec.nthreads, st->err);
 	if (rc && rc != SIMREC_ENOMEM)
 		rc = sr_wrap(st->err, SIMREC_EFORMAT,
-		             "redis %s:%d: element %zu of '%s' is corrupt",
-		             s->r.host, s->r.port, k, d->key);
+		             "%s: element %zu of '%s' is corrupt",
+		             sr_redis_where(&s->r), k, d->key);
 	free(joined);
 	*out = s->tmp;
 	return rc;
@@ -133,8 +132,8 @@ static int read_cols(sr_store *st, rds *d, size_t *cols)
 	freeReplyObject(x);
 	if (badcols)
 		return sr_fail(st->err, SIMREC_EFORMAT,
-		               "redis %s:%d: field 'cols' of '%s' is malformed",
-		               s->r.host, s->r.port, mk);
+		               "%s: field 'cols' of '%s' is malformed",
+		               sr_redis_where(&s->r), mk);
 	*cols = (size_t)cl;
 	return 0;
 }
@@ -172,9 +171,9 @@ static int element_box(sr_store *st, rds *d, const sr_meta *m, const tiling *t,
 			want = t->cols < lim ? t->cols : lim;
 		if (ebase[i] > m->shape[i] || eshape[i] < want)
 			return sr_fail(st->err, SIMREC_EFORMAT,
-			               "redis %s:%d: element %zu of '%s' is "
+			               "%s: element %zu of '%s' is "
 			               "smaller than its metadata says",
-			               s->r.host, s->r.port, k, d->key);
+			               sr_redis_where(&s->r), k, d->key);
 	}
 	return 0;
 }

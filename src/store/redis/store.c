@@ -97,7 +97,7 @@ int rs_down(const rstore *s)
 }
 
 /* The server to name for a lost connection: the first master down. */
-static const sr_redis *lost_node(const rstore *s)
+static sr_redis *lost_node(rstore *s)
 {
 	for (size_t i = 0; s->cl && i < s->cl->nnodes; i++)
 		if (!s->cl->nodes[i]->r.c)
@@ -107,9 +107,9 @@ static const sr_redis *lost_node(const rstore *s)
 
 static int lost_fail(sr_store *st)
 {
-	const sr_redis *r = lost_node(rs_of(st));
-	return sr_fail(st->err, SIMREC_ECONN, "redis %s:%d: connection lost",
-	               r->host, r->port);
+	sr_redis *r = lost_node(rs_of(st));
+	return sr_fail(st->err, SIMREC_ECONN, "%s: connection lost",
+	               sr_redis_where(r));
 }
 
 /* The connections: one server's, or the cluster's masters (the prefix
@@ -234,9 +234,9 @@ static int wipe_server(sr_store *st, sr_redis *r, const char *pat)
 		if (!ok) {
 			freeReplyObject(x);
 			return sr_fail(st->err, SIMREC_ESERVER,
-			               "redis %s:%d: malformed or endless SCAN "
+			               "%s: malformed or endless SCAN "
 			               "reply while clearing '%s'",
-			               r->host, r->port, pat);
+			               sr_redis_where(r), pat);
 		}
 		snprintf(cursor, sizeof cursor, "%s", x->element[0]->str);
 		for (size_t i = 0; i < keys->elements; i++) {
@@ -339,6 +339,10 @@ int rs_open(sr_store *st)
 		        "'simrec-lock' (the locks' keys)",
 		        p, sizeof s->prefix - 1);
 	snprintf(s->prefix, sizeof s->prefix, "%s", p);
+	/* two runs on one server differ by their prefix: every message of
+	 * this store's connections names it, when the URI sets one */
+	if (st->set.has_prefix)
+		snprintf(s->r.tag, sizeof s->r.tag, "prefix '%s'", s->prefix);
 	if (!rc)
 		rc = connect_all(st, s);
 	st->impl = s;

@@ -36,7 +36,8 @@ static int list_of(sr_store *st, rds *d, size_t col0, rlist **out)
 		return rc;
 	if (x->integer < 0) {
 		freeReplyObject(x);
-		return sr_fail(st->err, SIMREC_ESERVER, "redis: LLEN < 0");
+		return sr_fail(st->err, SIMREC_ESERVER, "%s: LLEN < 0",
+		               sr_redis_where(&s->r));
 	}
 	n->col0 = col0;
 	n->nelem = (size_t)x->integer;
@@ -90,10 +91,10 @@ int rs_put_element(sr_store *st, rds *d, size_t col0, size_t k, size_t rows,
 	if (k > l->nelem)
 		return sr_fail(
 		        st->err, SIMREC_ECONN,
-		        "redis %s:%d: key '%s': list %zu holds %zu "
+		        "%s: key '%s': list %zu holds %zu "
 		        "elements, element %zu would follow a gap (writes "
 		        "lost with the connection)",
-		        s->r.host, s->r.port, d->key, col0, l->nelem, k);
+		        sr_redis_where(&s->r), d->key, col0, l->nelem, k);
 	char lk[4200], mk[4200], rk[4200], rf[48], rv[32], cv[32];
 	rs_list_key(lk, sizeof lk, s, d->key, col0);
 	rs_meta_key(mk, sizeof mk, s, d->key);

@@ -110,7 +110,8 @@ static int holder_of(rstore *s, const char *key, char *buf, size_t cap)
 		buf[n] = 0;
 	} else if (!rc && x->type != REDIS_REPLY_NIL) {
 		rc = sr_fail(s->r.err, SIMREC_ESERVER,
-		             "redis: GET '%s': not a string", key);
+		             "%s: GET '%s': not a string",
+		             sr_redis_where(&s->r), key);
 	}
 	freeReplyObject(x);
 	return rc;

@@ -124,14 +124,14 @@ static void decode_one(void *arg, size_t i, int worker)
 	j->t_decode[worker] += sr_clock() - t0;
 }
 
-/* A selection that is one contiguous run inside a compressed chunk is
- * decoded alone (only the blosc blocks holding it): slicing a big dataset
- * then costs about what it returns. Returns 1 if it handled the chunk. */
-static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
+/* Is the selection's part of chunk idx one contiguous run, small enough
+ * to decode alone? Its first item and length in the chunk, and where it
+ * lands (sst, n: as zarr_overlap). */
+static int run_of(const rjob *j, const size_t *idx, size_t *off, size_t *run,
+                  size_t *sst, size_t *n)
 {
-	sr_store *st = j->st;
 	const sr_meta *m = j->m;
-	size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM];
+	size_t cst[SIMREC_MAX_NDIM];
 	zarr_overlap(m->ndim, m->chunks, idx, j->start, j->count, cst, sst, n);
 	int nd = m->ndim, i = 0;
 	while (i < nd && n[i] == 1)
@@ -139,12 +139,75 @@ static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
 	for (int k = i + 1; k < nd; k++)
 		if (n[k] != m->chunks[k])
 			return 0;
-	size_t off = 0, run = 1, celems = j->cbytes / j->isz;
+	*off = 0;
+	*run = 1;
 	for (int k = 0; k < nd; k++) {
-		off = off * m->chunks[k] + cst[k];
-		run *= n[k];
+		*off = *off * m->chunks[k] + cst[k];
+		*run *= n[k];
 	}
-	if (run * 4 > celems) /* large runs: a whole decode is as cheap */
+	/* large runs: a whole decode is as cheap */
+	return *run * 4 <= j->cbytes / j->isz;
+}
+
+static void will_need(const void *v, size_t lo, size_t hi)
+{
+	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)v + lo, b = (uintptr_t)v + hi;
+	a -= a % ps;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_WILLNEED);
+}
+
+/* LMDB: the pages that the run decodes of the next RUNS_AHEAD chunks will
+ * touch are asked of the disk together (first every frame's header and
+ * block table, then the blocks holding the runs), so that a slice
+ * through many chunks waits for about two of the disk's latencies, not
+ * for two per chunk. Only a hint: every failure is left to the read. */
+#define RUNS_AHEAD 64
+static void ask_runs(rjob *j, const size_t *lo, const size_t *hi,
+                     const size_t *from)
+{
+	zarr_store *z = j->st->impl;
+	const sr_meta *m = j->m;
+	if (z->kvo != &sr_kv_lmdb || !j->d->compressed)
+		return;
+	struct {
+		const void *v;
+		size_t len, off, run;
+	} r[RUNS_AHEAD];
+	size_t idx[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM],
+	        nr = 0, a, b;
+	memcpy(idx, from, sizeof idx);
+	char ck[4096];
+	do {
+		if (!run_of(j, idx, &r[nr].off, &r[nr].run, sst, n))
+			return; /* not a slice of runs: the batch path */
+		zarr_chunk_key(ck, sizeof ck, j->d, m->ndim, idx);
+		if (!z->kvo->get(z->kv, ck, zarr_stored_max(j->cbytes),
+		                 &r[nr].v, &r[nr].len)) {
+			will_need(r[nr].v, 0,
+			          r[nr].len < 8192 ? r[nr].len : 8192);
+			nr++;
+		}
+	} while (nr < RUNS_AHEAD && sr_chunk_next(m->ndim, lo, hi, idx));
+	if (nr < 2)
+		return; /* one chunk: nothing to overlap */
+	for (size_t i = 0; i < nr; i++)
+		if (!sr_codec_items_span(r[i].v, r[i].len, r[i].off, r[i].run,
+		                         j->cbytes, &a, &b))
+			will_need(r[i].v, a, b);
+}
+
+/* A selection that is one contiguous run inside a compressed chunk is
+ * decoded alone (only the blosc blocks holding it): slicing a big dataset
+ * then costs about what it returns. Returns 1 if it handled the chunk. */
+static int read_run(rjob *j, const char *ck, const size_t *idx, int *rc)
+{
+	sr_store *st = j->st;
+	const sr_meta *m = j->m;
+	size_t sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM], off, run;
+	int nd = m->ndim;
+	if (!run_of(j, idx, &off, &run, sst, n))
 		return 0;
 	zarr_store *z = st->impl;
 	const void *v;
@@ -228,11 +291,13 @@ static int read_chunks(rjob *j, size_t *lo, size_t *hi, size_t nchunks)
 	sr_store *st = j->st;
 	zarr_store *z = st->impl;
 	const sr_meta *m = j->m;
-	size_t idx[SIMREC_MAX_NDIM], nb = 0, bytes = 0;
+	size_t idx[SIMREC_MAX_NDIM], nb = 0, bytes = 0, k = 0;
 	memcpy(idx, lo, sizeof idx);
 	char ck[4096];
 	int rc = 0, more = 1;
 	while (!rc && more) {
+		if (k++ % RUNS_AHEAD == 0)
+			ask_runs(j, lo, hi, idx);
 		zarr_chunk_key(ck, sizeof ck, j->d, m->ndim, idx);
 		double t0 = sr_clock();
 		if (!j->d->compressed || !read_run(j, ck, idx, &rc)) {

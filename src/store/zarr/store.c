@@ -203,6 +203,8 @@ static int zarr_open_kv(sr_store *st, const sr_kv_ops *kvo)
 			rc = zarr_ensure_groups(z, "", 1, st->err);
 			rc = rc ? (kvo->abort(z->kv), rc) : kvo->commit(z->kv);
 		}
+		if (!rc)
+			rc = sr_owner_bind(path, z->owner_fd, st->err);
 	} else if (!(rc = kvo->read_begin(z->kv))) {
 		if (!zarr_has_key(z, "", ".zgroup"))
 			rc = sr_fail(
