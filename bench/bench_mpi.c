@@ -7,6 +7,7 @@
  *   zarr          simrec_record_all into zarr:DIR/b.zarr?codec=none (LMDB)
  *   zarr+dir      ... zarr+dir:DIR/b.zarr?codec=none
  *   zarr+dir-lz4  ... zarr+dir:DIR/b.zarr?codec=lz4 (shuffle, level 5)
+ *   zarr+dir-all  ... zarr+dir:DIR/b.zarr?codec=none, every rank a writer
  *   hdf5          ... hdf5:DIR/b.h5, default writers (one per node)
  *   hdf5-all      ... hdf5:DIR/b.h5 with every rank a writer
  *   mpiio         MPI_File_write_at_all of each rank's block, MPI_File_sync
@@ -95,7 +96,8 @@ static int run_simrec(run *r)
 	int zc = zero_copy_method(r->method, base);
 	if (!bench_simrec_store(base, r->dir, "b", path, uri))
 		return 0;
-	int all = !strcmp(base, "hdf5-all");
+	/* every rank a writer */
+	int all = !strcmp(base, "hdf5-all") || !strcmp(base, "zarr+dir-all");
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;

@@ -43,6 +43,7 @@ static inline int bench_simrec_store(const char *method, const char *dir,
 	        {"zarr", "zarr:", ".zarr", "?codec=none"},
 	        {"zarr+dir", "zarr+dir:", ".zarr", "?codec=none"},
 	        {"zarr+dir-lz4", "zarr+dir:", ".zarr", "?codec=lz4"},
+	        {"zarr+dir-all", "zarr+dir:", ".zarr", "?codec=none"},
 	        {"hdf5", "hdf5:", ".h5", ""},
 	        {"hdf5-all", "hdf5:", ".h5", ""}};
 	size_t i = 0, nm = sizeof m / sizeof m[0];

@@ -27,7 +27,8 @@ import sys
 import tempfile
 import time
 
-SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5", "hdf5-lz4", "hdf5-all"]
+SIMREC = ["zarr", "zarr+dir", "zarr+dir-lz4", "zarr+dir-all", "hdf5",
+          "hdf5-lz4", "hdf5-all"]
 # the zero-copy step: METHOD-zc is METHOD with opts.zero_copy (simrec_wait
 # after the compute phase)
 ZC = [m + "-zc" for m in ["zarr", "zarr+dir", "zarr+dir-lz4", "hdf5",
@@ -48,6 +49,7 @@ LABEL = {
     "hdf5": "simrec hdf5:, default writers",
     "hdf5-lz4": "simrec hdf5: lz4 (blosc), default writers",
     "hdf5-all": "simrec hdf5:, every rank a writer",
+    "zarr+dir-all": "simrec zarr+dir:, no compression, every rank a writer",
     "mpiio": "MPI_File_write_at_all + MPI_File_sync",
     "gather": "gather to rank 0 + pwrite + fdatasync",
     "phdf5": "parallel HDF5 by hand, fill NEVER",
@@ -217,9 +219,9 @@ def summarize(rows):
             / 1024,
             "rss0_mib": statistics.median(float(r["rss0_kib"]) for r in rs)
             / 1024,
-            # one writer's group: all ranks, but one rank for hdf5-all
+            # one writer's group: all ranks, but one rank for the -all methods
             "step_mib": float(rs[0]["bytes"]) / int(rs[0]["steps"]) / 2**20
-            / (int(rs[0]["np"]) if key[0].startswith("hdf5-all") else 1),
+            / (int(rs[0]["np"]) if key[0].endswith("-all") else 1),
             "in_call_w": statistics.median(f[0] for f in fr),
             "in_call_max": statistics.median(max(f) for f in fr),
             "close_s": statistics.median(float(r["close_s"]) for r in rs),
