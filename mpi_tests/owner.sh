@@ -1,14 +1,16 @@
 #!/bin/bash
 # One writer per zarr store: (1) while a writer holds the store (it hands
-# its pid over a FIFO and waits for a line back), a second writer on this
-# host is refused with SIMREC_ELOCK naming the holder's pid and host, a
-# reader still reads, and the holder then finishes: the store holds its 7
+# its pid over a FIFO and waits for a line back; its own second open was
+# refused first), a second writer on this host is refused with
+# SIMREC_ELOCK naming the holder's pid and host, also as "STORE/.", through
+# a symbolic link and as "DIR/./STORE", a reader still reads, and the holder then finishes: the store holds its 7
 # records only, and its lock file is gone; (2) a writer killed with
 # SIGKILL leaves a stale lock: the next writer says so on stderr, takes
 # the store over and writes; (3) a store deleted with rm -rf after its
 # writer closed it is made again at the same path; the lock of a writer of
 # another host (a UTS namespace with a hostname of its own) killed with
-# SIGKILL refuses the next writer while its store is there, and is taken
+# SIGKILL refuses the next writer while its store is there (also when its
+# lock names another device number, as NFS and Lustre clients do), and is taken
 # over, said on stderr, once that store was deleted (rm -rf).
 # usage: owner.sh TEST_NOCLOSE WORKDIR SCHEME...
 set -euo pipefail
@@ -46,6 +48,14 @@ for scheme in "$@"; do
 	[ "$src" = 0 ] || why="${why:+$why; }the second writer was not refused with SIMREC_ELOCK: $(cat "$work/second")"
 	grep -q -F -- "by pid $pid on host $host" "$work/second" ||
 		why="${why:+$why; }the refusal does not name pid $pid on $host: $(cat "$work/second")"
+	# the same store spelled otherwise: "STORE/.", a symbolic link
+	ln -sfn "$store" "$work/link.$scheme"
+	for other in "$uri/." "$scheme:$work/link.$scheme" "$scheme:$work/./store.$scheme"; do
+		src=0
+		"$bin" second "$other" >"$work/second2" 2>&1 || src=$?
+		[ "$src" = 0 ] || why="${why:+$why; }a second writer as '$other' was not refused with SIMREC_ELOCK: $(cat "$work/second2")"
+	done
+	rm -f "$work/link.$scheme"
 	rrc=0
 	"$bin" read "$uri" 3 0 >"$work/read" 2>&1 || rrc=$?
 	[ "$rrc" = 0 ] || why="${why:+$why; }a reader failed beside the writer: $(cat "$work/read")"
@@ -85,6 +95,13 @@ for scheme in "$@"; do
 	src=0
 	"$bin" second "$uri" >"$work/second" 2>&1 || src=$?
 	[ "$src" = 0 ] || why="${why:+$why; }a store of another host's writer was taken over while there: $(cat "$work/second")"
+	# a shared file system gives each client a device number of its own:
+	# the other host's lock naming another device, the same inode, must
+	# still refuse while the store is there
+	sed -i "s/^store [0-9]* /store 987654321 /" "$store.simrec-writer"
+	src=0
+	"$bin" second "$uri" >"$work/second" 2>&1 || src=$?
+	[ "$src" = 0 ] || why="${why:+$why; }another host's lock with another device number was taken over while its store is there: $(cat "$work/second")"
 	rm -rf "$store"
 	trc=0
 	"$bin" serial "$uri" 7 >"$work/take" 2>&1 || trc=$?

@@ -12,7 +12,8 @@
  *                                5, rank 0 writes every rank's pid on one
  *                                line to FIFO; prints "acked N" after each
  *                                step every rank returned from
- *   test_noclose hold URI FIFO   no MPI: 3 records of "x", flush, its pid
+ *   test_noclose hold URI FIFO   no MPI: 3 records of "x", flush, a
+ *                                second open of its own refused, its pid
  *                                to FIFO.out, a line from FIFO.in, 4 more,
  *                                close
  *   test_noclose second URI      no MPI: an open for writing must be
@@ -195,6 +196,12 @@ static int run_hold(const char *uri, const char *fifo)
 	for (size_t i = 0; i < 3; i++)
 		record_x(rec, i);
 	CHECK_RC(rec, simrec_flush(rec), 0);
+	/* its own second open is refused, and must not drop its lock (a
+	 * process's fcntl locks went with any descriptor of the file) */
+	simrec_t *again = NULL;
+	simrec_options_t a;
+	simrec_options_init(&a);
+	CHECK(simrec_open(&again, uri, &a) == SIMREC_ELOCK);
 	char path[4096], line[64];
 	snprintf(path, sizeof path, "%s.out", fifo);
 	FILE *f = fopen(path, "w");

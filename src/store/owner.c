@@ -3,10 +3,13 @@
  * and, once the writer opened the store, the store's device and inode: a
  * mark whose store was deleted (rm -rf PATH) or replaced is stale.
  * O_EXCL creation is atomic on local file systems, NFS v3+ and Lustre, so
- * it works across hosts of a shared file system; an fcntl lock is also
- * taken on it where the file system supports one (docs/safety.md). */
+ * it works across hosts of a shared file system; an fcntl lock (of the
+ * open file description) is also taken on it where the file system
+ * supports one (docs/safety.md). */
+#define _GNU_SOURCE /* F_OFD_SETLK, F_OFD_GETLK */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,12 +29,40 @@ typedef struct holder {
 	unsigned long long dev, ino;
 } holder;
 
+/* The lock file of a store, named from the store's resolved path, so that
+ * every spelling of one store (a symbolic link to it, "STORE/.", a
+ * relative path) finds the same lock: the existing store itself resolved,
+ * else (a store about to be made) its resolved parent and its name. */
 static void lock_path(const char *store, char *out, size_t cap)
 {
 	size_t n = strlen(store);
 	while (n > 1 && store[n - 1] == '/')
 		n--;
-	snprintf(out, cap, "%.*s.simrec-writer", (int)n, store);
+	char text[4096], real[PATH_MAX];
+	snprintf(text, sizeof text, "%.*s", (int)n, store);
+	if (realpath(text, real)) {
+		snprintf(out, cap, "%s.simrec-writer", real);
+		return;
+	}
+	char *slash = strrchr(text, '/');
+	const char *name = slash ? slash + 1 : text;
+	if (slash)
+		*slash = 0;
+	int k = -1;
+	if (strcmp(name, ".") && strcmp(name, "..") &&
+	    realpath(slash ? (*text ? text : "/") : ".", real))
+		k = snprintf(out, cap, "%s%s%s.simrec-writer", real,
+		             strcmp(real, "/") ? "/" : "", name);
+	if (k < 0 || (size_t)k >= cap)
+		snprintf(out, cap, "%.*s.simrec-writer", (int)n, store);
+}
+
+/* fd is open on the file that lp names now (not one that replaced it). */
+static int same_file(const char *lp, int fd)
+{
+	struct stat a, b;
+	return !fstat(fd, &a) && !lstat(lp, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 static void me(holder *h)
@@ -76,8 +107,9 @@ static int store_gone(const char *store, const holder *h)
 	struct stat sb;
 	if (stat(store, &sb))
 		return errno == ENOENT;
-	return (unsigned long long)sb.st_dev != h->dev ||
-	       (unsigned long long)sb.st_ino != h->ino;
+	/* the inode alone: a shared file system's device number is each
+	 * client's own (NFS, Lustre), its inode numbers are the server's */
+	return (unsigned long long)sb.st_ino != h->ino;
 }
 
 /* The holder is a process of this host that is gone: no such pid, or the
@@ -90,7 +122,7 @@ static int stale_here(int fd, const holder *h, const holder *self)
 	if (kill((pid_t)h->pid, 0) && errno == ESRCH)
 		return 1;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	return fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_UNLCK &&
+	return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type == F_UNLCK &&
 	       h->pid != self->pid;
 }
 
@@ -100,8 +132,11 @@ static int write_holder(int fd, const holder *h)
 	int n = snprintf(buf, sizeof buf,
 	                 "host %s\npid %ld\njob %s\nstore %llu %llu\n", h->host,
 	                 h->pid, h->job, h->dev, h->ino);
+	/* an open file description's lock, not the process's: another
+	 * descriptor of the same file closed in this process (its own
+	 * second open of the store, refused) does not drop it */
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-	(void)fcntl(fd, F_SETLK, &fl); /* where supported */
+	(void)fcntl(fd, F_OFD_SETLK, &fl); /* where supported */
 	return n > 0 && (size_t)n < sizeof buf && ftruncate(fd, 0) == 0 &&
 	                       pwrite(fd, buf, (size_t)n, 0) == n &&
 	                       fsync(fd) == 0
@@ -113,9 +148,7 @@ static int write_holder(int fd, const holder *h)
  * writer replaced it meanwhile (then 1 as well: look again). */
 static int remove_read(const char *lp, int fd, sr_err *e)
 {
-	struct stat a, b;
-	if (fstat(fd, &a) || lstat(lp, &b) || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino)
+	if (!same_file(lp, fd))
 		return 1;
 	if (unlink(lp) && errno != ENOENT)
 		return sr_fail(e, SIMREC_EIO,
@@ -232,6 +265,7 @@ void sr_owner_release(const char *store, int fd)
 		return;
 	char lp[4200];
 	lock_path(store, lp, sizeof lp);
-	unlink(lp);
+	if (same_file(lp, fd)) /* never another writer's lock */
+		unlink(lp);
 	close(fd);
 }
