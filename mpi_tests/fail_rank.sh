@@ -48,7 +48,8 @@ run python_m_mpi4py_exc "$s" "rank 1 abandons the recorder of 'zarr+dir:$s'" \
 	"$py" "$script" read "$s" 3 -- "$py" -m mpi4py "$script" write "$s"
 # sys.exit on one rank: no excepthook runs, and MPI_Finalize at exit
 # would wait for the others; the job ends with MPI_Abort(status)
-for how in exit3 exitmsg; do
+# (and a KeyboardInterrupt on one rank: MPI_Abort 130)
+for how in exit3 exitmsg kbint; do
 	s=$work/py_$how.zarr
 	run "python_$how" "$s" "rank 1 ends the job (MPI_Abort" \
 		"$py" "$script" read "$s" 3 -- "$py" "$script" write "$s" "$how"

@@ -1,7 +1,8 @@
 """Rank 1 leaves mid-run inside ``with Recorder(..., comm=)``: run as
 ``python_exc.py write DIR [HOW]`` under mpiexec (np 3), HOW being
-``raise`` (an exception, the default), ``exit3`` (``sys.exit(3)``) or
-``exitmsg`` (``sys.exit("message")``), the job must end (not 0, not a
+``raise`` (an exception, the default), ``exit3`` (``sys.exit(3)``),
+``exitmsg`` (``sys.exit("message")``) or ``kbint`` (KeyboardInterrupt,
+uncaught), the job must end (not 0, not a
 hang: the caller bounds it); ``python_exc.py read DIR`` then checks that
 the 3 steps flushed before are there and whole."""
 import sys
@@ -21,6 +22,8 @@ def leave(how):
         sys.exit(3)
     if how == "exitmsg":
         sys.exit("rank 1 gives up")
+    if how == "kbint":
+        raise KeyboardInterrupt
     raise RuntimeError("user bug on rank 1")
 
 

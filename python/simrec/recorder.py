@@ -77,12 +77,15 @@ def _end_job(exc_type, exc, tb):
             r._abandon()
             comm = comm or r.comm
     comm = comm or _abandoned_comm[0]
-    if comm is not None and not issubclass(exc_type, KeyboardInterrupt):
-        print("simrec: rank %d ends the job (MPI_Abort): uncaught %s with "
-              "a collective recorder open" % (comm.Get_rank(),
-                                               exc_type.__name__),
+    if comm is not None:
+        # Ctrl-C may reach one rank only: the others would wait for it;
+        # 130 is the shell's status of a SIGINT
+        code = 130 if issubclass(exc_type, KeyboardInterrupt) else 1
+        print("simrec: rank %d ends the job (MPI_Abort %d): uncaught %s "
+              "with a collective recorder open" % (comm.Get_rank(), code,
+                                                  exc_type.__name__),
               file=sys.stderr, flush=True)
-        comm.Abort(1)
+        comm.Abort(code)
 
 
 _previous_hook = sys.excepthook
