@@ -301,7 +301,18 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		rc = export_records(ds, dst, key, dt, nd, sh, ch);
 	}
 	simrec_dataset_close(ds);
-	return rc ? rc : copy_all_attrs(src, dst, key);
+	if (!rc)
+		return copy_all_attrs(src, dst, key);
+	/* a copy stopped by a chunk that does not decode keeps its whole
+	 * records before it, and its attributes too: its dimension names,
+	 * so that verify of DST says the group's lengths disagree (DIMS)
+	 * instead of taking it for an array of its own */
+	simrec_dataset_t *part;
+	if (!simrec_get_all(dst, key, &part)) {
+		simrec_dataset_close(part);
+		copy_all_attrs(src, dst, key);
+	}
+	return rc;
 }
 
 /* A run id attribute of the root as text ("none" if absent). */

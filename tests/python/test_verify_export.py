@@ -232,3 +232,34 @@ def test_repair_cuts_joined_counts_with_rows(kind, tmp_path):
         assert len(J) == 4
         for s in range(4):
             assert (J[s] == np.full((s + 1, 2), float(s))).all()
+
+
+def test_export_stopped_by_undecodable_chunk_keeps_dims(tmp_path):
+    """A chunk of g/T whose data does not decode (its header fits, so
+    export's check passes it): the copy of g/T stops there with exit 1,
+    DST keeps the whole steps before it under g's dimension names, and
+    verify of DST names the disagreement (DIMS) instead of calling the
+    group ok."""
+    path = tmp_path / "s.zarr"
+    uri = "zarr+dir:%s" % path
+    with simrec.Recorder(uri, mode="w", chunk_bytes=4096) as rec:
+        for s in range(8):  # one step per chunk of g/T, compressible
+            rec.record("g/time", float(s), dims=["time"])
+            rec.record("g/T", np.arange(512.) + s, dims=["time", "x"])
+    chunk = path / "g" / "T" / "5.0"
+    b = bytearray(chunk.read_bytes())
+    b[20:] = b"\xff" * (len(b) - 20)  # the blosc header intact
+    chunk.write_bytes(bytes(b))
+    out = tmp_path / "out.zarr"
+    r = cli("export", uri, "zarr+dir:%s" % out)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "g/T" in r.stderr, r.stderr
+    import zarr
+    g = zarr.open_group(str(out), mode="r")["g"]
+    assert g["T"].shape == (5, 512), g["T"].shape
+    assert np.array_equal(g["T"][:], np.arange(512.) + np.arange(5.)[:, None])
+    assert g["T"].attrs["_ARRAY_DIMENSIONS"] == ["time", "x"]
+    assert g["time"].shape == (8,)
+    v = cli("verify", "zarr+dir:%s" % out)
+    assert v.returncode != 0, v.stdout
+    assert "DIMS" in v.stdout, v.stdout
