@@ -68,8 +68,11 @@ static int use_cmp(const void *pa, const void *pb)
 static int dims_one(dim_use *v, size_t n, sr_cli_dims_cut cut, void *arg)
 {
 	size_t lo = 0;
+	int fixed = 0; /* a use that is not a records' axis */
 	for (size_t i = 1; i < n; i++)
 		lo = v[i].len < v[lo].len ? i : lo;
+	for (size_t i = 0; i < n; i++)
+		fixed |= !v[i].record;
 	int differ = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].len == v[lo].len)
@@ -82,9 +85,12 @@ static int dims_one(dim_use *v, size_t n, sr_cli_dims_cut cut, void *arg)
 		       "must agree (xarray refuses the group)\n",
 		       sr_cli_name(v[lo].key), v[lo].record ? "keeps" : "holds",
 		       v[lo].len);
-		if (!v[i].record)
-			printf("      %s: --repair cannot make it agree (not "
-			       "the records' axis)\n",
+		/* a name also given to a fixed axis: records are never cut
+		 * to match it (the names clash; nothing says which is
+		 * right) */
+		if (fixed)
+			printf("      %s: --repair cannot make it agree (the "
+			       "dimension names a fixed axis too)\n",
 			       sr_cli_name(v[i].key));
 		else {
 			printf("      %s: --repair cuts it to %zu step(s) with "

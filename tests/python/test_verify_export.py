@@ -145,6 +145,26 @@ def test_dimensions_that_disagree_without_a_tear(tmp_path):
     assert dict(open_xr("zarr+dir", path, "g").sizes) == {"time": 6, "x": 8}
 
 
+def test_repair_never_cuts_records_to_a_fixed_axis(tmp_path):
+    """h/e's records named like the fixed axis 'x' of its group's
+    g/T (8 long): the lengths differ only because the names clash, so
+    --repair cuts nothing (NOT REPAIRED, exit 3) and every record stays."""
+    path = tmp_path / "s.zarr"
+    uri = "zarr+dir:%s" % path
+    record_group(uri)
+    import zarr
+    g = zarr.open_group(str(path), mode="r+")
+    g["g/P"].attrs["_ARRAY_DIMENSIONS"] = ["x", "x"]  # axis 0: records
+    r = cli("verify", uri)
+    assert r.returncode == 1, r.stdout
+    assert "cannot make it agree (the dimension names a fixed axis" \
+        in r.stdout, r.stdout
+    r = cli("verify", "--repair", uri)
+    assert r.returncode == 3, r.stdout
+    assert lengths("zarr+dir", path) == {"g/time": STEPS, "g/T": STEPS,
+                                         "g/P": STEPS, "h/e": STEPS}
+
+
 def test_export_no_zgroup_says_each_problem_once(tmp_path):
     """A zarr group without .zgroup above two arrays, and a named key that
     is not there: one message each, exit 1, the arrays exported."""
