@@ -146,9 +146,9 @@ def test_dimensions_that_disagree_without_a_tear(tmp_path):
 
 
 def test_repair_never_cuts_records_to_a_fixed_axis(tmp_path):
-    """h/e's records named like the fixed axis 'x' of its group's
-    g/T (8 long): the lengths differ only because the names clash, so
-    --repair cuts nothing (NOT REPAIRED, exit 3) and every record stays."""
+    """g/P's records named 'x', like the fixed axis of g/T (8 long): the
+    lengths differ only because the names clash, so --repair cuts
+    nothing (NOT REPAIRED, exit 3) and every record stays."""
     path = tmp_path / "s.zarr"
     uri = "zarr+dir:%s" % path
     record_group(uri)
