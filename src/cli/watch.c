@@ -116,9 +116,23 @@ static int png_failed(const watch_args *a, size_t i, const char *err, int rc)
 /* Read record i (nd dimensions with the step's, of shape; nelem
  * elements) block by block: its line, and its picture when draw is set
  * (the last record printed of a batch). 0, a library status or PRINTED. */
+/* The most elements a record's summary reads (8 GiB of float64): a
+ * shape from hostile metadata (2^40 fill values) must not keep watch
+ * reading for hours. */
+#define WATCH_MAX_ELEMS ((size_t)1 << 30)
+
 static int show_numbers(simrec_dataset_t *ds, const watch_args *a, size_t i,
                         int draw, int nd, const size_t *shape, size_t nelem)
 {
+	if (nelem > WATCH_MAX_ELEMS) {
+		printf("%zu %zu elements: not summarised (more than %zu)\n", i,
+		       nelem, WATCH_MAX_ELEMS);
+		return draw && a->png ? png_failed(a, i,
+		                                   "more elements than a "
+		                                   "picture can hold",
+		                                   SIMREC_EINVAL)
+		                      : 0;
+	}
 	simrec_dtype_t dt = simrec_dataset_dtype(ds);
 	record_acc r = {.index = i,
 	                .nelem = nelem,

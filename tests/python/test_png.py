@@ -329,3 +329,31 @@ def test_watch_png_of_an_extreme_shape_is_bounded(long_store, tmp_path):
     assert said.splitlines()[0] == "0 min=-3 max=5 mean=%.9g" % (2.0 / LONG)
     img = Image.open(out)
     assert float(img.info["simrec:max"]) == 5.0
+
+
+def test_watch_of_a_hostile_shape_ends(tmp_path):
+    """A .zarray that claims (3, 2^40) elements of fill value: watch says
+    each record is too large to summarise instead of reading 2^40 values
+    (hours), and ends with the finished writer."""
+    import json
+    path = tmp_path / "h.zarr"
+    uri = "zarr+dir:%s" % path
+    with simrec.Recorder(uri, mode="w") as rec:
+        for s in range(3):
+            rec.record("line", np.arange(4.) + s)
+    meta_p = path / "line" / ".zarray"
+    meta = json.loads(meta_p.read_text())
+    meta["shape"] = [3, 2 ** 40]
+    meta["chunks"] = [1, 2 ** 20]
+    meta["fill_value"] = 0
+    meta_p.write_text(json.dumps(meta))
+    for f in (path / "line").iterdir():
+        if not f.name.startswith("."):
+            f.unlink()
+    r = subprocess.run([program("SIMREC_CLI"), "watch", uri, "line",
+                        "--timeout", "5"], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.splitlines() == [
+        "%d %d elements: not summarised (more than %d)" % (i, 2 ** 40, 2 ** 30)
+        for i in range(3)], r.stdout
