@@ -70,17 +70,25 @@ static int draw_selection(simrec_dataset_t *ds, int nd, const size_t *st,
 	return rc;
 }
 
-/* Print what was drawn: the store's key, the indices read (':' for a kept
- * dimension) and the file. */
-static void print_drawn(const char *key, int nd, const size_t *st,
+/* Print what was drawn: the store's key, the indices read (a kept
+ * dimension as ':' when whole, else as the range START:STOP[:STEP] it
+ * read) and the file. */
+static void print_drawn(const char *key, int nd, const size_t *sh,
+                        const size_t *st, const size_t *ct, const size_t *sp,
                         const int *keep, const char *out)
 {
 	printf("%s[", sr_cli_name(key));
 	for (int d = 0; d < nd; d++) {
-		if (keep[d])
-			printf("%s:", d ? "," : "");
+		printf("%s", d ? "," : "");
+		if (!keep[d])
+			printf("%zu", st[d]);
+		else if (!st[d] && sp[d] == 1 && ct[d] == sh[d])
+			printf(":");
+		else if (sp[d] == 1)
+			printf("%zu:%zu", st[d], st[d] + ct[d]);
 		else
-			printf("%s%zu", d ? "," : "", st[d]);
+			printf("%zu:%zu:%zu", st[d],
+			       st[d] + (ct[d] - 1) * sp[d] + 1, sp[d]);
 	}
 	printf("] -> %s\n", sr_cli_name(out));
 }
@@ -156,7 +164,7 @@ static int png_dataset(simrec_t *rec, simrec_dataset_t *ds, const char *key,
 		        simrec_err_name(rc));
 		return 1;
 	}
-	print_drawn(key, nd, st, keep, out);
+	print_drawn(key, nd, sh, st, ct, sp, keep, out);
 	return 0;
 }
 

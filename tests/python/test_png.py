@@ -90,6 +90,13 @@ def test_3d_mid_plane(tmp_path):
     assert r.stdout.strip() == "cube[0,2,:,:] -> %s" % (tmp_path / "c.png")
     px = np.asarray(Image.open(tmp_path / "c.png")).astype(int)
     check_cells(px, a[2])
+    # a sliced plane is printed as the ranges it read
+    r = draw(uri, "cube[0,1,1:5,::3]", tmp_path / "d.png")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "cube[0,1,1:5,0:7:3] -> %s" % (
+        tmp_path / "d.png")
+    check_cells(np.asarray(Image.open(tmp_path / "d.png")).astype(int),
+                a[1, 1:5, ::3])
 
 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "complex64",
