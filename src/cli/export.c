@@ -20,6 +20,9 @@
 
 /* the source's run id, for the messages of a refused resume */
 static char src_run[80];
+/* the count keys of joined arrays whose rows were refused: not exported
+ * either (counts of rows that DST does not hold), sorted */
+static sr_strv orphan_counts;
 
 typedef struct copy_attrs {
 	simrec_t *src, *dst;
@@ -266,6 +269,13 @@ static int export_records(simrec_dataset_t *ds, simrec_t *dst, const char *key,
 
 static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 {
+	if (sr_strv_find(&orphan_counts, key)) {
+		fprintf(stderr,
+		        "%s: export of '%s' refused: the counts of a joined "
+		        "array whose rows were refused\n",
+		        sr_cli_prog, sr_cli_name(key));
+		return REFUSED;
+	}
 	simrec_dataset_t *ds;
 	int rc = simrec_get_all(src, key, &ds);
 	if (rc)
@@ -286,6 +296,14 @@ static int export_key(simrec_t *src, simrec_t *dst, const char *key)
 		 * its read) */
 		simrec_dataset_close(ds);
 		sr_cli_refused(key, &v);
+		simrec_attr_t a;
+		char ckey[4200];
+		if (!simrec_attr_get(src, key, "_simrec_joined_count", &a)) {
+			simrec_attr_clear(&a); /* KEY_count, as judge.c reads */
+			snprintf(ckey, sizeof ckey, "%s_count", key);
+			if (!sr_strv_add(&orphan_counts, ckey))
+				sr_strv_sort(&orphan_counts);
+		}
 		return REFUSED;
 	}
 	if (nd && !sh[0]) {
@@ -428,6 +446,7 @@ int sr_cli_export(int argc, char **argv)
 		free(l.v[i]);
 	}
 	free(l.v);
+	sr_strv_free(&orphan_counts);
 	/* root and group attributes, each group once (groups that hold
 	 * only attributes included) */
 	status |= copy_groups(src, dst, &ls.groups);
