@@ -99,6 +99,8 @@ for scheme in "$@"; do
 	# the other host's lock naming another device, the same inode, must
 	# still refuse while the store is there
 	sed -i "s/^store [0-9]* /store 987654321 /" "$store.simrec-writer"
+	grep -q "^store 987654321 [1-9]" "$store.simrec-writer" ||
+		why="${why:+$why; }the other host's lock names no store to give another device: $(cat "$store.simrec-writer")"
 	src=0
 	"$bin" second "$uri" >"$work/second" 2>&1 || src=$?
 	[ "$src" = 0 ] || why="${why:+$why; }another host's lock with another device number was taken over while its store is there: $(cat "$work/second")"
