@@ -220,8 +220,9 @@ def summarize(rows):
             "rss0_mib": statistics.median(float(r["rss0_kib"]) for r in rs)
             / 1024,
             # one writer's group: all ranks, but one rank for the -all methods
+            # (and their -zc and @base runs)
             "step_mib": float(rs[0]["bytes"]) / int(rs[0]["steps"]) / 2**20
-            / (int(rs[0]["np"]) if "-all" in key[0] else 1),  # -zc, @base too
+            / (int(rs[0]["np"]) if "-all" in key[0] else 1),
             "in_call_w": statistics.median(f[0] for f in fr),
             "in_call_max": statistics.median(max(f) for f in fr),
             "close_s": statistics.median(float(r["close_s"]) for r in rs),
