@@ -96,7 +96,8 @@
  *   level (every store; default: 5): compression level 0-9.
  *   shuffle (every store; default: byte): none, byte or bit.
  *   threads (every store; default: 2): blosc threads, 1-256; a read decodes
- *       that many chunks at once.
+ *       that many chunks at once, and a zarr+dir write puts that many chunk
+ *       files at once.
  *   chunk_bytes (every store; default: 1M, 8M for zarr+dir): target chunk
  *       size, 1 B to 1 GiB.
  *   lock (every store; default: none): redis://HOST:PORT of a

@@ -22,7 +22,7 @@ __attribute__((visibility("default"))) void sr_test_after_put(void);
  * put of a key-value layer (a writer killed in the middle of a set). */
 void sr_test_after_put(void)
 {
-	static long puts_done;
+	static _Atomic long puts_done; /* puts may run on several threads */
 	const char *v = getenv("SIMREC_TEST_KILL_AFTER_PUTS");
 	long die_after = v ? strtol(v, NULL, 10) : 0;
 	if (die_after > 0 && ++puts_done >= die_after)

@@ -35,8 +35,9 @@ int sr_wrap_at(const char *file, int line, sr_err *e, int status,
                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A thread whose failures must not touch the sink its callee names (the
  * recorder's I/O thread, while the caller's thread goes on): every
- * sr_fail of this thread writes to `to` instead (NULL: as named). */
-void sr_err_redirect(sr_err *to);
+ * sr_fail of this thread writes to `to` instead (NULL: as named). Returns
+ * the thread's previous target, to put back. */
+sr_err *sr_err_redirect(sr_err *to);
 /* The sink sr_fail writes to in this thread when e is named. */
 sr_err *sr_err_target(sr_err *e);
 

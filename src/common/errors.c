@@ -46,9 +46,11 @@ static int trace_on(void)
 
 static _Thread_local sr_err *redirect;
 
-void sr_err_redirect(sr_err *to)
+sr_err *sr_err_redirect(sr_err *to)
 {
+	sr_err *prev = redirect;
 	redirect = to;
+	return prev;
 }
 
 sr_err *sr_err_target(sr_err *e)

@@ -50,7 +50,8 @@ enum {
 	X(level, COUNT, ALL, "5", "compression level 0-9.")                   \
 	X(shuffle, STRING, ALL, "byte", "none, byte or bit.")                 \
 	X(threads, COUNT, ALL, "2",                                           \
-	  "blosc threads, 1-256; a read decodes that many chunks at once.")   \
+	  "blosc threads, 1-256; a read decodes that many chunks at once, "   \
+	  "and a zarr+dir write puts that many chunk files at once.")         \
 	X(chunk_bytes, SIZE, ALL, "1M, 8M for zarr+dir",                      \
 	  "target chunk size, 1 B to 1 GiB.")                                 \
 	X(lock, STRING, ALL, "none",                                          \

@@ -112,51 +112,205 @@ void zarr_overlap(int ndim, const size_t *chunks, const size_t *idx,
 	}
 }
 
+/* A chunk write's buffers: the assembled chunk and its encoding (the
+ * store's own on the serial path, one pair per worker on the parallel
+ * one). */
+typedef struct wbufs {
+	void **chunk, **cbuf;
+	size_t *chcap, *ccap;
+} wbufs;
+
+/* One write of whole chunks: what every chunk of it needs. */
+typedef struct wctx {
+	sr_store *st;
+	zds *d;
+	const sr_meta *m;
+	const size_t *start, *count, *lo, *hi;
+	const void *data;
+	size_t cbytes, isz;
+	sr_codec codec; /* d->codec; blosc on one thread in a parallel write */
+	/* time in encoding and in the kv layer, per worker */
+	double t_encode[SR_POOL_MAX], t_write[SR_POOL_MAX];
+	int threads; /* workers (1: the serial path, the store's buffers) */
+} wctx;
+
 /* Encode one chunk and put it; no codec: its bytes go to the store as
- * they are (no copy into cbuf). */
-static int put_chunk(sr_store *st, zds *d, const char *ck, const void *src,
-                     size_t cbytes, size_t isz)
+ * they are (no copy into a buffer). */
+static int put_chunk(wctx *w, const char *ck, const void *src, const wbufs *b,
+                     int worker)
 {
-	zarr_store *z = st->impl;
+	zarr_store *z = w->st->impl;
 	const void *out = src;
-	size_t clen = cbytes;
+	size_t clen = w->cbytes;
 	int rc = 0;
 	double t0 = sr_clock();
-	if (strcmp(d->codec.cname, "none")) {
-		rc = sr_codec_encode(&d->codec, isz, src, cbytes, &z->cbuf,
-		                     &z->ccap, &clen, st->err);
-		out = z->cbuf;
+	if (strcmp(w->codec.cname, "none")) {
+		rc = sr_codec_encode(&w->codec, w->isz, src, w->cbytes, b->cbuf,
+		                     b->ccap, &clen, w->st->err);
+		out = *b->cbuf;
 	}
 	double t1 = sr_clock();
 	if (!rc)
 		rc = z->kvo->put(z->kv, ck, out, clen);
-	st->t_encode += t1 - t0;
-	st->t_write += sr_clock() - t1;
+	w->t_encode[worker] += t1 - t0;
+	w->t_write[worker] += sr_clock() - t1;
 	return rc;
 }
 
 /* A chunk stored raw (no codec) that is not one contiguous run of the
  * caller's data: assembled straight into the store's page where the kv
- * layer offers that (LMDB: MDB_RESERVE), not in z->chunk and then copied
- * again by put. The region outside the selection is zero, as in
- * z->chunk. */
-static int reserve_chunk(sr_store *st, const char *ck, const sr_meta *m,
-                         size_t cbytes, const void *data, const size_t *count,
-                         const size_t *cst, const size_t *sst, const size_t *n,
-                         int full)
+ * layer offers that (LMDB: MDB_RESERVE), not in a buffer and then copied
+ * again by put. The region outside the selection is zero, as in an
+ * assembled chunk. */
+static int reserve_chunk(wctx *w, const char *ck, const size_t *cst,
+                         const size_t *sst, const size_t *n, int full)
 {
-	zarr_store *z = st->impl;
+	zarr_store *z = w->st->impl;
+	const sr_meta *m = w->m;
 	double t0 = sr_clock();
 	void *page;
-	int rc = z->kvo->reserve(z->kv, ck, cbytes, &page);
+	int rc = z->kvo->reserve(z->kv, ck, w->cbytes, &page);
 	if (!rc) {
 		if (!full)
-			memset(page, 0, cbytes);
-		sr_copy_region(m->ndim, simrec_dtype_size(m->dtype), data,
-		               count, sst, page, m->chunks, cst, n);
+			memset(page, 0, w->cbytes);
+		sr_copy_region(m->ndim, w->isz, w->data, w->count, sst, page,
+		               m->chunks, cst, n);
 	}
-	st->t_write += sr_clock() - t0;
+	w->t_write[0] += sr_clock() - t0;
 	return rc;
+}
+
+/* Write chunk idx of the selection: compressed in place when it is one
+ * contiguous run of the caller's data, else assembled (padded with
+ * zero). */
+static int write_chunk(wctx *w, const size_t *idx, const wbufs *b, int worker)
+{
+	zarr_store *z = w->st->impl;
+	const sr_meta *m = w->m;
+	int nd = m->ndim;
+	size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM];
+	zarr_overlap(nd, m->chunks, idx, w->start, w->count, cst, sst, n);
+	int full = 1, contiguous = 1;
+	for (int i = 0; i < nd; i++) {
+		full &= n[i] == m->chunks[i];
+		if (i > 0 && n[i] != w->count[i])
+			contiguous = 0;
+	}
+	char ck[4096];
+	zarr_chunk_key(ck, sizeof ck, w->d, nd, idx);
+	if (!(full && contiguous) && z->kvo->reserve &&
+	    !strcmp(w->codec.cname, "none"))
+		return reserve_chunk(w, ck, cst, sst, n, full);
+	const void *src;
+	if (full && contiguous) {
+		size_t off = 0;
+		for (int i = 0; i < nd; i++)
+			off = off * w->count[i] + sst[i];
+		src = (const char *)w->data + off * w->isz;
+	} else {
+		if (sr_grow(b->chunk, b->chcap, w->cbytes))
+			return sr_fail(w->st->err, SIMREC_ENOMEM,
+			               "out of memory");
+		if (!full)
+			memset(*b->chunk, 0, w->cbytes);
+		sr_copy_region(nd, w->isz, w->data, w->count, sst, *b->chunk,
+		               m->chunks, cst, n);
+		src = *b->chunk;
+	}
+	return put_chunk(w, ck, src, b, worker);
+}
+
+/* Several chunks put at once: the items, the first failure. */
+typedef struct par_put {
+	int (*fn)(void *arg, size_t i, int worker);
+	void *arg;
+	int rc;
+	sr_err err;
+} par_put;
+
+static void par_put_one(void *arg, size_t i, int worker)
+{
+	par_put *p = arg;
+	if (__atomic_load_n(&p->rc, __ATOMIC_RELAXED))
+		return; /* another chunk failed: the write fails */
+	sr_err e = {{0}};
+	sr_err *prev = sr_err_redirect(&e);
+	int rc = p->fn(p->arg, i, worker);
+	sr_err_redirect(prev);
+	int none = 0;
+	if (rc &&
+	    __atomic_compare_exchange_n(&p->rc, &none, rc, 0, __ATOMIC_ACQ_REL,
+	                                __ATOMIC_ACQUIRE))
+		p->err = e;
+}
+
+/* Workers for a write of n chunks: the `threads` setting where the kv
+ * layer takes concurrent puts (zarr+dir: the copies into the page cache
+ * of a writer's chunk files run on several cores, as several ranks
+ * writing their own files would), else 1. */
+static int put_threads(sr_store *st, const zds *d, size_t n)
+{
+	const zarr_store *z = st->impl;
+	int t = d->codec.nthreads;
+	if (!z->kvo->concurrent_put || d->staged || n < 2 || t < 2)
+		return 1;
+	if (t > SR_POOL_MAX)
+		t = SR_POOL_MAX;
+	return (size_t)t > n ? (int)n : t;
+}
+
+/* Run fn for items 0..n-1 on threads workers (1: in order on this thread,
+ * stopping at the first failure); the first failure's status, its message
+ * in st->err. */
+static int put_all(sr_store *st, int threads, size_t n,
+                   int (*fn)(void *arg, size_t i, int worker), void *arg)
+{
+	if (threads < 2) {
+		int rc = 0;
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = fn(arg, i, 0);
+		return rc;
+	}
+	par_put p = {.fn = fn, .arg = arg};
+	sr_parallel(threads, n, par_put_one, &p);
+	if (p.rc)
+		memcpy(sr_err_target(st->err), &p.err, sizeof p.err);
+	return p.rc;
+}
+
+static int chunk_item(void *arg, size_t i, int worker)
+{
+	wctx *w = arg;
+	zarr_store *z = w->st->impl;
+	int nd = w->m->ndim;
+	/* item i of the chunk grid lo..hi, the last index fastest */
+	size_t idx[SIMREC_MAX_NDIM], r = i;
+	for (int k = nd - 1; k >= 0; k--) {
+		size_t span = w->hi[k] - w->lo[k] + 1;
+		idx[k] = w->lo[k] + r % span;
+		r /= span;
+	}
+	/* the serial path: the store's buffers, else the worker's */
+	wbufs b = {&z->chunk, &z->cbuf, &z->chcap, &z->ccap};
+	if (w->threads > 1) {
+		zarr_wbuf *x = &z->wb[worker];
+		b = (wbufs){&x->chunk, &x->cbuf, &x->chcap, &x->ccap};
+	}
+	return write_chunk(w, idx, &b, worker);
+}
+
+/* Room for threads workers' buffers (kept for the next write). */
+static int grow_wb(zarr_store *z, int threads)
+{
+	if (threads <= z->nwb)
+		return 0;
+	zarr_wbuf *x = realloc(z->wb, (size_t)threads * sizeof *x);
+	if (!x)
+		return SIMREC_ENOMEM;
+	memset(x + z->nwb, 0, (size_t)(threads - z->nwb) * sizeof *x);
+	z->wb = x;
+	z->nwb = threads;
+	return 0;
 }
 
 static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
@@ -166,8 +320,7 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	zarr_store *z = st->impl;
 	zds *d = ds;
 	int nd = m->ndim;
-	size_t isz = simrec_dtype_size(m->dtype);
-	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], idx[SIMREC_MAX_NDIM];
+	size_t lo[SIMREC_MAX_NDIM], hi[SIMREC_MAX_NDIM], nchunks = 1;
 	for (int i = 0; i < nd; i++) {
 		if (!count[i]) {
 			/* no data: only publish the extent (a commit mark) */
@@ -179,53 +332,44 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 			return rc ? (z->kvo->abort(z->kv), rc)
 			          : z->kvo->commit(z->kv);
 		}
-		lo[i] = idx[i] = start[i] / m->chunks[i];
+		lo[i] = start[i] / m->chunks[i];
 		hi[i] = (start[i] + count[i] - 1) / m->chunks[i];
+		nchunks *= hi[i] - lo[i] + 1; /* <= the elements written */
 	}
-	size_t cbytes;
-	if (sr_size_prod(nd, m->chunks, isz, &cbytes))
-		return sr_fail(st->err, SIMREC_EINVAL,
-		               "'%s': chunk size overflows", d->key);
-	if (sr_grow(&z->chunk, &z->chcap, cbytes))
-		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
-	int rc = d->txn_open ? 0 : zarr_begin(z); /* see zarr_create */
+	wctx wc = {.st = st,
+	           .d = d,
+	           .m = m,
+	           .start = start,
+	           .count = count,
+	           .lo = lo,
+	           .hi = hi,
+	           .data = data,
+	           .isz = simrec_dtype_size(m->dtype),
+	           .codec = d->codec,
+	           .threads = put_threads(st, d, nchunks)};
+	wctx *w = &wc;
+	int threads = w->threads, rc = 0;
+	if (sr_size_prod(nd, m->chunks, w->isz, &w->cbytes))
+		rc = sr_fail(st->err, SIMREC_EINVAL,
+		             "'%s': chunk size overflows", d->key);
+	else if (threads > 1 && grow_wb(z, threads))
+		rc = sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
+	if (rc)
+		return rc;
+	if (threads > 1)
+		w->codec.nthreads = 1; /* the chunks are the parallel part */
+	rc = d->txn_open ? 0 : zarr_begin(z); /* see zarr_create */
 	d->txn_open = 0;
 	if (rc)
 		return rc;
-	char ck[4096];
-	do {
-		size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM],
-		        n[SIMREC_MAX_NDIM];
-		zarr_overlap(nd, m->chunks, idx, start, count, cst, sst, n);
-		/* a chunk that is one contiguous run of the caller's data is
-		 * compressed in place, else assembled (padded with fill) */
-		const void *src = z->chunk;
-		int full = 1, contiguous = 1;
-		for (int i = 0; i < nd; i++) {
-			full &= n[i] == m->chunks[i];
-			if (i > 0 && n[i] != count[i])
-				contiguous = 0;
-		}
-		zarr_chunk_key(ck, sizeof ck, d, nd, idx);
-		if (!(full && contiguous) && z->kvo->reserve &&
-		    !strcmp(d->codec.cname, "none")) {
-			rc = reserve_chunk(st, ck, m, cbytes, data, count, cst,
-			                   sst, n, full);
-			continue;
-		}
-		if (full && contiguous) {
-			size_t off = 0;
-			for (int i = 0; i < nd; i++)
-				off = off * count[i] + sst[i];
-			src = (const char *)data + off * isz;
-		} else {
-			if (!full)
-				memset(z->chunk, 0, cbytes);
-			sr_copy_region(nd, isz, data, count, sst, z->chunk,
-			               m->chunks, cst, n);
-		}
-		rc = put_chunk(st, d, ck, src, cbytes, isz);
-	} while (!rc && sr_chunk_next(nd, lo, hi, idx));
+	rc = put_all(st, threads, nchunks, chunk_item, w);
+	double te = 0, tw = 0;
+	for (int i = 0; i < threads; i++) {
+		te = w->t_encode[i] > te ? w->t_encode[i] : te;
+		tw = w->t_write[i] > tw ? w->t_write[i] : tw;
+	}
+	st->t_encode += te; /* the slowest worker's: time the write took */
+	st->t_write += tw;
 	if (!rc)
 		rc = update_shape(st, d, m);
 	if (rc) {
@@ -277,6 +421,24 @@ int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c)
 
 /* Chunk objects already encoded (blosc frames, as numcodecs writes
  * them): put unchanged, then the extent, in one transaction. */
+typedef struct enc_put {
+	zarr_store *z;
+	zds *d;
+	int ndim;
+	const size_t *idx, *lens;
+	const void *const *frames;
+} enc_put;
+
+static int enc_item(void *arg, size_t i, int worker)
+{
+	SR_UNUSED(worker);
+	enc_put *p = arg;
+	char ck[4096];
+	zarr_chunk_key(ck, sizeof ck, p->d, p->ndim,
+	               p->idx + i * (size_t)p->ndim);
+	return p->z->kvo->put(p->z->kv, ck, p->frames[i], p->lens[i]);
+}
+
 int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                        const size_t *idx, const void *const *frames,
                        const size_t *lens)
@@ -286,13 +448,9 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 	int rc = zarr_begin(z);
 	if (rc)
 		return rc;
-	char ck[4096];
 	double t0 = sr_clock();
-	for (size_t i = 0; i < n && !rc; i++) {
-		zarr_chunk_key(ck, sizeof ck, d, m->ndim,
-		               idx + i * (size_t)m->ndim);
-		rc = z->kvo->put(z->kv, ck, frames[i], lens[i]);
-	}
+	enc_put p = {z, d, m->ndim, idx, lens, frames};
+	rc = put_all(st, put_threads(st, d, n), n, enc_item, &p);
 	if (!rc)
 		rc = update_shape(st, d, m);
 	if (rc) {

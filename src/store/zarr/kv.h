@@ -31,6 +31,13 @@ typedef struct sr_kv_ops {
 	 * the bytes go straight into the page that commit writes, one copy
 	 * less than put); NULL where a layer has none (use put) */
 	int (*reserve)(sr_kv *kv, const char *key, size_t len, void **val);
+	/* optional, a hint only: start reading key's value into memory
+	 * now, so that the get of it a little later does not wait for the
+	 * disk (the directory layer: POSIX_FADV_WILLNEED on the file;
+	 * LMDB's values are pages of its map, asked by the reader with
+	 * madvise). Never fails; a key that is not a regular file is
+	 * left to the get. */
+	void (*ask)(sr_kv *kv, const char *key);
 	/* every key starting with prefix, in sorted order */
 	int (*list)(sr_kv *kv, const char *prefix,
 	            int (*fn)(const char *key, void *arg), void *arg);
@@ -46,6 +53,10 @@ typedef struct sr_kv_ops {
 	int (*stage)(sr_kv *kv, const char *key);
 	int (*publish)(sr_kv *kv);
 	void (*unstage)(sr_kv *kv);
+	/* put may run on several threads at once for different keys, while
+	 * nothing is staged (a directory: each key its own file); 0 where a
+	 * write batch takes one put at a time (LMDB) */
+	int concurrent_put;
 } sr_kv_ops;
 
 /* The bound of a metadata document (.zarray, .zgroup, .zattrs,

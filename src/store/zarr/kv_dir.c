@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,10 @@ struct sr_kv {
 	void **bufs;
 	size_t nbufs, capbufs;
 	int rdepth;
-	/* files renamed into place since the last sync (fsync'd at sync) */
+	/* files renamed into place since the last sync (fsync'd at sync);
+	 * puts on several threads (concurrent_put) add to it under mu */
 	sr_strv dirty;
+	pthread_mutex_t mu;
 	/* a staged replacement (kvd_stage): keys below "stage_key/" live in
 	 * stage_dir until kvd_publish swaps it with target; puts of other
 	 * keys are held until then */
@@ -69,6 +72,7 @@ static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
 	}
 	kv->e = e;
 	kv->readonly = mode == SIMREC_MODE_READONLY;
+	pthread_mutex_init(&kv->mu, NULL);
 	*out = kv;
 	return 0;
 }
@@ -88,6 +92,7 @@ static void kvd_close(sr_kv *kv)
 	free_bufs(kv);
 	free(kv->bufs);
 	sr_strv_free(&kv->dirty);
+	pthread_mutex_destroy(&kv->mu);
 	free(kv->path);
 	free(kv);
 }
@@ -356,11 +361,31 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 	return rc;
 }
 
+static void kvd_ask(sr_kv *kv, const char *key)
+{
+	if (held_of(kv, key))
+		return;
+	char *p = full_path(kv, key);
+	if (!p)
+		return;
+	/* as kvd_get: never a link, never a wait on a FIFO */
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(p);
+	struct stat sb;
+	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode))
+		posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+	if (fd >= 0)
+		close(fd);
+}
+
 /* p (malloc'd, taken on success) on the list of paths made durable at the
  * next sync. */
 static int add_dirty(sr_kv *kv, char *p)
 {
-	return sr_strv_take(&kv->dirty, p);
+	pthread_mutex_lock(&kv->mu);
+	int rc = sr_strv_take(&kv->dirty, p);
+	pthread_mutex_unlock(&kv->mu);
+	return rc;
 }
 
 static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
@@ -796,9 +821,11 @@ const sr_kv_ops sr_kv_dir = {
         .get = kvd_get,
         .put = kvd_put,
         .del = kvd_del,
+        .ask = kvd_ask,
         .list = kvd_list,
         .disk_bytes = kvd_disk_bytes,
         .stage = kvd_stage,
         .publish = kvd_publish,
         .unstage = kvd_unstage,
+        .concurrent_put = 1,
 };

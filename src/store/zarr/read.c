@@ -18,6 +18,8 @@
 /* LMDB: chunks whose pages are asked ahead of their decoding, so that the
  * disk reads them while earlier ones decode. */
 #define AHEAD 8
+/* chunks of a slice asked of the disk together (ask_runs) */
+#define RUNS_AHEAD 64
 
 typedef struct rchunk {
 	size_t idx[SIMREC_MAX_NDIM];
@@ -158,17 +160,37 @@ static void will_need(const void *v, size_t lo, size_t hi)
 		madvise((void *)a, b - a, MADV_WILLNEED);
 }
 
+/* A layer of files (kv ask): the next RUNS_AHEAD chunk files of the
+ * selection are asked of the disk at once, so that their reads overlap
+ * instead of waiting for the disk one file after another. */
+static void ask_files(rjob *j, const size_t *lo, const size_t *hi,
+                      const size_t *from)
+{
+	zarr_store *z = j->st->impl;
+	const sr_meta *m = j->m;
+	size_t idx[SIMREC_MAX_NDIM], k = 0;
+	memcpy(idx, from, sizeof idx);
+	char ck[4096];
+	do {
+		zarr_chunk_key(ck, sizeof ck, j->d, m->ndim, idx);
+		z->kvo->ask(z->kv, ck);
+	} while (++k < RUNS_AHEAD && sr_chunk_next(m->ndim, lo, hi, idx));
+}
+
 /* LMDB: the pages that the run decodes of the next RUNS_AHEAD chunks will
  * touch are asked of the disk together (first every frame's header and
  * block table, then the blocks holding the runs), so that a slice
  * through many chunks waits for about two of the disk's latencies, not
  * for two per chunk. Only a hint: every failure is left to the read. */
-#define RUNS_AHEAD 64
 static void ask_runs(rjob *j, const size_t *lo, const size_t *hi,
                      const size_t *from)
 {
 	zarr_store *z = j->st->impl;
 	const sr_meta *m = j->m;
+	if (z->kvo->ask) {
+		ask_files(j, lo, hi, from);
+		return;
+	}
 	if (z->kvo != &sr_kv_lmdb || !j->d->compressed)
 		return;
 	struct {

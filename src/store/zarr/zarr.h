@@ -14,6 +14,12 @@
 #define VALUE_ATTR  "_simrec_value"
 #define RECORD_ATTR "_simrec_record" /* list-like: records append */
 
+/* A worker's buffers in a write of chunks on several threads. */
+typedef struct zarr_wbuf {
+	void *chunk, *cbuf;
+	size_t chcap, ccap;
+} zarr_wbuf;
+
 typedef struct zarr_store {
 	const sr_kv_ops *kvo;
 	int owner_fd; /* the writer lock (owner.c), or -1 */
@@ -22,6 +28,8 @@ typedef struct zarr_store {
 	size_t ccap;
 	void *chunk; /* decoded/assembled chunk */
 	size_t chcap;
+	zarr_wbuf *wb; /* a parallel write's workers' (put_threads) */
+	int nwb;
 	/* while zarr_attr_list calls back: the attributes it lists, so that
 	 * a get of each from the callback (simrec info, export) costs a
 	 * lookup, not a parse of the whole document (N names: O(N), not
