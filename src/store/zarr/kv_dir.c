@@ -116,7 +116,9 @@ static void kvd_abort(sr_kv *kv)
 
 static int sync_path(sr_kv *kv, const char *p, int dir)
 {
-	int fd = open(p, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+	/* never a wait on a FIFO nor a link followed, planted since */
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
+	                         (dir ? O_DIRECTORY : 0));
 	if (fd < 0)
 		return errno == ENOENT && !dir
 		               ? 0 /* replaced since: its successor counts */
@@ -388,6 +390,29 @@ static int add_dirty(sr_kv *kv, char *p)
 	return rc;
 }
 
+/* A new temporary file beside p, its name in tmp: SR_TMP_PREFIX (a name
+ * no key may have, sr_key_valid; skipped by the listing), the pid and a
+ * counter keep writers apart. Created, never opened: a name someone
+ * planted (a link out of the store, a FIFO) is passed over, never
+ * written through nor waited on. -1 with errno when none of 100 names is
+ * free. */
+static int open_tmp(const char *p, char *tmp, size_t n)
+{
+	static _Atomic unsigned long seq;
+	const char *slash = strrchr(p, '/');
+	for (int tries = 0; tries < 100; tries++) {
+		snprintf(tmp, n, "%.*s/" SR_TMP_PREFIX "%ld-%lu",
+		         (int)(slash - p), p, (long)getpid(), seq++);
+		int fd = open(tmp,
+		              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                      O_CLOEXEC,
+		              0664);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return -1; /* errno EEXIST */
+}
+
 static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 {
 	char *p = full_path(kv, key);
@@ -400,12 +425,6 @@ static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 		free(p);
 		return SIMREC_ENOMEM;
 	}
-	/* SR_TMP_PREFIX: a name no key may have (sr_key_valid), skipped by
-	 * the listing; pid and a counter keep writers apart */
-	static _Atomic unsigned long seq;
-	const char *slash = strrchr(p, '/');
-	snprintf(tmp, n, "%.*s/" SR_TMP_PREFIX "%ld-%lu", (int)(slash - p), p,
-	         (long)getpid(), seq++);
 	if (mkdirs(p)) {
 		rc = sr_fail(kv->e, SIMREC_EIO,
 		             "cannot create directories for "
@@ -413,9 +432,10 @@ static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 		             p, sr_os_cause(errno));
 		goto out;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0664);
-	if (fd < 0) {
-		rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s", tmp,
+	int fd = open_tmp(p, tmp, n);
+	if (fd < 0) { /* tmp is not ours: never unlinked */
+		rc = sr_fail(kv->e, SIMREC_EIO,
+		             "cannot write '%s' (through '%s'): %s", p, tmp,
 		             sr_os_cause(errno));
 		goto out;
 	}
@@ -426,8 +446,11 @@ static int put_file(sr_kv *kv, const char *key, const void *val, size_t len)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			rc = sr_fail(kv->e, SIMREC_EIO, "cannot write '%s': %s",
-			             tmp, sr_os_cause(errno));
+			rc = sr_fail(kv->e, SIMREC_EIO,
+			             "cannot write '%s' (through '%s'): %s", p,
+			             tmp,
+			             w < 0 ? sr_os_cause(errno)
+			                   : "the write made no progress");
 			break;
 		}
 		b += w;
