@@ -69,3 +69,14 @@ int sr_chunk_next(int ndim, const size_t *lo, const size_t *hi, size_t *idx)
 	}
 	return 0;
 }
+
+int sr_region_contiguous(int ndim, const size_t *n, const size_t *shape)
+{
+	int i = 0;
+	while (i < ndim && n[i] == 1)
+		i++;
+	for (int k = i + 1; k < ndim; k++)
+		if (n[k] != shape[k])
+			return 0;
+	return 1;
+}

@@ -89,6 +89,11 @@ void sr_chunk_shape(int ndim, const size_t *shape, size_t itemsize,
 /* The next chunk index in the box [lo, hi] (inclusive), row-major: idx
  * steps like an odometer; 0 when it has passed hi (idx is back at lo). */
 int sr_chunk_next(int ndim, const size_t *lo, const size_t *hi, size_t *idx);
+/* Is a region of extents n inside an array of extents shape (row-major)
+ * one contiguous run of the array? It is when every extent after the
+ * first one above 1 is the array's whole extent (a chunk of whole rows
+ * of a record is one run of it, whatever its place). */
+int sr_region_contiguous(int ndim, const size_t *n, const size_t *shape);
 
 /* A store URI, parsed once: "scheme:path?key=value&...". Every layer reads
  * this struct; nothing parses a URI text again. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../../common/clock.h"
+#include "../../common/size.h"
 #include "zarr.h"
 
 /* Chunk key "key/i.j.k", or "key/i/j/k" with dimension_separator "/"
@@ -190,12 +191,10 @@ static int write_chunk(wctx *w, const size_t *idx, const wbufs *b, int worker)
 	int nd = m->ndim;
 	size_t cst[SIMREC_MAX_NDIM], sst[SIMREC_MAX_NDIM], n[SIMREC_MAX_NDIM];
 	zarr_overlap(nd, m->chunks, idx, w->start, w->count, cst, sst, n);
-	int full = 1, contiguous = 1;
-	for (int i = 0; i < nd; i++) {
+	int full = 1;
+	for (int i = 0; i < nd; i++)
 		full &= n[i] == m->chunks[i];
-		if (i > 0 && n[i] != w->count[i])
-			contiguous = 0;
-	}
+	int contiguous = sr_region_contiguous(nd, n, w->count);
 	char ck[4096];
 	zarr_chunk_key(ck, sizeof ck, w->d, nd, idx);
 	if (!(full && contiguous) && z->kvo->reserve &&
@@ -244,19 +243,28 @@ static void par_put_one(void *arg, size_t i, int worker)
 		p->err = e;
 }
 
-/* Workers for a write of n chunks: the `threads` setting where the kv
- * layer takes concurrent puts (zarr+dir: the copies into the page cache
- * of a writer's chunk files run on several cores, as several ranks
- * writing their own files would), else 1. */
-static int put_threads(sr_store *st, const zds *d, size_t n)
+/* Workers for a write of n chunks of bytes in all: the `threads` setting
+ * where the kv layer takes concurrent puts (zarr+dir: the copies into the
+ * page cache of a writer's chunk files run on several cores, as several
+ * ranks writing their own files would) and nothing is compressed here
+ * (blosc compresses under one global lock: the chunks would take turns,
+ * each on one thread instead of `threads`), at most one per MiB written
+ * (a thread costs more than a small write); else 1. */
+#define PUT_BYTES_PER_THREAD ((size_t)1 << 20)
+static int put_threads(sr_store *st, const zds *d, size_t n, size_t bytes,
+                       int compress)
 {
 	const zarr_store *z = st->impl;
-	int t = d->codec.nthreads;
-	if (!z->kvo->concurrent_put || d->staged || n < 2 || t < 2)
+	size_t t = (size_t)d->codec.nthreads;
+	if (!z->kvo->concurrent_put || d->staged || compress)
 		return 1;
 	if (t > SR_POOL_MAX)
 		t = SR_POOL_MAX;
-	return (size_t)t > n ? (int)n : t;
+	if (t > n)
+		t = n;
+	if (t > bytes / PUT_BYTES_PER_THREAD)
+		t = bytes / PUT_BYTES_PER_THREAD;
+	return t < 2 ? 1 : (int)t;
 }
 
 /* Run fn for items 0..n-1 on threads workers (1: in order on this thread,
@@ -346,18 +354,20 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	           .data = data,
 	           .isz = simrec_dtype_size(m->dtype),
 	           .codec = d->codec,
-	           .threads = put_threads(st, d, nchunks)};
+	           .threads = 1};
 	wctx *w = &wc;
-	int threads = w->threads, rc = 0;
+	int rc = 0;
 	if (sr_size_prod(nd, m->chunks, w->isz, &w->cbytes))
-		rc = sr_fail(st->err, SIMREC_EINVAL,
-		             "'%s': chunk size overflows", d->key);
-	else if (threads > 1 && grow_wb(z, threads))
-		rc = sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
-	if (rc)
-		return rc;
-	if (threads > 1)
-		w->codec.nthreads = 1; /* the chunks are the parallel part */
+		return sr_fail(st->err, SIMREC_EINVAL,
+		               "'%s': chunk size overflows", d->key);
+	/* the chunks' bytes (a partial chunk counted whole): the write's
+	 * size, for the number of workers */
+	size_t bytes = nchunks > SR_SIZE_MAX / w->cbytes ? SR_SIZE_MAX
+	                                                 : nchunks * w->cbytes;
+	int threads = w->threads = put_threads(
+	        st, d, nchunks, bytes, strcmp(d->codec.cname, "none") != 0);
+	if (threads > 1 && grow_wb(z, threads))
+		return sr_fail(st->err, SIMREC_ENOMEM, "out of memory");
 	rc = d->txn_open ? 0 : zarr_begin(z); /* see zarr_create */
 	d->txn_open = 0;
 	if (rc)
@@ -450,7 +460,10 @@ int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
 		return rc;
 	double t0 = sr_clock();
 	enc_put p = {z, d, m->ndim, idx, lens, frames};
-	rc = put_all(st, put_threads(st, d, n), n, enc_item, &p);
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++)
+		bytes += lens[i]; /* each below its chunk's bound: no wrap */
+	rc = put_all(st, put_threads(st, d, n, bytes, 0), n, enc_item, &p);
 	if (!rc)
 		rc = update_shape(st, d, m);
 	if (rc) {

@@ -7,6 +7,9 @@
 
 typedef struct sr_kv sr_kv;
 
+/* files a layer keeps open between ask and get (see ask) */
+#define SR_KV_ASK_MAX 64
+
 typedef struct sr_kv_ops {
 	int (*open)(sr_kv **out, const char *path, simrec_mode_t mode,
 	            size_t map_size, sr_err *e);
@@ -33,10 +36,12 @@ typedef struct sr_kv_ops {
 	int (*reserve)(sr_kv *kv, const char *key, size_t len, void **val);
 	/* optional, a hint only: start reading key's value into memory
 	 * now, so that the get of it a little later does not wait for the
-	 * disk (the directory layer: POSIX_FADV_WILLNEED on the file;
-	 * LMDB's values are pages of its map, asked by the reader with
-	 * madvise). Never fails; a key that is not a regular file is
-	 * left to the get. */
+	 * disk (the directory layer: POSIX_FADV_WILLNEED on the file, kept
+	 * open for that get, the last SR_KV_ASK_MAX asked; LMDB's values
+	 * are pages of its map, asked by the reader with madvise). Never
+	 * fails; a key that is not a regular file is left to the get. A
+	 * read ends with ask(kv, NULL): the files asked and not read are
+	 * forgotten (a later read opens them again, as they are then). */
 	void (*ask)(sr_kv *kv, const char *key);
 	/* every key starting with prefix, in sorted order */
 	int (*list)(sr_kv *kv, const char *prefix,

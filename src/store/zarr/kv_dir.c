@@ -31,6 +31,13 @@ struct sr_kv {
 	 * puts on several threads (concurrent_put) add to it under mu */
 	sr_strv dirty;
 	pthread_mutex_t mu;
+	/* files opened by ask, for the get of their key (the last
+	 * SR_KV_ASK_MAX) */
+	struct asked {
+		char *key;
+		int fd;
+	} asked[SR_KV_ASK_MAX];
+	int ask_next;
 	/* a staged replacement (kvd_stage): keys below "stage_key/" live in
 	 * stage_dir until kvd_publish swaps it with target; puts of other
 	 * keys are held until then */
@@ -44,6 +51,32 @@ struct sr_kv {
 };
 
 static void kvd_unstage(sr_kv *kv);
+
+/* Forget the files asked and not read (closed). */
+static void drop_asked(sr_kv *kv)
+{
+	for (int i = 0; i < SR_KV_ASK_MAX; i++) {
+		if (kv->asked[i].key) {
+			close(kv->asked[i].fd);
+			free(kv->asked[i].key);
+			kv->asked[i].key = NULL;
+		}
+	}
+}
+
+/* The open file of key if it was asked, taken (the caller closes it);
+ * else -1. */
+static int take_asked(sr_kv *kv, const char *key)
+{
+	for (int i = 0; i < SR_KV_ASK_MAX; i++) {
+		if (kv->asked[i].key && !strcmp(kv->asked[i].key, key)) {
+			free(kv->asked[i].key);
+			kv->asked[i].key = NULL;
+			return kv->asked[i].fd;
+		}
+	}
+	return -1;
+}
 
 static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
                     size_t map_size, sr_err *e)
@@ -89,6 +122,7 @@ static void kvd_close(sr_kv *kv)
 	if (!kv)
 		return;
 	kvd_unstage(kv);
+	drop_asked(kv);
 	free_bufs(kv);
 	free(kv->bufs);
 	sr_strv_free(&kv->dirty);
@@ -254,11 +288,14 @@ static int kvd_get(sr_kv *kv, const char *key, size_t max, const void **val,
 		               ? sr_fail(kv->e, SIMREC_EFORMAT,
 		                         "'%s' is over %zu bytes", key, max)
 		               : get_held(kv, h, val, len);
-	char *p = full_path(kv, key);
-	if (!p)
-		return SIMREC_ENOMEM;
-	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	free(p);
+	int fd = take_asked(kv, key);
+	if (fd < 0) {
+		char *p = full_path(kv, key);
+		if (!p)
+			return SIMREC_ENOMEM;
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		free(p);
+	}
 	if (fd < 0) {
 		int err = errno;
 		if (err == ENOENT || err == ENOTDIR)
@@ -365,8 +402,15 @@ static int kvd_put(sr_kv *kv, const char *key, const void *val, size_t len)
 
 static void kvd_ask(sr_kv *kv, const char *key)
 {
+	if (!key) {
+		drop_asked(kv);
+		return;
+	}
 	if (held_of(kv, key))
 		return;
+	for (int i = 0; i < SR_KV_ASK_MAX; i++)
+		if (kv->asked[i].key && !strcmp(kv->asked[i].key, key))
+			return;
 	char *p = full_path(kv, key);
 	if (!p)
 		return;
@@ -374,10 +418,22 @@ static void kvd_ask(sr_kv *kv, const char *key)
 	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	free(p);
 	struct stat sb;
-	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode))
+	char *k = NULL;
+	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
+	    (k = strdup(key))) {
 		posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-	if (fd >= 0)
+		/* kept for the get: the file is opened once */
+		struct asked *a = &kv->asked[kv->ask_next];
+		kv->ask_next = (kv->ask_next + 1) % SR_KV_ASK_MAX;
+		if (a->key) {
+			close(a->fd);
+			free(a->key);
+		}
+		a->key = k;
+		a->fd = fd;
+	} else if (fd >= 0) {
 		close(fd);
+	}
 }
 
 /* p (malloc'd, taken on success) on the list of paths made durable at the

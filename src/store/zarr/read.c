@@ -18,8 +18,9 @@
 /* LMDB: chunks whose pages are asked ahead of their decoding, so that the
  * disk reads them while earlier ones decode. */
 #define AHEAD 8
-/* chunks of a slice asked of the disk together (ask_runs) */
-#define RUNS_AHEAD 64
+/* chunks of a slice asked of the disk together (ask_runs; a layer of
+ * files keeps that many open from the ask to the get) */
+#define RUNS_AHEAD SR_KV_ASK_MAX
 
 typedef struct rchunk {
 	size_t idx[SIMREC_MAX_NDIM];
@@ -60,13 +61,10 @@ static void *target(rjob *j, const size_t *sst, const size_t *n, int worker,
                     int *direct)
 {
 	const sr_meta *m = j->m;
-	int full = 1, contiguous = 1;
-	for (int i = 0; i < m->ndim; i++) {
+	int full = 1;
+	for (int i = 0; i < m->ndim; i++)
 		full &= n[i] == m->chunks[i];
-		if (i > 0 && n[i] != j->count[i])
-			contiguous = 0;
-	}
-	*direct = full && contiguous;
+	*direct = full && sr_region_contiguous(m->ndim, n, j->count);
 	if (*direct) {
 		size_t off = 0;
 		for (int i = 0; i < m->ndim; i++)
@@ -135,12 +133,9 @@ static int run_of(const rjob *j, const size_t *idx, size_t *off, size_t *run,
 	const sr_meta *m = j->m;
 	size_t cst[SIMREC_MAX_NDIM];
 	zarr_overlap(m->ndim, m->chunks, idx, j->start, j->count, cst, sst, n);
-	int nd = m->ndim, i = 0;
-	while (i < nd && n[i] == 1)
-		i++;
-	for (int k = i + 1; k < nd; k++)
-		if (n[k] != m->chunks[k])
-			return 0;
+	int nd = m->ndim;
+	if (!sr_region_contiguous(nd, n, m->chunks))
+		return 0;
 	*off = 0;
 	*run = 1;
 	for (int k = 0; k < nd; k++) {
@@ -389,6 +384,9 @@ int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
 	int rc = zarr_read_begin(z);
 	if (!rc) {
 		rc = read_chunks(&j, lo, hi, cap);
+		if (z->kvo->ask)
+			z->kvo->ask(z->kv,
+			            NULL); /* the files asked, not read */
 		z->kvo->read_end(z->kv);
 	}
 	for (int w = 0; w < SR_POOL_MAX; w++) {
