@@ -96,8 +96,8 @@
  *   level (every store; default: 5): compression level 0-9.
  *   shuffle (every store; default: byte): none, byte or bit.
  *   threads (every store; default: 2): blosc threads, 1-256; a read decodes
- *       that many chunks at once, and a zarr+dir write puts that many chunk
- *       files at once.
+ *       that many chunks at once, and an uncompressed zarr+dir write puts
+ *       that many chunk files at once (one per MiB written).
  *   chunk_bytes (every store; default: 1M, 8M for zarr+dir): target chunk
  *       size, 1 B to 1 GiB.
  *   lock (every store; default: none): redis://HOST:PORT of a
@@ -296,7 +296,10 @@ typedef struct simrec_options {
 	                       (shuffle + deflate, no plugin needed) */
 	int level;          /* compression level 0-9, default 5 */
 	simrec_shuffle_t shuffle; /* default SIMREC_SHUFFLE_BYTE */
-	int nthreads;             /* blosc threads; 0 (default): 2 */
+	int nthreads; /* the `threads` setting above: blosc threads, the
+	                 chunks a read decodes at once and the chunk files an
+	                 uncompressed zarr+dir write puts at once; 0
+	                 (default): 2; 1-256, else SIMREC_ECONFIG */
 	/* record_all, record_global, record_joined: ranks per writer rank
 	 * (0: one writer per node, or the SIMREC_RANKS_PER_WRITER /
 	 * SIMREC_WRITERS environment variables). */

@@ -59,9 +59,10 @@ static int apply_params(sr_store *st, const simrec_options_t *o, sr_err *e)
 	         : o->codec   ? o->codec
 	                      : st->ops->default_codec);
 	st->codec.level = s->has_level ? clamp_int(s->level) : o->level;
-	st->codec.nthreads = s->has_threads    ? clamp_int(s->threads)
-	                     : o->nthreads > 0 ? o->nthreads
-	                                       : 2;
+	/* 0: the default; a negative count is refused below */
+	st->codec.nthreads = s->has_threads ? clamp_int(s->threads)
+	                     : o->nthreads  ? o->nthreads
+	                                    : 2;
 	st->codec.shuffle = (int)o->shuffle;
 	if (s->has_shuffle)
 		st->codec.shuffle = !strcmp(s->shuffle, "none")   ? 0

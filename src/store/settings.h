@@ -51,7 +51,8 @@ enum {
 	X(shuffle, STRING, ALL, "byte", "none, byte or bit.")                 \
 	X(threads, COUNT, ALL, "2",                                           \
 	  "blosc threads, 1-256; a read decodes that many chunks at once, "   \
-	  "and a zarr+dir write puts that many chunk files at once.")         \
+	  "and an uncompressed zarr+dir write puts that many chunk files "    \
+	  "at once (one per MiB written).")                                   \
 	X(chunk_bytes, SIZE, ALL, "1M, 8M for zarr+dir",                      \
 	  "target chunk size, 1 B to 1 GiB.")                                 \
 	X(lock, STRING, ALL, "none",                                          \

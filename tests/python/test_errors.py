@@ -73,6 +73,14 @@ def test_bad_uri_and_options(tmp_path):
         simrec.Recorder("memory:", mode="x")
     with pytest.raises(simrec.Error):
         simrec.Recorder("zarr:%s" % (tmp_path / "absent.zarr"), mode="r")
+    # a thread count out of 1-256 (0: the default), in the options as in
+    # the URI
+    for n in (-5, 257):
+        with pytest.raises(simrec.ConfigError) as ei:
+            simrec.Recorder("memory:", nthreads=n)
+        assert "threads 1-256" in str(ei.value)
+    with pytest.raises(simrec.ConfigError):
+        simrec.Recorder("memory:?threads=0")
 
 
 def test_unsupported_values_raise_type_error():
