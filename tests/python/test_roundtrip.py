@@ -156,6 +156,27 @@ def test_flush_makes_records_visible(tmp_path):
         rec.record("small", 1.0)
 
 
+@pytest.mark.parametrize("scheme", ["zarr+dir", "zarr", "hdf5"])
+def test_store_path_through_a_symbolic_link(tmp_path, scheme):
+    """A store reached through a link (a scratch directory often is one)
+    records, flushes and closes: the flush's sync may follow a link to a
+    directory."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    # zarr+dir: the link itself is the store's root (an empty directory)
+    path = link if scheme == "zarr+dir" else link / "s.store"
+    uri = "%s:%s" % (scheme, path)
+    with simrec.Recorder(uri, mode="a") as rec:
+        for i in range(3):
+            rec.record("x", np.arange(4.0) + i)
+        rec.flush()
+    with simrec.Recorder(uri, mode="r") as rd:
+        np.testing.assert_array_equal(
+            rd.get_all("x")[:], np.arange(4.0) + np.arange(3.0)[:, None])
+
+
 def test_attribute_kinds_roundtrip(roundtrip, scheme):
     values = {"b": True, "big": 2**64 - 1, "neg": -(2**63), "f": 0.5,
               "s": "text", "arr": np.arange(5, dtype=np.int32),

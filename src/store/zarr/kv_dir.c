@@ -64,18 +64,25 @@ static void drop_asked(sr_kv *kv)
 	}
 }
 
+/* The slot of key among the files asked, or NULL. */
+static struct asked *find_asked(sr_kv *kv, const char *key)
+{
+	for (int i = 0; i < SR_KV_ASK_MAX; i++)
+		if (kv->asked[i].key && !strcmp(kv->asked[i].key, key))
+			return &kv->asked[i];
+	return NULL;
+}
+
 /* The open file of key if it was asked, taken (the caller closes it);
  * else -1. */
 static int take_asked(sr_kv *kv, const char *key)
 {
-	for (int i = 0; i < SR_KV_ASK_MAX; i++) {
-		if (kv->asked[i].key && !strcmp(kv->asked[i].key, key)) {
-			free(kv->asked[i].key);
-			kv->asked[i].key = NULL;
-			return kv->asked[i].fd;
-		}
-	}
-	return -1;
+	struct asked *a = find_asked(kv, key);
+	if (!a)
+		return -1;
+	free(a->key);
+	a->key = NULL;
+	return a->fd;
 }
 
 static int kvd_open(sr_kv **out, const char *path, simrec_mode_t mode,
@@ -150,9 +157,11 @@ static void kvd_abort(sr_kv *kv)
 
 static int sync_path(sr_kv *kv, const char *p, int dir)
 {
-	/* never a wait on a FIFO nor a link followed, planted since */
-	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
-	                         (dir ? O_DIRECTORY : 0));
+	/* never a wait on a FIFO, nor a link followed to a file planted
+	 * since; a directory may be reached through a link (the store's own
+	 * path can be one) */
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK |
+	                         (dir ? O_DIRECTORY : O_NOFOLLOW));
 	if (fd < 0)
 		return errno == ENOENT && !dir
 		               ? 0 /* replaced since: its successor counts */
@@ -240,6 +249,22 @@ static char *full_path(sr_kv *kv, const char *key)
 	return p;
 }
 
+/* key's file opened for reading, or -1 with errno: never through a link,
+ * never a wait on a FIFO (a file's type is checked by the caller). */
+static int open_value(sr_kv *kv, const char *key)
+{
+	char *p = full_path(kv, key);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int err = errno;
+	free(p);
+	errno = err;
+	return fd;
+}
+
 /* A held put (staging): its value, or NULL. */
 static struct held *held_of(sr_kv *kv, const char *key)
 {
@@ -289,15 +314,12 @@ static int kvd_get(sr_kv *kv, const char *key, size_t max, const void **val,
 		                         "'%s' is over %zu bytes", key, max)
 		               : get_held(kv, h, val, len);
 	int fd = take_asked(kv, key);
-	if (fd < 0) {
-		char *p = full_path(kv, key);
-		if (!p)
-			return SIMREC_ENOMEM;
-		fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		free(p);
-	}
+	if (fd < 0)
+		fd = open_value(kv, key);
 	if (fd < 0) {
 		int err = errno;
+		if (err == ENOMEM)
+			return SIMREC_ENOMEM;
 		if (err == ENOENT || err == ENOTDIR)
 			return SIMREC_ENOKEY;
 		return sr_fail(
@@ -406,17 +428,9 @@ static void kvd_ask(sr_kv *kv, const char *key)
 		drop_asked(kv);
 		return;
 	}
-	if (held_of(kv, key))
+	if (held_of(kv, key) || find_asked(kv, key))
 		return;
-	for (int i = 0; i < SR_KV_ASK_MAX; i++)
-		if (kv->asked[i].key && !strcmp(kv->asked[i].key, key))
-			return;
-	char *p = full_path(kv, key);
-	if (!p)
-		return;
-	/* as kvd_get: never a link, never a wait on a FIFO */
-	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	free(p);
+	int fd = open_value(kv, key);
 	struct stat sb;
 	char *k = NULL;
 	if (fd >= 0 && !fstat(fd, &sb) && S_ISREG(sb.st_mode) &&
