@@ -113,14 +113,6 @@ void zarr_overlap(int ndim, const size_t *chunks, const size_t *idx,
 	}
 }
 
-/* A chunk write's buffers: the assembled chunk and its encoding (the
- * store's own on the serial path, one pair per worker on the parallel
- * one). */
-typedef struct wbufs {
-	void **chunk, **cbuf;
-	size_t *chcap, *ccap;
-} wbufs;
-
 /* One write of whole chunks: what every chunk of it needs. */
 typedef struct wctx {
 	sr_store *st;
@@ -129,31 +121,32 @@ typedef struct wctx {
 	const size_t *start, *count, *lo, *hi;
 	const void *data;
 	size_t cbytes, isz;
-	sr_codec codec; /* d->codec; blosc on one thread in a parallel write */
-	/* time in encoding and in the kv layer, per worker */
-	double t_encode[SR_POOL_MAX], t_write[SR_POOL_MAX];
-	int threads; /* workers (1: the serial path, the store's buffers) */
+	int threads; /* workers (1: the serial path, the store's buffer) */
+	/* time in encoding (serial only: put_threads) and in the kv layer,
+	 * per worker */
+	double t_encode, t_write[SR_POOL_MAX];
 } wctx;
 
 /* Encode one chunk and put it; no codec: its bytes go to the store as
- * they are (no copy into a buffer). */
-static int put_chunk(wctx *w, const char *ck, const void *src, const wbufs *b,
-                     int worker)
+ * they are (no copy into a buffer). A compressed write is serial
+ * (put_threads): it encodes into the store's buffer. */
+static int put_chunk(wctx *w, const char *ck, const void *src, int worker)
 {
 	zarr_store *z = w->st->impl;
+	const zds *d = w->d;
 	const void *out = src;
 	size_t clen = w->cbytes;
 	int rc = 0;
 	double t0 = sr_clock();
-	if (strcmp(w->codec.cname, "none")) {
-		rc = sr_codec_encode(&w->codec, w->isz, src, w->cbytes, b->cbuf,
-		                     b->ccap, &clen, w->st->err);
-		out = *b->cbuf;
+	if (strcmp(d->codec.cname, "none")) {
+		rc = sr_codec_encode(&d->codec, w->isz, src, w->cbytes,
+		                     &z->cbuf, &z->ccap, &clen, w->st->err);
+		out = z->cbuf;
 	}
 	double t1 = sr_clock();
 	if (!rc)
 		rc = z->kvo->put(z->kv, ck, out, clen);
-	w->t_encode[worker] += t1 - t0;
+	w->t_encode += t1 - t0;
 	w->t_write[worker] += sr_clock() - t1;
 	return rc;
 }
@@ -182,9 +175,10 @@ static int reserve_chunk(wctx *w, const char *ck, const size_t *cst,
 }
 
 /* Write chunk idx of the selection: compressed in place when it is one
- * contiguous run of the caller's data, else assembled (padded with
- * zero). */
-static int write_chunk(wctx *w, const size_t *idx, const wbufs *b, int worker)
+ * contiguous run of the caller's data, else assembled (padded with zero)
+ * in the worker's buffer *buf (capacity *cap). */
+static int write_chunk(wctx *w, const size_t *idx, void **buf, size_t *cap,
+                       int worker)
 {
 	zarr_store *z = w->st->impl;
 	const sr_meta *m = w->m;
@@ -198,7 +192,7 @@ static int write_chunk(wctx *w, const size_t *idx, const wbufs *b, int worker)
 	char ck[4096];
 	zarr_chunk_key(ck, sizeof ck, w->d, nd, idx);
 	if (!(full && contiguous) && z->kvo->reserve &&
-	    !strcmp(w->codec.cname, "none"))
+	    !strcmp(w->d->codec.cname, "none"))
 		return reserve_chunk(w, ck, cst, sst, n, full);
 	const void *src;
 	if (full && contiguous) {
@@ -207,16 +201,16 @@ static int write_chunk(wctx *w, const size_t *idx, const wbufs *b, int worker)
 			off = off * w->count[i] + sst[i];
 		src = (const char *)w->data + off * w->isz;
 	} else {
-		if (sr_grow(b->chunk, b->chcap, w->cbytes))
+		if (sr_grow(buf, cap, w->cbytes))
 			return sr_fail(w->st->err, SIMREC_ENOMEM,
 			               "out of memory");
 		if (!full)
-			memset(*b->chunk, 0, w->cbytes);
-		sr_copy_region(nd, w->isz, w->data, w->count, sst, *b->chunk,
+			memset(*buf, 0, w->cbytes);
+		sr_copy_region(nd, w->isz, w->data, w->count, sst, *buf,
 		               m->chunks, cst, n);
-		src = *b->chunk;
+		src = *buf;
 	}
-	return put_chunk(w, ck, src, b, worker);
+	return put_chunk(w, ck, src, worker);
 }
 
 /* Several chunks put at once: the items, the first failure. */
@@ -298,13 +292,11 @@ static int chunk_item(void *arg, size_t i, int worker)
 		idx[k] = w->lo[k] + r % span;
 		r /= span;
 	}
-	/* the serial path: the store's buffers, else the worker's */
-	wbufs b = {&z->chunk, &z->cbuf, &z->chcap, &z->ccap};
-	if (w->threads > 1) {
-		zarr_wbuf *x = &z->wb[worker];
-		b = (wbufs){&x->chunk, &x->cbuf, &x->chcap, &x->ccap};
-	}
-	return write_chunk(w, idx, &b, worker);
+	/* the serial path: the store's buffer, else the worker's */
+	if (w->threads > 1)
+		return write_chunk(w, idx, &z->wb[worker].chunk,
+		                   &z->wb[worker].chcap, worker);
+	return write_chunk(w, idx, &z->chunk, &z->chcap, worker);
 }
 
 /* Room for threads workers' buffers (kept for the next write). */
@@ -353,7 +345,6 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	           .hi = hi,
 	           .data = data,
 	           .isz = simrec_dtype_size(m->dtype),
-	           .codec = d->codec,
 	           .threads = 1};
 	wctx *w = &wc;
 	int rc = 0;
@@ -373,13 +364,11 @@ static int write_chunks(sr_store *st, void *ds, const sr_meta *m,
 	if (rc)
 		return rc;
 	rc = put_all(st, threads, nchunks, chunk_item, w);
-	double te = 0, tw = 0;
-	for (int i = 0; i < threads; i++) {
-		te = w->t_encode[i] > te ? w->t_encode[i] : te;
+	double tw = 0;
+	for (int i = 0; i < threads; i++)
 		tw = w->t_write[i] > tw ? w->t_write[i] : tw;
-	}
-	st->t_encode += te; /* the slowest worker's: time the write took */
-	st->t_write += tw;
+	st->t_encode += w->t_encode;
+	st->t_write += tw; /* the slowest worker's: time the write took */
 	if (!rc)
 		rc = update_shape(st, d, m);
 	if (rc) {
@@ -429,8 +418,6 @@ int zarr_encoded_codec(sr_store *st, void *ds, sr_codec *c)
 	return 1;
 }
 
-/* Chunk objects already encoded (blosc frames, as numcodecs writes
- * them): put unchanged, then the extent, in one transaction. */
 typedef struct enc_put {
 	zarr_store *z;
 	zds *d;
@@ -449,6 +436,8 @@ static int enc_item(void *arg, size_t i, int worker)
 	return p->z->kvo->put(p->z->kv, ck, p->frames[i], p->lens[i]);
 }
 
+/* Chunk objects already encoded (blosc frames, as numcodecs writes
+ * them): put unchanged, then the extent, in one transaction. */
 int zarr_write_encoded(sr_store *st, void *ds, const sr_meta *m, size_t n,
                        const size_t *idx, const void *const *frames,
                        const size_t *lens)

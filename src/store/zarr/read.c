@@ -384,9 +384,8 @@ int zarr_read(sr_store *st, void *ds, const sr_meta *m, const size_t *start,
 	int rc = zarr_read_begin(z);
 	if (!rc) {
 		rc = read_chunks(&j, lo, hi, cap);
-		if (z->kvo->ask)
-			z->kvo->ask(z->kv,
-			            NULL); /* the files asked, not read */
+		if (z->kvo->ask) /* forget the files asked, not read */
+			z->kvo->ask(z->kv, NULL);
 		z->kvo->read_end(z->kv);
 	}
 	for (int w = 0; w < SR_POOL_MAX; w++) {

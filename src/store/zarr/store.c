@@ -258,10 +258,8 @@ static int zarr_close(sr_store *st)
 	sr_owner_release(st->uri.path, z->owner_fd);
 	free(z->cbuf);
 	free(z->chunk);
-	for (int i = 0; i < z->nwb; i++) {
+	for (int i = 0; i < z->nwb; i++)
 		free(z->wb[i].chunk);
-		free(z->wb[i].cbuf);
-	}
 	free(z->wb);
 	free(z);
 	return rc;

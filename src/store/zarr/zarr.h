@@ -14,10 +14,11 @@
 #define VALUE_ATTR  "_simrec_value"
 #define RECORD_ATTR "_simrec_record" /* list-like: records append */
 
-/* A worker's buffers in a write of chunks on several threads. */
+/* A worker's buffer in a write of chunks on several threads: a chunk
+ * assembled from a region that is not one run of the caller's data. */
 typedef struct zarr_wbuf {
-	void *chunk, *cbuf;
-	size_t chcap, ccap;
+	void *chunk;
+	size_t chcap;
 } zarr_wbuf;
 
 typedef struct zarr_store {
