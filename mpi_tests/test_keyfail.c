@@ -1,9 +1,7 @@
 /* One key's background write fails; the others go on.
  *   test_keyfail DIR [noflush|twokeys]
  * record_all of "a" and "b" into zarr+dir:DIR/s.zarr for 30 steps, a flush
- * after every step; a chunk is one rank's block and the writer puts 4
- * chunks at once (threads=4), so the failure happens on the writer's put
- * threads. After step 3, rank 0 plants a directory under the name
+ * after every step. After step 3, rank 0 plants a directory under the name
  * of every chunk that step 12 of "a" writes (the names of step 0's chunks
  * with 12 in front), so that write fails in the writer's background
  * thread. Asserted, on every rank: each call's status is the same
@@ -121,8 +119,7 @@ int main(int argc, char **argv)
 	MPI_Comm_size(MPI_COMM_WORLD, &size);
 	char store[512], uri[600];
 	snprintf(store, sizeof store, "%s/s.zarr", argv[1]);
-	snprintf(uri, sizeof uri,
-	         "zarr+dir:%s?codec=none&chunk_bytes=16K&threads=4", store);
+	snprintf(uri, sizeof uri, "zarr+dir:%s?codec=none", store);
 	simrec_options_t o;
 	simrec_options_init(&o);
 	o.mode = SIMREC_MODE_CREATE;
