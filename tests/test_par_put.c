@@ -9,12 +9,51 @@
  * partial), into zarr+dir:DIR/s.zarr. Then plants a non-empty directory
  * where chunk 3.1.2 of step 3 goes and records step 3: the record (or
  * the flush after it) fails with SIMREC_EIO naming 'x' and '3.1.2'.
- * Reopened read-only, "x" has exactly 3 steps, each value as recorded. */
+ * Reopened read-only, "x" has exactly 3 steps, each value as recorded.
+ * That the puts overlap is asserted through the library's test hook
+ * (sr_test_after_put, src/store/zarr/kv.h): in the write of step 1, the
+ * first put to return (a chunk's) waits until another put returns on
+ * another thread
+ * (a serial write would never come: the wait ends after 60 s and the
+ * check fails). */
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "check.h"
+
+__attribute__((visibility("default"))) void sr_test_after_put(void);
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int armed, waiting, overlapped;
+static pthread_t first;
+
+void sr_test_after_put(void)
+{
+	pthread_mutex_lock(&mu);
+	if (armed && !overlapped) {
+		if (!waiting) {
+			waiting = 1;
+			first = pthread_self();
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 60;
+			while (!overlapped &&
+			       pthread_cond_timedwait(&cv, &mu, &until) !=
+			               ETIMEDOUT)
+				;
+			armed = 0; /* met or given up: no more waits */
+		} else if (!pthread_equal(first, pthread_self())) {
+			overlapped = 1;
+			pthread_cond_broadcast(&cv);
+		}
+	}
+	pthread_mutex_unlock(&mu);
+}
 
 #define ROWS  2
 #define COLS  500001
@@ -47,10 +86,20 @@ int main(int argc, char **argv)
 	CHECK_OK(NULL, simrec_open(&rec, uri, NULL));
 	for (int s = 0; s < STEPS; s++) {
 		fill(s, v);
+		/* from step 1 on (the dataset exists: a write's first put is
+		 * a chunk's) */
+		pthread_mutex_lock(&mu);
+		armed = s == 1;
+		pthread_mutex_unlock(&mu);
 		CHECK_OK(rec,
 		         simrec_record(rec, "x", SIMREC_FLOAT64, 2, shape, v));
 	}
 	CHECK_OK(rec, simrec_flush(rec));
+	pthread_mutex_lock(&mu);
+	int ran_at_once = overlapped;
+	armed = 0;
+	pthread_mutex_unlock(&mu);
+	CHECK(ran_at_once); /* two puts of one write ran at once */
 	simrec_dataset_t *ds;
 	size_t chunks[3];
 	CHECK_OK(rec, simrec_get_all(rec, "x", &ds));
