@@ -137,16 +137,16 @@ static int put_chunk(wctx *w, const char *ck, const void *src, int worker)
 	const void *out = src;
 	size_t clen = w->cbytes;
 	int rc = 0;
-	double t0 = sr_clock();
-	if (strcmp(d->codec.cname, "none")) {
+	if (strcmp(d->codec.cname, "none")) { /* serial: put_threads */
+		double t0 = sr_clock();
 		rc = sr_codec_encode(&d->codec, w->isz, src, w->cbytes,
 		                     &z->cbuf, &z->ccap, &clen, w->st->err);
 		out = z->cbuf;
+		w->t_encode += sr_clock() - t0;
 	}
 	double t1 = sr_clock();
 	if (!rc)
 		rc = z->kvo->put(z->kv, ck, out, clen);
-	w->t_encode += t1 - t0;
 	w->t_write[worker] += sr_clock() - t1;
 	return rc;
 }
